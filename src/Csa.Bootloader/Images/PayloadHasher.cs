@@ -40,13 +40,13 @@ public sealed class PayloadHasher : IDisposable
     {
         ObjectDisposedException.ThrowIf(_completed, this);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        if (offset > HashedLength)
-            throw new ArgumentOutOfRangeException(nameof(offset), offset,
-                $"Payload bytes {HashedLength}..{offset - 1} have not been hashed yet; feed the payload in offset order.");
         long end = offset + plaintext.Length;
         if (end > _size)
             throw new ImageRejectedException(ImageRejection.PayloadSizeMismatch,
                 $"A write reaches payload byte {end - 1} but the manifest declares only {_size} bytes");
+        if (offset > HashedLength)
+            throw new ArgumentOutOfRangeException(nameof(offset), offset,
+                $"Payload bytes {HashedLength}..{offset - 1} have not been hashed yet; feed the payload in offset order.");
         if (end <= HashedLength)
             return;
         _hash.AppendData(plaintext[(int)(HashedLength - offset)..]);

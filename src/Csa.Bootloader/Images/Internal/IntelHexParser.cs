@@ -25,6 +25,7 @@ internal static class IntelHexParser
         int entryLine = 0;
         int endLine = 0;
         int lineNumber = 0;
+        int lastRecordLine = 0;
         Span<byte> record = stackalloc byte[260];
 
         foreach (ReadOnlySpan<char> rawLine in text.AsSpan().EnumerateLines())
@@ -33,6 +34,7 @@ internal static class IntelHexParser
             ReadOnlySpan<char> line = rawLine.Trim();
             if (line.IsEmpty)
                 continue;
+            lastRecordLine = lineNumber;
             if (endLine != 0)
                 throw new IntelHexFormatException(IntelHexError.DataAfterEndOfFile, lineNumber,
                     $"a record follows the end-of-file record on line {endLine}");
@@ -100,7 +102,7 @@ internal static class IntelHexParser
         }
 
         if (endLine == 0)
-            throw new IntelHexFormatException(IntelHexError.MissingEndOfFile, lineNumber,
+            throw new IntelHexFormatException(IntelHexError.MissingEndOfFile, lastRecordLine,
                 "the file ends without an end-of-file record (:00000001FF)");
         if (runs.Count == 0)
             throw new IntelHexFormatException(IntelHexError.NoData, 0, "the file holds no data records");
