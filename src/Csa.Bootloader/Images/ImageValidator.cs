@@ -45,6 +45,16 @@ public sealed class ImageValidator
         return manifest;
     }
 
+    /// <summary>The before-erase check on the manifest and authentication block given as arrays (the form Python passes).</summary>
+    /// <exception cref="ImageFormatException">The manifest is malformed.</exception>
+    /// <exception cref="ImageRejectedException">The policy refuses the image.</exception>
+    public ImageManifest CheckBeforeErase(byte[] manifestBytes, byte[] authenticationBlock)
+    {
+        ArgumentNullException.ThrowIfNull(manifestBytes);
+        ArgumentNullException.ThrowIfNull(authenticationBlock);
+        return CheckBeforeErase(manifestBytes.AsSpan(), authenticationBlock.AsSpan());
+    }
+
     /// <summary>
     /// The before-erase check on a whole image: <see cref="CheckBeforeErase(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>
     /// plus, for an encrypted image checked for a known device, that the key block has this device's key and

@@ -115,6 +115,23 @@ public sealed class ImageReaderTests
         Assert.Equal(offset, e.Offset);
     }
 
+    [Fact]
+    public void With_several_defects_the_first_in_the_documented_order_is_reported()
+    {
+        byte[] image = Crc();
+        image[88] = 1;    // key id (checked late)
+        image[36] = 0;    // payload size 0x20 -> 0
+        image[6] = 0x6C;  // manifest length
+        image[10] = 0x07; // encryption (checked before manifest length)
+        Assert.Equal(ImageError.UnsupportedEncryption, ParseFails(image).Error);
+        image[10] = 0;
+        Assert.Equal(ImageError.SizeMismatch, ParseFails(image).Error);
+        image[6] = 0x60;
+        Assert.Equal(ImageError.BadPayloadSize, ParseFails(image).Error);
+        image[36] = 0x20;
+        Assert.Equal(ImageError.BadKeyId, ParseFails(image).Error);
+    }
+
     [Theory]
     [InlineData(0u)]
     [InlineData((uint)ImageFormat.MaxPayloadSize + 1)]
