@@ -114,9 +114,9 @@ public sealed class ImageBuilder
             throw new ArgumentException($"Image kind {_settings.Kind} is not application or bootloader.", nameof(source));
         if (source.Data.Length is 0 or > ImageFormat.MaxPayloadSize)
             throw new ArgumentException($"The payload is {source.Data.Length} bytes; the format allows 1..{ImageFormat.MaxPayloadSize}.", nameof(source));
-        uint loadAddress = _settings.LoadAddress ?? source.LoadAddress;
-        if (_settings.LoadAddress is { } wanted && source.HasLoadAddressFromFile && wanted != source.LoadAddress)
-            throw new ArgumentException($"The settings say load address 0x{wanted:X8} but the firmware file starts at 0x{source.LoadAddress:X8}; an image linked for one address must not be installed at another.", nameof(source));
+        uint loadAddress = source.LoadAddress;
+        if (_settings.LoadAddress is { } wanted && wanted != source.LoadAddress)
+            throw new ArgumentException($"The settings say load address 0x{wanted:X8} but the firmware starts at 0x{source.LoadAddress:X8}; an image linked for one address must not be installed at another.", nameof(source));
         if ((ulong)loadAddress + (ulong)source.Data.Length > 0x1_0000_0000UL)
             throw new ArgumentException($"{source.Data.Length} bytes at 0x{loadAddress:X8} run past the end of the 32-bit address space.", nameof(source));
         if (_settings.BoundDevices.Count > ImageFormat.MaxBindingCount)

@@ -21,8 +21,9 @@ public sealed class ImageSettings
     public uint SecurityCounter { get; set; }
 
     /// <summary>
-    /// The flash address the payload is linked for. Null takes it from the <see cref="FirmwareSource"/>
-    /// (the Intel HEX file's lowest address); when both are given they must agree.
+    /// The flash address the payload is linked for, as a cross-check: the manifest always takes the
+    /// <see cref="FirmwareSource"/>'s address (the Intel HEX file's lowest address, or the address given with a
+    /// binary), and building fails when this is set and differs. Null skips the cross-check.
     /// </summary>
     public uint? LoadAddress { get; set; }
 

@@ -96,6 +96,7 @@ public sealed class ImageValidatorTests
     [Fact]
     [Trait("Requirement", "REQ-DOWNGRADE")]
     [Trait("Threat", "THREAT.IMG.EXPIRED")]
+    [Trait("Threat", "TUF.ROLLBACK")]
     public async Task A_lower_security_counter_is_refused_as_a_downgrade_an_equal_one_is_accepted()
     {
         FirmwareImage image = await ImageFactory.Signed(Crc32ImageAuthenticator.Instance, settings: ImageFactory.Settings(counter: 9));
