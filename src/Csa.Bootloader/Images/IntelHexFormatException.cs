@@ -1,0 +1,22 @@
+namespace Csa.Bootloader.Images;
+
+/// <summary>An Intel HEX file is malformed; <see cref="LineNumber"/> (1-based) says where and <see cref="Error"/> what.</summary>
+public sealed class IntelHexFormatException : FormatException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="error">What is wrong.</param>
+    /// <param name="lineNumber">The 1-based line, or 0 when the defect is the file as a whole (e.g. no data).</param>
+    /// <param name="message">What is wrong, in words.</param>
+    public IntelHexFormatException(IntelHexError error, int lineNumber, string message)
+        : base(lineNumber > 0 ? $"Intel HEX line {lineNumber}: {message} ({error})" : $"Intel HEX file: {message} ({error})")
+    {
+        Error = error;
+        LineNumber = lineNumber;
+    }
+
+    /// <summary>What is wrong.</summary>
+    public IntelHexError Error { get; }
+
+    /// <summary>The 1-based line number of the defect, or 0 for the file as a whole.</summary>
+    public int LineNumber { get; }
+}
