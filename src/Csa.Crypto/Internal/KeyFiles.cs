@@ -1,0 +1,53 @@
+using System.Text;
+
+namespace Csa.Crypto.Internal;
+
+/// <summary>Reading and writing key files: PEM text or, when the file has no PEM block, binary DER.</summary>
+internal static class KeyFiles
+{
+    private static readonly byte[] PemMarker = "-----BEGIN "u8.ToArray();
+
+    /// <summary>Reads a key file; returns its text when it is PEM, or null with <paramref name="der"/> set when it is DER.</summary>
+    public static string? Read(string path, out byte[] der)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        byte[] bytes = File.ReadAllBytes(path);
+        if (bytes.AsSpan().IndexOf(PemMarker) >= 0)
+        {
+            der = [];
+            return Encoding.UTF8.GetString(bytes);
+        }
+
+        if (bytes.Length > 0 && bytes[0] == 0x30)
+        {
+            der = bytes;
+            return null;
+        }
+
+        throw new KeyFormatException(KeyFormatError.NotPem, $"The file '{path}' is neither PEM nor DER (a DER key starts with byte 0x30).");
+    }
+
+    /// <summary>
+    /// Writes <paramref name="text"/> to a new file. Private keys are created readable by the owner only on Unix,
+    /// and an existing file is never replaced unless asked: overwriting a signing key by accident loses it.
+    /// </summary>
+    public static void Write(string path, string text, bool secret, bool overwrite)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var options = new FileStreamOptions
+        {
+            Mode = overwrite ? FileMode.Create : FileMode.CreateNew,
+            Access = FileAccess.Write,
+            Share = FileShare.None,
+        };
+        if (secret && !OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using var stream = new FileStream(path, options);
+        byte[] bytes = Encoding.ASCII.GetBytes(text);
+        stream.Write(bytes);
+        stream.Flush(flushToDisk: true);
+    }
+}
