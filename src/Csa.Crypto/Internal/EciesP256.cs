@@ -117,16 +117,11 @@ internal static class EciesP256
 
         // RFC 5869: an empty salt means HashLen zero bytes. The shared secret is already uniformly hard to guess;
         // everything that must be bound (who, for which image) goes into info.
-        HKDF.DeriveKey(HashAlgorithmName.SHA256, sharedX, okm, salt: ReadOnlySpan<byte>.Empty, info);
+        HmacSha256.Hkdf(sharedX, salt: ReadOnlySpan<byte>.Empty, info, okm);
     }
 
-    private static void ComputeTag(ReadOnlySpan<byte> macKey, ReadOnlySpan<byte> ephemeralAndEncryptedKey, ReadOnlySpan<byte> context, Span<byte> tag)
-    {
-        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, macKey);
-        hmac.AppendData(ephemeralAndEncryptedKey);
-        hmac.AppendData(context);
-        hmac.GetHashAndReset(tag);
-    }
+    private static void ComputeTag(ReadOnlySpan<byte> macKey, ReadOnlySpan<byte> ephemeralAndEncryptedKey, ReadOnlySpan<byte> context, Span<byte> tag) =>
+        HmacSha256.Compute(macKey, ephemeralAndEncryptedKey, context, tag);
 
     /// <summary>The label as a string, for documentation and diagnostics.</summary>
     public static string LabelText => Encoding.ASCII.GetString(Label);
