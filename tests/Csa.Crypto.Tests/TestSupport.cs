@@ -18,6 +18,17 @@ internal static class TestSupport
 
     public static byte[] HexProperty(this JsonElement element, string name) => Hex(element.GetProperty(name).GetString()!);
 
+    /// <summary>
+    /// The documented Wycheproof policy for files without "acceptable" vectors: "valid" must pass, "invalid" must
+    /// fail, anything else has no rule yet and fails the test (docs/security.md §7).
+    /// </summary>
+    public static bool ExpectValid(JsonElement test) => test.GetProperty("result").GetString() switch
+    {
+        "valid" => true,
+        "invalid" => false,
+        var other => throw new InvalidOperationException($"tcId {test.GetProperty("tcId").GetInt32()}: result '{other}' has no policy; see docs/security.md section 7"),
+    };
+
     /// <summary>The repository root (the folder with Csa.sln), found by walking up from the test binaries.</summary>
     public static string RepositoryRoot()
     {

@@ -108,13 +108,7 @@ public sealed class WycheproofEcdsaTests
         Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
     }
 
-    private static bool ExpectedResult(JsonElement test) => test.GetProperty("result").GetString() switch
-    {
-        "valid" => true,
-        "invalid" => false,
-        string other => throw new InvalidOperationException($"tcId {test.GetProperty("tcId").GetInt32()}: result '{other}' has no policy here; see docs/security.md"),
-        null => throw new InvalidOperationException("missing result"),
-    };
+    private static bool ExpectedResult(JsonElement test) => TestSupport.ExpectValid(test);
 
     /// <summary>Loads the group's key three ways (raw point, DER SPKI, PEM) and checks they agree.</summary>
     private static EcP256PublicKey LoadGroupKey(JsonElement group, List<string> failures)
