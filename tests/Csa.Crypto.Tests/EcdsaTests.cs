@@ -194,6 +194,14 @@ public sealed class EcdsaTests
             Assert.Throws<SignatureFormatException>(() => EcdsaP256SignatureEncoding.FromDer([.. der, 0x00]));
         }
 
+        // r = 1 and s = 0x7f: minimal is 02 01 01 / 02 01 7f; one unneeded leading zero makes it BER, not DER.
+        Assert.True(EcdsaP256SignatureEncoding.TryFromDer([0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x7F], out _));
+        Assert.False(EcdsaP256SignatureEncoding.TryFromDer([0x30, 0x07, 0x02, 0x02, 0x00, 0x01, 0x02, 0x01, 0x7F], out _));
+        Assert.False(EcdsaP256SignatureEncoding.TryFromDer([0x30, 0x07, 0x02, 0x01, 0x01, 0x02, 0x02, 0x00, 0x7F], out _));
+        Assert.False(EcdsaP256SignatureEncoding.TryFromDer([0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x80], out _)); // negative s
+        Assert.True(EcdsaP256SignatureEncoding.TryFromDer([0x30, 0x07, 0x02, 0x01, 0x01, 0x02, 0x02, 0x00, 0x80], out byte[]? highBit));
+        Assert.Equal(0x80, highBit![63]);
+
         Assert.Throws<SignatureFormatException>(() => EcdsaP256SignatureEncoding.ToDer(new byte[63]));
         Assert.Throws<SignatureFormatException>(() => EcdsaP256SignatureEncoding.ToDer(new byte[64]));
     }

@@ -99,8 +99,24 @@ public sealed class KeyTests
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
         }
 
+        // Replacing a world-readable file must not leave the new secret world-readable.
+        string shared = temp.File("was-public.pem");
+        File.WriteAllText(shared, "placeholder");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(shared, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        }
+
+        KeyGenerator.Generate(KeyRole.FirmwareSigning).Save(shared, overwrite: true);
+        Assert.NotNull(EcP256PrivateKey.Load(shared));
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(shared));
+        }
+
         KeyGenerator.Generate(KeyRole.FirmwareSigning).Save(path, overwrite: true);
         Assert.NotEqual(key.ExportScalar(), EcP256PrivateKey.Load(path).ExportScalar());
+        Assert.Equal(2, Directory.GetFiles(temp.Path).Length); // no temporary files left behind
     }
 
     [Fact]

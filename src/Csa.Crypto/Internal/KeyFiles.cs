@@ -28,26 +28,40 @@ internal static class KeyFiles
     }
 
     /// <summary>
-    /// Writes <paramref name="text"/> to a new file. Private keys are created readable by the owner only on Unix,
-    /// and an existing file is never replaced unless asked: overwriting a signing key by accident loses it.
+    /// Writes <paramref name="text"/> to <paramref name="path"/> through a temporary file in the same folder and a
+    /// rename, so a crash never leaves half a key. Private keys are created readable by the owner only on Unix
+    /// (also when they replace a more permissive file), and an existing file is replaced only when asked:
+    /// overwriting a signing key by accident loses it for good.
     /// </summary>
     public static void Write(string path, string text, bool secret, bool overwrite)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var options = new FileStreamOptions
+        string fullPath = Path.GetFullPath(path);
+        if (!overwrite && File.Exists(fullPath))
         {
-            Mode = overwrite ? FileMode.Create : FileMode.CreateNew,
-            Access = FileAccess.Write,
-            Share = FileShare.None,
-        };
+            throw new IOException($"The key file '{fullPath}' already exists; pass overwrite: true to replace it.");
+        }
+
+        string temporary = Path.Combine(Path.GetDirectoryName(fullPath)!, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
         if (secret && !OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        using var stream = new FileStream(path, options);
-        byte[] bytes = Encoding.ASCII.GetBytes(text);
-        stream.Write(bytes);
-        stream.Flush(flushToDisk: true);
+        try
+        {
+            using (var stream = new FileStream(temporary, options))
+            {
+                stream.Write(Encoding.ASCII.GetBytes(text));
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, fullPath, overwrite);
+        }
+        finally
+        {
+            File.Delete(temporary); // no-op after a successful move
+        }
     }
 }
