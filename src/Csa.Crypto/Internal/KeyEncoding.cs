@@ -223,7 +223,7 @@ internal static class KeyEncoding
         {
             throw new KeyFormatException(
                 KeyFormatError.WrongCurve,
-                "The key spells out explicit curve parameters; only the named curve P-256 is accepted. Re-export with `openssl pkey -in key.pem -out named.pem` after `openssl ec -param_enc named_curve`.");
+                "The key spells out explicit curve parameters; only the named curve P-256 is accepted. Re-export it with `openssl ec -in key.pem -param_enc named_curve -out named.pem`.");
         }
 
         var oid = (DerObjectIdentifier)x962.Parameters;
