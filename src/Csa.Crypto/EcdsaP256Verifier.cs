@@ -8,7 +8,7 @@ namespace Csa.Crypto;
 /// Checks ECDSA P-256 / SHA-256 authentication blocks (64-byte r||s) against a fixed set of trusted public keys,
 /// chosen by the 8-byte key id in the manifest. It holds public keys only: nothing here can sign.
 /// </summary>
-public sealed class EcdsaP256Verifier : IImageVerifier
+public sealed class EcdsaP256Verifier : IKeyAwareImageVerifier
 {
     private readonly Dictionary<ulong, EcP256PublicKey> _keys = new();
     private readonly bool _requireLowS;
@@ -67,6 +67,9 @@ public sealed class EcdsaP256Verifier : IImageVerifier
     public bool VerifyDigest(ReadOnlySpan<byte> sha256Digest, ReadOnlySpan<byte> authenticationBlock, ReadOnlySpan<byte> keyId) =>
         TryGetKey(keyId, out EcP256PublicKey? key)
         && EcdsaCore.VerifyDigest(key!.Parameters, sha256Digest, authenticationBlock, _requireLowS);
+
+    /// <inheritdoc/>
+    public bool HasKey(ReadOnlySpan<byte> keyId) => TryGetKey(keyId, out _);
 
     /// <summary>Finds the trusted key with id <paramref name="keyId"/>; false for an unknown id or one that is not 8 bytes.</summary>
     public bool TryGetKey(ReadOnlySpan<byte> keyId, out EcP256PublicKey? key)
