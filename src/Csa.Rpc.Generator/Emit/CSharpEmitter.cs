@@ -514,11 +514,8 @@ internal sealed class CSharpEmitter
         _w.Line($"global::System.Threading.Channels.Channel<{type}> channel = global::System.Threading.Channels.Channel.CreateUnbounded<{type}>(new global::System.Threading.Channels.UnboundedChannelOptions {{ SingleReader = true }});");
         _w.Line($"using (Invoker.SubscribeEvent<{type}>(Device, {Ids}.Id, {Ids}.Events.{e.Name}, (_, payload) => channel.Writer.TryWrite(payload)))");
         _w.Open();
-        _w.Line("while (await channel.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))");
-        _w.Open();
-        _w.Line($"while (channel.Reader.TryRead(out {type} payload))");
+        _w.Line($"await foreach ({type} payload in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))");
         _w.Line("    yield return payload;");
-        _w.Close();
         _w.Close();
         _w.Close();
 
