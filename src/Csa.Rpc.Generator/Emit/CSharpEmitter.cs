@@ -514,7 +514,7 @@ internal sealed class CSharpEmitter
         _w.Line($"global::System.Threading.Channels.Channel<{type}> channel = global::System.Threading.Channels.Channel.CreateUnbounded<{type}>(new global::System.Threading.Channels.UnboundedChannelOptions {{ SingleReader = true }});");
         _w.Line($"using (Invoker.SubscribeEvent<{type}>(Device, {Ids}.Id, {Ids}.Events.{e.Name}, (_, payload) => channel.Writer.TryWrite(payload)))");
         _w.Open();
-        _w.Line($"await foreach ({type} payload in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))");
+        _w.Line($"await foreach ({type} payload in {Tasks}TaskAsyncEnumerableExtensions.ConfigureAwait(channel.Reader.ReadAllAsync(cancellationToken), false))");
         _w.Line("    yield return payload;");
         _w.Close();
         _w.Close();

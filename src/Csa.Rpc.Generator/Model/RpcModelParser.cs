@@ -326,8 +326,8 @@ internal sealed class RpcModelParser
         }
 
         bool unique = RegisterMemberName(memberNames, name + "Async", $"command '{name}'", nameRange)
-            & RegisterTypeName(name + "Request", nameRange)
-            & RegisterTypeName(name + "Response", nameRange);
+            && RegisterTypeName(name + "Request", nameRange)
+            && RegisterTypeName(name + "Response", nameRange);
         if (!unique)
             return;
         ids[id] = name;
@@ -361,8 +361,8 @@ internal sealed class RpcModelParser
         }
 
         bool unique = RegisterMemberName(memberNames, name, $"event '{name}'", nameRange)
-            & RegisterMemberName(memberNames, name + "EventsAsync", $"event '{name}'", nameRange)
-            & RegisterTypeName(name + "Event", nameRange);
+            && RegisterMemberName(memberNames, name + "EventsAsync", $"event '{name}'", nameRange)
+            && RegisterTypeName(name + "Event", nameRange);
         if (!unique)
             return;
         ids[id] = name;
@@ -526,6 +526,12 @@ internal sealed class RpcModelParser
     {
         if (members.TryGetValue(member, out string? other))
         {
+            if (other == owner)
+            {
+                Report(ModelDiagnosticIds.DuplicateName, $"There are two {owner}s; names must be unique.", range);
+                return false;
+            }
+
             Report(ModelDiagnosticIds.DuplicateName, $"The generated member '{member}' of {owner} clashes with {other}.", range);
             return false;
         }

@@ -102,10 +102,11 @@ internal sealed class JsonParser
             char next = Peek();
             if (next == ',')
             {
+                int comma = _position;
                 _position++;
                 SkipWhitespace();
                 if (Peek() == '}')
-                    throw Error("A trailing comma is not allowed in JSON.");
+                    throw new JsonSyntaxException("A trailing comma is not allowed in JSON.", new TextRange(comma, 1));
                 continue;
             }
 
@@ -139,10 +140,11 @@ internal sealed class JsonParser
             char next = Peek();
             if (next == ',')
             {
+                int comma = _position;
                 _position++;
                 SkipWhitespace();
                 if (Peek() == ']')
-                    throw Error("A trailing comma is not allowed in JSON.");
+                    throw new JsonSyntaxException("A trailing comma is not allowed in JSON.", new TextRange(comma, 1));
                 continue;
             }
 
