@@ -30,14 +30,14 @@ internal sealed class RpcModelParser
     /// <summary>The largest payload a message may need; lengths on the wire are u16.</summary>
     public const int MaxPayloadSize = 0xFFFF;
 
-    private static readonly string[] RootProperties = { "$schema", "name", "id", "version", "namespace", "description", "enums", "structs", "errors", "commands", "events" };
-    private static readonly string[] EnumProperties = { "name", "description", "underlying", "flags", "values" };
-    private static readonly string[] EnumValueProperties = { "name", "value", "description" };
-    private static readonly string[] StructProperties = { "name", "description", "fields" };
-    private static readonly string[] ErrorProperties = { "name", "value", "description" };
-    private static readonly string[] CommandProperties = { "name", "id", "description", "idempotent", "request", "response", "errors" };
-    private static readonly string[] EventProperties = { "name", "id", "description", "fields" };
-    private static readonly string[] FieldProperties = { "name", "type", "description", "length", "maxLength", "count" };
+    internal static readonly string[] RootProperties = { "$schema", "name", "id", "version", "namespace", "description", "enums", "structs", "errors", "commands", "events" };
+    internal static readonly string[] EnumProperties = { "name", "description", "underlying", "flags", "values" };
+    internal static readonly string[] EnumValueProperties = { "name", "value", "description" };
+    internal static readonly string[] StructProperties = { "name", "description", "fields" };
+    internal static readonly string[] ErrorProperties = { "name", "value", "description" };
+    internal static readonly string[] CommandProperties = { "name", "id", "description", "idempotent", "request", "response", "errors" };
+    internal static readonly string[] EventProperties = { "name", "id", "description", "fields" };
+    internal static readonly string[] FieldProperties = { "name", "type", "description", "length", "maxLength", "count" };
 
     /// <summary>Members every generated record has; a field must not take one of these names.</summary>
     private static readonly HashSet<string> ReservedFieldNames = new(StringComparer.Ordinal)

@@ -260,16 +260,13 @@ internal sealed class CHeaderEmitter
         string member = "msg->" + Naming.ToCMember(f.Name);
         if (f.IsArray)
         {
-            _w.Line("{");
-            _w.Line("    size_t i;");
-            _w.Line($"    for (i = 0u; i < {Inv(f.Count)}u; i++)");
-            _w.Line("    {");
             _w.Open();
+            _w.Line("size_t i;");
+            _w.Line($"for (i = 0u; i < {Inv(f.Count)}u; i++)");
             _w.Open();
             EmitEncodeValue(f.Type, member + "[i]", Naming.ToCMember(f.Name));
             _w.Close();
             _w.Close();
-            _w.Line("}");
             return;
         }
 
@@ -335,16 +332,13 @@ internal sealed class CHeaderEmitter
         string member = "msg->" + Naming.ToCMember(f.Name);
         if (f.IsArray)
         {
-            _w.Line("{");
-            _w.Line("    size_t i;");
-            _w.Line($"    for (i = 0u; i < {Inv(f.Count)}u; i++)");
-            _w.Line("    {");
             _w.Open();
+            _w.Line("size_t i;");
+            _w.Line($"for (i = 0u; i < {Inv(f.Count)}u; i++)");
             _w.Open();
             EmitDecodeValue(f.Type, member + "[i]");
             _w.Close();
             _w.Close();
-            _w.Line("}");
             return;
         }
 
