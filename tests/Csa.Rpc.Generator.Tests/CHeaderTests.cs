@@ -60,6 +60,11 @@ public sealed class CHeaderTests
 
             Assert.True(runExit == 0, "C round trip failed:\n" + runOutput);
             Assert.Equal(cases, runOutput.Split('\n').Count(l => l.StartsWith("ok ", StringComparison.Ordinal)));
+
+            // The headers declare extern "C" for C++ firmware; they must compile there as well.
+            File.WriteAllText(Path.Combine(dir, "cpp.cpp"), "#include \"device.rpc.h\"\n#include \"sample-pump.rpc.h\"\n#include \"all-types.rpc.h\"\nint cpp_check() { device_reset_request_t r; r.mode = DEVICE_RESET_MODE_BOOTLOADER; r.delay_milliseconds = 1u; uint8_t b[DEVICE_MAX_PAYLOAD_SIZE]; return device_reset_request_encode(&r, b, sizeof b); }\n");
+            (int cppExit, string cppOutput) = await RunAsync("g++", dir, "-std=c++11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-c", "-o", "cpp.o", "cpp.cpp");
+            Assert.True(cppExit == 0, "g++ failed:\n" + cppOutput);
         }
         finally
         {

@@ -34,6 +34,7 @@ public sealed class MessageCodecTests
             "0200" + "DEAD";
 
         Assert.Equal(expected, Wire.Hex(Wire.Encode(SamplePumpTests.SampleStart())));
+        Assert.Equal(expected, DocVectors.Read("StartInfusionRequest"));
         Assert.Equal("00FB" + "2EFB" + "0807060504030201", Wire.Hex(Wire.Encode(new AlarmRaisedEvent((AlarmFlags)0xFB00, -1234, 0x0102030405060708))));
         Assert.Empty(Wire.Encode(new StopInfusionRequest()));
     }

@@ -420,7 +420,7 @@ internal sealed class CSharpEmitter
     {
         string request = c.Name + "Request";
         string response = $"{Tasks}Task<{c.Name}Response>";
-        string summary = Or(c.Description, $"Calls command {c.Name}.") + $" Command id {Hex(c.Id)}; {(c.Idempotent ? "idempotent (resent after a lost response)" : "not idempotent (never resent as a new request)")}.";
+        string summary = Or(c.Description, $"Calls command {c.Name}.") + $" Command id {Hex(c.Id)}; {(c.Idempotent ? "idempotent (may be sent again as a new request when the response is lost)" : "not idempotent (never sent again as a new request)")}.";
 
         _w.Line();
         Summary(summary);
@@ -442,7 +442,8 @@ internal sealed class CSharpEmitter
         _w.Open();
         _w.Line("global::System.ArgumentNullException.ThrowIfNull(request);");
         string expected = c.Idempotent ? "true" : "false";
-        _w.Line($"{Rpc}RpcCallOptions effective = options is null ? s_{Naming.ToCamel(c.Name)}Options : options.Idempotent == {expected} ? options : options with {{ Idempotent = {expected} }};");
+        string matches = c.Idempotent ? "options.Idempotent" : "!options.Idempotent";
+        _w.Line($"{Rpc}RpcCallOptions effective = options is null ? s_{Naming.ToCamel(c.Name)}Options : {matches} ? options : options with {{ Idempotent = {expected} }};");
         _w.Line($"return Invoker.InvokeAsync<{request}, {c.Name}Response>(Device, {Ids}.Id, {Ids}.Commands.{c.Name}, request, effective, cancellationToken);");
         _w.Close();
 

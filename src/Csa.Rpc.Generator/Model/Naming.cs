@@ -25,6 +25,11 @@ internal static class Naming
         "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed",
         "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while",
         "_Bool", "_Complex", "_Imaginary", "bool", "true", "false",
+
+        // The header is also included from C++ (it has extern "C"), so C++ keywords are avoided too.
+        "alignas", "alignof", "and", "asm", "catch", "class", "constexpr", "delete", "explicit", "export", "friend",
+        "mutable", "namespace", "new", "noexcept", "not", "nullptr", "operator", "or", "private", "protected",
+        "public", "template", "this", "throw", "try", "typeid", "typename", "using", "virtual", "xor",
     };
 
     /// <summary>PascalCase: an upper-case ASCII letter, then ASCII letters and digits.</summary>

@@ -569,7 +569,7 @@ namespace Csa.Rpc.Tests.AllTypes
         /// <summary>The device this client talks to.</summary>
         public global::Csa.DataLink.NodeAddress Device { get; }
 
-        /// <summary>Calls command Everything. Command id 0x0000; idempotent (resent after a lost response).</summary>
+        /// <summary>Calls command Everything. Command id 0x0000; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="request">The request.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
@@ -579,7 +579,7 @@ namespace Csa.Rpc.Tests.AllTypes
         public global::System.Threading.Tasks.Task<EverythingResponse> EverythingAsync(EverythingRequest request, global::System.Threading.CancellationToken cancellationToken = default)
             => EverythingAsync(request, null, cancellationToken);
 
-        /// <summary>Calls command Everything. Command id 0x0000; idempotent (resent after a lost response).</summary>
+        /// <summary>Calls command Everything. Command id 0x0000; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="request">The request.</param>
         /// <param name="options">Timeout and attempts for this call; null takes the invoker's defaults. Idempotency always comes from the interface file (true).</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
@@ -590,11 +590,11 @@ namespace Csa.Rpc.Tests.AllTypes
         public global::System.Threading.Tasks.Task<EverythingResponse> EverythingAsync(EverythingRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(request);
-            global::Csa.Rpc.RpcCallOptions effective = options is null ? s_everythingOptions : options.Idempotent == true ? options : options with { Idempotent = true };
+            global::Csa.Rpc.RpcCallOptions effective = options is null ? s_everythingOptions : options.Idempotent ? options : options with { Idempotent = true };
             return Invoker.InvokeAsync<EverythingRequest, EverythingResponse>(Device, AllTypesInterface.Id, AllTypesInterface.Commands.Everything, request, effective, cancellationToken);
         }
 
-        /// <summary>Calls command Everything. Command id 0x0000; idempotent (resent after a lost response).</summary>
+        /// <summary>Calls command Everything. Command id 0x0000; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="a">The a field.</param>
         /// <param name="b">The b field.</param>
         /// <param name="c">The c field.</param>
@@ -625,7 +625,7 @@ namespace Csa.Rpc.Tests.AllTypes
         public global::System.Threading.Tasks.Task<EverythingResponse> EverythingAsync(byte a, ushort b, uint c, ulong d, sbyte e, short f, int g, long h, bool flag, Small small, Medium medium, Large large, byte[] fixedBytes, byte[] varBytes, string text, Outer outer, short[] numbers, Medium[] modes, bool[] flags, Outer[] outers, byte @class, byte @int, global::System.Threading.CancellationToken cancellationToken = default)
             => EverythingAsync(new EverythingRequest(a, b, c, d, e, f, g, h, flag, small, medium, large, fixedBytes, varBytes, text, outer, numbers, modes, flags, outers, @class, @int), null, cancellationToken);
 
-        /// <summary>Calls command Nothing. Command id 0xFFFF; not idempotent (never resent as a new request).</summary>
+        /// <summary>Calls command Nothing. Command id 0xFFFF; not idempotent (never sent again as a new request).</summary>
         /// <param name="request">The request.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
@@ -635,7 +635,7 @@ namespace Csa.Rpc.Tests.AllTypes
         public global::System.Threading.Tasks.Task<NothingResponse> NothingAsync(NothingRequest request, global::System.Threading.CancellationToken cancellationToken = default)
             => NothingAsync(request, null, cancellationToken);
 
-        /// <summary>Calls command Nothing. Command id 0xFFFF; not idempotent (never resent as a new request).</summary>
+        /// <summary>Calls command Nothing. Command id 0xFFFF; not idempotent (never sent again as a new request).</summary>
         /// <param name="request">The request.</param>
         /// <param name="options">Timeout and attempts for this call; null takes the invoker's defaults. Idempotency always comes from the interface file (false).</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
@@ -646,11 +646,11 @@ namespace Csa.Rpc.Tests.AllTypes
         public global::System.Threading.Tasks.Task<NothingResponse> NothingAsync(NothingRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(request);
-            global::Csa.Rpc.RpcCallOptions effective = options is null ? s_nothingOptions : options.Idempotent == false ? options : options with { Idempotent = false };
+            global::Csa.Rpc.RpcCallOptions effective = options is null ? s_nothingOptions : !options.Idempotent ? options : options with { Idempotent = false };
             return Invoker.InvokeAsync<NothingRequest, NothingResponse>(Device, AllTypesInterface.Id, AllTypesInterface.Commands.Nothing, request, effective, cancellationToken);
         }
 
-        /// <summary>Calls command Nothing. Command id 0xFFFF; not idempotent (never resent as a new request).</summary>
+        /// <summary>Calls command Nothing. Command id 0xFFFF; not idempotent (never sent again as a new request).</summary>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
         /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="AllTypesInterface.TryGetError"/>).</exception>

@@ -224,7 +224,7 @@ typedef struct all_types_everything_request
     all_types_medium_t modes[2];
     bool flags[2];
     all_types_outer_t outers[2];
-    uint8_t class; /* A C# keyword as a field name. */
+    uint8_t class_; /* A C# keyword as a field name. */
     uint8_t int_; /* A C keyword as a field name. */
 } all_types_everything_request_t;
 #define ALL_TYPES_EVERYTHING_REQUEST_MIN_SIZE 89u
@@ -299,19 +299,14 @@ static inline int all_types_everything_request_encode_at(const all_types_everyth
         size_t i;
         for (i = 0u; i < 3u; i++)
         {
-    {
-        {
             if (cap - *pos < 2u) return -1;
             csa_rpc_put_u16(buf + *pos, (uint16_t)msg->numbers[i]);
             *pos += 2u;
         }
     }
-    }
     {
         size_t i;
         for (i = 0u; i < 2u; i++)
-        {
-    {
         {
             if (!all_types_medium_is_valid(msg->modes[i])) return -1;
             if (cap - *pos < 2u) return -1;
@@ -319,31 +314,24 @@ static inline int all_types_everything_request_encode_at(const all_types_everyth
             *pos += 2u;
         }
     }
-    }
     {
         size_t i;
         for (i = 0u; i < 2u; i++)
-        {
-    {
         {
             if (cap - *pos < 1u) return -1;
             buf[*pos] = (uint8_t)(msg->flags[i] ? 1u : 0u);
             *pos += 1u;
         }
     }
-    }
     {
         size_t i;
         for (i = 0u; i < 2u; i++)
         {
-    {
-        {
             if (all_types_outer_encode_at(&msg->outers[i], buf, cap, pos) != 0) return -1;
         }
     }
-    }
     if (cap - *pos < 1u) return -1;
-    buf[*pos] = (uint8_t)msg->class;
+    buf[*pos] = (uint8_t)msg->class_;
     *pos += 1u;
     if (cap - *pos < 1u) return -1;
     buf[*pos] = (uint8_t)msg->int_;
@@ -422,19 +410,14 @@ static inline int all_types_everything_request_decode_at(all_types_everything_re
         size_t i;
         for (i = 0u; i < 3u; i++)
         {
-    {
-        {
             if (len - *pos < 2u) return -1;
             msg->numbers[i] = csa_rpc_to_i16(csa_rpc_get_u16(buf + *pos));
             *pos += 2u;
         }
     }
-    }
     {
         size_t i;
         for (i = 0u; i < 2u; i++)
-        {
-    {
         {
             if (len - *pos < 2u) return -1;
             msg->modes[i] = (all_types_medium_t)csa_rpc_get_u16(buf + *pos);
@@ -442,12 +425,9 @@ static inline int all_types_everything_request_decode_at(all_types_everything_re
             if (!all_types_medium_is_valid(msg->modes[i])) return -1;
         }
     }
-    }
     {
         size_t i;
         for (i = 0u; i < 2u; i++)
-        {
-    {
         {
             if (len - *pos < 1u) return -1;
             if (buf[*pos] > 1u) return -1;
@@ -455,19 +435,15 @@ static inline int all_types_everything_request_decode_at(all_types_everything_re
             *pos += 1u;
         }
     }
-    }
     {
         size_t i;
         for (i = 0u; i < 2u; i++)
         {
-    {
-        {
             if (all_types_outer_decode_at(&msg->outers[i], buf, len, pos) != 0) return -1;
         }
     }
-    }
     if (len - *pos < 1u) return -1;
-    msg->class = (uint8_t)buf[*pos];
+    msg->class_ = (uint8_t)buf[*pos];
     *pos += 1u;
     if (len - *pos < 1u) return -1;
     msg->int_ = (uint8_t)buf[*pos];

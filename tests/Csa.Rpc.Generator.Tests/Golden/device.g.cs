@@ -555,7 +555,7 @@ namespace Csa.Rpc.Device
         /// <summary>The device this client talks to.</summary>
         public global::Csa.DataLink.NodeAddress Device { get; }
 
-        /// <summary>Reads who the device is. Command id 0x0001; idempotent (resent after a lost response).</summary>
+        /// <summary>Reads who the device is. Command id 0x0001; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="request">The request.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
@@ -565,7 +565,7 @@ namespace Csa.Rpc.Device
         public global::System.Threading.Tasks.Task<GetIdentityResponse> GetIdentityAsync(GetIdentityRequest request, global::System.Threading.CancellationToken cancellationToken = default)
             => GetIdentityAsync(request, null, cancellationToken);
 
-        /// <summary>Reads who the device is. Command id 0x0001; idempotent (resent after a lost response).</summary>
+        /// <summary>Reads who the device is. Command id 0x0001; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="request">The request.</param>
         /// <param name="options">Timeout and attempts for this call; null takes the invoker's defaults. Idempotency always comes from the interface file (true).</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
@@ -576,11 +576,11 @@ namespace Csa.Rpc.Device
         public global::System.Threading.Tasks.Task<GetIdentityResponse> GetIdentityAsync(GetIdentityRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(request);
-            global::Csa.Rpc.RpcCallOptions effective = options is null ? s_getIdentityOptions : options.Idempotent == true ? options : options with { Idempotent = true };
+            global::Csa.Rpc.RpcCallOptions effective = options is null ? s_getIdentityOptions : options.Idempotent ? options : options with { Idempotent = true };
             return Invoker.InvokeAsync<GetIdentityRequest, GetIdentityResponse>(Device, DeviceInterface.Id, DeviceInterface.Commands.GetIdentity, request, effective, cancellationToken);
         }
 
-        /// <summary>Reads who the device is. Command id 0x0001; idempotent (resent after a lost response).</summary>
+        /// <summary>Reads who the device is. Command id 0x0001; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
         /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="DeviceInterface.TryGetError"/>).</exception>
@@ -589,7 +589,7 @@ namespace Csa.Rpc.Device
         public global::System.Threading.Tasks.Task<GetIdentityResponse> GetIdentityAsync(global::System.Threading.CancellationToken cancellationToken = default)
             => GetIdentityAsync(new GetIdentityRequest(), null, cancellationToken);
 
-        /// <summary>Reads which image runs and the versions of the installed images. Command id 0x0002; idempotent (resent after a lost response).</summary>
+        /// <summary>Reads which image runs and the versions of the installed images. Command id 0x0002; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="request">The request.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
@@ -599,7 +599,7 @@ namespace Csa.Rpc.Device
         public global::System.Threading.Tasks.Task<GetVersionsResponse> GetVersionsAsync(GetVersionsRequest request, global::System.Threading.CancellationToken cancellationToken = default)
             => GetVersionsAsync(request, null, cancellationToken);
 
-        /// <summary>Reads which image runs and the versions of the installed images. Command id 0x0002; idempotent (resent after a lost response).</summary>
+        /// <summary>Reads which image runs and the versions of the installed images. Command id 0x0002; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="request">The request.</param>
         /// <param name="options">Timeout and attempts for this call; null takes the invoker's defaults. Idempotency always comes from the interface file (true).</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
@@ -610,11 +610,11 @@ namespace Csa.Rpc.Device
         public global::System.Threading.Tasks.Task<GetVersionsResponse> GetVersionsAsync(GetVersionsRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(request);
-            global::Csa.Rpc.RpcCallOptions effective = options is null ? s_getVersionsOptions : options.Idempotent == true ? options : options with { Idempotent = true };
+            global::Csa.Rpc.RpcCallOptions effective = options is null ? s_getVersionsOptions : options.Idempotent ? options : options with { Idempotent = true };
             return Invoker.InvokeAsync<GetVersionsRequest, GetVersionsResponse>(Device, DeviceInterface.Id, DeviceInterface.Commands.GetVersions, request, effective, cancellationToken);
         }
 
-        /// <summary>Reads which image runs and the versions of the installed images. Command id 0x0002; idempotent (resent after a lost response).</summary>
+        /// <summary>Reads which image runs and the versions of the installed images. Command id 0x0002; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
         /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="DeviceInterface.TryGetError"/>).</exception>
@@ -623,7 +623,7 @@ namespace Csa.Rpc.Device
         public global::System.Threading.Tasks.Task<GetVersionsResponse> GetVersionsAsync(global::System.Threading.CancellationToken cancellationToken = default)
             => GetVersionsAsync(new GetVersionsRequest(), null, cancellationToken);
 
-        /// <summary>Reads the link limits and optional features of the running image. Command id 0x0003; idempotent (resent after a lost response).</summary>
+        /// <summary>Reads the link limits and optional features of the running image. Command id 0x0003; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="request">The request.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
@@ -633,7 +633,7 @@ namespace Csa.Rpc.Device
         public global::System.Threading.Tasks.Task<GetCapabilitiesResponse> GetCapabilitiesAsync(GetCapabilitiesRequest request, global::System.Threading.CancellationToken cancellationToken = default)
             => GetCapabilitiesAsync(request, null, cancellationToken);
 
-        /// <summary>Reads the link limits and optional features of the running image. Command id 0x0003; idempotent (resent after a lost response).</summary>
+        /// <summary>Reads the link limits and optional features of the running image. Command id 0x0003; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="request">The request.</param>
         /// <param name="options">Timeout and attempts for this call; null takes the invoker's defaults. Idempotency always comes from the interface file (true).</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
@@ -644,11 +644,11 @@ namespace Csa.Rpc.Device
         public global::System.Threading.Tasks.Task<GetCapabilitiesResponse> GetCapabilitiesAsync(GetCapabilitiesRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(request);
-            global::Csa.Rpc.RpcCallOptions effective = options is null ? s_getCapabilitiesOptions : options.Idempotent == true ? options : options with { Idempotent = true };
+            global::Csa.Rpc.RpcCallOptions effective = options is null ? s_getCapabilitiesOptions : options.Idempotent ? options : options with { Idempotent = true };
             return Invoker.InvokeAsync<GetCapabilitiesRequest, GetCapabilitiesResponse>(Device, DeviceInterface.Id, DeviceInterface.Commands.GetCapabilities, request, effective, cancellationToken);
         }
 
-        /// <summary>Reads the link limits and optional features of the running image. Command id 0x0003; idempotent (resent after a lost response).</summary>
+        /// <summary>Reads the link limits and optional features of the running image. Command id 0x0003; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
         /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="DeviceInterface.TryGetError"/>).</exception>
@@ -657,7 +657,7 @@ namespace Csa.Rpc.Device
         public global::System.Threading.Tasks.Task<GetCapabilitiesResponse> GetCapabilitiesAsync(global::System.Threading.CancellationToken cancellationToken = default)
             => GetCapabilitiesAsync(new GetCapabilitiesRequest(), null, cancellationToken);
 
-        /// <summary>Restarts the device after it sent the response. Command id 0x0004; not idempotent (never resent as a new request).</summary>
+        /// <summary>Restarts the device after it sent the response. Command id 0x0004; not idempotent (never sent again as a new request).</summary>
         /// <param name="request">The request.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
@@ -667,7 +667,7 @@ namespace Csa.Rpc.Device
         public global::System.Threading.Tasks.Task<ResetResponse> ResetAsync(ResetRequest request, global::System.Threading.CancellationToken cancellationToken = default)
             => ResetAsync(request, null, cancellationToken);
 
-        /// <summary>Restarts the device after it sent the response. Command id 0x0004; not idempotent (never resent as a new request).</summary>
+        /// <summary>Restarts the device after it sent the response. Command id 0x0004; not idempotent (never sent again as a new request).</summary>
         /// <param name="request">The request.</param>
         /// <param name="options">Timeout and attempts for this call; null takes the invoker's defaults. Idempotency always comes from the interface file (false).</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
@@ -678,11 +678,11 @@ namespace Csa.Rpc.Device
         public global::System.Threading.Tasks.Task<ResetResponse> ResetAsync(ResetRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(request);
-            global::Csa.Rpc.RpcCallOptions effective = options is null ? s_resetOptions : options.Idempotent == false ? options : options with { Idempotent = false };
+            global::Csa.Rpc.RpcCallOptions effective = options is null ? s_resetOptions : !options.Idempotent ? options : options with { Idempotent = false };
             return Invoker.InvokeAsync<ResetRequest, ResetResponse>(Device, DeviceInterface.Id, DeviceInterface.Commands.Reset, request, effective, cancellationToken);
         }
 
-        /// <summary>Restarts the device after it sent the response. Command id 0x0004; not idempotent (never resent as a new request).</summary>
+        /// <summary>Restarts the device after it sent the response. Command id 0x0004; not idempotent (never sent again as a new request).</summary>
         /// <param name="mode">What to start after the reset.</param>
         /// <param name="delayMilliseconds">How long to wait after the response before resetting, so the response leaves the link.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
@@ -693,7 +693,7 @@ namespace Csa.Rpc.Device
         public global::System.Threading.Tasks.Task<ResetResponse> ResetAsync(ResetMode mode, ushort delayMilliseconds, global::System.Threading.CancellationToken cancellationToken = default)
             => ResetAsync(new ResetRequest(mode, delayMilliseconds), null, cancellationToken);
 
-        /// <summary>Leaves the application and starts the bootloader, which then waits for an update. Answered by the application before it restarts; a bootloader answers at once. Command id 0x0005; not idempotent (never resent as a new request).</summary>
+        /// <summary>Leaves the application and starts the bootloader, which then waits for an update. Answered by the application before it restarts; a bootloader answers at once. Command id 0x0005; not idempotent (never sent again as a new request).</summary>
         /// <param name="request">The request.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
@@ -703,7 +703,7 @@ namespace Csa.Rpc.Device
         public global::System.Threading.Tasks.Task<EnterBootloaderResponse> EnterBootloaderAsync(EnterBootloaderRequest request, global::System.Threading.CancellationToken cancellationToken = default)
             => EnterBootloaderAsync(request, null, cancellationToken);
 
-        /// <summary>Leaves the application and starts the bootloader, which then waits for an update. Answered by the application before it restarts; a bootloader answers at once. Command id 0x0005; not idempotent (never resent as a new request).</summary>
+        /// <summary>Leaves the application and starts the bootloader, which then waits for an update. Answered by the application before it restarts; a bootloader answers at once. Command id 0x0005; not idempotent (never sent again as a new request).</summary>
         /// <param name="request">The request.</param>
         /// <param name="options">Timeout and attempts for this call; null takes the invoker's defaults. Idempotency always comes from the interface file (false).</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
@@ -714,11 +714,11 @@ namespace Csa.Rpc.Device
         public global::System.Threading.Tasks.Task<EnterBootloaderResponse> EnterBootloaderAsync(EnterBootloaderRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(request);
-            global::Csa.Rpc.RpcCallOptions effective = options is null ? s_enterBootloaderOptions : options.Idempotent == false ? options : options with { Idempotent = false };
+            global::Csa.Rpc.RpcCallOptions effective = options is null ? s_enterBootloaderOptions : !options.Idempotent ? options : options with { Idempotent = false };
             return Invoker.InvokeAsync<EnterBootloaderRequest, EnterBootloaderResponse>(Device, DeviceInterface.Id, DeviceInterface.Commands.EnterBootloader, request, effective, cancellationToken);
         }
 
-        /// <summary>Leaves the application and starts the bootloader, which then waits for an update. Answered by the application before it restarts; a bootloader answers at once. Command id 0x0005; not idempotent (never resent as a new request).</summary>
+        /// <summary>Leaves the application and starts the bootloader, which then waits for an update. Answered by the application before it restarts; a bootloader answers at once. Command id 0x0005; not idempotent (never sent again as a new request).</summary>
         /// <param name="waitSeconds">How long the bootloader waits for an update before it starts the application again; 0 waits until the next reset.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>

@@ -375,7 +375,7 @@ namespace Golden.Root
         /// <summary>The device this client talks to.</summary>
         public global::Csa.DataLink.NodeAddress Device { get; }
 
-        /// <summary>Reads the pump state. Command id 0x0001; idempotent (resent after a lost response).</summary>
+        /// <summary>Reads the pump state. Command id 0x0001; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="request">The request.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
@@ -385,7 +385,7 @@ namespace Golden.Root
         public global::System.Threading.Tasks.Task<GetStatusResponse> GetStatusAsync(GetStatusRequest request, global::System.Threading.CancellationToken cancellationToken = default)
             => GetStatusAsync(request, null, cancellationToken);
 
-        /// <summary>Reads the pump state. Command id 0x0001; idempotent (resent after a lost response).</summary>
+        /// <summary>Reads the pump state. Command id 0x0001; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="request">The request.</param>
         /// <param name="options">Timeout and attempts for this call; null takes the invoker's defaults. Idempotency always comes from the interface file (true).</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
@@ -396,11 +396,11 @@ namespace Golden.Root
         public global::System.Threading.Tasks.Task<GetStatusResponse> GetStatusAsync(GetStatusRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(request);
-            global::Csa.Rpc.RpcCallOptions effective = options is null ? s_getStatusOptions : options.Idempotent == true ? options : options with { Idempotent = true };
+            global::Csa.Rpc.RpcCallOptions effective = options is null ? s_getStatusOptions : options.Idempotent ? options : options with { Idempotent = true };
             return Invoker.InvokeAsync<GetStatusRequest, GetStatusResponse>(Device, InfusionPumpInterface.Id, InfusionPumpInterface.Commands.GetStatus, request, effective, cancellationToken);
         }
 
-        /// <summary>Reads the pump state. Command id 0x0001; idempotent (resent after a lost response).</summary>
+        /// <summary>Reads the pump state. Command id 0x0001; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
         /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="InfusionPumpInterface.TryGetError"/>).</exception>
@@ -409,7 +409,7 @@ namespace Golden.Root
         public global::System.Threading.Tasks.Task<GetStatusResponse> GetStatusAsync(global::System.Threading.CancellationToken cancellationToken = default)
             => GetStatusAsync(new GetStatusRequest(), null, cancellationToken);
 
-        /// <summary>Starts an infusion. Command id 0x0002; not idempotent (never resent as a new request).</summary>
+        /// <summary>Starts an infusion. Command id 0x0002; not idempotent (never sent again as a new request).</summary>
         /// <param name="request">The request.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
@@ -419,7 +419,7 @@ namespace Golden.Root
         public global::System.Threading.Tasks.Task<StartInfusionResponse> StartInfusionAsync(StartInfusionRequest request, global::System.Threading.CancellationToken cancellationToken = default)
             => StartInfusionAsync(request, null, cancellationToken);
 
-        /// <summary>Starts an infusion. Command id 0x0002; not idempotent (never resent as a new request).</summary>
+        /// <summary>Starts an infusion. Command id 0x0002; not idempotent (never sent again as a new request).</summary>
         /// <param name="request">The request.</param>
         /// <param name="options">Timeout and attempts for this call; null takes the invoker's defaults. Idempotency always comes from the interface file (false).</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
@@ -430,11 +430,11 @@ namespace Golden.Root
         public global::System.Threading.Tasks.Task<StartInfusionResponse> StartInfusionAsync(StartInfusionRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(request);
-            global::Csa.Rpc.RpcCallOptions effective = options is null ? s_startInfusionOptions : options.Idempotent == false ? options : options with { Idempotent = false };
+            global::Csa.Rpc.RpcCallOptions effective = options is null ? s_startInfusionOptions : !options.Idempotent ? options : options with { Idempotent = false };
             return Invoker.InvokeAsync<StartInfusionRequest, StartInfusionResponse>(Device, InfusionPumpInterface.Id, InfusionPumpInterface.Commands.StartInfusion, request, effective, cancellationToken);
         }
 
-        /// <summary>Starts an infusion. Command id 0x0002; not idempotent (never resent as a new request).</summary>
+        /// <summary>Starts an infusion. Command id 0x0002; not idempotent (never sent again as a new request).</summary>
         /// <param name="drugName">The drug as named in the library. At most 24 UTF-8 bytes.</param>
         /// <param name="programId">The id of the approved program. Exactly 16 bytes.</param>
         /// <param name="steps">The protocol steps. Exactly 3 elements.</param>
@@ -448,7 +448,7 @@ namespace Golden.Root
         public global::System.Threading.Tasks.Task<StartInfusionResponse> StartInfusionAsync(string drugName, byte[] programId, ProtocolStep[] steps, uint volumeToBeInfusedMicroliters, byte[] notes, global::System.Threading.CancellationToken cancellationToken = default)
             => StartInfusionAsync(new StartInfusionRequest(drugName, programId, steps, volumeToBeInfusedMicroliters, notes), null, cancellationToken);
 
-        /// <summary>Stops the infusion. Command id 0x0003; idempotent (resent after a lost response).</summary>
+        /// <summary>Stops the infusion. Command id 0x0003; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="request">The request.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
@@ -458,7 +458,7 @@ namespace Golden.Root
         public global::System.Threading.Tasks.Task<StopInfusionResponse> StopInfusionAsync(StopInfusionRequest request, global::System.Threading.CancellationToken cancellationToken = default)
             => StopInfusionAsync(request, null, cancellationToken);
 
-        /// <summary>Stops the infusion. Command id 0x0003; idempotent (resent after a lost response).</summary>
+        /// <summary>Stops the infusion. Command id 0x0003; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="request">The request.</param>
         /// <param name="options">Timeout and attempts for this call; null takes the invoker's defaults. Idempotency always comes from the interface file (true).</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
@@ -469,11 +469,11 @@ namespace Golden.Root
         public global::System.Threading.Tasks.Task<StopInfusionResponse> StopInfusionAsync(StopInfusionRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(request);
-            global::Csa.Rpc.RpcCallOptions effective = options is null ? s_stopInfusionOptions : options.Idempotent == true ? options : options with { Idempotent = true };
+            global::Csa.Rpc.RpcCallOptions effective = options is null ? s_stopInfusionOptions : options.Idempotent ? options : options with { Idempotent = true };
             return Invoker.InvokeAsync<StopInfusionRequest, StopInfusionResponse>(Device, InfusionPumpInterface.Id, InfusionPumpInterface.Commands.StopInfusion, request, effective, cancellationToken);
         }
 
-        /// <summary>Stops the infusion. Command id 0x0003; idempotent (resent after a lost response).</summary>
+        /// <summary>Stops the infusion. Command id 0x0003; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
         /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="InfusionPumpInterface.TryGetError"/>).</exception>

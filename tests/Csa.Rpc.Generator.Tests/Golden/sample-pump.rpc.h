@@ -286,11 +286,8 @@ static inline int pump_start_infusion_request_encode_at(const pump_start_infusio
         size_t i;
         for (i = 0u; i < 3u; i++)
         {
-    {
-        {
             if (pump_protocol_step_encode_at(&msg->steps[i], buf, cap, pos) != 0) return -1;
         }
-    }
     }
     if (cap - *pos < 4u) return -1;
     csa_rpc_put_u32(buf + *pos, msg->volume_to_be_infused_microliters);
@@ -329,11 +326,8 @@ static inline int pump_start_infusion_request_decode_at(pump_start_infusion_requ
         size_t i;
         for (i = 0u; i < 3u; i++)
         {
-    {
-        {
             if (pump_protocol_step_decode_at(&msg->steps[i], buf, len, pos) != 0) return -1;
         }
-    }
     }
     if (len - *pos < 4u) return -1;
     msg->volume_to_be_infused_microliters = (uint32_t)csa_rpc_get_u32(buf + *pos);
