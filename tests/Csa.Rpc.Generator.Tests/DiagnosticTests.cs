@@ -39,6 +39,10 @@ public sealed class DiagnosticTests
         { "CSARPC010", 1, "PascalCase", "{ \"name\": \"get_identity\", \"id\": 1, \"version\": 1 }" },
         { "CSARPC010", 3, "taken by a member", "{ \"name\": \"X\", \"id\": 1, \"version\": 1, \"events\": [\n  { \"name\": \"E\", \"id\": 1, \"fields\": [\n    { \"name\": \"write\", \"type\": \"u8\" } ] }\n] }" },
         { "CSARPC010", 2, "C# namespace", "{ \"name\": \"X\", \"id\": 1, \"version\": 1,\n  \"namespace\": \"My.class.Ns\" }" },
+        { "CSARPC010", 3, "enum's own name", "{ \"name\": \"X\", \"id\": 1, \"version\": 1, \"enums\": [\n  { \"name\": \"Mode\", \"underlying\": \"u8\", \"values\": [\n    { \"name\": \"Mode\", \"value\": 1 } ] }\n] }" },
+        { "CSARPC010", 2, "generated error enum", "{ \"name\": \"X\", \"id\": 1, \"version\": 1, \"errors\": [\n  { \"name\": \"XError\", \"value\": 1 }\n] }" },
+        { "CSARPC010", 2, "'Commands'", "{ \"name\": \"X\", \"id\": 1, \"version\": 1, \"commands\": [\n  { \"name\": \"Commands\", \"id\": 1, \"idempotent\": true }\n] }" },
+        { "CSARPC006", 2, "clashes with", "{ \"name\": \"X\", \"id\": 1, \"version\": 1, \"events\": [\n  { \"name\": \"Device\", \"id\": 1 }\n] }" },
         { "CSARPC011", 3, "'Nope'", "{ \"name\": \"X\", \"id\": 1, \"version\": 1, \"commands\": [\n  { \"name\": \"A\", \"id\": 1, \"idempotent\": true,\n    \"errors\": [ \"Nope\" ] }\n] }" },
         { "CSARPC012", 2, "A -> B -> A", "{ \"name\": \"X\", \"id\": 1, \"version\": 1, \"structs\": [\n  { \"name\": \"A\", \"fields\": [ { \"name\": \"b\", \"type\": \"B\" } ] },\n  { \"name\": \"B\", \"fields\": [ { \"name\": \"a\", \"type\": \"A\" } ] }\n] }" },
     };

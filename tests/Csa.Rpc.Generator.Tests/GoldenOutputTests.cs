@@ -73,6 +73,30 @@ public sealed class GoldenOutputTests
         Assert.Equal(new[] { "Other.rpc.g.cs", "Same.rpc.g.cs" }, run.Results[0].GeneratedSources.Select(s => s.HintName).Order());
     }
 
+    [Fact]
+    public void Names_that_shadow_each_other_still_compile()
+    {
+        // An event named like a struct and like a request type, fields named like types, a struct named Status
+        // used by a command whose client overload sits next to an event member named Status.
+        const string json = """
+            {
+              "name": "Tricky", "id": 5, "version": 1, "namespace": "System.Tricky",
+              "enums": [ { "name": "Mode", "underlying": "u8", "values": [ { "name": "On", "value": 1 } ] } ],
+              "structs": [ { "name": "Status", "fields": [ { "name": "mode", "type": "Mode" }, { "name": "level", "type": "u8" } ] } ],
+              "commands": [
+                { "name": "Set", "id": 1, "idempotent": true, "request": [ { "name": "status", "type": "Status" }, { "name": "mode", "type": "Mode" } ],
+                  "response": [ { "name": "setRequest", "type": "Status" } ] }
+              ],
+              "events": [ { "name": "Status", "id": 1, "fields": [ { "name": "mode", "type": "Mode" } ] },
+                          { "name": "SetRequest", "id": 2 }, { "name": "Mode", "id": 3 }, { "name": "TrickyInterface", "id": 4 } ]
+            }
+            """;
+        (GeneratorDriverRunResult run, Compilation output) = GeneratorHarness.RunText(json, "/x/tricky.rpc.json");
+
+        Assert.Empty(run.Diagnostics);
+        AssertNoProblems(GeneratorHarness.CompileProblems(output));
+    }
+
     private static void AssertNoProblems(IEnumerable<Diagnostic> diagnostics)
     {
         var lines = diagnostics.Select(d => d + "\n    " + d.Location.SourceTree?.GetText().Lines[d.Location.GetLineSpan().StartLinePosition.Line]).ToList();

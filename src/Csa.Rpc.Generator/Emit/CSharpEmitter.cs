@@ -35,9 +35,19 @@ internal sealed class CSharpEmitter
 
     private string Name => _model.Name;
 
-    private string Codec => _model.Name + "Codec";
+    private string CodecName => _model.Name + "Codec";
 
-    private string Ids => _model.Name + "Interface";
+    private string IdsName => _model.Name + "Interface";
+
+    // References to generated types are fully qualified: a member of the client or server (an event named
+    // like a struct, say) must never capture a type name.
+    private string Codec => Q(CodecName);
+
+    private string Ids => Q(IdsName);
+
+    private string ErrorType => Q(_model.Name + "Error");
+
+    private string Q(string typeName) => "global::" + _namespace + "." + typeName;
 
     /// <summary>Emits the whole file.</summary>
     /// <param name="model">The validated interface.</param>
@@ -89,7 +99,7 @@ internal sealed class CSharpEmitter
     {
         Summary($"Ids of the {Name} interface (id {Hex(_model.Id)}, version {_model.Version}).{Sentence(_model.Description)}");
         _w.Line(_generatedCode);
-        _w.Line($"public static partial class {Ids}");
+        _w.Line($"public static partial class {IdsName}");
         _w.Open();
         Summary("The interface id on the wire.");
         _w.Line($"public const ushort Id = {Hex(_model.Id)};");
@@ -132,12 +142,12 @@ internal sealed class CSharpEmitter
         _w.Line($"/// <param name=\"exception\">The error a call of this interface threw.</param>");
         _w.Line($"/// <param name=\"error\">The interface error code, when the method returns true.</param>");
         _w.Line($"/// <returns>True when the error came from this interface and is not a protocol-level <see cref=\"{Rpc}RpcStatus\"/>.</returns>");
-        _w.Line($"public static bool TryGetError({Rpc}RpcErrorException exception, out {Name}Error error)");
+        _w.Line($"public static bool TryGetError({Rpc}RpcErrorException exception, out {ErrorType} error)");
         _w.Open();
         _w.Line("global::System.ArgumentNullException.ThrowIfNull(exception);");
         _w.Line($"if (exception.InterfaceId == Id && exception.ErrorCode < (ushort){Rpc}RpcStatus.FirstReserved)");
         _w.Open();
-        _w.Line($"error = ({Name}Error)exception.ErrorCode;");
+        _w.Line($"error = ({ErrorType})exception.ErrorCode;");
         _w.Line("return true;");
         _w.Close();
         _w.Line();
@@ -293,7 +303,7 @@ internal sealed class CSharpEmitter
     {
         RpcTypeKind.Primitive => $"reader.Read{Method(type.Primitive)}(\"{label}\")",
         RpcTypeKind.Enum => $"{Codec}.Read{type.Enum!.Name}(ref reader, \"{label}\")",
-        RpcTypeKind.Struct => $"{type.Struct!.Name}.Read(ref reader)",
+        RpcTypeKind.Struct => $"{Q(type.Struct!.Name)}.Read(ref reader)",
         RpcTypeKind.FixedBytes => $"reader.ReadFixedBytes({Inv(type.Length)}, \"{label}\")",
         RpcTypeKind.Bytes => $"reader.ReadBytes({Inv(type.Length)}, \"{label}\")",
         _ => $"reader.ReadString({Inv(type.Length)}, \"{label}\")",
@@ -366,7 +376,7 @@ internal sealed class CSharpEmitter
             _w.Line("private readonly object _eventGate = new();");
             foreach (RpcEvent e in _model.Events)
             {
-                _w.Line($"private global::System.Action<{NodeAddress}, {e.Name}Event>? {EventField(e)}Handlers;");
+                _w.Line($"private global::System.Action<{NodeAddress}, {Q(e.Name + "Event")}>? {EventField(e)}Handlers;");
                 _w.Line($"private global::System.IDisposable? {EventField(e)}Subscription;");
             }
         }
@@ -418,8 +428,8 @@ internal sealed class CSharpEmitter
 
     private void EmitClientCommand(RpcCommand c)
     {
-        string request = c.Name + "Request";
-        string response = $"{Tasks}Task<{c.Name}Response>";
+        string request = Q(c.Name + "Request");
+        string response = $"{Tasks}Task<{Q(c.Name + "Response")}>";
         string summary = Or(c.Description, $"Calls command {c.Name}.") + $" Command id {Hex(c.Id)}; {(c.Idempotent ? "idempotent (may be sent again as a new request when the response is lost)" : "not idempotent (never sent again as a new request)")}.";
 
         _w.Line();
@@ -444,7 +454,7 @@ internal sealed class CSharpEmitter
         string expected = c.Idempotent ? "true" : "false";
         string matches = c.Idempotent ? "options.Idempotent" : "!options.Idempotent";
         _w.Line($"{Rpc}RpcCallOptions effective = options is null ? s_{Naming.ToCamel(c.Name)}Options : {matches} ? options : options with {{ Idempotent = {expected} }};");
-        _w.Line($"return Invoker.InvokeAsync<{request}, {c.Name}Response>(Device, {Ids}.Id, {Ids}.Commands.{c.Name}, request, effective, cancellationToken);");
+        _w.Line($"return Invoker.InvokeAsync<{request}, {Q(c.Name + "Response")}>(Device, {Ids}.Id, {Ids}.Commands.{c.Name}, request, effective, cancellationToken);");
         _w.Close();
 
         _w.Line();
@@ -464,7 +474,7 @@ internal sealed class CSharpEmitter
     {
         string errors = c.Errors.Count == 0
             ? string.Empty
-            : " Interface errors: " + string.Join(", ", c.Errors.Select(e => $"<see cref=\"{Name}Error.{e.Name}\"/>")) + ".";
+            : " Interface errors: " + string.Join(", ", c.Errors.Select(e => $"<see cref=\"{ErrorType}.{e.Name}\"/>")) + ".";
         _w.Line($"/// <exception cref=\"{Rpc}RpcErrorException\">The device answered with an error (read it with <see cref=\"{Ids}.TryGetError\"/>).{errors}</exception>");
         _w.Line($"/// <exception cref=\"{Rpc}RpcTimeoutException\">No response came in time.</exception>");
         _w.Line($"/// <exception cref=\"{Rpc}RpcEncodeException\">A request field violates its declared size.</exception>");
@@ -472,7 +482,7 @@ internal sealed class CSharpEmitter
 
     private void EmitClientEvent(RpcEvent e)
     {
-        string type = e.Name + "Event";
+        string type = Q(e.Name + "Event");
         string handler = $"global::System.Action<{NodeAddress}, {type}>";
         string field = EventField(e);
 
@@ -558,9 +568,9 @@ internal sealed class CSharpEmitter
             _w.Line("/// <param name=\"source\">The endpoint that sent it.</param>");
             _w.Line("/// <param name=\"cancellationToken\">Cancelled when the server stops.</param>");
             _w.Line("/// <returns>The response to send.</returns>");
-            string errors = c.Errors.Count == 0 ? string.Empty : " Errors this command may answer with: " + string.Join(", ", c.Errors.Select(e => $"<see cref=\"{Name}Error.{e.Name}\"/>")) + ".";
+            string errors = c.Errors.Count == 0 ? string.Empty : " Errors this command may answer with: " + string.Join(", ", c.Errors.Select(e => $"<see cref=\"{ErrorType}.{e.Name}\"/>")) + ".";
             _w.Line($"/// <exception cref=\"{Rpc}RpcErrorException\">Thrown to answer with an error.{errors}</exception>");
-            _w.Line($"protected abstract {Tasks}Task<{c.Name}Response> {c.Name}Async({c.Name}Request request, {Endpoint} source, {Ct} cancellationToken);");
+            _w.Line($"protected abstract {Tasks}Task<{Q(c.Name + "Response")}> {c.Name}Async({Q(c.Name + "Request")} request, {Endpoint} source, {Ct} cancellationToken);");
         }
 
         foreach (RpcEvent e in _model.Events)
@@ -571,7 +581,7 @@ internal sealed class CSharpEmitter
             _w.Line("/// <param name=\"cancellationToken\">Cancels the send.</param>");
             _w.Line("/// <returns>Completes when the event is sent.</returns>");
             _w.Line("/// <exception cref=\"global::System.InvalidOperationException\">The service is not hosted yet (no <see cref=\"EventSink\"/>).</exception>");
-            _w.Line($"protected {Tasks}Task Publish{e.Name}Async({e.Name}Event payload, {Ct} cancellationToken = default)");
+            _w.Line($"protected {Tasks}Task Publish{e.Name}Async({Q(e.Name + "Event")} payload, {Ct} cancellationToken = default)");
             _w.Open();
             _w.Line("global::System.ArgumentNullException.ThrowIfNull(payload);");
             _w.Line($"{Rpc}IRpcEventSink sink = EventSink ?? throw new global::System.InvalidOperationException(\"{cls} has no EventSink: host it in an RPC server before publishing event {e.Name}.\");");
@@ -584,15 +594,15 @@ internal sealed class CSharpEmitter
         _w.Line("/// <param name=\"error\">The error code.</param>");
         _w.Line("/// <param name=\"message\">What went wrong, for logs (the code is what travels).</param>");
         _w.Line("/// <returns>The exception to throw.</returns>");
-        _w.Line($"protected static {Rpc}RpcErrorException Error({Name}Error error, string message) => new({Ids}.Id, (ushort)error, message);");
+        _w.Line($"protected static {Rpc}RpcErrorException Error({ErrorType} error, string message) => new({Ids}.Id, (ushort)error, message);");
 
         foreach (RpcCommand c in _model.Commands)
         {
             _w.Line();
             _w.Line($"private async {Tasks}Task Dispatch{c.Name}CommandAsync({Rpc}RpcServerCall call, {Ct} cancellationToken)");
             _w.Open();
-            _w.Line($"{c.Name}Request request = {Codec}.Decode<{c.Name}Request>(call.Payload);");
-            _w.Line($"{c.Name}Response response = await {c.Name}Async(request, call.Source, cancellationToken).ConfigureAwait(false)");
+            _w.Line($"{Q(c.Name + "Request")} request = {Codec}.Decode<{Q(c.Name + "Request")}>(call.Payload);");
+            _w.Line($"{Q(c.Name + "Response")} response = await {c.Name}Async(request, call.Source, cancellationToken).ConfigureAwait(false)");
             _w.Line($"    ?? throw new global::System.InvalidOperationException(\"{c.Name}Async returned null; return a {c.Name}Response or throw RpcErrorException.\");");
             _w.Line($"{Codec}.Encode(response, call.Response);");
             _w.Close();
@@ -606,7 +616,7 @@ internal sealed class CSharpEmitter
     {
         _w.Line($"/// <summary>Wire helpers shared by the generated types of the {Name} interface.</summary>");
         _w.Line(_generatedCode);
-        _w.Line($"internal static class {Codec}");
+        _w.Line($"internal static class {CodecName}");
         _w.Open();
         _w.Line($"internal static T Decode<T>(global::System.ReadOnlyMemory<byte> payload) where T : {Rpc}IRpcMessage<T>");
         _w.Open();
@@ -720,13 +730,13 @@ internal sealed class CSharpEmitter
         return wire.Length == 0 ? text : text + " " + wire;
     }
 
-    private static string CsType(RpcField f) => f.IsArray ? CsElementType(f.Type) + "[]" : CsElementType(f.Type);
+    private string CsType(RpcField f) => f.IsArray ? CsElementType(f.Type) + "[]" : CsElementType(f.Type);
 
-    private static string CsElementType(RpcType type) => type.Kind switch
+    private string CsElementType(RpcType type) => type.Kind switch
     {
         RpcTypeKind.Primitive => CsPrimitive(type.Primitive),
-        RpcTypeKind.Enum => type.Enum!.Name,
-        RpcTypeKind.Struct => type.Struct!.Name,
+        RpcTypeKind.Enum => Q(type.Enum!.Name),
+        RpcTypeKind.Struct => Q(type.Struct!.Name),
         RpcTypeKind.String => "string",
         _ => "byte[]",
     };

@@ -110,7 +110,7 @@ internal sealed class RpcModelParser
         foreach (JsonValue item in OptionalArray(root, "enums", "The interface"))
             ParseEnum(model, item);
         ParseStructs(model, OptionalArray(root, "structs", "The interface"));
-        ParseErrors(model, OptionalArray(root, "errors", "The interface"));
+        ParseErrors(model, OptionalArray(root, "errors", "The interface"), name + "Error");
 
         var errorsByName = new Dictionary<string, RpcError>(StringComparer.Ordinal);
         foreach (RpcError error in model.Errors)
@@ -177,6 +177,12 @@ internal sealed class RpcModelParser
             string valueDescription = OptionalString(valueItem, "description", valueContext) ?? string.Empty;
             if (valueName is null)
                 continue;
+            if (valueName == name)
+            {
+                Report(ModelDiagnosticIds.InvalidName, $"{context}: a value must not have the enum's own name.", valueItem.Find("name")!.Value.Range);
+                continue;
+            }
+
             if (!names.Add(valueName))
                 Report(ModelDiagnosticIds.DuplicateName, $"{context} has two values named '{valueName}'.", valueItem.Find("name")!.Value.Range);
             else if (values.TryGetValue(value, out string? other))
@@ -248,7 +254,7 @@ internal sealed class RpcModelParser
         ordered.Add(rpcStruct);
     }
 
-    private void ParseErrors(RpcInterface model, IReadOnlyList<JsonValue> items)
+    private void ParseErrors(RpcInterface model, IReadOnlyList<JsonValue> items, string errorEnumName)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         var values = new Dictionary<ushort, string>();
@@ -263,6 +269,12 @@ internal sealed class RpcModelParser
             string description = OptionalString(item, "description", context) ?? string.Empty;
             if (name is null)
                 continue;
+            if (name == errorEnumName)
+            {
+                Report(ModelDiagnosticIds.InvalidName, $"An error must not be named '{name}', the name of the generated error enum.", item.Find("name")!.Value.Range);
+                continue;
+            }
+
             if (!names.Add(name))
             {
                 Report(ModelDiagnosticIds.DuplicateName, $"Two errors are named '{name}'.", item.Find("name")!.Value.Range);

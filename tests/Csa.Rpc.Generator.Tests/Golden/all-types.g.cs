@@ -41,12 +41,12 @@ namespace Csa.Rpc.Tests.AllTypes
         /// <param name="exception">The error a call of this interface threw.</param>
         /// <param name="error">The interface error code, when the method returns true.</param>
         /// <returns>True when the error came from this interface and is not a protocol-level <see cref="global::Csa.Rpc.RpcStatus"/>.</returns>
-        public static bool TryGetError(global::Csa.Rpc.RpcErrorException exception, out AllTypesError error)
+        public static bool TryGetError(global::Csa.Rpc.RpcErrorException exception, out global::Csa.Rpc.Tests.AllTypes.AllTypesError error)
         {
             global::System.ArgumentNullException.ThrowIfNull(exception);
             if (exception.InterfaceId == Id && exception.ErrorCode < (ushort)global::Csa.Rpc.RpcStatus.FirstReserved)
             {
-                error = (AllTypesError)exception.ErrorCode;
+                error = (global::Csa.Rpc.Tests.AllTypes.AllTypesError)exception.ErrorCode;
                 return true;
             }
 
@@ -135,7 +135,7 @@ namespace Csa.Rpc.Tests.AllTypes
             if (ReferenceEquals(this, other)) return true;
             if (other is null) return false;
             return global::System.Collections.Generic.EqualityComparer<int>.Default.Equals(Value, other.Value)
-            && AllTypesCodec.ArrayEquals(Blob, other.Blob);
+            && global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.ArrayEquals(Blob, other.Blob);
         }
 
         /// <summary>A hash over the field values; arrays hash by content.</summary>
@@ -144,7 +144,7 @@ namespace Csa.Rpc.Tests.AllTypes
         {
             global::System.HashCode hash = default;
             hash.Add(Value);
-            AllTypesCodec.AddArray(ref hash, Blob);
+            global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.AddArray(ref hash, Blob);
             return hash.ToHashCode();
         }
 
@@ -153,7 +153,7 @@ namespace Csa.Rpc.Tests.AllTypes
             builder.Append("Value = ");
             builder.Append(Value);
             builder.Append(", Blob = ");
-            AllTypesCodec.AppendArray(builder, Blob);
+            global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.AppendArray(builder, Blob);
             return true;
         }
     }
@@ -162,7 +162,7 @@ namespace Csa.Rpc.Tests.AllTypes
     /// <param name="Inner">The inner field.</param>
     /// <param name="Label">The label field. At most 8 UTF-8 bytes.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
-    public sealed partial record Outer(Inner Inner, string Label)
+    public sealed partial record Outer(global::Csa.Rpc.Tests.AllTypes.Inner Inner, string Label)
     {
         /// <summary>Writes the fields of this Outer in declaration order.</summary>
         /// <param name="writer">Where the fields go.</param>
@@ -181,7 +181,7 @@ namespace Csa.Rpc.Tests.AllTypes
         /// <exception cref="global::Csa.Rpc.RpcDecodeException">The payload is short or a field is malformed.</exception>
         public static Outer Read(ref global::Csa.Rpc.RpcReader reader)
         {
-            Inner fInner = Inner.Read(ref reader);
+            global::Csa.Rpc.Tests.AllTypes.Inner fInner = global::Csa.Rpc.Tests.AllTypes.Inner.Read(ref reader);
             string fLabel = reader.ReadString(8, "Outer.label");
             return new Outer(fInner, fLabel);
         }
@@ -211,7 +211,7 @@ namespace Csa.Rpc.Tests.AllTypes
     /// <param name="Class">A C# keyword as a field name.</param>
     /// <param name="Int">A C keyword as a field name.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
-    public sealed partial record EverythingRequest(byte A, ushort B, uint C, ulong D, sbyte E, short F, int G, long H, bool Flag, Small Small, Medium Medium, Large Large, byte[] FixedBytes, byte[] VarBytes, string Text, Outer Outer, short[] Numbers, Medium[] Modes, bool[] Flags, Outer[] Outers, byte Class, byte Int) : global::Csa.Rpc.IRpcMessage<EverythingRequest>
+    public sealed partial record EverythingRequest(byte A, ushort B, uint C, ulong D, sbyte E, short F, int G, long H, bool Flag, global::Csa.Rpc.Tests.AllTypes.Small Small, global::Csa.Rpc.Tests.AllTypes.Medium Medium, global::Csa.Rpc.Tests.AllTypes.Large Large, byte[] FixedBytes, byte[] VarBytes, string Text, global::Csa.Rpc.Tests.AllTypes.Outer Outer, short[] Numbers, global::Csa.Rpc.Tests.AllTypes.Medium[] Modes, bool[] Flags, global::Csa.Rpc.Tests.AllTypes.Outer[] Outers, byte Class, byte Int) : global::Csa.Rpc.IRpcMessage<EverythingRequest>
     {
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
@@ -225,9 +225,9 @@ namespace Csa.Rpc.Tests.AllTypes
             writer.WriteI32(G);
             writer.WriteI64(H);
             writer.WriteBool(Flag);
-            AllTypesCodec.WriteSmall(ref writer, Small, "EverythingRequest.small");
-            AllTypesCodec.WriteMedium(ref writer, Medium, "EverythingRequest.medium");
-            AllTypesCodec.WriteLarge(ref writer, Large, "EverythingRequest.large");
+            global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.WriteSmall(ref writer, Small, "EverythingRequest.small");
+            global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.WriteMedium(ref writer, Medium, "EverythingRequest.medium");
+            global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.WriteLarge(ref writer, Large, "EverythingRequest.large");
             if (FixedBytes is null) throw new global::Csa.Rpc.RpcEncodeException("Field 'EverythingRequest.fixedBytes' is null.");
             writer.WriteFixedBytes(FixedBytes, 3, "EverythingRequest.fixedBytes");
             if (VarBytes is null) throw new global::Csa.Rpc.RpcEncodeException("Field 'EverythingRequest.varBytes' is null.");
@@ -244,9 +244,9 @@ namespace Csa.Rpc.Tests.AllTypes
             }
             if (Modes is null) throw new global::Csa.Rpc.RpcEncodeException("Field 'EverythingRequest.modes' is null.");
             if (Modes.Length != 2) throw new global::Csa.Rpc.RpcEncodeException($"Field 'EverythingRequest.modes' must hold exactly 2 elements, not {Modes.Length}.");
-            foreach (Medium element in Modes)
+            foreach (global::Csa.Rpc.Tests.AllTypes.Medium element in Modes)
             {
-                AllTypesCodec.WriteMedium(ref writer, element, "EverythingRequest.modes");
+                global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.WriteMedium(ref writer, element, "EverythingRequest.modes");
             }
             if (Flags is null) throw new global::Csa.Rpc.RpcEncodeException("Field 'EverythingRequest.flags' is null.");
             if (Flags.Length != 2) throw new global::Csa.Rpc.RpcEncodeException($"Field 'EverythingRequest.flags' must hold exactly 2 elements, not {Flags.Length}.");
@@ -256,7 +256,7 @@ namespace Csa.Rpc.Tests.AllTypes
             }
             if (Outers is null) throw new global::Csa.Rpc.RpcEncodeException("Field 'EverythingRequest.outers' is null.");
             if (Outers.Length != 2) throw new global::Csa.Rpc.RpcEncodeException($"Field 'EverythingRequest.outers' must hold exactly 2 elements, not {Outers.Length}.");
-            foreach (Outer element in Outers)
+            foreach (global::Csa.Rpc.Tests.AllTypes.Outer element in Outers)
             {
                 if (element is null) throw new global::Csa.Rpc.RpcEncodeException("Field 'EverythingRequest.outers' holds a null element.");
                 element.Write(ref writer);
@@ -277,32 +277,32 @@ namespace Csa.Rpc.Tests.AllTypes
             int fG = reader.ReadI32("EverythingRequest.g");
             long fH = reader.ReadI64("EverythingRequest.h");
             bool fFlag = reader.ReadBool("EverythingRequest.flag");
-            Small fSmall = AllTypesCodec.ReadSmall(ref reader, "EverythingRequest.small");
-            Medium fMedium = AllTypesCodec.ReadMedium(ref reader, "EverythingRequest.medium");
-            Large fLarge = AllTypesCodec.ReadLarge(ref reader, "EverythingRequest.large");
+            global::Csa.Rpc.Tests.AllTypes.Small fSmall = global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.ReadSmall(ref reader, "EverythingRequest.small");
+            global::Csa.Rpc.Tests.AllTypes.Medium fMedium = global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.ReadMedium(ref reader, "EverythingRequest.medium");
+            global::Csa.Rpc.Tests.AllTypes.Large fLarge = global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.ReadLarge(ref reader, "EverythingRequest.large");
             byte[] fFixedBytes = reader.ReadFixedBytes(3, "EverythingRequest.fixedBytes");
             byte[] fVarBytes = reader.ReadBytes(5, "EverythingRequest.varBytes");
             string fText = reader.ReadString(10, "EverythingRequest.text");
-            Outer fOuter = Outer.Read(ref reader);
+            global::Csa.Rpc.Tests.AllTypes.Outer fOuter = global::Csa.Rpc.Tests.AllTypes.Outer.Read(ref reader);
             short[] fNumbers = new short[3];
             for (int i = 0; i < fNumbers.Length; i++)
             {
                 fNumbers[i] = reader.ReadI16("EverythingRequest.numbers");
             }
-            Medium[] fModes = new Medium[2];
+            global::Csa.Rpc.Tests.AllTypes.Medium[] fModes = new global::Csa.Rpc.Tests.AllTypes.Medium[2];
             for (int i = 0; i < fModes.Length; i++)
             {
-                fModes[i] = AllTypesCodec.ReadMedium(ref reader, "EverythingRequest.modes");
+                fModes[i] = global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.ReadMedium(ref reader, "EverythingRequest.modes");
             }
             bool[] fFlags = new bool[2];
             for (int i = 0; i < fFlags.Length; i++)
             {
                 fFlags[i] = reader.ReadBool("EverythingRequest.flags");
             }
-            Outer[] fOuters = new Outer[2];
+            global::Csa.Rpc.Tests.AllTypes.Outer[] fOuters = new global::Csa.Rpc.Tests.AllTypes.Outer[2];
             for (int i = 0; i < fOuters.Length; i++)
             {
-                fOuters[i] = Outer.Read(ref reader);
+                fOuters[i] = global::Csa.Rpc.Tests.AllTypes.Outer.Read(ref reader);
             }
             byte fClass = reader.ReadU8("EverythingRequest.class");
             byte fInt = reader.ReadU8("EverythingRequest.int");
@@ -326,17 +326,17 @@ namespace Csa.Rpc.Tests.AllTypes
             && global::System.Collections.Generic.EqualityComparer<int>.Default.Equals(G, other.G)
             && global::System.Collections.Generic.EqualityComparer<long>.Default.Equals(H, other.H)
             && global::System.Collections.Generic.EqualityComparer<bool>.Default.Equals(Flag, other.Flag)
-            && global::System.Collections.Generic.EqualityComparer<Small>.Default.Equals(Small, other.Small)
-            && global::System.Collections.Generic.EqualityComparer<Medium>.Default.Equals(Medium, other.Medium)
-            && global::System.Collections.Generic.EqualityComparer<Large>.Default.Equals(Large, other.Large)
-            && AllTypesCodec.ArrayEquals(FixedBytes, other.FixedBytes)
-            && AllTypesCodec.ArrayEquals(VarBytes, other.VarBytes)
+            && global::System.Collections.Generic.EqualityComparer<global::Csa.Rpc.Tests.AllTypes.Small>.Default.Equals(Small, other.Small)
+            && global::System.Collections.Generic.EqualityComparer<global::Csa.Rpc.Tests.AllTypes.Medium>.Default.Equals(Medium, other.Medium)
+            && global::System.Collections.Generic.EqualityComparer<global::Csa.Rpc.Tests.AllTypes.Large>.Default.Equals(Large, other.Large)
+            && global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.ArrayEquals(FixedBytes, other.FixedBytes)
+            && global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.ArrayEquals(VarBytes, other.VarBytes)
             && global::System.Collections.Generic.EqualityComparer<string>.Default.Equals(Text, other.Text)
-            && global::System.Collections.Generic.EqualityComparer<Outer>.Default.Equals(Outer, other.Outer)
-            && AllTypesCodec.ArrayEquals(Numbers, other.Numbers)
-            && AllTypesCodec.ArrayEquals(Modes, other.Modes)
-            && AllTypesCodec.ArrayEquals(Flags, other.Flags)
-            && AllTypesCodec.ArrayEquals(Outers, other.Outers)
+            && global::System.Collections.Generic.EqualityComparer<global::Csa.Rpc.Tests.AllTypes.Outer>.Default.Equals(Outer, other.Outer)
+            && global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.ArrayEquals(Numbers, other.Numbers)
+            && global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.ArrayEquals(Modes, other.Modes)
+            && global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.ArrayEquals(Flags, other.Flags)
+            && global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.ArrayEquals(Outers, other.Outers)
             && global::System.Collections.Generic.EqualityComparer<byte>.Default.Equals(Class, other.Class)
             && global::System.Collections.Generic.EqualityComparer<byte>.Default.Equals(Int, other.Int);
         }
@@ -358,14 +358,14 @@ namespace Csa.Rpc.Tests.AllTypes
             hash.Add(Small);
             hash.Add(Medium);
             hash.Add(Large);
-            AllTypesCodec.AddArray(ref hash, FixedBytes);
-            AllTypesCodec.AddArray(ref hash, VarBytes);
+            global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.AddArray(ref hash, FixedBytes);
+            global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.AddArray(ref hash, VarBytes);
             hash.Add(Text);
             hash.Add(Outer);
-            AllTypesCodec.AddArray(ref hash, Numbers);
-            AllTypesCodec.AddArray(ref hash, Modes);
-            AllTypesCodec.AddArray(ref hash, Flags);
-            AllTypesCodec.AddArray(ref hash, Outers);
+            global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.AddArray(ref hash, Numbers);
+            global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.AddArray(ref hash, Modes);
+            global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.AddArray(ref hash, Flags);
+            global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.AddArray(ref hash, Outers);
             hash.Add(Class);
             hash.Add(Int);
             return hash.ToHashCode();
@@ -398,21 +398,21 @@ namespace Csa.Rpc.Tests.AllTypes
             builder.Append(", Large = ");
             builder.Append(Large);
             builder.Append(", FixedBytes = ");
-            AllTypesCodec.AppendArray(builder, FixedBytes);
+            global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.AppendArray(builder, FixedBytes);
             builder.Append(", VarBytes = ");
-            AllTypesCodec.AppendArray(builder, VarBytes);
+            global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.AppendArray(builder, VarBytes);
             builder.Append(", Text = ");
             builder.Append(Text);
             builder.Append(", Outer = ");
             builder.Append(Outer);
             builder.Append(", Numbers = ");
-            AllTypesCodec.AppendArray(builder, Numbers);
+            global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.AppendArray(builder, Numbers);
             builder.Append(", Modes = ");
-            AllTypesCodec.AppendArray(builder, Modes);
+            global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.AppendArray(builder, Modes);
             builder.Append(", Flags = ");
-            AllTypesCodec.AppendArray(builder, Flags);
+            global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.AppendArray(builder, Flags);
             builder.Append(", Outers = ");
-            AllTypesCodec.AppendArray(builder, Outers);
+            global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.AppendArray(builder, Outers);
             builder.Append(", Class = ");
             builder.Append(Class);
             builder.Append(", Int = ");
@@ -448,7 +448,7 @@ namespace Csa.Rpc.Tests.AllTypes
         {
             if (ReferenceEquals(this, other)) return true;
             if (other is null) return false;
-            return AllTypesCodec.ArrayEquals(Echo, other.Echo);
+            return global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.ArrayEquals(Echo, other.Echo);
         }
 
         /// <summary>A hash over the field values; arrays hash by content.</summary>
@@ -456,14 +456,14 @@ namespace Csa.Rpc.Tests.AllTypes
         public override int GetHashCode()
         {
             global::System.HashCode hash = default;
-            AllTypesCodec.AddArray(ref hash, Echo);
+            global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.AddArray(ref hash, Echo);
             return hash.ToHashCode();
         }
 
         private bool PrintMembers(global::System.Text.StringBuilder builder)
         {
             builder.Append("Echo = ");
-            AllTypesCodec.AppendArray(builder, Echo);
+            global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.AppendArray(builder, Echo);
             return true;
         }
     }
@@ -522,7 +522,7 @@ namespace Csa.Rpc.Tests.AllTypes
     /// <summary>Event Full (id 0xFFFF) of the AllTypes interface.</summary>
     /// <param name="Outer">The outer field.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
-    public sealed partial record FullEvent(Outer Outer) : global::Csa.Rpc.IRpcMessage<FullEvent>
+    public sealed partial record FullEvent(global::Csa.Rpc.Tests.AllTypes.Outer Outer) : global::Csa.Rpc.IRpcMessage<FullEvent>
     {
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
@@ -534,7 +534,7 @@ namespace Csa.Rpc.Tests.AllTypes
         /// <inheritdoc />
         public static FullEvent Read(ref global::Csa.Rpc.RpcReader reader)
         {
-            Outer fOuter = Outer.Read(ref reader);
+            global::Csa.Rpc.Tests.AllTypes.Outer fOuter = global::Csa.Rpc.Tests.AllTypes.Outer.Read(ref reader);
             reader.EnsureConsumed("FullEvent");
             return new FullEvent(fOuter);
         }
@@ -548,9 +548,9 @@ namespace Csa.Rpc.Tests.AllTypes
         private static readonly global::Csa.Rpc.RpcCallOptions s_everythingOptions = new() { Idempotent = true };
         private static readonly global::Csa.Rpc.RpcCallOptions s_nothingOptions = new() { Idempotent = false };
         private readonly object _eventGate = new();
-        private global::System.Action<global::Csa.DataLink.NodeAddress, EmptyEvent>? _emptyHandlers;
+        private global::System.Action<global::Csa.DataLink.NodeAddress, global::Csa.Rpc.Tests.AllTypes.EmptyEvent>? _emptyHandlers;
         private global::System.IDisposable? _emptySubscription;
-        private global::System.Action<global::Csa.DataLink.NodeAddress, FullEvent>? _fullHandlers;
+        private global::System.Action<global::Csa.DataLink.NodeAddress, global::Csa.Rpc.Tests.AllTypes.FullEvent>? _fullHandlers;
         private global::System.IDisposable? _fullSubscription;
 
         /// <summary>Creates a client that calls the AllTypes interface of <paramref name="device"/>.</summary>
@@ -573,10 +573,10 @@ namespace Csa.Rpc.Tests.AllTypes
         /// <param name="request">The request.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="AllTypesInterface.TryGetError"/>). Interface errors: <see cref="AllTypesError.First"/>, <see cref="AllTypesError.Last"/>.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.TryGetError"/>). Interface errors: <see cref="global::Csa.Rpc.Tests.AllTypes.AllTypesError.First"/>, <see cref="global::Csa.Rpc.Tests.AllTypes.AllTypesError.Last"/>.</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<EverythingResponse> EverythingAsync(EverythingRequest request, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::Csa.Rpc.Tests.AllTypes.EverythingResponse> EverythingAsync(global::Csa.Rpc.Tests.AllTypes.EverythingRequest request, global::System.Threading.CancellationToken cancellationToken = default)
             => EverythingAsync(request, null, cancellationToken);
 
         /// <summary>Calls command Everything. Command id 0x0000; idempotent (may be sent again as a new request when the response is lost).</summary>
@@ -584,14 +584,14 @@ namespace Csa.Rpc.Tests.AllTypes
         /// <param name="options">Timeout and attempts for this call; null takes the invoker's defaults. Idempotency always comes from the interface file (true).</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="AllTypesInterface.TryGetError"/>). Interface errors: <see cref="AllTypesError.First"/>, <see cref="AllTypesError.Last"/>.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.TryGetError"/>). Interface errors: <see cref="global::Csa.Rpc.Tests.AllTypes.AllTypesError.First"/>, <see cref="global::Csa.Rpc.Tests.AllTypes.AllTypesError.Last"/>.</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<EverythingResponse> EverythingAsync(EverythingRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::Csa.Rpc.Tests.AllTypes.EverythingResponse> EverythingAsync(global::Csa.Rpc.Tests.AllTypes.EverythingRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(request);
             global::Csa.Rpc.RpcCallOptions effective = options is null ? s_everythingOptions : options.Idempotent ? options : options with { Idempotent = true };
-            return Invoker.InvokeAsync<EverythingRequest, EverythingResponse>(Device, AllTypesInterface.Id, AllTypesInterface.Commands.Everything, request, effective, cancellationToken);
+            return Invoker.InvokeAsync<global::Csa.Rpc.Tests.AllTypes.EverythingRequest, global::Csa.Rpc.Tests.AllTypes.EverythingResponse>(Device, global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.Id, global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.Commands.Everything, request, effective, cancellationToken);
         }
 
         /// <summary>Calls command Everything. Command id 0x0000; idempotent (may be sent again as a new request when the response is lost).</summary>
@@ -619,20 +619,20 @@ namespace Csa.Rpc.Tests.AllTypes
         /// <param name="int">A C keyword as a field name.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="AllTypesInterface.TryGetError"/>). Interface errors: <see cref="AllTypesError.First"/>, <see cref="AllTypesError.Last"/>.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.TryGetError"/>). Interface errors: <see cref="global::Csa.Rpc.Tests.AllTypes.AllTypesError.First"/>, <see cref="global::Csa.Rpc.Tests.AllTypes.AllTypesError.Last"/>.</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<EverythingResponse> EverythingAsync(byte a, ushort b, uint c, ulong d, sbyte e, short f, int g, long h, bool flag, Small small, Medium medium, Large large, byte[] fixedBytes, byte[] varBytes, string text, Outer outer, short[] numbers, Medium[] modes, bool[] flags, Outer[] outers, byte @class, byte @int, global::System.Threading.CancellationToken cancellationToken = default)
-            => EverythingAsync(new EverythingRequest(a, b, c, d, e, f, g, h, flag, small, medium, large, fixedBytes, varBytes, text, outer, numbers, modes, flags, outers, @class, @int), null, cancellationToken);
+        public global::System.Threading.Tasks.Task<global::Csa.Rpc.Tests.AllTypes.EverythingResponse> EverythingAsync(byte a, ushort b, uint c, ulong d, sbyte e, short f, int g, long h, bool flag, global::Csa.Rpc.Tests.AllTypes.Small small, global::Csa.Rpc.Tests.AllTypes.Medium medium, global::Csa.Rpc.Tests.AllTypes.Large large, byte[] fixedBytes, byte[] varBytes, string text, global::Csa.Rpc.Tests.AllTypes.Outer outer, short[] numbers, global::Csa.Rpc.Tests.AllTypes.Medium[] modes, bool[] flags, global::Csa.Rpc.Tests.AllTypes.Outer[] outers, byte @class, byte @int, global::System.Threading.CancellationToken cancellationToken = default)
+            => EverythingAsync(new global::Csa.Rpc.Tests.AllTypes.EverythingRequest(a, b, c, d, e, f, g, h, flag, small, medium, large, fixedBytes, varBytes, text, outer, numbers, modes, flags, outers, @class, @int), null, cancellationToken);
 
         /// <summary>Calls command Nothing. Command id 0xFFFF; not idempotent (never sent again as a new request).</summary>
         /// <param name="request">The request.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="AllTypesInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.TryGetError"/>).</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<NothingResponse> NothingAsync(NothingRequest request, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::Csa.Rpc.Tests.AllTypes.NothingResponse> NothingAsync(global::Csa.Rpc.Tests.AllTypes.NothingRequest request, global::System.Threading.CancellationToken cancellationToken = default)
             => NothingAsync(request, null, cancellationToken);
 
         /// <summary>Calls command Nothing. Command id 0xFFFF; not idempotent (never sent again as a new request).</summary>
@@ -640,28 +640,28 @@ namespace Csa.Rpc.Tests.AllTypes
         /// <param name="options">Timeout and attempts for this call; null takes the invoker's defaults. Idempotency always comes from the interface file (false).</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="AllTypesInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.TryGetError"/>).</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<NothingResponse> NothingAsync(NothingRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::Csa.Rpc.Tests.AllTypes.NothingResponse> NothingAsync(global::Csa.Rpc.Tests.AllTypes.NothingRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(request);
             global::Csa.Rpc.RpcCallOptions effective = options is null ? s_nothingOptions : !options.Idempotent ? options : options with { Idempotent = false };
-            return Invoker.InvokeAsync<NothingRequest, NothingResponse>(Device, AllTypesInterface.Id, AllTypesInterface.Commands.Nothing, request, effective, cancellationToken);
+            return Invoker.InvokeAsync<global::Csa.Rpc.Tests.AllTypes.NothingRequest, global::Csa.Rpc.Tests.AllTypes.NothingResponse>(Device, global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.Id, global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.Commands.Nothing, request, effective, cancellationToken);
         }
 
         /// <summary>Calls command Nothing. Command id 0xFFFF; not idempotent (never sent again as a new request).</summary>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="AllTypesInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.TryGetError"/>).</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<NothingResponse> NothingAsync(global::System.Threading.CancellationToken cancellationToken = default)
-            => NothingAsync(new NothingRequest(), null, cancellationToken);
+        public global::System.Threading.Tasks.Task<global::Csa.Rpc.Tests.AllTypes.NothingResponse> NothingAsync(global::System.Threading.CancellationToken cancellationToken = default)
+            => NothingAsync(new global::Csa.Rpc.Tests.AllTypes.NothingRequest(), null, cancellationToken);
 
         /// <summary>Raised with the sending node for every Empty event (id 0x0000) of the device.</summary>
         /// <remarks>The first handler opens the subscription through the invoker; removing the last one closes it. Handlers run on the invoker's receive path: keep them short.</remarks>
-        public event global::System.Action<global::Csa.DataLink.NodeAddress, EmptyEvent>? Empty
+        public event global::System.Action<global::Csa.DataLink.NodeAddress, global::Csa.Rpc.Tests.AllTypes.EmptyEvent>? Empty
         {
             add
             {
@@ -669,7 +669,7 @@ namespace Csa.Rpc.Tests.AllTypes
                 {
                     _emptyHandlers += value;
                     if (_emptyHandlers is not null && _emptySubscription is null)
-                        _emptySubscription = Invoker.SubscribeEvent<EmptyEvent>(Device, AllTypesInterface.Id, AllTypesInterface.Events.Empty, DeliverEmptyEvent);
+                        _emptySubscription = Invoker.SubscribeEvent<global::Csa.Rpc.Tests.AllTypes.EmptyEvent>(Device, global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.Id, global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.Events.Empty, DeliverEmptyEvent);
                 }
             }
 
@@ -691,21 +691,21 @@ namespace Csa.Rpc.Tests.AllTypes
         /// <remarks>The subscription opens when enumeration starts and closes when it ends; events are buffered without loss between reads.</remarks>
         /// <param name="cancellationToken">Ends the stream (with <see cref="global::System.OperationCanceledException"/>).</param>
         /// <returns>The events in arrival order.</returns>
-        public async global::System.Collections.Generic.IAsyncEnumerable<EmptyEvent> EmptyEventsAsync([global::System.Runtime.CompilerServices.EnumeratorCancellation] global::System.Threading.CancellationToken cancellationToken = default)
+        public async global::System.Collections.Generic.IAsyncEnumerable<global::Csa.Rpc.Tests.AllTypes.EmptyEvent> EmptyEventsAsync([global::System.Runtime.CompilerServices.EnumeratorCancellation] global::System.Threading.CancellationToken cancellationToken = default)
         {
-            global::System.Threading.Channels.Channel<EmptyEvent> channel = global::System.Threading.Channels.Channel.CreateUnbounded<EmptyEvent>(new global::System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
-            using (Invoker.SubscribeEvent<EmptyEvent>(Device, AllTypesInterface.Id, AllTypesInterface.Events.Empty, (_, payload) => channel.Writer.TryWrite(payload)))
+            global::System.Threading.Channels.Channel<global::Csa.Rpc.Tests.AllTypes.EmptyEvent> channel = global::System.Threading.Channels.Channel.CreateUnbounded<global::Csa.Rpc.Tests.AllTypes.EmptyEvent>(new global::System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
+            using (Invoker.SubscribeEvent<global::Csa.Rpc.Tests.AllTypes.EmptyEvent>(Device, global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.Id, global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.Events.Empty, (_, payload) => channel.Writer.TryWrite(payload)))
             {
-                await foreach (EmptyEvent payload in global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(channel.Reader.ReadAllAsync(cancellationToken), false))
+                await foreach (global::Csa.Rpc.Tests.AllTypes.EmptyEvent payload in global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(channel.Reader.ReadAllAsync(cancellationToken), false))
                     yield return payload;
             }
         }
 
-        private void DeliverEmptyEvent(global::Csa.DataLink.NodeAddress source, EmptyEvent payload) => global::System.Threading.Volatile.Read(ref _emptyHandlers)?.Invoke(source, payload);
+        private void DeliverEmptyEvent(global::Csa.DataLink.NodeAddress source, global::Csa.Rpc.Tests.AllTypes.EmptyEvent payload) => global::System.Threading.Volatile.Read(ref _emptyHandlers)?.Invoke(source, payload);
 
         /// <summary>Raised with the sending node for every Full event (id 0xFFFF) of the device.</summary>
         /// <remarks>The first handler opens the subscription through the invoker; removing the last one closes it. Handlers run on the invoker's receive path: keep them short.</remarks>
-        public event global::System.Action<global::Csa.DataLink.NodeAddress, FullEvent>? Full
+        public event global::System.Action<global::Csa.DataLink.NodeAddress, global::Csa.Rpc.Tests.AllTypes.FullEvent>? Full
         {
             add
             {
@@ -713,7 +713,7 @@ namespace Csa.Rpc.Tests.AllTypes
                 {
                     _fullHandlers += value;
                     if (_fullHandlers is not null && _fullSubscription is null)
-                        _fullSubscription = Invoker.SubscribeEvent<FullEvent>(Device, AllTypesInterface.Id, AllTypesInterface.Events.Full, DeliverFullEvent);
+                        _fullSubscription = Invoker.SubscribeEvent<global::Csa.Rpc.Tests.AllTypes.FullEvent>(Device, global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.Id, global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.Events.Full, DeliverFullEvent);
                 }
             }
 
@@ -735,17 +735,17 @@ namespace Csa.Rpc.Tests.AllTypes
         /// <remarks>The subscription opens when enumeration starts and closes when it ends; events are buffered without loss between reads.</remarks>
         /// <param name="cancellationToken">Ends the stream (with <see cref="global::System.OperationCanceledException"/>).</param>
         /// <returns>The events in arrival order.</returns>
-        public async global::System.Collections.Generic.IAsyncEnumerable<FullEvent> FullEventsAsync([global::System.Runtime.CompilerServices.EnumeratorCancellation] global::System.Threading.CancellationToken cancellationToken = default)
+        public async global::System.Collections.Generic.IAsyncEnumerable<global::Csa.Rpc.Tests.AllTypes.FullEvent> FullEventsAsync([global::System.Runtime.CompilerServices.EnumeratorCancellation] global::System.Threading.CancellationToken cancellationToken = default)
         {
-            global::System.Threading.Channels.Channel<FullEvent> channel = global::System.Threading.Channels.Channel.CreateUnbounded<FullEvent>(new global::System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
-            using (Invoker.SubscribeEvent<FullEvent>(Device, AllTypesInterface.Id, AllTypesInterface.Events.Full, (_, payload) => channel.Writer.TryWrite(payload)))
+            global::System.Threading.Channels.Channel<global::Csa.Rpc.Tests.AllTypes.FullEvent> channel = global::System.Threading.Channels.Channel.CreateUnbounded<global::Csa.Rpc.Tests.AllTypes.FullEvent>(new global::System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
+            using (Invoker.SubscribeEvent<global::Csa.Rpc.Tests.AllTypes.FullEvent>(Device, global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.Id, global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.Events.Full, (_, payload) => channel.Writer.TryWrite(payload)))
             {
-                await foreach (FullEvent payload in global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(channel.Reader.ReadAllAsync(cancellationToken), false))
+                await foreach (global::Csa.Rpc.Tests.AllTypes.FullEvent payload in global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(channel.Reader.ReadAllAsync(cancellationToken), false))
                     yield return payload;
             }
         }
 
-        private void DeliverFullEvent(global::Csa.DataLink.NodeAddress source, FullEvent payload) => global::System.Threading.Volatile.Read(ref _fullHandlers)?.Invoke(source, payload);
+        private void DeliverFullEvent(global::Csa.DataLink.NodeAddress source, global::Csa.Rpc.Tests.AllTypes.FullEvent payload) => global::System.Threading.Volatile.Read(ref _fullHandlers)?.Invoke(source, payload);
 
         /// <summary>Ends the event subscriptions opened through the .NET events of this client.</summary>
         public void Dispose()
@@ -768,7 +768,7 @@ namespace Csa.Rpc.Tests.AllTypes
     public abstract partial class AllTypesServerBase : global::Csa.Rpc.IRpcService
     {
         /// <inheritdoc />
-        public ushort InterfaceId => AllTypesInterface.Id;
+        public ushort InterfaceId => global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.Id;
 
         /// <inheritdoc />
         public global::Csa.Rpc.IRpcEventSink? EventSink { get; set; }
@@ -779,9 +779,9 @@ namespace Csa.Rpc.Tests.AllTypes
             global::System.ArgumentNullException.ThrowIfNull(call);
             return call.CommandId switch
             {
-                AllTypesInterface.Commands.Everything => DispatchEverythingCommandAsync(call, cancellationToken),
-                AllTypesInterface.Commands.Nothing => DispatchNothingCommandAsync(call, cancellationToken),
-                _ => global::System.Threading.Tasks.Task.FromException(new global::Csa.Rpc.RpcErrorException(AllTypesInterface.Id, (ushort)global::Csa.Rpc.RpcStatus.UnknownCommand, $"Interface AllTypes (0xFFFF) has no command 0x{call.CommandId:X4}.")),
+                global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.Commands.Everything => DispatchEverythingCommandAsync(call, cancellationToken),
+                global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.Commands.Nothing => DispatchNothingCommandAsync(call, cancellationToken),
+                _ => global::System.Threading.Tasks.Task.FromException(new global::Csa.Rpc.RpcErrorException(global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.Id, (ushort)global::Csa.Rpc.RpcStatus.UnknownCommand, $"Interface AllTypes (0xFFFF) has no command 0x{call.CommandId:X4}.")),
             };
         }
 
@@ -790,8 +790,8 @@ namespace Csa.Rpc.Tests.AllTypes
         /// <param name="source">The endpoint that sent it.</param>
         /// <param name="cancellationToken">Cancelled when the server stops.</param>
         /// <returns>The response to send.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">Thrown to answer with an error. Errors this command may answer with: <see cref="AllTypesError.First"/>, <see cref="AllTypesError.Last"/>.</exception>
-        protected abstract global::System.Threading.Tasks.Task<EverythingResponse> EverythingAsync(EverythingRequest request, global::Csa.DataLink.Endpoint source, global::System.Threading.CancellationToken cancellationToken);
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">Thrown to answer with an error. Errors this command may answer with: <see cref="global::Csa.Rpc.Tests.AllTypes.AllTypesError.First"/>, <see cref="global::Csa.Rpc.Tests.AllTypes.AllTypesError.Last"/>.</exception>
+        protected abstract global::System.Threading.Tasks.Task<global::Csa.Rpc.Tests.AllTypes.EverythingResponse> EverythingAsync(global::Csa.Rpc.Tests.AllTypes.EverythingRequest request, global::Csa.DataLink.Endpoint source, global::System.Threading.CancellationToken cancellationToken);
 
         /// <summary>Handles command Nothing. Command id 0xFFFF.</summary>
         /// <param name="request">The decoded request.</param>
@@ -799,18 +799,18 @@ namespace Csa.Rpc.Tests.AllTypes
         /// <param name="cancellationToken">Cancelled when the server stops.</param>
         /// <returns>The response to send.</returns>
         /// <exception cref="global::Csa.Rpc.RpcErrorException">Thrown to answer with an error.</exception>
-        protected abstract global::System.Threading.Tasks.Task<NothingResponse> NothingAsync(NothingRequest request, global::Csa.DataLink.Endpoint source, global::System.Threading.CancellationToken cancellationToken);
+        protected abstract global::System.Threading.Tasks.Task<global::Csa.Rpc.Tests.AllTypes.NothingResponse> NothingAsync(global::Csa.Rpc.Tests.AllTypes.NothingRequest request, global::Csa.DataLink.Endpoint source, global::System.Threading.CancellationToken cancellationToken);
 
         /// <summary>Publishes event Empty (id 0x0000) through <see cref="EventSink"/>.</summary>
         /// <param name="payload">The event.</param>
         /// <param name="cancellationToken">Cancels the send.</param>
         /// <returns>Completes when the event is sent.</returns>
         /// <exception cref="global::System.InvalidOperationException">The service is not hosted yet (no <see cref="EventSink"/>).</exception>
-        protected global::System.Threading.Tasks.Task PublishEmptyAsync(EmptyEvent payload, global::System.Threading.CancellationToken cancellationToken = default)
+        protected global::System.Threading.Tasks.Task PublishEmptyAsync(global::Csa.Rpc.Tests.AllTypes.EmptyEvent payload, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(payload);
             global::Csa.Rpc.IRpcEventSink sink = EventSink ?? throw new global::System.InvalidOperationException("AllTypesServerBase has no EventSink: host it in an RPC server before publishing event Empty.");
-            return sink.PublishAsync(AllTypesInterface.Id, AllTypesInterface.Events.Empty, payload, cancellationToken);
+            return sink.PublishAsync(global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.Id, global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.Events.Empty, payload, cancellationToken);
         }
 
         /// <summary>Publishes event Full (id 0xFFFF) through <see cref="EventSink"/>.</summary>
@@ -818,33 +818,33 @@ namespace Csa.Rpc.Tests.AllTypes
         /// <param name="cancellationToken">Cancels the send.</param>
         /// <returns>Completes when the event is sent.</returns>
         /// <exception cref="global::System.InvalidOperationException">The service is not hosted yet (no <see cref="EventSink"/>).</exception>
-        protected global::System.Threading.Tasks.Task PublishFullAsync(FullEvent payload, global::System.Threading.CancellationToken cancellationToken = default)
+        protected global::System.Threading.Tasks.Task PublishFullAsync(global::Csa.Rpc.Tests.AllTypes.FullEvent payload, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(payload);
             global::Csa.Rpc.IRpcEventSink sink = EventSink ?? throw new global::System.InvalidOperationException("AllTypesServerBase has no EventSink: host it in an RPC server before publishing event Full.");
-            return sink.PublishAsync(AllTypesInterface.Id, AllTypesInterface.Events.Full, payload, cancellationToken);
+            return sink.PublishAsync(global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.Id, global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.Events.Full, payload, cancellationToken);
         }
 
         /// <summary>Creates the exception a handler throws to answer with an interface error.</summary>
         /// <param name="error">The error code.</param>
         /// <param name="message">What went wrong, for logs (the code is what travels).</param>
         /// <returns>The exception to throw.</returns>
-        protected static global::Csa.Rpc.RpcErrorException Error(AllTypesError error, string message) => new(AllTypesInterface.Id, (ushort)error, message);
+        protected static global::Csa.Rpc.RpcErrorException Error(global::Csa.Rpc.Tests.AllTypes.AllTypesError error, string message) => new(global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.Id, (ushort)error, message);
 
         private async global::System.Threading.Tasks.Task DispatchEverythingCommandAsync(global::Csa.Rpc.RpcServerCall call, global::System.Threading.CancellationToken cancellationToken)
         {
-            EverythingRequest request = AllTypesCodec.Decode<EverythingRequest>(call.Payload);
-            EverythingResponse response = await EverythingAsync(request, call.Source, cancellationToken).ConfigureAwait(false)
+            global::Csa.Rpc.Tests.AllTypes.EverythingRequest request = global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.Decode<global::Csa.Rpc.Tests.AllTypes.EverythingRequest>(call.Payload);
+            global::Csa.Rpc.Tests.AllTypes.EverythingResponse response = await EverythingAsync(request, call.Source, cancellationToken).ConfigureAwait(false)
                 ?? throw new global::System.InvalidOperationException("EverythingAsync returned null; return a EverythingResponse or throw RpcErrorException.");
-            AllTypesCodec.Encode(response, call.Response);
+            global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.Encode(response, call.Response);
         }
 
         private async global::System.Threading.Tasks.Task DispatchNothingCommandAsync(global::Csa.Rpc.RpcServerCall call, global::System.Threading.CancellationToken cancellationToken)
         {
-            NothingRequest request = AllTypesCodec.Decode<NothingRequest>(call.Payload);
-            NothingResponse response = await NothingAsync(request, call.Source, cancellationToken).ConfigureAwait(false)
+            global::Csa.Rpc.Tests.AllTypes.NothingRequest request = global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.Decode<global::Csa.Rpc.Tests.AllTypes.NothingRequest>(call.Payload);
+            global::Csa.Rpc.Tests.AllTypes.NothingResponse response = await NothingAsync(request, call.Source, cancellationToken).ConfigureAwait(false)
                 ?? throw new global::System.InvalidOperationException("NothingAsync returned null; return a NothingResponse or throw RpcErrorException.");
-            AllTypesCodec.Encode(response, call.Response);
+            global::Csa.Rpc.Tests.AllTypes.AllTypesCodec.Encode(response, call.Response);
         }
     }
 

@@ -50,12 +50,12 @@ namespace Csa.Rpc.Device
         /// <param name="exception">The error a call of this interface threw.</param>
         /// <param name="error">The interface error code, when the method returns true.</param>
         /// <returns>True when the error came from this interface and is not a protocol-level <see cref="global::Csa.Rpc.RpcStatus"/>.</returns>
-        public static bool TryGetError(global::Csa.Rpc.RpcErrorException exception, out DeviceError error)
+        public static bool TryGetError(global::Csa.Rpc.RpcErrorException exception, out global::Csa.Rpc.Device.DeviceError error)
         {
             global::System.ArgumentNullException.ThrowIfNull(exception);
             if (exception.InterfaceId == Id && exception.ErrorCode < (ushort)global::Csa.Rpc.RpcStatus.FirstReserved)
             {
-                error = (DeviceError)exception.ErrorCode;
+                error = (global::Csa.Rpc.Device.DeviceError)exception.ErrorCode;
                 return true;
             }
 
@@ -256,7 +256,7 @@ namespace Csa.Rpc.Device
             if (other is null) return false;
             return global::System.Collections.Generic.EqualityComparer<uint>.Default.Equals(VendorId, other.VendorId)
             && global::System.Collections.Generic.EqualityComparer<uint>.Default.Equals(DeviceClass, other.DeviceClass)
-            && DeviceCodec.ArrayEquals(Uid, other.Uid)
+            && global::Csa.Rpc.Device.DeviceCodec.ArrayEquals(Uid, other.Uid)
             && global::System.Collections.Generic.EqualityComparer<ushort>.Default.Equals(McuDeviceId, other.McuDeviceId)
             && global::System.Collections.Generic.EqualityComparer<ushort>.Default.Equals(HardwareRevision, other.HardwareRevision)
             && global::System.Collections.Generic.EqualityComparer<string>.Default.Equals(ProductName, other.ProductName);
@@ -269,7 +269,7 @@ namespace Csa.Rpc.Device
             global::System.HashCode hash = default;
             hash.Add(VendorId);
             hash.Add(DeviceClass);
-            DeviceCodec.AddArray(ref hash, Uid);
+            global::Csa.Rpc.Device.DeviceCodec.AddArray(ref hash, Uid);
             hash.Add(McuDeviceId);
             hash.Add(HardwareRevision);
             hash.Add(ProductName);
@@ -283,7 +283,7 @@ namespace Csa.Rpc.Device
             builder.Append(", DeviceClass = ");
             builder.Append(DeviceClass);
             builder.Append(", Uid = ");
-            DeviceCodec.AppendArray(builder, Uid);
+            global::Csa.Rpc.Device.DeviceCodec.AppendArray(builder, Uid);
             builder.Append(", McuDeviceId = ");
             builder.Append(McuDeviceId);
             builder.Append(", HardwareRevision = ");
@@ -320,13 +320,13 @@ namespace Csa.Rpc.Device
     /// <param name="SecurityCounter">The lowest security counter an image must carry (downgrade protection).</param>
     /// <param name="ProtocolVersion">The version of the data link and RPC protocol the node speaks.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
-    public sealed partial record GetVersionsResponse(ImageKind RunningImage, BootloaderSlot ActiveBootloader, ImageVersion BootloaderVersion, ImageVersion ApplicationVersion, bool ApplicationValid, uint SecurityCounter, ushort ProtocolVersion) : global::Csa.Rpc.IRpcMessage<GetVersionsResponse>
+    public sealed partial record GetVersionsResponse(global::Csa.Rpc.Device.ImageKind RunningImage, global::Csa.Rpc.Device.BootloaderSlot ActiveBootloader, global::Csa.Rpc.Device.ImageVersion BootloaderVersion, global::Csa.Rpc.Device.ImageVersion ApplicationVersion, bool ApplicationValid, uint SecurityCounter, ushort ProtocolVersion) : global::Csa.Rpc.IRpcMessage<GetVersionsResponse>
     {
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
-            DeviceCodec.WriteImageKind(ref writer, RunningImage, "GetVersionsResponse.runningImage");
-            DeviceCodec.WriteBootloaderSlot(ref writer, ActiveBootloader, "GetVersionsResponse.activeBootloader");
+            global::Csa.Rpc.Device.DeviceCodec.WriteImageKind(ref writer, RunningImage, "GetVersionsResponse.runningImage");
+            global::Csa.Rpc.Device.DeviceCodec.WriteBootloaderSlot(ref writer, ActiveBootloader, "GetVersionsResponse.activeBootloader");
             if (BootloaderVersion is null) throw new global::Csa.Rpc.RpcEncodeException("Field 'GetVersionsResponse.bootloaderVersion' is null.");
             BootloaderVersion.Write(ref writer);
             if (ApplicationVersion is null) throw new global::Csa.Rpc.RpcEncodeException("Field 'GetVersionsResponse.applicationVersion' is null.");
@@ -339,10 +339,10 @@ namespace Csa.Rpc.Device
         /// <inheritdoc />
         public static GetVersionsResponse Read(ref global::Csa.Rpc.RpcReader reader)
         {
-            ImageKind fRunningImage = DeviceCodec.ReadImageKind(ref reader, "GetVersionsResponse.runningImage");
-            BootloaderSlot fActiveBootloader = DeviceCodec.ReadBootloaderSlot(ref reader, "GetVersionsResponse.activeBootloader");
-            ImageVersion fBootloaderVersion = ImageVersion.Read(ref reader);
-            ImageVersion fApplicationVersion = ImageVersion.Read(ref reader);
+            global::Csa.Rpc.Device.ImageKind fRunningImage = global::Csa.Rpc.Device.DeviceCodec.ReadImageKind(ref reader, "GetVersionsResponse.runningImage");
+            global::Csa.Rpc.Device.BootloaderSlot fActiveBootloader = global::Csa.Rpc.Device.DeviceCodec.ReadBootloaderSlot(ref reader, "GetVersionsResponse.activeBootloader");
+            global::Csa.Rpc.Device.ImageVersion fBootloaderVersion = global::Csa.Rpc.Device.ImageVersion.Read(ref reader);
+            global::Csa.Rpc.Device.ImageVersion fApplicationVersion = global::Csa.Rpc.Device.ImageVersion.Read(ref reader);
             bool fApplicationValid = reader.ReadBool("GetVersionsResponse.applicationValid");
             uint fSecurityCounter = reader.ReadU32("GetVersionsResponse.securityCounter");
             ushort fProtocolVersion = reader.ReadU16("GetVersionsResponse.protocolVersion");
@@ -374,7 +374,7 @@ namespace Csa.Rpc.Device
     /// <param name="MaxPacketSize">The largest reassembled RPC packet the node accepts, in bytes.</param>
     /// <param name="Features">The optional features the running image supports.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
-    public sealed partial record GetCapabilitiesResponse(ushort MaxFrameSize, byte ReceiveBuffers, ushort MaxPacketSize, FeatureFlags Features) : global::Csa.Rpc.IRpcMessage<GetCapabilitiesResponse>
+    public sealed partial record GetCapabilitiesResponse(ushort MaxFrameSize, byte ReceiveBuffers, ushort MaxPacketSize, global::Csa.Rpc.Device.FeatureFlags Features) : global::Csa.Rpc.IRpcMessage<GetCapabilitiesResponse>
     {
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
@@ -382,7 +382,7 @@ namespace Csa.Rpc.Device
             writer.WriteU16(MaxFrameSize);
             writer.WriteU8(ReceiveBuffers);
             writer.WriteU16(MaxPacketSize);
-            DeviceCodec.WriteFeatureFlags(ref writer, Features, "GetCapabilitiesResponse.features");
+            global::Csa.Rpc.Device.DeviceCodec.WriteFeatureFlags(ref writer, Features, "GetCapabilitiesResponse.features");
         }
 
         /// <inheritdoc />
@@ -391,7 +391,7 @@ namespace Csa.Rpc.Device
             ushort fMaxFrameSize = reader.ReadU16("GetCapabilitiesResponse.maxFrameSize");
             byte fReceiveBuffers = reader.ReadU8("GetCapabilitiesResponse.receiveBuffers");
             ushort fMaxPacketSize = reader.ReadU16("GetCapabilitiesResponse.maxPacketSize");
-            FeatureFlags fFeatures = DeviceCodec.ReadFeatureFlags(ref reader, "GetCapabilitiesResponse.features");
+            global::Csa.Rpc.Device.FeatureFlags fFeatures = global::Csa.Rpc.Device.DeviceCodec.ReadFeatureFlags(ref reader, "GetCapabilitiesResponse.features");
             reader.EnsureConsumed("GetCapabilitiesResponse");
             return new GetCapabilitiesResponse(fMaxFrameSize, fReceiveBuffers, fMaxPacketSize, fFeatures);
         }
@@ -401,19 +401,19 @@ namespace Csa.Rpc.Device
     /// <param name="Mode">What to start after the reset.</param>
     /// <param name="DelayMilliseconds">How long to wait after the response before resetting, so the response leaves the link.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
-    public sealed partial record ResetRequest(ResetMode Mode, ushort DelayMilliseconds) : global::Csa.Rpc.IRpcMessage<ResetRequest>
+    public sealed partial record ResetRequest(global::Csa.Rpc.Device.ResetMode Mode, ushort DelayMilliseconds) : global::Csa.Rpc.IRpcMessage<ResetRequest>
     {
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
-            DeviceCodec.WriteResetMode(ref writer, Mode, "ResetRequest.mode");
+            global::Csa.Rpc.Device.DeviceCodec.WriteResetMode(ref writer, Mode, "ResetRequest.mode");
             writer.WriteU16(DelayMilliseconds);
         }
 
         /// <inheritdoc />
         public static ResetRequest Read(ref global::Csa.Rpc.RpcReader reader)
         {
-            ResetMode fMode = DeviceCodec.ReadResetMode(ref reader, "ResetRequest.mode");
+            global::Csa.Rpc.Device.ResetMode fMode = global::Csa.Rpc.Device.DeviceCodec.ReadResetMode(ref reader, "ResetRequest.mode");
             ushort fDelayMilliseconds = reader.ReadU16("ResetRequest.delayMilliseconds");
             reader.EnsureConsumed("ResetRequest");
             return new ResetRequest(fMode, fDelayMilliseconds);
@@ -479,21 +479,21 @@ namespace Csa.Rpc.Device
     /// <param name="RunningImage">The image that runs.</param>
     /// <param name="UptimeMilliseconds">Time since the last reset (wraps after about 49 days).</param>
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
-    public sealed partial record HeartbeatEvent(DeviceState State, ImageKind RunningImage, uint UptimeMilliseconds) : global::Csa.Rpc.IRpcMessage<HeartbeatEvent>
+    public sealed partial record HeartbeatEvent(global::Csa.Rpc.Device.DeviceState State, global::Csa.Rpc.Device.ImageKind RunningImage, uint UptimeMilliseconds) : global::Csa.Rpc.IRpcMessage<HeartbeatEvent>
     {
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
-            DeviceCodec.WriteDeviceState(ref writer, State, "HeartbeatEvent.state");
-            DeviceCodec.WriteImageKind(ref writer, RunningImage, "HeartbeatEvent.runningImage");
+            global::Csa.Rpc.Device.DeviceCodec.WriteDeviceState(ref writer, State, "HeartbeatEvent.state");
+            global::Csa.Rpc.Device.DeviceCodec.WriteImageKind(ref writer, RunningImage, "HeartbeatEvent.runningImage");
             writer.WriteU32(UptimeMilliseconds);
         }
 
         /// <inheritdoc />
         public static HeartbeatEvent Read(ref global::Csa.Rpc.RpcReader reader)
         {
-            DeviceState fState = DeviceCodec.ReadDeviceState(ref reader, "HeartbeatEvent.state");
-            ImageKind fRunningImage = DeviceCodec.ReadImageKind(ref reader, "HeartbeatEvent.runningImage");
+            global::Csa.Rpc.Device.DeviceState fState = global::Csa.Rpc.Device.DeviceCodec.ReadDeviceState(ref reader, "HeartbeatEvent.state");
+            global::Csa.Rpc.Device.ImageKind fRunningImage = global::Csa.Rpc.Device.DeviceCodec.ReadImageKind(ref reader, "HeartbeatEvent.runningImage");
             uint fUptimeMilliseconds = reader.ReadU32("HeartbeatEvent.uptimeMilliseconds");
             reader.EnsureConsumed("HeartbeatEvent");
             return new HeartbeatEvent(fState, fRunningImage, fUptimeMilliseconds);
@@ -504,20 +504,20 @@ namespace Csa.Rpc.Device
     /// <param name="Previous">The state before.</param>
     /// <param name="Current">The state now.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
-    public sealed partial record StateChangedEvent(DeviceState Previous, DeviceState Current) : global::Csa.Rpc.IRpcMessage<StateChangedEvent>
+    public sealed partial record StateChangedEvent(global::Csa.Rpc.Device.DeviceState Previous, global::Csa.Rpc.Device.DeviceState Current) : global::Csa.Rpc.IRpcMessage<StateChangedEvent>
     {
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
-            DeviceCodec.WriteDeviceState(ref writer, Previous, "StateChangedEvent.previous");
-            DeviceCodec.WriteDeviceState(ref writer, Current, "StateChangedEvent.current");
+            global::Csa.Rpc.Device.DeviceCodec.WriteDeviceState(ref writer, Previous, "StateChangedEvent.previous");
+            global::Csa.Rpc.Device.DeviceCodec.WriteDeviceState(ref writer, Current, "StateChangedEvent.current");
         }
 
         /// <inheritdoc />
         public static StateChangedEvent Read(ref global::Csa.Rpc.RpcReader reader)
         {
-            DeviceState fPrevious = DeviceCodec.ReadDeviceState(ref reader, "StateChangedEvent.previous");
-            DeviceState fCurrent = DeviceCodec.ReadDeviceState(ref reader, "StateChangedEvent.current");
+            global::Csa.Rpc.Device.DeviceState fPrevious = global::Csa.Rpc.Device.DeviceCodec.ReadDeviceState(ref reader, "StateChangedEvent.previous");
+            global::Csa.Rpc.Device.DeviceState fCurrent = global::Csa.Rpc.Device.DeviceCodec.ReadDeviceState(ref reader, "StateChangedEvent.current");
             reader.EnsureConsumed("StateChangedEvent");
             return new StateChangedEvent(fPrevious, fCurrent);
         }
@@ -534,9 +534,9 @@ namespace Csa.Rpc.Device
         private static readonly global::Csa.Rpc.RpcCallOptions s_resetOptions = new() { Idempotent = false };
         private static readonly global::Csa.Rpc.RpcCallOptions s_enterBootloaderOptions = new() { Idempotent = false };
         private readonly object _eventGate = new();
-        private global::System.Action<global::Csa.DataLink.NodeAddress, HeartbeatEvent>? _heartbeatHandlers;
+        private global::System.Action<global::Csa.DataLink.NodeAddress, global::Csa.Rpc.Device.HeartbeatEvent>? _heartbeatHandlers;
         private global::System.IDisposable? _heartbeatSubscription;
-        private global::System.Action<global::Csa.DataLink.NodeAddress, StateChangedEvent>? _stateChangedHandlers;
+        private global::System.Action<global::Csa.DataLink.NodeAddress, global::Csa.Rpc.Device.StateChangedEvent>? _stateChangedHandlers;
         private global::System.IDisposable? _stateChangedSubscription;
 
         /// <summary>Creates a client that calls the Device interface of <paramref name="device"/>.</summary>
@@ -559,10 +559,10 @@ namespace Csa.Rpc.Device
         /// <param name="request">The request.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="DeviceInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>).</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<GetIdentityResponse> GetIdentityAsync(GetIdentityRequest request, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.GetIdentityResponse> GetIdentityAsync(global::Csa.Rpc.Device.GetIdentityRequest request, global::System.Threading.CancellationToken cancellationToken = default)
             => GetIdentityAsync(request, null, cancellationToken);
 
         /// <summary>Reads who the device is. Command id 0x0001; idempotent (may be sent again as a new request when the response is lost).</summary>
@@ -570,33 +570,33 @@ namespace Csa.Rpc.Device
         /// <param name="options">Timeout and attempts for this call; null takes the invoker's defaults. Idempotency always comes from the interface file (true).</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="DeviceInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>).</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<GetIdentityResponse> GetIdentityAsync(GetIdentityRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.GetIdentityResponse> GetIdentityAsync(global::Csa.Rpc.Device.GetIdentityRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(request);
             global::Csa.Rpc.RpcCallOptions effective = options is null ? s_getIdentityOptions : options.Idempotent ? options : options with { Idempotent = true };
-            return Invoker.InvokeAsync<GetIdentityRequest, GetIdentityResponse>(Device, DeviceInterface.Id, DeviceInterface.Commands.GetIdentity, request, effective, cancellationToken);
+            return Invoker.InvokeAsync<global::Csa.Rpc.Device.GetIdentityRequest, global::Csa.Rpc.Device.GetIdentityResponse>(Device, global::Csa.Rpc.Device.DeviceInterface.Id, global::Csa.Rpc.Device.DeviceInterface.Commands.GetIdentity, request, effective, cancellationToken);
         }
 
         /// <summary>Reads who the device is. Command id 0x0001; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="DeviceInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>).</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<GetIdentityResponse> GetIdentityAsync(global::System.Threading.CancellationToken cancellationToken = default)
-            => GetIdentityAsync(new GetIdentityRequest(), null, cancellationToken);
+        public global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.GetIdentityResponse> GetIdentityAsync(global::System.Threading.CancellationToken cancellationToken = default)
+            => GetIdentityAsync(new global::Csa.Rpc.Device.GetIdentityRequest(), null, cancellationToken);
 
         /// <summary>Reads which image runs and the versions of the installed images. Command id 0x0002; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="request">The request.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="DeviceInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>).</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<GetVersionsResponse> GetVersionsAsync(GetVersionsRequest request, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.GetVersionsResponse> GetVersionsAsync(global::Csa.Rpc.Device.GetVersionsRequest request, global::System.Threading.CancellationToken cancellationToken = default)
             => GetVersionsAsync(request, null, cancellationToken);
 
         /// <summary>Reads which image runs and the versions of the installed images. Command id 0x0002; idempotent (may be sent again as a new request when the response is lost).</summary>
@@ -604,33 +604,33 @@ namespace Csa.Rpc.Device
         /// <param name="options">Timeout and attempts for this call; null takes the invoker's defaults. Idempotency always comes from the interface file (true).</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="DeviceInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>).</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<GetVersionsResponse> GetVersionsAsync(GetVersionsRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.GetVersionsResponse> GetVersionsAsync(global::Csa.Rpc.Device.GetVersionsRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(request);
             global::Csa.Rpc.RpcCallOptions effective = options is null ? s_getVersionsOptions : options.Idempotent ? options : options with { Idempotent = true };
-            return Invoker.InvokeAsync<GetVersionsRequest, GetVersionsResponse>(Device, DeviceInterface.Id, DeviceInterface.Commands.GetVersions, request, effective, cancellationToken);
+            return Invoker.InvokeAsync<global::Csa.Rpc.Device.GetVersionsRequest, global::Csa.Rpc.Device.GetVersionsResponse>(Device, global::Csa.Rpc.Device.DeviceInterface.Id, global::Csa.Rpc.Device.DeviceInterface.Commands.GetVersions, request, effective, cancellationToken);
         }
 
         /// <summary>Reads which image runs and the versions of the installed images. Command id 0x0002; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="DeviceInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>).</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<GetVersionsResponse> GetVersionsAsync(global::System.Threading.CancellationToken cancellationToken = default)
-            => GetVersionsAsync(new GetVersionsRequest(), null, cancellationToken);
+        public global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.GetVersionsResponse> GetVersionsAsync(global::System.Threading.CancellationToken cancellationToken = default)
+            => GetVersionsAsync(new global::Csa.Rpc.Device.GetVersionsRequest(), null, cancellationToken);
 
         /// <summary>Reads the link limits and optional features of the running image. Command id 0x0003; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="request">The request.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="DeviceInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>).</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<GetCapabilitiesResponse> GetCapabilitiesAsync(GetCapabilitiesRequest request, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.GetCapabilitiesResponse> GetCapabilitiesAsync(global::Csa.Rpc.Device.GetCapabilitiesRequest request, global::System.Threading.CancellationToken cancellationToken = default)
             => GetCapabilitiesAsync(request, null, cancellationToken);
 
         /// <summary>Reads the link limits and optional features of the running image. Command id 0x0003; idempotent (may be sent again as a new request when the response is lost).</summary>
@@ -638,33 +638,33 @@ namespace Csa.Rpc.Device
         /// <param name="options">Timeout and attempts for this call; null takes the invoker's defaults. Idempotency always comes from the interface file (true).</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="DeviceInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>).</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<GetCapabilitiesResponse> GetCapabilitiesAsync(GetCapabilitiesRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.GetCapabilitiesResponse> GetCapabilitiesAsync(global::Csa.Rpc.Device.GetCapabilitiesRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(request);
             global::Csa.Rpc.RpcCallOptions effective = options is null ? s_getCapabilitiesOptions : options.Idempotent ? options : options with { Idempotent = true };
-            return Invoker.InvokeAsync<GetCapabilitiesRequest, GetCapabilitiesResponse>(Device, DeviceInterface.Id, DeviceInterface.Commands.GetCapabilities, request, effective, cancellationToken);
+            return Invoker.InvokeAsync<global::Csa.Rpc.Device.GetCapabilitiesRequest, global::Csa.Rpc.Device.GetCapabilitiesResponse>(Device, global::Csa.Rpc.Device.DeviceInterface.Id, global::Csa.Rpc.Device.DeviceInterface.Commands.GetCapabilities, request, effective, cancellationToken);
         }
 
         /// <summary>Reads the link limits and optional features of the running image. Command id 0x0003; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="DeviceInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>).</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<GetCapabilitiesResponse> GetCapabilitiesAsync(global::System.Threading.CancellationToken cancellationToken = default)
-            => GetCapabilitiesAsync(new GetCapabilitiesRequest(), null, cancellationToken);
+        public global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.GetCapabilitiesResponse> GetCapabilitiesAsync(global::System.Threading.CancellationToken cancellationToken = default)
+            => GetCapabilitiesAsync(new global::Csa.Rpc.Device.GetCapabilitiesRequest(), null, cancellationToken);
 
         /// <summary>Restarts the device after it sent the response. Command id 0x0004; not idempotent (never sent again as a new request).</summary>
         /// <param name="request">The request.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="DeviceInterface.TryGetError"/>). Interface errors: <see cref="DeviceError.Busy"/>, <see cref="DeviceError.NotAllowed"/>, <see cref="DeviceError.NotSupported"/>.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>). Interface errors: <see cref="global::Csa.Rpc.Device.DeviceError.Busy"/>, <see cref="global::Csa.Rpc.Device.DeviceError.NotAllowed"/>, <see cref="global::Csa.Rpc.Device.DeviceError.NotSupported"/>.</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<ResetResponse> ResetAsync(ResetRequest request, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.ResetResponse> ResetAsync(global::Csa.Rpc.Device.ResetRequest request, global::System.Threading.CancellationToken cancellationToken = default)
             => ResetAsync(request, null, cancellationToken);
 
         /// <summary>Restarts the device after it sent the response. Command id 0x0004; not idempotent (never sent again as a new request).</summary>
@@ -672,14 +672,14 @@ namespace Csa.Rpc.Device
         /// <param name="options">Timeout and attempts for this call; null takes the invoker's defaults. Idempotency always comes from the interface file (false).</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="DeviceInterface.TryGetError"/>). Interface errors: <see cref="DeviceError.Busy"/>, <see cref="DeviceError.NotAllowed"/>, <see cref="DeviceError.NotSupported"/>.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>). Interface errors: <see cref="global::Csa.Rpc.Device.DeviceError.Busy"/>, <see cref="global::Csa.Rpc.Device.DeviceError.NotAllowed"/>, <see cref="global::Csa.Rpc.Device.DeviceError.NotSupported"/>.</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<ResetResponse> ResetAsync(ResetRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.ResetResponse> ResetAsync(global::Csa.Rpc.Device.ResetRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(request);
             global::Csa.Rpc.RpcCallOptions effective = options is null ? s_resetOptions : !options.Idempotent ? options : options with { Idempotent = false };
-            return Invoker.InvokeAsync<ResetRequest, ResetResponse>(Device, DeviceInterface.Id, DeviceInterface.Commands.Reset, request, effective, cancellationToken);
+            return Invoker.InvokeAsync<global::Csa.Rpc.Device.ResetRequest, global::Csa.Rpc.Device.ResetResponse>(Device, global::Csa.Rpc.Device.DeviceInterface.Id, global::Csa.Rpc.Device.DeviceInterface.Commands.Reset, request, effective, cancellationToken);
         }
 
         /// <summary>Restarts the device after it sent the response. Command id 0x0004; not idempotent (never sent again as a new request).</summary>
@@ -687,20 +687,20 @@ namespace Csa.Rpc.Device
         /// <param name="delayMilliseconds">How long to wait after the response before resetting, so the response leaves the link.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="DeviceInterface.TryGetError"/>). Interface errors: <see cref="DeviceError.Busy"/>, <see cref="DeviceError.NotAllowed"/>, <see cref="DeviceError.NotSupported"/>.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>). Interface errors: <see cref="global::Csa.Rpc.Device.DeviceError.Busy"/>, <see cref="global::Csa.Rpc.Device.DeviceError.NotAllowed"/>, <see cref="global::Csa.Rpc.Device.DeviceError.NotSupported"/>.</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<ResetResponse> ResetAsync(ResetMode mode, ushort delayMilliseconds, global::System.Threading.CancellationToken cancellationToken = default)
-            => ResetAsync(new ResetRequest(mode, delayMilliseconds), null, cancellationToken);
+        public global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.ResetResponse> ResetAsync(global::Csa.Rpc.Device.ResetMode mode, ushort delayMilliseconds, global::System.Threading.CancellationToken cancellationToken = default)
+            => ResetAsync(new global::Csa.Rpc.Device.ResetRequest(mode, delayMilliseconds), null, cancellationToken);
 
         /// <summary>Leaves the application and starts the bootloader, which then waits for an update. Answered by the application before it restarts; a bootloader answers at once. Command id 0x0005; not idempotent (never sent again as a new request).</summary>
         /// <param name="request">The request.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="DeviceInterface.TryGetError"/>). Interface errors: <see cref="DeviceError.Busy"/>, <see cref="DeviceError.NotAllowed"/>.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>). Interface errors: <see cref="global::Csa.Rpc.Device.DeviceError.Busy"/>, <see cref="global::Csa.Rpc.Device.DeviceError.NotAllowed"/>.</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<EnterBootloaderResponse> EnterBootloaderAsync(EnterBootloaderRequest request, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.EnterBootloaderResponse> EnterBootloaderAsync(global::Csa.Rpc.Device.EnterBootloaderRequest request, global::System.Threading.CancellationToken cancellationToken = default)
             => EnterBootloaderAsync(request, null, cancellationToken);
 
         /// <summary>Leaves the application and starts the bootloader, which then waits for an update. Answered by the application before it restarts; a bootloader answers at once. Command id 0x0005; not idempotent (never sent again as a new request).</summary>
@@ -708,29 +708,29 @@ namespace Csa.Rpc.Device
         /// <param name="options">Timeout and attempts for this call; null takes the invoker's defaults. Idempotency always comes from the interface file (false).</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="DeviceInterface.TryGetError"/>). Interface errors: <see cref="DeviceError.Busy"/>, <see cref="DeviceError.NotAllowed"/>.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>). Interface errors: <see cref="global::Csa.Rpc.Device.DeviceError.Busy"/>, <see cref="global::Csa.Rpc.Device.DeviceError.NotAllowed"/>.</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<EnterBootloaderResponse> EnterBootloaderAsync(EnterBootloaderRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.EnterBootloaderResponse> EnterBootloaderAsync(global::Csa.Rpc.Device.EnterBootloaderRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(request);
             global::Csa.Rpc.RpcCallOptions effective = options is null ? s_enterBootloaderOptions : !options.Idempotent ? options : options with { Idempotent = false };
-            return Invoker.InvokeAsync<EnterBootloaderRequest, EnterBootloaderResponse>(Device, DeviceInterface.Id, DeviceInterface.Commands.EnterBootloader, request, effective, cancellationToken);
+            return Invoker.InvokeAsync<global::Csa.Rpc.Device.EnterBootloaderRequest, global::Csa.Rpc.Device.EnterBootloaderResponse>(Device, global::Csa.Rpc.Device.DeviceInterface.Id, global::Csa.Rpc.Device.DeviceInterface.Commands.EnterBootloader, request, effective, cancellationToken);
         }
 
         /// <summary>Leaves the application and starts the bootloader, which then waits for an update. Answered by the application before it restarts; a bootloader answers at once. Command id 0x0005; not idempotent (never sent again as a new request).</summary>
         /// <param name="waitSeconds">How long the bootloader waits for an update before it starts the application again; 0 waits until the next reset.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="DeviceInterface.TryGetError"/>). Interface errors: <see cref="DeviceError.Busy"/>, <see cref="DeviceError.NotAllowed"/>.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>). Interface errors: <see cref="global::Csa.Rpc.Device.DeviceError.Busy"/>, <see cref="global::Csa.Rpc.Device.DeviceError.NotAllowed"/>.</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<EnterBootloaderResponse> EnterBootloaderAsync(ushort waitSeconds, global::System.Threading.CancellationToken cancellationToken = default)
-            => EnterBootloaderAsync(new EnterBootloaderRequest(waitSeconds), null, cancellationToken);
+        public global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.EnterBootloaderResponse> EnterBootloaderAsync(ushort waitSeconds, global::System.Threading.CancellationToken cancellationToken = default)
+            => EnterBootloaderAsync(new global::Csa.Rpc.Device.EnterBootloaderRequest(waitSeconds), null, cancellationToken);
 
         /// <summary>Raised with the sending node for every Heartbeat event (id 0x0001) of the device. Sent periodically while the node runs, so the host sees it is alive.</summary>
         /// <remarks>The first handler opens the subscription through the invoker; removing the last one closes it. Handlers run on the invoker's receive path: keep them short.</remarks>
-        public event global::System.Action<global::Csa.DataLink.NodeAddress, HeartbeatEvent>? Heartbeat
+        public event global::System.Action<global::Csa.DataLink.NodeAddress, global::Csa.Rpc.Device.HeartbeatEvent>? Heartbeat
         {
             add
             {
@@ -738,7 +738,7 @@ namespace Csa.Rpc.Device
                 {
                     _heartbeatHandlers += value;
                     if (_heartbeatHandlers is not null && _heartbeatSubscription is null)
-                        _heartbeatSubscription = Invoker.SubscribeEvent<HeartbeatEvent>(Device, DeviceInterface.Id, DeviceInterface.Events.Heartbeat, DeliverHeartbeatEvent);
+                        _heartbeatSubscription = Invoker.SubscribeEvent<global::Csa.Rpc.Device.HeartbeatEvent>(Device, global::Csa.Rpc.Device.DeviceInterface.Id, global::Csa.Rpc.Device.DeviceInterface.Events.Heartbeat, DeliverHeartbeatEvent);
                 }
             }
 
@@ -760,21 +760,21 @@ namespace Csa.Rpc.Device
         /// <remarks>The subscription opens when enumeration starts and closes when it ends; events are buffered without loss between reads.</remarks>
         /// <param name="cancellationToken">Ends the stream (with <see cref="global::System.OperationCanceledException"/>).</param>
         /// <returns>The events in arrival order.</returns>
-        public async global::System.Collections.Generic.IAsyncEnumerable<HeartbeatEvent> HeartbeatEventsAsync([global::System.Runtime.CompilerServices.EnumeratorCancellation] global::System.Threading.CancellationToken cancellationToken = default)
+        public async global::System.Collections.Generic.IAsyncEnumerable<global::Csa.Rpc.Device.HeartbeatEvent> HeartbeatEventsAsync([global::System.Runtime.CompilerServices.EnumeratorCancellation] global::System.Threading.CancellationToken cancellationToken = default)
         {
-            global::System.Threading.Channels.Channel<HeartbeatEvent> channel = global::System.Threading.Channels.Channel.CreateUnbounded<HeartbeatEvent>(new global::System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
-            using (Invoker.SubscribeEvent<HeartbeatEvent>(Device, DeviceInterface.Id, DeviceInterface.Events.Heartbeat, (_, payload) => channel.Writer.TryWrite(payload)))
+            global::System.Threading.Channels.Channel<global::Csa.Rpc.Device.HeartbeatEvent> channel = global::System.Threading.Channels.Channel.CreateUnbounded<global::Csa.Rpc.Device.HeartbeatEvent>(new global::System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
+            using (Invoker.SubscribeEvent<global::Csa.Rpc.Device.HeartbeatEvent>(Device, global::Csa.Rpc.Device.DeviceInterface.Id, global::Csa.Rpc.Device.DeviceInterface.Events.Heartbeat, (_, payload) => channel.Writer.TryWrite(payload)))
             {
-                await foreach (HeartbeatEvent payload in global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(channel.Reader.ReadAllAsync(cancellationToken), false))
+                await foreach (global::Csa.Rpc.Device.HeartbeatEvent payload in global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(channel.Reader.ReadAllAsync(cancellationToken), false))
                     yield return payload;
             }
         }
 
-        private void DeliverHeartbeatEvent(global::Csa.DataLink.NodeAddress source, HeartbeatEvent payload) => global::System.Threading.Volatile.Read(ref _heartbeatHandlers)?.Invoke(source, payload);
+        private void DeliverHeartbeatEvent(global::Csa.DataLink.NodeAddress source, global::Csa.Rpc.Device.HeartbeatEvent payload) => global::System.Threading.Volatile.Read(ref _heartbeatHandlers)?.Invoke(source, payload);
 
         /// <summary>Raised with the sending node for every StateChanged event (id 0x0002) of the device. Sent when the node's state changes.</summary>
         /// <remarks>The first handler opens the subscription through the invoker; removing the last one closes it. Handlers run on the invoker's receive path: keep them short.</remarks>
-        public event global::System.Action<global::Csa.DataLink.NodeAddress, StateChangedEvent>? StateChanged
+        public event global::System.Action<global::Csa.DataLink.NodeAddress, global::Csa.Rpc.Device.StateChangedEvent>? StateChanged
         {
             add
             {
@@ -782,7 +782,7 @@ namespace Csa.Rpc.Device
                 {
                     _stateChangedHandlers += value;
                     if (_stateChangedHandlers is not null && _stateChangedSubscription is null)
-                        _stateChangedSubscription = Invoker.SubscribeEvent<StateChangedEvent>(Device, DeviceInterface.Id, DeviceInterface.Events.StateChanged, DeliverStateChangedEvent);
+                        _stateChangedSubscription = Invoker.SubscribeEvent<global::Csa.Rpc.Device.StateChangedEvent>(Device, global::Csa.Rpc.Device.DeviceInterface.Id, global::Csa.Rpc.Device.DeviceInterface.Events.StateChanged, DeliverStateChangedEvent);
                 }
             }
 
@@ -804,17 +804,17 @@ namespace Csa.Rpc.Device
         /// <remarks>The subscription opens when enumeration starts and closes when it ends; events are buffered without loss between reads.</remarks>
         /// <param name="cancellationToken">Ends the stream (with <see cref="global::System.OperationCanceledException"/>).</param>
         /// <returns>The events in arrival order.</returns>
-        public async global::System.Collections.Generic.IAsyncEnumerable<StateChangedEvent> StateChangedEventsAsync([global::System.Runtime.CompilerServices.EnumeratorCancellation] global::System.Threading.CancellationToken cancellationToken = default)
+        public async global::System.Collections.Generic.IAsyncEnumerable<global::Csa.Rpc.Device.StateChangedEvent> StateChangedEventsAsync([global::System.Runtime.CompilerServices.EnumeratorCancellation] global::System.Threading.CancellationToken cancellationToken = default)
         {
-            global::System.Threading.Channels.Channel<StateChangedEvent> channel = global::System.Threading.Channels.Channel.CreateUnbounded<StateChangedEvent>(new global::System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
-            using (Invoker.SubscribeEvent<StateChangedEvent>(Device, DeviceInterface.Id, DeviceInterface.Events.StateChanged, (_, payload) => channel.Writer.TryWrite(payload)))
+            global::System.Threading.Channels.Channel<global::Csa.Rpc.Device.StateChangedEvent> channel = global::System.Threading.Channels.Channel.CreateUnbounded<global::Csa.Rpc.Device.StateChangedEvent>(new global::System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
+            using (Invoker.SubscribeEvent<global::Csa.Rpc.Device.StateChangedEvent>(Device, global::Csa.Rpc.Device.DeviceInterface.Id, global::Csa.Rpc.Device.DeviceInterface.Events.StateChanged, (_, payload) => channel.Writer.TryWrite(payload)))
             {
-                await foreach (StateChangedEvent payload in global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(channel.Reader.ReadAllAsync(cancellationToken), false))
+                await foreach (global::Csa.Rpc.Device.StateChangedEvent payload in global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(channel.Reader.ReadAllAsync(cancellationToken), false))
                     yield return payload;
             }
         }
 
-        private void DeliverStateChangedEvent(global::Csa.DataLink.NodeAddress source, StateChangedEvent payload) => global::System.Threading.Volatile.Read(ref _stateChangedHandlers)?.Invoke(source, payload);
+        private void DeliverStateChangedEvent(global::Csa.DataLink.NodeAddress source, global::Csa.Rpc.Device.StateChangedEvent payload) => global::System.Threading.Volatile.Read(ref _stateChangedHandlers)?.Invoke(source, payload);
 
         /// <summary>Ends the event subscriptions opened through the .NET events of this client.</summary>
         public void Dispose()
@@ -837,7 +837,7 @@ namespace Csa.Rpc.Device
     public abstract partial class DeviceServerBase : global::Csa.Rpc.IRpcService
     {
         /// <inheritdoc />
-        public ushort InterfaceId => DeviceInterface.Id;
+        public ushort InterfaceId => global::Csa.Rpc.Device.DeviceInterface.Id;
 
         /// <inheritdoc />
         public global::Csa.Rpc.IRpcEventSink? EventSink { get; set; }
@@ -848,12 +848,12 @@ namespace Csa.Rpc.Device
             global::System.ArgumentNullException.ThrowIfNull(call);
             return call.CommandId switch
             {
-                DeviceInterface.Commands.GetIdentity => DispatchGetIdentityCommandAsync(call, cancellationToken),
-                DeviceInterface.Commands.GetVersions => DispatchGetVersionsCommandAsync(call, cancellationToken),
-                DeviceInterface.Commands.GetCapabilities => DispatchGetCapabilitiesCommandAsync(call, cancellationToken),
-                DeviceInterface.Commands.Reset => DispatchResetCommandAsync(call, cancellationToken),
-                DeviceInterface.Commands.EnterBootloader => DispatchEnterBootloaderCommandAsync(call, cancellationToken),
-                _ => global::System.Threading.Tasks.Task.FromException(new global::Csa.Rpc.RpcErrorException(DeviceInterface.Id, (ushort)global::Csa.Rpc.RpcStatus.UnknownCommand, $"Interface Device (0x0001) has no command 0x{call.CommandId:X4}.")),
+                global::Csa.Rpc.Device.DeviceInterface.Commands.GetIdentity => DispatchGetIdentityCommandAsync(call, cancellationToken),
+                global::Csa.Rpc.Device.DeviceInterface.Commands.GetVersions => DispatchGetVersionsCommandAsync(call, cancellationToken),
+                global::Csa.Rpc.Device.DeviceInterface.Commands.GetCapabilities => DispatchGetCapabilitiesCommandAsync(call, cancellationToken),
+                global::Csa.Rpc.Device.DeviceInterface.Commands.Reset => DispatchResetCommandAsync(call, cancellationToken),
+                global::Csa.Rpc.Device.DeviceInterface.Commands.EnterBootloader => DispatchEnterBootloaderCommandAsync(call, cancellationToken),
+                _ => global::System.Threading.Tasks.Task.FromException(new global::Csa.Rpc.RpcErrorException(global::Csa.Rpc.Device.DeviceInterface.Id, (ushort)global::Csa.Rpc.RpcStatus.UnknownCommand, $"Interface Device (0x0001) has no command 0x{call.CommandId:X4}.")),
             };
         }
 
@@ -863,7 +863,7 @@ namespace Csa.Rpc.Device
         /// <param name="cancellationToken">Cancelled when the server stops.</param>
         /// <returns>The response to send.</returns>
         /// <exception cref="global::Csa.Rpc.RpcErrorException">Thrown to answer with an error.</exception>
-        protected abstract global::System.Threading.Tasks.Task<GetIdentityResponse> GetIdentityAsync(GetIdentityRequest request, global::Csa.DataLink.Endpoint source, global::System.Threading.CancellationToken cancellationToken);
+        protected abstract global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.GetIdentityResponse> GetIdentityAsync(global::Csa.Rpc.Device.GetIdentityRequest request, global::Csa.DataLink.Endpoint source, global::System.Threading.CancellationToken cancellationToken);
 
         /// <summary>Reads which image runs and the versions of the installed images. Command id 0x0002.</summary>
         /// <param name="request">The decoded request.</param>
@@ -871,7 +871,7 @@ namespace Csa.Rpc.Device
         /// <param name="cancellationToken">Cancelled when the server stops.</param>
         /// <returns>The response to send.</returns>
         /// <exception cref="global::Csa.Rpc.RpcErrorException">Thrown to answer with an error.</exception>
-        protected abstract global::System.Threading.Tasks.Task<GetVersionsResponse> GetVersionsAsync(GetVersionsRequest request, global::Csa.DataLink.Endpoint source, global::System.Threading.CancellationToken cancellationToken);
+        protected abstract global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.GetVersionsResponse> GetVersionsAsync(global::Csa.Rpc.Device.GetVersionsRequest request, global::Csa.DataLink.Endpoint source, global::System.Threading.CancellationToken cancellationToken);
 
         /// <summary>Reads the link limits and optional features of the running image. Command id 0x0003.</summary>
         /// <param name="request">The decoded request.</param>
@@ -879,34 +879,34 @@ namespace Csa.Rpc.Device
         /// <param name="cancellationToken">Cancelled when the server stops.</param>
         /// <returns>The response to send.</returns>
         /// <exception cref="global::Csa.Rpc.RpcErrorException">Thrown to answer with an error.</exception>
-        protected abstract global::System.Threading.Tasks.Task<GetCapabilitiesResponse> GetCapabilitiesAsync(GetCapabilitiesRequest request, global::Csa.DataLink.Endpoint source, global::System.Threading.CancellationToken cancellationToken);
+        protected abstract global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.GetCapabilitiesResponse> GetCapabilitiesAsync(global::Csa.Rpc.Device.GetCapabilitiesRequest request, global::Csa.DataLink.Endpoint source, global::System.Threading.CancellationToken cancellationToken);
 
         /// <summary>Restarts the device after it sent the response. Command id 0x0004.</summary>
         /// <param name="request">The decoded request.</param>
         /// <param name="source">The endpoint that sent it.</param>
         /// <param name="cancellationToken">Cancelled when the server stops.</param>
         /// <returns>The response to send.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">Thrown to answer with an error. Errors this command may answer with: <see cref="DeviceError.Busy"/>, <see cref="DeviceError.NotAllowed"/>, <see cref="DeviceError.NotSupported"/>.</exception>
-        protected abstract global::System.Threading.Tasks.Task<ResetResponse> ResetAsync(ResetRequest request, global::Csa.DataLink.Endpoint source, global::System.Threading.CancellationToken cancellationToken);
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">Thrown to answer with an error. Errors this command may answer with: <see cref="global::Csa.Rpc.Device.DeviceError.Busy"/>, <see cref="global::Csa.Rpc.Device.DeviceError.NotAllowed"/>, <see cref="global::Csa.Rpc.Device.DeviceError.NotSupported"/>.</exception>
+        protected abstract global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.ResetResponse> ResetAsync(global::Csa.Rpc.Device.ResetRequest request, global::Csa.DataLink.Endpoint source, global::System.Threading.CancellationToken cancellationToken);
 
         /// <summary>Leaves the application and starts the bootloader, which then waits for an update. Answered by the application before it restarts; a bootloader answers at once. Command id 0x0005.</summary>
         /// <param name="request">The decoded request.</param>
         /// <param name="source">The endpoint that sent it.</param>
         /// <param name="cancellationToken">Cancelled when the server stops.</param>
         /// <returns>The response to send.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">Thrown to answer with an error. Errors this command may answer with: <see cref="DeviceError.Busy"/>, <see cref="DeviceError.NotAllowed"/>.</exception>
-        protected abstract global::System.Threading.Tasks.Task<EnterBootloaderResponse> EnterBootloaderAsync(EnterBootloaderRequest request, global::Csa.DataLink.Endpoint source, global::System.Threading.CancellationToken cancellationToken);
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">Thrown to answer with an error. Errors this command may answer with: <see cref="global::Csa.Rpc.Device.DeviceError.Busy"/>, <see cref="global::Csa.Rpc.Device.DeviceError.NotAllowed"/>.</exception>
+        protected abstract global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.EnterBootloaderResponse> EnterBootloaderAsync(global::Csa.Rpc.Device.EnterBootloaderRequest request, global::Csa.DataLink.Endpoint source, global::System.Threading.CancellationToken cancellationToken);
 
         /// <summary>Publishes event Heartbeat (id 0x0001) through <see cref="EventSink"/>. Sent periodically while the node runs, so the host sees it is alive.</summary>
         /// <param name="payload">The event.</param>
         /// <param name="cancellationToken">Cancels the send.</param>
         /// <returns>Completes when the event is sent.</returns>
         /// <exception cref="global::System.InvalidOperationException">The service is not hosted yet (no <see cref="EventSink"/>).</exception>
-        protected global::System.Threading.Tasks.Task PublishHeartbeatAsync(HeartbeatEvent payload, global::System.Threading.CancellationToken cancellationToken = default)
+        protected global::System.Threading.Tasks.Task PublishHeartbeatAsync(global::Csa.Rpc.Device.HeartbeatEvent payload, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(payload);
             global::Csa.Rpc.IRpcEventSink sink = EventSink ?? throw new global::System.InvalidOperationException("DeviceServerBase has no EventSink: host it in an RPC server before publishing event Heartbeat.");
-            return sink.PublishAsync(DeviceInterface.Id, DeviceInterface.Events.Heartbeat, payload, cancellationToken);
+            return sink.PublishAsync(global::Csa.Rpc.Device.DeviceInterface.Id, global::Csa.Rpc.Device.DeviceInterface.Events.Heartbeat, payload, cancellationToken);
         }
 
         /// <summary>Publishes event StateChanged (id 0x0002) through <see cref="EventSink"/>. Sent when the node's state changes.</summary>
@@ -914,57 +914,57 @@ namespace Csa.Rpc.Device
         /// <param name="cancellationToken">Cancels the send.</param>
         /// <returns>Completes when the event is sent.</returns>
         /// <exception cref="global::System.InvalidOperationException">The service is not hosted yet (no <see cref="EventSink"/>).</exception>
-        protected global::System.Threading.Tasks.Task PublishStateChangedAsync(StateChangedEvent payload, global::System.Threading.CancellationToken cancellationToken = default)
+        protected global::System.Threading.Tasks.Task PublishStateChangedAsync(global::Csa.Rpc.Device.StateChangedEvent payload, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(payload);
             global::Csa.Rpc.IRpcEventSink sink = EventSink ?? throw new global::System.InvalidOperationException("DeviceServerBase has no EventSink: host it in an RPC server before publishing event StateChanged.");
-            return sink.PublishAsync(DeviceInterface.Id, DeviceInterface.Events.StateChanged, payload, cancellationToken);
+            return sink.PublishAsync(global::Csa.Rpc.Device.DeviceInterface.Id, global::Csa.Rpc.Device.DeviceInterface.Events.StateChanged, payload, cancellationToken);
         }
 
         /// <summary>Creates the exception a handler throws to answer with an interface error.</summary>
         /// <param name="error">The error code.</param>
         /// <param name="message">What went wrong, for logs (the code is what travels).</param>
         /// <returns>The exception to throw.</returns>
-        protected static global::Csa.Rpc.RpcErrorException Error(DeviceError error, string message) => new(DeviceInterface.Id, (ushort)error, message);
+        protected static global::Csa.Rpc.RpcErrorException Error(global::Csa.Rpc.Device.DeviceError error, string message) => new(global::Csa.Rpc.Device.DeviceInterface.Id, (ushort)error, message);
 
         private async global::System.Threading.Tasks.Task DispatchGetIdentityCommandAsync(global::Csa.Rpc.RpcServerCall call, global::System.Threading.CancellationToken cancellationToken)
         {
-            GetIdentityRequest request = DeviceCodec.Decode<GetIdentityRequest>(call.Payload);
-            GetIdentityResponse response = await GetIdentityAsync(request, call.Source, cancellationToken).ConfigureAwait(false)
+            global::Csa.Rpc.Device.GetIdentityRequest request = global::Csa.Rpc.Device.DeviceCodec.Decode<global::Csa.Rpc.Device.GetIdentityRequest>(call.Payload);
+            global::Csa.Rpc.Device.GetIdentityResponse response = await GetIdentityAsync(request, call.Source, cancellationToken).ConfigureAwait(false)
                 ?? throw new global::System.InvalidOperationException("GetIdentityAsync returned null; return a GetIdentityResponse or throw RpcErrorException.");
-            DeviceCodec.Encode(response, call.Response);
+            global::Csa.Rpc.Device.DeviceCodec.Encode(response, call.Response);
         }
 
         private async global::System.Threading.Tasks.Task DispatchGetVersionsCommandAsync(global::Csa.Rpc.RpcServerCall call, global::System.Threading.CancellationToken cancellationToken)
         {
-            GetVersionsRequest request = DeviceCodec.Decode<GetVersionsRequest>(call.Payload);
-            GetVersionsResponse response = await GetVersionsAsync(request, call.Source, cancellationToken).ConfigureAwait(false)
+            global::Csa.Rpc.Device.GetVersionsRequest request = global::Csa.Rpc.Device.DeviceCodec.Decode<global::Csa.Rpc.Device.GetVersionsRequest>(call.Payload);
+            global::Csa.Rpc.Device.GetVersionsResponse response = await GetVersionsAsync(request, call.Source, cancellationToken).ConfigureAwait(false)
                 ?? throw new global::System.InvalidOperationException("GetVersionsAsync returned null; return a GetVersionsResponse or throw RpcErrorException.");
-            DeviceCodec.Encode(response, call.Response);
+            global::Csa.Rpc.Device.DeviceCodec.Encode(response, call.Response);
         }
 
         private async global::System.Threading.Tasks.Task DispatchGetCapabilitiesCommandAsync(global::Csa.Rpc.RpcServerCall call, global::System.Threading.CancellationToken cancellationToken)
         {
-            GetCapabilitiesRequest request = DeviceCodec.Decode<GetCapabilitiesRequest>(call.Payload);
-            GetCapabilitiesResponse response = await GetCapabilitiesAsync(request, call.Source, cancellationToken).ConfigureAwait(false)
+            global::Csa.Rpc.Device.GetCapabilitiesRequest request = global::Csa.Rpc.Device.DeviceCodec.Decode<global::Csa.Rpc.Device.GetCapabilitiesRequest>(call.Payload);
+            global::Csa.Rpc.Device.GetCapabilitiesResponse response = await GetCapabilitiesAsync(request, call.Source, cancellationToken).ConfigureAwait(false)
                 ?? throw new global::System.InvalidOperationException("GetCapabilitiesAsync returned null; return a GetCapabilitiesResponse or throw RpcErrorException.");
-            DeviceCodec.Encode(response, call.Response);
+            global::Csa.Rpc.Device.DeviceCodec.Encode(response, call.Response);
         }
 
         private async global::System.Threading.Tasks.Task DispatchResetCommandAsync(global::Csa.Rpc.RpcServerCall call, global::System.Threading.CancellationToken cancellationToken)
         {
-            ResetRequest request = DeviceCodec.Decode<ResetRequest>(call.Payload);
-            ResetResponse response = await ResetAsync(request, call.Source, cancellationToken).ConfigureAwait(false)
+            global::Csa.Rpc.Device.ResetRequest request = global::Csa.Rpc.Device.DeviceCodec.Decode<global::Csa.Rpc.Device.ResetRequest>(call.Payload);
+            global::Csa.Rpc.Device.ResetResponse response = await ResetAsync(request, call.Source, cancellationToken).ConfigureAwait(false)
                 ?? throw new global::System.InvalidOperationException("ResetAsync returned null; return a ResetResponse or throw RpcErrorException.");
-            DeviceCodec.Encode(response, call.Response);
+            global::Csa.Rpc.Device.DeviceCodec.Encode(response, call.Response);
         }
 
         private async global::System.Threading.Tasks.Task DispatchEnterBootloaderCommandAsync(global::Csa.Rpc.RpcServerCall call, global::System.Threading.CancellationToken cancellationToken)
         {
-            EnterBootloaderRequest request = DeviceCodec.Decode<EnterBootloaderRequest>(call.Payload);
-            EnterBootloaderResponse response = await EnterBootloaderAsync(request, call.Source, cancellationToken).ConfigureAwait(false)
+            global::Csa.Rpc.Device.EnterBootloaderRequest request = global::Csa.Rpc.Device.DeviceCodec.Decode<global::Csa.Rpc.Device.EnterBootloaderRequest>(call.Payload);
+            global::Csa.Rpc.Device.EnterBootloaderResponse response = await EnterBootloaderAsync(request, call.Source, cancellationToken).ConfigureAwait(false)
                 ?? throw new global::System.InvalidOperationException("EnterBootloaderAsync returned null; return a EnterBootloaderResponse or throw RpcErrorException.");
-            DeviceCodec.Encode(response, call.Response);
+            global::Csa.Rpc.Device.DeviceCodec.Encode(response, call.Response);
         }
     }
 

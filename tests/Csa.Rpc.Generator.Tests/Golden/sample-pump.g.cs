@@ -41,12 +41,12 @@ namespace Golden.Root
         /// <param name="exception">The error a call of this interface threw.</param>
         /// <param name="error">The interface error code, when the method returns true.</param>
         /// <returns>True when the error came from this interface and is not a protocol-level <see cref="global::Csa.Rpc.RpcStatus"/>.</returns>
-        public static bool TryGetError(global::Csa.Rpc.RpcErrorException exception, out InfusionPumpError error)
+        public static bool TryGetError(global::Csa.Rpc.RpcErrorException exception, out global::Golden.Root.InfusionPumpError error)
         {
             global::System.ArgumentNullException.ThrowIfNull(exception);
             if (exception.InterfaceId == Id && exception.ErrorCode < (ushort)global::Csa.Rpc.RpcStatus.FirstReserved)
             {
-                error = (InfusionPumpError)exception.ErrorCode;
+                error = (global::Golden.Root.InfusionPumpError)exception.ErrorCode;
                 return true;
             }
 
@@ -157,24 +157,24 @@ namespace Golden.Root
     /// <param name="VolumeInfusedMicroliters">The volumeInfusedMicroliters field.</param>
     /// <param name="Alarms">The alarms field.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
-    public sealed partial record GetStatusResponse(PumpState State, uint RateMicrolitersPerHour, uint VolumeInfusedMicroliters, AlarmFlags Alarms) : global::Csa.Rpc.IRpcMessage<GetStatusResponse>
+    public sealed partial record GetStatusResponse(global::Golden.Root.PumpState State, uint RateMicrolitersPerHour, uint VolumeInfusedMicroliters, global::Golden.Root.AlarmFlags Alarms) : global::Csa.Rpc.IRpcMessage<GetStatusResponse>
     {
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
-            InfusionPumpCodec.WritePumpState(ref writer, State, "GetStatusResponse.state");
+            global::Golden.Root.InfusionPumpCodec.WritePumpState(ref writer, State, "GetStatusResponse.state");
             writer.WriteU32(RateMicrolitersPerHour);
             writer.WriteU32(VolumeInfusedMicroliters);
-            InfusionPumpCodec.WriteAlarmFlags(ref writer, Alarms, "GetStatusResponse.alarms");
+            global::Golden.Root.InfusionPumpCodec.WriteAlarmFlags(ref writer, Alarms, "GetStatusResponse.alarms");
         }
 
         /// <inheritdoc />
         public static GetStatusResponse Read(ref global::Csa.Rpc.RpcReader reader)
         {
-            PumpState fState = InfusionPumpCodec.ReadPumpState(ref reader, "GetStatusResponse.state");
+            global::Golden.Root.PumpState fState = global::Golden.Root.InfusionPumpCodec.ReadPumpState(ref reader, "GetStatusResponse.state");
             uint fRateMicrolitersPerHour = reader.ReadU32("GetStatusResponse.rateMicrolitersPerHour");
             uint fVolumeInfusedMicroliters = reader.ReadU32("GetStatusResponse.volumeInfusedMicroliters");
-            AlarmFlags fAlarms = InfusionPumpCodec.ReadAlarmFlags(ref reader, "GetStatusResponse.alarms");
+            global::Golden.Root.AlarmFlags fAlarms = global::Golden.Root.InfusionPumpCodec.ReadAlarmFlags(ref reader, "GetStatusResponse.alarms");
             reader.EnsureConsumed("GetStatusResponse");
             return new GetStatusResponse(fState, fRateMicrolitersPerHour, fVolumeInfusedMicroliters, fAlarms);
         }
@@ -187,7 +187,7 @@ namespace Golden.Root
     /// <param name="VolumeToBeInfusedMicroliters">The volumeToBeInfusedMicroliters field.</param>
     /// <param name="Notes">Opaque operator notes. At most 64 bytes.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
-    public sealed partial record StartInfusionRequest(string DrugName, byte[] ProgramId, ProtocolStep[] Steps, uint VolumeToBeInfusedMicroliters, byte[] Notes) : global::Csa.Rpc.IRpcMessage<StartInfusionRequest>
+    public sealed partial record StartInfusionRequest(string DrugName, byte[] ProgramId, global::Golden.Root.ProtocolStep[] Steps, uint VolumeToBeInfusedMicroliters, byte[] Notes) : global::Csa.Rpc.IRpcMessage<StartInfusionRequest>
     {
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
@@ -198,7 +198,7 @@ namespace Golden.Root
             writer.WriteFixedBytes(ProgramId, 16, "StartInfusionRequest.programId");
             if (Steps is null) throw new global::Csa.Rpc.RpcEncodeException("Field 'StartInfusionRequest.steps' is null.");
             if (Steps.Length != 3) throw new global::Csa.Rpc.RpcEncodeException($"Field 'StartInfusionRequest.steps' must hold exactly 3 elements, not {Steps.Length}.");
-            foreach (ProtocolStep element in Steps)
+            foreach (global::Golden.Root.ProtocolStep element in Steps)
             {
                 if (element is null) throw new global::Csa.Rpc.RpcEncodeException("Field 'StartInfusionRequest.steps' holds a null element.");
                 element.Write(ref writer);
@@ -213,10 +213,10 @@ namespace Golden.Root
         {
             string fDrugName = reader.ReadString(24, "StartInfusionRequest.drugName");
             byte[] fProgramId = reader.ReadFixedBytes(16, "StartInfusionRequest.programId");
-            ProtocolStep[] fSteps = new ProtocolStep[3];
+            global::Golden.Root.ProtocolStep[] fSteps = new global::Golden.Root.ProtocolStep[3];
             for (int i = 0; i < fSteps.Length; i++)
             {
-                fSteps[i] = ProtocolStep.Read(ref reader);
+                fSteps[i] = global::Golden.Root.ProtocolStep.Read(ref reader);
             }
             uint fVolumeToBeInfusedMicroliters = reader.ReadU32("StartInfusionRequest.volumeToBeInfusedMicroliters");
             byte[] fNotes = reader.ReadBytes(64, "StartInfusionRequest.notes");
@@ -232,10 +232,10 @@ namespace Golden.Root
             if (ReferenceEquals(this, other)) return true;
             if (other is null) return false;
             return global::System.Collections.Generic.EqualityComparer<string>.Default.Equals(DrugName, other.DrugName)
-            && InfusionPumpCodec.ArrayEquals(ProgramId, other.ProgramId)
-            && InfusionPumpCodec.ArrayEquals(Steps, other.Steps)
+            && global::Golden.Root.InfusionPumpCodec.ArrayEquals(ProgramId, other.ProgramId)
+            && global::Golden.Root.InfusionPumpCodec.ArrayEquals(Steps, other.Steps)
             && global::System.Collections.Generic.EqualityComparer<uint>.Default.Equals(VolumeToBeInfusedMicroliters, other.VolumeToBeInfusedMicroliters)
-            && InfusionPumpCodec.ArrayEquals(Notes, other.Notes);
+            && global::Golden.Root.InfusionPumpCodec.ArrayEquals(Notes, other.Notes);
         }
 
         /// <summary>A hash over the field values; arrays hash by content.</summary>
@@ -244,10 +244,10 @@ namespace Golden.Root
         {
             global::System.HashCode hash = default;
             hash.Add(DrugName);
-            InfusionPumpCodec.AddArray(ref hash, ProgramId);
-            InfusionPumpCodec.AddArray(ref hash, Steps);
+            global::Golden.Root.InfusionPumpCodec.AddArray(ref hash, ProgramId);
+            global::Golden.Root.InfusionPumpCodec.AddArray(ref hash, Steps);
             hash.Add(VolumeToBeInfusedMicroliters);
-            InfusionPumpCodec.AddArray(ref hash, Notes);
+            global::Golden.Root.InfusionPumpCodec.AddArray(ref hash, Notes);
             return hash.ToHashCode();
         }
 
@@ -256,13 +256,13 @@ namespace Golden.Root
             builder.Append("DrugName = ");
             builder.Append(DrugName);
             builder.Append(", ProgramId = ");
-            InfusionPumpCodec.AppendArray(builder, ProgramId);
+            global::Golden.Root.InfusionPumpCodec.AppendArray(builder, ProgramId);
             builder.Append(", Steps = ");
-            InfusionPumpCodec.AppendArray(builder, Steps);
+            global::Golden.Root.InfusionPumpCodec.AppendArray(builder, Steps);
             builder.Append(", VolumeToBeInfusedMicroliters = ");
             builder.Append(VolumeToBeInfusedMicroliters);
             builder.Append(", Notes = ");
-            InfusionPumpCodec.AppendArray(builder, Notes);
+            global::Golden.Root.InfusionPumpCodec.AppendArray(builder, Notes);
             return true;
         }
     }
@@ -326,12 +326,12 @@ namespace Golden.Root
     /// <param name="SensorReading">The raw reading that raised it (signed).</param>
     /// <param name="TimestampMilliseconds">The timestampMilliseconds field.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
-    public sealed partial record AlarmRaisedEvent(AlarmFlags Alarms, short SensorReading, ulong TimestampMilliseconds) : global::Csa.Rpc.IRpcMessage<AlarmRaisedEvent>
+    public sealed partial record AlarmRaisedEvent(global::Golden.Root.AlarmFlags Alarms, short SensorReading, ulong TimestampMilliseconds) : global::Csa.Rpc.IRpcMessage<AlarmRaisedEvent>
     {
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
-            InfusionPumpCodec.WriteAlarmFlags(ref writer, Alarms, "AlarmRaisedEvent.alarms");
+            global::Golden.Root.InfusionPumpCodec.WriteAlarmFlags(ref writer, Alarms, "AlarmRaisedEvent.alarms");
             writer.WriteI16(SensorReading);
             writer.WriteU64(TimestampMilliseconds);
         }
@@ -339,7 +339,7 @@ namespace Golden.Root
         /// <inheritdoc />
         public static AlarmRaisedEvent Read(ref global::Csa.Rpc.RpcReader reader)
         {
-            AlarmFlags fAlarms = InfusionPumpCodec.ReadAlarmFlags(ref reader, "AlarmRaisedEvent.alarms");
+            global::Golden.Root.AlarmFlags fAlarms = global::Golden.Root.InfusionPumpCodec.ReadAlarmFlags(ref reader, "AlarmRaisedEvent.alarms");
             short fSensorReading = reader.ReadI16("AlarmRaisedEvent.sensorReading");
             ulong fTimestampMilliseconds = reader.ReadU64("AlarmRaisedEvent.timestampMilliseconds");
             reader.EnsureConsumed("AlarmRaisedEvent");
@@ -356,7 +356,7 @@ namespace Golden.Root
         private static readonly global::Csa.Rpc.RpcCallOptions s_startInfusionOptions = new() { Idempotent = false };
         private static readonly global::Csa.Rpc.RpcCallOptions s_stopInfusionOptions = new() { Idempotent = true };
         private readonly object _eventGate = new();
-        private global::System.Action<global::Csa.DataLink.NodeAddress, AlarmRaisedEvent>? _alarmRaisedHandlers;
+        private global::System.Action<global::Csa.DataLink.NodeAddress, global::Golden.Root.AlarmRaisedEvent>? _alarmRaisedHandlers;
         private global::System.IDisposable? _alarmRaisedSubscription;
 
         /// <summary>Creates a client that calls the InfusionPump interface of <paramref name="device"/>.</summary>
@@ -379,10 +379,10 @@ namespace Golden.Root
         /// <param name="request">The request.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="InfusionPumpInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Golden.Root.InfusionPumpInterface.TryGetError"/>).</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<GetStatusResponse> GetStatusAsync(GetStatusRequest request, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::Golden.Root.GetStatusResponse> GetStatusAsync(global::Golden.Root.GetStatusRequest request, global::System.Threading.CancellationToken cancellationToken = default)
             => GetStatusAsync(request, null, cancellationToken);
 
         /// <summary>Reads the pump state. Command id 0x0001; idempotent (may be sent again as a new request when the response is lost).</summary>
@@ -390,33 +390,33 @@ namespace Golden.Root
         /// <param name="options">Timeout and attempts for this call; null takes the invoker's defaults. Idempotency always comes from the interface file (true).</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="InfusionPumpInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Golden.Root.InfusionPumpInterface.TryGetError"/>).</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<GetStatusResponse> GetStatusAsync(GetStatusRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::Golden.Root.GetStatusResponse> GetStatusAsync(global::Golden.Root.GetStatusRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(request);
             global::Csa.Rpc.RpcCallOptions effective = options is null ? s_getStatusOptions : options.Idempotent ? options : options with { Idempotent = true };
-            return Invoker.InvokeAsync<GetStatusRequest, GetStatusResponse>(Device, InfusionPumpInterface.Id, InfusionPumpInterface.Commands.GetStatus, request, effective, cancellationToken);
+            return Invoker.InvokeAsync<global::Golden.Root.GetStatusRequest, global::Golden.Root.GetStatusResponse>(Device, global::Golden.Root.InfusionPumpInterface.Id, global::Golden.Root.InfusionPumpInterface.Commands.GetStatus, request, effective, cancellationToken);
         }
 
         /// <summary>Reads the pump state. Command id 0x0001; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="InfusionPumpInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Golden.Root.InfusionPumpInterface.TryGetError"/>).</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<GetStatusResponse> GetStatusAsync(global::System.Threading.CancellationToken cancellationToken = default)
-            => GetStatusAsync(new GetStatusRequest(), null, cancellationToken);
+        public global::System.Threading.Tasks.Task<global::Golden.Root.GetStatusResponse> GetStatusAsync(global::System.Threading.CancellationToken cancellationToken = default)
+            => GetStatusAsync(new global::Golden.Root.GetStatusRequest(), null, cancellationToken);
 
         /// <summary>Starts an infusion. Command id 0x0002; not idempotent (never sent again as a new request).</summary>
         /// <param name="request">The request.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="InfusionPumpInterface.TryGetError"/>). Interface errors: <see cref="InfusionPumpError.AlarmActive"/>, <see cref="InfusionPumpError.DoorOpen"/>, <see cref="InfusionPumpError.RateOutOfRange"/>.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Golden.Root.InfusionPumpInterface.TryGetError"/>). Interface errors: <see cref="global::Golden.Root.InfusionPumpError.AlarmActive"/>, <see cref="global::Golden.Root.InfusionPumpError.DoorOpen"/>, <see cref="global::Golden.Root.InfusionPumpError.RateOutOfRange"/>.</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<StartInfusionResponse> StartInfusionAsync(StartInfusionRequest request, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::Golden.Root.StartInfusionResponse> StartInfusionAsync(global::Golden.Root.StartInfusionRequest request, global::System.Threading.CancellationToken cancellationToken = default)
             => StartInfusionAsync(request, null, cancellationToken);
 
         /// <summary>Starts an infusion. Command id 0x0002; not idempotent (never sent again as a new request).</summary>
@@ -424,14 +424,14 @@ namespace Golden.Root
         /// <param name="options">Timeout and attempts for this call; null takes the invoker's defaults. Idempotency always comes from the interface file (false).</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="InfusionPumpInterface.TryGetError"/>). Interface errors: <see cref="InfusionPumpError.AlarmActive"/>, <see cref="InfusionPumpError.DoorOpen"/>, <see cref="InfusionPumpError.RateOutOfRange"/>.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Golden.Root.InfusionPumpInterface.TryGetError"/>). Interface errors: <see cref="global::Golden.Root.InfusionPumpError.AlarmActive"/>, <see cref="global::Golden.Root.InfusionPumpError.DoorOpen"/>, <see cref="global::Golden.Root.InfusionPumpError.RateOutOfRange"/>.</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<StartInfusionResponse> StartInfusionAsync(StartInfusionRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::Golden.Root.StartInfusionResponse> StartInfusionAsync(global::Golden.Root.StartInfusionRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(request);
             global::Csa.Rpc.RpcCallOptions effective = options is null ? s_startInfusionOptions : !options.Idempotent ? options : options with { Idempotent = false };
-            return Invoker.InvokeAsync<StartInfusionRequest, StartInfusionResponse>(Device, InfusionPumpInterface.Id, InfusionPumpInterface.Commands.StartInfusion, request, effective, cancellationToken);
+            return Invoker.InvokeAsync<global::Golden.Root.StartInfusionRequest, global::Golden.Root.StartInfusionResponse>(Device, global::Golden.Root.InfusionPumpInterface.Id, global::Golden.Root.InfusionPumpInterface.Commands.StartInfusion, request, effective, cancellationToken);
         }
 
         /// <summary>Starts an infusion. Command id 0x0002; not idempotent (never sent again as a new request).</summary>
@@ -442,20 +442,20 @@ namespace Golden.Root
         /// <param name="notes">Opaque operator notes. At most 64 bytes.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="InfusionPumpInterface.TryGetError"/>). Interface errors: <see cref="InfusionPumpError.AlarmActive"/>, <see cref="InfusionPumpError.DoorOpen"/>, <see cref="InfusionPumpError.RateOutOfRange"/>.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Golden.Root.InfusionPumpInterface.TryGetError"/>). Interface errors: <see cref="global::Golden.Root.InfusionPumpError.AlarmActive"/>, <see cref="global::Golden.Root.InfusionPumpError.DoorOpen"/>, <see cref="global::Golden.Root.InfusionPumpError.RateOutOfRange"/>.</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<StartInfusionResponse> StartInfusionAsync(string drugName, byte[] programId, ProtocolStep[] steps, uint volumeToBeInfusedMicroliters, byte[] notes, global::System.Threading.CancellationToken cancellationToken = default)
-            => StartInfusionAsync(new StartInfusionRequest(drugName, programId, steps, volumeToBeInfusedMicroliters, notes), null, cancellationToken);
+        public global::System.Threading.Tasks.Task<global::Golden.Root.StartInfusionResponse> StartInfusionAsync(string drugName, byte[] programId, global::Golden.Root.ProtocolStep[] steps, uint volumeToBeInfusedMicroliters, byte[] notes, global::System.Threading.CancellationToken cancellationToken = default)
+            => StartInfusionAsync(new global::Golden.Root.StartInfusionRequest(drugName, programId, steps, volumeToBeInfusedMicroliters, notes), null, cancellationToken);
 
         /// <summary>Stops the infusion. Command id 0x0003; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="request">The request.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="InfusionPumpInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Golden.Root.InfusionPumpInterface.TryGetError"/>).</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<StopInfusionResponse> StopInfusionAsync(StopInfusionRequest request, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::Golden.Root.StopInfusionResponse> StopInfusionAsync(global::Golden.Root.StopInfusionRequest request, global::System.Threading.CancellationToken cancellationToken = default)
             => StopInfusionAsync(request, null, cancellationToken);
 
         /// <summary>Stops the infusion. Command id 0x0003; idempotent (may be sent again as a new request when the response is lost).</summary>
@@ -463,28 +463,28 @@ namespace Golden.Root
         /// <param name="options">Timeout and attempts for this call; null takes the invoker's defaults. Idempotency always comes from the interface file (true).</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="InfusionPumpInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Golden.Root.InfusionPumpInterface.TryGetError"/>).</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<StopInfusionResponse> StopInfusionAsync(StopInfusionRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::Golden.Root.StopInfusionResponse> StopInfusionAsync(global::Golden.Root.StopInfusionRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(request);
             global::Csa.Rpc.RpcCallOptions effective = options is null ? s_stopInfusionOptions : options.Idempotent ? options : options with { Idempotent = true };
-            return Invoker.InvokeAsync<StopInfusionRequest, StopInfusionResponse>(Device, InfusionPumpInterface.Id, InfusionPumpInterface.Commands.StopInfusion, request, effective, cancellationToken);
+            return Invoker.InvokeAsync<global::Golden.Root.StopInfusionRequest, global::Golden.Root.StopInfusionResponse>(Device, global::Golden.Root.InfusionPumpInterface.Id, global::Golden.Root.InfusionPumpInterface.Commands.StopInfusion, request, effective, cancellationToken);
         }
 
         /// <summary>Stops the infusion. Command id 0x0003; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
         /// <returns>The device's response.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="InfusionPumpInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Golden.Root.InfusionPumpInterface.TryGetError"/>).</exception>
         /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
-        public global::System.Threading.Tasks.Task<StopInfusionResponse> StopInfusionAsync(global::System.Threading.CancellationToken cancellationToken = default)
-            => StopInfusionAsync(new StopInfusionRequest(), null, cancellationToken);
+        public global::System.Threading.Tasks.Task<global::Golden.Root.StopInfusionResponse> StopInfusionAsync(global::System.Threading.CancellationToken cancellationToken = default)
+            => StopInfusionAsync(new global::Golden.Root.StopInfusionRequest(), null, cancellationToken);
 
         /// <summary>Raised with the sending node for every AlarmRaised event (id 0x0001) of the device. An alarm became active.</summary>
         /// <remarks>The first handler opens the subscription through the invoker; removing the last one closes it. Handlers run on the invoker's receive path: keep them short.</remarks>
-        public event global::System.Action<global::Csa.DataLink.NodeAddress, AlarmRaisedEvent>? AlarmRaised
+        public event global::System.Action<global::Csa.DataLink.NodeAddress, global::Golden.Root.AlarmRaisedEvent>? AlarmRaised
         {
             add
             {
@@ -492,7 +492,7 @@ namespace Golden.Root
                 {
                     _alarmRaisedHandlers += value;
                     if (_alarmRaisedHandlers is not null && _alarmRaisedSubscription is null)
-                        _alarmRaisedSubscription = Invoker.SubscribeEvent<AlarmRaisedEvent>(Device, InfusionPumpInterface.Id, InfusionPumpInterface.Events.AlarmRaised, DeliverAlarmRaisedEvent);
+                        _alarmRaisedSubscription = Invoker.SubscribeEvent<global::Golden.Root.AlarmRaisedEvent>(Device, global::Golden.Root.InfusionPumpInterface.Id, global::Golden.Root.InfusionPumpInterface.Events.AlarmRaised, DeliverAlarmRaisedEvent);
                 }
             }
 
@@ -514,17 +514,17 @@ namespace Golden.Root
         /// <remarks>The subscription opens when enumeration starts and closes when it ends; events are buffered without loss between reads.</remarks>
         /// <param name="cancellationToken">Ends the stream (with <see cref="global::System.OperationCanceledException"/>).</param>
         /// <returns>The events in arrival order.</returns>
-        public async global::System.Collections.Generic.IAsyncEnumerable<AlarmRaisedEvent> AlarmRaisedEventsAsync([global::System.Runtime.CompilerServices.EnumeratorCancellation] global::System.Threading.CancellationToken cancellationToken = default)
+        public async global::System.Collections.Generic.IAsyncEnumerable<global::Golden.Root.AlarmRaisedEvent> AlarmRaisedEventsAsync([global::System.Runtime.CompilerServices.EnumeratorCancellation] global::System.Threading.CancellationToken cancellationToken = default)
         {
-            global::System.Threading.Channels.Channel<AlarmRaisedEvent> channel = global::System.Threading.Channels.Channel.CreateUnbounded<AlarmRaisedEvent>(new global::System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
-            using (Invoker.SubscribeEvent<AlarmRaisedEvent>(Device, InfusionPumpInterface.Id, InfusionPumpInterface.Events.AlarmRaised, (_, payload) => channel.Writer.TryWrite(payload)))
+            global::System.Threading.Channels.Channel<global::Golden.Root.AlarmRaisedEvent> channel = global::System.Threading.Channels.Channel.CreateUnbounded<global::Golden.Root.AlarmRaisedEvent>(new global::System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
+            using (Invoker.SubscribeEvent<global::Golden.Root.AlarmRaisedEvent>(Device, global::Golden.Root.InfusionPumpInterface.Id, global::Golden.Root.InfusionPumpInterface.Events.AlarmRaised, (_, payload) => channel.Writer.TryWrite(payload)))
             {
-                await foreach (AlarmRaisedEvent payload in global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(channel.Reader.ReadAllAsync(cancellationToken), false))
+                await foreach (global::Golden.Root.AlarmRaisedEvent payload in global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(channel.Reader.ReadAllAsync(cancellationToken), false))
                     yield return payload;
             }
         }
 
-        private void DeliverAlarmRaisedEvent(global::Csa.DataLink.NodeAddress source, AlarmRaisedEvent payload) => global::System.Threading.Volatile.Read(ref _alarmRaisedHandlers)?.Invoke(source, payload);
+        private void DeliverAlarmRaisedEvent(global::Csa.DataLink.NodeAddress source, global::Golden.Root.AlarmRaisedEvent payload) => global::System.Threading.Volatile.Read(ref _alarmRaisedHandlers)?.Invoke(source, payload);
 
         /// <summary>Ends the event subscriptions opened through the .NET events of this client.</summary>
         public void Dispose()
@@ -544,7 +544,7 @@ namespace Golden.Root
     public abstract partial class InfusionPumpServerBase : global::Csa.Rpc.IRpcService
     {
         /// <inheritdoc />
-        public ushort InterfaceId => InfusionPumpInterface.Id;
+        public ushort InterfaceId => global::Golden.Root.InfusionPumpInterface.Id;
 
         /// <inheritdoc />
         public global::Csa.Rpc.IRpcEventSink? EventSink { get; set; }
@@ -555,10 +555,10 @@ namespace Golden.Root
             global::System.ArgumentNullException.ThrowIfNull(call);
             return call.CommandId switch
             {
-                InfusionPumpInterface.Commands.GetStatus => DispatchGetStatusCommandAsync(call, cancellationToken),
-                InfusionPumpInterface.Commands.StartInfusion => DispatchStartInfusionCommandAsync(call, cancellationToken),
-                InfusionPumpInterface.Commands.StopInfusion => DispatchStopInfusionCommandAsync(call, cancellationToken),
-                _ => global::System.Threading.Tasks.Task.FromException(new global::Csa.Rpc.RpcErrorException(InfusionPumpInterface.Id, (ushort)global::Csa.Rpc.RpcStatus.UnknownCommand, $"Interface InfusionPump (0x0100) has no command 0x{call.CommandId:X4}.")),
+                global::Golden.Root.InfusionPumpInterface.Commands.GetStatus => DispatchGetStatusCommandAsync(call, cancellationToken),
+                global::Golden.Root.InfusionPumpInterface.Commands.StartInfusion => DispatchStartInfusionCommandAsync(call, cancellationToken),
+                global::Golden.Root.InfusionPumpInterface.Commands.StopInfusion => DispatchStopInfusionCommandAsync(call, cancellationToken),
+                _ => global::System.Threading.Tasks.Task.FromException(new global::Csa.Rpc.RpcErrorException(global::Golden.Root.InfusionPumpInterface.Id, (ushort)global::Csa.Rpc.RpcStatus.UnknownCommand, $"Interface InfusionPump (0x0100) has no command 0x{call.CommandId:X4}.")),
             };
         }
 
@@ -568,15 +568,15 @@ namespace Golden.Root
         /// <param name="cancellationToken">Cancelled when the server stops.</param>
         /// <returns>The response to send.</returns>
         /// <exception cref="global::Csa.Rpc.RpcErrorException">Thrown to answer with an error.</exception>
-        protected abstract global::System.Threading.Tasks.Task<GetStatusResponse> GetStatusAsync(GetStatusRequest request, global::Csa.DataLink.Endpoint source, global::System.Threading.CancellationToken cancellationToken);
+        protected abstract global::System.Threading.Tasks.Task<global::Golden.Root.GetStatusResponse> GetStatusAsync(global::Golden.Root.GetStatusRequest request, global::Csa.DataLink.Endpoint source, global::System.Threading.CancellationToken cancellationToken);
 
         /// <summary>Starts an infusion. Command id 0x0002.</summary>
         /// <param name="request">The decoded request.</param>
         /// <param name="source">The endpoint that sent it.</param>
         /// <param name="cancellationToken">Cancelled when the server stops.</param>
         /// <returns>The response to send.</returns>
-        /// <exception cref="global::Csa.Rpc.RpcErrorException">Thrown to answer with an error. Errors this command may answer with: <see cref="InfusionPumpError.AlarmActive"/>, <see cref="InfusionPumpError.DoorOpen"/>, <see cref="InfusionPumpError.RateOutOfRange"/>.</exception>
-        protected abstract global::System.Threading.Tasks.Task<StartInfusionResponse> StartInfusionAsync(StartInfusionRequest request, global::Csa.DataLink.Endpoint source, global::System.Threading.CancellationToken cancellationToken);
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">Thrown to answer with an error. Errors this command may answer with: <see cref="global::Golden.Root.InfusionPumpError.AlarmActive"/>, <see cref="global::Golden.Root.InfusionPumpError.DoorOpen"/>, <see cref="global::Golden.Root.InfusionPumpError.RateOutOfRange"/>.</exception>
+        protected abstract global::System.Threading.Tasks.Task<global::Golden.Root.StartInfusionResponse> StartInfusionAsync(global::Golden.Root.StartInfusionRequest request, global::Csa.DataLink.Endpoint source, global::System.Threading.CancellationToken cancellationToken);
 
         /// <summary>Stops the infusion. Command id 0x0003.</summary>
         /// <param name="request">The decoded request.</param>
@@ -584,48 +584,48 @@ namespace Golden.Root
         /// <param name="cancellationToken">Cancelled when the server stops.</param>
         /// <returns>The response to send.</returns>
         /// <exception cref="global::Csa.Rpc.RpcErrorException">Thrown to answer with an error.</exception>
-        protected abstract global::System.Threading.Tasks.Task<StopInfusionResponse> StopInfusionAsync(StopInfusionRequest request, global::Csa.DataLink.Endpoint source, global::System.Threading.CancellationToken cancellationToken);
+        protected abstract global::System.Threading.Tasks.Task<global::Golden.Root.StopInfusionResponse> StopInfusionAsync(global::Golden.Root.StopInfusionRequest request, global::Csa.DataLink.Endpoint source, global::System.Threading.CancellationToken cancellationToken);
 
         /// <summary>Publishes event AlarmRaised (id 0x0001) through <see cref="EventSink"/>. An alarm became active.</summary>
         /// <param name="payload">The event.</param>
         /// <param name="cancellationToken">Cancels the send.</param>
         /// <returns>Completes when the event is sent.</returns>
         /// <exception cref="global::System.InvalidOperationException">The service is not hosted yet (no <see cref="EventSink"/>).</exception>
-        protected global::System.Threading.Tasks.Task PublishAlarmRaisedAsync(AlarmRaisedEvent payload, global::System.Threading.CancellationToken cancellationToken = default)
+        protected global::System.Threading.Tasks.Task PublishAlarmRaisedAsync(global::Golden.Root.AlarmRaisedEvent payload, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(payload);
             global::Csa.Rpc.IRpcEventSink sink = EventSink ?? throw new global::System.InvalidOperationException("InfusionPumpServerBase has no EventSink: host it in an RPC server before publishing event AlarmRaised.");
-            return sink.PublishAsync(InfusionPumpInterface.Id, InfusionPumpInterface.Events.AlarmRaised, payload, cancellationToken);
+            return sink.PublishAsync(global::Golden.Root.InfusionPumpInterface.Id, global::Golden.Root.InfusionPumpInterface.Events.AlarmRaised, payload, cancellationToken);
         }
 
         /// <summary>Creates the exception a handler throws to answer with an interface error.</summary>
         /// <param name="error">The error code.</param>
         /// <param name="message">What went wrong, for logs (the code is what travels).</param>
         /// <returns>The exception to throw.</returns>
-        protected static global::Csa.Rpc.RpcErrorException Error(InfusionPumpError error, string message) => new(InfusionPumpInterface.Id, (ushort)error, message);
+        protected static global::Csa.Rpc.RpcErrorException Error(global::Golden.Root.InfusionPumpError error, string message) => new(global::Golden.Root.InfusionPumpInterface.Id, (ushort)error, message);
 
         private async global::System.Threading.Tasks.Task DispatchGetStatusCommandAsync(global::Csa.Rpc.RpcServerCall call, global::System.Threading.CancellationToken cancellationToken)
         {
-            GetStatusRequest request = InfusionPumpCodec.Decode<GetStatusRequest>(call.Payload);
-            GetStatusResponse response = await GetStatusAsync(request, call.Source, cancellationToken).ConfigureAwait(false)
+            global::Golden.Root.GetStatusRequest request = global::Golden.Root.InfusionPumpCodec.Decode<global::Golden.Root.GetStatusRequest>(call.Payload);
+            global::Golden.Root.GetStatusResponse response = await GetStatusAsync(request, call.Source, cancellationToken).ConfigureAwait(false)
                 ?? throw new global::System.InvalidOperationException("GetStatusAsync returned null; return a GetStatusResponse or throw RpcErrorException.");
-            InfusionPumpCodec.Encode(response, call.Response);
+            global::Golden.Root.InfusionPumpCodec.Encode(response, call.Response);
         }
 
         private async global::System.Threading.Tasks.Task DispatchStartInfusionCommandAsync(global::Csa.Rpc.RpcServerCall call, global::System.Threading.CancellationToken cancellationToken)
         {
-            StartInfusionRequest request = InfusionPumpCodec.Decode<StartInfusionRequest>(call.Payload);
-            StartInfusionResponse response = await StartInfusionAsync(request, call.Source, cancellationToken).ConfigureAwait(false)
+            global::Golden.Root.StartInfusionRequest request = global::Golden.Root.InfusionPumpCodec.Decode<global::Golden.Root.StartInfusionRequest>(call.Payload);
+            global::Golden.Root.StartInfusionResponse response = await StartInfusionAsync(request, call.Source, cancellationToken).ConfigureAwait(false)
                 ?? throw new global::System.InvalidOperationException("StartInfusionAsync returned null; return a StartInfusionResponse or throw RpcErrorException.");
-            InfusionPumpCodec.Encode(response, call.Response);
+            global::Golden.Root.InfusionPumpCodec.Encode(response, call.Response);
         }
 
         private async global::System.Threading.Tasks.Task DispatchStopInfusionCommandAsync(global::Csa.Rpc.RpcServerCall call, global::System.Threading.CancellationToken cancellationToken)
         {
-            StopInfusionRequest request = InfusionPumpCodec.Decode<StopInfusionRequest>(call.Payload);
-            StopInfusionResponse response = await StopInfusionAsync(request, call.Source, cancellationToken).ConfigureAwait(false)
+            global::Golden.Root.StopInfusionRequest request = global::Golden.Root.InfusionPumpCodec.Decode<global::Golden.Root.StopInfusionRequest>(call.Payload);
+            global::Golden.Root.StopInfusionResponse response = await StopInfusionAsync(request, call.Source, cancellationToken).ConfigureAwait(false)
                 ?? throw new global::System.InvalidOperationException("StopInfusionAsync returned null; return a StopInfusionResponse or throw RpcErrorException.");
-            InfusionPumpCodec.Encode(response, call.Response);
+            global::Golden.Root.InfusionPumpCodec.Encode(response, call.Response);
         }
     }
 
