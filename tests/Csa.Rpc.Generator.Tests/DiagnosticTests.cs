@@ -43,6 +43,8 @@ public sealed class DiagnosticTests
         { "CSARPC010", 2, "generated error enum", "{ \"name\": \"X\", \"id\": 1, \"version\": 1, \"errors\": [\n  { \"name\": \"XError\", \"value\": 1 }\n] }" },
         { "CSARPC010", 2, "'Commands'", "{ \"name\": \"X\", \"id\": 1, \"version\": 1, \"commands\": [\n  { \"name\": \"Commands\", \"id\": 1, \"idempotent\": true }\n] }" },
         { "CSARPC006", 2, "clashes with", "{ \"name\": \"X\", \"id\": 1, \"version\": 1, \"events\": [\n  { \"name\": \"Device\", \"id\": 1 }\n] }" },
+        { "CSARPC006", 3, "'data_len'", "{ \"name\": \"X\", \"id\": 1, \"version\": 1, \"events\": [\n  { \"name\": \"E\", \"id\": 1, \"fields\": [ { \"name\": \"data\", \"type\": \"bytes\", \"maxLength\": 4 },\n    { \"name\": \"dataLen\", \"type\": \"u16\" } ] }\n] }" },
+        { "CSARPC006", 3, "'http_server'", "{ \"name\": \"X\", \"id\": 1, \"version\": 1, \"structs\": [\n  { \"name\": \"HttpServer\", \"fields\": [] },\n  { \"name\": \"HTTPServer\", \"fields\": [] }\n] }" },
         { "CSARPC011", 3, "'Nope'", "{ \"name\": \"X\", \"id\": 1, \"version\": 1, \"commands\": [\n  { \"name\": \"A\", \"id\": 1, \"idempotent\": true,\n    \"errors\": [ \"Nope\" ] }\n] }" },
         { "CSARPC012", 2, "A -> B -> A", "{ \"name\": \"X\", \"id\": 1, \"version\": 1, \"structs\": [\n  { \"name\": \"A\", \"fields\": [ { \"name\": \"b\", \"type\": \"B\" } ] },\n  { \"name\": \"B\", \"fields\": [ { \"name\": \"a\", \"type\": \"A\" } ] }\n] }" },
     };
@@ -92,6 +94,7 @@ public sealed class DiagnosticTests
         // Cheap fuzzing: every mutation must give output or CSARPC0xx errors, never CSARPC999 or an exception.
         string text = File.ReadAllText(TestPaths.SamplePumpFile);
         var random = new Random(12345);
+        int valid = 0;
         for (int i = 0; i < 300; i++)
         {
             char[] chars = text.ToCharArray();
@@ -101,7 +104,17 @@ public sealed class DiagnosticTests
             string mutated = new(chars);
             IReadOnlyList<RpcInterfaceDiagnostic> problems = RpcInterfaceFiles.Validate(mutated);
             Assert.DoesNotContain(problems, p => p.Id == "CSARPC999");
+            if (problems.Count == 0)
+            {
+                valid++;
+                Assert.Contains("#endif", Csa.Rpc.CHeader.CHeaderGenerator.Generate(mutated), StringComparison.Ordinal);
+                (GeneratorDriverRunResult run, _) = GeneratorHarness.RunText(mutated, Path);
+                Assert.Empty(run.Diagnostics);
+                Assert.Single(run.Results[0].GeneratedSources);
+            }
         }
+
+        Assert.True(valid > 0, "no mutation stayed valid, so the emitters were not exercised");
     }
 
     [Fact]

@@ -58,6 +58,7 @@ internal sealed class RpcModelParser
     private readonly Dictionary<string, RpcEnum> _enums = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RpcStruct> _structs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TextRange> _typeNames = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _cTypeNames = new(StringComparer.Ordinal);
     private LineMap? _lines;
 
     private RpcModelParser(string text) => _text = text;
@@ -160,6 +161,7 @@ internal sealed class RpcModelParser
         var rpcEnum = new RpcEnum(name ?? "Enum", description, underlying, flags);
         ulong max = underlying switch { RpcPrimitive.U8 => 0xFF, RpcPrimitive.U16 => 0xFFFF, _ => 0xFFFFFFFF };
         var names = new HashSet<string>(StringComparer.Ordinal);
+        var cValueNames = new HashSet<string>(StringComparer.Ordinal);
         var values = new Dictionary<ulong, string>();
         JsonValue? valuesArray = Get(item, "values", JsonKind.Array, context, required: true);
         if (valuesArray is not null && valuesArray.Items.Count == 0)
@@ -185,6 +187,8 @@ internal sealed class RpcModelParser
 
             if (!names.Add(valueName))
                 Report(ModelDiagnosticIds.DuplicateName, $"{context} has two values named '{valueName}'.", valueItem.Find("name")!.Value.Range);
+            else if (!cValueNames.Add(Naming.ToUpperSnake(valueName)))
+                Report(ModelDiagnosticIds.DuplicateName, $"{context}: value '{valueName}' has the same C name ({Naming.ToUpperSnake(valueName)}) as another value.", valueItem.Find("name")!.Value.Range);
             else if (values.TryGetValue(value, out string? other))
                 Report(ModelDiagnosticIds.DuplicateId, $"{context}: values '{other}' and '{valueName}' both have the value {value}.", (valueItem.Find("value")?.Value ?? valueItem).Range);
             else
@@ -257,6 +261,7 @@ internal sealed class RpcModelParser
     private void ParseErrors(RpcInterface model, IReadOnlyList<JsonValue> items, string errorEnumName)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
+        var cNames = new HashSet<string>(StringComparer.Ordinal);
         var values = new Dictionary<ushort, string>();
         foreach (JsonValue item in items)
         {
@@ -275,9 +280,9 @@ internal sealed class RpcModelParser
                 continue;
             }
 
-            if (!names.Add(name))
+            if (!names.Add(name) || !cNames.Add(Naming.ToUpperSnake(name)))
             {
-                Report(ModelDiagnosticIds.DuplicateName, $"Two errors are named '{name}'.", item.Find("name")!.Value.Range);
+                Report(ModelDiagnosticIds.DuplicateName, $"Two errors are named '{name}' (in C: {Naming.ToUpperSnake(name)}).", item.Find("name")!.Value.Range);
                 continue;
             }
 
@@ -386,6 +391,7 @@ internal sealed class RpcModelParser
         if (array is null)
             return;
         var names = new HashSet<string>(StringComparer.Ordinal);
+        var cMembers = new HashSet<string>(StringComparer.Ordinal);
         foreach (JsonValue item in array.Items)
         {
             string context = $"A field of {owner}";
@@ -410,6 +416,15 @@ internal sealed class RpcModelParser
             if (!names.Add(name))
             {
                 Report(ModelDiagnosticIds.DuplicateName, $"Two fields of {owner} are named '{name}'.", nameRange);
+                continue;
+            }
+
+            // The C header names members in snake_case and adds '<member>_len' for bytes and strings.
+            string member = Naming.ToCMember(name);
+            bool clash = !cMembers.Add(member) || (type.Kind is RpcTypeKind.Bytes or RpcTypeKind.String && !cMembers.Add(member + "_len"));
+            if (clash)
+            {
+                Report(ModelDiagnosticIds.DuplicateName, $"{context}: its C member name '{member}' (or '{member}_len') is already used by another field of {owner}.", nameRange);
                 continue;
             }
 
@@ -530,7 +545,16 @@ internal sealed class RpcModelParser
             return false;
         }
 
+        // C type names are snake_case: 'HttpServer' and 'HTTPServer' would both be '<prefix>_http_server_t'.
+        string snake = Naming.ToSnake(name);
+        if (_cTypeNames.TryGetValue(snake, out string? other))
+        {
+            Report(ModelDiagnosticIds.DuplicateName, $"The type names '{other}' and '{name}' are both '{snake}' in the C header.", range);
+            return false;
+        }
+
         _typeNames[name] = range;
+        _cTypeNames[snake] = name;
         return true;
     }
 

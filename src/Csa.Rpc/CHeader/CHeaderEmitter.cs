@@ -175,7 +175,6 @@ internal sealed class CHeaderEmitter
         string type = $"{_prefix}_{snakeName}_t";
         string fn = $"{_prefix}_{snakeName}";
         string macro = $"{_upper}_{snakeName.ToUpperInvariant()}";
-        CheckMemberNames(snakeName, fields);
 
         _w.Line($"/* {Comment(Or(description, snakeName))} */");
         _w.Line($"typedef struct {fn}");
@@ -405,23 +404,6 @@ internal sealed class CHeaderEmitter
                     _w.Line($"{value}[{length}] = '\\0';");
                 _w.Line($"*pos += (size_t){length};");
                 break;
-            }
-        }
-    }
-
-    private static void CheckMemberNames(string record, System.Collections.Generic.List<RpcField> fields)
-    {
-        var members = new System.Collections.Generic.HashSet<string>(System.StringComparer.Ordinal);
-        foreach (RpcField f in fields)
-        {
-            string member = Naming.ToCMember(f.Name);
-            bool clash = !members.Add(member)
-                || (f.Type.Kind is RpcTypeKind.Bytes or RpcTypeKind.String && !members.Add(member + "_len"));
-            if (clash)
-            {
-                throw new RpcInterfaceFormatException(
-                    $"Field '{f.Name}' of '{record}' maps to the C member '{member}', which another field (or its _len member) already uses; rename one of them.",
-                    new[] { new RpcInterfaceDiagnostic(ModelDiagnosticIds.DuplicateName, $"C member name clash: '{member}'.", 0, 0) });
             }
         }
     }
