@@ -90,6 +90,9 @@ public sealed class CHeaderTests
             ("pump_alarm_raised_event", Hex(Wire.Encode(new AlarmRaisedEvent(AlarmFlags.Occlusion, -1234, 0x0102030405060708)))),
             ("pump_alarm_raised_event", Hex(Wire.Encode(new AlarmRaisedEvent(AlarmFlags.None, short.MinValue, ulong.MaxValue)))),
             ("pump_stop_infusion_response", Hex(Wire.Encode(new StopInfusionResponse()))),
+            ("all_types_everything_request", Hex(Wire.Encode(AllTypesVectors.Extremes(low: true)))),
+            ("all_types_everything_request", Hex(Wire.Encode(AllTypesVectors.Extremes(low: false)))),
+            ("all_types_full_event", Hex(Wire.Encode(new Csa.Rpc.Tests.AllTypes.FullEvent(new Csa.Rpc.Tests.AllTypes.Outer(new Csa.Rpc.Tests.AllTypes.Inner(-1, new byte[] { 1, 2, 3, 4 }), "")))))
         };
         cases = vectors.Count + 1;
 
@@ -192,5 +195,38 @@ public sealed class CHeaderTests
         using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(120)); // hang guard only
         await process.WaitForExitAsync(guard.Token);
         return (process.ExitCode, await stdout + await stderr);
+    }
+}
+
+/// <summary>Values at both ends of every range of the all-types interface.</summary>
+internal static class AllTypesVectors
+{
+    public static Csa.Rpc.Tests.AllTypes.EverythingRequest Extremes(bool low)
+    {
+        var inner = new Csa.Rpc.Tests.AllTypes.Inner(low ? int.MinValue : int.MaxValue, low ? new byte[4] : new byte[] { 0xFF, 0xFF, 0xFF, 0xFF });
+        var outer = new Csa.Rpc.Tests.AllTypes.Outer(inner, low ? string.Empty : "\u00e9\u00e9\u00e9\u00e9");
+        return new Csa.Rpc.Tests.AllTypes.EverythingRequest(
+            A: low ? byte.MinValue : byte.MaxValue,
+            B: low ? ushort.MinValue : ushort.MaxValue,
+            C: low ? uint.MinValue : uint.MaxValue,
+            D: low ? ulong.MinValue : ulong.MaxValue,
+            E: low ? sbyte.MinValue : sbyte.MaxValue,
+            F: low ? short.MinValue : short.MaxValue,
+            G: low ? int.MinValue : int.MaxValue,
+            H: low ? long.MinValue : long.MaxValue,
+            Flag: !low,
+            Small: low ? Csa.Rpc.Tests.AllTypes.Small.Zero : Csa.Rpc.Tests.AllTypes.Small.Max,
+            Medium: low ? Csa.Rpc.Tests.AllTypes.Medium.One : Csa.Rpc.Tests.AllTypes.Medium.Max,
+            Large: low ? 0 : (Csa.Rpc.Tests.AllTypes.Large)0xFFFFFFFF,
+            FixedBytes: low ? new byte[3] : new byte[] { 0xFF, 0xFE, 0xFD },
+            VarBytes: low ? Array.Empty<byte>() : new byte[] { 1, 2, 3, 4, 5 },
+            Text: low ? string.Empty : "0123456789",
+            Outer: outer,
+            Numbers: low ? new short[] { short.MinValue, -1, 0 } : new short[] { short.MaxValue, 1, 0 },
+            Modes: new[] { Csa.Rpc.Tests.AllTypes.Medium.Max, Csa.Rpc.Tests.AllTypes.Medium.One },
+            Flags: new[] { low, !low },
+            Outers: new[] { outer, outer },
+            Class: 42,
+            Int: 43);
     }
 }

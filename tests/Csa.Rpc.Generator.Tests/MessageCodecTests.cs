@@ -111,6 +111,22 @@ public sealed class MessageCodecTests
         Assert.Throws<RpcDecodeException>(() => Wire.Decode<StartInfusionRequest>(badUtf8));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Every_type_round_trips_at_both_ends_of_its_range(bool low)
+    {
+        Csa.Rpc.Tests.AllTypes.EverythingRequest request = AllTypesVectors.Extremes(low);
+
+        byte[] bytes = Wire.Encode(request);
+        Csa.Rpc.Tests.AllTypes.EverythingRequest decoded = Wire.Decode<Csa.Rpc.Tests.AllTypes.EverythingRequest>(bytes);
+
+        Assert.Equal(request, decoded);
+        Assert.Equal(request.GetHashCode(), decoded.GetHashCode());
+        Assert.Equal(low ? long.MinValue : long.MaxValue, decoded.H);
+        Assert.Equal(low ? sbyte.MinValue : sbyte.MaxValue, decoded.E);
+    }
+
     [Fact]
     public void Device_messages_have_the_bytes_the_documentation_shows()
     {
