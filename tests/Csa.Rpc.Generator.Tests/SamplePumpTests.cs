@@ -192,8 +192,9 @@ public sealed class SamplePumpTests
             {
             }
         });
+        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(30)); // hang guard only
         while (invoker.ActiveSubscriptions == 0)
-            await Task.Delay(5);
+            await Task.Delay(5, guard.Token);
         await cts.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => consume.WaitAsync(TimeSpan.FromSeconds(30)));
