@@ -122,10 +122,12 @@ internal sealed class CHeaderEmitter
             _w.Close();
             _w.Line($"static inline {type} csa_rpc_get_u{bits}(const uint8_t *p)");
             _w.Open();
+            // u16 goes through unsigned int: a uint16_t operand would promote to (possibly 16-bit) signed int.
+            string operand = bytes == 2 ? "unsigned int" : type;
             var terms = new System.Collections.Generic.List<string>();
             for (int i = 0; i < bytes; i++)
-                terms.Add(i == 0 ? $"({type})p[0]" : $"(({type})p[{i}] << {i * 8})");
-            _w.Line("return " + string.Join(" | ", terms) + ";");
+                terms.Add(i == 0 ? $"({operand})p[0]" : $"(({operand})p[{i}] << {i * 8})");
+            _w.Line($"return ({type})(" + string.Join(" | ", terms) + ");");
             _w.Close();
         }
 

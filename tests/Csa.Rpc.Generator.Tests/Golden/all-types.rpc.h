@@ -22,7 +22,7 @@ static inline void csa_rpc_put_u16(uint8_t *p, uint16_t v)
 }
 static inline uint16_t csa_rpc_get_u16(const uint8_t *p)
 {
-    return (uint16_t)p[0] | ((uint16_t)p[1] << 8);
+    return (uint16_t)((unsigned int)p[0] | ((unsigned int)p[1] << 8));
 }
 static inline void csa_rpc_put_u32(uint8_t *p, uint32_t v)
 {
@@ -33,7 +33,7 @@ static inline void csa_rpc_put_u32(uint8_t *p, uint32_t v)
 }
 static inline uint32_t csa_rpc_get_u32(const uint8_t *p)
 {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+    return (uint32_t)((uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24));
 }
 static inline void csa_rpc_put_u64(uint8_t *p, uint64_t v)
 {
@@ -48,7 +48,7 @@ static inline void csa_rpc_put_u64(uint8_t *p, uint64_t v)
 }
 static inline uint64_t csa_rpc_get_u64(const uint8_t *p)
 {
-    return (uint64_t)p[0] | ((uint64_t)p[1] << 8) | ((uint64_t)p[2] << 16) | ((uint64_t)p[3] << 24) | ((uint64_t)p[4] << 32) | ((uint64_t)p[5] << 40) | ((uint64_t)p[6] << 48) | ((uint64_t)p[7] << 56);
+    return (uint64_t)((uint64_t)p[0] | ((uint64_t)p[1] << 8) | ((uint64_t)p[2] << 16) | ((uint64_t)p[3] << 24) | ((uint64_t)p[4] << 32) | ((uint64_t)p[5] << 40) | ((uint64_t)p[6] << 48) | ((uint64_t)p[7] << 56));
 }
 /* Two's complement reinterpretation without implementation-defined conversions. */
 static inline int8_t csa_rpc_to_i8(uint8_t v)
