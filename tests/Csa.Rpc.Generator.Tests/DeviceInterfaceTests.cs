@@ -1,0 +1,91 @@
+using Csa.DataLink;
+using Csa.Rpc.Device;
+
+namespace Csa.Rpc.Generator.Tests;
+
+/// <summary>The Device interface compiled into Csa.Rpc: the client and server base every node and host use.</summary>
+[Trait("Requirement", "REQ-RPC")]
+public sealed class DeviceInterfaceTests
+{
+    private static readonly NodeAddress Node = new(0x21);
+
+    private sealed class FakeNode : DeviceServerBase
+    {
+        public bool Updating { get; set; }
+
+        public List<ResetRequest> Resets { get; } = new();
+
+        public Task BeatAsync(uint uptime) => PublishHeartbeatAsync(new HeartbeatEvent(DeviceState.Running, ImageKind.Application, uptime));
+
+        protected override Task<GetIdentityResponse> GetIdentityAsync(GetIdentityRequest request, Endpoint source, CancellationToken cancellationToken) =>
+            Task.FromResult(DeviceVectors.Identity);
+
+        protected override Task<GetVersionsResponse> GetVersionsAsync(GetVersionsRequest request, Endpoint source, CancellationToken cancellationToken) =>
+            Task.FromResult(new GetVersionsResponse(ImageKind.Application, BootloaderSlot.A, new ImageVersion(1, 0, 0, 7), new ImageVersion(2, 1, 3, 99), true, 5, 1));
+
+        protected override Task<GetCapabilitiesResponse> GetCapabilitiesAsync(GetCapabilitiesRequest request, Endpoint source, CancellationToken cancellationToken) =>
+            Task.FromResult(new GetCapabilitiesResponse(256, 4, 4096, FeatureFlags.Signatures | FeatureFlags.Encryption));
+
+        protected override Task<ResetResponse> ResetAsync(ResetRequest request, Endpoint source, CancellationToken cancellationToken)
+        {
+            if (Updating)
+                throw Error(DeviceError.Busy, "an update is being written");
+            Resets.Add(request);
+            return Task.FromResult(new ResetResponse());
+        }
+
+        protected override Task<EnterBootloaderResponse> EnterBootloaderAsync(EnterBootloaderRequest request, Endpoint source, CancellationToken cancellationToken) =>
+            throw Error(DeviceError.NotAllowed, "therapy running");
+    }
+
+    [Fact]
+    public async Task Host_reads_identity_versions_and_capabilities_of_a_node()
+    {
+        var invoker = new LoopbackInvoker { ServedDevice = Node };
+        var node = new FakeNode();
+        invoker.Host(node);
+        using var client = new DeviceClient(invoker, Node);
+
+        Assert.Equal(DeviceVectors.Identity, await client.GetIdentityAsync());
+        Assert.Equal(new ImageVersion(2, 1, 3, 99), (await client.GetVersionsAsync()).ApplicationVersion);
+        Assert.Equal(FeatureFlags.Signatures | FeatureFlags.Encryption, (await client.GetCapabilitiesAsync()).Features);
+        Assert.All(invoker.Calls, c => Assert.True(c.Options!.Idempotent));
+        Assert.Equal((ushort)0x0001, node.InterfaceId);
+        Assert.Equal(new ushort[] { 1, 2, 3 }, invoker.Calls.Select(c => c.CommandId));
+    }
+
+    [Fact]
+    public async Task Reset_is_not_idempotent_and_device_errors_are_typed()
+    {
+        var invoker = new LoopbackInvoker { ServedDevice = Node };
+        var node = new FakeNode();
+        invoker.Host(node);
+        var client = new DeviceClient(invoker, Node);
+
+        await client.ResetAsync(ResetMode.Bootloader, 250);
+        node.Updating = true;
+        RpcErrorException busy = await Assert.ThrowsAsync<RpcErrorException>(() => client.ResetAsync(ResetMode.Normal, 0));
+        RpcErrorException refused = await Assert.ThrowsAsync<RpcErrorException>(() => client.EnterBootloaderAsync(0));
+
+        Assert.Equal(new ResetRequest(ResetMode.Bootloader, 250), Assert.Single(node.Resets));
+        Assert.False(invoker.Calls[0].Options!.Idempotent);
+        Assert.True(DeviceInterface.TryGetError(busy, out DeviceError e1) && e1 == DeviceError.Busy);
+        Assert.True(DeviceInterface.TryGetError(refused, out DeviceError e2) && e2 == DeviceError.NotAllowed);
+    }
+
+    [Fact]
+    public async Task Heartbeats_reach_a_broadcast_subscriber_with_the_sender()
+    {
+        var invoker = new LoopbackInvoker { ServedDevice = Node };
+        var node = new FakeNode();
+        invoker.Host(node);
+        using var anyNode = new DeviceClient(invoker, NodeAddress.Broadcast);
+        var beats = new List<(NodeAddress, uint)>();
+        anyNode.Heartbeat += (source, e) => beats.Add((source, e.UptimeMilliseconds));
+
+        await node.BeatAsync(1000);
+        await node.BeatAsync(2000);
+
+        Assert.Equal(new[] { (Node, 1000u), (Node, 2000u) }, beats);
+    }
+}
