@@ -1,0 +1,301 @@
+using System.Buffers;
+using System.IO.Pipelines;
+
+namespace Csa.DataLink.Transports.Internal;
+
+/// <summary>
+/// One direction of an emulated link. Two loops:
+/// <list type="bullet">
+/// <item>the transmit loop takes bytes from the sender's output pipe only as fast as the line can send
+/// them (keeping the line busy about <see cref="_horizon"/> ahead), numbers them on the <see cref="LineClock"/>
+/// and passes them through the <see cref="FrameImpairer"/>; bytes it has not taken stay in the pipe, so a
+/// sender that writes faster than the line fills the pipe and its flushes wait, like a full UART FIFO;</item>
+/// <item>the delivery loop hands each byte to the receiver's input pipe once its due time has passed. It
+/// sleeps until the next due time and then delivers every byte due, in one batch, so pacing costs one
+/// timer per batch, never one per byte.</item>
+/// </list>
+/// </summary>
+internal sealed class EmulatedChannel
+{
+    private static readonly TimeSpan MinimumHorizon = TimeSpan.FromMilliseconds(8);
+    private static readonly TimeSpan DeliveryQuantum = TimeSpan.FromMilliseconds(1);
+    private const int MinimumHorizonBytes = 32;
+
+    private readonly EmulatedLink _link;
+    private readonly string _senderName;
+    private readonly TimeProvider _time;
+    private readonly LineClock _clock;
+    private readonly FrameImpairer? _impairer;
+    private readonly WireChunkBuilder _builder = new();
+    private readonly Pipe _send;
+    private readonly Pipe _receive;
+    private readonly Queue<WireChunk> _inFlight = new();
+    private readonly object _gate = new();
+    private readonly long _horizon;
+    private TaskCompletionSource? _arrival;
+    private bool _senderFinished;
+    private Task? _transmitWait;
+    private Task? _deliveryWait;
+
+    public EmulatedChannel(EmulatedLink link, string senderName, EmulatedChannelOptions options, TimeProvider time, int frameSeed, int bitSeed)
+    {
+        _link = link;
+        _senderName = senderName;
+        _time = time;
+        _clock = new LineClock(options.BaudRate, time.TimestampFrequency, options.Latency);
+        _impairer = options.HasImpairments ? new FrameImpairer(options, Counters, frameSeed, bitSeed) : null;
+        _horizon = Math.Max(
+            (long)(MinimumHorizon.TotalSeconds * time.TimestampFrequency),
+            _clock.DurationOf(MinimumHorizonBytes));
+        _send = new Pipe(new PipeOptions(
+            pauseWriterThreshold: options.TransmitBufferSize,
+            resumeWriterThreshold: Math.Max(1, options.TransmitBufferSize / 2),
+            useSynchronizationContext: false));
+
+        // The receiver's input is unbounded: a receiving end that stops reading never slows the line down.
+        _receive = new Pipe(new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
+    }
+
+    public EmulatedLinkCounters Counters { get; } = new();
+
+    public PipeWriter SenderOutput => _send.Writer;
+
+    public PipeReader ReceiverInput => _receive.Reader;
+
+    /// <summary>Both loops are waiting for something only the outside can cause (a write, or time passing),
+    /// with nothing deliverable. Tests check this before advancing a fake clock.</summary>
+    public bool IsIdle
+    {
+        get
+        {
+            Task? transmit = Volatile.Read(ref _transmitWait);
+            Task? delivery = Volatile.Read(ref _deliveryWait);
+            return transmit is { IsCompleted: false } && delivery is { IsCompleted: false };
+        }
+    }
+
+    public Task RunTransmitterAsync(CancellationToken stop) => Task.Run(() => TransmitLoopAsync(stop), CancellationToken.None);
+
+    public Task RunDeliveryAsync(Task transmittersStopped, CancellationToken stop)
+        => Task.Run(() => DeliveryLoopAsync(transmittersStopped, stop), CancellationToken.None);
+
+    private async Task TransmitLoopAsync(CancellationToken stop)
+    {
+        PipeReader reader = _send.Reader;
+        bool backlogged = false;
+        try
+        {
+            while (true)
+            {
+                if (!_clock.Unlimited)
+                {
+                    // Take more only when the line has less than half the horizon left to send.
+                    long backlog = _clock.FreeAt - _time.GetTimestamp();
+                    if (backlog > _horizon / 2)
+                    {
+                        Task pause = Task.Delay(_clock.ToTimeSpan(backlog - (_horizon / 2)), _time, stop);
+                        Volatile.Write(ref _transmitWait, pause);
+                        await pause.ConfigureAwait(false);
+                        continue;
+                    }
+                }
+
+                ValueTask<ReadResult> pending = reader.ReadAsync(stop);
+                ReadResult result;
+                if (pending.IsCompleted)
+                {
+                    result = pending.Result;
+                }
+                else
+                {
+                    Task<ReadResult> read = pending.AsTask();
+                    Volatile.Write(ref _transmitWait, read);
+                    result = await read.ConfigureAwait(false);
+                }
+
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                long now = _time.GetTimestamp();
+                long take = Math.Min(buffer.Length, _clock.BytesToFill(now, backlogged, _horizon));
+                if (take > 0)
+                {
+                    Transmit(buffer.Slice(0, take), now, backlogged);
+                }
+
+                reader.AdvanceTo(buffer.GetPosition(take));
+                backlogged = take < buffer.Length;
+                if (result.IsCompleted && !backlogged)
+                {
+                    break;
+                }
+            }
+
+            // The sender completed its output: deliver what is on the line, then close the link.
+            lock (_gate)
+            {
+                _senderFinished = true;
+            }
+
+            SignalArrival();
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception error)
+        {
+            _link.BeginShutdown("the emulated line failed", error);
+        }
+        finally
+        {
+            await reader.CompleteAsync(_link.ClosedException(_senderName)).ConfigureAwait(false);
+        }
+    }
+
+    private void Transmit(ReadOnlySequence<byte> bytes, long now, bool backlogged)
+    {
+        _clock.BeginBatch(now, backlogged);
+        List<WireChunk> chunks;
+        if (_impairer is null)
+        {
+            long first = _clock.TakeBytes(bytes.Length);
+            chunks = [new WireChunk(bytes.ToArray(), (int)bytes.Length, _clock.Anchor, first, isBurst: false)];
+        }
+        else
+        {
+            _builder.Begin(_clock.Anchor, (int)bytes.Length);
+            foreach (ReadOnlyMemory<byte> segment in bytes)
+            {
+                foreach (byte value in segment.Span)
+                {
+                    _impairer.Transmit(value, _clock.NextByte(), _builder);
+                }
+            }
+
+            chunks = _builder.Finish();
+        }
+
+        Counters.AddTransmitted(bytes.Length);
+        if (chunks.Count == 0)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            foreach (WireChunk chunk in chunks)
+            {
+                _inFlight.Enqueue(chunk);
+            }
+        }
+
+        SignalArrival();
+    }
+
+    private void SignalArrival()
+    {
+        TaskCompletionSource? arrival;
+        lock (_gate)
+        {
+            arrival = _arrival;
+            _arrival = null;
+        }
+
+        arrival?.TrySetResult();
+    }
+
+    private async Task DeliveryLoopAsync(Task transmittersStopped, CancellationToken stop)
+    {
+        PipeWriter writer = _receive.Writer;
+        bool receiverGone = false;
+        try
+        {
+            while (true)
+            {
+                long now = _time.GetTimestamp();
+                long wakeAt = now;
+                int delivered = 0;
+                Task? arrival = null;
+                bool finished = false;
+                lock (_gate)
+                {
+                    while (_inFlight.TryPeek(out WireChunk? chunk))
+                    {
+                        int arrived = chunk.ArrivedBeyondDelivered(_clock.LastArrived(chunk.Anchor, now));
+                        if (arrived > 0)
+                        {
+                            if (!receiverGone)
+                            {
+                                writer.Write(chunk.Data.AsSpan(chunk.Delivered, arrived));
+                            }
+
+                            chunk.Delivered += arrived;
+                            delivered += arrived;
+                        }
+
+                        if (chunk.Delivered < chunk.Length)
+                        {
+                            wakeAt = _clock.DueOf(chunk.Anchor, chunk.NextNumber);
+                            break;
+                        }
+
+                        _inFlight.Dequeue();
+                    }
+
+                    if (_inFlight.Count == 0)
+                    {
+                        if (_senderFinished)
+                        {
+                            finished = true;
+                        }
+                        else
+                        {
+                            _arrival = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                            arrival = _arrival.Task;
+                        }
+                    }
+                }
+
+                if (delivered > 0)
+                {
+                    Counters.AddDelivered(delivered);
+                    if (!receiverGone)
+                    {
+                        FlushResult flush = await writer.FlushAsync(stop).ConfigureAwait(false);
+                        receiverGone = flush.IsCompleted; // the receiving end completed its input: discard from now on
+                    }
+                }
+
+                if (finished)
+                {
+                    _link.BeginShutdown($"{_senderName} closed its output", null);
+                    break;
+                }
+
+                if (arrival is not null)
+                {
+                    Volatile.Write(ref _deliveryWait, arrival);
+                    await arrival.WaitAsync(stop).ConfigureAwait(false);
+                }
+                else
+                {
+                    TimeSpan sleep = _clock.ToTimeSpan(wakeAt - now);
+                    Task timer = Task.Delay(sleep < DeliveryQuantum ? DeliveryQuantum : sleep, _time, stop);
+                    Volatile.Write(ref _deliveryWait, timer);
+                    await timer.ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception error)
+        {
+            _link.BeginShutdown("the emulated line failed", error);
+        }
+        finally
+        {
+            // The senders' pipes are completed first, so a reader that sees IsCompleted can rely on its next write failing.
+            await transmittersStopped.ConfigureAwait(false);
+            await writer.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+}
