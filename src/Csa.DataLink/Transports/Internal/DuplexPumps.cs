@@ -20,6 +20,7 @@ namespace Csa.DataLink.Transports.Internal;
 internal sealed class DuplexPumps : IAsyncDisposable
 {
     private const int MinimumReceiveBuffer = 4096;
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(2);
 
     private readonly string _name;
     private readonly IByteStreamIo _io;
@@ -31,6 +32,8 @@ internal sealed class DuplexPumps : IAsyncDisposable
     private Task _receiveLoop = Task.CompletedTask;
     private CloseCause? _cause;
     private int _started;
+    private int _aborted;
+    private bool _draining;
 
     public DuplexPumps(string name, IByteStreamIo io, ILogger logger, long inputPauseThreshold = 1024 * 1024)
     {
@@ -64,10 +67,29 @@ internal sealed class DuplexPumps : IAsyncDisposable
         TransportLog.Opened(_logger, _name);
     }
 
-    /// <summary>Closes the medium and waits until both loops have completed their pipe ends.</summary>
+    /// <summary>
+    /// Sends what was already flushed (for at most <see cref="DrainTimeout"/>: a peer that stopped reading
+    /// must not hang disposal), half-closes, then closes the medium and waits until both loops have
+    /// completed their pipe ends. Like closing a socket, whose buffered bytes still go out.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        BeginClose("the transport was disposed", null);
+        if (TrySetCause("the transport was disposed", null) && Volatile.Read(ref _started) != 0)
+        {
+            // Wake the send loop with everything flushed so far; it sends that and stops.
+            Volatile.Write(ref _draining, true);
+            _output.Reader.CancelPendingRead();
+            try
+            {
+                await _sendLoop.WaitAsync(DrainTimeout).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // The medium does not take the bytes: give up on them.
+            }
+        }
+
+        Abort();
         await Task.WhenAll(_sendLoop, _receiveLoop).ConfigureAwait(false);
         _stop.Dispose();
     }
@@ -87,7 +109,7 @@ internal sealed class DuplexPumps : IAsyncDisposable
                 }
 
                 reader.AdvanceTo(buffer.End);
-                if (result.IsCompleted)
+                if (result.IsCompleted || (result.IsCanceled && Volatile.Read(ref _draining)))
                 {
                     _io.ShutdownSend();
                     TransportLog.OutputCompleted(_logger, _name);
@@ -177,6 +199,13 @@ internal sealed class DuplexPumps : IAsyncDisposable
 
     private void BeginClose(string reason, Exception? error)
     {
+        TrySetCause(reason, error);
+        Abort();
+    }
+
+    /// <summary>Records why the transport closes; the first cause wins. Returns true for the first.</summary>
+    private bool TrySetCause(string reason, Exception? error)
+    {
         if (error is OperationCanceledException && _stop.IsCancellationRequested)
         {
             error = null; // our own cancellation, not a cause
@@ -184,10 +213,21 @@ internal sealed class DuplexPumps : IAsyncDisposable
 
         if (Interlocked.CompareExchange(ref _cause, new CloseCause(reason, error), null) is not null)
         {
-            return;
+            return false;
         }
 
         TransportLog.Closed(_logger, _name, reason, error);
+        return true;
+    }
+
+    /// <summary>Stops both loops and closes the medium (once).</summary>
+    private void Abort()
+    {
+        if (Interlocked.Exchange(ref _aborted, 1) != 0)
+        {
+            return;
+        }
+
         try
         {
             _stop.Cancel();

@@ -36,6 +36,9 @@ internal sealed class EmulatedChannel
     private bool _senderFinished;
     private Task? _transmitWait;
     private Task? _deliveryWait;
+    private volatile bool _transmitterStopped;
+    private volatile bool _deliveryStopped;
+    private bool _inFrame; // counting frames on the transparent path
 
     public EmulatedChannel(EmulatedLink link, string senderName, EmulatedChannelOptions options, TimeProvider time, int frameSeed, int bitSeed)
     {
@@ -70,7 +73,8 @@ internal sealed class EmulatedChannel
         {
             Task? transmit = Volatile.Read(ref _transmitWait);
             Task? delivery = Volatile.Read(ref _deliveryWait);
-            return transmit is { IsCompleted: false } && delivery is { IsCompleted: false };
+            return (_transmitterStopped || transmit is { IsCompleted: false })
+                && (_deliveryStopped || delivery is { IsCompleted: false });
         }
     }
 
@@ -147,6 +151,7 @@ internal sealed class EmulatedChannel
         finally
         {
             await reader.CompleteAsync(_link.ClosedException(_senderName)).ConfigureAwait(false);
+            _transmitterStopped = true;
         }
     }
 
@@ -158,6 +163,7 @@ internal sealed class EmulatedChannel
         {
             long first = _clock.TakeBytes(bytes.Length);
             chunks = [new WireChunk(bytes.ToArray(), (int)bytes.Length, _clock.Anchor, first, isBurst: false)];
+            CountFrames(bytes);
         }
         else
         {
@@ -188,6 +194,32 @@ internal sealed class EmulatedChannel
         }
 
         SignalArrival();
+    }
+
+    /// <summary>Counts the non-empty 0x00-terminated frames on the transparent path (the impairer counts its own).</summary>
+    private void CountFrames(ReadOnlySequence<byte> bytes)
+    {
+        foreach (ReadOnlyMemory<byte> segment in bytes)
+        {
+            ReadOnlySpan<byte> rest = segment.Span;
+            while (!rest.IsEmpty)
+            {
+                int delimiter = rest.IndexOf((byte)0);
+                if (delimiter < 0)
+                {
+                    _inFrame = true;
+                    break;
+                }
+
+                if (_inFrame || delimiter > 0)
+                {
+                    Counters.FrameTransmitted();
+                }
+
+                _inFrame = false;
+                rest = rest[(delimiter + 1)..];
+            }
+        }
     }
 
     private void SignalArrival()
@@ -296,6 +328,7 @@ internal sealed class EmulatedChannel
             // The senders' pipes are completed first, so a reader that sees IsCompleted can rely on its next write failing.
             await transmittersStopped.ConfigureAwait(false);
             await writer.CompleteAsync().ConfigureAwait(false);
+            _deliveryStopped = true;
         }
     }
 }
