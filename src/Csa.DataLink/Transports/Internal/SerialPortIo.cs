@@ -25,11 +25,9 @@ internal sealed class SerialPortIo(SerialPort port) : IByteStreamIo
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                int received = _stream.Read(buffer.Span);
-                if (received > 0)
-                {
-                    return ValueTask.FromResult(received);
-                }
+                // A port never returns 0 for a non-empty buffer while it works; if one ever does, the pumps
+                // treat it as the end of the line rather than spinning on it.
+                return ValueTask.FromResult(_stream.Read(buffer.Span));
             }
             catch (TimeoutException)
             {
