@@ -14,7 +14,9 @@ namespace Csa.DataLink.Transports;
 /// <para>When the link is broken (<see cref="Disconnect"/>, either end disposed, or an end completing its
 /// output after its last byte arrived) both ends' <c>Input</c> complete without an exception and every later
 /// flush of either <c>Output</c> throws <see cref="TransportClosedException"/>. Bytes still on the line are
-/// lost. A broken link stays broken: create a new pair to reconnect.</para>
+/// lost. A broken link stays broken: create a new pair to reconnect. To model a serial cable pulled and
+/// plugged back in, where the ends stay open and only bytes vanish, use <see cref="CutLine"/> and
+/// <see cref="RestoreLine"/>.</para>
 /// </remarks>
 public sealed class EmulatedLink : IAsyncDisposable
 {
@@ -98,6 +100,27 @@ public sealed class EmulatedLink : IAsyncDisposable
     /// <see cref="TransportClosedException"/>. Returns at once; <see cref="DisconnectAsync"/> waits until
     /// both ends have seen it.</summary>
     public void Disconnect() => BeginShutdown("the link was disconnected", null);
+
+    /// <summary>
+    /// Pulls the cable out, as happens to a serial line: both directions lose the bytes on the line and
+    /// every byte sent until <see cref="RestoreLine"/>, but the ends stay open and notice nothing (a UART
+    /// has no carrier); only timeouts above tell. The senders' bytes are still clocked out at the baud rate.
+    /// Counted in <see cref="EmulatedLinkCounters.BytesLostOnCutLine"/>.
+    /// </summary>
+    public void CutLine()
+    {
+        _aToB.SetLineCut(true);
+        _bToA.SetLineCut(true);
+    }
+
+    /// <summary>Plugs the cable back in after <see cref="CutLine"/>: bytes sent from now on arrive again. The
+    /// receiver may first see the tail of a frame that was cut in half; the data link resynchronises at the
+    /// next delimiter.</summary>
+    public void RestoreLine()
+    {
+        _aToB.SetLineCut(false);
+        _bToA.SetLineCut(false);
+    }
 
     /// <summary>Breaks the link (see <see cref="Disconnect"/>) and waits until both ends have seen it.</summary>
     /// <returns>A task that completes when both ends' pipes are completed.</returns>

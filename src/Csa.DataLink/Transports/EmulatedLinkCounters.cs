@@ -10,6 +10,7 @@ public sealed class EmulatedLinkCounters
     private long _framesDuplicated;
     private long _framesReordered;
     private long _bitsFlipped;
+    private long _bytesLostOnCutLine;
 
     /// <summary>Bytes that went onto the line (each took 10 bit times), dropped ones included.</summary>
     public long BytesTransmitted => Volatile.Read(ref _bytesTransmitted);
@@ -32,9 +33,13 @@ public sealed class EmulatedLinkCounters
     /// <summary>Data bits inverted on the line (in delivered bytes).</summary>
     public long BitsFlipped => Volatile.Read(ref _bitsFlipped);
 
+    /// <summary>Bytes lost because the line was cut (<see cref="EmulatedLink.CutLine"/>): those on the line at
+    /// the cut and those sent while it was cut.</summary>
+    public long BytesLostOnCutLine => Volatile.Read(ref _bytesLostOnCutLine);
+
     /// <inheritdoc />
     public override string ToString()
-        => $"tx {BytesTransmitted} B / {FramesTransmitted} frames, rx {BytesDelivered} B, dropped {FramesDropped}, duplicated {FramesDuplicated}, reordered {FramesReordered}, bits flipped {BitsFlipped}";
+        => $"tx {BytesTransmitted} B / {FramesTransmitted} frames, rx {BytesDelivered} B, dropped {FramesDropped}, duplicated {FramesDuplicated}, reordered {FramesReordered}, bits flipped {BitsFlipped}, lost on cut line {BytesLostOnCutLine}";
 
     internal void AddTransmitted(long bytes) => Interlocked.Add(ref _bytesTransmitted, bytes);
 
@@ -49,4 +54,6 @@ public sealed class EmulatedLinkCounters
     internal void FrameReordered() => Interlocked.Increment(ref _framesReordered);
 
     internal void AddBitsFlipped(int bits) => Interlocked.Add(ref _bitsFlipped, bits);
+
+    internal void AddLostOnCutLine(long bytes) => Interlocked.Add(ref _bytesLostOnCutLine, bytes);
 }

@@ -94,3 +94,41 @@ public sealed class EmulatedLinkDisconnectTests
         Assert.Equal("still here\0"u8.ToArray(), await ReadExactlyAsync(link.A.Input, 11));
     }
 }
+
+/// <summary>Pulling the serial cable and plugging it back in: the ends stay open, only bytes vanish.</summary>
+[Trait("Requirement", "REQ-RECOVER")]
+public sealed class EmulatedLinkLineCutTests
+{
+    [Fact]
+    public async Task A_cut_line_loses_the_bytes_on_it_and_those_sent_while_cut_and_then_carries_bytes_again()
+    {
+        var clock = new FakeTimeProvider();
+        await using EmulatedLink link = EmulatedLink.CreatePair(EmulatedLinkOptions.Symmetric(new EmulatedChannelOptions { BaudRate = 9600 }, timeProvider: clock));
+        await WriteAsync(link.A.Output, Enumerable.Repeat((byte)0x11, 20).ToArray());
+        await WaitUntilAsync(() => link.IsIdle, "the link is idle");
+        clock.Advance(TimeSpan.FromMilliseconds(10.5)); // 10 bytes through
+        await WaitUntilAsync(() => link.IsIdle, "the link is idle");
+        Assert.Equal(10, link.AToBCounters.BytesDelivered);
+
+        link.CutLine();
+        await WriteAsync(link.B.Output, new byte[] { 0x22, 0x22, 0x00 }); // lost too: both directions are cut
+        await WaitUntilAsync(() => link.IsIdle, "the link is idle");
+        clock.Advance(TimeSpan.FromMilliseconds(50));
+        await WaitUntilAsync(() => link.IsIdle && link.BToACounters.BytesTransmitted == 3, "B's bytes went onto the cut line");
+        Assert.True(link.IsConnected);
+        Assert.Equal(10, link.AToBCounters.BytesDelivered);
+        Assert.Equal(0, link.BToACounters.BytesDelivered);
+        Assert.Equal(10, link.AToBCounters.BytesLostOnCutLine);
+        Assert.Equal(3, link.BToACounters.BytesLostOnCutLine);
+
+        link.RestoreLine();
+        await WriteAsync(link.A.Output, new byte[] { 0x33, 0x00 });
+        await WaitUntilAsync(() => link.IsIdle, "the link is idle");
+        clock.Advance(TimeSpan.FromMilliseconds(10));
+        await WaitUntilAsync(() => link.IsIdle, "the link is idle");
+
+        byte[] expected = [.. Enumerable.Repeat((byte)0x11, 10), 0x33, 0x00];
+        Assert.Equal(expected, await ReadExactlyAsync(link.B.Input, expected.Length));
+        await WriteAsync(link.A.Output, new byte[] { 0x44 }); // writes still succeed: nothing noticed the cut
+    }
+}

@@ -28,6 +28,9 @@ internal sealed class EmulatedChannel
     private readonly FrameImpairer? _impairer;
     private readonly WireChunkBuilder _builder = new();
     private readonly Pipe _send;
+    private readonly CountingPipeWriter _senderOutput;
+    private long _taken;
+    private volatile bool _transmitWaitIsRead;
     private readonly Pipe _receive;
     private readonly Queue<WireChunk> _inFlight = new();
     private readonly object _gate = new();
@@ -39,6 +42,7 @@ internal sealed class EmulatedChannel
     private volatile bool _transmitterStopped;
     private volatile bool _deliveryStopped;
     private bool _inFrame; // counting frames on the transparent path
+    private volatile bool _lineCut;
 
     public EmulatedChannel(EmulatedLink link, string senderName, EmulatedChannelOptions options, TimeProvider time, int frameSeed, int bitSeed)
     {
@@ -54,6 +58,7 @@ internal sealed class EmulatedChannel
             pauseWriterThreshold: options.TransmitBufferSize,
             resumeWriterThreshold: Math.Max(1, options.TransmitBufferSize / 2),
             useSynchronizationContext: false));
+        _senderOutput = new CountingPipeWriter(_send.Writer);
 
         // The receiver's input is unbounded: a receiving end that stops reading never slows the line down.
         _receive = new Pipe(new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
@@ -61,7 +66,7 @@ internal sealed class EmulatedChannel
 
     public EmulatedLinkCounters Counters { get; } = new();
 
-    public PipeWriter SenderOutput => _send.Writer;
+    public PipeWriter SenderOutput => _senderOutput;
 
     public PipeReader ReceiverInput => _receive.Reader;
 
@@ -73,8 +78,9 @@ internal sealed class EmulatedChannel
         {
             Task? transmit = Volatile.Read(ref _transmitWait);
             Task? delivery = Volatile.Read(ref _deliveryWait);
-            return (_transmitterStopped || transmit is { IsCompleted: false })
-                && (_deliveryStopped || delivery is { IsCompleted: false });
+            bool transmitterIdle = _transmitterStopped
+                || (transmit is { IsCompleted: false } && (!_transmitWaitIsRead || _senderOutput.Written == Interlocked.Read(ref _taken)));
+            return transmitterIdle && (_deliveryStopped || delivery is { IsCompleted: false });
         }
     }
 
@@ -98,6 +104,7 @@ internal sealed class EmulatedChannel
                     if (backlog > _horizon / 2)
                     {
                         Task pause = Task.Delay(_clock.ToTimeSpan(backlog - (_horizon / 2)), _time, stop);
+                        _transmitWaitIsRead = false;
                         Volatile.Write(ref _transmitWait, pause);
                         await pause.ConfigureAwait(false);
                         continue;
@@ -113,6 +120,7 @@ internal sealed class EmulatedChannel
                 else
                 {
                     Task<ReadResult> read = pending.AsTask();
+                    _transmitWaitIsRead = true;
                     Volatile.Write(ref _transmitWait, read);
                     result = await read.ConfigureAwait(false);
                 }
@@ -126,6 +134,7 @@ internal sealed class EmulatedChannel
                 }
 
                 reader.AdvanceTo(buffer.GetPosition(take));
+                Interlocked.Add(ref _taken, take);
                 backlogged = take < buffer.Length;
                 if (result.IsCompleted && !backlogged)
                 {
@@ -158,6 +167,15 @@ internal sealed class EmulatedChannel
     private void Transmit(ReadOnlySequence<byte> bytes, long now, bool backlogged)
     {
         _clock.BeginBatch(now, backlogged);
+        if (_lineCut)
+        {
+            // The cable is pulled: the sender's UART still clocks the bytes out, nobody receives them.
+            _clock.TakeBytes(bytes.Length);
+            Counters.AddTransmitted(bytes.Length);
+            Counters.AddLostOnCutLine(bytes.Length);
+            return;
+        }
+
         List<WireChunk> chunks;
         if (_impairer is null)
         {
@@ -194,6 +212,27 @@ internal sealed class EmulatedChannel
         }
 
         SignalArrival();
+    }
+
+    /// <summary>Pulls the cable (<paramref name="cut"/> true): bytes on the line are lost, bytes sent from now on
+    /// vanish, both ends stay open. Plugging it back in (false) lets bytes sent from then on through.</summary>
+    public void SetLineCut(bool cut)
+    {
+        lock (_gate)
+        {
+            _lineCut = cut;
+            if (cut)
+            {
+                long lost = 0;
+                foreach (WireChunk chunk in _inFlight)
+                {
+                    lost += chunk.Length - chunk.Delivered;
+                }
+
+                _inFlight.Clear();
+                Counters.AddLostOnCutLine(lost);
+            }
+        }
     }
 
     /// <summary>Counts the non-empty 0x00-terminated frames on the transparent path (the impairer counts its own).</summary>
