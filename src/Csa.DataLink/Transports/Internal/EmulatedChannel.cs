@@ -185,7 +185,7 @@ internal sealed class EmulatedChannel
         }
         else
         {
-            _builder.Begin(_clock.Anchor, (int)bytes.Length);
+            _builder.Begin(_clock.Anchor);
             foreach (ReadOnlyMemory<byte> segment in bytes)
             {
                 foreach (byte value in segment.Span)
@@ -194,7 +194,7 @@ internal sealed class EmulatedChannel
                 }
             }
 
-            chunks = _builder.Finish();
+            chunks = [.. _builder.Finish()];
         }
 
         Counters.AddTransmitted(bytes.Length);

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Csa.DataLink.Transports.Internal;
 
 /// <summary>
@@ -46,37 +48,33 @@ internal sealed class WireChunk(byte[] data, int length, long anchor, long first
 internal sealed class WireChunkBuilder
 {
     private readonly List<WireChunk> _chunks = [];
-    private byte[]? _paced;
-    private int _pacedLength;
+    private readonly ArrayBufferWriter<byte> _paced = new();
     private long _pacedFirst;
     private long _anchor;
-    private int _capacity;
 
-    /// <summary>Starts a batch on the line anchored at <paramref name="anchor"/>, at most <paramref name="capacity"/> line bytes.</summary>
-    public void Begin(long anchor, int capacity)
+    /// <summary>Starts a batch on the line anchored at <paramref name="anchor"/>.</summary>
+    public void Begin(long anchor)
     {
         _chunks.Clear();
+        _paced.ResetWrittenCount();
         _anchor = anchor;
-        _capacity = Math.Max(capacity, 1);
-        _paced = null;
-        _pacedLength = 0;
     }
 
     /// <summary>Line byte <paramref name="number"/> is delivered at its own due time.</summary>
     public void Paced(byte value, long number)
     {
-        if (_paced is not null && number != _pacedFirst + _pacedLength)
+        if (_paced.WrittenCount > 0 && number != _pacedFirst + _paced.WrittenCount)
         {
             ClosePaced();
         }
 
-        if (_paced is null)
+        if (_paced.WrittenCount == 0)
         {
-            _paced = new byte[_capacity];
             _pacedFirst = number;
         }
 
-        _paced[_pacedLength++] = value;
+        _paced.GetSpan(1)[0] = value;
+        _paced.Advance(1);
     }
 
     /// <summary><paramref name="bytes"/> arrive whole together with line byte <paramref name="number"/>.</summary>
@@ -95,11 +93,10 @@ internal sealed class WireChunkBuilder
 
     private void ClosePaced()
     {
-        if (_paced is not null)
+        if (_paced.WrittenCount > 0)
         {
-            _chunks.Add(new WireChunk(_paced, _pacedLength, _anchor, _pacedFirst, isBurst: false));
-            _paced = null;
-            _pacedLength = 0;
+            _chunks.Add(new WireChunk(_paced.WrittenSpan.ToArray(), _paced.WrittenCount, _anchor, _pacedFirst, isBurst: false));
+            _paced.ResetWrittenCount();
         }
     }
 }
