@@ -39,7 +39,10 @@ public sealed class DataLinkCounters
     /// <summary>Frames passed on to another link because they were not (only) for this node.</summary>
     public long FramesForwarded => Volatile.Read(ref _framesForwarded);
 
-    /// <summary>Whole packets delivered to a local socket or to link management.</summary>
+    /// <summary>
+    /// Whole packets that arrived for this node (reassembled) on a bound port or link management; those then
+    /// dropped because the socket's queue was full are also counted as <see cref="FrameDropReason.SocketQueueFull"/>.
+    /// </summary>
     public long PacketsReceived => Volatile.Read(ref _packetsReceived);
 
     /// <summary>Packets this node originated (counted once per link they were sent on).</summary>

@@ -67,12 +67,10 @@ public sealed partial class DataLinkNode
                 Drop(link, FrameDropReason.PortNotBound, destination);
             return;
         }
-        if (!socket.TryDeliver(new InboundPacket(source, destination, packet)))
-        {
-            Drop(link, FrameDropReason.SocketQueueFull, destination);
-            return;
-        }
+        // Counted before the hand-over so a reader that got the packet also sees it counted.
         counters.AddPacketReceived();
+        if (!socket.TryDeliver(new InboundPacket(source, destination, packet)))
+            Drop(link, FrameDropReason.SocketQueueFull, destination);
     }
 
     /// <summary>
