@@ -37,12 +37,14 @@ public sealed partial class DataLinkNode
         for (int value = firstAddress; value <= NodeAddress.LastDevice; value++)
         {
             var candidate = new NodeAddress((byte)value);
-            byte[]? reply = await RequestAsync(NodeAddress.Unassigned, candidate, LinkManagementType.AssignAddress, new[] { candidate.Value }, link, cancellationToken).ConfigureAwait(false);
+            // pathLimit does not include the candidate yet: it is what the candidate's frames to us pass through.
+            int returnLimit = pathLimit;
+            byte[]? reply = await RequestAsync(NodeAddress.Unassigned, candidate, token => LinkManagementMessage.CreateAssignAddress(token, candidate, returnLimit), link, cancellationToken).ConfigureAwait(false);
             if (reply is null)
             {
                 // The answer may have been lost after a device took the address; sending "assign" again would give the
                 // same address to the next device. Ask the address itself before concluding the chain ended.
-                reply = await RequestAsync(candidate, candidate, LinkManagementType.CapabilitiesRequest, ReadOnlyMemory<byte>.Empty, link, cancellationToken).ConfigureAwait(false);
+                reply = await RequestAsync(candidate, candidate, token => LinkManagementMessage.CreateCapabilitiesRequest(token, returnLimit), link, cancellationToken).ConfigureAwait(false);
                 if (reply is null)
                     break;
             }

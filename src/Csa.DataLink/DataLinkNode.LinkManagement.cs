@@ -22,7 +22,7 @@ public sealed partial class DataLinkNode
         if (cacheable && Volatile.Read(ref _capabilities[node.Value]) is { } cached)
             return cached;
 
-        byte[] reply = await RequestAsync(node, node, LinkManagementType.CapabilitiesRequest, ReadOnlyMemory<byte>.Empty, via: null, cancellationToken).ConfigureAwait(false)
+        byte[] reply = await RequestAsync(node, node, token => LinkManagementMessage.CreateCapabilitiesRequest(token, GetReturnFrameLimit(node)), via: null, cancellationToken).ConfigureAwait(false)
             ?? throw new NodeUnreachableException(node, $"{node} did not answer a capabilities request within {_managementTimeout.TotalMilliseconds} ms.");
         NodeCapabilities capabilities = LinkManagementMessage.ReadCapabilities(reply)
             ?? throw new DataLinkException($"{node} advertised invalid capabilities ({Convert.ToHexString(reply)}): the maximum frame size must be at least {DataLinkProtocol.MinimumMaxFrameSize} and receive buffers at least 1.");
@@ -41,7 +41,7 @@ public sealed partial class DataLinkNode
         long start = _timeProvider.GetTimestamp();
         byte[] body = new byte[8];
         BinaryPrimitives.WriteInt64LittleEndian(body, start);
-        byte[] reply = await RequestAsync(node, node, LinkManagementType.EchoRequest, body, via: null, cancellationToken).ConfigureAwait(false)
+        byte[] reply = await RequestAsync(node, node, token => LinkManagementMessage.Create(LinkManagementType.EchoRequest, token, body), via: null, cancellationToken).ConfigureAwait(false)
             ?? throw new NodeUnreachableException(node, $"{node} did not answer an echo request within {_managementTimeout.TotalMilliseconds} ms.");
         if (!reply.AsSpan().SequenceEqual(body))
             throw new DataLinkException($"{node} echoed {Convert.ToHexString(reply)} instead of {Convert.ToHexString(body)}.");
@@ -52,13 +52,14 @@ public sealed partial class DataLinkNode
     /// Sends a link-management request and waits for the response with the same token from
     /// <paramref name="expectedSource"/>; null when none arrives within the link-management timeout.
     /// </summary>
-    private async Task<byte[]?> RequestAsync(NodeAddress destination, NodeAddress expectedSource, LinkManagementType type, ReadOnlyMemory<byte> body, NodeLink? via, CancellationToken cancellationToken)
+    private async Task<byte[]?> RequestAsync(NodeAddress destination, NodeAddress expectedSource, Func<byte, byte[]> createMessage, NodeLink? via, CancellationToken cancellationToken)
     {
-        var request = new PendingRequest((LinkManagementType)((byte)type | LinkManagementMessage.ResponseFlag), expectedSource);
+        var request = new PendingRequest(expectedSource);
         byte token = ReserveToken(request);
         try
         {
-            byte[] message = LinkManagementMessage.Create(type, token, body.Span);
+            byte[] message = createMessage(token);
+            request.ExpectedType = (LinkManagementType)(message[0] | LinkManagementMessage.ResponseFlag);
             await SendPacketAsync(WellKnownPorts.LinkManagement, new Endpoint(destination, WellKnownPorts.LinkManagement), message, via, cancellationToken).ConfigureAwait(false);
             return await request.Completion.Task.WaitAsync(_managementTimeout, _timeProvider, cancellationToken).ConfigureAwait(false);
         }
@@ -85,7 +86,7 @@ public sealed partial class DataLinkNode
 
     private void HandleLinkManagement(NodeLink? link, Endpoint source, Endpoint destination, byte[] message)
     {
-        if (message.Length < LinkManagementMessage.HeaderSize || link is null)
+        if (message.Length < LinkManagementMessage.HeaderSize)
         {
             Drop(link, FrameDropReason.InvalidLinkManagement, destination);
             return;
@@ -105,7 +106,8 @@ public sealed partial class DataLinkNode
 
         switch (type)
         {
-            case LinkManagementType.CapabilitiesRequest:
+            case LinkManagementType.CapabilitiesRequest when LinkManagementMessage.ReadFrameLimit(body) is { } returnLimit:
+                LearnReturnFrameLimit(source.Node, returnLimit);
                 Reply(link, source, LinkManagementMessage.CreateCapabilities(LinkManagementType.CapabilitiesResponse, token, Capabilities));
                 break;
 
@@ -115,9 +117,10 @@ public sealed partial class DataLinkNode
 
             case LinkManagementType.AssignAddress
                 when _allowAddressAssignment && LocalAddress == NodeAddress.Unassigned && destination.Node == NodeAddress.Unassigned
-                     && body.Length == 1 && new NodeAddress(body[0]).IsDevice:
+                     && body.Length == 3 && new NodeAddress(body[0]).IsDevice && LinkManagementMessage.ReadFrameLimit(body[1..]) is { } hostLimit:
                 var assigned = new NodeAddress(body[0]);
                 SetLocalAddress(assigned);
+                LearnReturnFrameLimit(source.Node, hostLimit);
                 DataLinkLog.AddressAssigned(_logger, assigned, source);
                 Reply(link, source, LinkManagementMessage.CreateCapabilities(LinkManagementType.AddressAssigned, token, Capabilities));
                 break;
@@ -139,9 +142,9 @@ public sealed partial class DataLinkNode
     /// Answers out of the link the request came in on (the requester may be unassigned, so no route leads to it).
     /// Not awaited: the read loop must not wait for the opposite direction of its own link.
     /// </summary>
-    private void Reply(NodeLink link, Endpoint requester, byte[] message) => _ = ReplyAsync(link, requester, message);
+    private void Reply(NodeLink? link, Endpoint requester, byte[] message) => _ = ReplyAsync(link, requester, message);
 
-    private async Task ReplyAsync(NodeLink link, Endpoint requester, byte[] message)
+    private async Task ReplyAsync(NodeLink? link, Endpoint requester, byte[] message)
     {
         try
         {
@@ -149,13 +152,30 @@ public sealed partial class DataLinkNode
         }
         catch (Exception ex) when (ex is DataLinkException or OperationCanceledException or ObjectDisposedException)
         {
-            DataLinkLog.ReplyFailed(_logger, requester, link.Name, ex);
+            DataLinkLog.ReplyFailed(_logger, requester, link?.Name ?? "loopback", ex);
         }
     }
 
-    private sealed class PendingRequest(LinkManagementType expectedType, NodeAddress expectedSource)
+    /// <summary>
+    /// The largest frame <paramref name="node"/> may send back to this node: this node's own limit and, when
+    /// enumeration found forwarders on the way, theirs. Sent in capabilities and assign-address requests.
+    /// </summary>
+    private int GetReturnFrameLimit(NodeAddress node)
     {
-        public LinkManagementType ExpectedType { get; } = expectedType;
+        int path = node.IsDevice || node == NodeAddress.Host ? Volatile.Read(ref _pathFrameLimits[node.Value]) : 0;
+        return path == 0 ? _maxFrameSize : Math.Min(_maxFrameSize, path);
+    }
+
+    /// <summary>Remembers what a requester said about frames back to it (protocol.md 7.1).</summary>
+    private void LearnReturnFrameLimit(NodeAddress requester, int limit)
+    {
+        if (requester.IsDevice || requester == NodeAddress.Host)
+            Volatile.Write(ref _pathFrameLimits[requester.Value], limit);
+    }
+
+    private sealed class PendingRequest(NodeAddress expectedSource)
+    {
+        public LinkManagementType ExpectedType { get; set; }
         public NodeAddress ExpectedSource { get; } = expectedSource;
         public TaskCompletionSource<byte[]> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

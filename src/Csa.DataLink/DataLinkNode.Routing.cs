@@ -53,16 +53,20 @@ public sealed partial class DataLinkNode
 
     /// <summary>
     /// The largest frame that may go to <paramref name="node"/>: the smallest of this node's own limit, the node's
-    /// advertised limit (the protocol minimum while unknown) and every forwarder's limit known from enumeration.
+    /// advertised limit and the path limit (every forwarder's limit, known from enumeration, or the limit the node
+    /// itself named in a request). The protocol minimum while neither is known.
     /// </summary>
     internal int GetPathFrameSize(NodeAddress node)
     {
-        int size = _maxFrameSize;
+        int size = Math.Min(_maxFrameSize, DataLinkProtocol.MaximumMaxFrameSize);
         if (!node.IsDevice && node != NodeAddress.Host)
             return Math.Min(size, DataLinkProtocol.MinimumMaxFrameSize);
         NodeCapabilities? capabilities = Volatile.Read(ref _capabilities[node.Value]);
-        size = Math.Min(size, capabilities?.MaxFrameSize ?? DataLinkProtocol.MinimumMaxFrameSize);
         int path = Volatile.Read(ref _pathFrameLimits[node.Value]);
+        if (capabilities is null && path == 0)
+            return Math.Min(size, DataLinkProtocol.MinimumMaxFrameSize);
+        if (capabilities is not null)
+            size = Math.Min(size, capabilities.MaxFrameSize);
         return path == 0 ? size : Math.Min(size, path);
     }
 }

@@ -77,7 +77,7 @@ public sealed partial class DataLinkNode : IAsyncDisposable, ILinkFrameHandler
     public DataLinkCounters Counters { get; } = new();
 
     /// <summary>The open links of this node, in the order they were added. A link leaves this list when it closes.</summary>
-    public IReadOnlyList<NodeLink> Links => Volatile.Read(ref _links);
+    public IReadOnlyList<NodeLink> Links => Array.AsReadOnly(Volatile.Read(ref _links));
 
     /// <summary>
     /// Adds a link over <paramref name="transport"/> and starts reading from it. The node owns the transport from now

@@ -153,7 +153,7 @@ public class LinkLifecycleTests
         Assert.True(link.Counters.BytesReceived >= 8000);
 
         // And it answers link management afterwards.
-        await RawLink.WriteAsync(hostEnd, TestFrames.Encode(TestFrames.Header(destination: 0x01, destinationPort: 0, sourcePort: 0, packetId: 9), [0x01, 0x05]));
+        await RawLink.WriteAsync(hostEnd, TestFrames.Encode(TestFrames.Header(destination: 0x01, destinationPort: 0, sourcePort: 0, packetId: 9), [0x01, 0x05, 0x00, 0x04]));
         ParsedFrame reply = await RawLink.ReadFrameAsync(hostEnd);
         Assert.Equal(new byte[] { 0x81, 0x05, 0x01, 64, 0, 8 }, reply.Payload);
         await hostEnd.DisposeAsync();

@@ -41,6 +41,36 @@ public class LinkManagementTests
     }
 
     [Fact]
+    public async Task Device_answers_in_frames_as_large_as_the_return_limit_of_the_hosts_request()
+    {
+        await using var network = new TestNetwork();
+        DataLinkNode host = network.Node(NodeAddress.Host, o => o.MaxFrameSize = 600);
+        DataLinkNode device = network.Node(new NodeAddress(0x03), o => o.MaxFrameSize = 2000);
+        TestNetwork.Connect(host, device);
+        Assert.Equal(DataLinkProtocol.MinimumMaxFrameSize, device.GetPathFrameSize(NodeAddress.Host));
+
+        await host.GetCapabilitiesAsync(new NodeAddress(0x03), TestNetwork.Guard());
+
+        // The request said "at most 600 bytes back to me"; the device never asked the host anything.
+        Assert.Equal(600, device.GetPathFrameSize(NodeAddress.Host));
+        Assert.Equal(600, host.GetPathFrameSize(new NodeAddress(0x03)));
+        await using IPacketSocket atDevice = device.OpenSocket(WellKnownPorts.Rpc);
+        await using IPacketSocket atHost = host.OpenSocket(WellKnownPorts.Rpc);
+        long before = device.Links[0].Counters.FramesSent;
+        await atDevice.SendAsync(new Endpoint(NodeAddress.Host, WellKnownPorts.Rpc), new byte[1000], TestNetwork.Guard());
+        Assert.Equal(1000, (await TestNetwork.ReceiveAsync(atHost)).Payload.Length);
+        Assert.Equal(2, device.Links[0].Counters.FramesSent - before); // 587 + 413 payload bytes
+    }
+
+    [Fact]
+    public async Task Ping_to_the_own_address_is_answered_locally()
+    {
+        await using var network = new TestNetwork();
+        DataLinkNode host = network.Node(NodeAddress.Host);
+        Assert.True(await host.PingAsync(NodeAddress.Host, TestNetwork.Guard()) >= TimeSpan.Zero);
+    }
+
+    [Fact]
     public async Task Ping_measures_a_round_trip_through_the_chain()
     {
         await using var network = new TestNetwork();
@@ -120,6 +150,10 @@ public class LinkManagementTests
         Assert.Equal(1024, host.GetPathFrameSize(new NodeAddress(1)));
         Assert.Equal(128, host.GetPathFrameSize(new NodeAddress(2)));
         Assert.Equal(128, host.GetPathFrameSize(new NodeAddress(3))); // device 3 takes 512, but device 2 in front of it only 128
+        // And each device was told how large its frames back to the host may be.
+        Assert.Equal(1024, devices[0].GetPathFrameSize(NodeAddress.Host));
+        Assert.Equal(128, devices[1].GetPathFrameSize(NodeAddress.Host)); // capped by its own 128
+        Assert.Equal(128, devices[2].GetPathFrameSize(NodeAddress.Host));
     }
 
     [Fact]
@@ -160,12 +194,14 @@ public class LinkManagementTests
         (InMemoryTransport hostEnd, InMemoryTransport deviceEnd) = InMemoryTransport.CreatePair();
         device.AddLink(deviceEnd, LinkRole.Upstream);
         await RawLink.WriteAsync(hostEnd, TestFrames.Encode(TestFrames.Header(destination: 0x01, destinationPort: 0, sourcePort: 0), [0x7E, 0x01]));
-        await RawLink.WriteAsync(hostEnd, TestFrames.Encode(TestFrames.Header(destination: 0x01, destinationPort: 0, sourcePort: 0, packetId: 2), [0x01, 0x02]));
-        // The capabilities request after it is answered: the unknown message changed nothing.
+        await RawLink.WriteAsync(hostEnd, TestFrames.Encode(TestFrames.Header(destination: 0x01, destinationPort: 0, sourcePort: 0, packetId: 2), [0x01, 0x02]));             // no return limit
+        await RawLink.WriteAsync(hostEnd, TestFrames.Encode(TestFrames.Header(destination: 0x01, destinationPort: 0, sourcePort: 0, packetId: 3), [0x01, 0x03, 0x3F, 0x00])); // return limit 63 < 64
+        await RawLink.WriteAsync(hostEnd, TestFrames.Encode(TestFrames.Header(destination: 0x01, destinationPort: 0, sourcePort: 0, packetId: 4), [0x01, 0x04, 0x00, 0x01]));
+        // Only the valid capabilities request after them is answered: the bad ones changed nothing.
         var reply = await RawLink.ReadFrameAsync(hostEnd);
         Assert.Equal(0x81, reply.Payload[0]);
-        Assert.Equal(0x02, reply.Payload[1]);
-        Assert.Equal(1, device.Counters.GetDropped(FrameDropReason.InvalidLinkManagement));
+        Assert.Equal(0x04, reply.Payload[1]);
+        Assert.Equal(3, device.Counters.GetDropped(FrameDropReason.InvalidLinkManagement));
         await hostEnd.DisposeAsync();
     }
 }

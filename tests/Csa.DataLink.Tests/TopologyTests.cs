@@ -189,7 +189,9 @@ public class TopologyTests
             await sockets[i].SendAsync(new Endpoint(NodeAddress.Host, Port), new byte[] { 0xA0 }, TestNetwork.Guard());
             Assert.Equal(address, (await TestNetwork.ReceiveAsync(hostSocket)).Source.Node);
         }
-        await host.PingAsync(new NodeAddress(3), TestNetwork.Guard());
+        // A device answers a ping only after it has processed every frame it heard before it.
+        for (byte i = 1; i <= 3; i++)
+            await host.PingAsync(new NodeAddress(i), TestNetwork.Guard());
 
         foreach (IPacketSocket socket in sockets)
             Assert.False(socket.Inbound.TryRead(out _));

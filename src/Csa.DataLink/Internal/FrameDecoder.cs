@@ -60,50 +60,55 @@ internal sealed class FrameDecoder
         reason = default;
         while (!input.IsEmpty)
         {
-            SequencePosition? delimiter = PositionOfDelimiter(input);
-            if (delimiter is null)
+            ReadOnlySpan<byte> stuffed;
+            if (input.IsSingleSegment)
             {
-                if (_discarding)
+                // Fast path: one span, one search, one slice.
+                ReadOnlySpan<byte> span = input.FirstSpan;
+                int end = span.IndexOf(DataLinkProtocol.Delimiter);
+                if (end < 0)
+                    return NoDelimiter(ref input, out reason);
+                stuffed = span[..end];
+                input = input.Slice(end + 1);
+            }
+            else
+            {
+                SequencePosition? delimiter = input.PositionOf(DataLinkProtocol.Delimiter);
+                if (delimiter is null)
+                    return NoDelimiter(ref input, out reason);
+                ReadOnlySequence<byte> encoded = input.Slice(0, delimiter.Value);
+                input = input.Slice(input.GetPosition(1, delimiter.Value));
+                if (encoded.Length > MaxEncodedLength)
                 {
-                    input = input.Slice(input.End);
-                    return FrameParseStatus.NeedMoreData;
+                    stuffed = default;
+                    if (!_discarding)
+                    {
+                        reason = FrameDropReason.Oversize;
+                        return FrameParseStatus.Dropped;
+                    }
                 }
-                if (input.Length > MaxEncodedLength)
+                else if (encoded.IsSingleSegment)
                 {
-                    // Too long to ever be a frame: drop it now instead of buffering until a delimiter shows up.
-                    _discarding = true;
-                    input = input.Slice(input.End);
-                    reason = FrameDropReason.Oversize;
-                    return FrameParseStatus.Dropped;
+                    stuffed = encoded.FirstSpan;
                 }
-                return FrameParseStatus.NeedMoreData;
+                else
+                {
+                    encoded.CopyTo(_encoded);
+                    stuffed = _encoded.AsSpan(0, (int)encoded.Length);
+                }
             }
 
-            ReadOnlySequence<byte> encoded = input.Slice(0, delimiter.Value);
-            input = input.Slice(input.GetPosition(1, delimiter.Value));
             if (_discarding)
             {
                 _discarding = false; // the overlong run ends here; it was counted when discarding began
                 continue;
             }
-            if (encoded.IsEmpty)
+            if (stuffed.IsEmpty)
                 continue; // back-to-back delimiters: idle fill or a sender's resynchronisation byte
-
-            if (encoded.Length > MaxEncodedLength)
+            if (stuffed.Length > MaxEncodedLength)
             {
                 reason = FrameDropReason.Oversize;
                 return FrameParseStatus.Dropped;
-            }
-
-            ReadOnlySpan<byte> stuffed;
-            if (encoded.IsSingleSegment)
-            {
-                stuffed = encoded.FirstSpan;
-            }
-            else
-            {
-                encoded.CopyTo(_encoded);
-                stuffed = _encoded.AsSpan(0, (int)encoded.Length);
             }
 
             switch (Cobs.Decode(stuffed, _frame, out int length))
@@ -125,16 +130,28 @@ internal sealed class FrameDecoder
         return FrameParseStatus.NeedMoreData;
     }
 
+    /// <summary>
+    /// No delimiter in the input: keep it for the next read, unless it is already too long to be a frame, in which
+    /// case it is dropped now instead of being buffered until a delimiter shows up.
+    /// </summary>
+    private FrameParseStatus NoDelimiter(ref ReadOnlySequence<byte> input, out FrameDropReason reason)
+    {
+        reason = default;
+        if (_discarding)
+        {
+            input = input.Slice(input.End);
+            return FrameParseStatus.NeedMoreData;
+        }
+        if (input.Length > MaxEncodedLength)
+        {
+            _discarding = true;
+            input = input.Slice(input.End);
+            reason = FrameDropReason.Oversize;
+            return FrameParseStatus.Dropped;
+        }
+        return FrameParseStatus.NeedMoreData;
+    }
+
     /// <summary>Forgets a skip in progress, e.g. when a link restarts.</summary>
     public void Reset() => _discarding = false;
-
-    private static SequencePosition? PositionOfDelimiter(in ReadOnlySequence<byte> input)
-    {
-        if (input.IsSingleSegment)
-        {
-            int index = input.FirstSpan.IndexOf(DataLinkProtocol.Delimiter);
-            return index < 0 ? null : input.GetPosition(index);
-        }
-        return input.PositionOf(DataLinkProtocol.Delimiter);
-    }
 }

@@ -32,6 +32,35 @@ internal static class LinkManagementMessage
         return message;
     }
 
+    /// <summary>Bytes of the "largest frame you may send me" field of capabilities and assign-address requests.</summary>
+    public const int FrameLimitSize = 2;
+
+    /// <summary>A capabilities request carrying the frame size the responder may use back to the requester.</summary>
+    public static byte[] CreateCapabilitiesRequest(byte token, int frameLimit)
+    {
+        Span<byte> body = stackalloc byte[FrameLimitSize];
+        BinaryPrimitives.WriteUInt16LittleEndian(body, (ushort)frameLimit);
+        return Create(LinkManagementType.CapabilitiesRequest, token, body);
+    }
+
+    /// <summary>An assign-address request: the address, then the frame size the device may use back to the host.</summary>
+    public static byte[] CreateAssignAddress(byte token, NodeAddress address, int frameLimit)
+    {
+        Span<byte> body = stackalloc byte[1 + FrameLimitSize];
+        body[0] = address.Value;
+        BinaryPrimitives.WriteUInt16LittleEndian(body[1..], (ushort)frameLimit);
+        return Create(LinkManagementType.AssignAddress, token, body);
+    }
+
+    /// <summary>Reads a frame limit field; null unless it is exactly two bytes and at least the protocol minimum.</summary>
+    public static int? ReadFrameLimit(ReadOnlySpan<byte> field)
+    {
+        if (field.Length != FrameLimitSize)
+            return null;
+        int limit = BinaryPrimitives.ReadUInt16LittleEndian(field);
+        return limit < DataLinkProtocol.MinimumMaxFrameSize ? null : limit;
+    }
+
     public static byte[] CreateCapabilities(LinkManagementType type, byte token, NodeCapabilities capabilities)
     {
         Span<byte> body = stackalloc byte[CapabilitiesSize];
