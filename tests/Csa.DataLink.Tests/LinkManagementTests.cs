@@ -3,11 +3,13 @@ using Csa.DataLink.Transports;
 
 namespace Csa.DataLink.Tests;
 
-/// <summary>Capabilities, echo and daisy-chain enumeration on port 0.</summary>
+/// <summary>Capabilities and echo on port 0.</summary>
 [Trait("Requirement", "REQ-TOPO")]
 public class LinkManagementTests
 {
-    private static readonly TimeSpan ShortManagementTimeout = TimeSpan.FromMilliseconds(300);
+    // Long enough that an answer that does come is never mistaken for a missing one on a loaded machine; the
+    // end of a chain costs two of these.
+    private static readonly TimeSpan ShortManagementTimeout = TimeSpan.FromSeconds(2);
 
     [Fact]
     public async Task Capabilities_are_asked_once_and_cached()
@@ -93,100 +95,6 @@ public class LinkManagementTests
     }
 
     [Fact]
-    public async Task Fresh_chain_of_four_is_enumerated_in_order_with_capabilities()
-    {
-        await using var network = new TestNetwork();
-        (DataLinkNode host, DataLinkNode[] devices, NodeLink hostLink) = network.Chain(4, assigned: false, o => o.LinkManagementTimeout = ShortManagementTimeout);
-        Assert.All(devices, d => Assert.Equal(NodeAddress.Unassigned, d.LocalAddress));
-
-        IReadOnlyList<ChainMember> chain = await host.EnumerateChainAsync(hostLink, cancellationToken: TestNetwork.Guard());
-
-        Assert.Equal([1, 2, 3, 4], chain.Select(m => (int)m.Address.Value));
-        Assert.Equal([0, 1, 2, 3], chain.Select(m => m.Position));
-        for (int i = 0; i < 4; i++)
-        {
-            Assert.Equal(new NodeAddress((byte)(i + 1)), devices[i].LocalAddress);
-            Assert.Equal(devices[i].Capabilities, chain[i].Capabilities);
-            Assert.Same(hostLink, host.GetRoute(chain[i].Address));
-        }
-
-        // The assigned chain works for ordinary traffic.
-        await using IPacketSocket hostSocket = host.OpenSocket(WellKnownPorts.Rpc);
-        await using IPacketSocket last = devices[3].OpenSocket(WellKnownPorts.Rpc);
-        await hostSocket.SendAsync(new Endpoint(new NodeAddress(4), WellKnownPorts.Rpc), new byte[] { 0xEE }, TestNetwork.Guard());
-        Assert.Equal(new byte[] { 0xEE }, (await TestNetwork.ReceiveAsync(last)).Payload.ToArray());
-    }
-
-    [Fact]
-    public async Task Enumerating_again_reassigns_the_whole_chain_from_the_new_first_address()
-    {
-        await using var network = new TestNetwork();
-        (DataLinkNode host, DataLinkNode[] devices, NodeLink hostLink) = network.Chain(3, assigned: false, o => o.LinkManagementTimeout = ShortManagementTimeout);
-        await host.EnumerateChainAsync(hostLink, cancellationToken: TestNetwork.Guard());
-        IReadOnlyList<ChainMember> again = await host.EnumerateChainAsync(hostLink, firstAddress: 0x20, TestNetwork.Guard());
-        Assert.Equal([0x20, 0x21, 0x22], again.Select(m => (int)m.Address.Value));
-        Assert.Equal([0x20, 0x21, 0x22], devices.Select(d => (int)d.LocalAddress.Value));
-    }
-
-    [Fact]
-    public async Task Enumeration_records_the_smallest_frame_size_along_the_path()
-    {
-        await using var network = new TestNetwork();
-        DataLinkNode host = network.Node(NodeAddress.Host, o => o.LinkManagementTimeout = ShortManagementTimeout);
-        int[] sizes = [1024, 128, 512];
-        var devices = new DataLinkNode[3];
-        DataLinkNode previous = host;
-        NodeLink? hostLink = null;
-        for (int i = 0; i < 3; i++)
-        {
-            int size = sizes[i];
-            devices[i] = network.Node(NodeAddress.Unassigned, o => o.MaxFrameSize = size);
-            (NodeLink upper, _) = TestNetwork.Connect(previous, devices[i], $"c{i}");
-            hostLink ??= upper;
-            previous = devices[i];
-        }
-        IReadOnlyList<ChainMember> chain = await host.EnumerateChainAsync(hostLink!, cancellationToken: TestNetwork.Guard());
-        Assert.Equal(3, chain.Count);
-        Assert.Equal(1024, host.GetPathFrameSize(new NodeAddress(1)));
-        Assert.Equal(128, host.GetPathFrameSize(new NodeAddress(2)));
-        Assert.Equal(128, host.GetPathFrameSize(new NodeAddress(3))); // device 3 takes 512, but device 2 in front of it only 128
-        // And each device was told how large its frames back to the host may be.
-        Assert.Equal(1024, devices[0].GetPathFrameSize(NodeAddress.Host));
-        Assert.Equal(128, devices[1].GetPathFrameSize(NodeAddress.Host)); // capped by its own 128
-        Assert.Equal(128, devices[2].GetPathFrameSize(NodeAddress.Host));
-    }
-
-    [Fact]
-    public async Task Star_host_enumerates_each_link_with_its_own_address_range()
-    {
-        await using var network = new TestNetwork();
-        DataLinkNode host = network.Node(NodeAddress.Host, o => o.LinkManagementTimeout = ShortManagementTimeout);
-        var links = new NodeLink[2];
-        for (int i = 0; i < 2; i++)
-        {
-            DataLinkNode device = network.Node(NodeAddress.Unassigned);
-            (links[i], _) = TestNetwork.Connect(host, device, $"star-{i}");
-        }
-        IReadOnlyList<ChainMember> first = await host.EnumerateChainAsync(links[0], 0x01, TestNetwork.Guard());
-        IReadOnlyList<ChainMember> second = await host.EnumerateChainAsync(links[1], 0x40, TestNetwork.Guard());
-        Assert.Equal(new NodeAddress(0x01), Assert.Single(first).Address);
-        Assert.Equal(new NodeAddress(0x40), Assert.Single(second).Address);
-        Assert.Same(links[1], host.GetRoute(new NodeAddress(0x40)));
-    }
-
-    [Fact]
-    public async Task Device_with_a_fixed_address_ignores_assignment_and_forget()
-    {
-        await using var network = new TestNetwork();
-        DataLinkNode host = network.Node(NodeAddress.Host, o => o.LinkManagementTimeout = ShortManagementTimeout);
-        DataLinkNode fixedDevice = network.Node(new NodeAddress(0x09), o => o.AllowAddressAssignment = false);
-        (NodeLink link, _) = TestNetwork.Connect(host, fixedDevice);
-        IReadOnlyList<ChainMember> chain = await host.EnumerateChainAsync(link, cancellationToken: TestNetwork.Guard());
-        Assert.Empty(chain);
-        Assert.Equal(new NodeAddress(0x09), fixedDevice.LocalAddress);
-    }
-
-    [Fact]
     public async Task Unknown_link_management_message_is_counted_and_not_answered()
     {
         await using var network = new TestNetwork();
@@ -204,4 +112,5 @@ public class LinkManagementTests
         Assert.Equal(3, device.Counters.GetDropped(FrameDropReason.InvalidLinkManagement));
         await hostEnd.DisposeAsync();
     }
+
 }

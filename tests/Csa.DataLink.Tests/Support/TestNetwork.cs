@@ -12,7 +12,9 @@ public sealed class TestNetwork : IAsyncDisposable
 
     public DataLinkNode Node(NodeAddress address, Action<DataLinkNodeOptions>? configure = null)
     {
-        var options = new DataLinkNodeOptions { LocalAddress = address };
+        // Answers that must come get the hang guard, so a loaded machine cannot turn them into timeouts; tests
+        // that wait for a missing answer set a shorter timeout themselves.
+        var options = new DataLinkNodeOptions { LocalAddress = address, LinkManagementTimeout = HangGuard };
         configure?.Invoke(options);
         var node = new DataLinkNode(options);
         _nodes.Add(node);
