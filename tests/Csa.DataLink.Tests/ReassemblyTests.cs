@@ -102,6 +102,18 @@ public sealed class ReassemblyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Index_zero_again_restarts_the_packet()
+    {
+        await SendFragmentAsync(9, 0, false, [1]);
+        await SendFragmentAsync(9, 1, false, [2]);
+        await SendFragmentAsync(9, 0, false, [7]); // the sender gave up and started packet 9 afresh
+        await SendFragmentAsync(9, 1, true, [8]);
+        InboundPacket packet = await TestNetwork.ReceiveAsync(_socket);
+        Assert.Equal(new byte[] { 7, 8 }, packet.Payload.ToArray());
+        Assert.Equal(1, _link.Counters.GetDropped(FrameDropReason.FragmentOutOfOrder));
+    }
+
+    [Fact]
     public async Task Too_many_packets_from_one_source_evict_the_oldest()
     {
         await SendFragmentAsync(10, 0, false, [1]);

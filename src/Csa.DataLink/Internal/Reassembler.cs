@@ -42,13 +42,13 @@ internal sealed class Reassembler : IDisposable
 
     /// <summary>
     /// Takes one fragment of a multi-frame packet (a single-frame packet never comes here). Returns the whole
-    /// packet when this was its last fragment, otherwise null.
+    /// packet when this was its last fragment, otherwise null. Drops are reported through the callback, under the
+    /// lock, so counts are exact when the call returns.
     /// </summary>
     public byte[]? Accept(in FrameHeader header, ReadOnlySpan<byte> payload)
     {
         var key = new ReassemblyKey(header.Source, header.Destination.Port, header.PacketId);
-        FrameDropReason? dropped = null;
-        int droppedBytes = 0;
+        int droppedBytes;
         byte[]? completed = null;
         lock (_gate)
         {
@@ -62,7 +62,7 @@ internal sealed class Reassembler : IDisposable
                     // The sender started this packet id afresh (it gave up on the old one): restart.
                     droppedBytes = current.Length;
                     Remove(current);
-                    dropped = FrameDropReason.FragmentOutOfOrder;
+                    Report(FrameDropReason.FragmentOutOfOrder, header, droppedBytes);
                     current = null;
                 }
                 else if (header.FragmentIndex < current.NextIndex)
@@ -113,8 +113,6 @@ internal sealed class Reassembler : IDisposable
                 current.Timer!.Change(_timeout, Timeout.InfiniteTimeSpan);
             }
         }
-        if (dropped is { } reason)
-            _onDropped(reason, header.Source, header.PacketId, droppedBytes);
         return completed;
     }
 
