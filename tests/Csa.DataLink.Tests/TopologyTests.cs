@@ -227,4 +227,46 @@ public class TopologyTests
         long forwarded = ring.Sum(n => n.Counters.FramesForwarded);
         Assert.InRange(forwarded, 1, 2 * 8);
     }
+
+    [Fact]
+    public async Task Concurrent_fragmented_packets_from_several_sockets_arrive_intact_through_the_chain()
+    {
+        await using var network = new TestNetwork();
+        (DataLinkNode host, DataLinkNode[] devices, _) = network.Chain(3, assigned: true, o => o.MaxFrameSize = 100);
+        DataLinkNode last = devices[2];
+        await using IPacketSocket echo = last.OpenSocket(Port);
+        IPacketSocket[] senders = [host.OpenSocket(0x20), host.OpenSocket(0x21), host.OpenSocket(0x22)];
+        await senders[0].GetCapabilitiesAsync(new NodeAddress(3), TestNetwork.Guard());
+
+        // The far device echoes every packet back to whoever sent it.
+        using var stop = new CancellationTokenSource(TestNetwork.HangGuard);
+        Task echoing = Task.Run(async () =>
+        {
+            await foreach (InboundPacket packet in echo.Inbound.ReadAllAsync(stop.Token))
+                await echo.SendAsync(packet.Source, packet.Payload, stop.Token);
+        });
+
+        const int PacketsPerSender = 20;
+        Task[] conversations = [.. senders.Select((socket, s) => Task.Run(async () =>
+        {
+            var random = new Random(s);
+            for (int i = 0; i < PacketsPerSender; i++)
+            {
+                byte[] packet = new byte[random.Next(0, 2000)];
+                random.NextBytes(packet);
+                await socket.SendAsync(new Endpoint(new NodeAddress(3), Port), packet, TestNetwork.Guard());
+                InboundPacket back = await TestNetwork.ReceiveAsync(socket);
+                Assert.Equal(packet, back.Payload.ToArray());
+            }
+        }))];
+        await Task.WhenAll(conversations).WaitAsync(TestNetwork.HangGuard);
+        stop.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => echoing);
+
+        Assert.Equal(0, last.Counters.DroppedTotal);
+        Assert.Equal(0, host.Counters.DroppedTotal);
+        Assert.Equal(3 * PacketsPerSender, host.Counters.PacketsReceived - 1); // plus the capabilities response
+        foreach (IPacketSocket socket in senders)
+            await socket.DisposeAsync();
+    }
 }

@@ -84,10 +84,10 @@ internal sealed class LinkConnection : IAsyncDisposable
             }
             catch (Exception ex)
             {
-                throw Close($"writing to {Name} failed: {ex.Message}", ex);
+                throw CloseForSender($"writing to {Name} failed: {ex.Message}", ex);
             }
             if (result.IsCompleted)
-                throw Close($"the peer of {Name} stopped reading", null);
+                throw CloseForSender($"the peer of {Name} stopped reading", null);
             if (result.IsCanceled)
             {
                 ThrowIfClosed();
@@ -189,6 +189,13 @@ internal sealed class LinkConnection : IAsyncDisposable
         _handler.OnClosed(this, closed);
         _completion.TrySetResult();
         return closed;
+    }
+
+    /// <summary>Closes the link (if still open) and gives the sender its own exception to throw.</summary>
+    private LinkClosedException CloseForSender(string reason, Exception? error)
+    {
+        LinkClosedException closed = Close(reason, error);
+        return new LinkClosedException(closed.LinkName, closed.Message, closed.InnerException);
     }
 
     private void ThrowIfClosed()
