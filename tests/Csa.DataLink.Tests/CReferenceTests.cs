@@ -4,15 +4,15 @@ using Csa.DataLink.Tests.Support;
 namespace Csa.DataLink.Tests;
 
 /// <summary>
-/// The C decoder printed in docs/protocol.md, compiled with gcc and run on the golden vectors: the document's own
-/// code must agree with the SDK byte for byte.
+/// The C encoder and decoder printed in docs/protocol.md, compiled with gcc and run on the golden vectors: the
+/// document's own code must agree with the SDK byte for byte.
 /// </summary>
 [Trait("Requirement", "REQ-TOPO")]
 [Trait("Category", "Interop")]
 public class CReferenceTests
 {
     [Fact]
-    public async Task C_decoder_from_the_document_decodes_every_golden_vector_and_rejects_the_bad_ones()
+    public async Task C_code_from_the_document_decodes_and_reencodes_every_golden_vector_and_rejects_the_bad_ones()
     {
         string gcc = FindOnPath("gcc")
             ?? throw new InvalidOperationException("gcc is needed for this test (apt-get install gcc libc6-dev).");
@@ -36,7 +36,7 @@ public class CReferenceTests
             string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.Equal(frames.Count + rejected.Count, lines.Length);
             for (int i = 0; i < frames.Count; i++)
-                Assert.Equal("OK " + Convert.ToHexString(frames[i].Decoded), lines[i]);
+                Assert.Equal($"OK {Convert.ToHexString(frames[i].Decoded)} {Convert.ToHexString(frames[i].Encoded)}", lines[i]);
             for (int i = 0; i < rejected.Count; i++)
             {
                 string expected = rejected[i].Reason switch

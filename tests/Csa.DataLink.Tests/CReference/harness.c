@@ -1,6 +1,7 @@
-/* Test harness around the C COBS decoder quoted in docs/protocol.md section 3.1 (inserted above this file's
- * code by the test). Reads one hex-encoded wire frame per line (delimiter included), decodes it the way the
- * document says, checks the CRC-32/MPEG-2 and prints "OK <decoded hex>" or "REJECT <reason>". */
+/* Test harness around the C COBS encoder and decoder quoted in docs/protocol.md section 3.1 (inserted above this
+ * file's code by the test). Reads one hex-encoded wire frame per line (delimiter included), decodes it the way the
+ * document says, checks the CRC-32/MPEG-2, re-encodes it, and prints "OK <decoded hex> <re-encoded hex>" or
+ * "REJECT <reason>". */
 #include <stdio.h>
 #include <string.h>
 
@@ -23,7 +24,7 @@ static int hexval(int c) {
 
 int main(void) {
     static char line[8192];
-    static uint8_t wire[4096], frame[1024];
+    static uint8_t wire[4096], frame[1024], again[2048];
     while (fgets(line, sizeof line, stdin)) {
         size_t n = 0;
         for (char *p = line; p[0] && p[1]; ) {
@@ -41,9 +42,12 @@ int main(void) {
         if (crc32_mpeg2(frame, (size_t)len - 4) != stored) { printf("REJECT crc\n"); continue; }
         if ((frame[0] >> 4) != 1) { printf("REJECT version\n"); continue; }
         if ((frame[0] & 0x0E) != 0 || frame[4] == 0xFF) { printf("REJECT malformed\n"); continue; }
+        size_t encoded = cobs_encode(frame, (size_t)len, again);
         printf("OK ");
         for (int i = 0; i < len; i++) printf("%02X", frame[i]);
-        printf("\n");
+        printf(" ");
+        for (size_t i = 0; i < encoded; i++) printf("%02X", again[i]);
+        printf("00\n");
     }
     return 0;
 }
