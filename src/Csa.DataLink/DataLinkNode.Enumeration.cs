@@ -1,0 +1,65 @@
+using Csa.DataLink.Internal;
+
+namespace Csa.DataLink;
+
+public sealed partial class DataLinkNode
+{
+    /// <summary>
+    /// Gives every device behind <paramref name="link"/> an address and returns them in chain order, with their
+    /// capabilities. First a broadcast makes every device there forget its address; then "assign address N" goes to
+    /// <see cref="NodeAddress.Unassigned"/>: the first unassigned device takes N and answers, assigned devices pass
+    /// the request on downstream. N counts up from <paramref name="firstAddress"/> until no device answers within the
+    /// link-management timeout. Works the same for a single device (point-to-point, star) and for a chain.
+    /// </summary>
+    /// <param name="link">One of this node's links; the host enumerates each of its links separately.</param>
+    /// <param name="firstAddress">The address for the first device (0x01..0xEF); keep ranges apart across links.</param>
+    /// <param name="cancellationToken">Stops the enumeration; devices already assigned keep their address.</param>
+    /// <exception cref="LinkClosedException">The link closed.</exception>
+    public async Task<IReadOnlyList<ChainMember>> EnumerateChainAsync(NodeLink link, byte firstAddress = NodeAddress.FirstDevice, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(link);
+        ThrowIfDisposed();
+        if (!ReferenceEquals(link.Node, this))
+            throw new ArgumentException("The link does not belong to this node.", nameof(link));
+        if (!new NodeAddress(firstAddress).IsDevice)
+            throw new ArgumentOutOfRangeException(nameof(firstAddress), firstAddress, $"Device addresses are 0x{NodeAddress.FirstDevice:X2}..0x{NodeAddress.LastDevice:X2}.");
+        if (LocalAddress == NodeAddress.Unassigned)
+            throw new InvalidOperationException("An unassigned node cannot enumerate others: replies could not be addressed to it.");
+        if (link.CloseReason is { } closed)
+            throw new LinkClosedException(closed.LinkName, closed.Message, closed.InnerException);
+
+        ForgetLearnt(link);
+        byte[] forget = LinkManagementMessage.Create(LinkManagementType.ForgetAddress, 0, []);
+        await SendPacketAsync(WellKnownPorts.LinkManagement, new Endpoint(NodeAddress.Broadcast, WellKnownPorts.LinkManagement), forget, link, cancellationToken).ConfigureAwait(false);
+
+        var members = new List<ChainMember>();
+        int pathLimit = _maxFrameSize;
+        for (int value = firstAddress; value <= NodeAddress.LastDevice; value++)
+        {
+            var candidate = new NodeAddress((byte)value);
+            // pathLimit does not include the candidate yet: it is what the candidate's frames to us pass through.
+            int returnLimit = pathLimit;
+            byte[]? reply = await RequestAsync(NodeAddress.Unassigned, candidate, token => LinkManagementMessage.CreateAssignAddress(token, candidate, returnLimit), link, cancellationToken).ConfigureAwait(false);
+            if (reply is null)
+            {
+                // The answer may have been lost after a device took the address; sending "assign" again would give the
+                // same address to the next device. Ask the address itself before concluding the chain ended.
+                reply = await RequestAsync(candidate, candidate, token => LinkManagementMessage.CreateCapabilitiesRequest(token, returnLimit), link, cancellationToken).ConfigureAwait(false);
+                if (reply is null)
+                    break;
+            }
+            NodeCapabilities capabilities = LinkManagementMessage.ReadCapabilities(reply)
+                ?? throw new DataLinkException($"The device that took {candidate} advertised invalid capabilities ({Convert.ToHexString(reply)}).");
+
+            // Frames to this device pass every device before it, so the smallest limit so far applies.
+            pathLimit = Math.Min(pathLimit, capabilities.MaxFrameSize);
+            Volatile.Write(ref _capabilities[value], capabilities);
+            Volatile.Write(ref _pathFrameLimits[value], pathLimit);
+            Volatile.Write(ref _learntRoutes[value], link);
+            var member = new ChainMember(members.Count, candidate, capabilities);
+            members.Add(member);
+            DataLinkLog.ChainMemberFound(_logger, link.Name, member.Position, candidate, capabilities);
+        }
+        return members;
+    }
+}

@@ -1,0 +1,75 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Csa.DataLink;
+
+/// <summary>Settings of a <see cref="DataLinkNode"/>. Read once, when the node is created.</summary>
+public sealed class DataLinkNodeOptions
+{
+    /// <summary>
+    /// The node's own address: <see cref="NodeAddress.Host"/> for the host (the default), a device address,
+    /// or <see cref="NodeAddress.Unassigned"/> for a daisy-chain device that waits to be enumerated.
+    /// </summary>
+    public NodeAddress LocalAddress { get; set; } = NodeAddress.Host;
+
+    /// <summary>
+    /// The largest frame this node accepts and advertises: header + payload + CRC, before COBS stuffing and without
+    /// delimiter. Between <see cref="DataLinkProtocol.MinimumMaxFrameSize"/> and <see cref="DataLinkProtocol.MaximumMaxFrameSize"/>.
+    /// </summary>
+    public int MaxFrameSize { get; set; } = 1024;
+
+    /// <summary>How many packets the node can hold before processing them; advertised so peers pipeline that many.</summary>
+    public byte ReceiveBuffers { get; set; } = 8;
+
+    /// <summary>Whether link management may give this node an address or take it away (ignored for the host).</summary>
+    public bool AllowAddressAssignment { get; set; } = true;
+
+    /// <summary>The largest packet the node reassembles; longer packets are dropped and counted.</summary>
+    public int MaxPacketSize { get; set; } = 64 * 1024;
+
+    /// <summary>How many packets from one source node may be in reassembly at once (per link); the oldest is evicted.</summary>
+    public int MaxReassembliesPerSource { get; set; } = 4;
+
+    /// <summary>How long an incomplete packet waits for its next fragment before its buffer is freed.</summary>
+    public TimeSpan ReassemblyTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a link-management request (capabilities, ping, address assignment) waits for its answer.</summary>
+    public TimeSpan LinkManagementTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The hop limit of frames this node originates; each forwarding node lowers it by one.</summary>
+    public byte HopLimit { get; set; } = DataLinkProtocol.DefaultHopLimit;
+
+    /// <summary>How many received packets a socket queues for its reader before further packets are dropped.</summary>
+    public int SocketReceiveCapacity { get; set; } = 256;
+
+    /// <summary>The clock for timeouts (tests pass a fake one).</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Where log messages go; silent by default.</summary>
+    public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
+
+    internal void Validate()
+    {
+        if (LocalAddress == NodeAddress.Broadcast)
+            throw new ArgumentException("A node cannot have the broadcast address 0xFF.", nameof(LocalAddress));
+        if (MaxFrameSize is < DataLinkProtocol.MinimumMaxFrameSize or > DataLinkProtocol.MaximumMaxFrameSize)
+            throw new ArgumentOutOfRangeException(nameof(MaxFrameSize), MaxFrameSize,
+                $"The maximum frame size must be between {DataLinkProtocol.MinimumMaxFrameSize} and {DataLinkProtocol.MaximumMaxFrameSize} bytes.");
+        if (ReceiveBuffers == 0)
+            throw new ArgumentOutOfRangeException(nameof(ReceiveBuffers), ReceiveBuffers, "A node needs at least one receive buffer.");
+        if (MaxPacketSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(MaxPacketSize), MaxPacketSize, "The maximum packet size must be positive.");
+        if (MaxReassembliesPerSource < 1)
+            throw new ArgumentOutOfRangeException(nameof(MaxReassembliesPerSource), MaxReassembliesPerSource, "At least one reassembly per source is needed.");
+        if (ReassemblyTimeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(ReassemblyTimeout), ReassemblyTimeout, "The reassembly timeout must be positive.");
+        if (LinkManagementTimeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(LinkManagementTimeout), LinkManagementTimeout, "The link-management timeout must be positive.");
+        if (HopLimit == 0)
+            throw new ArgumentOutOfRangeException(nameof(HopLimit), HopLimit, "A hop limit of 0 could not even reach a neighbour's neighbour; use 1 or more.");
+        if (SocketReceiveCapacity < 1)
+            throw new ArgumentOutOfRangeException(nameof(SocketReceiveCapacity), SocketReceiveCapacity, "A socket must be able to queue at least one packet.");
+        ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+        ArgumentNullException.ThrowIfNull(LoggerFactory, nameof(LoggerFactory));
+    }
+}
