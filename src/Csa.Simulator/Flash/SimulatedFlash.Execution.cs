@@ -1,0 +1,194 @@
+using Csa.Simulator.Flash.Internal;
+
+namespace Csa.Simulator.Flash;
+
+// Running validated operations: synchronously (busy time only) or asynchronously (virtual or real time), with
+// the armed power-cut plan applied at the operation it names.
+public sealed partial class SimulatedFlash
+{
+    private void RunSync(PendingOperation op)
+    {
+        CancellationTokenSource? cut = null;
+        string when = "during";
+        lock (_gate)
+        {
+            PowerCutPlan? plan = TakePlanFor();
+            if (plan is { DuringOperation: false })
+            {
+                when = "before";
+                cut = CutPowerLocked(when, op.Description);
+            }
+            else
+            {
+                CountStarted(op);
+                if (plan is not null)
+                {
+                    double fraction = DrawFraction(plan, out Random random);
+                    op.Tear(fraction, random, plan.EraseStyle);
+                    AddBusy(op.Duration * fraction);
+                    cut = CutPowerLocked("during", op.Description);
+                }
+                else
+                {
+                    op.Commit();
+                    AddBusy(op.Duration);
+                }
+            }
+        }
+        if (cut is not null)
+        {
+            cut.Cancel();
+            throw new PowerLossException($"Power failed {when} {op.Description}.");
+        }
+    }
+
+    private async Task RunAsync(PendingOperation op, CancellationToken cancellationToken)
+    {
+        CancellationTokenSource? cut = null;
+        CancellationToken powerToken;
+        TimeSpan wait;
+        lock (_gate)
+        {
+            PowerCutPlan? plan = TakePlanFor();
+            if (plan is { DuringOperation: false })
+            {
+                cut = CutPowerLocked("before", op.Description);
+                wait = TimeSpan.Zero;
+            }
+            else
+            {
+                CountStarted(op);
+                wait = op.Duration;
+                if (plan is not null)
+                {
+                    op.ScheduledCut = plan;
+                    op.ScheduledFraction = DrawFraction(plan, out _);
+                    wait = op.Duration * op.ScheduledFraction;
+                }
+                op.StartTimestamp = _time.GetTimestamp();
+                _pending = op;
+            }
+            powerToken = _powerLoss.Token;
+        }
+        if (cut is not null)
+        {
+            cut.Cancel();
+            throw new PowerLossException($"Power failed before {op.Description}.");
+        }
+
+        try
+        {
+            if (wait > TimeSpan.Zero)
+            {
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, powerToken);
+                await Task.Delay(wait, _time, linked.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (powerToken.IsCancellationRequested)
+        {
+            throw new PowerLossException($"Power failed during {op.Description}.");
+        }
+        catch (OperationCanceledException)
+        {
+            // The caller stopped waiting, but a flash controller cannot abort: the operation completes.
+            lock (_gate)
+            {
+                if (ReferenceEquals(_pending, op))
+                {
+                    _pending = null;
+                    op.Commit();
+                    AddBusy(op.Duration);
+                }
+            }
+            throw;
+        }
+
+        lock (_gate)
+        {
+            if (!ReferenceEquals(_pending, op))
+                throw new PowerLossException($"Power failed during {op.Description}.");
+            _pending = null;
+            if (op.ScheduledCut is { } plan)
+            {
+                double fraction = DrawFraction(plan, out Random random);
+                op.Tear(fraction, random, plan.EraseStyle);
+                AddBusy(wait);
+                cut = CutPowerLocked("during", op.Description);
+            }
+            else
+            {
+                op.Commit();
+                AddBusy(op.Duration);
+            }
+        }
+        if (cut is not null)
+        {
+            cut.Cancel();
+            throw new PowerLossException($"Power failed during {op.Description}.");
+        }
+    }
+
+    // Called under the lock before an operation starts: rejects it when there is no power or the controller is busy.
+    private void EnsureReady()
+    {
+        if (!_powered)
+            throw new PowerLossException("The device has no power; call PowerOn first.");
+        if (_pending is not null)
+            throw Error(FlashError.Busy, 0, $"The flash controller is busy with {_pending.Description}; wait for it to finish.");
+    }
+
+    private void EnsurePowered()
+    {
+        if (!_powered)
+            throw new PowerLossException("The device has no power; call PowerOn first.");
+    }
+
+    private PowerCutPlan? TakePlanFor()
+    {
+        if (_plan is null)
+            return null;
+        long index = _operationsSinceArmed++;
+        return index == _plan.OperationIndex ? _plan : null;
+    }
+
+    // The same plan always gives the same fraction and the same random tear.
+    private static double DrawFraction(PowerCutPlan plan, out Random random)
+    {
+        random = new Random(plan.Seed);
+        double drawn = random.NextDouble();
+        return plan.Fraction ?? drawn;
+    }
+
+    private void CountStarted(PendingOperation op)
+    {
+        if (op is EraseOperation erase)
+            CountWear(erase.Sectors);
+        _stats = op switch
+        {
+            ProgramOperation p => _stats with
+            {
+                OperationCount = _stats.OperationCount + 1,
+                ProgramOperations = _stats.ProgramOperations + 1,
+                ProgramUnits = _stats.ProgramUnits + p.UnitCount,
+                ProgrammedBytes = _stats.ProgrammedBytes + ((long)p.UnitCount * ProgramUnitSize),
+            },
+            EraseOperation e when e.IsMassErase => _stats with
+            {
+                OperationCount = _stats.OperationCount + 1,
+                MassErases = _stats.MassErases + 1,
+            },
+            EraseOperation => _stats with
+            {
+                OperationCount = _stats.OperationCount + 1,
+                SectorErases = _stats.SectorErases + 1,
+            },
+            _ => _stats with
+            {
+                OperationCount = _stats.OperationCount + 1,
+                OptionBytePrograms = _stats.OptionBytePrograms + 1,
+            },
+        };
+    }
+
+    private void AddBusy(TimeSpan duration) => _stats = _stats with { BusyTime = _stats.BusyTime + duration };
+}
