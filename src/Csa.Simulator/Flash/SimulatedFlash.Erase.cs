@@ -26,13 +26,13 @@ public sealed partial class SimulatedFlash
     /// </summary>
     /// <exception cref="FlashProgrammingException">As <see cref="EraseSector"/>.</exception>
     /// <exception cref="PowerLossException">The device has no power, or the power was cut before the end.</exception>
-    public Task EraseSectorAsync(int sectorIndex, CancellationToken cancellationToken = default)
+    public async Task EraseSectorAsync(int sectorIndex, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         EraseOperation op;
         lock (_gate)
             op = BeginSectorErase(sectorIndex);
-        return RunAsync(op, cancellationToken);
+        await RunAsync(op, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Erases every sector of bank <paramref name="bank"/> (F4 MER/MER1, L4 MER1/MER2); see <see cref="EraseSector"/>.</summary>
@@ -45,13 +45,13 @@ public sealed partial class SimulatedFlash
     }
 
     /// <summary>Erases every sector of bank <paramref name="bank"/>; see <see cref="EraseSectorAsync"/>.</summary>
-    public Task EraseBankAsync(int bank, CancellationToken cancellationToken = default)
+    public async Task EraseBankAsync(int bank, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         EraseOperation op;
         lock (_gate)
             op = BeginMassErase([bank]);
-        return RunAsync(op, cancellationToken);
+        await RunAsync(op, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Erases the whole main flash (every bank) in one operation; refused if any sector is write protected.</summary>
@@ -64,13 +64,13 @@ public sealed partial class SimulatedFlash
     }
 
     /// <summary>Erases the whole main flash; see <see cref="MassErase"/> and <see cref="EraseSectorAsync"/>.</summary>
-    public Task MassEraseAsync(CancellationToken cancellationToken = default)
+    public async Task MassEraseAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         EraseOperation op;
         lock (_gate)
             op = BeginMassErase(Geometry.Banks.Select(b => b.Index).ToArray());
-        return RunAsync(op, cancellationToken);
+        await RunAsync(op, cancellationToken).ConfigureAwait(false);
     }
 
     private EraseOperation BeginSectorErase(int sectorIndex)

@@ -65,6 +65,7 @@ public sealed partial class SimulatedFlash
                     op.ScheduledFraction = DrawFraction(plan, out _);
                     wait = op.Duration * op.ScheduledFraction;
                 }
+                wait = TakeWholeMilliseconds(wait);
                 op.StartTimestamp = _time.GetTimestamp();
                 _pending = op;
             }
@@ -112,7 +113,7 @@ public sealed partial class SimulatedFlash
             {
                 double fraction = DrawFraction(plan, out Random random);
                 op.Tear(fraction, random, plan.EraseStyle);
-                AddBusy(wait);
+                AddBusy(op.Duration * fraction);
                 cut = CutPowerLocked("during", op.Description);
             }
             else
@@ -188,6 +189,17 @@ public sealed partial class SimulatedFlash
                 OptionBytePrograms = _stats.OptionBytePrograms + 1,
             },
         };
+    }
+
+    // Timers (the system's and FakeTimeProvider's) count whole milliseconds: a 16 us delay would be 0 or 1 ms.
+    // So waits are whole milliseconds and the remainder is carried into the next operation's wait: over a run the
+    // clock advances by the summed durations to within 1 ms, and a real-time run is not slowed by timer rounding.
+    private TimeSpan TakeWholeMilliseconds(TimeSpan wait)
+    {
+        TimeSpan owed = _waitCarry + wait;
+        TimeSpan whole = TimeSpan.FromTicks(owed.Ticks - (owed.Ticks % TimeSpan.TicksPerMillisecond));
+        _waitCarry = owed - whole;
+        return whole;
     }
 
     private void AddBusy(TimeSpan duration) => _stats = _stats with { BusyTime = _stats.BusyTime + duration };

@@ -36,13 +36,13 @@ public sealed partial class SimulatedFlash
     /// </summary>
     /// <exception cref="FlashProgrammingException">As <see cref="Program(uint, ReadOnlySpan{byte})"/>.</exception>
     /// <exception cref="PowerLossException">The device has no power, or the power was cut before the end.</exception>
-    public Task ProgramAsync(uint address, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    public async Task ProgramAsync(uint address, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         ProgramOperation op;
         lock (_gate)
             op = BeginProgram(address, data.Span);
-        return RunAsync(op, cancellationToken);
+        await RunAsync(op, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Programs <paramref name="data"/>; see <see cref="ProgramAsync(uint, ReadOnlyMemory{byte}, CancellationToken)"/>.</summary>

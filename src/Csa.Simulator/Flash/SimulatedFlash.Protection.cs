@@ -24,13 +24,13 @@ public sealed partial class SimulatedFlash
     }
 
     /// <summary>Programs the option bytes; see <see cref="ProgramOptionBytes"/>. Takes the mass-erase time when it regresses RDP.</summary>
-    public Task ProgramOptionBytesAsync(FlashOptionBytes optionBytes, CancellationToken cancellationToken = default)
+    public async Task ProgramOptionBytesAsync(FlashOptionBytes optionBytes, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         OptionBytesOperation op;
         lock (_gate)
             op = BeginOptionBytes(optionBytes);
-        return RunAsync(op, cancellationToken);
+        await RunAsync(op, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Whether OTP block <paramref name="block"/> is locked (its lock byte reads 0x00). F4 only.</summary>

@@ -16,7 +16,9 @@ namespace Csa.Simulator.Flash;
 /// <see cref="FlashStatistics.BusyTime"/>, for callers that charge time themselves. The asynchronous one
 /// (<see cref="ProgramAsync(uint, ReadOnlyMemory{byte}, CancellationToken)"/>, <see cref="EraseSectorAsync"/>...) keeps the banks it uses busy
 /// (<see cref="BusyBanks"/>) for the operation's duration on the configured <see cref="TimeProvider"/> and
-/// lands the operation when that time is over, so a <see cref="CutPower"/> in between tears it.
+/// lands the operation when that time is over, so a <see cref="CutPower"/> in between tears it. Waits are taken in
+/// whole milliseconds (what timers resolve); the sub-millisecond rest is carried into the next wait, so the clock
+/// advances by the summed durations to within one millisecond while <see cref="FlashStatistics.BusyTime"/> is exact.
 /// </remarks>
 public sealed partial class SimulatedFlash
 {
@@ -32,6 +34,7 @@ public sealed partial class SimulatedFlash
     private bool _powered = true;
     private CancellationTokenSource _powerLoss = new();
     private FlashStatistics _stats = new();
+    private TimeSpan _waitCarry;
 
     /// <summary>Creates an erased flash of <paramref name="geometry"/>.</summary>
     /// <exception cref="ArgumentException">The options hold an invalid unique ID or program size.</exception>
