@@ -6,7 +6,10 @@ public enum FlashError
     /// <summary>The operation was issued out of sequence (PGSERR), e.g. with an empty buffer.</summary>
     ProgrammingSequence,
 
-    /// <summary>The address is not aligned to the program unit (F4 PGAERR, L4 PGAERR).</summary>
+    /// <summary>
+    /// The address is not aligned to the program unit (L4 PGAERR; on F4 the core splits such an access into smaller
+    /// ones, which the controller flags as PGPERR, or PGAERR when they cross a 128-bit row).
+    /// </summary>
     Alignment,
 
     /// <summary>

@@ -75,6 +75,11 @@ public sealed partial class SimulatedFlash
             if (erased)
                 continue;
             uint at = address + (uint)u;
+            // RM0351: a main-flash double word that is not erased takes only all zeros; an OTP double word with a
+            // single 0 bit cannot be written at all, not even with zeros.
+            if (Geometry.Family == FlashFamily.Stm32L4 && area.IsOtp)
+                throw Error(FlashError.ProgramOverNonErased, at,
+                    $"PROGERR: the OTP double word at 0x{at:X8} is already written ({Hex(now)}); OTP double words are written once.");
             if (Geometry.Family == FlashFamily.Stm32L4 && wanted.ContainsAnyExcept((byte)0))
                 throw Error(FlashError.ProgramOverNonErased, at,
                     $"PROGERR: the double word at 0x{at:X8} is not erased ({Hex(now)}); it can only be programmed to all zeros.");

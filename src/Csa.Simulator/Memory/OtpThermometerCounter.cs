@@ -4,9 +4,9 @@ namespace Csa.Simulator.Memory;
 
 /// <summary>
 /// A monotonic counter in OTP: step i is taken when program unit i of the range is no longer erased (a thermometer
-/// code). Each step programs one fresh unit to all zeros and never reprograms a taken one, which works on both
-/// families (on L4 all zeros is even allowed over a torn double word). Nothing can lower the value: OTP cannot be
-/// erased. The device keeps the exact security counter in its state journal; this is the floor it never goes below.
+/// code). Each step programs one fresh unit to all zeros and never writes a taken one again, which is the only way
+/// that works on both families (an L4 OTP double word with a single 0 bit cannot be written again, not even with
+/// zeros). Nothing can lower the value: OTP cannot be erased. The device keeps the exact security counter in its state journal; this is the floor it never goes below.
 /// </summary>
 public sealed class OtpThermometerCounter
 {

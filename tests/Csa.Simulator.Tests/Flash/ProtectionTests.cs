@@ -114,6 +114,8 @@ public class ProtectionTests
         var flash = Create(FlashGeometry.Stm32L4_1M);
         flash.Program(0x1FFF7000, Bytes(1, 2, 3, 4, 5, 6, 7, 8));
         ThrowsFlash(FlashError.ProgramOverNonErased, () => flash.Program(0x1FFF7000, Filled(8, 0x01)));
+        ThrowsFlash(FlashError.ProgramOverNonErased, () => flash.Program(0x1FFF7000, new byte[8])); // not even zeros
+        Assert.Equal(Bytes(1, 2, 3, 4, 5, 6, 7, 8), flash.ReadBytes(0x1FFF7000, 8));
         ThrowsFlash(FlashError.Alignment, () => flash.Program(0x1FFF7004, new byte[8]));
         flash.Program(0x1FFF73F8, new byte[8]); // last double word
         ThrowsFlash(FlashError.AddressOutOfRange, () => flash.Program(0x1FFF7400, new byte[8]));
