@@ -52,7 +52,10 @@ public enum FlashError
     /// <summary>The requested option bytes are not representable on this chip (e.g. more WRP areas than exist).</summary>
     InvalidOptionBytes,
 
-    /// <summary>Another operation is still in progress (BSY); the controller runs one operation at a time.</summary>
+    /// <summary>
+    /// A synchronous operation was issued while an asynchronous one is in progress (BSY). The chip would stall the
+    /// bus until BSY clears, which the asynchronous calls do (they wait); a synchronous caller cannot, so it gets this.
+    /// </summary>
     Busy,
 
     /// <summary>

@@ -29,10 +29,7 @@ public sealed partial class SimulatedFlash
     public async Task EraseSectorAsync(int sectorIndex, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        EraseOperation op;
-        lock (_gate)
-            op = BeginSectorErase(sectorIndex);
-        await RunAsync(op, cancellationToken).ConfigureAwait(false);
+        await RunAsync(() => BeginSectorErase(sectorIndex), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Erases every sector of bank <paramref name="bank"/> (F4 MER/MER1, L4 MER1/MER2); see <see cref="EraseSector"/>.</summary>
@@ -48,10 +45,7 @@ public sealed partial class SimulatedFlash
     public async Task EraseBankAsync(int bank, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        EraseOperation op;
-        lock (_gate)
-            op = BeginMassErase([bank]);
-        await RunAsync(op, cancellationToken).ConfigureAwait(false);
+        await RunAsync(() => BeginMassErase([bank]), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Erases the whole main flash (every bank) in one operation; refused if any sector is write protected.</summary>
@@ -67,10 +61,7 @@ public sealed partial class SimulatedFlash
     public async Task MassEraseAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        EraseOperation op;
-        lock (_gate)
-            op = BeginMassErase(Geometry.Banks.Select(b => b.Index).ToArray());
-        await RunAsync(op, cancellationToken).ConfigureAwait(false);
+        await RunAsync(() => BeginMassErase(Geometry.Banks.Select(b => b.Index).ToArray()), cancellationToken).ConfigureAwait(false);
     }
 
     private EraseOperation BeginSectorErase(int sectorIndex)

@@ -42,50 +42,67 @@ public sealed partial class SimulatedFlash
         }
     }
 
-    private async Task RunAsync(PendingOperation op, CancellationToken cancellationToken)
+    // The asynchronous form. While another operation runs, the chip stalls the bus until BSY clears: here the
+    // caller waits for it, then validates and starts its own operation.
+    private async Task RunAsync(Func<PendingOperation> begin, CancellationToken cancellationToken)
     {
-        CancellationTokenSource? cut = null;
-        CancellationToken powerToken;
-        TimeSpan wait;
-        lock (_gate)
+        while (true)
         {
-            PowerCutPlan? plan = TakePlanFor();
-            if (plan is { DuringOperation: false })
+            Task? previous = null;
+            AsyncStart? start = null;
+            lock (_gate)
             {
-                cut = CutPowerLocked("before", op.Description);
-                wait = TimeSpan.Zero;
+                if (_powered && _pending is { } busy)
+                    previous = busy.Completion.Task;
+                else
+                    start = StartLocked(begin());
             }
-            else
+            if (previous is not null)
             {
-                CountStarted(op);
-                wait = op.Duration;
-                if (plan is not null)
-                {
-                    op.ScheduledCut = plan;
-                    op.ScheduledFraction = DrawFraction(plan, out _);
-                    wait = op.Duration * op.ScheduledFraction;
-                }
-                wait = TakeWholeMilliseconds(wait);
-                op.StartTimestamp = _time.GetTimestamp();
-                _pending = op;
+                await previous.WaitAsync(cancellationToken).ConfigureAwait(false);
+                continue;
             }
-            powerToken = _powerLoss.Token;
+            await FinishAsync(start!, cancellationToken).ConfigureAwait(false);
+            return;
         }
-        if (cut is not null)
+    }
+
+    private AsyncStart StartLocked(PendingOperation op)
+    {
+        PowerCutPlan? plan = TakePlanFor();
+        if (plan is { DuringOperation: false })
+            return new AsyncStart(op, TimeSpan.Zero, _powerLoss.Token, CutPowerLocked("before", op.Description));
+        CountStarted(op);
+        TimeSpan wait = op.Duration;
+        if (plan is not null)
         {
-            cut.Cancel();
+            op.ScheduledCut = plan;
+            op.ScheduledFraction = DrawFraction(plan, out _);
+            wait = op.Duration * op.ScheduledFraction;
+        }
+        op.StartTimestamp = _time.GetTimestamp();
+        _pending = op;
+        return new AsyncStart(op, TakeWholeMilliseconds(wait), _powerLoss.Token, Cut: null);
+    }
+
+    private async Task FinishAsync(AsyncStart start, CancellationToken cancellationToken)
+    {
+        PendingOperation op = start.Operation;
+        if (start.Cut is not null)
+        {
+            start.Cut.Cancel();
             throw new PowerLossException($"Power failed before {op.Description}.");
         }
 
         try
         {
-            if (wait > TimeSpan.Zero)
+            if (start.Wait > TimeSpan.Zero)
             {
-                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, powerToken);
-                await Task.Delay(wait, _time, linked.Token).ConfigureAwait(false);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, start.PowerToken);
+                await Task.Delay(start.Wait, _time, linked.Token).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (powerToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (start.PowerToken.IsCancellationRequested)
         {
             throw new PowerLossException($"Power failed during {op.Description}.");
         }
@@ -96,30 +113,32 @@ public sealed partial class SimulatedFlash
             {
                 if (ReferenceEquals(_pending, op))
                 {
-                    _pending = null;
                     op.Commit();
                     AddBusy(op.Duration);
+                    ClearPendingLocked();
                 }
             }
             throw;
         }
 
+        CancellationTokenSource? cut = null;
         lock (_gate)
         {
             if (!ReferenceEquals(_pending, op))
                 throw new PowerLossException($"Power failed during {op.Description}.");
-            _pending = null;
             if (op.ScheduledCut is { } plan)
             {
                 double fraction = DrawFraction(plan, out Random random);
                 op.Tear(fraction, random, plan.EraseStyle);
                 AddBusy(op.Duration * fraction);
+                ClearPendingLocked();
                 cut = CutPowerLocked("during", op.Description);
             }
             else
             {
                 op.Commit();
                 AddBusy(op.Duration);
+                ClearPendingLocked();
             }
         }
         if (cut is not null)
@@ -128,6 +147,19 @@ public sealed partial class SimulatedFlash
             throw new PowerLossException($"Power failed during {op.Description}.");
         }
     }
+
+    // Under the lock: the operation in progress is over (landed, torn or abandoned); callers waiting for the
+    // controller may go on (their continuations run outside the lock: the completion runs them asynchronously).
+    private void ClearPendingLocked()
+    {
+        if (_pending is { } op)
+        {
+            _pending = null;
+            op.Completion.TrySetResult();
+        }
+    }
+
+    private sealed record AsyncStart(PendingOperation Operation, TimeSpan Wait, CancellationToken PowerToken, CancellationTokenSource? Cut);
 
     // Called under the lock before an operation starts: rejects it when there is no power or the controller is busy.
     private void EnsureReady()

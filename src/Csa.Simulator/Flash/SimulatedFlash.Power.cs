@@ -45,7 +45,7 @@ public sealed partial class SimulatedFlash
                 double fraction = op.Duration <= TimeSpan.Zero ? 0 : Math.Clamp(elapsed / op.Duration, 0, 0.999_999);
                 op.Tear(fraction, _tearRandom, TornEraseStyle.PartiallyErasedBits);
                 AddBusy(elapsed < op.Duration ? elapsed : op.Duration);
-                _pending = null;
+                ClearPendingLocked();
                 operation = op.Description;
             }
             cut = CutPowerLocked("during", operation);
@@ -64,7 +64,7 @@ public sealed partial class SimulatedFlash
             if (_powered)
                 return;
             _powered = true;
-            _pending = null;
+            ClearPendingLocked();
             // The old source is left to the collector: a cutter may still be cancelling it outside the lock.
             _powerLoss = new CancellationTokenSource();
             FlashLog.PowerOn(_logger);

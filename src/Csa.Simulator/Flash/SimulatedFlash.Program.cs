@@ -39,10 +39,7 @@ public sealed partial class SimulatedFlash
     public async Task ProgramAsync(uint address, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        ProgramOperation op;
-        lock (_gate)
-            op = BeginProgram(address, data.Span);
-        await RunAsync(op, cancellationToken).ConfigureAwait(false);
+        await RunAsync(() => BeginProgram(address, data.Span), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Programs <paramref name="data"/>; see <see cref="ProgramAsync(uint, ReadOnlyMemory{byte}, CancellationToken)"/>.</summary>

@@ -27,10 +27,7 @@ public sealed partial class SimulatedFlash
     public async Task ProgramOptionBytesAsync(FlashOptionBytes optionBytes, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        OptionBytesOperation op;
-        lock (_gate)
-            op = BeginOptionBytes(optionBytes);
-        await RunAsync(op, cancellationToken).ConfigureAwait(false);
+        await RunAsync(() => BeginOptionBytes(optionBytes), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Whether OTP block <paramref name="block"/> is locked (its lock byte reads 0x00). F4 only.</summary>

@@ -112,15 +112,23 @@ public class TimingTests
     {
         var time = new FakeTimeProvider();
         var flash = Timed(FlashGeometry.Stm32L4_1M, time);
-        Task erase = flash.EraseSectorAsync(300); // bank 2
+        Task erase = flash.EraseSectorAsync(300); // bank 2, 22.02 ms
         Assert.True(flash.IsBusy);
         Assert.True(flash.IsBankBusy(1));
         Assert.False(flash.IsBankBusy(0));
         ThrowsFlash(FlashError.Busy, () => flash.Program(0x08000000, new byte[8]));
-        await Assert.ThrowsAsync<FlashProgrammingException>(() => flash.EraseSectorAsync(0));
-        time.Advance(TimeSpan.FromMilliseconds(23));
+
+        Task queued = flash.EraseSectorAsync(0); // stalls until the first erase ends, like the bus on BSY
+        time.Advance(TimeSpan.FromMilliseconds(22));
         await erase.WaitAsync(TimeSpan.FromSeconds(30));
+        for (int i = 0; i < 100 && !flash.IsBankBusy(0); i++)
+            await Task.Delay(10); // the queued caller resumes on the thread pool (real time, a hang guard only)
+        Assert.True(flash.IsBankBusy(0));
+        Assert.False(queued.IsCompleted);
+        time.Advance(TimeSpan.FromMilliseconds(23));
+        await queued.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.False(flash.IsBusy);
+        Assert.Equal(2, flash.Statistics.SectorErases);
         flash.Program(0x08000000, new byte[8]);
     }
 

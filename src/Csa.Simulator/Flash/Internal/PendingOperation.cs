@@ -27,6 +27,9 @@ internal abstract class PendingOperation
 
     public double ScheduledFraction { get; set; }
 
+    /// <summary>Completes when the operation is over, however it ended; asynchronous callers queue behind it.</summary>
+    public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public abstract void Commit();
 
     /// <summary>Applies what the operation did before power failed at <paramref name="fraction"/> of its run.</summary>
