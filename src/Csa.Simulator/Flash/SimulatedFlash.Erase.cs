@@ -15,9 +15,14 @@ public sealed partial class SimulatedFlash
     public void EraseSector(int sectorIndex)
     {
         EraseOperation op;
+        CancellationTokenSource? cut;
+        string when;
         lock (_gate)
+        {
             op = BeginSectorErase(sectorIndex);
-        RunSync(op);
+            cut = RunSyncLocked(op, out when);
+        }
+        ThrowIfCut(cut, when, op);
     }
 
     /// <summary>
@@ -36,9 +41,14 @@ public sealed partial class SimulatedFlash
     public void EraseBank(int bank)
     {
         EraseOperation op;
+        CancellationTokenSource? cut;
+        string when;
         lock (_gate)
+        {
             op = BeginMassErase([bank]);
-        RunSync(op);
+            cut = RunSyncLocked(op, out when);
+        }
+        ThrowIfCut(cut, when, op);
     }
 
     /// <summary>Erases every sector of bank <paramref name="bank"/>; see <see cref="EraseSectorAsync"/>.</summary>
@@ -52,9 +62,14 @@ public sealed partial class SimulatedFlash
     public void MassErase()
     {
         EraseOperation op;
+        CancellationTokenSource? cut;
+        string when;
         lock (_gate)
+        {
             op = BeginMassErase(Geometry.Banks.Select(b => b.Index).ToArray());
-        RunSync(op);
+            cut = RunSyncLocked(op, out when);
+        }
+        ThrowIfCut(cut, when, op);
     }
 
     /// <summary>Erases the whole main flash; see <see cref="MassErase"/> and <see cref="EraseSectorAsync"/>.</summary>

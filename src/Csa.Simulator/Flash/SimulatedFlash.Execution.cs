@@ -6,40 +6,36 @@ namespace Csa.Simulator.Flash;
 // the armed power-cut plan applied at the operation it names.
 public sealed partial class SimulatedFlash
 {
-    private void RunSync(PendingOperation op)
+    // The synchronous form, run under the lock that validated the operation so nothing can start in between.
+    // Returns the power-loss source to cancel (outside the lock) when a planned cut hit the operation.
+    private CancellationTokenSource? RunSyncLocked(PendingOperation op, out string when)
     {
-        CancellationTokenSource? cut = null;
-        string when = "during";
-        lock (_gate)
+        when = "during";
+        PowerCutPlan? plan = TakePlanFor();
+        if (plan is { DuringOperation: false })
         {
-            PowerCutPlan? plan = TakePlanFor();
-            if (plan is { DuringOperation: false })
-            {
-                when = "before";
-                cut = CutPowerLocked(when, op.Description);
-            }
-            else
-            {
-                CountStarted(op);
-                if (plan is not null)
-                {
-                    double fraction = DrawFraction(plan, out Random random);
-                    op.Tear(fraction, random, plan.EraseStyle);
-                    AddBusy(op.Duration * fraction);
-                    cut = CutPowerLocked("during", op.Description);
-                }
-                else
-                {
-                    op.Commit();
-                    AddBusy(op.Duration);
-                }
-            }
+            when = "before";
+            return CutPowerLocked(when, op.Description);
         }
-        if (cut is not null)
+        CountStarted(op);
+        if (plan is null)
         {
-            cut.Cancel();
-            throw new PowerLossException($"Power failed {when} {op.Description}.");
+            op.Commit();
+            AddBusy(op.Duration);
+            return null;
         }
+        double fraction = DrawFraction(plan, out Random random);
+        op.Tear(fraction, random, plan.EraseStyle);
+        AddBusy(op.Duration * fraction);
+        return CutPowerLocked(when, op.Description);
+    }
+
+    private static void ThrowIfCut(CancellationTokenSource? cut, string when, PendingOperation op)
+    {
+        if (cut is null)
+            return;
+        cut.Cancel();
+        throw new PowerLossException($"Power failed {when} {op.Description}.");
     }
 
     // The asynchronous form. While another operation runs, the chip stalls the bus until BSY clears: here the

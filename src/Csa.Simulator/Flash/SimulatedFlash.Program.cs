@@ -17,9 +17,14 @@ public sealed partial class SimulatedFlash
     public void Program(uint address, ReadOnlySpan<byte> data)
     {
         ProgramOperation op;
+        CancellationTokenSource? cut;
+        string when;
         lock (_gate)
+        {
             op = BeginProgram(address, data);
-        RunSync(op);
+            cut = RunSyncLocked(op, out when);
+        }
+        ThrowIfCut(cut, when, op);
     }
 
     /// <summary>Programs <paramref name="data"/> at <paramref name="address"/>; see <see cref="Program(uint, ReadOnlySpan{byte})"/>.</summary>

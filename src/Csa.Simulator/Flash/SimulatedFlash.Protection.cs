@@ -18,9 +18,14 @@ public sealed partial class SimulatedFlash
     public void ProgramOptionBytes(FlashOptionBytes optionBytes)
     {
         OptionBytesOperation op;
+        CancellationTokenSource? cut;
+        string when;
         lock (_gate)
+        {
             op = BeginOptionBytes(optionBytes);
-        RunSync(op);
+            cut = RunSyncLocked(op, out when);
+        }
+        ThrowIfCut(cut, when, op);
     }
 
     /// <summary>Programs the option bytes; see <see cref="ProgramOptionBytes"/>. Takes the mass-erase time when it regresses RDP.</summary>

@@ -76,7 +76,14 @@ public sealed class StateJournal
         return plan.Record;
     }
 
-    /// <summary>Appends a record, waiting for each flash operation's duration; see <see cref="Append"/>.</summary>
+    /// <summary>Appends a record holding <paramref name="payload"/>; see <see cref="Append(ReadOnlySpan{byte})"/>.</summary>
+    public JournalRecord Append(byte[] payload)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        return Append(payload.AsSpan());
+    }
+
+    /// <summary>Appends a record, waiting for each flash operation's duration; see <see cref="Append(ReadOnlySpan{byte})"/>.</summary>
     public async Task<JournalRecord> AppendAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
     {
         AppendPlan plan = PlanAppend(payload.Span);
@@ -84,6 +91,13 @@ public sealed class StateJournal
             await _flash.EraseSectorAsync(sector.Index, cancellationToken).ConfigureAwait(false);
         await _flash.ProgramAsync(plan.Record.Address, plan.Slot, cancellationToken).ConfigureAwait(false);
         return plan.Record;
+    }
+
+    /// <summary>Appends a record holding <paramref name="payload"/>; see <see cref="AppendAsync(ReadOnlyMemory{byte}, CancellationToken)"/>.</summary>
+    public Task<JournalRecord> AppendAsync(byte[] payload, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        return AppendAsync(payload.AsMemory(), cancellationToken);
     }
 
     private AppendPlan PlanAppend(ReadOnlySpan<byte> payload)
