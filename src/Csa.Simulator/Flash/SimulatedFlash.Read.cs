@@ -39,8 +39,9 @@ public sealed partial class SimulatedFlash
     }
 
     /// <summary>
-    /// Reads as a debugger (SWD/JTAG) or the ROM bootloader would: refused for the main flash at read-out
-    /// protection level 1, refused for everything at level 2 (the debug port is disabled).
+    /// Reads as a debugger (SWD/JTAG) or the ROM bootloader would: refused for the main flash and the OTP at
+    /// read-out protection level 1 (the unique ID stays readable), refused for everything at level 2 (the debug port
+    /// is disabled).
     /// </summary>
     /// <exception cref="FlashProgrammingException"><see cref="FlashError.ReadProtected"/>, or as <see cref="Read(uint, Span{byte})"/>.</exception>
     /// <exception cref="PowerLossException">The device has no power.</exception>
@@ -52,8 +53,10 @@ public sealed partial class SimulatedFlash
             ReadOutProtectionLevel level = _store.OptionBytes.ReadOutProtection;
             if (level == ReadOutProtectionLevel.Level2)
                 throw Error(FlashError.ReadProtected, address, "Read-out protection level 2: the debug port is disabled.");
-            if (level == ReadOutProtectionLevel.Level1 && Overlaps(address, destination.Length, Geometry.BaseAddress, Geometry.Size))
-                throw Error(FlashError.ReadProtected, address, "Read-out protection level 1: the main flash cannot be read through the debug port.");
+            if (level == ReadOutProtectionLevel.Level1
+                && (Overlaps(address, destination.Length, Geometry.BaseAddress, Geometry.Size)
+                    || Overlaps(address, destination.Length, Geometry.OtpAddress, Geometry.OtpSize)))
+                throw Error(FlashError.ReadProtected, address, "Read-out protection level 1: the main flash and the OTP cannot be read through the debug port.");
             ReadLocked(address, destination, checkEcc: true);
         }
     }

@@ -53,7 +53,8 @@ public class ProtectionTests
         flash.ReadThroughDebugPort(0x08000000, buffer);
         flash.ProgramOptionBytes(FlashOptionBytes.Factory.WithReadOutProtection(ReadOutProtectionLevel.Level1));
         ThrowsFlash(FlashError.ReadProtected, () => flash.ReadThroughDebugPort(0x08000000, buffer));
-        flash.ReadThroughDebugPort(0x1FFF7A10, buffer); // system memory stays readable at level 1
+        ThrowsFlash(FlashError.ReadProtected, () => flash.ReadThroughDebugPort(0x1FFF7800, buffer));
+        flash.ReadThroughDebugPort(0x1FFF7A10, buffer); // the unique ID stays readable at level 1
         Assert.Equal(0x04030201u, flash.ReadUInt32(0x08000000)); // the CPU still reads
     }
 
