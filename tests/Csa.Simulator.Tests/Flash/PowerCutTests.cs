@@ -274,6 +274,49 @@ public class PowerCutTests
     }
 
     [Fact]
+    public void A_cut_during_an_option_byte_program_keeps_the_old_option_bytes()
+    {
+        var flash = Create(FlashGeometry.Stm32F4_1M);
+        flash.ArmPowerCut(PowerCutPlan.DuringOperationAt(0, seed: 1));
+        Assert.Throws<PowerLossException>(() => flash.ProgramOptionBytes(FlashOptionBytes.Factory.WithWriteProtection(0)));
+        flash.PowerOn();
+        Assert.Equal(FlashOptionBytes.Factory, flash.OptionBytes);
+    }
+
+    [Fact]
+    public void A_cut_during_a_mass_erase_leaves_earlier_sectors_erased_and_later_ones_untouched()
+    {
+        var flash = Create(FlashGeometry.Stm32F4_1M);
+        foreach (FlashSector sector in flash.Geometry.Sectors)
+            flash.Program(sector.Address, new byte[16]);
+        flash.ArmPowerCut(PowerCutPlan.DuringOperationAt(0, seed: 4, TornEraseStyle.ErasedPrefix, fraction: 0.5)); // in sector 6
+        Assert.Throws<PowerLossException>(() => flash.MassErase());
+        flash.PowerOn();
+        for (int i = 0; i < 12; i++)
+        {
+            byte[] head = flash.ReadBytes(flash.Geometry.Sectors[i].Address, 16);
+            Assert.Equal(i < 6 ? Filled(16, 0xFF) : new byte[16], head);
+            Assert.Equal(1, flash.GetEraseCycles(i));
+        }
+    }
+
+    [Fact]
+    public async Task A_caller_queued_behind_a_running_operation_gets_the_power_loss_too()
+    {
+        var time = new FakeTimeProvider();
+        var flash = Timed(FlashGeometry.Stm32F4_1M, time);
+        Task erase = flash.EraseSectorAsync(5);
+        Task queued = flash.ProgramAsync(0x08000000, new byte[4]);
+        time.Advance(TimeSpan.FromMilliseconds(10));
+        flash.CutPower();
+        await Assert.ThrowsAsync<PowerLossException>(() => erase.WaitAsync(TimeSpan.FromSeconds(30)));
+        await Assert.ThrowsAsync<PowerLossException>(() => queued.WaitAsync(TimeSpan.FromSeconds(30)));
+        flash.PowerOn();
+        Assert.Equal(0xFFFFFFFFu, flash.ReadUInt32(0x08000000));
+        Assert.Equal(1, flash.Statistics.OperationCount);
+    }
+
+    [Fact]
     public void Cutting_power_while_idle_keeps_the_content()
     {
         var flash = Create(FlashGeometry.Stm32F4_1M);
