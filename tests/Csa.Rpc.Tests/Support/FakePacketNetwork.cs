@@ -106,13 +106,12 @@ public sealed class FakePacketNetwork
 
     internal Task SendAsync(Endpoint source, Endpoint destination, ReadOnlyMemory<byte> packet)
     {
-        if (TryConsumeInjectedFailure())
-            return Task.FromException(new DataLinkException($"Injected send failure {source} -> {destination}."));
-
         // Copy now, like a real link that encodes the frames at once: the sender may reuse its buffer.
         var sent = new SentPacket(source, destination, packet.ToArray());
         if (RecordPackets)
             _log.Enqueue(sent);
+        if (TryConsumeInjectedFailure())
+            return Task.FromException(new DataLinkException($"Injected send failure {source} -> {destination}."));
         if (Intercept?.Invoke(sent) == PacketFate.Drop)
         {
             Interlocked.Increment(ref _dropped);

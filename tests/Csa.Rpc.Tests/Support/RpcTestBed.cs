@@ -24,7 +24,7 @@ public sealed class RpcTestBed : IAsyncDisposable
         Server.Register(Service);
         if (startServer)
             Server.Start();
-        Client = new RpcClient(HostSocket, (client ?? new RpcClientOptions()) with { OwnsSocket = true });
+        Client = new RpcClient(HostSocket, (client ?? new RpcClientOptions { DefaultTimeout = TimeSpan.FromSeconds(10) }) with { OwnsSocket = true });
     }
 
     public FakePacketNetwork Network { get; }
