@@ -106,6 +106,10 @@ public sealed partial class RpcServer
                 Interlocked.Increment(ref _duplicatesIgnored);
                 RpcLog.DuplicateWhileExecuting(_logger, packet.Source, header.RequestId);
                 return;
+            case CacheLookup.Stale:
+                Interlocked.Increment(ref _duplicatesIgnored);
+                RpcLog.StaleDuplicate(_logger, packet.Source, header.RequestId);
+                return;
         }
 
         if (!_slots.Wait(0))

@@ -37,7 +37,7 @@ public sealed partial class RpcServer : IRpcEventSink, IAsyncDisposable
         _options.Validate();
         _socket = socket;
         _logger = _options.LoggerFactory.CreateLogger<RpcServer>();
-        _cache = new ResponseCache(_options.ResponseCacheDepth, _options.MaxCachedClients);
+        _cache = new ResponseCache(_options.ResponseCacheDepth, _options.MaxCachedClients, _options.DuplicateHistoryDepth, _options.DuplicateHistoryLifetime, _options.TimeProvider);
         _slots = new SemaphoreSlim(_options.MaxConcurrentRequests, _options.MaxConcurrentRequests);
     }
 

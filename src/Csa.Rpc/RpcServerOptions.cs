@@ -37,9 +37,21 @@ public sealed record RpcServerOptions
 
     /// <summary>
     /// How many answers are cached per client endpoint for repeated request ids. At least
-    /// <see cref="RpcProtocol.ReplayWindow"/>, the depth clients rely on.
+    /// <see cref="RpcProtocol.MinResponseCacheDepth"/>, the depth clients rely on.
     /// </summary>
-    public int ResponseCacheDepth { get; init; } = RpcProtocol.ReplayWindow;
+    public int ResponseCacheDepth { get; init; } = RpcProtocol.MinResponseCacheDepth;
+
+    /// <summary>
+    /// How many requests per client are remembered (by id and fingerprint only) after their answer left the cache,
+    /// so that a copy delayed on a reordering link is recognised and dropped instead of executed again.
+    /// </summary>
+    public int DuplicateHistoryDepth { get; init; } = 1024;
+
+    /// <summary>
+    /// How long such a remembered request keeps a late copy from executing. Longer than any copy can linger in the
+    /// network; short enough that a restarted host which happens to reuse the id and content is served again.
+    /// </summary>
+    public TimeSpan DuplicateHistoryLifetime { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>How many client endpoints have a response cache; the least recently heard from loses its cache first.</summary>
     public int MaxCachedClients { get; init; } = 8;
@@ -57,6 +69,9 @@ public sealed record RpcServerOptions
     /// <summary>The server disposes the socket when it is disposed.</summary>
     public bool OwnsSocket { get; init; }
 
+    /// <summary>The clock for the duplicate history.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     /// <summary>Where the server logs; silent by default.</summary>
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 
@@ -68,8 +83,13 @@ public sealed record RpcServerOptions
             throw new ArgumentOutOfRangeException(nameof(OverloadPolicy), OverloadPolicy, "Unknown overload policy.");
         if (MaxRequestPayloadSize < 0)
             throw new ArgumentOutOfRangeException(nameof(MaxRequestPayloadSize), MaxRequestPayloadSize, "The maximum request size cannot be negative.");
-        if (ResponseCacheDepth < RpcProtocol.ReplayWindow)
-            throw new ArgumentOutOfRangeException(nameof(ResponseCacheDepth), ResponseCacheDepth, $"Clients rely on at least {RpcProtocol.ReplayWindow} cached answers per client.");
+        if (ResponseCacheDepth < RpcProtocol.MinResponseCacheDepth)
+            throw new ArgumentOutOfRangeException(nameof(ResponseCacheDepth), ResponseCacheDepth, $"Clients rely on at least {RpcProtocol.MinResponseCacheDepth} cached answers per client.");
+        if (DuplicateHistoryDepth < 0)
+            throw new ArgumentOutOfRangeException(nameof(DuplicateHistoryDepth), DuplicateHistoryDepth, "The duplicate history cannot be negative.");
+        if (DuplicateHistoryLifetime < TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(DuplicateHistoryLifetime), DuplicateHistoryLifetime, "The duplicate history lifetime cannot be negative.");
+        ArgumentNullException.ThrowIfNull(TimeProvider);
         if (MaxCachedClients < 1)
             throw new ArgumentOutOfRangeException(nameof(MaxCachedClients), MaxCachedClients, "At least one client must have a response cache.");
         ArgumentNullException.ThrowIfNull(EventSubscribers);
@@ -80,7 +100,10 @@ public sealed record RpcServerOptions
 /// <summary>Counters of an <see cref="RpcServer"/> since it started.</summary>
 /// <param name="CommandsExecuted">Commands handed to a service (each at most once per request).</param>
 /// <param name="AnswersReplayed">Repeated requests answered from the response cache.</param>
-/// <param name="DuplicatesIgnored">Repeated requests ignored because their first copy was still executing.</param>
+/// <param name="DuplicatesIgnored">
+/// Repeated requests ignored because their first copy was still executing, or because they are late copies of a
+/// request answered long ago (see <see cref="RpcServerOptions.DuplicateHistoryDepth"/>).
+/// </param>
 /// <param name="BusyRejections">Commands answered <see cref="RpcStatus.Busy"/>.</param>
 /// <param name="MalformedPackets">Packets that were not valid RPC packets.</param>
 /// <param name="PeakConcurrentRequests">The most commands that executed at once.</param>

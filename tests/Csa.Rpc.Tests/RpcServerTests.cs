@@ -1,5 +1,6 @@
 using Csa.DataLink;
 using Csa.Rpc.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 using static Csa.Rpc.Tests.Support.TestHelpers;
 
 namespace Csa.Rpc.Tests;
@@ -11,6 +12,7 @@ public sealed class RpcServerTests : IAsyncLifetime
     private static readonly NodeAddress DeviceNode = new(0x01);
     private readonly FakePacketNetwork _network = new();
     private readonly TestService _service = new();
+    private readonly FakeTimeProvider _time = new();
     private RpcServer _server = null!;
     private FakePacketSocket _host = null!;
     private FakePacketSocket _otherHostPort = null!;
@@ -19,7 +21,7 @@ public sealed class RpcServerTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _server = new RpcServer(_network.Bind(DeviceRpc), new RpcServerOptions { OwnsSocket = true });
+        _server = new RpcServer(_network.Bind(DeviceRpc), new RpcServerOptions { OwnsSocket = true, TimeProvider = _time });
         _server.Register(_service);
         _server.Start();
         _host = _network.Bind(new Endpoint(NodeAddress.Host, WellKnownPorts.Rpc));
@@ -122,19 +124,38 @@ public sealed class RpcServerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Response_cache_is_bounded_to_its_depth_per_client()
+    [Trait("Requirement", "REQ-RECOVER")]
+    public async Task Answers_beyond_the_cache_depth_are_evicted_and_late_copies_of_them_dropped()
     {
-        for (ushort id = 0; id <= RpcProtocol.ReplayWindow; id++)
+        for (ushort id = 0; id <= RpcProtocol.MinResponseCacheDepth; id++)
         {
             await SendAsync(Increment(id, id));
             await _host.ReceiveAsync();
         }
-        // Request 1 is among the newest 32: replayed. Request 0 was evicted: executed again.
+        // Request 1 is among the newest 32: replayed.
         await SendAsync(Increment(1, 1));
         Assert.Equal(RpcPacketFlags.Resend, (await _host.ReceiveAsync()).Header().Flags);
+        // Request 0 left the cache: a late copy of it is dropped, neither executed nor answered.
         await SendAsync(Increment(0, 0));
-        Assert.Equal(RpcPacketFlags.None, (await _host.ReceiveAsync()).Header().Flags);
-        Assert.Equal(RpcProtocol.ReplayWindow + 2, _service.Executed);
+        await SendAsync(Increment(0x0100, 0x100));
+        Assert.Equal(0x0100, (await _host.ReceiveAsync()).Header().RequestId);
+        Assert.Equal(RpcProtocol.MinResponseCacheDepth + 2, _service.Executed);
+        Assert.Equal(1, _server.GetStatistics().DuplicatesIgnored);
+    }
+
+    [Fact]
+    public async Task Once_the_duplicate_history_expires_the_same_request_is_served_as_new()
+    {
+        for (ushort id = 0; id <= RpcProtocol.MinResponseCacheDepth; id++)
+        {
+            await SendAsync(Increment(id, id));
+            await _host.ReceiveAsync();
+        }
+        _time.Advance(TimeSpan.FromSeconds(3)); // past DuplicateHistoryLifetime: a restarted host reusing id and content
+        await SendAsync(Increment(0, 0));
+        InboundPacket answer = await _host.ReceiveAsync();
+        Assert.Equal(RpcPacketFlags.None, answer.Header().Flags);
+        Assert.Equal(RpcProtocol.MinResponseCacheDepth + 2, _service.Executed);
     }
 
     [Fact]

@@ -13,14 +13,21 @@ internal enum CacheLookup
 
     /// <summary>Its first copy is still executing: ignore this one; the first copy's answer will go out.</summary>
     Executing,
+
+    /// <summary>
+    /// A late copy of a request whose answer already left the cache. The client has its answer (it never lets an
+    /// unanswered request fall that far behind), so the copy is dropped.
+    /// </summary>
+    Stale,
 }
 
 /// <summary>
-/// The server's memory of recent requests, per client endpoint and request id, bounded in both directions:
-/// <c>depth</c> entries per client (oldest answered entry evicted first; executing entries are never evicted)
-/// and <c>maxClients</c> clients (least recently heard from evicted first). Thread-safe.
+/// The server's memory of recent requests, per client endpoint and request id, bounded in every direction:
+/// <c>depth</c> answers per client (oldest answered entry evicted first; executing entries are never evicted),
+/// then <c>historyDepth</c> fingerprints of evicted entries for at most <c>historyLifetime</c>, and
+/// <c>maxClients</c> clients (least recently heard from evicted first). Thread-safe.
 /// </summary>
-internal sealed class ResponseCache(int depth, int maxClients)
+internal sealed class ResponseCache(int depth, int maxClients, int historyDepth, TimeSpan historyLifetime, TimeProvider time)
 {
     private readonly object _lock = new();
     private readonly Dictionary<Endpoint, ClientEntries> _clients = new();
@@ -43,7 +50,14 @@ internal sealed class ResponseCache(int depth, int maxClients)
                 // Same id, other content: an old entry from a previous session of that client. Forget it.
                 entries.Remove(requestId, entry);
             }
-            entries.MakeRoom(depth);
+            else if (entries.Evicted.Remove(requestId, out Tombstone? tombstone) &&
+                     tombstone.Fingerprint == fingerprint &&
+                     time.GetElapsedTime(tombstone.EvictedAt) < historyLifetime)
+            {
+                entries.Evicted[requestId] = tombstone; // still remembered for further late copies
+                return CacheLookup.Stale;
+            }
+            entries.MakeRoom(depth, historyDepth, time.GetTimestamp());
             entries.Add(requestId, new Entry(fingerprint));
             return CacheLookup.New;
         }
@@ -94,13 +108,19 @@ internal sealed class ResponseCache(int depth, int maxClients)
         public LinkedListNode<ushort>? OrderNode { get; set; }
     }
 
+    private sealed record Tombstone(RequestFingerprint Fingerprint, long EvictedAt);
+
     private sealed class ClientEntries(LinkedListNode<Endpoint> orderNode)
     {
         public LinkedListNode<Endpoint> OrderNode { get; } = orderNode;
 
         public Dictionary<ushort, Entry> Map { get; } = new();
 
+        public Dictionary<ushort, Tombstone> Evicted { get; } = new();
+
         private LinkedList<ushort> Order { get; } = new(); // oldest first
+
+        private Queue<(ushort RequestId, Tombstone Tombstone)> EvictionOrder { get; } = new();
 
         public void Add(ushort requestId, Entry entry)
         {
@@ -115,8 +135,9 @@ internal sealed class ResponseCache(int depth, int maxClients)
                 Order.Remove(entry.OrderNode);
         }
 
-        // Evicts the oldest answered entries until one more fits. Executing entries stay: their answer is still owed.
-        public void MakeRoom(int depth)
+        // Evicts the oldest answered entries until one more fits, keeping their fingerprints in the history.
+        // Executing entries stay: their answer is still owed.
+        public void MakeRoom(int depth, int historyDepth, long now)
         {
             LinkedListNode<ushort>? node = Order.First;
             while (Map.Count >= depth && node is not null)
@@ -124,8 +145,27 @@ internal sealed class ResponseCache(int depth, int maxClients)
                 LinkedListNode<ushort>? next = node.Next;
                 Entry entry = Map[node.Value];
                 if (entry.Answer is not null)
+                {
                     Remove(node.Value, entry);
+                    Remember(node.Value, entry.Fingerprint, now, historyDepth);
+                }
                 node = next;
+            }
+        }
+
+        private void Remember(ushort requestId, RequestFingerprint fingerprint, long now, int historyDepth)
+        {
+            if (historyDepth == 0)
+                return;
+            var tombstone = new Tombstone(fingerprint, now);
+            Evicted[requestId] = tombstone;
+            EvictionOrder.Enqueue((requestId, tombstone));
+            while (EvictionOrder.Count > historyDepth)
+            {
+                (ushort oldId, Tombstone old) = EvictionOrder.Dequeue();
+                // The id may have been remembered again since; only forget this very tombstone.
+                if (Evicted.TryGetValue(oldId, out Tombstone? current) && ReferenceEquals(current, old))
+                    Evicted.Remove(oldId);
             }
         }
     }

@@ -47,6 +47,9 @@ internal static partial class RpcLog
     [LoggerMessage(202, LogLevel.Debug, "Ignored the repeated request 0x{RequestId:X4} from {Source}: its first copy is still executing")]
     public static partial void DuplicateWhileExecuting(ILogger logger, Endpoint source, ushort requestId);
 
+    [LoggerMessage(208, LogLevel.Debug, "Dropped a late copy of request 0x{RequestId:X4} from {Source}: it was answered long ago")]
+    public static partial void StaleDuplicate(ILogger logger, Endpoint source, ushort requestId);
+
     [LoggerMessage(203, LogLevel.Debug, "Answered request 0x{RequestId:X4} from {Source} with Busy: {Limit} requests are executing")]
     public static partial void RejectedBusy(ILogger logger, Endpoint source, ushort requestId, int limit);
 
