@@ -145,7 +145,8 @@ public sealed partial class RpcClient
                 {
                     throw new RpcTimeoutException(
                         $"{device.Node} did not answer command 0x{commandId:X4} of interface 0x{interfaceId:X4} " +
-                        $"(request 0x{requestId:X4}) after {maxAttempts} attempt(s) of {timeout.TotalMilliseconds:0.###} ms each.");
+                        $"(request 0x{requestId:X4}) after {maxAttempts} attempt(s) of {timeout.TotalMilliseconds:0.###} ms each; " +
+                        "whether it executed is unknown.");
                 }
 
                 if (reply.Header.Kind == RpcPacketKind.Response)
