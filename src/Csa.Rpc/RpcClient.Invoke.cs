@@ -72,17 +72,27 @@ public sealed partial class RpcClient
 
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
         CancellationToken token = linked.Token;
+        bool idempotent = options?.Idempotent ?? false;
+        var budget = new AttemptBudget(maxAttempts);
         try
         {
             DeviceWindow window = await state.GetWindowAsync(_socket, _options.MaxRequestsInFlight, token).ConfigureAwait(false);
-            long ticket = await window.EnterAsync(token).ConfigureAwait(false);
-            try
+            while (true)
             {
-                return await SendAndAwaitAsync(state, packetTemplate, timeout, maxAttempts, options?.Idempotent ?? false, token).ConfigureAwait(false);
-            }
-            finally
-            {
-                window.Release(ticket);
+                // Every request id takes its own window slot, so the replay-window bound counts it.
+                long ticket = await window.EnterAsync(token).ConfigureAwait(false);
+                RpcReply? reply;
+                try
+                {
+                    reply = await SendAndAwaitAsync(state, packetTemplate, timeout, budget, idempotent, token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    window.Release(ticket);
+                }
+                if (reply is { } answer)
+                    return answer;
+                await Task.Delay(_options.RetryDelay, _time, token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && IsClosed)
@@ -91,11 +101,15 @@ public sealed partial class RpcClient
         }
     }
 
-    private async Task<RpcReply> SendAndAwaitAsync(
+    /// <summary>
+    /// Sends one request id until it is answered or the attempts run out. Returns null when the send itself failed
+    /// and the call is idempotent: the caller then tries again under a new id.
+    /// </summary>
+    private async Task<RpcReply?> SendAndAwaitAsync(
         DeviceState device,
         byte[] packetTemplate,
         TimeSpan timeout,
-        int maxAttempts,
+        AttemptBudget budget,
         bool idempotent,
         CancellationToken token)
     {
@@ -109,25 +123,19 @@ public sealed partial class RpcClient
         bool resend = false;
         try
         {
-            for (int attempt = 1; ; attempt++)
+            while (true)
             {
+                budget.Used++;
                 try
                 {
                     await _socket.SendAsync(destination, StampPacket(packetTemplate, requestId, resend), token).ConfigureAwait(false);
                 }
-                catch (DataLinkException ex) when (idempotent && attempt < maxAttempts && !IsClosed)
+                catch (DataLinkException ex) when (idempotent && budget.Remaining > 0 && !IsClosed)
                 {
                     // The fate of this id is unknown (the device may even have restarted and lost its cache). An
                     // idempotent command may run again, so it goes out as a new request.
                     RpcLog.SendFailedRetrying(_logger, ex, device.Node, requestId);
-                    _pending.TryRemove(new KeyValuePair<PendingKey, PendingCall>(key, call));
-                    await Task.Delay(_options.RetryDelay, _time, token).ConfigureAwait(false);
-                    requestId = AllocateRequestId(device);
-                    key = new PendingKey(device.Node.Value, requestId);
-                    call = new PendingCall(interfaceId, commandId);
-                    _pending[key] = call;
-                    resend = false;
-                    continue;
+                    return null;
                 }
 
                 RpcReply reply;
@@ -135,9 +143,9 @@ public sealed partial class RpcClient
                 {
                     reply = await call.Reply.Task.WaitAsync(timeout, _time, token).ConfigureAwait(false);
                 }
-                catch (TimeoutException) when (attempt < maxAttempts)
+                catch (TimeoutException) when (budget.Remaining > 0)
                 {
-                    RpcLog.Resending(_logger, device.Node, requestId, interfaceId, commandId, attempt + 1, maxAttempts);
+                    RpcLog.Resending(_logger, device.Node, requestId, interfaceId, commandId, budget.Used + 1, budget.Max);
                     resend = true;
                     continue;
                 }
@@ -145,7 +153,7 @@ public sealed partial class RpcClient
                 {
                     throw new RpcTimeoutException(
                         $"{device.Node} did not answer command 0x{commandId:X4} of interface 0x{interfaceId:X4} " +
-                        $"(request 0x{requestId:X4}) after {maxAttempts} attempt(s) of {timeout.TotalMilliseconds:0.###} ms each; " +
+                        $"(request 0x{requestId:X4}) after {budget.Max} attempt(s) of {timeout.TotalMilliseconds:0.###} ms each; " +
                         "whether it executed is unknown.");
                 }
 
@@ -153,7 +161,7 @@ public sealed partial class RpcClient
                     return reply;
 
                 RpcPacket.TryReadError(reply.Payload.Span, out ushort code, out string message);
-                if (code == (ushort)RpcStatus.Busy && attempt < maxAttempts)
+                if (code == (ushort)RpcStatus.Busy && budget.Remaining > 0)
                 {
                     // Busy means the device did not take the request (and cached nothing): send it again after a pause.
                     RpcLog.DeviceBusy(_logger, device.Node, requestId);
@@ -191,5 +199,15 @@ public sealed partial class RpcClient
             ? $"{device} answered command 0x{commandId:X4} of interface 0x{interfaceId:X4} with {codeText}."
             : $"{device} answered command 0x{commandId:X4} of interface 0x{interfaceId:X4} with {codeText}: {message}";
         return new RpcErrorException(interfaceId, code, text);
+    }
+
+    /// <summary>How many transmissions a call has used of the ones it may make, across its request ids.</summary>
+    private sealed class AttemptBudget(int max)
+    {
+        public int Max { get; } = max;
+
+        public int Used { get; set; }
+
+        public int Remaining => Max - Used;
     }
 }
