@@ -27,6 +27,7 @@ public sealed partial class RpcClient : IRpcInvoker, IAsyncDisposable
     private readonly Task _readLoop;
     private Exception? _terminalCause;
     private int _terminal; // 0 running, 1 link lost, 2 disposed
+    private int _disposed;
 
     /// <summary>Creates a client on <paramref name="socket"/> and starts reading from it.</summary>
     /// <param name="socket">The socket; the client becomes the only reader of its <see cref="IPacketSocket.Inbound"/>.</param>
@@ -56,8 +57,9 @@ public sealed partial class RpcClient : IRpcInvoker, IAsyncDisposable
     /// </summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.CompareExchange(ref _terminal, 2, 0) == 0)
-            _terminalCause = null;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        Interlocked.CompareExchange(ref _terminal, 2, 0);
         await _shutdown.CancelAsync().ConfigureAwait(false);
         await _readLoop.ConfigureAwait(false);
         CompleteAllSubscriptions();
@@ -68,9 +70,11 @@ public sealed partial class RpcClient : IRpcInvoker, IAsyncDisposable
     // Called once by the read loop when the inbound stream ends for a reason other than disposal.
     private void OnLinkLost(Exception? cause)
     {
+        if (Volatile.Read(ref _terminal) != 0)
+            return;
+        _terminalCause = cause; // published before the state by the interlocked write below
         if (Interlocked.CompareExchange(ref _terminal, 1, 0) != 0)
             return;
-        _terminalCause = cause;
         RpcLog.LinkLost(_logger, cause);
         // Every wait of every call observes this token, so each pending call wakes up and throws.
         _shutdown.Cancel();
