@@ -111,4 +111,30 @@ public sealed class RpcEventTests
         Assert.Equal(expected, (await host.ReceiveAsync()).Payload.ToArray());
         Assert.Equal(expected, (await peer.ReceiveAsync()).Payload.ToArray());
     }
+
+    [Fact]
+    public async Task Subscriber_that_falls_behind_its_queue_loses_the_newest_events_and_they_are_logged()
+    {
+        var logs = new CapturingLoggerFactory();
+        await using var bed = new RpcTestBed(client: new RpcClientOptions { EventQueueCapacity = 1, LoggerFactory = logs, DefaultTimeout = TimeSpan.FromSeconds(30) });
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var gate = new ManualResetEventSlim();
+        var received = new System.Collections.Concurrent.ConcurrentQueue<uint>();
+        using IDisposable subscription = bed.Client.SubscribeEvent<U32Message>(RpcTestBed.Device, TestService.Id, TestService.CounterEvent, (_, e) =>
+        {
+            received.Enqueue(e.Value);
+            entered.TrySetResult();
+            gate.Wait(HangGuard); // a handler that blocks
+        });
+
+        await bed.CallAsync<U32Message, EmptyMessage>(TestService.Publish, new U32Message(1)).WaitAsync(HangGuard);
+        await entered.Task.WaitAsync(HangGuard);
+        for (uint i = 2; i <= 5; i++)
+            await bed.CallAsync<U32Message, EmptyMessage>(TestService.Publish, new U32Message(i)).WaitAsync(HangGuard);
+        gate.Set();
+
+        await WaitUntilAsync(() => received.Count == 2);
+        Assert.Equal([1u, 2u], received);
+        Assert.Equal(3, logs.Entries.Count(e => e.EventId.Id == 110));
+    }
 }

@@ -194,4 +194,17 @@ public sealed class RpcServerTests : IAsyncLifetime
         await _server.Completion.WaitAsync(HangGuard);
         Assert.False(_host.Inbound.TryRead(out _)); // no answer for a cancelled command
     }
+
+    [Fact]
+    public async Task Malformed_commands_can_be_dropped_instead_of_answered()
+    {
+        await using var server = new RpcServer(_network.Bind(new Endpoint(new NodeAddress(0x02), WellKnownPorts.Rpc)), new RpcServerOptions { AnswerMalformedPackets = false, OwnsSocket = true });
+        server.Register(new TestService());
+        server.Start();
+        var target = new Endpoint(new NodeAddress(0x02), WellKnownPorts.Rpc);
+        await _host.SendAsync(target, Convert.FromHexString("0180020103003412"));
+        await _host.SendAsync(target, Increment(0x0002, 2));
+        Assert.Equal(RpcPacketKind.Response, (await _host.ReceiveAsync()).Header().Kind);
+        Assert.Equal(1, server.GetStatistics().MalformedPackets);
+    }
 }
