@@ -1,0 +1,213 @@
+using System.Buffers.Binary;
+using Csa.DataLink;
+using Csa.Rpc.Internal;
+
+namespace Csa.Rpc;
+
+public sealed partial class RpcClient
+{
+    /// <inheritdoc />
+    /// <exception cref="RpcEncodeException">The request violates a declared field size; nothing was sent.</exception>
+    /// <exception cref="RpcDecodeException">The device's response could not be decoded as <typeparamref name="TResponse"/>.</exception>
+    /// <exception cref="RpcLinkLostException">The link was lost while the call was pending.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public async Task<TResponse> InvokeAsync<TRequest, TResponse>(
+        NodeAddress device,
+        ushort interfaceId,
+        ushort commandId,
+        TRequest request,
+        RpcCallOptions? options,
+        CancellationToken cancellationToken)
+        where TRequest : IRpcMessage<TRequest>
+        where TResponse : IRpcMessage<TResponse>
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        // Encode before taking a window slot: a request that cannot be encoded never occupies the device.
+        byte[] packet = RpcMessages.EncodePacket(new RpcPacketHeader(RpcPacketKind.Command, RpcPacketFlags.None, interfaceId, commandId, 0), request);
+        RpcReply reply = await CallAsync(device, packet, options, cancellationToken).ConfigureAwait(false);
+        return RpcMessages.Decode<TResponse>(reply.Payload.Span);
+    }
+
+    /// <summary>
+    /// Sends a command whose payload is already encoded and returns the raw response payload: for tools that work
+    /// without generated types (a command line, a protocol explorer, Python scripts).
+    /// </summary>
+    /// <param name="device">The device to call.</param>
+    /// <param name="interfaceId">The interface id.</param>
+    /// <param name="commandId">The command id within the interface.</param>
+    /// <param name="payload">The encoded request payload.</param>
+    /// <param name="options">How the call is made; null takes the client's defaults.</param>
+    /// <param name="cancellationToken">Cancels the call; its window slot and request id are freed at once.</param>
+    /// <returns>The response payload.</returns>
+    /// <exception cref="RpcErrorException">The device answered with an error.</exception>
+    /// <exception cref="RpcTimeoutException">No response after every allowed attempt.</exception>
+    /// <exception cref="DataLinkException">The link failed (<see cref="RpcLinkLostException"/> when it was lost).</exception>
+    public async Task<byte[]> InvokeRawAsync(
+        NodeAddress device,
+        ushort interfaceId,
+        ushort commandId,
+        byte[] payload,
+        RpcCallOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        var header = new RpcPacketHeader(RpcPacketKind.Command, RpcPacketFlags.None, interfaceId, commandId, 0);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(RpcPacketHeader.Size + payload.Length);
+        RpcPacket.Write(buffer, header, payload);
+        RpcReply reply = await CallAsync(device, buffer.WrittenSpan.ToArray(), options, cancellationToken).ConfigureAwait(false);
+        return reply.Payload.ToArray();
+    }
+
+    /// <summary>Runs one call: takes a window slot, sends and resends, and returns the response (never an error reply).</summary>
+    private async Task<RpcReply> CallAsync(NodeAddress device, byte[] packetTemplate, RpcCallOptions? options, CancellationToken cancellationToken)
+    {
+        ThrowIfClosed();
+        DeviceState state = GetDevice(device);
+        TimeSpan timeout = options?.Timeout ?? _options.DefaultTimeout;
+        int maxAttempts = options?.MaxAttempts ?? _options.MaxAttempts;
+        if (timeout <= TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+            throw new ArgumentOutOfRangeException(nameof(options), timeout, "The call timeout must be positive.");
+        if (maxAttempts < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), maxAttempts, "A call is sent at least once.");
+
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
+        CancellationToken token = linked.Token;
+        bool idempotent = options?.Idempotent ?? false;
+        var budget = new AttemptBudget(maxAttempts);
+        try
+        {
+            DeviceWindow window = await state.GetWindowAsync(_socket, _options.MaxRequestsInFlight, token).ConfigureAwait(false);
+            while (true)
+            {
+                // Every request id takes its own window slot, so the replay-window bound counts it.
+                long ticket = await window.EnterAsync(token).ConfigureAwait(false);
+                RpcReply? reply;
+                try
+                {
+                    reply = await SendAndAwaitAsync(state, packetTemplate, timeout, budget, idempotent, token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    window.Release(ticket);
+                }
+                if (reply is { } answer)
+                    return answer;
+                await Task.Delay(_options.RetryDelay, _time, token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && IsClosed)
+        {
+            throw CreateClosedException();
+        }
+    }
+
+    /// <summary>
+    /// Sends one request id until it is answered or the attempts run out. Returns null when the send itself failed
+    /// and the call is idempotent: the caller then tries again under a new id.
+    /// </summary>
+    private async Task<RpcReply?> SendAndAwaitAsync(
+        DeviceState device,
+        byte[] packetTemplate,
+        TimeSpan timeout,
+        AttemptBudget budget,
+        bool idempotent,
+        CancellationToken token)
+    {
+        var destination = new Endpoint(device.Node, _options.RemotePort);
+        ushort interfaceId = BinaryPrimitives.ReadUInt16LittleEndian(packetTemplate.AsSpan(2));
+        ushort commandId = BinaryPrimitives.ReadUInt16LittleEndian(packetTemplate.AsSpan(4));
+        ushort requestId = AllocateRequestId(device);
+        var key = new PendingKey(device.Node.Value, requestId);
+        var call = new PendingCall(interfaceId, commandId);
+        _pending[key] = call;
+        bool resend = false;
+        try
+        {
+            while (true)
+            {
+                budget.Used++;
+                try
+                {
+                    await _socket.SendAsync(destination, StampPacket(packetTemplate, requestId, resend), token).ConfigureAwait(false);
+                }
+                catch (DataLinkException ex) when (idempotent && budget.Remaining > 0 && !IsClosed)
+                {
+                    // The fate of this id is unknown (the device may even have restarted and lost its cache). An
+                    // idempotent command may run again, so it goes out as a new request.
+                    RpcLog.SendFailedRetrying(_logger, ex, device.Node, requestId);
+                    return null;
+                }
+
+                RpcReply reply;
+                try
+                {
+                    reply = await call.Reply.Task.WaitAsync(timeout, _time, token).ConfigureAwait(false);
+                }
+                catch (TimeoutException) when (budget.Remaining > 0)
+                {
+                    RpcLog.Resending(_logger, device.Node, requestId, interfaceId, commandId, budget.Used + 1, budget.Max);
+                    resend = true;
+                    continue;
+                }
+                catch (TimeoutException)
+                {
+                    throw new RpcTimeoutException(
+                        $"{device.Node} did not answer command 0x{commandId:X4} of interface 0x{interfaceId:X4} " +
+                        $"(request 0x{requestId:X4}) after {budget.Max} attempt(s) of {timeout.TotalMilliseconds:0.###} ms each; " +
+                        "whether it executed is unknown.");
+                }
+
+                if (reply.Header.Kind == RpcPacketKind.Response)
+                    return reply;
+
+                RpcPacket.TryReadError(reply.Payload.Span, out ushort code, out string message);
+                if (code == (ushort)RpcStatus.Busy && budget.Remaining > 0)
+                {
+                    // Busy means the device did not take the request (and cached nothing): send it again after a pause.
+                    RpcLog.DeviceBusy(_logger, device.Node, requestId);
+                    call = new PendingCall(interfaceId, commandId);
+                    _pending[key] = call;
+                    await Task.Delay(_options.RetryDelay, _time, token).ConfigureAwait(false);
+                    resend = true;
+                    continue;
+                }
+                throw CreateDeviceError(device.Node, interfaceId, commandId, code, message);
+            }
+        }
+        finally
+        {
+            // Frees the request id; an answer that still arrives finds no one waiting and is dropped.
+            _pending.TryRemove(new KeyValuePair<PendingKey, PendingCall>(key, call));
+        }
+    }
+
+    private static byte[] StampPacket(byte[] template, ushort requestId, bool resend)
+    {
+        // A fresh array per send: a socket may hold on to the bytes it was handed until they are on the wire.
+        byte[] packet = (byte[])template.Clone();
+        packet[1] = (byte)(resend ? RpcPacketFlags.Resend : RpcPacketFlags.None);
+        BinaryPrimitives.WriteUInt16LittleEndian(packet.AsSpan(6), requestId);
+        return packet;
+    }
+
+    private static RpcErrorException CreateDeviceError(NodeAddress device, ushort interfaceId, ushort commandId, ushort code, string message)
+    {
+        string codeText = code >= (ushort)RpcStatus.FirstReserved && Enum.IsDefined((RpcStatus)code)
+            ? $"{(RpcStatus)code} (0x{code:X4})"
+            : $"error 0x{code:X4}";
+        string text = message.Length == 0
+            ? $"{device} answered command 0x{commandId:X4} of interface 0x{interfaceId:X4} with {codeText}."
+            : $"{device} answered command 0x{commandId:X4} of interface 0x{interfaceId:X4} with {codeText}: {message}";
+        return new RpcErrorException(interfaceId, code, text);
+    }
+
+    /// <summary>How many transmissions a call has used of the ones it may make, across its request ids.</summary>
+    private sealed class AttemptBudget(int max)
+    {
+        public int Max { get; } = max;
+
+        public int Used { get; set; }
+
+        public int Remaining => Max - Used;
+    }
+}

@@ -1,0 +1,104 @@
+using System.Collections.Concurrent;
+using Csa.DataLink;
+using Csa.Rpc.Internal;
+using Microsoft.Extensions.Logging;
+
+namespace Csa.Rpc;
+
+/// <summary>
+/// The device side of the RPC protocol over one data link socket: routes commands to the registered
+/// <see cref="IRpcService"/>s by interface id, answers every command exactly once (repeats of a request id are
+/// answered from a response cache, never executed again), executes at most
+/// <see cref="RpcServerOptions.MaxConcurrentRequests"/> commands at once, and publishes the services' events.
+/// </summary>
+/// <remarks>See docs/rpc-packets.md for the wire format and the exact rules for errors, repeats and overload.</remarks>
+public sealed partial class RpcServer : IRpcEventSink, IAsyncDisposable
+{
+    private readonly IPacketSocket _socket;
+    private readonly RpcServerOptions _options;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<ushort, IRpcService> _services = new();
+    private readonly ResponseCache _cache;
+    private readonly SemaphoreSlim _slots;
+    private readonly ConcurrentDictionary<Task, byte> _executing = new();
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _readLoop;
+    private int _disposed;
+
+    /// <summary>Creates a server on <paramref name="socket"/>. It reads nothing until <see cref="Start"/>.</summary>
+    /// <param name="socket">The socket bound to the node's RPC port; the server becomes its only reader.</param>
+    /// <param name="options">Settings; null takes <see cref="RpcServerOptions.Default"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
+    public RpcServer(IPacketSocket socket, RpcServerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        _options = options ?? RpcServerOptions.Default;
+        _options.Validate();
+        _socket = socket;
+        _logger = _options.LoggerFactory.CreateLogger<RpcServer>();
+        _cache = new ResponseCache(_options.ResponseCacheDepth, _options.MaxCachedClients, _options.DuplicateHistoryDepth, _options.DuplicateHistoryLifetime, _options.TimeProvider);
+        _slots = new SemaphoreSlim(_options.MaxConcurrentRequests, _options.MaxConcurrentRequests);
+    }
+
+    /// <summary>The local endpoint the server listens on.</summary>
+    public Endpoint LocalEndpoint => _socket.LocalEndpoint;
+
+    /// <summary>
+    /// Completes when the server stops: successfully after <see cref="DisposeAsync"/>, or faulted with a
+    /// <see cref="DataLinkException"/> when the link under it was lost.
+    /// </summary>
+    public Task Completion => _completion.Task;
+
+    /// <summary>
+    /// Adds a service and sets its <see cref="IRpcService.EventSink"/> to this server. Allowed before and after
+    /// <see cref="Start"/>; until a service is registered its interface is answered <see cref="RpcStatus.UnknownInterface"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A service with the same interface id is already registered.</exception>
+    public void Register(IRpcService service)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (!_services.TryAdd(service.InterfaceId, service))
+            throw new InvalidOperationException($"An RPC service for interface 0x{service.InterfaceId:X4} is already registered.");
+        service.EventSink = this;
+    }
+
+    /// <summary>Removes the service of <paramref name="interfaceId"/>; commands already executing finish.</summary>
+    /// <returns>False when no such service was registered.</returns>
+    public bool Unregister(ushort interfaceId)
+    {
+        if (!_services.TryRemove(interfaceId, out IRpcService? service))
+            return false;
+        service.EventSink = null;
+        return true;
+    }
+
+    /// <summary>Starts reading and answering commands.</summary>
+    /// <exception cref="InvalidOperationException">The server was started before.</exception>
+    public void Start()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var loop = new Task<Task>(ReadLoopAsync);
+        if (Interlocked.CompareExchange(ref _readLoop, loop.Unwrap(), null) is not null)
+            throw new InvalidOperationException("The RPC server is already started.");
+        loop.Start(TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// Stops reading, cancels the commands still executing and waits for them, then disposes the socket if
+    /// <see cref="RpcServerOptions.OwnsSocket"/> is set.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        await _shutdown.CancelAsync().ConfigureAwait(false);
+        if (Volatile.Read(ref _readLoop) is { } loop)
+            await loop.ConfigureAwait(false);
+        await Task.WhenAll(_executing.Keys).ConfigureAwait(false);
+        _completion.TrySetResult();
+        if (_options.OwnsSocket)
+            await _socket.DisposeAsync().ConfigureAwait(false);
+    }
+}
