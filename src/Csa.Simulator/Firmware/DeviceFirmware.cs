@@ -162,6 +162,8 @@ public sealed class DeviceFirmware
         await Gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
+            // The application does not share the bootloader's RAM: it reads the state from the journal.
+            Record = ReadRecord();
             await AppendRecordAsync(Record with { BootloaderRequested = true, RequestedWaitSeconds = waitSeconds }, ct).ConfigureAwait(false);
         }
         finally
@@ -180,6 +182,7 @@ public sealed class DeviceFirmware
         try
         {
             RequestedStayDeadline = null;
+            Record = ReadRecord();
             if (Record.BootloaderRequested)
                 await AppendRecordAsync(Record with { BootloaderRequested = false, RequestedWaitSeconds = 0 }, ct).ConfigureAwait(false);
         }
