@@ -49,10 +49,10 @@ public sealed partial class BootloaderService
             var session = new UpdateSession(kind, region, manifest, manifestBytes, request.Authentication!, digest, key, WriteAlignment);
             if (_firmware.RefreshCheck(kind).Holds(digest))
             {
-                // Already installed (a commit whose journal update was cut, or a reinstall): writes only compare.
+                // Already installed (a commit whose journal update or counter step was cut, or a reinstall): writes
+                // only compare, and FinishUpdate completes the bookkeeping without touching the image.
                 ReplaceSession(session);
                 session.MarkWrittenBelow(manifest.PayloadSize);
-                session.Complete = true;
                 return Answer(manifest.PayloadSize);
             }
             UpdateRecord record = _firmware.Record;

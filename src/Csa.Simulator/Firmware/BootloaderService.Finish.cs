@@ -84,12 +84,14 @@ public sealed partial class BootloaderService
         uint counter = Math.Max(_firmware.EffectiveSecurityCounter(), s.Manifest.SecurityCounter);
         UpdateRecord r = _firmware.Record;
         bool keepRequest = s.Kind != RegionKind.Application && r.BootloaderRequested;
-        await _firmware.AppendRecordAsync(r with
+        UpdateRecord complete = r with
         {
             Phase = UpdatePhase.Complete, Region = s.Kind, BytesCommitted = s.PayloadSize, PayloadSize = s.PayloadSize,
             ManifestDigest = s.Digest, SecurityCounter = Math.Max(counter, r.SecurityCounter),
             BootloaderRequested = keepRequest, RequestedWaitSeconds = keepRequest ? r.RequestedWaitSeconds : (ushort)0,
-        }, ct).ConfigureAwait(false);
+        };
+        if (!SameState(complete, r)) // a repeated finish (after a cut behind the journal append) writes nothing new
+            await _firmware.AppendRecordAsync(complete, ct).ConfigureAwait(false);
         s.Persisted = s.PayloadSize;
         if (_firmware.Profile.DowngradePrevention)
         {
@@ -121,6 +123,9 @@ public sealed partial class BootloaderService
                 return slot;
         return -1;
     }
+
+    private static bool SameState(UpdateRecord a, UpdateRecord b) =>
+        a.Encode().AsSpan().SequenceEqual(b.Encode());
 
     private static FlashSector TrailerSector(MemoryRegion region) => region.Sectors.Last(x => x.Address <= ImageTrailer.AreaAddress(region));
 }
