@@ -137,6 +137,38 @@ public class PowerCutTests(ITestOutputHelper output)
         Assert.Equal(V(2), firmware.Boot().ApplicationVersion);
     }
 
+    [Fact]
+    [Trait("Requirement", "REQ-RECOVER")]
+    [Trait("Requirement", "REQ-UPD-BL")]
+    public async Task Repeated_cuts_of_the_commit_marker_use_up_the_trailer_slots_then_the_sector_is_rewritten()
+    {
+        DeviceProfile profile = Profile(FlashFamily.Stm32F4);
+        (DeviceFirmware firmware, SimulatedFlash flash) = FactoryDevice(profile, withApplication: false);
+        FirmwareImage image = Image(profile, RegionKind.BootloaderB, V(1, 1), size: 20_000);
+        await UploadWithoutFinishAsync(Client(firmware), image);
+        for (int attempt = 0; attempt < 7; attempt++)
+        {
+            flash.ArmPowerCut(PowerCutPlan.DuringOperationAt(1, seed: attempt, fraction: 0.5)); // the commit marker (the slot body is operation 0)
+            await Assert.ThrowsAsync<PowerLossException>(() => Client(firmware).FinishUpdateAsync());
+            flash.PowerOn();
+            firmware = new DeviceFirmware(profile, flash, TimeProvider.System);
+            Assert.Equal(RegionKind.BootloaderA, firmware.Boot().RunningBootloader);
+            Assert.Equal(20_000u, (await BeginAsync(Client(firmware), UpdateTarget.OtherBootloader, image)).ResumeOffset);
+        }
+        // Seven torn slots: the trailer's sector (here the whole copy) must be erased, so the payload is sent again.
+        Assert.Equal(BootloaderError.Incomplete, await ErrorOf(() => Client(firmware).FinishUpdateAsync()));
+        Assert.Equal(0u, (await Client(firmware).GetStatusAsync()).BytesCommitted);
+        await UpdateAsync(Client(firmware), UpdateTarget.OtherBootloader, image);
+        Assert.Equal(RegionKind.BootloaderB, firmware.Boot().RunningBootloader);
+    }
+
+    private static async Task UploadWithoutFinishAsync(BootloaderClient client, FirmwareImage image)
+    {
+        await BeginAsync(client, UpdateTarget.OtherBootloader, image);
+        for (int offset = 0; offset < image.Payload.Length; offset += 4096)
+            await client.WriteAsync((uint)offset, image.Payload.Slice(offset, Math.Min(4096, image.Payload.Length - offset)).ToArray());
+    }
+
     /// <summary>One scenario's factory device, image and host retry.</summary>
     private sealed class Rig : IDisposable
     {
