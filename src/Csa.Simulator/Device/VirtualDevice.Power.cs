@@ -22,10 +22,9 @@ public sealed partial class VirtualDevice
         await _power.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_run is not null)
-                return _run.State;
-            PowerUpLocked();
-            return _run!.State;
+            if (IsPoweredLocked)
+                return State;
+            return PowerUpLocked();
         }
         finally
         {
@@ -43,7 +42,7 @@ public sealed partial class VirtualDevice
         await _power.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_run is not null)
+            if (IsPoweredLocked)
                 await PowerDownLockedAsync(abrupt: false, keepAddress: false, "powered off").ConfigureAwait(false);
         }
         finally
@@ -65,7 +64,7 @@ public sealed partial class VirtualDevice
         await _power.WaitAsync().ConfigureAwait(false);
         try
         {
-            if (_run is not null)
+            if (IsPoweredLocked)
                 await PowerDownLockedAsync(abrupt: true, keepAddress: false, "power cut").ConfigureAwait(false);
         }
         finally
@@ -82,10 +81,9 @@ public sealed partial class VirtualDevice
         await _power.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_run is not null)
+            if (IsPoweredLocked)
                 await PowerDownLockedAsync(abrupt: false, keepAddress: false, "power cycle").ConfigureAwait(false);
-            PowerUpLocked();
-            return _run!.State;
+            return PowerUpLocked();
         }
         finally
         {
@@ -94,8 +92,10 @@ public sealed partial class VirtualDevice
     }
 
     /// <summary>
-    /// Resets the device as its reset pin (or the firmware's own reset) does: it restarts, keeps its node address,
-    /// and with <see cref="ResetMode.Bootloader"/> stays in the bootloader. A device that is off is powered on.
+    /// Resets the device as its reset pin does: it restarts and keeps its node address. With
+    /// <see cref="ResetMode.Bootloader"/> an enter-bootloader request is persisted first, so it stays in the
+    /// bootloader; <see cref="ResetMode.Normal"/> leaves a persisted request alone (a pin reset does not touch flash).
+    /// A device that is off is powered on.
     /// </summary>
     /// <returns>The state the device booted into.</returns>
     public async Task<VirtualDeviceState> ResetAsync(ResetMode mode = ResetMode.Normal, CancellationToken cancellationToken = default)
@@ -103,11 +103,14 @@ public sealed partial class VirtualDevice
         ThrowIfDisposed();
         if (!Enum.IsDefined(mode))
             throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown reset mode.");
-        if (mode == ResetMode.Bootloader)
-            await _firmware.RequestBootloaderAsync(0, cancellationToken).ConfigureAwait(false);
         await _power.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (mode == ResetMode.Bootloader)
+            {
+                Flash.PowerOn(); // a device that is off gets its supply first; a powered flash is unaffected
+                await _firmware.RequestBootloaderAsync(0, cancellationToken).ConfigureAwait(false);
+            }
             return await ResetLockedAsync(mode, expectedRun: null).ConfigureAwait(false);
         }
         finally
@@ -147,19 +150,29 @@ public sealed partial class VirtualDevice
         if (expectedRun is not null && !ReferenceEquals(_run, expectedRun))
             return State;
         DeviceLog.Resetting(_logger, Name, mode);
-        if (_run is not null)
+        if (IsPoweredLocked)
             await PowerDownLockedAsync(abrupt: false, keepAddress: true, $"reset ({mode})").ConfigureAwait(false);
-        PowerUpLocked();
-        return _run!.State;
+        return PowerUpLocked();
     }
 
-    private void PowerUpLocked()
+    /// <summary>True while the device has power (running an image, or bricked). Call under the power lock.</summary>
+    private bool IsPoweredLocked => State != VirtualDeviceState.Off;
+
+    private VirtualDeviceState PowerUpLocked()
     {
         Flash.PowerOn();
         FirmwareStart start = _firmware.Boot();
         NodeAddress address = _retainedAddress ?? NodeAddress.Unassigned;
         _retainedAddress = null;
-        PoweredRun run = new(Name, Profile, _options, start.State, address, _firmware, new DeviceControl(this), () => _firmware.ReadVersions().ApplicationVersion);
+        if (start.State == VirtualDeviceState.Bricked)
+        {
+            // No firmware runs: no node, no forwarding; the wires stay plugged in and what arrives is lost.
+            DeviceLog.PoweredOn(_logger, Name, start.State, start.Reason);
+            SetState(start.State, start.Reason);
+            return start.State;
+        }
+        var control = new DeviceControl(this);
+        PoweredRun run = new(Name, Profile, _options, start.State, address, _firmware, control, () => _firmware.ReadVersions().ApplicationVersion);
         try
         {
             foreach ((DeviceWire wire, LinkRole role) in PluggedWires())
@@ -174,20 +187,24 @@ public sealed partial class VirtualDevice
         Volatile.Write(ref _run, run);
         DeviceLog.PoweredOn(_logger, Name, start.State, start.Reason);
         SetState(start.State, start.Reason);
+        if (start.State == VirtualDeviceState.Bootloader && _firmware.RequestedStayDeadline is { } deadline)
+            control.WatchRequestedStay(run, deadline);
+        return start.State;
     }
 
     private async Task PowerDownLockedAsync(bool abrupt, bool keepAddress, string how)
     {
-        PoweredRun run = _run!;
-        NodeAddress address = run.Node.LocalAddress;
-        _retainedAddress = keepAddress && address.IsDevice ? address : null;
+        PoweredRun? run = _run;
+        NodeAddress? address = run?.Node.LocalAddress;
+        _retainedAddress = keepAddress && address is { IsDevice: true } kept ? kept : null;
         if (abrupt)
         {
-            run.Silence();
+            run?.Silence();
             Flash.CutPower();
         }
         Volatile.Write(ref _run, null);
-        await run.DisposeAsync().ConfigureAwait(false);
+        if (run is not null)
+            await run.DisposeAsync().ConfigureAwait(false);
         DeviceLog.PoweredOff(_logger, Name, how);
         await SaveFlashIfConfiguredAsync().ConfigureAwait(false);
         SetState(VirtualDeviceState.Off, how);
@@ -219,6 +236,39 @@ public sealed partial class VirtualDevice
 
         public Task RequestBootloaderAsync(ushort waitSeconds, CancellationToken cancellationToken) =>
             device._firmware.RequestBootloaderAsync(waitSeconds, cancellationToken);
+
+        public Task ClearBootloaderRequestAsync(CancellationToken cancellationToken) =>
+            device._firmware.ClearBootloaderRequestAsync(cancellationToken);
+
+        /// <summary>
+        /// When a requested stay in the bootloader has a wait time and no host sends a bootloader command before it
+        /// ends, the bootloader forgets the request and restarts, so the application runs again.
+        /// </summary>
+        public void WatchRequestedStay(PoweredRun run, DateTimeOffset deadline)
+        {
+            TimeProvider time = device._options.TimeProvider;
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    TimeSpan wait = deadline - time.GetUtcNow();
+                    if (wait > TimeSpan.Zero)
+                        await Task.Delay(wait, time, run.Stopping).ConfigureAwait(false);
+                    if (run.Stopping.IsCancellationRequested || device._firmware.RequestedStayDeadline is null)
+                        return; // Powered down, or a host has taken over the bootloader.
+                    await device._firmware.ClearBootloaderRequestAsync(run.Stopping).ConfigureAwait(false);
+                    ScheduleReset(ResetMode.Normal, TimeSpan.Zero);
+                }
+                catch (OperationCanceledException) when (run.Stopping.IsCancellationRequested)
+                {
+                    // The device powered down first.
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    DeviceLog.ResetFailed(device._logger, device.Name, ex.Message);
+                }
+            });
+        }
 
         public void ScheduleReset(ResetMode mode, TimeSpan delay)
         {

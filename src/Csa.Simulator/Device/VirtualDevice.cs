@@ -35,6 +35,18 @@ public sealed partial class VirtualDevice : IAsyncDisposable
     private NodeAddress? _retainedAddress;
     private int _disposed;
 
+    /// <summary>
+    /// Creates a device, powered off, with <paramref name="profile"/>. Its flash is loaded from
+    /// <see cref="VirtualDeviceOptions.FlashFilePath"/> when that file exists, and erased otherwise; a blank device
+    /// is bricked until <see cref="FactoryProgrammer"/> writes its firmware into <see cref="Flash"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option is invalid, or the flash file holds another geometry or another device's unique id.</exception>
+    /// <exception cref="FlashImageFileException">The flash file is not a valid flash image.</exception>
+    public VirtualDevice(DeviceProfile profile, VirtualDeviceOptions? options = null)
+        : this(profile, options, static (p, flash, time) => new DeviceFirmwarePort(new DeviceFirmware(p, flash, time)))
+    {
+    }
+
     internal VirtualDevice(DeviceProfile profile, VirtualDeviceOptions? options, Func<DeviceProfile, SimulatedFlash, TimeProvider, IFirmwarePort> firmwareFactory)
     {
         ArgumentNullException.ThrowIfNull(profile);
@@ -47,6 +59,11 @@ public sealed partial class VirtualDevice : IAsyncDisposable
         Flash = CreateFlash(profile, options);
         _firmware = firmwareFactory(profile, Flash, options.TimeProvider);
     }
+
+    /// <summary>The firmware logic over <see cref="Flash"/>: boot decisions, the inventory, the update service.</summary>
+    public DeviceFirmware Firmware => _firmware is DeviceFirmwarePort port
+        ? port.Firmware
+        : throw new InvalidOperationException($"{Name} runs a substitute firmware, not a DeviceFirmware.");
 
     /// <summary>The profile the device was made from.</summary>
     public DeviceProfile Profile { get; }
@@ -138,7 +155,7 @@ public sealed partial class VirtualDevice : IAsyncDisposable
         await _power.WaitAsync().ConfigureAwait(false);
         try
         {
-            if (_run is not null)
+            if (IsPoweredLocked)
                 await PowerDownLockedAsync(abrupt: false, keepAddress: false, "disposed").ConfigureAwait(false);
             else
                 await SaveFlashIfConfiguredAsync().ConfigureAwait(false);

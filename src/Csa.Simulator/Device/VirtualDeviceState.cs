@@ -11,6 +11,12 @@ public enum VirtualDeviceState
 
     /// <summary>The application runs and serves the Device and DemoApp interfaces.</summary>
     Application,
+
+    /// <summary>
+    /// Powered, but the pre-bootloader found no valid bootloader copy (or no pre-bootloader): nothing runs, nothing
+    /// answers and nothing is forwarded. Only a production programmer (<see cref="Firmware.FactoryProgrammer"/>) helps.
+    /// </summary>
+    Bricked,
 }
 
 /// <summary>A change of <see cref="VirtualDevice.State"/>.</summary>

@@ -64,8 +64,11 @@ internal sealed class DeviceService : DeviceServerBase
             throw Error(DeviceError.Busy, "A flash operation is in progress; reset when it has finished.");
         // The request to stay in the bootloader is persisted before the answer, so an answered Reset(Bootloader)
         // always lands in the bootloader, even if power fails during the delay.
+        // A normal reset asks for the application: a request to stay that brought the device here is forgotten.
         if (request.Mode == ResetMode.Bootloader)
             await _control.RequestBootloaderAsync(0, cancellationToken).ConfigureAwait(false);
+        else
+            await _control.ClearBootloaderRequestAsync(cancellationToken).ConfigureAwait(false);
         _control.ScheduleReset(request.Mode, TimeSpan.FromMilliseconds(request.DelayMilliseconds));
         return new ResetResponse();
     }

@@ -17,6 +17,9 @@ internal interface IDeviceControl
     /// <summary>Persists the request to stay in the bootloader (the application's half of EnterBootloader).</summary>
     Task RequestBootloaderAsync(ushort waitSeconds, CancellationToken cancellationToken);
 
+    /// <summary>Forgets a persisted request to stay in the bootloader (Reset in normal mode).</summary>
+    Task ClearBootloaderRequestAsync(CancellationToken cancellationToken);
+
     /// <summary>True while a flash operation or an update keeps the device from resetting.</summary>
     bool IsBusy { get; }
 }

@@ -23,6 +23,12 @@ internal interface IFirmwarePort
 
     /// <summary>Persists the request to stay in the bootloader at the next start.</summary>
     Task RequestBootloaderAsync(ushort waitSeconds, CancellationToken cancellationToken);
+
+    /// <summary>When a requested stay in the bootloader ends without a host having sent a bootloader command; null for none.</summary>
+    DateTimeOffset? RequestedStayDeadline { get; }
+
+    /// <summary>Forgets a persisted request to stay in the bootloader.</summary>
+    Task ClearBootloaderRequestAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>What a start-up decided.</summary>

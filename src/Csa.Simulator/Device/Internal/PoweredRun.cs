@@ -81,6 +81,9 @@ internal sealed class PoweredRun : IAsyncDisposable
 
     public DemoApplication? Application => _application;
 
+    /// <summary>Cancelled when the run powers down.</summary>
+    public CancellationToken Stopping => _stop.Token;
+
     public DeviceState ProtocolState => State == VirtualDeviceState.Bootloader ? DeviceState.WaitingForUpdate : DeviceState.Running;
 
     /// <summary>Lends <paramref name="wire"/> to the node as a link.</summary>
