@@ -73,6 +73,12 @@ public sealed partial class VirtualDevice
         }
     }
 
+    /// <summary>
+    /// Completes when the upstream wire's far end goes away (a TCP client disconnects) or it is detached; at once
+    /// when none is plugged in.
+    /// </summary>
+    internal Task UpstreamEnded => Volatile.Read(ref _upstream)?.Ended ?? Task.CompletedTask;
+
     private IEnumerable<(DeviceWire Wire, LinkRole Role)> PluggedWires()
     {
         if (Volatile.Read(ref _upstream) is { } up)

@@ -20,6 +20,7 @@ internal sealed class DeviceWire : IAsyncDisposable
     private readonly ILinkTransport _cable;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _receivePump;
+    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private WireSession? _session;
     private long _bytesDiscarded;
     private bool _cableEnded;
@@ -46,6 +47,9 @@ internal sealed class DeviceWire : IAsyncDisposable
                 return _cableEnded;
         }
     }
+
+    /// <summary>Completes when the far end closed the cable or the wire was unplugged.</summary>
+    public Task Ended => _ended.Task;
 
     /// <summary>Lends the cable to a freshly powered node.</summary>
     /// <exception cref="InvalidOperationException">A session is still open: the device was not powered down.</exception>
@@ -112,6 +116,7 @@ internal sealed class DeviceWire : IAsyncDisposable
             current = _session;
         }
         current?.EndInbound();
+        _ended.TrySetResult();
     }
 
     /// <summary>Unplugs the cable: stops the pump and disposes the transport.</summary>
