@@ -172,7 +172,8 @@ public sealed partial class VirtualDevice
             return start.State;
         }
         var control = new DeviceControl(this);
-        PoweredRun run = new(Name, Profile, _options, start.State, address, _firmware, control, () => _firmware.ReadVersions().ApplicationVersion);
+        PoweredRun run = new(Name, Profile, _options, start.State, address, _firmware, control,
+            () => _firmware.ReadVersions().ApplicationVersion, OnFlashPowerLost);
         try
         {
             foreach ((DeviceWire wire, LinkRole role) in PluggedWires())
@@ -191,6 +192,19 @@ public sealed partial class VirtualDevice
             control.WatchRequestedStay(run, deadline);
         return start.State;
     }
+
+    /// <summary>The flash lost power under a command (a planned cut fired): the rest of the device follows.</summary>
+    private void OnFlashPowerLost() => _ = Task.Run(async () =>
+    {
+        try
+        {
+            await CutPowerAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed meanwhile: off anyway.
+        }
+    });
 
     private async Task PowerDownLockedAsync(bool abrupt, bool keepAddress, string how)
     {

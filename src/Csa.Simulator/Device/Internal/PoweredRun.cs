@@ -30,7 +30,8 @@ internal sealed class PoweredRun : IAsyncDisposable
         NodeAddress address,
         IFirmwarePort firmware,
         IDeviceControl control,
-        Func<ImageVersion> applicationVersion)
+        Func<ImageVersion> applicationVersion,
+        Action onPowerLoss)
     {
         _deviceName = deviceName;
         _logger = options.LoggerFactory.CreateLogger<VirtualDevice>();
@@ -56,15 +57,20 @@ internal sealed class PoweredRun : IAsyncDisposable
         });
         ImageKind image = state == VirtualDeviceState.Bootloader ? ImageKind.Bootloader : ImageKind.Application;
         _deviceService = new DeviceService(profile, image, control);
-        _server.Register(_deviceService);
+        Action powerLost = () =>
+        {
+            Silence();
+            onPowerLoss();
+        };
+        _server.Register(new PowerAwareService(_deviceService, powerLost));
         if (state == VirtualDeviceState.Bootloader)
         {
-            _server.Register(firmware.BootloaderService);
+            _server.Register(new PowerAwareService(firmware.BootloaderService, powerLost));
         }
         else
         {
             _application = new DemoApplication(applicationVersion(), Clock, _logger);
-            _server.Register(_application);
+            _server.Register(new PowerAwareService(_application, powerLost));
         }
         if (options.HeartbeatInterval is { } interval)
             _heartbeat = options.TimeProvider.CreateTimer(static s => ((PoweredRun)s!).OnHeartbeat(), this, interval, interval);
