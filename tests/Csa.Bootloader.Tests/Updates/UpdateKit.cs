@@ -93,7 +93,7 @@ internal static class UpdateKit
     {
         var device = new VirtualDevice(profile, new VirtualDeviceOptions { HeartbeatInterval = null, PublishTelemetry = false, Name = $"dev-{profile.ProductName}" });
         FactoryProgrammer.Program(profile, device.Flash,
-            Image(profile, RegionKind.BootloaderA, V1, size: 12_000),
+            Image(profile, RegionKind.BootloaderA, V1, size: 12_000, bind: profile.RequireDeviceBinding),
             application: withApplication ? Image(profile, RegionKind.Application, V1, counter: applicationCounter, bind: profile.RequireDeviceBinding) : null);
         return device;
     }
