@@ -57,6 +57,7 @@ internal sealed partial class UpdateRun
         _legDone = begin.ResumeOffset;
         _bytesResumed += begin.ResumeOffset;
         _rate.Reset();
+        Report();
 
         if (begin.ResumeOffset < manifest.PayloadSize)
             await TransferAsync(client, image.Payload, (int)begin.ResumeOffset, ChunkSize(begin), FlashCallOptions(begin.EraseMillisecondsMax)).ConfigureAwait(false);
