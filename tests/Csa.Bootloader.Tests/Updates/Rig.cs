@@ -47,7 +47,7 @@ internal sealed class Rig : IAsyncDisposable
     public static DeviceNetworkOptions NetworkOptions() => new()
     {
         CommandTimeout = TimeSpan.FromSeconds(1),
-        LinkManagementTimeout = TimeSpan.FromMilliseconds(250),
+        LinkManagementTimeout = TimeSpan.FromMilliseconds(150),
     };
 
     /// <summary>
