@@ -12,7 +12,7 @@ public sealed class CancellationTests
 {
     private static (ProgressLog Log, CancellationTokenSource Cancel) CancelAt(long bytes)
     {
-        var cancel = new CancellationTokenSource(UpdateKit.HangGuard);
+        var cancel = new CancellationTokenSource();
         var log = new ProgressLog(p =>
         {
             if (p.Stage == UpdateStage.Transferring && p.BytesDone >= bytes)

@@ -31,6 +31,8 @@ internal sealed partial class UpdateRun
                     // The answer may be lost because the device is already restarting: whether it went is seen below.
                 }
             }
+            // The application answers before it restarts: asking at once would only reach it on its way down.
+            await Task.Delay(TimeSpan.FromMilliseconds(ResetDelayMilliseconds) + _options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
             TimeSpan left = _options.RestartTimeout - _time.GetElapsedTime(start);
             TimeSpan round = left < EnterBootloaderResendAfter * 2 ? left : EnterBootloaderResendAfter;
             try
