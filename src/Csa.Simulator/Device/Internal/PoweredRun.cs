@@ -13,7 +13,10 @@ namespace Csa.Simulator.Device.Internal;
 internal sealed class PoweredRun : IAsyncDisposable
 {
     private readonly List<WireSession> _sessions = [];
-    private readonly RpcServer _server;
+    private readonly object _serverGate = new();
+    private readonly RpcServerOptions _serverOptions;
+    private readonly List<IRpcService> _services = [];
+    private RpcServer _server;
     private readonly DeviceService _deviceService;
     private readonly DemoApplication? _application;
     private readonly ILogger _logger;
@@ -47,14 +50,14 @@ internal sealed class PoweredRun : IAsyncDisposable
             TimeProvider = options.TimeProvider,
             LoggerFactory = options.LoggerFactory,
         });
-        _server = new RpcServer(Node.OpenSocket(WellKnownPorts.Rpc), new RpcServerOptions
+        _serverOptions = new RpcServerOptions
         {
             MaxConcurrentRequests = profile.ReceiveBuffers,
             MaxRequestPayloadSize = profile.MaxPacketSize,
             OwnsSocket = true,
             TimeProvider = options.TimeProvider,
             LoggerFactory = options.LoggerFactory,
-        });
+        };
         ImageKind image = state == VirtualDeviceState.Bootloader ? ImageKind.Bootloader : ImageKind.Application;
         _deviceService = new DeviceService(profile, image, control);
         Action powerLost = () =>
@@ -62,16 +65,17 @@ internal sealed class PoweredRun : IAsyncDisposable
             Silence();
             onPowerLoss();
         };
-        _server.Register(new PowerAwareService(_deviceService, powerLost));
+        _services.Add(new PowerAwareService(_deviceService, powerLost));
         if (state == VirtualDeviceState.Bootloader)
         {
-            _server.Register(new PowerAwareService(firmware.BootloaderService, powerLost));
+            _services.Add(new PowerAwareService(firmware.BootloaderService, powerLost));
         }
         else
         {
             _application = new DemoApplication(applicationVersion(), Clock, _logger);
-            _server.Register(new PowerAwareService(_application, powerLost));
+            _services.Add(new PowerAwareService(_application, powerLost));
         }
+        _server = CreateServer();
         if (options.HeartbeatInterval is { } interval)
             _heartbeat = options.TimeProvider.CreateTimer(static s => ((PoweredRun)s!).OnHeartbeat(), this, interval, interval);
         _publishTelemetry = options.PublishTelemetry;
@@ -105,9 +109,50 @@ internal sealed class PoweredRun : IAsyncDisposable
     public void Start()
     {
         _server.Start();
+        WatchForLinkLoss(_server);
         if (_publishTelemetry)
             _application?.StartTelemetry();
         _ = PublishBestEffortAsync(() => _deviceService.PublishStateChangedAsync(DeviceState.Starting, ProtocolState, _stop.Token));
+    }
+
+    private RpcServer CreateServer()
+    {
+        var server = new RpcServer(Node.OpenSocket(WellKnownPorts.Rpc), _serverOptions);
+        foreach (IRpcService service in _services)
+            server.Register(service);
+        return server;
+    }
+
+    /// <summary>
+    /// When the node loses its last link (the TCP host went away, the cable was pulled) it closes its sockets, and the
+    /// RPC server stops. The firmware does not: it re-opens its RPC port and serves whoever connects next.
+    /// </summary>
+    private void WatchForLinkLoss(RpcServer server) =>
+        _ = server.Completion.ContinueWith(_ => RestartAfterLinkLossAsync(server), CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Unwrap();
+
+    private async Task RestartAfterLinkLossAsync(RpcServer lost)
+    {
+        if (_stop.IsCancellationRequested)
+            return;
+        try
+        {
+            await lost.DisposeAsync().ConfigureAwait(false);
+            RpcServer next;
+            lock (_serverGate)
+            {
+                if (_stop.IsCancellationRequested || !ReferenceEquals(_server, lost))
+                    return;
+                next = CreateServer();
+                _server = next;
+                next.Start();
+            }
+            WatchForLinkLoss(next);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The node is being disposed: the device is powering down.
+        }
     }
 
     /// <summary>Stops every transmission at once: the first thing that happens when the supply collapses.</summary>
@@ -158,8 +203,10 @@ internal sealed class PoweredRun : IAsyncDisposable
             await heartbeat.DisposeAsync().ConfigureAwait(false);
         if (_application is not null)
             await _application.DisposeAsync().ConfigureAwait(false);
-        await _server.DisposeAsync().ConfigureAwait(false);
+        RpcServer server;
+        lock (_serverGate)
+            server = _server;
+        await server.DisposeAsync().ConfigureAwait(false);
         await Node.DisposeAsync().ConfigureAwait(false);
-        _stop.Dispose();
     }
 }
