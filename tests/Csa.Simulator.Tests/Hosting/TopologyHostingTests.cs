@@ -140,6 +140,44 @@ public sealed class TopologyHostingTests
 
     [Fact]
     [Trait("Requirement", "REQ-TOPO")]
+    public async Task A_star_built_from_profiles_provisions_each_device_and_a_blank_one_stays_bricked()
+    {
+        var quiet = new VirtualDeviceOptions { HeartbeatInterval = null, PublishTelemetry = false };
+        await using VirtualDeviceHost star = await VirtualDeviceHost.CreateStarAsync(3, i => Profile(40 + i), linkFactory: null,
+            optionsFactory: _ => quiet, provision: d =>
+            {
+                if (d.Profile.ProductName != "Virtual pump 42")
+                    Provision(d);
+            });
+        Assert.Equal([VirtualDeviceState.Application, VirtualDeviceState.Application, VirtualDeviceState.Bricked], star.Devices.Select(d => d.State));
+        await using TestHost host = TestHost.Create();
+        int[] found = new int[3];
+        for (int i = 0; i < 3; i++)
+            found[i] = (await host.EnumerateAsync(host.Add(star.HostPorts[i]), (byte)(i + 1))).Count;
+        Assert.Equal([1, 1, 0], found);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-TOPO")]
+    public async Task A_wire_attached_to_a_running_device_is_used_at_once_and_detaching_it_leaves_the_device_running()
+    {
+        await using VirtualDevice device = Quiet(50);
+        Assert.Equal(VirtualDeviceState.Application, await device.PowerOnAsync());
+        (InMemoryTransport hostEnd, InMemoryTransport deviceEnd) = InMemoryTransport.CreatePair("late");
+        device.AttachUpstream(deviceEnd);
+        Assert.Throws<InvalidOperationException>(() => device.AttachUpstream(InMemoryTransport.CreatePair("second").Second));
+        await using (TestHost host = TestHost.Create())
+        {
+            host.Add(hostEnd);
+            Assert.Single(await host.EnumerateAsync());
+        }
+        await device.DetachUpstreamAsync();
+        Assert.False(device.HasUpstream);
+        Assert.Equal(VirtualDeviceState.Application, device.State);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-TOPO")]
     public async Task Topology_builders_refuse_counts_outside_the_device_address_range()
     {
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => VirtualDeviceHost.CreateChainAsync(0, Quiet));
