@@ -149,6 +149,7 @@ public sealed partial class BootloaderService
             return;
         await _firmware.AppendRecordAsync(_firmware.Record with { BytesCommitted = candidate }, ct).ConfigureAwait(false);
         s.Persisted = candidate;
+        FirmwareLog.WatermarkPersisted(_firmware.Logger, s.Kind.ToString(), candidate);
     }
 
     private static uint LastBoundaryAtOrBelow(UpdateSession s, uint payloadOffset)
