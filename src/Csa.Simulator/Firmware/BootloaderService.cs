@@ -31,10 +31,10 @@ public sealed partial class BootloaderService : BootloaderServerBase
     internal BootloaderService(DeviceFirmware firmware)
     {
         _firmware = firmware;
-        MaxWriteSize = (ushort)(Math.Min(4096, firmware.Profile.MaxPacketSize - WriteOverhead) / WriteAlignment * WriteAlignment);
+        MaxWriteSize = (ushort)Math.Max(WriteAlignment, Math.Min(4096, firmware.Profile.MaxPacketSize - WriteOverhead) / WriteAlignment * WriteAlignment);
     }
 
-    /// <summary>The largest data field a Write accepts: the profile's packet size minus the overhead, a multiple of the alignment, at most 4096.</summary>
+    /// <summary>The largest data field a Write accepts: the profile's packet size minus the overhead, a multiple of the alignment, from 16 to 4096.</summary>
     public ushort MaxWriteSize { get; }
 
     /// <summary>Writes acknowledged without programming because the flash already held exactly those bytes.</summary>

@@ -95,3 +95,31 @@ public class ServiceBehaviourTests
         }
     }
 }
+
+/// <summary>A checksum-only product (no asymmetric cryptography): CRC-32 authenticated images.</summary>
+public class ChecksumProductTests
+{
+    [Fact]
+    [Trait("Requirement", "REQ-BOOT-VERIFY")]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    public async Task A_crc_product_installs_crc_images_and_refuses_signed_ones()
+    {
+        var profile = new DeviceProfile
+        {
+            MemoryMap = Csa.Simulator.Memory.MemoryMap.Stm32L4_1M,
+            Uid = Uid,
+            Authentication = ImageAuthentication.Crc32,
+            DowngradePrevention = false,
+            MaxPacketSize = 1024 + 64,
+        };
+        SimulatedFlash flash = StrictFlash(profile);
+        FactoryProgrammer.Program(profile, flash, Image(profile, RegionKind.BootloaderA, V(1), signer: Crc32ImageAuthenticator.Instance));
+        var firmware = new DeviceFirmware(profile, flash, TimeProvider.System);
+        Assert.Equal(RegionKind.BootloaderA, firmware.Boot().RunningBootloader);
+        BootloaderClient client = Client(firmware);
+        Assert.Equal(1024, (await client.GetStatusAsync()).MaxWriteSize);
+        Assert.Equal(BootloaderError.BadSignature, await ErrorOf(() => BeginAsync(client, UpdateTarget.Application, Image(profile, RegionKind.Application, V(2)))));
+        await UpdateAsync(client, UpdateTarget.Application, Image(profile, RegionKind.Application, V(2), size: 9000, signer: Crc32ImageAuthenticator.Instance));
+        Assert.Equal(V(2), firmware.Boot().ApplicationVersion);
+    }
+}
