@@ -83,6 +83,27 @@ public class UpdateFlowTests
     }
 
     [Fact]
+    [Trait("Requirement", "REQ-UPD-BL")]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    public async Task On_the_dual_bank_F4_copy_B_in_bank_2_and_an_application_across_the_banks_install()
+    {
+        DeviceProfile profile = new()
+        {
+            MemoryMap = Csa.Simulator.Memory.MemoryMap.Stm32F4_2M, Uid = Uid, TrustedSigningKeys = [SigningKey.PublicKey],
+            IdentityKey = IdentityKey, FlashTiming = FlashTimingProfile.Instant,
+        };
+        (DeviceFirmware firmware, SimulatedFlash flash) = FactoryDevice(profile, withApplication: false);
+        await UpdateAsync(Client(firmware), UpdateTarget.OtherBootloader, Image(profile, RegionKind.BootloaderB, V(1, 5), size: 50_000));
+        Assert.Equal(RegionKind.BootloaderB, firmware.Boot().RunningBootloader);
+        int size = 1_100_000; // from bank 1 into bank 2
+        Assert.True(profile.MemoryMap.Application.Address + (uint)size > flash.Geometry.Banks[1].Address);
+        await UpdateAsync(Client(firmware), UpdateTarget.Application, Image(profile, RegionKind.Application, V(7), size: size, encrypt: true));
+        BootDecision decision = firmware.Boot();
+        Assert.True(decision.StartApplication);
+        Assert.Equal(V(7), decision.ApplicationVersion);
+    }
+
+    [Fact]
     [Trait("Requirement", "REQ-UPD-APP")]
     [Trait("Requirement", "REQ-RECOVER")]
     public async Task Duplicate_writes_are_acknowledged_without_programming_and_conflicting_ones_refused()
