@@ -101,8 +101,9 @@ public sealed partial class BootloaderService
             if (_firmware.Otp.Read() < floor)
                 _firmware.Otp.AdvanceTo(floor);
         }
+        // The content key stays until the session ends (reset, abort, another image): a resent write after the
+        // commit must still decrypt to compare.
         s.Complete = true;
-        s.ClearKey();
         await PublishAsync(UpdatePhase.Complete, TargetOf(s.Kind), s.PayloadSize, ct).ConfigureAwait(false);
     }
 

@@ -87,10 +87,12 @@ public sealed partial class BootloaderService
     private byte[] Decrypt(UpdateSession s, uint offset, byte[] data)
     {
         var plain = new byte[data.Length];
-        if (s.ContentKey is { } key)
-            new AesCtrEciesPayloadDecryptor(_firmware.Profile.IdentityKey!).Decrypt(key, s.Manifest.Nonce.Span, offset, data, plain);
-        else
+        if (s.Manifest.Encryption == Csa.Bootloader.Images.ImageEncryption.None)
             data.CopyTo(plain, 0);
+        else
+            new AesCtrEciesPayloadDecryptor(_firmware.Profile.IdentityKey!).Decrypt(
+                s.ContentKey ?? throw new InvalidOperationException("Bootloader invariant broken: an encrypted session without its content key."),
+                s.Manifest.Nonce.Span, offset, data, plain);
         return plain;
     }
 

@@ -141,6 +141,24 @@ public class UpdateFlowTests
     }
 
     [Fact]
+    [Trait("Requirement", "REQ-CONFIDENTIAL")]
+    [Trait("Requirement", "REQ-RECOVER")]
+    public async Task A_write_resent_after_an_encrypted_image_was_committed_is_still_acknowledged()
+    {
+        // Found by the randomised hosts: the content key was dropped at the commit, so a late duplicate no longer
+        // decrypted to what flash holds and was refused as a conflict.
+        DeviceProfile profile = Profile(FlashFamily.Stm32L4, requireEncryption: true);
+        (DeviceFirmware firmware, SimulatedFlash flash) = FactoryDevice(profile, withApplication: false);
+        BootloaderClient client = Client(firmware);
+        FirmwareImage image = Image(profile, RegionKind.Application, V(2), size: 3000, encrypt: true);
+        await UpdateAsync(client, UpdateTarget.Application, image);
+        long programs = flash.Statistics.ProgramOperations;
+        WriteResponse late = await client.WriteAsync(1024, image.Payload.Slice(1024, 1024).ToArray());
+        Assert.Equal(3000u, late.BytesCommitted);
+        Assert.Equal(programs, flash.Statistics.ProgramOperations);
+    }
+
+    [Fact]
     [Trait("Requirement", "REQ-UPD-APP")]
     public async Task Out_of_order_writes_install_the_image()
     {
