@@ -53,6 +53,7 @@ public sealed partial class BootloaderService
             if (hash is null || !CryptographicOperations.FixedTimeEquals(hash, s.Manifest.PayloadSha256.Span))
             {
                 // What flash holds is not the image: start the payload over (every sector is dirty again).
+                FirmwareLog.PayloadMismatch(_firmware.Logger, s.Kind.ToString());
                 s.ForgetFrom(0);
                 s.ErasedSectors.Clear();
                 await _firmware.AppendRecordAsync(_firmware.Record with { BytesCommitted = 0 }, ct).ConfigureAwait(false);
@@ -77,6 +78,7 @@ public sealed partial class BootloaderService
             await Flash.ProgramAsync(address + ImageTrailer.BodySize, ImageTrailer.EncodeCommit(body), ct).ConfigureAwait(false);
             if (!_firmware.RefreshCheck(s.Kind).Holds(s.Digest))
                 throw Error(BootloaderError.FlashFault, $"The committed image in {s.Kind} does not verify: {_firmware.Check(s.Kind).Reason}.");
+            FirmwareLog.Committed(_firmware.Logger, s.Kind.ToString(), slot, s.Manifest.SecurityCounter);
         }
 
         // The image is valid: its counter now counts (EffectiveSecurityCounter sees it). Record it in the journal, then
@@ -84,12 +86,14 @@ public sealed partial class BootloaderService
         uint counter = Math.Max(_firmware.EffectiveSecurityCounter(), s.Manifest.SecurityCounter);
         UpdateRecord r = _firmware.Record;
         bool keepRequest = s.Kind != RegionKind.Application && r.BootloaderRequested;
-        await _firmware.AppendRecordAsync(r with
+        UpdateRecord complete = r with
         {
             Phase = UpdatePhase.Complete, Region = s.Kind, BytesCommitted = s.PayloadSize, PayloadSize = s.PayloadSize,
             ManifestDigest = s.Digest, SecurityCounter = Math.Max(counter, r.SecurityCounter),
             BootloaderRequested = keepRequest, RequestedWaitSeconds = keepRequest ? r.RequestedWaitSeconds : (ushort)0,
-        }, ct).ConfigureAwait(false);
+        };
+        if (!SameState(complete, r)) // a repeated finish (after a cut behind the journal append) writes nothing new
+            await _firmware.AppendRecordAsync(complete, ct).ConfigureAwait(false);
         s.Persisted = s.PayloadSize;
         if (_firmware.Profile.DowngradePrevention)
         {
@@ -97,8 +101,9 @@ public sealed partial class BootloaderService
             if (_firmware.Otp.Read() < floor)
                 _firmware.Otp.AdvanceTo(floor);
         }
+        // The content key stays until the session ends (reset, abort, another image): a resent write after the
+        // commit must still decrypt to compare.
         s.Complete = true;
-        s.ClearKey();
         await PublishAsync(UpdatePhase.Complete, TargetOf(s.Kind), s.PayloadSize, ct).ConfigureAwait(false);
     }
 
@@ -121,6 +126,9 @@ public sealed partial class BootloaderService
                 return slot;
         return -1;
     }
+
+    private static bool SameState(UpdateRecord a, UpdateRecord b) =>
+        a.Encode().AsSpan().SequenceEqual(b.Encode());
 
     private static FlashSector TrailerSector(MemoryRegion region) => region.Sectors.Last(x => x.Address <= ImageTrailer.AreaAddress(region));
 }
