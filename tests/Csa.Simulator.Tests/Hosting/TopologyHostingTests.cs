@@ -118,11 +118,10 @@ public sealed class TopologyHostingTests
         Assert.Equal(VirtualDeviceState.Application, device.State);
     }
 
-    [Fact]
+    [LinuxFact]
     [Trait("Requirement", "REQ-TOPO")]
     public async Task A_device_on_a_pseudo_terminal_is_driven_through_SerialTransport_and_survives_the_port_being_reopened()
     {
-        Assert.True(OperatingSystem.IsLinux(), "This test needs Linux pseudo-terminals.");
         await using VirtualDevice device = Quiet(1);
         await using PseudoTerminalDevicePort port = PseudoTerminalDevicePort.Open(device);
         Assert.StartsWith("/dev/pts/", port.SlavePath, StringComparison.Ordinal);
