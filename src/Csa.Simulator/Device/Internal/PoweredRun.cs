@@ -22,6 +22,9 @@ internal sealed class PoweredRun : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly string _deviceName;
     private readonly CancellationTokenSource _stop = new();
+    private readonly TimeProvider _time;
+    private readonly TimeSpan? _heartbeatInterval;
+    private readonly bool _publishTelemetry;
     private ITimer? _heartbeat;
     private int _heartbeatBusy;
 
@@ -76,12 +79,10 @@ internal sealed class PoweredRun : IAsyncDisposable
             _services.Add(new PowerAwareService(_application, powerLost));
         }
         _server = CreateServer();
-        if (options.HeartbeatInterval is { } interval)
-            _heartbeat = options.TimeProvider.CreateTimer(static s => ((PoweredRun)s!).OnHeartbeat(), this, interval, interval);
+        _time = options.TimeProvider;
+        _heartbeatInterval = options.HeartbeatInterval;
         _publishTelemetry = options.PublishTelemetry;
     }
-
-    private readonly bool _publishTelemetry;
 
     public VirtualDeviceState State { get; }
 
@@ -110,6 +111,8 @@ internal sealed class PoweredRun : IAsyncDisposable
     {
         _server.Start();
         WatchForLinkLoss(_server);
+        if (_heartbeatInterval is { } interval)
+            _heartbeat = _time.CreateTimer(static s => ((PoweredRun)s!).OnHeartbeat(), this, interval, interval);
         if (_publishTelemetry)
             _application?.StartTelemetry();
         _ = PublishBestEffortAsync(() => _deviceService.PublishStateChangedAsync(DeviceState.Starting, ProtocolState, _stop.Token));
