@@ -39,12 +39,12 @@ public sealed partial class DataLinkNode
             var candidate = new NodeAddress((byte)value);
             // pathLimit does not include the candidate yet: it is what the candidate's frames to us pass through.
             int returnLimit = pathLimit;
-            byte[]? reply = await RequestAsync(NodeAddress.Unassigned, candidate, token => LinkManagementMessage.CreateAssignAddress(token, candidate, returnLimit), link, cancellationToken).ConfigureAwait(false);
+            byte[]? reply = await RequestAsync(NodeAddress.Unassigned, candidate, token => LinkManagementMessage.CreateAssignAddress(token, candidate, returnLimit), link, attempts: 1, cancellationToken).ConfigureAwait(false);
             if (reply is null)
             {
                 // The answer may have been lost after a device took the address; sending "assign" again would give the
                 // same address to the next device. Ask the address itself before concluding the chain ended.
-                reply = await RequestAsync(candidate, candidate, token => LinkManagementMessage.CreateCapabilitiesRequest(token, returnLimit), link, cancellationToken).ConfigureAwait(false);
+                reply = await RequestAsync(candidate, candidate, token => LinkManagementMessage.CreateCapabilitiesRequest(token, returnLimit), link, _managementAttempts, cancellationToken).ConfigureAwait(false);
                 if (reply is null)
                     break;
             }

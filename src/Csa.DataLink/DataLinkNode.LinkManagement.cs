@@ -22,8 +22,8 @@ public sealed partial class DataLinkNode
         if (cacheable && Volatile.Read(ref _capabilities[node.Value]) is { } cached)
             return cached;
 
-        byte[] reply = await RequestAsync(node, node, token => LinkManagementMessage.CreateCapabilitiesRequest(token, GetReturnFrameLimit(node)), via: null, cancellationToken).ConfigureAwait(false)
-            ?? throw new NodeUnreachableException(node, $"{node} did not answer a capabilities request within {_managementTimeout.TotalMilliseconds} ms.");
+        byte[] reply = await RequestAsync(node, node, token => LinkManagementMessage.CreateCapabilitiesRequest(token, GetReturnFrameLimit(node)), via: null, _managementAttempts, cancellationToken).ConfigureAwait(false)
+            ?? throw new NodeUnreachableException(node, $"{node} did not answer a capabilities request ({_managementAttempts} attempt(s) of {_managementTimeout.TotalMilliseconds} ms).");
         NodeCapabilities capabilities = LinkManagementMessage.ReadCapabilities(reply)
             ?? throw new DataLinkException($"{node} advertised invalid capabilities ({Convert.ToHexString(reply)}): the maximum frame size must be at least {DataLinkProtocol.MinimumMaxFrameSize} and receive buffers at least 1.");
         if (cacheable)
@@ -41,18 +41,19 @@ public sealed partial class DataLinkNode
         long start = _timeProvider.GetTimestamp();
         byte[] body = new byte[8];
         BinaryPrimitives.WriteInt64LittleEndian(body, start);
-        byte[] reply = await RequestAsync(node, node, token => LinkManagementMessage.Create(LinkManagementType.EchoRequest, token, body), via: null, cancellationToken).ConfigureAwait(false)
-            ?? throw new NodeUnreachableException(node, $"{node} did not answer an echo request within {_managementTimeout.TotalMilliseconds} ms.");
+        byte[] reply = await RequestAsync(node, node, token => LinkManagementMessage.Create(LinkManagementType.EchoRequest, token, body), via: null, _managementAttempts, cancellationToken).ConfigureAwait(false)
+            ?? throw new NodeUnreachableException(node, $"{node} did not answer an echo request ({_managementAttempts} attempt(s) of {_managementTimeout.TotalMilliseconds} ms).");
         if (!reply.AsSpan().SequenceEqual(body))
             throw new DataLinkException($"{node} echoed {Convert.ToHexString(reply)} instead of {Convert.ToHexString(body)}.");
         return _timeProvider.GetElapsedTime(start);
     }
 
     /// <summary>
-    /// Sends a link-management request and waits for the response with the same token from
-    /// <paramref name="expectedSource"/>; null when none arrives within the link-management timeout.
+    /// Sends a link-management request up to <paramref name="attempts"/> times and waits for the response with the
+    /// same token from <paramref name="expectedSource"/>; null when no attempt is answered within the
+    /// link-management timeout. Every attempt reuses the token, so a late answer to an earlier one still counts.
     /// </summary>
-    private async Task<byte[]?> RequestAsync(NodeAddress destination, NodeAddress expectedSource, Func<byte, byte[]> createMessage, NodeLink? via, CancellationToken cancellationToken)
+    private async Task<byte[]?> RequestAsync(NodeAddress destination, NodeAddress expectedSource, Func<byte, byte[]> createMessage, NodeLink? via, int attempts, CancellationToken cancellationToken)
     {
         var request = new PendingRequest(expectedSource);
         byte token = ReserveToken(request);
@@ -60,8 +61,17 @@ public sealed partial class DataLinkNode
         {
             byte[] message = createMessage(token);
             request.ExpectedType = (LinkManagementType)(message[0] | LinkManagementMessage.ResponseFlag);
-            await SendPacketAsync(WellKnownPorts.LinkManagement, new Endpoint(destination, WellKnownPorts.LinkManagement), message, via, cancellationToken).ConfigureAwait(false);
-            return await request.Completion.Task.WaitAsync(_managementTimeout, _timeProvider, cancellationToken).ConfigureAwait(false);
+            for (int attempt = 1; ; attempt++)
+            {
+                await SendPacketAsync(WellKnownPorts.LinkManagement, new Endpoint(destination, WellKnownPorts.LinkManagement), message, via, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    return await request.Completion.Task.WaitAsync(_managementTimeout, _timeProvider, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException) when (attempt < attempts)
+                {
+                }
+            }
         }
         catch (TimeoutException)
         {

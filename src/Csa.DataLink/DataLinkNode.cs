@@ -29,6 +29,7 @@ public sealed partial class DataLinkNode : IAsyncDisposable, ILinkFrameHandler
     private readonly int _maxReassembliesPerSource;
     private readonly TimeSpan _reassemblyTimeout;
     private readonly TimeSpan _managementTimeout;
+    private readonly int _managementAttempts;
     private readonly byte _hopLimit;
     private readonly int _socketCapacity;
     private readonly TimeProvider _timeProvider;
@@ -57,6 +58,7 @@ public sealed partial class DataLinkNode : IAsyncDisposable, ILinkFrameHandler
         _maxReassembliesPerSource = options.MaxReassembliesPerSource;
         _reassemblyTimeout = options.ReassemblyTimeout;
         _managementTimeout = options.LinkManagementTimeout;
+        _managementAttempts = options.LinkManagementAttempts;
         _hopLimit = options.HopLimit;
         _socketCapacity = options.SocketReceiveCapacity;
         _timeProvider = options.TimeProvider;

@@ -33,8 +33,15 @@ public sealed class DataLinkNodeOptions
     /// <summary>How long an incomplete packet waits for its next fragment before its buffer is freed.</summary>
     public TimeSpan ReassemblyTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>How long a link-management request (capabilities, ping, address assignment) waits for its answer.</summary>
+    /// <summary>How long one attempt of a link-management request (capabilities, ping, address assignment) waits for its answer.</summary>
     public TimeSpan LinkManagementTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How many times a capabilities or echo request is sent before the node counts as unreachable, so one lost
+    /// frame on a noisy line does not. Address assignment is always sent once: repeating "assign N" after a lost
+    /// answer would give N to a second device (enumeration asks the address itself instead).
+    /// </summary>
+    public int LinkManagementAttempts { get; set; } = 3;
 
     /// <summary>The hop limit of frames this node originates; each forwarding node lowers it by one.</summary>
     public byte HopLimit { get; set; } = DataLinkProtocol.DefaultHopLimit;
@@ -65,6 +72,8 @@ public sealed class DataLinkNodeOptions
             throw new ArgumentOutOfRangeException(nameof(ReassemblyTimeout), ReassemblyTimeout, "The reassembly timeout must be positive.");
         if (LinkManagementTimeout <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(LinkManagementTimeout), LinkManagementTimeout, "The link-management timeout must be positive.");
+        if (LinkManagementAttempts is < 1 or > 100)
+            throw new ArgumentOutOfRangeException(nameof(LinkManagementAttempts), LinkManagementAttempts, "Link-management requests need 1..100 attempts.");
         if (HopLimit == 0)
             throw new ArgumentOutOfRangeException(nameof(HopLimit), HopLimit, "A hop limit of 0 could not even reach a neighbour's neighbour; use 1 or more.");
         if (SocketReceiveCapacity < 1)

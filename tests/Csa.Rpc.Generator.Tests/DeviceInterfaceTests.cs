@@ -88,4 +88,22 @@ public sealed class DeviceInterfaceTests
 
         Assert.Equal(new[] { (Node, 1000u), (Node, 2000u) }, beats);
     }
+
+    [Fact]
+    public void Blocking_forms_return_the_same_answers_and_throw_the_same_typed_errors_for_scripts_and_python()
+    {
+        var invoker = new LoopbackInvoker { ServedDevice = Node };
+        var node = new FakeNode();
+        invoker.Host(node);
+        using var client = new DeviceClient(invoker, Node);
+
+        Assert.Equal(DeviceVectors.Identity, client.GetIdentity());
+        Assert.Equal(new ImageVersion(2, 1, 3, 99), client.GetVersions(new GetVersionsRequest()).ApplicationVersion);
+        client.Reset(ResetMode.Bootloader, 10);
+        node.Updating = true;
+        RpcErrorException busy = Assert.Throws<RpcErrorException>(() => client.Reset(ResetMode.Normal, 0));
+
+        Assert.True(DeviceInterface.TryGetError(busy, out DeviceError error) && error == DeviceError.Busy);
+        Assert.Equal(new ResetRequest(ResetMode.Bootloader, 10), Assert.Single(node.Resets));
+    }
 }

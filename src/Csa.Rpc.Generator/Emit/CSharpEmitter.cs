@@ -468,6 +468,28 @@ internal sealed class CSharpEmitter
         string arguments = string.Join(", ", c.Request.Select(f => Naming.ToCSharpParameter(f.Name)));
         _w.Line($"public {response} {c.Name}Async({parameters}{Ct} cancellationToken = default)");
         _w.Line($"    => {c.Name}Async(new {request}({arguments}), null, cancellationToken);");
+
+        // Blocking forms: what Python (pythonnet) and simple scripts call. They block the calling thread, never
+        // a captured context (the invoker's continuations run on the thread pool).
+        string syncResponse = Q(c.Name + "Response");
+        _w.Line();
+        Summary(summary + " Blocks until the response arrives (for scripts and Python); prefer the async form in applications.");
+        _w.Line("/// <param name=\"request\">The request.</param>");
+        _w.Line("/// <param name=\"cancellationToken\">Stops waiting for the response.</param>");
+        _w.Line("/// <returns>The device's response.</returns>");
+        ErrorDocs(c);
+        _w.Line($"public {syncResponse} {c.Name}({request} request, {Ct} cancellationToken = default)");
+        _w.Line($"    => {c.Name}Async(request, null, cancellationToken).GetAwaiter().GetResult();");
+
+        _w.Line();
+        Summary(summary + " Blocks until the response arrives (for scripts and Python); prefer the async form in applications.");
+        foreach (RpcField f in c.Request)
+            _w.Line($"/// <param name=\"{Naming.ToCSharpParameter(f.Name).TrimStart('@')}\">{FieldDoc(f)}</param>");
+        _w.Line("/// <param name=\"cancellationToken\">Stops waiting for the response.</param>");
+        _w.Line("/// <returns>The device's response.</returns>");
+        ErrorDocs(c);
+        _w.Line($"public {syncResponse} {c.Name}({parameters}{Ct} cancellationToken = default)");
+        _w.Line($"    => {c.Name}Async(new {request}({arguments}), null, cancellationToken).GetAwaiter().GetResult();");
     }
 
     private void ErrorDocs(RpcCommand c)

@@ -342,7 +342,9 @@ internal sealed class RpcModelParser
             return;
         }
 
+        // The client has an async form and a blocking form (for Python and scripts) of every command.
         bool unique = RegisterMemberName(memberNames, name + "Async", $"command '{name}'", nameRange)
+            && RegisterMemberName(memberNames, name, $"command '{name}'", nameRange)
             && RegisterTypeName(name + "Request", nameRange)
             && RegisterTypeName(name + "Response", nameRange);
         if (!unique)

@@ -625,6 +625,47 @@ namespace Csa.Rpc.Tests.AllTypes
         public global::System.Threading.Tasks.Task<global::Csa.Rpc.Tests.AllTypes.EverythingResponse> EverythingAsync(byte a, ushort b, uint c, ulong d, sbyte e, short f, int g, long h, bool flag, global::Csa.Rpc.Tests.AllTypes.Small small, global::Csa.Rpc.Tests.AllTypes.Medium medium, global::Csa.Rpc.Tests.AllTypes.Large large, byte[] fixedBytes, byte[] varBytes, string text, global::Csa.Rpc.Tests.AllTypes.Outer outer, short[] numbers, global::Csa.Rpc.Tests.AllTypes.Medium[] modes, bool[] flags, global::Csa.Rpc.Tests.AllTypes.Outer[] outers, byte @class, byte @int, global::System.Threading.CancellationToken cancellationToken = default)
             => EverythingAsync(new global::Csa.Rpc.Tests.AllTypes.EverythingRequest(a, b, c, d, e, f, g, h, flag, small, medium, large, fixedBytes, varBytes, text, outer, numbers, modes, flags, outers, @class, @int), null, cancellationToken);
 
+        /// <summary>Calls command Everything. Command id 0x0000; idempotent (may be sent again as a new request when the response is lost). Blocks until the response arrives (for scripts and Python); prefer the async form in applications.</summary>
+        /// <param name="request">The request.</param>
+        /// <param name="cancellationToken">Stops waiting for the response.</param>
+        /// <returns>The device's response.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.TryGetError"/>). Interface errors: <see cref="global::Csa.Rpc.Tests.AllTypes.AllTypesError.First"/>, <see cref="global::Csa.Rpc.Tests.AllTypes.AllTypesError.Last"/>.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
+        public global::Csa.Rpc.Tests.AllTypes.EverythingResponse Everything(global::Csa.Rpc.Tests.AllTypes.EverythingRequest request, global::System.Threading.CancellationToken cancellationToken = default)
+            => EverythingAsync(request, null, cancellationToken).GetAwaiter().GetResult();
+
+        /// <summary>Calls command Everything. Command id 0x0000; idempotent (may be sent again as a new request when the response is lost). Blocks until the response arrives (for scripts and Python); prefer the async form in applications.</summary>
+        /// <param name="a">The a field.</param>
+        /// <param name="b">The b field.</param>
+        /// <param name="c">The c field.</param>
+        /// <param name="d">The d field.</param>
+        /// <param name="e">The e field.</param>
+        /// <param name="f">The f field.</param>
+        /// <param name="g">The g field.</param>
+        /// <param name="h">The h field.</param>
+        /// <param name="flag">The flag field.</param>
+        /// <param name="small">The small field.</param>
+        /// <param name="medium">The medium field.</param>
+        /// <param name="large">The large field.</param>
+        /// <param name="fixedBytes">The fixedBytes field. Exactly 3 bytes.</param>
+        /// <param name="varBytes">The varBytes field. At most 5 bytes.</param>
+        /// <param name="text">The text field. At most 10 UTF-8 bytes.</param>
+        /// <param name="outer">The outer field.</param>
+        /// <param name="numbers">The numbers field. Exactly 3 elements.</param>
+        /// <param name="modes">The modes field. Exactly 2 elements.</param>
+        /// <param name="flags">The flags field. Exactly 2 elements.</param>
+        /// <param name="outers">The outers field. Exactly 2 elements.</param>
+        /// <param name="class">A C# keyword as a field name.</param>
+        /// <param name="int">A C keyword as a field name.</param>
+        /// <param name="cancellationToken">Stops waiting for the response.</param>
+        /// <returns>The device's response.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.TryGetError"/>). Interface errors: <see cref="global::Csa.Rpc.Tests.AllTypes.AllTypesError.First"/>, <see cref="global::Csa.Rpc.Tests.AllTypes.AllTypesError.Last"/>.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
+        public global::Csa.Rpc.Tests.AllTypes.EverythingResponse Everything(byte a, ushort b, uint c, ulong d, sbyte e, short f, int g, long h, bool flag, global::Csa.Rpc.Tests.AllTypes.Small small, global::Csa.Rpc.Tests.AllTypes.Medium medium, global::Csa.Rpc.Tests.AllTypes.Large large, byte[] fixedBytes, byte[] varBytes, string text, global::Csa.Rpc.Tests.AllTypes.Outer outer, short[] numbers, global::Csa.Rpc.Tests.AllTypes.Medium[] modes, bool[] flags, global::Csa.Rpc.Tests.AllTypes.Outer[] outers, byte @class, byte @int, global::System.Threading.CancellationToken cancellationToken = default)
+            => EverythingAsync(new global::Csa.Rpc.Tests.AllTypes.EverythingRequest(a, b, c, d, e, f, g, h, flag, small, medium, large, fixedBytes, varBytes, text, outer, numbers, modes, flags, outers, @class, @int), null, cancellationToken).GetAwaiter().GetResult();
+
         /// <summary>Calls command Nothing. Command id 0xFFFF; not idempotent (never sent again as a new request).</summary>
         /// <param name="request">The request.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
@@ -658,6 +699,25 @@ namespace Csa.Rpc.Tests.AllTypes
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
         public global::System.Threading.Tasks.Task<global::Csa.Rpc.Tests.AllTypes.NothingResponse> NothingAsync(global::System.Threading.CancellationToken cancellationToken = default)
             => NothingAsync(new global::Csa.Rpc.Tests.AllTypes.NothingRequest(), null, cancellationToken);
+
+        /// <summary>Calls command Nothing. Command id 0xFFFF; not idempotent (never sent again as a new request). Blocks until the response arrives (for scripts and Python); prefer the async form in applications.</summary>
+        /// <param name="request">The request.</param>
+        /// <param name="cancellationToken">Stops waiting for the response.</param>
+        /// <returns>The device's response.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
+        public global::Csa.Rpc.Tests.AllTypes.NothingResponse Nothing(global::Csa.Rpc.Tests.AllTypes.NothingRequest request, global::System.Threading.CancellationToken cancellationToken = default)
+            => NothingAsync(request, null, cancellationToken).GetAwaiter().GetResult();
+
+        /// <summary>Calls command Nothing. Command id 0xFFFF; not idempotent (never sent again as a new request). Blocks until the response arrives (for scripts and Python); prefer the async form in applications.</summary>
+        /// <param name="cancellationToken">Stops waiting for the response.</param>
+        /// <returns>The device's response.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Tests.AllTypes.AllTypesInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
+        public global::Csa.Rpc.Tests.AllTypes.NothingResponse Nothing(global::System.Threading.CancellationToken cancellationToken = default)
+            => NothingAsync(new global::Csa.Rpc.Tests.AllTypes.NothingRequest(), null, cancellationToken).GetAwaiter().GetResult();
 
         /// <summary>Raised with the sending node for every Empty event (id 0x0000) of the device.</summary>
         /// <remarks>The first handler opens the subscription through the invoker; removing the last one closes it. Handlers run on the invoker's receive path: keep them short.</remarks>

@@ -589,6 +589,25 @@ namespace Csa.Rpc.Device
         public global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.GetIdentityResponse> GetIdentityAsync(global::System.Threading.CancellationToken cancellationToken = default)
             => GetIdentityAsync(new global::Csa.Rpc.Device.GetIdentityRequest(), null, cancellationToken);
 
+        /// <summary>Reads who the device is. Command id 0x0001; idempotent (may be sent again as a new request when the response is lost). Blocks until the response arrives (for scripts and Python); prefer the async form in applications.</summary>
+        /// <param name="request">The request.</param>
+        /// <param name="cancellationToken">Stops waiting for the response.</param>
+        /// <returns>The device's response.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
+        public global::Csa.Rpc.Device.GetIdentityResponse GetIdentity(global::Csa.Rpc.Device.GetIdentityRequest request, global::System.Threading.CancellationToken cancellationToken = default)
+            => GetIdentityAsync(request, null, cancellationToken).GetAwaiter().GetResult();
+
+        /// <summary>Reads who the device is. Command id 0x0001; idempotent (may be sent again as a new request when the response is lost). Blocks until the response arrives (for scripts and Python); prefer the async form in applications.</summary>
+        /// <param name="cancellationToken">Stops waiting for the response.</param>
+        /// <returns>The device's response.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
+        public global::Csa.Rpc.Device.GetIdentityResponse GetIdentity(global::System.Threading.CancellationToken cancellationToken = default)
+            => GetIdentityAsync(new global::Csa.Rpc.Device.GetIdentityRequest(), null, cancellationToken).GetAwaiter().GetResult();
+
         /// <summary>Reads which image runs and the versions of the installed images. Command id 0x0002; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="request">The request.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
@@ -623,6 +642,25 @@ namespace Csa.Rpc.Device
         public global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.GetVersionsResponse> GetVersionsAsync(global::System.Threading.CancellationToken cancellationToken = default)
             => GetVersionsAsync(new global::Csa.Rpc.Device.GetVersionsRequest(), null, cancellationToken);
 
+        /// <summary>Reads which image runs and the versions of the installed images. Command id 0x0002; idempotent (may be sent again as a new request when the response is lost). Blocks until the response arrives (for scripts and Python); prefer the async form in applications.</summary>
+        /// <param name="request">The request.</param>
+        /// <param name="cancellationToken">Stops waiting for the response.</param>
+        /// <returns>The device's response.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
+        public global::Csa.Rpc.Device.GetVersionsResponse GetVersions(global::Csa.Rpc.Device.GetVersionsRequest request, global::System.Threading.CancellationToken cancellationToken = default)
+            => GetVersionsAsync(request, null, cancellationToken).GetAwaiter().GetResult();
+
+        /// <summary>Reads which image runs and the versions of the installed images. Command id 0x0002; idempotent (may be sent again as a new request when the response is lost). Blocks until the response arrives (for scripts and Python); prefer the async form in applications.</summary>
+        /// <param name="cancellationToken">Stops waiting for the response.</param>
+        /// <returns>The device's response.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
+        public global::Csa.Rpc.Device.GetVersionsResponse GetVersions(global::System.Threading.CancellationToken cancellationToken = default)
+            => GetVersionsAsync(new global::Csa.Rpc.Device.GetVersionsRequest(), null, cancellationToken).GetAwaiter().GetResult();
+
         /// <summary>Reads the link limits and optional features of the running image. Command id 0x0003; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="request">The request.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
@@ -656,6 +694,25 @@ namespace Csa.Rpc.Device
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
         public global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.GetCapabilitiesResponse> GetCapabilitiesAsync(global::System.Threading.CancellationToken cancellationToken = default)
             => GetCapabilitiesAsync(new global::Csa.Rpc.Device.GetCapabilitiesRequest(), null, cancellationToken);
+
+        /// <summary>Reads the link limits and optional features of the running image. Command id 0x0003; idempotent (may be sent again as a new request when the response is lost). Blocks until the response arrives (for scripts and Python); prefer the async form in applications.</summary>
+        /// <param name="request">The request.</param>
+        /// <param name="cancellationToken">Stops waiting for the response.</param>
+        /// <returns>The device's response.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
+        public global::Csa.Rpc.Device.GetCapabilitiesResponse GetCapabilities(global::Csa.Rpc.Device.GetCapabilitiesRequest request, global::System.Threading.CancellationToken cancellationToken = default)
+            => GetCapabilitiesAsync(request, null, cancellationToken).GetAwaiter().GetResult();
+
+        /// <summary>Reads the link limits and optional features of the running image. Command id 0x0003; idempotent (may be sent again as a new request when the response is lost). Blocks until the response arrives (for scripts and Python); prefer the async form in applications.</summary>
+        /// <param name="cancellationToken">Stops waiting for the response.</param>
+        /// <returns>The device's response.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
+        public global::Csa.Rpc.Device.GetCapabilitiesResponse GetCapabilities(global::System.Threading.CancellationToken cancellationToken = default)
+            => GetCapabilitiesAsync(new global::Csa.Rpc.Device.GetCapabilitiesRequest(), null, cancellationToken).GetAwaiter().GetResult();
 
         /// <summary>Restarts the device after it sent the response. Command id 0x0004; not idempotent (never sent again as a new request).</summary>
         /// <param name="request">The request.</param>
@@ -693,6 +750,27 @@ namespace Csa.Rpc.Device
         public global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.ResetResponse> ResetAsync(global::Csa.Rpc.Device.ResetMode mode, ushort delayMilliseconds, global::System.Threading.CancellationToken cancellationToken = default)
             => ResetAsync(new global::Csa.Rpc.Device.ResetRequest(mode, delayMilliseconds), null, cancellationToken);
 
+        /// <summary>Restarts the device after it sent the response. Command id 0x0004; not idempotent (never sent again as a new request). Blocks until the response arrives (for scripts and Python); prefer the async form in applications.</summary>
+        /// <param name="request">The request.</param>
+        /// <param name="cancellationToken">Stops waiting for the response.</param>
+        /// <returns>The device's response.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>). Interface errors: <see cref="global::Csa.Rpc.Device.DeviceError.Busy"/>, <see cref="global::Csa.Rpc.Device.DeviceError.NotAllowed"/>, <see cref="global::Csa.Rpc.Device.DeviceError.NotSupported"/>.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
+        public global::Csa.Rpc.Device.ResetResponse Reset(global::Csa.Rpc.Device.ResetRequest request, global::System.Threading.CancellationToken cancellationToken = default)
+            => ResetAsync(request, null, cancellationToken).GetAwaiter().GetResult();
+
+        /// <summary>Restarts the device after it sent the response. Command id 0x0004; not idempotent (never sent again as a new request). Blocks until the response arrives (for scripts and Python); prefer the async form in applications.</summary>
+        /// <param name="mode">What to start after the reset.</param>
+        /// <param name="delayMilliseconds">How long to wait after the response before resetting, so the response leaves the link.</param>
+        /// <param name="cancellationToken">Stops waiting for the response.</param>
+        /// <returns>The device's response.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>). Interface errors: <see cref="global::Csa.Rpc.Device.DeviceError.Busy"/>, <see cref="global::Csa.Rpc.Device.DeviceError.NotAllowed"/>, <see cref="global::Csa.Rpc.Device.DeviceError.NotSupported"/>.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
+        public global::Csa.Rpc.Device.ResetResponse Reset(global::Csa.Rpc.Device.ResetMode mode, ushort delayMilliseconds, global::System.Threading.CancellationToken cancellationToken = default)
+            => ResetAsync(new global::Csa.Rpc.Device.ResetRequest(mode, delayMilliseconds), null, cancellationToken).GetAwaiter().GetResult();
+
         /// <summary>Leaves the application and starts the bootloader, which then waits for an update. Answered by the application before it restarts; a bootloader answers at once. Command id 0x0005; not idempotent (never sent again as a new request).</summary>
         /// <param name="request">The request.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
@@ -727,6 +805,26 @@ namespace Csa.Rpc.Device
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
         public global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.EnterBootloaderResponse> EnterBootloaderAsync(ushort waitSeconds, global::System.Threading.CancellationToken cancellationToken = default)
             => EnterBootloaderAsync(new global::Csa.Rpc.Device.EnterBootloaderRequest(waitSeconds), null, cancellationToken);
+
+        /// <summary>Leaves the application and starts the bootloader, which then waits for an update. Answered by the application before it restarts; a bootloader answers at once. Command id 0x0005; not idempotent (never sent again as a new request). Blocks until the response arrives (for scripts and Python); prefer the async form in applications.</summary>
+        /// <param name="request">The request.</param>
+        /// <param name="cancellationToken">Stops waiting for the response.</param>
+        /// <returns>The device's response.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>). Interface errors: <see cref="global::Csa.Rpc.Device.DeviceError.Busy"/>, <see cref="global::Csa.Rpc.Device.DeviceError.NotAllowed"/>.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
+        public global::Csa.Rpc.Device.EnterBootloaderResponse EnterBootloader(global::Csa.Rpc.Device.EnterBootloaderRequest request, global::System.Threading.CancellationToken cancellationToken = default)
+            => EnterBootloaderAsync(request, null, cancellationToken).GetAwaiter().GetResult();
+
+        /// <summary>Leaves the application and starts the bootloader, which then waits for an update. Answered by the application before it restarts; a bootloader answers at once. Command id 0x0005; not idempotent (never sent again as a new request). Blocks until the response arrives (for scripts and Python); prefer the async form in applications.</summary>
+        /// <param name="waitSeconds">How long the bootloader waits for an update before it starts the application again; 0 waits until the next reset.</param>
+        /// <param name="cancellationToken">Stops waiting for the response.</param>
+        /// <returns>The device's response.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>). Interface errors: <see cref="global::Csa.Rpc.Device.DeviceError.Busy"/>, <see cref="global::Csa.Rpc.Device.DeviceError.NotAllowed"/>.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
+        public global::Csa.Rpc.Device.EnterBootloaderResponse EnterBootloader(ushort waitSeconds, global::System.Threading.CancellationToken cancellationToken = default)
+            => EnterBootloaderAsync(new global::Csa.Rpc.Device.EnterBootloaderRequest(waitSeconds), null, cancellationToken).GetAwaiter().GetResult();
 
         /// <summary>Raised with the sending node for every Heartbeat event (id 0x0001) of the device. Sent periodically while the node runs, so the host sees it is alive.</summary>
         /// <remarks>The first handler opens the subscription through the invoker; removing the last one closes it. Handlers run on the invoker's receive path: keep them short.</remarks>

@@ -409,6 +409,25 @@ namespace Golden.Root
         public global::System.Threading.Tasks.Task<global::Golden.Root.GetStatusResponse> GetStatusAsync(global::System.Threading.CancellationToken cancellationToken = default)
             => GetStatusAsync(new global::Golden.Root.GetStatusRequest(), null, cancellationToken);
 
+        /// <summary>Reads the pump state. Command id 0x0001; idempotent (may be sent again as a new request when the response is lost). Blocks until the response arrives (for scripts and Python); prefer the async form in applications.</summary>
+        /// <param name="request">The request.</param>
+        /// <param name="cancellationToken">Stops waiting for the response.</param>
+        /// <returns>The device's response.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Golden.Root.InfusionPumpInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
+        public global::Golden.Root.GetStatusResponse GetStatus(global::Golden.Root.GetStatusRequest request, global::System.Threading.CancellationToken cancellationToken = default)
+            => GetStatusAsync(request, null, cancellationToken).GetAwaiter().GetResult();
+
+        /// <summary>Reads the pump state. Command id 0x0001; idempotent (may be sent again as a new request when the response is lost). Blocks until the response arrives (for scripts and Python); prefer the async form in applications.</summary>
+        /// <param name="cancellationToken">Stops waiting for the response.</param>
+        /// <returns>The device's response.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Golden.Root.InfusionPumpInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
+        public global::Golden.Root.GetStatusResponse GetStatus(global::System.Threading.CancellationToken cancellationToken = default)
+            => GetStatusAsync(new global::Golden.Root.GetStatusRequest(), null, cancellationToken).GetAwaiter().GetResult();
+
         /// <summary>Starts an infusion. Command id 0x0002; not idempotent (never sent again as a new request).</summary>
         /// <param name="request">The request.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
@@ -448,6 +467,30 @@ namespace Golden.Root
         public global::System.Threading.Tasks.Task<global::Golden.Root.StartInfusionResponse> StartInfusionAsync(string drugName, byte[] programId, global::Golden.Root.ProtocolStep[] steps, uint volumeToBeInfusedMicroliters, byte[] notes, global::System.Threading.CancellationToken cancellationToken = default)
             => StartInfusionAsync(new global::Golden.Root.StartInfusionRequest(drugName, programId, steps, volumeToBeInfusedMicroliters, notes), null, cancellationToken);
 
+        /// <summary>Starts an infusion. Command id 0x0002; not idempotent (never sent again as a new request). Blocks until the response arrives (for scripts and Python); prefer the async form in applications.</summary>
+        /// <param name="request">The request.</param>
+        /// <param name="cancellationToken">Stops waiting for the response.</param>
+        /// <returns>The device's response.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Golden.Root.InfusionPumpInterface.TryGetError"/>). Interface errors: <see cref="global::Golden.Root.InfusionPumpError.AlarmActive"/>, <see cref="global::Golden.Root.InfusionPumpError.DoorOpen"/>, <see cref="global::Golden.Root.InfusionPumpError.RateOutOfRange"/>.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
+        public global::Golden.Root.StartInfusionResponse StartInfusion(global::Golden.Root.StartInfusionRequest request, global::System.Threading.CancellationToken cancellationToken = default)
+            => StartInfusionAsync(request, null, cancellationToken).GetAwaiter().GetResult();
+
+        /// <summary>Starts an infusion. Command id 0x0002; not idempotent (never sent again as a new request). Blocks until the response arrives (for scripts and Python); prefer the async form in applications.</summary>
+        /// <param name="drugName">The drug as named in the library. At most 24 UTF-8 bytes.</param>
+        /// <param name="programId">The id of the approved program. Exactly 16 bytes.</param>
+        /// <param name="steps">The protocol steps. Exactly 3 elements.</param>
+        /// <param name="volumeToBeInfusedMicroliters">The volumeToBeInfusedMicroliters field.</param>
+        /// <param name="notes">Opaque operator notes. At most 64 bytes.</param>
+        /// <param name="cancellationToken">Stops waiting for the response.</param>
+        /// <returns>The device's response.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Golden.Root.InfusionPumpInterface.TryGetError"/>). Interface errors: <see cref="global::Golden.Root.InfusionPumpError.AlarmActive"/>, <see cref="global::Golden.Root.InfusionPumpError.DoorOpen"/>, <see cref="global::Golden.Root.InfusionPumpError.RateOutOfRange"/>.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
+        public global::Golden.Root.StartInfusionResponse StartInfusion(string drugName, byte[] programId, global::Golden.Root.ProtocolStep[] steps, uint volumeToBeInfusedMicroliters, byte[] notes, global::System.Threading.CancellationToken cancellationToken = default)
+            => StartInfusionAsync(new global::Golden.Root.StartInfusionRequest(drugName, programId, steps, volumeToBeInfusedMicroliters, notes), null, cancellationToken).GetAwaiter().GetResult();
+
         /// <summary>Stops the infusion. Command id 0x0003; idempotent (may be sent again as a new request when the response is lost).</summary>
         /// <param name="request">The request.</param>
         /// <param name="cancellationToken">Stops waiting for the response.</param>
@@ -481,6 +524,25 @@ namespace Golden.Root
         /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
         public global::System.Threading.Tasks.Task<global::Golden.Root.StopInfusionResponse> StopInfusionAsync(global::System.Threading.CancellationToken cancellationToken = default)
             => StopInfusionAsync(new global::Golden.Root.StopInfusionRequest(), null, cancellationToken);
+
+        /// <summary>Stops the infusion. Command id 0x0003; idempotent (may be sent again as a new request when the response is lost). Blocks until the response arrives (for scripts and Python); prefer the async form in applications.</summary>
+        /// <param name="request">The request.</param>
+        /// <param name="cancellationToken">Stops waiting for the response.</param>
+        /// <returns>The device's response.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Golden.Root.InfusionPumpInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
+        public global::Golden.Root.StopInfusionResponse StopInfusion(global::Golden.Root.StopInfusionRequest request, global::System.Threading.CancellationToken cancellationToken = default)
+            => StopInfusionAsync(request, null, cancellationToken).GetAwaiter().GetResult();
+
+        /// <summary>Stops the infusion. Command id 0x0003; idempotent (may be sent again as a new request when the response is lost). Blocks until the response arrives (for scripts and Python); prefer the async form in applications.</summary>
+        /// <param name="cancellationToken">Stops waiting for the response.</param>
+        /// <returns>The device's response.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Golden.Root.InfusionPumpInterface.TryGetError"/>).</exception>
+        /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
+        public global::Golden.Root.StopInfusionResponse StopInfusion(global::System.Threading.CancellationToken cancellationToken = default)
+            => StopInfusionAsync(new global::Golden.Root.StopInfusionRequest(), null, cancellationToken).GetAwaiter().GetResult();
 
         /// <summary>Raised with the sending node for every AlarmRaised event (id 0x0001) of the device. An alarm became active.</summary>
         /// <remarks>The first handler opens the subscription through the invoker; removing the last one closes it. Handlers run on the invoker's receive path: keep them short.</remarks>
