@@ -212,6 +212,20 @@ public sealed class VirtualDeviceLifecycleTests
     }
 
     [Fact]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    public void The_blocking_forms_drive_the_same_power_and_reset_sequence()
+    {
+        using VirtualDevice device = CreateDevice(11);
+        Assert.Equal(VirtualDeviceState.Application, device.PowerOn());
+        Assert.Equal(VirtualDeviceState.Bootloader, device.Reset(ResetMode.Bootloader));
+        device.CutPower();
+        Assert.Equal(VirtualDeviceState.Off, device.State);
+        Assert.Equal(VirtualDeviceState.Bootloader, device.PowerCycle());
+        device.PowerOff();
+        Assert.Equal("powered off", device.StateReason);
+    }
+
+    [Fact]
     [Trait("Requirement", "REQ-BOOT-VERIFY")]
     public async Task A_blank_device_is_bricked_powered_but_silent()
     {
