@@ -62,7 +62,8 @@ public sealed class TopologyHostingTests
 
         // The middle device restarts; the wires stay, and after the reset it forwards again.
         Assert.Equal(VirtualDeviceState.Bootloader, await chain.Devices[1].ResetAsync(ResetMode.Bootloader));
-        await AssertEveryDeviceAnswersWithItsOwnUidAsync(host, chain, members, expected: ImageKind.Application).ContinueWith(_ => { });
+        using var first = new DeviceClient(host.Client, members[0].Address);
+        Assert.Equal(ImageKind.Application, (await first.GetVersionsAsync().WaitAsync(HangGuard)).RunningImage);
         using var last = new DeviceClient(host.Client, members[2].Address);
         Assert.Equal(chain.Devices[2].Profile.Uid.ToArray(), (await last.GetIdentityAsync().WaitAsync(HangGuard)).Uid);
         using var middle = new DeviceClient(host.Client, members[1].Address);
@@ -72,6 +73,28 @@ public sealed class TopologyHostingTests
         await chain.PowerCycleAllAsync();
         Assert.All(chain.Devices, d => Assert.Equal(NodeAddress.Unassigned, d.Address));
         Assert.Equal(3, (await host.EnumerateAsync()).Count);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-TOPO")]
+    public async Task A_chain_member_that_is_off_cuts_off_the_devices_behind_it_until_it_runs_again()
+    {
+        await using VirtualDeviceHost chain = await VirtualDeviceHost.CreateChainAsync(3, Quiet);
+        await using TestHost host = TestHost.Create();
+        host.Add(chain.HostPorts[0]);
+        IReadOnlyList<ChainMember> members = await host.EnumerateAsync();
+        using var last = new DeviceClient(host.Client, members[2].Address);
+        var once = new Csa.Rpc.RpcCallOptions { Timeout = TimeSpan.FromMilliseconds(300), MaxAttempts = 1 };
+
+        await chain.Devices[1].PowerOffAsync();
+        await Assert.ThrowsAsync<Csa.Rpc.RpcTimeoutException>(() => last.GetIdentityAsync(new GetIdentityRequest(), once).WaitAsync(HangGuard));
+        Assert.Single(await host.EnumerateAsync());
+
+        await chain.Devices[1].PowerOnAsync();
+        members = await host.EnumerateAsync();
+        Assert.Equal(3, members.Count);
+        using var again = new DeviceClient(host.Client, members[2].Address);
+        Assert.Equal(chain.Devices[2].Profile.Uid.ToArray(), (await again.GetIdentityAsync().WaitAsync(HangGuard)).Uid);
     }
 
     [Fact]
