@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Csa.Bootloader.Images;
 using Csa.Bootloader.Protocol;
 using Csa.Crypto;
@@ -44,10 +45,17 @@ public sealed partial class BootloaderService
             if (_session is { } live && live.Kind == kind && live.Digest.AsSpan().SequenceEqual(digest))
             {
                 live.ReplaceKey(key);
+                live.Owner = source;
                 FirmwareLog.UpdateResumed(_firmware.Logger, kind.ToString(), live.Committed);
                 return Answer(live.Committed);
             }
-            var session = new UpdateSession(kind, region, manifest, manifestBytes, request.Authentication!, digest, key, WriteAlignment);
+            if (_session is { Complete: false } other && other.Owner is { } owner && owner != source)
+            {
+                CryptographicOperations.ZeroMemory(key);
+                throw Refuse(BootloaderError.Busy,
+                    $"Host {owner} is installing another image into {other.Kind} ({other.Committed} of {other.PayloadSize} bytes); it must finish or abort first (AbortUpdate).");
+            }
+            var session = new UpdateSession(kind, region, manifest, manifestBytes, request.Authentication!, digest, key, WriteAlignment) { Owner = source };
             if (_firmware.RefreshCheck(kind).Holds(digest))
             {
                 // Already installed (a commit whose journal update or counter step was cut, or a reinstall): writes

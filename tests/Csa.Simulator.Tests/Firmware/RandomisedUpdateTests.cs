@@ -102,7 +102,7 @@ public class RandomisedUpdateTests
             }
             catch (RpcErrorException e) when (BootloaderInterface.TryGetError(e, out BootloaderError error))
             {
-                Assert.True(error is BootloaderError.NoUpdateInProgress or BootloaderError.Incomplete or BootloaderError.Misaligned,
+                Assert.True(error is BootloaderError.NoUpdateInProgress or BootloaderError.Incomplete,
                     $"{trace}, step {step}: {error}: {e.Message}");
             }
         }

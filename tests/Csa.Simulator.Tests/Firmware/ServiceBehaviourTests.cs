@@ -50,6 +50,28 @@ public class ServiceBehaviourTests
     }
 
     [Fact]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    [Trait("Requirement", "REQ-TOPO")]
+    public async Task A_second_host_cannot_replace_the_update_in_progress_but_may_resume_it_or_abort_it()
+    {
+        DeviceProfile profile = Profile(FlashFamily.Stm32L4);
+        (DeviceFirmware firmware, SimulatedFlash flash) = FactoryDevice(profile, withApplication: false);
+        BootloaderClient first = Client(firmware, new Csa.DataLink.Endpoint(Csa.DataLink.NodeAddress.Host, 5));
+        BootloaderClient second = Client(firmware, new Csa.DataLink.Endpoint(new Csa.DataLink.NodeAddress(0x21), 5));
+        FirmwareImage image = Image(profile, RegionKind.Application, V(2), size: 9000);
+        await BeginAsync(first, UpdateTarget.Application, image);
+        await first.WriteAsync(0, image.Payload[..4096].ToArray());
+        long erases = flash.Statistics.SectorErases;
+
+        Assert.Equal(BootloaderError.Busy, await ErrorOf(() => BeginAsync(second, UpdateTarget.Application, Image(profile, RegionKind.Application, V(3)))));
+        Assert.Equal(erases, flash.Statistics.SectorErases);
+        Assert.Equal(4096u, (await BeginAsync(second, UpdateTarget.Application, image)).ResumeOffset); // the same image: resumed
+        await second.AbortUpdateAsync();
+        await UpdateAsync(first, UpdateTarget.Application, Image(profile, RegionKind.Application, V(3)));
+        Assert.Equal(V(3), firmware.Boot().ApplicationVersion);
+    }
+
+    [Fact]
     [Trait("Requirement", "REQ-UPD-BL")]
     public async Task Decisions_are_logged_when_a_logger_is_given()
     {

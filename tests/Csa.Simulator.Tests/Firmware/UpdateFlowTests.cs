@@ -67,7 +67,7 @@ public class UpdateFlowTests
         int[] before = flash.Geometry.Sectors.Select(s => flash.GetEraseCycles(s.Index)).ToArray();
         BootloaderClient client = Client(firmware);
 
-        await UpdateAsync(client, UpdateTarget.OtherBootloader, Image(profile, RegionKind.BootloaderB, V(1, 1), size: 40_000, counter: 1));
+        FinishUpdateResponse finish = await UpdateAsync(client, UpdateTarget.OtherBootloader, Image(profile, RegionKind.BootloaderB, V(1, 1), size: 40_000, counter: 1));
 
         var touched = flash.Geometry.Sectors.Where(s => flash.GetEraseCycles(s.Index) != before[s.Index]).ToArray();
         Assert.All(touched, s => Assert.True(profile.MemoryMap.BootloaderB.Contains(s.Address) || profile.MemoryMap.StateJournalA.Contains(s.Address) || profile.MemoryMap.StateJournalB.Contains(s.Address), $"{s} erased"));
@@ -75,6 +75,9 @@ public class UpdateFlowTests
         BootDecision decision = firmware.Boot();
         Assert.Equal(RegionKind.BootloaderB, decision.RunningBootloader);
         Assert.Equal(StayReason.NoValidApplication, decision.StayReason);
+        // After the reset the new copy answers a repeated FinishUpdate from its journal and trailer.
+        Assert.Equal(finish.PayloadSha256, (await Client(firmware).FinishUpdateAsync()).PayloadSha256);
+        Assert.Equal(UpdatePhase.Complete, (await Client(firmware).GetStatusAsync()).Phase);
 
         // Now copy B runs: the other copy is A, and an image linked for A goes there.
         await UpdateAsync(Client(firmware), UpdateTarget.OtherBootloader, Image(profile, RegionKind.BootloaderA, V(1, 2), counter: 1));
