@@ -140,7 +140,7 @@ internal sealed class PoweredRun : IAsyncDisposable
             return;
         try
         {
-            await lost.DisposeAsync().ConfigureAwait(false);
+            await DisposeServerAsync(lost).ConfigureAwait(false);
             RpcServer next;
             lock (_serverGate)
             {
@@ -155,6 +155,28 @@ internal sealed class PoweredRun : IAsyncDisposable
         catch (ObjectDisposedException)
         {
             // The node is being disposed: the device is powering down.
+        }
+    }
+
+    /// <summary>
+    /// Disposes a server whose commands may have been cancelled mid-answer by the power-down: RpcServer.DisposeAsync
+    /// rethrows such a command's OperationCanceledException after the server has stopped. The node's disposal that
+    /// follows releases the socket.
+    /// </summary>
+    private async Task DisposeServerAsync(RpcServer server)
+    {
+        try
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // A command's answer was cut off by the power-down: exactly what losing power does.
+        }
+        catch (DataLinkException ex)
+        {
+            // A command's answer could not be sent because the link went away; the server has stopped anyway.
+            DeviceLog.AnswerLost(_logger, _deviceName, ex.Message);
         }
     }
 
@@ -209,7 +231,7 @@ internal sealed class PoweredRun : IAsyncDisposable
         RpcServer server;
         lock (_serverGate)
             server = _server;
-        await server.DisposeAsync().ConfigureAwait(false);
+        await DisposeServerAsync(server).ConfigureAwait(false);
         await Node.DisposeAsync().ConfigureAwait(false);
     }
 }
