@@ -94,7 +94,7 @@ internal sealed class TestHost : IAsyncDisposable
 
     public static TestHost Create(RpcClientOptions? options = null)
     {
-        var node = new DataLinkNode(new DataLinkNodeOptions { LinkManagementTimeout = TimeSpan.FromMilliseconds(500) });
+        var node = new DataLinkNode(new DataLinkNodeOptions { LinkManagementTimeout = TimeSpan.FromMilliseconds(250) });
         var client = new RpcClient(node.OpenSocket(WellKnownPorts.Rpc), (options ?? new RpcClientOptions { DefaultTimeout = TimeSpan.FromSeconds(2) }) with { OwnsSocket = true });
         return new TestHost(node, client);
     }
