@@ -1,3 +1,4 @@
+using System.Net;
 using Csa.DataLink;
 using Csa.Simulator.Device;
 using Csa.Simulator.Firmware;
@@ -159,6 +160,12 @@ public sealed class VirtualDeviceHost : IAsyncDisposable
         }
         return device;
     };
+
+    /// <summary>Serves <paramref name="device"/> over TCP on <paramref name="endPoint"/>; see <see cref="TcpDeviceServer.Start"/>.</summary>
+    public static TcpDeviceServer ServeTcp(VirtualDevice device, IPEndPoint endPoint) => TcpDeviceServer.Start(device, endPoint);
+
+    /// <summary>Puts <paramref name="device"/> on a pseudo-terminal (Linux); see <see cref="PseudoTerminalDevicePort.Open"/>.</summary>
+    public static PseudoTerminalDevicePort ServePseudoTerminal(VirtualDevice device) => PseudoTerminalDevicePort.Open(device);
 
     /// <summary>Powers every device on (in parallel).</summary>
     public Task PowerOnAllAsync(CancellationToken cancellationToken = default) =>

@@ -120,7 +120,7 @@ public sealed class TopologyHostingTests
     public async Task A_device_served_over_TCP_answers_and_accepts_the_next_host_after_a_disconnect()
     {
         await using VirtualDevice device = Quiet(0);
-        await using TcpDeviceServer server = TcpDeviceServer.Start(device, new IPEndPoint(IPAddress.Loopback, 0));
+        await using TcpDeviceServer server = VirtualDeviceHost.ServeTcp(device, new IPEndPoint(IPAddress.Loopback, 0));
         await device.PowerOnAsync();
 
         for (int round = 1; round <= 2; round++)
