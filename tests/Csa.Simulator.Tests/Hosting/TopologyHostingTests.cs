@@ -145,10 +145,12 @@ public sealed class TopologyHostingTests
     [Trait("Requirement", "REQ-TOPO")]
     public async Task A_device_on_a_pseudo_terminal_is_driven_through_SerialTransport_and_survives_the_port_being_reopened()
     {
-        await using VirtualDevice device = Quiet(1);
-        await using PseudoTerminalDevicePort port = PseudoTerminalDevicePort.Open(device);
+        // A chatty device: heartbeats and telemetry go out while no host has the port open, and must not block it.
+        await using VirtualDevice device = CreateDevice(1, options: new VirtualDeviceOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(50) });
+        await using PseudoTerminalDevicePort port = VirtualDeviceHost.ServePseudoTerminal(device);
         Assert.StartsWith("/dev/pts/", port.SlavePath, StringComparison.Ordinal);
         await device.PowerOnAsync();
+        await Task.Delay(300);
 
         for (int round = 0; round < 2; round++)
         {
