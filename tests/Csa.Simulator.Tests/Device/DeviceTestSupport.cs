@@ -101,7 +101,7 @@ internal sealed class TestHost : IAsyncDisposable
 
     public NodeLink Add(ILinkTransport hostEnd) => Node.AddLink(hostEnd, LinkRole.Downstream);
 
-    /// <summary>Enumerates the devices behind <paramref name="link"/> (all links when null: the first one).</summary>
+    /// <summary>Enumerates the devices behind <paramref name="link"/> (the host's first link when null).</summary>
     public async Task<IReadOnlyList<ChainMember>> EnumerateAsync(NodeLink? link = null, byte firstAddress = NodeAddress.FirstDevice)
     {
         using var guard = new CancellationTokenSource(DeviceTestSupport.HangGuard);
