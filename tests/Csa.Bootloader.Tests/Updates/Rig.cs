@@ -74,6 +74,13 @@ internal sealed class Rig : IAsyncDisposable
         return await FinishAsync(host, links, options, cables);
     }
 
+    /// <summary>A star over the given cables (emulated serial lines, for example); its links cannot be reopened.</summary>
+    public static async Task<Rig> StarOverAsync(int count, Func<int, VirtualDevice> deviceFactory, VirtualLinkFactory cables, UpdateOptions? options = null)
+    {
+        VirtualDeviceHost host = await VirtualDeviceHost.CreateStarAsync(count, deviceFactory, cables);
+        return await FinishAsync(host, host.HostPorts.Select(p => NetworkLink.FromTransport(p)).ToArray(), options, []);
+    }
+
     /// <summary>A daisy chain behind one host port.</summary>
     public static async Task<Rig> ChainAsync(int count, Func<int, VirtualDevice> deviceFactory, UpdateOptions? options = null)
     {
