@@ -10,7 +10,7 @@ internal sealed partial class UpdateRun
     private async Task<UpdateResult> RunApplicationAttemptAsync()
     {
         FirmwareImage image = _plan.Images[0];
-        _device = await _network.RefreshAsync(_device, _ct).ConfigureAwait(false);
+        // The device was just read (first contact, or found again after a fault).
         NoteVersionBefore(_device.ApplicationValid ? _device.ApplicationVersion : null);
         if (!_device.IsInBootloader)
             await EnterBootloaderAsync().ConfigureAwait(false);

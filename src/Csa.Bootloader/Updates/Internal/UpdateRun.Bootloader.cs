@@ -10,7 +10,7 @@ internal sealed partial class UpdateRun
 {
     private async Task<UpdateResult> RunBootloaderAttemptAsync()
     {
-        _device = await _network.RefreshAsync(_device, _ct).ConfigureAwait(false);
+        // The device was just read (first contact, or found again after a fault).
         NoteVersionBefore(_device.BootloaderVersion);
         bool applicationWasValid = _device.ApplicationValid;
         if (!_device.IsInBootloader)

@@ -49,6 +49,9 @@ internal sealed partial class UpdateRun
         }
     }
 
+    /// <summary>While waiting for a restarted device, its link is enumerated again at most this often.</summary>
+    private static readonly TimeSpan RediscoveryInterval = TimeSpan.FromSeconds(2);
+
     /// <summary>How long the application may keep answering after EnterBootloader before the request is sent again.</summary>
     private static readonly TimeSpan EnterBootloaderResendAfter = TimeSpan.FromSeconds(3);
 
@@ -96,7 +99,9 @@ internal sealed partial class UpdateRun
             {
                 try
                 {
-                    now = await _network.LocateAsync(_uid, _time.GetTimestamp(), _ct).ConfigureAwait(false);
+                    // Enumerating re-addresses the whole link: at most once per RediscoveryInterval while polling.
+                    long notBefore = _time.GetTimestamp() - (long)(RediscoveryInterval.TotalSeconds * _time.TimestampFrequency);
+                    now = await _network.LocateAsync(_uid, notBefore, _ct).ConfigureAwait(false);
                 }
                 catch (DeviceNotFoundException)
                 {

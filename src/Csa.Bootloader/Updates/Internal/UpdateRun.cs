@@ -80,9 +80,7 @@ internal sealed partial class UpdateRun
                 else
                 {
                     Enter(UpdateStage.Connecting);
-                    // A device that lost its power since it was discovered has lost its address too: find it by UID.
-                    _device = await _network.ProbeAsync(_device, _ct).ConfigureAwait(false)
-                        ?? await _network.LocateAsync(_uid, _time.GetTimestamp(), _ct).ConfigureAwait(false);
+                    _device = await FirstContactAsync().ConfigureAwait(false);
                 }
                 _begun = false;
                 UpdateResult result = _plan.Target == UpdateTarget.Application
@@ -114,6 +112,22 @@ internal sealed partial class UpdateRun
             {
                 throw Failed(ex);
             }
+        }
+    }
+
+    /// <summary>
+    /// Reads the device at its address with the full retry budget; a device that lost its power since it was discovered
+    /// has lost its address too, and is then found by its UID.
+    /// </summary>
+    private async Task<DeviceInfo> FirstContactAsync()
+    {
+        try
+        {
+            return await _network.RefreshAsync(_device, _ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (DeviceNetwork.IsUnreachable(ex) || ex is DeviceNotFoundException)
+        {
+            return await _network.LocateAsync(_uid, _time.GetTimestamp(), _ct).ConfigureAwait(false);
         }
     }
 
