@@ -85,4 +85,24 @@ public sealed class BootloaderUpdateTests
         Assert.Equal(before.SectorErases, rig.Virtual[0].Flash.Statistics.SectorErases);
         Assert.Equal(UpdatePhase.Idle, rig.Virtual[0].Firmware.Inventory.UpdatePhase);
     }
+
+    [Fact]
+    [Trait("Requirement", "REQ-UPD-BL")]
+    public async Task CopyThatWouldNotStart_FailsConfirming_AndTheDeviceRunsAsBefore()
+    {
+        DeviceProfile profile = UpdateKit.Profile(5);
+        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile));
+        // Same version as the running copy A: on a tie the pre-bootloader keeps A.
+        FirmwareImage copyB = UpdateKit.Image(profile, RegionKind.BootloaderB, UpdateKit.V1, size: 14_000, counter: 1);
+        using CancellationTokenSource guard = Rig.Guard();
+
+        var e = await Assert.ThrowsAsync<UpdateFailedException>(() => rig.Updater.UpdateBootloaderAsync(rig.Devices[0], copyB, false, null, guard.Token));
+
+        Assert.Equal(UpdateStage.Confirming, e.Stage);
+        Assert.Contains("highest version", e.Message);
+        FirmwareInventory inventory = rig.Virtual[0].Firmware.Inventory;
+        Assert.Equal(RegionState.Valid, inventory[RegionKind.BootloaderB].State);
+        Assert.Equal(RegionKind.BootloaderA, inventory.RunningBootloader);
+        await rig.Virtual[0].WaitForStateAsync(VirtualDeviceState.Application, guard.Token);
+    }
 }

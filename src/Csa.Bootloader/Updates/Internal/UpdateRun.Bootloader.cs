@@ -59,6 +59,18 @@ internal sealed partial class UpdateRun
             await WriteImageAsync(UpdateTarget.OtherBootloader, region, image).ConfigureAwait(false);
             _device = await _network.RefreshAsync(_device, _ct).ConfigureAwait(false);
             await SwitchToExpectedCopyAsync(_device.Bootloader!).ConfigureAwait(false);
+            if (!_plan.BothCopies && _device.Bootloader is { } now && now.RunningCopy != copy)
+            {
+                // Installed and valid, but the pre-bootloader keeps the other copy: what was asked (run the new
+                // bootloader) did not happen. Put the device back to normal operation before saying so.
+                RegionInfo kept = now.GetRegion(now.RunningCopy);
+                Enter(UpdateStage.Confirming);
+                UpdateFailedException failure = Mismatch($"{copy} now holds {image.Manifest.Version}, but the pre-bootloader keeps starting {now.RunningCopy} ({kept.Version}): " +
+                    "it starts the valid copy with the highest version (A on a tie). Install a higher version to switch.");
+                if (applicationWasValid)
+                    await ResetAsync(ResetMode.Normal).ConfigureAwait(false);
+                throw failure;
+            }
         }
 
         // Back to normal operation: the application starts when it is valid; a device without one waits in its bootloader.
