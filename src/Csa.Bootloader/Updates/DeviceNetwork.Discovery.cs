@@ -133,14 +133,14 @@ public sealed partial class DeviceNetwork
     }
 
     /// <summary>Reads the device at its last address; null when nothing answers there or another device does.</summary>
-    internal async Task<DeviceInfo?> ProbeAsync(DeviceInfo last, CancellationToken cancellationToken)
+    internal async Task<DeviceInfo?> ProbeAsync(DeviceInfo last, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         LinkSlot slot = SlotOf(last);
         if (slot.Link is not { IsOpen: true })
             return null;
         try
         {
-            DeviceInfo info = await ReadInfoAsync(slot, last.Address, last.ChainPosition, last.PathFrameSize, attempts: 1, cancellationToken).ConfigureAwait(false);
+            DeviceInfo info = await ReadInfoAsync(slot, last.Address, last.ChainPosition, last.PathFrameSize, attempts: 1, cancellationToken, timeout).ConfigureAwait(false);
             if (info.Uid != last.Uid)
                 return null;
             Remember(info);
@@ -227,9 +227,9 @@ public sealed partial class DeviceNetwork
         return devices;
     }
 
-    private async Task<DeviceInfo> ReadInfoAsync(LinkSlot slot, NodeAddress address, int position, int pathLimit, int attempts, CancellationToken cancellationToken)
+    private async Task<DeviceInfo> ReadInfoAsync(LinkSlot slot, NodeAddress address, int position, int pathLimit, int attempts, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
-        var options = new RpcCallOptions { Timeout = _options.CommandTimeout, MaxAttempts = attempts, Idempotent = true };
+        var options = new RpcCallOptions { Timeout = timeout ?? _options.CommandTimeout, MaxAttempts = attempts, Idempotent = true };
         using var device = new DeviceClient(Client, address);
         GetIdentityResponse identity = await device.GetIdentityAsync(new GetIdentityRequest(), options, cancellationToken).ConfigureAwait(false);
         GetVersionsResponse versions = await device.GetVersionsAsync(new GetVersionsRequest(), options, cancellationToken).ConfigureAwait(false);

@@ -26,6 +26,12 @@ public sealed class UpdateOptions
     /// <summary>How long the host waits for a device to answer again after it restarted (into the bootloader or a new image). Default 30 s.</summary>
     public TimeSpan RestartTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long each question to a restarting device waits for its answer (capped by <see cref="CommandTimeout"/>): a
+    /// question that reached the device on its way down is lost, and the next one should go soon. Default 500 ms.
+    /// </summary>
+    public TimeSpan RestartProbeTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>How often the host asks a restarting device whether it is back. Default 100 ms.</summary>
     public TimeSpan RestartPollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
@@ -105,6 +111,7 @@ public sealed class UpdateOptions
         Positive(CommandTimeout, nameof(CommandTimeout));
         Positive(RestartTimeout, nameof(RestartTimeout));
         Positive(RestartPollInterval, nameof(RestartPollInterval));
+        Positive(RestartProbeTimeout, nameof(RestartProbeTimeout));
         Positive(RateWindow, nameof(RateWindow));
         if (EraseTimeout is { } erase && erase < TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(EraseTimeout), erase, "The erase allowance cannot be negative.");

@@ -17,14 +17,16 @@ public sealed class ResumeTests
         return options;
     }
 
-    /// <summary>Runs <paramref name="fault"/> once, in the background, when the device has acknowledged <paramref name="atBytes"/>.</summary>
+    /// <summary>Starts <paramref name="fault"/> once when the device has acknowledged <paramref name="atBytes"/>.</summary>
     private static ProgressLog FaultAt(long atBytes, Func<Task> fault)
     {
         int fired = 0;
         return new ProgressLog(p =>
         {
+            // Started on the reporting thread: the fault's synchronous start (the device falls silent, the cable's host
+            // half is gone) happens before the next write can complete.
             if (p.Stage == UpdateStage.Transferring && p.BytesDone >= atBytes && Interlocked.Exchange(ref fired, 1) == 0)
-                _ = Task.Run(fault);
+                _ = fault();
         });
     }
 

@@ -93,7 +93,9 @@ internal sealed partial class UpdateRun
             DeviceInfo? now;
             if (elapsed < _options.AddressRetentionGrace)
             {
-                now = await _network.ProbeAsync(_device, _ct).ConfigureAwait(false);
+                // A short timeout: a question that reached the device on its way down is lost, and waiting the full
+                // command timeout for it would only delay the next question.
+                now = await _network.ProbeAsync(_device, _ct, _options.RestartProbeTimeout < _options.CommandTimeout ? _options.RestartProbeTimeout : _options.CommandTimeout).ConfigureAwait(false);
             }
             else
             {
