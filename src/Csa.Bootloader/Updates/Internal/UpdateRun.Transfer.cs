@@ -142,6 +142,7 @@ internal sealed partial class UpdateRun
                     if (answer.Offset != (uint)at || answer.Length != length)
                         throw Mismatch($"The device acknowledged a write at {answer.Offset} of {answer.Length} bytes for one at {at} of {length}.");
                     double rate;
+                    bool firstAck = false;
                     lock (gate)
                     {
                         _bytesSent += length;
@@ -150,9 +151,12 @@ internal sealed partial class UpdateRun
                         if (first)
                         {
                             first = false;
-                            _stage = UpdateStage.Transferring;
+                            firstAck = true;
+                            _stage = UpdateStage.Transferring; // the first acknowledged write: the erase is behind us
                         }
                     }
+                    if (firstAck)
+                        UpdateLog.StageEntered(_logger, Uid, UpdateStage.Transferring);
                     Report(rate);
                 }
                 catch (Exception ex)
