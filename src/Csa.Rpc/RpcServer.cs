@@ -94,9 +94,11 @@ public sealed partial class RpcServer : IRpcEventSink, IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         await _shutdown.CancelAsync().ConfigureAwait(false);
+        // Shutdown cancels the read loop and every command still running; their cancellation is the expected
+        // outcome here, not an error of the disposal, and must not skip the cleanup below.
         if (Volatile.Read(ref _readLoop) is { } loop)
-            await loop.ConfigureAwait(false);
-        await Task.WhenAll(_executing.Keys).ConfigureAwait(false);
+            await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Task.WhenAll(_executing.Keys).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _completion.TrySetResult();
         if (_options.OwnsSocket)
             await _socket.DisposeAsync().ConfigureAwait(false);
