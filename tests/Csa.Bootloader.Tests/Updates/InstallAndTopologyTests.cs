@@ -137,4 +137,29 @@ public sealed class InstallAndTopologyTests
         // Enumeration in chain order gave every device its address back.
         Assert.Equal(rig.Devices.Select(d => d.Address), results.Select(r => r.Address));
     }
+
+    [Fact]
+    [Trait("Requirement", "REQ-INST")]
+    public async Task CancelledInstall_ReturnsTheTable_WithTheUnfinishedRowsCancelled()
+    {
+        DeviceProfile[] profiles = Enumerable.Range(120, 3).Select(i => UpdateKit.Profile(i)).ToArray();
+        await using Rig rig = await Rig.StarAsync(3, i => UpdateKit.Device(profiles[i]));
+        using var cancel = new CancellationTokenSource();
+        var log = new ProgressLog(p =>
+        {
+            if (p.Stage == UpdateStage.Transferring && p.BytesDone >= 10_000)
+                cancel.Cancel();
+        });
+
+        // One device at a time: the first is cancelled mid-transfer, the others never start.
+        IReadOnlyList<InstallResult> rows = await rig.Updater.InstallAsync(rig.Devices,
+            (d, _) => Task.FromResult(UpdateKit.App(profiles.Single(p => p.Uid == d.Uid), UpdateKit.V2, size: 40_000, counter: 2)),
+            maxParallel: 1, log, cancel.Token);
+
+        Assert.Equal(3, rows.Count);
+        Assert.All(rows, r => Assert.False(r.Succeeded));
+        Assert.All(rows, r => Assert.Equal("cancelled", r.FailureReason));
+        Assert.All(rows, r => Assert.IsAssignableFrom<OperationCanceledException>(r.Error));
+        Assert.Single(rig.Virtual, d => d.State == VirtualDeviceState.Bootloader); // the interrupted one waits, resumable
+    }
 }
