@@ -1,0 +1,134 @@
+using Csa.Rpc;
+using Csa.Rpc.Device;
+
+namespace Csa.Bootloader.Updates.Internal;
+
+// Restarts: into the bootloader, into the new image, and waiting for the device to answer again.
+internal sealed partial class UpdateRun
+{
+    /// <summary>How long the device waits after answering Reset before it restarts, so the answer leaves the link.</summary>
+    private const ushort ResetDelayMilliseconds = 50;
+
+    /// <summary>
+    /// Asks the running application to restart into the bootloader and waits until the bootloader answers. The request
+    /// is sent again while the application keeps answering (a lost request, or an application that was busy), which is
+    /// harmless: the bootloader answers EnterBootloader at once.
+    /// </summary>
+    private async Task EnterBootloaderAsync()
+    {
+        Enter(UpdateStage.EnteringBootloader);
+        long start = _time.GetTimestamp();
+        while (true)
+        {
+            using (DeviceClient device = _network.CreateDeviceClient(_device))
+            {
+                try
+                {
+                    await device.EnterBootloaderAsync(new EnterBootloaderRequest(_options.EnterBootloaderWaitSeconds), CallOptions(), _ct).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (DeviceNetwork.IsUnreachable(ex))
+                {
+                    // The answer may be lost because the device is already restarting: whether it went is seen below.
+                }
+            }
+            // The application answers before it restarts: asking at once would only reach it on its way down.
+            await Task.Delay(TimeSpan.FromMilliseconds(ResetDelayMilliseconds) + _options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
+            TimeSpan left = _options.RestartTimeout - _time.GetElapsedTime(start);
+            TimeSpan round = left < EnterBootloaderResendAfter * 2 ? left : EnterBootloaderResendAfter;
+            try
+            {
+                await WaitForAsync(d => d.IsInBootloader, "the bootloader to answer after EnterBootloader", round).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (ex is UpdateFailedException or DeviceNotFoundException
+                && _time.GetElapsedTime(start) < _options.RestartTimeout && !_device.IsInBootloader)
+            {
+                // The application still answers (ask again), or the device is still restarting (asking again reaches it
+                // once it is back; a bootloader answers at once).
+            }
+        }
+    }
+
+    /// <summary>While waiting for a restarted device, its link is enumerated again at most this often.</summary>
+    private static readonly TimeSpan RediscoveryInterval = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long the application may keep answering after EnterBootloader before the request is sent again.</summary>
+    private static readonly TimeSpan EnterBootloaderResendAfter = TimeSpan.FromSeconds(3);
+
+    /// <summary>Restarts the device (Reset with a short delay), tolerating an answer lost to the restart itself.</summary>
+    private async Task ResetAsync(ResetMode mode)
+    {
+        Enter(UpdateStage.Restarting);
+        using (DeviceClient device = _network.CreateDeviceClient(_device))
+        {
+            try
+            {
+                // One attempt: a resend reaching the restarted device would restart it a second time.
+                await device.ResetAsync(new ResetRequest(mode, ResetDelayMilliseconds), CallOptions(attempts: 1), _ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (DeviceNetwork.IsUnreachable(ex))
+            {
+                // Lost answer: the device may have restarted; the wait below decides.
+            }
+        }
+        // Let the restart happen before asking: the device answers until its reset delay has passed.
+        await Task.Delay(TimeSpan.FromMilliseconds(ResetDelayMilliseconds) + _options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Polls the device until <paramref name="condition"/> holds: at its address during
+    /// <see cref="UpdateOptions.AddressRetentionGrace"/> (a reset keeps the address), then by finding it again (a
+    /// power cut loses it). Throws <see cref="DeviceNotFoundException"/> after <see cref="UpdateOptions.RestartTimeout"/>.
+    /// </summary>
+    private async Task<DeviceInfo> WaitForAsync(Func<DeviceInfo, bool> condition, string what, TimeSpan? timeout = null)
+    {
+        TimeSpan limit = timeout ?? _options.RestartTimeout;
+        long start = _time.GetTimestamp();
+        DeviceInfo? last = null;
+        long lastSeen = start;
+        while (true)
+        {
+            _ct.ThrowIfCancellationRequested();
+            TimeSpan elapsed = _time.GetElapsedTime(start);
+            DeviceInfo? now;
+            if (elapsed < _options.AddressRetentionGrace)
+            {
+                // A short timeout: a question that reached the device on its way down is lost, and waiting the full
+                // command timeout for it would only delay the next question.
+                now = await _network.ProbeAsync(_device, _ct, _options.RestartProbeTimeout < _options.CommandTimeout ? _options.RestartProbeTimeout : _options.CommandTimeout).ConfigureAwait(false);
+            }
+            else
+            {
+                try
+                {
+                    // Enumerating re-addresses the whole link: at most once per RediscoveryInterval while polling.
+                    long notBefore = _time.GetTimestamp() - (long)(RediscoveryInterval.TotalSeconds * _time.TimestampFrequency);
+                    now = await _network.LocateAsync(_uid, notBefore, _ct).ConfigureAwait(false);
+                }
+                catch (DeviceNotFoundException)
+                {
+                    now = null;
+                }
+            }
+            if (now is not null)
+            {
+                _device = now;
+                last = now;
+                lastSeen = _time.GetTimestamp();
+                if (condition(now))
+                    return now;
+            }
+            if (_time.GetElapsedTime(start) >= limit)
+            {
+                if (last is not null)
+                    throw Mismatch($"Waited {limit.TotalSeconds:0.#} s for {what}; the device last answered {_time.GetElapsedTime(lastSeen).TotalSeconds:0.#} s ago, when {Describe(last)}.");
+                throw new DeviceNotFoundException(_uid, _device.Address, $"Device {_uid} did not answer within {limit.TotalSeconds:0.#} s while waiting for {what}.");
+            }
+            await Task.Delay(_options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
+        }
+    }
+
+    private static string Describe(DeviceInfo device) => device.Bootloader is { } status
+        ? $"its bootloader ({status.RunningCopy}) stays resident ({status.StayReason}), application {(device.ApplicationValid ? "valid" : "not valid")}"
+        : $"its application {device.ApplicationVersion} runs under bootloader {device.ActiveBootloader} {device.BootloaderVersion}";
+}

@@ -1,0 +1,49 @@
+using System.Net;
+using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
+using Csa.Bootloader.Updates;
+using Csa.Simulator.Device;
+using Csa.Simulator.Firmware;
+using Csa.Simulator.Hosting;
+
+namespace Csa.Bootloader.Tests.Updates;
+
+public sealed class TcpNetworkTests
+{
+    [Fact]
+    [Trait("Requirement", "REQ-TOPO")]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    public async Task DevicesBehindTcpServers_AreReachedByLinkUri_AndUpdatedConcurrently()
+    {
+        DeviceProfile[] profiles = [UpdateKit.Profile(110), UpdateKit.Profile(111)];
+        VirtualDevice[] devices = profiles.Select(p => UpdateKit.Device(p)).ToArray();
+        var servers = new List<TcpDeviceServer>();
+        try
+        {
+            foreach (VirtualDevice device in devices)
+            {
+                await device.PowerOnAsync();
+                servers.Add(TcpDeviceServer.Start(device, new IPEndPoint(IPAddress.Loopback, 0)));
+            }
+            await using DeviceNetwork network = await DeviceNetwork.ConnectUrisAsync(servers.Select(s => s.Uri), Rig.NetworkOptions());
+            IReadOnlyList<DeviceInfo> found = await network.DiscoverAsync();
+            Assert.Equal(profiles.Select(p => p.Uid), found.Select(d => d.Uid));
+            Assert.Equal(servers.Select(s => $"tcp://{s.LocalEndPoint}"), found.Select(d => d.LinkName));
+            var updater = new FirmwareUpdater(network, Rig.FastOptions());
+            using CancellationTokenSource guard = Rig.Guard();
+
+            UpdateResult[] results = await Task.WhenAll(found.Select((d, i) =>
+                updater.UpdateApplicationAsync(d, UpdateKit.App(profiles[i], UpdateKit.V2, size: 30_000, counter: 2), null, guard.Token)));
+
+            Assert.All(results, r => Assert.Equal(UpdateKit.V2, r.VersionAfter));
+            Assert.All(devices, d => Assert.Equal(UpdateKit.V2, d.Firmware.Inventory[RegionKind.Application].Version));
+        }
+        finally
+        {
+            foreach (TcpDeviceServer server in servers)
+                await server.DisposeAsync();
+            foreach (VirtualDevice device in devices)
+                await device.DisposeAsync();
+        }
+    }
+}
