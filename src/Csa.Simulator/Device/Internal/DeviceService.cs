@@ -1,0 +1,95 @@
+using Csa.DataLink;
+using Csa.Rpc.Device;
+using Csa.Simulator.Firmware;
+
+namespace Csa.Simulator.Device.Internal;
+
+/// <summary>
+/// The standard Device interface (device.rpc.json) as the running image serves it: identity from the profile,
+/// versions from the firmware, capabilities from the profile's link limits, and the two ways to restart.
+/// </summary>
+internal sealed class DeviceService : DeviceServerBase
+{
+    /// <summary>How long EnterBootloader waits after its response before the application resets.</summary>
+    public static readonly TimeSpan EnterBootloaderResetDelay = TimeSpan.FromMilliseconds(20);
+
+    private readonly DeviceProfile _profile;
+    private readonly ImageKind _runningImage;
+    private readonly IDeviceControl _control;
+    private readonly byte[] _uid;
+
+    public DeviceService(DeviceProfile profile, ImageKind runningImage, IDeviceControl control)
+    {
+        _profile = profile;
+        _runningImage = runningImage;
+        _control = control;
+        _uid = profile.Uid.ToArray();
+    }
+
+    /// <summary>The features of the running image, from the profile's security options.</summary>
+    public static FeatureFlags FeaturesOf(DeviceProfile profile, ImageKind runningImage)
+    {
+        FeatureFlags features = FeatureFlags.Forwarding;
+        if (runningImage != ImageKind.Bootloader)
+            return features;
+        // The update-related features are the bootloader's: the application only forwards and restarts.
+        features |= FeatureFlags.BootloaderUpdate;
+        if (profile.Authentication == Csa.Bootloader.Images.ImageAuthentication.EcdsaP256Sha256)
+            features |= FeatureFlags.Signatures;
+        if (profile.IdentityKey is not null)
+            features |= FeatureFlags.Encryption;
+        if (profile.DowngradePrevention)
+            features |= FeatureFlags.DowngradeProtection;
+        if (profile.RequireDeviceBinding)
+            features |= FeatureFlags.DeviceBinding;
+        return features;
+    }
+
+    protected override Task<GetIdentityResponse> GetIdentityAsync(GetIdentityRequest request, Endpoint source, CancellationToken cancellationToken) =>
+        Task.FromResult(new GetIdentityResponse(_profile.VendorId, _profile.DeviceClassId, (byte[])_uid.Clone(), _profile.McuDeviceId, _profile.HardwareRevision, _profile.ProductName));
+
+    protected override Task<GetVersionsResponse> GetVersionsAsync(GetVersionsRequest request, Endpoint source, CancellationToken cancellationToken)
+    {
+        FirmwareVersions versions = _control.ReadVersions();
+        return Task.FromResult(new GetVersionsResponse(_runningImage, versions.ActiveBootloader, versions.BootloaderVersion,
+            versions.ApplicationVersion, versions.ApplicationValid, versions.SecurityCounter, DataLinkProtocol.Version));
+    }
+
+    protected override Task<GetCapabilitiesResponse> GetCapabilitiesAsync(GetCapabilitiesRequest request, Endpoint source, CancellationToken cancellationToken) =>
+        Task.FromResult(new GetCapabilitiesResponse(_profile.MaxFrameSize, _profile.ReceiveBuffers, _profile.MaxPacketSize, FeaturesOf(_profile, _runningImage)));
+
+    protected override async Task<ResetResponse> ResetAsync(ResetRequest request, Endpoint source, CancellationToken cancellationToken)
+    {
+        if (_control.IsBusy)
+            throw Error(DeviceError.Busy, "A flash operation is in progress; reset when it has finished.");
+        // The request to stay in the bootloader is persisted before the answer, so an answered Reset(Bootloader)
+        // always lands in the bootloader, even if power fails during the delay.
+        // A normal reset asks for the application: a request to stay that brought the device here is forgotten.
+        if (request.Mode == ResetMode.Bootloader)
+            await _control.RequestBootloaderAsync(0, cancellationToken).ConfigureAwait(false);
+        else
+            await _control.ClearBootloaderRequestAsync(cancellationToken).ConfigureAwait(false);
+        _control.ScheduleReset(request.Mode, TimeSpan.FromMilliseconds(request.DelayMilliseconds));
+        return new ResetResponse();
+    }
+
+    protected override async Task<EnterBootloaderResponse> EnterBootloaderAsync(EnterBootloaderRequest request, Endpoint source, CancellationToken cancellationToken)
+    {
+        // A bootloader is where the host wants to be already: it answers and keeps waiting.
+        if (_runningImage == ImageKind.Bootloader)
+            return new EnterBootloaderResponse();
+        if (_control.IsBusy)
+            throw Error(DeviceError.Busy, "A flash operation is in progress; try again when it has finished.");
+        await _control.RequestBootloaderAsync(request.WaitSeconds, cancellationToken).ConfigureAwait(false);
+        _control.ScheduleReset(ResetMode.Bootloader, EnterBootloaderResetDelay);
+        return new EnterBootloaderResponse();
+    }
+
+    /// <summary>Publishes a Heartbeat; the device's timer calls it.</summary>
+    public Task PublishHeartbeatAsync(DeviceState state, TimeSpan uptime, CancellationToken cancellationToken) =>
+        PublishHeartbeatAsync(new HeartbeatEvent(state, _runningImage, DeviceClock.ToWireMilliseconds(uptime)), cancellationToken);
+
+    /// <summary>Publishes StateChanged.</summary>
+    public Task PublishStateChangedAsync(DeviceState previous, DeviceState current, CancellationToken cancellationToken) =>
+        PublishStateChangedAsync(new StateChangedEvent(previous, current), cancellationToken);
+}

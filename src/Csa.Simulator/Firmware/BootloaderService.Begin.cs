@@ -1,0 +1,176 @@
+using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
+using Csa.Crypto;
+using Csa.DataLink;
+using Csa.Simulator.Firmware.Internal;
+using Csa.Simulator.Flash;
+using Csa.Simulator.Memory;
+
+namespace Csa.Simulator.Firmware;
+
+// BeginUpdate: every check before the first erase; resume or start.
+public sealed partial class BootloaderService
+{
+    /// <inheritdoc />
+    protected override async Task<BeginUpdateResponse> BeginUpdateAsync(BeginUpdateRequest request, Endpoint source, CancellationToken cancellationToken)
+    {
+        await EnterAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            (RegionKind kind, MemoryRegion region) = Resolve(request.Target);
+            ImagePolicy policy = BuildPolicy(kind, region);
+            ImageManifest manifest;
+            try
+            {
+                manifest = new ImageValidator(policy).CheckBeforeErase(request.Manifest ?? [], request.Authentication ?? []);
+            }
+            catch (ImageFormatException e)
+            {
+                throw Error(BootloaderError.BadManifest, e.Message);
+            }
+            catch (ImageRejectedException e)
+            {
+                throw Error(Map(e.Reason), e.Message);
+            }
+            if (_firmware.Profile.RequireDeviceBinding && !manifest.IsDeviceBound)
+                throw Error(BootloaderError.NotBoundToThisDevice, "The image is not bound to any device; this product installs only images bound to the device's unique id.");
+            byte[] manifestBytes = request.Manifest!;
+            byte[] digest = Sha256(manifestBytes);
+            byte[]? key = UnwrapKey(manifest, request.WrappedKey ?? [], digest);
+
+            BeginUpdateResponse Answer(uint resumeOffset) => new(resumeOffset, WriteAlignment, MaxWriteSize, EraseMillisecondsMax(region));
+
+            // The same image again: resume, never erase.
+            if (_session is { } live && live.Kind == kind && live.Digest.AsSpan().SequenceEqual(digest))
+            {
+                live.ReplaceKey(key);
+                return Answer(live.Committed);
+            }
+            var session = new UpdateSession(kind, region, manifest, manifestBytes, request.Authentication!, digest, key, WriteAlignment);
+            if (_firmware.RefreshCheck(kind).Holds(digest))
+            {
+                // Already installed (a commit whose journal update or counter step was cut, or a reinstall): writes
+                // only compare, and FinishUpdate completes the bookkeeping without touching the image.
+                ReplaceSession(session);
+                session.MarkWrittenBelow(manifest.PayloadSize);
+                return Answer(manifest.PayloadSize);
+            }
+            UpdateRecord record = _firmware.Record;
+            if (record.Phase == UpdatePhase.Receiving && record.Region == kind && record.ManifestDigest.AsSpan().SequenceEqual(digest))
+            {
+                // Resume after a reset: the journal's watermark is a sector boundary; sectors from it on are dirty.
+                ReplaceSession(session);
+                session.MarkWrittenBelow(Math.Min(record.BytesCommitted, manifest.PayloadSize));
+                return Answer(session.Committed);
+            }
+
+            // A new update. Persist it BEFORE the first erase, with the security counter as it stands now (the
+            // erase below may remove the image whose counter is the highest).
+            ReplaceSession(null);
+            uint counter = _firmware.EffectiveSecurityCounter();
+            await _firmware.AppendRecordAsync(record with
+            {
+                Phase = UpdatePhase.Receiving, Region = kind, BytesCommitted = 0, PayloadSize = manifest.PayloadSize,
+                SecurityCounter = Math.Max(counter, record.SecurityCounter), ManifestDigest = digest,
+            }, cancellationToken).ConfigureAwait(false);
+            _session = session;
+            // Erase the trailer's sectors now: the old image stops being valid at once, and the commit slots are blank.
+            uint area = ImageTrailer.AreaAddress(region);
+            foreach (FlashSector sector in region.Sectors.Where(s => s.EndAddress > area))
+            {
+                await Flash.EraseSectorAsync(sector.Index, cancellationToken).ConfigureAwait(false);
+                session.ErasedSectors.Add(sector.Index);
+            }
+            _firmware.RefreshCheck(kind);
+            await PublishAsync(UpdatePhase.Receiving, request.Target, 0, cancellationToken).ConfigureAwait(false);
+            return Answer(0);
+        }
+        catch (FlashProgrammingException e)
+        {
+            throw Error(BootloaderError.FlashFault, e.Message);
+        }
+        finally
+        {
+            _firmware.Gate.Release();
+        }
+    }
+
+    private void ReplaceSession(UpdateSession? session)
+    {
+        ResetSession();
+        _session = session;
+    }
+
+    private (RegionKind Kind, MemoryRegion Region) Resolve(UpdateTarget target)
+    {
+        switch (target)
+        {
+            case UpdateTarget.Application:
+                return (RegionKind.Application, _firmware.Map.Application);
+            case UpdateTarget.OtherBootloader:
+                RegionKind other = _firmware.Running == RegionKind.BootloaderA ? RegionKind.BootloaderB : RegionKind.BootloaderA;
+                return (other, _firmware.RegionOf(other));
+            default:
+                throw Error(BootloaderError.WrongTarget, $"Update target {(byte)target} does not exist (Application or OtherBootloader).");
+        }
+    }
+
+    private ImagePolicy BuildPolicy(RegionKind kind, MemoryRegion region)
+    {
+        DeviceProfile p = _firmware.Profile;
+        var policy = new ImagePolicy
+        {
+            VendorId = p.VendorId,
+            DeviceClassId = p.DeviceClassId,
+            ExpectedKind = kind == RegionKind.Application ? ImageKind.Application : ImageKind.Bootloader,
+            DeviceUid = p.Uid,
+            MinimumSecurityCounter = p.DowngradePrevention ? _firmware.EffectiveSecurityCounter() : null,
+            TargetRegion = new ImageRegion(region.Address, ImageTrailer.UsableSize(region)),
+            RequireEncryption = p.RequireEncryption,
+            Decryptor = p.IdentityKey is { } identity ? new AesCtrEciesPayloadDecryptor(identity) : null,
+        };
+        foreach (IImageVerifier verifier in _firmware.Verifiers)
+            policy.TrustedVerifiers.Add(verifier);
+        return policy;
+    }
+
+    private byte[]? UnwrapKey(ImageManifest manifest, byte[] wrappedKey, byte[] manifestDigest)
+    {
+        if (manifest.Encryption == ImageEncryption.None)
+        {
+            if (wrappedKey.Length != 0)
+                throw Error(BootloaderError.KeyUnwrapFailed, "The image is plaintext but a wrapped key was sent: the host and the image disagree.");
+            return null;
+        }
+        if (_firmware.Profile.IdentityKey is not { } identity)
+            throw Error(BootloaderError.KeyUnwrapFailed, "The image is encrypted but this device has no identity key to unwrap its content key.");
+        var decryptor = new AesCtrEciesPayloadDecryptor(identity);
+        if (decryptor.Algorithm != manifest.Encryption)
+            throw Error(BootloaderError.KeyUnwrapFailed, $"The image is encrypted with {manifest.Encryption}; the device decrypts {decryptor.Algorithm}.");
+        if (wrappedKey.Length == 0)
+            throw Error(BootloaderError.KeyUnwrapFailed, "The image is encrypted but no wrapped key was sent: send this device's entry of the key block.");
+        if (!decryptor.TryUnwrapKey(wrappedKey, manifestDigest, out byte[] key))
+            throw Error(BootloaderError.KeyUnwrapFailed, "The wrapped key does not unwrap with this device's key for this manifest (another device's key, a modified key, or a key from another image).");
+        return key;
+    }
+
+    private uint EraseMillisecondsMax(MemoryRegion region) =>
+        (uint)Math.Ceiling(region.Sectors.Max(s => Flash.Timing.Erase(s, FlashTimingProfile.WorstCase).TotalMilliseconds));
+
+    /// <summary>Maps a refusal of the shared image validator to the protocol's error.</summary>
+    internal static BootloaderError Map(ImageRejection rejection) => rejection switch
+    {
+        ImageRejection.UnsupportedAuthentication => BootloaderError.BadSignature,
+        ImageRejection.UnknownKey => BootloaderError.UnknownKey,
+        ImageRejection.BadSignature => BootloaderError.BadSignature,
+        ImageRejection.WrongImageKind or ImageRejection.WrongVendor or ImageRejection.WrongDeviceClass => BootloaderError.WrongTarget,
+        ImageRejection.NotBoundToThisDevice => BootloaderError.NotBoundToThisDevice,
+        ImageRejection.SecurityCounterTooLow => BootloaderError.SecurityCounterTooLow,
+        ImageRejection.WrongLoadAddress or ImageRejection.TooLargeForRegion => BootloaderError.WrongLocation,
+        ImageRejection.EncryptionRequired => BootloaderError.EncryptionRequired,
+        ImageRejection.UnsupportedEncryption or ImageRejection.NoKeyForThisDevice or ImageRejection.KeyUnwrapFailed => BootloaderError.KeyUnwrapFailed,
+        ImageRejection.PayloadHashMismatch => BootloaderError.PayloadHashMismatch,
+        ImageRejection.PayloadSizeMismatch => BootloaderError.Incomplete,
+        _ => BootloaderError.BadManifest,
+    };
+}

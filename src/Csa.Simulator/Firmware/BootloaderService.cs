@@ -1,0 +1,158 @@
+using System.Security.Cryptography;
+using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
+using Csa.DataLink;
+using Csa.Simulator.Firmware.Internal;
+using Csa.Simulator.Flash;
+using Csa.Simulator.Memory;
+
+namespace Csa.Simulator.Firmware;
+
+/// <summary>
+/// The bootloader's update service: the generated Bootloader interface (bootloader.rpc.json) over the device's flash.
+/// Commands are handled one at a time, as the MCU would. Every refusal is the generated <c>Error(BootloaderError, message)</c>;
+/// a power cut surfaces as <see cref="PowerLossException"/> (the device is off; nothing is answered).
+/// docs/device-model.md section 6 specifies the state machine.
+/// </summary>
+public sealed partial class BootloaderService : BootloaderServerBase
+{
+    /// <summary>The write alignment: a multiple of every program unit (F4 word, L4 double word) and of the AES block.</summary>
+    public const int WriteAlignment = 16;
+
+    /// <summary>Bytes of a Write packet that are not data: RPC header, offset and the data's length prefix, with margin.</summary>
+    public const int WriteOverhead = 64;
+
+    /// <summary>How far the contiguous prefix must move before the watermark is persisted again (fewer journal appends on L4's 2 KB pages).</summary>
+    public const int CheckpointBytes = 16 * 1024;
+
+    private readonly DeviceFirmware _firmware;
+    private UpdateSession? _session;
+
+    internal BootloaderService(DeviceFirmware firmware)
+    {
+        _firmware = firmware;
+        MaxWriteSize = (ushort)(Math.Min(4096, firmware.Profile.MaxPacketSize - WriteOverhead) / WriteAlignment * WriteAlignment);
+    }
+
+    /// <summary>The largest data field a Write accepts: the profile's packet size minus the overhead, a multiple of the alignment, at most 4096.</summary>
+    public ushort MaxWriteSize { get; }
+
+    /// <summary>Writes acknowledged without programming because the flash already held exactly those bytes.</summary>
+    public long DuplicateBlocks { get; private set; }
+
+    /// <summary>Payload blocks programmed since the device was created.</summary>
+    public long ProgrammedBlocks { get; private set; }
+
+    private SimulatedFlash Flash => _firmware.Flash;
+
+    internal void ResetSession()
+    {
+        _session?.ClearKey();
+        _session = null;
+    }
+
+    /// <summary>The update as GetStatus reports it: the RAM session when there is one, else the journal.</summary>
+    internal (UpdatePhase Phase, RegionKind? Region, uint PayloadSize, uint Committed, byte[] Digest) UpdateView()
+    {
+        if (_session is { } s)
+            return (s.Complete ? UpdatePhase.Complete : UpdatePhase.Receiving, s.Kind, s.PayloadSize, s.Committed, s.Digest);
+        Internal.UpdateRecord r = _firmware.Record;
+        if (r.Region is not { } region || r.Phase == UpdatePhase.Idle)
+            return (UpdatePhase.Idle, null, 0, 0, new byte[32]);
+        if (r.Phase == UpdatePhase.Complete || !_firmware.UpdatePending())
+            return (UpdatePhase.Complete, region, r.PayloadSize, r.PayloadSize, r.ManifestDigest);
+        return (UpdatePhase.Receiving, region, r.PayloadSize, r.BytesCommitted, r.ManifestDigest);
+    }
+
+    /// <inheritdoc />
+    protected override async Task<GetStatusResponse> GetStatusAsync(GetStatusRequest request, Endpoint source, CancellationToken cancellationToken)
+    {
+        await EnterAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            FirmwareInventory inventory = _firmware.BuildInventory();
+            RegionStatus[] regions = inventory.Regions.Select(r => new RegionStatus(r.Region, r.State, r.Start, r.Size,
+                r.Version?.Major ?? 0, r.Version?.Minor ?? 0, r.Version?.Patch ?? 0, r.Version?.Build ?? 0, r.SecurityCounter)).ToArray();
+            (UpdatePhase phase, RegionKind? region, uint size, uint committed, byte[] digest) = UpdateView();
+            return new GetStatusResponse(_firmware.Running!.Value, inventory.StayReason, regions, inventory.DeviceSecurityCounter,
+                phase, TargetOf(region), digest, size, committed, WriteAlignment, MaxWriteSize);
+        }
+        finally
+        {
+            _firmware.Gate.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    protected override async Task<GetRegionHashResponse> GetRegionHashAsync(GetRegionHashRequest request, Endpoint source, CancellationToken cancellationToken)
+    {
+        await EnterAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!Enum.IsDefined(request.Region))
+                throw Error(BootloaderError.NotAllowed, $"Region {(byte)request.Region} does not exist.");
+            MemoryRegion region = _firmware.RegionOf(request.Region);
+            if ((ulong)request.Offset + request.Length > (ulong)region.Size)
+                throw Error(BootloaderError.OutOfRange, $"Bytes {request.Offset}..{(ulong)request.Offset + request.Length} run past the {region.Size}-byte {request.Region} region.");
+            byte[] hash = _firmware.Inspector.HashFlash(region.Address + request.Offset, request.Length)
+                ?? throw Error(BootloaderError.FlashFault, $"The range of {request.Region} holds a double word with an ECC error (an interrupted write).");
+            return new GetRegionHashResponse(hash);
+        }
+        finally
+        {
+            _firmware.Gate.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    protected override async Task<AbortUpdateResponse> AbortUpdateAsync(AbortUpdateRequest request, Endpoint source, CancellationToken cancellationToken)
+    {
+        await EnterAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            UpdateTarget target = TargetOf(_session?.Kind ?? _firmware.Record.Region);
+            ResetSession();
+            if (_firmware.Record.Phase == UpdatePhase.Idle)
+                return new AbortUpdateResponse();
+            await _firmware.AppendRecordAsync(_firmware.Record with
+            {
+                Phase = UpdatePhase.Idle, Region = null, BytesCommitted = 0, PayloadSize = 0, ManifestDigest = new byte[32],
+            }, cancellationToken).ConfigureAwait(false);
+            _firmware.RefreshCheck(RegionKind.Application);
+            await PublishAsync(UpdatePhase.Idle, target, 0, cancellationToken).ConfigureAwait(false);
+            return new AbortUpdateResponse();
+        }
+        catch (FlashProgrammingException e)
+        {
+            throw Error(BootloaderError.FlashFault, e.Message);
+        }
+        finally
+        {
+            _firmware.Gate.Release();
+        }
+    }
+
+    private async Task EnterAsync(CancellationToken cancellationToken)
+    {
+        await _firmware.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (!_firmware.InBootloader)
+        {
+            _firmware.Gate.Release();
+            throw Error(BootloaderError.NotAllowed, _firmware.Running is null
+                ? "No bootloader runs (the device has not booted or holds no valid bootloader copy)."
+                : "The application runs; enter the bootloader first.");
+        }
+        _firmware.RequestedStayDeadline = null; // a host is talking to the bootloader: the request's wait no longer applies
+    }
+
+    private UpdateTarget TargetOf(RegionKind? region) =>
+        region is RegionKind.BootloaderA or RegionKind.BootloaderB ? UpdateTarget.OtherBootloader : UpdateTarget.Application;
+
+    private async Task PublishAsync(UpdatePhase phase, UpdateTarget target, uint committed, CancellationToken cancellationToken)
+    {
+        if (EventSink is not null)
+            await PublishUpdatePhaseChangedAsync(new UpdatePhaseChangedEvent(phase, target, committed), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static byte[] Sha256(byte[] data) => SHA256.HashData(data);
+}

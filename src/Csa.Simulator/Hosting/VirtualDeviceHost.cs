@@ -1,0 +1,155 @@
+using Csa.DataLink;
+using Csa.Simulator.Device;
+using Csa.Simulator.Firmware;
+
+namespace Csa.Simulator.Hosting;
+
+/// <summary>
+/// A set of virtual devices wired into a topology in this process: a daisy chain behind one host port, or a
+/// star with one host port per device. The host side is yours: add each of <see cref="HostPorts"/> to your host's
+/// <see cref="DataLinkNode"/> (which then owns it) and enumerate.
+/// </summary>
+public sealed class VirtualDeviceHost : IAsyncDisposable
+{
+    private readonly VirtualDevice[] _devices;
+    private readonly ILinkTransport[] _hostPorts;
+    private readonly IAsyncDisposable[] _media;
+    private int _disposed;
+
+    private VirtualDeviceHost(VirtualDevice[] devices, ILinkTransport[] hostPorts, IAsyncDisposable[] media)
+    {
+        _devices = devices;
+        _hostPorts = hostPorts;
+        _media = media;
+    }
+
+    /// <summary>The devices, in chain order (or star port order).</summary>
+    public IReadOnlyList<VirtualDevice> Devices => _devices;
+
+    /// <summary>
+    /// The host-side ends: one for a chain, one per device for a star. Add them to the host node with
+    /// <see cref="LinkRole.Downstream"/>; the node owns and disposes them from then on.
+    /// </summary>
+    public IReadOnlyList<ILinkTransport> HostPorts => _hostPorts;
+
+    /// <summary>
+    /// Wires <paramref name="count"/> devices into a daisy chain: host port → device 0 → device 1 → …; each device
+    /// forwards what is not addressed to it. Devices are created powered off; pass <paramref name="powerOn"/> to
+    /// boot them all.
+    /// </summary>
+    /// <param name="count">How many devices, 1..239 (the device address range).</param>
+    /// <param name="deviceFactory">Makes device <c>i</c> (give each a distinct unique id); the host owns it from then on.</param>
+    /// <param name="linkFactory">The cable with index <c>i</c> (0 is the host's); null uses in-memory pipes.</param>
+    /// <param name="powerOn">Boots every device before returning.</param>
+    /// <param name="cancellationToken">Stops the power-on.</param>
+    public static async Task<VirtualDeviceHost> CreateChainAsync(int count, Func<int, VirtualDevice> deviceFactory,
+        VirtualLinkFactory? linkFactory = null, bool powerOn = true, CancellationToken cancellationToken = default)
+    {
+        Validate(count, deviceFactory);
+        linkFactory ??= VirtualLinks.InMemory("chain");
+        var devices = new List<VirtualDevice>();
+        var media = new List<IAsyncDisposable>();
+        var hostPorts = new List<ILinkTransport>();
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                VirtualDevice device = deviceFactory(i) ?? throw new InvalidOperationException($"The device factory returned null for device {i}.");
+                devices.Add(device);
+                VirtualLink link = linkFactory(i) ?? throw new InvalidOperationException($"The link factory returned null for cable {i}.");
+                if (link.Medium is not null)
+                    media.Add(link.Medium);
+                if (i == 0)
+                    hostPorts.Add(link.HostEnd);
+                else
+                    devices[i - 1].AttachDownstream(link.HostEnd);
+                device.AttachUpstream(link.DeviceEnd);
+            }
+            var host = new VirtualDeviceHost([.. devices], [.. hostPorts], [.. media]);
+            if (powerOn)
+                await host.PowerOnAllAsync(cancellationToken).ConfigureAwait(false);
+            return host;
+        }
+        catch
+        {
+            await DisposeAllAsync(devices, hostPorts, media).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Wires <paramref name="count"/> devices into a star: one cable per device, each with its own host port.
+    /// Parameters as for <see cref="CreateChainAsync"/>.
+    /// </summary>
+    public static async Task<VirtualDeviceHost> CreateStarAsync(int count, Func<int, VirtualDevice> deviceFactory,
+        VirtualLinkFactory? linkFactory = null, bool powerOn = true, CancellationToken cancellationToken = default)
+    {
+        Validate(count, deviceFactory);
+        linkFactory ??= VirtualLinks.InMemory("star");
+        var devices = new List<VirtualDevice>();
+        var media = new List<IAsyncDisposable>();
+        var hostPorts = new List<ILinkTransport>();
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                VirtualDevice device = deviceFactory(i) ?? throw new InvalidOperationException($"The device factory returned null for device {i}.");
+                devices.Add(device);
+                VirtualLink link = linkFactory(i) ?? throw new InvalidOperationException($"The link factory returned null for cable {i}.");
+                if (link.Medium is not null)
+                    media.Add(link.Medium);
+                hostPorts.Add(link.HostEnd);
+                device.AttachUpstream(link.DeviceEnd);
+            }
+            var host = new VirtualDeviceHost([.. devices], [.. hostPorts], [.. media]);
+            if (powerOn)
+                await host.PowerOnAllAsync(cancellationToken).ConfigureAwait(false);
+            return host;
+        }
+        catch
+        {
+            await DisposeAllAsync(devices, hostPorts, media).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Powers every device on (in parallel).</summary>
+    public Task PowerOnAllAsync(CancellationToken cancellationToken = default) =>
+        Task.WhenAll(_devices.Select(d => d.PowerOnAsync(cancellationToken)));
+
+    /// <summary>Powers every device off cleanly (in parallel).</summary>
+    public Task PowerOffAllAsync(CancellationToken cancellationToken = default) =>
+        Task.WhenAll(_devices.Select(d => d.PowerOffAsync(cancellationToken)));
+
+    /// <summary>Power-cycles every device (in parallel): they all come back unassigned; enumerate again.</summary>
+    public Task PowerCycleAllAsync(CancellationToken cancellationToken = default) =>
+        Task.WhenAll(_devices.Select(d => d.PowerCycleAsync(cancellationToken)));
+
+    /// <summary>
+    /// Disposes the devices (each powers off and saves its flash file, if any) and the cables. Host ports that
+    /// were never handed to a node are disposed too; disposing one twice is harmless.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        await DisposeAllAsync(_devices, _hostPorts, _media).ConfigureAwait(false);
+    }
+
+    private static void Validate(int count, Func<int, VirtualDevice> deviceFactory)
+    {
+        ArgumentNullException.ThrowIfNull(deviceFactory);
+        int max = NodeAddress.LastDevice - NodeAddress.FirstDevice + 1;
+        if (count < 1 || count > max)
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"A topology holds 1..{max} devices (the device address range).");
+    }
+
+    private static async Task DisposeAllAsync(IEnumerable<VirtualDevice> devices, IEnumerable<ILinkTransport> hostPorts, IEnumerable<IAsyncDisposable> media)
+    {
+        await Task.WhenAll(devices.Select(d => d.DisposeAsync().AsTask())).ConfigureAwait(false);
+        foreach (ILinkTransport port in hostPorts)
+            await port.DisposeAsync().ConfigureAwait(false);
+        foreach (IAsyncDisposable medium in media)
+            await medium.DisposeAsync().ConfigureAwait(false);
+    }
+}

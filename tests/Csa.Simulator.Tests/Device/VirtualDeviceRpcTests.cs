@@ -1,0 +1,163 @@
+using Csa.Bootloader.Protocol;
+using Csa.DataLink;
+using Csa.DataLink.Transports;
+using Csa.Rpc;
+using Csa.Rpc.Device;
+using Csa.Simulator.Device;
+using Csa.Simulator.DemoApp;
+using static Csa.Simulator.Tests.Device.DeviceTestSupport;
+
+namespace Csa.Simulator.Tests.Device;
+
+/// <summary>A device on an in-memory link answers the generated clients of its interfaces.</summary>
+public sealed class VirtualDeviceRpcTests
+{
+    private static async Task<(VirtualDevice Device, TestHost Host, NodeAddress Address)> StartAsync(bool withApplication = true, int index = 0)
+    {
+        VirtualDevice device = CreateDevice(index, withApplication);
+        (InMemoryTransport hostEnd, InMemoryTransport deviceEnd) = InMemoryTransport.CreatePair("rpc");
+        device.AttachUpstream(deviceEnd);
+        await device.PowerOnAsync();
+        TestHost host = TestHost.Create();
+        host.Add(hostEnd);
+        IReadOnlyList<ChainMember> members = await host.EnumerateAsync();
+        Assert.Single(members);
+        return (device, host, members[0].Address);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-RPC")]
+    public async Task The_application_answers_GetIdentity_GetVersions_and_GetCapabilities_from_its_profile_and_flash()
+    {
+        (VirtualDevice device, TestHost host, NodeAddress address) = await StartAsync();
+        await using (device)
+        await using (host)
+        {
+            Assert.Equal(VirtualDeviceState.Application, device.State);
+            using var client = new DeviceClient(host.Client, address);
+
+            GetIdentityResponse identity = await client.GetIdentityAsync().WaitAsync(HangGuard);
+            Assert.Equal(device.Profile.Uid.ToArray(), identity.Uid);
+            Assert.Equal(0x00C5A000u, identity.VendorId);
+            Assert.Equal(1u, identity.DeviceClass);
+            Assert.Equal((ushort)0x413, identity.McuDeviceId);
+            Assert.Equal((ushort)3, identity.HardwareRevision);
+            Assert.Equal("Virtual pump 0", identity.ProductName);
+
+            GetVersionsResponse versions = await client.GetVersionsAsync().WaitAsync(HangGuard);
+            Assert.Equal(ImageKind.Application, versions.RunningImage);
+            Assert.Equal(BootloaderSlot.A, versions.ActiveBootloader);
+            Assert.Equal(new ImageVersion(1, 2, 0, 7), versions.BootloaderVersion);
+            Assert.Equal(new ImageVersion(2, 5, 3, 1234), versions.ApplicationVersion);
+            Assert.True(versions.ApplicationValid);
+            Assert.Equal(DataLinkProtocol.Version, versions.ProtocolVersion);
+
+            GetCapabilitiesResponse capabilities = await client.GetCapabilitiesAsync().WaitAsync(HangGuard);
+            Assert.Equal((ushort)256, capabilities.MaxFrameSize);
+            Assert.Equal((byte)4, capabilities.ReceiveBuffers);
+            Assert.Equal((ushort)1024, capabilities.MaxPacketSize);
+            Assert.Equal(FeatureFlags.Forwarding, capabilities.Features);
+        }
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-BOOT-VERIFY")]
+    public async Task A_device_without_a_valid_application_stays_in_the_bootloader_and_serves_the_Bootloader_interface()
+    {
+        (VirtualDevice device, TestHost host, NodeAddress address) = await StartAsync(withApplication: false);
+        await using (device)
+        await using (host)
+        {
+            Assert.Equal(VirtualDeviceState.Bootloader, device.State);
+            using var client = new DeviceClient(host.Client, address);
+            GetVersionsResponse versions = await client.GetVersionsAsync().WaitAsync(HangGuard);
+            Assert.Equal(ImageKind.Bootloader, versions.RunningImage);
+            Assert.False(versions.ApplicationValid);
+            Assert.Equal(new ImageVersion(0, 0, 0, 0), versions.ApplicationVersion);
+
+            GetCapabilitiesResponse capabilities = await client.GetCapabilitiesAsync().WaitAsync(HangGuard);
+            // A checksum-only profile: no signatures, no encryption, but downgrade protection and the two-copy update.
+            Assert.Equal(FeatureFlags.Forwarding | FeatureFlags.BootloaderUpdate | FeatureFlags.DowngradeProtection, capabilities.Features);
+
+            using var bootloader = new BootloaderClient(host.Client, address);
+            GetStatusResponse status = await bootloader.GetStatusAsync().WaitAsync(HangGuard);
+            Assert.Equal(RegionKind.BootloaderA, status.RunningCopy);
+            Assert.Equal(StayReason.NoValidApplication, status.StayReason);
+            Assert.Equal(RegionState.Valid, status.Regions[(int)RegionKind.BootloaderA].State);
+            Assert.NotEqual(RegionState.Valid, status.Regions[(int)RegionKind.Application].State);
+        }
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-RPC")]
+    public async Task The_bootloader_interface_is_not_served_by_the_application_and_the_demo_interface_not_by_the_bootloader()
+    {
+        (VirtualDevice app, TestHost appHost, NodeAddress appAddress) = await StartAsync();
+        await using (app)
+        await using (appHost)
+        {
+            using var bootloader = new BootloaderClient(appHost.Client, appAddress);
+            RpcErrorException error = await Assert.ThrowsAsync<RpcErrorException>(() => bootloader.GetStatusAsync().WaitAsync(HangGuard));
+            Assert.Equal(RpcStatus.UnknownInterface, error.Status);
+        }
+
+        (VirtualDevice bl, TestHost blHost, NodeAddress blAddress) = await StartAsync(withApplication: false);
+        await using (bl)
+        await using (blHost)
+        {
+            using var demo = new DemoAppClient(blHost.Client, blAddress);
+            RpcErrorException error = await Assert.ThrowsAsync<RpcErrorException>(() => demo.GetReadingAsync(0).WaitAsync(HangGuard));
+            Assert.Equal(RpcStatus.UnknownInterface, error.Status);
+        }
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-RPC")]
+    public async Task The_demo_application_reads_channels_drives_its_LED_and_reports_the_image_it_runs()
+    {
+        (VirtualDevice device, TestHost host, NodeAddress address) = await StartAsync();
+        await using (device)
+        await using (host)
+        {
+            using var demo = new DemoAppClient(host.Client, address);
+
+            GetReadingResponse reading = await demo.GetReadingAsync(2).WaitAsync(HangGuard);
+            Assert.Equal((byte)2, reading.Channel);
+            // Channel 2 is 3300 ± 50 milli-units.
+            Assert.InRange(reading.Value, 3250, 3350);
+
+            RpcErrorException error = await Assert.ThrowsAsync<RpcErrorException>(() => demo.GetReadingAsync(4).WaitAsync(HangGuard));
+            Assert.True(DemoAppInterface.TryGetError(error, out DemoAppError code));
+            Assert.Equal(DemoAppError.NoSuchChannel, code);
+
+            Assert.False((await demo.SetLedAsync(true).WaitAsync(HangGuard)).Previous);
+            Assert.True((await demo.SetLedAsync(false).WaitAsync(HangGuard)).Previous);
+            Assert.False((await demo.SetLedAsync(true).WaitAsync(HangGuard)).Previous);
+
+            GetApplicationInfoResponse info = await demo.GetApplicationInfoAsync().WaitAsync(HangGuard);
+            Assert.Equal((byte)2, info.Major);
+            Assert.Equal((byte)5, info.Minor);
+            Assert.Equal((ushort)3, info.Patch);
+            Assert.Equal(1234u, info.Build);
+            Assert.True(info.LedOn);
+        }
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-RPC")]
+    public async Task The_LED_is_RAM_state_and_is_off_again_after_a_power_cycle()
+    {
+        (VirtualDevice device, TestHost host, NodeAddress address) = await StartAsync();
+        await using (device)
+        await using (host)
+        {
+            using var demo = new DemoAppClient(host.Client, address);
+            await demo.SetLedAsync(true).WaitAsync(HangGuard);
+
+            await device.PowerCycleAsync();
+            IReadOnlyList<ChainMember> members = await host.EnumerateAsync();
+            using var again = new DemoAppClient(host.Client, members[0].Address);
+            Assert.False((await again.GetApplicationInfoAsync().WaitAsync(HangGuard)).LedOn);
+        }
+    }
+}

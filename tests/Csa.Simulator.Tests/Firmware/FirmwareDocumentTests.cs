@@ -1,0 +1,72 @@
+using System.Text.RegularExpressions;
+using Csa.Bootloader.Protocol;
+using Csa.Simulator.Firmware;
+using Csa.Simulator.Firmware.Internal;
+using Csa.Simulator.Flash;
+using static Csa.Simulator.Tests.Firmware.Kit;
+
+namespace Csa.Simulator.Tests.Firmware;
+
+/// <summary>Sections 5 and 6 of docs/device-model.md must stay true: golden vectors and figures are checked against the code.</summary>
+public class FirmwareDocumentTests
+{
+    private static readonly Lazy<string> Document = new(() =>
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Csa.sln")))
+                return File.ReadAllText(Path.Combine(dir.FullName, "docs", "device-model.md"));
+        throw new FileNotFoundException("Csa.sln not found above the test directory.");
+    });
+
+    private static byte[] Golden(string name)
+    {
+        Match m = Regex.Match(Document.Value, $@"<!-- golden:{name} -->\s*```text\s*(?<hex>[0-9A-F \r\n]+)```");
+        Assert.True(m.Success, $"golden vector {name} not found");
+        return Convert.FromHexString(Regex.Replace(m.Groups["hex"].Value, @"\s", ""));
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-BOOT-VERIFY")]
+    public void The_pre_bootloader_marker_matches_the_golden_vector() =>
+        Assert.Equal(Golden("prebootloader-marker"), PreBootloaderMarker.Encode(1, 0, 0));
+
+    [Fact]
+    [Trait("Requirement", "REQ-BOOT-VERIFY")]
+    public void The_trailer_slot_matches_the_golden_vectors()
+    {
+        byte[] body = ImageTrailer.EncodeBody("MANI"u8, "AUTH"u8);
+        Assert.Equal(568, body.Length);
+        Assert.Equal(Golden("trailer-slot-start"), body[..16]);
+        Assert.All(body[16..], b => Assert.Equal(0xFF, b));
+        Assert.Equal(Golden("trailer-commit"), ImageTrailer.EncodeCommit(body));
+        Assert.True(ImageTrailer.TryDecode([.. body, .. ImageTrailer.EncodeCommit(body)], out byte[] manifest, out byte[] auth));
+        Assert.Equal("MANI"u8.ToArray(), manifest);
+        Assert.Equal("AUTH"u8.ToArray(), auth);
+        Assert.Equal(7, ImageTrailer.SlotCount);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-RECOVER")]
+    public void The_state_record_matches_the_golden_vector()
+    {
+        var record = new UpdateRecord(true, 30, UpdatePhase.Receiving, RegionKind.Application, 0x20000, 140_000, 2,
+            Enumerable.Range(0, 32).Select(i => (byte)i).ToArray());
+        Assert.Equal(Golden("state-record"), record.Encode());
+        Assert.Equal(record.Encode(), UpdateRecord.Decode(Golden("state-record")).Encode());
+        Assert.True(record.Encode().Length <= DeviceFirmware.JournalSlotSize - 16);
+    }
+
+    [Theory]
+    [InlineData(FlashFamily.Stm32F4, 4000u)]
+    [InlineData(FlashFamily.Stm32L4, 25u)]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    public async Task Begin_answers_the_documented_erase_time_and_write_limits(FlashFamily family, uint eraseMs)
+    {
+        DeviceProfile profile = Profile(family);
+        (DeviceFirmware firmware, _) = FactoryDevice(profile, withApplication: false);
+        BeginUpdateResponse begin = await BeginAsync(Client(firmware), UpdateTarget.Application, Image(profile, RegionKind.Application, V(2)));
+        Assert.Equal(eraseMs, begin.EraseMillisecondsMax);
+        Assert.Equal(16, begin.WriteAlignment);
+        Assert.Equal(4096, begin.MaxWriteSize);
+    }
+}

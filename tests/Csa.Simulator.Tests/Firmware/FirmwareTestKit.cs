@@ -1,0 +1,154 @@
+using System.Buffers;
+using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
+using Csa.Crypto;
+using Csa.DataLink;
+using Csa.Rpc;
+using Csa.Simulator.Firmware;
+using Csa.Simulator.Flash;
+using Csa.Simulator.Memory;
+
+namespace Csa.Simulator.Tests.Firmware;
+
+/// <summary>Keys, profiles, images and a host-side update routine for the firmware tests.</summary>
+internal static class Kit
+{
+    public static readonly EcP256PrivateKey SigningKey = KeyGenerator.Generate(KeyRole.FirmwareSigning);
+    public static readonly EcP256PrivateKey OtherSigningKey = KeyGenerator.Generate(KeyRole.FirmwareSigning);
+    public static readonly EcP256PrivateKey IdentityKey = KeyGenerator.Generate(KeyRole.DeviceIdentity);
+    public static readonly EcP256PrivateKey OtherIdentityKey = KeyGenerator.Generate(KeyRole.DeviceIdentity);
+    public static readonly DeviceUid Uid = DeviceUid.FromBytes(TestFlash.Uid);
+    public static readonly DeviceUid OtherUid = DeviceUid.FromWords(1, 2, 3);
+
+    public static DeviceProfile Profile(FlashFamily family, bool requireEncryption = false, bool requireBinding = false, bool downgradePrevention = true) => new()
+    {
+        MemoryMap = family == FlashFamily.Stm32F4 ? MemoryMap.Stm32F4_1M : MemoryMap.Stm32L4_1M,
+        Uid = Uid,
+        TrustedSigningKeys = [SigningKey.PublicKey],
+        IdentityKey = IdentityKey,
+        RequireEncryption = requireEncryption,
+        RequireDeviceBinding = requireBinding,
+        DowngradePrevention = downgradePrevention,
+        FlashTiming = FlashTimingProfile.Instant,
+    };
+
+    /// <summary>A blank flash that refuses any program over non-erased cells: every flash violation fails the test.</summary>
+    public static SimulatedFlash StrictFlash(DeviceProfile profile) =>
+        TestFlash.Create(profile.MemoryMap.Geometry, ProgramOverwritePolicy.RejectAnyReprogram,
+            profile.MemoryMap.Geometry.Family == FlashFamily.Stm32F4 ? FlashProgramSize.Word : FlashProgramSize.DoubleWord);
+
+    public static byte[] Payload(int size, int seed)
+    {
+        var data = new byte[size];
+        new Random(seed).NextBytes(data);
+        return data;
+    }
+
+    public static MemoryRegion RegionOf(DeviceProfile profile, RegionKind kind) => kind switch
+    {
+        RegionKind.BootloaderA => profile.MemoryMap.BootloaderA,
+        RegionKind.BootloaderB => profile.MemoryMap.BootloaderB,
+        RegionKind.Application => profile.MemoryMap.Application,
+        _ => profile.MemoryMap.PreBootloader,
+    };
+
+    /// <summary>Builds an image for <paramref name="region"/> of <paramref name="profile"/>.</summary>
+    public static FirmwareImage Image(
+        DeviceProfile profile, RegionKind region, FirmwareVersion version, int size = 6000, uint counter = 0,
+        bool encrypt = false, int seed = 1, Action<ImageSettings>? tweak = null, IImageSigner? signer = null, uint? loadAddress = null,
+        EcP256PublicKey? recipientKey = null, DeviceUid? recipient = null)
+    {
+        var settings = new ImageSettings
+        {
+            Kind = region == RegionKind.Application ? ImageKind.Application : ImageKind.Bootloader,
+            VendorId = profile.VendorId,
+            DeviceClassId = profile.DeviceClassId,
+            Version = version,
+            SecurityCounter = counter,
+        };
+        tweak?.Invoke(settings);
+        FirmwareSource source = FirmwareSource.FromBinary(Payload(size, seed + (int)version.Ordinal), loadAddress ?? RegionOf(profile, region).Address);
+        signer ??= new EcdsaP256Signer(SigningKey);
+        var builder = new ImageBuilder(settings);
+        return encrypt
+            ? builder.BuildAsync(source, signer, new AesCtrEciesPayloadEncryptor(),
+                [new ImageRecipient(recipient ?? Uid, (recipientKey ?? IdentityKey.PublicKey).ToUncompressedPoint())]).GetAwaiter().GetResult()
+            : builder.BuildAsync(source, signer).GetAwaiter().GetResult();
+    }
+
+    /// <summary>The image with one payload byte flipped (the manifest and signature untouched).</summary>
+    public static FirmwareImage WithTamperedPayload(FirmwareImage image)
+    {
+        byte[] bytes = image.ToArray();
+        bytes[image.ManifestBytes.Length + (image.Payload.Length / 2)] ^= 0x01;
+        return ImageReader.Parse(bytes);
+    }
+
+    public static FirmwareVersion V(byte major, byte minor = 0, ushort patch = 0) => new(major, minor, patch, 0);
+
+    /// <summary>A device with pre-bootloader, copy A (1.0) and an application (1.0), booted.</summary>
+    public static (DeviceFirmware Firmware, SimulatedFlash Flash) FactoryDevice(DeviceProfile profile, bool withApplication = true)
+    {
+        SimulatedFlash flash = StrictFlash(profile);
+        FactoryProgrammer.Program(profile, flash,
+            Image(profile, RegionKind.BootloaderA, V(1)),
+            application: withApplication ? Image(profile, RegionKind.Application, V(1)) : null);
+        var firmware = new DeviceFirmware(profile, flash, TimeProvider.System);
+        firmware.Boot();
+        return (firmware, flash);
+    }
+
+    public static BootloaderClient Client(DeviceFirmware firmware) => new(new LoopbackInvoker(firmware.Bootloader), new NodeAddress(0x10));
+
+    public static byte[] WrappedKey(FirmwareImage image, DeviceUid? uid = null) =>
+        image.FindWrappedKey(uid ?? Uid)?.WrappedKey.ToArray() ?? [];
+
+    public static Task<BeginUpdateResponse> BeginAsync(BootloaderClient client, UpdateTarget target, FirmwareImage image) =>
+        client.BeginUpdateAsync(target, image.ManifestBytes.ToArray(), image.AuthenticationBlock.ToArray(), WrappedKey(image));
+
+    /// <summary>What a host does: BeginUpdate (new or resume), writes from the resume offset in chunks, FinishUpdate.</summary>
+    public static async Task<FinishUpdateResponse> UpdateAsync(BootloaderClient client, UpdateTarget target, FirmwareImage image, int chunk = 4096)
+    {
+        BeginUpdateResponse begin = await BeginAsync(client, target, image);
+        chunk = Math.Min(chunk, begin.MaxWriteSize);
+        for (int offset = (int)begin.ResumeOffset; offset < image.Payload.Length; offset += chunk)
+            await client.WriteAsync((uint)offset, image.Payload.Slice(offset, Math.Min(chunk, image.Payload.Length - offset)).ToArray());
+        return await client.FinishUpdateAsync();
+    }
+
+    public static async Task<BootloaderError> ErrorOf(Func<Task> call)
+    {
+        var e = await Assert.ThrowsAsync<RpcErrorException>(call);
+        Assert.True(BootloaderInterface.TryGetError(e, out BootloaderError error), e.Message);
+        return error;
+    }
+}
+
+/// <summary>An <see cref="IRpcInvoker"/> that serves the generated client with the service in process, through the real encode/dispatch/decode path.</summary>
+internal sealed class LoopbackInvoker(IRpcService service) : IRpcInvoker
+{
+    private static readonly Endpoint Host = new(NodeAddress.Host, WellKnownPorts.Rpc);
+
+    public async Task<TResponse> InvokeAsync<TRequest, TResponse>(NodeAddress device, ushort interfaceId, ushort commandId, TRequest request, RpcCallOptions? options, CancellationToken cancellationToken)
+        where TRequest : IRpcMessage<TRequest>
+        where TResponse : IRpcMessage<TResponse>
+    {
+        var requestBuffer = new ArrayBufferWriter<byte>();
+        var writer = new RpcWriter(requestBuffer);
+        request.Write(ref writer);
+        var response = new ArrayBufferWriter<byte>();
+        await service.DispatchAsync(new RpcServerCall(Host, commandId, requestBuffer.WrittenMemory.ToArray(), response), cancellationToken);
+        var reader = new RpcReader(response.WrittenSpan);
+        return TResponse.Read(ref reader);
+    }
+
+    public IDisposable SubscribeEvent<TEvent>(NodeAddress device, ushort interfaceId, ushort eventId, Action<NodeAddress, TEvent> handler)
+        where TEvent : IRpcMessage<TEvent> => new Nothing();
+
+    private sealed class Nothing : IDisposable
+    {
+        public void Dispose()
+        {
+        }
+    }
+}
