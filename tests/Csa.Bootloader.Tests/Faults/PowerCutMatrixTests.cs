@@ -1,0 +1,108 @@
+using Csa.Bootloader.Protocol;
+using Csa.Simulator.Flash;
+using Xunit.Abstractions;
+
+namespace Csa.Bootloader.Tests.Faults;
+
+/// <summary>
+/// The power-cut matrix, end to end: a host updates a virtual device over its link, the device's power is cut
+/// before (or in the middle of) one flash operation, the device powers on, the host runs its update again and
+/// resumes. As MCUboot's simulator does, an uninterrupted update is run first to count its flash operations; then
+/// the cut moves over them. Unlike it, torn programs and interrupted erases (littlefs-style) are cut too.
+/// After every cut: the device boots a valid bootloader (never bricked) and no flash rule was broken; at the end
+/// the new firmware is installed byte for byte, both bootloader copies are valid, and the counter moved.
+/// </summary>
+public sealed class PowerCutMatrixTests(ITestOutputHelper output)
+{
+    public static TheoryData<CutScenario> Scenarios() => new()
+    {
+        new(FlashFamily.Stm32F4, UpdateTarget.Application, 140_000),
+        new(FlashFamily.Stm32F4, UpdateTarget.OtherBootloader, 30_000),
+        new(FlashFamily.Stm32L4, UpdateTarget.Application, 37_000),
+        new(FlashFamily.Stm32L4, UpdateTarget.OtherBootloader, 40_000),
+    };
+
+    /// <summary>
+    /// The fast slice: the first 3 and last 5 operations (the last ones are the commit: trailer body, commit marker,
+    /// Complete record, security counter floor) and every 7th operation in between.
+    /// </summary>
+    public static IEnumerable<int> Slice(long operations) =>
+        Enumerable.Range(0, (int)operations).Where(i => i < 3 || i >= operations - 5 || i % 7 == 0);
+
+    [Theory]
+    [MemberData(nameof(Scenarios))]
+    [Trait("Requirement", "REQ-RECOVER")]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    [Trait("Requirement", "REQ-UPD-BL")]
+    public async Task A_cut_before_a_sample_of_flash_operations_never_bricks_and_the_host_resumes(CutScenario scenario)
+    {
+        var rig = new PowerCutRig(scenario);
+        long operations = await rig.CountOperationsAsync();
+        int[] cuts = [.. Slice(operations)];
+        foreach (int i in cuts)
+            await rig.CutAndResumeAsync(PowerCutPlan.BeforeOperation(i));
+        output.WriteLine($"{scenario}: {operations} flash operations in an uninterrupted update; cut before {cuts.Length} of them: {string.Join(" ", cuts)}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Scenarios))]
+    [Trait("Requirement", "REQ-RECOVER")]
+    public async Task A_torn_program_or_interrupted_erase_at_a_sample_of_points_never_bricks_and_the_host_resumes(CutScenario scenario)
+    {
+        var rig = new PowerCutRig(scenario);
+        long operations = await rig.CountOperationsAsync();
+        TornEraseStyle[] styles = Enum.GetValues<TornEraseStyle>();
+        int covered = 0;
+        foreach (int i in Slice(operations).Where(i => i % 2 == 1 || i >= operations - 5))
+        {
+            await rig.CutAndResumeAsync(PowerCutPlan.DuringOperationAt(i, seed: i, styles[i % styles.Length], fraction: 0.5));
+            covered++;
+        }
+        for (int i = 3; i < operations - 5; i += 11)
+        {
+            await rig.CutAndResumeAsync(PowerCutPlan.DuringOperationAt(i, seed: 1000 + i, styles[(i + 1) % styles.Length]));
+            covered++;
+        }
+        output.WriteLine($"{scenario}: {operations} flash operations; {covered} torn cut points");
+    }
+
+    [Theory]
+    [MemberData(nameof(Scenarios))]
+    [Trait("Requirement", "REQ-RECOVER")]
+    public async Task A_second_cut_during_the_resumed_update_still_ends_with_the_new_firmware(CutScenario scenario)
+    {
+        var rig = new PowerCutRig(scenario);
+        long operations = await rig.CountOperationsAsync();
+        int covered = 0;
+        for (int first = 1; first < operations; first += 9)
+        {
+            await rig.CutAndResumeAsync(PowerCutPlan.DuringOperationAt(first, seed: first), PowerCutPlan.DuringOperationAt(1, seed: first + 7));
+            covered++;
+        }
+        output.WriteLine($"{scenario}: {operations} flash operations; {covered} double cuts");
+    }
+
+    [Theory]
+    [MemberData(nameof(Scenarios))]
+    [Trait("Category", "Exhaustive")]
+    [Trait("Requirement", "REQ-RECOVER")]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    [Trait("Requirement", "REQ-UPD-BL")]
+    public async Task Exhaustive_a_cut_before_every_flash_operation_and_a_tear_of_every_kind_in_each(CutScenario scenario)
+    {
+        var rig = new PowerCutRig(scenario);
+        long operations = await rig.CountOperationsAsync();
+        int before = 0, torn = 0;
+        for (int i = 0; i < operations; i++)
+        {
+            await rig.CutAndResumeAsync(PowerCutPlan.BeforeOperation(i));
+            before++;
+            foreach (TornEraseStyle style in Enum.GetValues<TornEraseStyle>())
+            {
+                await rig.CutAndResumeAsync(PowerCutPlan.DuringOperationAt(i, seed: i * 7 + (int)style, style));
+                torn++;
+            }
+        }
+        output.WriteLine($"{scenario}: {operations} flash operations; cut before each ({before}) and torn {torn} times: {before + torn} cut points");
+    }
+}
