@@ -24,8 +24,8 @@ internal sealed class HostSession : IAsyncDisposable
     {
         var node = new DataLinkNode(new DataLinkNodeOptions
         {
-            LinkManagementTimeout = linkManagementTimeout ?? TimeSpan.FromMilliseconds(150),
-            LinkManagementAttempts = 2,
+            LinkManagementTimeout = linkManagementTimeout ?? TimeSpan.FromMilliseconds(100),
+            LinkManagementAttempts = 1,
         });
         var rpc = new RpcClient(node.OpenSocket(WellKnownPorts.Rpc), new RpcClientOptions
         {

@@ -38,7 +38,7 @@ internal static class ResumingUpdateProcedure
             if (plan.Target == UpdateTarget.OtherBootloader && Matches(versions.BootloaderVersion, plan.NewVersion))
                 return;
             await device.EnterBootloaderAsync(0, cancellationToken);
-            await WaitForBootloaderAsync(device, cancellationToken);
+            await PollAsync(device, v => v.RunningImage == DeviceImageKind.Bootloader, cancellationToken);
         }
 
         GetStatusResponse status = await bootloader.GetStatusAsync(cancellationToken);
@@ -55,7 +55,19 @@ internal static class ResumingUpdateProcedure
             image.AuthenticationBlock.ToArray(), FaultKit.WrappedKey(image, plan.Uid), cancellationToken);
         await WriteFromAsync(bootloader, image, (int)begin.ResumeOffset, begin.MaxWriteSize, cancellationToken);
         await bootloader.FinishUpdateAsync(cancellationToken);
-        await device.ResetAsync(Csa.Rpc.Device.ResetMode.Normal, 0, cancellationToken);
+        try
+        {
+            // 20 ms: the response must leave before the device restarts (with 0 the simulated device can reset first).
+            await device.ResetAsync(Csa.Rpc.Device.ResetMode.Normal, 20, cancellationToken);
+        }
+        catch (RpcTimeoutException)
+        {
+            // The answer was lost in the restart; what runs afterwards is checked below either way.
+        }
+        // A host checks what runs after the reset (a bootloader update keeps the device in the bootloader, on the new copy).
+        await PollAsync(device, v => plan.Target == UpdateTarget.Application
+            ? v.RunningImage == DeviceImageKind.Application && Matches(v.ApplicationVersion, plan.NewVersion)
+            : Matches(v.BootloaderVersion, plan.NewVersion), cancellationToken);
     }
 
     /// <summary>Every write from <paramref name="from"/> at once; the RPC client keeps as many in flight as the device has receive buffers.</summary>
@@ -70,21 +82,25 @@ internal static class ResumingUpdateProcedure
         await Task.WhenAll(writes);
     }
 
-    /// <summary>After EnterBootloader the application answers, then resets; ask until the bootloader answers.</summary>
-    public static async Task WaitForBootloaderAsync(DeviceClient device, CancellationToken cancellationToken)
+    private static readonly RpcCallOptions s_poll = new() { Timeout = TimeSpan.FromMilliseconds(250), MaxAttempts = 1, Idempotent = true };
+
+    /// <summary>After a reset the device answers again once it has restarted: ask until <paramref name="done"/> holds.</summary>
+    public static async Task PollAsync(DeviceClient device, Func<GetVersionsResponse, bool> done, CancellationToken cancellationToken)
     {
         for (int attempt = 0; ; attempt++)
         {
             try
             {
-                if ((await device.GetVersionsAsync(cancellationToken)).RunningImage == DeviceImageKind.Bootloader)
+                if (done(await device.GetVersionsAsync(new GetVersionsRequest(), s_poll, cancellationToken)))
                     return;
             }
-            catch (RpcTimeoutException) when (attempt < 20)
+            catch (RpcTimeoutException) when (attempt < 100)
             {
                 // The device is restarting.
             }
-            await Task.Delay(10, cancellationToken);
+            if (attempt >= 100)
+                throw new TimeoutException("The device never reported the expected image after its reset.");
+            await Task.Delay(5, cancellationToken);
         }
     }
 
