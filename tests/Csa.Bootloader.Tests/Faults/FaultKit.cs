@@ -90,9 +90,15 @@ internal static class FaultKit
     /// A factory-fresh device, powered off: pre-bootloader, both bootloader copies at 1.0 (counter 1) and the
     /// application 1.0 (counter 1), written as the production programmer does.
     /// </summary>
-    public static VirtualDevice FactoryDevice(DeviceProfile profile, bool encryptedApplication = false, string? name = null)
+    public static VirtualDevice FactoryDevice(DeviceProfile profile, bool encryptedApplication = false, string? name = null, CapturedLog? log = null)
     {
-        var device = new VirtualDevice(profile, new VirtualDeviceOptions { HeartbeatInterval = null, PublishTelemetry = false, Name = name });
+        var device = new VirtualDevice(profile, new VirtualDeviceOptions
+        {
+            HeartbeatInterval = null,
+            PublishTelemetry = false,
+            Name = name,
+            LoggerFactory = log ?? (Microsoft.Extensions.Logging.ILoggerFactory)Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
+        });
         FactoryProgrammer.Program(profile, device.Flash,
             Image(profile, RegionKind.BootloaderA, OldVersion, 20_000, 1).Image,
             Image(profile, RegionKind.BootloaderB, OldVersion, 20_000, 1).Image,

@@ -50,9 +50,32 @@ internal sealed class HostSession : IAsyncDisposable
         while (true)
         {
             IReadOnlyList<ChainMember> members = await Node.EnumerateChainAsync(link, firstAddress, guard.Token);
-            if (members.Count >= expected)
+            if (members.Count >= expected && await AllAnswerAsync(members, guard.Token))
                 return members;
         }
+    }
+
+    private static readonly RpcCallOptions s_probe = new() { Timeout = TimeSpan.FromMilliseconds(400), MaxAttempts = 3, Idempotent = true };
+
+    /// <summary>
+    /// On a line that reorders frames the broadcast "forget your address" can be delivered after the
+    /// "assign" that follows it, so a device may forget the address it just took: check every member answers at it.
+    /// </summary>
+    private async Task<bool> AllAnswerAsync(IReadOnlyList<ChainMember> members, CancellationToken cancellationToken)
+    {
+        foreach (ChainMember member in members)
+        {
+            using var device = new Csa.Rpc.Device.DeviceClient(Rpc, member.Address);
+            try
+            {
+                await device.GetIdentityAsync(new Csa.Rpc.Device.GetIdentityRequest(), s_probe, cancellationToken);
+            }
+            catch (RpcTimeoutException)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     public async ValueTask DisposeAsync()

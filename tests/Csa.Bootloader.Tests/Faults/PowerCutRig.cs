@@ -55,7 +55,8 @@ internal sealed class PowerCutRig
     {
         using var guard = new CancellationTokenSource(HangGuard);
         string context = cut?.ToString() ?? "uninterrupted";
-        await using VirtualDevice device = FactoryDevice(_profile);
+        var log = new CapturedLog();
+        await using VirtualDevice device = FactoryDevice(_profile, log: log);
         (InMemoryTransport hostEnd, InMemoryTransport deviceEnd) = InMemoryTransport.CreatePair("cut");
         device.AttachUpstream(deviceEnd);
         Assert.Equal(VirtualDeviceState.Application, await device.PowerOnAsync(guard.Token));
@@ -73,7 +74,7 @@ internal sealed class PowerCutRig
             if (plan is null)
                 break;
             device.Flash.ArmPowerCut(plan);
-            if (await AttemptUntilPowerLossAsync(device, host, address, guard.Token))
+            if (await AttemptUntilPowerLossAsync(device, host, address, log, guard.Token))
             {
                 cuts++;
                 address = await PowerOnAndFindAsync(device, host, link, context, guard.Token);
@@ -86,7 +87,7 @@ internal sealed class PowerCutRig
         }
         catch (Exception e)
         {
-            throw new InvalidOperationException($"{context}: the resumed update failed; device {device.State} ({device.StateReason}), flash powered {device.Flash.IsPowered}, {device.Flash.Statistics.PowerCuts} cuts; {device.Firmware.Inventory}", e);
+            throw new InvalidOperationException($"{context}: the resumed update failed; device {device.State} ({device.StateReason}), flash powered {device.Flash.IsPowered}, {device.Flash.Statistics.PowerCuts} cuts; {device.Firmware.Inventory}; device log: {log}", e);
         }
         long operations = device.Flash.Statistics.OperationCount - before;
 
@@ -97,7 +98,7 @@ internal sealed class PowerCutRig
     }
 
     /// <summary>Runs the update until the device loses power; false when it completed first (a cut planned past its end).</summary>
-    private async Task<bool> AttemptUntilPowerLossAsync(VirtualDevice device, HostSession host, NodeAddress address, CancellationToken cancellationToken)
+    private async Task<bool> AttemptUntilPowerLossAsync(VirtualDevice device, HostSession host, NodeAddress address, CapturedLog log, CancellationToken cancellationToken)
     {
         using var powerLost = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // The host cannot see a power cut; it would notice by timeouts. Cancelling when the device goes off
@@ -119,7 +120,7 @@ internal sealed class PowerCutRig
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw new InvalidOperationException($"the update failed without a power cut: device {device.State} ({device.StateReason}), flash powered {device.Flash.IsPowered}, {device.Flash.Statistics.PowerCuts} cuts, {device.Flash.Statistics.OperationCount} operations; {device.Firmware.Inventory}", e);
+            throw new InvalidOperationException($"the update failed without a power cut: device {device.State} ({device.StateReason}), flash powered {device.Flash.IsPowered}, {device.Flash.Statistics.PowerCuts} cuts, {device.Flash.Statistics.OperationCount} operations; {device.Firmware.Inventory}; device log: {log}", e);
         }
         finally
         {

@@ -25,7 +25,8 @@ internal sealed record UpdatePlan(UpdateTarget Target, FirmwareImage ForApplicat
 /// <remarks>The test-side stand-in for the host updater API (src/Csa.Bootloader/Updates) until that lands.</remarks>
 internal static class ResumingUpdateProcedure
 {
-    public static async Task RunAsync(RpcClient rpc, NodeAddress address, UpdatePlan plan, CancellationToken cancellationToken)
+    // chunk: the largest write the host sends (null: the device's maximum); smaller writes suit noisy lines.
+    public static async Task RunAsync(RpcClient rpc, NodeAddress address, UpdatePlan plan, CancellationToken cancellationToken, int? chunk = null)
     {
         using var device = new DeviceClient(rpc, address);
         using var bootloader = new BootloaderClient(rpc, address);
@@ -53,7 +54,7 @@ internal static class ResumingUpdateProcedure
 
         BeginUpdateResponse begin = await bootloader.BeginUpdateAsync(plan.Target, image.ManifestBytes.ToArray(),
             image.AuthenticationBlock.ToArray(), FaultKit.WrappedKey(image, plan.Uid), cancellationToken);
-        await WriteFromAsync(bootloader, image, (int)begin.ResumeOffset, begin.MaxWriteSize, cancellationToken);
+        await WriteFromAsync(bootloader, image, (int)begin.ResumeOffset, Math.Min(chunk ?? begin.MaxWriteSize, begin.MaxWriteSize), cancellationToken);
         await bootloader.FinishUpdateAsync(cancellationToken);
         try
         {
