@@ -1,0 +1,309 @@
+using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
+using Csa.Bootloader.Updates.Internal;
+using Csa.DataLink;
+using Csa.Rpc;
+using Csa.Rpc.Device;
+
+namespace Csa.Bootloader.Updates;
+
+// Discovery: open links, enumerate them, read each device, and find a device again by its unique id.
+public sealed partial class DeviceNetwork
+{
+    /// <summary>
+    /// Finds every device: enumerates each enumerated link (a chain gets addresses in chain order from the link's first
+    /// address), asks each fixed address, and reads every device's identity, versions, capabilities and, when a
+    /// bootloader answers, its status. Links are discovered in parallel. A device that does not answer its RPCs is left
+    /// out (and logged). Enumerating a link re-addresses every device on it: do not run it during updates on that link.
+    /// </summary>
+    /// <returns>The devices, in link order and chain order.</returns>
+    /// <exception cref="DataLinkException">A link could not be (re)opened.</exception>
+    public async Task<IReadOnlyList<DeviceInfo>> DiscoverAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        IReadOnlyList<DeviceInfo>[] perLink = await Task.WhenAll(_slots.Select(s => DiscoverLinkAsync(s, cancellationToken))).ConfigureAwait(false);
+        DeviceInfo[] all = perLink.SelectMany(l => l).ToArray();
+        Volatile.Write(ref _devices, all);
+        return all;
+    }
+
+    /// <summary>Blocking form of <see cref="DiscoverAsync"/> (for scripts and Python).</summary>
+    public IReadOnlyList<DeviceInfo> Discover(CancellationToken cancellationToken = default) =>
+        DiscoverAsync(cancellationToken).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Reads <paramref name="device"/> again at its address (what runs now, its versions, its bootloader status).
+    /// </summary>
+    /// <exception cref="DeviceNotFoundException">Another device answers at that address.</exception>
+    /// <exception cref="RpcTimeoutException">Nothing answers at that address.</exception>
+    /// <exception cref="DataLinkException">The link is lost.</exception>
+    public async Task<DeviceInfo> RefreshAsync(DeviceInfo device, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ThrowIfDisposed();
+        LinkSlot slot = SlotOf(device);
+        DeviceInfo info = await ReadInfoAsync(slot, device.Address, device.ChainPosition, device.PathFrameSize, _options.CommandAttempts, cancellationToken).ConfigureAwait(false);
+        if (info.Uid != device.Uid)
+            throw new DeviceNotFoundException(device.Uid, device.Address, $"{device.Address} is now device {info.Uid}, not {device.Uid}: the link was enumerated again; find the device with FindAsync.");
+        Remember(info);
+        return info;
+    }
+
+    /// <summary>
+    /// Finds the device with unique id <paramref name="uid"/>: at its last known address, else by reopening and
+    /// enumerating its link again, else on every link.
+    /// </summary>
+    /// <exception cref="DeviceNotFoundException">No link has it.</exception>
+    public Task<DeviceInfo> FindAsync(DeviceUid uid, CancellationToken cancellationToken = default) =>
+        LocateAsync(uid, Options.TimeProvider.GetTimestamp(), cancellationToken);
+
+    /// <summary>Blocking form of <see cref="FindAsync"/>.</summary>
+    public DeviceInfo Find(DeviceUid uid, CancellationToken cancellationToken = default) =>
+        FindAsync(uid, cancellationToken).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Closes and reopens every link (through each <see cref="NetworkLink"/>'s factory) and discovers again: what a
+    /// host does after a USB adapter was re-plugged or a gateway restarted.
+    /// </summary>
+    public async Task<IReadOnlyList<DeviceInfo>> ReconnectAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        foreach (LinkSlot slot in _slots)
+        {
+            await slot.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await ReopenLockedAsync(slot, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                slot.Gate.Release();
+            }
+        }
+        return await DiscoverAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Blocking form of <see cref="ReconnectAsync"/>.</summary>
+    public IReadOnlyList<DeviceInfo> Reconnect(CancellationToken cancellationToken = default) =>
+        ReconnectAsync(cancellationToken).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Finds <paramref name="uid"/> after a fault observed at <paramref name="faultTimestamp"/>: probes its last address,
+    /// then rediscovers its link unless another caller did so after the fault, then every other link.
+    /// </summary>
+    internal async Task<DeviceInfo> LocateAsync(DeviceUid uid, long faultTimestamp, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        _known.TryGetValue(uid, out DeviceInfo? last);
+        if (last is not null)
+        {
+            DeviceInfo? here = await ProbeAsync(last, cancellationToken).ConfigureAwait(false);
+            if (here is not null)
+                return here;
+            LinkSlot slot = SlotOf(last);
+            IReadOnlyList<DeviceInfo>? found = await RediscoverAfterAsync(slot, faultTimestamp, cancellationToken).ConfigureAwait(false);
+            DeviceInfo? match = found?.FirstOrDefault(d => d.Uid == uid);
+            if (match is not null)
+                return match;
+            if (found is null)
+            {
+                // Someone else enumerated this link after our fault: the device should answer where that put it.
+                _known.TryGetValue(uid, out DeviceInfo? latest);
+                if (latest is not null && (here = await ProbeAsync(latest, cancellationToken).ConfigureAwait(false)) is not null)
+                    return here;
+            }
+        }
+        else
+        {
+            // Never seen: look on every link (a device does not change links, so a known one is only looked for on its own).
+            foreach (LinkSlot slot in _slots)
+            {
+                IReadOnlyList<DeviceInfo>? found = await RediscoverAfterAsync(slot, faultTimestamp, cancellationToken).ConfigureAwait(false);
+                DeviceInfo? match = found?.FirstOrDefault(d => d.Uid == uid);
+                if (match is not null)
+                    return match;
+                if (found is null && _known.TryGetValue(uid, out DeviceInfo? seen) && await ProbeAsync(seen, cancellationToken).ConfigureAwait(false) is { } there)
+                    return there;
+            }
+        }
+        UpdateLog.DeviceNotFound(_logger, uid.ToString());
+        throw new DeviceNotFoundException(uid, last?.Address, last is null
+            ? $"Device {uid} was not found on any of the {_slots.Length} link(s)."
+            : $"Device {uid} does not answer at {last.Address} and was not found when link {last.LinkName} was enumerated again (off, restarting, or unplugged).");
+    }
+
+    /// <summary>Reads the device at its last address; null when nothing answers there or another device does.</summary>
+    internal async Task<DeviceInfo?> ProbeAsync(DeviceInfo last, CancellationToken cancellationToken)
+    {
+        LinkSlot slot = SlotOf(last);
+        if (slot.Link is not { IsOpen: true })
+            return null;
+        try
+        {
+            DeviceInfo info = await ReadInfoAsync(slot, last.Address, last.ChainPosition, last.PathFrameSize, attempts: 1, cancellationToken).ConfigureAwait(false);
+            if (info.Uid != last.Uid)
+                return null;
+            Remember(info);
+            return info;
+        }
+        catch (Exception ex) when (IsUnreachable(ex))
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Enumerates <paramref name="slot"/> again unless that happened after <paramref name="faultTimestamp"/> (then null).</summary>
+    private async Task<IReadOnlyList<DeviceInfo>?> RediscoverAfterAsync(LinkSlot slot, long faultTimestamp, CancellationToken cancellationToken)
+    {
+        await slot.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (slot.LastRediscovered > faultTimestamp && slot.Link is { IsOpen: true })
+                return null;
+            return await DiscoverLinkLockedAsync(slot, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+    }
+
+    private async Task<IReadOnlyList<DeviceInfo>> DiscoverLinkAsync(LinkSlot slot, CancellationToken cancellationToken)
+    {
+        await slot.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await DiscoverLinkLockedAsync(slot, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+    }
+
+    private async Task<IReadOnlyList<DeviceInfo>> DiscoverLinkLockedAsync(LinkSlot slot, CancellationToken cancellationToken)
+    {
+        await EnsureOpenLockedAsync(slot, cancellationToken).ConfigureAwait(false);
+        NodeLink link = slot.Link!;
+        var found = new List<(NodeAddress Address, int Position, int PathLimit)>();
+        if (slot.Spec.FixedAddresses is { } fixedAddresses)
+        {
+            foreach (NodeAddress address in fixedAddresses)
+                found.Add((address, -1, _options.HostMaxFrameSize));
+        }
+        else
+        {
+            IReadOnlyList<ChainMember> members = await Node.EnumerateChainAsync(link, slot.FirstAddress, cancellationToken).ConfigureAwait(false);
+            int pathLimit = _options.HostMaxFrameSize;
+            foreach (ChainMember member in members)
+            {
+                // Frames to a chain member pass every device before it: the smallest limit so far applies.
+                pathLimit = Math.Min(pathLimit, member.Capabilities.MaxFrameSize);
+                found.Add((member.Address, member.Position, pathLimit));
+            }
+        }
+        slot.LastRediscovered = _options.TimeProvider.GetTimestamp();
+        UpdateLog.LinkDiscovered(_logger, slot.Spec.Name, found.Count);
+
+        DeviceInfo?[] infos = await Task.WhenAll(found.Select(async f =>
+        {
+            try
+            {
+                return await ReadInfoAsync(slot, f.Address, f.Position, f.PathLimit, _options.CommandAttempts, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsUnreachable(ex))
+            {
+                UpdateLog.DeviceSilent(_logger, f.Address.ToString(), slot.Spec.Name, ex.Message);
+                return null;
+            }
+        })).ConfigureAwait(false);
+        DeviceInfo[] devices = infos.OfType<DeviceInfo>().ToArray();
+        foreach (DeviceInfo info in devices)
+            Remember(info);
+        // Keep the network's list current: replace this link's devices.
+        DeviceInfo[] merged = Devices.Where(d => d.LinkIndex != slot.Index).Concat(devices)
+            .OrderBy(d => d.LinkIndex).ThenBy(d => d.ChainPosition).ThenBy(d => d.Address.Value).ToArray();
+        Volatile.Write(ref _devices, merged);
+        return devices;
+    }
+
+    private async Task<DeviceInfo> ReadInfoAsync(LinkSlot slot, NodeAddress address, int position, int pathLimit, int attempts, CancellationToken cancellationToken)
+    {
+        var options = new RpcCallOptions { Timeout = _options.CommandTimeout, MaxAttempts = attempts, Idempotent = true };
+        using var device = new DeviceClient(Client, address);
+        GetIdentityResponse identity = await device.GetIdentityAsync(new GetIdentityRequest(), options, cancellationToken).ConfigureAwait(false);
+        GetVersionsResponse versions = await device.GetVersionsAsync(new GetVersionsRequest(), options, cancellationToken).ConfigureAwait(false);
+        GetCapabilitiesResponse capabilities = await device.GetCapabilitiesAsync(new GetCapabilitiesRequest(), options, cancellationToken).ConfigureAwait(false);
+        BootloaderStatus? status = null;
+        if (versions.RunningImage == Csa.Rpc.Device.ImageKind.Bootloader)
+        {
+            using var bootloader = new BootloaderClient(Client, address);
+            status = BootloaderStatus.FromResponse(await bootloader.GetStatusAsync(new GetStatusRequest(), options, cancellationToken).ConfigureAwait(false));
+        }
+        if (identity.Uid.Length != DeviceUid.Length)
+            throw new RpcDecodeException($"{address} reported a {identity.Uid.Length}-byte unique id; {DeviceUid.Length} bytes expected.");
+        return new DeviceInfo(
+            address, slot.Index, slot.Spec.Name, position, DeviceUid.FromBytes(identity.Uid), identity.VendorId, identity.DeviceClass,
+            identity.ProductName, identity.HardwareRevision, identity.McuDeviceId, versions.RunningImage, versions.ActiveBootloader,
+            ToVersion(versions.BootloaderVersion), ToVersion(versions.ApplicationVersion), versions.ApplicationValid, versions.SecurityCounter,
+            versions.ProtocolVersion, capabilities.MaxFrameSize, Math.Min(pathLimit, (int)capabilities.MaxFrameSize),
+            capabilities.ReceiveBuffers, capabilities.MaxPacketSize, capabilities.Features, status);
+    }
+
+    private Task EnsureOpenAsync(LinkSlot slot, CancellationToken cancellationToken) => WithGateAsync(slot, () => EnsureOpenLockedAsync(slot, cancellationToken), cancellationToken);
+
+    private async Task WithGateAsync(LinkSlot slot, Func<Task> action, CancellationToken cancellationToken)
+    {
+        await slot.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await action().ConfigureAwait(false);
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+    }
+
+    private async Task EnsureOpenLockedAsync(LinkSlot slot, CancellationToken cancellationToken)
+    {
+        if (slot.Link is { IsOpen: true })
+            return;
+        await ReopenLockedAsync(slot, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ReopenLockedAsync(LinkSlot slot, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        if (slot.Link is { } old)
+        {
+            slot.Link = null;
+            UpdateLog.LinkReopening(_logger, slot.Spec.Name, old.CloseReason?.Message ?? "reconnect requested");
+            await Node.RemoveLinkAsync(old).ConfigureAwait(false);
+        }
+        ILinkTransport transport = await slot.Spec.OpenAsync(cancellationToken).ConfigureAwait(false)
+            ?? throw new DataLinkException($"The factory of link {slot.Spec.Name} returned no transport.");
+        NodeLink link = Node.AddLink(transport, LinkRole.Downstream);
+        slot.Link = link;
+        slot.LastRediscovered = _options.TimeProvider.GetTimestamp();
+        if (slot.Spec.FixedAddresses is { } fixedAddresses)
+        {
+            foreach (NodeAddress address in fixedAddresses)
+                Node.SetRoute(address, link);
+        }
+    }
+
+    private LinkSlot SlotOf(DeviceInfo device)
+    {
+        if ((uint)device.LinkIndex >= (uint)_slots.Length)
+            throw new ArgumentException($"The device names link {device.LinkIndex}; this network has {_slots.Length}. Was it discovered by another network?", nameof(device));
+        return _slots[device.LinkIndex];
+    }
+
+    private void Remember(DeviceInfo info) => _known[info.Uid] = info;
+
+    /// <summary>The device is not there now (off, restarting, link lost): a fault worth looking again for, not a bug.</summary>
+    internal static bool IsUnreachable(Exception ex) => ex is RpcTimeoutException or DataLinkException or RpcDecodeException;
+
+    internal static FirmwareVersion ToVersion(ImageVersion version) => new(version.Major, version.Minor, version.Patch, version.Build);
+}

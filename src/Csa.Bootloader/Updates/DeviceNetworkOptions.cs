@@ -1,0 +1,49 @@
+using Csa.DataLink;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Csa.Bootloader.Updates;
+
+/// <summary>Settings of a <see cref="DeviceNetwork"/>: the host node, its RPC client and discovery.</summary>
+public sealed class DeviceNetworkOptions
+{
+    /// <summary>The largest frame the host receives (and so the largest a device sends it). Default 1024.</summary>
+    public int HostMaxFrameSize { get; set; } = 1024;
+
+    /// <summary>How long one RPC attempt waits for its answer during discovery and for the client's default. Default 1 s.</summary>
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How many times an idempotent RPC is sent by default. Default 3.</summary>
+    public int CommandAttempts { get; set; } = 3;
+
+    /// <summary>How long enumeration waits for each device (and for the end of a chain). Default 500 ms.</summary>
+    public TimeSpan LinkManagementTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// The addresses each enumerated link gets when its <see cref="NetworkLink.FirstAddress"/> is not set: link i starts at
+    /// 1 + i × this. Null (default) divides the 239 device addresses evenly over the links (at most 32 per link).
+    /// </summary>
+    public int? AddressesPerLink { get; set; }
+
+    /// <summary>The clock for timeouts.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Where the network, its node and its RPC client log; silent by default.</summary>
+    public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
+
+    internal void Validate()
+    {
+        if (HostMaxFrameSize is < DataLinkProtocol.MinimumMaxFrameSize or > DataLinkProtocol.MaximumMaxFrameSize)
+            throw new ArgumentOutOfRangeException(nameof(HostMaxFrameSize), HostMaxFrameSize, $"The host's maximum frame size is {DataLinkProtocol.MinimumMaxFrameSize}..{DataLinkProtocol.MaximumMaxFrameSize} bytes.");
+        if (CommandTimeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(CommandTimeout), CommandTimeout, "The command timeout must be positive.");
+        if (CommandAttempts < 1)
+            throw new ArgumentOutOfRangeException(nameof(CommandAttempts), CommandAttempts, "A command is sent at least once.");
+        if (LinkManagementTimeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(LinkManagementTimeout), LinkManagementTimeout, "The link-management timeout must be positive.");
+        if (AddressesPerLink is < 1 or > 239)
+            throw new ArgumentOutOfRangeException(nameof(AddressesPerLink), AddressesPerLink, "A link gets 1..239 addresses.");
+        ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+        ArgumentNullException.ThrowIfNull(LoggerFactory, nameof(LoggerFactory));
+    }
+}

@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Logging;
+
+namespace Csa.Bootloader.Updates.Internal;
+
+/// <summary>The update workflows' log messages (source-generated).</summary>
+internal static partial class UpdateLog
+{
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Debug, Message = "Link {Link}: {Count} device(s) found")]
+    public static partial void LinkDiscovered(ILogger logger, string link, int count);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Device at {Address} on link {Link} does not answer its RPCs and is left out: {Reason}")]
+    public static partial void DeviceSilent(ILogger logger, string address, string link, string reason);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "Reopening link {Link} ({Reason})")]
+    public static partial void LinkReopening(ILogger logger, string link, string reason);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Device {Uid} not found")]
+    public static partial void DeviceNotFound(ILogger logger, string uid);
+
+    [LoggerMessage(EventId = 4010, Level = LogLevel.Information, Message = "Device {Uid}: {Stage}")]
+    public static partial void StageEntered(ILogger logger, string uid, UpdateStage stage);
+
+    [LoggerMessage(EventId = 4011, Level = LogLevel.Information, Message = "Device {Uid}: offering {Image} to {Target}; the device resumes at {ResumeOffset} of {PayloadSize} bytes")]
+    public static partial void Offered(ILogger logger, string uid, string image, string target, uint resumeOffset, uint payloadSize);
+
+    [LoggerMessage(EventId = 4012, Level = LogLevel.Warning, Message = "Device {Uid}: fault while {Stage} ({Reason}); resume attempt {Attempt} of {MaxAttempts}")]
+    public static partial void Resuming(ILogger logger, Exception exception, string uid, UpdateStage stage, string reason, int attempt, int maxAttempts);
+
+    [LoggerMessage(EventId = 4013, Level = LogLevel.Warning, Message = "Device {Uid}: the image was refused ({Reason})")]
+    public static partial void Rejected(ILogger logger, string uid, string reason);
+
+    [LoggerMessage(EventId = 4014, Level = LogLevel.Information, Message = "Device {Uid}: {Target} now runs {Version}; {BytesSent} bytes sent, {BytesResumed} resumed, {ResumeCount} resume(s)")]
+    public static partial void Completed(ILogger logger, string uid, string target, string version, long bytesSent, long bytesResumed, int resumeCount);
+
+    [LoggerMessage(EventId = 4015, Level = LogLevel.Warning, Message = "Device {Uid}: cancelled while {Stage}; {Outcome}")]
+    public static partial void Cancelled(ILogger logger, string uid, UpdateStage stage, string outcome);
+
+    [LoggerMessage(EventId = 4016, Level = LogLevel.Warning, Message = "Device {Uid}: install failed: {Reason}")]
+    public static partial void InstallFailed(ILogger logger, string uid, string reason);
+}

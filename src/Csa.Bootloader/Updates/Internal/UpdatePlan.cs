@@ -1,0 +1,39 @@
+using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
+
+namespace Csa.Bootloader.Updates.Internal;
+
+/// <summary>What one call writes: the application image, or bootloader images (one per copy, by load address).</summary>
+internal sealed class UpdatePlan
+{
+    private UpdatePlan(UpdateTarget target, IReadOnlyList<FirmwareImage> images, bool bothCopies)
+    {
+        Target = target;
+        Images = images;
+        BothCopies = bothCopies;
+    }
+
+    public UpdateTarget Target { get; }
+
+    public IReadOnlyList<FirmwareImage> Images { get; }
+
+    public bool BothCopies { get; }
+
+    /// <summary>For a bootloader update: the copies to write, in order, fixed at the first contact (the first is the copy not running then).</summary>
+    public RegionKind[]? Copies { get; set; }
+
+    public static UpdatePlan ForApplication(FirmwareImage image)
+    {
+        if (image.Manifest.Kind != ImageKind.Application)
+            throw new ArgumentException($"{image.Manifest} is not an application image; use UpdateBootloaderAsync for bootloaders.", nameof(image));
+        return new UpdatePlan(UpdateTarget.Application, [image], bothCopies: false);
+    }
+
+    public static UpdatePlan ForBootloader(IReadOnlyList<FirmwareImage> images, bool bothCopies) =>
+        new(UpdateTarget.OtherBootloader, images.ToArray(), bothCopies);
+
+    /// <summary>The image linked for <paramref name="region"/>, or null.</summary>
+    public FirmwareImage? ImageFor(RegionInfo region) => Images.FirstOrDefault(i => i.Manifest.LoadAddress == region.Start);
+
+    public long TotalPayload => Images.Sum(i => (long)i.Manifest.PayloadSize);
+}

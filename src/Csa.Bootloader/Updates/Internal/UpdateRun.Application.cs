@@ -1,0 +1,30 @@
+using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
+using Csa.Rpc.Device;
+
+namespace Csa.Bootloader.Updates.Internal;
+
+// REQ-UPD-APP: application in field, from a running application (or a resident bootloader).
+internal sealed partial class UpdateRun
+{
+    private async Task<UpdateResult> RunApplicationAttemptAsync()
+    {
+        FirmwareImage image = _plan.Images[0];
+        _device = await _network.RefreshAsync(_device, _ct).ConfigureAwait(false);
+        NoteVersionBefore(_device.ApplicationValid ? _device.ApplicationVersion : null);
+        if (!_device.IsInBootloader)
+            await EnterBootloaderAsync().ConfigureAwait(false);
+
+        BootloaderStatus status = _device.Bootloader!;
+        await WriteImageAsync(UpdateTarget.Application, status.GetRegion(RegionKind.Application), image).ConfigureAwait(false);
+
+        await ResetAsync(ResetMode.Normal).ConfigureAwait(false);
+        Enter(UpdateStage.Confirming);
+        DeviceInfo running = await WaitForAsync(d => !d.IsInBootloader, "the new application to start").ConfigureAwait(false);
+        if (!running.ApplicationValid || running.ApplicationVersion != image.Manifest.Version)
+            throw Mismatch($"The device runs application {running.ApplicationVersion} ({(running.ApplicationValid ? "valid" : "not valid")}), not the installed {image.Manifest.Version}.");
+        _legDone = _legTotal;
+        Enter(UpdateStage.Done);
+        return Result(UpdateTarget.Application, running.ApplicationVersion, SlotToRegion(running.ActiveBootloader));
+    }
+}

@@ -1,0 +1,130 @@
+using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
+using Csa.Rpc.Device;
+
+namespace Csa.Bootloader.Updates.Internal;
+
+// REQ-UPD-BL: the bootloader through its two copies. A bootloader only writes the copy that does not run; the
+// pre-bootloader starts the valid copy with the highest version (A on a tie).
+internal sealed partial class UpdateRun
+{
+    private async Task<UpdateResult> RunBootloaderAttemptAsync()
+    {
+        _device = await _network.RefreshAsync(_device, _ct).ConfigureAwait(false);
+        NoteVersionBefore(_device.BootloaderVersion);
+        bool applicationWasValid = _device.ApplicationValid;
+        if (!_device.IsInBootloader)
+            await EnterBootloaderAsync().ConfigureAwait(false);
+
+        // Fixed at the first contact, so a resume after the new copy took over still knows what was asked.
+        if (_plan.Copies is null)
+        {
+            BootloaderStatus first = _device.Bootloader!;
+            RegionKind[] copies = _plan.BothCopies ? [first.OtherCopy, first.RunningCopy] : [first.OtherCopy];
+            foreach (RegionKind copy in copies)
+            {
+                RegionInfo region = first.GetRegion(copy);
+                if (_plan.ImageFor(region) is null)
+                    throw new UpdateRejectedException(_uid, ImageRejection.WrongLoadAddress,
+                        $"No image is linked for {copy} at 0x{region.Start:X8} (images: {string.Join(", ", _plan.Images.Select(i => $"0x{i.Manifest.LoadAddress:X8}"))}); " +
+                        (copy == first.OtherCopy ? "that copy is the one not running, the only one the bootloader writes." : "updating both copies needs an image for each."));
+            }
+            _plan.Copies = copies;
+        }
+
+        for (int index = 0; index < _plan.Copies.Length; index++)
+        {
+            RegionKind copy = _plan.Copies[index];
+            _step = index + 1;
+            BootloaderStatus status = _device.Bootloader!;
+            RegionInfo region = status.GetRegion(copy);
+            FirmwareImage image = _plan.ImageFor(region)!;
+            using (BootloaderClient client = _network.CreateBootloaderClient(_device))
+            {
+                if (await HoldsAsync(client, region, image).ConfigureAwait(false))
+                {
+                    // Written before a fault (or already installed): only the switch to it may be left.
+                    _legTotal = _legDone = image.Manifest.PayloadSize;
+                    await SwitchToExpectedCopyAsync(status).ConfigureAwait(false);
+                    continue;
+                }
+            }
+            if (copy == status.RunningCopy)
+            {
+                // The copy to write runs: the pre-bootloader preferred it after the last reset. Only the other copy can
+                // be written, so this cannot go on.
+                throw Mismatch($"{copy} still runs and still needs its image, but a bootloader cannot write its own copy; " +
+                    $"the pre-bootloader keeps starting {copy} ({status.GetRegion(copy).Version}) over {status.OtherCopy} ({status.GetRegion(status.OtherCopy).Version}).");
+            }
+            await WriteImageAsync(UpdateTarget.OtherBootloader, region, image).ConfigureAwait(false);
+            _device = await _network.RefreshAsync(_device, _ct).ConfigureAwait(false);
+            await SwitchToExpectedCopyAsync(_device.Bootloader!).ConfigureAwait(false);
+        }
+
+        // Back to normal operation: the application starts when it is valid; a device without one waits in its bootloader.
+        FirmwareVersion running;
+        RegionKind runningCopy;
+        if (applicationWasValid || _device.ApplicationValid)
+        {
+            await ResetAsync(ResetMode.Normal).ConfigureAwait(false);
+            Enter(UpdateStage.Confirming);
+            DeviceInfo info = await WaitForAsync(d => !d.IsInBootloader, "the application to start under the new bootloader").ConfigureAwait(false);
+            running = info.BootloaderVersion;
+            runningCopy = SlotToRegion(info.ActiveBootloader);
+        }
+        else
+        {
+            Enter(UpdateStage.Confirming);
+            running = _device.BootloaderVersion;
+            runningCopy = _device.Bootloader!.RunningCopy;
+        }
+        CheckBothCopies();
+        _legDone = _legTotal;
+        Enter(UpdateStage.Done);
+        return Result(UpdateTarget.OtherBootloader, running, runningCopy);
+    }
+
+    /// <summary>
+    /// Restarts the bootloader and waits until the copy the pre-bootloader must now prefer runs: the valid copy with
+    /// the highest version, A on a tie. Confirms it runs with that version.
+    /// </summary>
+    private async Task SwitchToExpectedCopyAsync(BootloaderStatus before)
+    {
+        RegionKind expected = ExpectedRunningCopy(before);
+        if (before.RunningCopy == expected)
+            return;
+        await ResetAsync(ResetMode.Bootloader).ConfigureAwait(false);
+        Enter(UpdateStage.Confirming);
+        FirmwareVersion expectedVersion = before.GetRegion(expected).Version;
+        DeviceInfo info = await WaitForAsync(d => d.Bootloader is { } s && s.RunningCopy == expected,
+            $"bootloader copy {expected} to start").ConfigureAwait(false);
+        if (info.BootloaderVersion != expectedVersion)
+            throw Mismatch($"Bootloader copy {expected} runs version {info.BootloaderVersion}, not the installed {expectedVersion}.");
+    }
+
+    /// <summary>What the pre-bootloader starts: the valid copy with the highest version, A on a tie.</summary>
+    private static RegionKind ExpectedRunningCopy(BootloaderStatus status)
+    {
+        RegionInfo a = status.GetRegion(RegionKind.BootloaderA);
+        RegionInfo b = status.GetRegion(RegionKind.BootloaderB);
+        bool aValid = a.State == RegionState.Valid || status.RunningCopy == RegionKind.BootloaderA;
+        bool bValid = b.State == RegionState.Valid || status.RunningCopy == RegionKind.BootloaderB;
+        if (aValid && bValid)
+            return b.Version > a.Version ? RegionKind.BootloaderB : RegionKind.BootloaderA;
+        return bValid ? RegionKind.BootloaderB : RegionKind.BootloaderA;
+    }
+
+    /// <summary>Both copies must hold their images at the end of a two-copy update (the last switch already confirmed which runs).</summary>
+    private void CheckBothCopies()
+    {
+        if (!_plan.BothCopies || _device.Bootloader is not { } status)
+            return;
+        foreach (RegionKind copy in _plan.Copies!)
+        {
+            RegionInfo region = status.GetRegion(copy);
+            FirmwareImage image = _plan.ImageFor(region)!;
+            if (region.State != RegionState.Valid || region.Version != image.Manifest.Version)
+                throw Mismatch($"{copy} is {region.State} with version {region.Version}; {image.Manifest.Version} was installed.");
+        }
+    }
+}

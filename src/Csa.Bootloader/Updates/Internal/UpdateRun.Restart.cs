@@ -1,0 +1,99 @@
+using Csa.Rpc;
+using Csa.Rpc.Device;
+
+namespace Csa.Bootloader.Updates.Internal;
+
+// Restarts: into the bootloader, into the new image, and waiting for the device to answer again.
+internal sealed partial class UpdateRun
+{
+    /// <summary>How long the device waits after answering Reset before it restarts, so the answer leaves the link.</summary>
+    private const ushort ResetDelayMilliseconds = 50;
+
+    /// <summary>Asks the running application to restart into the bootloader and waits until the bootloader answers.</summary>
+    private async Task EnterBootloaderAsync()
+    {
+        Enter(UpdateStage.EnteringBootloader);
+        using (DeviceClient device = _network.CreateDeviceClient(_device))
+        {
+            try
+            {
+                await device.EnterBootloaderAsync(new EnterBootloaderRequest(_options.EnterBootloaderWaitSeconds), CallOptions(), _ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (DeviceNetwork.IsUnreachable(ex))
+            {
+                // The answer may be lost because the device is already restarting: whether it went is seen below.
+            }
+        }
+        await WaitForAsync(d => d.IsInBootloader, "the bootloader to answer after EnterBootloader").ConfigureAwait(false);
+    }
+
+    /// <summary>Restarts the device (Reset with a short delay), tolerating an answer lost to the restart itself.</summary>
+    private async Task ResetAsync(ResetMode mode)
+    {
+        Enter(UpdateStage.Restarting);
+        using (DeviceClient device = _network.CreateDeviceClient(_device))
+        {
+            try
+            {
+                // One attempt: a resend reaching the restarted device would restart it a second time.
+                await device.ResetAsync(new ResetRequest(mode, ResetDelayMilliseconds), CallOptions(attempts: 1), _ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (DeviceNetwork.IsUnreachable(ex))
+            {
+                // Lost answer: the device may have restarted; the wait below decides.
+            }
+        }
+        // Let the restart happen before asking: the device answers until its reset delay has passed.
+        await Task.Delay(TimeSpan.FromMilliseconds(ResetDelayMilliseconds) + _options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Polls the device until <paramref name="condition"/> holds: at its address during
+    /// <see cref="UpdateOptions.AddressRetentionGrace"/> (a reset keeps the address), then by finding it again (a
+    /// power cut loses it). Throws <see cref="DeviceNotFoundException"/> after <see cref="UpdateOptions.RestartTimeout"/>.
+    /// </summary>
+    private async Task<DeviceInfo> WaitForAsync(Func<DeviceInfo, bool> condition, string what)
+    {
+        long start = _time.GetTimestamp();
+        DeviceInfo? last = null;
+        while (true)
+        {
+            _ct.ThrowIfCancellationRequested();
+            TimeSpan elapsed = _time.GetElapsedTime(start);
+            DeviceInfo? now;
+            if (elapsed < _options.AddressRetentionGrace)
+            {
+                now = await _network.ProbeAsync(_device, _ct).ConfigureAwait(false);
+            }
+            else
+            {
+                try
+                {
+                    now = await _network.LocateAsync(_uid, _time.GetTimestamp(), _ct).ConfigureAwait(false);
+                }
+                catch (DeviceNotFoundException)
+                {
+                    now = null;
+                }
+            }
+            if (now is not null)
+            {
+                _device = now;
+                last = now;
+                if (condition(now))
+                    return now;
+            }
+            if (_time.GetElapsedTime(start) >= _options.RestartTimeout)
+            {
+                if (last is not null)
+                    throw Mismatch($"Waited {_options.RestartTimeout.TotalSeconds:0.#} s for {what}; the device answers but {Describe(last)}.");
+                throw new DeviceNotFoundException(_uid, _device.Address, $"Device {_uid} did not answer within {_options.RestartTimeout.TotalSeconds:0.#} s while waiting for {what}.");
+            }
+            await Task.Delay(_options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
+        }
+    }
+
+    private static string Describe(DeviceInfo device) => device.Bootloader is { } status
+        ? $"its bootloader ({status.RunningCopy}) stays resident ({status.StayReason}), application {(device.ApplicationValid ? "valid" : "not valid")}"
+        : $"its application {device.ApplicationVersion} runs under bootloader {device.ActiveBootloader} {device.BootloaderVersion}";
+}

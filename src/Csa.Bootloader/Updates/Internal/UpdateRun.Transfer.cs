@@ -1,0 +1,185 @@
+using System.Security.Cryptography;
+using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
+using Csa.DataLink;
+using Csa.Rpc;
+
+namespace Csa.Bootloader.Updates.Internal;
+
+// One image into one region: check, offer (resume), pipelined writes, finish and verify.
+internal sealed partial class UpdateRun
+{
+    /// <summary>Data link frame overhead (9-byte header + CRC-32), RPC header, and the Write request's offset and length fields.</summary>
+    private const int WriteFrameOverhead = 13 + 8 + 4 + 2;
+
+    /// <summary>The RPC header and the Write request's fixed fields, against the device's maximum packet size.</summary>
+    private const int WritePacketOverhead = 8 + 4 + 2;
+
+    private async Task WriteImageAsync(UpdateTarget target, RegionInfo region, FirmwareImage image)
+    {
+        ImageManifest manifest = image.Manifest;
+        BootloaderStatus status = _device.Bootloader ?? throw Mismatch("The device left its bootloader before the image could be offered.");
+        _legTotal = manifest.PayloadSize;
+        _legDone = 0;
+        _legResumed = 0;
+        Enter(UpdateStage.Checking);
+        if (_options.LocalPreCheck)
+            LocalPreCheck.Check(_device, status, region, image, manifest.Kind, _options);
+
+        byte[] wrappedKey = [];
+        if (manifest.Encryption != ImageEncryption.None)
+        {
+            // Only this device's entry goes to the device: it never learns who else the image is for.
+            wrappedKey = image.FindWrappedKey(_uid)?.WrappedKey.ToArray()
+                ?? throw new UpdateRejectedException(_uid, ImageRejection.NoKeyForThisDevice, $"The encrypted image has no wrapped key for device {_uid}.");
+        }
+
+        using BootloaderClient client = _network.CreateBootloaderClient(_device);
+        Enter(UpdateStage.Erasing);
+        BeginUpdateResponse begin;
+        try
+        {
+            begin = await client.BeginUpdateAsync(
+                new BeginUpdateRequest(target, image.ManifestBytes.ToArray(), image.AuthenticationBlock.ToArray(), wrappedKey),
+                FlashCallOptions(null), _ct).ConfigureAwait(false);
+        }
+        catch (RpcErrorException e) when (IsRefusal(e, out BootloaderError code))
+        {
+            throw new UpdateRejectedException(_uid, code, e.Message, e);
+        }
+        _begun = true;
+        if (begin.ResumeOffset > manifest.PayloadSize)
+            throw Mismatch($"The device answered resume offset {begin.ResumeOffset} for a {manifest.PayloadSize}-byte payload.");
+        if (begin.WriteAlignment == 0 || begin.MaxWriteSize < begin.WriteAlignment)
+            throw Mismatch($"The device answered write alignment {begin.WriteAlignment} and maximum write {begin.MaxWriteSize}: no write can be made.");
+        UpdateLog.Offered(_logger, Uid, manifest.ToString(), target.ToString(), begin.ResumeOffset, manifest.PayloadSize);
+        _legResumed = begin.ResumeOffset;
+        _legDone = begin.ResumeOffset;
+        _bytesResumed += begin.ResumeOffset;
+        _rate.Reset();
+
+        if (begin.ResumeOffset < manifest.PayloadSize)
+            await TransferAsync(client, image.Payload, (int)begin.ResumeOffset, ChunkSize(begin), FlashCallOptions(begin.EraseMillisecondsMax)).ConfigureAwait(false);
+
+        Enter(UpdateStage.Verifying);
+        FinishUpdateResponse finish;
+        try
+        {
+            finish = await client.FinishUpdateAsync(new FinishUpdateRequest(), FlashCallOptions(begin.EraseMillisecondsMax), _ct).ConfigureAwait(false);
+        }
+        catch (RpcErrorException e) when (IsRefusal(e, out BootloaderError code))
+        {
+            throw new UpdateRejectedException(_uid, code, e.Message, e);
+        }
+        if (!finish.PayloadSha256.AsSpan().SequenceEqual(manifest.PayloadSha256.Span))
+            throw Mismatch($"The device committed a payload with SHA-256 {Convert.ToHexString(finish.PayloadSha256)}; the manifest says {Convert.ToHexString(manifest.PayloadSha256.Span)}.");
+        if (_options.VerifyRegionHash)
+        {
+            GetRegionHashResponse stored = await client.GetRegionHashAsync(new GetRegionHashRequest(region.Region, 0, manifest.PayloadSize), CallOptions(), _ct).ConfigureAwait(false);
+            if (!stored.Sha256.AsSpan().SequenceEqual(manifest.PayloadSha256.Span))
+                throw Mismatch($"{region.Region} holds a payload with SHA-256 {Convert.ToHexString(stored.Sha256)} after the commit; the manifest says {Convert.ToHexString(manifest.PayloadSha256.Span)}.");
+        }
+        _begun = false;
+        _imagesWritten++;
+    }
+
+    /// <summary>True when <paramref name="region"/> holds exactly <paramref name="image"/>'s payload and is valid.</summary>
+    private async Task<bool> HoldsAsync(BootloaderClient client, RegionInfo region, FirmwareImage image)
+    {
+        if (region.State != RegionState.Valid || region.Version != image.Manifest.Version || image.Manifest.PayloadSize > region.Size)
+            return false;
+        GetRegionHashResponse stored = await client.GetRegionHashAsync(new GetRegionHashRequest(region.Region, 0, image.Manifest.PayloadSize), CallOptions(), _ct).ConfigureAwait(false);
+        return stored.Sha256.AsSpan().SequenceEqual(image.Manifest.PayloadSha256.Span);
+    }
+
+    /// <summary>
+    /// The bytes per write: the largest multiple of the alignment that fits one frame on the path (so a lost frame
+    /// costs one write) and the device's packet and write limits, unless the options say otherwise.
+    /// </summary>
+    private int ChunkSize(BeginUpdateResponse begin)
+    {
+        int alignment = begin.WriteAlignment;
+        int limit = Math.Min((int)begin.MaxWriteSize, _device.MaxPacketSize - WritePacketOverhead);
+        int wanted = _options.WriteChunkSize ?? Math.Max(alignment, _device.PathFrameSize - WriteFrameOverhead);
+        int chunk = Math.Min(wanted, limit) / alignment * alignment;
+        return Math.Max(alignment, chunk);
+    }
+
+    /// <summary>
+    /// Sends the payload from <paramref name="start"/> in writes of <paramref name="chunk"/> bytes, keeping as many in
+    /// flight as the device has receive buffers. The first failure cancels the rest and is thrown; writes are
+    /// idempotent, so whatever landed before counts at the next BeginUpdate.
+    /// </summary>
+    private async Task TransferAsync(BootloaderClient client, ReadOnlyMemory<byte> payload, int start, int chunk, RpcCallOptions options)
+    {
+        int window = Math.Max(1, Math.Min((int)_device.ReceiveBuffers, _options.MaxWritesInFlight ?? int.MaxValue));
+        using var slots = new SemaphoreSlim(window, window);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(_ct);
+        var inFlight = new List<Task>();
+        Exception? failure = null;
+        bool first = true;
+        object gate = new();
+
+        for (int offset = start; offset < payload.Length; offset += chunk)
+        {
+            try
+            {
+                await slots.WaitAsync(stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!_ct.IsCancellationRequested)
+            {
+                break; // a write failed: stop issuing
+            }
+            int length = Math.Min(chunk, payload.Length - offset);
+            byte[] data = payload.Slice(offset, length).ToArray();
+            int at = offset;
+            inFlight.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    WriteResponse answer = await client.WriteAsync(new WriteRequest((uint)at, data), options, stop.Token).ConfigureAwait(false);
+                    if (answer.Offset != (uint)at || answer.Length != length)
+                        throw Mismatch($"The device acknowledged a write at {answer.Offset} of {answer.Length} bytes for one at {at} of {length}.");
+                    double rate;
+                    lock (gate)
+                    {
+                        _bytesSent += length;
+                        _legDone += length;
+                        rate = _rate.Record(_legDone - _legResumed);
+                        if (first)
+                        {
+                            first = false;
+                            _stage = UpdateStage.Transferring;
+                        }
+                    }
+                    Report(rate);
+                }
+                catch (Exception ex)
+                {
+                    lock (gate)
+                        failure ??= ex;
+                    stop.Cancel();
+                }
+                finally
+                {
+                    slots.Release();
+                }
+            }));
+        }
+        await Task.WhenAll(inFlight).ConfigureAwait(false);
+        _ct.ThrowIfCancellationRequested();
+        if (failure is not null)
+        {
+            if (failure is RpcErrorException e && IsRefusal(e, out BootloaderError code))
+                throw new UpdateRejectedException(_uid, code, e.Message, e);
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
+    }
+
+    /// <summary>The device refused the image itself: retrying the same image cannot help.</summary>
+    private static bool IsRefusal(RpcErrorException e, out BootloaderError code) =>
+        BootloaderInterface.TryGetError(e, out code) && code is BootloaderError.BadManifest or BootloaderError.UnknownKey
+            or BootloaderError.BadSignature or BootloaderError.WrongTarget or BootloaderError.NotBoundToThisDevice
+            or BootloaderError.SecurityCounterTooLow or BootloaderError.WrongLocation or BootloaderError.EncryptionRequired
+            or BootloaderError.KeyUnwrapFailed or BootloaderError.PayloadHashMismatch;
+}

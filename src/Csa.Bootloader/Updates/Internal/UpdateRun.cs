@@ -1,0 +1,230 @@
+using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
+using Csa.DataLink;
+using Csa.Rpc;
+using Csa.Rpc.Device;
+using Microsoft.Extensions.Logging;
+
+namespace Csa.Bootloader.Updates.Internal;
+
+/// <summary>
+/// One update call for one device: the attempt (application or bootloader flow) and the resume loop around it. Every
+/// attempt starts from what the device reports, so an attempt after a fault simply continues where the device is:
+/// in the application (enter the bootloader again), in the bootloader with the transfer half done (BeginUpdate of the
+/// same image answers where to resume), or already running the new image (only the confirmation is left).
+/// </summary>
+internal sealed partial class UpdateRun
+{
+    private readonly DeviceNetwork _network;
+    private readonly UpdateOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly UpdatePlan _plan;
+    private readonly IProgress<UpdateProgress>? _progress;
+    private readonly CancellationToken _ct;
+    private readonly DeviceUid _uid;
+    private readonly RateMeter _rate;
+    private readonly long _started;
+    private DeviceInfo _device;
+    private UpdateStage _stage = UpdateStage.Connecting;
+    private long _bytesSent;
+    private long _bytesResumed;
+    private int _resumeCount;
+    private int _step = 1;
+    private long _legDone;
+    private long _legTotal;
+    private long _legResumed;
+    private int _imagesWritten;
+    private bool _versionBeforeKnown;
+    private FirmwareVersion? _versionBefore;
+    private bool _begun;
+
+    public UpdateRun(FirmwareUpdater updater, DeviceInfo device, UpdatePlan plan, IProgress<UpdateProgress>? progress, CancellationToken cancellationToken)
+    {
+        _network = updater.Network;
+        _options = updater.Options;
+        _time = _options.TimeProvider;
+        _logger = updater.Logger;
+        _plan = plan;
+        _progress = progress;
+        _ct = cancellationToken;
+        _device = device;
+        _uid = device.Uid;
+        _rate = new RateMeter(_time, _options.RateWindow);
+        _started = _time.GetTimestamp();
+    }
+
+    private int StepCount => _plan.Target == UpdateTarget.Application ? 1 : (_plan.BothCopies ? 2 : 1);
+
+    private string Uid => _uid.ToString();
+
+    public async Task<UpdateResult> RunAsync()
+    {
+        Exception? fault = null;
+        long faultAt = 0;
+        while (true)
+        {
+            try
+            {
+                if (fault is not null)
+                {
+                    if (_resumeCount >= _options.MaxResumeAttempts)
+                        throw Failed(fault);
+                    _resumeCount++;
+                    UpdateLog.Resuming(_logger, fault, Uid, _stage, fault.Message, _resumeCount, _options.MaxResumeAttempts);
+                    Enter(UpdateStage.Connecting);
+                    await Task.Delay(_options.ResumeDelay, _time, _ct).ConfigureAwait(false);
+                    fault = null;
+                    _device = await _network.LocateAsync(_uid, faultAt, _ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    Enter(UpdateStage.Connecting);
+                }
+                _begun = false;
+                UpdateResult result = _plan.Target == UpdateTarget.Application
+                    ? await RunApplicationAttemptAsync().ConfigureAwait(false)
+                    : await RunBootloaderAttemptAsync().ConfigureAwait(false);
+                UpdateLog.Completed(_logger, Uid, result.Target.ToString(), result.VersionAfter.ToString(), result.BytesSent, result.BytesResumed, result.ResumeCount);
+                return result;
+            }
+            catch (OperationCanceledException) when (_ct.IsCancellationRequested)
+            {
+                await OnCancelledAsync().ConfigureAwait(false);
+                throw;
+            }
+            catch (UpdateRejectedException e)
+            {
+                UpdateLog.Rejected(_logger, Uid, e.Message);
+                throw;
+            }
+            catch (UpdateFailedException)
+            {
+                throw;
+            }
+            catch (Exception ex) when (IsTransient(ex))
+            {
+                fault = ex;
+                faultAt = _time.GetTimestamp();
+            }
+            catch (RpcErrorException ex)
+            {
+                throw Failed(ex);
+            }
+        }
+    }
+
+    /// <summary>The local pre-check for <see cref="FirmwareUpdater.CheckImage"/>: everything known about the device.</summary>
+    public static void PreCheck(DeviceInfo device, FirmwareImage image, UpdateOptions options)
+    {
+        if (device.Bootloader is not { } status)
+        {
+            // Without the bootloader's region list only the region-independent rules can be checked.
+            var placeholder = new BootloaderStatus(RegionKind.BootloaderA, StayReason.None, [], device.SecurityCounter, UpdatePhase.Idle,
+                UpdateTarget.Application, new byte[32], 0, 0, 16, 0);
+            LocalPreCheck.Check(device, placeholder, null, image, image.Manifest.Kind, options);
+            return;
+        }
+        RegionInfo region = image.Manifest.Kind == Images.ImageKind.Application
+            ? status.GetRegion(RegionKind.Application)
+            : status.GetRegion(status.OtherCopy);
+        LocalPreCheck.Check(device, status, region, image, image.Manifest.Kind, options);
+    }
+
+    private static bool IsTransient(Exception ex)
+    {
+        if (DeviceNetwork.IsUnreachable(ex) || ex is DeviceNotFoundException)
+            return true;
+        if (ex is not RpcErrorException error)
+            return false;
+        if (error.Status is RpcStatus.Busy or RpcStatus.InternalError or RpcStatus.UnknownInterface)
+            return true; // the device restarted into another image under us, or is busy: look again
+        if (BootloaderInterface.TryGetError(error, out BootloaderError code))
+            return code is BootloaderError.NoUpdateInProgress or BootloaderError.Incomplete or BootloaderError.FlashFault
+                or BootloaderError.NotAllowed or BootloaderError.Busy;
+        return DeviceInterface.TryGetError(error, out DeviceError deviceError) && deviceError == DeviceError.Busy;
+    }
+
+    private UpdateFailedException Failed(Exception cause)
+    {
+        BootloaderError? code = cause is RpcErrorException rpc && BootloaderInterface.TryGetError(rpc, out BootloaderError e) ? e : null;
+        string reason = _resumeCount > 0 ? $"{cause.Message} (after {_resumeCount} resume(s))" : cause.Message;
+        return new UpdateFailedException(_uid, _stage, reason, cause) { DeviceError = code, ResumeCount = _resumeCount, BytesSent = _bytesSent };
+    }
+
+    private UpdateFailedException Mismatch(string message) =>
+        new(_uid, _stage, message) { ResumeCount = _resumeCount, BytesSent = _bytesSent };
+
+    private async Task OnCancelledAsync()
+    {
+        string outcome;
+        if (_begun && _options.AbortOnCancel)
+        {
+            try
+            {
+                // The caller's token is cancelled: the abort gets its own short budget.
+                using var budget = new CancellationTokenSource(_options.CommandTimeout * _options.CommandAttempts, _time);
+                using BootloaderClient client = _network.CreateBootloaderClient(_device);
+                await client.AbortUpdateAsync(new AbortUpdateRequest(), CallOptions(), budget.Token).ConfigureAwait(false);
+                outcome = "the update was aborted: the target region is invalid and the bootloader stays resident";
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                outcome = $"AbortUpdate failed ({ex.Message}); the update stays resumable";
+            }
+        }
+        else
+        {
+            outcome = _begun ? "the update stays resumable in the bootloader" : "nothing was written";
+        }
+        UpdateLog.Cancelled(_logger, Uid, _stage, outcome);
+    }
+
+    private RpcCallOptions CallOptions(int? attempts = null) =>
+        new() { Timeout = _options.CommandTimeout, MaxAttempts = attempts ?? _options.CommandAttempts, Idempotent = true };
+
+    /// <summary>The options of a command that may erase: the command timeout plus the erase allowance.</summary>
+    private RpcCallOptions FlashCallOptions(uint? eraseMillisecondsMax) => new()
+    {
+        Timeout = _options.CommandTimeout + (_options.EraseTimeout ?? TimeSpan.FromMilliseconds(eraseMillisecondsMax ?? DefaultEraseMilliseconds)),
+        MaxAttempts = _options.CommandAttempts,
+        Idempotent = true,
+    };
+
+    /// <summary>The STM32F4's worst case for a 128 KB sector, assumed until the device says its own.</summary>
+    private const uint DefaultEraseMilliseconds = 4000;
+
+    private void NoteVersionBefore(FirmwareVersion? version)
+    {
+        if (_versionBeforeKnown)
+            return;
+        _versionBeforeKnown = true;
+        _versionBefore = version;
+    }
+
+    private void Enter(UpdateStage stage)
+    {
+        if (_stage != stage)
+            UpdateLog.StageEntered(_logger, Uid, stage);
+        _stage = stage;
+        Report();
+    }
+
+    private void Report(double? rate = null)
+    {
+        if (_progress is null)
+            return;
+        double bytesPerSecond = rate ?? 0;
+        TimeSpan? left = null;
+        if (_stage == UpdateStage.Transferring && bytesPerSecond > 0)
+            left = TimeSpan.FromSeconds(Math.Max(0, _legTotal - _legDone) / bytesPerSecond);
+        _progress.Report(new UpdateProgress(_uid, _device.Address, _stage, _legDone, _legTotal, _legResumed, bytesPerSecond, left,
+            _resumeCount, _step, StepCount));
+    }
+
+    private UpdateResult Result(UpdateTarget target, FirmwareVersion versionAfter, RegionKind runningBootloader) =>
+        new(_uid, _device.Address, target, _versionBefore, versionAfter, runningBootloader, _plan.TotalPayload, _bytesSent, _bytesResumed,
+            _resumeCount, _imagesWritten, _time.GetElapsedTime(_started));
+
+    private static RegionKind SlotToRegion(BootloaderSlot slot) => slot == BootloaderSlot.B ? RegionKind.BootloaderB : RegionKind.BootloaderA;
+}

@@ -1,0 +1,88 @@
+using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
+using Csa.Bootloader.Updates;
+using Csa.Simulator.Device;
+using Csa.Simulator.Firmware;
+using Csa.Simulator.Flash;
+
+namespace Csa.Bootloader.Tests.Updates;
+
+public sealed class BootloaderUpdateTests
+{
+    [Theory]
+    [InlineData(FlashFamily.Stm32F4)]
+    [InlineData(FlashFamily.Stm32L4)]
+    [Trait("Requirement", "REQ-UPD-BL")]
+    public async Task OtherCopy_IsWritten_AndTheDeviceRestartsIntoIt(FlashFamily family)
+    {
+        DeviceProfile profile = UpdateKit.Profile(1, family);
+        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile));
+        Assert.Equal(Csa.Rpc.Device.BootloaderSlot.A, rig.Devices[0].ActiveBootloader);
+        FirmwareImage copyB = UpdateKit.Image(profile, RegionKind.BootloaderB, UpdateKit.V2, size: 14_000, counter: 1);
+        var log = new ProgressLog();
+        using CancellationTokenSource guard = Rig.Guard();
+
+        UpdateResult result = await rig.Updater.UpdateBootloaderAsync(rig.Devices[0], copyB, false, log, guard.Token);
+
+        Assert.Equal(UpdateKit.V1, result.VersionBefore);
+        Assert.Equal(UpdateKit.V2, result.VersionAfter);
+        Assert.Equal(RegionKind.BootloaderB, result.RunningBootloader);
+        Assert.Equal(1, result.ImagesWritten);
+        VirtualDevice device = rig.Virtual[0];
+        FirmwareInventory inventory = device.Firmware.Inventory;
+        Assert.Equal(RegionKind.BootloaderB, inventory.RunningBootloader);
+        Assert.Equal(UpdateKit.V2, inventory[RegionKind.BootloaderB].Version);
+        Assert.Equal(RegionState.Valid, inventory[RegionKind.BootloaderA].State); // the old copy stays as the fallback
+        // The application was valid before: it runs again, under the new bootloader.
+        Assert.Equal(VirtualDeviceState.Application, device.State);
+        DeviceInfo after = await rig.Network.RefreshAsync(rig.Devices[0], guard.Token);
+        Assert.Equal(Csa.Rpc.Device.BootloaderSlot.B, after.ActiveBootloader);
+        Assert.Equal(UpdateKit.V2, after.BootloaderVersion);
+        Assert.Equal(UpdateStage.Done, log.Reports[^1].Stage);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-UPD-BL")]
+    public async Task BothCopies_AreWritten_EachThroughTheOtherOne()
+    {
+        DeviceProfile profile = UpdateKit.Profile(2);
+        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile));
+        FirmwareImage copyA = UpdateKit.Image(profile, RegionKind.BootloaderA, UpdateKit.V2, size: 14_000, counter: 1);
+        FirmwareImage copyB = UpdateKit.Image(profile, RegionKind.BootloaderB, UpdateKit.V2, size: 14_000, counter: 1);
+        var log = new ProgressLog();
+        using CancellationTokenSource guard = Rig.Guard();
+
+        UpdateResult result = await rig.Updater.UpdateBootloaderAsync(rig.Devices[0], [copyA, copyB], true, log, guard.Token);
+
+        Assert.Equal(2, result.ImagesWritten);
+        Assert.Equal(UpdateKit.V2, result.VersionAfter);
+        FirmwareInventory inventory = rig.Virtual[0].Firmware.Inventory;
+        Assert.Equal(UpdateKit.V2, inventory[RegionKind.BootloaderA].Version);
+        Assert.Equal(UpdateKit.V2, inventory[RegionKind.BootloaderB].Version);
+        Assert.Equal(RegionState.Valid, inventory[RegionKind.BootloaderA].State);
+        Assert.Equal(RegionState.Valid, inventory[RegionKind.BootloaderB].State);
+        // Equal versions: the pre-bootloader starts copy A.
+        Assert.Equal(RegionKind.BootloaderA, inventory.RunningBootloader);
+        Assert.Equal(RegionKind.BootloaderA, result.RunningBootloader);
+        Assert.Equal([1, 2], log.Reports.Where(r => r.Stage == UpdateStage.Transferring).Select(r => r.Step).Distinct().ToArray());
+        Assert.All(log.Reports, r => Assert.Equal(2, r.StepCount));
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-UPD-BL")]
+    [Trait("Threat", "THREAT.IMG.LOCATION")]
+    public async Task ImageForTheRunningCopy_IsRefusedBeforeAnythingIsWritten()
+    {
+        DeviceProfile profile = UpdateKit.Profile(4);
+        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile));
+        FirmwareImage copyA = UpdateKit.Image(profile, RegionKind.BootloaderA, UpdateKit.V2, size: 14_000, counter: 1);
+        FlashStatistics before = rig.Virtual[0].Flash.Statistics;
+        using CancellationTokenSource guard = Rig.Guard();
+
+        var e = await Assert.ThrowsAsync<UpdateRejectedException>(() => rig.Updater.UpdateBootloaderAsync(rig.Devices[0], copyA, false, null, guard.Token));
+
+        Assert.Equal(ImageRejection.WrongLoadAddress, e.LocalRejection);
+        Assert.Equal(before.SectorErases, rig.Virtual[0].Flash.Statistics.SectorErases);
+        Assert.Equal(UpdatePhase.Idle, rig.Virtual[0].Firmware.Inventory.UpdatePhase);
+    }
+}
