@@ -1,5 +1,6 @@
 using Csa.Bootloader.Images;
 using Csa.Bootloader.Protocol;
+using Csa.Bootloader.Updates;
 using Csa.DataLink;
 using Csa.DataLink.Transports;
 using Csa.Simulator.Device;
@@ -45,98 +46,153 @@ internal sealed class PowerCutRig
         }
     }
 
-    /// <summary>The flash operations of an uninterrupted update, from the host's first command to the device's reset.</summary>
+    /// <summary>The flash operations of an uninterrupted update, from the updater's first command to the confirmed new image.</summary>
     public async Task<long> CountOperationsAsync() => (await RunAsync(null, null)).Operations;
 
-    /// <summary>Cuts at <paramref name="cut"/> (and, during the resumed update, at <paramref name="secondCut"/>), then resumes to the end.</summary>
-    public async Task CutAndResumeAsync(PowerCutPlan cut, PowerCutPlan? secondCut = null) => await RunAsync(cut, secondCut);
+    /// <summary>Cuts at <paramref name="cut"/> (and, after the device is back, at <paramref name="secondCut"/>); the updater must resume to the end.</summary>
+    public async Task<UpdateResult> CutAndResumeAsync(PowerCutPlan cut, PowerCutPlan? secondCut = null) => (await RunAsync(cut, secondCut)).Result;
 
-    private async Task<(long Operations, int Cuts)> RunAsync(PowerCutPlan? cut, PowerCutPlan? secondCut)
+    /// <summary>
+    /// Timeouts for instant flash on an in-memory wire: the updater notices a dead device by its timeouts, and every
+    /// cut point pays them once, so they are short (never a performance assertion: a slow answer is resent, and the
+    /// update resumes from the device's journal either way).
+    /// </summary>
+    private static UpdateOptions UpdaterOptions() => new()
+    {
+        CommandTimeout = TimeSpan.FromMilliseconds(300),
+        CommandAttempts = 2,
+        EraseTimeout = TimeSpan.FromMilliseconds(300),
+        RestartPollInterval = TimeSpan.FromMilliseconds(10),
+        RestartTimeout = TimeSpan.FromSeconds(3),
+        AddressRetentionGrace = TimeSpan.FromMilliseconds(200),
+        ResumeDelay = TimeSpan.FromMilliseconds(20),
+        MaxResumeAttempts = 8,
+        // Stop-and-wait: with writes pipelined the device may finish them in another order from run to run, which
+        // moves its journal checkpoints and so the flash operation numbers; "before operation N" must name the same
+        // operation in every run.
+        MaxWritesInFlight = 1,
+    };
+
+    private async Task<(long Operations, UpdateResult Result)> RunAsync(PowerCutPlan? cut, PowerCutPlan? secondCut)
     {
         using var guard = new CancellationTokenSource(HangGuard);
-        string context = cut?.ToString() ?? "uninterrupted";
+        string context = cut is null ? "uninterrupted" : secondCut is null ? cut.ToString() : $"{cut}, then {secondCut}";
         var log = new CapturedLog();
         await using VirtualDevice device = FactoryDevice(_profile, log: log);
-        (InMemoryTransport hostEnd, InMemoryTransport deviceEnd) = InMemoryTransport.CreatePair("cut");
-        device.AttachUpstream(deviceEnd);
         Assert.Equal(VirtualDeviceState.Application, await device.PowerOnAsync(guard.Token));
-        // Stop-and-wait: with writes pipelined the device may finish them in another order from run to run, which
-        // moves its journal checkpoints and so the flash operation numbers; cutting "before operation N" must
-        // name the same operation in every run.
-        await using HostSession host = HostSession.Create(window: 1);
-        NodeLink link = host.Connect(hostEnd);
-        NodeAddress address = (await host.EnumerateAsync(link, cancellationToken: guard.Token))[0].Address;
-
-        long before = device.Flash.Statistics.OperationCount;
-        int cuts = 0;
-        foreach (PowerCutPlan? plan in new[] { cut, secondCut })
+        // The host reopens its port after a failure (as it would reopen a serial port or reconnect a socket): each
+        // open plugs a fresh cable into the device.
+        int opens = 0;
+        NetworkLink port = NetworkLink.FromFactory("cut", async cancellationToken =>
         {
-            if (plan is null)
-                break;
-            device.Flash.ArmPowerCut(plan);
-            if (await AttemptUntilPowerLossAsync(device, host, address, log, guard.Token))
-            {
-                cuts++;
-                address = await PowerOnAndFindAsync(device, host, link, context, guard.Token);
-            }
-            device.Flash.DisarmPowerCut();
-        }
+            await device.DetachUpstreamAsync();
+            (InMemoryTransport hostEnd, InMemoryTransport deviceEnd) = InMemoryTransport.CreatePair($"cut{Interlocked.Increment(ref opens)}");
+            device.AttachUpstream(deviceEnd);
+            return hostEnd;
+        });
+        await using DeviceNetwork network = await DeviceNetwork.ConnectAsync([port], new DeviceNetworkOptions
+        {
+            CommandTimeout = TimeSpan.FromMilliseconds(300),
+            LinkManagementTimeout = TimeSpan.FromMilliseconds(100),
+        }, guard.Token);
+        DeviceInfo info = (await network.DiscoverAsync(guard.Token)).Single();
+        var updater = new FirmwareUpdater(network, UpdaterOptions());
+
+        await using var power = new PowerRestorer(device, secondCut, context, guard.Token);
+        long before = device.Flash.Statistics.OperationCount;
+        if (cut is not null)
+            device.Flash.ArmPowerCut(cut);
+        UpdateResult result;
         try
         {
-            await ResumingUpdateProcedure.RunAsync(host.Rpc, address, _plan, guard.Token);
+            result = _scenario.Target == UpdateTarget.Application
+                ? await updater.UpdateApplicationAsync(info, _plan.ForApplication, null, guard.Token)
+                : await updater.UpdateBootloaderAsync(info, [_plan.ForCopyA!, _plan.ForCopyB!], false, null, guard.Token);
         }
         catch (Exception e)
         {
-            throw new InvalidOperationException($"{context}: the resumed update failed; device {device.State} ({device.StateReason}), flash powered {device.Flash.IsPowered}, {device.Flash.Statistics.PowerCuts} cuts; {device.Firmware.Inventory}; device log: {log}", e);
+            throw new InvalidOperationException($"{context}: the updater did not complete; device {device.State} ({device.StateReason}), flash powered {device.Flash.IsPowered}, " +
+                $"{device.Flash.Statistics.PowerCuts} cuts, restorer: {power}; {device.Firmware.Inventory}; device log: {log}", e);
         }
+        await power.DrainAsync();
+        device.Flash.DisarmPowerCut();
         long operations = device.Flash.Statistics.OperationCount - before;
-
         AssertUpdated(device, context);
         if (cut is not null)
-            Assert.True(cuts >= 1, $"{context}: the planned cut never fired ({operations} operations)");
-        return (operations, cuts);
+        {
+            Assert.True(device.Flash.Statistics.PowerCuts >= 1, $"{context}: the planned cut never fired ({operations} operations)");
+            Assert.True(result.ResumeCount >= 1 || result.VersionBefore == NewVersion, $"{context}: the updater reports no resume after a power cut ({result})");
+        }
+        return (operations, result);
     }
 
-    /// <summary>Runs the update until the device loses power; false when it completed first (a cut planned past its end).</summary>
-    private async Task<bool> AttemptUntilPowerLossAsync(VirtualDevice device, HostSession host, NodeAddress address, CapturedLog log, CancellationToken cancellationToken)
+    /// <summary>
+    /// Switches the device on again whenever its power was cut (as the operator, or a watchdog supply, would), checks
+    /// it boots a valid bootloader, and arms the second cut once the device is back.
+    /// </summary>
+    private sealed class PowerRestorer : IAsyncDisposable
     {
-        using var powerLost = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        // The host cannot see a power cut; it would notice by timeouts. Cancelling when the device goes off
-        // stands for the operator (or the host's timeout) giving up, without waiting seconds per cut point.
-        void OnChange(object? sender, VirtualDeviceStateChange change)
-        {
-            if (change.Current == VirtualDeviceState.Off && !device.Flash.IsPowered)
-                powerLost.Cancel();
-        }
-        device.StateChanged += OnChange;
-        try
-        {
-            await ResumingUpdateProcedure.RunAsync(host.Rpc, address, _plan, powerLost.Token);
-            return device.Flash.Statistics.PowerCuts > 0;
-        }
-        catch (Exception) when (powerLost.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            return true;
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            throw new InvalidOperationException($"the update failed without a power cut: device {device.State} ({device.StateReason}), flash powered {device.Flash.IsPowered}, {device.Flash.Statistics.PowerCuts} cuts, {device.Flash.Statistics.OperationCount} operations; {device.Firmware.Inventory}; device log: {log}", e);
-        }
-        finally
-        {
-            device.StateChanged -= OnChange;
-        }
-    }
+        private readonly VirtualDevice _device;
+        private readonly string _context;
+        private readonly CancellationToken _cancellationToken;
+        private readonly List<Task> _restores = [];
+        private PowerCutPlan? _next;
+        private int _restored;
 
-    private async Task<NodeAddress> PowerOnAndFindAsync(VirtualDevice device, HostSession host, NodeLink link, string context, CancellationToken cancellationToken)
-    {
-        await device.WaitForStateAsync(VirtualDeviceState.Off, cancellationToken);
-        VirtualDeviceState state = await PowerOnAsync(device, cancellationToken);
-        BootDecision boot = device.Firmware.LastBoot!;
-        Assert.False(state == VirtualDeviceState.Bricked || boot.IsBricked, $"bricked after {context}: {device.StateReason}");
-        Assert.Equal(RegionState.Valid, device.Firmware.Inventory[boot.RunningBootloader!.Value].State);
-        AssertNoFlashRuleViolated(device, context);
-        return (await host.EnumerateAsync(link, cancellationToken: cancellationToken))[0].Address;
+        public PowerRestorer(VirtualDevice device, PowerCutPlan? next, string context, CancellationToken cancellationToken)
+        {
+            _device = device;
+            _next = next;
+            _context = context;
+            _cancellationToken = cancellationToken;
+            device.StateChanged += OnStateChanged;
+        }
+
+        public override string ToString() => $"{_restored} power-ons after a cut";
+
+        private void OnStateChanged(object? sender, VirtualDeviceStateChange change)
+        {
+            if (change.Current != VirtualDeviceState.Off || _device.Flash.IsPowered)
+                return; // a reset, not a cut
+            lock (_restores)
+                _restores.Add(Task.Run(RestoreAsync));
+        }
+
+        private async Task RestoreAsync()
+        {
+            await _device.WaitForStateAsync(VirtualDeviceState.Off, _cancellationToken);
+            PowerCutPlan? next = Interlocked.Exchange(ref _next, null);
+            _device.Flash.DisarmPowerCut();
+            VirtualDeviceState state = await PowerOnAsync(_device, _cancellationToken);
+            BootDecision boot = _device.Firmware.LastBoot!;
+            Assert.False(state == VirtualDeviceState.Bricked || boot.IsBricked, $"bricked after {_context}: {_device.StateReason}");
+            Assert.Equal(RegionState.Valid, _device.Firmware.Inventory[boot.RunningBootloader!.Value].State);
+            AssertNoFlashRuleViolated(_device, _context);
+            Interlocked.Increment(ref _restored);
+            if (next is not null)
+                _device.Flash.ArmPowerCut(next);
+        }
+
+        public async Task DrainAsync()
+        {
+            Task[] restores;
+            lock (_restores)
+                restores = [.. _restores];
+            await Task.WhenAll(restores);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _device.StateChanged -= OnStateChanged;
+            try
+            {
+                await DrainAsync();
+            }
+            catch (Exception) when (_cancellationToken.IsCancellationRequested)
+            {
+                // The test is failing already.
+            }
+        }
     }
 
     /// <summary>
