@@ -102,19 +102,19 @@ internal sealed class PowerCutRig
         long before = device.Flash.Statistics.OperationCount;
         if (cut is not null)
             device.Flash.ArmPowerCut(cut);
-        UpdateResult result;
-        try
-        {
-            result = _scenario.Target == UpdateTarget.Application
-                ? await updater.UpdateApplicationAsync(info, _plan.ForApplication, null, guard.Token)
-                : await updater.UpdateBootloaderAsync(info, [_plan.ForCopyA!, _plan.ForCopyB!], false, null, guard.Token);
-        }
-        catch (Exception e)
-        {
-            throw new InvalidOperationException($"{context}: the updater did not complete; device {device.State} ({device.StateReason}), flash powered {device.Flash.IsPowered}, " +
-                $"{device.Flash.Statistics.PowerCuts} cuts, restorer: {power}; {device.Firmware.Inventory}; device log: {log}", e);
-        }
+        UpdateResult result = await UpdateAsync(updater, info, device, power, log, context, guard.Token);
+        // The device may still write flash after the host has confirmed the new image (the new application's start-up
+        // bookkeeping); a cut there takes it down after the updater returned. Give it a moment, and if it went down,
+        // run the updater again, as the host would at its next contact.
+        long cutsAtReturn = device.Flash.Statistics.PowerCuts;
+        await Task.Delay(100, guard.Token);
         await power.DrainAsync();
+        if (device.Flash.Statistics.PowerCuts != cutsAtReturn)
+        {
+            info = (await network.DiscoverAsync(guard.Token)).Single();
+            result = await UpdateAsync(updater, info, device, power, log, context, guard.Token);
+            await power.DrainAsync();
+        }
         device.Flash.DisarmPowerCut();
         long operations = device.Flash.Statistics.OperationCount - before;
         AssertUpdated(device, context);
@@ -124,6 +124,21 @@ internal sealed class PowerCutRig
             Assert.True(result.ResumeCount >= 1 || result.VersionBefore == NewVersion, $"{context}: the updater reports no resume after a power cut ({result})");
         }
         return (operations, result);
+    }
+
+    private async Task<UpdateResult> UpdateAsync(FirmwareUpdater updater, DeviceInfo info, VirtualDevice device, PowerRestorer power, CapturedLog log, string context, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return _scenario.Target == UpdateTarget.Application
+                ? await updater.UpdateApplicationAsync(info, _plan.ForApplication, null, cancellationToken)
+                : await updater.UpdateBootloaderAsync(info, [_plan.ForCopyA!, _plan.ForCopyB!], false, null, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            throw new InvalidOperationException($"{context}: the updater did not complete; device {device.State} ({device.StateReason}), flash powered {device.Flash.IsPowered}, " +
+                $"{device.Flash.Statistics.PowerCuts} cuts, restorer: {power}; {device.Firmware.Inventory}; device log: {log}", e);
+        }
     }
 
     /// <summary>
