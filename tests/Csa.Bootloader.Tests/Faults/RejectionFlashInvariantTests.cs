@@ -140,7 +140,7 @@ public sealed class RejectionFlashInvariantTests
             uint at = address ?? Device.MemoryMap.Application.Address;
             var settings = new ImageSettings
             {
-                Kind = ImageKind.Application,
+                Kind = Csa.Bootloader.Images.ImageKind.Application,
                 VendorId = Device.VendorId,
                 DeviceClassId = Device.DeviceClassId,
                 Version = NewVersion,
