@@ -71,6 +71,8 @@ internal sealed class PowerCutRig
         // moves its journal checkpoints and so the flash operation numbers; "before operation N" must name the same
         // operation in every run.
         MaxWritesInFlight = 1,
+        // The device's largest write (not the default one-frame write): a quarter of the operations to sweep.
+        WriteChunkSize = 4096,
     };
 
     private async Task<(long Operations, UpdateResult Result)> RunAsync(PowerCutPlan? cut, PowerCutPlan? secondCut)

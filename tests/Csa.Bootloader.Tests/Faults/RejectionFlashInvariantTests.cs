@@ -116,7 +116,7 @@ public sealed class RejectionFlashInvariantTests
             case Attack.UnknownSigningKey:
                 return Parts(Build(s => { }, new EcdsaP256Signer(KeyGenerator.Generate(KeyRole.FirmwareSigning))));
             case Attack.TamperedManifest:
-                manifest[^1] ^= 0x01;
+                manifest[40] ^= 0x01; // the payload SHA-256 (docs/image-format.md): what an attacker swapping the payload must change
                 return (manifest, authentication);
             case Attack.TamperedSignature:
                 authentication[10] ^= 0x01;
