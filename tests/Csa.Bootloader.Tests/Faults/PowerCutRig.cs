@@ -109,13 +109,12 @@ internal sealed class PowerCutRig
         // bookkeeping); a cut there takes it down after the updater returned. Give it a moment, and if it went down,
         // run the updater again, as the host would at its next contact.
         long cutsAtReturn = device.Flash.Statistics.PowerCuts;
-        await Task.Delay(100, guard.Token);
-        await power.DrainAsync();
+        await QuiesceAsync(device, power, guard.Token);
         if (device.Flash.Statistics.PowerCuts != cutsAtReturn)
         {
             info = (await network.DiscoverAsync(guard.Token)).Single();
             result = await UpdateAsync(updater, info, device, power, log, context, guard.Token);
-            await power.DrainAsync();
+            await QuiesceAsync(device, power, guard.Token);
         }
         device.Flash.DisarmPowerCut();
         long operations = device.Flash.Statistics.OperationCount - before;
@@ -123,9 +122,24 @@ internal sealed class PowerCutRig
         if (cut is not null)
         {
             Assert.True(device.Flash.Statistics.PowerCuts >= 1, $"{context}: the planned cut never fired ({operations} operations)");
-            Assert.True(result.ResumeCount >= 1 || result.VersionBefore == NewVersion, $"{context}: the updater reports no resume after a power cut ({result})");
+            // A cut that fired while the updater ran must show as a resume; one that fired after it returned (the
+            // device's own bookkeeping after the confirmation) is repaired by the second call, which may find nothing to resume.
+            Assert.True(cutsAtReturn == 0 || result.ResumeCount >= 1, $"{context}: the updater reports no resume after a power cut ({result})");
         }
         return (operations, result);
+    }
+
+    /// <summary>Waits until the device has stopped writing flash (no new operation for 200 ms) and any power-on after a late cut is done.</summary>
+    private static async Task QuiesceAsync(VirtualDevice device, PowerRestorer power, CancellationToken cancellationToken)
+    {
+        for (int round = 0; round < 50; round++)
+        {
+            long operations = device.Flash.Statistics.OperationCount;
+            await Task.Delay(200, cancellationToken);
+            await power.DrainAsync();
+            if (operations == device.Flash.Statistics.OperationCount && device.State != VirtualDeviceState.Off)
+                return;
+        }
     }
 
     private async Task<UpdateResult> UpdateAsync(FirmwareUpdater updater, DeviceInfo info, VirtualDevice device, PowerRestorer power, CapturedLog log, string context, CancellationToken cancellationToken)
