@@ -86,11 +86,7 @@ public sealed partial class FirmwareUpdater
         if (images.Count == 0)
             throw new ArgumentException("At least one bootloader image is needed.", nameof(images));
         foreach (FirmwareImage image in images)
-        {
             ArgumentNullException.ThrowIfNull(image, nameof(images));
-            if (image.Manifest.Kind != Images.ImageKind.Bootloader)
-                throw new ArgumentException($"{image.Manifest} is not a bootloader image.", nameof(images));
-        }
         if (images.Select(i => i.Manifest.LoadAddress).Distinct().Count() != images.Count)
             throw new ArgumentException("Two images are linked for the same address; give at most one image per bootloader copy.", nameof(images));
         Options.Validate();

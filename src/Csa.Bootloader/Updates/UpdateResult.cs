@@ -12,7 +12,7 @@ namespace Csa.Bootloader.Updates;
 /// <param name="VersionAfter">The version now running in that role, confirmed by reading it back.</param>
 /// <param name="RunningBootloader">The bootloader copy that runs at the end (<see cref="RegionKind.BootloaderA"/> or <see cref="RegionKind.BootloaderB"/>).</param>
 /// <param name="PayloadBytes">The payload bytes of the image(s) written.</param>
-/// <param name="BytesSent">Payload bytes actually sent in write requests (less than <paramref name="PayloadBytes"/> after a resume).</param>
+/// <param name="BytesSent">Payload bytes of the writes the device acknowledged (less than <paramref name="PayloadBytes"/> after a resume).</param>
 /// <param name="BytesResumed">Payload bytes the device already held and that were not sent again.</param>
 /// <param name="ResumeCount">How many times the update resumed after a fault.</param>
 /// <param name="ImagesWritten">How many images were written (2 for a two-copy bootloader update).</param>

@@ -55,6 +55,24 @@ public sealed partial class VirtualDevice
         }
     }
 
+    /// <summary>Unplugs the upstream wire only if its far end has gone (so a newer connection is never unplugged).</summary>
+    internal async Task DetachEndedUpstreamAsync()
+    {
+        await _power.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_upstream is { CableEnded: true } ended)
+            {
+                Volatile.Write(ref _upstream, null);
+                await ended.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _power.Release();
+        }
+    }
+
     private async Task DetachAsync(bool upstream)
     {
         DeviceWire? wire;

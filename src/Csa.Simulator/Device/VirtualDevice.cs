@@ -101,8 +101,9 @@ public sealed partial class VirtualDevice : IAsyncDisposable
     public NodeAddress? Address => Volatile.Read(ref _run)?.Node.LocalAddress;
 
     /// <summary>
-    /// Raised after every change of <see cref="State"/>, on the thread that changed it. Handlers must not block;
-    /// use <see cref="WaitForStateAsync"/> to wait for a state.
+    /// Raised after every change of <see cref="State"/>, on the thread that changed it, while the device holds its
+    /// power lock: a handler must not block, and must not call the device's power or wire methods directly (start
+    /// them on another task). Use <see cref="WaitForStateAsync"/> to wait for a state.
     /// </summary>
     public event EventHandler<VirtualDeviceStateChange>? StateChanged;
 

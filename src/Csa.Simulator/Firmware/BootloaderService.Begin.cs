@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Csa.Bootloader.Images;
 using Csa.Bootloader.Protocol;
 using Csa.Crypto;
@@ -26,14 +27,14 @@ public sealed partial class BootloaderService
             }
             catch (ImageFormatException e)
             {
-                throw Error(BootloaderError.BadManifest, e.Message);
+                throw Refuse(BootloaderError.BadManifest, e.Message);
             }
             catch (ImageRejectedException e)
             {
-                throw Error(Map(e.Reason), e.Message);
+                throw Refuse(Map(e.Reason), e.Message);
             }
             if (_firmware.Profile.RequireDeviceBinding && !manifest.IsDeviceBound)
-                throw Error(BootloaderError.NotBoundToThisDevice, "The image is not bound to any device; this product installs only images bound to the device's unique id.");
+                throw Refuse(BootloaderError.NotBoundToThisDevice, "The image is not bound to any device; this product installs only images bound to the device's unique id.");
             byte[] manifestBytes = request.Manifest!;
             byte[] digest = Sha256(manifestBytes);
             byte[]? key = UnwrapKey(manifest, request.WrappedKey ?? [], digest);
@@ -44,9 +45,17 @@ public sealed partial class BootloaderService
             if (_session is { } live && live.Kind == kind && live.Digest.AsSpan().SequenceEqual(digest))
             {
                 live.ReplaceKey(key);
+                live.Owner = source;
+                FirmwareLog.UpdateResumed(_firmware.Logger, kind.ToString(), live.Committed);
                 return Answer(live.Committed);
             }
-            var session = new UpdateSession(kind, region, manifest, manifestBytes, request.Authentication!, digest, key, WriteAlignment);
+            if (_session is { Complete: false } other && other.Owner is { } owner && owner != source)
+            {
+                CryptographicOperations.ZeroMemory(key);
+                throw Refuse(BootloaderError.Busy,
+                    $"Host {owner} is installing another image into {other.Kind} ({other.Committed} of {other.PayloadSize} bytes); it must finish or abort first (AbortUpdate).");
+            }
+            var session = new UpdateSession(kind, region, manifest, manifestBytes, request.Authentication!, digest, key, WriteAlignment) { Owner = source };
             if (_firmware.RefreshCheck(kind).Holds(digest))
             {
                 // Already installed (a commit whose journal update or counter step was cut, or a reinstall): writes
@@ -61,6 +70,7 @@ public sealed partial class BootloaderService
                 // Resume after a reset: the journal's watermark is a sector boundary; sectors from it on are dirty.
                 ReplaceSession(session);
                 session.MarkWrittenBelow(Math.Min(record.BytesCommitted, manifest.PayloadSize));
+                FirmwareLog.UpdateResumed(_firmware.Logger, kind.ToString(), session.Committed);
                 return Answer(session.Committed);
             }
 
@@ -82,6 +92,7 @@ public sealed partial class BootloaderService
                 session.ErasedSectors.Add(sector.Index);
             }
             _firmware.RefreshCheck(kind);
+            FirmwareLog.UpdateBegun(_firmware.Logger, kind.ToString(), manifest.ToString());
             await PublishAsync(UpdatePhase.Receiving, request.Target, 0, cancellationToken).ConfigureAwait(false);
             return Answer(0);
         }
@@ -93,6 +104,12 @@ public sealed partial class BootloaderService
         {
             _firmware.Gate.Release();
         }
+    }
+
+    private Csa.Rpc.RpcErrorException Refuse(BootloaderError error, string reason)
+    {
+        FirmwareLog.BeginRefused(_firmware.Logger, error.ToString(), reason);
+        return Error(error, reason);
     }
 
     private void ReplaceSession(UpdateSession? session)
@@ -139,18 +156,18 @@ public sealed partial class BootloaderService
         if (manifest.Encryption == ImageEncryption.None)
         {
             if (wrappedKey.Length != 0)
-                throw Error(BootloaderError.KeyUnwrapFailed, "The image is plaintext but a wrapped key was sent: the host and the image disagree.");
+                throw Refuse(BootloaderError.KeyUnwrapFailed, "The image is plaintext but a wrapped key was sent: the host and the image disagree.");
             return null;
         }
         if (_firmware.Profile.IdentityKey is not { } identity)
-            throw Error(BootloaderError.KeyUnwrapFailed, "The image is encrypted but this device has no identity key to unwrap its content key.");
+            throw Refuse(BootloaderError.KeyUnwrapFailed, "The image is encrypted but this device has no identity key to unwrap its content key.");
         var decryptor = new AesCtrEciesPayloadDecryptor(identity);
         if (decryptor.Algorithm != manifest.Encryption)
-            throw Error(BootloaderError.KeyUnwrapFailed, $"The image is encrypted with {manifest.Encryption}; the device decrypts {decryptor.Algorithm}.");
+            throw Refuse(BootloaderError.KeyUnwrapFailed, $"The image is encrypted with {manifest.Encryption}; the device decrypts {decryptor.Algorithm}.");
         if (wrappedKey.Length == 0)
-            throw Error(BootloaderError.KeyUnwrapFailed, "The image is encrypted but no wrapped key was sent: send this device's entry of the key block.");
+            throw Refuse(BootloaderError.KeyUnwrapFailed, "The image is encrypted but no wrapped key was sent: send this device's entry of the key block.");
         if (!decryptor.TryUnwrapKey(wrappedKey, manifestDigest, out byte[] key))
-            throw Error(BootloaderError.KeyUnwrapFailed, "The wrapped key does not unwrap with this device's key for this manifest (another device's key, a modified key, or a key from another image).");
+            throw Refuse(BootloaderError.KeyUnwrapFailed, "The wrapped key does not unwrap with this device's key for this manifest (another device's key, a modified key, or a key from another image).");
         return key;
     }
 

@@ -53,6 +53,7 @@ public sealed partial class BootloaderService
             if (hash is null || !CryptographicOperations.FixedTimeEquals(hash, s.Manifest.PayloadSha256.Span))
             {
                 // What flash holds is not the image: start the payload over (every sector is dirty again).
+                FirmwareLog.PayloadMismatch(_firmware.Logger, s.Kind.ToString());
                 s.ForgetFrom(0);
                 s.ErasedSectors.Clear();
                 await _firmware.AppendRecordAsync(_firmware.Record with { BytesCommitted = 0 }, ct).ConfigureAwait(false);
@@ -77,6 +78,7 @@ public sealed partial class BootloaderService
             await Flash.ProgramAsync(address + ImageTrailer.BodySize, ImageTrailer.EncodeCommit(body), ct).ConfigureAwait(false);
             if (!_firmware.RefreshCheck(s.Kind).Holds(s.Digest))
                 throw Error(BootloaderError.FlashFault, $"The committed image in {s.Kind} does not verify: {_firmware.Check(s.Kind).Reason}.");
+            FirmwareLog.Committed(_firmware.Logger, s.Kind.ToString(), slot, s.Manifest.SecurityCounter);
         }
 
         // The image is valid: its counter now counts (EffectiveSecurityCounter sees it). Record it in the journal, then
@@ -99,8 +101,9 @@ public sealed partial class BootloaderService
             if (_firmware.Otp.Read() < floor)
                 _firmware.Otp.AdvanceTo(floor);
         }
+        // The content key stays until the session ends (reset, abort, another image): a resent write after the
+        // commit must still decrypt to compare.
         s.Complete = true;
-        s.ClearKey();
         await PublishAsync(UpdatePhase.Complete, TargetOf(s.Kind), s.PayloadSize, ct).ConfigureAwait(false);
     }
 

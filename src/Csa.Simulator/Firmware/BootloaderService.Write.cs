@@ -87,10 +87,12 @@ public sealed partial class BootloaderService
     private byte[] Decrypt(UpdateSession s, uint offset, byte[] data)
     {
         var plain = new byte[data.Length];
-        if (s.ContentKey is { } key)
-            new AesCtrEciesPayloadDecryptor(_firmware.Profile.IdentityKey!).Decrypt(key, s.Manifest.Nonce.Span, offset, data, plain);
-        else
+        if (s.Manifest.Encryption == Csa.Bootloader.Images.ImageEncryption.None)
             data.CopyTo(plain, 0);
+        else
+            new AesCtrEciesPayloadDecryptor(_firmware.Profile.IdentityKey!).Decrypt(
+                s.ContentKey ?? throw new InvalidOperationException("Bootloader invariant broken: an encrypted session without its content key."),
+                s.Manifest.Nonce.Span, offset, data, plain);
         return plain;
     }
 
@@ -149,6 +151,7 @@ public sealed partial class BootloaderService
             return;
         await _firmware.AppendRecordAsync(_firmware.Record with { BytesCommitted = candidate }, ct).ConfigureAwait(false);
         s.Persisted = candidate;
+        FirmwareLog.WatermarkPersisted(_firmware.Logger, s.Kind.ToString(), candidate);
     }
 
     private static uint LastBoundaryAtOrBelow(UpdateSession s, uint payloadOffset)

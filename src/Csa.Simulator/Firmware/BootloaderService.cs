@@ -31,10 +31,10 @@ public sealed partial class BootloaderService : BootloaderServerBase
     internal BootloaderService(DeviceFirmware firmware)
     {
         _firmware = firmware;
-        MaxWriteSize = (ushort)(Math.Min(4096, firmware.Profile.MaxPacketSize - WriteOverhead) / WriteAlignment * WriteAlignment);
+        MaxWriteSize = (ushort)Math.Max(WriteAlignment, Math.Min(4096, firmware.Profile.MaxPacketSize - WriteOverhead) / WriteAlignment * WriteAlignment);
     }
 
-    /// <summary>The largest data field a Write accepts: the profile's packet size minus the overhead, a multiple of the alignment, at most 4096.</summary>
+    /// <summary>The largest data field a Write accepts: the profile's packet size minus the overhead, a multiple of the alignment, from 16 to 4096.</summary>
     public ushort MaxWriteSize { get; }
 
     /// <summary>Writes acknowledged without programming because the flash already held exactly those bytes.</summary>
@@ -110,7 +110,8 @@ public sealed partial class BootloaderService : BootloaderServerBase
         await EnterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            UpdateTarget target = TargetOf(_session?.Kind ?? _firmware.Record.Region);
+            RegionKind? aborted = _session?.Kind ?? _firmware.Record.Region;
+            UpdateTarget target = TargetOf(aborted);
             ResetSession();
             if (_firmware.Record.Phase == UpdatePhase.Idle)
                 return new AbortUpdateResponse();
@@ -118,7 +119,9 @@ public sealed partial class BootloaderService : BootloaderServerBase
             {
                 Phase = UpdatePhase.Idle, Region = null, BytesCommitted = 0, PayloadSize = 0, ManifestDigest = new byte[32],
             }, cancellationToken).ConfigureAwait(false);
-            _firmware.RefreshCheck(RegionKind.Application);
+            if (aborted is { } region)
+                _firmware.RefreshCheck(region);
+            FirmwareLog.Aborted(_firmware.Logger);
             await PublishAsync(UpdatePhase.Idle, target, 0, cancellationToken).ConfigureAwait(false);
             return new AbortUpdateResponse();
         }

@@ -4,6 +4,8 @@ using Csa.Crypto;
 using Csa.Simulator.Firmware.Internal;
 using Csa.Simulator.Flash;
 using Csa.Simulator.Memory;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Csa.Simulator.Firmware;
 
@@ -45,6 +47,9 @@ public sealed class DeviceFirmware
 
     /// <summary>The device configuration.</summary>
     public DeviceProfile Profile { get; }
+
+    /// <summary>Where the firmware logs its decisions (boot, update begun, resumed, committed, refused); silent by default.</summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
 
     /// <summary>The flash the firmware runs over.</summary>
     public SimulatedFlash Flash { get; }
@@ -134,7 +139,7 @@ public sealed class DeviceFirmware
             FirmwareVersion? appVersion = app.IsValid ? app.Manifest!.Version : null;
             Running = PreBootloaderVersion is null ? null : ChooseBootloader();
             if (Running is null)
-                return _lastBoot = new BootDecision(null, false, StayReason.None, appVersion);
+                return Decided(new BootDecision(null, false, StayReason.None, appVersion));
             Stay = UpdatePending() ? StayReason.UpdateInProgress
                 : !app.IsValid ? StayReason.NoValidApplication
                 : Record.BootloaderRequested ? StayReason.Requested
@@ -142,7 +147,7 @@ public sealed class DeviceFirmware
             ApplicationRunning = Stay == StayReason.None;
             if (Stay == StayReason.Requested && Record.RequestedWaitSeconds > 0)
                 RequestedStayDeadline = Time.GetUtcNow().AddSeconds(Record.RequestedWaitSeconds);
-            return _lastBoot = new BootDecision(Running, ApplicationRunning, Stay, appVersion);
+            return Decided(new BootDecision(Running, ApplicationRunning, Stay, appVersion));
         }
         finally
         {
@@ -248,6 +253,12 @@ public sealed class DeviceFirmware
         int floor = Otp.Read();
         return new FirmwareInventory(Running, ApplicationRunning, Stay, regions, EffectiveSecurityCounter(), floor,
             phase, updating, size, committed, Record.BootloaderRequested);
+    }
+
+    private BootDecision Decided(BootDecision decision)
+    {
+        FirmwareLog.Booted(Logger, decision);
+        return _lastBoot = decision;
     }
 
     private UpdateRecord ReadRecord() =>

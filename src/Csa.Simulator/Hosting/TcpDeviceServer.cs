@@ -89,14 +89,7 @@ public sealed class TcpDeviceServer : IAsyncDisposable
             {
                 return;
             }
-            try
-            {
-                await _device.DetachUpstreamAsync().ConfigureAwait(false);
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
+            await _device.DetachEndedUpstreamAsync().ConfigureAwait(false);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Net;
 using Csa.DataLink;
 using Csa.Simulator.Device;
 using Csa.Simulator.Firmware;
@@ -79,7 +80,7 @@ public sealed class VirtualDeviceHost : IAsyncDisposable
 
     /// <summary>
     /// Wires <paramref name="count"/> devices into a star: one cable per device, each with its own host port.
-    /// Parameters as for <see cref="CreateChainAsync"/>.
+    /// Parameters as for <see cref="CreateChainAsync(int, Func{int, VirtualDevice}, VirtualLinkFactory?, bool, CancellationToken)"/>.
     /// </summary>
     public static async Task<VirtualDeviceHost> CreateStarAsync(int count, Func<int, VirtualDevice> deviceFactory,
         VirtualLinkFactory? linkFactory = null, bool powerOn = true, CancellationToken cancellationToken = default)
@@ -112,6 +113,59 @@ public sealed class VirtualDeviceHost : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// Wires <paramref name="count"/> new devices made from profiles into a daisy chain (see
+    /// <see cref="CreateChainAsync(int, Func{int, VirtualDevice}, VirtualLinkFactory?, bool, CancellationToken)"/>).
+    /// </summary>
+    /// <param name="count">How many devices, 1..239.</param>
+    /// <param name="profileFactory">The profile of device <c>i</c> (give each a distinct unique id).</param>
+    /// <param name="linkFactory">The cable with index <c>i</c>; null uses in-memory pipes.</param>
+    /// <param name="optionsFactory">The options of device <c>i</c> (give each its own flash file, if any); null uses the defaults.</param>
+    /// <param name="provision">
+    /// Runs on every device before power-on, e.g. <c>d => FactoryProgrammer.Program(d.Profile, d.Flash, bootloader, application: app)</c>
+    /// for blank devices; null leaves the flash as it is (blank devices boot <see cref="VirtualDeviceState.Bricked"/>).
+    /// </param>
+    /// <param name="powerOn">Boots every device before returning.</param>
+    /// <param name="cancellationToken">Stops the power-on.</param>
+    public static Task<VirtualDeviceHost> CreateChainAsync(int count, Func<int, DeviceProfile> profileFactory, VirtualLinkFactory? linkFactory,
+        Func<int, VirtualDeviceOptions>? optionsFactory, Action<VirtualDevice>? provision, bool powerOn = true, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(profileFactory);
+        return CreateChainAsync(count, FromProfiles(profileFactory, optionsFactory, provision), linkFactory, powerOn, cancellationToken);
+    }
+
+    /// <summary>
+    /// Wires <paramref name="count"/> new devices made from profiles into a star. Parameters as for
+    /// <see cref="CreateChainAsync(int, Func{int, DeviceProfile}, VirtualLinkFactory?, Func{int, VirtualDeviceOptions}?, Action{VirtualDevice}?, bool, CancellationToken)"/>.
+    /// </summary>
+    public static Task<VirtualDeviceHost> CreateStarAsync(int count, Func<int, DeviceProfile> profileFactory, VirtualLinkFactory? linkFactory,
+        Func<int, VirtualDeviceOptions>? optionsFactory, Action<VirtualDevice>? provision, bool powerOn = true, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(profileFactory);
+        return CreateStarAsync(count, FromProfiles(profileFactory, optionsFactory, provision), linkFactory, powerOn, cancellationToken);
+    }
+
+    private static Func<int, VirtualDevice> FromProfiles(Func<int, DeviceProfile> profileFactory, Func<int, VirtualDeviceOptions>? optionsFactory, Action<VirtualDevice>? provision) => index =>
+    {
+        var device = new VirtualDevice(profileFactory(index), optionsFactory?.Invoke(index));
+        try
+        {
+            provision?.Invoke(device);
+        }
+        catch
+        {
+            device.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
+        return device;
+    };
+
+    /// <summary>Serves <paramref name="device"/> over TCP on <paramref name="endPoint"/>; see <see cref="TcpDeviceServer.Start"/>.</summary>
+    public static TcpDeviceServer ServeTcp(VirtualDevice device, IPEndPoint endPoint) => TcpDeviceServer.Start(device, endPoint);
+
+    /// <summary>Puts <paramref name="device"/> on a pseudo-terminal (Linux); see <see cref="PseudoTerminalDevicePort.Open"/>.</summary>
+    public static PseudoTerminalDevicePort ServePseudoTerminal(VirtualDevice device) => PseudoTerminalDevicePort.Open(device);
 
     /// <summary>Powers every device on (in parallel).</summary>
     public Task PowerOnAllAsync(CancellationToken cancellationToken = default) =>

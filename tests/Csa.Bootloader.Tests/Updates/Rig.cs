@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Csa.Bootloader.Updates;
 using Csa.DataLink;
 using Csa.DataLink.Transports;
@@ -14,14 +13,14 @@ namespace Csa.Bootloader.Tests.Updates;
 /// </summary>
 internal sealed class Rig : IAsyncDisposable
 {
-    private readonly Channel<ILinkTransport>[] _replacementHostEnds;
+    private readonly BreakableCable[] _cables;
 
-    private Rig(VirtualDeviceHost host, DeviceNetwork network, FirmwareUpdater updater, Channel<ILinkTransport>[] replacementHostEnds)
+    private Rig(VirtualDeviceHost host, DeviceNetwork network, FirmwareUpdater updater, BreakableCable[] cables)
     {
         Host = host;
         Network = network;
         Updater = updater;
-        _replacementHostEnds = replacementHostEnds;
+        _cables = cables;
     }
 
     public VirtualDeviceHost Host { get; }
@@ -48,24 +47,38 @@ internal sealed class Rig : IAsyncDisposable
     public static DeviceNetworkOptions NetworkOptions() => new()
     {
         CommandTimeout = TimeSpan.FromSeconds(1),
-        LinkManagementTimeout = TimeSpan.FromMilliseconds(250),
+        LinkManagementTimeout = TimeSpan.FromMilliseconds(150),
     };
 
-    /// <summary>A star: one cable per device; <see cref="ReplugAsync"/> pulls a cable and plugs a new one in.</summary>
+    /// <summary>
+    /// A star: one cable per device, each with a host half that <see cref="UnplugAsync"/> pulls out; the network reopens
+    /// the link by plugging a new host half in.
+    /// </summary>
     public static async Task<Rig> StarAsync(int count, Func<int, VirtualDevice> deviceFactory, UpdateOptions? options = null)
     {
-        VirtualDeviceHost host = await VirtualDeviceHost.CreateStarAsync(count, deviceFactory);
-        var replacements = new Channel<ILinkTransport>[count];
+        var cables = new BreakableCable[count];
+        for (int i = 0; i < count; i++)
+            cables[i] = new BreakableCable($"star{i}");
+        VirtualDeviceHost host = await VirtualDeviceHost.CreateStarAsync(count, deviceFactory, index =>
+        {
+            // The host ports of the virtual host are not used: the network plugs host halves in itself.
+            (InMemoryTransport unused, InMemoryTransport _) = InMemoryTransport.CreatePair($"unused{index}");
+            return new VirtualLink(unused, cables[index].DeviceEnd, cables[index]);
+        });
         var links = new NetworkLink[count];
         for (int i = 0; i < count; i++)
         {
-            Channel<ILinkTransport> channel = Channel.CreateUnbounded<ILinkTransport>();
-            channel.Writer.TryWrite(host.HostPorts[i]);
-            replacements[i] = channel;
-            // Each (re)open takes the next cable end plugged in for this port, waiting for it if the cable is still out.
-            links[i] = NetworkLink.FromFactory($"star{i}", async ct => await channel.Reader.ReadAsync(ct));
+            BreakableCable cable = cables[i];
+            links[i] = NetworkLink.FromFactory($"star{i}", () => cable.PlugHostHalf());
         }
-        return await FinishAsync(host, links, options, replacements);
+        return await FinishAsync(host, links, options, cables);
+    }
+
+    /// <summary>A star over the given cables (emulated serial lines, for example); its links cannot be reopened.</summary>
+    public static async Task<Rig> StarOverAsync(int count, Func<int, VirtualDevice> deviceFactory, VirtualLinkFactory cables, UpdateOptions? options = null)
+    {
+        VirtualDeviceHost host = await VirtualDeviceHost.CreateStarAsync(count, deviceFactory, cables);
+        return await FinishAsync(host, host.HostPorts.Select(p => NetworkLink.FromTransport(p)).ToArray(), options, []);
     }
 
     /// <summary>A daisy chain behind one host port.</summary>
@@ -75,7 +88,7 @@ internal sealed class Rig : IAsyncDisposable
         return await FinishAsync(host, [NetworkLink.FromTransport(host.HostPorts[0])], options, []);
     }
 
-    private static async Task<Rig> FinishAsync(VirtualDeviceHost host, NetworkLink[] links, UpdateOptions? options, Channel<ILinkTransport>[] replacements)
+    private static async Task<Rig> FinishAsync(VirtualDeviceHost host, NetworkLink[] links, UpdateOptions? options, BreakableCable[] replacements)
     {
         DeviceNetwork network = await DeviceNetwork.ConnectAsync(links, NetworkOptions());
         var rig = new Rig(host, network, new FirmwareUpdater(network, options ?? FastOptions()), replacements);
@@ -88,35 +101,19 @@ internal sealed class Rig : IAsyncDisposable
     /// <summary>The discovered device with the same unique id as <paramref name="device"/>.</summary>
     public DeviceInfo InfoOf(VirtualDevice device) => Devices.Single(d => d.Uid == device.Profile.Uid);
 
-    /// <summary>Pulls star cable <paramref name="index"/> out and plugs a new one in (the device keeps its power).</summary>
-    public async Task ReplugAsync(int index)
-    {
-        VirtualDevice device = Host.Devices[index];
-        await device.DetachUpstreamAsync();
-        (InMemoryTransport hostEnd, InMemoryTransport deviceEnd) = InMemoryTransport.CreatePair($"replug{index}-{Guid.NewGuid():N}");
-        device.AttachUpstream(deviceEnd);
-        _replacementHostEnds[index].Writer.TryWrite(hostEnd);
-    }
+    /// <summary>Pulls the host half of star cable <paramref name="index"/> out (the device keeps its power and its wire).</summary>
+    public Task UnplugAsync(int index) => _cables[index].UnplugHostHalfAsync();
 
-    /// <summary>Cuts the power of <paramref name="device"/> at once and switches it on again after it is off.</summary>
-    public static async Task PowerCutAndRestoreAsync(VirtualDevice device)
-    {
-        await device.CutPowerAsync();
-        await device.PowerOnAsync();
-    }
+    /// <summary>How many host halves star cable <paramref name="index"/> has had plugged in.</summary>
+    public int PlugCount(int index) => _cables[index].Generation;
+
 
     public static CancellationTokenSource Guard() => new(UpdateKit.HangGuard);
 
     public async ValueTask DisposeAsync()
     {
         await Network.DisposeAsync();
-        await Host.DisposeAsync();
-        foreach (Channel<ILinkTransport> channel in _replacementHostEnds)
-        {
-            channel.Writer.TryComplete();
-            while (channel.Reader.TryRead(out ILinkTransport? unused))
-                await unused.DisposeAsync();
-        }
+        await Host.DisposeAsync(); // disposes the cables too (they are the links' media)
     }
 }
 
@@ -142,5 +139,50 @@ internal sealed class ProgressLog : IProgress<UpdateProgress>
         lock (_reports)
             _reports.Add(value);
         _onReport?.Invoke(value);
+    }
+}
+
+/// <summary>
+/// A mains supply that comes back: whenever the device goes off (a power cut the test made, or one its flash
+/// triggered), it is switched on again, until disposed.
+/// </summary>
+internal sealed class PowerSupply : IDisposable
+{
+    private readonly VirtualDevice _device;
+    private int _disposed;
+
+    public PowerSupply(VirtualDevice device)
+    {
+        _device = device;
+        device.StateChanged += OnStateChanged;
+    }
+
+    public int Restorations;
+
+    private void OnStateChanged(object? sender, VirtualDeviceStateChange change)
+    {
+        if (change.Current != VirtualDeviceState.Off || Volatile.Read(ref _disposed) != 0)
+            return;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await Task.Delay(20);
+                if (Volatile.Read(ref _disposed) == 0)
+                {
+                    await _device.PowerOnAsync();
+                    Interlocked.Increment(ref Restorations);
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        });
+    }
+
+    public void Dispose()
+    {
+        Volatile.Write(ref _disposed, 1);
+        _device.StateChanged -= OnStateChanged;
     }
 }

@@ -94,14 +94,14 @@ internal sealed class TestHost : IAsyncDisposable
 
     public static TestHost Create(RpcClientOptions? options = null)
     {
-        var node = new DataLinkNode(new DataLinkNodeOptions { LinkManagementTimeout = TimeSpan.FromMilliseconds(500) });
+        var node = new DataLinkNode(new DataLinkNodeOptions { LinkManagementTimeout = TimeSpan.FromMilliseconds(250) });
         var client = new RpcClient(node.OpenSocket(WellKnownPorts.Rpc), (options ?? new RpcClientOptions { DefaultTimeout = TimeSpan.FromSeconds(2) }) with { OwnsSocket = true });
         return new TestHost(node, client);
     }
 
     public NodeLink Add(ILinkTransport hostEnd) => Node.AddLink(hostEnd, LinkRole.Downstream);
 
-    /// <summary>Enumerates the devices behind <paramref name="link"/> (all links when null: the first one).</summary>
+    /// <summary>Enumerates the devices behind <paramref name="link"/> (the host's first link when null).</summary>
     public async Task<IReadOnlyList<ChainMember>> EnumerateAsync(NodeLink? link = null, byte firstAddress = NodeAddress.FirstDevice)
     {
         using var guard = new CancellationTokenSource(DeviceTestSupport.HangGuard);

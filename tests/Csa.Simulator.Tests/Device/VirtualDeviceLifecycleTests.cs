@@ -212,6 +212,66 @@ public sealed class VirtualDeviceLifecycleTests
     }
 
     [Fact]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    public void The_blocking_forms_drive_the_same_power_and_reset_sequence()
+    {
+        using VirtualDevice device = CreateDevice(11);
+        Assert.Equal(VirtualDeviceState.Application, device.PowerOn());
+        Assert.Equal(VirtualDeviceState.Bootloader, device.Reset(ResetMode.Bootloader));
+        device.CutPower();
+        Assert.Equal(VirtualDeviceState.Off, device.State);
+        Assert.Equal(VirtualDeviceState.Bootloader, device.PowerCycle());
+        device.PowerOff();
+        Assert.Equal("powered off", device.StateReason);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-RECOVER")]
+    public async Task Power_cuts_and_cycles_under_continuous_host_traffic_never_hang_and_the_device_always_comes_back()
+    {
+        await using VirtualDevice device = CreateDevice(12);
+        (TestHost host, NodeAddress address) = await ConnectAsync(device);
+        await using (host)
+        {
+            using var stop = new CancellationTokenSource();
+            var once = new RpcCallOptions { Timeout = TimeSpan.FromMilliseconds(100), MaxAttempts = 1 };
+            int answered = 0;
+            Task traffic = Task.Run(async () =>
+            {
+                using var client = new DeviceClient(host.Client, address);
+                while (!stop.IsCancellationRequested)
+                {
+                    try
+                    {
+                        await client.GetIdentityAsync(new GetIdentityRequest(), once);
+                        Interlocked.Increment(ref answered);
+                    }
+                    catch (RpcTimeoutException)
+                    {
+                        // The device was off, or not enumerated yet.
+                    }
+                }
+            });
+
+            for (int i = 0; i < 4; i++)
+            {
+                if (i % 2 == 0)
+                    await device.CutPowerAsync().WaitAsync(HangGuard);
+                else
+                    await device.PowerOffAsync().WaitAsync(HangGuard);
+                Assert.Equal(VirtualDeviceState.Application, await device.PowerOnAsync().WaitAsync(HangGuard));
+                Assert.Equal(address, Assert.Single(await host.EnumerateAsync()).Address);
+            }
+            await stop.CancelAsync();
+            await traffic.WaitAsync(HangGuard);
+            Assert.True(answered > 0);
+
+            using var final = new DeviceClient(host.Client, address);
+            Assert.Equal(device.Profile.Uid.ToArray(), (await final.GetIdentityAsync().WaitAsync(HangGuard)).Uid);
+        }
+    }
+
+    [Fact]
     [Trait("Requirement", "REQ-BOOT-VERIFY")]
     public async Task A_blank_device_is_bricked_powered_but_silent()
     {

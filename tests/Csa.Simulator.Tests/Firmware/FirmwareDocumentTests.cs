@@ -57,6 +57,21 @@ public class FirmwareDocumentTests
     }
 
     [Theory]
+    [InlineData("STM32F4 1 MB", "126 976", "651 264")]
+    [InlineData("STM32L4 1 MB", "126 976", "749 568")]
+    [InlineData("STM32F4 2 MB", "126 976", "1 699 840")]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    public void The_documented_largest_payloads_match_the_maps(string mapName, string bootloader, string application)
+    {
+        Csa.Simulator.Memory.MemoryMap map = Csa.Simulator.Memory.MemoryMap.Known.Single(m => m.Name == mapName);
+        static string Spaced(uint n) => n.ToString("N0", System.Globalization.CultureInfo.InvariantCulture).Replace(',', ' ');
+        Assert.Equal(bootloader, Spaced(ImageTrailer.UsableSize(map.BootloaderA)));
+        Assert.Equal(bootloader, Spaced(ImageTrailer.UsableSize(map.BootloaderB)));
+        Assert.Equal(application, Spaced(ImageTrailer.UsableSize(map.Application)));
+        Assert.Contains($"{application} bytes", Document.Value.Replace("\r\n", " ").Replace('\n', ' '), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(FlashFamily.Stm32F4, 4000u)]
     [InlineData(FlashFamily.Stm32L4, 25u)]
     [Trait("Requirement", "REQ-UPD-APP")]

@@ -98,7 +98,7 @@ internal static class Kit
         return (firmware, flash);
     }
 
-    public static BootloaderClient Client(DeviceFirmware firmware) => new(new LoopbackInvoker(firmware.Bootloader), new NodeAddress(0x10));
+    public static BootloaderClient Client(DeviceFirmware firmware, Endpoint? host = null) => new(new LoopbackInvoker(firmware.Bootloader, host), new NodeAddress(0x10));
 
     public static byte[] WrappedKey(FirmwareImage image, DeviceUid? uid = null) =>
         image.FindWrappedKey(uid ?? Uid)?.WrappedKey.ToArray() ?? [];
@@ -125,9 +125,9 @@ internal static class Kit
 }
 
 /// <summary>An <see cref="IRpcInvoker"/> that serves the generated client with the service in process, through the real encode/dispatch/decode path.</summary>
-internal sealed class LoopbackInvoker(IRpcService service) : IRpcInvoker
+internal sealed class LoopbackInvoker(IRpcService service, Endpoint? host = null) : IRpcInvoker
 {
-    private static readonly Endpoint Host = new(NodeAddress.Host, WellKnownPorts.Rpc);
+    private readonly Endpoint _host = host ?? new(NodeAddress.Host, WellKnownPorts.Rpc);
 
     public async Task<TResponse> InvokeAsync<TRequest, TResponse>(NodeAddress device, ushort interfaceId, ushort commandId, TRequest request, RpcCallOptions? options, CancellationToken cancellationToken)
         where TRequest : IRpcMessage<TRequest>
@@ -137,7 +137,7 @@ internal sealed class LoopbackInvoker(IRpcService service) : IRpcInvoker
         var writer = new RpcWriter(requestBuffer);
         request.Write(ref writer);
         var response = new ArrayBufferWriter<byte>();
-        await service.DispatchAsync(new RpcServerCall(Host, commandId, requestBuffer.WrittenMemory.ToArray(), response), cancellationToken);
+        await service.DispatchAsync(new RpcServerCall(_host, commandId, requestBuffer.WrittenMemory.ToArray(), response), cancellationToken);
         var reader = new RpcReader(response.WrittenSpan);
         return TResponse.Read(ref reader);
     }

@@ -22,9 +22,11 @@ public class PowerCutTests(ITestOutputHelper output)
         EncryptedApplication,
     }
 
-    public sealed record Scenario(FlashFamily Family, Kind Kind, int Size)
+    // JournalRecords: records appended before the update, so that its own appends move the journal to its other page
+    // (a journal erase among the cut points).
+    public sealed record Scenario(FlashFamily Family, Kind Kind, int Size, int JournalRecords = 1)
     {
-        public override string ToString() => $"{Family} {Kind} {Size} bytes";
+        public override string ToString() => $"{Family} {Kind} {Size} bytes" + (JournalRecords > 1 ? $", journal rolls over" : "");
     }
 
     public static TheoryData<Scenario> Scenarios() => new()
@@ -34,9 +36,10 @@ public class PowerCutTests(ITestOutputHelper output)
         new(FlashFamily.Stm32F4, Kind.Application, 140_000),
         new(FlashFamily.Stm32L4, Kind.Application, 37_000),
         new(FlashFamily.Stm32L4, Kind.EncryptedApplication, 21_000),
+        new(FlashFamily.Stm32L4, Kind.OtherBootloader, 20_000, JournalRecords: 23),
     };
 
-    /// <summary>A slice: every operation of the small scenarios' first and last parts and every third one in between.</summary>
+    /// <summary>Bootloader-copy updates: before every operation. Application updates: the first and last operations and every third in between.</summary>
     [Theory]
     [MemberData(nameof(Scenarios))]
     [Trait("Requirement", "REQ-RECOVER")]
@@ -46,7 +49,8 @@ public class PowerCutTests(ITestOutputHelper output)
     {
         using var rig = new Rig(scenario);
         long operations = await rig.CountOperationsAsync();
-        var cuts = Enumerable.Range(0, (int)operations).Where(i => i < 6 || i >= operations - 8 || i % 3 == 0).ToArray();
+        bool every = scenario.Kind == Kind.OtherBootloader;
+        var cuts = Enumerable.Range(0, (int)operations).Where(i => every || i < 6 || i >= operations - 8 || i % 3 == 0).ToArray();
         foreach (int i in cuts)
             await rig.CutAndRecoverAsync(PowerCutPlan.BeforeOperation(i));
         output.WriteLine($"{scenario}: {operations} operations, {cuts.Length} cut points before an operation");
@@ -188,7 +192,8 @@ public class PowerCutTests(ITestOutputHelper output)
                 application: Image(_profile, RegionKind.Application, V(1), counter: 1, encrypt: encrypted));
             var firmware = new DeviceFirmware(_profile, _factory, TimeProvider.System);
             firmware.Boot();
-            firmware.RequestBootloaderAsync(0, CancellationToken.None).GetAwaiter().GetResult();
+            for (int i = 0; i < scenario.JournalRecords; i++)
+                firmware.RequestBootloaderAsync((ushort)i, CancellationToken.None).GetAwaiter().GetResult();
             _image = scenario.Kind == Kind.OtherBootloader
                 ? Image(_profile, RegionKind.BootloaderB, V(1, 1), size: scenario.Size, counter: 2)
                 : Image(_profile, RegionKind.Application, V(2), size: scenario.Size, counter: 2, encrypt: encrypted);

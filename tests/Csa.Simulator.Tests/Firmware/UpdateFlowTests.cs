@@ -67,7 +67,7 @@ public class UpdateFlowTests
         int[] before = flash.Geometry.Sectors.Select(s => flash.GetEraseCycles(s.Index)).ToArray();
         BootloaderClient client = Client(firmware);
 
-        await UpdateAsync(client, UpdateTarget.OtherBootloader, Image(profile, RegionKind.BootloaderB, V(1, 1), size: 40_000, counter: 1));
+        FinishUpdateResponse finish = await UpdateAsync(client, UpdateTarget.OtherBootloader, Image(profile, RegionKind.BootloaderB, V(1, 1), size: 40_000, counter: 1));
 
         var touched = flash.Geometry.Sectors.Where(s => flash.GetEraseCycles(s.Index) != before[s.Index]).ToArray();
         Assert.All(touched, s => Assert.True(profile.MemoryMap.BootloaderB.Contains(s.Address) || profile.MemoryMap.StateJournalA.Contains(s.Address) || profile.MemoryMap.StateJournalB.Contains(s.Address), $"{s} erased"));
@@ -75,11 +75,35 @@ public class UpdateFlowTests
         BootDecision decision = firmware.Boot();
         Assert.Equal(RegionKind.BootloaderB, decision.RunningBootloader);
         Assert.Equal(StayReason.NoValidApplication, decision.StayReason);
+        // After the reset the new copy answers a repeated FinishUpdate from its journal and trailer.
+        Assert.Equal(finish.PayloadSha256, (await Client(firmware).FinishUpdateAsync()).PayloadSha256);
+        Assert.Equal(UpdatePhase.Complete, (await Client(firmware).GetStatusAsync()).Phase);
 
         // Now copy B runs: the other copy is A, and an image linked for A goes there.
         await UpdateAsync(Client(firmware), UpdateTarget.OtherBootloader, Image(profile, RegionKind.BootloaderA, V(1, 2), counter: 1));
         Assert.Equal(RegionKind.BootloaderA, firmware.Boot().RunningBootloader);
         Assert.Equal(V(1, 1), firmware.Inventory[RegionKind.BootloaderB].Version);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-UPD-BL")]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    public async Task On_the_dual_bank_F4_copy_B_in_bank_2_and_an_application_across_the_banks_install()
+    {
+        DeviceProfile profile = new()
+        {
+            MemoryMap = Csa.Simulator.Memory.MemoryMap.Stm32F4_2M, Uid = Uid, TrustedSigningKeys = [SigningKey.PublicKey],
+            IdentityKey = IdentityKey, FlashTiming = FlashTimingProfile.Instant,
+        };
+        (DeviceFirmware firmware, SimulatedFlash flash) = FactoryDevice(profile, withApplication: false);
+        await UpdateAsync(Client(firmware), UpdateTarget.OtherBootloader, Image(profile, RegionKind.BootloaderB, V(1, 5), size: 50_000));
+        Assert.Equal(RegionKind.BootloaderB, firmware.Boot().RunningBootloader);
+        int size = 1_100_000; // from bank 1 into bank 2
+        Assert.True(profile.MemoryMap.Application.Address + (uint)size > flash.Geometry.Banks[1].Address);
+        await UpdateAsync(Client(firmware), UpdateTarget.Application, Image(profile, RegionKind.Application, V(7), size: size, encrypt: true));
+        BootDecision decision = firmware.Boot();
+        Assert.True(decision.StartApplication);
+        Assert.Equal(V(7), decision.ApplicationVersion);
     }
 
     [Fact]
@@ -117,6 +141,24 @@ public class UpdateFlowTests
         await client.WriteAsync(8192, image.Payload[8192..].ToArray());
         await client.FinishUpdateAsync();
         Assert.Equal(V(2), firmware.Boot().ApplicationVersion);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-CONFIDENTIAL")]
+    [Trait("Requirement", "REQ-RECOVER")]
+    public async Task A_write_resent_after_an_encrypted_image_was_committed_is_still_acknowledged()
+    {
+        // Found by the randomised hosts: the content key was dropped at the commit, so a late duplicate no longer
+        // decrypted to what flash holds and was refused as a conflict.
+        DeviceProfile profile = Profile(FlashFamily.Stm32L4, requireEncryption: true);
+        (DeviceFirmware firmware, SimulatedFlash flash) = FactoryDevice(profile, withApplication: false);
+        BootloaderClient client = Client(firmware);
+        FirmwareImage image = Image(profile, RegionKind.Application, V(2), size: 3000, encrypt: true);
+        await UpdateAsync(client, UpdateTarget.Application, image);
+        long programs = flash.Statistics.ProgramOperations;
+        WriteResponse late = await client.WriteAsync(1024, image.Payload.Slice(1024, 1024).ToArray());
+        Assert.Equal(3000u, late.BytesCommitted);
+        Assert.Equal(programs, flash.Statistics.ProgramOperations);
     }
 
     [Fact]

@@ -22,12 +22,9 @@ internal sealed class UpdatePlan
     /// <summary>For a bootloader update: the copies to write, in order, fixed at the first contact (the first is the copy not running then).</summary>
     public RegionKind[]? Copies { get; set; }
 
-    public static UpdatePlan ForApplication(FirmwareImage image)
-    {
-        if (image.Manifest.Kind != ImageKind.Application)
-            throw new ArgumentException($"{image.Manifest} is not an application image; use UpdateBootloaderAsync for bootloaders.", nameof(image));
-        return new UpdatePlan(UpdateTarget.Application, [image], bothCopies: false);
-    }
+    // The image's kind is not checked here: a wrong kind is bad input like any other, refused by the pre-check
+    // (WrongImageKind) or, with the pre-check off, by the device (WrongTarget).
+    public static UpdatePlan ForApplication(FirmwareImage image) => new(UpdateTarget.Application, [image], bothCopies: false);
 
     public static UpdatePlan ForBootloader(IReadOnlyList<FirmwareImage> images, bool bothCopies) =>
         new(UpdateTarget.OtherBootloader, images.ToArray(), bothCopies);

@@ -9,23 +9,48 @@ internal sealed partial class UpdateRun
     /// <summary>How long the device waits after answering Reset before it restarts, so the answer leaves the link.</summary>
     private const ushort ResetDelayMilliseconds = 50;
 
-    /// <summary>Asks the running application to restart into the bootloader and waits until the bootloader answers.</summary>
+    /// <summary>
+    /// Asks the running application to restart into the bootloader and waits until the bootloader answers. The request
+    /// is sent again while the application keeps answering (a lost request, or an application that was busy), which is
+    /// harmless: the bootloader answers EnterBootloader at once.
+    /// </summary>
     private async Task EnterBootloaderAsync()
     {
         Enter(UpdateStage.EnteringBootloader);
-        using (DeviceClient device = _network.CreateDeviceClient(_device))
+        long start = _time.GetTimestamp();
+        while (true)
         {
+            using (DeviceClient device = _network.CreateDeviceClient(_device))
+            {
+                try
+                {
+                    await device.EnterBootloaderAsync(new EnterBootloaderRequest(_options.EnterBootloaderWaitSeconds), CallOptions(), _ct).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (DeviceNetwork.IsUnreachable(ex))
+                {
+                    // The answer may be lost because the device is already restarting: whether it went is seen below.
+                }
+            }
+            // The application answers before it restarts: asking at once would only reach it on its way down.
+            await Task.Delay(TimeSpan.FromMilliseconds(ResetDelayMilliseconds) + _options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
+            TimeSpan left = _options.RestartTimeout - _time.GetElapsedTime(start);
+            TimeSpan round = left < EnterBootloaderResendAfter * 2 ? left : EnterBootloaderResendAfter;
             try
             {
-                await device.EnterBootloaderAsync(new EnterBootloaderRequest(_options.EnterBootloaderWaitSeconds), CallOptions(), _ct).ConfigureAwait(false);
+                await WaitForAsync(d => d.IsInBootloader, "the bootloader to answer after EnterBootloader", round).ConfigureAwait(false);
+                return;
             }
-            catch (Exception ex) when (DeviceNetwork.IsUnreachable(ex))
+            catch (Exception ex) when (ex is UpdateFailedException or DeviceNotFoundException
+                && _time.GetElapsedTime(start) < _options.RestartTimeout && !_device.IsInBootloader)
             {
-                // The answer may be lost because the device is already restarting: whether it went is seen below.
+                // The application still answers (ask again), or the device is still restarting (asking again reaches it
+                // once it is back; a bootloader answers at once).
             }
         }
-        await WaitForAsync(d => d.IsInBootloader, "the bootloader to answer after EnterBootloader").ConfigureAwait(false);
     }
+
+    /// <summary>How long the application may keep answering after EnterBootloader before the request is sent again.</summary>
+    private static readonly TimeSpan EnterBootloaderResendAfter = TimeSpan.FromSeconds(3);
 
     /// <summary>Restarts the device (Reset with a short delay), tolerating an answer lost to the restart itself.</summary>
     private async Task ResetAsync(ResetMode mode)
@@ -52,10 +77,12 @@ internal sealed partial class UpdateRun
     /// <see cref="UpdateOptions.AddressRetentionGrace"/> (a reset keeps the address), then by finding it again (a
     /// power cut loses it). Throws <see cref="DeviceNotFoundException"/> after <see cref="UpdateOptions.RestartTimeout"/>.
     /// </summary>
-    private async Task<DeviceInfo> WaitForAsync(Func<DeviceInfo, bool> condition, string what)
+    private async Task<DeviceInfo> WaitForAsync(Func<DeviceInfo, bool> condition, string what, TimeSpan? timeout = null)
     {
+        TimeSpan limit = timeout ?? _options.RestartTimeout;
         long start = _time.GetTimestamp();
         DeviceInfo? last = null;
+        long lastSeen = start;
         while (true)
         {
             _ct.ThrowIfCancellationRequested();
@@ -80,14 +107,15 @@ internal sealed partial class UpdateRun
             {
                 _device = now;
                 last = now;
+                lastSeen = _time.GetTimestamp();
                 if (condition(now))
                     return now;
             }
-            if (_time.GetElapsedTime(start) >= _options.RestartTimeout)
+            if (_time.GetElapsedTime(start) >= limit)
             {
                 if (last is not null)
-                    throw Mismatch($"Waited {_options.RestartTimeout.TotalSeconds:0.#} s for {what}; the device answers but {Describe(last)}.");
-                throw new DeviceNotFoundException(_uid, _device.Address, $"Device {_uid} did not answer within {_options.RestartTimeout.TotalSeconds:0.#} s while waiting for {what}.");
+                    throw Mismatch($"Waited {limit.TotalSeconds:0.#} s for {what}; the device last answered {_time.GetElapsedTime(lastSeen).TotalSeconds:0.#} s ago, when {Describe(last)}.");
+                throw new DeviceNotFoundException(_uid, _device.Address, $"Device {_uid} did not answer within {limit.TotalSeconds:0.#} s while waiting for {what}.");
             }
             await Task.Delay(_options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
         }

@@ -24,7 +24,7 @@ internal sealed partial class UpdateRun
         _legResumed = 0;
         Enter(UpdateStage.Checking);
         if (_options.LocalPreCheck)
-            LocalPreCheck.Check(_device, status, region, image, manifest.Kind, _options);
+            LocalPreCheck.Check(_device, status, region, image, target == UpdateTarget.Application ? ImageKind.Application : ImageKind.Bootloader, _options);
 
         byte[] wrappedKey = [];
         if (manifest.Encryption != ImageEncryption.None)
@@ -57,6 +57,7 @@ internal sealed partial class UpdateRun
         _legDone = begin.ResumeOffset;
         _bytesResumed += begin.ResumeOffset;
         _rate.Reset();
+        Report();
 
         if (begin.ResumeOffset < manifest.PayloadSize)
             await TransferAsync(client, image.Payload, (int)begin.ResumeOffset, ChunkSize(begin), FlashCallOptions(begin.EraseMillisecondsMax)).ConfigureAwait(false);

@@ -80,6 +80,9 @@ internal sealed partial class UpdateRun
                 else
                 {
                     Enter(UpdateStage.Connecting);
+                    // A device that lost its power since it was discovered has lost its address too: find it by UID.
+                    _device = await _network.ProbeAsync(_device, _ct).ConfigureAwait(false)
+                        ?? await _network.LocateAsync(_uid, _time.GetTimestamp(), _ct).ConfigureAwait(false);
                 }
                 _begun = false;
                 UpdateResult result = _plan.Target == UpdateTarget.Application

@@ -22,6 +22,9 @@ internal static partial class DeviceLog
     [LoggerMessage(EventId = 3006, Level = LogLevel.Debug, Message = "Device {Device}: event not sent: {Reason}")]
     public static partial void EventNotSent(ILogger logger, string device, string reason);
 
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Debug, Message = "Device {Device}: an answer was lost at power-down: {Reason}")]
+    public static partial void AnswerLost(ILogger logger, string device, string reason);
+
     [LoggerMessage(EventId = 3007, Level = LogLevel.Warning, Message = "Device {Device}: saving the flash to {Path} failed: {Reason}")]
     public static partial void FlashSaveFailed(ILogger logger, string device, string path, string reason);
 }

@@ -131,6 +131,8 @@ internal sealed class DeviceWire : IAsyncDisposable
             session = _session;
             _session = null;
         }
+        // A node still running on this wire stops transmitting before the cable goes away under it.
+        session?.Silence();
         session?.EndInbound();
         await _stop.CancelAsync().ConfigureAwait(false);
         try

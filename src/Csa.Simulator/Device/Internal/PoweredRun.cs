@@ -13,12 +13,18 @@ namespace Csa.Simulator.Device.Internal;
 internal sealed class PoweredRun : IAsyncDisposable
 {
     private readonly List<WireSession> _sessions = [];
-    private readonly RpcServer _server;
+    private readonly object _serverGate = new();
+    private readonly RpcServerOptions _serverOptions;
+    private readonly List<IRpcService> _services = [];
+    private RpcServer _server;
     private readonly DeviceService _deviceService;
     private readonly DemoApplication? _application;
     private readonly ILogger _logger;
     private readonly string _deviceName;
     private readonly CancellationTokenSource _stop = new();
+    private readonly TimeProvider _time;
+    private readonly TimeSpan? _heartbeatInterval;
+    private readonly bool _publishTelemetry;
     private ITimer? _heartbeat;
     private int _heartbeatBusy;
 
@@ -47,14 +53,14 @@ internal sealed class PoweredRun : IAsyncDisposable
             TimeProvider = options.TimeProvider,
             LoggerFactory = options.LoggerFactory,
         });
-        _server = new RpcServer(Node.OpenSocket(WellKnownPorts.Rpc), new RpcServerOptions
+        _serverOptions = new RpcServerOptions
         {
             MaxConcurrentRequests = profile.ReceiveBuffers,
             MaxRequestPayloadSize = profile.MaxPacketSize,
             OwnsSocket = true,
             TimeProvider = options.TimeProvider,
             LoggerFactory = options.LoggerFactory,
-        });
+        };
         ImageKind image = state == VirtualDeviceState.Bootloader ? ImageKind.Bootloader : ImageKind.Application;
         _deviceService = new DeviceService(profile, image, control);
         Action powerLost = () =>
@@ -62,22 +68,21 @@ internal sealed class PoweredRun : IAsyncDisposable
             Silence();
             onPowerLoss();
         };
-        _server.Register(new PowerAwareService(_deviceService, powerLost));
+        _services.Add(new PowerAwareService(_deviceService, powerLost));
         if (state == VirtualDeviceState.Bootloader)
         {
-            _server.Register(new PowerAwareService(firmware.BootloaderService, powerLost));
+            _services.Add(new PowerAwareService(firmware.BootloaderService, powerLost));
         }
         else
         {
             _application = new DemoApplication(applicationVersion(), Clock, _logger);
-            _server.Register(new PowerAwareService(_application, powerLost));
+            _services.Add(new PowerAwareService(_application, powerLost));
         }
-        if (options.HeartbeatInterval is { } interval)
-            _heartbeat = options.TimeProvider.CreateTimer(static s => ((PoweredRun)s!).OnHeartbeat(), this, interval, interval);
+        _server = CreateServer();
+        _time = options.TimeProvider;
+        _heartbeatInterval = options.HeartbeatInterval;
         _publishTelemetry = options.PublishTelemetry;
     }
-
-    private readonly bool _publishTelemetry;
 
     public VirtualDeviceState State { get; }
 
@@ -105,9 +110,74 @@ internal sealed class PoweredRun : IAsyncDisposable
     public void Start()
     {
         _server.Start();
+        WatchForLinkLoss(_server);
+        if (_heartbeatInterval is { } interval)
+            _heartbeat = _time.CreateTimer(static s => ((PoweredRun)s!).OnHeartbeat(), this, interval, interval);
         if (_publishTelemetry)
             _application?.StartTelemetry();
         _ = PublishBestEffortAsync(() => _deviceService.PublishStateChangedAsync(DeviceState.Starting, ProtocolState, _stop.Token));
+    }
+
+    private RpcServer CreateServer()
+    {
+        var server = new RpcServer(Node.OpenSocket(WellKnownPorts.Rpc), _serverOptions);
+        foreach (IRpcService service in _services)
+            server.Register(service);
+        return server;
+    }
+
+    /// <summary>
+    /// When the node loses its last link (the TCP host went away, the cable was pulled) it closes its sockets, and the
+    /// RPC server stops. The firmware does not: it re-opens its RPC port and serves whoever connects next.
+    /// </summary>
+    private void WatchForLinkLoss(RpcServer server) =>
+        _ = server.Completion.ContinueWith(_ => RestartAfterLinkLossAsync(server), CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Unwrap();
+
+    private async Task RestartAfterLinkLossAsync(RpcServer lost)
+    {
+        if (_stop.IsCancellationRequested)
+            return;
+        try
+        {
+            await DisposeServerAsync(lost).ConfigureAwait(false);
+            RpcServer next;
+            lock (_serverGate)
+            {
+                if (_stop.IsCancellationRequested || !ReferenceEquals(_server, lost))
+                    return;
+                next = CreateServer();
+                _server = next;
+                next.Start();
+            }
+            WatchForLinkLoss(next);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The node is being disposed: the device is powering down.
+        }
+    }
+
+    /// <summary>
+    /// Disposes a server whose commands may have been cancelled mid-answer by the power-down: RpcServer.DisposeAsync
+    /// rethrows such a command's OperationCanceledException after the server has stopped. The node's disposal that
+    /// follows releases the socket.
+    /// </summary>
+    private async Task DisposeServerAsync(RpcServer server)
+    {
+        try
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // A command's answer was cut off by the power-down: exactly what losing power does.
+        }
+        catch (DataLinkException ex)
+        {
+            // A command's answer could not be sent because the link went away; the server has stopped anyway.
+            DeviceLog.AnswerLost(_logger, _deviceName, ex.Message);
+        }
     }
 
     /// <summary>Stops every transmission at once: the first thing that happens when the supply collapses.</summary>
@@ -158,8 +228,10 @@ internal sealed class PoweredRun : IAsyncDisposable
             await heartbeat.DisposeAsync().ConfigureAwait(false);
         if (_application is not null)
             await _application.DisposeAsync().ConfigureAwait(false);
-        await _server.DisposeAsync().ConfigureAwait(false);
+        RpcServer server;
+        lock (_serverGate)
+            server = _server;
+        await DisposeServerAsync(server).ConfigureAwait(false);
         await Node.DisposeAsync().ConfigureAwait(false);
-        _stop.Dispose();
     }
 }

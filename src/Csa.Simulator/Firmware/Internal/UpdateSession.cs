@@ -27,6 +27,9 @@ internal sealed class UpdateSession
 
     public RegionKind Kind { get; }
 
+    /// <summary>The host that began or last resumed the session; another host may not replace it with another image.</summary>
+    public Csa.DataLink.Endpoint? Owner { get; set; }
+
     public MemoryRegion Region { get; }
 
     public ImageManifest Manifest { get; }

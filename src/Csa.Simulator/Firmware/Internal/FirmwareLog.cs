@@ -1,0 +1,30 @@
+using Microsoft.Extensions.Logging;
+
+namespace Csa.Simulator.Firmware.Internal;
+
+internal static partial class FirmwareLog
+{
+    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Boot: {Decision}")]
+    public static partial void Booted(ILogger logger, BootDecision decision);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "BeginUpdate refused ({Error}): {Reason}")]
+    public static partial void BeginRefused(ILogger logger, string error, string reason);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "Update of {Region} begun: {Manifest}")]
+    public static partial void UpdateBegun(ILogger logger, string region, string manifest);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "Update of {Region} resumed at offset {Offset}")]
+    public static partial void UpdateResumed(ILogger logger, string region, uint offset);
+
+    [LoggerMessage(EventId = 105, Level = LogLevel.Debug, Message = "Watermark of {Region} persisted at {Offset}")]
+    public static partial void WatermarkPersisted(ILogger logger, string region, uint offset);
+
+    [LoggerMessage(EventId = 106, Level = LogLevel.Information, Message = "Image committed in {Region} (trailer slot {Slot}), security counter {Counter}")]
+    public static partial void Committed(ILogger logger, string region, int slot, uint counter);
+
+    [LoggerMessage(EventId = 107, Level = LogLevel.Warning, Message = "Written payload of {Region} does not match the manifest; starting over")]
+    public static partial void PayloadMismatch(ILogger logger, string region);
+
+    [LoggerMessage(EventId = 108, Level = LogLevel.Information, Message = "Update aborted")]
+    public static partial void Aborted(ILogger logger);
+}

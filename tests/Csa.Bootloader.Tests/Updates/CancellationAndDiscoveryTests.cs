@@ -1,0 +1,166 @@
+using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
+using Csa.Bootloader.Updates;
+using Csa.DataLink;
+using Csa.Simulator.Device;
+using Csa.Simulator.Firmware;
+using Csa.Simulator.Flash;
+
+namespace Csa.Bootloader.Tests.Updates;
+
+public sealed class CancellationTests
+{
+    private static (ProgressLog Log, CancellationTokenSource Cancel) CancelAt(long bytes)
+    {
+        var cancel = new CancellationTokenSource();
+        var log = new ProgressLog(p =>
+        {
+            if (p.Stage == UpdateStage.Transferring && p.BytesDone >= bytes)
+                cancel.Cancel();
+        });
+        return (log, cancel);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-RECOVER")]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    public async Task CancelMidTransfer_LeavesTheUpdateResumable_AndTheNextCallContinues()
+    {
+        DeviceProfile profile = UpdateKit.Profile(70, FlashFamily.Stm32L4);
+        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile));
+        VirtualDevice device = rig.Virtual[0];
+        FirmwareImage image = UpdateKit.App(profile, UpdateKit.V2, size: 80_000, counter: 2);
+        (ProgressLog log, CancellationTokenSource cancel) = CancelAt(40_000);
+        using (cancel)
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => rig.Updater.UpdateApplicationAsync(rig.Devices[0], image, log, cancel.Token));
+
+        // Defined state: the bootloader is resident with the update in progress; the old application is gone, never half-valid.
+        Assert.Equal(VirtualDeviceState.Bootloader, device.State);
+        FirmwareInventory inventory = device.Firmware.Inventory;
+        Assert.Equal(UpdatePhase.Receiving, inventory.UpdatePhase);
+        Assert.NotEqual(RegionState.Valid, inventory[RegionKind.Application].State);
+        Assert.Equal(VirtualDeviceState.Bootloader, await device.ResetAsync());
+        Assert.Equal(StayReason.UpdateInProgress, device.Firmware.Inventory.StayReason);
+
+        using CancellationTokenSource guard = Rig.Guard();
+        UpdateResult result = await rig.Updater.UpdateApplicationAsync(rig.Devices[0], image, null, guard.Token);
+
+        Assert.Equal(UpdateKit.V2, result.VersionAfter);
+        Assert.True(result.BytesResumed > 0);
+        Assert.True(result.BytesSent < image.Payload.Length);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-RECOVER")]
+    public async Task CancelWithAbortOnCancel_AbortsTheUpdate_AndTheBootloaderStaysResident()
+    {
+        DeviceProfile profile = UpdateKit.Profile(71, FlashFamily.Stm32L4);
+        UpdateOptions options = Rig.FastOptions();
+        options.AbortOnCancel = true;
+        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile), options);
+        VirtualDevice device = rig.Virtual[0];
+        FirmwareImage image = UpdateKit.App(profile, UpdateKit.V2, size: 80_000, counter: 2);
+        (ProgressLog log, CancellationTokenSource cancel) = CancelAt(40_000);
+        using (cancel)
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => rig.Updater.UpdateApplicationAsync(rig.Devices[0], image, log, cancel.Token));
+
+        FirmwareInventory inventory = device.Firmware.Inventory;
+        Assert.Equal(UpdatePhase.Idle, inventory.UpdatePhase);
+        Assert.NotEqual(RegionState.Valid, inventory[RegionKind.Application].State);
+        Assert.Equal(VirtualDeviceState.Bootloader, await device.ResetAsync());
+        Assert.Equal(StayReason.NoValidApplication, device.Firmware.Inventory.StayReason);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    public async Task CancelBeforeTheImageIsOffered_WritesNothing()
+    {
+        DeviceProfile profile = UpdateKit.Profile(72);
+        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile));
+        VirtualDevice device = rig.Virtual[0];
+        using var cancel = new CancellationTokenSource();
+        var log = new ProgressLog(p =>
+        {
+            if (p.Stage == UpdateStage.EnteringBootloader)
+                cancel.Cancel();
+        });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => rig.Updater.UpdateApplicationAsync(rig.Devices[0], UpdateKit.App(profile, UpdateKit.V2), log, cancel.Token));
+
+        FirmwareInventory inventory = device.Firmware.Inventory;
+        Assert.Equal(UpdatePhase.Idle, inventory.UpdatePhase);
+        Assert.Equal(RegionState.Valid, inventory[RegionKind.Application].State);
+        Assert.Equal(UpdateKit.V1, inventory[RegionKind.Application].Version);
+    }
+}
+
+public sealed class DiscoveryTests
+{
+    [Fact]
+    [Trait("Requirement", "REQ-TOPO")]
+    public async Task Discovery_ReadsIdentityVersionsCapabilitiesAndBootloaderStatus()
+    {
+        DeviceProfile withApp = UpdateKit.Profile(80, receiveBuffers: 5);
+        DeviceProfile without = UpdateKit.Profile(81, FlashFamily.Stm32L4);
+        await using Rig rig = await Rig.ChainAsync(2, i => UpdateKit.Device(i == 0 ? withApp : without, withApplication: i == 0));
+
+        DeviceInfo app = rig.Devices[0];
+        Assert.Equal(new NodeAddress(1), app.Address);
+        Assert.Equal(withApp.Uid, app.Uid);
+        Assert.Equal(withApp.VendorId, app.VendorId);
+        Assert.Equal(withApp.DeviceClassId, app.DeviceClassId);
+        Assert.Equal("Pump 80", app.ProductName);
+        Assert.Equal(0x413, app.McuDeviceId);
+        Assert.False(app.IsInBootloader);
+        Assert.True(app.ApplicationValid);
+        Assert.Equal(UpdateKit.V1, app.ApplicationVersion);
+        Assert.Equal(UpdateKit.V1, app.BootloaderVersion);
+        Assert.Equal(5, app.ReceiveBuffers);
+        Assert.Null(app.Bootloader);
+
+        DeviceInfo boot = rig.Devices[1];
+        Assert.Equal(new NodeAddress(2), boot.Address);
+        Assert.Equal(0x415, boot.McuDeviceId);
+        Assert.True(boot.IsInBootloader);
+        Assert.False(boot.ApplicationValid);
+        BootloaderStatus status = Assert.IsType<BootloaderStatus>(boot.Bootloader);
+        Assert.Equal(RegionKind.BootloaderA, status.RunningCopy);
+        Assert.Equal(RegionKind.BootloaderB, status.OtherCopy);
+        Assert.Equal(StayReason.NoValidApplication, status.StayReason);
+        Assert.Equal(4, status.Regions.Count);
+        Assert.Equal(without.MemoryMap.Application.Address, status.GetRegion(RegionKind.Application).Start);
+        Assert.Equal(RegionState.Valid, status.GetRegion(RegionKind.BootloaderA).State);
+        Assert.Equal(UpdatePhase.Idle, status.Phase);
+        Assert.Equal(16, status.WriteAlignment);
+        Assert.True(boot.Features.HasFlag(Csa.Rpc.Device.FeatureFlags.Signatures));
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-TOPO")]
+    public async Task FindAsync_FindsADeviceByUid_AfterAPowerCycleLostItsAddress()
+    {
+        await using Rig rig = await Rig.ChainAsync(2, i => UpdateKit.Device(UpdateKit.Profile(82 + i)));
+        DeviceInfo second = rig.Devices[1];
+        using CancellationTokenSource guard = Rig.Guard();
+        await rig.Virtual[1].PowerCycleAsync(guard.Token);
+        Assert.Equal(NodeAddress.Unassigned, rig.Virtual[1].Address);
+
+        DeviceInfo found = await rig.Network.FindAsync(second.Uid, guard.Token);
+
+        Assert.Equal(second.Uid, found.Uid);
+        Assert.Equal(second.Address, found.Address); // chain order gives the same address back
+        await Assert.ThrowsAsync<DeviceNotFoundException>(() => rig.Network.FindAsync(UpdateKit.UidOf(999), guard.Token));
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-TOPO")]
+    public void Options_AreValidated()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UpdateOptions { CommandTimeout = TimeSpan.Zero }.Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UpdateOptions { MaxWritesInFlight = 0 }.Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UpdateOptions { WriteChunkSize = 8 }.Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UpdateOptions { MaxResumeAttempts = -1 }.Validate());
+        Assert.Throws<ArgumentException>(() => NetworkLink.FromFactory("x", () => throw new InvalidOperationException(), fixedAddresses: [NodeAddress.Broadcast]));
+        Assert.Throws<ArgumentException>(() => NetworkLink.FromFactory("x", () => throw new InvalidOperationException(), fixedAddresses: []));
+    }
+}

@@ -1,0 +1,170 @@
+using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
+using Csa.Bootloader.Updates;
+using Csa.Crypto;
+using Csa.Simulator.Device;
+using Csa.Simulator.Firmware;
+using Csa.Simulator.Flash;
+
+namespace Csa.Bootloader.Tests.Updates;
+
+/// <summary>
+/// Every security property refuses a bad image with a typed error, from the host's pre-check before anything is sent
+/// and, with the pre-check off, from the device itself before it erases anything: the installed firmware is untouched.
+/// </summary>
+public sealed class RejectionTests
+{
+    public sealed record Case(string Name, ImageRejection? Local, BootloaderError Device, uint DeviceCounter = 1);
+
+    private static readonly Dictionary<string, Case> s_cases = new[]
+    {
+        new Case("crc-on-signature-device", ImageRejection.UnsupportedAuthentication, BootloaderError.BadSignature),
+        new Case("untrusted-signing-key", ImageRejection.UnknownKey, BootloaderError.UnknownKey),
+        new Case("tampered-manifest", ImageRejection.BadSignature, BootloaderError.BadSignature),
+        new Case("bound-to-another-device", ImageRejection.NotBoundToThisDevice, BootloaderError.NotBoundToThisDevice),
+        new Case("downgrade", ImageRejection.SecurityCounterTooLow, BootloaderError.SecurityCounterTooLow, DeviceCounter: 5),
+        new Case("wrong-device-class", ImageRejection.WrongDeviceClass, BootloaderError.WrongTarget),
+        new Case("wrong-vendor", ImageRejection.WrongVendor, BootloaderError.WrongTarget),
+        new Case("wrong-load-address", ImageRejection.WrongLoadAddress, BootloaderError.WrongLocation),
+        new Case("too-large-for-region", ImageRejection.TooLargeForRegion, BootloaderError.WrongLocation),
+        new Case("bootloader-image-as-application", ImageRejection.WrongImageKind, BootloaderError.WrongTarget),
+        // The host cannot unwrap a device's key; the device finds the key was not made for it.
+        new Case("key-wrapped-for-another-device-key", null, BootloaderError.KeyUnwrapFailed),
+    }.ToDictionary(c => c.Name);
+
+    public static TheoryData<string, bool> Cases()
+    {
+        var data = new TheoryData<string, bool>();
+        foreach (string name in s_cases.Keys)
+        {
+            data.Add(name, true);
+            data.Add(name, false);
+        }
+        return data;
+    }
+
+    private static FirmwareImage BadImage(string name, DeviceProfile profile) => name switch
+    {
+        "crc-on-signature-device" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, signer: Crc32ImageAuthenticator.Instance),
+        "untrusted-signing-key" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, signer: new EcdsaP256Signer(UpdateKit.UntrustedSigningKey)),
+        "tampered-manifest" => UpdateKit.WithTamperedManifest(UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2)),
+        "bound-to-another-device" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, tweak: s => s.BoundDevices.Add(UpdateKit.UidOf(99))),
+        "downgrade" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, counter: 2),
+        "wrong-device-class" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, tweak: s => s.DeviceClassId = 0x99),
+        "wrong-vendor" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, tweak: s => s.VendorId = 0x0BAD0000),
+        "wrong-load-address" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, loadAddress: profile.MemoryMap.Application.Address + 0x2_0000),
+        "too-large-for-region" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, size: (int)profile.MemoryMap.Application.Size + 16),
+        "bootloader-image-as-application" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, tweak: s => s.Kind = ImageKind.Bootloader),
+        "key-wrapped-for-another-device-key" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, encrypt: true, recipientKey: UpdateKit.IdentityKey(99).PublicKey),
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, null),
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    [Trait("Requirement", "REQ-AUTH-FW")]
+    [Trait("Requirement", "REQ-TAMPER")]
+    [Trait("Requirement", "REQ-DOWNGRADE")]
+    [Trait("Requirement", "REQ-DEVICE-BOUND")]
+    [Trait("Requirement", "REQ-AUTH-DEV")]
+    [Trait("Threat", "THREAT.IMG.NON_AUTH")]
+    [Trait("Threat", "THREAT.MFST.MODIFICATION")]
+    [Trait("Threat", "THREAT.IMG.EXPIRED")]
+    [Trait("Threat", "THREAT.IMG.INCOMPATIBLE")]
+    [Trait("Threat", "THREAT.IMG.LOCATION")]
+    [Trait("Threat", "THREAT.UPD.UNAPPROVED")]
+    public async Task BadImage_IsRefusedTyped_AndTheInstalledFirmwareIsUntouched(string name, bool localPreCheck)
+    {
+        Case @case = s_cases[name];
+        DeviceProfile profile = UpdateKit.Profile(20);
+        UpdateOptions options = Rig.FastOptions();
+        options.LocalPreCheck = localPreCheck;
+        options.TrustedVerifiers.Add(new EcdsaP256Verifier(UpdateKit.SigningKey.PublicKey));
+        options.MaxResumeAttempts = 0;
+        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile, applicationCounter: @case.DeviceCounter), options);
+        VirtualDevice device = rig.Virtual[0];
+        FirmwareImage image = BadImage(name, profile);
+        FirmwareRegion app = device.Firmware.Inventory[RegionKind.Application];
+        byte[] installed = device.Flash.ReadRaw(app.Start, (int)app.Size);
+        long erasesBefore = device.Flash.Statistics.SectorErases;
+        using CancellationTokenSource guard = Rig.Guard();
+
+        Exception thrown = await Record.ExceptionAsync(() => rig.Updater.UpdateApplicationAsync(rig.Devices[0], image, null, guard.Token));
+        var e = thrown as UpdateRejectedException
+            ?? throw new Xunit.Sdk.XunitException($"Expected a rejection; got {thrown}; device {device.State} ({device.StateReason}) at {device.Address}");
+
+        if (localPreCheck && @case.Local is { } local)
+        {
+            Assert.True(e.RejectedLocally);
+            Assert.Equal(local, e.LocalRejection);
+            Assert.Null(e.DeviceError);
+        }
+        else
+        {
+            Assert.False(e.RejectedLocally);
+            Assert.Equal(@case.Device, e.DeviceError);
+            Assert.False(string.IsNullOrWhiteSpace(e.DeviceMessage));
+        }
+        Assert.Equal(profile.Uid, e.Device);
+        // Nothing was erased or written in the application region; the old application is still valid.
+        Assert.Equal(erasesBefore, device.Flash.Statistics.SectorErases);
+        Assert.Equal(installed, device.Flash.ReadRaw(app.Start, (int)app.Size));
+        FirmwareInventory inventory = device.Firmware.Inventory;
+        Assert.Equal(RegionState.Valid, inventory[RegionKind.Application].State);
+        Assert.Equal(UpdateKit.V1, inventory[RegionKind.Application].Version);
+        Assert.Equal(UpdatePhase.Idle, inventory.UpdatePhase);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-AUTH-FW")]
+    [Trait("Threat", "THREAT.IMG.INCOMPATIBLE")]
+    public async Task CheckImage_RefusesOnTheHostAlone_WithoutTalkingToTheDevice()
+    {
+        DeviceProfile profile = UpdateKit.Profile(21);
+        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile, withApplication: false));
+        DeviceInfo inBootloader = rig.Devices[0];
+        Assert.NotNull(inBootloader.Bootloader);
+        long sent = rig.Network.Node.Counters.FramesSent;
+
+        var e = Assert.Throws<UpdateRejectedException>(() => rig.Updater.CheckImage(inBootloader, BadImage("wrong-device-class", profile)));
+        Assert.Equal(ImageRejection.WrongDeviceClass, e.LocalRejection);
+        var encrypted = Assert.Throws<UpdateRejectedException>(() => rig.Updater.CheckImage(inBootloader,
+            UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, encrypt: true, recipient: UpdateKit.UidOf(98), recipientKey: UpdateKit.IdentityKey(98).PublicKey)));
+        Assert.Equal(ImageRejection.NoKeyForThisDevice, encrypted.LocalRejection);
+        rig.Updater.CheckImage(inBootloader, UpdateKit.App(profile, UpdateKit.V2));
+
+        Assert.Equal(sent, rig.Network.Node.Counters.FramesSent);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    [Trait("Requirement", "REQ-TAMPER")]
+    [Trait("Threat", "THREAT.IMG.NON_AUTH")]
+    public async Task TamperedPayload_IsRefused_AndTheDeviceNeverRunsIt(bool localPreCheck)
+    {
+        DeviceProfile profile = UpdateKit.Profile(22);
+        UpdateOptions options = Rig.FastOptions();
+        options.LocalPreCheck = localPreCheck;
+        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile), options);
+        VirtualDevice device = rig.Virtual[0];
+        FirmwareImage image = UpdateKit.WithTamperedPayload(UpdateKit.App(profile, UpdateKit.V2, size: 30_000));
+        using CancellationTokenSource guard = Rig.Guard();
+
+        var e = await Assert.ThrowsAsync<UpdateRejectedException>(() => rig.Updater.UpdateApplicationAsync(rig.Devices[0], image, null, guard.Token));
+
+        if (localPreCheck)
+        {
+            Assert.Equal(ImageRejection.PayloadHashMismatch, e.LocalRejection);
+            Assert.Equal(RegionState.Valid, device.Firmware.Inventory[RegionKind.Application].State);
+            Assert.Equal(UpdateKit.V1, device.Firmware.Inventory[RegionKind.Application].Version);
+            return;
+        }
+        // The device found out only after writing (the payload hash is checked over what was written): the target region
+        // is invalid, the bootloader stays resident, and a power cycle does not start the tampered image either.
+        Assert.Equal(BootloaderError.PayloadHashMismatch, e.DeviceError);
+        Assert.NotEqual(RegionState.Valid, device.Firmware.Inventory[RegionKind.Application].State);
+        Assert.Equal(VirtualDeviceState.Bootloader, device.State);
+        Assert.Equal(VirtualDeviceState.Bootloader, await device.PowerCycleAsync(guard.Token));
+        Assert.Contains(device.Firmware.Inventory.StayReason, new[] { StayReason.NoValidApplication, StayReason.UpdateInProgress });
+    }
+}

@@ -1,0 +1,145 @@
+using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
+using Csa.Bootloader.Updates;
+using Csa.Simulator.Device;
+using Csa.Simulator.Firmware;
+using Csa.Simulator.Flash;
+
+namespace Csa.Bootloader.Tests.Updates;
+
+public sealed class ResumeTests
+{
+    private static UpdateOptions ResumeOptions(int maxResumes = 10)
+    {
+        UpdateOptions options = Rig.FastOptions();
+        options.CommandAttempts = 2; // a device without power is noticed after 2 x 1.5 s
+        options.MaxResumeAttempts = maxResumes;
+        return options;
+    }
+
+    /// <summary>Runs <paramref name="fault"/> once, in the background, when the device has acknowledged <paramref name="atBytes"/>.</summary>
+    private static ProgressLog FaultAt(long atBytes, Func<Task> fault)
+    {
+        int fired = 0;
+        return new ProgressLog(p =>
+        {
+            if (p.Stage == UpdateStage.Transferring && p.BytesDone >= atBytes && Interlocked.Exchange(ref fired, 1) == 0)
+                _ = Task.Run(fault);
+        });
+    }
+
+    [Theory]
+    [InlineData(FlashFamily.Stm32L4, 80_000, 40_000)]
+    [InlineData(FlashFamily.Stm32F4, 170_000, 140_000)]
+    [Trait("Requirement", "REQ-RECOVER")]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    public async Task PowerCutMidTransfer_TheSameCallResumesFromWhatTheDeviceHolds(FlashFamily family, int size, int cutAt)
+    {
+        DeviceProfile profile = UpdateKit.Profile(5, family);
+        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile), ResumeOptions());
+        VirtualDevice device = rig.Virtual[0];
+        FirmwareImage image = UpdateKit.App(profile, UpdateKit.V2, size: size, counter: 2);
+        using var supply = new PowerSupply(device);
+        ProgressLog log = FaultAt(cutAt, device.CutPowerAsync);
+        using CancellationTokenSource guard = Rig.Guard();
+
+        UpdateResult result = await rig.Updater.UpdateApplicationAsync(rig.Devices[0], image, log, guard.Token);
+
+        Assert.Equal(UpdateKit.V2, result.VersionAfter);
+        Assert.True(result.ResumeCount >= 1, $"{result.ResumeCount} resumes");
+        Assert.True(result.BytesResumed > 0, "the device kept the committed prefix across the power cut");
+        // The second transfer started at the resume offset: it sent fewer bytes than the payload.
+        UpdateProgress secondStart = log.Reports.First(r => r.ResumeCount >= 1 && r.Stage == UpdateStage.Erasing && r.BytesResumed > 0);
+        Assert.Equal(secondStart.BytesResumed, secondStart.BytesDone);
+        Assert.True(image.Payload.Length - secondStart.BytesResumed < image.Payload.Length);
+        Assert.Equal(VirtualDeviceState.Application, device.State);
+        Assert.Equal(UpdateKit.V2, device.Firmware.Inventory[RegionKind.Application].Version);
+        Assert.True(device.Flash.Statistics.PowerCuts >= 1);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-RECOVER")]
+    public async Task PowerCutWithoutRetryPolicy_FailsTyped_ThenCallingAgainResumes()
+    {
+        DeviceProfile profile = UpdateKit.Profile(6, FlashFamily.Stm32L4);
+        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile), ResumeOptions(maxResumes: 0));
+        VirtualDevice device = rig.Virtual[0];
+        FirmwareImage image = UpdateKit.App(profile, UpdateKit.V2, size: 80_000, counter: 2);
+        using CancellationTokenSource guard = Rig.Guard();
+        ProgressLog first = FaultAt(50_000, device.CutPowerAsync);
+
+        var failure = await Assert.ThrowsAsync<UpdateFailedException>(() => rig.Updater.UpdateApplicationAsync(rig.Devices[0], image, first, guard.Token));
+
+        Assert.Equal(UpdateStage.Transferring, failure.Stage);
+        Assert.True(failure.InnerException is Csa.Rpc.RpcTimeoutException or Csa.DataLink.DataLinkException, failure.InnerException?.GetType().Name);
+        Assert.Equal(VirtualDeviceState.Off, device.State);
+
+        // Power back: the bootloader stays resident because an update is in progress, never the old application.
+        Assert.Equal(VirtualDeviceState.Bootloader, await device.PowerOnAsync(guard.Token));
+        Assert.Equal(StayReason.UpdateInProgress, device.Firmware.Inventory.StayReason);
+        uint committed = device.Firmware.Inventory.BytesCommitted;
+        Assert.True(committed > 0);
+
+        UpdateResult result = await rig.Updater.UpdateApplicationAsync(rig.Devices[0], image, null, guard.Token);
+
+        Assert.Equal(UpdateKit.V2, result.VersionAfter);
+        Assert.Equal(committed, (uint)result.BytesResumed);
+        Assert.Equal(image.Payload.Length - committed, result.BytesSent);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-RECOVER")]
+    [Trait("Requirement", "REQ-TOPO")]
+    public async Task LinkLostMidTransfer_IsReopened_AndTheUpdateContinues()
+    {
+        DeviceProfile profile = UpdateKit.Profile(7, FlashFamily.Stm32L4);
+        await using Rig rig = await Rig.StarAsync(2, i => UpdateKit.Device(i == 0 ? profile : UpdateKit.Profile(8, FlashFamily.Stm32L4)), ResumeOptions());
+        FirmwareImage image = UpdateKit.App(profile, UpdateKit.V2, size: 80_000, counter: 2);
+        ProgressLog log = FaultAt(40_000, () => rig.UnplugAsync(0));
+        using CancellationTokenSource guard = Rig.Guard();
+
+        UpdateResult result = await rig.Updater.UpdateApplicationAsync(rig.InfoOf(rig.Virtual[0]), image, log, guard.Token);
+
+        Assert.Equal(UpdateKit.V2, result.VersionAfter);
+        Assert.True(result.ResumeCount >= 1);
+        // The device kept its power and its session: it resumes from the live prefix.
+        Assert.True(result.BytesResumed >= 32_000, $"{result.BytesResumed} bytes resumed");
+        Assert.True(result.BytesSent < image.Payload.Length + 16_000, $"{result.BytesSent} bytes sent");
+        Assert.Equal(2, rig.PlugCount(0)); // the network plugged a new host half in
+        // The other device of the star was never disturbed.
+        Assert.Equal(VirtualDeviceState.Application, rig.Virtual[1].State);
+        DeviceInfo other = await rig.Network.RefreshAsync(rig.InfoOf(rig.Virtual[1]), guard.Token);
+        Assert.Equal(rig.InfoOf(rig.Virtual[1]).Address, other.Address);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-RECOVER")]
+    [Trait("Requirement", "REQ-UPD-BL")]
+    public async Task PowerCutDuringBootloaderUpdate_ResumesAndTheNewCopyRuns()
+    {
+        DeviceProfile profile = UpdateKit.Profile(9, FlashFamily.Stm32L4);
+        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile), ResumeOptions());
+        VirtualDevice device = rig.Virtual[0];
+        FirmwareImage copyB = UpdateKit.Image(profile, RegionKind.BootloaderB, UpdateKit.V2, size: 60_000, counter: 1);
+        using var supply = new PowerSupply(device);
+        ProgressLog log = FaultAt(36_000, device.CutPowerAsync);
+        using CancellationTokenSource guard = Rig.Guard();
+
+        UpdateResult result;
+        try
+        {
+            result = await rig.Updater.UpdateBootloaderAsync(rig.Devices[0], copyB, false, log, guard.Token);
+        }
+        catch (Exception e)
+        {
+            throw new Xunit.Sdk.XunitException($"{e.Message}\nDevice {device.State} ({device.StateReason}), address {device.Address}\n" + string.Join("\n", log.Reports.TakeLast(8)));
+        }
+
+        Assert.Equal(RegionKind.BootloaderB, result.RunningBootloader);
+        Assert.Equal(UpdateKit.V2, result.VersionAfter);
+        Assert.True(result.ResumeCount >= 1);
+        Assert.True(result.BytesResumed > 0);
+        Assert.Equal(RegionKind.BootloaderB, device.Firmware.Inventory.RunningBootloader);
+        Assert.Equal(VirtualDeviceState.Application, device.State);
+    }
+}
