@@ -1,4 +1,5 @@
 using Csa.Bootloader.Protocol;
+using Csa.Bootloader.Updates;
 using Csa.DataLink;
 using Csa.DataLink.Transports;
 using Csa.Simulator.Device;
@@ -39,6 +40,27 @@ public sealed class LinkFaultTests(ITestOutputHelper output)
         return data;
     }
 
+    /// <summary>Short timeouts and many attempts: on a lossy line a lost frame costs one timeout and a resend.</summary>
+    private static UpdateOptions Options(int? chunk, int attempts = 20) => new()
+    {
+        CommandTimeout = TimeSpan.FromMilliseconds(600),
+        CommandAttempts = attempts,
+        EraseTimeout = TimeSpan.FromMilliseconds(600),
+        RestartPollInterval = TimeSpan.FromMilliseconds(20),
+        RestartTimeout = TimeSpan.FromSeconds(20),
+        AddressRetentionGrace = TimeSpan.FromMilliseconds(300),
+        ResumeDelay = TimeSpan.FromMilliseconds(50),
+        MaxResumeAttempts = 10,
+        WriteChunkSize = chunk,
+    };
+
+    private static DeviceNetworkOptions NetworkOptions() => new()
+    {
+        CommandTimeout = TimeSpan.FromMilliseconds(600),
+        CommandAttempts = 10,
+        LinkManagementTimeout = TimeSpan.FromMilliseconds(300),
+    };
+
     [Theory]
     [MemberData(nameof(Impairments))]
     [Trait("Requirement", "REQ-RECOVER")]
@@ -53,14 +75,13 @@ public sealed class LinkFaultTests(ITestOutputHelper output)
         await using EmulatedLink link = EmulatedLink.CreatePair(EmulatedLinkOptions.Symmetric(impairment.Channel, seed: encrypted ? 11 : 7));
         device.AttachUpstream(link.B);
         await device.PowerOnAsync(guard.Token);
-        await using HostSession host = HostSession.Create(TimeSpan.FromMilliseconds(600), maxAttempts: 20, TimeSpan.FromMilliseconds(300));
-        NodeLink hostLink = host.Connect(link.A);
-        NodeAddress address = (await host.EnumerateAsync(hostLink, cancellationToken: guard.Token))[0].Address;
+        await using DeviceNetwork network = await DeviceNetwork.ConnectAsync([NetworkLink.FromTransport(link.A)], NetworkOptions(), guard.Token);
+        DeviceInfo info = await FindAsync(network, profile, guard.Token);
 
-        await ResumingUpdateProcedure.RunAsync(host.Rpc, address, UpdatePlan.Application(image.Image, profile.Uid), guard.Token, impairment.Chunk);
+        UpdateResult result = await new FirmwareUpdater(network, Options(impairment.Chunk)).UpdateApplicationAsync(info, image.Image, null, guard.Token);
 
         AssertInstalledOnce(device, image, $"{impairment}, {(encrypted ? "encrypted" : "plaintext")}");
-        output.WriteLine($"{impairment} ({(encrypted ? "encrypted" : "plaintext")}): host->device {link.AToBCounters}; device->host {link.BToACounters}; " +
+        output.WriteLine($"{impairment} ({(encrypted ? "encrypted" : "plaintext")}): {result.BytesSent} payload bytes sent, {result.ResumeCount} resumes; host->device {link.AToBCounters}; device->host {link.BToACounters}; " +
             $"blocks programmed {device.Firmware.Bootloader.ProgrammedBlocks}, acknowledged as duplicates {device.Firmware.Bootloader.DuplicateBlocks}");
     }
 
@@ -77,22 +98,25 @@ public sealed class LinkFaultTests(ITestOutputHelper output)
         await using EmulatedLink link = EmulatedLink.CreatePair(EmulatedLinkOptions.Symmetric(new EmulatedChannelOptions { BaudRate = 1_000_000 }));
         device.AttachUpstream(link.B);
         await device.PowerOnAsync(guard.Token);
-        // Few, short attempts: the host gives up while the cable is out, as a real one would.
-        await using HostSession host = HostSession.Create(TimeSpan.FromMilliseconds(300), maxAttempts: 2, TimeSpan.FromMilliseconds(300));
-        NodeLink hostLink = host.Connect(link.A);
-        NodeAddress address = (await host.EnumerateAsync(hostLink, cancellationToken: guard.Token))[0].Address;
-        UpdatePlan plan = UpdatePlan.Application(image.Image, profile.Uid);
+        await using DeviceNetwork network = await DeviceNetwork.ConnectAsync([NetworkLink.FromTransport(link.A)], NetworkOptions(), guard.Token);
+        DeviceInfo info = await FindAsync(network, profile, guard.Token);
 
-        Task pull = PullCableWhenHalfWrittenAsync(device, link.CutLine, guard.Token);
-        Exception failure = await Assert.ThrowsAnyAsync<Exception>(() => ResumingUpdateProcedure.RunAsync(host.Rpc, address, plan, guard.Token, 1024));
+        // Out for 1.5 s: longer than a command's attempts (2 x 300 ms), so the updater's resume is what brings it back.
+        Task pull = PullCableWhenHalfWrittenAsync(device, async () =>
+        {
+            link.CutLine();
+            await Task.Delay(1500, guard.Token);
+            link.RestoreLine();
+        }, guard.Token);
+        var options = Options(1024, attempts: 2);
+        options.CommandTimeout = TimeSpan.FromMilliseconds(300);
+        UpdateResult result = await new FirmwareUpdater(network, options).UpdateApplicationAsync(info, image.Image, null, guard.Token);
         await pull;
-        link.RestoreLine();
-        uint committed = device.Firmware.Inventory.BytesCommitted;
 
-        await ResumingUpdateProcedure.RunAsync(host.Rpc, address, plan, guard.Token, 1024);
         AssertInstalledOnce(device, image, "cable pulled");
-        output.WriteLine($"cable pulled with {committed} bytes committed ({failure.GetType().Name}); {link.AToBCounters.BytesLostOnCutLine + link.BToACounters.BytesLostOnCutLine} bytes lost on the line; " +
-            $"resumed: {device.Firmware.Bootloader.ProgrammedBlocks} blocks programmed, {device.Firmware.Bootloader.DuplicateBlocks} acknowledged as duplicates");
+        Assert.True(result.ResumeCount >= 1, $"the updater reports no resume ({result})");
+        output.WriteLine($"cable pulled for 1.5 s: {result.ResumeCount} resumes, {result.BytesResumed} bytes not sent again, {link.AToBCounters.BytesLostOnCutLine + link.BToACounters.BytesLostOnCutLine} bytes lost on the line; " +
+            $"{device.Firmware.Bootloader.ProgrammedBlocks} blocks programmed, {device.Firmware.Bootloader.DuplicateBlocks} acknowledged as duplicates");
     }
 
     [Fact]
@@ -103,33 +127,60 @@ public sealed class LinkFaultTests(ITestOutputHelper output)
         DeviceProfile profile = Profile(FlashFamily.Stm32F4);
         TestImage image = Image(profile, RegionKind.Application, NewVersion, PayloadSize, 2);
         await using VirtualDevice device = FactoryDevice(profile);
-        var channel = new EmulatedChannelOptions { BaudRate = 1_000_000 };
-        EmulatedLink first = EmulatedLink.CreatePair(EmulatedLinkOptions.Symmetric(channel));
-        device.AttachUpstream(first.B);
         await device.PowerOnAsync(guard.Token);
-        UpdatePlan plan = UpdatePlan.Application(image.Image, profile.Uid);
-        await using (HostSession firstHost = HostSession.Create(TimeSpan.FromMilliseconds(500), maxAttempts: 2, TimeSpan.FromMilliseconds(300)))
+        var channel = new EmulatedChannelOptions { BaudRate = 1_000_000 };
+        var links = new List<EmulatedLink>();
+        // Each open of the host port is a new cable (a new USB-serial adapter, a new TCP connection).
+        NetworkLink port = NetworkLink.FromFactory("replaceable", async cancellationToken =>
         {
-            NodeLink hostLink = firstHost.Connect(first.A);
-            NodeAddress firstAddress = (await firstHost.EnumerateAsync(hostLink, cancellationToken: guard.Token))[0].Address;
-            Task drop = PullCableWhenHalfWrittenAsync(device, first.Disconnect, guard.Token);
-            await Assert.ThrowsAnyAsync<Exception>(() => ResumingUpdateProcedure.RunAsync(firstHost.Rpc, firstAddress, plan, guard.Token, 1024));
+            await device.DetachUpstreamAsync();
+            EmulatedLink link = EmulatedLink.CreatePair(EmulatedLinkOptions.Symmetric(channel, seed: links.Count));
+            lock (links)
+                links.Add(link);
+            device.AttachUpstream(link.B);
+            return link.A;
+        });
+        try
+        {
+            await using DeviceNetwork network = await DeviceNetwork.ConnectAsync([port], NetworkOptions(), guard.Token);
+            DeviceInfo info = await FindAsync(network, profile, guard.Token);
+            Task drop = PullCableWhenHalfWrittenAsync(device, () =>
+            {
+                lock (links)
+                    links[^1].Disconnect();
+                return Task.CompletedTask;
+            }, guard.Token);
+            UpdateResult result = await new FirmwareUpdater(network, Options(1024)).UpdateApplicationAsync(info, image.Image, null, guard.Token);
             await drop;
-        }
-        await first.DisposeAsync();
-        await device.DetachUpstreamAsync();
 
-        // A new cable and a new host session (a new USB-serial adapter, a new TCP connection, a restarted tool):
-        // plug it in, enumerate, run the update again; the device's session (in RAM) resumes.
-        await using EmulatedLink second = EmulatedLink.CreatePair(EmulatedLinkOptions.Symmetric(channel));
-        device.AttachUpstream(second.B);
-        await using HostSession host = HostSession.Create(TimeSpan.FromMilliseconds(500), maxAttempts: 3, TimeSpan.FromMilliseconds(300));
-        NodeLink newLink = host.Connect(second.A);
-        NodeAddress address;
-        address = (await host.EnumerateAsync(newLink, cancellationToken: guard.Token))[0].Address;
-        await ResumingUpdateProcedure.RunAsync(host.Rpc, address, plan, guard.Token, 1024);
-        AssertInstalledOnce(device, image, "link replaced");
-        output.WriteLine($"link replaced: {device.Firmware.Bootloader.ProgrammedBlocks} blocks programmed, {device.Firmware.Bootloader.DuplicateBlocks} acknowledged as duplicates");
+            AssertInstalledOnce(device, image, "link replaced");
+            Assert.True(links.Count >= 2, "the host never opened a new link");
+            output.WriteLine($"link dropped and replaced: {links.Count} links opened, {result.ResumeCount} resumes, {result.BytesResumed} bytes not sent again; " +
+                $"{device.Firmware.Bootloader.ProgrammedBlocks} blocks programmed, {device.Firmware.Bootloader.DuplicateBlocks} acknowledged as duplicates");
+        }
+        finally
+        {
+            foreach (EmulatedLink link in links)
+                await link.DisposeAsync();
+        }
+    }
+
+    private static async Task<DeviceInfo> FindAsync(DeviceNetwork network, DeviceProfile profile, CancellationToken cancellationToken)
+    {
+        // On a line that reorders frames, the broadcast "forget your address" of an enumeration can arrive after the
+        // "assign" that follows it, and the device forgets the address it just took (reported to the data link's owners):
+        // discover again until the device answers.
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await network.FindAsync(profile.Uid, cancellationToken);
+            }
+            catch (Exception) when (attempt < 5 && !cancellationToken.IsCancellationRequested)
+            {
+                await network.DiscoverAsync(cancellationToken);
+            }
+        }
     }
 
     private static DeviceProfile WithFrames(DeviceProfile p, ushort maxFrameSize) => new()
@@ -145,11 +196,11 @@ public sealed class LinkFaultTests(ITestOutputHelper output)
         ReceiveBuffers = p.ReceiveBuffers,
     };
 
-    private static async Task PullCableWhenHalfWrittenAsync(VirtualDevice device, Action pull, CancellationToken cancellationToken)
+    private static async Task PullCableWhenHalfWrittenAsync(VirtualDevice device, Func<Task> pull, CancellationToken cancellationToken)
     {
         while (device.Firmware.Bootloader.ProgrammedBlocks < PayloadSize / 16 / 2)
             await Task.Delay(1, cancellationToken);
-        pull();
+        await pull();
     }
 
     private static void AssertInstalledOnce(VirtualDevice device, TestImage image, string context)
