@@ -30,7 +30,7 @@ public sealed class PowerCutMatrixTests(ITestOutputHelper output)
     /// Runs every cut point even after one fails, so a failure names every cut point that fails (a resume gap usually
     /// shows at several), then fails with the list.
     /// </summary>
-    private async Task<int> SweepAsync(CutScenario scenario, long operations, IEnumerable<(PowerCutPlan Cut, PowerCutPlan? Second)> cuts)
+    internal static async Task<int> SweepAsync(ITestOutputHelper output, CutScenario scenario, long operations, IEnumerable<(PowerCutPlan Cut, PowerCutPlan? Second)> cuts)
     {
         var rig = new PowerCutRig(scenario);
         var failures = new List<string>();
@@ -67,22 +67,7 @@ public sealed class PowerCutMatrixTests(ITestOutputHelper output)
         long operations = await new PowerCutRig(scenario).CountOperationsAsync();
         int[] cuts = [.. Slice(operations)];
         output.WriteLine($"cut before operations {string.Join(" ", cuts)}");
-        await SweepAsync(scenario, operations, cuts.Select(i => (PowerCutPlan.BeforeOperation(i), (PowerCutPlan?)null)));
-    }
-
-    [Theory]
-    [MemberData(nameof(Scenarios))]
-    [Trait("Requirement", "REQ-RECOVER")]
-    public async Task A_torn_program_or_interrupted_erase_at_a_sample_of_points_never_bricks_and_the_host_resumes(CutScenario scenario)
-    {
-        long operations = await new PowerCutRig(scenario).CountOperationsAsync();
-        TornEraseStyle[] styles = Enum.GetValues<TornEraseStyle>();
-        var cuts = new List<(PowerCutPlan, PowerCutPlan?)>();
-        // The last three (commit marker, Complete record, counter floor) and every 11th from the 4th, the tear style
-        // rotating, the fraction drawn from the seed.
-        foreach (int i in Enumerable.Range(0, (int)operations).Where(i => i >= operations - 3 || (i >= 3 && i % 11 == 3)))
-            cuts.Add((PowerCutPlan.DuringOperationAt(i, seed: 1000 + i, styles[i % styles.Length]), null));
-        await SweepAsync(scenario, operations, cuts);
+        await SweepAsync(output, scenario, operations, cuts.Select(i => (PowerCutPlan.BeforeOperation(i), (PowerCutPlan?)null)));
     }
 
     [Theory]
@@ -95,7 +80,7 @@ public sealed class PowerCutMatrixTests(ITestOutputHelper output)
         var cuts = new List<(PowerCutPlan, PowerCutPlan?)>();
         for (int first = 1; first < operations; first += 9)
             cuts.Add((PowerCutPlan.DuringOperationAt(first, seed: first), PowerCutPlan.DuringOperationAt(1, seed: first + 7)));
-        await SweepAsync(scenario, operations, cuts);
+        await SweepAsync(output, scenario, operations, cuts);
     }
 
     [Theory]
@@ -117,6 +102,6 @@ public sealed class PowerCutMatrixTests(ITestOutputHelper output)
             cuts.Add((PowerCutPlan.DuringOperationAt(i, seed: i * 7 + 3, styles[i % styles.Length]), null));
         }
         output.WriteLine($"cut before each of {operations} operations and torn in each one");
-        await SweepAsync(scenario, operations, cuts);
+        await SweepAsync(output, scenario, operations, cuts);
     }
 }
