@@ -129,13 +129,13 @@ internal sealed class PowerCutRig
         return (operations, result);
     }
 
-    /// <summary>Waits until the device has stopped writing flash (no new operation for 200 ms) and any power-on after a late cut is done.</summary>
+    /// <summary>Waits until the device has stopped writing flash (no new operation for 100 ms) and any power-on after a late cut is done.</summary>
     private static async Task QuiesceAsync(VirtualDevice device, PowerRestorer power, CancellationToken cancellationToken)
     {
         for (int round = 0; round < 50; round++)
         {
             long operations = device.Flash.Statistics.OperationCount;
-            await Task.Delay(200, cancellationToken);
+            await Task.Delay(100, cancellationToken);
             await power.DrainAsync();
             if (operations == device.Flash.Statistics.OperationCount && device.State != VirtualDeviceState.Off)
                 return;

@@ -20,9 +20,9 @@ public sealed class TornWriteMatrixTests(ITestOutputHelper output)
         long operations = await new PowerCutRig(scenario).CountOperationsAsync();
         TornEraseStyle[] styles = Enum.GetValues<TornEraseStyle>();
         var cuts = new List<(PowerCutPlan, PowerCutPlan?)>();
-        // The last three (commit marker, Complete record, counter floor) and every 11th from the 4th, the tear style
+        // The last three (commit marker, Complete record, counter floor) and every 13th from the 4th, the tear style
         // rotating, the fraction drawn from the seed.
-        foreach (int i in Enumerable.Range(0, (int)operations).Where(i => i >= operations - 3 || (i >= 3 && i % 11 == 3)))
+        foreach (int i in Enumerable.Range(0, (int)operations).Where(i => i >= operations - 3 || (i >= 3 && i % 13 == 3)))
             cuts.Add((PowerCutPlan.DuringOperationAt(i, seed: 1000 + i, styles[i % styles.Length]), null));
         await PowerCutMatrixTests.SweepAsync(output, scenario, operations, cuts);
     }
