@@ -1,13 +1,17 @@
 using BenchmarkDotNet.Running;
 using Csa.Benchmarks.LinkThroughput;
+using Csa.Benchmarks.Updates;
 
 // Two kinds of benchmark live here:
 //  - BenchmarkDotNet classes (every one in this assembly; pick with --filter), e.g.
 //      dotnet run -c Release --project bench/Csa.Benchmarks -- --filter '*FrameCodec*'
 //  - end-to-end measurements over emulated links in real time, which print one table per run:
 //      dotnet run -c Release --project bench/Csa.Benchmarks -- rpc-link [--quick]
+//      dotnet run -c Release --project bench/Csa.Benchmarks -- update-speed [--quick]
 if (args.Length > 0 && args[0] == RpcLinkThroughputCommand.Name)
     return await RpcLinkThroughputCommand.RunAsync(args[1..]);
+if (args.Length > 0 && args[0] == UpdateSpeedCommand.Name)
+    return await UpdateSpeedCommand.RunAsync(args[1..]);
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

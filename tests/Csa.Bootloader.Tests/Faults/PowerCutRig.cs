@@ -1,0 +1,274 @@
+using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
+using Csa.Bootloader.Updates;
+using Csa.DataLink;
+using Csa.DataLink.Transports;
+using Csa.Simulator.Device;
+using Csa.Simulator.Firmware;
+using Csa.Simulator.Flash;
+using static Csa.Bootloader.Tests.Faults.FaultKit;
+
+namespace Csa.Bootloader.Tests.Faults;
+
+/// <summary>One power-cut scenario: which chip, which update, how big.</summary>
+public sealed record CutScenario(FlashFamily Family, UpdateTarget Target, int Size)
+{
+    public override string ToString() => $"{(Family == FlashFamily.Stm32F4 ? "F4" : "L4")} {(Target == UpdateTarget.Application ? "application" : "bootloader")} {Size} B";
+}
+
+/// <summary>
+/// Runs an update end to end (host RPC client → data link → in-memory wire → virtual device) from a factory-fresh
+/// device whose application runs, cuts the device's power at a planned flash operation, powers it on, lets the host
+/// resume, and checks the device: never bricked, the new firmware in place byte for byte, both bootloader copies
+/// valid, no flash rule broken.
+/// </summary>
+internal sealed class PowerCutRig
+{
+    private readonly CutScenario _scenario;
+    private readonly DeviceProfile _profile;
+    private readonly UpdatePlan _plan;
+    private readonly TestImage _newImage;
+
+    public PowerCutRig(CutScenario scenario)
+    {
+        _scenario = scenario;
+        _profile = Profile(scenario.Family);
+        if (scenario.Target == UpdateTarget.Application)
+        {
+            _newImage = Image(_profile, RegionKind.Application, NewVersion, scenario.Size, 2);
+            _plan = UpdatePlan.Application(_newImage.Image, _profile.Uid);
+        }
+        else
+        {
+            TestImage forA = Image(_profile, RegionKind.BootloaderA, NewVersion, scenario.Size, 2);
+            _newImage = Image(_profile, RegionKind.BootloaderB, NewVersion, scenario.Size, 2);
+            _plan = UpdatePlan.Bootloader(forA.Image, _newImage.Image, _profile.Uid);
+        }
+    }
+
+    /// <summary>The flash operations of an uninterrupted update, from the updater's first command to the confirmed new image.</summary>
+    public async Task<long> CountOperationsAsync() => (await RunAsync(null, null)).Operations;
+
+    /// <summary>Cuts at <paramref name="cut"/> (and, after the device is back, at <paramref name="secondCut"/>); the updater must resume to the end.</summary>
+    public async Task<UpdateResult> CutAndResumeAsync(PowerCutPlan cut, PowerCutPlan? secondCut = null) => (await RunAsync(cut, secondCut)).Result;
+
+    /// <summary>
+    /// Timeouts for instant flash on an in-memory wire: the updater notices a dead device by its timeouts, and every
+    /// cut point pays them once, so they are short (never a performance assertion: a slow answer is resent, and the
+    /// update resumes from the device's journal either way).
+    /// </summary>
+    private static UpdateOptions UpdaterOptions() => new()
+    {
+        CommandTimeout = TimeSpan.FromMilliseconds(300),
+        CommandAttempts = 2,
+        EraseTimeout = TimeSpan.FromMilliseconds(300),
+        RestartPollInterval = TimeSpan.FromMilliseconds(10),
+        RestartTimeout = TimeSpan.FromSeconds(10), // above twice the updater's 3 s EnterBootloader resend interval
+        AddressRetentionGrace = TimeSpan.FromMilliseconds(200),
+        ResumeDelay = TimeSpan.FromMilliseconds(20),
+        MaxResumeAttempts = 8,
+        // Stop-and-wait: with writes pipelined the device may finish them in another order from run to run, which
+        // moves its journal checkpoints and so the flash operation numbers; "before operation N" must name the same
+        // operation in every run.
+        MaxWritesInFlight = 1,
+        // The device's largest write (not the default one-frame write): a quarter of the operations to sweep.
+        WriteChunkSize = 4096,
+    };
+
+    private async Task<(long Operations, UpdateResult Result)> RunAsync(PowerCutPlan? cut, PowerCutPlan? secondCut)
+    {
+        using var guard = new CancellationTokenSource(HangGuard);
+        string context = cut is null ? "uninterrupted" : secondCut is null ? cut.ToString() : $"{cut}, then {secondCut}";
+        var log = new CapturedLog();
+        await using VirtualDevice device = FactoryDevice(_profile, log: log);
+        Assert.Equal(VirtualDeviceState.Application, await device.PowerOnAsync(guard.Token));
+        // The host reopens its port after a failure (as it would reopen a serial port or reconnect a socket): each
+        // open plugs a fresh cable into the device.
+        int opens = 0;
+        NetworkLink port = NetworkLink.FromFactory("cut", async cancellationToken =>
+        {
+            await device.DetachUpstreamAsync();
+            (InMemoryTransport hostEnd, InMemoryTransport deviceEnd) = InMemoryTransport.CreatePair($"cut{Interlocked.Increment(ref opens)}");
+            device.AttachUpstream(deviceEnd);
+            return hostEnd;
+        });
+        await using DeviceNetwork network = await DeviceNetwork.ConnectAsync([port], new DeviceNetworkOptions
+        {
+            CommandTimeout = TimeSpan.FromMilliseconds(300),
+            LinkManagementTimeout = TimeSpan.FromMilliseconds(100),
+        }, guard.Token);
+        DeviceInfo info = (await network.DiscoverAsync(guard.Token)).Single();
+        var updater = new FirmwareUpdater(network, UpdaterOptions());
+
+        await using var power = new PowerRestorer(device, secondCut, context, guard.Token);
+        long before = device.Flash.Statistics.OperationCount;
+        if (cut is not null)
+            device.Flash.ArmPowerCut(cut);
+        UpdateResult result = await UpdateAsync(updater, info, device, power, log, context, guard.Token);
+        // The device may still write flash after the host has confirmed the new image (the new application's start-up
+        // bookkeeping); a cut there takes it down after the updater returned. Give it a moment, and if it went down,
+        // run the updater again, as the host would at its next contact.
+        long cutsAtReturn = device.Flash.Statistics.PowerCuts;
+        await QuiesceAsync(device, power, guard.Token);
+        if (device.Flash.Statistics.PowerCuts != cutsAtReturn)
+        {
+            info = (await network.DiscoverAsync(guard.Token)).Single();
+            result = await UpdateAsync(updater, info, device, power, log, context, guard.Token);
+            await QuiesceAsync(device, power, guard.Token);
+        }
+        device.Flash.DisarmPowerCut();
+        long operations = device.Flash.Statistics.OperationCount - before;
+        AssertUpdated(device, context);
+        if (cut is not null)
+        {
+            Assert.True(device.Flash.Statistics.PowerCuts >= 1, $"{context}: the planned cut never fired ({operations} operations)");
+            // Not asserted: that the updater counted a resume. A cut after the commit marker leaves the new image
+            // valid, and an updater that finds it running on its next contact has nothing to resume; what must hold
+            // is the device's end state, checked above.
+        }
+        return (operations, result);
+    }
+
+    /// <summary>Waits until the device has stopped writing flash (no new operation for 100 ms) and any power-on after a late cut is done.</summary>
+    private static async Task QuiesceAsync(VirtualDevice device, PowerRestorer power, CancellationToken cancellationToken)
+    {
+        for (int round = 0; round < 50; round++)
+        {
+            long operations = device.Flash.Statistics.OperationCount;
+            await Task.Delay(100, cancellationToken);
+            await power.DrainAsync();
+            if (operations == device.Flash.Statistics.OperationCount && device.State != VirtualDeviceState.Off)
+                return;
+        }
+    }
+
+    private async Task<UpdateResult> UpdateAsync(FirmwareUpdater updater, DeviceInfo info, VirtualDevice device, PowerRestorer power, CapturedLog log, string context, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return _scenario.Target == UpdateTarget.Application
+                ? await updater.UpdateApplicationAsync(info, _plan.ForApplication, null, cancellationToken)
+                : await updater.UpdateBootloaderAsync(info, [_plan.ForCopyA!, _plan.ForCopyB!], false, null, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            throw new InvalidOperationException($"{context}: the updater did not complete; device {device.State} ({device.StateReason}), flash powered {device.Flash.IsPowered}, " +
+                $"{device.Flash.Statistics.PowerCuts} cuts, restorer: {power}; {device.Firmware.Inventory}; device log: {log}", e);
+        }
+    }
+
+    /// <summary>
+    /// Switches the device on again whenever its power was cut (as the operator, or a watchdog supply, would), checks
+    /// it boots a valid bootloader, and arms the second cut once the device is back.
+    /// </summary>
+    private sealed class PowerRestorer : IAsyncDisposable
+    {
+        private readonly VirtualDevice _device;
+        private readonly string _context;
+        private readonly CancellationToken _cancellationToken;
+        private readonly List<Task> _restores = [];
+        private PowerCutPlan? _next;
+        private int _restored;
+
+        public PowerRestorer(VirtualDevice device, PowerCutPlan? next, string context, CancellationToken cancellationToken)
+        {
+            _device = device;
+            _next = next;
+            _context = context;
+            _cancellationToken = cancellationToken;
+            device.StateChanged += OnStateChanged;
+        }
+
+        public override string ToString() => $"{_restored} power-ons after a cut";
+
+        private void OnStateChanged(object? sender, VirtualDeviceStateChange change)
+        {
+            if (change.Current != VirtualDeviceState.Off || _device.Flash.IsPowered)
+                return; // a reset, not a cut
+            lock (_restores)
+                _restores.Add(Task.Run(RestoreAsync));
+        }
+
+        private async Task RestoreAsync()
+        {
+            await _device.WaitForStateAsync(VirtualDeviceState.Off, _cancellationToken);
+            PowerCutPlan? next = Interlocked.Exchange(ref _next, null);
+            _device.Flash.DisarmPowerCut();
+            VirtualDeviceState state = await PowerOnAsync(_device, _cancellationToken);
+            BootDecision boot = _device.Firmware.LastBoot!;
+            Assert.False(state == VirtualDeviceState.Bricked || boot.IsBricked, $"bricked after {_context}: {_device.StateReason}");
+            Assert.Equal(RegionState.Valid, _device.Firmware.Inventory[boot.RunningBootloader!.Value].State);
+            AssertNoFlashRuleViolated(_device, _context);
+            Interlocked.Increment(ref _restored);
+            if (next is not null)
+                _device.Flash.ArmPowerCut(next);
+        }
+
+        public async Task DrainAsync()
+        {
+            Task[] restores;
+            lock (_restores)
+                restores = [.. _restores];
+            await Task.WhenAll(restores);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _device.StateChanged -= OnStateChanged;
+            try
+            {
+                await DrainAsync();
+            }
+            catch (Exception) when (_cancellationToken.IsCancellationRequested)
+            {
+                // The test is failing already.
+            }
+        }
+    }
+
+    /// <summary>
+    /// Powers on. The device releases its wire from the powered-down node asynchronously, so a power-on right after
+    /// a cut can find the wire still lent ("already lent to a running node"); a moment later it is free.
+    /// </summary>
+    public static async Task<VirtualDeviceState> PowerOnAsync(VirtualDevice device, CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await device.PowerOnAsync(cancellationToken);
+            }
+            catch (InvalidOperationException) when (attempt < 50)
+            {
+                await Task.Delay(10, cancellationToken);
+            }
+        }
+    }
+
+    private void AssertUpdated(VirtualDevice device, string context)
+    {
+        FirmwareInventory inventory = device.Firmware.Inventory;
+        Assert.True(inventory[RegionKind.BootloaderA].State == RegionState.Valid, $"{context}: copy A {inventory[RegionKind.BootloaderA]}");
+        Assert.True(inventory[RegionKind.BootloaderB].State == RegionState.Valid, $"{context}: copy B {inventory[RegionKind.BootloaderB]}");
+        Assert.True(inventory[RegionKind.Application].State == RegionState.Valid, $"{context}: application {inventory[RegionKind.Application]}");
+        RegionKind updated;
+        if (_scenario.Target == UpdateTarget.Application)
+        {
+            updated = RegionKind.Application;
+            Assert.True(inventory.ApplicationRunning, $"{context}: {inventory}");
+            Assert.Equal(NewVersion, inventory[RegionKind.Application].Version);
+        }
+        else
+        {
+            updated = inventory.RunningBootloader!.Value;
+            Assert.Equal(NewVersion, inventory[updated].Version);
+            Assert.Equal(OldVersion, inventory[updated == RegionKind.BootloaderA ? RegionKind.BootloaderB : RegionKind.BootloaderA].Version);
+        }
+        byte[] stored = device.Flash.ReadRaw(RegionOf(_profile, updated).Address, _scenario.Size);
+        // A bootloader resumed after a cut that made copy B run may have gone to copy A: compare with that copy's image.
+        byte[] expected = updated == RegionKind.BootloaderA ? Image(_profile, RegionKind.BootloaderA, NewVersion, _scenario.Size, 2).Plaintext : _newImage.Plaintext;
+        Assert.True(stored.AsSpan().SequenceEqual(expected), $"{context}: the {updated} region differs from the image payload");
+        Assert.True(inventory.DeviceSecurityCounter >= 2, $"{context}: security counter {inventory.DeviceSecurityCounter}");
+        AssertNoFlashRuleViolated(device, context);
+    }
+}
