@@ -18,9 +18,7 @@ internal sealed partial class UpdateRun
         BootloaderStatus status = _device.Bootloader!;
         await WriteImageAsync(UpdateTarget.Application, status.GetRegion(RegionKind.Application), image).ConfigureAwait(false);
 
-        await ResetAsync(ResetMode.Normal).ConfigureAwait(false);
-        Enter(UpdateStage.Confirming);
-        DeviceInfo running = await WaitForAsync(d => !d.IsInBootloader, "the new application to start").ConfigureAwait(false);
+        DeviceInfo running = await StartApplicationAsync("the new application to start").ConfigureAwait(false);
         if (!running.ApplicationValid || running.ApplicationVersion != image.Manifest.Version)
             throw Mismatch($"The device runs application {running.ApplicationVersion} ({(running.ApplicationValid ? "valid" : "not valid")}), not the installed {image.Manifest.Version}.");
         _legDone = _legTotal;

@@ -78,9 +78,7 @@ internal sealed partial class UpdateRun
         RegionKind runningCopy;
         if (applicationWasValid || _device.ApplicationValid)
         {
-            await ResetAsync(ResetMode.Normal).ConfigureAwait(false);
-            Enter(UpdateStage.Confirming);
-            DeviceInfo info = await WaitForAsync(d => !d.IsInBootloader, "the application to start under the new bootloader").ConfigureAwait(false);
+            DeviceInfo info = await StartApplicationAsync("the application to start under the new bootloader").ConfigureAwait(false);
             running = info.BootloaderVersion;
             runningCopy = SlotToRegion(info.ActiveBootloader);
         }

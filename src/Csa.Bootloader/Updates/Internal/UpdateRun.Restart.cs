@@ -75,6 +75,32 @@ internal sealed partial class UpdateRun
         await Task.Delay(TimeSpan.FromMilliseconds(ResetDelayMilliseconds) + _options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
     }
 
+    /// <summary>How many times a restart into the application is asked for before a resident bootloader is a failure.</summary>
+    private const int MaxApplicationStarts = 3;
+
+    /// <summary>
+    /// Restarts the device into its application and waits until the application answers. The device forgets its
+    /// stay-in-bootloader request while it handles Reset(Normal); a power cut at that flash write (or a restart
+    /// that overtook it) brings the bootloader back, resident only because of that request although the
+    /// application is valid. Such a device is asked to restart again, at most <see cref="MaxApplicationStarts"/>
+    /// times in all; a redundant restart is harmless.
+    /// </summary>
+    private async Task<DeviceInfo> StartApplicationAsync(string what)
+    {
+        for (int start = 1; ; start++)
+        {
+            await ResetAsync(ResetMode.Normal).ConfigureAwait(false);
+            Enter(UpdateStage.Confirming);
+            bool mayRestartAgain = start < MaxApplicationStarts;
+            DeviceInfo info = await WaitForAsync(d => !d.IsInBootloader || (mayRestartAgain && IsHeldOnlyByStayRequest(d)), what).ConfigureAwait(false);
+            if (!info.IsInBootloader)
+                return info;
+        }
+    }
+
+    private static bool IsHeldOnlyByStayRequest(DeviceInfo device) =>
+        device.ApplicationValid && device.Bootloader is { StayReason: Csa.Bootloader.Protocol.StayReason.Requested };
+
     /// <summary>
     /// Polls the device until <paramref name="condition"/> holds: at its address during
     /// <see cref="UpdateOptions.AddressRetentionGrace"/> (a reset keeps the address), then by finding it again (a
