@@ -43,50 +43,41 @@ public sealed class VirtualDeviceHost : IAsyncDisposable
     /// <param name="linkFactory">The cable with index <c>i</c> (0 is the host's); null uses in-memory pipes.</param>
     /// <param name="powerOn">Boots every device before returning.</param>
     /// <param name="cancellationToken">Stops the power-on.</param>
-    public static async Task<VirtualDeviceHost> CreateChainAsync(int count, Func<int, VirtualDevice> deviceFactory,
+    public static Task<VirtualDeviceHost> CreateChainAsync(int count, Func<int, VirtualDevice> deviceFactory,
         VirtualLinkFactory? linkFactory = null, bool powerOn = true, CancellationToken cancellationToken = default)
     {
         Validate(count, deviceFactory);
-        linkFactory ??= VirtualLinks.InMemory("chain");
-        var devices = new List<VirtualDevice>();
-        var media = new List<IAsyncDisposable>();
-        var hostPorts = new List<ILinkTransport>();
-        try
-        {
-            for (int i = 0; i < count; i++)
+        // Cable 0 runs from the host to device 0; cable i from device i-1's downstream port to device i.
+        return BuildAsync(count, deviceFactory, linkFactory ?? VirtualLinks.InMemory("chain"), powerOn,
+            (devices, i, hostEnd, hostPorts) =>
             {
-                VirtualDevice device = deviceFactory(i) ?? throw new InvalidOperationException($"The device factory returned null for device {i}.");
-                devices.Add(device);
-                VirtualLink link = linkFactory(i) ?? throw new InvalidOperationException($"The link factory returned null for cable {i}.");
-                if (link.Medium is not null)
-                    media.Add(link.Medium);
                 if (i == 0)
-                    hostPorts.Add(link.HostEnd);
+                    hostPorts.Add(hostEnd);
                 else
-                    devices[i - 1].AttachDownstream(link.HostEnd);
-                device.AttachUpstream(link.DeviceEnd);
-            }
-            var host = new VirtualDeviceHost([.. devices], [.. hostPorts], [.. media]);
-            if (powerOn)
-                await host.PowerOnAllAsync(cancellationToken).ConfigureAwait(false);
-            return host;
-        }
-        catch
-        {
-            await DisposeAllAsync(devices, hostPorts, media).ConfigureAwait(false);
-            throw;
-        }
+                    devices[i - 1].AttachDownstream(hostEnd);
+            }, cancellationToken);
     }
 
     /// <summary>
     /// Wires <paramref name="count"/> devices into a star: one cable per device, each with its own host port.
     /// Parameters as for <see cref="CreateChainAsync(int, Func{int, VirtualDevice}, VirtualLinkFactory?, bool, CancellationToken)"/>.
     /// </summary>
-    public static async Task<VirtualDeviceHost> CreateStarAsync(int count, Func<int, VirtualDevice> deviceFactory,
+    public static Task<VirtualDeviceHost> CreateStarAsync(int count, Func<int, VirtualDevice> deviceFactory,
         VirtualLinkFactory? linkFactory = null, bool powerOn = true, CancellationToken cancellationToken = default)
     {
         Validate(count, deviceFactory);
-        linkFactory ??= VirtualLinks.InMemory("star");
+        // Every cable runs from a host port of its own to one device.
+        return BuildAsync(count, deviceFactory, linkFactory ?? VirtualLinks.InMemory("star"), powerOn,
+            (_, _, hostEnd, hostPorts) => hostPorts.Add(hostEnd), cancellationToken);
+    }
+
+    /// <summary>
+    /// Makes the devices and their cables, lets <paramref name="attachHostEnd"/> plug in the host end of cable i (a
+    /// chain and a star differ only there), and powers everything on; on failure disposes what was made.
+    /// </summary>
+    private static async Task<VirtualDeviceHost> BuildAsync(int count, Func<int, VirtualDevice> deviceFactory, VirtualLinkFactory linkFactory,
+        bool powerOn, Action<List<VirtualDevice>, int, ILinkTransport, List<ILinkTransport>> attachHostEnd, CancellationToken cancellationToken)
+    {
         var devices = new List<VirtualDevice>();
         var media = new List<IAsyncDisposable>();
         var hostPorts = new List<ILinkTransport>();
@@ -99,7 +90,7 @@ public sealed class VirtualDeviceHost : IAsyncDisposable
                 VirtualLink link = linkFactory(i) ?? throw new InvalidOperationException($"The link factory returned null for cable {i}.");
                 if (link.Medium is not null)
                     media.Add(link.Medium);
-                hostPorts.Add(link.HostEnd);
+                attachHostEnd(devices, i, link.HostEnd, hostPorts);
                 device.AttachUpstream(link.DeviceEnd);
             }
             var host = new VirtualDeviceHost([.. devices], [.. hostPorts], [.. media]);
