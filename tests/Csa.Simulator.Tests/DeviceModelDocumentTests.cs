@@ -1,3 +1,4 @@
+using Csa.Simulator.Tests.Support;
 using System.Text.RegularExpressions;
 using Csa.Simulator.Memory;
 using Csa.Simulator.Memory.Internal;
@@ -7,20 +8,7 @@ namespace Csa.Simulator.Tests;
 /// <summary>docs/device-model.md must stay true: its golden vectors and tables are checked against the code.</summary>
 public partial class DeviceModelDocumentTests
 {
-    private static readonly Lazy<string> Document = new(() =>
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Csa.sln")))
-                return File.ReadAllText(Path.Combine(dir.FullName, "docs", "device-model.md"));
-        throw new FileNotFoundException("Csa.sln not found above the test directory.");
-    });
-
-    private static byte[] Golden(string name)
-    {
-        Match m = Regex.Match(Document.Value, $@"<!-- golden:{name} -->\s*```text\s*(?<hex>[0-9A-F \r\n]+)```");
-        Assert.True(m.Success, $"golden vector {name} not found");
-        return Convert.FromHexString(Regex.Replace(m.Groups["hex"].Value, @"\s", ""));
-    }
+    private static byte[] Golden(string name) => DeviceModelDocument.Golden(name);
 
     [Fact]
     [Trait("Requirement", "REQ-RECOVER")]
@@ -50,7 +38,7 @@ public partial class DeviceModelDocumentTests
     [InlineData("### 2.3", "STM32L4 1 MB")]
     public void Memory_map_tables_match_the_code(string heading, string mapName)
     {
-        string doc = Document.Value;
+        string doc = DeviceModelDocument.Value;
         int start = doc.IndexOf(heading, StringComparison.Ordinal);
         int end = doc.IndexOf("###", start + heading.Length, StringComparison.Ordinal);
         var rows = RegionRow().Matches(doc[start..end])

@@ -1,3 +1,4 @@
+using Csa.Simulator.Tests.Support;
 using System.Buffers;
 using System.Text.RegularExpressions;
 using Csa.Rpc;
@@ -9,20 +10,7 @@ namespace Csa.Simulator.Tests.Device;
 /// <summary>docs/device-model.md section 7.5 must stay true: the demo interface's golden payloads and its waveform.</summary>
 public sealed partial class DemoAppDocumentTests
 {
-    private static readonly Lazy<string> Document = new(() =>
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Csa.sln")))
-                return File.ReadAllText(Path.Combine(dir.FullName, "docs", "device-model.md"));
-        throw new FileNotFoundException("Csa.sln not found above the test directory.");
-    });
-
-    private static byte[] Golden(string name)
-    {
-        Match m = Regex.Match(Document.Value, $@"<!-- golden:{name} -->\s*```text\s*(?<hex>[0-9A-F \r\n]+)```");
-        Assert.True(m.Success, $"golden vector {name} not found");
-        return Convert.FromHexString(Regex.Replace(m.Groups["hex"].Value, @"\s", ""));
-    }
+    private static byte[] Golden(string name) => DeviceModelDocument.Golden(name);
 
     private static byte[] Encode<T>(T message) where T : IRpcMessage<T>
     {
@@ -58,7 +46,7 @@ public sealed partial class DemoAppDocumentTests
     [InlineData(3, 120, 30, 5)]
     public void Each_channel_follows_the_documented_waveform(int channel, int baseline, int amplitude, int periodSeconds)
     {
-        Assert.Matches($@"\| {channel} \| {baseline} \| {amplitude} \| {periodSeconds} s \|", Document.Value);
+        Assert.Matches($@"\| {channel} \| {baseline} \| {amplitude} \| {periodSeconds} s \|", DeviceModelDocument.Value);
         Assert.Equal(baseline, SensorWaveform.Read(channel, TimeSpan.Zero));
         Assert.Equal(baseline + amplitude, SensorWaveform.Read(channel, TimeSpan.FromSeconds(periodSeconds / 4.0)));
         Assert.Equal(baseline - amplitude, SensorWaveform.Read(channel, TimeSpan.FromSeconds(periodSeconds * 3 / 4.0)));

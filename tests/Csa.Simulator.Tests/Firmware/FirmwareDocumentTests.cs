@@ -1,3 +1,4 @@
+using Csa.Simulator.Tests.Support;
 using System.Text.RegularExpressions;
 using Csa.Bootloader.Protocol;
 using Csa.Simulator.Firmware;
@@ -10,20 +11,7 @@ namespace Csa.Simulator.Tests.Firmware;
 /// <summary>Sections 5 and 6 of docs/device-model.md must stay true: golden vectors and figures are checked against the code.</summary>
 public class FirmwareDocumentTests
 {
-    private static readonly Lazy<string> Document = new(() =>
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Csa.sln")))
-                return File.ReadAllText(Path.Combine(dir.FullName, "docs", "device-model.md"));
-        throw new FileNotFoundException("Csa.sln not found above the test directory.");
-    });
-
-    private static byte[] Golden(string name)
-    {
-        Match m = Regex.Match(Document.Value, $@"<!-- golden:{name} -->\s*```text\s*(?<hex>[0-9A-F \r\n]+)```");
-        Assert.True(m.Success, $"golden vector {name} not found");
-        return Convert.FromHexString(Regex.Replace(m.Groups["hex"].Value, @"\s", ""));
-    }
+    private static byte[] Golden(string name) => DeviceModelDocument.Golden(name);
 
     [Fact]
     [Trait("Requirement", "REQ-BOOT-VERIFY")]
@@ -68,7 +56,7 @@ public class FirmwareDocumentTests
         Assert.Equal(bootloader, Spaced(ImageTrailer.UsableSize(map.BootloaderA)));
         Assert.Equal(bootloader, Spaced(ImageTrailer.UsableSize(map.BootloaderB)));
         Assert.Equal(application, Spaced(ImageTrailer.UsableSize(map.Application)));
-        Assert.Contains($"{application} bytes", Document.Value.Replace("\r\n", " ").Replace('\n', ' '), StringComparison.Ordinal);
+        Assert.Contains($"{application} bytes", DeviceModelDocument.Value.Replace("\r\n", " ").Replace('\n', ' '), StringComparison.Ordinal);
     }
 
     [Theory]
