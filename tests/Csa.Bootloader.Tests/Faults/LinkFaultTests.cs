@@ -95,7 +95,9 @@ public sealed class LinkFaultTests(ITestOutputHelper output)
         DeviceProfile profile = Profile(FlashFamily.Stm32L4, requireEncryption: encrypted);
         TestImage image = Image(profile, RegionKind.Application, NewVersion, PayloadSize, 2, encrypt: encrypted);
         await using VirtualDevice device = FactoryDevice(profile);
-        await using EmulatedLink link = EmulatedLink.CreatePair(EmulatedLinkOptions.Symmetric(new EmulatedChannelOptions { BaudRate = 1_000_000 }));
+        // 115200 baud: the second half of the transfer lasts about 2 s, so the poll below (which a loaded machine can
+        // delay by tens of milliseconds) always pulls the cable mid-transfer; at 1 Mbaud it sometimes came too late.
+        await using EmulatedLink link = EmulatedLink.CreatePair(EmulatedLinkOptions.Symmetric(new EmulatedChannelOptions { BaudRate = 115_200 }));
         device.AttachUpstream(link.B);
         await device.PowerOnAsync(guard.Token);
         await using DeviceNetwork network = await DeviceNetwork.ConnectAsync([NetworkLink.FromTransport(link.A)], NetworkOptions(), guard.Token);
