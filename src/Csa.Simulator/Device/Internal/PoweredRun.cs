@@ -233,5 +233,14 @@ internal sealed class PoweredRun : IAsyncDisposable
             server = _server;
         await DisposeServerAsync(server).ConfigureAwait(false);
         await Node.DisposeAsync().ConfigureAwait(false);
+
+        // The node hands a wire back when it disposes that link, but not a link it had already dropped (a closed
+        // read loop): this run lent the wires, so it returns every one before the power-down counts as done, and
+        // the next power-on finds them free. Returning a session twice does nothing.
+        WireSession[] sessions;
+        lock (_sessions)
+            sessions = [.. _sessions];
+        foreach (WireSession session in sessions)
+            await session.DisposeAsync().ConfigureAwait(false);
     }
 }
