@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace Csa.Cli.Commands;
+
+/// <summary>Every top-level command of the tool, in the order `csa --help` lists them. One line per command.</summary>
+internal static class CommandCatalog
+{
+    public static IEnumerable<Command> Create(CliConsole console)
+    {
+        yield return RpcCommand.Create(console);
+    }
+}

@@ -1,0 +1,62 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using Csa.Cli.Commands;
+
+namespace Csa.Cli;
+
+/// <summary>The csa tool: builds the command tree, parses, runs one command, and returns its exit code.</summary>
+internal static class CsaApp
+{
+    /// <summary>Runs the tool with <paramref name="args"/> on <paramref name="console"/>.</summary>
+    /// <param name="args">The command line, without the program name.</param>
+    /// <param name="console">Where output goes.</param>
+    /// <param name="cancellationToken">Cancels the command (Ctrl+C in the process; tests pass their own).</param>
+    public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken = default)
+    {
+        RootCommand root = BuildRoot(console);
+        ParseResult parseResult = root.Parse(args);
+
+        // A wrong command line gets one clear line and exit 2, not the parser's help dump.
+        if (parseResult.Errors.Count > 0)
+        {
+            ParseError first = parseResult.Errors[0];
+            string where = parseResult.CommandResult.Command is RootCommand ? "csa" : $"csa {CommandPath(parseResult.CommandResult)}";
+            await console.Error.WriteLineAsync($"csa: error: {first.Message} (see '{where} --help')").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        var configuration = new InvocationConfiguration
+        {
+            Output = console.OutWriter,
+            Error = console.Error,
+            EnableDefaultExceptionHandler = false,
+        };
+        try
+        {
+            return await parseResult.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            return ErrorReporter.Report(exception, console.Error, parseResult.GetValue(GlobalOptions.Verbose));
+        }
+    }
+
+    /// <summary>The whole command tree.</summary>
+    public static RootCommand BuildRoot(CliConsole console)
+    {
+        var root = new RootCommand("csa: install, update and protect firmware on STM32F4/L4 devices running the Csa secure bootloader, and simulate such devices.");
+        root.Options.Add(GlobalOptions.Json);
+        root.Options.Add(GlobalOptions.Verbose);
+        foreach (Command command in CommandCatalog.Create(console))
+            root.Subcommands.Add(command);
+        return root;
+    }
+
+    private static string CommandPath(CommandResult result)
+    {
+        var names = new Stack<string>();
+        for (SymbolResult? current = result; current is CommandResult command && command.Command is not RootCommand; current = current.Parent)
+            names.Push(command.Command.Name);
+        return string.Join(' ', names);
+    }
+}
