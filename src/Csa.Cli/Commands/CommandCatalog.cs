@@ -8,5 +8,7 @@ internal static class CommandCatalog
     public static IEnumerable<Command> Create(CliConsole console)
     {
         yield return RpcCommand.Create(console);
+        yield return ImageCommand.Create(console);
+        yield return KeysCommand.Create(console);
     }
 }

@@ -1,0 +1,127 @@
+using Csa.Bootloader.Images;
+using Csa.Crypto;
+
+namespace Csa.Cli.Images;
+
+/// <summary>
+/// Reads the inputs of the image and key commands and turns every way they can be wrong into one clear line:
+/// a missing file is exit 3 and names the file; a malformed image, key or HEX file is exit 4 and says which file
+/// and what is wrong with it.
+/// </summary>
+internal static class ImageInputs
+{
+    public static async Task<FirmwareImage> ReadImageAsync(string path, CancellationToken cancellationToken)
+    {
+        byte[] bytes = await ReadBytesAsync(path, "image", cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return ImageReader.Parse(bytes);
+        }
+        catch (ImageFormatException e)
+        {
+            throw CliException.Invalid($"{path} is not a valid Csa image: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// The firmware of <c>csa image build</c>: Intel HEX (.hex/.ihex; the address comes from the file and
+    /// <paramref name="loadAddress"/>, when given, must agree) or a raw binary at <paramref name="loadAddress"/>.
+    /// </summary>
+    public static async Task<FirmwareSource> ReadFirmwareAsync(string path, uint? loadAddress, CancellationToken cancellationToken)
+    {
+        string extension = Path.GetExtension(path);
+        bool hex = extension.Equals(".hex", StringComparison.OrdinalIgnoreCase) || extension.Equals(".ihex", StringComparison.OrdinalIgnoreCase);
+        if (!hex && loadAddress is null)
+            throw CliException.Usage($"{path} is a raw binary, which does not say where it is linked: give --load-address (e.g. 0x08020000), or use the Intel HEX file");
+        byte[] bytes = await ReadBytesAsync(path, "firmware", cancellationToken).ConfigureAwait(false);
+        if (bytes.Length == 0)
+            throw CliException.Invalid($"{path}: the firmware file is empty");
+        if (!hex)
+        {
+            if (bytes.Length > ImageFormat.MaxPayloadSize)
+                throw CliException.Invalid($"{path}: the firmware is {bytes.Length} bytes; an image holds at most {ImageFormat.MaxPayloadSize} (2 MiB)");
+            if ((ulong)loadAddress!.Value + (ulong)bytes.Length > 0x1_0000_0000UL)
+                throw CliException.Invalid($"{path}: {bytes.Length} bytes at 0x{loadAddress.Value:X8} run past the end of the 32-bit address space");
+            return FirmwareSource.FromBinary(bytes, loadAddress.Value);
+        }
+
+        FirmwareSource source;
+        try
+        {
+            source = FirmwareSource.FromIntelHex(System.Text.Encoding.ASCII.GetString(bytes));
+        }
+        catch (IntelHexFormatException e)
+        {
+            throw CliException.Invalid($"{path}: {e.Message}", e);
+        }
+        if (loadAddress is { } wanted && wanted != source.LoadAddress)
+            throw CliException.Usage($"--load-address 0x{wanted:X8} disagrees with {path}, whose data starts at 0x{source.LoadAddress:X8}: firmware linked for one address must not be installed at another");
+        return source;
+    }
+
+    public static EcP256PrivateKey ReadPrivateKey(string path)
+    {
+        RequireFile(path, "key");
+        try
+        {
+            return EcP256PrivateKey.Load(path);
+        }
+        catch (KeyFormatException e)
+        {
+            throw CliException.Invalid($"{path} is not a P-256 private key: {e.Message}", e);
+        }
+    }
+
+    public static EcP256PublicKey ReadPublicKey(string path)
+    {
+        RequireFile(path, "public key");
+        try
+        {
+            return EcP256PublicKey.Load(path);
+        }
+        catch (KeyFormatException e) when (e.Error == KeyFormatError.NotPublicKey)
+        {
+            throw CliException.Invalid($"{path} holds a private key where a public key belongs: give its .pub.pem (csa keys show {path} prints it)", e);
+        }
+        catch (KeyFormatException e)
+        {
+            throw CliException.Invalid($"{path} is not a P-256 public key: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Loads the device public key of each <c>--encrypt-for</c> value.</summary>
+    public static ImageRecipient[] ReadRecipients(IReadOnlyList<RecipientSpec> specs)
+    {
+        var seen = new HashSet<DeviceUid>();
+        var recipients = new ImageRecipient[specs.Count];
+        for (int i = 0; i < specs.Count; i++)
+        {
+            if (!seen.Add(specs[i].Device))
+                throw CliException.Usage($"--encrypt-for: device {specs[i].Device} is given twice");
+            EcP256PublicKey key = ReadPublicKey(specs[i].PublicKeyPath);
+            recipients[i] = new ImageRecipient(specs[i].Device, key.ToUncompressedPoint());
+        }
+        return recipients;
+    }
+
+    private static async Task<byte[]> ReadBytesAsync(string path, string what, CancellationToken cancellationToken)
+    {
+        RequireFile(path, what);
+        try
+        {
+            return await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw CliException.File($"cannot read {what} file {path}: {e.Message}", e);
+        }
+    }
+
+    private static void RequireFile(string path, string what)
+    {
+        if (Directory.Exists(path))
+            throw CliException.File($"{what} file {path} is a directory");
+        if (!File.Exists(path))
+            throw CliException.File($"{what} file not found: {path}");
+    }
+}
