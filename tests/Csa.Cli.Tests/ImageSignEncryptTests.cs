@@ -1,0 +1,165 @@
+using System.Text.Json;
+using Csa.Bootloader.Images;
+using Csa.Crypto;
+
+namespace Csa.Cli.Tests;
+
+/// <summary><c>csa image sign</c> and <c>csa image encrypt</c>: what they keep, what they change, what they refuse.</summary>
+public sealed class ImageSignEncryptTests(ImageTestKeys keys) : IClassFixture<ImageTestKeys>
+{
+    private static string Hex => ImageTestSupport.TestData("firmware.hex");
+
+    [Fact]
+    [Trait("Requirement", "REQ-AUTH-FW")]
+    [Trait("Requirement", "REQ-CONFIDENTIAL")]
+    public async Task SignLater_ThenSign_KeepsTheManifest_SoTheWrappedKeysStillUnwrap()
+    {
+        using var dir = new TempFolder();
+        await ImageTestSupport.RunOk(ImageTestSupport.BuildArgs(Hex, dir["unsigned.csai"], "--sign-later", keys.SignPub,
+            "--encrypt-for", $"{ImageTestKeys.Device1}={keys.Dev1Pub}"));
+        JsonElement waiting = (await ImageTestSupport.RunOk("image", "inspect", dir["unsigned.csai"], "--json")).Json();
+        Assert.Equal("awaitingSignature", waiting.GetProperty("authentication").GetProperty("state").GetString());
+        await ImageTestSupport.RunFails(ExitCodes.VerificationFailed, "image", "verify", dir["unsigned.csai"], "--trust", keys.SignPub);
+
+        JsonElement signed = (await ImageTestSupport.RunOk("image", "sign", dir["unsigned.csai"], "--key", keys.SignKey, "-o", dir["signed.csai"], "--json")).Image();
+        Assert.Equal("signed", signed.GetProperty("authentication").GetProperty("state").GetString());
+        FirmwareImage before = ImageReader.Parse(File.ReadAllBytes(dir["unsigned.csai"]));
+        FirmwareImage after = ImageReader.Parse(File.ReadAllBytes(dir["signed.csai"]));
+        Assert.Equal(before.ManifestBytes.ToArray(), after.ManifestBytes.ToArray());
+        Assert.Equal(before.Payload.ToArray(), after.Payload.ToArray());
+
+        CliRun verify = await ImageTestSupport.RunOk("image", "verify", dir["signed.csai"], "--trust", keys.SignPub,
+            "--device-uid", ImageTestKeys.Device1, "--device-key", keys.Dev1Key, "--json");
+        Assert.True(verify.Json().GetProperty("valid").GetBoolean());
+        Assert.Equal("passed", Check(verify.Json(), "payloadHash"));
+        Assert.Equal("passed", Check(verify.Json(), "keyUnwrap"));
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-AUTH-FW")]
+    public async Task Sign_CrcImage_BecomesSignedByTheKey_EveryOtherFieldKept()
+    {
+        using var dir = new TempFolder();
+        await ImageTestSupport.RunOk(ImageTestSupport.BuildArgs(Hex, dir["crc.csai"], "--crc", "--kind", "bl", "--bind-uid", ImageTestKeys.Device2));
+        await ImageTestSupport.RunOk("image", "sign", dir["crc.csai"], "--key", keys.SignKey, "-o", dir["signed.csai"]);
+        ImageManifest crc = ImageReader.Parse(File.ReadAllBytes(dir["crc.csai"])).Manifest;
+        ImageManifest signed = ImageReader.Parse(File.ReadAllBytes(dir["signed.csai"])).Manifest;
+        Assert.Equal(ImageAuthentication.EcdsaP256Sha256, signed.Authentication);
+        Assert.Equal(EcP256PublicKey.Load(keys.SignPub).KeyId.ToArray(), signed.KeyId.ToArray());
+        Assert.Equal((crc.Kind, crc.Version, crc.SecurityCounter, crc.VendorId, crc.DeviceClassId, crc.LoadAddress, crc.PayloadSize),
+            (signed.Kind, signed.Version, signed.SecurityCounter, signed.VendorId, signed.DeviceClassId, signed.LoadAddress, signed.PayloadSize));
+        Assert.Equal(crc.BoundDevices, signed.BoundDevices);
+        Assert.Equal(crc.PayloadSha256.ToArray(), signed.PayloadSha256.ToArray());
+        await ImageTestSupport.RunOk("image", "verify", dir["signed.csai"], "--trust", keys.SignPub, "--device-uid", ImageTestKeys.Device2);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-AUTH-FW")]
+    public async Task Sign_ImageSignedByAnotherKey_IsReSigned_OldKeyNoLongerVerifies()
+    {
+        using var dir = new TempFolder();
+        await ImageTestSupport.RunOk(ImageTestSupport.BuildArgs(Hex, dir["old.csai"], "--sign", keys.OtherKey));
+        await ImageTestSupport.RunOk("image", "sign", dir["old.csai"], "--key", keys.SignKey, "-o", dir["new.csai"]);
+        await ImageTestSupport.RunOk("image", "verify", dir["new.csai"], "--trust", keys.SignPub);
+        CliRun old = await ImageTestSupport.RunFails(ExitCodes.VerificationFailed, "image", "verify", dir["new.csai"], "--trust", keys.OtherPub);
+        Assert.Contains("UnknownKey", old.Error);
+    }
+
+    [Fact]
+    public async Task Sign_EncryptedImageNamingAnotherKey_IsRefused_BecauseItWouldBreakTheWrappedKeys()
+    {
+        using var dir = new TempFolder();
+        await ImageTestSupport.RunOk(ImageTestSupport.BuildArgs(Hex, dir["enc.csai"], "--sign", keys.OtherKey, "--encrypt-for", $"{ImageTestKeys.Device1}={keys.Dev1Pub}"));
+        CliRun run = await ImageTestSupport.RunFails(ExitCodes.Usage, "image", "sign", dir["enc.csai"], "--key", keys.SignKey, "-o", dir["out.csai"]);
+        Assert.Contains("wrapped key", run.Error);
+        Assert.False(File.Exists(dir["out.csai"]));
+    }
+
+    [Fact]
+    public async Task Sign_BadInputs_GetTheirExitCodes()
+    {
+        using var dir = new TempFolder();
+        await ImageTestSupport.RunOk(ImageTestSupport.BuildArgs(Hex, dir["a.csai"], "--crc"));
+        await ImageTestSupport.RunFails(ExitCodes.FileError, "image", "sign", dir["missing.csai"], "--key", keys.SignKey, "-o", dir["out.csai"]);
+        await ImageTestSupport.RunFails(ExitCodes.InvalidInput, "image", "sign", Hex, "--key", keys.SignKey, "-o", dir["out.csai"]);
+        await ImageTestSupport.RunFails(ExitCodes.InvalidInput, "image", "sign", dir["a.csai"], "--key", keys.SignPub, "-o", dir["out.csai"]);
+        await ImageTestSupport.RunFails(ExitCodes.FileError, "image", "sign", dir["a.csai"], "--key", keys.SignKey, "-o", dir["a.csai"]);
+        await ImageTestSupport.RunFails(ExitCodes.Usage, "image", "sign", dir["a.csai"], "-o", dir["out.csai"]);
+        Assert.False(File.Exists(dir["out.csai"]));
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-CONFIDENTIAL")]
+    [Trait("Threat", "THREAT.IMG.DISCLOSURE")]
+    public async Task Encrypt_CrcImage_ForTwoDevices_EachDecrypts_TheCiphertextHidesThePayload()
+    {
+        using var dir = new TempFolder();
+        await ImageTestSupport.RunOk(ImageTestSupport.BuildArgs(Hex, dir["plain.csai"], "--crc"));
+        JsonElement image = (await ImageTestSupport.RunOk("image", "encrypt", dir["plain.csai"], "-o", dir["enc.csai"], "--json",
+            "--encrypt-for", $"{ImageTestKeys.Device1}={keys.Dev1Pub}", "--encrypt-for", $"{ImageTestKeys.Device2}={keys.Dev2Pub}")).Image();
+        Assert.Equal("aes256CtrEciesP256", image.GetProperty("manifest").GetProperty("encryption").GetString());
+        Assert.Equal(2, image.GetProperty("wrappedKeys").GetArrayLength());
+        Assert.Equal(129, image.GetProperty("wrappedKeys")[0].GetProperty("length").GetInt32());
+
+        byte[] firmware = File.ReadAllBytes(ImageTestSupport.TestData("firmware.bin"));
+        FirmwareImage encrypted = ImageReader.Parse(File.ReadAllBytes(dir["enc.csai"]));
+        Assert.NotEqual(firmware, encrypted.Payload.ToArray());
+        Assert.Equal(-1, File.ReadAllBytes(dir["enc.csai"]).AsSpan().IndexOf(firmware.AsSpan(32, 16)));
+
+        foreach ((string uid, string key) in new[] { (ImageTestKeys.Device1, keys.Dev1Key), (ImageTestKeys.Device2, keys.Dev2Key) })
+        {
+            CliRun ok = await ImageTestSupport.RunOk("image", "verify", dir["enc.csai"], "--accept-crc", "--device-uid", uid, "--device-key", key, "--json");
+            Assert.Equal("passed", Check(ok.Json(), "payloadHash"));
+        }
+
+        // Device 1's key does not open device 2's entry (REQ-KEY-EXPOSURE)
+        CliRun wrong = await ImageTestSupport.RunFails(ExitCodes.VerificationFailed, "image", "verify", dir["enc.csai"], "--accept-crc",
+            "--device-uid", ImageTestKeys.Device2, "--device-key", keys.Dev1Key);
+        Assert.Contains("KeyUnwrapFailed", wrong.Error);
+    }
+
+    [Fact]
+    public async Task Encrypt_SignedImage_NeedsANewSignature()
+    {
+        using var dir = new TempFolder();
+        await ImageTestSupport.RunOk(ImageTestSupport.BuildArgs(Hex, dir["signed.csai"], "--sign", keys.SignKey));
+        string recipient = $"{ImageTestKeys.Device1}={keys.Dev1Pub}";
+        CliRun refused = await ImageTestSupport.RunFails(ExitCodes.Usage, "image", "encrypt", dir["signed.csai"], "--encrypt-for", recipient, "-o", dir["enc.csai"]);
+        Assert.Contains("--sign", refused.Error);
+        await ImageTestSupport.RunOk("image", "encrypt", dir["signed.csai"], "--encrypt-for", recipient, "--sign", keys.SignKey, "-o", dir["enc.csai"]);
+        await ImageTestSupport.RunOk("image", "verify", dir["enc.csai"], "--trust", keys.SignPub, "--device-uid", ImageTestKeys.Device1, "--device-key", keys.Dev1Key);
+    }
+
+    [Fact]
+    public async Task Encrypt_BadInputs_GetTheirExitCodes()
+    {
+        using var dir = new TempFolder();
+        await ImageTestSupport.RunOk(ImageTestSupport.BuildArgs(Hex, dir["plain.csai"], "--crc"));
+        string recipient = $"{ImageTestKeys.Device1}={keys.Dev1Pub}";
+        await ImageTestSupport.RunOk("image", "encrypt", dir["plain.csai"], "--encrypt-for", recipient, "-o", dir["enc.csai"]);
+
+        CliRun again = await ImageTestSupport.RunFails(ExitCodes.Usage, "image", "encrypt", dir["enc.csai"], "--encrypt-for", recipient, "-o", dir["x.csai"]);
+        Assert.Contains("already encrypted", again.Error);
+        await ImageTestSupport.RunFails(ExitCodes.Usage, "image", "encrypt", dir["plain.csai"], "-o", dir["x.csai"]);
+        await ImageTestSupport.RunFails(ExitCodes.Usage, "image", "encrypt", dir["plain.csai"], "--encrypt-for", keys.Dev1Pub, "-o", dir["x.csai"]);
+        await ImageTestSupport.RunFails(ExitCodes.Usage, "image", "encrypt", dir["plain.csai"], "--encrypt-for", recipient, "--encrypt-for", recipient, "-o", dir["x.csai"]);
+        await ImageTestSupport.RunFails(ExitCodes.FileError, "image", "encrypt", dir["plain.csai"], "--encrypt-for", $"{ImageTestKeys.Device1}={dir["none.pub.pem"]}", "-o", dir["x.csai"]);
+        CliRun privateKey = await ImageTestSupport.RunFails(ExitCodes.InvalidInput, "image", "encrypt", dir["plain.csai"], "--encrypt-for", $"{ImageTestKeys.Device1}={keys.Dev1Key}", "-o", dir["x.csai"]);
+        Assert.Contains("private key", privateKey.Error);
+        Assert.False(File.Exists(dir["x.csai"]));
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-DEVICE-BOUND")]
+    public async Task Encrypt_ForADeviceTheImageIsNotBoundTo_Warns()
+    {
+        using var dir = new TempFolder();
+        await ImageTestSupport.RunOk(ImageTestSupport.BuildArgs(Hex, dir["bound.csai"], "--crc", "--bind-uid", ImageTestKeys.Device1));
+        CliRun run = await ImageTestSupport.RunOk("image", "encrypt", dir["bound.csai"], "--encrypt-for", $"{ImageTestKeys.Device2}={keys.Dev2Pub}", "-o", dir["enc.csai"], "--json");
+        Assert.Contains($"csa: warning: device {ImageTestKeys.Device2}", run.Error);
+        Assert.Equal(JsonValueKind.Object, run.Json().ValueKind);
+    }
+
+    internal static string? Check(JsonElement report, string name) =>
+        report.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == name).GetProperty("result").GetString();
+}
