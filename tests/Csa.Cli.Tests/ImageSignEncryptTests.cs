@@ -160,6 +160,38 @@ public sealed class ImageSignEncryptTests(ImageTestKeys keys) : IClassFixture<Im
         Assert.Equal(JsonValueKind.Object, run.Json().ValueKind);
     }
 
+    [Fact]
+    [Trait("Requirement", "REQ-CONFIDENTIAL")]
+    public async Task Encrypt_RecipientsFile_KeyFilesAndRawPoints_EveryListedDeviceDecrypts()
+    {
+        using var dir = new TempFolder();
+        await ImageTestSupport.RunOk(ImageTestSupport.BuildArgs(Hex, dir["plain.csai"], "--crc"));
+        File.Copy(keys.Dev1Pub, dir["dev1.pub.pem"]);
+        string dev2Point = Convert.ToHexString(EcP256PublicKey.Load(keys.Dev2Pub).UncompressedPoint.Span);
+        File.WriteAllText(dir["batch.txt"], $"# production batch 42\n{ImageTestKeys.Device1} dev1.pub.pem\n\n{ImageTestKeys.Device2},{dev2Point}\n");
+        JsonElement image = (await ImageTestSupport.RunOk("image", "encrypt", dir["plain.csai"], "--recipients", dir["batch.txt"], "-o", dir["enc.csai"], "--json")).Image();
+        Assert.Equal(new[] { ImageTestKeys.Device1, ImageTestKeys.Device2 },
+            image.GetProperty("wrappedKeys").EnumerateArray().Select(k => k.GetProperty("device").GetString()!).ToArray());
+        await ImageTestSupport.RunOk("image", "verify", dir["enc.csai"], "--accept-crc", "--device-uid", ImageTestKeys.Device2, "--device-key", keys.Dev2Key);
+    }
+
+    [Fact]
+    public async Task Encrypt_BadRecipientsFile_NamesTheLine()
+    {
+        using var dir = new TempFolder();
+        await ImageTestSupport.RunOk(ImageTestSupport.BuildArgs(Hex, dir["plain.csai"], "--crc"));
+        await ImageTestSupport.RunFails(ExitCodes.FileError, "image", "encrypt", dir["plain.csai"], "--recipients", dir["none.txt"], "-o", dir["x.csai"]);
+        File.WriteAllText(dir["bad.txt"], $"{ImageTestKeys.Device1} {keys.Dev1Pub}\nnot-a-uid {keys.Dev2Pub}\n");
+        CliRun run = await ImageTestSupport.RunFails(ExitCodes.InvalidInput, "image", "encrypt", dir["plain.csai"], "--recipients", dir["bad.txt"], "-o", dir["x.csai"]);
+        Assert.Contains("line 2", run.Error);
+        File.WriteAllText(dir["offcurve.txt"], $"{ImageTestKeys.Device1} 04{new string('1', 128)}\n");
+        await ImageTestSupport.RunFails(ExitCodes.InvalidInput, "image", "encrypt", dir["plain.csai"], "--recipients", dir["offcurve.txt"], "-o", dir["x.csai"]);
+        File.WriteAllText(dir["twice.txt"], $"{ImageTestKeys.Device1} {keys.Dev1Pub}\n");
+        await ImageTestSupport.RunFails(ExitCodes.Usage, "image", "encrypt", dir["plain.csai"], "--recipients", dir["twice.txt"],
+            "--encrypt-for", $"{ImageTestKeys.Device1}={keys.Dev1Pub}", "-o", dir["x.csai"]);
+        Assert.False(File.Exists(dir["x.csai"]));
+    }
+
     internal static string? Check(JsonElement report, string name) =>
         report.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == name).GetProperty("result").GetString();
 }

@@ -169,6 +169,25 @@ public sealed class ImageVerifyTests(ImageTestKeys keys) : IClassFixture<ImageTe
         await ImageTestSupport.RunFails(ExitCodes.VerificationFailed, "image", "verify", dir["golden.csai"], "--trust", dir["rfc6979.pub.pem"], "--device-uid", "000000000000000000000001");
     }
 
+    [Theory]
+    [InlineData("0x08020000:0x60000", null)]
+    [InlineData("0x08040000:0x40000", "WrongLoadAddress")]
+    [InlineData("0x08020000:64", "TooLargeForRegion")]
+    [Trait("Threat", "THREAT.IMG.LOCATION")]
+    public async Task Verify_Region_ChecksLoadAddressAndSize(string region, string? reason)
+    {
+        using var dir = new TempFolder();
+        string image = await BuildSignedAsync(dir);
+        if (reason is null)
+        {
+            await ImageTestSupport.RunOk("image", "verify", image, "--trust", keys.SignPub, "--region", region);
+            return;
+        }
+        CliRun run = await ImageTestSupport.RunFails(ExitCodes.VerificationFailed, "image", "verify", image, "--trust", keys.SignPub, "--region", region, "--json");
+        Assert.Equal(reason, run.Json().GetProperty("reason").GetString());
+        Assert.Equal("failed", ImageSignEncryptTests.Check(run.Json(), "region"));
+    }
+
     [Fact]
     public async Task Verify_BadCommandLines_AreUsageErrors()
     {
@@ -179,6 +198,8 @@ public sealed class ImageVerifyTests(ImageTestKeys keys) : IClassFixture<ImageTe
         await ImageTestSupport.RunFails(ExitCodes.Usage, "image", "verify", image, "--trust", keys.SignPub, "--device-key", keys.Dev1Key);
         await ImageTestSupport.RunFails(ExitCodes.Usage, "image", "verify", image, "--trust", keys.SignPub, "--device-uid", "xyz");
         await ImageTestSupport.RunFails(ExitCodes.Usage, "image", "verify", image, "--trust", keys.SignPub, "--min-security-counter", "seven");
+        await ImageTestSupport.RunFails(ExitCodes.Usage, "image", "verify", image, "--trust", keys.SignPub, "--region", "0x08020000");
+        await ImageTestSupport.RunFails(ExitCodes.Usage, "image", "verify", image, "--trust", keys.SignPub, "--region", "0xFFFFFF00:0x200");
     }
 
     [Fact]

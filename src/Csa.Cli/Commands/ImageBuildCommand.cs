@@ -58,12 +58,13 @@ internal static class ImageBuildCommand
         };
         var auth = new ImageAuthOptions();
         Option<RecipientSpec[]> encryptFor = ImageCommand.EncryptForOption();
+        Option<string?> recipientsFile = ImageCommand.RecipientsOption();
         Option<string> output = ImageCommand.OutputOption();
         Option<bool> force = ImageCommand.ForceOption();
 
         var command = new Command("build", "Build an image from firmware: manifest (target, version, counter, binding), payload, signature or CRC, optional encryption")
         {
-            firmware, kind, version, securityCounter, loadAddress, vendor, deviceClass, bindUid, encryptFor, output, force,
+            firmware, kind, version, securityCounter, loadAddress, vendor, deviceClass, bindUid, encryptFor, recipientsFile, output, force,
         };
         auth.AddTo(command);
 
@@ -77,7 +78,7 @@ internal static class ImageBuildCommand
 
             IImageSigner signer = auth.Resolve(context, out string authDescription)
                 ?? throw CliException.Usage("choose how the manifest is authenticated: --sign KEY.pem, --sign-later PUB.pem or --crc");
-            ImageRecipient[] recipients = ImageInputs.ReadRecipients(parse.GetValue(encryptFor) ?? []);
+            ImageRecipient[] recipients = await ImageInputs.ReadAllRecipientsAsync(parse.GetValue(encryptFor) ?? [], parse.GetValue(recipientsFile), cancellationToken).ConfigureAwait(false);
             FirmwareSource source = await ImageInputs.ReadFirmwareAsync(firmwarePath, parse.GetValue(loadAddress), cancellationToken).ConfigureAwait(false);
             ImageLog.FirmwareRead(ImageLog.Of(context), firmwarePath, source.Data.Length, source.LoadAddress);
 

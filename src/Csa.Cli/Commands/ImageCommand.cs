@@ -39,4 +39,11 @@ internal static class ImageCommand
         AllowMultipleArgumentsPerToken = false,
         Arity = ArgumentArity.ZeroOrMore,
     };
+
+    /// <summary>A file listing the devices an encrypted image is made for (production batches).</summary>
+    public static Option<string?> RecipientsOption() => new("--recipients")
+    {
+        Description = "Encrypt for every device in this file: one 'UID PUBLIC-KEY' per line (a key file relative to the list, or 130 hex digits of the point); '#' starts a comment",
+        HelpName = "FILE",
+    };
 }

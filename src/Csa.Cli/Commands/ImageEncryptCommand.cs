@@ -15,13 +15,13 @@ internal static class ImageEncryptCommand
     {
         var input = new Argument<string>("image") { Description = "The plaintext image to encrypt (.csai)" };
         Option<RecipientSpec[]> encryptFor = ImageCommand.EncryptForOption();
-        encryptFor.Required = true;
+        Option<string?> recipientsFile = ImageCommand.RecipientsOption();
         var auth = new ImageAuthOptions();
         Option<string> output = ImageCommand.OutputOption();
         Option<bool> force = ImageCommand.ForceOption();
         var command = new Command("encrypt", "Encrypt a plaintext image's payload (AES-256-CTR) and wrap its key for each device's public key (ECIES P-256)")
         {
-            input, encryptFor, output, force,
+            input, encryptFor, recipientsFile, output, force,
         };
         auth.AddTo(command);
         return command.WithAction(console, async (context, cancellationToken) =>
@@ -30,6 +30,8 @@ internal static class ImageEncryptCommand
             string inputPath = parse.GetValue(input)!;
             string outputPath = parse.GetValue(output)!;
             bool replace = parse.GetValue(force);
+            if ((parse.GetValue(encryptFor) ?? []).Length == 0 && parse.GetValue(recipientsFile) is null)
+                throw CliException.Usage("say whom to encrypt for: --encrypt-for UID=PUB.pem (repeatable) and/or --recipients FILE");
             FirmwareImage image = await ImageInputs.ReadImageAsync(inputPath, cancellationToken).ConfigureAwait(false);
             ImageLog.ImageRead(ImageLog.Of(context), inputPath, image.Manifest.ToString());
             ImageOutputs.CheckWritable(outputPath, replace);
@@ -44,7 +46,7 @@ internal static class ImageEncryptCommand
                 signer = Crc32ImageAuthenticator.Instance;
                 authDescription = "CRC-32 (no signature)";
             }
-            ImageRecipient[] recipients = ImageInputs.ReadRecipients(parse.GetValue(encryptFor) ?? []);
+            ImageRecipient[] recipients = await ImageInputs.ReadAllRecipientsAsync(parse.GetValue(encryptFor) ?? [], parse.GetValue(recipientsFile), cancellationToken).ConfigureAwait(false);
 
             FirmwareImage encrypted = await ImageComposer.ComposeAsync(
                 ImageComposer.SettingsOf(image.Manifest), ImageComposer.SourceOf(image), signer, recipients, context, cancellationToken).ConfigureAwait(false);

@@ -42,11 +42,17 @@ internal static class ImageVerifyCommand
             CustomParser = ImageOptionParsers.OptionalUInt32,
             HelpName = "N",
         };
+        var region = new Option<ImageRegion?>("--region")
+        {
+            Description = "The flash region the image goes into, START:SIZE (e.g. 0x08020000:0x60000): the image must be linked for START and fit",
+            CustomParser = ImageOptionParsers.OptionalRegion,
+            HelpName = "START:SIZE",
+        };
         var requireEncryption = new Option<bool>("--require-encryption") { Description = "Refuse plaintext images" };
 
         var command = new Command("verify", "Check an image as a device would: signature under trusted keys (or CRC), target, binding, security counter, payload hash")
         {
-            input, trust, acceptCrc, deviceUid, deviceKey, vendor, deviceClass, kind, minimumCounter, requireEncryption,
+            input, trust, acceptCrc, deviceUid, deviceKey, vendor, deviceClass, kind, minimumCounter, region, requireEncryption,
         };
         command.Validators.Add(result =>
         {
@@ -95,7 +101,7 @@ internal static class ImageVerifyCommand
 
             var expect = new ImageVerification.Expectations(
                 parse.GetValue(vendor), parse.GetValue(deviceClass), parse.GetValue(kind), parse.GetValue(deviceUid),
-                parse.GetValue(minimumCounter), parse.GetValue(requireEncryption), deviceKeyPath is not null);
+                parse.GetValue(minimumCounter), parse.GetValue(region), parse.GetValue(requireEncryption), deviceKeyPath is not null);
             VerifyReport report = ImageVerification.Run(image, path, policy, expect, trustedIds, crc);
 
             if (context.Json)

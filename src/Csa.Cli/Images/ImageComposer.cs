@@ -1,5 +1,6 @@
 using Csa.Bootloader.Images;
 using Csa.Crypto;
+using Spectre.Console;
 
 namespace Csa.Cli.Images;
 
@@ -11,6 +12,8 @@ namespace Csa.Cli.Images;
 /// </summary>
 internal static class ImageComposer
 {
+    private const int StatusThreshold = 64;
+
     /// <summary>The settings that reproduce <paramref name="manifest"/>'s target, version and binding.</summary>
     public static ImageSettings SettingsOf(ImageManifest manifest)
     {
@@ -61,7 +64,12 @@ internal static class ImageComposer
             if (recipients.Count == 0)
                 return await builder.BuildAsync(source, signer, cancellationToken).ConfigureAwait(false);
             ImageLog.Encrypting(ImageLog.Of(context), recipients.Count);
-            return await builder.BuildAsync(source, signer, new AesCtrEciesPayloadEncryptor(), recipients, cancellationToken).ConfigureAwait(false);
+            Task<FirmwareImage> Encrypt() => builder.BuildAsync(source, signer, new AesCtrEciesPayloadEncryptor(), recipients, cancellationToken);
+
+            // A production batch (thousands of ECIES wraps) takes seconds: show that work is going on, on a terminal only.
+            if (context.Console.IsInteractive && !context.Json && recipients.Count >= StatusThreshold)
+                return await context.Out.Status().StartAsync($"Encrypting and wrapping the key for {recipients.Count} devices...", _ => Encrypt()).ConfigureAwait(false);
+            return await Encrypt().ConfigureAwait(false);
         }
         catch (KeyFormatException e)
         {

@@ -104,6 +104,78 @@ internal static class ImageInputs
         return recipients;
     }
 
+    /// <summary>
+    /// A recipients file (<c>--recipients FILE</c>), for production batches: one device per line, its unique ID and
+    /// its device-identity public key, either a key file (relative to the list's folder) or the 130 hex digits of
+    /// the uncompressed point; blank lines and lines starting with '#' are skipped.
+    /// </summary>
+    public static async Task<List<ImageRecipient>> ReadRecipientsFileAsync(string path, CancellationToken cancellationToken)
+    {
+        RequireFile(path, "recipients");
+        string[] lines;
+        try
+        {
+            lines = await File.ReadAllLinesAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw CliException.File($"cannot read recipients file {path}: {e.Message}", e);
+        }
+        string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var recipients = new List<ImageRecipient>();
+        for (int i = 0; i < lines.Length; i++)
+        {
+            string line = lines[i].Trim();
+            if (line.Length == 0 || line.StartsWith('#'))
+                continue;
+            string[] fields = line.Split([' ', '\t', ','], StringSplitOptions.RemoveEmptyEntries);
+            string where = $"{path} line {i + 1}";
+            if (fields.Length != 2)
+                throw CliException.Invalid($"{where}: expected 'UID PUBLIC-KEY' (a 24-hex-digit unique ID, then a key file or 130 hex digits), got {fields.Length} field(s)");
+            DeviceUid device;
+            try
+            {
+                device = DeviceUid.Parse(fields[0]);
+            }
+            catch (FormatException e)
+            {
+                throw CliException.Invalid($"{where}: {e.Message}", e);
+            }
+            recipients.Add(new ImageRecipient(device, ReadRecipientKey(fields[1], folder, where)));
+        }
+        if (recipients.Count == 0)
+            throw CliException.Invalid($"{path} lists no devices");
+        return recipients;
+    }
+
+    private static byte[] ReadRecipientKey(string field, string folder, string where)
+    {
+        if (field.Length == 2 * EcP256PublicKey.UncompressedPointLength && field.All(Uri.IsHexDigit))
+        {
+            try
+            {
+                return EcP256PublicKey.FromUncompressedPoint(Convert.FromHexString(field)).ToUncompressedPoint();
+            }
+            catch (KeyFormatException e)
+            {
+                throw CliException.Invalid($"{where}: {e.Message}", e);
+            }
+        }
+        return ReadPublicKey(Path.Combine(folder, field)).ToUncompressedPoint();
+    }
+
+    /// <summary>Every device of <paramref name="specs"/> and of the recipients file, each once.</summary>
+    public static async Task<ImageRecipient[]> ReadAllRecipientsAsync(IReadOnlyList<RecipientSpec> specs, string? recipientsFile, CancellationToken cancellationToken)
+    {
+        var all = new List<ImageRecipient>(ReadRecipients(specs));
+        if (recipientsFile is not null)
+            all.AddRange(await ReadRecipientsFileAsync(recipientsFile, cancellationToken).ConfigureAwait(false));
+        DeviceUid? twice = all.GroupBy(r => r.Device).FirstOrDefault(g => g.Count() > 1)?.Key;
+        if (twice is { } duplicate)
+            throw CliException.Usage($"device {duplicate} is listed twice as a recipient");
+        return [.. all];
+    }
+
     private static async Task<byte[]> ReadBytesAsync(string path, string what, CancellationToken cancellationToken)
     {
         RequireFile(path, what);

@@ -75,6 +75,20 @@ internal static class ImageOptionParsers
         }
     }
 
+    /// <summary><c>START:SIZE</c>, e.g. <c>0x08020000:0x60000</c>: the flash region an image is installed into.</summary>
+    public static ImageRegion? OptionalRegion(ArgumentResult result)
+    {
+        if (result.Tokens.Count == 0)
+            return null;
+        string text = SingleToken(result);
+        string[] parts = text.Split(':');
+        if (parts.Length == 2 && TryParseUInt32(parts[0], out uint start) && TryParseUInt32(parts[1], out uint size) && size > 0
+            && (ulong)start + size <= 0x1_0000_0000UL)
+            return new ImageRegion(start, size);
+        result.AddError($"{NameOf(result)}: '{text}' is not a region START:SIZE inside the 32-bit address space, e.g. 0x08020000:0x60000");
+        return null;
+    }
+
     public static DeviceUid Uid(ArgumentResult result) => ParseUid(result, SingleToken(result));
 
     public static DeviceUid? OptionalUid(ArgumentResult result) => result.Tokens.Count == 0 ? null : Uid(result);

@@ -24,12 +24,12 @@ internal sealed record VerifyCheck(string Name, string Result, string Detail);
 internal static class ImageVerification
 {
     private static readonly string[] Order =
-        ["authenticity", "kind", "vendor", "deviceClass", "binding", "securityCounter", "encryptionRequired", "keyUnwrap", "payloadHash"];
+        ["authenticity", "kind", "vendor", "deviceClass", "binding", "securityCounter", "region", "encryptionRequired", "keyUnwrap", "payloadHash"];
 
     /// <summary>What the user asked to check beyond authenticity and integrity.</summary>
     public sealed record Expectations(
         uint? VendorId, uint? DeviceClassId, ImageKind? Kind, DeviceUid? DeviceUid, uint? MinimumSecurityCounter,
-        bool RequireEncryption, bool HasDeviceKey);
+        ImageRegion? Region, bool RequireEncryption, bool HasDeviceKey);
 
     public static VerifyReport Run(
         FirmwareImage image, string file, ImagePolicy policy, Expectations expect, IReadOnlyList<string> trustedKeyIds, bool acceptsCrc)
@@ -43,6 +43,7 @@ internal static class ImageVerification
         policy.ExpectedKind = expect.Kind;
         policy.DeviceUid = expect.DeviceUid;
         policy.MinimumSecurityCounter = expect.MinimumSecurityCounter;
+        policy.TargetRegion = expect.Region;
         policy.RequireEncryption = expect.RequireEncryption;
 
         bool encrypted = m.Encryption != ImageEncryption.None;
@@ -56,6 +57,7 @@ internal static class ImageVerification
             ["deviceClass"] = expect.DeviceClassId is { } c ? $"expected {ImageDescription.Hex32(c)}" : null,
             ["binding"] = expect.DeviceUid is { } u ? $"device {u}" + (m.IsDeviceBound ? "" : " (image is unbound)") : null,
             ["securityCounter"] = expect.MinimumSecurityCounter is { } floor ? $"{m.SecurityCounter} >= {floor}" : null,
+            ["region"] = expect.Region is { } r ? $"linked for 0x{r.Start:X8}, fits {r.Size} bytes" : null,
             ["encryptionRequired"] = expect.RequireEncryption ? "the image must be encrypted" : null,
             ["keyUnwrap"] = encrypted && expect.DeviceUid is { } d
                 ? expect.HasDeviceKey ? $"wrapped key for {d} unwraps with the device key" : $"key block has an entry for {d}"
@@ -114,6 +116,7 @@ internal static class ImageVerification
         ImageRejection.WrongDeviceClass => "deviceClass",
         ImageRejection.NotBoundToThisDevice => "binding",
         ImageRejection.SecurityCounterTooLow => "securityCounter",
+        ImageRejection.WrongLoadAddress or ImageRejection.TooLargeForRegion => "region",
         ImageRejection.EncryptionRequired => "encryptionRequired",
         ImageRejection.NoKeyForThisDevice or ImageRejection.UnsupportedEncryption or ImageRejection.KeyUnwrapFailed => "keyUnwrap",
         ImageRejection.PayloadHashMismatch or ImageRejection.PayloadSizeMismatch => "payloadHash",
@@ -127,6 +130,7 @@ internal static class ImageVerification
         "deviceClass" => "no --device-class given",
         "binding" => "no --device-uid given",
         "securityCounter" => "no --min-security-counter given",
+        "region" => "no --region given",
         "encryptionRequired" => "no --require-encryption given",
         "keyUnwrap" => encrypted ? "needs --device-uid (and --device-key to unwrap)" : "the image is not encrypted",
         "payloadHash" => "the payload is encrypted: needs --device-uid and --device-key",
