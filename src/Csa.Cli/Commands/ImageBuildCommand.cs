@@ -10,11 +10,11 @@ internal static class ImageBuildCommand
     public static Command Create(CliConsole console)
     {
         var firmware = new Argument<string>("firmware") { Description = "The firmware: Intel HEX (.hex, .ihex; address from the file) or a raw binary (needs --load-address)" };
-        var kind = new Option<ImageKind>("--kind")
+        var kind = new Option<ImageKind?>("--kind")
         {
-            Description = "application (app) or bootloader (bl)",
-            CustomParser = ImageOptionParsers.Kind,
-            DefaultValueFactory = _ => ImageKind.Application,
+            Description = "What the image installs: application (app, the default) or bootloader (bl)",
+            CustomParser = ImageOptionParsers.OptionalKind,
+            HelpName = "application|bootloader",
         };
         var version = new Option<FirmwareVersion>("--version")
         {
@@ -84,7 +84,7 @@ internal static class ImageBuildCommand
 
             var settings = new ImageSettings
             {
-                Kind = parse.GetValue(kind),
+                Kind = parse.GetValue(kind) ?? ImageKind.Application,
                 Version = parse.GetValue(version),
                 SecurityCounter = parse.GetValue(securityCounter),
                 VendorId = parse.GetValue(vendor),

@@ -35,7 +35,7 @@ internal static class ImageVerifyCommand
         };
         var vendor = new Option<uint?>("--vendor") { Description = "Expected vendor id", CustomParser = ImageOptionParsers.OptionalUInt32, HelpName = "ID" };
         var deviceClass = new Option<uint?>("--device-class") { Description = "Expected device class id", CustomParser = ImageOptionParsers.OptionalUInt32, HelpName = "ID" };
-        var kind = new Option<ImageKind?>("--kind") { Description = "Expected kind: application or bootloader", CustomParser = ImageOptionParsers.OptionalKind };
+        var kind = new Option<ImageKind?>("--kind") { Description = "Expected kind: application or bootloader", CustomParser = ImageOptionParsers.OptionalKind, HelpName = "application|bootloader" };
         var minimumCounter = new Option<uint?>("--min-security-counter")
         {
             Description = "Refuse images whose security counter is below this (the device's stored minimum)",

@@ -22,6 +22,7 @@ internal static class KeysCommand
             Description = "What the key is for: firmware-signing, production or device-identity",
             CustomParser = ImageOptionParsers.Role,
             Required = true,
+            HelpName = "firmware-signing|production|device-identity",
         };
         var output = new Option<string>("--out")
         {
