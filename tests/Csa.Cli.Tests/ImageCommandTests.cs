@@ -370,6 +370,34 @@ public sealed class ImageCommandTests(ImageTestKeys keys) : IClassFixture<ImageT
     }
 
     [Fact]
+    public async Task Build_HexWithAByteOrderMark_IsRead()
+    {
+        using var dir = new TempFolder();
+        File.WriteAllBytes(dir["bom.hex"], [0xEF, 0xBB, 0xBF, .. File.ReadAllBytes(ImageTestSupport.TestData("firmware.hex"))]);
+        await ImageTestSupport.RunOk(ImageTestSupport.BuildArgs(dir["bom.hex"], dir["a.csai"], "--crc"));
+        await ImageTestSupport.RunOk(ImageTestSupport.BuildArgs(ImageTestSupport.TestData("firmware.hex"), dir["b.csai"], "--crc"));
+        Assert.Equal(File.ReadAllBytes(dir["b.csai"]), File.ReadAllBytes(dir["a.csai"]));
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-CONFIDENTIAL")]
+    public async Task Inspect_LargeKeyBlock_TableShowsTheHead_JsonListsAll()
+    {
+        using var dir = new TempFolder();
+        string point = Convert.ToHexString(EcP256PublicKey.Load(keys.Dev1Pub).UncompressedPoint.Span);
+        File.WriteAllLines(dir["batch.txt"], Enumerable.Range(1, 20).Select(i => $"{i:X24} {point}"));
+        await ImageTestSupport.RunOk(ImageTestSupport.BuildArgs(ImageTestSupport.TestData("firmware.hex"), dir["a.csai"], "--crc", "--recipients", dir["batch.txt"]));
+        CliRun table = await ImageTestSupport.RunOk("image", "inspect", dir["a.csai"]);
+        Assert.Contains("key block: 20 device(s)", table.Output);
+        Assert.Contains($"{16:X24}", table.Output);
+        Assert.DoesNotContain($"{17:X24}", table.Output);
+        Assert.Contains("and 4 more device(s)", table.Output);
+        JsonElement json = (await ImageTestSupport.RunOk("image", "inspect", dir["a.csai"], "--json")).Json();
+        Assert.Equal(20, json.GetProperty("wrappedKeys").GetArrayLength());
+        Assert.Equal(4, json.GetProperty("sections").GetArrayLength());
+    }
+
+    [Fact]
     public async Task Build_Verbose_LogsToStandardErrorOnly()
     {
         using var dir = new TempFolder();

@@ -48,7 +48,9 @@ internal static class ImageInputs
         FirmwareSource source;
         try
         {
-            source = FirmwareSource.FromIntelHex(System.Text.Encoding.ASCII.GetString(bytes));
+            // Some Windows editors save a byte order mark; it is not part of the first record.
+            string text = System.Text.Encoding.UTF8.GetString(bytes).TrimStart('\uFEFF');
+            source = FirmwareSource.FromIntelHex(text);
         }
         catch (IntelHexFormatException e)
         {

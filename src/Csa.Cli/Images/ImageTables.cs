@@ -5,6 +5,8 @@ namespace Csa.Cli.Images;
 /// <summary>The terminal rendering of <see cref="ImageDescription"/>: a field table, then sections and keys.</summary>
 internal static class ImageTables
 {
+    private const int MaxKeyRows = 16;
+
     public static void Render(IAnsiConsole console, ImageDescription d)
     {
         ManifestDescription m = d.Manifest;
@@ -56,9 +58,13 @@ internal static class ImageTables
             var keys = new Table().Border(TableBorder.Simple).Title($"key block: {d.WrappedKeys.Count} device(s)");
             keys.AddColumn("device UID");
             keys.AddColumn(new TableColumn("wrapped key").RightAligned());
-            foreach (WrappedKeyDescription k in d.WrappedKeys)
+            foreach (WrappedKeyDescription k in d.WrappedKeys.Take(MaxKeyRows))
                 keys.AddRow(k.Device, $"{k.Length} bytes");
             console.Write(keys);
+
+            // A production batch holds thousands of entries; the terminal shows the head, --json lists them all.
+            if (d.WrappedKeys.Count > MaxKeyRows)
+                console.WriteLine($"... and {d.WrappedKeys.Count - MaxKeyRows} more device(s) (--json lists all)");
         }
     }
 }
