@@ -192,6 +192,45 @@ public sealed class ImageSignEncryptTests(ImageTestKeys keys) : IClassFixture<Im
         Assert.False(File.Exists(dir["x.csai"]));
     }
 
+    /// <summary>
+    /// A device built only from docs/security.md section 5 and openssl (ECDH, HKDF-SHA256, AES-256-CTR) opens what
+    /// <c>csa image build --encrypt-for</c> wrote and gets the firmware back: the tool's output follows the spec.
+    /// </summary>
+    [Fact]
+    [Trait("Requirement", "REQ-CONFIDENTIAL")]
+    [Trait("Threat", "THREAT.IMG.DISCLOSURE")]
+    public async Task Encrypted_Image_DecryptsWithOpenSsl_FollowingTheDocumentedKeyWrap()
+    {
+        using var dir = new TempFolder();
+        await ImageTestSupport.RunOk(ImageTestSupport.BuildArgs(Hex, dir["enc.csai"], "--crc", "--encrypt-for", $"{ImageTestKeys.Device1}={keys.Dev1Pub}"));
+        FirmwareImage image = ImageReader.Parse(File.ReadAllBytes(dir["enc.csai"]));
+        byte[] wrapped = image.FindWrappedKey(DeviceUid.Parse(ImageTestKeys.Device1))!.WrappedKey.ToArray();
+        byte[] e = wrapped[..65], c = wrapped[65..97], tag = wrapped[97..129];
+        byte[] context = System.Security.Cryptography.SHA256.HashData(image.ManifestBytes.Span);
+        byte[] recipient = EcP256PublicKey.Load(keys.Dev1Pub).UncompressedPoint.ToArray();
+
+        // Z = x(d * E): openssl ECDH with the device's private key and the ephemeral key as a SubjectPublicKeyInfo
+        File.WriteAllBytes(dir["eph.der"], [.. Convert.FromHexString("3059301306072A8648CE3D020106082A8648CE3D030107034200"), .. e]);
+        (int code, string output) = ImageTestSupport.OpenSsl("pkeyutl", "-derive", "-inkey", keys.Dev1Key, "-peerkey", dir["eph.der"], "-peerform", "DER", "-out", dir["z.bin"]);
+        Assert.True(code == 0, output);
+        byte[] z = File.ReadAllBytes(dir["z.bin"]);
+
+        byte[] info = [.. "Csa ECIES-P256 content key v1"u8, .. context, .. e, .. recipient];
+        (code, output) = ImageTestSupport.OpenSsl("kdf", "-keylen", "64", "-kdfopt", "digest:SHA256", "-kdfopt", $"hexkey:{Convert.ToHexString(z)}",
+            "-kdfopt", $"hexinfo:{Convert.ToHexString(info)}", "HKDF");
+        Assert.True(code == 0, output);
+        byte[] okm = Convert.FromHexString(output.Trim().Replace(":", "", StringComparison.Ordinal));
+        byte[] ke = okm[..32], km = okm[32..];
+        Assert.Equal(tag, System.Security.Cryptography.HMACSHA256.HashData(km, (byte[])[.. e, .. c, .. context]));
+        byte[] contentKey = [.. c.Zip(ke, (x, y) => (byte)(x ^ y))];
+
+        File.WriteAllBytes(dir["cipher.bin"], image.Payload.ToArray());
+        (code, output) = ImageTestSupport.OpenSsl("enc", "-d", "-aes-256-ctr", "-K", Convert.ToHexString(contentKey),
+            "-iv", Convert.ToHexString(image.Manifest.Nonce.Span), "-in", dir["cipher.bin"], "-out", dir["plain.bin"]);
+        Assert.True(code == 0, output);
+        Assert.Equal(File.ReadAllBytes(ImageTestSupport.TestData("firmware.bin")), File.ReadAllBytes(dir["plain.bin"]));
+    }
+
     internal static string? Check(JsonElement report, string name) =>
         report.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == name).GetProperty("result").GetString();
 }

@@ -77,7 +77,8 @@ internal static class ImageVerifyCommand
                 EcP256PublicKey key = ImageInputs.ReadPublicKey(keyPath);
                 ImageLog.KeyLoaded(ImageLog.Of(context), keyPath, key.KeyIdHex);
                 trustedKeys.Add(key);
-                trustedIds.Add(key.KeyIdHex);
+                if (!trustedIds.Contains(key.KeyIdHex))
+                    trustedIds.Add(key.KeyIdHex);
             }
             if (trustedKeys.Count > 0)
             {
