@@ -231,6 +231,48 @@ public sealed class ImageSignEncryptTests(ImageTestKeys keys) : IClassFixture<Im
         Assert.Equal(File.ReadAllBytes(ImageTestSupport.TestData("firmware.bin")), File.ReadAllBytes(dir["plain.bin"]));
     }
 
+    [Fact]
+    [Trait("Requirement", "REQ-TAMPER")]
+    [Trait("Threat", "THREAT.IMG.REPLACE")]
+    public async Task Sign_AndEncrypt_RefuseADamagedImage_SoTamperingIsNeverLaunderedIntoAFreshSignature()
+    {
+        using var dir = new TempFolder();
+        string recipient = $"{ImageTestKeys.Device1}={keys.Dev1Pub}";
+        await ImageTestSupport.RunOk(ImageTestSupport.BuildArgs(Hex, dir["crc.csai"], "--crc"));
+
+        byte[] payloadFlipped = File.ReadAllBytes(dir["crc.csai"]);
+        payloadFlipped[ImageFormat.ManifestFixedSize + 5] ^= 0x80;
+        File.WriteAllBytes(dir["payload.csai"], payloadFlipped);
+        CliRun sign = await ImageTestSupport.RunFails(ExitCodes.InvalidInput, "image", "sign", dir["payload.csai"], "--key", keys.SignKey, "-o", dir["x.csai"]);
+        Assert.Contains("SHA-256", sign.Error);
+        await ImageTestSupport.RunFails(ExitCodes.InvalidInput, "image", "encrypt", dir["payload.csai"], "--encrypt-for", recipient, "-o", dir["x.csai"]);
+
+        byte[] manifestFlipped = File.ReadAllBytes(dir["crc.csai"]);
+        manifestFlipped[28] ^= 0x01; // security counter
+        File.WriteAllBytes(dir["manifest.csai"], manifestFlipped);
+        CliRun crc = await ImageTestSupport.RunFails(ExitCodes.InvalidInput, "image", "sign", dir["manifest.csai"], "--key", keys.SignKey, "-o", dir["x.csai"]);
+        Assert.Contains("CRC-32", crc.Error);
+
+        await ImageTestSupport.RunOk(ImageTestSupport.BuildArgs(Hex, dir["signed.csai"], "--sign", keys.SignKey));
+        byte[] signedFlipped = File.ReadAllBytes(dir["signed.csai"]);
+        signedFlipped[28] ^= 0x01;
+        File.WriteAllBytes(dir["signed-modified.csai"], signedFlipped);
+        await ImageTestSupport.RunFails(ExitCodes.InvalidInput, "image", "encrypt", dir["signed-modified.csai"], "--encrypt-for", recipient, "--sign", keys.SignKey, "-o", dir["x.csai"]);
+        await ImageTestSupport.RunFails(ExitCodes.InvalidInput, "image", "sign", dir["signed-modified.csai"], "--key", keys.SignKey, "-o", dir["x.csai"]);
+        Assert.False(File.Exists(dir["x.csai"]));
+    }
+
+    [Fact]
+    public async Task Sign_ImageSignedByAnotherKey_WarnsThatTheOldSignatureIsNotChecked()
+    {
+        using var dir = new TempFolder();
+        await ImageTestSupport.RunOk(ImageTestSupport.BuildArgs(Hex, dir["old.csai"], "--sign", keys.OtherKey));
+        CliRun run = await ImageTestSupport.RunOk("image", "sign", dir["old.csai"], "--key", keys.SignKey, "-o", dir["new.csai"], "--json");
+        Assert.Contains("csa: warning:", run.Error);
+        Assert.Contains("not checked", run.Error);
+        Assert.Equal(JsonValueKind.Object, run.Json().ValueKind);
+    }
+
     internal static string? Check(JsonElement report, string name) =>
         report.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == name).GetProperty("result").GetString();
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Csa.Bootloader.Images;
 using Csa.Cli.Images;
+using Csa.Crypto;
 
 namespace Csa.Cli.Commands;
 
@@ -46,6 +47,7 @@ internal static class ImageEncryptCommand
                 signer = Crc32ImageAuthenticator.Instance;
                 authDescription = "CRC-32 (no signature)";
             }
+            ImageIntegrity.RequireIntact(image, inputPath, (signer as EcdsaP256Signer)?.PublicKey ?? (signer as DeferredSigner)?.PublicKey, "encrypt", context);
             ImageRecipient[] recipients = await ImageInputs.ReadAllRecipientsAsync(parse.GetValue(encryptFor) ?? [], parse.GetValue(recipientsFile), cancellationToken).ConfigureAwait(false);
 
             FirmwareImage encrypted = await ImageComposer.ComposeAsync(

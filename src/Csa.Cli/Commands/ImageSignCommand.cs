@@ -36,7 +36,7 @@ internal static class ImageSignCommand
             EcP256PrivateKey privateKey = ImageInputs.ReadPrivateKey(keyPath);
             ImageLog.KeyLoaded(ImageLog.Of(context), keyPath, privateKey.PublicKey.KeyIdHex);
 
-            (FirmwareImage signed, string how) = await ImageResigner.SignAsync(image, privateKey, context, cancellationToken).ConfigureAwait(false);
+            (FirmwareImage signed, string how) = await ImageResigner.SignAsync(image, inputPath, privateKey, context, cancellationToken).ConfigureAwait(false);
 
             // Never write a signature that does not verify (a damaged key file or a bug would ship a brick).
             var check = new EcdsaP256Verifier(privateKey.PublicKey);

@@ -14,6 +14,9 @@ internal sealed class DeferredSigner(EcP256PublicKey publicKey) : IImageSigner
 {
     public const int SignatureLength = 64;
 
+    /// <summary>The public key of the signing key the manifest names.</summary>
+    public EcP256PublicKey PublicKey => publicKey;
+
     public ImageAuthentication Algorithm => ImageAuthentication.EcdsaP256Sha256;
 
     public ReadOnlyMemory<byte> KeyId => publicKey.KeyId;

@@ -19,13 +19,14 @@ namespace Csa.Cli.Images;
 internal static class ImageResigner
 {
     public static async Task<(FirmwareImage Image, string How)> SignAsync(
-        FirmwareImage image, EcP256PrivateKey key, CommandContext context, CancellationToken cancellationToken)
+        FirmwareImage image, string path, EcP256PrivateKey key, CommandContext context, CancellationToken cancellationToken)
     {
         ImageManifest m = image.Manifest;
         var signer = new EcdsaP256Signer(key);
         bool sameKey = m.Authentication == ImageAuthentication.EcdsaP256Sha256 && m.KeyId.Span.SequenceEqual(key.PublicKey.KeyId.Span);
         if (sameKey)
         {
+            ImageIntegrity.RequireIntact(image, path, key.PublicKey, "sign", context);
             byte[] signature = signer.Sign(image.ManifestBytes.Span);
             byte[] bytes = image.ToArray();
             signature.CopyTo(bytes, image.ManifestBytes.Length + image.Payload.Length);
@@ -43,6 +44,7 @@ internal static class ImageResigner
                 "--sign-later for this key");
         }
 
+        ImageIntegrity.RequireIntact(image, path, key.PublicKey, "sign", context);
         FirmwareImage rebuilt = await ImageComposer.ComposeAsync(
             ImageComposer.SettingsOf(m), ImageComposer.SourceOf(image), signer, [], context, cancellationToken).ConfigureAwait(false);
         return (rebuilt, $"re-signed with key {key.PublicKey.KeyIdHex} (was {was}); the manifest now names the new key");
