@@ -38,6 +38,10 @@ internal sealed class CliConsole
             Interactive = interactive ? InteractionSupport.Yes : InteractionSupport.No,
             Ansi = interactive ? AnsiSupport.Detect : AnsiSupport.No,
         });
+        // Redirected output (logs, pipes) has no terminal width; Spectre would fall back to 80 columns and wrap
+        // table rows mid-line. Scripts should use --json, but plain logs should stay one row per line too.
+        if (!interactive)
+            ansi.Profile.Width = 200;
         return new CliConsole(ansi, Console.Out, Console.Error, interactive);
     }
 

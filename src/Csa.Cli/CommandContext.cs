@@ -15,6 +15,8 @@ internal sealed class CommandContext : IDisposable
     private static readonly JsonSerializerOptions s_json = new()
     {
         WriteIndented = true,
+        // Scripts read this, not browsers: keep '+' in versions and non-ASCII names readable instead of \uXXXX.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
