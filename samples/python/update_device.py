@@ -21,6 +21,7 @@ DEFAULT_URI = "tcp://127.0.0.1:5555"  # what `csa sim --tcp 5555` listens on
 
 EXIT_OK = 0
 EXIT_UPDATE_FAILED = 1
+EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3
 EXIT_NO_SDK = 4
 
@@ -78,7 +79,7 @@ def progress_printer():
                 line += f"  {p.BytesPerSecond / 1024:.1f} KiB/s"
             if p.ResumeCount > 0:
                 line += f"  (resumed {p.ResumeCount}x)"
-            print(line, flush=True)
+            print(line.rstrip(), flush=True)
 
     return on_progress
 
@@ -123,8 +124,10 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         load_sdk(args.sdk)
-    except Exception as error:  # no pythonnet, no .NET runtime, or no SDK assemblies
-        return fail(f"cannot load the Csa SDK ({args.sdk}): {getattr(error, 'Message', error)}", EXIT_NO_SDK)
+    except ImportError as error:
+        return fail(f"pythonnet is not installed ({error}); install it with: pip install pythonnet", EXIT_NO_SDK)
+    except Exception as error:  # no .NET runtime, or no SDK assemblies where --sdk points
+        return fail(f"cannot load the Csa SDK from {args.sdk}: {getattr(error, 'Message', error)}", EXIT_NO_SDK)
 
     # .NET exceptions arrive as Python exceptions of their .NET types; str() of one ends in a .NET stack trace,
     # so report its Message: one line that says what is wrong.
@@ -133,13 +136,16 @@ def main(argv=None):
     from Csa.Bootloader.Images import ImageFormatException
     from Csa.Bootloader.Updates import UpdateException
     from Csa.DataLink import DataLinkException
+    from Csa.DataLink.Transports import LinkUriException
     from Csa.Rpc import RpcException
     try:
         return update(args.uri, args.image)
     except (IOException, ImageFormatException) as error:
         return fail(f"cannot use {args.image}: {error.Message}", EXIT_UPDATE_FAILED)
+    except LinkUriException as error:
+        return fail(error.Message, EXIT_USAGE)
     except DataLinkException as error:
-        return fail(f"cannot reach {args.uri}: {error.Message}", EXIT_UNREACHABLE)
+        return fail(f"cannot reach the device: {error.Message}", EXIT_UNREACHABLE)
     except RpcException as error:
         return fail(f"the device at {args.uri} did not answer as expected: {error.Message}", EXIT_UNREACHABLE)
     except UpdateException as error:

@@ -37,19 +37,20 @@ internal sealed class SimulatedTcpDevice : IAsyncDisposable
     /// <summary>The link URI the script is given: <c>tcp://127.0.0.1:PORT</c>.</summary>
     public string Uri => _server.Uri;
 
-    public static async Task<SimulatedTcpDevice> StartAsync()
+    /// <summary>Starts device number <paramref name="index"/> (its unique id and product name follow from it).</summary>
+    public static async Task<SimulatedTcpDevice> StartAsync(int index = 0)
     {
         var signer = new EcdsaP256Signer(KeyGenerator.Generate(KeyRole.FirmwareSigning));
         var profile = new DeviceProfile
         {
             MemoryMap = MemoryMap.Stm32F4_1M,
-            Uid = DeviceUid.FromWords(0x0036_0021u, 0x3134_5102u, 0x3332_3130u),
-            ProductName = "Infusion pump",
+            Uid = DeviceUid.FromWords(0x0036_0021u + (uint)index, 0x3134_5102u, 0x3332_3130u),
+            ProductName = index == 0 ? "Infusion pump" : $"Infusion pump {index}",
             TrustedSigningKeys = [signer.PublicKey],
             DowngradePrevention = true,
             FlashTiming = FlashTimingProfile.Instant,
         };
-        var device = new VirtualDevice(profile, new VirtualDeviceOptions { Name = "python-sim" });
+        var device = new VirtualDevice(profile, new VirtualDeviceOptions { Name = $"python-sim-{index}" });
         TcpDeviceServer? server = null;
         try
         {
@@ -69,12 +70,15 @@ internal sealed class SimulatedTcpDevice : IAsyncDisposable
         }
     }
 
+    /// <summary>A signed application image for this device.</summary>
+    public FirmwareImage ApplicationImage(FirmwareVersion version, int payloadSize, uint securityCounter) =>
+        Build(Profile, _signer, ImageKind.Application, version, payloadSize, Profile.MemoryMap.Application.Address, securityCounter);
+
     /// <summary>Writes a signed application image for this device into <paramref name="folder"/> and returns its path.</summary>
     public string WriteApplicationImage(string folder, FirmwareVersion version, int payloadSize, uint securityCounter)
     {
-        FirmwareImage image = Build(Profile, _signer, ImageKind.Application, version, payloadSize, Profile.MemoryMap.Application.Address, securityCounter);
         string path = Path.Combine(folder, $"app-{version.Major}.{version.Minor}.{version.Patch}.csai");
-        File.WriteAllBytes(path, image.ToArray());
+        File.WriteAllBytes(path, ApplicationImage(version, payloadSize, securityCounter).ToArray());
         return path;
     }
 

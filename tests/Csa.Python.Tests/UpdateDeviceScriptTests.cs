@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Csa.Bootloader.Images;
 using Csa.Bootloader.Protocol;
 using Csa.Simulator.Device;
+using Xunit.Abstractions;
 
 namespace Csa.Python.Tests;
 
@@ -17,8 +18,15 @@ public sealed class UpdateDeviceScriptTests : IDisposable
 
     private readonly string _folder = Directory.CreateTempSubdirectory("csa-python-").FullName;
 
+    private readonly ITestOutputHelper _output;
+
     // The fixture parameter makes xunit start the interpreter first (or fail every test with the reason it could not).
-    public UpdateDeviceScriptTests(PythonEngineFixture engine) => Assert.True(File.Exists(engine.LibraryPath));
+    public UpdateDeviceScriptTests(PythonEngineFixture engine, ITestOutputHelper output)
+    {
+        Assert.True(File.Exists(engine.LibraryPath));
+        _output = output;
+        _output.WriteLine($"embedded Python: {engine.LibraryPath}");
+    }
 
     private static string ScriptPath => Path.Combine(AppContext.BaseDirectory, "update_device.py");
 
@@ -31,6 +39,7 @@ public sealed class UpdateDeviceScriptTests : IDisposable
         string image = sim.WriteApplicationImage(_folder, NewVersion, payloadSize: 64_000, securityCounter: 2);
 
         ScriptRun run = await PythonScript.RunAsync(ScriptPath, image, "--uri", sim.Uri);
+        _output.WriteLine(run.ToString());
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.True(run.Error.Length == 0, run.ToString());
@@ -66,12 +75,30 @@ public sealed class UpdateDeviceScriptTests : IDisposable
         string uri = $"tcp://127.0.0.1:{FreeLoopbackPort()}";
 
         ScriptRun run = await PythonScript.RunAsync(ScriptPath, image, "--uri", uri);
+        _output.WriteLine(run.ToString());
 
         Assert.True(run.ExitCode == 3, run.ToString());
         string line = Assert.Single(run.ErrorLines);
-        Assert.StartsWith($"update_device: error: cannot reach {uri}: ", line, StringComparison.Ordinal);
+        Assert.StartsWith("update_device: error: cannot reach the device: ", line, StringComparison.Ordinal);
+        Assert.Contains(uri, line, StringComparison.Ordinal);
         Assert.DoesNotContain("Traceback", run.Error, StringComparison.Ordinal);
         Assert.Equal(SimulatedTcpDevice.FactoryVersion, sim.Device.Firmware.Inventory[RegionKind.Application].Version);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    [Trait("Category", "Python")]
+    public async Task Script_GivenAMalformedUri_ExitsWithTheUsageCode_AndOneLine()
+    {
+        await using SimulatedTcpDevice sim = await SimulatedTcpDevice.StartAsync();
+        string image = sim.WriteApplicationImage(_folder, NewVersion, payloadSize: 4_000, securityCounter: 2);
+
+        ScriptRun run = await PythonScript.RunAsync(ScriptPath, image, "--uri", "tcp://127.0.0.1:70000");
+        _output.WriteLine(run.ToString());
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        string line = Assert.Single(run.ErrorLines);
+        Assert.StartsWith("update_device: error: Bad link URI 'tcp://127.0.0.1:70000': ", line, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -84,6 +111,7 @@ public sealed class UpdateDeviceScriptTests : IDisposable
         await File.WriteAllTextAsync(notAnImage, "not firmware");
 
         ScriptRun run = await PythonScript.RunAsync(ScriptPath, notAnImage, "--uri", sim.Uri);
+        _output.WriteLine(run.ToString());
 
         Assert.True(run.ExitCode == 1, run.ToString());
         string line = Assert.Single(run.ErrorLines);

@@ -12,7 +12,8 @@ public sealed partial class DeviceNetwork
     /// <param name="options">Settings; null takes the defaults.</param>
     /// <param name="cancellationToken">Stops opening.</param>
     /// <exception cref="ArgumentNullException"><paramref name="linkUri"/> is null.</exception>
-    /// <exception cref="Csa.DataLink.DataLinkException">The link could not be opened (a malformed URI, a refused connection, a missing port).</exception>
+    /// <exception cref="Csa.DataLink.Transports.LinkUriException">The URI is malformed, names an unknown scheme or carries a bad parameter.</exception>
+    /// <exception cref="Csa.DataLink.DataLinkException">The link could not be opened (a refused connection, a missing serial port).</exception>
     public static DeviceNetwork Connect(string linkUri, DeviceNetworkOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(linkUri);
