@@ -107,14 +107,12 @@ def update(uri, image_path):
         print(f"found {len(devices)} device(s); updating {device.ProductName} {device.Uid} at {device.Address}: "
               f"application {before} -> {manifest.Version}")
 
-        bootloader = network.CreateBootloaderClient(device)
-        bootloader.UpdatePhaseChanged += on_update_phase
-        try:
+        # A client of the device's bootloader interface, only to hear its events; disposing it ends the subscription.
+        with network.CreateBootloaderClient(device) as bootloader:
+            bootloader.UpdatePhaseChanged += on_update_phase
             updater = FirmwareUpdater(network, UpdateOptions())
             updater.ProgressChanged += progress_printer()
             result = updater.UpdateApplication(device, image)  # blocks until the new version is confirmed running
-        finally:
-            bootloader.UpdatePhaseChanged -= on_update_phase
         print(f"updated to {result.VersionAfter} in {result.Duration.TotalSeconds:.1f} s "
               f"({result.BytesSent} bytes sent, {result.ResumeCount} resumes)")
     return EXIT_OK
