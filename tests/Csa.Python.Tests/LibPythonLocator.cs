@@ -79,14 +79,16 @@ internal static class LibPythonLocator
                 UseShellExecute = false,
             };
             using Process process = Process.Start(start) ?? throw new InvalidOperationException("not started");
+            // Drain stderr alongside stdout, so a chatty interpreter (a pyenv shim's complaint) cannot block on a full pipe.
+            Task<string> errors = process.StandardError.ReadToEndAsync();
             string output = process.StandardOutput.ReadToEnd();
-            process.StandardError.ReadToEnd();
             if (!process.WaitForExit(TimeSpan.FromSeconds(30)))
             {
                 process.Kill();
                 tried.Add($"{interpreter} (did not answer)");
                 return null;
             }
+            errors.Wait(TimeSpan.FromSeconds(5));
             lines = output.Split('\n', StringSplitOptions.TrimEntries);
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
