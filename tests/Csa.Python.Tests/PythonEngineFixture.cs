@@ -3,13 +3,14 @@ using Python.Runtime;
 namespace Csa.Python.Tests;
 
 /// <summary>
-/// Starts the embedded CPython once per test process (pythonnet cannot initialise twice) and gives the GIL away, so
+/// Starts the embedded CPython once per test process (the interpreter is process-wide) and gives the GIL away, so
 /// .NET threads (the SDK's I/O, progress and event callbacks into Python) run while no Python code does. Every test
 /// takes the GIL with <see cref="Py.GIL"/> around its Python work.
 /// </summary>
 /// <remarks>
-/// The engine is never shut down: on .NET 9 and later <c>PythonEngine.Shutdown</c> reaches for BinaryFormatter, which
-/// is gone, and the process ends right after the tests anyway.
+/// The engine is never shut down: it lives as long as the test process (pythonnet does not reliably start an engine
+/// again in a process after a shutdown, and older pythonnet versions needed BinaryFormatter, gone from .NET 9, to shut
+/// down at all).
 /// </remarks>
 public sealed class PythonEngineFixture
 {
