@@ -11,7 +11,7 @@ internal static class LibPythonLocator
 {
     public const string EnvironmentVariable = "PYTHONNET_PYDLL";
 
-    private const string Interpreters = "python3.11 python3";
+    private static readonly string[] s_interpreters = ["python3.11", "python3"];
 
     // Prints LIBDIR and the shared library's names; nothing when the interpreter is not 3.11.
     private const string SysconfigProbe =
@@ -22,7 +22,8 @@ internal static class LibPythonLocator
         "    print(v('LDLIBRARY') or '')\n" +
         "    print(v('INSTSONAME') or '')\n";
 
-    private static readonly string[] s_wellKnownFolders =
+    /// <summary>Where Debian (and other Unix systems) put the library.</summary>
+    public static readonly IReadOnlyList<string> WellKnownFolders =
     [
         "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib",
     ];
@@ -31,10 +32,16 @@ internal static class LibPythonLocator
 
     /// <summary>The library's path.</summary>
     /// <exception cref="InvalidOperationException">No CPython 3.11 shared library anywhere looked; the message lists where.</exception>
-    public static string Find()
+    public static string Find() =>
+        Find(Environment.GetEnvironmentVariable(EnvironmentVariable), s_interpreters, WellKnownFolders);
+
+    /// <summary>The search itself, with its inputs given (so tests can run it on folders they make).</summary>
+    /// <param name="fromEnvironment">The value of <c>PYTHONNET_PYDLL</c>, or null.</param>
+    /// <param name="interpreters">Interpreters to ask through <c>sysconfig</c>, in order.</param>
+    /// <param name="folders">Folders to look in last, in order.</param>
+    public static string Find(string? fromEnvironment, IEnumerable<string> interpreters, IEnumerable<string> folders)
     {
         var tried = new List<string>();
-        string? fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(fromEnvironment))
         {
             if (File.Exists(fromEnvironment))
@@ -43,14 +50,14 @@ internal static class LibPythonLocator
         }
         tried.Add($"${EnvironmentVariable} (not set)");
 
-        foreach (string interpreter in Interpreters.Split(' '))
+        foreach (string interpreter in interpreters)
         {
             string? found = AskInterpreter(interpreter, tried);
             if (found is not null)
                 return found;
         }
 
-        foreach (string folder in s_wellKnownFolders)
+        foreach (string folder in folders)
         {
             foreach (string name in s_fileNames)
             {
