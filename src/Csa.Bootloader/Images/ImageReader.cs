@@ -7,7 +7,7 @@ namespace Csa.Bootloader.Images;
 /// reported as an <see cref="ImageFormatException"/> with its <see cref="ImageError"/> and byte offset.
 /// Parsing checks structure only; whether a device accepts the image is <see cref="ImageValidator"/>'s job.
 /// </summary>
-public static class ImageReader
+public static partial class ImageReader
 {
     /// <summary>Parses a whole image. The bytes are copied, so the caller may reuse its buffer.</summary>
     /// <exception cref="ImageFormatException">The image is malformed.</exception>

@@ -3,7 +3,8 @@ namespace Csa.Bootloader.Updates;
 /// <summary>
 /// An <see cref="IProgress{T}"/> that calls a callback directly on the reporting thread (unlike
 /// <see cref="Progress{T}"/>, which posts to the creating synchronization context). Convenient from Python
-/// (<c>CallbackProgress[UpdateProgress](lambda p: print(p))</c>) and from console tools. The callback must be quick
+/// (<c>CallbackProgress[UpdateProgress](Action[UpdateProgress](lambda p: print(p)))</c>: pythonnet needs the explicit
+/// <c>Action</c> there; <see cref="FirmwareUpdater.ProgressChanged"/> takes a plain function) and from console tools. The callback must be quick
 /// and thread-safe: reports of parallel updates arrive concurrently. An exception it throws is swallowed, so a
 /// faulty display never stops an update.
 /// </summary>

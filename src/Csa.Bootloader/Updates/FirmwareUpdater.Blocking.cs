@@ -23,7 +23,7 @@ public sealed partial class FirmwareUpdater
 
     /// <summary>
     /// Blocking form of <see cref="InstallAsync(IEnumerable{DeviceInfo}, Func{DeviceInfo, CancellationToken, Task{FirmwareImage}}, int, IProgress{UpdateProgress}?, CancellationToken)"/>
-    /// with a synchronous image callback (a Python function works).
+    /// with a synchronous image callback (from Python, a function wrapped as <c>Func[DeviceInfo, FirmwareImage](f)</c>).
     /// </summary>
     public IReadOnlyList<InstallResult> Install(IEnumerable<DeviceInfo> devices, Func<DeviceInfo, FirmwareImage> imageForDevice, int maxParallel = 4,
         IProgress<UpdateProgress>? progress = null, CancellationToken cancellationToken = default)

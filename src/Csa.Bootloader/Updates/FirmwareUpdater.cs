@@ -55,7 +55,7 @@ public sealed partial class FirmwareUpdater
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(image);
         Options.Validate();
-        return new UpdateRun(this, device, UpdatePlan.ForApplication(image), progress, cancellationToken).RunAsync();
+        return new UpdateRun(this, device, UpdatePlan.ForApplication(image), ReportingTo(progress), cancellationToken).RunAsync();
     }
 
     /// <summary>
@@ -90,7 +90,7 @@ public sealed partial class FirmwareUpdater
         if (images.Select(i => i.Manifest.LoadAddress).Distinct().Count() != images.Count)
             throw new ArgumentException("Two images are linked for the same address; give at most one image per bootloader copy.", nameof(images));
         Options.Validate();
-        return new UpdateRun(this, device, UpdatePlan.ForBootloader(images, updateBothCopies), progress, cancellationToken).RunAsync();
+        return new UpdateRun(this, device, UpdatePlan.ForBootloader(images, updateBothCopies), ReportingTo(progress), cancellationToken).RunAsync();
     }
 
     /// <summary>

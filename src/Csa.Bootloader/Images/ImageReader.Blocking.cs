@@ -1,0 +1,21 @@
+using Csa.Bootloader.Images.Internal;
+
+namespace Csa.Bootloader.Images;
+
+public static partial class ImageReader
+{
+    /// <summary>
+    /// Reads and parses an image file, blocking: the synchronous form of <see cref="ReadFileAsync"/>, for scripts
+    /// (a Python script loads an image in one call: <c>ImageReader.ReadFile(path)</c>).
+    /// </summary>
+    /// <param name="path">The image file.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
+    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    /// <exception cref="IOException">The file could not be read.</exception>
+    /// <exception cref="ImageFormatException">The file is not a well-formed image.</exception>
+    public static FirmwareImage ReadFile(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return ImageParser.Parse(File.ReadAllBytes(path));
+    }
+}
