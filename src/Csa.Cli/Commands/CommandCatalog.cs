@@ -8,5 +8,11 @@ internal static class CommandCatalog
     public static IEnumerable<Command> Create(CliConsole console)
     {
         yield return RpcCommand.Create(console);
+        yield return DemoCommand.Create(console);
+        yield return DevicesCommand.Create(console);
+        yield return InfoCommand.Create(console);
+        yield return UpdateCommand.Create(console);
+        yield return InstallCommand.Create(console);
+        yield return SimCommand.Create(console);
     }
 }
