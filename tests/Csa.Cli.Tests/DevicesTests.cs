@@ -88,6 +88,21 @@ public sealed class DevicesTests
         Assert.Contains("127.0.0.1:1", line);
     }
 
+    [Fact]
+    [Trait("Requirement", "REQ-TOPO")]
+    public async Task Devices_LinkThatNeverAnswers_IsExit5WithOneLine()
+    {
+        // A TCP peer that accepts and then stays silent, like a serial port with nothing on the other end.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        Task<System.Net.Sockets.TcpClient> accepted = listener.AcceptTcpClientAsync();
+        CliRun run = await CliRunner.RunAsync(["devices", "--link", $"tcp://127.0.0.1:{port}"], TimeSpan.FromSeconds(60));
+        (await accepted).Dispose();
+        Assert.Equal(ExitCodes.Unreachable, run.ExitCode);
+        Assert.Equal($"csa: error: no device answered on tcp://127.0.0.1:{port}", Assert.Single(DeviceTestKit.Lines(run.Error)));
+    }
+
     [Theory]
     [InlineData("tcp://")]
     [InlineData("tcp://host:99999")]

@@ -28,7 +28,6 @@ internal static class DemoCommand
     {
         var baud = new Option<int>("--baud") { Description = "Bit rate of the chain's cables (emulated UART lines); 0 = in-memory, no limit", DefaultValueFactory = _ => 921_600 };
         var timing = new Option<string>("--flash-timing") { Description = "typical (datasheet erase and program times), worst or instant", DefaultValueFactory = _ => "typical" };
-        timing.AcceptOnlyFromAmong("typical", "worst", "instant");
         var size = new Option<int>("--app-size") { Description = "Bytes of each new application image", DefaultValueFactory = _ => 64 * 1024 };
         var command = new Command("demo", "Update a virtual daisy chain of three devices end to end (keys, signed and encrypted images, applications and a bootloader) and check the result")
         {
@@ -47,7 +46,7 @@ internal static class DemoCommand
                 Devices = 3,
                 Topology = SimulationTopology.Chain,
                 Baud = parse.GetValue(baud),
-                Timing = SimulationSpec.ParseTiming(parse.GetValue(timing)!)!.Value,
+                Timing = SimulationSpec.ParseTiming(parse.GetValue(timing)!) ?? throw CliException.Usage($"--flash-timing '{parse.GetValue(timing)}': typical, worst or instant"),
             };
             var clock = Stopwatch.StartNew();
             return await RunAsync(context, spec, appSize, clock, cancellationToken).ConfigureAwait(false);

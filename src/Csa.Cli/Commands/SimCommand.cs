@@ -20,14 +20,11 @@ internal static class SimCommand
         var host = new Option<string>("--host") { Description = "Address TCP listens on", DefaultValueFactory = _ => "127.0.0.1" };
         var devices = new Option<int>("--devices", "-n") { Description = "How many devices", DefaultValueFactory = _ => 1 };
         var topology = new Option<string?>("--topology") { Description = "single, chain or star (default: single for one device, else chain)" };
-        topology.AcceptOnlyFromAmong("single", "chain", "star");
         var family = new Option<string>("--family") { Description = "f4 (STM32F4, 1 MB) or l4 (STM32L4, 1 MB)", DefaultValueFactory = _ => "f4" };
-        family.AcceptOnlyFromAmong("f4", "l4");
         var flash = new Option<string?>("--flash") { Description = "Persist flash in FILE (device N>0 in FILE.N) and keys beside it; an existing file is loaded" };
         var state = new Option<string?>("--state") { Description = "Persist flash and keys in DIRECTORY (the layout sim:?state= uses)" };
         var baud = new Option<int>("--baud") { Description = "Bit rate of the cables between chained devices (0: no limit)", DefaultValueFactory = _ => 0 };
         var timing = new Option<string>("--flash-timing") { Description = "typical (datasheet), worst or instant", DefaultValueFactory = _ => "typical" };
-        timing.AcceptOnlyFromAmong("typical", "worst", "instant");
         var key = new Option<string?>("--key") { Description = "Private signing key (PEM) the devices trust and their factory images are signed with (default: a generated development key, whose path is printed)" };
         var trust = new Option<string[]>("--trust") { Description = "Another public key (PEM) the devices trust (repeatable)", Arity = ArgumentArity.OneOrMore };
         var offTime = new Option<string>("--power-off-time") { Description = "How long a power cut lasts before the power comes back", DefaultValueFactory = _ => "1s" };
@@ -57,9 +54,11 @@ internal static class SimCommand
             var spec = new SimulationSpec
             {
                 Devices = count,
-                Topology = parse.GetValue(topology) is { } t ? SimulationSpec.ParseTopology(t)!.Value : count == 1 ? SimulationTopology.Single : SimulationTopology.Chain,
-                Family = SimulationSpec.ParseFamily(parse.GetValue(family)!)!.Value,
-                Timing = SimulationSpec.ParseTiming(parse.GetValue(timing)!)!.Value,
+                Topology = parse.GetValue(topology) is { } t
+                    ? SimulationSpec.ParseTopology(t) ?? throw CliException.Usage($"--topology '{t}': single, chain or star")
+                    : count == 1 ? SimulationTopology.Single : SimulationTopology.Chain,
+                Family = SimulationSpec.ParseFamily(parse.GetValue(family)!) ?? throw CliException.Usage($"--family '{parse.GetValue(family)}': f4 or l4"),
+                Timing = SimulationSpec.ParseTiming(parse.GetValue(timing)!) ?? throw CliException.Usage($"--flash-timing '{parse.GetValue(timing)}': typical, worst or instant"),
                 Baud = parse.GetValue(baud),
                 Store = flashFile is not null ? SimulationStore.BesideFlashFile(flashFile)
                     : stateDir is not null ? SimulationStore.InDirectory(stateDir)
