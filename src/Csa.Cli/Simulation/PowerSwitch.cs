@@ -5,8 +5,8 @@ namespace Csa.Cli.Simulation;
 
 /// <summary>
 /// The power switch of <c>csa sim</c>: SIGUSR1 or the 'p' key cuts the power of every device at once (flash operations in
-/// progress are torn, as on a board whose supply fails) and switches it back on after a pause. Requests that arrive
-/// while a cut is under way are merged into it.
+/// progress are torn, as on a board whose supply fails) and switches it back on after a pause. While a cut is
+/// under way at most one more request is kept; further ones are dropped (a burst of signals is one more cut, not many).
 /// </summary>
 internal sealed class PowerSwitch : IDisposable
 {
