@@ -142,11 +142,11 @@ internal static class DemoCommand
         else
         {
             var table = new Table().Border(TableBorder.Rounded)
-                .AddColumns("device", "address", "product", "application", "bootloader", "bytes", "time", "throughput", "runs new version");
+                .AddColumns("device", "address", "application", "bootloader", "bytes", "time", "throughput", "runs it");
             foreach (DemoDeviceJson s in summary)
             {
-                table.AddRow(s.Uid, s.Address, Markup.Escape(s.Product), $"{s.ApplicationBefore ?? "none"} -> {s.ApplicationAfter ?? "none"}",
-                    $"{s.BootloaderBefore} -> {s.BootloaderAfter} ({s.ActiveBootloader})", DeviceTables.Bytes(s.Bytes), $"{s.Seconds:0.00} s",
+                table.AddRow(s.Uid, s.Address, $"{DeviceTables.Version(s.ApplicationBefore)} -> {DeviceTables.Version(s.ApplicationAfter)}",
+                    $"{DeviceTables.Version(s.BootloaderBefore)} -> {DeviceTables.Version(s.BootloaderAfter)} ({s.ActiveBootloader})", DeviceTables.Bytes(s.Bytes), $"{s.Seconds:0.00} s",
                     $"{s.BytesPerSecond / 1024:0.0} KiB/s", s.Verified ? "[green]yes[/]" : $"[red]NO[/]: {Markup.Escape(s.Problem ?? "")}");
             }
             context.Out.Write(table);

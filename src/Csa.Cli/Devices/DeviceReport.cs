@@ -103,8 +103,8 @@ internal static class DeviceTables
         {
             table.AddRow(d.Address.ToString(), d.Uid.ToString(), Markup.Escape(d.ProductName), Markup.Escape($"{d.LinkName} #{d.ChainPosition}"),
                 d.IsInBootloader ? "bootloader" : "application",
-                d.ApplicationValid ? d.ApplicationVersion.ToString() : "none",
-                $"{d.BootloaderVersion} ({d.ActiveBootloader})", d.SecurityCounter.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                d.ApplicationValid ? Version(d.ApplicationVersion) : "none",
+                $"{Version(d.BootloaderVersion)} ({d.ActiveBootloader})", d.SecurityCounter.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         return table;
     }
@@ -142,11 +142,19 @@ internal static class DeviceTables
         {
             table.AddRow(r.Uid, r.Address, r.Target,
                 r.Succeeded ? "[green]ok[/]" : $"[red]failed[/]: {Markup.Escape(r.Error ?? "")}",
-                r.VersionBefore ?? "-", r.VersionAfter ?? "-", Bytes(r.Bytes), $"{r.Seconds:0.00} s",
+                Version(r.VersionBefore), Version(r.VersionAfter), Bytes(r.Bytes), $"{r.Seconds:0.00} s",
                 r.Succeeded ? $"{r.BytesPerSecond / 1024:0.0} KiB/s" : "-");
         }
         return table;
     }
+
+    /// <summary>A version for a table: <c>major.minor.patch</c>, with <c>+build</c> only when the build is not 0.</summary>
+    public static string Version(FirmwareVersion version) =>
+        version.Build == 0 ? $"{version.Major}.{version.Minor}.{version.Patch}" : version.ToString();
+
+    /// <summary>As <see cref="Version(FirmwareVersion)"/> for a version string from a JSON row ("-" for none).</summary>
+    public static string Version(string? version) =>
+        version is null ? "-" : FirmwareVersion.TryParse(version, out FirmwareVersion v) ? Version(v) : version;
 
     public static string Bytes(long bytes) => bytes >= 10 * 1024 ? $"{bytes / 1024.0:0.0} KiB" : $"{bytes} B";
 
