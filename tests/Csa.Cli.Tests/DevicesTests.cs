@@ -24,14 +24,15 @@ internal static class DeviceTestKit
 
     /// <summary>An image for simulated device <paramref name="index"/>, signed with <paramref name="keyFile"/>, written to <paramref name="path"/>.</summary>
     public static async Task<string> WriteImageAsync(string path, string keyFile, int index, FirmwareVersion version, bool bootloader = false,
-        FlashFamily family = FlashFamily.Stm32F4, int size = 8 * 1024)
+        FlashFamily family = FlashFamily.Stm32F4, int size = 8 * 1024, bool copyA = false)
     {
         var profile = new DeviceProfile
         {
             MemoryMap = family == FlashFamily.Stm32F4 ? MemoryMap.Stm32F4_1M : MemoryMap.Stm32L4_1M,
             Uid = VirtualFleet.UidFor(family, index),
         };
-        uint address = bootloader ? profile.MemoryMap.BootloaderB.Address : profile.MemoryMap.Application.Address;
+        uint address = !bootloader ? profile.MemoryMap.Application.Address
+            : copyA ? profile.MemoryMap.BootloaderA.Address : profile.MemoryMap.BootloaderB.Address;
         FirmwareImage image = await SimulatedFirmware.BuildAsync(profile, bootloader ? ImageKind.Bootloader : ImageKind.Application, address, version, size,
             new EcdsaP256Signer(EcP256PrivateKey.Load(keyFile)));
         await image.WriteFileAsync(path);
@@ -117,6 +118,21 @@ public sealed class DevicesTests
         Assert.Equal(ExitCodes.Usage, run.ExitCode);
         Assert.Single(DeviceTestKit.Lines(run.Error));
         Assert.DoesNotContain("   at ", run.Error);
+    }
+
+    [Fact]
+    public async Task Devices_SimLinkWithMissingKey_IsAFileError()
+    {
+        CliRun run = await CliRunner.RunAsync("devices", "--link", "sim:?key=/nonexistent/dev.pem");
+        Assert.Equal(ExitCodes.FileError, run.ExitCode);
+        Assert.Equal("csa: error: signing key not found: /nonexistent/dev.pem", run.Error.Trim());
+    }
+
+    [Fact]
+    public async Task Devices_TwoSimLinks_IsAUsageError()
+    {
+        CliRun run = await CliRunner.RunAsync("devices", "--link", "sim:", "--link", "sim:?family=l4");
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
     }
 
     [Fact]

@@ -67,6 +67,34 @@ public sealed class UpdateTests : IDisposable
     }
 
     [Fact]
+    [Trait("Requirement", "REQ-UPD-BL")]
+    public async Task Update_BothBootloaderCopies_EndsWithBothOnTheNewVersion()
+    {
+        string link = await CreateAsync(1);
+        string copyB = await DeviceTestKit.WriteImageAsync(Path.Combine(_directory, "bl-b.csai"), KeyFile, 0, new FirmwareVersion(1, 3, 0, 0), bootloader: true);
+        string copyA = await DeviceTestKit.WriteImageAsync(Path.Combine(_directory, "bl-a.csai"), KeyFile, 0, new FirmwareVersion(1, 3, 0, 0), bootloader: true, copyA: true);
+
+        CliRun update = await CliRunner.RunAsync("update", copyB, copyA, "--both-copies", "--link", link);
+        Assert.True(update.ExitCode == ExitCodes.Success, update.ToString());
+
+        // Both copies hold 1.3.0; on a tie the pre-bootloader starts copy A, and the application runs again.
+        CliRun info = await CliRunner.RunAsync("info", "--json", "--link", link);
+        JsonElement device = Assert.Single(info.Json().GetProperty("devices").EnumerateArray().ToArray());
+        Assert.Equal("1.3.0+0", device.GetProperty("bootloader").GetString());
+        Assert.Equal("A", device.GetProperty("activeBootloader").GetString());
+        Assert.Equal("application", device.GetProperty("running").GetString());
+    }
+
+    [Fact]
+    public async Task Update_TwoImagesWithoutBothCopies_IsAUsageError()
+    {
+        string link = await CreateAsync(1);
+        string image = await DeviceTestKit.WriteImageAsync(Path.Combine(_directory, "bl.csai"), KeyFile, 0, new FirmwareVersion(1, 3, 0, 0), bootloader: true);
+        CliRun run = await CliRunner.RunAsync("update", image, image, "--link", link);
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+    }
+
+    [Fact]
     [Trait("Requirement", "REQ-AUTH-FW")]
     [Trait("Threat", "THREAT.IMG.NON_AUTH")]
     public async Task Update_ImageSignedByAnUntrustedKey_IsRejectedWithExit6AndNothingChanges()

@@ -111,7 +111,7 @@ internal static class SimCommand
                         identityPublicKey = store.IdentityPublicKeyPath(i),
                     }).ToArray(),
                     signingKey,
-                    signingPublicKey = Path.ChangeExtension(signingKey, ".pub.pem"),
+                    signingPublicKey = fleet.Keys.SigningPublicKeyPath,
                 });
             }
             else

@@ -102,10 +102,6 @@ internal sealed class DeviceSession : IAsyncDisposable
         });
     }
 
-    /// <summary>Reads <paramref name="device"/> again (versions, what runs) over the Device interface.</summary>
-    public Task<DeviceInfo> RefreshAsync(DeviceInfo device, CancellationToken cancellationToken) =>
-        Network.FindAsync(device.Uid, cancellationToken);
-
     public async ValueTask DisposeAsync()
     {
         await Network.DisposeAsync().ConfigureAwait(false);

@@ -26,8 +26,10 @@ internal sealed class SimulationKeys
     /// <summary>Where <see cref="SigningKey"/> is on disk; null when it lives only in this process.</summary>
     public string? SigningKeyPath { get; }
 
-    /// <summary>Where the public half of <see cref="SigningKey"/> is on disk (beside the private one).</summary>
-    public string? SigningPublicKeyPath => SigningKeyPath is null ? null : Path.ChangeExtension(SigningKeyPath, ".pub.pem");
+    /// <summary>Where the public half of <see cref="SigningKey"/> is on disk (beside the private one); null when it is not there.</summary>
+    public string? SigningPublicKeyPath => SigningKeyPath is not null && File.Exists(Path.ChangeExtension(SigningKeyPath, ".pub.pem"))
+        ? Path.ChangeExtension(SigningKeyPath, ".pub.pem")
+        : null;
 
     /// <summary>Every public key the devices trust: the signing key's first.</summary>
     public IReadOnlyList<EcP256PublicKey> Trusted { get; }

@@ -25,11 +25,8 @@ internal sealed class SimulationStore
     /// <summary>What to print: the directory or the flash file.</summary>
     public string Description { get; }
 
-    /// <summary>The development signing key (private, PEM); its public half is <see cref="SigningPublicKeyPath"/>.</summary>
+    /// <summary>The development signing key (private, PEM); its public half is beside it as <c>.pub.pem</c>.</summary>
     public string SigningKeyPath { get; }
-
-    /// <summary>The public half of the development key, for <c>--trust</c> elsewhere.</summary>
-    public string SigningPublicKeyPath => Path.ChangeExtension(SigningKeyPath, ".pub.pem");
 
     /// <summary>Flash file of device <paramref name="index"/>.</summary>
     public string FlashPath(int index) => _flash(index);
