@@ -121,6 +121,15 @@ public sealed class DevicesTests
     }
 
     [Fact]
+    public async Task Devices_Verbose_LogsTheEnumerationToStandardErrorOnly()
+    {
+        CliRun run = await CliRunner.RunAsync("devices", "--verbose", "--json", "--link", DeviceTestKit.Sim(2));
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        Assert.Contains("Took address 0x02", run.Error);
+        Assert.Equal(2, run.Json().GetProperty("devices").GetArrayLength());
+    }
+
+    [Fact]
     public async Task Devices_SimLinkWithMissingKey_IsAFileError()
     {
         CliRun run = await CliRunner.RunAsync("devices", "--link", "sim:?key=/nonexistent/dev.pem");
