@@ -18,6 +18,7 @@ internal sealed class CommandContext : IDisposable
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // "1.0.0+0", not "1.0.0\u002B0": read by people too
     };
 
     private readonly ILoggerFactory? _ownedLoggerFactory;

@@ -111,6 +111,21 @@ public sealed class UpdateTests : IDisposable
     }
 
     [Fact]
+    [Trait("Requirement", "REQ-RECOVER")]
+    public async Task Update_Cancelled_IsExit130WithOneLine()
+    {
+        string link = DeviceTestKit.Sim(1, state: State).Replace("timing=instant", "timing=typical", StringComparison.Ordinal);
+        CliRun created = await CliRunner.RunAsync("devices", "--link", link);
+        Assert.True(created.ExitCode == ExitCodes.Success, created.ToString());
+        // 256 KB at datasheet timing take seconds to erase and write: the cancellation lands inside the update.
+        string image = await DeviceTestKit.WriteImageAsync(Path.Combine(_directory, "big.csai"), KeyFile, 0, new FirmwareVersion(7, 0, 0, 0), size: 256 * 1024);
+        using var ctrlC = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        CliRun run = await CliRunner.RunAsync(["update", image, "--link", link], TimeSpan.FromMinutes(1), ctrlC.Token);
+        Assert.Equal(ExitCodes.Cancelled, run.ExitCode);
+        Assert.Equal("csa: error: cancelled", run.Error.Trim());
+    }
+
+    [Fact]
     public async Task Update_MissingImage_IsAFileError()
     {
         CliRun run = await CliRunner.RunAsync("update", Path.Combine(_directory, "nope.csai"), "--link", DeviceTestKit.Sim());
