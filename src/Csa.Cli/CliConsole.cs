@@ -38,6 +38,8 @@ internal sealed class CliConsole
             Interactive = interactive ? InteractionSupport.Yes : InteractionSupport.No,
             Ansi = interactive ? AnsiSupport.Detect : AnsiSupport.No,
         });
+        if (!interactive)
+            ansi.Profile.Width = 160; // redirected output has no width; Spectre's 80 columns would wrap every unique id in CI logs
         return new CliConsole(ansi, Console.Out, Console.Error, interactive);
     }
 
