@@ -62,40 +62,6 @@ public sealed class CrossProcessTests : IDisposable
         Assert.Equal("6.0.0+0", info.Json().GetProperty("devices")[0].GetProperty("application").GetString());
     }
 
-    /// <summary>A thread-safe output writer that signals when a text first appears.</summary>
-    private sealed class WatchedWriter(string awaited) : StringWriter
-    {
-        private readonly TaskCompletionSource _seen = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task Seen => _seen.Task;
-
-        public override void Write(char value)
-        {
-            lock (this)
-                base.Write(value);
-        }
-
-        public override void Write(string? value)
-        {
-            lock (this)
-            {
-                base.Write(value);
-                if (base.ToString().Contains(awaited, StringComparison.Ordinal))
-                    _seen.TrySetResult();
-            }
-        }
-
-        public override void Write(char[] buffer, int index, int count) => Write(new string(buffer, index, count));
-
-        public override void WriteLine(string? value) => Write(value + NewLine);
-
-        public override string ToString()
-        {
-            lock (this)
-                return base.ToString();
-        }
-    }
-
     /// <summary>The built csa (csa.dll beside the tests) running <c>sim --pty --json</c>; killed on dispose.</summary>
     private sealed class SimProcess : IAsyncDisposable
     {

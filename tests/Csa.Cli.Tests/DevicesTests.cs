@@ -47,7 +47,56 @@ internal static class DeviceTestKit
         return path;
     }
 
+    /// <summary>
+    /// Runs a command that runs until cancelled (<c>csa sim</c>) and cancels it once its output shows
+    /// <paramref name="ready"/>: the test's Ctrl+C, sent when the command is ready rather than after a guessed delay.
+    /// </summary>
+    public static async Task<CliRun> RunUntilReadyAsync(string ready, params string[] args)
+    {
+        var output = new WatchedWriter(ready);
+        var error = new StringWriter();
+        using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        Task<int> run = CsaApp.RunAsync(args, CliConsole.FromWriters(output, error), stop.Token);
+        await Task.WhenAny(output.Seen, run);
+        await stop.CancelAsync();
+        return new CliRun(await run, output.ToString(), error.ToString());
+    }
+
     public static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
+
+/// <summary>A thread-safe output writer that signals when a text first appears.</summary>
+internal sealed class WatchedWriter(string awaited) : StringWriter
+{
+    private readonly TaskCompletionSource _seen = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task Seen => _seen.Task;
+
+    public override void Write(char value)
+    {
+        lock (this)
+            base.Write(value);
+    }
+
+    public override void Write(string? value)
+    {
+        lock (this)
+        {
+            base.Write(value);
+            if (base.ToString().Contains(awaited, StringComparison.Ordinal))
+                _seen.TrySetResult();
+        }
+    }
+
+    public override void Write(char[] buffer, int index, int count) => Write(new string(buffer, index, count));
+
+    public override void WriteLine(string? value) => Write(value + NewLine);
+
+    public override string ToString()
+    {
+        lock (this)
+            return base.ToString();
+    }
 }
 
 /// <summary><c>csa devices</c>: discovery over every kind of link, JSON, and unreachable or malformed links.</summary>

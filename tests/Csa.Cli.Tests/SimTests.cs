@@ -34,9 +34,8 @@ public sealed class SimTests
         try
         {
             // Cancelling is the Ctrl+C of a test: the simulation then stops and exits 0.
-            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(3));
-            CliRun run = await CliRunner.RunAsync(["sim", "--json", "--tcp", "0", "--devices", "2", "--topology", "star", "--flash-timing", "instant",
-                "--state", directory], TimeSpan.FromMinutes(1), stop.Token);
+            CliRun run = await DeviceTestKit.RunUntilReadyAsync("signingKey", "sim", "--json", "--tcp", "0", "--devices", "2", "--topology", "star",
+                "--flash-timing", "instant", "--state", directory);
             Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
             JsonElement document = run.Json();
             JsonElement[] endpoints = document.GetProperty("endpoints").EnumerateArray().ToArray();
@@ -44,6 +43,32 @@ public sealed class SimTests
             Assert.All(endpoints, e => Assert.StartsWith("tcp://127.0.0.1:", e.GetProperty("uri").GetString()));
             Assert.True(File.Exists(document.GetProperty("signingKey").GetString()));
             Assert.True(File.Exists(Path.Combine(directory, "device-1.flash")));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-TOPO")]
+    public async Task Sim_FlashFile_PersistsEveryDeviceAndTheKeysBesideIt_AndLoadsThemAgain()
+    {
+        string directory = DeviceTestKit.NewDirectory();
+        try
+        {
+            string flash = Path.Combine(directory, "bench.flash");
+            string[] args = ["sim", "--tcp", "0", "--devices", "2", "--flash-timing", "instant", "--flash", flash];
+            for (int run = 0; run < 2; run++)
+            {
+                CliRun result = await DeviceTestKit.RunUntilReadyAsync("Ctrl+C stops", args);
+                Assert.True(result.ExitCode == ExitCodes.Success, result.ToString());
+                Assert.Contains($"signing key: {flash}.signing-key.pem", result.Output);
+                Assert.Contains($"stopped; flash saved in {flash}", result.Output);
+            }
+            Assert.True(File.Exists(flash));
+            Assert.True(File.Exists(flash + ".1"));
+            Assert.True(File.Exists(flash + ".identity-1.pem"));
         }
         finally
         {
