@@ -92,6 +92,9 @@ internal static class SimCommand
             }
             await fleet.PowerOnAllAsync(cancellationToken).ConfigureAwait(false);
 
+            // Listen before announcing: a script may send SIGUSR1 as soon as it has read the endpoint, and SIGUSR1's
+            // default action would end the process.
+            using var power = new PowerSwitch(listenToKeys: context.Console.IsInteractive && !Console.IsInputRedirected);
             SimulationStore store = spec.Store!;
             string signingKey = fleet.Keys.SigningKeyPath ?? store.SigningKeyPath;
             if (context.Json)
@@ -124,7 +127,6 @@ internal static class SimCommand
                 context.WriteLine($"{fleet.Devices.Count} {(spec.Family == FlashFamily.Stm32F4 ? "STM32F4" : "STM32L4")} device(s), {spec.Topology.ToString().ToLowerInvariant()}, {spec.Timing.ToString().ToLowerInvariant()} flash timing: Ctrl+C stops, SIGUSR1{(context.Console.IsInteractive ? " or 'p'" : "")} cuts the power");
             }
 
-            using var power = new PowerSwitch(listenToKeys: context.Console.IsInteractive && !Console.IsInputRedirected);
             try
             {
                 await foreach (string reason in power.Requests.ReadAllAsync(cancellationToken).ConfigureAwait(false))
