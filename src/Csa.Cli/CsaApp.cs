@@ -21,7 +21,9 @@ internal static class CsaApp
         {
             ParseError first = parseResult.Errors[0];
             string where = parseResult.CommandResult.Command is RootCommand ? "csa" : $"csa {CommandPath(parseResult.CommandResult)}";
-            await console.Error.WriteLineAsync($"csa: error: {first.Message} (see '{where} --help')").ConfigureAwait(false);
+            // Some parser messages (e.g. "must be one of") span lines: errors are one line, always.
+            string message = string.Join(' ', first.Message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            await console.Error.WriteLineAsync($"csa: error: {message} (see '{where} --help')").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 

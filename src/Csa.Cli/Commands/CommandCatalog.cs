@@ -7,8 +7,14 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> Create(CliConsole console)
     {
-        yield return RpcCommand.Create(console);
+        yield return DemoCommand.Create(console);
+        yield return SimCommand.Create(console);
+        yield return DevicesCommand.Create(console);
+        yield return InfoCommand.Create(console);
+        yield return UpdateCommand.Create(console);
+        yield return InstallCommand.Create(console);
         yield return ImageCommand.Create(console);
         yield return KeysCommand.Create(console);
+        yield return RpcCommand.Create(console);
     }
 }

@@ -1,0 +1,161 @@
+using System.CommandLine;
+using System.Net;
+using Csa.Cli.Simulation;
+using Csa.Simulator.Device;
+using Csa.Simulator.Flash;
+using Csa.Simulator.Hosting;
+
+namespace Csa.Cli.Commands;
+
+/// <summary>
+/// <c>csa sim</c>: virtual devices for other programs, on TCP or pseudo-terminals, until Ctrl+C or SIGTERM; SIGUSR1 or
+/// the 'p' key cuts their power (and switches it back on).
+/// </summary>
+internal static class SimCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var tcp = new Option<int?>("--tcp") { Description = "Serve on TCP PORT (0 picks a free port; a star uses PORT, PORT+1, ...)" };
+        var pty = new Option<bool>("--pty") { Description = "Serve on a pseudo-terminal (Linux): prints the device path to open as a serial port; a star gets one each" };
+        var host = new Option<string>("--host") { Description = "Address TCP listens on", DefaultValueFactory = _ => "127.0.0.1" };
+        var devices = new Option<int>("--devices", "-n") { Description = "How many devices", DefaultValueFactory = _ => 1 };
+        var topology = new Option<string?>("--topology") { Description = "single, chain or star (default: single for one device, else chain)" };
+        var family = new Option<string>("--family") { Description = "f4 (STM32F4, 1 MB) or l4 (STM32L4, 1 MB)", DefaultValueFactory = _ => "f4" };
+        var flash = new Option<string?>("--flash") { Description = "Persist flash in FILE (device N>0 in FILE.N) and keys beside it; an existing file is loaded" };
+        var state = new Option<string?>("--state") { Description = "Persist flash and keys in DIRECTORY (the layout sim:?state= uses)" };
+        var baud = new Option<int>("--baud") { Description = "Bit rate of the cables between chained devices (0: no limit)", DefaultValueFactory = _ => 0 };
+        var timing = new Option<string>("--flash-timing") { Description = "typical (datasheet), worst or instant", DefaultValueFactory = _ => "typical" };
+        var key = new Option<string?>("--key") { Description = "Private signing key (PEM) the devices trust and their factory images are signed with (default: a generated development key, whose path is printed)" };
+        var trust = new Option<string[]>("--trust") { Description = "Another public key (PEM) the devices trust (repeatable)", Arity = ArgumentArity.OneOrMore };
+        var offTime = new Option<string>("--power-off-time") { Description = "How long a power cut lasts before the power comes back", DefaultValueFactory = _ => "1s" };
+        var command = new Command("sim", "Run virtual devices for other programs on TCP or a pseudo-terminal, until Ctrl+C; SIGUSR1 or 'p' cuts their power")
+        {
+            tcp, pty, host, devices, topology, family, flash, state, baud, timing, key, trust, offTime,
+        };
+        return command.WithAction(console, async (context, cancellationToken) =>
+        {
+            ParseResult parse = context.ParseResult;
+            int? tcpPort = parse.GetValue(tcp);
+            bool usePty = parse.GetValue(pty);
+            if ((tcpPort is not null) == usePty)
+                throw CliException.Usage("give --tcp PORT or --pty (a device has one upstream port, so not both)");
+            if (tcpPort is < 0 or > 65535)
+                throw CliException.Usage($"--tcp {tcpPort}: a port is 0..65535");
+            if (usePty && !OperatingSystem.IsLinux())
+                throw CliException.Usage("--pty needs Linux; use --tcp");
+            if (!IPAddress.TryParse(parse.GetValue(host), out IPAddress? address))
+                throw CliException.Usage($"--host '{parse.GetValue(host)}' is not an IP address");
+            string? flashFile = parse.GetValue(flash);
+            string? stateDir = parse.GetValue(state);
+            if (flashFile is not null && stateDir is not null)
+                throw CliException.Usage("give --flash or --state, not both");
+            int count = parse.GetValue(devices);
+            TimeSpan powerOff = Devices.DeviceOptions.ParseDuration(parse.GetValue(offTime)!, "--power-off-time");
+            var spec = new SimulationSpec
+            {
+                Devices = count,
+                Topology = parse.GetValue(topology) is { } t
+                    ? SimulationSpec.ParseTopology(t) ?? throw CliException.Usage($"--topology '{t}': single, chain or star")
+                    : count == 1 ? SimulationTopology.Single : SimulationTopology.Chain,
+                Family = SimulationSpec.ParseFamily(parse.GetValue(family)!) ?? throw CliException.Usage($"--family '{parse.GetValue(family)}': f4 or l4"),
+                Timing = SimulationSpec.ParseTiming(parse.GetValue(timing)!) ?? throw CliException.Usage($"--flash-timing '{parse.GetValue(timing)}': typical, worst or instant"),
+                Baud = parse.GetValue(baud),
+                Store = flashFile is not null ? SimulationStore.BesideFlashFile(flashFile)
+                    : stateDir is not null ? SimulationStore.InDirectory(stateDir)
+                    : SimulationStore.KeysOnly(Path.Combine(Path.GetTempPath(), $"csa-sim-{Environment.ProcessId}")),
+                SigningKeyPath = parse.GetValue(key),
+                TrustedKeyPaths = parse.GetValue(trust) ?? [],
+            };
+
+            await using VirtualFleet fleet = await VirtualFleet.CreateAsync(spec, serving: true, loggerFactory: context.LoggerFactory, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var endpoints = new List<EndpointJson>();
+            IReadOnlyList<VirtualDevice> facing = fleet.WireForServing();
+            for (int i = 0; i < facing.Count; i++)
+            {
+                VirtualDevice device = facing[i];
+                string[] served = spec.Topology == SimulationTopology.Star ? [device.Profile.Uid.ToString()] : fleet.Devices.Select(d => d.Profile.Uid.ToString()).ToArray();
+                if (usePty)
+                {
+                    PseudoTerminalDevicePort port = PseudoTerminalDevicePort.Open(device);
+                    fleet.Own(port);
+                    endpoints.Add(new EndpointJson(port.Uri, served));
+                }
+                else
+                {
+                    int p = tcpPort!.Value == 0 ? 0 : tcpPort.Value + i;
+                    if (p > 65535)
+                        throw CliException.Usage($"--tcp {tcpPort}: {facing.Count} ports do not fit below 65536");
+                    TcpDeviceServer server = TcpDeviceServer.Start(device, new IPEndPoint(address, p));
+                    fleet.Own(server);
+                    endpoints.Add(new EndpointJson(server.Uri, served));
+                }
+            }
+            await fleet.PowerOnAllAsync(cancellationToken).ConfigureAwait(false);
+
+            // Listen before announcing: a script may send SIGUSR1 as soon as it has read the endpoint, and SIGUSR1's
+            // default action would end the process.
+            using var power = new PowerSwitch(listenToKeys: context.Console.IsInteractive && !Console.IsInputRedirected);
+            SimulationStore store = spec.Store!;
+            string signingKey = fleet.Keys.SigningKeyPath ?? store.SigningKeyPath;
+            if (context.Json)
+            {
+                context.WriteJson(new
+                {
+                    endpoints,
+                    topology = spec.Topology.ToString().ToLowerInvariant(),
+                    family = spec.Family == FlashFamily.Stm32F4 ? "f4" : "l4",
+                    devices = fleet.Devices.Select((d, i) => new
+                    {
+                        index = i,
+                        uid = d.Profile.Uid.ToString(),
+                        product = d.Profile.ProductName,
+                        state = d.State.ToString(),
+                        flashFile = d.FlashFilePath,
+                        identityPublicKey = store.IdentityPublicKeyPath(i),
+                    }).ToArray(),
+                    signingKey,
+                    signingPublicKey = fleet.Keys.SigningPublicKeyPath,
+                });
+            }
+            else
+            {
+                foreach (EndpointJson endpoint in endpoints)
+                    context.WriteLine($"{endpoint.Uri}  {(endpoint.Devices.Length == 1 ? $"device {endpoint.Devices[0]}" : $"chain of {endpoint.Devices.Length}: {string.Join(" ", endpoint.Devices)}")}");
+                context.WriteLine($"signing key: {signingKey} (sign images with it; the devices trust it)");
+                if (store.PersistFlash)
+                    context.WriteLine($"flash: {store.Description}");
+                context.WriteLine($"{fleet.Devices.Count} {(spec.Family == FlashFamily.Stm32F4 ? "STM32F4" : "STM32L4")} device(s), {spec.Topology.ToString().ToLowerInvariant()}, {spec.Timing.ToString().ToLowerInvariant()} flash timing: Ctrl+C stops, SIGUSR1{(context.Console.IsInteractive ? " or 'p'" : "")} cuts the power");
+            }
+
+            try
+            {
+                await foreach (string reason in power.Requests.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    await fleet.CutPowerAllAsync().ConfigureAwait(false);
+                    Notice(context, $"power cut ({reason}); back on in {powerOff.TotalSeconds:0.###} s");
+                    await Task.Delay(powerOff, cancellationToken).ConfigureAwait(false);
+                    await fleet.PowerOnAllAsync(cancellationToken).ConfigureAwait(false);
+                    Notice(context, $"power on: {string.Join(", ", fleet.Devices.Select(d => $"{d.Name} {d.State}"))}");
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Ctrl+C or SIGTERM: the normal way to stop a simulation.
+            }
+            if (!context.Json)
+                context.WriteLine(store.PersistFlash ? $"stopped; flash saved in {store.Description}" : "stopped");
+            return ExitCodes.Success;
+        });
+    }
+
+    /// <summary>Power events: on standard output as text, on standard error with --json (stdout holds the one document).</summary>
+    private static void Notice(CommandContext context, string text)
+    {
+        if (context.Json)
+            context.Console.Error.WriteLine($"csa sim: {text}");
+        else
+            context.WriteLine(text);
+    }
+
+    private sealed record EndpointJson(string Uri, string[] Devices);
+}

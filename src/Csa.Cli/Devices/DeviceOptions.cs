@@ -1,0 +1,76 @@
+using System.CommandLine;
+using System.Globalization;
+
+namespace Csa.Cli.Devices;
+
+/// <summary>
+/// The options every device command shares: which links to open, which devices to act on, and the short timeouts a
+/// command-line tool needs (an unreachable device must end the command in seconds, not minutes). One instance per command.
+/// </summary>
+internal sealed class DeviceOptions
+{
+    public Option<string[]> Links { get; } = new("--link", "-l")
+    {
+        Description = "A link to open (repeatable): tcp://HOST:PORT, serial:/dev/ttyUSB0?baud=115200, sim:?devices=3&topology=chain (see docs/cli.md)",
+        Required = true,
+        Arity = ArgumentArity.OneOrMore,
+    };
+
+    public Option<string[]> Device { get; } = new("--device", "-d")
+    {
+        Description = "A device to act on (repeatable): its unique id (24 hex digits) or its address (0x01)",
+        Arity = ArgumentArity.OneOrMore,
+    };
+
+    public Option<bool> All { get; } = new("--all") { Description = "Act on every device found" };
+
+    public Option<string> ConnectTimeout { get; } = new("--connect-timeout")
+    {
+        Description = "How long opening one link may take (500ms, 5s; a bare number is milliseconds)",
+        DefaultValueFactory = _ => "5s",
+    };
+
+    public Option<string> Timeout { get; } = new("--timeout")
+    {
+        Description = "How long one command to a device may take before it is sent again (3 attempts); 500ms, 2s",
+        DefaultValueFactory = _ => "1s",
+    };
+
+    /// <summary>Adds the options to <paramref name="command"/> (selection only where it means something).</summary>
+    public Command AddTo(Command command, bool selection = true)
+    {
+        command.Options.Add(Links);
+        if (selection)
+        {
+            command.Options.Add(Device);
+            command.Options.Add(All);
+        }
+        command.Options.Add(ConnectTimeout);
+        command.Options.Add(Timeout);
+        return command;
+    }
+
+    /// <summary>The settings the command line gave.</summary>
+    public LinkSettings Read(ParseResult parse) => new(
+        parse.GetValue(Links) ?? [],
+        ParseDuration(parse.GetValue(ConnectTimeout) ?? "5s", "--connect-timeout"),
+        ParseDuration(parse.GetValue(Timeout) ?? "1s", "--timeout"));
+
+    public DeviceSelection ReadSelection(ParseResult parse) => new(parse.GetValue(Device) ?? [], parse.GetValue(All));
+
+    /// <summary>Parses <c>500ms</c>, <c>2s</c>, <c>1.5s</c>, <c>1m</c>; a bare number is milliseconds (as in link URIs).</summary>
+    public static TimeSpan ParseDuration(string text, string option)
+    {
+        string t = text.Trim().ToLowerInvariant();
+        (string number, double scale) = t.EndsWith("ms", StringComparison.Ordinal) ? (t[..^2], 1.0)
+            : t.EndsWith('s') ? (t[..^1], 1000.0)
+            : t.EndsWith('m') ? (t[..^1], 60_000.0)
+            : (t, 1.0);
+        if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value) || value <= 0 || value * scale > 3_600_000)
+            throw CliException.Usage($"{option}: '{text}' is not a duration (e.g. 500ms, 2s; at most 1 hour)");
+        return TimeSpan.FromMilliseconds(value * scale);
+    }
+}
+
+/// <summary>Links and timeouts for one command.</summary>
+internal sealed record LinkSettings(IReadOnlyList<string> Links, TimeSpan ConnectTimeout, TimeSpan CommandTimeout);

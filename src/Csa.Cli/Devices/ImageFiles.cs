@@ -1,0 +1,53 @@
+using Csa.Bootloader.Images;
+using Csa.Bootloader.Updates;
+using Csa.Crypto;
+
+namespace Csa.Cli.Devices;
+
+/// <summary>Reading the image and key files device commands take, with one-line errors.</summary>
+internal static class ImageFiles
+{
+    /// <summary>Reads an image file: missing is exit 3, malformed exit 4 (<see cref="ImageFormatException"/>).</summary>
+    public static async Task<FirmwareImage> ReadAsync(string path, CancellationToken cancellationToken)
+    {
+        string full = Path.GetFullPath(path);
+        if (Directory.Exists(full))
+            throw CliException.File($"{full} is a directory, not an image file");
+        if (!File.Exists(full))
+            throw CliException.File($"image file not found: {full}");
+        try
+        {
+            return await ImageReader.ReadFileAsync(full, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ImageFormatException ex)
+        {
+            throw CliException.Invalid($"{Path.GetFileName(full)} is not a valid image: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>The options every updating command shares, with verifiers for the local pre-check from <c>--trust</c> files.</summary>
+    public static UpdateOptions UpdateOptions(CommandContext context, LinkSettings settings, IReadOnlyList<string> trustFiles, bool abortOnCancel)
+    {
+        var options = new UpdateOptions
+        {
+            LoggerFactory = context.LoggerFactory,
+            AbortOnCancel = abortOnCancel,
+        };
+        // A slower command timeout than the tool's default for updates is the user's choice; never shorter than the SDK's.
+        if (settings.CommandTimeout > options.CommandTimeout)
+            options.CommandTimeout = settings.CommandTimeout;
+        if (trustFiles.Count > 0)
+        {
+            var keys = new List<EcP256PublicKey>();
+            foreach (string file in trustFiles)
+            {
+                string full = Path.GetFullPath(file);
+                if (!File.Exists(full))
+                    throw CliException.File($"trusted key file not found: {full}");
+                keys.Add(EcP256PublicKey.Load(full));
+            }
+            options.TrustedVerifiers.Add(new EcdsaP256Verifier(keys));
+        }
+        return options;
+    }
+}

@@ -1,0 +1,67 @@
+using Csa.Bootloader.Updates;
+using Csa.Bootloader.Images;
+
+namespace Csa.Cli.Devices;
+
+/// <summary>Runs one update per device, a few at once, and turns the outcome into rows, a table and an exit code.</summary>
+internal static class UpdateRunner
+{
+    /// <summary>Runs <paramref name="update"/> for every device, at most <paramref name="maxParallel"/> at once; one failure does not stop the others.</summary>
+    public static async Task<IReadOnlyList<InstallResult>> RunAsync(IReadOnlyList<DeviceInfo> devices, int maxParallel,
+        Func<DeviceInfo, CancellationToken, Task<UpdateResult>> update, CancellationToken cancellationToken)
+    {
+        using var gate = new SemaphoreSlim(maxParallel, maxParallel);
+        return await Task.WhenAll(devices.Select(async device =>
+        {
+            long started = TimeProvider.System.GetTimestamp();
+            FirmwareVersion? before = device.ApplicationValid ? device.ApplicationVersion : null;
+            try
+            {
+                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    started = TimeProvider.System.GetTimestamp();
+                    UpdateResult result = await update(device, cancellationToken).ConfigureAwait(false);
+                    return new InstallResult(device.Uid, device.Address, device.ProductName, true, null, null, result.VersionBefore ?? before,
+                        result.VersionAfter, result.BytesSent, TimeProvider.System.GetElapsedTime(started), result);
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                return new InstallResult(device.Uid, device.Address, device.ProductName, false, ErrorReporter.Describe(ex).Message, ex, before,
+                    null, 0, TimeProvider.System.GetElapsedTime(started), null);
+            }
+        })).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Prints the rows (table or JSON) and returns the exit code: 0 when every device succeeded. A single device's error
+    /// is rethrown so it gets its own exit code and one line; with several devices the failed rows' common exit code, or 1.
+    /// </summary>
+    public static int Report(CommandContext context, IReadOnlyList<InstallResult> rows, string target, bool single)
+    {
+        ResultJson[] results = rows.Select(r => ResultJson.From(r, target)).ToArray();
+        InstallResult[] failed = rows.Where(r => !r.Succeeded).ToArray();
+        if (single && failed.Length == 1 && failed[0].Error is { } error && !context.Json)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+
+        int code = ExitCodes.Success;
+        if (failed.Length > 0)
+        {
+            int[] codes = failed.Select(r => r.Error is null ? ExitCodes.Failed : ErrorReporter.Describe(r.Error).ExitCode).Distinct().ToArray();
+            code = codes.Length == 1 ? codes[0] : ExitCodes.Failed;
+        }
+
+        if (context.Json)
+            context.WriteJson(new { succeeded = failed.Length == 0, exitCode = code, devices = results });
+        else
+            context.Out.Write(DeviceTables.Results(results));
+        foreach (ResultJson row in results.Where(r => !r.Succeeded))
+            context.Console.Error.WriteLine($"csa: error: device {row.Uid}: {row.Error}");
+        return code;
+    }
+}

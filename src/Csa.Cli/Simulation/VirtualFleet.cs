@@ -1,0 +1,167 @@
+using Csa.Bootloader.Images;
+using Csa.Crypto;
+using Csa.DataLink;
+using Csa.DataLink.Transports;
+using Csa.Simulator.Device;
+using Csa.Simulator.Firmware;
+using Csa.Simulator.Flash;
+using Csa.Simulator.Hosting;
+using Csa.Simulator.Memory;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Csa.Cli.Simulation;
+
+/// <summary>
+/// The virtual devices of one <see cref="SimulationSpec"/>: made, provisioned with factory firmware when their flash is
+/// blank, and wired either in this process (<see cref="WireInProcessAsync"/>: host ports for a <see cref="Bootloader.Updates.DeviceNetwork"/>)
+/// or for serving (<see cref="WireForServing"/>: the chain behind device 0, whose upstream port stays free for a TCP
+/// server or a pseudo-terminal). Disposing powers everything off and saves the flash files.
+/// </summary>
+internal sealed class VirtualFleet : IAsyncDisposable
+{
+    private readonly VirtualDevice[] _devices;
+    private readonly List<IAsyncDisposable> _owned = [];
+    private VirtualDeviceHost? _host;
+    private int _disposed;
+
+    private VirtualFleet(SimulationSpec spec, SimulationKeys keys, VirtualDevice[] devices)
+    {
+        Spec = spec;
+        Keys = keys;
+        _devices = devices;
+    }
+
+    public SimulationSpec Spec { get; }
+
+    public SimulationKeys Keys { get; }
+
+    /// <summary>The devices, in chain (or star port) order.</summary>
+    public IReadOnlyList<VirtualDevice> Devices => _devices;
+
+    /// <summary>The unique id of simulated device <paramref name="index"/> of <paramref name="family"/> (stable, so state files match).</summary>
+    public static DeviceUid UidFor(FlashFamily family, int index) =>
+        DeviceUid.FromWords(0x0043_0010u + (uint)index, family == FlashFamily.Stm32F4 ? 0x3446_5351u : 0x344C_5351u, 0x3132_3032u);
+
+    /// <summary>The profile a simulated device of <paramref name="spec"/> gets: signatures, encryption (an identity key), downgrade protection.</summary>
+    public static DeviceProfile ProfileFor(SimulationSpec spec, SimulationKeys keys, int index) => new()
+    {
+        MemoryMap = spec.Family == FlashFamily.Stm32F4 ? MemoryMap.Stm32F4_1M : MemoryMap.Stm32L4_1M,
+        Uid = UidFor(spec.Family, index),
+        ProductName = $"Csa virtual {(spec.Family == FlashFamily.Stm32F4 ? "STM32F4" : "STM32L4")} #{index}",
+        Authentication = ImageAuthentication.EcdsaP256Sha256,
+        TrustedSigningKeys = keys.Trusted,
+        IdentityKey = keys.IdentityKey(index),
+        FlashTiming = spec.Timing,
+    };
+
+    /// <summary>
+    /// Makes the devices (powered off, not wired). A device whose flash file exists keeps its flash; a blank one gets
+    /// the factory images, signed with the simulation's signing key.
+    /// </summary>
+    /// <param name="spec">What to make.</param>
+    /// <param name="profileFor">The profile of device i (default <see cref="ProfileFor"/>).</param>
+    /// <param name="serving">Devices served to other processes publish heartbeats and telemetry; in-process ones stay quiet.</param>
+    /// <param name="loggerFactory">Device logs (--verbose).</param>
+    /// <param name="cancellationToken">Stops the build.</param>
+    public static async Task<VirtualFleet> CreateAsync(SimulationSpec spec, Func<SimulationKeys, int, DeviceProfile>? profileFor = null,
+        bool serving = false, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        spec.Validate();
+        SimulationKeys keys = SimulationKeys.Load(spec);
+        SimulationStore? store = spec.Store;
+        if (store is { PersistFlash: true })
+            store.EnsureDirectory();
+        var signer = new EcdsaP256Signer(keys.SigningKey);
+        var devices = new List<VirtualDevice>();
+        try
+        {
+            for (int i = 0; i < spec.Devices; i++)
+            {
+                DeviceProfile profile = profileFor?.Invoke(keys, i) ?? ProfileFor(spec, keys, i);
+                string? flashPath = store is { PersistFlash: true } ? store.FlashPath(i) : null;
+                bool existed = flashPath is not null && File.Exists(flashPath);
+                var device = new VirtualDevice(profile, new VirtualDeviceOptions
+                {
+                    Name = $"sim-{i}",
+                    FlashFilePath = flashPath,
+                    LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance,
+                    HeartbeatInterval = serving ? TimeSpan.FromSeconds(5) : null,
+                    PublishTelemetry = serving,
+                });
+                devices.Add(device);
+                if (!existed)
+                    await SimulatedFirmware.ProgramFactoryImagesAsync(profile, device.Flash, signer, cancellationToken).ConfigureAwait(false);
+            }
+            return new VirtualFleet(spec, keys, [.. devices]);
+        }
+        catch
+        {
+            foreach (VirtualDevice device in devices)
+                await device.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The cables: in-memory pipes, or emulated UART lines at <see cref="SimulationSpec.Baud"/>.</summary>
+    public VirtualLinkFactory LinkFactory => Spec.Baud == 0
+        ? VirtualLinks.InMemory("sim")
+        : VirtualLinks.Emulated(EmulatedLinkOptions.Symmetric(new EmulatedChannelOptions { BaudRate = Spec.Baud }));
+
+    /// <summary>
+    /// Wires the devices in this process (a chain or single device behind one host port, a star with one per device),
+    /// powers them on, and returns the host ports for the host node (which then owns them).
+    /// </summary>
+    public async Task<IReadOnlyList<ILinkTransport>> WireInProcessAsync(CancellationToken cancellationToken)
+    {
+        VirtualDevice[] devices = _devices;
+        _host = Spec.Topology == SimulationTopology.Star
+            ? await VirtualDeviceHost.CreateStarAsync(devices.Length, i => devices[i], LinkFactory, powerOn: true, cancellationToken).ConfigureAwait(false)
+            : await VirtualDeviceHost.CreateChainAsync(devices.Length, i => devices[i], LinkFactory, powerOn: true, cancellationToken).ConfigureAwait(false);
+        return _host.HostPorts;
+    }
+
+    /// <summary>
+    /// Wires a chain's devices to each other and returns the devices whose upstream port faces the host: device 0 of a
+    /// chain or single device, every device of a star. Power them on after plugging something into those ports.
+    /// </summary>
+    public IReadOnlyList<VirtualDevice> WireForServing()
+    {
+        if (Spec.Topology == SimulationTopology.Star)
+            return _devices;
+        VirtualLinkFactory cables = LinkFactory;
+        for (int i = 1; i < _devices.Length; i++)
+        {
+            VirtualLink cable = cables(i);
+            if (cable.Medium is not null)
+                _owned.Add(cable.Medium);
+            _devices[i - 1].AttachDownstream(cable.HostEnd);
+            _devices[i].AttachUpstream(cable.DeviceEnd);
+        }
+        return [_devices[0]];
+    }
+
+    /// <summary>Remembers something to dispose after the devices (a TCP server, a pseudo-terminal).</summary>
+    public void Own(IAsyncDisposable resource) => _owned.Insert(0, resource);
+
+    public Task PowerOnAllAsync(CancellationToken cancellationToken) =>
+        Task.WhenAll(_devices.Select(d => d.PowerOnAsync(cancellationToken)));
+
+    /// <summary>Cuts the power of every device at once (flash operations in progress are torn, as on a real board).</summary>
+    public Task CutPowerAllAsync() => Task.WhenAll(_devices.Select(d => d.CutPowerAsync()));
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        // Servers first (they hand back the devices' ports), then the devices (saving flash), then the cables.
+        foreach (IAsyncDisposable resource in _owned.Where(r => r is TcpDeviceServer or PseudoTerminalDevicePort).ToArray())
+            await resource.DisposeAsync().ConfigureAwait(false);
+        if (_host is not null)
+            await _host.DisposeAsync().ConfigureAwait(false);
+        else
+            await Task.WhenAll(_devices.Select(d => d.DisposeAsync().AsTask())).ConfigureAwait(false);
+        foreach (IAsyncDisposable resource in _owned.Where(r => r is not TcpDeviceServer and not PseudoTerminalDevicePort).ToArray())
+            await resource.DisposeAsync().ConfigureAwait(false);
+    }
+}
