@@ -8,5 +8,6 @@ internal static class CommandCatalog
     public static IEnumerable<Command> Create(CliConsole console)
     {
         yield return RpcCommand.Create(console);
+        yield return ProvisionCommand.Create(console);
     }
 }
