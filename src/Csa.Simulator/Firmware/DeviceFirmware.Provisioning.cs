@@ -2,6 +2,7 @@ using Csa.Bootloader.Protocol;
 using Csa.Bootloader.Provisioning;
 using Csa.Crypto;
 using Csa.Simulator.Firmware.Internal;
+using Csa.Simulator.Flash;
 
 namespace Csa.Simulator.Firmware;
 
@@ -71,6 +72,26 @@ public sealed partial class DeviceFirmware
     /// before that the profile's configured key (products without provisioning).
     /// </summary>
     internal EcP256PrivateKey? DecryptionKey => _lifecycle == DeviceLifecycle.Provisioned && KeyStorage.IdentityKey is { } key ? key : Profile.IdentityKey;
+
+    /// <summary>
+    /// The one write a start-up may make: a provisioned device whose Provisioning region is not write protected (a power
+    /// cut hit the last step of provisioning) protects it now, so the lock heals itself even when the device goes
+    /// straight into its application and no station runs again. A refusal (option bytes frozen by RDP level 2) leaves it
+    /// as it is: the lifecycle is decided by the committed record, not by the lock.
+    /// </summary>
+    internal void CompleteProvisioningLock()
+    {
+        if (_lifecycle != DeviceLifecycle.Provisioned || ProvisioningLocked)
+            return;
+        try
+        {
+            Flash.ProgramOptionBytes(Flash.OptionBytes.WithWriteProtection(Map.Provisioning.Sectors.Select(s => s.Index).ToArray()));
+        }
+        catch (FlashProgrammingException)
+        {
+            // Refused (frozen option bytes, or the controller busy): stays unlocked; InstallCertificate of the same certificate retries.
+        }
+    }
 
     /// <summary>Reads the lifecycle from the Provisioning region (flash reads only). Call with the gate held.</summary>
     internal void ReadProvisioning()

@@ -146,6 +146,7 @@ public sealed partial class DeviceFirmware
             Stay = StayReason.None;
             Record = ReadRecord();
             ReadProvisioning();
+            CompleteProvisioningLock();
             PreBootloaderVersion = PreBootloaderMarker.Read(Flash, Map.PreBootloader);
             foreach (RegionKind kind in new[] { RegionKind.BootloaderA, RegionKind.BootloaderB, RegionKind.Application })
                 RefreshCheck(kind);
