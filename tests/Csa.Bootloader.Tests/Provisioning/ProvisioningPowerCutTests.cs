@@ -21,7 +21,16 @@ public sealed class ProvisioningPowerCutTests
     [MemberData(nameof(Families))]
     [Trait("Requirement", "REQ-PROD-KEYS")]
     [Trait("Requirement", "REQ-RECOVER")]
-    public async Task PowerCut_AtEveryFlashOperationOfProvisioning_LeavesBlankOrProvisioned(FlashFamily family)
+    public Task PowerCut_AtEveryFlashOperationOfProvisioning_LeavesBlankOrProvisioned(FlashFamily family) => SweepAsync(family, [1]);
+
+    [Theory]
+    [MemberData(nameof(Families))]
+    [Trait("Requirement", "REQ-PROD-KEYS")]
+    [Trait("Requirement", "REQ-RECOVER")]
+    [Trait("Category", "Exhaustive")]
+    public Task PowerCut_AtEveryFlashOperationOfProvisioning_WithMoreTears_LeavesBlankOrProvisioned(FlashFamily family) => SweepAsync(family, [2, 3, 4, 5]);
+
+    private static async Task SweepAsync(FlashFamily family, int[] seeds)
     {
         DeviceProfile profile = ProvisioningKit.Profile(family == FlashFamily.Stm32F4 ? 50 : 51, family);
         int operations = await CountOperationsAsync(profile);
@@ -32,7 +41,7 @@ public sealed class ProvisioningPowerCutTests
         for (int i = 0; i < operations; i++)
         {
             plans.Add(PowerCutPlan.BeforeOperation(i));
-            foreach (int seed in new[] { 1, 2, 3 })
+            foreach (int seed in seeds)
                 plans.Add(PowerCutPlan.DuringOperationAt(i, seed));
         }
         var outcomes = new List<string>();
@@ -41,6 +50,7 @@ public sealed class ProvisioningPowerCutTests
         // Both outcomes happen: cuts before the commit marker lands leave blank devices, cuts after it provisioned ones.
         Assert.Contains("Blank", outcomes);
         Assert.Contains("Provisioned", outcomes);
+        // (tests/Csa.Simulator.Tests ProvisioningFirmwareTests adds a second cut during the retry, which erases a torn record.)
     }
 
     private static ProvisioningStation FastStation() => new(ProvisioningKit.Signer, Csa.Crypto.EcdsaP256SignatureVerifier.Instance, new ProvisioningStationOptions
