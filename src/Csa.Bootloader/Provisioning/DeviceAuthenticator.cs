@@ -40,6 +40,11 @@ public sealed class DeviceAuthenticator
         return AuthenticateAsync(network.Client, device.Address, device.Uid, device.VendorId, device.DeviceClassId, cancellationToken);
     }
 
+    /// <summary>Blocking form of <see cref="AuthenticateAsync(DeviceNetwork, DeviceInfo, CancellationToken)"/> (for scripts and Python).</summary>
+    /// <exception cref="DeviceAuthenticationException">The device is not genuine or not provisioned; says why.</exception>
+    public AuthenticatedDevice Authenticate(DeviceNetwork network, DeviceInfo device, CancellationToken cancellationToken = default) =>
+        AuthenticateAsync(network, device, cancellationToken).GetAwaiter().GetResult();
+
     /// <summary>
     /// Authenticates the device at <paramref name="address"/>, which reported <paramref name="uid"/>, vendor
     /// <paramref name="vendorId"/> and class <paramref name="deviceClassId"/> (its Device.GetIdentity answer).

@@ -98,6 +98,22 @@ public sealed class ProvisioningStation
         })).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// One call for a test, a demo or a small station: discovers the devices of <paramref name="network"/> and provisions
+    /// every one (see <see cref="ProvisionAllAsync(DeviceNetwork, IEnumerable{DeviceInfo}, int, IProgress{ProvisioningProgress}?, CancellationToken)"/>).
+    /// </summary>
+    public async Task<IReadOnlyList<ProvisioningResult>> ProvisionAllAsync(DeviceNetwork network, int maxParallel = 4,
+        IProgress<ProvisioningProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        IReadOnlyList<DeviceInfo> devices = await network.DiscoverAsync(cancellationToken).ConfigureAwait(false);
+        return await ProvisionAllAsync(network, devices, maxParallel, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Blocking form of <see cref="ProvisionAllAsync(DeviceNetwork, int, IProgress{ProvisioningProgress}?, CancellationToken)"/> (for scripts and Python).</summary>
+    public IReadOnlyList<ProvisioningResult> ProvisionAll(DeviceNetwork network, int maxParallel = 4, CancellationToken cancellationToken = default) =>
+        ProvisionAllAsync(network, maxParallel, null, cancellationToken).GetAwaiter().GetResult();
+
     /// <summary>Provisions one device; see the class summary.</summary>
     /// <exception cref="ProvisioningException">The device refused, or a check failed; the device is blank or fully provisioned.</exception>
     /// <exception cref="DeviceAuthenticationException">The final authentication failed.</exception>

@@ -59,7 +59,7 @@ internal static class ProvisionCommand
             {
                 try
                 {
-                    await File.AppendAllLinesAsync(recordFile.FullName, records.Select(r => r.ToJsonLine()), cancellationToken).ConfigureAwait(false);
+                    await ProvisioningRecordFile.AppendJsonLinesAsync(recordFile.FullName, records, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {

@@ -14,6 +14,7 @@ public sealed class SecureKeyStorage
 {
     private readonly object _gate = new();
     private EcP256PrivateKey? _identityKey;
+    private readonly string? _filePath;
 
     /// <summary>An empty key storage, as the chip leaves the electronics manufacturer.</summary>
     public SecureKeyStorage()
@@ -29,6 +30,24 @@ public sealed class SecureKeyStorage
         ArgumentNullException.ThrowIfNull(identityKey);
         _identityKey = identityKey;
     }
+
+    /// <summary>
+    /// A key storage kept in <paramref name="filePath"/> (PEM, owner-only on Unix), so a simulated device keeps its identity
+    /// across process restarts, as the silicon does: the key is loaded when the file exists and written, atomically,
+    /// whenever the device makes a new one. Keep it apart from the flash file: a copy of the flash file is a clone without
+    /// the key.
+    /// </summary>
+    /// <exception cref="KeyFormatException">The file exists but is not a P-256 private key.</exception>
+    public SecureKeyStorage(string filePath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(filePath);
+        _filePath = filePath;
+        if (File.Exists(filePath))
+            _identityKey = EcP256PrivateKey.Load(filePath);
+    }
+
+    /// <summary>The file the key is kept in; null for a key storage in memory.</summary>
+    public string? FilePath => _filePath;
 
     /// <summary>True when an identity key pair exists.</summary>
     public bool HasIdentityKey
@@ -75,7 +94,12 @@ public sealed class SecureKeyStorage
     {
         EcP256PrivateKey key = KeyGenerator.Generate(KeyRole.DeviceIdentity);
         lock (_gate)
+        {
+            // Persist first: a key the device answers with must survive a restart of the simulation.
+            if (_filePath is not null)
+                key.Save(_filePath, overwrite: true);
             _identityKey = key;
+        }
         return key;
     }
 }

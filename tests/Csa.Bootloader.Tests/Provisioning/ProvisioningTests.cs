@@ -194,6 +194,56 @@ public sealed class ProvisioningTests
 
     [Fact]
     [Trait("Requirement", "REQ-PROD-KEYS")]
+    [Trait("Requirement", "REQ-AUTH-DEV")]
+    public async Task OneCall_ProvisionsTheNetwork_AndAKeyStorageFileKeepsTheIdentityAcrossRestarts()
+    {
+        DeviceProfile profile = ProvisioningKit.Profile(4);
+        string dir = Directory.CreateTempSubdirectory("csa-keys-").FullName;
+        try
+        {
+            string flashFile = Path.Combine(dir, "device.flash");
+            string keyFile = Path.Combine(dir, "device.key.pem");
+            using CancellationTokenSource guard = Rig.Guard();
+            await using (Rig rig = await Rig.StarAsync(1, _ => ProvisioningKit.Blank(profile, options: ProvisioningKit.Options(profile, flashFile, new SecureKeyStorage(keyFile)))))
+            {
+                IReadOnlyList<ProvisioningResult> results = await ProvisioningKit.Station().ProvisionAllAsync(rig.Network, 4, null, guard.Token);
+                Assert.Equal(ProvisioningOutcome.Provisioned, Assert.Single(results).Outcome);
+            }
+            Assert.True(File.Exists(keyFile));
+
+            // The same chip again (flash file and its key storage): provisioned, and it authenticates.
+            await using (Rig rig = await Rig.StarAsync(1, _ => new VirtualDevice(profile, ProvisioningKit.Options(profile, flashFile, new SecureKeyStorage(keyFile)))))
+            {
+                Assert.Equal(DeviceLifecycle.Provisioned, rig.Virtual[0].Firmware.Lifecycle);
+                await ProvisioningKit.Authenticator().AuthenticateAsync(rig.Network, rig.Devices[0], guard.Token);
+            }
+
+            // The flash file alone is a clone.
+            await using (Rig rig = await Rig.StarAsync(1, _ => new VirtualDevice(profile, ProvisioningKit.Options(profile, flashFile))))
+            {
+                await Assert.ThrowsAsync<DeviceAuthenticationException>(() => ProvisioningKit.Authenticator().AuthenticateAsync(rig.Network, rig.Devices[0], guard.Token));
+            }
+
+            // The records go to the manufacturer's files: JSON lines, and CSV with one header.
+            string csv = Path.Combine(dir, "devices.csv");
+            DeviceCertificate c = CertificateCodecTests.GoldenCertificate();
+            ProvisioningRecord row = new ProvisioningResult(c.Uid, new DataLink.NodeAddress(3), ProvisioningOutcome.Provisioned, c, null, null, TimeSpan.Zero).ToRecord();
+            await ProvisioningRecordFile.AppendCsvAsync(csv, [row], guard.Token);
+            await ProvisioningRecordFile.AppendCsvAsync(csv, [row, row], guard.Token);
+            string[] lines = File.ReadAllLines(csv);
+            Assert.Equal([ProvisioningRecord.CsvHeader, row.ToCsvLine(), row.ToCsvLine(), row.ToCsvLine()], lines);
+            string jsonl = Path.Combine(dir, "devices.jsonl");
+            await ProvisioningRecordFile.AppendJsonLinesAsync(jsonl, [row, row], guard.Token);
+            Assert.Equal([row.ToJsonLine(), row.ToJsonLine()], File.ReadAllLines(jsonl));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-PROD-KEYS")]
     public void Records_AreWrittenAsJsonLinesAndCsv()
     {
         DeviceCertificate c = CertificateCodecTests.GoldenCertificate();
