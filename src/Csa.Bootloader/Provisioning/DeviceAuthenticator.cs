@@ -142,7 +142,7 @@ public sealed class DeviceAuthenticatorOptions
     /// <summary>The device class id certificates must name; null takes the one the device reports.</summary>
     public uint? ExpectedDeviceClassId { get; set; }
 
-    /// <summary>How long one Authenticate attempt waits. Default 2 s (a P-256 signature on a Cortex-M4 takes tens of milliseconds).</summary>
+    /// <summary>How long one Authenticate attempt waits (the device signs with its identity key before it answers). Default 2 s.</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>How many times Authenticate is sent before the call fails. Default 3.</summary>
