@@ -30,6 +30,7 @@ internal static class ErrorReporter
                 or RpcInterfaceFormatException or FlashImageFileException => ExitCodes.InvalidInput,
             LinkUriException => ExitCodes.Usage,
             ImageRejectedException or UpdateRejectedException => ExitCodes.Rejected,
+            Csa.Bootloader.Provisioning.DeviceAuthenticationException or Csa.Bootloader.Provisioning.ProvisioningException => ExitCodes.AuthenticationFailed,
             DeviceNotFoundException or DataLinkException or RpcTimeoutException => ExitCodes.Unreachable,
             UpdateFailedException => ExitCodes.Failed,
             ArgumentException => ExitCodes.Usage,

@@ -20,8 +20,8 @@ public enum KeyRole
     Production = 2,
 
     /// <summary>
-    /// One per device, generated for or on that device: ECDH recipient of wrapped content keys and later its
-    /// identity in device certificates. Lives only in that device (and, for provisioning, briefly at the station).
+    /// One per device, generated on that device: ECDH recipient of wrapped content keys and its identity in its device
+    /// certificate (challenge-response authentication). Lives only in that device's protected key storage.
     /// </summary>
     DeviceIdentity = 3,
 }

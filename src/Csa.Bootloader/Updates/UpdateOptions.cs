@@ -85,6 +85,15 @@ public sealed class UpdateOptions
     /// </summary>
     public IList<IImageVerifier> TrustedVerifiers { get; } = new List<IImageVerifier>();
 
+    /// <summary>
+    /// When set, every update and install first authenticates the device (REQ-AUTH-DEV): a fresh challenge signed by
+    /// the device's identity key, checked against its certificate and the production trust anchor. A blank device, a
+    /// forged certificate or a clone fails with <see cref="Provisioning.DeviceAuthenticationException"/> before a single
+    /// byte of firmware is sent, and again at every resume (the device found again must still be the genuine one).
+    /// Null (default): no authentication (products without provisioning).
+    /// </summary>
+    public Provisioning.DeviceAuthenticator? DeviceAuthenticator { get; set; }
+
     /// <summary>After FinishUpdate, compare the region's SHA-256 (GetRegionHash) with the manifest's payload hash. Default true.</summary>
     public bool VerifyRegionHash { get; set; } = true;
 

@@ -43,11 +43,11 @@ public sealed partial class VirtualDevice : IAsyncDisposable
     /// <exception cref="ArgumentException">An option is invalid, or the flash file holds another geometry or another device's unique id.</exception>
     /// <exception cref="FlashImageFileException">The flash file is not a valid flash image.</exception>
     public VirtualDevice(DeviceProfile profile, VirtualDeviceOptions? options = null)
-        : this(profile, options, static (p, flash, time) => new DeviceFirmwarePort(new DeviceFirmware(p, flash, time)))
+        : this(profile, options, static (p, flash, time, keys) => new DeviceFirmwarePort(new DeviceFirmware(p, flash, time, keys)))
     {
     }
 
-    internal VirtualDevice(DeviceProfile profile, VirtualDeviceOptions? options, Func<DeviceProfile, SimulatedFlash, TimeProvider, IFirmwarePort> firmwareFactory)
+    internal VirtualDevice(DeviceProfile profile, VirtualDeviceOptions? options, Func<DeviceProfile, SimulatedFlash, TimeProvider, SecureKeyStorage, IFirmwarePort> firmwareFactory)
     {
         ArgumentNullException.ThrowIfNull(profile);
         options ??= new VirtualDeviceOptions();
@@ -57,13 +57,20 @@ public sealed partial class VirtualDevice : IAsyncDisposable
         _logger = options.LoggerFactory.CreateLogger<VirtualDevice>();
         Name = options.Name ?? $"device-{profile.Uid}";
         Flash = CreateFlash(profile, options);
-        _firmware = firmwareFactory(profile, Flash, options.TimeProvider);
+        KeyStorage = options.KeyStorage ?? new SecureKeyStorage();
+        _firmware = firmwareFactory(profile, Flash, options.TimeProvider, KeyStorage);
     }
 
     /// <summary>The firmware logic over <see cref="Flash"/>: boot decisions, the inventory, the update service.</summary>
     public DeviceFirmware Firmware => _firmware is DeviceFirmwarePort port
         ? port.Firmware
         : throw new InvalidOperationException($"{Name} runs a substitute firmware, not a DeviceFirmware.");
+
+    /// <summary>
+    /// The chip's read-protected key storage (the identity key). Part of the silicon, like the unique id, not of the
+    /// flash: <see cref="FlashFilePath"/> and a flash copy do not carry it (docs/security.md section 10.1).
+    /// </summary>
+    public SecureKeyStorage KeyStorage { get; }
 
     /// <summary>The profile the device was made from.</summary>
     public DeviceProfile Profile { get; }

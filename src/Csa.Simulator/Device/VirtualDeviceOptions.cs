@@ -19,6 +19,14 @@ public sealed class VirtualDeviceOptions
     /// </summary>
     public string? FlashFilePath { get; init; }
 
+    /// <summary>
+    /// The chip's key storage (identity key); null (default) gives the device an empty one, as a chip leaves the
+    /// electronics manufacturer. Pass one to keep a provisioned device's key across device objects (the key storage is
+    /// silicon, not flash, so <see cref="FlashFilePath"/> does not carry it), or in security tests to give an attacker's
+    /// clone a key of its own.
+    /// </summary>
+    public Csa.Simulator.Firmware.SecureKeyStorage? KeyStorage { get; init; }
+
     /// <summary>A name for logs and link names; null uses <c>device-</c> and the unique id.</summary>
     public string? Name { get; init; }
 

@@ -18,6 +18,8 @@ public sealed partial class BootloaderService
         await EnterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (_firmware.BlockedAsBlank)
+                throw Refuse(BootloaderError.NotProvisioned, "The device is blank: it installs no firmware until it is provisioned with a certificate from the production key.");
             (RegionKind kind, MemoryRegion region) = Resolve(request.Target);
             ImagePolicy policy = BuildPolicy(kind, region);
             ImageManifest manifest;
@@ -144,7 +146,7 @@ public sealed partial class BootloaderService
             MinimumSecurityCounter = p.DowngradePrevention ? _firmware.EffectiveSecurityCounter() : null,
             TargetRegion = new ImageRegion(region.Address, ImageTrailer.UsableSize(region)),
             RequireEncryption = p.RequireEncryption,
-            Decryptor = p.IdentityKey is { } identity ? new AesCtrEciesPayloadDecryptor(identity) : null,
+            Decryptor = _firmware.DecryptionKey is { } identity ? new AesCtrEciesPayloadDecryptor(identity) : null,
         };
         foreach (IImageVerifier verifier in _firmware.Verifiers)
             policy.TrustedVerifiers.Add(verifier);
@@ -159,7 +161,7 @@ public sealed partial class BootloaderService
                 throw Refuse(BootloaderError.KeyUnwrapFailed, "The image is plaintext but a wrapped key was sent: the host and the image disagree.");
             return null;
         }
-        if (_firmware.Profile.IdentityKey is not { } identity)
+        if (_firmware.DecryptionKey is not { } identity)
             throw Refuse(BootloaderError.KeyUnwrapFailed, "The image is encrypted but this device has no identity key to unwrap its content key.");
         var decryptor = new AesCtrEciesPayloadDecryptor(identity);
         if (decryptor.Algorithm != manifest.Encryption)

@@ -90,7 +90,7 @@ public sealed partial class BootloaderService
         if (s.Manifest.Encryption == Csa.Bootloader.Images.ImageEncryption.None)
             data.CopyTo(plain, 0);
         else
-            new AesCtrEciesPayloadDecryptor(_firmware.Profile.IdentityKey!).Decrypt(
+            new AesCtrEciesPayloadDecryptor(_firmware.DecryptionKey!).Decrypt(
                 s.ContentKey ?? throw new InvalidOperationException("Bootloader invariant broken: an encrypted session without its content key."),
                 s.Manifest.Nonce.Span, offset, data, plain);
         return plain;

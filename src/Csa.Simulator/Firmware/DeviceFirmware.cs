@@ -17,7 +17,7 @@ namespace Csa.Simulator.Firmware;
 /// session) lives in this object and is dropped by <see cref="Boot"/>, as a reset drops a chip's RAM; everything that
 /// must survive a reset is in flash (docs/device-model.md, sections 5 and 6).
 /// </summary>
-public sealed class DeviceFirmware
+public sealed partial class DeviceFirmware
 {
     /// <summary>The journal slot size the firmware uses (a 52-byte state record fits).</summary>
     internal const int JournalSlotSize = 80;
@@ -28,7 +28,18 @@ public sealed class DeviceFirmware
     /// <summary>Creates the firmware of a device with <paramref name="profile"/> over <paramref name="flash"/>.</summary>
     /// <exception cref="ArgumentException">The flash's geometry is not the profile's.</exception>
     public DeviceFirmware(DeviceProfile profile, SimulatedFlash flash, TimeProvider timeProvider)
+        : this(profile, flash, timeProvider, new SecureKeyStorage())
     {
+    }
+
+    /// <summary>
+    /// Creates the firmware of a device with <paramref name="profile"/> over <paramref name="flash"/>, with the chip's
+    /// key storage <paramref name="keyStorage"/> (the identity key lives there, not in flash).
+    /// </summary>
+    /// <exception cref="ArgumentException">The flash's geometry is not the profile's.</exception>
+    public DeviceFirmware(DeviceProfile profile, SimulatedFlash flash, TimeProvider timeProvider, SecureKeyStorage keyStorage)
+    {
+        ArgumentNullException.ThrowIfNull(keyStorage);
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(flash);
         ArgumentNullException.ThrowIfNull(timeProvider);
@@ -43,6 +54,8 @@ public sealed class DeviceFirmware
         Verifiers = CreateVerifiers(profile);
         Inspector = new RegionInspector(flash, profile, Verifiers);
         Bootloader = new BootloaderService(this);
+        KeyStorage = keyStorage;
+        Provisioning = new ProvisioningService(this);
     }
 
     /// <summary>The device configuration.</summary>
@@ -132,6 +145,8 @@ public sealed class DeviceFirmware
             ApplicationRunning = false;
             Stay = StayReason.None;
             Record = ReadRecord();
+            ReadProvisioning();
+            CompleteProvisioningLock();
             PreBootloaderVersion = PreBootloaderMarker.Read(Flash, Map.PreBootloader);
             foreach (RegionKind kind in new[] { RegionKind.BootloaderA, RegionKind.BootloaderB, RegionKind.Application })
                 RefreshCheck(kind);
@@ -140,7 +155,9 @@ public sealed class DeviceFirmware
             Running = PreBootloaderVersion is null ? null : ChooseBootloader();
             if (Running is null)
                 return Decided(new BootDecision(null, false, StayReason.None, appVersion));
-            Stay = UpdatePending() ? StayReason.UpdateInProgress
+            // A blank device of a product that requires provisioning starts nothing but its bootloader (REQ-PROD-KEYS).
+            Stay = BlockedAsBlank ? StayReason.NotProvisioned
+                : UpdatePending() ? StayReason.UpdateInProgress
                 : !app.IsValid ? StayReason.NoValidApplication
                 : Record.BootloaderRequested ? StayReason.Requested
                 : StayReason.None;

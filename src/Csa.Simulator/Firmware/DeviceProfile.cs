@@ -53,9 +53,24 @@ public sealed class DeviceProfile
 
     /// <summary>
     /// The device's identity key: content keys of encrypted images are wrapped for its public key. Null for a
-    /// device without encryption support. (Production provisioning, where the device makes this key itself, comes later.)
+    /// device without encryption support. Once the device is provisioned, the identity key it made itself
+    /// (in <see cref="SecureKeyStorage"/>) is used instead.
     /// </summary>
     public EcP256PrivateKey? IdentityKey { get; init; }
+
+    /// <summary>
+    /// The production public key(s) the bootloader ships as its trust anchor for device certificates
+    /// (docs/security.md section 10). Empty: the product is not provisioned (the Provisioning commands that need it
+    /// answer NotSupported).
+    /// </summary>
+    public IReadOnlyList<EcP256PublicKey> ProductionTrustAnchors { get; init; } = [];
+
+    /// <summary>
+    /// The device lifecycle is enforced (REQ-PROD-KEYS): while blank the bootloader installs no firmware
+    /// (BeginUpdate answers NotProvisioned) and starts no application (StayReason.NotProvisioned). Off by default, so
+    /// products without production keys (and devices made by <see cref="FactoryProgrammer"/> alone) behave as before.
+    /// </summary>
+    public bool RequireProvisioning { get; init; }
 
     /// <summary>The largest frame the device receives (its DMA buffer), in bytes before byte stuffing.</summary>
     public ushort MaxFrameSize { get; init; } = 1024;

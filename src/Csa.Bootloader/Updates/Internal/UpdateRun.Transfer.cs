@@ -186,5 +186,5 @@ internal sealed partial class UpdateRun
         BootloaderInterface.TryGetError(e, out code) && code is BootloaderError.BadManifest or BootloaderError.UnknownKey
             or BootloaderError.BadSignature or BootloaderError.WrongTarget or BootloaderError.NotBoundToThisDevice
             or BootloaderError.SecurityCounterTooLow or BootloaderError.WrongLocation or BootloaderError.EncryptionRequired
-            or BootloaderError.KeyUnwrapFailed or BootloaderError.PayloadHashMismatch;
+            or BootloaderError.KeyUnwrapFailed or BootloaderError.PayloadHashMismatch or BootloaderError.NotProvisioned;
 }

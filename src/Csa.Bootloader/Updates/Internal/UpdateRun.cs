@@ -83,6 +83,7 @@ internal sealed partial class UpdateRun
                     _device = await FirstContactAsync().ConfigureAwait(false);
                 }
                 _begun = false;
+                await AuthenticateDeviceAsync().ConfigureAwait(false);
                 UpdateResult result = _plan.Target == UpdateTarget.Application
                     ? await RunApplicationAttemptAsync().ConfigureAwait(false)
                     : await RunBootloaderAttemptAsync().ConfigureAwait(false);
@@ -101,6 +102,11 @@ internal sealed partial class UpdateRun
             }
             catch (UpdateFailedException)
             {
+                throw;
+            }
+            catch (Provisioning.DeviceAuthenticationException e)
+            {
+                UpdateLog.Rejected(_logger, Uid, e.Message);
                 throw;
             }
             catch (Exception ex) when (IsTransient(ex))

@@ -15,6 +15,8 @@ internal sealed class DeviceFirmwarePort(DeviceFirmware firmware) : IFirmwarePor
 
     public IRpcService BootloaderService => Firmware.Bootloader;
 
+    public IRpcService ProvisioningService => Firmware.Provisioning;
+
     public bool IsBusy => Firmware.Flash.IsBusy;
 
     public FirmwareStart Boot()

@@ -36,7 +36,7 @@ internal sealed class DeviceService : DeviceServerBase
         features |= FeatureFlags.BootloaderUpdate;
         if (profile.Authentication == Csa.Bootloader.Images.ImageAuthentication.EcdsaP256Sha256)
             features |= FeatureFlags.Signatures;
-        if (profile.IdentityKey is not null)
+        if (profile.IdentityKey is not null || profile.RequireProvisioning)
             features |= FeatureFlags.Encryption;
         if (profile.DowngradePrevention)
             features |= FeatureFlags.DowngradeProtection;

@@ -18,6 +18,9 @@ internal interface IFirmwarePort
     /// <summary>The bootloader's update interface, served while a bootloader runs.</summary>
     IRpcService BootloaderService { get; }
 
+    /// <summary>The Provisioning interface, served in the bootloader and the application.</summary>
+    IRpcService ProvisioningService { get; }
+
     /// <summary>True while the firmware performs a flash operation (an update step).</summary>
     bool IsBusy { get; }
 

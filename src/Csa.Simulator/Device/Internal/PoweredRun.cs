@@ -69,6 +69,8 @@ internal sealed class PoweredRun : IAsyncDisposable
             onPowerLoss();
         };
         _services.Add(new PowerAwareService(_deviceService, powerLost));
+        // Identity and authentication are the bootloader's, exported to the application too (the key never leaves it).
+        _services.Add(new PowerAwareService(firmware.ProvisioningService, powerLost));
         if (state == VirtualDeviceState.Bootloader)
         {
             _services.Add(new PowerAwareService(firmware.BootloaderService, powerLost));

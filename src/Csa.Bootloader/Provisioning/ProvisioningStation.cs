@@ -1,0 +1,228 @@
+using System.Security.Cryptography;
+using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
+using Csa.Bootloader.Updates;
+using Csa.Rpc;
+
+namespace Csa.Bootloader.Provisioning;
+
+/// <summary>
+/// The production station (REQ-PROD-KEYS): provisions blank devices, many in parallel. For each device it has the
+/// device generate its own identity key pair (the private key never leaves the device) and prove possession of it,
+/// issues a device certificate (unique id, public key, vendor, class, lifecycle) signed by the production key behind
+/// <see cref="IProductionSigner"/> (an HSM in production), has the device check, store and lock it, and finally
+/// authenticates the device with a fresh challenge. The result rows become records for the manufacturer's database
+/// (<see cref="ProvisioningResult.ToRecord"/>). docs/security.md section 10.
+/// </summary>
+public sealed class ProvisioningStation
+{
+    private readonly IProductionSigner _signer;
+    private readonly DeviceAuthenticator _authenticator;
+
+    /// <summary>Creates a station that signs with <paramref name="signer"/>.</summary>
+    /// <param name="signer">The production key.</param>
+    /// <param name="verifier">The P-256 signature check (Csa.Crypto's <c>EcdsaP256SignatureVerifier.Instance</c>).</param>
+    /// <param name="options">Vendor, class and timing.</param>
+    public ProvisioningStation(IProductionSigner signer, IP256SignatureVerifier verifier, ProvisioningStationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(signer);
+        ArgumentNullException.ThrowIfNull(verifier);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.CommandAttempts < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), options.CommandAttempts, "CommandAttempts must be at least 1.");
+        _signer = signer;
+        Options = options;
+        TrustAnchor = new ProductionTrustAnchor([signer.PublicKey], verifier);
+        _authenticator = new DeviceAuthenticator(TrustAnchor, new DeviceAuthenticatorOptions
+        {
+            ExpectedVendorId = options.VendorId,
+            ExpectedDeviceClassId = options.DeviceClassId,
+            CommandTimeout = options.CommandTimeout,
+            CommandAttempts = options.CommandAttempts,
+        });
+    }
+
+    /// <summary>The settings.</summary>
+    public ProvisioningStationOptions Options { get; }
+
+    /// <summary>The trust anchor of this station's production key (what the devices' bootloaders must ship).</summary>
+    public ProductionTrustAnchor TrustAnchor { get; }
+
+    /// <summary>
+    /// Provisions every device of <paramref name="devices"/>, at most <paramref name="maxParallel"/> at once. One device's
+    /// failure does not stop the others; a failed device is blank or fully provisioned (a power cut included), so the
+    /// run can simply be repeated for it.
+    /// </summary>
+    /// <returns>One row per device, in the order given.</returns>
+    public async Task<IReadOnlyList<ProvisioningResult>> ProvisionAllAsync(DeviceNetwork network, IEnumerable<DeviceInfo> devices, int maxParallel = 4,
+        IProgress<ProvisioningProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(devices);
+        if (maxParallel < 1)
+            throw new ArgumentOutOfRangeException(nameof(maxParallel), maxParallel, "At least one device at a time.");
+        DeviceInfo[] list = devices.ToArray();
+        foreach (DeviceInfo device in list)
+            ArgumentNullException.ThrowIfNull(device, nameof(devices));
+        if (list.Select(d => d.Uid).Distinct().Count() != list.Length)
+            throw new ArgumentException("A device is listed twice.", nameof(devices));
+        using var gate = new SemaphoreSlim(maxParallel, maxParallel);
+        int done = 0;
+        var counted = progress is null ? null : new Progress(progress, list.Length, () => Volatile.Read(ref done));
+        return await Task.WhenAll(list.Select(async device =>
+        {
+            long started = Options.TimeProvider.GetTimestamp();
+            try
+            {
+                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    return await ProvisionAsync(network, device, counted, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                bool cancelled = ex is OperationCanceledException && cancellationToken.IsCancellationRequested;
+                return new ProvisioningResult(device.Uid, device.Address, cancelled ? ProvisioningOutcome.Cancelled : ProvisioningOutcome.Failed,
+                    null, cancelled ? "cancelled" : ex.Message, ex, Options.TimeProvider.GetElapsedTime(started));
+            }
+            finally
+            {
+                Interlocked.Increment(ref done);
+                counted?.Report(device.Uid, ProvisioningStage.Done);
+            }
+        })).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One call for a test, a demo or a small station: discovers the devices of <paramref name="network"/> and provisions
+    /// every one (see <see cref="ProvisionAllAsync(DeviceNetwork, IEnumerable{DeviceInfo}, int, IProgress{ProvisioningProgress}?, CancellationToken)"/>).
+    /// </summary>
+    public async Task<IReadOnlyList<ProvisioningResult>> ProvisionAllAsync(DeviceNetwork network, int maxParallel = 4,
+        IProgress<ProvisioningProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        IReadOnlyList<DeviceInfo> devices = await network.DiscoverAsync(cancellationToken).ConfigureAwait(false);
+        return await ProvisionAllAsync(network, devices, maxParallel, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Blocking form of <see cref="ProvisionAllAsync(DeviceNetwork, int, IProgress{ProvisioningProgress}?, CancellationToken)"/> (for scripts and Python).</summary>
+    public IReadOnlyList<ProvisioningResult> ProvisionAll(DeviceNetwork network, int maxParallel = 4, CancellationToken cancellationToken = default) =>
+        ProvisionAllAsync(network, maxParallel, null, cancellationToken).GetAwaiter().GetResult();
+
+    /// <summary>Provisions one device; see the class summary.</summary>
+    /// <exception cref="ProvisioningException">The device refused, or a check failed; the device is blank or fully provisioned.</exception>
+    /// <exception cref="DeviceAuthenticationException">The final authentication failed.</exception>
+    /// <exception cref="RpcTimeoutException">The device stopped answering (a power cut, a lost link).</exception>
+    public Task<ProvisioningResult> ProvisionAsync(DeviceNetwork network, DeviceInfo device, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(device);
+        return ProvisionAsync(network, device, null, cancellationToken);
+    }
+
+    private async Task<ProvisioningResult> ProvisionAsync(DeviceNetwork network, DeviceInfo device, Progress? progress, CancellationToken ct)
+    {
+        long started = Options.TimeProvider.GetTimestamp();
+        DeviceUid uid = device.Uid;
+        using var client = new ProvisioningClient(network.Client, device.Address);
+        progress?.Report(uid, ProvisioningStage.Reading);
+        GetProvisioningStatusResponse status = await Call(uid, () => client.GetProvisioningStatusAsync(new GetProvisioningStatusRequest(), Idempotent(), ct)).ConfigureAwait(false);
+        if (DeviceUid.FromBytes(status.Uid) != uid)
+            throw new ProvisioningException(uid, ProvisioningFailure.UidMismatch, $"The device at {device.Address} reports unique id {DeviceUid.FromBytes(status.Uid)} on the Provisioning interface, not {uid}.");
+
+        ProvisioningOutcome outcome;
+        DeviceCertificate certificate;
+        if (status.Lifecycle == DeviceLifecycle.Provisioned)
+        {
+            // Provisioned before (or by the run a power cut interrupted after the commit): only this key's certificates count.
+            certificate = DeviceCertificate.TryParse(status.Certificate, out DeviceCertificate? stored, out _, out _) && TrustAnchor.Check(stored) is null
+                ? stored
+                : throw new ProvisioningException(uid, ProvisioningFailure.ProvisionedByAnotherKey, $"Device {uid} is already provisioned with a certificate this station's production key did not issue.");
+            outcome = ProvisioningOutcome.AlreadyProvisioned;
+        }
+        else
+        {
+            progress?.Report(uid, ProvisioningStage.GeneratingKey);
+            byte[] nonce = ProvisioningMessages.NewNonce();
+            GenerateIdentityKeyResponse key = await Call(uid, () => client.GenerateIdentityKeyAsync(new GenerateIdentityKeyRequest(nonce),
+                new RpcCallOptions { Timeout = Options.CommandTimeout + Options.InstallAllowance, MaxAttempts = 1, Idempotent = false }, ct)).ConfigureAwait(false);
+            byte[] point = Uncompressed(key.PublicKey);
+            byte[] possession = SHA256.HashData(ProvisioningMessages.KeyPossession(uid, nonce, key.PublicKey));
+            if (!TrustAnchor.Verifier.VerifyDigest(point, possession, key.ProofOfPossession))
+                throw new ProvisioningException(uid, ProvisioningFailure.InvalidProofOfPossession, $"Device {uid}'s proof of possession does not verify under the public key it offered.");
+
+            progress?.Report(uid, ProvisioningStage.Signing);
+            uint serial = Options.SerialNumbers is { } serials ? await serials(uid, ct).ConfigureAwait(false) : RandomSerial();
+            DeviceCertificate unsigned = DeviceCertificate.CreateUnsigned(uid, Options.VendorId, Options.DeviceClassId, serial,
+                Options.TimeProvider.GetUtcNow(), _signer.KeyId.Span, key.PublicKey);
+            byte[] digest = unsigned.ComputeSignedDigest();
+            byte[] signature = await _signer.SignDigestAsync(digest, ct).ConfigureAwait(false);
+            if (!TrustAnchor.Verifier.VerifyDigest(_signer.PublicKey.Span, digest, signature))
+                throw new ProvisioningException(uid, ProvisioningFailure.SignerFailed, "The production signer returned a signature its own public key does not verify.");
+            certificate = unsigned.WithSignature(signature);
+            outcome = ProvisioningOutcome.Provisioned;
+        }
+
+        if (!status.Locked || outcome == ProvisioningOutcome.Provisioned)
+        {
+            // Installing the stored certificate again completes a lock that a power cut interrupted.
+            progress?.Report(uid, ProvisioningStage.Installing);
+            InstallCertificateResponse installed = await Call(uid, () => client.InstallCertificateAsync(new InstallCertificateRequest(certificate.ToArray()),
+                new RpcCallOptions { Timeout = Options.CommandTimeout + Options.InstallAllowance, MaxAttempts = Options.CommandAttempts, Idempotent = true }, ct)).ConfigureAwait(false);
+            if (installed.Lifecycle != DeviceLifecycle.Provisioned || !installed.Locked)
+                throw new ProvisioningException(uid, ProvisioningFailure.VerificationFailed, $"Device {uid} answered {installed.Lifecycle} (locked: {installed.Locked}) after storing its certificate.");
+        }
+
+        progress?.Report(uid, ProvisioningStage.Verifying);
+        GetProvisioningStatusResponse after = await Call(uid, () => client.GetProvisioningStatusAsync(new GetProvisioningStatusRequest(), Idempotent(), ct)).ConfigureAwait(false);
+        if (after.Lifecycle != DeviceLifecycle.Provisioned || !after.Locked || !after.Certificate.AsSpan().SequenceEqual(certificate.ToArray()))
+            throw new ProvisioningException(uid, ProvisioningFailure.VerificationFailed, $"Device {uid} does not report the certificate as stored and locked.");
+        await _authenticator.AuthenticateAsync(network.Client, device.Address, uid, Options.VendorId, Options.DeviceClassId, ct).ConfigureAwait(false);
+        return new ProvisioningResult(uid, device.Address, outcome, certificate, null, null, Options.TimeProvider.GetElapsedTime(started));
+    }
+
+    private RpcCallOptions Idempotent() => new() { Timeout = Options.CommandTimeout, MaxAttempts = Options.CommandAttempts, Idempotent = true };
+
+    private static async Task<T> Call<T>(DeviceUid uid, Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (RpcErrorException e) when (ProvisioningInterface.TryGetError(e, out ProvisioningError code))
+        {
+            throw new ProvisioningException(uid, ProvisioningFailure.DeviceRefused, $"Device {uid} refused: {code}: {e.Message}", e) { DeviceError = code };
+        }
+    }
+
+    private static byte[] Uncompressed(byte[] xy)
+    {
+        var point = new byte[65];
+        point[0] = 0x04;
+        xy.CopyTo(point, 1);
+        return point;
+    }
+
+    private static uint RandomSerial()
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        uint serial;
+        do
+        {
+            RandomNumberGenerator.Fill(bytes);
+            serial = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes);
+        }
+        while (serial == 0);
+        return serial;
+    }
+
+    private sealed class Progress(IProgress<ProvisioningProgress> inner, int total, Func<int> done)
+    {
+        public void Report(DeviceUid uid, ProvisioningStage stage) => inner.Report(new ProvisioningProgress(uid, stage, done(), total));
+    }
+}

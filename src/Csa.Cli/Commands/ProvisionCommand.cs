@@ -1,0 +1,110 @@
+using System.CommandLine;
+using System.Globalization;
+using Csa.Bootloader.Provisioning;
+using Csa.Bootloader.Updates;
+using Csa.Crypto;
+using Csa.DataLink;
+using Csa.Rpc;
+using Spectre.Console;
+
+namespace Csa.Cli.Commands;
+
+/// <summary>
+/// <c>csa provision</c>: the production station (docs/security.md section 10). Discovers the devices on the links, has
+/// each blank device make its identity key, issues its certificate with the production key, stores and locks it, and
+/// authenticates the device; writes one record per device (JSON lines) for the manufacturer's database.
+/// </summary>
+internal static class ProvisionCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var links = new Option<string[]>("--link", "-l")
+        {
+            Description = "A link to the devices (tcp://host:port, serial:///dev/ttyUSB0?baud=115200, sim:NAME); repeat for several",
+            Required = true,
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var key = new Option<FileInfo>("--production-key", "-k") { Description = "The production private key (PEM or DER; development: keep it in an HSM in production)", Required = true };
+        var vendor = new Option<string>("--vendor") { Description = "The vendor id certificates name (decimal or 0x hex)", Required = true };
+        var deviceClass = new Option<string>("--device-class") { Description = "The device class id certificates name (decimal or 0x hex)", Required = true };
+        var parallel = new Option<int>("--parallel", "-p") { Description = "At most this many devices at once", DefaultValueFactory = _ => 4 };
+        var record = new Option<FileInfo?>("--record", "-r") { Description = "Append one JSON line per device to this file (for the manufacturer's database)" };
+        var command = new Command("provision", "Provision blank devices: identity key made on the device, certificate signed by the production key, provisioning locked")
+        {
+            links, key, vendor, deviceClass, parallel, record,
+        };
+        return command.WithAction(console, async (context, cancellationToken) =>
+        {
+            string[] uris = context.ParseResult.GetValue(links) ?? [];
+            int maxParallel = context.ParseResult.GetValue(parallel);
+            if (maxParallel < 1)
+                throw CliException.Usage("--parallel must be at least 1");
+            uint vendorId = ParseId(context.ParseResult.GetValue(vendor)!, "--vendor");
+            uint classId = ParseId(context.ParseResult.GetValue(deviceClass)!, "--device-class");
+            FileInfo keyFile = context.ParseResult.GetValue(key)!;
+            if (!keyFile.Exists)
+                throw CliException.File($"production key not found: {keyFile.FullName}");
+            PemProductionSigner signer = PemProductionSigner.FromKeyFile(keyFile.FullName);
+            var station = new ProvisioningStation(signer, EcdsaP256SignatureVerifier.Instance, new ProvisioningStationOptions { VendorId = vendorId, DeviceClassId = classId });
+
+            await using DeviceNetwork network = await DeviceNetwork.ConnectUrisAsync(uris, new DeviceNetworkOptions { LoggerFactory = context.LoggerFactory }, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<DeviceInfo> devices = await network.DiscoverAsync(cancellationToken).ConfigureAwait(false);
+            if (devices.Count == 0)
+                throw new CliException(ExitCodes.Unreachable, $"no device answered on {string.Join(", ", uris)}");
+            IReadOnlyList<ProvisioningResult> results = await station.ProvisionAllAsync(network, devices, maxParallel, null, cancellationToken).ConfigureAwait(false);
+            ProvisioningRecord[] records = results.Select(r => r.ToRecord()).ToArray();
+
+            FileInfo? recordFile = context.ParseResult.GetValue(record);
+            if (recordFile is not null)
+            {
+                try
+                {
+                    await ProvisioningRecordFile.AppendJsonLinesAsync(recordFile.FullName, records, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw CliException.File($"cannot write the record file {recordFile.FullName}: {e.Message}", e);
+                }
+            }
+
+            int provisioned = results.Count(r => r.Succeeded);
+            if (context.Json)
+                context.WriteJson(new { productionKeyId = signer.ProductionPublicKey.KeyIdHex, provisioned, failed = results.Count - provisioned, devices = records });
+            else
+                WriteTable(context, records, signer.ProductionPublicKey.KeyIdHex);
+            return ExitCodeOf(results);
+        });
+    }
+
+    private static int ExitCodeOf(IReadOnlyList<ProvisioningResult> results)
+    {
+        ProvisioningResult[] failed = results.Where(r => !r.Succeeded).ToArray();
+        if (failed.Length == 0)
+            return ExitCodes.Success;
+        if (failed.All(r => r.Outcome == ProvisioningOutcome.Cancelled))
+            return ExitCodes.Cancelled;
+        // Devices that only stopped answering were unreachable; a refusal or a failed check is an authentication failure.
+        return failed.All(r => r.Exception is DataLinkException or RpcTimeoutException) ? ExitCodes.Unreachable : ExitCodes.AuthenticationFailed;
+    }
+
+    private static void WriteTable(CommandContext context, ProvisioningRecord[] records, string keyId)
+    {
+        var table = new Table().AddColumns("device", "outcome", "serial", "identity key id", "error");
+        foreach (ProvisioningRecord r in records)
+        {
+            string keyIdOfDevice = r.PublicKey.Length == 130 ? EcP256PublicKey.FromUncompressedPoint(Convert.FromHexString(r.PublicKey)).KeyIdHex : "-";
+            table.AddRow(Markup.Escape(r.Uid), Markup.Escape(r.Outcome), r.SerialNumber == 0 ? "-" : r.SerialNumber.ToString(CultureInfo.InvariantCulture),
+                keyIdOfDevice, Markup.Escape(r.Error));
+        }
+        context.Out.Write(table);
+        context.WriteLine($"{records.Count(r => r.Outcome is "Provisioned" or "AlreadyProvisioned")} of {records.Length} device(s) provisioned with production key {keyId}");
+    }
+
+    private static uint ParseId(string text, string option)
+    {
+        bool ok = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? uint.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint value)
+            : uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+        return ok ? value : throw CliException.Usage($"{option} must be a 32-bit number (decimal or 0x hex), not '{text}'");
+    }
+}

@@ -1,0 +1,173 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
+using Csa.Bootloader.Provisioning;
+using Csa.Crypto;
+
+namespace Csa.Bootloader.Tests.Provisioning;
+
+/// <summary>
+/// The device certificate and the signed messages, byte by byte against the golden vectors of docs/security.md
+/// section 10, and every malformed input refused with its typed error.
+/// </summary>
+public sealed class CertificateCodecTests
+{
+    /// <summary>The RFC 6979 A.2.5 P-256 key: the golden production key.</summary>
+    public static readonly EcP256PrivateKey GoldenProductionKey = EcP256PrivateKey.FromScalar(Convert.FromHexString("C9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721"));
+
+    /// <summary>The golden device identity key.</summary>
+    public static readonly EcP256PrivateKey GoldenIdentityKey = EcP256PrivateKey.FromScalar(Convert.FromHexString("0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"));
+
+    public static readonly DeviceUid GoldenUid = DeviceUid.Parse("3A0024000D51343138393836");
+
+    public static readonly byte[] GoldenChallenge = Enumerable.Range(0x00, 32).Select(i => (byte)i).ToArray();
+
+    public static readonly byte[] GoldenStationNonce = Enumerable.Range(0x20, 32).Select(i => (byte)i).ToArray();
+
+    public static DeviceCertificate GoldenCertificate()
+    {
+        DeviceCertificate unsigned = DeviceCertificate.CreateUnsigned(GoldenUid, 0x00C5A000, 0x00000001, 1,
+            new DateTimeOffset(2026, 11, 25, 0, 0, 0, TimeSpan.Zero), GoldenProductionKey.PublicKey.KeyId.Span, GoldenIdentityKey.PublicKey.UncompressedPoint.Span);
+        return unsigned.WithSignature(new EcdsaP256Signer(GoldenProductionKey).SignDigest(unsigned.ComputeSignedDigest()));
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-PROD-KEYS")]
+    public void GoldenCertificate_IsReproducedByteForByte_AndVerifiesUnderTheProductionKey()
+    {
+        byte[] golden = SecurityDoc.Golden("device-certificate");
+        Assert.Equal(Convert.ToHexString(golden), GoldenCertificate().ToHex());
+        DeviceCertificate parsed = DeviceCertificate.Parse(golden);
+        Assert.Equal(GoldenUid, parsed.Uid);
+        Assert.Equal(0x00C5A000u, parsed.VendorId);
+        Assert.Equal(1u, parsed.DeviceClassId);
+        Assert.Equal(DeviceLifecycle.Provisioned, parsed.Lifecycle);
+        Assert.Equal(1u, parsed.SerialNumber);
+        Assert.Equal(new DateTimeOffset(2026, 11, 25, 0, 0, 0, TimeSpan.Zero), parsed.IssuedAt);
+        Assert.Equal("B18B86CE1389E46D", Convert.ToHexString(parsed.IssuerKeyId.Span));
+        Assert.Equal(GoldenIdentityKey.PublicKey.ToUncompressedPoint(), parsed.GetUncompressedPublicKey());
+        Assert.Null(EcdsaP256SignatureVerifier.TrustAnchor(GoldenProductionKey.PublicKey).Check(parsed));
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-AUTH-DEV")]
+    public void GoldenMessages_AreReproducedByteForByte()
+    {
+        DeviceCertificate certificate = GoldenCertificate();
+        byte[] possession = ProvisioningMessages.KeyPossession(GoldenUid, GoldenStationNonce, GoldenIdentityKey.PublicKey.UncompressedPoint.Span);
+        Assert.Equal(Convert.ToHexString(SecurityDoc.Golden("key-possession-message")), Convert.ToHexString(possession));
+        Assert.Equal(Convert.ToHexString(SecurityDoc.Golden("key-possession-signature")), Convert.ToHexString(new EcdsaP256Signer(GoldenIdentityKey).Sign(possession)));
+
+        byte[] authentication = ProvisioningMessages.Authentication(GoldenUid, GoldenChallenge, certificate.ComputeDigest());
+        Assert.Equal(Convert.ToHexString(SecurityDoc.Golden("authentication-message")), Convert.ToHexString(authentication));
+        byte[] signature = new EcdsaP256Signer(GoldenIdentityKey).Sign(authentication);
+        Assert.Equal(Convert.ToHexString(SecurityDoc.Golden("authentication-signature")), Convert.ToHexString(signature));
+
+        var authenticator = new DeviceAuthenticator(EcdsaP256SignatureVerifier.TrustAnchor(GoldenProductionKey.PublicKey));
+        AuthenticatedDevice device = authenticator.Verify(GoldenUid, 0x00C5A000, 1, GoldenChallenge, certificate.ToArray(), signature);
+        Assert.Equal(GoldenUid, device.Uid);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-TAMPER")]
+    public void EveryMalformedField_IsRefusedWithItsTypedError_AndOffset()
+    {
+        byte[] good = SecurityDoc.Golden("device-certificate");
+        (Func<byte[], byte[]> mutate, DeviceCertificateError error, int offset)[] cases =
+        [
+            (b => b[..100], DeviceCertificateError.Truncated, 100),
+            (b => b[..3], DeviceCertificateError.Truncated, 3),
+            (b => [.. b, 0], DeviceCertificateError.TrailingData, 176),
+            (b => Set(b, 0, 0x44), DeviceCertificateError.BadMagic, 0),
+            (b => Set(b, 4, 2), DeviceCertificateError.UnsupportedVersion, 4),
+            (b => Set(b, 6, 0xB1), DeviceCertificateError.BadLength, 6),
+            (b => Set(b, 28, 0), DeviceCertificateError.BadLifecycle, 28),
+            (b => Set(b, 28, 3), DeviceCertificateError.BadLifecycle, 28),
+            (b => Set(b, 29, 2), DeviceCertificateError.UnsupportedKeyAlgorithm, 29),
+            (b => Set(b, 31, 1), DeviceCertificateError.ReservedNotZero, 30),
+            (b => Set(b, 32, 0), DeviceCertificateError.ZeroSerialNumber, 32),
+        ];
+        foreach ((Func<byte[], byte[]> mutate, DeviceCertificateError error, int offset) in cases)
+        {
+            byte[] bad = mutate((byte[])good.Clone());
+            var e = Assert.Throws<DeviceCertificateFormatException>(() => DeviceCertificate.Parse(bad));
+            Assert.Equal((error, offset), (e.Error, e.Offset));
+            Assert.False(DeviceCertificate.TryParse(new ReadOnlySequence<byte>(bad), out _, out DeviceCertificateError seqError));
+            Assert.Equal(error, seqError);
+        }
+    }
+
+    [Fact]
+    public void TryParse_ReadsACertificateSplitOverManySegments()
+    {
+        byte[] good = SecurityDoc.Golden("device-certificate");
+        ReadOnlySequence<byte> sequence = Segments.Split(good, 1, 7, 13, 64, 175);
+        Assert.True(DeviceCertificate.TryParse(sequence, out DeviceCertificate? parsed, out _));
+        Assert.Equal(good, parsed.ToArray());
+        var writer = new ArrayBufferWriter<byte>();
+        parsed.Write(writer);
+        Assert.Equal(good, writer.WrittenSpan.ToArray());
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-TAMPER")]
+    [Trait("Threat", "THREAT.MFST.MODIFICATION")]
+    public void EveryBitOfTheCertificate_Flipped_IsCaught()
+    {
+        byte[] good = SecurityDoc.Golden("device-certificate");
+        ProductionTrustAnchor anchor = EcdsaP256SignatureVerifier.TrustAnchor(GoldenProductionKey.PublicKey);
+        var survivors = new List<int>();
+        for (int bit = 0; bit < good.Length * 8; bit++)
+        {
+            byte[] bad = (byte[])good.Clone();
+            bad[bit / 8] ^= (byte)(1 << (bit % 8));
+            if (DeviceCertificate.TryParse(bad, out DeviceCertificate? parsed, out _, out _) && anchor.Check(parsed) is null)
+                survivors.Add(bit);
+        }
+        Assert.Empty(survivors);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-AUTH-DEV")]
+    public void TheLabels_SeparateTheMessages()
+    {
+        // An answer to a challenge can never pass as a proof of possession, nor the reverse: different labels and lengths.
+        Assert.NotEqual(ProvisioningMessages.KeyPossessionLength, ProvisioningMessages.AuthenticationLength);
+        byte[] auth = ProvisioningMessages.Authentication(GoldenUid, GoldenChallenge, SHA256.HashData(GoldenChallenge));
+        byte[] pop = ProvisioningMessages.KeyPossession(GoldenUid, GoldenChallenge, GoldenIdentityKey.PublicKey.UncompressedPoint.Span);
+        Assert.Equal("CSA-DEVICE-AUTH-V1"u8.ToArray(), auth[..18]);
+        Assert.Equal("CSA-KEY-POSSESSION-V1"u8.ToArray(), pop[..21]);
+        Assert.Throws<ArgumentException>(() => ProvisioningMessages.Authentication(GoldenUid, new byte[31], new byte[32]));
+    }
+
+    private static byte[] Set(byte[] b, int at, byte value)
+    {
+        b[at] = value;
+        return b;
+    }
+}
+
+/// <summary>Splits a buffer into a multi-segment sequence at the given offsets.</summary>
+internal sealed class Segments : ReadOnlySequenceSegment<byte>
+{
+    private Segments(ReadOnlyMemory<byte> memory, long runningIndex)
+    {
+        Memory = memory;
+        RunningIndex = runningIndex;
+    }
+
+    public static ReadOnlySequence<byte> Split(byte[] data, params int[] cuts)
+    {
+        int[] edges = [0, .. cuts, data.Length];
+        Segments first = new(data.AsMemory(edges[0], edges[1] - edges[0]), 0);
+        Segments last = first;
+        for (int i = 1; i < edges.Length - 1; i++)
+        {
+            var next = new Segments(data.AsMemory(edges[i], edges[i + 1] - edges[i]), edges[i]);
+            last.Next = next;
+            last = next;
+        }
+        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+}

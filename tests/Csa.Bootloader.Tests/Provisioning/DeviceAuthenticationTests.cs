@@ -1,0 +1,149 @@
+using System.Security.Cryptography;
+using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
+using Csa.Bootloader.Provisioning;
+using Csa.Bootloader.Tests.Updates;
+using Csa.Bootloader.Updates;
+using Csa.Crypto;
+using Csa.Simulator.Device;
+using Csa.Simulator.Firmware;
+using Csa.Simulator.Flash;
+
+namespace Csa.Bootloader.Tests.Provisioning;
+
+/// <summary>
+/// REQ-AUTH-DEV and REQ-KEY-EXPOSURE: a clone that copied a genuine device's flash but not its identity key fails
+/// authentication and gets no firmware; every secret of one device gains nothing against another.
+/// </summary>
+public sealed class DeviceAuthenticationTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("csa-clone-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    [Trait("Requirement", "REQ-AUTH-DEV")]
+    [Trait("Threat", "THREAT.KEY.EXPOSURE")]
+    public async Task CloneWithACopiedFlash_FailsAuthentication_AndGetsNotOneByteOfFirmware(bool cloneHasAKeyOfItsOwn)
+    {
+        DeviceProfile profile = ProvisioningKit.Profile(10);
+        string copy = Path.Combine(_dir, "genuine.flash");
+        using CancellationTokenSource guard = Rig.Guard();
+        await using (Rig genuine = await Rig.StarAsync(1, _ => ProvisioningKit.Blank(profile, withApplication: true)))
+        {
+            await ProvisioningKit.ProvisionAllAsync(genuine);
+            // The genuine device authenticates and is updated.
+            var updater = new FirmwareUpdater(genuine.Network, ProvisioningKit.AuthenticatingOptions());
+            await updater.UpdateApplicationAsync(genuine.Devices[0], UpdateKit.App(profile, UpdateKit.V2), null, guard.Token);
+            // The cloner reads out every byte of its flash (OTP, option bytes and unique id included).
+            FlashImageFile.Save(genuine.Virtual[0].Flash, copy);
+        }
+
+        // The clone claims the genuine unique id and runs the copied flash; its key storage is empty or holds the cloner's key.
+        SecureKeyStorage keys = cloneHasAKeyOfItsOwn ? new SecureKeyStorage(KeyGenerator.Generate(KeyRole.DeviceIdentity)) : new SecureKeyStorage();
+        await using Rig rig = await Rig.StarAsync(1, _ => new VirtualDevice(profile, ProvisioningKit.Options(profile, copy, keys)));
+        VirtualDevice clone = rig.Virtual[0];
+        Assert.Equal(DeviceLifecycle.Provisioned, clone.Firmware.Lifecycle);   // it holds the genuine certificate
+        (long ops, long blocks) = ProvisioningKit.WriteMarks(clone);
+
+        var failed = await Assert.ThrowsAsync<DeviceAuthenticationException>(() =>
+            ProvisioningKit.Authenticator().AuthenticateAsync(rig.Network, rig.Devices[0], guard.Token));
+        Assert.Equal(cloneHasAKeyOfItsOwn ? DeviceAuthenticationFailure.BadChallengeSignature : DeviceAuthenticationFailure.ChallengeRefused, failed.Reason);
+
+        var updaterForClone = new FirmwareUpdater(rig.Network, ProvisioningKit.AuthenticatingOptions());
+        var refused = await Assert.ThrowsAsync<DeviceAuthenticationException>(() =>
+            updaterForClone.UpdateApplicationAsync(rig.Devices[0], UpdateKit.App(profile, UpdateKit.V3, counter: 2), null, guard.Token));
+        Assert.Equal(failed.Reason, refused.Reason);
+        IReadOnlyList<InstallResult> install = await updaterForClone.InstallAsync(rig.Devices, UpdateKit.App(profile, UpdateKit.V3, counter: 2), 1, null, guard.Token);
+        Assert.False(install[0].Succeeded);
+        Assert.IsType<DeviceAuthenticationException>(install[0].Error);
+        Assert.Equal((ops, blocks), ProvisioningKit.WriteMarks(clone));
+        Assert.Equal(UpdateKit.V2, clone.Firmware.Inventory[RegionKind.Application].Version);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-KEY-EXPOSURE")]
+    [Trait("Requirement", "REQ-CONFIDENTIAL")]
+    [Trait("Requirement", "REQ-AUTH-DEV")]
+    [Trait("Threat", "THREAT.KEY.EXPOSURE")]
+    [Trait("Threat", "THREAT.IMG.DISCLOSURE")]
+    public async Task EverySecretOfDeviceA_GainsNothingAgainstDeviceB_OrABlankDevice()
+    {
+        DeviceProfile profileA = ProvisioningKit.Profile(20, requireEncryption: true);
+        DeviceProfile profileB = ProvisioningKit.Profile(21, requireEncryption: true);
+        DeviceProfile profileC = ProvisioningKit.Profile(22, requireEncryption: true);
+        DeviceProfile[] profiles = [profileA, profileB, profileC];
+        await using Rig rig = await Rig.StarAsync(3, i => ProvisioningKit.Blank(profiles[i]));
+        using CancellationTokenSource guard = Rig.Guard();
+        DeviceInfo a = rig.InfoOf(rig.Virtual[0]), b = rig.InfoOf(rig.Virtual[1]), c = rig.InfoOf(rig.Virtual[2]);
+        IReadOnlyList<ProvisioningResult> provisioned = await ProvisioningKit.Station().ProvisionAllAsync(rig.Network, [a, b], 2, null, guard.Token);
+        Assert.All(provisioned, r => Assert.True(r.Succeeded, r.Error));
+
+        // Everything device A holds: its identity key (read out of its key storage) and its whole flash (its certificate).
+        EcP256PrivateKey keyOfA = rig.Virtual[0].KeyStorage.ExtractByInvasiveAttack()!;
+        DeviceCertificate certificateOfA = rig.Virtual[0].Firmware.Certificate!;
+
+        // 1. B's encrypted images stay unreadable: its image has no entry for A, and A's key opens no entry of it.
+        DeviceAuthenticationReport report = await ProvisioningKit.Authenticator().AuthenticateAllAsync(rig.Network, [a, b], guard.Token);
+        var settings = new ImageSettings { VendorId = profileA.VendorId, DeviceClassId = profileA.DeviceClassId, Version = UpdateKit.V2, SecurityCounter = 1 };
+        IReadOnlyDictionary<DeviceUid, FirmwareImage> images = await AuthenticatedImages.BuildPerDeviceAsync(settings,
+            FirmwareSource.FromBinary(UpdateKit.Payload(20_000, 3), profileA.MemoryMap.Application.Address), UpdateKit.Signer,
+            new AesCtrEciesPayloadEncryptor(), report.Authenticated, guard.Token);
+        FirmwareImage imageOfB = images[b.Uid];
+        Assert.Null(imageOfB.FindWrappedKey(a.Uid));
+        byte[] context = SHA256.HashData(imageOfB.ManifestBytes.Span);
+        Assert.All(imageOfB.WrappedKeys, e => Assert.False(new AesCtrEciesPayloadDecryptor(keyOfA).TryUnwrapKey(e.WrappedKey.Span, context, out _)));
+        // And B's image installed on A (a device holding A's key) is refused: bound to B, no key for A.
+        var updater = new FirmwareUpdater(rig.Network, ProvisioningKit.AuthenticatingOptions());
+        await Assert.ThrowsAsync<UpdateRejectedException>(() => updater.UpdateApplicationAsync(a, imageOfB, null, guard.Token));
+
+        // 2. No image the devices accept can be signed with A's key.
+        FirmwareImage signedByA = UpdateKit.Image(profileB, RegionKind.Application, UpdateKit.V3, signer: new EcdsaP256Signer(keyOfA), counter: 2,
+            encrypt: true, recipientKey: EcP256PublicKey.FromUncompressedPoint(rig.Virtual[1].Firmware.Certificate!.GetUncompressedPublicKey()));
+        var forged = await Assert.ThrowsAsync<UpdateRejectedException>(() => updater.UpdateApplicationAsync(b, signedByA, null, guard.Token));
+        Assert.Equal(BootloaderError.UnknownKey, forged.DeviceError);
+
+        // 3. A's certificate (with A's key) does not authenticate B's unique id.
+        DeviceAuthenticator authenticator = ProvisioningKit.Authenticator();
+        byte[] challenge = ProvisioningMessages.NewNonce();
+        byte[] answerAsB = new EcdsaP256Signer(keyOfA).Sign(ProvisioningMessages.Authentication(b.Uid, challenge, certificateOfA.ComputeDigest()));
+        var impostor = Assert.Throws<DeviceAuthenticationException>(() =>
+            authenticator.Verify(b.Uid, b.VendorId, b.DeviceClassId, challenge, certificateOfA.ToArray(), answerAsB));
+        Assert.Equal(DeviceAuthenticationFailure.UidMismatch, impostor.Reason);
+        // ... nor B's certificate with A's key.
+        DeviceCertificate certificateOfB = rig.Virtual[1].Firmware.Certificate!;
+        byte[] answerWithB = new EcdsaP256Signer(keyOfA).Sign(ProvisioningMessages.Authentication(b.Uid, challenge, certificateOfB.ComputeDigest()));
+        Assert.Equal(DeviceAuthenticationFailure.BadChallengeSignature, Assert.Throws<DeviceAuthenticationException>(() =>
+            authenticator.Verify(b.Uid, b.VendorId, b.DeviceClassId, challenge, certificateOfB.ToArray(), answerWithB)).Reason);
+
+        // 4. No blank device can be provisioned with A's key posing as a production key.
+        var refused = await Assert.ThrowsAsync<ProvisioningException>(() =>
+            ProvisioningKit.Station(new PemProductionSigner(keyOfA), profileC).ProvisionAsync(rig.Network, c, guard.Token));
+        Assert.Equal(ProvisioningError.UnknownIssuer, refused.DeviceError);
+        Assert.Equal(DeviceLifecycle.Blank, rig.Virtual[2].Firmware.Lifecycle);
+
+        // B is untouched and still installs its own image.
+        await updater.UpdateApplicationAsync(b, imageOfB, null, guard.Token);
+        Assert.Equal(UpdateKit.V2, rig.Virtual[1].Firmware.Inventory[RegionKind.Application].Version);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-AUTH-DEV")]
+    public async Task EachAuthentication_UsesAFreshChallenge_SoAnOldAnswerIsWorthless()
+    {
+        DeviceProfile profile = ProvisioningKit.Profile(30);
+        await using Rig rig = await Rig.StarAsync(1, _ => ProvisioningKit.Blank(profile));
+        await ProvisioningKit.ProvisionAllAsync(rig);
+        using CancellationTokenSource guard = Rig.Guard();
+        using var client = new ProvisioningClient(rig.Network.Client, rig.Devices[0].Address);
+        byte[] recorded = ProvisioningMessages.NewNonce();
+        AuthenticateResponse old = await client.AuthenticateAsync(new AuthenticateRequest(recorded), null, guard.Token);
+        DeviceAuthenticator authenticator = ProvisioningKit.Authenticator();
+        Assert.Equal(profile.Uid, authenticator.Verify(profile.Uid, profile.VendorId, profile.DeviceClassId, recorded, old.Certificate, old.Signature).Uid);
+        // Replayed against any other challenge, the recorded answer fails.
+        Assert.Equal(DeviceAuthenticationFailure.BadChallengeSignature, Assert.Throws<DeviceAuthenticationException>(() =>
+            authenticator.Verify(profile.Uid, profile.VendorId, profile.DeviceClassId, ProvisioningMessages.NewNonce(), old.Certificate, old.Signature)).Reason);
+    }
+}
