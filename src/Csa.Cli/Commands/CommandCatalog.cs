@@ -13,9 +13,9 @@ internal static class CommandCatalog
         yield return InfoCommand.Create(console);
         yield return UpdateCommand.Create(console);
         yield return InstallCommand.Create(console);
+        yield return ProvisionCommand.Create(console);
         yield return ImageCommand.Create(console);
         yield return KeysCommand.Create(console);
         yield return RpcCommand.Create(console);
-        yield return ProvisionCommand.Create(console);
     }
 }

@@ -25,9 +25,10 @@ internal static class InstallCommand
         var parallel = new Option<int>("--parallel", "-p") { Description = "Devices installed at once", DefaultValueFactory = _ => 4 };
         var expect = new Option<int?>("--expect") { Description = "Fail (exit 5) before installing anything unless exactly this many devices answer" };
         var trust = new Option<string[]>("--trust") { Description = "A public key (PEM) to check signatures with before sending (repeatable)", Arity = ArgumentArity.OneOrMore };
+        var authenticate = new Option<string[]>("--authenticate") { Description = "A production public key (PEM): every device must prove it holds a certificate from it before anything is sent (repeatable)", Arity = ArgumentArity.OneOrMore };
         var command = options.AddTo(new Command("install", "Production install: firmware onto many devices at once, with a results table; non-zero when any device failed")
         {
-            source, parallel, expect, trust,
+            source, parallel, expect, trust, authenticate,
         });
         return command.WithAction(console, async (context, cancellationToken) =>
         {
@@ -58,7 +59,7 @@ internal static class InstallCommand
             }
 
             LinkSettings settings = options.Read(parse);
-            UpdateOptions updateOptions = ImageFiles.UpdateOptions(context, settings, parse.GetValue(trust) ?? [], abortOnCancel: false);
+            UpdateOptions updateOptions = ImageFiles.UpdateOptions(context, settings, parse.GetValue(trust) ?? [], abortOnCancel: false, parse.GetValue(authenticate));
             await using DeviceSession session = await DeviceSession.OpenAsync(context, settings, cancellationToken).ConfigureAwait(false);
             if (parse.GetValue(expect) is { } expected && session.Devices.Count != expected)
                 throw new CliException(ExitCodes.Unreachable, $"{session.Devices.Count} device(s) answered, --expect {expected}: nothing was installed");

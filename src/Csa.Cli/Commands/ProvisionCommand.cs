@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Csa.Bootloader.Provisioning;
 using Csa.Bootloader.Updates;
+using Csa.Cli.Devices;
 using Csa.Crypto;
 using Csa.DataLink;
 using Csa.Rpc;
@@ -18,12 +19,7 @@ internal static class ProvisionCommand
 {
     public static Command Create(CliConsole console)
     {
-        var links = new Option<string[]>("--link", "-l")
-        {
-            Description = "A link to the devices (tcp://host:port, serial:///dev/ttyUSB0?baud=115200, sim:NAME); repeat for several",
-            Required = true,
-            AllowMultipleArgumentsPerToken = true,
-        };
+        var options = new DeviceOptions();
         var key = new Option<FileInfo>("--production-key", "-k") { Description = "The production private key (PEM or DER; development: keep it in an HSM in production)", Required = true };
         var vendor = new Option<string>("--vendor") { Description = "The vendor id certificates name (decimal or 0x hex)", Required = true };
         var deviceClass = new Option<string>("--device-class") { Description = "The device class id certificates name (decimal or 0x hex)", Required = true };
@@ -31,11 +27,11 @@ internal static class ProvisionCommand
         var record = new Option<FileInfo?>("--record", "-r") { Description = "Append one JSON line per device to this file (for the manufacturer's database)" };
         var command = new Command("provision", "Provision blank devices: identity key made on the device, certificate signed by the production key, provisioning locked")
         {
-            links, key, vendor, deviceClass, parallel, record,
+            key, vendor, deviceClass, parallel, record,
         };
+        options.AddTo(command);
         return command.WithAction(console, async (context, cancellationToken) =>
         {
-            string[] uris = context.ParseResult.GetValue(links) ?? [];
             int maxParallel = context.ParseResult.GetValue(parallel);
             if (maxParallel < 1)
                 throw CliException.Usage("--parallel must be at least 1");
@@ -47,11 +43,10 @@ internal static class ProvisionCommand
             PemProductionSigner signer = PemProductionSigner.FromKeyFile(keyFile.FullName);
             var station = new ProvisioningStation(signer, EcdsaP256SignatureVerifier.Instance, new ProvisioningStationOptions { VendorId = vendorId, DeviceClassId = classId });
 
-            await using DeviceNetwork network = await DeviceNetwork.ConnectUrisAsync(uris, new DeviceNetworkOptions { LoggerFactory = context.LoggerFactory }, cancellationToken).ConfigureAwait(false);
-            IReadOnlyList<DeviceInfo> devices = await network.DiscoverAsync(cancellationToken).ConfigureAwait(false);
-            if (devices.Count == 0)
-                throw new CliException(ExitCodes.Unreachable, $"no device answered on {string.Join(", ", uris)}");
-            IReadOnlyList<ProvisioningResult> results = await station.ProvisionAllAsync(network, devices, maxParallel, null, cancellationToken).ConfigureAwait(false);
+            // The same links, timeouts and device selection as every device command (--device / --all; all by default).
+            await using DeviceSession session = await DeviceSession.OpenAsync(context, options.Read(context.ParseResult), cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<DeviceInfo> devices = options.ReadSelection(context.ParseResult).Apply(session.Devices, defaultAll: true);
+            IReadOnlyList<ProvisioningResult> results = await station.ProvisionAllAsync(session.Network, devices, maxParallel, null, cancellationToken).ConfigureAwait(false);
             ProvisioningRecord[] records = results.Select(r => r.ToRecord()).ToArray();
 
             FileInfo? recordFile = context.ParseResult.GetValue(record);

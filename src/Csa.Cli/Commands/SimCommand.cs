@@ -27,10 +27,11 @@ internal static class SimCommand
         var timing = new Option<string>("--flash-timing") { Description = "typical (datasheet), worst or instant", DefaultValueFactory = _ => "typical" };
         var key = new Option<string?>("--key") { Description = "Private signing key (PEM) the devices trust and their factory images are signed with (default: a generated development key, whose path is printed)" };
         var trust = new Option<string[]>("--trust") { Description = "Another public key (PEM) the devices trust (repeatable)", Arity = ArgumentArity.OneOrMore };
+        var production = new Option<string[]>("--production-trust") { Description = "A production public key (PEM): the devices start blank and take firmware only after csa provision (repeatable)", Arity = ArgumentArity.OneOrMore };
         var offTime = new Option<string>("--power-off-time") { Description = "How long a power cut lasts before the power comes back", DefaultValueFactory = _ => "1s" };
         var command = new Command("sim", "Run virtual devices for other programs on TCP or a pseudo-terminal, until Ctrl+C; SIGUSR1 or 'p' cuts their power")
         {
-            tcp, pty, host, devices, topology, family, flash, state, baud, timing, key, trust, offTime,
+            tcp, pty, host, devices, topology, family, flash, state, baud, timing, key, trust, production, offTime,
         };
         return command.WithAction(console, async (context, cancellationToken) =>
         {
@@ -65,6 +66,7 @@ internal static class SimCommand
                     : SimulationStore.KeysOnly(Path.Combine(Path.GetTempPath(), $"csa-sim-{Environment.ProcessId}")),
                 SigningKeyPath = parse.GetValue(key),
                 TrustedKeyPaths = parse.GetValue(trust) ?? [],
+                ProductionKeyPaths = parse.GetValue(production) ?? [],
             };
 
             await using VirtualFleet fleet = await VirtualFleet.CreateAsync(spec, serving: true, loggerFactory: context.LoggerFactory, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -124,6 +126,8 @@ internal static class SimCommand
                 context.WriteLine($"signing key: {signingKey} (sign images with it; the devices trust it)");
                 if (store.PersistFlash)
                     context.WriteLine($"flash: {store.Description}");
+                if (spec.ProductionKeyPaths.Count > 0)
+                    context.WriteLine("the devices are blank: provision them first (csa provision --production-key ...), then they take firmware");
                 context.WriteLine($"{fleet.Devices.Count} {(spec.Family == FlashFamily.Stm32F4 ? "STM32F4" : "STM32L4")} device(s), {spec.Topology.ToString().ToLowerInvariant()}, {spec.Timing.ToString().ToLowerInvariant()} flash timing: Ctrl+C stops, SIGUSR1{(context.Console.IsInteractive ? " or 'p'" : "")} cuts the power");
             }
 

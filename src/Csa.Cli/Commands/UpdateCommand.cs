@@ -23,10 +23,11 @@ internal static class UpdateCommand
         var bothCopies = new Option<bool>("--both-copies") { Description = "Bootloader: write the other copy, restart into it, then write the copy that ran before" };
         var parallel = new Option<int>("--parallel", "-p") { Description = "Devices updated at once", DefaultValueFactory = _ => 4 };
         var trust = new Option<string[]>("--trust") { Description = "A public key (PEM) to check signatures with before sending (repeatable; the device checks anyway)", Arity = ArgumentArity.OneOrMore };
+        var authenticate = new Option<string[]>("--authenticate") { Description = "A production public key (PEM): every device must prove it holds a certificate from it before anything is sent (repeatable)", Arity = ArgumentArity.OneOrMore };
         var abort = new Option<bool>("--abort-on-cancel") { Description = "On Ctrl+C, drop an unfinished update on the device instead of leaving it resumable" };
         var command = options.AddTo(new Command("update", "Update the application or the bootloader of devices, with progress; exits 0 only when each runs the new version")
         {
-            images, bootloader, bothCopies, parallel, trust, abort,
+            images, bootloader, bothCopies, parallel, trust, authenticate, abort,
         });
         return command.WithAction(console, async (context, cancellationToken) =>
         {
@@ -51,7 +52,7 @@ internal static class UpdateCommand
                 throw CliException.Usage("--both-copies is for bootloader images");
 
             LinkSettings settings = options.Read(parse);
-            UpdateOptions updateOptions = ImageFiles.UpdateOptions(context, settings, parse.GetValue(trust) ?? [], parse.GetValue(abort));
+            UpdateOptions updateOptions = ImageFiles.UpdateOptions(context, settings, parse.GetValue(trust) ?? [], parse.GetValue(abort), parse.GetValue(authenticate));
             await using DeviceSession session = await DeviceSession.OpenAsync(context, settings, cancellationToken).ConfigureAwait(false);
             IReadOnlyList<DeviceInfo> chosen = options.ReadSelection(parse).Apply(session.Devices, defaultAll: false);
             var updater = new FirmwareUpdater(session.Network, updateOptions);

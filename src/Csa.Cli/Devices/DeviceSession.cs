@@ -2,6 +2,7 @@ using Csa.Bootloader.Updates;
 using Csa.Cli.Simulation;
 using Csa.DataLink;
 using Csa.DataLink.Transports;
+using Csa.Simulator.Hosting;
 
 namespace Csa.Cli.Devices;
 
@@ -44,7 +45,7 @@ internal sealed class DeviceSession : IAsyncDisposable
             var links = new List<NetworkLink>();
             foreach (string uri in settings.Links)
             {
-                if (uri.StartsWith("sim:", StringComparison.OrdinalIgnoreCase))
+                if (uri.StartsWith("sim:", StringComparison.OrdinalIgnoreCase) && !IsPublishedDevice(uri))
                 {
                     if (fleets.Count > 0)
                         throw CliException.Usage("one sim: link per command (its devices would have the same unique ids); use devices=N");
@@ -78,6 +79,19 @@ internal sealed class DeviceSession : IAsyncDisposable
                 await fleet.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// True for <c>sim:NAME</c> where a program hosting this tool in-process published a virtual device under NAME
+    /// (<see cref="SimulatorScheme.Publish"/>): that device is opened like any other link instead of building a new one.
+    /// </summary>
+    private static bool IsPublishedDevice(string uri)
+    {
+        string name = uri["sim:".Length..];
+        int query = name.IndexOf('?', StringComparison.Ordinal);
+        if (query >= 0)
+            name = name[..query];
+        return name.Length > 0 && SimulatorScheme.PublishedNames.Contains(name, StringComparer.OrdinalIgnoreCase);
     }
 
     /// <summary>

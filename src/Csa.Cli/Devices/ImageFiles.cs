@@ -26,7 +26,8 @@ internal static class ImageFiles
     }
 
     /// <summary>The options every updating command shares, with verifiers for the local pre-check from <c>--trust</c> files.</summary>
-    public static UpdateOptions UpdateOptions(CommandContext context, LinkSettings settings, IReadOnlyList<string> trustFiles, bool abortOnCancel)
+    public static UpdateOptions UpdateOptions(CommandContext context, LinkSettings settings, IReadOnlyList<string> trustFiles, bool abortOnCancel,
+        IReadOnlyList<string>? productionKeyFiles = null)
     {
         var options = new UpdateOptions
         {
@@ -48,6 +49,19 @@ internal static class ImageFiles
             }
             options.TrustedVerifiers.Add(new EcdsaP256Verifier(keys));
         }
+        if (productionKeyFiles is { Count: > 0 })
+        {
+            // Every device proves, by signing a fresh challenge with its identity key, that it holds a certificate
+            // from one of these production keys before a byte of firmware is sent (REQ-AUTH-DEV); a clone gets exit 8.
+            EcP256PublicKey[] anchors = productionKeyFiles.Select(file => EcP256PublicKey.Load(RequireFile(file, "production public key"))).ToArray();
+            options.DeviceAuthenticator = new Csa.Bootloader.Provisioning.DeviceAuthenticator(EcdsaP256SignatureVerifier.TrustAnchor(anchors));
+        }
         return options;
+    }
+
+    private static string RequireFile(string file, string what)
+    {
+        string full = Path.GetFullPath(file);
+        return File.Exists(full) ? full : throw CliException.File($"{what} not found: {full}");
     }
 }

@@ -59,6 +59,13 @@ internal static class SimulatedFirmware
     {
         FirmwareImage bootloader = await BuildAsync(profile, ImageKind.Bootloader, profile.MemoryMap.BootloaderA.Address, FactoryVersion,
             BootloaderSize, signer, profile.RequireDeviceBinding, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (profile.RequireProvisioning)
+        {
+            // As the electronics manufacturer delivers it: pre-bootloader and bootloader only. The application comes
+            // after provisioning, from the assembler's production station.
+            FactoryProgrammer.Program(profile, flash, bootloader);
+            return;
+        }
         FirmwareImage application = await BuildAsync(profile, ImageKind.Application, profile.MemoryMap.Application.Address, FactoryVersion,
             ApplicationSize, signer, profile.RequireDeviceBinding, profile.RequireEncryption ? profile.IdentityKey?.PublicKey : null, cancellationToken).ConfigureAwait(false);
         FactoryProgrammer.Program(profile, flash, bootloader, application: application);

@@ -31,6 +31,9 @@ internal sealed class SimulationKeys
         ? Path.ChangeExtension(SigningKeyPath, ".pub.pem")
         : null;
 
+    /// <summary>The production keys whose certificates the devices accept; empty for a product without provisioning.</summary>
+    public IReadOnlyList<EcP256PublicKey> ProductionAnchors { get; private init; } = [];
+
     /// <summary>Every public key the devices trust: the signing key's first.</summary>
     public IReadOnlyList<EcP256PublicKey> Trusted { get; }
 
@@ -63,7 +66,10 @@ internal sealed class SimulationKeys
             if (!trusted.Contains(key))
                 trusted.Add(key);
         }
-        return new SimulationKeys(signing, path, trusted, spec.Store);
+        var production = new List<EcP256PublicKey>();
+        foreach (string file in spec.ProductionKeyPaths)
+            production.Add(EcP256PublicKey.Load(RequireFile(Path.GetFullPath(file), "production public key")));
+        return new SimulationKeys(signing, path, trusted, spec.Store) { ProductionAnchors = production };
     }
 
     /// <summary>The identity key of device <paramref name="index"/> (persisted in the store when there is one).</summary>

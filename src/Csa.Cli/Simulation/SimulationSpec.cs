@@ -46,7 +46,14 @@ internal sealed record SimulationSpec
     public IReadOnlyList<string> TrustedKeyPaths { get; init; } = [];
 
     /// <summary>
-    /// Parses a CLI <c>sim:</c> link: <c>sim:[TOPOLOGY][?devices=N&amp;topology=single|chain|star&amp;family=f4|l4&amp;state=DIR&amp;baud=N&amp;timing=typical|worst|instant&amp;key=PEM&amp;trust=PEM[,PEM]]</c>.
+    /// Production public keys (PEM files). When given, the devices are a product that needs provisioning: they leave
+    /// the "electronics manufacturer" blank (pre-bootloader and bootloader only) and take firmware only after
+    /// <c>csa provision</c> gave them a certificate from one of these keys (docs/security.md section 10).
+    /// </summary>
+    public IReadOnlyList<string> ProductionKeyPaths { get; init; } = [];
+
+    /// <summary>
+    /// Parses a CLI <c>sim:</c> link: <c>sim:[TOPOLOGY][?devices=N&amp;topology=single|chain|star&amp;family=f4|l4&amp;state=DIR&amp;baud=N&amp;timing=typical|worst|instant&amp;key=PEM&amp;trust=PEM[,PEM]&amp;production=PEM[,PEM]]</c>.
     /// </summary>
     /// <exception cref="CliException">A usage error naming the bad part.</exception>
     public static SimulationSpec ParseUri(string text)
@@ -75,7 +82,7 @@ internal sealed record SimulationSpec
             if (!parameters.TryAdd(name, Uri.UnescapeDataString(pair[(equals + 1)..])))
                 throw Bad(text, $"parameter '{name}' is given twice");
         }
-        string[] known = ["devices", "topology", "family", "state", "baud", "timing", "key", "trust"];
+        string[] known = ["devices", "topology", "family", "state", "baud", "timing", "key", "trust", "production"];
         foreach (string name in parameters.Keys)
         {
             if (!known.Contains(name, StringComparer.OrdinalIgnoreCase))
@@ -111,6 +118,7 @@ internal sealed record SimulationSpec
             Store = parameters.TryGetValue("state", out string? state) ? SimulationStore.InDirectory(state) : null,
             SigningKeyPath = parameters.GetValueOrDefault("key"),
             TrustedKeyPaths = parameters.TryGetValue("trust", out string? trust) ? trust.Split(',', StringSplitOptions.RemoveEmptyEntries) : [],
+            ProductionKeyPaths = parameters.TryGetValue("production", out string? production) ? production.Split(',', StringSplitOptions.RemoveEmptyEntries) : [],
         };
         spec.Validate();
         return spec;

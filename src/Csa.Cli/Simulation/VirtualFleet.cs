@@ -51,8 +51,11 @@ internal sealed class VirtualFleet : IAsyncDisposable
         ProductName = $"Csa virtual {(spec.Family == FlashFamily.Stm32F4 ? "STM32F4" : "STM32L4")} #{index}",
         Authentication = ImageAuthentication.EcdsaP256Sha256,
         TrustedSigningKeys = keys.Trusted,
-        IdentityKey = keys.IdentityKey(index),
+        // A provisioning product makes its identity key on the device at provisioning; before that it has none.
+        IdentityKey = keys.ProductionAnchors.Count > 0 ? null : keys.IdentityKey(index),
         FlashTiming = spec.Timing,
+        RequireProvisioning = keys.ProductionAnchors.Count > 0,
+        ProductionTrustAnchors = keys.ProductionAnchors,
     };
 
     /// <summary>
@@ -88,6 +91,9 @@ internal sealed class VirtualFleet : IAsyncDisposable
                     LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance,
                     HeartbeatInterval = serving ? TimeSpan.FromSeconds(5) : null,
                     PublishTelemetry = serving,
+                    // The identity key a provisioned device makes lives in the chip's key store, not in flash: with a
+                    // store it persists in a file of its own beside the flash file, so the device stays provisioned.
+                    KeyStorage = store is { PersistFlash: true } ? new SecureKeyStorage(Path.ChangeExtension(store.IdentityKeyPath(i), ".keystore")) : null,
                 });
                 devices.Add(device);
                 if (!existed)
