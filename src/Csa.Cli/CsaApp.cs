@@ -19,10 +19,14 @@ internal static class CsaApp
         // A wrong command line gets one clear line and exit 2, not the parser's help dump.
         if (parseResult.Errors.Count > 0)
         {
-            ParseError first = parseResult.Errors[0];
+            // "Unrecognized command or argument 'x'" says more than the "Required command was not provided" the
+            // parser reports first for 'csa bogus'.
+            ParseError first = parseResult.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parseResult.Errors[0];
             string where = parseResult.CommandResult.Command is RootCommand ? "csa" : $"csa {CommandPath(parseResult.CommandResult)}";
             // Some parser messages (e.g. "must be one of") span lines: errors are one line, always.
-            string message = string.Join(' ', first.Message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            string message = string.Join(' ', first.Message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                .Replace("expected type 'System.Int32'", "a whole number", StringComparison.Ordinal)
+                .Replace("expected type 'System.Boolean'", "true or false", StringComparison.Ordinal);
             await console.Error.WriteLineAsync($"csa: error: {message} (see '{where} --help')").ConfigureAwait(false);
             return ExitCodes.Usage;
         }

@@ -40,8 +40,22 @@ internal static class ProvisionCommand
             FileInfo keyFile = context.ParseResult.GetValue(key)!;
             if (!keyFile.Exists)
                 throw CliException.File($"production key not found: {keyFile.FullName}");
-            PemProductionSigner signer = PemProductionSigner.FromKeyFile(keyFile.FullName);
+            PemProductionSigner signer;
+            try
+            {
+                signer = PemProductionSigner.FromKeyFile(keyFile.FullName);
+            }
+            catch (KeyFormatException e)
+            {
+                throw CliException.Invalid($"--production-key {keyFile.FullName}: {e.Message} (give the production PRIVATE key)", e);
+            }
             var station = new ProvisioningStation(signer, EcdsaP256SignatureVerifier.Instance, new ProvisioningStationOptions { VendorId = vendorId, DeviceClassId = classId });
+
+            // The record is the manufacturer's only copy of what was issued: make sure it can be written before any
+            // device is provisioned and locked.
+            FileInfo? recordFile = context.ParseResult.GetValue(record);
+            if (recordFile is not null)
+                CheckRecordFileWritable(recordFile.FullName);
 
             // The same links, timeouts and device selection as every device command (--device / --all; all by default).
             await using DeviceSession session = await DeviceSession.OpenAsync(context, options.Read(context.ParseResult), cancellationToken).ConfigureAwait(false);
@@ -49,7 +63,15 @@ internal static class ProvisionCommand
             IReadOnlyList<ProvisioningResult> results = await station.ProvisionAllAsync(session.Network, devices, maxParallel, null, cancellationToken).ConfigureAwait(false);
             ProvisioningRecord[] records = results.Select(r => r.ToRecord()).ToArray();
 
-            FileInfo? recordFile = context.ParseResult.GetValue(record);
+            // Results first, so that even if the record cannot be appended now the issued certificates are on screen.
+            int provisioned = results.Count(r => r.Succeeded);
+            if (context.Json)
+                context.WriteJson(new { productionKeyId = signer.ProductionPublicKey.KeyIdHex, provisioned, failed = results.Count - provisioned, devices = records });
+            else
+                WriteTable(context, records, signer.ProductionPublicKey.KeyIdHex);
+            foreach (ProvisioningResult failed in results.Where(r => !r.Succeeded))
+                context.Console.Error.WriteLine($"csa: error: device {failed.Uid}: {(failed.Exception is { } e ? ErrorReporter.Describe(e).Message : failed.Outcome.ToString())}");
+
             if (recordFile is not null)
             {
                 try
@@ -58,17 +80,31 @@ internal static class ProvisionCommand
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    throw CliException.File($"cannot write the record file {recordFile.FullName}: {e.Message}", e);
+                    throw CliException.File($"cannot append to the record file {recordFile.FullName}: {e.Message} (the results above are not recorded)", e);
                 }
             }
-
-            int provisioned = results.Count(r => r.Succeeded);
-            if (context.Json)
-                context.WriteJson(new { productionKeyId = signer.ProductionPublicKey.KeyIdHex, provisioned, failed = results.Count - provisioned, devices = records });
-            else
-                WriteTable(context, records, signer.ProductionPublicKey.KeyIdHex);
             return ExitCodeOf(results);
         });
+    }
+
+    /// <summary>Fails (exit 3) unless <paramref name="path"/> can be appended to: an existing file or a new one in an existing directory.</summary>
+    private static void CheckRecordFileWritable(string path)
+    {
+        if (Directory.Exists(path))
+            throw CliException.File($"the record file {path} is a directory");
+        bool existed = File.Exists(path);
+        try
+        {
+            using (new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite))
+            {
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw CliException.File($"cannot write the record file {path}: {e.Message}", e);
+        }
+        if (!existed)
+            File.Delete(path); // leave no empty file behind if nothing gets provisioned
     }
 
     private static int ExitCodeOf(IReadOnlyList<ProvisioningResult> results)
@@ -95,11 +131,8 @@ internal static class ProvisionCommand
         context.WriteLine($"{records.Count(r => r.Outcome is "Provisioned" or "AlreadyProvisioned")} of {records.Length} device(s) provisioned with production key {keyId}");
     }
 
-    private static uint ParseId(string text, string option)
-    {
-        bool ok = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
-            ? uint.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint value)
-            : uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
-        return ok ? value : throw CliException.Usage($"{option} must be a 32-bit number (decimal or 0x hex), not '{text}'");
-    }
+    private static uint ParseId(string text, string option) =>
+        Images.ImageOptionParsers.TryParseUInt32(text, out uint value)
+            ? value
+            : throw CliException.Usage($"{option} '{text}': a 32-bit number, decimal or 0x hex (digits may be grouped with _)");
 }

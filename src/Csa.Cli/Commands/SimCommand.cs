@@ -148,6 +148,20 @@ internal static class SimCommand
             }
             if (!context.Json)
                 context.WriteLine(store.PersistFlash ? $"stopped; flash saved in {store.Description}" : "stopped");
+            // Without --flash/--state the devices die with the process, and so does the point of their development keys:
+            // remove the private keys from the temporary directory rather than leave them lying around.
+            if (flashFile is null && stateDir is null && spec.SigningKeyPath is null && Directory.Exists(Path.Combine(Path.GetTempPath(), $"csa-sim-{Environment.ProcessId}")))
+            {
+                string temporary = Path.Combine(Path.GetTempPath(), $"csa-sim-{Environment.ProcessId}");
+                try
+                {
+                    Directory.Delete(temporary, recursive: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    context.Warn($"could not remove {temporary}: {e.Message}");
+                }
+            }
             return ExitCodes.Success;
         });
     }

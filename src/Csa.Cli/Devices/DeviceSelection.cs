@@ -40,11 +40,13 @@ internal sealed record DeviceSelection(IReadOnlyList<string> Devices, bool All)
     private static Func<DeviceInfo, bool> Matcher(string text)
     {
         string t = text.Trim();
-        if (t.Length == 2 * DeviceUid.Length)
+        // A unique id may be written with separators (10-00-43-..., 10:00:43:...), as image build --bind-uid takes it.
+        string digits = new string(t.Where(char.IsAsciiHexDigit).ToArray());
+        if (digits.Length == 2 * DeviceUid.Length && t.All(c => char.IsAsciiHexDigit(c) || c is '-' or ':' or ' ' or '_'))
         {
             try
             {
-                DeviceUid uid = DeviceUid.Parse(t);
+                DeviceUid uid = DeviceUid.Parse(digits);
                 return d => d.Uid == uid;
             }
             catch (FormatException)
@@ -53,7 +55,8 @@ internal sealed record DeviceSelection(IReadOnlyList<string> Devices, bool All)
             }
         }
         bool hex = t.StartsWith("0x", StringComparison.OrdinalIgnoreCase);
-        if (byte.TryParse(hex ? t[2..] : t, hex ? NumberStyles.AllowHexSpecifier : NumberStyles.None, CultureInfo.InvariantCulture, out byte address))
+        if (byte.TryParse(hex ? t[2..] : t, hex ? NumberStyles.AllowHexSpecifier : NumberStyles.None, CultureInfo.InvariantCulture, out byte address)
+            && address is >= 0x01 and <= 0xEF)
             return d => d.Address.Value == address;
         throw CliException.Usage($"--device '{text}' is neither a unique id (24 hex digits) nor an address (0x01..0xEF)");
     }

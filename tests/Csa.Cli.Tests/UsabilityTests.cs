@@ -1,0 +1,111 @@
+using System.Text.Json;
+
+namespace Csa.Cli.Tests;
+
+/// <summary>What a user meets when something is off: the message names the problem, nothing is half done.</summary>
+public sealed class UsabilityTests : IDisposable
+{
+    private readonly string _directory = DeviceTestKit.NewDirectory();
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Theory]
+    [InlineData("bogus")]
+    [InlineData("image", "bogus")]
+    public async Task UnknownCommand_SaysWhichWordIsUnknown(params string[] args)
+    {
+        CliRun run = await CliRunner.RunAsync(args);
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Contains("'bogus'", run.Error);
+    }
+
+    [Fact]
+    public async Task NonNumericCount_SaysWhatIsExpected_WithoutDotNetTypeNames()
+    {
+        CliRun run = await CliRunner.RunAsync("demo", "--app-size", "abc");
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.DoesNotContain("System.", run.Error);
+    }
+
+    [Theory]
+    [InlineData("10-00-43-00-51-53-46-34-32-30-32-31")]
+    [InlineData("10:00:43:00:51:53:46:34:32:30:32:31")]
+    [Trait("Requirement", "REQ-TOPO")]
+    public async Task DeviceSelection_TakesAUniqueIdWithSeparators(string uid)
+    {
+        CliRun run = await CliRunner.RunAsync("info", "--json", "--link", DeviceTestKit.Sim(2, "chain"), "--device", uid);
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        Assert.Equal("100043005153463432303231", Assert.Single(run.Json().GetProperty("devices").EnumerateArray().ToArray()).GetProperty("uid").GetString());
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("0xFF")]
+    public async Task DeviceSelection_AddressOutsideTheAssignableRange_IsAUsageError(string address)
+    {
+        CliRun run = await CliRunner.RunAsync("info", "--link", DeviceTestKit.Sim(), "--device", address);
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-RPC")]
+    public async Task RpcGenC_DoesNotReplaceAnExistingHeader_WithoutForce()
+    {
+        string source = Path.Combine(AppContext.BaseDirectory, "TestData", "sample.rpc.json");
+        string header = Path.Combine(_directory, "sample.h");
+        await File.WriteAllTextAsync(header, "keep me");
+
+        CliRun refused = await CliRunner.RunAsync("rpc", "gen-c", source, "-o", header);
+        Assert.Equal(ExitCodes.FileError, refused.ExitCode);
+        Assert.Equal("keep me", await File.ReadAllTextAsync(header));
+
+        CliRun forced = await CliRunner.RunAsync("rpc", "gen-c", source, "-o", header, "--force", "--json");
+        Assert.True(forced.ExitCode == ExitCodes.Success, forced.ToString());
+        Assert.Equal(new FileInfo(header).Length, forced.Json().GetProperty("bytes").GetInt64());
+    }
+
+    [Fact]
+    public async Task RpcGenC_BadPrefix_IsAUsageErrorNamingTheOption()
+    {
+        string source = Path.Combine(AppContext.BaseDirectory, "TestData", "sample.rpc.json");
+        CliRun run = await CliRunner.RunAsync("rpc", "gen-c", source, "--prefix", "bad prefix!");
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.StartsWith("csa: error: --prefix:", run.Error);
+        Assert.DoesNotContain("Parameter", run.Error);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-PROD-KEYS")]
+    public async Task Provision_UnwritableRecordFile_FailsBeforeAnyDeviceIsProvisioned()
+    {
+        string key = Path.Combine(_directory, "production");
+        Assert.Equal(ExitCodes.Success, (await CliRunner.RunAsync("keys", "generate", "--role", "production", "--out", key)).ExitCode);
+        string link = DeviceTestKit.Sim(1, state: Path.Combine(_directory, "state")) + $"&production={key}.pub.pem";
+
+        CliRun run = await CliRunner.RunAsync("provision", "--link", link, "--production-key", key + ".key.pem",
+            "--vendor", "0x00C5_A000", "--device-class", "1", "--record", Path.Combine(_directory, "missing", "records.jsonl"));
+        Assert.Equal(ExitCodes.FileError, run.ExitCode);
+
+        // Still blank: the record problem stopped the station before it touched the device.
+        CliRun again = await CliRunner.RunAsync("provision", "--json", "--link", link, "--production-key", key + ".key.pem",
+            "--vendor", "0x00C5A000", "--device-class", "1");
+        Assert.True(again.ExitCode == ExitCodes.Success, again.ToString());
+        JsonElement row = Assert.Single(again.Json().GetProperty("devices").EnumerateArray().ToArray());
+        Assert.Equal("Provisioned", row.GetProperty("outcome").GetString());
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-PROD-KEYS")]
+    public async Task Provision_AFailedDevice_GetsItsOwnErrorLine()
+    {
+        string key = Path.Combine(_directory, "production");
+        Assert.Equal(ExitCodes.Success, (await CliRunner.RunAsync("keys", "generate", "--role", "production", "--out", key)).ExitCode);
+        string link = DeviceTestKit.Sim(1) + $"&production={key}.pub.pem";
+
+        CliRun run = await CliRunner.RunAsync("provision", "--link", link, "--production-key", key + ".key.pem", "--vendor", "7", "--device-class", "1");
+        Assert.Equal(ExitCodes.AuthenticationFailed, run.ExitCode);
+        string line = Assert.Single(run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("csa: error: ", line);
+        Assert.Contains("100043005153463432303231", line);
+    }
+}
