@@ -11,6 +11,7 @@ public sealed partial class DeviceFirmware
 {
     private DeviceLifecycle _lifecycle = DeviceLifecycle.Blank;
     private DeviceCertificate? _certificate;
+    private bool _identityMismatch;
 
     /// <summary>
     /// The chip's read-protected key storage, where the identity key lives (not in flash: a flash copy does not carry it).
@@ -61,7 +62,13 @@ public sealed partial class DeviceFirmware
     /// True while the product requires provisioning and the device is blank: it installs no firmware and starts no
     /// application (REQ-PROD-KEYS).
     /// </summary>
-    internal bool BlockedAsBlank => Profile.RequireProvisioning && _lifecycle != DeviceLifecycle.Provisioned;
+    internal bool BlockedAsBlank => _identityMismatch || (Profile.RequireProvisioning && _lifecycle != DeviceLifecycle.Provisioned);
+
+    /// <summary>
+    /// True when the last read found a committed provisioning record that is not this chip's (a copied flash, a key
+    /// storage that lost its key): the device starts no application and installs no firmware, whatever the profile says.
+    /// </summary>
+    internal bool IdentityMismatch => _identityMismatch;
 
     internal DeviceLifecycle CurrentLifecycle => _lifecycle;
 
@@ -93,10 +100,23 @@ public sealed partial class DeviceFirmware
         }
     }
 
-    /// <summary>Reads the lifecycle from the Provisioning region (flash reads only). Call with the gate held.</summary>
+    /// <summary>
+    /// Reads the lifecycle from the Provisioning region (flash reads only). Call with the gate held. A committed record
+    /// counts only when its certificate is this chip's (docs/security.md section 10.5): it names this unique id, the
+    /// identity public key the key storage holds, and a production key this bootloader ships signed it (one ECDSA verify
+    /// per start, like REQ-BOOT-VERIFY). The record's CRC only says the write completed; without these checks a copy of a
+    /// provisioned device's flash would make any chip boot Provisioned and start the copied application.
+    /// </summary>
     internal void ReadProvisioning()
     {
         (IdentityRecordState state, DeviceCertificate? certificate) = IdentityRecord.Read(Flash, Map.Provisioning);
+        _identityMismatch = false;
+        if (state == IdentityRecordState.Committed && Provisioning.FindStoredCertificateFault(certificate!) is { } fault)
+        {
+            FirmwareLog.IdentityMismatch(Logger, fault);
+            _identityMismatch = true;
+            certificate = null;
+        }
         _certificate = state == IdentityRecordState.Committed ? certificate : null;
         _lifecycle = _certificate is null ? DeviceLifecycle.Blank : DeviceLifecycle.Provisioned;
     }

@@ -112,6 +112,28 @@ public sealed class ProvisioningService : ProvisioningServerBase
         }
     }
 
+    /// <summary>
+    /// The start-up check of a committed provisioning record: null when its certificate is this chip's (its unique id,
+    /// the identity public key in the key storage, a valid signature by a production key the bootloader ships),
+    /// otherwise what is wrong. Called with the gate held.
+    /// </summary>
+    internal string? FindStoredCertificateFault(DeviceCertificate certificate)
+    {
+        if (_anchor is null)
+            return "the bootloader ships no production trust anchor, so no certificate can be genuine";
+        if (certificate.Uid != _firmware.Profile.Uid)
+            return $"the certificate is for device {certificate.Uid}, this chip is {_firmware.Profile.Uid}";
+        if (_firmware.KeyStorage.IdentityPublicKey is not { } own)
+            return "the key storage holds no identity key";
+        if (!CryptographicOperations.FixedTimeEquals(certificate.GetUncompressedPublicKey(), own.UncompressedPoint.Span))
+            return "the certificate names another public key than the identity key in the key storage";
+        if (!_anchor.Verify(certificate.SignedBytes.Span, certificate.Signature.Span, certificate.IssuerKeyId.Span))
+            return "no production key this bootloader trusts signed the certificate";
+        if (certificate.Lifecycle != DeviceLifecycle.Provisioned)
+            return $"the certificate grants {certificate.Lifecycle}";
+        return null;
+    }
+
     /// <summary>Every check of InstallCertificate, before anything is written.</summary>
     private DeviceCertificate Check(byte[] bytes)
     {

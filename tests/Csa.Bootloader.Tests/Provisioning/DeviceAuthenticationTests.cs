@@ -45,12 +45,22 @@ public sealed class DeviceAuthenticationTests : IDisposable
         SecureKeyStorage keys = cloneHasAKeyOfItsOwn ? new SecureKeyStorage(KeyGenerator.Generate(KeyRole.DeviceIdentity)) : new SecureKeyStorage();
         await using Rig rig = await Rig.StarAsync(1, _ => new VirtualDevice(profile, ProvisioningKit.Options(profile, copy, keys)));
         VirtualDevice clone = rig.Virtual[0];
-        Assert.Equal(DeviceLifecycle.Provisioned, clone.Firmware.Lifecycle);   // it holds the genuine certificate
+        // It holds the genuine certificate, but the start-up check finds it is not this chip's (its key storage holds
+        // another key or none): the clone is not Provisioned and starts no application, not even the copied one.
+        Assert.Equal(DeviceLifecycle.Blank, clone.Firmware.Lifecycle);
+        Assert.Null(clone.Firmware.Certificate);
+        Assert.False(clone.Firmware.LastBoot!.StartApplication);
+        Assert.Equal(StayReason.IdentityMismatch, clone.Firmware.LastBoot.StayReason);
         (long ops, long blocks) = ProvisioningKit.WriteMarks(clone);
 
         var failed = await Assert.ThrowsAsync<DeviceAuthenticationException>(() =>
             ProvisioningKit.Authenticator().AuthenticateAsync(rig.Network, rig.Devices[0], guard.Token));
-        Assert.Equal(cloneHasAKeyOfItsOwn ? DeviceAuthenticationFailure.BadChallengeSignature : DeviceAuthenticationFailure.ChallengeRefused, failed.Reason);
+        Assert.Equal(DeviceAuthenticationFailure.NotProvisioned, failed.Reason);
+        // The device itself refuses firmware, even from a host that does not authenticate.
+        var unauthenticated = new FirmwareUpdater(rig.Network, new UpdateOptions());
+        var rejected = await Assert.ThrowsAsync<UpdateRejectedException>(() =>
+            unauthenticated.UpdateApplicationAsync(rig.Devices[0], UpdateKit.App(profile, UpdateKit.V3, counter: 2), null, guard.Token));
+        Assert.Equal(BootloaderError.NotProvisioned, rejected.DeviceError);
 
         var updaterForClone = new FirmwareUpdater(rig.Network, ProvisioningKit.AuthenticatingOptions());
         var refused = await Assert.ThrowsAsync<DeviceAuthenticationException>(() =>
