@@ -5,6 +5,7 @@ using Csa.Bootloader.Provisioning;
 using Csa.Bootloader.Tests.Updates;
 using Csa.Bootloader.Updates;
 using Csa.Crypto;
+using Csa.Rpc.Device;
 using Csa.Simulator.Device;
 using Csa.Simulator.Firmware;
 using Csa.Simulator.Flash;
@@ -71,6 +72,45 @@ public sealed class DeviceAuthenticationTests : IDisposable
         Assert.IsType<DeviceAuthenticationException>(install[0].Error);
         Assert.Equal((ops, blocks), ProvisioningKit.WriteMarks(clone));
         Assert.Equal(UpdateKit.V2, clone.Firmware.Inventory[RegionKind.Application].Version);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-AUTH-DEV")]
+    [Trait("Threat", "THREAT.KEY.EXPOSURE")]
+    public async Task AnotherDeviceAnsweringTheUidAfterEnterBootloader_GetsNoFirmware_EvenWithAGenuineCertificateOfItsOwn()
+    {
+        // Two devices claim the same unique id; each holds a genuine certificate for its own key (the worst case: the
+        // impostor got a certificate of its own). The genuine one runs its application; the impostor waits in its bootloader.
+        DeviceProfile profile = ProvisioningKit.Profile(12);
+        // A daisy chain: the impostor sits between the host and the genuine device, on the same link.
+        await using Rig rig = await Rig.ChainAsync(2, i => ProvisioningKit.Blank(profile, withApplication: i == 1));
+        using CancellationTokenSource guard = Rig.Guard();
+        foreach (DeviceInfo d in rig.Devices)
+            Assert.True((await ProvisioningKit.Station().ProvisionAsync(rig.Network, d, guard.Token)).Succeeded);
+        VirtualDevice genuine = rig.Virtual[1], impostor = rig.Virtual[0];
+        Assert.NotEqual(genuine.Firmware.Certificate, impostor.Firmware.Certificate);
+        await genuine.ResetAsync(ResetMode.Normal, guard.Token);
+        Assert.Equal(VirtualDeviceState.Application, genuine.State);
+        DeviceInfo[] refreshed = await Task.WhenAll(rig.Devices.Select(d => rig.Network.RefreshAsync(d, guard.Token)));
+        DeviceInfo target = refreshed.Single(d => !d.IsInBootloader);
+
+        // When the genuine device restarts into its bootloader (EnterBootloader), it goes dark: whatever answers its
+        // unique id afterwards is the impostor.
+        int cut = 0;
+        genuine.StateChanged += (_, change) =>
+        {
+            if (change.Previous == VirtualDeviceState.Off && change.Current == VirtualDeviceState.Bootloader && Interlocked.Exchange(ref cut, 1) == 0)
+                _ = Task.Run(() => genuine.PowerOffAsync());
+        };
+        (long ops, long blocks) = ProvisioningKit.WriteMarks(impostor);
+
+        var updater = new FirmwareUpdater(rig.Network, ProvisioningKit.AuthenticatingOptions());
+        var refused = await Assert.ThrowsAsync<DeviceAuthenticationException>(() =>
+            updater.UpdateApplicationAsync(target, UpdateKit.App(profile, UpdateKit.V2), null, guard.Token));
+        Assert.Equal(DeviceAuthenticationFailure.IdentityChanged, refused.Reason);
+        Assert.Equal(1, Volatile.Read(ref cut));
+        Assert.Equal((ops, blocks), ProvisioningKit.WriteMarks(impostor));
+        Assert.Null(impostor.Firmware.Inventory[RegionKind.Application].Version);
     }
 
     [Fact]

@@ -34,6 +34,8 @@ internal sealed partial class UpdateRun
                 ?? throw new UpdateRejectedException(_uid, ImageRejection.NoKeyForThisDevice, $"The encrypted image has no wrapped key for device {_uid}.");
         }
 
+        // REQ-AUTH-DEV: the device that receives BeginUpdate proves, now, that it is the one authenticated at first contact.
+        await AuthenticateDeviceAsync().ConfigureAwait(false);
         using BootloaderClient client = _network.CreateBootloaderClient(_device);
         Enter(UpdateStage.Erasing);
         BeginUpdateResponse begin;
