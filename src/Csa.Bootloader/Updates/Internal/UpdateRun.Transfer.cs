@@ -91,7 +91,15 @@ internal sealed partial class UpdateRun
     {
         if (region.State != RegionState.Valid || region.Version != image.Manifest.Version || image.Manifest.PayloadSize > region.Size)
             return false;
-        GetRegionHashResponse stored = await client.GetRegionHashAsync(new GetRegionHashRequest(region.Region, 0, image.Manifest.PayloadSize), CallOptions(), _ct).ConfigureAwait(false);
+        GetRegionHashResponse stored;
+        try
+        {
+            stored = await client.GetRegionHashAsync(new GetRegionHashRequest(region.Region, 0, image.Manifest.PayloadSize), CallOptions(), _ct).ConfigureAwait(false);
+        }
+        catch (RpcErrorException e) when (IsRefusal(e, out BootloaderError code) && code == BootloaderError.RangeNotAllowed)
+        {
+            return false; // the valid image there has another payload size: it is not this image
+        }
         return stored.Sha256.AsSpan().SequenceEqual(image.Manifest.PayloadSha256.Span);
     }
 
