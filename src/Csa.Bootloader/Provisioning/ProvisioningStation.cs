@@ -156,6 +156,10 @@ public sealed class ProvisioningStation
             if (!TrustAnchor.Verifier.VerifyDigest(point, possession, key.ProofOfPossession))
                 throw new ProvisioningException(uid, ProvisioningFailure.InvalidProofOfPossession, $"Device {uid}'s proof of possession does not verify under the public key it offered.");
 
+            // The station's trust decision, before the production key signs: the device only proved it holds the key,
+            // not that its unique id is genuine or new (docs/security.md section 10.6).
+            if (Options.AuthorizeDevice is { } authorize && !await authorize(uid, (byte[])point.Clone(), ct).ConfigureAwait(false))
+                throw new ProvisioningException(uid, ProvisioningFailure.NotAuthorized, $"Device {uid} is not authorized for certification (AuthorizeDevice refused it).");
             progress?.Report(uid, ProvisioningStage.Signing);
             uint serial = Options.SerialNumbers is { } serials ? await serials(uid, ct).ConfigureAwait(false) : RandomSerial();
             DeviceCertificate unsigned = DeviceCertificate.CreateUnsigned(uid, Options.VendorId, Options.DeviceClassId, serial,
