@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Csa.Bootloader.Images;
 using Csa.Bootloader.Protocol;
+using Csa.Bootloader.Provisioning.Internal;
 using Csa.Bootloader.Updates;
 using Csa.Rpc;
 
@@ -165,7 +166,8 @@ public sealed class ProvisioningStation
             DeviceCertificate unsigned = DeviceCertificate.CreateUnsigned(uid, Options.VendorId, Options.DeviceClassId, serial,
                 Options.TimeProvider.GetUtcNow(), _signer.KeyId.Span, key.PublicKey);
             byte[] digest = unsigned.ComputeSignedDigest();
-            byte[] signature = await _signer.SignDigestAsync(digest, ct).ConfigureAwait(false);
+            // An HSM may answer (r, n - s): devices and hosts accept low S only, so the one encoding goes into the certificate.
+            byte[] signature = LowS.Normalize(await _signer.SignDigestAsync(digest, ct).ConfigureAwait(false));
             if (!TrustAnchor.Verifier.VerifyDigest(_signer.PublicKey.Span, digest, signature))
                 throw new ProvisioningException(uid, ProvisioningFailure.SignerFailed, "The production signer returned a signature its own public key does not verify.");
             certificate = unsigned.WithSignature(signature);

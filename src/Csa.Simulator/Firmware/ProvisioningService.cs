@@ -23,7 +23,7 @@ public sealed class ProvisioningService : ProvisioningServerBase
     internal ProvisioningService(DeviceFirmware firmware)
     {
         _firmware = firmware;
-        _anchor = firmware.Profile.ProductionTrustAnchors.Count > 0 ? new EcdsaP256Verifier(firmware.Profile.ProductionTrustAnchors) : null;
+        _anchor = firmware.Profile.ProductionTrustAnchors.Count > 0 ? new EcdsaP256Verifier(firmware.Profile.ProductionTrustAnchors, new EcdsaP256VerifierOptions { RequireLowS = true }) : null;
     }
 
     private SimulatedFlash Flash => _firmware.Flash;

@@ -35,6 +35,33 @@ public sealed class StationAuthorizationTests : IDisposable
         }
     }
 
+    /// <summary>An HSM that answers the high-S form of its signatures (valid plain ECDSA).</summary>
+    private sealed class HighSSigner(IProductionSigner inner) : IProductionSigner
+    {
+        public ReadOnlyMemory<byte> PublicKey => inner.PublicKey;
+
+        public ReadOnlyMemory<byte> KeyId => inner.KeyId;
+
+        public async Task<byte[]> SignDigestAsync(ReadOnlyMemory<byte> sha256Digest, CancellationToken cancellationToken = default) =>
+            CertificateCodecTests.HighS(await inner.SignDigestAsync(sha256Digest, cancellationToken));
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-PROD-KEYS")]
+    public async Task Station_NormalisesAHighSSignerToLowS_SoTheDeviceAcceptsTheCertificate()
+    {
+        DeviceProfile profile = ProvisioningKit.Profile(63);
+        await using Rig rig = await Rig.StarAsync(1, _ => ProvisioningKit.Blank(profile));
+        using CancellationTokenSource guard = Rig.Guard();
+        ProvisioningResult result = await Station(new HighSSigner(ProvisioningKit.Signer), profile, null).ProvisionAsync(rig.Network, rig.Devices[0], guard.Token);
+        Assert.Equal(ProvisioningOutcome.Provisioned, result.Outcome);
+        byte[] signature = result.Certificate!.Signature.ToArray();
+        var s = new System.Numerics.BigInteger(signature.AsSpan(32), isUnsigned: true, isBigEndian: true);
+        var halfN = System.Numerics.BigInteger.Parse("0FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551", System.Globalization.NumberStyles.HexNumber) >> 1;
+        Assert.True(s <= halfN);
+        Assert.Equal(DeviceLifecycle.Provisioned, rig.Virtual[0].Firmware.Lifecycle);
+    }
+
     private static ProvisioningStation Station(IProductionSigner signer, DeviceProfile profile, Func<DeviceUid, byte[], CancellationToken, Task<bool>>? authorize) =>
         new(signer, EcdsaP256SignatureVerifier.Instance, new ProvisioningStationOptions
         {
