@@ -136,10 +136,15 @@ public sealed class DeviceAuthenticator
 /// <summary>Settings of a <see cref="DeviceAuthenticator"/>.</summary>
 public sealed class DeviceAuthenticatorOptions
 {
-    /// <summary>The vendor id certificates must name; null takes the one the device reports (GetIdentity).</summary>
+    /// <summary>
+    /// The vendor id certificates must name; null takes the vendor id passed to the call: in an update
+    /// (<see cref="UpdateOptions.DeviceAuthenticator"/>) the one of the image being installed (its signed manifest); in
+    /// <see cref="DeviceAuthenticator.AuthenticateAsync(DeviceNetwork, DeviceInfo, CancellationToken)"/> the one the device
+    /// reports (GetIdentity), which only checks the device against itself: set it when the product matters.
+    /// </summary>
     public uint? ExpectedVendorId { get; set; }
 
-    /// <summary>The device class id certificates must name; null takes the one the device reports.</summary>
+    /// <summary>The device class id certificates must name; null takes the one passed to the call (see <see cref="ExpectedVendorId"/>).</summary>
     public uint? ExpectedDeviceClassId { get; set; }
 
     /// <summary>How long one Authenticate attempt waits (the device signs with its identity key before it answers). Default 2 s.</summary>

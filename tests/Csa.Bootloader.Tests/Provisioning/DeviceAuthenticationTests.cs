@@ -114,6 +114,31 @@ public sealed class DeviceAuthenticationTests : IDisposable
     }
 
     [Fact]
+    [Trait("Requirement", "REQ-AUTH-DEV")]
+    [Trait("Threat", "THREAT.IMG.INCOMPATIBLE")]
+    public async Task UpdateAuthentication_ChecksTheCertificateAgainstTheImagesProduct_NotAgainstWhatTheDeviceReports()
+    {
+        DeviceProfile profile = ProvisioningKit.Profile(14);
+        await using Rig rig = await Rig.StarAsync(1, _ => ProvisioningKit.Blank(profile));
+        await ProvisioningKit.ProvisionAllAsync(rig);
+        using CancellationTokenSource guard = Rig.Guard();
+        (long ops, long blocks) = ProvisioningKit.WriteMarks(rig.Virtual[0]);
+        // An image for another device class of the same vendor: the device's certificate (class 1) does not cover it.
+        var otherClass = new DeviceProfile
+        {
+            MemoryMap = profile.MemoryMap, Uid = profile.Uid, TrustedSigningKeys = profile.TrustedSigningKeys,
+            VendorId = profile.VendorId, DeviceClassId = profile.DeviceClassId + 1,
+        };
+        var updater = new FirmwareUpdater(rig.Network, ProvisioningKit.AuthenticatingOptions());
+        var refused = await Assert.ThrowsAsync<DeviceAuthenticationException>(() =>
+            updater.UpdateApplicationAsync(rig.Devices[0], UpdateKit.App(otherClass, UpdateKit.V2), null, guard.Token));
+        Assert.Equal(DeviceAuthenticationFailure.WrongProduct, refused.Reason);
+        Assert.Equal((ops, blocks), ProvisioningKit.WriteMarks(rig.Virtual[0]));
+        // The image for its own class goes through.
+        await updater.UpdateApplicationAsync(rig.Devices[0], UpdateKit.App(profile, UpdateKit.V2), null, guard.Token);
+    }
+
+    [Fact]
     [Trait("Requirement", "REQ-KEY-EXPOSURE")]
     [Trait("Requirement", "REQ-CONFIDENTIAL")]
     [Trait("Requirement", "REQ-AUTH-DEV")]

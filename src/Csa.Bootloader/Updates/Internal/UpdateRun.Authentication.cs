@@ -23,7 +23,13 @@ internal sealed partial class UpdateRun
     {
         if (_options.DeviceAuthenticator is not { } authenticator)
             return;
-        AuthenticatedDevice proof = await authenticator.AuthenticateAsync(_network.Client, _device.Address, _uid, _device.VendorId, _device.DeviceClassId, _ct).ConfigureAwait(false);
+        // The certificate must name the product the image is for (its signed manifest), not merely what the device says it
+        // is: comparing the device's claim with the device's certificate would check the device against itself.
+        // DeviceAuthenticatorOptions.ExpectedVendorId / ExpectedDeviceClassId, when set, still take precedence.
+        (uint vendorId, uint deviceClassId) = _plan.Images.Count > 0
+            ? (_plan.Images[0].Manifest.VendorId, _plan.Images[0].Manifest.DeviceClassId)
+            : (_device.VendorId, _device.DeviceClassId);
+        AuthenticatedDevice proof = await authenticator.AuthenticateAsync(_network.Client, _device.Address, _uid, vendorId, deviceClassId, _ct).ConfigureAwait(false);
         byte[] certificate = proof.Certificate.ToArray();
         if (_firstCertificate is null)
             _firstCertificate = certificate;
