@@ -12,6 +12,7 @@ public sealed partial class DeviceFirmware
     private DeviceLifecycle _lifecycle = DeviceLifecycle.Blank;
     private DeviceCertificate? _certificate;
     private bool _identityMismatch;
+    private bool _provisioningDamaged;
 
     /// <summary>
     /// The chip's read-protected key storage, where the identity key lives (not in flash: a flash copy does not carry it).
@@ -62,13 +63,21 @@ public sealed partial class DeviceFirmware
     /// True while the product requires provisioning and the device is blank: it installs no firmware and starts no
     /// application (REQ-PROD-KEYS).
     /// </summary>
-    internal bool BlockedAsBlank => _identityMismatch || (Profile.RequireProvisioning && _lifecycle != DeviceLifecycle.Provisioned);
+    internal bool BlockedAsBlank => _identityMismatch || _provisioningDamaged || (Profile.RequireProvisioning && _lifecycle != DeviceLifecycle.Provisioned);
 
     /// <summary>
     /// True when the last read found a committed provisioning record that is not this chip's (a copied flash, a key
     /// storage that lost its key): the device starts no application and installs no firmware, whatever the profile says.
     /// </summary>
     internal bool IdentityMismatch => _identityMismatch;
+
+    /// <summary>
+    /// True when the key storage holds a certified identity key but the Provisioning region holds no valid record for it
+    /// (erased, torn, or another chip's): the device is damaged, not blank. It stays in the bootloader, installs nothing,
+    /// and refuses a new key; InstallCertificate of a valid certificate for its key (e.g. from the manufacturer's
+    /// records) repairs it.
+    /// </summary>
+    internal bool ProvisioningDamaged => _provisioningDamaged;
 
     internal DeviceLifecycle CurrentLifecycle => _lifecycle;
 
@@ -111,13 +120,26 @@ public sealed partial class DeviceFirmware
     {
         (IdentityRecordState state, DeviceCertificate? certificate) = IdentityRecord.Read(Flash, Map.Provisioning);
         _identityMismatch = false;
-        if (state == IdentityRecordState.Committed && Provisioning.FindStoredCertificateFault(certificate!) is { } fault)
+        _provisioningDamaged = false;
+        string? fault = state == IdentityRecordState.Committed ? Provisioning.FindStoredCertificateFault(certificate!) : null;
+        if (fault is not null)
+            certificate = null;
+        _certificate = state == IdentityRecordState.Committed ? certificate : null;
+        _lifecycle = _certificate is null ? DeviceLifecycle.Blank : DeviceLifecycle.Provisioned;
+        if (_certificate is not null)
+        {
+            // Heals a commit whose key-storage note a power cut overtook: the key is certified from now on.
+            KeyStorage.MarkCertified(_certificate.ComputeDigest());
+        }
+        else if (KeyStorage.IsCertified)
+        {
+            FirmwareLog.ProvisioningDamaged(Logger, fault ?? $"the provisioning record is {state}");
+            _provisioningDamaged = true;
+        }
+        else if (fault is not null)
         {
             FirmwareLog.IdentityMismatch(Logger, fault);
             _identityMismatch = true;
-            certificate = null;
         }
-        _certificate = state == IdentityRecordState.Committed ? certificate : null;
-        _lifecycle = _certificate is null ? DeviceLifecycle.Blank : DeviceLifecycle.Provisioned;
     }
 }

@@ -53,6 +53,8 @@ public sealed class ProvisioningService : ProvisioningServerBase
             RequireAnchor();
             if (_firmware.CurrentLifecycle == DeviceLifecycle.Provisioned)
                 throw Error(ProvisioningError.AlreadyProvisioned, "The device is provisioned: its identity key is certified and cannot be replaced.");
+            if (_firmware.KeyStorage.IsCertified)
+                throw Error(ProvisioningError.AlreadyProvisioned, "The identity key is certified and cannot be replaced (provisioning is damaged: install its certificate again).");
             EcP256PrivateKey key = _firmware.KeyStorage.GenerateIdentityKey();
             byte[] publicKey = key.PublicKey.UncompressedPoint[1..].ToArray();
             byte[] proof = new EcdsaP256Signer(key).Sign(ProvisioningMessages.KeyPossession(_firmware.Profile.Uid, request.StationNonce, publicKey));
@@ -168,7 +170,7 @@ public sealed class ProvisioningService : ProvisioningServerBase
         byte[] body = IdentityRecord.EncodeBody(certificate.ToArray());
         await Flash.ProgramAsync(region.Address, body, ct).ConfigureAwait(false);
         await Flash.ProgramAsync(region.Address + IdentityRecord.BodySize, IdentityRecord.EncodeCommit(body), ct).ConfigureAwait(false);
-        _firmware.ReadProvisioning();
+        _firmware.ReadProvisioning(); // verifies the record and notes the key as certified in the key storage
         if (_firmware.CurrentLifecycle != DeviceLifecycle.Provisioned)
             throw Error(ProvisioningError.FlashFault, "The provisioning record does not read back as committed.");
         await LockAsync(ct).ConfigureAwait(false);

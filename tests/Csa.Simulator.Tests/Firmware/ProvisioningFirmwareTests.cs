@@ -189,6 +189,52 @@ public sealed class ProvisioningFirmwareTests
         Assert.True(ProvisioningInterface.TryGetError(e, out ProvisioningError code) && code == ProvisioningError.NotProvisioned);
     }
 
+    [Fact]
+    [Trait("Requirement", "REQ-AUTH-DEV")]
+    [Trait("Requirement", "REQ-PROD-KEYS")]
+    public async Task CertifiedKeyWithoutItsRecord_IsProvisioningDamaged_NotBlank_KeepsItsKey_AndReinstallingTheCertificateRepairsIt()
+    {
+        DeviceProfile profile = Profile(FlashFamily.Stm32F4);
+        string keyFile = Path.Combine(Path.GetTempPath(), $"csa-damaged-{Guid.NewGuid():N}.keystore");
+        try
+        {
+            var keys = new SecureKeyStorage(keyFile);
+            SimulatedFlash flash = Kit.StrictFlash(profile);
+            FactoryProgrammer.Program(profile, flash, Kit.Image(profile, RegionKind.BootloaderA, Kit.V(1)), application: Kit.Image(profile, RegionKind.Application, Kit.V(1)));
+            SimulatedFlash factory = flash.Clone();
+            var genuine = new DeviceFirmware(profile, flash, TimeProvider.System, keys);
+            genuine.Boot();
+            DeviceCertificate certificate = await ProvisionAsync(genuine);
+            Assert.True(keys.IsCertified);
+            Assert.Equal(certificate.ComputeDigest(), keys.CertifiedCertificateDigest);
+            Assert.True(new SecureKeyStorage(keyFile).IsCertified); // kept with the key across restarts
+            EcP256PublicKey certifiedKey = keys.IdentityPublicKey!;
+
+            // The Provisioning region loses its record (here: the chip's flash as the factory left it, the key storage intact).
+            var damaged = new DeviceFirmware(profile, factory, TimeProvider.System, new SecureKeyStorage(keyFile));
+            BootDecision decision = damaged.Boot();
+            Assert.False(decision.StartApplication);
+            Assert.Equal(StayReason.ProvisioningDamaged, decision.StayReason);
+            Assert.Equal(BootloaderError.NotProvisioned, await Kit.ErrorOf(() => Kit.BeginAsync(Kit.Client(damaged), UpdateTarget.Application, Kit.Image(profile, RegionKind.Application, Kit.V(2)))));
+            using (ProvisioningClient client = Client(damaged))
+            {
+                // A station that took it for blank cannot make it replace its certified key.
+                var e = await Assert.ThrowsAsync<Rpc.RpcErrorException>(() => client.GenerateIdentityKeyAsync(new byte[32]));
+                Assert.True(ProvisioningInterface.TryGetError(e, out ProvisioningError code) && code == ProvisioningError.AlreadyProvisioned);
+                Assert.Equal(certifiedKey, damaged.KeyStorage.IdentityPublicKey);
+                // Its certificate from the manufacturer's records repairs it.
+                InstallCertificateResponse installed = await client.InstallCertificateAsync(certificate.ToArray());
+                Assert.Equal(DeviceLifecycle.Provisioned, installed.Lifecycle);
+            }
+            Assert.True(damaged.Boot().StartApplication);
+        }
+        finally
+        {
+            File.Delete(keyFile);
+            File.Delete(keyFile + ".certified");
+        }
+    }
+
     public static TheoryData<FlashFamily> Families() => new() { FlashFamily.Stm32F4, FlashFamily.Stm32L4 };
 
     [Theory]
