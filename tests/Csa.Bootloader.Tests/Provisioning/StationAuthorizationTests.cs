@@ -180,3 +180,47 @@ public sealed class StationAuthorizationTests : IDisposable
         Assert.Equal(2, (await Assert.ThrowsAsync<ProvisioningRecordFormatException>(() => DeviceAllowList.LoadAsync(file))).Line);
     }
 }
+
+/// <summary>REQ-AUTH-DEV: a busy device is asked again; Busy is never an authentication verdict.</summary>
+public sealed class BusyAuthenticationTests
+{
+    /// <summary>Answers the first <c>busy</c> calls with the RPC layer's Busy status, then passes calls through.</summary>
+    private sealed class BusyFirst(Csa.Rpc.IRpcInvoker inner, int busy) : Csa.Rpc.IRpcInvoker
+    {
+        public int Calls;
+
+        public Task<TResponse> InvokeAsync<TRequest, TResponse>(Csa.DataLink.NodeAddress device, ushort interfaceId, ushort commandId, TRequest request,
+            Csa.Rpc.RpcCallOptions? options, CancellationToken cancellationToken)
+            where TRequest : Csa.Rpc.IRpcMessage<TRequest>
+            where TResponse : Csa.Rpc.IRpcMessage<TResponse> =>
+            Interlocked.Increment(ref Calls) <= busy
+                ? Task.FromException<TResponse>(new Csa.Rpc.RpcErrorException(interfaceId, (ushort)Csa.Rpc.RpcStatus.Busy, "busy"))
+                : inner.InvokeAsync<TRequest, TResponse>(device, interfaceId, commandId, request, options, cancellationToken);
+
+        public IDisposable SubscribeEvent<TEvent>(Csa.DataLink.NodeAddress device, ushort interfaceId, ushort eventId, Action<Csa.DataLink.NodeAddress, TEvent> handler)
+            where TEvent : Csa.Rpc.IRpcMessage<TEvent> => inner.SubscribeEvent(device, interfaceId, eventId, handler);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-AUTH-DEV")]
+    public async Task BusyDevice_IsAskedAgain_AndAuthenticates_OrTheBusyErrorGoesUp_NeverChallengeRefused()
+    {
+        DeviceProfile profile = ProvisioningKit.Profile(64);
+        await using Rig rig = await Rig.StarAsync(1, _ => ProvisioningKit.Blank(profile));
+        await ProvisioningKit.ProvisionAllAsync(rig);
+        using CancellationTokenSource guard = Rig.Guard();
+        Csa.Bootloader.Updates.DeviceInfo device = rig.Devices[0];
+        var authenticator = new DeviceAuthenticator(ProvisioningKit.TrustAnchor, new DeviceAuthenticatorOptions { BusyRounds = 3, BusyRetryDelay = TimeSpan.FromMilliseconds(1) });
+
+        var twice = new BusyFirst(rig.Network.Client, 2);
+        AuthenticatedDevice proof = await authenticator.AuthenticateAsync(twice, device.Address, device.Uid, device.VendorId, device.DeviceClassId, guard.Token);
+        Assert.Equal(device.Uid, proof.Uid);
+        Assert.Equal(3, twice.Calls);
+
+        var always = new BusyFirst(rig.Network.Client, int.MaxValue);
+        var busy = await Assert.ThrowsAsync<Csa.Rpc.RpcErrorException>(() =>
+            authenticator.AuthenticateAsync(always, device.Address, device.Uid, device.VendorId, device.DeviceClassId, guard.Token));
+        Assert.Equal(Csa.Rpc.RpcStatus.Busy, busy.Status);
+        Assert.Equal(3, always.Calls);
+    }
+}
