@@ -154,7 +154,7 @@ public sealed class ProvisioningStation
                 new RpcCallOptions { Timeout = Options.CommandTimeout + Options.InstallAllowance, MaxAttempts = 1, Idempotent = false }, ct)).ConfigureAwait(false);
             byte[] point = Uncompressed(key.PublicKey);
             byte[] possession = SHA256.HashData(ProvisioningMessages.KeyPossession(uid, nonce, key.PublicKey));
-            if (!TrustAnchor.Verifier.VerifyDigest(point, possession, key.ProofOfPossession))
+            if (LowS.IsHigh(key.ProofOfPossession) || !TrustAnchor.Verifier.VerifyDigest(point, possession, key.ProofOfPossession))
                 throw new ProvisioningException(uid, ProvisioningFailure.InvalidProofOfPossession, $"Device {uid}'s proof of possession does not verify under the public key it offered.");
 
             // The station's trust decision, before the production key signs: the device only proved it holds the key,

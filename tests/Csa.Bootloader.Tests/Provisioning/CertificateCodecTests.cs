@@ -132,6 +132,16 @@ public sealed class CertificateCodecTests
         Assert.NotNull(anchor.Check(DeviceCertificate.Parse(highS)));
     }
 
+    /// <summary>Plain ECDSA (both s and n - s), as a third-party verifier might do it.</summary>
+    private sealed class PlainEcdsa : IP256SignatureVerifier
+    {
+        public bool VerifyDigest(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> sha256Digest, ReadOnlySpan<byte> signature)
+        {
+            EcP256PublicKey key = EcP256PublicKey.FromUncompressedPoint(publicKey);
+            return new EcdsaP256Verifier([key]).VerifyDigest(sha256Digest, signature, key.KeyId.Span);
+        }
+    }
+
     /// <summary>(r, n - s): the other ECDSA encoding of the same signature, valid under plain ECDSA.</summary>
     public static byte[] HighS(byte[] signature)
     {
@@ -158,6 +168,10 @@ public sealed class CertificateCodecTests
         // Plain ECDSA accepts (r, n - s): it is the same signature in its other form.
         Assert.True(new EcdsaP256Verifier([GoldenProductionKey.PublicKey]).VerifyDigest(SHA256.HashData(good.AsSpan(0, 112)), malleated[112..], GoldenProductionKey.PublicKey.KeyId.Span));
         Assert.Equal(DeviceAuthenticationFailure.BadCertificateSignature, anchor.Check(DeviceCertificate.Parse(malleated)));
+        // The trust anchor refuses it itself, even over a verifier that follows plain ECDSA.
+        var permissive = new ProductionTrustAnchor([GoldenProductionKey.PublicKey.UncompressedPoint], new PlainEcdsa());
+        Assert.Null(permissive.Check(DeviceCertificate.Parse(good)));
+        Assert.Equal(DeviceAuthenticationFailure.BadCertificateSignature, permissive.Check(DeviceCertificate.Parse(malleated)));
 
         byte[] answer = SecurityDoc.Golden("authentication-signature");
         var authenticator = new DeviceAuthenticator(anchor);
