@@ -129,7 +129,15 @@ public sealed partial class DeviceFirmware
         if (_certificate is not null)
         {
             // Heals a commit whose key-storage note a power cut overtook: the key is certified from now on.
-            KeyStorage.MarkCertified(_certificate.ComputeDigest());
+            try
+            {
+                KeyStorage.MarkCertified(_certificate.ComputeDigest());
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The simulation's key file cannot be written: the device is provisioned all the same (the record
+                // decides); only the protection against replacing the key is missing until the note lands.
+            }
         }
         else if (KeyStorage.IsCertified)
         {
