@@ -106,6 +106,52 @@ public sealed class ProvisionCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait("Requirement", "REQ-PROD-KEYS")]
+    [Trait("Requirement", "REQ-AUTH-DEV")]
+    public async Task Provision_WithARecordFile_RefusesAUidAlreadyCertifiedWithAnotherKey_UnlessTheCheckIsOff()
+    {
+        // The record file says device 0's unique id was certified before, with another key (so this board is a second chip claiming it).
+        string record = Path.Combine(_dir, "devices.jsonl");
+        string otherKey = Convert.ToHexString(KeyGenerator.Generate(KeyRole.DeviceIdentity).PublicKey.UncompressedPoint.Span);
+        File.WriteAllText(record, new Csa.Bootloader.Provisioning.ProvisioningRecord(_devices[0].Profile.Uid.ToString(), "Provisioned", otherKey, "", 9, 0x00C5A000, 1, "", "", "").ToJsonLine() + "\n");
+
+        CliRun run = await CliRunner.RunAsync(Args(s_productionKey, "--record", record, "--json"));
+        Assert.True(run.ExitCode == ExitCodes.AuthenticationFailed, run.ToString());
+        Assert.Equal(1, run.Json().GetProperty("provisioned").GetInt32());
+        Assert.Contains("already certified with another identity key", run.Output);
+        Assert.Equal(DeviceLifecycle.Blank, _devices[0].Firmware.Lifecycle);
+        Assert.Equal(DeviceLifecycle.Provisioned, _devices[1].Firmware.Lifecycle);
+
+        CliRun unchecked_ = await CliRunner.RunAsync(Args(s_productionKey, "--record", record, "--no-record-check"));
+        Assert.True(unchecked_.ExitCode == ExitCodes.Success, unchecked_.ToString());
+        Assert.Equal(DeviceLifecycle.Provisioned, _devices[0].Firmware.Lifecycle);
+
+        // Now the file contradicts itself (one unique id, two keys): a later run refuses to trust it.
+        CliRun contradictory = await CliRunner.RunAsync(Args(s_productionKey, "--record", record));
+        Assert.True(contradictory.ExitCode == ExitCodes.InvalidInput, contradictory.ToString());
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-PROD-KEYS")]
+    [Trait("Requirement", "REQ-AUTH-DEV")]
+    public async Task Provision_WithAnAllowList_CertifiesOnlyTheListedUids()
+    {
+        string list = Path.Combine(_dir, "delivered.txt");
+        File.WriteAllText(list, $"# lot 7\n{_devices[1].Profile.Uid}\n");
+        CliRun run = await CliRunner.RunAsync(Args(s_productionKey, "--allow-list", list, "--json"));
+        Assert.True(run.ExitCode == ExitCodes.AuthenticationFailed, run.ToString());
+        Assert.Contains("not on the allow list", run.Output);
+        Assert.Equal(DeviceLifecycle.Blank, _devices[0].Firmware.Lifecycle);
+        Assert.Equal(DeviceLifecycle.Provisioned, _devices[1].Firmware.Lifecycle);
+
+        CliRun missing = await CliRunner.RunAsync(Args(s_productionKey, "--allow-list", Path.Combine(_dir, "missing.txt")));
+        Assert.True(missing.ExitCode == ExitCodes.FileError, missing.ToString());
+        File.WriteAllText(list, "zz\n");
+        CliRun bad = await CliRunner.RunAsync(Args(s_productionKey, "--allow-list", list));
+        Assert.True(bad.ExitCode == ExitCodes.InvalidInput, bad.ToString());
+    }
+
+    [Fact]
     public async Task Provision_BadInput_GetsTheDocumentedExitCodes()
     {
         CliRun badVendor = await CliRunner.RunAsync(["provision", "--link", _links[0], "--production-key", KeyFile(s_productionKey), "--vendor", "pump", "--device-class", "1"]);

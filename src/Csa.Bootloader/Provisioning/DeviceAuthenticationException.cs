@@ -34,6 +34,12 @@ public enum DeviceAuthenticationFailure
     /// genuine key (a clone with a copied flash).
     /// </summary>
     BadChallengeSignature,
+
+    /// <summary>
+    /// During an update, the device that answers the unique id now presents another certificate than at first contact
+    /// (another device took its place after a restart): no firmware goes to it.
+    /// </summary>
+    IdentityChanged,
 }
 
 /// <summary>

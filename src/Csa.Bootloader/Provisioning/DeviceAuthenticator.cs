@@ -51,28 +51,45 @@ public sealed class DeviceAuthenticator
     /// </summary>
     /// <exception cref="DeviceAuthenticationException">The device is not genuine or not provisioned; says why.</exception>
     /// <exception cref="RpcTimeoutException">The device did not answer.</exception>
+    /// <exception cref="RpcErrorException">The device stayed Busy for <see cref="DeviceAuthenticatorOptions.BusyRounds"/> rounds.</exception>
     public async Task<AuthenticatedDevice> AuthenticateAsync(IRpcInvoker invoker, NodeAddress address, DeviceUid uid, uint vendorId, uint deviceClassId,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(invoker);
-        byte[] challenge = ProvisioningMessages.NewNonce();
+        byte[] challenge;
         AuthenticateResponse answer;
         using var client = new ProvisioningClient(invoker, address);
-        try
+        for (int round = 1; ; round++)
         {
-            answer = await client.AuthenticateAsync(new AuthenticateRequest(challenge),
-                new RpcCallOptions { Timeout = Options.CommandTimeout, MaxAttempts = Options.CommandAttempts, Idempotent = true }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (RpcErrorException e) when (ProvisioningInterface.TryGetError(e, out ProvisioningError code) && code == ProvisioningError.NotProvisioned)
-        {
-            throw new DeviceAuthenticationException(uid, DeviceAuthenticationFailure.NotProvisioned, $"Device {uid} is blank (not provisioned): it has no certificate.", e);
-        }
-        catch (RpcErrorException e)
-        {
-            throw new DeviceAuthenticationException(uid, DeviceAuthenticationFailure.ChallengeRefused, $"Device {uid} refused the authentication challenge: {e.Message}", e);
+            // A fresh challenge for every round: an answer to an earlier one is never accepted.
+            challenge = ProvisioningMessages.NewNonce();
+            try
+            {
+                answer = await client.AuthenticateAsync(new AuthenticateRequest(challenge),
+                    new RpcCallOptions { Timeout = Options.CommandTimeout, MaxAttempts = Options.CommandAttempts, Idempotent = true }, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (RpcErrorException e) when (e.Status == RpcStatus.Busy)
+            {
+                // Busy is the device saying "not now" (no free buffer, another command running), not a refusal: ask again
+                // after a pause; when it stays busy, the RPC error itself goes up (a link condition the caller may retry,
+                // never an authentication verdict).
+                if (round >= Options.BusyRounds)
+                    throw;
+                await Task.Delay(Options.BusyRetryDelay, Options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcErrorException e)
+            {
+                throw Refused(uid, e);
+            }
         }
         return Verify(uid, vendorId, deviceClassId, challenge, answer.Certificate, answer.Signature);
     }
+
+    private static DeviceAuthenticationException Refused(DeviceUid uid, RpcErrorException e) =>
+        ProvisioningInterface.TryGetError(e, out ProvisioningError code) && code == ProvisioningError.NotProvisioned
+            ? new DeviceAuthenticationException(uid, DeviceAuthenticationFailure.NotProvisioned, $"Device {uid} is blank (not provisioned): it has no certificate.", e)
+            : new DeviceAuthenticationException(uid, DeviceAuthenticationFailure.ChallengeRefused, $"Device {uid} refused the authentication challenge: {e.Message}", e);
 
     /// <summary>
     /// Authenticates every device of <paramref name="devices"/> in parallel; one device's failure does not stop the others.
@@ -136,10 +153,15 @@ public sealed class DeviceAuthenticator
 /// <summary>Settings of a <see cref="DeviceAuthenticator"/>.</summary>
 public sealed class DeviceAuthenticatorOptions
 {
-    /// <summary>The vendor id certificates must name; null takes the one the device reports (GetIdentity).</summary>
+    /// <summary>
+    /// The vendor id certificates must name; null takes the vendor id passed to the call: in an update
+    /// (<see cref="UpdateOptions.DeviceAuthenticator"/>) the one of the image being installed (its signed manifest); in
+    /// <see cref="DeviceAuthenticator.AuthenticateAsync(DeviceNetwork, DeviceInfo, CancellationToken)"/> the one the device
+    /// reports (GetIdentity), which only checks the device against itself: set it when the product matters.
+    /// </summary>
     public uint? ExpectedVendorId { get; set; }
 
-    /// <summary>The device class id certificates must name; null takes the one the device reports.</summary>
+    /// <summary>The device class id certificates must name; null takes the one passed to the call (see <see cref="ExpectedVendorId"/>).</summary>
     public uint? ExpectedDeviceClassId { get; set; }
 
     /// <summary>How long one Authenticate attempt waits (the device signs with its identity key before it answers). Default 2 s.</summary>
@@ -147,4 +169,17 @@ public sealed class DeviceAuthenticatorOptions
 
     /// <summary>How many times Authenticate is sent before the call fails. Default 3.</summary>
     public int CommandAttempts { get; set; } = 3;
+
+    /// <summary>
+    /// How many rounds (each with a fresh challenge, each with <see cref="CommandAttempts"/> sends) a device that keeps
+    /// answering Busy is asked before the Busy error is passed on (an <see cref="RpcErrorException"/>, not an
+    /// authentication failure). Default 3.
+    /// </summary>
+    public int BusyRounds { get; set; } = 3;
+
+    /// <summary>The pause between two rounds for a busy device. Default 100 ms.</summary>
+    public TimeSpan BusyRetryDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The clock of <see cref="BusyRetryDelay"/>.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Csa.Bootloader.Images;
 using Csa.Bootloader.Protocol;
+using Csa.Bootloader.Provisioning.Internal;
 
 namespace Csa.Bootloader.Provisioning;
 
@@ -55,7 +56,7 @@ public sealed class ProductionTrustAnchor
         ArgumentNullException.ThrowIfNull(certificate);
         if (!_keys.TryGetValue(IdOf(certificate.IssuerKeyId.Span), out byte[]? key))
             return DeviceAuthenticationFailure.UnknownIssuer;
-        if (!Verifier.VerifyDigest(key, certificate.ComputeSignedDigest(), certificate.Signature.Span))
+        if (LowS.IsHigh(certificate.Signature.Span) || !Verifier.VerifyDigest(key, certificate.ComputeSignedDigest(), certificate.Signature.Span))
             return DeviceAuthenticationFailure.BadCertificateSignature;
         if (certificate.Lifecycle != DeviceLifecycle.Provisioned)
             return DeviceAuthenticationFailure.WrongLifecycle;
@@ -70,7 +71,7 @@ public sealed class ProductionTrustAnchor
     {
         ArgumentNullException.ThrowIfNull(certificate);
         byte[] message = ProvisioningMessages.Authentication(uid, challenge, certificate.ComputeDigest());
-        return Verifier.VerifyDigest(certificate.GetUncompressedPublicKey(), SHA256.HashData(message), signature);
+        return !LowS.IsHigh(signature) && Verifier.VerifyDigest(certificate.GetUncompressedPublicKey(), SHA256.HashData(message), signature);
     }
 
     private static ulong IdOf(ReadOnlySpan<byte> keyId) =>

@@ -23,6 +23,12 @@ public enum ProvisioningFailure
 
     /// <summary>After installing, the device does not report the certificate as stored and locked, or fails authentication.</summary>
     VerificationFailed,
+
+    /// <summary>
+    /// <see cref="ProvisioningStationOptions.AuthorizeDevice"/> refused the device before anything was signed (a unique
+    /// id not on the allow list, already certified with another key, or a key already certified for another id).
+    /// </summary>
+    NotAuthorized,
 }
 
 /// <summary>Provisioning one device failed; the device is blank or fully provisioned, never in between (docs/security.md section 10.5).</summary>

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Csa.Bootloader.Images;
 using Csa.Bootloader.Protocol;
+using Csa.Bootloader.Provisioning.Internal;
 using Csa.Bootloader.Updates;
 using Csa.Rpc;
 
@@ -153,15 +154,20 @@ public sealed class ProvisioningStation
                 new RpcCallOptions { Timeout = Options.CommandTimeout + Options.InstallAllowance, MaxAttempts = 1, Idempotent = false }, ct)).ConfigureAwait(false);
             byte[] point = Uncompressed(key.PublicKey);
             byte[] possession = SHA256.HashData(ProvisioningMessages.KeyPossession(uid, nonce, key.PublicKey));
-            if (!TrustAnchor.Verifier.VerifyDigest(point, possession, key.ProofOfPossession))
+            if (LowS.IsHigh(key.ProofOfPossession) || !TrustAnchor.Verifier.VerifyDigest(point, possession, key.ProofOfPossession))
                 throw new ProvisioningException(uid, ProvisioningFailure.InvalidProofOfPossession, $"Device {uid}'s proof of possession does not verify under the public key it offered.");
 
+            // The station's trust decision, before the production key signs: the device only proved it holds the key,
+            // not that its unique id is genuine or new (docs/security.md section 10.6).
+            if (Options.AuthorizeDevice is { } authorize && !await authorize(uid, (byte[])point.Clone(), ct).ConfigureAwait(false))
+                throw new ProvisioningException(uid, ProvisioningFailure.NotAuthorized, $"Device {uid} is not authorized for certification (AuthorizeDevice refused it).");
             progress?.Report(uid, ProvisioningStage.Signing);
             uint serial = Options.SerialNumbers is { } serials ? await serials(uid, ct).ConfigureAwait(false) : RandomSerial();
             DeviceCertificate unsigned = DeviceCertificate.CreateUnsigned(uid, Options.VendorId, Options.DeviceClassId, serial,
                 Options.TimeProvider.GetUtcNow(), _signer.KeyId.Span, key.PublicKey);
             byte[] digest = unsigned.ComputeSignedDigest();
-            byte[] signature = await _signer.SignDigestAsync(digest, ct).ConfigureAwait(false);
+            // An HSM may answer (r, n - s): devices and hosts accept low S only, so the one encoding goes into the certificate.
+            byte[] signature = LowS.Normalize(await _signer.SignDigestAsync(digest, ct).ConfigureAwait(false));
             if (!TrustAnchor.Verifier.VerifyDigest(_signer.PublicKey.Span, digest, signature))
                 throw new ProvisioningException(uid, ProvisioningFailure.SignerFailed, "The production signer returned a signature its own public key does not verify.");
             certificate = unsigned.WithSignature(signature);

@@ -15,6 +15,19 @@ public sealed class ProvisioningStationOptions
     /// </summary>
     public Func<Images.DeviceUid, CancellationToken, Task<uint>>? SerialNumbers { get; init; }
 
+    /// <summary>
+    /// Decides, before the production key signs anything, whether this device may be certified: called with the unique
+    /// id the device reported and the identity public key it proved it holds (65-byte uncompressed point). Return false
+    /// (the row fails with <see cref="ProvisioningFailure.NotAuthorized"/>) or throw (e.g. a
+    /// <see cref="ProvisioningException"/> that says why) to refuse. Null (default) certifies every device that proves
+    /// possession of its key: the station then trusts whatever unique id the device claims, so a chip that lies about
+    /// its id gets a genuine certificate for it (docs/security.md section 10.6). Ready implementations:
+    /// <see cref="ProvisionedDeviceRegistry.AuthorizeAsync"/> (refuses a unique id already certified with another key and
+    /// a key already certified for another id, from the record files) and <see cref="DeviceAllowList.AuthorizeAsync"/>
+    /// (only the unique ids the electronics manufacturer delivered).
+    /// </summary>
+    public Func<Images.DeviceUid, byte[], CancellationToken, Task<bool>>? AuthorizeDevice { get; init; }
+
     /// <summary>How long one ordinary provisioning command waits for its answer. Default 2 s.</summary>
     public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(2);
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Csa.Bootloader.Images;
 using Csa.Bootloader.Provisioning;
 using Csa.Bootloader.Updates;
 using Csa.Cli.Devices;
@@ -24,10 +25,12 @@ internal static class ProvisionCommand
         var vendor = new Option<string>("--vendor") { Description = "The vendor id certificates name (decimal or 0x hex)", Required = true };
         var deviceClass = new Option<string>("--device-class") { Description = "The device class id certificates name (decimal or 0x hex)", Required = true };
         var parallel = new Option<int>("--parallel", "-p") { Description = "At most this many devices at once", DefaultValueFactory = _ => 4 };
-        var record = new Option<FileInfo?>("--record", "-r") { Description = "Append one JSON line per device to this file (for the manufacturer's database)" };
+        var record = new Option<FileInfo?>("--record", "-r") { Description = "Append one JSON line per device to this file (for the manufacturer's database); the records already in it are checked first: a unique id certified with another key, or a key certified for another unique id, is refused" };
+        var noRecordCheck = new Option<bool>("--no-record-check") { Description = "Do not refuse devices that contradict the records already in the --record file" };
+        var allowList = new Option<FileInfo?>("--allow-list") { Description = "Certify only the unique ids in this file (one per line, 24 hex digits; # comments), e.g. the boards the electronics manufacturer delivered" };
         var command = new Command("provision", "Provision blank devices: identity key made on the device, certificate signed by the production key, provisioning locked")
         {
-            key, vendor, deviceClass, parallel, record,
+            key, vendor, deviceClass, parallel, record, noRecordCheck, allowList,
         };
         options.AddTo(command);
         return command.WithAction(console, async (context, cancellationToken) =>
@@ -49,13 +52,16 @@ internal static class ProvisionCommand
             {
                 throw CliException.Invalid($"--production-key {keyFile.FullName}: {e.Message} (give the production PRIVATE key)", e);
             }
-            var station = new ProvisioningStation(signer, EcdsaP256SignatureVerifier.Instance, new ProvisioningStationOptions { VendorId = vendorId, DeviceClassId = classId });
 
             // The record is the manufacturer's only copy of what was issued: make sure it can be written before any
             // device is provisioned and locked.
             FileInfo? recordFile = context.ParseResult.GetValue(record);
             if (recordFile is not null)
                 CheckRecordFileWritable(recordFile.FullName);
+            Func<DeviceUid, byte[], CancellationToken, Task<bool>>? authorize = await AuthorizerAsync(recordFile,
+                context.ParseResult.GetValue(noRecordCheck), context.ParseResult.GetValue(allowList), cancellationToken).ConfigureAwait(false);
+            var station = new ProvisioningStation(signer, EcdsaP256SignatureVerifier.Instance,
+                new ProvisioningStationOptions { VendorId = vendorId, DeviceClassId = classId, AuthorizeDevice = authorize });
 
             // The same links, timeouts and device selection as every device command (--device / --all; all by default).
             await using DeviceSession session = await DeviceSession.OpenAsync(context, options.Read(context.ParseResult), cancellationToken).ConfigureAwait(false);
@@ -105,6 +111,41 @@ internal static class ProvisionCommand
         }
         if (!existed)
             File.Delete(path); // leave no empty file behind if nothing gets provisioned
+    }
+
+    /// <summary>
+    /// The station's trust decision (docs/security.md section 10.6): the records of earlier runs (unless switched off) and
+    /// the allow list, both asked before the production key signs. Null when neither is given.
+    /// </summary>
+    private static async Task<Func<DeviceUid, byte[], CancellationToken, Task<bool>>?> AuthorizerAsync(FileInfo? recordFile, bool noRecordCheck, FileInfo? allowListFile,
+        CancellationToken cancellationToken)
+    {
+        ProvisionedDeviceRegistry? registry = null;
+        DeviceAllowList? allowList = null;
+        try
+        {
+            if (recordFile is not null && !noRecordCheck)
+                registry = await ProvisionedDeviceRegistry.LoadAsync([recordFile.FullName], cancellationToken).ConfigureAwait(false);
+            if (allowListFile is not null)
+            {
+                if (!allowListFile.Exists)
+                    throw CliException.File($"allow list not found: {allowListFile.FullName}");
+                allowList = await DeviceAllowList.LoadAsync(allowListFile.FullName, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (ProvisioningRecordFormatException e)
+        {
+            throw CliException.Invalid(e.Message, e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw CliException.File($"cannot read {e.Message}", e);
+        }
+        if (registry is null && allowList is null)
+            return null;
+        return async (uid, publicKey, ct) =>
+            (allowList is null || await allowList.AuthorizeAsync(uid, publicKey, ct).ConfigureAwait(false))
+            && (registry is null || await registry.AuthorizeAsync(uid, publicKey, ct).ConfigureAwait(false));
     }
 
     private static int ExitCodeOf(IReadOnlyList<ProvisioningResult> results)

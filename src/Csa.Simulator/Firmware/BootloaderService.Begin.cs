@@ -18,6 +18,10 @@ public sealed partial class BootloaderService
         await EnterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (_firmware.ProvisioningDamaged)
+                throw Refuse(BootloaderError.NotProvisioned, "Provisioning is damaged (the identity key is certified but the provisioning record is not valid): it installs no firmware until its certificate is installed again.");
+            if (_firmware.IdentityMismatch)
+                throw Refuse(BootloaderError.NotProvisioned, "The provisioning record is not this chip's (unique id, identity key or production signature): it installs no firmware.");
             if (_firmware.BlockedAsBlank)
                 throw Refuse(BootloaderError.NotProvisioned, "The device is blank: it installs no firmware until it is provisioned with a certificate from the production key.");
             (RegionKind kind, MemoryRegion region) = Resolve(request.Target);

@@ -83,6 +83,22 @@ public sealed partial class BootloaderService : BootloaderServerBase
         }
     }
 
+    /// <summary>The smallest range GetRegionHash answers apart from a valid image's whole payload (bytes).</summary>
+    public const int HashGranule = 1024;
+
+    /// <summary>
+    /// REQ-CONFIDENTIAL: flash holds the decrypted plaintext, and the hash of a 1-byte range is a 256-entry lookup, so an
+    /// unrestricted hash would read the firmware out byte by byte. Whole 1 KiB granules leave 2^8192 candidates per
+    /// granule; the whole payload of the valid image is the hash its signed manifest already names (the host's check
+    /// after an update and its "already installed" test ask exactly that).
+    /// </summary>
+    private bool IsHashableRange(RegionKind kind, uint offset, uint length)
+    {
+        if (offset % HashGranule == 0 && length % HashGranule == 0)
+            return true;
+        return offset == 0 && kind != RegionKind.PreBootloader && _firmware.Check(kind) is { IsValid: true, Manifest: { } manifest } && manifest.PayloadSize == length;
+    }
+
     /// <inheritdoc />
     protected override async Task<GetRegionHashResponse> GetRegionHashAsync(GetRegionHashRequest request, Endpoint source, CancellationToken cancellationToken)
     {
@@ -94,6 +110,8 @@ public sealed partial class BootloaderService : BootloaderServerBase
             MemoryRegion region = _firmware.RegionOf(request.Region);
             if ((ulong)request.Offset + request.Length > (ulong)region.Size)
                 throw Error(BootloaderError.OutOfRange, $"Bytes {request.Offset}..{(ulong)request.Offset + request.Length} run past the {region.Size}-byte {request.Region} region.");
+            if (!IsHashableRange(request.Region, request.Offset, request.Length))
+                throw Error(BootloaderError.RangeNotAllowed, $"Bytes {request.Offset}..{(ulong)request.Offset + request.Length} of {request.Region} are neither whole {HashGranule}-byte granules nor the payload of its valid image.");
             byte[] hash = _firmware.Inspector.HashFlash(region.Address + request.Offset, request.Length)
                 ?? throw Error(BootloaderError.FlashFault, $"The range of {request.Region} holds a double word with an ECC error (an interrupted write).");
             return new GetRegionHashResponse(hash);

@@ -156,7 +156,9 @@ public sealed partial class DeviceFirmware
             if (Running is null)
                 return Decided(new BootDecision(null, false, StayReason.None, appVersion));
             // A blank device of a product that requires provisioning starts nothing but its bootloader (REQ-PROD-KEYS).
-            Stay = BlockedAsBlank ? StayReason.NotProvisioned
+            Stay = ProvisioningDamaged ? StayReason.ProvisioningDamaged
+                : IdentityMismatch ? StayReason.IdentityMismatch
+                : BlockedAsBlank ? StayReason.NotProvisioned
                 : UpdatePending() ? StayReason.UpdateInProgress
                 : !app.IsValid ? StayReason.NoValidApplication
                 : Record.BootloaderRequested ? StayReason.Requested

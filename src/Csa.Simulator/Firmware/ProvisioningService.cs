@@ -23,7 +23,7 @@ public sealed class ProvisioningService : ProvisioningServerBase
     internal ProvisioningService(DeviceFirmware firmware)
     {
         _firmware = firmware;
-        _anchor = firmware.Profile.ProductionTrustAnchors.Count > 0 ? new EcdsaP256Verifier(firmware.Profile.ProductionTrustAnchors) : null;
+        _anchor = firmware.Profile.ProductionTrustAnchors.Count > 0 ? new EcdsaP256Verifier(firmware.Profile.ProductionTrustAnchors, new EcdsaP256VerifierOptions { RequireLowS = true }) : null;
     }
 
     private SimulatedFlash Flash => _firmware.Flash;
@@ -53,6 +53,8 @@ public sealed class ProvisioningService : ProvisioningServerBase
             RequireAnchor();
             if (_firmware.CurrentLifecycle == DeviceLifecycle.Provisioned)
                 throw Error(ProvisioningError.AlreadyProvisioned, "The device is provisioned: its identity key is certified and cannot be replaced.");
+            if (_firmware.KeyStorage.IsCertified)
+                throw Error(ProvisioningError.AlreadyProvisioned, "The identity key is certified and cannot be replaced (provisioning is damaged: install its certificate again).");
             EcP256PrivateKey key = _firmware.KeyStorage.GenerateIdentityKey();
             byte[] publicKey = key.PublicKey.UncompressedPoint[1..].ToArray();
             byte[] proof = new EcdsaP256Signer(key).Sign(ProvisioningMessages.KeyPossession(_firmware.Profile.Uid, request.StationNonce, publicKey));
@@ -112,6 +114,28 @@ public sealed class ProvisioningService : ProvisioningServerBase
         }
     }
 
+    /// <summary>
+    /// The start-up check of a committed provisioning record: null when its certificate is this chip's (its unique id,
+    /// the identity public key in the key storage, a valid signature by a production key the bootloader ships),
+    /// otherwise what is wrong. Called with the gate held.
+    /// </summary>
+    internal string? FindStoredCertificateFault(DeviceCertificate certificate)
+    {
+        if (_anchor is null)
+            return "the bootloader ships no production trust anchor, so no certificate can be genuine";
+        if (certificate.Uid != _firmware.Profile.Uid)
+            return $"the certificate is for device {certificate.Uid}, this chip is {_firmware.Profile.Uid}";
+        if (_firmware.KeyStorage.IdentityPublicKey is not { } own)
+            return "the key storage holds no identity key";
+        if (!CryptographicOperations.FixedTimeEquals(certificate.GetUncompressedPublicKey(), own.UncompressedPoint.Span))
+            return "the certificate names another public key than the identity key in the key storage";
+        if (!_anchor.Verify(certificate.SignedBytes.Span, certificate.Signature.Span, certificate.IssuerKeyId.Span))
+            return "no production key this bootloader trusts signed the certificate";
+        if (certificate.Lifecycle != DeviceLifecycle.Provisioned)
+            return $"the certificate grants {certificate.Lifecycle}";
+        return null;
+    }
+
     /// <summary>Every check of InstallCertificate, before anything is written.</summary>
     private DeviceCertificate Check(byte[] bytes)
     {
@@ -146,7 +170,7 @@ public sealed class ProvisioningService : ProvisioningServerBase
         byte[] body = IdentityRecord.EncodeBody(certificate.ToArray());
         await Flash.ProgramAsync(region.Address, body, ct).ConfigureAwait(false);
         await Flash.ProgramAsync(region.Address + IdentityRecord.BodySize, IdentityRecord.EncodeCommit(body), ct).ConfigureAwait(false);
-        _firmware.ReadProvisioning();
+        _firmware.ReadProvisioning(); // verifies the record and notes the key as certified in the key storage
         if (_firmware.CurrentLifecycle != DeviceLifecycle.Provisioned)
             throw Error(ProvisioningError.FlashFault, "The provisioning record does not read back as committed.");
         await LockAsync(ct).ConfigureAwait(false);

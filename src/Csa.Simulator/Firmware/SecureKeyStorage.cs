@@ -14,6 +14,7 @@ public sealed class SecureKeyStorage
 {
     private readonly object _gate = new();
     private EcP256PrivateKey? _identityKey;
+    private byte[]? _certifiedDigest;
     private readonly string? _filePath;
 
     /// <summary>An empty key storage, as the chip leaves the electronics manufacturer.</summary>
@@ -44,7 +45,61 @@ public sealed class SecureKeyStorage
         _filePath = filePath;
         if (File.Exists(filePath))
             _identityKey = EcP256PrivateKey.Load(filePath);
+        string marker = CertifiedMarkerPath(filePath);
+        if (_identityKey is not null && File.Exists(marker))
+        {
+            string text = File.ReadAllText(marker).Trim();
+            _certifiedDigest = text.Length == 64 && text.All(Uri.IsHexDigit)
+                ? Convert.FromHexString(text)
+                : throw new KeyFormatException(KeyFormatError.MalformedEncoding, $"The certified marker {marker} does not hold a SHA-256 in hex.");
+        }
     }
+
+    /// <summary>
+    /// True once a certificate for the identity key was committed (the device records it in its key storage at the
+    /// commit point of provisioning). From then on the key is never replaced: GenerateIdentityKey is refused, and a
+    /// Provisioning region that no longer holds a valid record for it is damage, not a blank device.
+    /// </summary>
+    public bool IsCertified
+    {
+        get
+        {
+            lock (_gate)
+                return _certifiedDigest is not null;
+        }
+    }
+
+    /// <summary>SHA-256 of the certificate committed for the identity key, or null.</summary>
+    public byte[]? CertifiedCertificateDigest
+    {
+        get
+        {
+            lock (_gate)
+                return (byte[]?)_certifiedDigest?.Clone();
+        }
+    }
+
+    /// <summary>Records that <paramref name="certificateDigest"/> certifies the identity key (persisted beside the key file).</summary>
+    internal void MarkCertified(ReadOnlySpan<byte> certificateDigest)
+    {
+        lock (_gate)
+        {
+            if (_identityKey is null)
+                throw new InvalidOperationException("No identity key to certify.");
+            if (_certifiedDigest is not null && certificateDigest.SequenceEqual(_certifiedDigest))
+                return;
+            if (_filePath is not null)
+            {
+                // Written whole, then moved over: a crash leaves the old marker or the new one.
+                string marker = CertifiedMarkerPath(_filePath), temporary = marker + ".tmp";
+                File.WriteAllText(temporary, Convert.ToHexString(certificateDigest) + "\n");
+                File.Move(temporary, marker, overwrite: true);
+            }
+            _certifiedDigest = certificateDigest.ToArray();
+        }
+    }
+
+    private static string CertifiedMarkerPath(string keyFile) => keyFile + ".certified";
 
     /// <summary>The file the key is kept in; null for a key storage in memory.</summary>
     public string? FilePath => _filePath;
@@ -90,11 +145,14 @@ public sealed class SecureKeyStorage
     }
 
     /// <summary>Makes a fresh identity key pair with the chip's TRNG (the OS CSPRNG here), replacing an uncertified one.</summary>
+    /// <exception cref="InvalidOperationException">The key is certified: it is never replaced.</exception>
     internal EcP256PrivateKey GenerateIdentityKey()
     {
         EcP256PrivateKey key = KeyGenerator.Generate(KeyRole.DeviceIdentity);
         lock (_gate)
         {
+            if (_certifiedDigest is not null)
+                throw new InvalidOperationException("The identity key is certified and cannot be replaced.");
             // Persist first: a key the device answers with must survive a restart of the simulation.
             if (_filePath is not null)
                 key.Save(_filePath, overwrite: true);

@@ -126,6 +126,58 @@ public sealed class CertificateCodecTests
                 survivors.Add(bit);
         }
         Assert.Empty(survivors);
+        // And the signature's other ECDSA form (r, n - s), which changes no bit of the signed bytes.
+        byte[] highS = (byte[])good.Clone();
+        HighS(good[112..]).CopyTo(highS, 112);
+        Assert.NotNull(anchor.Check(DeviceCertificate.Parse(highS)));
+    }
+
+    /// <summary>Plain ECDSA (both s and n - s), as a third-party verifier might do it.</summary>
+    private sealed class PlainEcdsa : IP256SignatureVerifier
+    {
+        public bool VerifyDigest(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> sha256Digest, ReadOnlySpan<byte> signature)
+        {
+            EcP256PublicKey key = EcP256PublicKey.FromUncompressedPoint(publicKey);
+            return new EcdsaP256Verifier([key]).VerifyDigest(sha256Digest, signature, key.KeyId.Span);
+        }
+    }
+
+    /// <summary>(r, n - s): the other ECDSA encoding of the same signature, valid under plain ECDSA.</summary>
+    public static byte[] HighS(byte[] signature)
+    {
+        var n = System.Numerics.BigInteger.Parse("0FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551", System.Globalization.NumberStyles.HexNumber);
+        var s = new System.Numerics.BigInteger(signature.AsSpan(32, 32), isUnsigned: true, isBigEndian: true);
+        byte[] flipped = (n - s).ToByteArray(isUnsigned: true, isBigEndian: true);
+        byte[] result = (byte[])signature.Clone();
+        Array.Clear(result, 32, 32);
+        flipped.CopyTo(result, 64 - flipped.Length);
+        return result;
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-TAMPER")]
+    [Trait("Requirement", "REQ-AUTH-DEV")]
+    [Trait("Threat", "THREAT.MFST.MODIFICATION")]
+    public void TheHighSFormOfAGoodSignature_IsRefused_ForCertificatesAndChallengeAnswers()
+    {
+        byte[] good = SecurityDoc.Golden("device-certificate");
+        ProductionTrustAnchor anchor = EcdsaP256SignatureVerifier.TrustAnchor(GoldenProductionKey.PublicKey);
+        byte[] malleated = (byte[])good.Clone();
+        HighS(good[112..]).CopyTo(malleated, 112);
+        Assert.NotEqual(good, malleated);
+        // Plain ECDSA accepts (r, n - s): it is the same signature in its other form.
+        Assert.True(new EcdsaP256Verifier([GoldenProductionKey.PublicKey]).VerifyDigest(SHA256.HashData(good.AsSpan(0, 112)), malleated[112..], GoldenProductionKey.PublicKey.KeyId.Span));
+        Assert.Equal(DeviceAuthenticationFailure.BadCertificateSignature, anchor.Check(DeviceCertificate.Parse(malleated)));
+        // The trust anchor refuses it itself, even over a verifier that follows plain ECDSA.
+        var permissive = new ProductionTrustAnchor([GoldenProductionKey.PublicKey.UncompressedPoint], new PlainEcdsa());
+        Assert.Null(permissive.Check(DeviceCertificate.Parse(good)));
+        Assert.Equal(DeviceAuthenticationFailure.BadCertificateSignature, permissive.Check(DeviceCertificate.Parse(malleated)));
+
+        byte[] answer = SecurityDoc.Golden("authentication-signature");
+        var authenticator = new DeviceAuthenticator(anchor);
+        authenticator.Verify(GoldenUid, 0x00C5A000, 1, GoldenChallenge, good, answer);
+        Assert.Equal(DeviceAuthenticationFailure.BadChallengeSignature, Assert.Throws<DeviceAuthenticationException>(() =>
+            authenticator.Verify(GoldenUid, 0x00C5A000, 1, GoldenChallenge, good, HighS(answer))).Reason);
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using Csa.Bootloader.Provisioning;
 using Csa.Bootloader.Tests.Updates;
 using Csa.Bootloader.Updates;
 using Csa.Crypto;
+using Csa.Rpc.Device;
 using Csa.Simulator.Device;
 using Csa.Simulator.Firmware;
 using Csa.Simulator.Flash;
@@ -45,12 +46,22 @@ public sealed class DeviceAuthenticationTests : IDisposable
         SecureKeyStorage keys = cloneHasAKeyOfItsOwn ? new SecureKeyStorage(KeyGenerator.Generate(KeyRole.DeviceIdentity)) : new SecureKeyStorage();
         await using Rig rig = await Rig.StarAsync(1, _ => new VirtualDevice(profile, ProvisioningKit.Options(profile, copy, keys)));
         VirtualDevice clone = rig.Virtual[0];
-        Assert.Equal(DeviceLifecycle.Provisioned, clone.Firmware.Lifecycle);   // it holds the genuine certificate
+        // It holds the genuine certificate, but the start-up check finds it is not this chip's (its key storage holds
+        // another key or none): the clone is not Provisioned and starts no application, not even the copied one.
+        Assert.Equal(DeviceLifecycle.Blank, clone.Firmware.Lifecycle);
+        Assert.Null(clone.Firmware.Certificate);
+        Assert.False(clone.Firmware.LastBoot!.StartApplication);
+        Assert.Equal(StayReason.IdentityMismatch, clone.Firmware.LastBoot.StayReason);
         (long ops, long blocks) = ProvisioningKit.WriteMarks(clone);
 
         var failed = await Assert.ThrowsAsync<DeviceAuthenticationException>(() =>
             ProvisioningKit.Authenticator().AuthenticateAsync(rig.Network, rig.Devices[0], guard.Token));
-        Assert.Equal(cloneHasAKeyOfItsOwn ? DeviceAuthenticationFailure.BadChallengeSignature : DeviceAuthenticationFailure.ChallengeRefused, failed.Reason);
+        Assert.Equal(DeviceAuthenticationFailure.NotProvisioned, failed.Reason);
+        // The device itself refuses firmware, even from a host that does not authenticate.
+        var unauthenticated = new FirmwareUpdater(rig.Network, new UpdateOptions());
+        var rejected = await Assert.ThrowsAsync<UpdateRejectedException>(() =>
+            unauthenticated.UpdateApplicationAsync(rig.Devices[0], UpdateKit.App(profile, UpdateKit.V3, counter: 2), null, guard.Token));
+        Assert.Equal(BootloaderError.NotProvisioned, rejected.DeviceError);
 
         var updaterForClone = new FirmwareUpdater(rig.Network, ProvisioningKit.AuthenticatingOptions());
         var refused = await Assert.ThrowsAsync<DeviceAuthenticationException>(() =>
@@ -61,6 +72,70 @@ public sealed class DeviceAuthenticationTests : IDisposable
         Assert.IsType<DeviceAuthenticationException>(install[0].Error);
         Assert.Equal((ops, blocks), ProvisioningKit.WriteMarks(clone));
         Assert.Equal(UpdateKit.V2, clone.Firmware.Inventory[RegionKind.Application].Version);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-AUTH-DEV")]
+    [Trait("Threat", "THREAT.KEY.EXPOSURE")]
+    public async Task AnotherDeviceAnsweringTheUidAfterEnterBootloader_GetsNoFirmware_EvenWithAGenuineCertificateOfItsOwn()
+    {
+        // Two devices claim the same unique id; each holds a genuine certificate for its own key (the worst case: the
+        // impostor got a certificate of its own). The genuine one runs its application; the impostor waits in its bootloader.
+        DeviceProfile profile = ProvisioningKit.Profile(12);
+        // A daisy chain: the impostor sits between the host and the genuine device, on the same link.
+        await using Rig rig = await Rig.ChainAsync(2, i => ProvisioningKit.Blank(profile, withApplication: i == 1));
+        using CancellationTokenSource guard = Rig.Guard();
+        foreach (DeviceInfo d in rig.Devices)
+            Assert.True((await ProvisioningKit.Station().ProvisionAsync(rig.Network, d, guard.Token)).Succeeded);
+        VirtualDevice genuine = rig.Virtual[1], impostor = rig.Virtual[0];
+        Assert.NotEqual(genuine.Firmware.Certificate, impostor.Firmware.Certificate);
+        await genuine.ResetAsync(ResetMode.Normal, guard.Token);
+        Assert.Equal(VirtualDeviceState.Application, genuine.State);
+        DeviceInfo[] refreshed = await Task.WhenAll(rig.Devices.Select(d => rig.Network.RefreshAsync(d, guard.Token)));
+        DeviceInfo target = refreshed.Single(d => !d.IsInBootloader);
+
+        // When the genuine device restarts into its bootloader (EnterBootloader), it goes dark: whatever answers its
+        // unique id afterwards is the impostor.
+        int cut = 0;
+        genuine.StateChanged += (_, change) =>
+        {
+            if (change.Previous == VirtualDeviceState.Off && change.Current == VirtualDeviceState.Bootloader && Interlocked.Exchange(ref cut, 1) == 0)
+                _ = Task.Run(() => genuine.PowerOffAsync());
+        };
+        (long ops, long blocks) = ProvisioningKit.WriteMarks(impostor);
+
+        var updater = new FirmwareUpdater(rig.Network, ProvisioningKit.AuthenticatingOptions());
+        var refused = await Assert.ThrowsAsync<DeviceAuthenticationException>(() =>
+            updater.UpdateApplicationAsync(target, UpdateKit.App(profile, UpdateKit.V2), null, guard.Token));
+        Assert.Equal(DeviceAuthenticationFailure.IdentityChanged, refused.Reason);
+        Assert.Equal(1, Volatile.Read(ref cut));
+        Assert.Equal((ops, blocks), ProvisioningKit.WriteMarks(impostor));
+        Assert.Null(impostor.Firmware.Inventory[RegionKind.Application].Version);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-AUTH-DEV")]
+    [Trait("Threat", "THREAT.IMG.INCOMPATIBLE")]
+    public async Task UpdateAuthentication_ChecksTheCertificateAgainstTheImagesProduct_NotAgainstWhatTheDeviceReports()
+    {
+        DeviceProfile profile = ProvisioningKit.Profile(14);
+        await using Rig rig = await Rig.StarAsync(1, _ => ProvisioningKit.Blank(profile));
+        await ProvisioningKit.ProvisionAllAsync(rig);
+        using CancellationTokenSource guard = Rig.Guard();
+        (long ops, long blocks) = ProvisioningKit.WriteMarks(rig.Virtual[0]);
+        // An image for another device class of the same vendor: the device's certificate (class 1) does not cover it.
+        var otherClass = new DeviceProfile
+        {
+            MemoryMap = profile.MemoryMap, Uid = profile.Uid, TrustedSigningKeys = profile.TrustedSigningKeys,
+            VendorId = profile.VendorId, DeviceClassId = profile.DeviceClassId + 1,
+        };
+        var updater = new FirmwareUpdater(rig.Network, ProvisioningKit.AuthenticatingOptions());
+        var refused = await Assert.ThrowsAsync<DeviceAuthenticationException>(() =>
+            updater.UpdateApplicationAsync(rig.Devices[0], UpdateKit.App(otherClass, UpdateKit.V2), null, guard.Token));
+        Assert.Equal(DeviceAuthenticationFailure.WrongProduct, refused.Reason);
+        Assert.Equal((ops, blocks), ProvisioningKit.WriteMarks(rig.Virtual[0]));
+        // The image for its own class goes through.
+        await updater.UpdateApplicationAsync(rig.Devices[0], UpdateKit.App(profile, UpdateKit.V2), null, guard.Token);
     }
 
     [Fact]

@@ -151,6 +151,9 @@ public sealed class ProvisioningTests
         Assert.Equal(ProvisioningError.UnknownIssuer, await Refusal(Cert(profile.Uid, key.PublicKey, issuer: ProvisioningKit.ForgedProductionKey.PublicKey.KeyId.ToArray()), ProvisioningKit.ForgedProductionKey));
         // The forger writes the genuine key id into a certificate the genuine key did not sign.
         Assert.Equal(ProvisioningError.BadCertificateSignature, await Refusal(Cert(profile.Uid, key.PublicKey), ProvisioningKit.ForgedProductionKey));
+        // The production key's genuine signature in its high-S form (r, n - s): refused, one encoding only.
+        Assert.Equal(ProvisioningError.BadCertificateSignature, await Refusal(Cert(profile.Uid, key.PublicKey), ProvisioningKit.ProductionKey,
+            b => { CertificateCodecTests.HighS(b[112..]).CopyTo(b, 112); return b; }));
         // A genuine certificate with one byte changed after signing.
         Assert.Equal(ProvisioningError.BadCertificateSignature, await Refusal(Cert(profile.Uid, key.PublicKey), ProvisioningKit.ProductionKey, b => { b[60] ^= 1; return b; }));
         Assert.Equal(ProvisioningError.WrongDevice, await Refusal(Cert(UpdateKit.UidOf(77), key.PublicKey), ProvisioningKit.ProductionKey));

@@ -126,6 +126,115 @@ public sealed class ProvisioningFirmwareTests
         Assert.Equal(firmware.Certificate!.ToArray(), (await client.AuthenticateAsync(new byte[32])).Certificate);
     }
 
+    public enum Forgery { AnotherChip, KeyStorageLost, UntrustedSigner, TamperedSignature }
+
+    [Theory]
+    [InlineData(Forgery.AnotherChip)]
+    [InlineData(Forgery.KeyStorageLost)]
+    [InlineData(Forgery.UntrustedSigner)]
+    [InlineData(Forgery.TamperedSignature)]
+    [Trait("Requirement", "REQ-AUTH-DEV")]
+    [Trait("Requirement", "REQ-PROD-KEYS")]
+    [Trait("Threat", "THREAT.KEY.EXPOSURE")]
+    public async Task CommittedRecordThatIsNotThisChips_StaysInTheBootloader_AndRefusesBeginUpdate(Forgery forgery)
+    {
+        DeviceProfile profile = Profile(FlashFamily.Stm32F4);
+        (DeviceFirmware genuine, SimulatedFlash flash) = Device(profile);
+        DeviceProfile chipProfile = profile;
+        SecureKeyStorage keys;
+        if (forgery is Forgery.AnotherChip or Forgery.KeyStorageLost)
+        {
+            // A genuine record with a good CRC, copied onto another chip (another unique id, even with the genuine key
+            // extracted and planted) or onto the same chip whose key storage does not hold the certified key.
+            await ProvisionAsync(genuine);
+            Assert.True(genuine.Boot().StartApplication);
+            keys = forgery == Forgery.AnotherChip ? KeysOf(genuine) : new SecureKeyStorage();
+            if (forgery == Forgery.AnotherChip)
+                chipProfile = new DeviceProfile
+                {
+                    MemoryMap = profile.MemoryMap, Uid = DeviceUid.FromWords(0x11111111, 0x22222222, 0x33333333),
+                    TrustedSigningKeys = profile.TrustedSigningKeys, FlashTiming = profile.FlashTiming,
+                    ProductionTrustAnchors = profile.ProductionTrustAnchors, RequireProvisioning = true,
+                };
+        }
+        else
+        {
+            // The right unique id and identity key, but a certificate no trusted production key signed, written with a
+            // valid body and commit marker straight into flash (as a programmer with a debug probe would).
+            EcP256PrivateKey identity = KeyGenerator.Generate(KeyRole.DeviceIdentity);
+            keys = new SecureKeyStorage(identity);
+            EcP256PrivateKey signer = forgery == Forgery.UntrustedSigner ? KeyGenerator.Generate(KeyRole.Production) : s_productionKey;
+            DeviceCertificate unsigned = DeviceCertificate.CreateUnsigned(profile.Uid, profile.VendorId, profile.DeviceClassId, 5,
+                DateTimeOffset.UnixEpoch, s_productionKey.PublicKey.KeyId.Span, identity.PublicKey.UncompressedPoint[1..].ToArray());
+            byte[] signature = new EcdsaP256Signer(signer).SignDigest(unsigned.ComputeSignedDigest());
+            if (forgery == Forgery.TamperedSignature)
+                signature[40] ^= 0x01;
+            byte[] body = IdentityRecord.EncodeBody(unsigned.WithSignature(signature).ToArray());
+            await flash.ProgramAsync(profile.MemoryMap.Provisioning.Address, body, CancellationToken.None);
+            await flash.ProgramAsync(profile.MemoryMap.Provisioning.Address + IdentityRecord.BodySize, IdentityRecord.EncodeCommit(body), CancellationToken.None);
+        }
+
+        var chip = new DeviceFirmware(chipProfile, flash.Clone(), TimeProvider.System, keys);
+        BootDecision decision = chip.Boot();
+        Assert.False(decision.StartApplication);
+        Assert.Equal(StayReason.IdentityMismatch, decision.StayReason);
+        Assert.Equal(DeviceLifecycle.Blank, chip.Lifecycle);
+        Assert.Null(chip.Certificate);
+        FirmwareImage image = Kit.Image(chipProfile, RegionKind.Application, Kit.V(2));
+        long operations = chip.Flash.Statistics.OperationCount;
+        Assert.Equal(BootloaderError.NotProvisioned, await Kit.ErrorOf(() => Kit.BeginAsync(Kit.Client(chip), UpdateTarget.Application, image)));
+        Assert.Equal(operations, chip.Flash.Statistics.OperationCount);
+        using ProvisioningClient client = Client(chip);
+        var e = await Assert.ThrowsAsync<Rpc.RpcErrorException>(() => client.AuthenticateAsync(new byte[32]));
+        Assert.True(ProvisioningInterface.TryGetError(e, out ProvisioningError code) && code == ProvisioningError.NotProvisioned);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-AUTH-DEV")]
+    [Trait("Requirement", "REQ-PROD-KEYS")]
+    public async Task CertifiedKeyWithoutItsRecord_IsProvisioningDamaged_NotBlank_KeepsItsKey_AndReinstallingTheCertificateRepairsIt()
+    {
+        DeviceProfile profile = Profile(FlashFamily.Stm32F4);
+        string keyFile = Path.Combine(Path.GetTempPath(), $"csa-damaged-{Guid.NewGuid():N}.keystore");
+        try
+        {
+            var keys = new SecureKeyStorage(keyFile);
+            SimulatedFlash flash = Kit.StrictFlash(profile);
+            FactoryProgrammer.Program(profile, flash, Kit.Image(profile, RegionKind.BootloaderA, Kit.V(1)), application: Kit.Image(profile, RegionKind.Application, Kit.V(1)));
+            SimulatedFlash factory = flash.Clone();
+            var genuine = new DeviceFirmware(profile, flash, TimeProvider.System, keys);
+            genuine.Boot();
+            DeviceCertificate certificate = await ProvisionAsync(genuine);
+            Assert.True(keys.IsCertified);
+            Assert.Equal(certificate.ComputeDigest(), keys.CertifiedCertificateDigest);
+            Assert.True(new SecureKeyStorage(keyFile).IsCertified); // kept with the key across restarts
+            EcP256PublicKey certifiedKey = keys.IdentityPublicKey!;
+
+            // The Provisioning region loses its record (here: the chip's flash as the factory left it, the key storage intact).
+            var damaged = new DeviceFirmware(profile, factory, TimeProvider.System, new SecureKeyStorage(keyFile));
+            BootDecision decision = damaged.Boot();
+            Assert.False(decision.StartApplication);
+            Assert.Equal(StayReason.ProvisioningDamaged, decision.StayReason);
+            Assert.Equal(BootloaderError.NotProvisioned, await Kit.ErrorOf(() => Kit.BeginAsync(Kit.Client(damaged), UpdateTarget.Application, Kit.Image(profile, RegionKind.Application, Kit.V(2)))));
+            using (ProvisioningClient client = Client(damaged))
+            {
+                // A station that took it for blank cannot make it replace its certified key.
+                var e = await Assert.ThrowsAsync<Rpc.RpcErrorException>(() => client.GenerateIdentityKeyAsync(new byte[32]));
+                Assert.True(ProvisioningInterface.TryGetError(e, out ProvisioningError code) && code == ProvisioningError.AlreadyProvisioned);
+                Assert.Equal(certifiedKey, damaged.KeyStorage.IdentityPublicKey);
+                // Its certificate from the manufacturer's records repairs it.
+                InstallCertificateResponse installed = await client.InstallCertificateAsync(certificate.ToArray());
+                Assert.Equal(DeviceLifecycle.Provisioned, installed.Lifecycle);
+            }
+            Assert.True(damaged.Boot().StartApplication);
+        }
+        finally
+        {
+            File.Delete(keyFile);
+            File.Delete(keyFile + ".certified");
+        }
+    }
+
     public static TheoryData<FlashFamily> Families() => new() { FlashFamily.Stm32F4, FlashFamily.Stm32L4 };
 
     [Theory]

@@ -34,6 +34,8 @@ internal sealed partial class UpdateRun
                 ?? throw new UpdateRejectedException(_uid, ImageRejection.NoKeyForThisDevice, $"The encrypted image has no wrapped key for device {_uid}.");
         }
 
+        // REQ-AUTH-DEV: the device that receives BeginUpdate proves, now, that it is the one authenticated at first contact.
+        await AuthenticateDeviceAsync().ConfigureAwait(false);
         using BootloaderClient client = _network.CreateBootloaderClient(_device);
         Enter(UpdateStage.Erasing);
         BeginUpdateResponse begin;
@@ -89,7 +91,15 @@ internal sealed partial class UpdateRun
     {
         if (region.State != RegionState.Valid || region.Version != image.Manifest.Version || image.Manifest.PayloadSize > region.Size)
             return false;
-        GetRegionHashResponse stored = await client.GetRegionHashAsync(new GetRegionHashRequest(region.Region, 0, image.Manifest.PayloadSize), CallOptions(), _ct).ConfigureAwait(false);
+        GetRegionHashResponse stored;
+        try
+        {
+            stored = await client.GetRegionHashAsync(new GetRegionHashRequest(region.Region, 0, image.Manifest.PayloadSize), CallOptions(), _ct).ConfigureAwait(false);
+        }
+        catch (RpcErrorException e) when (IsRefusal(e, out BootloaderError code) && code == BootloaderError.RangeNotAllowed)
+        {
+            return false; // the valid image there has another payload size: it is not this image
+        }
         return stored.Sha256.AsSpan().SequenceEqual(image.Manifest.PayloadSha256.Span);
     }
 

@@ -27,4 +27,10 @@ internal static partial class FirmwareLog
 
     [LoggerMessage(EventId = 108, Level = LogLevel.Information, Message = "Update aborted")]
     public static partial void Aborted(ILogger logger);
+
+    [LoggerMessage(EventId = 109, Level = LogLevel.Warning, Message = "The committed provisioning record is not this chip's ({Fault}): staying in the bootloader")]
+    public static partial void IdentityMismatch(ILogger logger, string fault);
+
+    [LoggerMessage(EventId = 110, Level = LogLevel.Error, Message = "Provisioning damaged: the identity key is certified but {Fault}; staying in the bootloader")]
+    public static partial void ProvisioningDamaged(ILogger logger, string fault);
 }
