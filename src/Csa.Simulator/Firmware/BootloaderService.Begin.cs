@@ -47,6 +47,7 @@ public sealed partial class BootloaderService
                 live.ReplaceKey(key);
                 live.Owner = source;
                 FirmwareLog.UpdateResumed(_firmware.Logger, kind.ToString(), live.Committed);
+                KickEraseAhead();
                 return Answer(live.Committed);
             }
             if (_session is { Complete: false } other && other.Owner is { } owner && owner != source)
@@ -71,6 +72,7 @@ public sealed partial class BootloaderService
                 ReplaceSession(session);
                 session.MarkWrittenBelow(Math.Min(record.BytesCommitted, manifest.PayloadSize));
                 FirmwareLog.UpdateResumed(_firmware.Logger, kind.ToString(), session.Committed);
+                KickEraseAhead();
                 return Answer(session.Committed);
             }
 
@@ -84,16 +86,22 @@ public sealed partial class BootloaderService
                 SecurityCounter = Math.Max(counter, record.SecurityCounter), ManifestDigest = digest,
             }, cancellationToken).ConfigureAwait(false);
             _session = session;
-            // Erase the trailer's sectors now: the old image stops being valid at once, and the commit slots are blank.
-            uint area = ImageTrailer.AreaAddress(region);
-            foreach (FlashSector sector in region.Sectors.Where(s => s.EndAddress > area))
+            if (!_firmware.Profile.EraseAhead)
             {
-                await Flash.EraseSectorAsync(sector.Index, cancellationToken).ConfigureAwait(false);
-                session.ErasedSectors.Add(sector.Index);
+                // Erase the trailer's sectors now: the old image stops being valid at once, and the commit slots are blank.
+                uint area = ImageTrailer.AreaAddress(region);
+                foreach (FlashSector sector in region.Sectors.Where(s => s.EndAddress > area))
+                {
+                    await Flash.EraseSectorAsync(sector.Index, cancellationToken).ConfigureAwait(false);
+                    session.ErasedSectors.Add(sector.Index);
+                }
+                _firmware.RefreshCheck(kind);
             }
-            _firmware.RefreshCheck(kind);
             FirmwareLog.UpdateBegun(_firmware.Logger, kind.ToString(), manifest.ToString());
             await PublishAsync(UpdatePhase.Receiving, request.Target, 0, cancellationToken).ConfigureAwait(false);
+            // With erase-ahead the answer goes out before any erase: the first payload sector is erased in the
+            // background while the first writes arrive (the old image stops being valid with that erase).
+            KickEraseAhead();
             return Answer(0);
         }
         catch (FlashProgrammingException e)

@@ -72,6 +72,9 @@ internal sealed class PoweredRun : IAsyncDisposable
         if (state == VirtualDeviceState.Bootloader)
         {
             _services.Add(new PowerAwareService(firmware.BootloaderService, powerLost));
+            // An erase the bootloader runs in the background (erase-ahead) can lose power with no command in progress.
+            if (firmware.BootloaderService is BootloaderService bootloader)
+                bootloader.BackgroundPowerLost = powerLost;
         }
         else
         {

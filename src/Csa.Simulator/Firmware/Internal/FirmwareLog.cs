@@ -27,4 +27,10 @@ internal static partial class FirmwareLog
 
     [LoggerMessage(EventId = 108, Level = LogLevel.Information, Message = "Update aborted")]
     public static partial void Aborted(ILogger logger);
+
+    [LoggerMessage(EventId = 109, Level = LogLevel.Debug, Message = "Sector {Sector} of {Region} erased ahead of the writes")]
+    public static partial void ErasedAhead(ILogger logger, string region, int sector);
+
+    [LoggerMessage(EventId = 110, Level = LogLevel.Warning, Message = "Erase-ahead in {Region} failed ({Reason}); the first write into the sector erases it")]
+    public static partial void EraseAheadFailed(ILogger logger, string region, string reason);
 }
