@@ -61,6 +61,7 @@ public sealed partial class BootloaderService
             {
                 // Already installed (a commit whose journal update or counter step was cut, or a reinstall): writes
                 // only compare, and FinishUpdate completes the bookkeeping without touching the image.
+                session.EraseAhead = false;
                 ReplaceSession(session);
                 session.MarkWrittenBelow(manifest.PayloadSize);
                 return Answer(manifest.PayloadSize);

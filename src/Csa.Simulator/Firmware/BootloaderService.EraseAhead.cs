@@ -23,26 +23,29 @@ public sealed partial class BootloaderService
     /// <summary>Starts the background eraser for the session, unless the profile turns erase-ahead off or it runs already.</summary>
     private void KickEraseAhead()
     {
-        if (!_firmware.Profile.EraseAhead || _session is not { Complete: false } session)
+        if (!_firmware.Profile.EraseAhead || _session is not { Complete: false, EraseAhead: true } session)
             return;
         if (Interlocked.CompareExchange(ref _eraserActive, 1, 0) != 0)
             return;
-        _ = Task.Run(() => EraseAheadAsync(session));
+        CancellationToken power = Flash.PowerEpoch;
+        _ = Task.Run(() => EraseAheadAsync(session, power));
     }
 
     // One erase at a time, each under the command gate (the flash controller runs one operation, and on a single-bank
     // chip the CPU does nothing else meanwhile); it only starts when no command waits for the gate, so a command never
     // queues behind more than the one erase that was already running when it arrived.
-    private async Task EraseAheadAsync(UpdateSession session)
+    // It ends with the power it started under: after a cut the flash may be powered on for another firmware run.
+    private async Task EraseAheadAsync(UpdateSession session, CancellationToken power)
     {
         try
         {
             while (true)
             {
-                await _firmware.Gate.WaitAsync().ConfigureAwait(false);
+                await _firmware.Gate.WaitAsync(power).ConfigureAwait(false);
                 try
                 {
-                    if (!ReferenceEquals(_session, session) || session.Complete || Volatile.Read(ref _commandsWaiting) > 0)
+                    if (power.IsCancellationRequested || !ReferenceEquals(Flash.Runner, _firmware) || !ReferenceEquals(_session, session) || !session.EraseAhead || session.Complete
+                        || Volatile.Read(ref _commandsWaiting) > 0)
                         return;
                     if (NextSectorToEraseAhead(session) is not { } sector)
                         return;
@@ -64,6 +67,10 @@ public sealed partial class BootloaderService
         catch (PowerLossException)
         {
             BackgroundPowerLost?.Invoke();
+        }
+        catch (OperationCanceledException) when (power.IsCancellationRequested)
+        {
+            // The power went while the eraser waited for the gate.
         }
         catch (FlashProgrammingException e)
         {

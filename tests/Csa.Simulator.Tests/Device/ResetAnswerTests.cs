@@ -1,3 +1,5 @@
+using System.Net;
+using Csa.DataLink;
 using Csa.DataLink.Transports;
 using Csa.Rpc;
 using Csa.Rpc.Device;
@@ -42,5 +44,27 @@ public sealed class ResetAnswerTests
             await client.ResetAsync(new ResetRequest(ResetMode.Normal, 0), Once).WaitAsync(HangGuard);
             await inApplication;
         }
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    [Trait("Requirement", "REQ-TOPO")]
+    public async Task An_application_served_over_TCP_restarts_into_its_bootloader_after_answering_EnterBootloader()
+    {
+        VirtualDevice device = Device(0);
+        await using TcpDeviceServer server = VirtualDeviceHost.ServeTcp(device, new IPEndPoint(IPAddress.Loopback, 0));
+        await device.PowerOnAsync();
+        await using TestHost host = TestHost.Create();
+        host.Add(await TransportFactory.ConnectAsync(server.Uri).WaitAsync(HangGuard));
+        ChainMember member = Assert.Single(await host.EnumerateAsync());
+        using var client = new DeviceClient(host.Client, member.Address);
+        Assert.Equal(ImageKind.Application, (await client.GetVersionsAsync().WaitAsync(HangGuard)).RunningImage);
+
+        Task inBootloader = StateWatch.NextAsync(device, VirtualDeviceState.Bootloader);
+        await client.EnterBootloaderAsync(new EnterBootloaderRequest(30), Once).WaitAsync(HangGuard);
+        await inBootloader;
+        // The reset keeps the address and the TCP connection: the bootloader answers the same host at once.
+        Assert.Equal(ImageKind.Bootloader, (await client.GetVersionsAsync().WaitAsync(HangGuard)).RunningImage);
+        await device.DisposeAsync();
     }
 }
