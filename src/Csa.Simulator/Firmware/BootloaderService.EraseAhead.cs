@@ -14,6 +14,9 @@ public sealed partial class BootloaderService
     /// <summary>Sectors (pages) erased ahead of the writes since the device was created.</summary>
     public long SectorsErasedAhead { get; private set; }
 
+    /// <summary>True while the background eraser runs (it stops when nothing is left to erase, or a command waits).</summary>
+    public bool IsErasingAhead => Volatile.Read(ref _eraserActive) != 0;
+
     /// <summary>
     /// Called when a background erase loses power: the device is off, as when a command's flash operation loses power.
     /// Set by the shell that runs the firmware.
