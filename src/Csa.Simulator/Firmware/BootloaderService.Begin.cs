@@ -87,21 +87,18 @@ public sealed partial class BootloaderService
                 SecurityCounter = Math.Max(counter, record.SecurityCounter), ManifestDigest = digest,
             }, cancellationToken).ConfigureAwait(false);
             _session = session;
-            if (!_firmware.Profile.EraseAhead)
+            // Erase the trailer's sectors now, before answering: the old image stops being valid at once (whatever
+            // the host does next, an abort or a reset included, it never finds it valid again), and the commit slots
+            // are blank. The payload's sectors are erased ahead in the background (erase-ahead) or on first touch.
+            uint area = ImageTrailer.AreaAddress(region);
+            foreach (FlashSector sector in region.Sectors.Where(s => s.EndAddress > area))
             {
-                // Erase the trailer's sectors now: the old image stops being valid at once, and the commit slots are blank.
-                uint area = ImageTrailer.AreaAddress(region);
-                foreach (FlashSector sector in region.Sectors.Where(s => s.EndAddress > area))
-                {
-                    await Flash.EraseSectorAsync(sector.Index, cancellationToken).ConfigureAwait(false);
-                    session.ErasedSectors.Add(sector.Index);
-                }
-                _firmware.RefreshCheck(kind);
+                await Flash.EraseSectorAsync(sector.Index, cancellationToken).ConfigureAwait(false);
+                session.ErasedSectors.Add(sector.Index);
             }
+            _firmware.RefreshCheck(kind);
             FirmwareLog.UpdateBegun(_firmware.Logger, kind.ToString(), manifest.ToString());
             await PublishAsync(UpdatePhase.Receiving, request.Target, 0, cancellationToken).ConfigureAwait(false);
-            // With erase-ahead the answer goes out before any erase: the first payload sector is erased in the
-            // background while the first writes arrive (the old image stops being valid with that erase).
             KickEraseAhead();
             return Answer(0);
         }

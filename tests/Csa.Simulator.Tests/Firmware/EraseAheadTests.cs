@@ -8,8 +8,8 @@ using static Csa.Simulator.Tests.Firmware.Kit;
 namespace Csa.Simulator.Tests.Firmware;
 
 /// <summary>
-/// Erase-ahead (docs/device-model.md 6.4.1): BeginUpdate answers before any erase and the bootloader erases the
-/// sectors the payload needs in the background. Power cuts inside those background erases, and between them, must
+/// Erase-ahead (docs/device-model.md 6.4.1): BeginUpdate erases only the trailer's sectors before it answers, and the
+/// bootloader erases the sectors the payload needs in the background. Power cuts inside those background erases, and between them, must
 /// leave a device that boots its bootloader and resumes to the new image, on a strict flash.
 /// </summary>
 public sealed class EraseAheadTests
@@ -39,8 +39,10 @@ public sealed class EraseAheadTests
         (DeviceFirmware firmware, SimulatedFlash flash) = await InBootloaderAsync(profile);
         FirmwareImage image = ImageFor(profile, target, size);
 
-        // Operation 0 is BeginUpdate's journal record; operation 1 is the first erase, which runs in the background.
-        flash.ArmPowerCut(PowerCutPlan.DuringOperationAt(1, seed: (int)style + size, style));
+        // Operation 0 is BeginUpdate's journal record, then BeginUpdate erases the trailer's sectors before it answers;
+        // the next operation is the first erase of a payload sector, which runs in the background.
+        int firstBackground = 1 + TrailerSectors(profile, target);
+        flash.ArmPowerCut(PowerCutPlan.DuringOperationAt(firstBackground, seed: (int)style + size, style));
         BeginUpdateResponse begin = await BeginAsync(Client(firmware), target, image).WaitAsync(HangGuard);
         Assert.Equal(0u, begin.ResumeOffset); // answered: the erase it started had not landed yet
         await WaitForPowerLossAsync(flash);
@@ -49,9 +51,9 @@ public sealed class EraseAheadTests
     }
 
     [Theory]
-    [InlineData(FlashFamily.Stm32L4, 2)]
-    [InlineData(FlashFamily.Stm32L4, 9)]
-    [InlineData(FlashFamily.Stm32F4, 2)]
+    [InlineData(FlashFamily.Stm32L4, 4)] // L4: record, two trailer pages in BeginUpdate, then background erases from operation 3
+    [InlineData(FlashFamily.Stm32L4, 10)]
+    [InlineData(FlashFamily.Stm32F4, 3)] // F4: record, the trailer's sector in BeginUpdate, then background erases from operation 2
     [Trait("Requirement", "REQ-RECOVER")]
     public async Task A_cut_before_a_later_background_erase_while_no_write_has_arrived_yet_is_resumed(FlashFamily family, int operation)
     {
@@ -63,7 +65,7 @@ public sealed class EraseAheadTests
         flash.ArmPowerCut(PowerCutPlan.BeforeOperation(operation));
         await BeginAsync(Client(firmware), UpdateTarget.Application, image).WaitAsync(HangGuard);
         await WaitForPowerLossAsync(flash); // nothing but the eraser touches the flash now
-        // Operation 0 was BeginUpdate's journal record; 1 .. operation - 1 were background erases.
+        // Operation 0 was BeginUpdate's journal record; 1 .. operation - 1 were erases (the trailer's, then background ones).
         Assert.Equal(operation - 1, flash.Statistics.SectorErases - erasesBefore);
 
         await RecoverAndInstallAsync(profile, flash, UpdateTarget.Application, image);
@@ -71,7 +73,7 @@ public sealed class EraseAheadTests
 
     [Fact]
     [Trait("Requirement", "REQ-UPD-APP")]
-    public async Task Without_writes_the_eraser_erases_every_payload_sector_then_the_trailer_and_writes_then_program_without_erasing()
+    public async Task Without_writes_the_eraser_erases_every_payload_sector_and_writes_then_program_without_erasing()
     {
         DeviceProfile profile = Profile(FlashFamily.Stm32L4);
         (DeviceFirmware firmware, SimulatedFlash flash) = await InBootloaderAsync(profile);
@@ -85,10 +87,10 @@ public sealed class EraseAheadTests
         using var guard = new CancellationTokenSource(HangGuard);
         while (firmware.Bootloader.IsErasingAhead)
             await Task.Delay(5, guard.Token);
-        // 37 000 bytes are 19 pages of 2 KB; then the trailer area's pages: all erased in the background.
+        // BeginUpdate erased the trailer area's 2 pages; the 19 pages of 2 KB that 37 000 bytes need are erased in the background.
         long erased = RegionErases() - erasesBefore;
-        Assert.True(erased >= 20, $"{erased} pages erased");
-        Assert.Equal(erased, firmware.Bootloader.SectorsErasedAhead - aheadBefore);
+        Assert.Equal(19 + TrailerSectors(profile, UpdateTarget.Application), erased);
+        Assert.Equal(19, firmware.Bootloader.SectorsErasedAhead - aheadBefore);
 
         BootloaderClient client = Client(firmware);
         for (int offset = 0; offset < image.Payload.Length; offset += 4096)
@@ -105,6 +107,12 @@ public sealed class EraseAheadTests
         await firmware.RequestBootloaderAsync(0, CancellationToken.None);
         Assert.False(firmware.Boot().StartApplication);
         return (firmware, flash);
+    }
+
+    private static int TrailerSectors(DeviceProfile profile, UpdateTarget target)
+    {
+        MemoryRegion region = target == UpdateTarget.Application ? profile.MemoryMap.Application : profile.MemoryMap.BootloaderB;
+        return region.Sectors.Count(sector => sector.EndAddress > Csa.Simulator.Firmware.Internal.ImageTrailer.AreaAddress(region));
     }
 
     private static FirmwareImage ImageFor(DeviceProfile profile, UpdateTarget target, int size) => target == UpdateTarget.OtherBootloader
