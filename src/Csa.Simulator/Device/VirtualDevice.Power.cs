@@ -242,6 +242,9 @@ public sealed partial class VirtualDevice
     /// <summary>The Device interface's handle on the device: versions, busy state and detached resets.</summary>
     private sealed class DeviceControl(VirtualDevice device) : IDeviceControl
     {
+        /// <summary>How long a restart waits for its command's answer to be handed to the link.</summary>
+        private static readonly TimeSpan AnswerTransmitLimit = TimeSpan.FromSeconds(1);
+
         private PoweredRun? _scheduledBy;
 
         public bool IsBusy => device._firmware.IsBusy;
@@ -284,15 +287,26 @@ public sealed partial class VirtualDevice
             });
         }
 
-        public void ScheduleReset(ResetMode mode, TimeSpan delay)
+        public void ScheduleReset(ResetMode mode, TimeSpan delay, Endpoint? requester = null, ushort commandId = 0)
         {
             PoweredRun? run = Volatile.Read(ref device._run);
             if (run is null || Interlocked.CompareExchange(ref _scheduledBy, run, null) is not null)
                 return; // A reset is on its way already.
+            Task answered = requester is { } to ? run.AnswerSentAsync(to, DeviceInterface.Id, commandId) : Task.CompletedTask;
             _ = Task.Run(async () =>
             {
                 try
                 {
+                    // The answer first (the UART's transmission-complete), bounded: a link that cannot take it does
+                    // not keep the device from restarting.
+                    try
+                    {
+                        await answered.WaitAsync(AnswerTransmitLimit, device._options.TimeProvider).ConfigureAwait(false);
+                    }
+                    catch (TimeoutException)
+                    {
+                        DeviceLog.ResetWithoutAnswer(device._logger, device.Name, mode);
+                    }
                     if (delay > TimeSpan.Zero)
                         await Task.Delay(delay, device._options.TimeProvider).ConfigureAwait(false);
                     await device._power.WaitAsync().ConfigureAwait(false);

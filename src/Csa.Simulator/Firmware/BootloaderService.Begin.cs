@@ -53,6 +53,7 @@ public sealed partial class BootloaderService
                 live.ReplaceKey(key);
                 live.Owner = source;
                 FirmwareLog.UpdateResumed(_firmware.Logger, kind.ToString(), live.Committed);
+                KickEraseAhead();
                 return Answer(live.Committed);
             }
             if (_session is { Complete: false } other && other.Owner is { } owner && owner != source)
@@ -66,6 +67,7 @@ public sealed partial class BootloaderService
             {
                 // Already installed (a commit whose journal update or counter step was cut, or a reinstall): writes
                 // only compare, and FinishUpdate completes the bookkeeping without touching the image.
+                session.EraseAhead = false;
                 ReplaceSession(session);
                 session.MarkWrittenBelow(manifest.PayloadSize);
                 return Answer(manifest.PayloadSize);
@@ -77,6 +79,7 @@ public sealed partial class BootloaderService
                 ReplaceSession(session);
                 session.MarkWrittenBelow(Math.Min(record.BytesCommitted, manifest.PayloadSize));
                 FirmwareLog.UpdateResumed(_firmware.Logger, kind.ToString(), session.Committed);
+                KickEraseAhead();
                 return Answer(session.Committed);
             }
 
@@ -90,7 +93,9 @@ public sealed partial class BootloaderService
                 SecurityCounter = Math.Max(counter, record.SecurityCounter), ManifestDigest = digest,
             }, cancellationToken).ConfigureAwait(false);
             _session = session;
-            // Erase the trailer's sectors now: the old image stops being valid at once, and the commit slots are blank.
+            // Erase the trailer's sectors now, before answering: the old image stops being valid at once (whatever
+            // the host does next, an abort or a reset included, it never finds it valid again), and the commit slots
+            // are blank. The payload's sectors are erased ahead in the background (erase-ahead) or on first touch.
             uint area = ImageTrailer.AreaAddress(region);
             foreach (FlashSector sector in region.Sectors.Where(s => s.EndAddress > area))
             {
@@ -100,6 +105,7 @@ public sealed partial class BootloaderService
             _firmware.RefreshCheck(kind);
             FirmwareLog.UpdateBegun(_firmware.Logger, kind.ToString(), manifest.ToString());
             await PublishAsync(UpdatePhase.Receiving, request.Target, 0, cancellationToken).ConfigureAwait(false);
+            KickEraseAhead();
             return Answer(0);
         }
         catch (FlashProgrammingException e)

@@ -67,6 +67,7 @@ public sealed partial class BootloaderService
             }
             s.Advance();
             await CheckpointAsync(s, cancellationToken).ConfigureAwait(false);
+            KickEraseAhead();
             return new WriteResponse(offset, (ushort)data.Length, s.Committed);
         }
         catch (FlashProgrammingException e)

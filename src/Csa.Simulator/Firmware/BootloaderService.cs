@@ -155,7 +155,16 @@ public sealed partial class BootloaderService : BootloaderServerBase
 
     private async Task EnterAsync(CancellationToken cancellationToken)
     {
-        await _firmware.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // Counted while waiting, so the background eraser starts no erase while a command is queued (erase-ahead).
+        Interlocked.Increment(ref _commandsWaiting);
+        try
+        {
+            await _firmware.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _commandsWaiting);
+        }
         if (!_firmware.InBootloader)
         {
             _firmware.Gate.Release();

@@ -139,6 +139,7 @@ public sealed partial class DeviceFirmware
         Gate.Wait();
         try
         {
+            Flash.Runner = this; // this firmware runs now: background work of another one on this flash stops
             Bootloader.ResetSession();
             RequestedStayDeadline = null;
             Running = null;

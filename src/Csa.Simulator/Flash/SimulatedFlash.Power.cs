@@ -53,6 +53,28 @@ public sealed partial class SimulatedFlash
         cut.Cancel();
     }
 
+    /// <summary>The firmware that booted on this flash last: one CPU runs over a flash at a time.</summary>
+    internal object? Runner
+    {
+        get => Volatile.Read(ref _runner);
+        set => Volatile.Write(ref _runner, value);
+    }
+
+    private object? _runner;
+
+    /// <summary>
+    /// Cancelled when the power of the current power-on ends (a cut). Work the firmware runs in the background (the
+    /// bootloader's erase-ahead) captures it so it never outlives the power it started under.
+    /// </summary>
+    internal CancellationToken PowerEpoch
+    {
+        get
+        {
+            lock (_gate)
+                return _powerLoss.Token;
+        }
+    }
+
     /// <summary>
     /// Powers the device on again after a cut: operations work again, the content (torn parts included) stays.
     /// Does nothing when already powered.

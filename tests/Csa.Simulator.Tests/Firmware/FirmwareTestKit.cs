@@ -20,7 +20,7 @@ internal static class Kit
     public static readonly DeviceUid Uid = DeviceUid.FromBytes(TestFlash.Uid);
     public static readonly DeviceUid OtherUid = DeviceUid.FromWords(1, 2, 3);
 
-    public static DeviceProfile Profile(FlashFamily family, bool requireEncryption = false, bool requireBinding = false, bool downgradePrevention = true) => new()
+    public static DeviceProfile Profile(FlashFamily family, bool requireEncryption = false, bool requireBinding = false, bool downgradePrevention = true, bool eraseAhead = true) => new()
     {
         MemoryMap = family == FlashFamily.Stm32F4 ? MemoryMap.Stm32F4_1M : MemoryMap.Stm32L4_1M,
         Uid = Uid,
@@ -30,6 +30,7 @@ internal static class Kit
         RequireDeviceBinding = requireBinding,
         DowngradePrevention = downgradePrevention,
         FlashTiming = FlashTimingProfile.Instant,
+        EraseAhead = eraseAhead,
     };
 
     /// <summary>A blank flash that refuses any program over non-erased cells: every flash violation fails the test.</summary>

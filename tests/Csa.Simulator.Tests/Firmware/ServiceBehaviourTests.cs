@@ -54,7 +54,8 @@ public class ServiceBehaviourTests
     [Trait("Requirement", "REQ-TOPO")]
     public async Task A_second_host_cannot_replace_the_update_in_progress_but_may_resume_it_or_abort_it()
     {
-        DeviceProfile profile = Profile(FlashFamily.Stm32L4);
+        // Without erase-ahead: the erase count below must only move by what the commands do.
+        DeviceProfile profile = Profile(FlashFamily.Stm32L4, eraseAhead: false);
         (DeviceFirmware firmware, SimulatedFlash flash) = FactoryDevice(profile, withApplication: false);
         BootloaderClient first = Client(firmware, new Csa.DataLink.Endpoint(Csa.DataLink.NodeAddress.Host, 5));
         BootloaderClient second = Client(firmware, new Csa.DataLink.Endpoint(new Csa.DataLink.NodeAddress(0x21), 5));

@@ -202,6 +202,29 @@ public sealed class TopologyHostingTests
 
     [Fact]
     [Trait("Requirement", "REQ-TOPO")]
+    public async Task A_device_whose_upstream_wire_was_detached_and_another_attached_answers_enumeration_on_the_new_wire()
+    {
+        await using VirtualDevice device = Quiet(51);
+        Assert.Equal(VirtualDeviceState.Application, await device.PowerOnAsync());
+        for (int round = 1; round <= 3; round++)
+        {
+            (InMemoryTransport hostEnd, InMemoryTransport deviceEnd) = InMemoryTransport.CreatePair($"wire{round}");
+            device.AttachUpstream(deviceEnd);
+            await using (TestHost host = TestHost.Create())
+            {
+                host.Add(hostEnd);
+                ChainMember member = Assert.Single(await host.EnumerateAsync());
+                using var client = new DeviceClient(host.Client, member.Address);
+                Assert.Equal(device.Profile.Uid.ToArray(), (await client.GetIdentityAsync().WaitAsync(HangGuard)).Uid);
+            }
+            await device.DetachUpstreamAsync();
+            Assert.False(device.HasUpstream);
+        }
+        Assert.Equal(VirtualDeviceState.Application, device.State);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-TOPO")]
     public async Task Topology_builders_refuse_counts_outside_the_device_address_range()
     {
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => VirtualDeviceHost.CreateChainAsync(0, Quiet));

@@ -16,6 +16,9 @@ internal static partial class DeviceLog
     [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Device {Device}: the reset failed: {Reason}")]
     public static partial void ResetFailed(ILogger logger, string device, string reason);
 
+    [LoggerMessage(EventId = 3009, Level = LogLevel.Warning, Message = "Device {Device}: resetting ({Mode}) although the answer to the command did not leave the link within a second")]
+    public static partial void ResetWithoutAnswer(ILogger logger, string device, Csa.Rpc.Device.ResetMode mode);
+
     [LoggerMessage(EventId = 3005, Level = LogLevel.Debug, Message = "Telemetry not sent: {Reason}")]
     public static partial void TelemetryNotSent(ILogger logger, string reason);
 

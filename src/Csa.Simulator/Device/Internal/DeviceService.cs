@@ -69,7 +69,7 @@ internal sealed class DeviceService : DeviceServerBase
             await _control.RequestBootloaderAsync(0, cancellationToken).ConfigureAwait(false);
         else
             await _control.ClearBootloaderRequestAsync(cancellationToken).ConfigureAwait(false);
-        _control.ScheduleReset(request.Mode, TimeSpan.FromMilliseconds(request.DelayMilliseconds));
+        _control.ScheduleReset(request.Mode, TimeSpan.FromMilliseconds(request.DelayMilliseconds), source, DeviceInterface.Commands.Reset);
         return new ResetResponse();
     }
 
@@ -81,7 +81,7 @@ internal sealed class DeviceService : DeviceServerBase
         if (_control.IsBusy)
             throw Error(DeviceError.Busy, "A flash operation is in progress; try again when it has finished.");
         await _control.RequestBootloaderAsync(request.WaitSeconds, cancellationToken).ConfigureAwait(false);
-        _control.ScheduleReset(ResetMode.Bootloader, EnterBootloaderResetDelay);
+        _control.ScheduleReset(ResetMode.Bootloader, EnterBootloaderResetDelay, source, DeviceInterface.Commands.EnterBootloader);
         return new EnterBootloaderResponse();
     }
 

@@ -1,3 +1,4 @@
+using Csa.DataLink;
 using Csa.Rpc.Device;
 
 namespace Csa.Simulator.Device.Internal;
@@ -9,10 +10,11 @@ internal interface IDeviceControl
     FirmwareVersions ReadVersions();
 
     /// <summary>
-    /// Resets the device after <paramref name="delay"/>, detached from the caller, so the response to the command
-    /// that asked for it leaves the link first.
+    /// Resets the device, detached from the caller: when <paramref name="requester"/> is given, first waits until the
+    /// answer to its command <paramref name="commandId"/> (Device interface) has been handed to the link, then waits
+    /// <paramref name="delay"/>, so the answer leaves the device before the reset even with no delay.
     /// </summary>
-    void ScheduleReset(ResetMode mode, TimeSpan delay);
+    void ScheduleReset(ResetMode mode, TimeSpan delay, Endpoint? requester = null, ushort commandId = 0);
 
     /// <summary>Persists the request to stay in the bootloader (the application's half of EnterBootloader).</summary>
     Task RequestBootloaderAsync(ushort waitSeconds, CancellationToken cancellationToken);

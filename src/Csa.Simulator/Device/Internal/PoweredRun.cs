@@ -17,6 +17,7 @@ internal sealed class PoweredRun : IAsyncDisposable
     private readonly RpcServerOptions _serverOptions;
     private readonly List<IRpcService> _services = [];
     private RpcServer _server;
+    private AnswerWatchSocket? _socket;
     private readonly DeviceService _deviceService;
     private readonly DemoApplication? _application;
     private readonly ILogger _logger;
@@ -74,6 +75,9 @@ internal sealed class PoweredRun : IAsyncDisposable
         if (state == VirtualDeviceState.Bootloader)
         {
             _services.Add(new PowerAwareService(firmware.BootloaderService, powerLost));
+            // An erase the bootloader runs in the background (erase-ahead) can lose power with no command in progress.
+            if (firmware.BootloaderService is BootloaderService bootloader)
+                bootloader.BackgroundPowerLost = powerLost;
         }
         else
         {
@@ -93,6 +97,14 @@ internal sealed class PoweredRun : IAsyncDisposable
     public DeviceClock Clock { get; }
 
     public DemoApplication? Application => _application;
+
+    /// <summary>
+    /// Completes when the RPC server has handed its answer to <paramref name="commandId"/> of interface
+    /// <paramref name="interfaceId"/> for <paramref name="requester"/> to the link. Register before the answer is sent
+    /// (inside the command's handler).
+    /// </summary>
+    public Task AnswerSentAsync(Endpoint requester, ushort interfaceId, ushort commandId) =>
+        Volatile.Read(ref _socket)?.AnswerSentAsync(requester, interfaceId, commandId) ?? Task.CompletedTask;
 
     /// <summary>Cancelled when the run powers down.</summary>
     public CancellationToken Stopping => _stop.Token;
@@ -122,7 +134,9 @@ internal sealed class PoweredRun : IAsyncDisposable
 
     private RpcServer CreateServer()
     {
-        var server = new RpcServer(Node.OpenSocket(WellKnownPorts.Rpc), _serverOptions);
+        var socket = new AnswerWatchSocket(Node.OpenSocket(WellKnownPorts.Rpc));
+        Volatile.Write(ref _socket, socket);
+        var server = new RpcServer(socket, _serverOptions);
         foreach (IRpcService service in _services)
             server.Register(service);
         return server;

@@ -33,4 +33,10 @@ internal static partial class FirmwareLog
 
     [LoggerMessage(EventId = 110, Level = LogLevel.Error, Message = "Provisioning damaged: the identity key is certified but {Fault}; staying in the bootloader")]
     public static partial void ProvisioningDamaged(ILogger logger, string fault);
+
+    [LoggerMessage(EventId = 111, Level = LogLevel.Debug, Message = "Sector {Sector} of {Region} erased ahead of the writes")]
+    public static partial void ErasedAhead(ILogger logger, string region, int sector);
+
+    [LoggerMessage(EventId = 112, Level = LogLevel.Warning, Message = "Erase-ahead in {Region} failed ({Reason}); the first write into the sector erases it")]
+    public static partial void EraseAheadFailed(ILogger logger, string region, string reason);
 }

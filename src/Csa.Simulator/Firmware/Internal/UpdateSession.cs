@@ -56,6 +56,12 @@ internal sealed class UpdateSession
     /// <summary>The watermark in the journal: a sector boundary of the region, or the payload size.</summary>
     public uint Persisted { get; set; }
 
+    /// <summary>
+    /// False for a session over an image the region already holds (nothing may be erased, writes only compare), so the
+    /// background eraser leaves it alone.
+    /// </summary>
+    public bool EraseAhead { get; set; } = true;
+
     /// <summary>True once the image is committed (or found already installed).</summary>
     public bool Complete { get; set; }
 

@@ -1,0 +1,70 @@
+using System.Net;
+using Csa.DataLink;
+using Csa.DataLink.Transports;
+using Csa.Rpc;
+using Csa.Rpc.Device;
+using Csa.Simulator.Device;
+using Csa.Simulator.Flash;
+using Csa.Simulator.Hosting;
+using static Csa.Simulator.Tests.Device.DeviceTestSupport;
+
+namespace Csa.Simulator.Tests.Device;
+
+/// <summary>
+/// Commands that restart the device answer before the restart: the answer must leave the device's UART before the
+/// reset cuts it off, however short the requested delay, on a slow line too.
+/// </summary>
+public sealed class ResetAnswerTests
+{
+    // One send only: a lost answer must show as a timeout, not be hidden by a resend that reaches the restarted device.
+    private static readonly RpcCallOptions Once = new() { MaxAttempts = 1, Timeout = TimeSpan.FromSeconds(10) };
+
+    private static VirtualDevice Device(int index) =>
+        CreateDevice(index, options: new VirtualDeviceOptions { HeartbeatInterval = null, PublishTelemetry = false });
+
+    [Fact]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    public async Task EnterBootloader_and_Reset_with_no_delay_are_answered_every_time_over_a_115200_baud_line()
+    {
+        var line = new EmulatedChannelOptions { BaudRate = 115_200, Latency = TimeSpan.FromMilliseconds(1) };
+        await using VirtualDeviceHost chain = await VirtualDeviceHost.CreateChainAsync(1, Device, VirtualLinks.Emulated(EmulatedLinkOptions.Symmetric(line)));
+        await using TestHost host = TestHost.Create();
+        host.Add(chain.HostPorts[0]);
+        var member = (await host.EnumerateAsync()).Single();
+        VirtualDevice device = chain.Devices[0];
+        using var client = new DeviceClient(host.Client, member.Address);
+
+        for (int round = 0; round < 5; round++)
+        {
+            Task inBootloader = StateWatch.NextAsync(device, VirtualDeviceState.Bootloader);
+            await client.EnterBootloaderAsync(new EnterBootloaderRequest(0), Once).WaitAsync(HangGuard);
+            await inBootloader;
+
+            Task inApplication = StateWatch.NextAsync(device, VirtualDeviceState.Application);
+            await client.ResetAsync(new ResetRequest(ResetMode.Normal, 0), Once).WaitAsync(HangGuard);
+            await inApplication;
+        }
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    [Trait("Requirement", "REQ-TOPO")]
+    public async Task An_application_served_over_TCP_restarts_into_its_bootloader_after_answering_EnterBootloader()
+    {
+        VirtualDevice device = Device(0);
+        await using TcpDeviceServer server = VirtualDeviceHost.ServeTcp(device, new IPEndPoint(IPAddress.Loopback, 0));
+        await device.PowerOnAsync();
+        await using TestHost host = TestHost.Create();
+        host.Add(await TransportFactory.ConnectAsync(server.Uri).WaitAsync(HangGuard));
+        ChainMember member = Assert.Single(await host.EnumerateAsync());
+        using var client = new DeviceClient(host.Client, member.Address);
+        Assert.Equal(ImageKind.Application, (await client.GetVersionsAsync().WaitAsync(HangGuard)).RunningImage);
+
+        Task inBootloader = StateWatch.NextAsync(device, VirtualDeviceState.Bootloader);
+        await client.EnterBootloaderAsync(new EnterBootloaderRequest(30), Once).WaitAsync(HangGuard);
+        await inBootloader;
+        // The reset keeps the address and the TCP connection: the bootloader answers the same host at once.
+        Assert.Equal(ImageKind.Bootloader, (await client.GetVersionsAsync().WaitAsync(HangGuard)).RunningImage);
+        await device.DisposeAsync();
+    }
+}
