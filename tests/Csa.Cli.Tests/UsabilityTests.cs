@@ -108,4 +108,30 @@ public sealed class UsabilityTests : IDisposable
         Assert.StartsWith("csa: error: ", line);
         Assert.Contains("100043005153463432303231", line);
     }
+
+    [Fact]
+    public async Task InfoJson_EnumsAreCamelCase_AndFeaturesAreAList()
+    {
+        // A blank device of a provisioning product stays in its bootloader, so the bootloader's status is there too.
+        string key = Path.Combine(_directory, "production");
+        Assert.Equal(ExitCodes.Success, (await CliRunner.RunAsync("keys", "generate", "--role", "production", "--out", key)).ExitCode);
+        CliRun run = await CliRunner.RunAsync("info", "--json", "--link", DeviceTestKit.Sim() + $"&production={key}.pub.pem");
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        JsonElement device = Assert.Single(run.Json().GetProperty("devices").EnumerateArray().ToArray());
+        string[] features = device.GetProperty("features").EnumerateArray().Select(f => f.GetString()!).ToArray();
+        Assert.Contains("forwarding", features);
+        Assert.All(features, f => Assert.True(char.IsLower(f[0]), f));
+        JsonElement status = device.GetProperty("bootloaderStatus");
+        Assert.Equal("bootloaderA", status.GetProperty("runningCopy").GetString());
+        Assert.Equal("notProvisioned", status.GetProperty("stayReason").GetString());
+        Assert.Contains(status.GetProperty("regions").EnumerateArray(), r => r.GetProperty("region").GetString() == "application" && r.GetProperty("state").GetString() == "empty");
+    }
+
+    [Fact]
+    public async Task KeysGenerate_TakesOutputLikeEveryOtherCommand()
+    {
+        CliRun run = await CliRunner.RunAsync("keys", "generate", "--role", "production", "-o", Path.Combine(_directory, "p"));
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        Assert.True(File.Exists(Path.Combine(_directory, "p.key.pem")));
+    }
 }

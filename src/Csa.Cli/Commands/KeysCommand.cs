@@ -24,7 +24,8 @@ internal static class KeysCommand
             Required = true,
             HelpName = "firmware-signing|production|device-identity",
         };
-        var output = new Option<string>("--out")
+        // --output / -o as every other command that writes files; --out stays for scripts written against it.
+        var output = new Option<string>("--out", "--output", "-o")
         {
             Description = "Base name of the key pair: writes NAME.key.pem (private, owner-only) and NAME.pub.pem",
             HelpName = "NAME",

@@ -26,7 +26,7 @@ internal sealed record DeviceJson(
     int PathFrameSize,
     int ReceiveBuffers,
     int MaxPacketSize,
-    string Features,
+    IReadOnlyList<string> Features,
     BootloaderJson? BootloaderStatus)
 {
     public static DeviceJson From(DeviceInfo d) => new(
@@ -50,15 +50,15 @@ internal sealed record DeviceJson(
         d.PathFrameSize,
         d.ReceiveBuffers,
         d.MaxPacketSize,
-        d.Features.ToString(),
+        JsonNames.Flags(d.Features),
         d.Bootloader is { } b ? BootloaderJson.From(b) : null);
 }
 
 /// <summary>The bootloader's status (only when a bootloader answered).</summary>
 internal sealed record BootloaderJson(string RunningCopy, string StayReason, string Phase, uint BytesCommitted, uint PayloadSize, IReadOnlyList<RegionJson> Regions)
 {
-    public static BootloaderJson From(BootloaderStatus s) => new(s.RunningCopy.ToString(), s.StayReason.ToString(), s.Phase.ToString(),
-        s.BytesCommitted, s.PayloadSize, s.Regions.Select(r => new RegionJson(r.Region.ToString(), r.State.ToString(), $"0x{r.Start:X8}", r.Size, r.Version.ToString(), r.SecurityCounter)).ToArray());
+    public static BootloaderJson From(BootloaderStatus s) => new(JsonNames.Of(s.RunningCopy), JsonNames.Of(s.StayReason), JsonNames.Of(s.Phase),
+        s.BytesCommitted, s.PayloadSize, s.Regions.Select(r => new RegionJson(JsonNames.Of(r.Region), JsonNames.Of(r.State), $"0x{r.Start:X8}", r.Size, r.Version.ToString(), r.SecurityCounter)).ToArray());
 }
 
 internal sealed record RegionJson(string Region, string State, string Start, uint Size, string Version, uint SecurityCounter);
