@@ -51,6 +51,13 @@ internal static class ErrorReporter
         return code;
     }
 
+    /// <summary>
+    /// The error line of one device in a many-device command: "csa: error: device UID: message", without naming the
+    /// device twice when the message already does.
+    /// </summary>
+    public static string DeviceLine(string uid, string message) =>
+        message.Contains(uid, StringComparison.OrdinalIgnoreCase) ? $"csa: error: {message}" : $"csa: error: device {uid}: {message}";
+
     private static string OneLine(string text) =>
         string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

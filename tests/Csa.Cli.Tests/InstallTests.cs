@@ -6,30 +6,14 @@ using Csa.Simulator.Flash;
 namespace Csa.Cli.Tests;
 
 /// <summary><c>csa install</c>: production install of many devices from one image or a directory of per-device images.</summary>
-public sealed class InstallTests : IDisposable
+public sealed class InstallTests : PersistedBenchTests
 {
-    private readonly string _directory = DeviceTestKit.NewDirectory();
-
-    private string State => Path.Combine(_directory, "state");
-
-    private string KeyFile => Path.Combine(State, "signing-key.pem");
-
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
-
-    private async Task<string> CreateAsync(int devices)
-    {
-        string link = DeviceTestKit.Sim(devices, state: State);
-        CliRun run = await CliRunner.RunAsync("devices", "--link", link);
-        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
-        return link;
-    }
-
     [Fact]
     [Trait("Requirement", "REQ-INST")]
     public async Task Install_OneImage_OnEveryDeviceOfAChain_Succeeds()
     {
         string link = await CreateAsync(3);
-        string image = await DeviceTestKit.WriteImageAsync(Path.Combine(_directory, "app.csai"), KeyFile, 0, new FirmwareVersion(3, 0, 0, 0));
+        string image = await DeviceTestKit.WriteImageAsync(Path.Combine(Scratch, "app.csai"), KeyFile, 0, new FirmwareVersion(3, 0, 0, 0));
         CliRun run = await CliRunner.RunAsync("install", image, "--link", link, "--parallel", "3", "--expect", "3");
         Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
         Assert.Equal(3, DeviceTestKit.Lines(run.Output).Count(l => l.Contains("3.0.0", StringComparison.Ordinal) && l.Contains("ok", StringComparison.Ordinal)));
@@ -41,10 +25,10 @@ public sealed class InstallTests : IDisposable
     public async Task Install_Directory_PerDeviceImages_OneBadRow_OthersInstalledAndExitNonZero()
     {
         string link = await CreateAsync(3);
-        string images = Path.Combine(_directory, "images");
+        string images = Path.Combine(Scratch, "images");
         Directory.CreateDirectory(images);
         await DeviceTestKit.WriteImageAsync(Path.Combine(images, $"{VirtualFleet.UidFor(FlashFamily.Stm32F4, 0)}.csai"), KeyFile, 0, new FirmwareVersion(4, 0, 0, 0));
-        await DeviceTestKit.WriteImageAsync(Path.Combine(images, $"{VirtualFleet.UidFor(FlashFamily.Stm32F4, 1)}.csai"), DeviceTestKit.ForeignKey(_directory), 1, new FirmwareVersion(4, 0, 0, 0));
+        await DeviceTestKit.WriteImageAsync(Path.Combine(images, $"{VirtualFleet.UidFor(FlashFamily.Stm32F4, 1)}.csai"), DeviceTestKit.ForeignKey(Scratch), 1, new FirmwareVersion(4, 0, 0, 0));
         await DeviceTestKit.WriteImageAsync(Path.Combine(images, "default.csai"), KeyFile, 2, new FirmwareVersion(4, 0, 0, 1));
 
         CliRun run = await CliRunner.RunAsync("install", images, "--json", "--link", link);
@@ -67,7 +51,7 @@ public sealed class InstallTests : IDisposable
     public async Task Install_ExpectMismatch_InstallsNothing()
     {
         string link = await CreateAsync(2);
-        string image = await DeviceTestKit.WriteImageAsync(Path.Combine(_directory, "app.csai"), KeyFile, 0, new FirmwareVersion(3, 0, 0, 0));
+        string image = await DeviceTestKit.WriteImageAsync(Path.Combine(Scratch, "app.csai"), KeyFile, 0, new FirmwareVersion(3, 0, 0, 0));
         CliRun run = await CliRunner.RunAsync("install", image, "--link", link, "--expect", "3");
         Assert.Equal(ExitCodes.Unreachable, run.ExitCode);
         CliRun info = await CliRunner.RunAsync("devices", "--json", "--link", link);
@@ -77,7 +61,7 @@ public sealed class InstallTests : IDisposable
     [Fact]
     public async Task Install_EmptyDirectory_IsAFileError()
     {
-        string empty = Path.Combine(_directory, "empty");
+        string empty = Path.Combine(Scratch, "empty");
         Directory.CreateDirectory(empty);
         CliRun run = await CliRunner.RunAsync("install", empty, "--link", DeviceTestKit.Sim());
         Assert.Equal(ExitCodes.FileError, run.ExitCode);
@@ -86,7 +70,7 @@ public sealed class InstallTests : IDisposable
     [Fact]
     public async Task Install_ZeroParallel_IsAUsageError()
     {
-        CliRun run = await CliRunner.RunAsync("install", _directory, "--link", DeviceTestKit.Sim(), "--parallel", "0");
+        CliRun run = await CliRunner.RunAsync("install", Scratch, "--link", DeviceTestKit.Sim(), "--parallel", "0");
         Assert.Equal(ExitCodes.Usage, run.ExitCode);
     }
 }

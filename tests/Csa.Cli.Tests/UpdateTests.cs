@@ -9,33 +9,15 @@ namespace Csa.Cli.Tests;
 /// <c>csa update</c> against a persisted in-process simulation (<c>sim:?state=DIR</c>): each command is a fresh run of
 /// the tool, so a later <c>info</c> sees what an earlier <c>update</c> left in flash.
 /// </summary>
-public sealed class UpdateTests : IDisposable
+public sealed class UpdateTests : PersistedBenchTests
 {
-    private readonly string _directory = DeviceTestKit.NewDirectory();
-
-    private string State => Path.Combine(_directory, "state");
-
-    private string KeyFile => Path.Combine(State, "signing-key.pem");
-
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
-
-    /// <summary>Creates the state (keys, flash files) with a first command.</summary>
-    private async Task<string> CreateAsync(int devices)
-    {
-        string link = DeviceTestKit.Sim(devices, state: State);
-        CliRun run = await CliRunner.RunAsync("devices", "--link", link);
-        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
-        Assert.True(File.Exists(KeyFile));
-        return link;
-    }
-
     [Fact]
     [Trait("Requirement", "REQ-UPD-APP")]
     [Trait("Requirement", "REQ-AUTH-FW")]
     public async Task Update_Application_RunsTheNewVersionInTheNextCommand()
     {
         string link = await CreateAsync(2);
-        string image = await DeviceTestKit.WriteImageAsync(Path.Combine(_directory, "app.csai"), KeyFile, 1, new FirmwareVersion(2, 1, 0, 7));
+        string image = await DeviceTestKit.WriteImageAsync(Path.Combine(Scratch, "app.csai"), KeyFile, 1, new FirmwareVersion(2, 1, 0, 7));
 
         CliRun update = await CliRunner.RunAsync("update", image, "--link", link, "--device", "0x02");
         Assert.True(update.ExitCode == ExitCodes.Success, update.ToString());
@@ -52,7 +34,7 @@ public sealed class UpdateTests : IDisposable
     public async Task Update_Bootloader_Json_ReportsTheNewCopyAndItRuns()
     {
         string link = await CreateAsync(1);
-        string image = await DeviceTestKit.WriteImageAsync(Path.Combine(_directory, "bl.csai"), KeyFile, 0, new FirmwareVersion(1, 2, 0, 0), bootloader: true);
+        string image = await DeviceTestKit.WriteImageAsync(Path.Combine(Scratch, "bl.csai"), KeyFile, 0, new FirmwareVersion(1, 2, 0, 0), bootloader: true);
 
         CliRun update = await CliRunner.RunAsync("update", image, "--bootloader", "--json", "--link", link);
         Assert.True(update.ExitCode == ExitCodes.Success, update.ToString());
@@ -71,8 +53,8 @@ public sealed class UpdateTests : IDisposable
     public async Task Update_BothBootloaderCopies_EndsWithBothOnTheNewVersion()
     {
         string link = await CreateAsync(1);
-        string copyB = await DeviceTestKit.WriteImageAsync(Path.Combine(_directory, "bl-b.csai"), KeyFile, 0, new FirmwareVersion(1, 3, 0, 0), bootloader: true);
-        string copyA = await DeviceTestKit.WriteImageAsync(Path.Combine(_directory, "bl-a.csai"), KeyFile, 0, new FirmwareVersion(1, 3, 0, 0), bootloader: true, copyA: true);
+        string copyB = await DeviceTestKit.WriteImageAsync(Path.Combine(Scratch, "bl-b.csai"), KeyFile, 0, new FirmwareVersion(1, 3, 0, 0), bootloader: true);
+        string copyA = await DeviceTestKit.WriteImageAsync(Path.Combine(Scratch, "bl-a.csai"), KeyFile, 0, new FirmwareVersion(1, 3, 0, 0), bootloader: true, copyA: true);
 
         CliRun update = await CliRunner.RunAsync("update", copyB, copyA, "--both-copies", "--link", link);
         Assert.True(update.ExitCode == ExitCodes.Success, update.ToString());
@@ -89,7 +71,7 @@ public sealed class UpdateTests : IDisposable
     public async Task Update_TwoImagesWithoutBothCopies_IsAUsageError()
     {
         string link = await CreateAsync(1);
-        string image = await DeviceTestKit.WriteImageAsync(Path.Combine(_directory, "bl.csai"), KeyFile, 0, new FirmwareVersion(1, 3, 0, 0), bootloader: true);
+        string image = await DeviceTestKit.WriteImageAsync(Path.Combine(Scratch, "bl.csai"), KeyFile, 0, new FirmwareVersion(1, 3, 0, 0), bootloader: true);
         CliRun run = await CliRunner.RunAsync("update", image, image, "--link", link);
         Assert.Equal(ExitCodes.Usage, run.ExitCode);
     }
@@ -100,7 +82,7 @@ public sealed class UpdateTests : IDisposable
     public async Task Update_ImageSignedByAnUntrustedKey_IsRejectedWithExit6AndNothingChanges()
     {
         string link = await CreateAsync(1);
-        string image = await DeviceTestKit.WriteImageAsync(Path.Combine(_directory, "evil.csai"), DeviceTestKit.ForeignKey(_directory), 0, new FirmwareVersion(9, 0, 0, 0));
+        string image = await DeviceTestKit.WriteImageAsync(Path.Combine(Scratch, "evil.csai"), DeviceTestKit.ForeignKey(Scratch), 0, new FirmwareVersion(9, 0, 0, 0));
 
         CliRun update = await CliRunner.RunAsync("update", image, "--link", link);
         Assert.Equal(ExitCodes.Rejected, update.ExitCode);
@@ -118,7 +100,7 @@ public sealed class UpdateTests : IDisposable
         CliRun created = await CliRunner.RunAsync("devices", "--link", link);
         Assert.True(created.ExitCode == ExitCodes.Success, created.ToString());
         // 256 KB at datasheet timing take seconds to erase and write: the cancellation lands inside the update.
-        string image = await DeviceTestKit.WriteImageAsync(Path.Combine(_directory, "big.csai"), KeyFile, 0, new FirmwareVersion(7, 0, 0, 0), size: 256 * 1024);
+        string image = await DeviceTestKit.WriteImageAsync(Path.Combine(Scratch, "big.csai"), KeyFile, 0, new FirmwareVersion(7, 0, 0, 0), size: 256 * 1024);
         using var ctrlC = new CancellationTokenSource(TimeSpan.FromSeconds(1));
         CliRun run = await CliRunner.RunAsync(["update", image, "--link", link], TimeSpan.FromMinutes(1), ctrlC.Token);
         Assert.Equal(ExitCodes.Cancelled, run.ExitCode);
@@ -128,16 +110,16 @@ public sealed class UpdateTests : IDisposable
     [Fact]
     public async Task Update_MissingImage_IsAFileError()
     {
-        CliRun run = await CliRunner.RunAsync("update", Path.Combine(_directory, "nope.csai"), "--link", DeviceTestKit.Sim());
+        CliRun run = await CliRunner.RunAsync("update", Path.Combine(Scratch, "nope.csai"), "--link", DeviceTestKit.Sim());
         Assert.Equal(ExitCodes.FileError, run.ExitCode);
-        Assert.Equal($"csa: error: image file not found: {Path.Combine(_directory, "nope.csai")}", run.Error.Trim());
+        Assert.Equal($"csa: error: image file not found: {Path.Combine(Scratch, "nope.csai")}", run.Error.Trim());
     }
 
     [Fact]
     [Trait("Requirement", "REQ-TAMPER")]
     public async Task Update_DamagedImage_IsInvalidInput()
     {
-        string path = Path.Combine(_directory, "junk.csai");
+        string path = Path.Combine(Scratch, "junk.csai");
         await File.WriteAllBytesAsync(path, [0x43, 0x53, 0x41, 0x49, 1, 2, 3]);
         CliRun run = await CliRunner.RunAsync("update", path, "--link", DeviceTestKit.Sim());
         Assert.Equal(ExitCodes.InvalidInput, run.ExitCode);
@@ -148,7 +130,7 @@ public sealed class UpdateTests : IDisposable
     public async Task Update_ApplicationImageWithBootloaderFlag_IsRefusedBeforeConnecting()
     {
         string link = await CreateAsync(1);
-        string image = await DeviceTestKit.WriteImageAsync(Path.Combine(_directory, "app.csai"), KeyFile, 0, new FirmwareVersion(2, 0, 0, 0));
+        string image = await DeviceTestKit.WriteImageAsync(Path.Combine(Scratch, "app.csai"), KeyFile, 0, new FirmwareVersion(2, 0, 0, 0));
         CliRun run = await CliRunner.RunAsync("update", image, "--bootloader", "--link", "tcp://127.0.0.1:1");
         Assert.Equal(ExitCodes.InvalidInput, run.ExitCode);
         Assert.Contains("--bootloader", run.Error);
@@ -158,7 +140,7 @@ public sealed class UpdateTests : IDisposable
     public async Task Update_SeveralDevicesWithoutSelection_IsAUsageErrorListingThem()
     {
         string link = await CreateAsync(2);
-        string image = await DeviceTestKit.WriteImageAsync(Path.Combine(_directory, "app.csai"), KeyFile, 0, new FirmwareVersion(2, 0, 0, 0));
+        string image = await DeviceTestKit.WriteImageAsync(Path.Combine(Scratch, "app.csai"), KeyFile, 0, new FirmwareVersion(2, 0, 0, 0));
         CliRun run = await CliRunner.RunAsync("update", image, "--link", link);
         Assert.Equal(ExitCodes.Usage, run.ExitCode);
         Assert.Contains(VirtualFleet.UidFor(FlashFamily.Stm32F4, 1).ToString(), run.Error);

@@ -3,6 +3,7 @@ using Csa.Bootloader.Images;
 using Csa.Bootloader.Protocol;
 using Csa.Bootloader.Provisioning.Internal;
 using Csa.Bootloader.Updates;
+using Csa.Bootloader.Updates.Internal;
 using Csa.Rpc;
 
 namespace Csa.Bootloader.Provisioning;
@@ -59,14 +60,7 @@ public sealed class ProvisioningStation
         IProgress<ProvisioningProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);
-        ArgumentNullException.ThrowIfNull(devices);
-        if (maxParallel < 1)
-            throw new ArgumentOutOfRangeException(nameof(maxParallel), maxParallel, "At least one device at a time.");
-        DeviceInfo[] list = devices.ToArray();
-        foreach (DeviceInfo device in list)
-            ArgumentNullException.ThrowIfNull(device, nameof(devices));
-        if (list.Select(d => d.Uid).Distinct().Count() != list.Length)
-            throw new ArgumentException("A device is listed twice.", nameof(devices));
+        DeviceInfo[] list = DeviceBatch.Validate(devices, maxParallel, nameof(devices), nameof(maxParallel));
         using var gate = new SemaphoreSlim(maxParallel, maxParallel);
         int done = 0;
         var counted = progress is null ? null : new Progress(progress, list.Length, () => Volatile.Read(ref done));

@@ -28,13 +28,7 @@ public sealed partial class FirmwareUpdater
     {
         ArgumentNullException.ThrowIfNull(devices);
         ArgumentNullException.ThrowIfNull(imageForDevice);
-        if (maxParallel < 1)
-            throw new ArgumentOutOfRangeException(nameof(maxParallel), maxParallel, "At least one device at a time.");
-        DeviceInfo[] list = devices.ToArray();
-        foreach (DeviceInfo device in list)
-            ArgumentNullException.ThrowIfNull(device, nameof(devices));
-        if (list.Select(d => d.Uid).Distinct().Count() != list.Length)
-            throw new ArgumentException("A device is listed twice.", nameof(devices));
+        DeviceInfo[] list = DeviceBatch.Validate(devices, maxParallel, nameof(devices), nameof(maxParallel));
         Options.Validate();
 
         using var gate = new SemaphoreSlim(maxParallel, maxParallel);

@@ -76,7 +76,7 @@ internal static class ProvisionCommand
             else
                 WriteTable(context, records, signer.ProductionPublicKey.KeyIdHex);
             foreach (ProvisioningResult failed in results.Where(r => !r.Succeeded))
-                context.Console.Error.WriteLine($"csa: error: device {failed.Uid}: {(failed.Exception is { } e ? ErrorReporter.Describe(e).Message : failed.Outcome.ToString())}");
+                context.Console.Error.WriteLine(ErrorReporter.DeviceLine(failed.Uid.ToString(), failed.Exception is { } e ? ErrorReporter.Describe(e).Message : failed.Outcome.ToString()));
 
             if (recordFile is not null)
             {

@@ -63,7 +63,7 @@ internal static class SimCommand
                 Baud = parse.GetValue(baud),
                 Store = flashFile is not null ? SimulationStore.BesideFlashFile(flashFile)
                     : stateDir is not null ? SimulationStore.InDirectory(stateDir)
-                    : SimulationStore.KeysOnly(Path.Combine(Path.GetTempPath(), $"csa-sim-{Environment.ProcessId}")),
+                    : SimulationStore.KeysOnly(TemporaryKeyDirectory),
                 SigningKeyPath = parse.GetValue(key),
                 TrustedKeyPaths = parse.GetValue(trust) ?? [],
                 ProductionKeyPaths = parse.GetValue(production) ?? [],
@@ -150,21 +150,23 @@ internal static class SimCommand
                 context.WriteLine(store.PersistFlash ? $"stopped; flash saved in {store.Description}" : "stopped");
             // Without --flash/--state the devices die with the process, and so does the point of their development keys:
             // remove the private keys from the temporary directory rather than leave them lying around.
-            if (flashFile is null && stateDir is null && spec.SigningKeyPath is null && Directory.Exists(Path.Combine(Path.GetTempPath(), $"csa-sim-{Environment.ProcessId}")))
+            if (flashFile is null && stateDir is null && spec.SigningKeyPath is null && Directory.Exists(TemporaryKeyDirectory))
             {
-                string temporary = Path.Combine(Path.GetTempPath(), $"csa-sim-{Environment.ProcessId}");
                 try
                 {
-                    Directory.Delete(temporary, recursive: true);
+                    Directory.Delete(TemporaryKeyDirectory, recursive: true);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    context.Warn($"could not remove {temporary}: {e.Message}");
+                    context.Warn($"could not remove {TemporaryKeyDirectory}: {e.Message}");
                 }
             }
             return ExitCodes.Success;
         });
     }
+
+    /// <summary>Where a simulation without --flash or --state keeps its development keys for as long as it runs.</summary>
+    private static string TemporaryKeyDirectory => Path.Combine(Path.GetTempPath(), $"csa-sim-{Environment.ProcessId}");
 
     /// <summary>Power events: on standard output as text, on standard error with --json (stdout holds the one document).</summary>
     private static void Notice(CommandContext context, string text)

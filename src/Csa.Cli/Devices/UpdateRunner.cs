@@ -61,9 +61,7 @@ internal static class UpdateRunner
         else
             context.Out.Write(DeviceTables.Results(results));
         foreach (ResultJson row in results.Where(r => !r.Succeeded))
-            context.Console.Error.WriteLine(row.Error is { } message && message.Contains(row.Uid, StringComparison.OrdinalIgnoreCase)
-                ? $"csa: error: {message}"
-                : $"csa: error: device {row.Uid}: {row.Error}");
+            context.Console.Error.WriteLine(ErrorReporter.DeviceLine(row.Uid, row.Error ?? "failed"));
         return code;
     }
 }
