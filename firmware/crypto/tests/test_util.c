@@ -90,3 +90,93 @@ void test_rand(uint8_t *p, size_t n)
         *p++ = (uint8_t)(rs >> 24);
     }
 }
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    long n;
+    char *buf;
+    if (!f) {
+        printf("cannot open %s\n", path);
+        exit(2);
+    }
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = malloc((size_t)n + 1);
+    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) exit(2);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+/* hex digits from p up to the closing ``` (skipping '#' comment lines and whitespace) */
+static long hex_block(const char *p, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    int hi = -1;
+    const char *end = strstr(p, "```");
+    if (!end) return -1;
+    while (p < end) {
+        if (*p == '#') {
+            while (p < end && *p != '\n') p++;
+            continue;
+        }
+        if (isxdigit((unsigned char)*p)) {
+            int v = nibble(*p);
+            if (hi < 0) hi = v;
+            else {
+                if (n >= cap) return -1;
+                out[n++] = (uint8_t)(hi * 16 + v);
+                hi = -1;
+            }
+        }
+        p++;
+    }
+    return hi < 0 ? (long)n : -1;
+}
+
+long doc_golden(const char *doc_path, const char *name, uint8_t *out, size_t cap)
+{
+    char marker[128];
+    char *doc = slurp(doc_path), *p;
+    long n = -1;
+    snprintf(marker, sizeof marker, "<!-- golden:%s -->", name);
+    p = strstr(doc, marker);
+    if (p && (p = strstr(p, "```hex")) != NULL) n = hex_block(p + 6, out, cap);
+    free(doc);
+    return n;
+}
+
+long doc_block_after(const char *doc_path, const char *marker, uint8_t *out, size_t cap)
+{
+    char *doc = slurp(doc_path), *p;
+    long n = -1;
+    p = strstr(doc, marker);
+    if (p && (p = strstr(p, "```")) != NULL) {
+        p = strchr(p, '\n');
+        if (p) n = hex_block(p, out, cap);
+    }
+    free(doc);
+    return n;
+}
+
+long doc_table_hex(const char *doc_path, const char *name, uint8_t *out, size_t cap)
+{
+    char row[128], hex[1024];
+    char *doc = slurp(doc_path), *p, *q;
+    long n = -1;
+    snprintf(row, sizeof row, "| %s | `", name);
+    p = strstr(doc, row);
+    if (p) {
+        p += strlen(row);
+        q = strchr(p, '`');
+        if (q && (size_t)(q - p) < sizeof hex) {
+            memcpy(hex, p, (size_t)(q - p));
+            hex[q - p] = 0;
+            n = hex_decode(hex, out, cap);
+        }
+    }
+    free(doc);
+    return n;
+}

@@ -39,4 +39,12 @@ FILE *data_open(const char *dir, const char *name);
 void test_rand_seed(uint64_t seed);
 void test_rand(uint8_t *p, size_t n);
 
+/* Golden vectors read from docs/security.md itself, so the document and the C code cannot drift apart:
+ * doc_golden: the ```hex block after "<!-- golden:NAME -->" ('#' lines skipped);
+ * doc_table_hex: the hex in backticks of the table row whose first cell is NAME;
+ * doc_block_after: the first ``` block after the line containing MARKER. Return byte count or -1. */
+long doc_golden(const char *doc_path, const char *name, uint8_t *out, size_t cap);
+long doc_table_hex(const char *doc_path, const char *name, uint8_t *out, size_t cap);
+long doc_block_after(const char *doc_path, const char *marker, uint8_t *out, size_t cap);
+
 #endif
