@@ -66,6 +66,7 @@ void csa_hmac_sha256_update(csa_hmac_sha256_ctx *ctx, const void *data, size_t l
 void csa_hmac_sha256_final(csa_hmac_sha256_ctx *ctx, uint8_t mac[CSA_SHA256_SIZE]);
 void csa_hmac_sha256(const uint8_t *key, size_t key_len, const void *data, size_t len, uint8_t mac[CSA_SHA256_SIZE]);
 
+#if CSA_CRYPTO_WITH_DECRYPT
 /* HKDF extract + expand. salt may be NULL/0 (= 32 zero bytes). okm_len <= 255 * 32, else CSA_CRYPTO_E_LENGTH
  * and nothing is written. */
 csa_crypto_result csa_hkdf_sha256(const uint8_t *salt, size_t salt_len, const uint8_t *ikm, size_t ikm_len,
@@ -88,6 +89,7 @@ csa_crypto_result csa_aes_ctr_init(csa_aes_ctr_ctx *ctx, const uint8_t *key, siz
  * Any order, any offset; in and out may be the same buffer. */
 void csa_aes_ctr_crypt(const csa_aes_ctr_ctx *ctx, uint64_t offset, const uint8_t *in, uint8_t *out, size_t len);
 void csa_aes_ctr_clear(csa_aes_ctr_ctx *ctx);
+#endif /* CSA_CRYPTO_WITH_DECRYPT */
 
 /* ---- P-256 (docs/security.md §3) ---- */
 
@@ -114,17 +116,26 @@ csa_crypto_result csa_p256_point_check(const uint8_t pub[CSA_P256_PUBLIC_SIZE]);
 csa_crypto_result csa_p256_verify(const uint8_t pub[CSA_P256_PUBLIC_SIZE], const uint8_t digest[CSA_SHA256_SIZE],
                                   const uint8_t sig[CSA_P256_SIG_SIZE], unsigned flags);
 
+#if CSA_CRYPTO_WITH_SIGN
 /* ECDSA P-256 signature of a SHA-256 digest with a deterministic nonce (RFC 6979, HMAC-SHA256), always low S.
  * Constant time in the private key. E_RANGE if the key is not in [1, n-1]. */
 csa_crypto_result csa_p256_sign(const uint8_t priv[CSA_P256_SCALAR_SIZE], const uint8_t digest[CSA_SHA256_SIZE],
                                 uint8_t sig[CSA_P256_SIG_SIZE]);
 
+#endif /* CSA_CRYPTO_WITH_SIGN */
+
+#if CSA_CRYPTO_WITH_SIGN
 /* The public key d*G of a private key (constant time). E_RANGE if d is not in [1, n-1]. */
 csa_crypto_result csa_p256_public_key(const uint8_t priv[CSA_P256_SCALAR_SIZE], uint8_t pub[CSA_P256_PUBLIC_SIZE]);
+#endif
 
+#if CSA_CRYPTO_WITH_DECRYPT
 /* ECDH (SEC 1 §3.3.1): z = x(d * peer). The peer point is checked (range, on curve) first. Constant time in d. */
 csa_crypto_result csa_p256_ecdh(const uint8_t priv[CSA_P256_SCALAR_SIZE], const uint8_t peer[CSA_P256_PUBLIC_SIZE],
                                 uint8_t z[CSA_P256_SCALAR_SIZE]);
+#endif /* CSA_CRYPTO_WITH_DECRYPT */
+
+#if CSA_CRYPTO_WITH_SIGN
 
 /* Random-number port: fill buf with len bytes from a cryptographically secure, health-tested source.
  * Returns 0 on success, anything else on failure. */
@@ -136,11 +147,13 @@ typedef int (*csa_rng_fn)(void *rng_ctx, uint8_t *buf, size_t len);
 #define CSA_P256_KEYGEN_TRIES 16
 csa_crypto_result csa_p256_keygen(csa_rng_fn rng, void *rng_ctx, uint8_t priv[CSA_P256_SCALAR_SIZE],
                                   uint8_t pub[CSA_P256_PUBLIC_SIZE]);
+#endif /* CSA_CRYPTO_WITH_SIGN */
 
 /* Strict DER ECDSA-Sig-Value (SEQUENCE of two INTEGERs) to r || s: short-form lengths, minimal positive
  * INTEGERs, nothing trailing, total <= 72 bytes. For interop with openssl / X.509 tooling; images carry r || s. */
 csa_crypto_result csa_ecdsa_der_to_raw(const uint8_t *der, size_t len, uint8_t sig[CSA_P256_SIG_SIZE]);
 
+#if CSA_CRYPTO_WITH_DECRYPT
 /* ---- ECIES content-key unwrap (docs/security.md §5) ---- */
 
 #define CSA_ECIES_BLOCK_SIZE 129u /* E (65) || C (32) || T (32) */
@@ -153,6 +166,7 @@ csa_crypto_result csa_ecdsa_der_to_raw(const uint8_t *der, size_t len, uint8_t s
 csa_crypto_result csa_ecies_unwrap(const uint8_t priv[CSA_P256_SCALAR_SIZE], const uint8_t own_pub[CSA_P256_PUBLIC_SIZE],
                                    const uint8_t *block, size_t block_len, const uint8_t *ctx, size_t ctx_len,
                                    uint8_t content_key[CSA_ECIES_KEY_SIZE]);
+#endif /* CSA_CRYPTO_WITH_DECRYPT */
 
 #ifdef __cplusplus
 }
