@@ -520,7 +520,7 @@ static inline int32_t device_get_capabilities_request_decode(device_get_capabili
 typedef struct device_get_capabilities_response
 {
     uint16_t max_frame_size; /* The largest frame the node receives, in bytes, before framing. */
-    uint8_t receive_buffers; /* How many frames the node can hold at once; the host keeps at most this many requests in flight. */
+    uint8_t receive_buffers; /* How many packets the node can hold before it has processed them (as in the data link capabilities); the host keeps at most this many requests in flight. */
     uint16_t max_packet_size; /* The largest reassembled RPC packet the node accepts, in bytes. */
     device_feature_flags_t features; /* The optional features the running image supports. */
 } device_get_capabilities_response_t;
