@@ -5,6 +5,7 @@ using Csa.Rpc;
 using Csa.Rpc.Device;
 using Csa.Simulator.Device;
 using Csa.Simulator.DemoApp;
+using Csa.Simulator.Tests.Support;
 using static Csa.Simulator.Tests.Device.DeviceTestSupport;
 
 namespace Csa.Simulator.Tests.Device;
@@ -159,5 +160,44 @@ public sealed class VirtualDeviceRpcTests
             using var again = new DemoAppClient(host.Client, members[0].Address);
             Assert.False((await again.GetApplicationInfoAsync().WaitAsync(HangGuard)).LedOn);
         }
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-RPC")]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    public async Task BeginUpdate_with_an_undefined_target_is_answered_BadPayload_by_the_decoder_and_erases_nothing()
+    {
+        // docs/device-model.md 6.3: the UpdateTarget enum has 0 and 1; any other value does not decode (rpc-interfaces.md:
+        // an undefined enum value is a malformed payload), so the RPC layer answers BadPayload before the bootloader runs.
+        (VirtualDevice device, TestHost host, NodeAddress address) = await StartAsync(withApplication: false);
+        await using (device)
+        await using (host)
+        {
+            Csa.Bootloader.Images.FirmwareImage image = Image(device.Profile.MemoryMap, Csa.Bootloader.Images.ImageKind.Application, new Csa.Bootloader.Images.FirmwareVersion(3, 0, 0, 0));
+            var encoded = new System.Buffers.ArrayBufferWriter<byte>();
+            var writer = new RpcWriter(encoded);
+            new BeginUpdateRequest(UpdateTarget.Application, image.ManifestBytes.ToArray(), image.AuthenticationBlock.ToArray(), []).Write(ref writer);
+            byte[] payload = encoded.WrittenSpan.ToArray();
+            Assert.Equal((byte)UpdateTarget.Application, payload[0]); // the target is the request's first field
+            payload[0] = 7;
+            long erasesBefore = device.Flash.Statistics.SectorErases;
+
+            RpcErrorException error = await Assert.ThrowsAsync<RpcErrorException>(() => host.Client.InvokeAsync<RawPayload, BeginUpdateResponse>(
+                address, BootloaderInterface.Id, BootloaderInterface.Commands.BeginUpdate, new RawPayload(payload), null, CancellationToken.None).WaitAsync(HangGuard));
+
+            Assert.Equal(RpcStatus.BadPayload, error.Status);
+            Assert.Equal(erasesBefore, device.Flash.Statistics.SectorErases);
+            using var bootloader = new BootloaderClient(host.Client, address);
+            Assert.Equal(UpdatePhase.Idle, (await bootloader.GetStatusAsync().WaitAsync(HangGuard)).Phase);
+        }
+        Assert.Matches(@"\| undefined target \(an `UpdateTarget` value other than 0 and 1\) \| `BadPayload`", DeviceModelDocument.Value);
+    }
+
+    /// <summary>A request payload sent as it is, to put values on the wire that the generated writers refuse.</summary>
+    private sealed record RawPayload(byte[] Bytes) : IRpcMessage<RawPayload>
+    {
+        public void Write(ref RpcWriter writer) => writer.WriteFixedBytes(Bytes, Bytes.Length, "raw");
+
+        public static RawPayload Read(ref RpcReader reader) => throw new NotSupportedException("only sent");
     }
 }
