@@ -151,7 +151,7 @@ namespace Csa.Rpc.Device
         /// <summary>Images older than the security counter are refused.</summary>
         DowngradeProtection = 0x0004,
 
-        /// <summary>Images can be bound to this device's unique id.</summary>
+        /// <summary>The bootloader honours device binding: an image bound to other devices' unique ids is refused. Whether it also refuses unbound images is the product's policy, not advertised.</summary>
         DeviceBinding = 0x0008,
 
         /// <summary>The other bootloader copy can be updated.</summary>

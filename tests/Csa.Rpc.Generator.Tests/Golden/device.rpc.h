@@ -165,7 +165,7 @@ typedef uint32_t device_feature_flags_t;
 #define DEVICE_FEATURE_FLAGS_SIGNATURES ((device_feature_flags_t)0x0001u) /* Images are authenticated by an ECDSA P-256 signature (else by CRC-32 only). */
 #define DEVICE_FEATURE_FLAGS_ENCRYPTION ((device_feature_flags_t)0x0002u) /* Encrypted images are accepted. */
 #define DEVICE_FEATURE_FLAGS_DOWNGRADE_PROTECTION ((device_feature_flags_t)0x0004u) /* Images older than the security counter are refused. */
-#define DEVICE_FEATURE_FLAGS_DEVICE_BINDING ((device_feature_flags_t)0x0008u) /* Images can be bound to this device's unique id. */
+#define DEVICE_FEATURE_FLAGS_DEVICE_BINDING ((device_feature_flags_t)0x0008u) /* The bootloader honours device binding: an image bound to other devices' unique ids is refused. Whether it also refuses unbound images is the product's policy, not advertised. */
 #define DEVICE_FEATURE_FLAGS_BOOTLOADER_UPDATE ((device_feature_flags_t)0x0010u) /* The other bootloader copy can be updated. */
 #define DEVICE_FEATURE_FLAGS_FORWARDING ((device_feature_flags_t)0x0020u) /* The node forwards frames along a daisy chain. */
 
