@@ -98,19 +98,29 @@ public sealed class RobustnessTests
     {
         var random = new Random(5);
         const string alphabet = ":0123456789ABCDEFabcdefg \n";
+        int withLine = 0;
         for (int i = 0; i < 2000; i++)
         {
-            char[] text = new char[random.Next(0, 120)];
-            for (int c = 0; c < text.Length; c++)
-                text[c] = alphabet[random.Next(alphabet.Length)];
-            try
+            char[] chars = new char[random.Next(0, 120)];
+            for (int c = 0; c < chars.Length; c++)
+                chars[c] = alphabet[random.Next(alphabet.Length)];
+            string text = new(chars);
+
+            // No random text here is a valid file (it would need a data record and an end-of-file record, each with
+            // its checksum): every one is refused, and the refusal points at a line whenever the text has one.
+            IntelHexFormatException e = Assert.Throws<IntelHexFormatException>(() => FirmwareSource.FromIntelHex(text));
+            Assert.True(Enum.IsDefined(e.Error), $"text {i}: {e.Error}");
+            string[] lines = text.Split('\n');
+            if (lines.All(string.IsNullOrWhiteSpace))
             {
-                FirmwareSource.FromIntelHex(new string(text));
+                Assert.Equal(0, e.LineNumber); // nothing to point at: the file as a whole
+                continue;
             }
-            catch (IntelHexFormatException e)
-            {
-                Assert.True(e.LineNumber >= 0);
-            }
+            Assert.InRange(e.LineNumber, 1, lines.Length);
+            Assert.False(string.IsNullOrWhiteSpace(lines[e.LineNumber - 1]), $"text {i}: line {e.LineNumber} named by {e.Error} is blank");
+            Assert.StartsWith($"Intel HEX line {e.LineNumber}:", e.Message, StringComparison.Ordinal);
+            withLine++;
         }
+        Assert.True(withLine > 1900, $"{withLine} of 2000 refusals named a line");
     }
 }
