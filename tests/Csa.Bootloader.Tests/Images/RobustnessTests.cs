@@ -14,6 +14,8 @@ public sealed class RobustnessTests
     {
         var random = new Random(seed);
         var validator = new ImageValidator(policy);
+        Assert.True(validator.TryValidate(ImageReader.Parse(original), out _), "the undamaged image must be accepted, or refusals prove nothing");
+        int reachedTheValidator = 0;
         for (int round = 0; round < rounds; round++)
         {
             byte[] image = Damage(original, random);
@@ -28,8 +30,11 @@ public sealed class RobustnessTests
             {
                 continue;
             }
+            reachedTheValidator++;
             Assert.False(validator.TryValidate(parsed, out _), $"round {round}: a damaged image was accepted");
         }
+        // Damage the parser cannot see (payload bytes, signature bytes) must reach the validator and be refused there.
+        Assert.True(reachedTheValidator > rounds / 10, $"only {reachedTheValidator} of {rounds} damaged images reached the validator");
     }
 
     private static byte[] Damage(byte[] original, Random random)
