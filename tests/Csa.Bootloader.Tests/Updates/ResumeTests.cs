@@ -42,12 +42,17 @@ public sealed class ResumeTests
         VirtualDevice device = rig.Virtual[0];
         FirmwareImage image = UpdateKit.App(profile, UpdateKit.V2, size: size, counter: 2);
         using var supply = new PowerSupply(device);
-        // What the device holds: the committed prefix its bootloader reads from its journal when the power comes back.
+        // What the device holds: the committed prefix its bootloader will read from its journal when the power comes back,
+        // taken from a copy of the flash while the device is off (the live device races the host once it is on).
         long heldAtPowerOn = -1;
         device.StateChanged += (_, change) =>
         {
-            if (change.Current == VirtualDeviceState.Bootloader && device.Flash.Statistics.PowerCuts > 0)
-                Interlocked.CompareExchange(ref heldAtPowerOn, device.Firmware.Inventory.BytesCommitted, -1);
+            // Off after the cut (a reset on the way into the bootloader also passes through Off, with no cut).
+            if (change.Current != VirtualDeviceState.Off || device.Flash.Statistics.PowerCuts == 0 || Interlocked.Read(ref heldAtPowerOn) >= 0)
+                return;
+            var twin = new DeviceFirmware(profile, device.Flash.Clone(), TimeProvider.System);
+            twin.Boot();
+            Interlocked.Exchange(ref heldAtPowerOn, twin.Inventory.BytesCommitted);
         };
         ProgressLog log = FaultAt(cutAt, device.CutPowerAsync);
         using CancellationTokenSource guard = Rig.Guard();
