@@ -63,11 +63,12 @@ public class RpcRoundTripBenchmarks
 
 /// <summary>
 /// A firmware download as a device sees it: 64 idempotent 256-byte "write at offset" commands over an emulated
-/// 115200 baud 8N1 serial link (10 bits per byte, 12 bytes of framing per frame, a fixed latency per packet for the
-/// USB-serial adapter and driver, 1 ms of serialised flash programming per write on the device). Window 1 is
-/// stop-and-wait (what the STM32 ROM bootloader, mcumgr and OpenBLT do); window 4 keeps the device's four receive
-/// buffers busy. "Link use" is file bytes delivered per second over the raw link capacity (11 520 B/s): the
-/// framing, RPC header and offset/length fields alone cap it at 256 / 282 = 90.8 %.
+/// 115200 baud 8N1 serial link (10 bits per byte, 16 bytes of framing per frame as the data link's codec produces
+/// for these frames, a fixed latency per packet for the USB-serial adapter and driver, 1 ms of serialised flash
+/// programming per write on the device). Window 1 is stop-and-wait (what the STM32 ROM bootloader, mcumgr and OpenBLT
+/// do); window 4 keeps the device's four receive buffers busy. "Link use" is file bytes delivered per second over the
+/// raw link capacity (11 520 B/s): the framing, RPC header and offset/length fields alone cap it at 256 / 286 = 89.5 %
+/// (docs/rpc-packets.md section 8; <c>FramingOverheadTests</c> checks both numbers).
 /// </summary>
 [Config(typeof(PacedConfig))]
 public class RpcPipelinedWriteBenchmarks
@@ -75,7 +76,8 @@ public class RpcPipelinedWriteBenchmarks
     private const int Writes = 64;
     private const int BlockSize = 256;
     private static readonly NodeAddress Device = new(0x01);
-    private static readonly LinkPacing Pacing115200 = new(BitsPerSecond: 115_200, BitsPerByte: 10, FrameOverheadBytes: 12, MaxFramePayload: 320);
+    // The data link's framing per frame and the payload of the device's 320-byte frames: LinkPacing's defaults.
+    private static readonly LinkPacing Pacing115200 = new(BitsPerSecond: 115_200, BitsPerByte: 10);
     private RpcServer _server = null!;
     private RpcClient _client = null!;
     private byte[] _block = null!;

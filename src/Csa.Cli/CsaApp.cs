@@ -1,11 +1,12 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.Text.RegularExpressions;
 using Csa.Cli.Commands;
 
 namespace Csa.Cli;
 
 /// <summary>The csa tool: builds the command tree, parses, runs one command, and returns its exit code.</summary>
-internal static class CsaApp
+internal static partial class CsaApp
 {
     /// <summary>Runs the tool with <paramref name="args"/> on <paramref name="console"/>.</summary>
     /// <param name="args">The command line, without the program name.</param>
@@ -23,11 +24,7 @@ internal static class CsaApp
             // parser reports first for 'csa bogus'.
             ParseError first = parseResult.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parseResult.Errors[0];
             string where = parseResult.CommandResult.Command is RootCommand ? "csa" : $"csa {CommandPath(parseResult.CommandResult)}";
-            // Some parser messages (e.g. "must be one of") span lines: errors are one line, always.
-            string message = string.Join(' ', first.Message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                .Replace("expected type 'System.Int32'", "a whole number", StringComparison.Ordinal)
-                .Replace("expected type 'System.Boolean'", "true or false", StringComparison.Ordinal);
-            await console.Error.WriteLineAsync($"csa: error: {message} (see '{where} --help')").ConfigureAwait(false);
+            await console.Error.WriteLineAsync($"csa: error: {DescribeParseError(first.Message)} (see '{where} --help')").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 
@@ -57,6 +54,26 @@ internal static class CsaApp
             root.Subcommands.Add(command);
         return root;
     }
+
+    /// <summary>
+    /// A parser message as one line for a user: what kind of value an option takes instead of a .NET type name (the
+    /// parser says "expected type 'System.Nullable`1[System.Int32]'" for an optional whole number).
+    /// </summary>
+    internal static string DescribeParseError(string message) =>
+        ExpectedType().Replace(
+            string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)),
+            m => m.Groups["type"].Value switch
+            {
+                string t when t.Contains("Boolean", StringComparison.Ordinal) => "true or false",
+                string t when t.Contains("Double", StringComparison.Ordinal) || t.Contains("Single", StringComparison.Ordinal) || t.Contains("Decimal", StringComparison.Ordinal) => "a number",
+                string t when t.Contains("UInt", StringComparison.Ordinal) || t.Contains("Byte", StringComparison.Ordinal) => "a whole number, 0 or more",
+                string t when t.Contains("Int", StringComparison.Ordinal) => "a whole number",
+                string t when t.Contains("TimeSpan", StringComparison.Ordinal) => "a duration",
+                _ => "a value of the kind the option takes (see --help)",
+            });
+
+    [GeneratedRegex(@"expected type '(?<type>[^']+)'")]
+    private static partial Regex ExpectedType();
 
     private static string CommandPath(CommandResult result)
     {

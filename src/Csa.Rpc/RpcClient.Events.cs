@@ -15,10 +15,27 @@ public sealed partial class RpcClient
     /// The handler runs on a task of its own, one event at a time in arrival order, never on the read loop; a
     /// handler that throws is logged and keeps receiving. If it falls more than
     /// <see cref="RpcClientOptions.EventQueueCapacity"/> events behind, newer events are dropped (and logged).
-    /// Events are not acknowledged: one lost on the link is lost.
+    /// Events are not acknowledged: one lost on the link is lost; <see cref="SubscribeEventWithSequence{TEvent}"/> says
+    /// how many were.
     /// </remarks>
     /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
     public IDisposable SubscribeEvent<TEvent>(NodeAddress device, ushort interfaceId, ushort eventId, Action<NodeAddress, TEvent> handler)
+        where TEvent : IRpcMessage<TEvent>
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return SubscribeEventWithSequence<TEvent>(device, interfaceId, eventId, (info, message) => handler(info.Source, message));
+    }
+
+    /// <summary>
+    /// Calls <paramref name="handler"/> for every event <paramref name="eventId"/> of <paramref name="interfaceId"/> that
+    /// <paramref name="device"/> publishes (<see cref="NodeAddress.Broadcast"/> for any device), until disposed, with
+    /// what the event's sequence number says: how many events of this id from its source this subscription missed since
+    /// the previous one it got, and whether the publisher restarted (docs/rpc-packets.md section 9). A repeat of the
+    /// event delivered last (a link that duplicated it) is not delivered again.
+    /// </summary>
+    /// <remarks>Delivery as for <see cref="SubscribeEvent{TEvent}"/>.</remarks>
+    /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+    public IDisposable SubscribeEventWithSequence<TEvent>(NodeAddress device, ushort interfaceId, ushort eventId, Action<RpcEventInfo, TEvent> handler)
         where TEvent : IRpcMessage<TEvent>
     {
         ArgumentNullException.ThrowIfNull(handler);
@@ -53,7 +70,7 @@ public sealed partial class RpcClient
         foreach (EventSubscription subscriber in subscribers)
         {
             if (subscriber.Accepts(source))
-                subscriber.Enqueue(source, payload);
+                subscriber.Enqueue(source, header.RequestId, header.Flags, payload);
         }
     }
 

@@ -4,12 +4,12 @@ namespace Csa.Rpc;
 /// The fixed 8-byte header in front of every RPC packet (docs/rpc-packets.md). Little-endian on the wire.
 /// </summary>
 /// <param name="Kind">Command, response, error or event.</param>
-/// <param name="Flags">Flag bits; only <see cref="RpcPacketFlags.Resend"/> is defined.</param>
+/// <param name="Flags">Flag bits; only bit 0 is defined: <see cref="RpcPacketFlags.Resend"/> on commands and answers, <see cref="RpcPacketFlags.FirstEvent"/> on events.</param>
 /// <param name="InterfaceId">The interface the command or event belongs to.</param>
 /// <param name="MessageId">The command id (command, response, error) or the event id (event).</param>
 /// <param name="RequestId">
 /// The client's correlation id (command, response, error), echoed by the server; for an event the publisher's
-/// sequence number.
+/// sequence number of that interface and event id.
 /// </param>
 public readonly record struct RpcPacketHeader(
     RpcPacketKind Kind,
@@ -27,5 +27,10 @@ public readonly record struct RpcPacketHeader(
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"{Kind} if=0x{InterfaceId:X4} id=0x{MessageId:X4} req=0x{RequestId:X4}{(Flags != RpcPacketFlags.None ? $" flags={Flags}" : "")}";
+        $"{Kind} if=0x{InterfaceId:X4} id=0x{MessageId:X4} req=0x{RequestId:X4}{(Flags != RpcPacketFlags.None ? $" flags={FlagsText}" : "")}";
+
+    // Bit 0 has one name per kind (the enum's two names for it format either way).
+    private string FlagsText => Flags == RpcPacketFlags.Resend
+        ? (Kind == RpcPacketKind.Event ? nameof(RpcPacketFlags.FirstEvent) : nameof(RpcPacketFlags.Resend))
+        : $"0x{(byte)Flags:X2}";
 }

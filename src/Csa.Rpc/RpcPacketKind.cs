@@ -26,7 +26,14 @@ public enum RpcPacketFlags : byte
     /// <summary>
     /// On a command: this is a retransmission of a request id that was sent before. On a response or error:
     /// this answer was replayed from the server's response cache, the command was not executed again.
-    /// Informational only; receivers treat the packet the same either way.
+    /// Informational only; receivers treat the packet the same either way. On an event the same bit is
+    /// <see cref="FirstEvent"/>.
     /// </summary>
     Resend = 0x01,
+
+    /// <summary>
+    /// On an event (the bit of <see cref="Resend"/>, which an event never needs): the publisher's first event of this
+    /// interface and event id since it started; its sequence number is 0 and a subscriber counts afresh from it.
+    /// </summary>
+    FirstEvent = Resend,
 }

@@ -24,7 +24,51 @@ public sealed class UsabilityTests : IDisposable
     {
         CliRun run = await CliRunner.RunAsync("demo", "--app-size", "abc");
         Assert.Equal(ExitCodes.Usage, run.ExitCode);
-        Assert.DoesNotContain("System.", run.Error);
+        string line = Assert.Single(DeviceTestKit.Lines(run.Error));
+        Assert.Contains("'abc'", line, StringComparison.Ordinal); // what was given
+        Assert.Contains("'--app-size'", line, StringComparison.Ordinal); // where
+        Assert.Contains("a whole number", line, StringComparison.Ordinal); // what is expected
+        Assert.DoesNotContain("System.", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("Int32", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EveryTypedOption_GivenAWrongValue_SaysWhatItTakes_WithoutDotNetTypeNames()
+    {
+        // Every numeric option of every command, given a word: the parser's complaint, as the tool
+        // prints it, names the value and never a .NET type ('--tcp abc' used to say "System.Nullable`1[System.Int32]").
+        System.CommandLine.RootCommand root = CsaApp.BuildRoot(CliConsole.FromWriters(TextWriter.Null, TextWriter.Null));
+        var checkedOptions = new List<string>();
+        foreach ((string[] path, System.CommandLine.Option option) in Options(root, []))
+        {
+            Type type = Nullable.GetUnderlyingType(option.ValueType) ?? option.ValueType;
+            if (!(type.IsPrimitive && type != typeof(bool)) && type != typeof(decimal))
+                continue; // numbers only: "abc" is a fine file name or text
+            string[] args = [.. path, option.Name, "abc"];
+            string[] messages = root.Parse(args).Errors.Select(e => CsaApp.DescribeParseError(e.Message)).ToArray();
+            Assert.All(messages, m => Assert.False(m.Contains("System.", StringComparison.Ordinal) || m.Contains("`1", StringComparison.Ordinal), $"{string.Join(' ', args)}: {m}"));
+            // A command's own checks (a missing --trust, say) may be reported instead of the value; when the value is
+            // reported, the message names the option too.
+            foreach (string about in messages.Where(m => m.Contains("'abc'", StringComparison.Ordinal)))
+            {
+                Assert.Contains(option.Name, about, StringComparison.Ordinal);
+                checkedOptions.Add($"{string.Join(' ', path)} {option.Name}");
+            }
+        }
+        Assert.Contains("sim --tcp", checkedOptions);
+        Assert.Contains("demo --app-size", checkedOptions);
+        Assert.Contains("install --parallel", checkedOptions);
+    }
+
+    private static IEnumerable<(string[] Path, System.CommandLine.Option Option)> Options(System.CommandLine.Command command, string[] path)
+    {
+        foreach (System.CommandLine.Option option in command.Options)
+            yield return (path, option);
+        foreach (System.CommandLine.Command sub in command.Subcommands)
+        {
+            foreach ((string[] Path, System.CommandLine.Option Option) found in Options(sub, [.. path, sub.Name]))
+                yield return found;
+        }
     }
 
     [Theory]

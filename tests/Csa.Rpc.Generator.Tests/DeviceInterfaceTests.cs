@@ -106,4 +106,21 @@ public sealed class DeviceInterfaceTests
         Assert.True(DeviceInterface.TryGetError(busy, out DeviceError error) && error == DeviceError.Busy);
         Assert.Equal(new ResetRequest(ResetMode.Bootloader, 10), Assert.Single(node.Resets));
     }
+
+    [Fact]
+    public void ReceiveBuffers_is_described_in_packets_as_in_the_data_link_capabilities()
+    {
+        // docs/protocol.md 7.2 defines receive buffers as packets (the RPC window is counted in requests, each one
+        // packet whatever its frames); the Device interface repeats the number and must not say frames.
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(TestPaths.DeviceInterfaceFile));
+        string description = json.RootElement.GetProperty("commands").EnumerateArray()
+            .Single(c => c.GetProperty("name").GetString() == "GetCapabilities").GetProperty("response").EnumerateArray()
+            .Single(f => f.GetProperty("name").GetString() == "receiveBuffers").GetProperty("description").GetString()!;
+        string protocolRow = File.ReadAllLines(Path.Combine(TestPaths.RepoRoot, "docs", "protocol.md"))
+            .Single(line => line.StartsWith("| 3 | 1 | receive buffers", StringComparison.Ordinal));
+
+        Assert.Contains("packets", protocolRow, StringComparison.Ordinal);
+        Assert.Contains("packets", description, StringComparison.Ordinal);
+        Assert.DoesNotContain("frame", description, StringComparison.OrdinalIgnoreCase);
+    }
 }

@@ -9,11 +9,11 @@ namespace Csa.Rpc.Tests;
 public sealed class FakeNetworkTests
 {
     [Theory]
-    [InlineData(270, 320, 282)] // one 256-byte write: one frame
-    [InlineData(0, 320, 12)] // an empty packet still takes one frame
-    [InlineData(320, 320, 332)]
-    [InlineData(321, 320, 345)] // one byte more: a second frame
-    [InlineData(700, 256, 736)]
+    [InlineData(270, 307, 286)] // one 256-byte write: one frame (16 bytes of framing, rpc-packets.md section 8)
+    [InlineData(0, 307, 16)] // an empty packet still takes one frame
+    [InlineData(307, 307, 323)]
+    [InlineData(308, 307, 340)] // one byte more: a second frame
+    [InlineData(700, 256, 748)]
     public void Paced_link_charges_framing_per_frame(int packetBytes, int maxFramePayload, int expectedWireBytes)
     {
         var pacing = new LinkPacing(MaxFramePayload: maxFramePayload);

@@ -107,7 +107,8 @@ public sealed class RpcEventTests
 
         await server.PublishAsync(0x0042, 0x0005, new U32Message(0xA1B2C3D4), default);
 
-        byte[] expected = Convert.FromHexString("0400420005000000D4C3B2A1");
+        // The server's first event of this id: sequence 0 and the FIRST flag (rpc-packets.md section 9).
+        byte[] expected = Convert.FromHexString("0401420005000000D4C3B2A1");
         Assert.Equal(expected, (await host.ReceiveAsync()).Payload.ToArray());
         Assert.Equal(expected, (await peer.ReceiveAsync()).Payload.ToArray());
     }

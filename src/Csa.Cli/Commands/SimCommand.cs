@@ -25,13 +25,14 @@ internal static class SimCommand
         var state = new Option<string?>("--state") { Description = "Persist flash and keys in DIRECTORY (the layout sim:?state= uses)" };
         var baud = new Option<int>("--baud") { Description = "Bit rate of the cables between chained devices (0: no limit)", DefaultValueFactory = _ => 0 };
         var timing = new Option<string>("--flash-timing") { Description = "typical (datasheet), worst or instant", DefaultValueFactory = _ => "typical" };
+        var buffers = new Option<string>("--buffers") { Description = $"Receive buffers each device advertises ({SimulationSpec.MinReceiveBuffers}..{SimulationSpec.MaxReceiveBuffers}): the host keeps this many writes in flight", DefaultValueFactory = _ => "4" };
         var key = new Option<string?>("--key") { Description = "Private signing key (PEM) the devices trust and their factory images are signed with (default: a generated development key, whose path is printed)" };
         var trust = new Option<string[]>("--trust") { Description = "Another public key (PEM) the devices trust (repeatable)", Arity = ArgumentArity.OneOrMore };
         var production = new Option<string[]>("--production-trust") { Description = "A production public key (PEM): the devices start blank and take firmware only after csa provision (repeatable)", Arity = ArgumentArity.OneOrMore };
         var offTime = new Option<string>("--power-off-time") { Description = "How long a power cut lasts before the power comes back", DefaultValueFactory = _ => "1s" };
         var command = new Command("sim", "Run virtual devices for other programs on TCP or a pseudo-terminal, until Ctrl+C; SIGUSR1 or 'p' cuts their power")
         {
-            tcp, pty, host, devices, topology, family, flash, state, baud, timing, key, trust, production, offTime,
+            tcp, pty, host, devices, topology, family, flash, state, baud, timing, buffers, key, trust, production, offTime,
         };
         return command.WithAction(console, async (context, cancellationToken) =>
         {
@@ -61,6 +62,7 @@ internal static class SimCommand
                 Family = SimulationSpec.ParseFamily(parse.GetValue(family)!) ?? throw CliException.Usage($"--family '{parse.GetValue(family)}': f4 or l4"),
                 Timing = SimulationSpec.ParseTiming(parse.GetValue(timing)!) ?? throw CliException.Usage($"--flash-timing '{parse.GetValue(timing)}': typical, worst or instant"),
                 Baud = parse.GetValue(baud),
+                ReceiveBuffers = SimulationSpec.ParseBuffers(parse.GetValue(buffers)!) ?? throw CliException.Usage(SimulationSpec.BuffersProblem($"--buffers '{parse.GetValue(buffers)}'")),
                 Store = flashFile is not null ? SimulationStore.BesideFlashFile(flashFile)
                     : stateDir is not null ? SimulationStore.InDirectory(stateDir)
                     : SimulationStore.KeysOnly(TemporaryKeyDirectory),
@@ -106,6 +108,7 @@ internal static class SimCommand
                     endpoints,
                     topology = spec.Topology.ToString().ToLowerInvariant(),
                     family = spec.Family == FlashFamily.Stm32F4 ? "f4" : "l4",
+                    receiveBuffers = spec.ReceiveBuffers,
                     devices = fleet.Devices.Select((d, i) => new
                     {
                         index = i,
@@ -128,7 +131,7 @@ internal static class SimCommand
                     context.WriteLine($"flash: {store.Description}");
                 if (spec.ProductionKeyPaths.Count > 0)
                     context.WriteLine("the devices are blank: provision them first (csa provision --production-key ...), then they take firmware");
-                context.WriteLine($"{fleet.Devices.Count} {(spec.Family == FlashFamily.Stm32F4 ? "STM32F4" : "STM32L4")} device(s), {spec.Topology.ToString().ToLowerInvariant()}, {spec.Timing.ToString().ToLowerInvariant()} flash timing: Ctrl+C stops, SIGUSR1{(context.Console.IsInteractive ? " or 'p'" : "")} cuts the power");
+                context.WriteLine($"{fleet.Devices.Count} {(spec.Family == FlashFamily.Stm32F4 ? "STM32F4" : "STM32L4")} device(s), {spec.Topology.ToString().ToLowerInvariant()}, {spec.Timing.ToString().ToLowerInvariant()} flash timing, {spec.ReceiveBuffers} receive buffers: Ctrl+C stops, SIGUSR1{(context.Console.IsInteractive ? " or 'p'" : "")} cuts the power");
             }
 
             try

@@ -39,6 +39,22 @@ internal sealed record SimulationSpec
 
     public FlashTimingProfile Timing { get; init; } = FlashTimingProfile.Typical;
 
+    /// <summary>The fewest receive buffers a device can advertise (docs/protocol.md section 7.2).</summary>
+    public const int MinReceiveBuffers = 1;
+
+    /// <summary>
+    /// The most receive buffers a simulated device gets: a host never keeps more than <see cref="Rpc.RpcProtocol.ReplayWindow"/>
+    /// requests in flight to one device (docs/rpc-packets.md section 8), so more could never be used.
+    /// </summary>
+    public const int MaxReceiveBuffers = Rpc.RpcProtocol.ReplayWindow;
+
+    /// <summary>
+    /// How many packets each device holds before it has processed them, and advertises (the host's write window). 4 by
+    /// default, as <see cref="Simulator.Firmware.DeviceProfile.ReceiveBuffers"/>; the published 115200-baud figures used 12
+    /// (docs/performance.md section 1).
+    /// </summary>
+    public int ReceiveBuffers { get; init; } = 4;
+
     /// <summary>A private key (PEM) the devices trust and their factory images are signed with; null = the store's development key.</summary>
     public string? SigningKeyPath { get; init; }
 
@@ -53,7 +69,7 @@ internal sealed record SimulationSpec
     public IReadOnlyList<string> ProductionKeyPaths { get; init; } = [];
 
     /// <summary>
-    /// Parses a CLI <c>sim:</c> link: <c>sim:[TOPOLOGY][?devices=N&amp;topology=single|chain|star&amp;family=f4|l4&amp;state=DIR&amp;baud=N&amp;timing=typical|worst|instant&amp;key=PEM&amp;trust=PEM[,PEM]&amp;production=PEM[,PEM]]</c>.
+    /// Parses a CLI <c>sim:</c> link: <c>sim:[TOPOLOGY][?devices=N&amp;topology=single|chain|star&amp;family=f4|l4&amp;state=DIR&amp;baud=N&amp;timing=typical|worst|instant&amp;buffers=N&amp;key=PEM&amp;trust=PEM[,PEM]&amp;production=PEM[,PEM]]</c>.
     /// </summary>
     /// <exception cref="CliException">A usage error naming the bad part.</exception>
     public static SimulationSpec ParseUri(string text)
@@ -82,7 +98,7 @@ internal sealed record SimulationSpec
             if (!parameters.TryAdd(name, Uri.UnescapeDataString(pair[(equals + 1)..])))
                 throw Bad(text, $"parameter '{name}' is given twice");
         }
-        string[] known = ["devices", "topology", "family", "state", "baud", "timing", "key", "trust", "production"];
+        string[] known = ["devices", "topology", "family", "state", "baud", "timing", "buffers", "key", "trust", "production"];
         foreach (string name in parameters.Keys)
         {
             if (!known.Contains(name, StringComparer.OrdinalIgnoreCase))
@@ -107,6 +123,7 @@ internal sealed record SimulationSpec
         FlashTimingProfile timing = parameters.TryGetValue("timing", out string? t)
             ? ParseTiming(t) ?? throw Bad(text, $"unknown timing '{t}' (typical, worst or instant)")
             : FlashTimingProfile.Typical;
+        int buffers = parameters.TryGetValue("buffers", out string? n) ? ParseBuffers(n) ?? throw Bad(text, BuffersProblem($"buffers '{n}'")) : 4;
 
         var spec = new SimulationSpec
         {
@@ -115,6 +132,7 @@ internal sealed record SimulationSpec
             Family = family,
             Baud = baud,
             Timing = timing,
+            ReceiveBuffers = buffers,
             Store = parameters.TryGetValue("state", out string? state) ? SimulationStore.InDirectory(state) : null,
             SigningKeyPath = parameters.GetValueOrDefault("key"),
             TrustedKeyPaths = parameters.TryGetValue("trust", out string? trust) ? trust.Split(',', StringSplitOptions.RemoveEmptyEntries) : [],
@@ -133,7 +151,17 @@ internal sealed record SimulationSpec
             throw CliException.Usage($"a single topology has one device, not {Devices} (use chain or star)");
         if (Baud < 0)
             throw CliException.Usage($"baud {Baud} is negative");
+        if (ReceiveBuffers is < MinReceiveBuffers or > MaxReceiveBuffers)
+            throw CliException.Usage(BuffersProblem($"{ReceiveBuffers} receive buffers"));
     }
+
+    /// <summary>A receive-buffer count in range, or null (not a number, or outside 1..16).</summary>
+    public static int? ParseBuffers(string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n is >= MinReceiveBuffers and <= MaxReceiveBuffers ? n : null;
+
+    /// <summary>Why a receive-buffer count is refused, naming what was given.</summary>
+    public static string BuffersProblem(string given) =>
+        $"{given} is not {MinReceiveBuffers}..{MaxReceiveBuffers}: a device holds at least one packet, and a host keeps at most {MaxReceiveBuffers} requests in flight";
 
     public static SimulationTopology? ParseTopology(string text) => text.ToLowerInvariant() switch
     {

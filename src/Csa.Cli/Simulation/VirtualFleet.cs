@@ -43,7 +43,7 @@ internal sealed class VirtualFleet : IAsyncDisposable
     public static DeviceUid UidFor(FlashFamily family, int index) =>
         DeviceUid.FromWords(0x0043_0010u + (uint)index, family == FlashFamily.Stm32F4 ? 0x3446_5351u : 0x344C_5351u, 0x3132_3032u);
 
-    /// <summary>The profile a simulated device of <paramref name="spec"/> gets: signatures, encryption (an identity key), downgrade protection.</summary>
+    /// <summary>The profile a simulated device of <paramref name="spec"/> gets: signatures, encryption (an identity key), downgrade protection, the spec's receive buffers.</summary>
     public static DeviceProfile ProfileFor(SimulationSpec spec, SimulationKeys keys, int index) => new()
     {
         MemoryMap = spec.Family == FlashFamily.Stm32F4 ? MemoryMap.Stm32F4_1M : MemoryMap.Stm32L4_1M,
@@ -54,6 +54,7 @@ internal sealed class VirtualFleet : IAsyncDisposable
         // A provisioning product makes its identity key on the device at provisioning; before that it has none.
         IdentityKey = keys.ProductionAnchors.Count > 0 ? null : keys.IdentityKey(index),
         FlashTiming = spec.Timing,
+        ReceiveBuffers = (byte)spec.ReceiveBuffers,
         RequireProvisioning = keys.ProductionAnchors.Count > 0,
         ProductionTrustAnchors = keys.ProductionAnchors,
     };

@@ -25,4 +25,13 @@ internal static class RpcMessages
         message.Write(ref writer);
         return buffer.WrittenSpan.ToArray();
     }
+
+    /// <summary>Writes <paramref name="header"/> over the first 8 bytes of an encoded <paramref name="packet"/>; returns the packet.</summary>
+    public static byte[] Restamp(byte[] packet, in RpcPacketHeader header)
+    {
+        var buffer = new ArrayBufferWriter<byte>(RpcPacketHeader.Size);
+        RpcPacket.WriteHeader(buffer, header);
+        buffer.WrittenSpan.CopyTo(packet);
+        return packet;
+    }
 }

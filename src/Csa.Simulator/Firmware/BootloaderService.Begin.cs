@@ -140,6 +140,8 @@ public sealed partial class BootloaderService
                 RegionKind other = _firmware.Running == RegionKind.BootloaderA ? RegionKind.BootloaderB : RegionKind.BootloaderA;
                 return (other, _firmware.RegionOf(other));
             default:
+                // Not reachable over RPC: the generated decoder refuses an undefined enum value, and the RPC layer answers
+                // BadPayload (docs/device-model.md 6.3). Kept for a caller that hands the service a request directly.
                 throw Error(BootloaderError.WrongTarget, $"Update target {(byte)target} does not exist (Application or OtherBootloader).");
         }
     }

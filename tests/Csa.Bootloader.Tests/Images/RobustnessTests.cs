@@ -14,6 +14,8 @@ public sealed class RobustnessTests
     {
         var random = new Random(seed);
         var validator = new ImageValidator(policy);
+        Assert.True(validator.TryValidate(ImageReader.Parse(original), out _), "the undamaged image must be accepted, or refusals prove nothing");
+        int reachedTheValidator = 0;
         for (int round = 0; round < rounds; round++)
         {
             byte[] image = Damage(original, random);
@@ -28,8 +30,11 @@ public sealed class RobustnessTests
             {
                 continue;
             }
+            reachedTheValidator++;
             Assert.False(validator.TryValidate(parsed, out _), $"round {round}: a damaged image was accepted");
         }
+        // Damage the parser cannot see (payload bytes, signature bytes) must reach the validator and be refused there.
+        Assert.True(reachedTheValidator > rounds / 10, $"only {reachedTheValidator} of {rounds} damaged images reached the validator");
     }
 
     private static byte[] Damage(byte[] original, Random random)
@@ -98,19 +103,29 @@ public sealed class RobustnessTests
     {
         var random = new Random(5);
         const string alphabet = ":0123456789ABCDEFabcdefg \n";
+        int withLine = 0;
         for (int i = 0; i < 2000; i++)
         {
-            char[] text = new char[random.Next(0, 120)];
-            for (int c = 0; c < text.Length; c++)
-                text[c] = alphabet[random.Next(alphabet.Length)];
-            try
+            char[] chars = new char[random.Next(0, 120)];
+            for (int c = 0; c < chars.Length; c++)
+                chars[c] = alphabet[random.Next(alphabet.Length)];
+            string text = new(chars);
+
+            // No random text here is a valid file (it would need a data record and an end-of-file record, each with
+            // its checksum): every one is refused, and the refusal points at a line whenever the text has one.
+            IntelHexFormatException e = Assert.Throws<IntelHexFormatException>(() => FirmwareSource.FromIntelHex(text));
+            Assert.True(Enum.IsDefined(e.Error), $"text {i}: {e.Error}");
+            string[] lines = text.Split('\n');
+            if (lines.All(string.IsNullOrWhiteSpace))
             {
-                FirmwareSource.FromIntelHex(new string(text));
+                Assert.Equal(0, e.LineNumber); // nothing to point at: the file as a whole
+                continue;
             }
-            catch (IntelHexFormatException e)
-            {
-                Assert.True(e.LineNumber >= 0);
-            }
+            Assert.InRange(e.LineNumber, 1, lines.Length);
+            Assert.False(string.IsNullOrWhiteSpace(lines[e.LineNumber - 1]), $"text {i}: line {e.LineNumber} named by {e.Error} is blank");
+            Assert.StartsWith($"Intel HEX line {e.LineNumber}:", e.Message, StringComparison.Ordinal);
+            withLine++;
         }
+        Assert.True(withLine > 1900, $"{withLine} of 2000 refusals named a line");
     }
 }

@@ -151,7 +151,7 @@ namespace Csa.Rpc.Device
         /// <summary>Images older than the security counter are refused.</summary>
         DowngradeProtection = 0x0004,
 
-        /// <summary>Images can be bound to this device's unique id.</summary>
+        /// <summary>The bootloader honours device binding: an image bound to other devices' unique ids is refused. Whether it also refuses unbound images is the product's policy, not advertised.</summary>
         DeviceBinding = 0x0008,
 
         /// <summary>The other bootloader copy can be updated.</summary>
@@ -370,7 +370,7 @@ namespace Csa.Rpc.Device
 
     /// <summary>The response to command GetCapabilities (id 0x0003) of the Device interface.</summary>
     /// <param name="MaxFrameSize">The largest frame the node receives, in bytes, before framing.</param>
-    /// <param name="ReceiveBuffers">How many frames the node can hold at once; the host keeps at most this many requests in flight.</param>
+    /// <param name="ReceiveBuffers">How many packets the node can hold before it has processed them (as in the data link capabilities); the host keeps at most this many requests in flight.</param>
     /// <param name="MaxPacketSize">The largest reassembled RPC packet the node accepts, in bytes.</param>
     /// <param name="Features">The optional features the running image supports.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]

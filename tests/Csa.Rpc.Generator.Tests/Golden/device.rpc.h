@@ -165,7 +165,7 @@ typedef uint32_t device_feature_flags_t;
 #define DEVICE_FEATURE_FLAGS_SIGNATURES ((device_feature_flags_t)0x0001u) /* Images are authenticated by an ECDSA P-256 signature (else by CRC-32 only). */
 #define DEVICE_FEATURE_FLAGS_ENCRYPTION ((device_feature_flags_t)0x0002u) /* Encrypted images are accepted. */
 #define DEVICE_FEATURE_FLAGS_DOWNGRADE_PROTECTION ((device_feature_flags_t)0x0004u) /* Images older than the security counter are refused. */
-#define DEVICE_FEATURE_FLAGS_DEVICE_BINDING ((device_feature_flags_t)0x0008u) /* Images can be bound to this device's unique id. */
+#define DEVICE_FEATURE_FLAGS_DEVICE_BINDING ((device_feature_flags_t)0x0008u) /* The bootloader honours device binding: an image bound to other devices' unique ids is refused. Whether it also refuses unbound images is the product's policy, not advertised. */
 #define DEVICE_FEATURE_FLAGS_BOOTLOADER_UPDATE ((device_feature_flags_t)0x0010u) /* The other bootloader copy can be updated. */
 #define DEVICE_FEATURE_FLAGS_FORWARDING ((device_feature_flags_t)0x0020u) /* The node forwards frames along a daisy chain. */
 
@@ -520,7 +520,7 @@ static inline int32_t device_get_capabilities_request_decode(device_get_capabili
 typedef struct device_get_capabilities_response
 {
     uint16_t max_frame_size; /* The largest frame the node receives, in bytes, before framing. */
-    uint8_t receive_buffers; /* How many frames the node can hold at once; the host keeps at most this many requests in flight. */
+    uint8_t receive_buffers; /* How many packets the node can hold before it has processed them (as in the data link capabilities); the host keeps at most this many requests in flight. */
     uint16_t max_packet_size; /* The largest reassembled RPC packet the node accepts, in bytes. */
     device_feature_flags_t features; /* The optional features the running image supports. */
 } device_get_capabilities_response_t;

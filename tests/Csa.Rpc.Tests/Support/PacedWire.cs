@@ -6,14 +6,16 @@ namespace Csa.Rpc.Tests.Support;
 /// <summary>
 /// A serial link model: <see cref="BitsPerSecond"/> with <see cref="BitsPerByte"/> bits per byte on the wire (8N1 = 10),
 /// each packet split into frames of at most <see cref="MaxFramePayload"/> bytes that each cost
-/// <see cref="FrameOverheadBytes"/> more (addresses, length, CRC-32, byte stuffing, delimiter), plus a fixed
-/// <see cref="Latency"/> per packet (USB-serial adapter, driver, scheduling).
+/// <see cref="FrameOverheadBytes"/> more, plus a fixed <see cref="Latency"/> per packet (USB-serial adapter, driver,
+/// scheduling). The defaults are the data link's (docs/protocol.md sections 3 and 4): 16 bytes per frame of up to
+/// 508 bytes (9-byte header, 4-byte CRC, at worst two COBS code bytes, the delimiter), and the payload of a 320-byte
+/// frame; <c>FramingOverheadTests</c> measures the overhead on the real codecs.
 /// </summary>
 public sealed record LinkPacing(
     int BitsPerSecond = 115_200,
     int BitsPerByte = 10,
-    int FrameOverheadBytes = 12,
-    int MaxFramePayload = 320,
+    int FrameOverheadBytes = 16,
+    int MaxFramePayload = 320 - 13,
     TimeSpan Latency = default)
 {
     /// <summary>Bytes one packet occupies on the wire.</summary>

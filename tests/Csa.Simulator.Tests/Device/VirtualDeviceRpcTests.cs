@@ -5,6 +5,7 @@ using Csa.Rpc;
 using Csa.Rpc.Device;
 using Csa.Simulator.Device;
 using Csa.Simulator.DemoApp;
+using Csa.Simulator.Tests.Support;
 using static Csa.Simulator.Tests.Device.DeviceTestSupport;
 
 namespace Csa.Simulator.Tests.Device;
@@ -76,8 +77,9 @@ public sealed class VirtualDeviceRpcTests
             Assert.Equal(new ImageVersion(0, 0, 0, 0), versions.ApplicationVersion);
 
             GetCapabilitiesResponse capabilities = await client.GetCapabilitiesAsync().WaitAsync(HangGuard);
-            // A checksum-only profile: no signatures, no encryption, but downgrade protection and the two-copy update.
-            Assert.Equal(FeatureFlags.Forwarding | FeatureFlags.BootloaderUpdate | FeatureFlags.DowngradeProtection, capabilities.Features);
+            // A checksum-only profile: no signatures, no encryption, but downgrade protection, the two-copy update and
+            // device binding (every bootloader honours it).
+            Assert.Equal(FeatureFlags.Forwarding | FeatureFlags.BootloaderUpdate | FeatureFlags.DowngradeProtection | FeatureFlags.DeviceBinding, capabilities.Features);
 
             using var bootloader = new BootloaderClient(host.Client, address);
             GetStatusResponse status = await bootloader.GetStatusAsync().WaitAsync(HangGuard);
@@ -159,5 +161,90 @@ public sealed class VirtualDeviceRpcTests
             using var again = new DemoAppClient(host.Client, members[0].Address);
             Assert.False((await again.GetApplicationInfoAsync().WaitAsync(HangGuard)).LedOn);
         }
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-RPC")]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    public async Task BeginUpdate_with_an_undefined_target_is_answered_BadPayload_by_the_decoder_and_erases_nothing()
+    {
+        // docs/device-model.md 6.3: the UpdateTarget enum has 0 and 1; any other value does not decode (rpc-interfaces.md:
+        // an undefined enum value is a malformed payload), so the RPC layer answers BadPayload before the bootloader runs.
+        (VirtualDevice device, TestHost host, NodeAddress address) = await StartAsync(withApplication: false);
+        await using (device)
+        await using (host)
+        {
+            Csa.Bootloader.Images.FirmwareImage image = Image(device.Profile.MemoryMap, Csa.Bootloader.Images.ImageKind.Application, new Csa.Bootloader.Images.FirmwareVersion(3, 0, 0, 0));
+            var encoded = new System.Buffers.ArrayBufferWriter<byte>();
+            var writer = new RpcWriter(encoded);
+            new BeginUpdateRequest(UpdateTarget.Application, image.ManifestBytes.ToArray(), image.AuthenticationBlock.ToArray(), []).Write(ref writer);
+            byte[] payload = encoded.WrittenSpan.ToArray();
+            Assert.Equal((byte)UpdateTarget.Application, payload[0]); // the target is the request's first field
+            payload[0] = 7;
+            long erasesBefore = device.Flash.Statistics.SectorErases;
+
+            RpcErrorException error = await Assert.ThrowsAsync<RpcErrorException>(() => host.Client.InvokeAsync<RawPayload, BeginUpdateResponse>(
+                address, BootloaderInterface.Id, BootloaderInterface.Commands.BeginUpdate, new RawPayload(payload), null, CancellationToken.None).WaitAsync(HangGuard));
+
+            Assert.Equal(RpcStatus.BadPayload, error.Status);
+            Assert.Equal(erasesBefore, device.Flash.Statistics.SectorErases);
+            using var bootloader = new BootloaderClient(host.Client, address);
+            Assert.Equal(UpdatePhase.Idle, (await bootloader.GetStatusAsync().WaitAsync(HangGuard)).Phase);
+        }
+        Assert.Matches(@"\| undefined target \(an `UpdateTarget` value other than 0 and 1\) \| `BadPayload`", DeviceModelDocument.Value);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-DEVICE-BOUND")]
+    [Trait("Threat", "THREAT.IMG.INCOMPATIBLE")]
+    public async Task A_bootloader_that_honours_bindings_advertises_DeviceBinding_even_where_binding_is_not_required()
+    {
+        // The profile does not require bound images (RequireDeviceBinding is false), yet the bootloader checks a binding
+        // an image carries: it refuses one bound to another device and takes one bound to itself. So it advertises it.
+        (VirtualDevice device, TestHost host, NodeAddress address) = await StartAsync(withApplication: false);
+        await using (device)
+        await using (host)
+        {
+            Assert.False(device.Profile.RequireDeviceBinding);
+            using var client = new DeviceClient(host.Client, address);
+            Assert.True((await client.GetCapabilitiesAsync().WaitAsync(HangGuard)).Features.HasFlag(FeatureFlags.DeviceBinding));
+
+            using var bootloader = new BootloaderClient(host.Client, address);
+            RpcErrorException refused = await Assert.ThrowsAsync<RpcErrorException>(() => BeginBoundAsync(bootloader, device, Csa.Bootloader.Images.DeviceUid.FromWords(1, 2, 3)));
+            Assert.True(BootloaderInterface.TryGetError(refused, out BootloaderError error));
+            Assert.Equal(BootloaderError.NotBoundToThisDevice, error);
+            Assert.Equal(0u, (await BeginBoundAsync(bootloader, device, device.Profile.Uid)).ResumeOffset);
+        }
+
+        // The application installs nothing, so it advertises none of the update features.
+        (VirtualDevice app, TestHost appHost, NodeAddress appAddress) = await StartAsync();
+        await using (app)
+        await using (appHost)
+        {
+            using var client = new DeviceClient(appHost.Client, appAddress);
+            Assert.False((await client.GetCapabilitiesAsync().WaitAsync(HangGuard)).Features.HasFlag(FeatureFlags.DeviceBinding));
+        }
+    }
+
+    private static async Task<BeginUpdateResponse> BeginBoundAsync(BootloaderClient bootloader, VirtualDevice device, Csa.Bootloader.Images.DeviceUid boundTo)
+    {
+        Csa.Simulator.Memory.MemoryMap map = device.Profile.MemoryMap;
+        var settings = new Csa.Bootloader.Images.ImageSettings
+        {
+            Kind = Csa.Bootloader.Images.ImageKind.Application, VendorId = device.Profile.VendorId, DeviceClassId = device.Profile.DeviceClassId,
+            Version = new Csa.Bootloader.Images.FirmwareVersion(3, 0, 0, 0), SecurityCounter = 1, LoadAddress = map.Application.Address,
+        };
+        settings.BoundDevices.Add(boundTo);
+        Csa.Bootloader.Images.FirmwareImage image = await new Csa.Bootloader.Images.ImageBuilder(settings)
+            .BuildAsync(Csa.Bootloader.Images.FirmwareSource.FromBinary(new byte[4096], map.Application.Address), Csa.Bootloader.Images.Crc32ImageAuthenticator.Instance);
+        return await bootloader.BeginUpdateAsync(UpdateTarget.Application, image.ManifestBytes.ToArray(), image.AuthenticationBlock.ToArray(), []).WaitAsync(HangGuard);
+    }
+
+    /// <summary>A request payload sent as it is, to put values on the wire that the generated writers refuse.</summary>
+    private sealed record RawPayload(byte[] Bytes) : IRpcMessage<RawPayload>
+    {
+        public void Write(ref RpcWriter writer) => writer.WriteFixedBytes(Bytes, Bytes.Length, "raw");
+
+        public static RawPayload Read(ref RpcReader reader) => throw new NotSupportedException("only sent");
     }
 }

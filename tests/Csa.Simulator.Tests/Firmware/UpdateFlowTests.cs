@@ -233,7 +233,7 @@ public class UpdateFlowTests
         DeviceProfile profile = Profile(FlashFamily.Stm32F4);
         (DeviceFirmware firmware, _) = FactoryDevice(profile);
         Assert.True(firmware.LastBoot!.StartApplication);
-        await Assert.ThrowsAnyAsync<Exception>(() => Client(firmware).GetStatusAsync()); // the application runs
+        Assert.Equal(BootloaderError.NotAllowed, await ErrorOf(() => Client(firmware).GetStatusAsync())); // the application runs
         await firmware.RequestBootloaderAsync(10, CancellationToken.None);
         Assert.Equal(StayReason.Requested, firmware.Boot().StayReason);
         Assert.NotNull(firmware.RequestedStayDeadline);

@@ -141,6 +141,72 @@ public sealed class TopologyHostingTests
         Assert.Equal(VirtualDeviceState.Application, device.State);
     }
 
+    [Fact]
+    [Trait("Requirement", "REQ-RECOVER")]
+    [Trait("Requirement", "REQ-TOPO")]
+    public async Task A_power_cut_of_a_device_served_over_TCP_leaves_the_connection_up_and_the_device_announces_its_return_on_it()
+    {
+        await using VirtualDevice device = Quiet(2);
+        await using TcpDeviceServer server = VirtualDeviceHost.ServeTcp(device, new IPEndPoint(IPAddress.Loopback, 0));
+        await device.PowerOnAsync();
+        await using TestHost host = TestHost.Create();
+        host.Add(await TransportFactory.ConnectAsync(server.Uri).WaitAsync(HangGuard));
+        await AssertAPowerCutIsSilenceNotALostLinkAsync(device, host);
+        Assert.Equal(1, server.ConnectionsAccepted);
+    }
+
+    [LinuxFact]
+    [Trait("Requirement", "REQ-RECOVER")]
+    [Trait("Requirement", "REQ-TOPO")]
+    public async Task A_power_cut_of_a_device_on_a_pseudo_terminal_leaves_the_port_open_and_the_device_announces_its_return_on_it()
+    {
+        await using VirtualDevice device = Quiet(3);
+        await using PseudoTerminalDevicePort port = VirtualDeviceHost.ServePseudoTerminal(device);
+        await device.PowerOnAsync();
+        await using TestHost host = TestHost.Create();
+        host.Add(SerialTransport.Open(new SerialTransportSettings { PortName = port.SlavePath, BaudRate = 115200 }));
+        await AssertAPowerCutIsSilenceNotALostLinkAsync(device, host);
+    }
+
+    /// <summary>
+    /// docs/cli.md (csa sim, power cuts): the served link belongs to the server, not to the device, so a host does not
+    /// see a lost link when the device loses power; it sees silence, then the device's StateChanged on the same link.
+    /// </summary>
+    private static async Task AssertAPowerCutIsSilenceNotALostLinkAsync(VirtualDevice device, TestHost host)
+    {
+        ChainMember member = Assert.Single(await host.EnumerateAsync());
+        using var anyDevice = new DeviceClient(host.Client, NodeAddress.Broadcast);
+        var announced = new TaskCompletionSource<(NodeAddress Source, StateChangedEvent Change)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        anyDevice.StateChanged += (source, change) => announced.TrySetResult((source, change));
+
+        await device.CutPowerAsync();
+        Assert.Equal(VirtualDeviceState.Off, device.State);
+        using var client = new DeviceClient(host.Client, member.Address);
+        var once = new Csa.Rpc.RpcCallOptions { Idempotent = true, Timeout = TimeSpan.FromMilliseconds(300), MaxAttempts = 1 };
+        await Assert.ThrowsAsync<Csa.Rpc.RpcTimeoutException>(() => client.GetIdentityAsync(new GetIdentityRequest(), once).WaitAsync(HangGuard)); // silence
+        Assert.Null(host.Node.Links[0].CloseReason);
+
+        await device.PowerOnAsync();
+        (NodeAddress source, StateChangedEvent change) = await announced.Task.WaitAsync(HangGuard);
+        Assert.Equal(NodeAddress.Unassigned, source); // a power cut loses the address; the announcement comes from 0xFE
+        Assert.Equal(DeviceState.Starting, change.Previous);
+        Assert.Null(host.Node.Links[0].CloseReason);
+        Assert.Equal(device.Profile.Uid.ToArray(), (await new DeviceClient(host.Client, Assert.Single(await host.EnumerateAsync()).Address).GetIdentityAsync().WaitAsync(HangGuard)).Uid);
+
+        string cliMd = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "cli.md"));
+        Assert.Contains("does not see a lost link", cliMd, StringComparison.Ordinal);
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Csa.sln")))
+                return dir.FullName;
+        }
+        throw new FileNotFoundException("Csa.sln not found above the test directory.");
+    }
+
     [LinuxFact]
     [Trait("Requirement", "REQ-TOPO")]
     public async Task A_device_on_a_pseudo_terminal_is_driven_through_SerialTransport_and_survives_the_port_being_reopened()

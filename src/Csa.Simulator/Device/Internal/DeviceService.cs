@@ -40,8 +40,10 @@ internal sealed class DeviceService : DeviceServerBase
             features |= FeatureFlags.Encryption;
         if (profile.DowngradePrevention)
             features |= FeatureFlags.DowngradeProtection;
-        if (profile.RequireDeviceBinding)
-            features |= FeatureFlags.DeviceBinding;
+        // Every bootloader honours a binding (an image bound to other unique ids is refused, NotBoundToThisDevice),
+        // so every bootloader advertises it; whether it also refuses unbound images (RequireDeviceBinding) is the
+        // product's policy and shows at BeginUpdate, not here.
+        features |= FeatureFlags.DeviceBinding;
         return features;
     }
 
