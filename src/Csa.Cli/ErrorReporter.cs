@@ -29,6 +29,7 @@ internal static class ErrorReporter
             ImageFormatException or FirmwareFormatException or KeyFormatException or SignatureFormatException
                 or RpcInterfaceFormatException or FlashImageFileException => ExitCodes.InvalidInput,
             LinkUriException => ExitCodes.Usage,
+            SerialPortException { Error: SerialPortError.NotASerialPort } => ExitCodes.Usage,
             ImageRejectedException or UpdateRejectedException => ExitCodes.Rejected,
             Csa.Bootloader.Provisioning.DeviceAuthenticationException or Csa.Bootloader.Provisioning.ProvisioningException => ExitCodes.AuthenticationFailed,
             DeviceNotFoundException or DataLinkException or RpcTimeoutException => ExitCodes.Unreachable,
