@@ -27,6 +27,8 @@ internal static class CsaApp
             string message = string.Join(' ', first.Message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 .Replace("expected type 'System.Int32'", "a whole number", StringComparison.Ordinal)
                 .Replace("expected type 'System.Boolean'", "true or false", StringComparison.Ordinal);
+            if (WantsJson(parseResult, args))
+                CommandContext.WriteJson(console.OutWriter, ErrorDocument.Usage(message));
             await console.Error.WriteLineAsync($"csa: error: {message} (see '{where} --help')").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
@@ -43,8 +45,26 @@ internal static class CsaApp
         }
         catch (Exception exception)
         {
+            // Only what escapes a command's own handler lands here (CliAction writes the document otherwise).
+            if (WantsJson(parseResult, args))
+                CommandContext.WriteJson(console.OutWriter, ErrorDocument.From(exception));
             return ErrorReporter.Report(exception, console.Error, parseResult.GetValue(GlobalOptions.Verbose));
         }
+    }
+
+    /// <summary>--json was asked for, also on a command line the parser refused (then --json may not have been bound).</summary>
+    private static bool WantsJson(ParseResult parseResult, string[] args)
+    {
+        try
+        {
+            if (parseResult.GetValue(GlobalOptions.Json))
+                return true;
+        }
+        catch (InvalidOperationException)
+        {
+            // The parse failed in a way that leaves the option unreadable: fall back to the raw tokens.
+        }
+        return args.TakeWhile(a => a != "--").Any(a => a == "--json");
     }
 
     /// <summary>The whole command tree.</summary>
