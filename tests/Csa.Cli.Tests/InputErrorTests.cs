@@ -43,6 +43,7 @@ public sealed class InputErrorTests
     }
 
     [Theory]
+    [Trait("Requirement", "REQ-TOPO")]
     [InlineData("sim:?state=%00")]
     [InlineData("sim:?state=/tmp/a%00b")]
     [InlineData("sim:?key=k%00.pem")]

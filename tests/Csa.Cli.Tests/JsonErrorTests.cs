@@ -74,6 +74,7 @@ public sealed class JsonErrorTests : PersistedBenchTests
     }
 
     [Fact]
+    [Trait("Requirement", "REQ-INST")]
     public void The_failing_command_list_covers_every_command_of_the_tool()
     {
         var leaves = new List<string>();
@@ -131,6 +132,7 @@ public sealed class JsonErrorTests : PersistedBenchTests
     }
 
     [Fact]
+    [Trait("Requirement", "REQ-INST")]
     public async Task A_successful_command_prints_its_own_document_unchanged()
     {
         CliRun run = await CliRunner.RunAsync("keys", "show", ImageTestKeysPath(), "--json");

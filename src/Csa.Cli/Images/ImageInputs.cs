@@ -67,7 +67,7 @@ internal static class ImageInputs
         return source;
     }
 
-    /// <summary>The format a firmware file's extension names, if any (what a file that turns out not to be binary is then read as).</summary>
+    /// <summary>The format a firmware file's extension names, if any: a file whose content looks like none of them is read as that, so its error is that format's.</summary>
     private static FirmwareFileFormat? FormatNamedBy(string path) => Path.GetExtension(path).ToLowerInvariant() switch
     {
         ".hex" or ".ihex" or ".ihx" => FirmwareFileFormat.IntelHex,
