@@ -15,7 +15,10 @@ namespace Csa.Records.Tests;
 /// </summary>
 public sealed class PostgresServer : IAsyncLifetime
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("csa-pg-").FullName;
+    // As root the server runs as postgres, which must reach the folder: /tmp, whatever TMPDIR says (it may be under /root).
+    private readonly string _root = Environment.IsPrivilegedProcess
+        ? Directory.CreateDirectory(Path.Combine("/tmp", "csa-pg-" + Guid.NewGuid().ToString("N")[..12])).FullName
+        : Directory.CreateTempSubdirectory("csa-pg-").FullName;
     private string _bin = "";
     private bool _asPostgresUser;
 

@@ -61,8 +61,16 @@ internal sealed class RecordsSession : IAsyncDisposable
                 store = await SqliteRecordStore.OpenAsync(location.Target, cancellationToken).ConfigureAwait(false);
             var recorder = new StationRecorder(store, origin, new StationRecorderOptions { Journal = journal, ClaimWait = wait });
             var session = new RecordsSession(context, store, journal, recorder);
-            // Rows an earlier run left in the journal go first.
-            await recorder.ForwardAsync(cancellationToken).ConfigureAwait(false);
+            // Rows an earlier run left in the journal go first; one the database refuses stays there (for
+            // `csa records forward` to report) and does not stop this station.
+            try
+            {
+                await recorder.ForwardAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (RecordsException e)
+            {
+                context.Warn($"records: the journal {journal?.Location} could not be forwarded: {e.Message}");
+            }
             return session;
         }
         catch (RecordsException e)
