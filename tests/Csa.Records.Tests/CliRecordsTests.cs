@@ -71,6 +71,14 @@ public sealed class CliRecordsTests : IDisposable
         var update = await Csa("update", imagePath, "--link", link, "--device", "0x02", "--records", records, "--station", "service", "--operator", "bob");
         Assert.True(update.Code == 0, update.ToString());
 
+        // An image signed with a key the devices do not trust: refused by every device, and each refusal is a row too.
+        FirmwareImage forged = await SimulatedFirmware.BuildAsync(profile, ImageKind.Application, profile.MemoryMap.Application.Address, new FirmwareVersion(9, 0, 0, 0), 8 * 1024,
+            new EcdsaP256Signer(KeyGenerator.Generate(KeyRole.FirmwareSigning)));
+        string forgedPath = Path.Combine(_directory, "forged.csai");
+        await forged.WriteFileAsync(forgedPath);
+        var refused = await Csa("install", forgedPath, "--link", link, "--records", records, "--station", "line-1", "--operator", "alice");
+        Assert.True(refused.Code == ExitCodes.Rejected, refused.ToString());
+
         string uid0 = VirtualFleet.UidFor(FlashFamily.Stm32F4, 0).ToString(), uid1 = VirtualFleet.UidFor(FlashFamily.Stm32F4, 1).ToString();
         var claims = await Csa("records", "query", "--records", records, "--kind", "claims", "--json");
         uint serial1 = JsonDocument.Parse(claims.Output).RootElement.GetProperty("claims").EnumerateArray()
@@ -81,7 +89,12 @@ public sealed class CliRecordsTests : IDisposable
         JsonElement rows = JsonDocument.Parse(history.Output).RootElement;
         Assert.Equal(["Issued", "Provisioned"], rows.GetProperty("provisioning").EnumerateArray().Select(r => r.GetProperty("event").GetString()));
         Assert.All(rows.GetProperty("provisioning").EnumerateArray(), r => Assert.Equal(uid1, r.GetProperty("uid").GetString()));
-        JsonElement[] installs = rows.GetProperty("installs").EnumerateArray().ToArray();
+        JsonElement[] all = rows.GetProperty("installs").EnumerateArray().ToArray();
+        JsonElement rejected = Assert.Single(all, r => r.GetProperty("result").GetString() == "Failed");
+        Assert.Equal("9.0.0+0", rejected.GetProperty("version").GetString());
+        Assert.StartsWith("Rejected:", rejected.GetProperty("errorCode").GetString(), StringComparison.Ordinal);
+        Assert.Equal("3.1.0+9", rejected.GetProperty("versionBefore").GetString());
+        JsonElement[] installs = all.Where(r => r.GetProperty("result").GetString() == "Succeeded").ToArray();
         Assert.Equal(["install", "update"], installs.Select(r => r.GetProperty("operation").GetString()));
         Assert.All(installs, r =>
         {
