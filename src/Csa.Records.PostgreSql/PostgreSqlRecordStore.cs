@@ -61,6 +61,12 @@ public sealed class PostgreSqlRecordStore : IRecordStore
     /// <exception cref="RecordsException">Unavailable, or the schema is missing, older or newer.</exception>
     public Task CheckAsync(CancellationToken cancellationToken = default) => _engine.EnsureSchemaAsync(cancellationToken);
 
+    /// <summary>Blocking form of <see cref="CheckAsync"/> (for scripts and Python).</summary>
+    public void Check() => CheckAsync().GetAwaiter().GetResult();
+
+    /// <summary>Blocking form of <see cref="InitializeAsync"/> (for scripts and Python): the schema versions applied.</summary>
+    public IReadOnlyList<int> Initialize() => InitializeAsync().GetAwaiter().GetResult();
+
     /// <inheritdoc />
     public Task<uint> ClaimAsync(IdentityClaim claim, RecordOrigin origin, DateTimeOffset at, CancellationToken cancellationToken = default) =>
         _engine.ClaimAsync(claim, origin, at, cancellationToken);

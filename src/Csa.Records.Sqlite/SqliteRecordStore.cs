@@ -49,6 +49,9 @@ public sealed class SqliteRecordStore : IRecordJournal
         return store;
     }
 
+    /// <summary>Blocking form of <see cref="OpenAsync"/> (for scripts and Python).</summary>
+    public static SqliteRecordStore Open(string path) => OpenAsync(path).GetAwaiter().GetResult();
+
     /// <inheritdoc />
     public Task<RecordSchemaStatus> GetSchemaAsync(CancellationToken cancellationToken = default) => _engine.GetSchemaAsync(cancellationToken);
 

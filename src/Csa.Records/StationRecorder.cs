@@ -195,6 +195,12 @@ public sealed class StationRecorder : IProvisioningRecorder, IAsyncDisposable
         }
     }
 
+    /// <summary>Blocking form of <see cref="ForwardAsync"/> (for scripts and Python).</summary>
+    public int Forward() => ForwardAsync().GetAwaiter().GetResult();
+
+    /// <summary>Blocking form of <see cref="RecordInstallAsync"/> (for scripts and Python).</summary>
+    public void RecordInstall(InstallEntry entry) => RecordInstallAsync(entry).GetAwaiter().GetResult();
+
     /// <summary>How many journal rows wait to be forwarded (0 without a journal).</summary>
     public async Task<int> PendingAsync(CancellationToken cancellationToken = default) =>
         Options.Journal is { } journal ? (await journal.ReadPendingAsync(cancellationToken).ConfigureAwait(false)).Count : 0;

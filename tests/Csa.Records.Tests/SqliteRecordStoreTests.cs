@@ -54,6 +54,19 @@ public sealed class SqliteRecordStoreTests : RecordStoreContract, IDisposable
     }
 
     [Fact]
+    [Trait("Requirement", "REQ-INST")]
+    public async Task TheBlockingForms_ForScriptsAndPython_OpenTheFile_AndRecordAnInstall()
+    {
+        string path = NewPath();
+        SqliteRecordStore store = SqliteRecordStore.Open(path);
+        var recorder = new StationRecorder(store, RecordKit.Origin);
+        InstallEntry row = RecordKit.Install(RecordKit.NewUid());
+        recorder.RecordInstall(row);
+        Assert.Equal(0, recorder.Forward());
+        Assert.Equivalent(row, Assert.Single((await SqliteRecordStore.Open(path).QueryAsync(new RecordQuery())).Installs), strict: true);
+    }
+
+    [Fact]
     [Trait("Requirement", "REQ-PROD-KEYS")]
     [Trait("Requirement", "REQ-INST")]
     public async Task Journal_KeepsRowsInOrder_UntilMarkedForwarded_AndStaysQueryable()
