@@ -29,6 +29,13 @@ public enum ProvisioningFailure
     /// id not on the allow list, already certified with another key, or a key already certified for another id).
     /// </summary>
     NotAuthorized,
+
+    /// <summary>
+    /// The records store (<see cref="ProvisioningStationOptions.Recorder"/>) could not claim the device's identity or
+    /// store its issued certificate (the database and the local journal were both unavailable): the certificate was not
+    /// sent, the device stays blank.
+    /// </summary>
+    RecordingFailed,
 }
 
 /// <summary>Provisioning one device failed; the device is blank or fully provisioned, never in between (docs/security.md section 10.5).</summary>

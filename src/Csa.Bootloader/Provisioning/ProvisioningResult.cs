@@ -62,6 +62,13 @@ public sealed record ProvisioningResult(DeviceUid Uid, NodeAddress Address, Prov
     /// <summary>True when the device is provisioned (now or before).</summary>
     public bool Succeeded => Outcome is ProvisioningOutcome.Provisioned or ProvisioningOutcome.AlreadyProvisioned;
 
+    /// <summary>
+    /// Why this row could not be stored by <see cref="ProvisioningStationOptions.Recorder"/> (neither in the database nor
+    /// in its local journal); null when it was stored or there is no recorder. The device's outcome is still
+    /// <see cref="Outcome"/>; its issued certificate was recorded before it was sent.
+    /// </summary>
+    public Exception? RecordingError { get; init; }
+
     /// <summary>The row for the manufacturer's device database.</summary>
     public ProvisioningRecord ToRecord() => ProvisioningRecord.From(this);
 }

@@ -70,20 +70,20 @@ public sealed class ProvisioningStation
             try
             {
                 await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                ProvisioningResult row;
                 try
                 {
-                    return await ProvisionAsync(network, device, counted, cancellationToken).ConfigureAwait(false);
+                    row = await ProvisionAsync(network, device, counted, cancellationToken).ConfigureAwait(false);
                 }
                 finally
                 {
                     gate.Release();
                 }
+                return await RecordResultAsync(row).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                bool cancelled = ex is OperationCanceledException && cancellationToken.IsCancellationRequested;
-                return new ProvisioningResult(device.Uid, device.Address, cancelled ? ProvisioningOutcome.Cancelled : ProvisioningOutcome.Failed,
-                    null, cancelled ? "cancelled" : ex.Message, ex, Options.TimeProvider.GetElapsedTime(started));
+                return await RecordResultAsync(FailedRow(device, ex, started, cancellationToken)).ConfigureAwait(false);
             }
             finally
             {
@@ -117,7 +117,50 @@ public sealed class ProvisioningStation
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(device);
-        return ProvisionAsync(network, device, null, cancellationToken);
+        return ProvisionAndRecordAsync(network, device, cancellationToken);
+    }
+
+    private async Task<ProvisioningResult> ProvisionAndRecordAsync(DeviceNetwork network, DeviceInfo device, CancellationToken cancellationToken)
+    {
+        long started = Options.TimeProvider.GetTimestamp();
+        ProvisioningResult row;
+        try
+        {
+            row = await ProvisionAsync(network, device, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException && Options.Recorder is not null)
+        {
+            await RecordResultAsync(FailedRow(device, ex, started, cancellationToken)).ConfigureAwait(false);
+            throw;
+        }
+        return await RecordResultAsync(row).ConfigureAwait(false);
+    }
+
+    private ProvisioningResult FailedRow(DeviceInfo device, Exception ex, long started, CancellationToken cancellationToken)
+    {
+        bool cancelled = ex is OperationCanceledException && cancellationToken.IsCancellationRequested;
+        return new ProvisioningResult(device.Uid, device.Address, cancelled ? ProvisioningOutcome.Cancelled : ProvisioningOutcome.Failed,
+            null, cancelled ? "cancelled" : ex.Message, ex, Options.TimeProvider.GetElapsedTime(started));
+    }
+
+    /// <summary>
+    /// Hands the row to the recorder. Not cancellable: a Ctrl+C must not lose the record of what was done. A failure to
+    /// store it anywhere is kept on the row (<see cref="ProvisioningResult.RecordingError"/>), not thrown, so the other
+    /// devices' rows are still returned.
+    /// </summary>
+    private async Task<ProvisioningResult> RecordResultAsync(ProvisioningResult row)
+    {
+        if (Options.Recorder is not { } recorder)
+            return row;
+        try
+        {
+            await recorder.RecordResultAsync(row, CancellationToken.None).ConfigureAwait(false);
+            return row;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return row with { RecordingError = ex };
+        }
     }
 
     private async Task<ProvisioningResult> ProvisionAsync(DeviceNetwork network, DeviceInfo device, Progress? progress, CancellationToken ct)
@@ -132,6 +175,8 @@ public sealed class ProvisioningStation
 
         ProvisioningOutcome outcome;
         DeviceCertificate certificate;
+        IdentityClaim? claim = null;
+        IProvisioningRecorder? recorder = Options.Recorder;
         if (status.Lifecycle == DeviceLifecycle.Provisioned)
         {
             // Provisioned before (or by the run a power cut interrupted after the commit): only this key's certificates count.
@@ -139,6 +184,11 @@ public sealed class ProvisioningStation
                 ? stored
                 : throw new ProvisioningException(uid, ProvisioningFailure.ProvisionedByAnotherKey, $"Device {uid} is already provisioned with a certificate this station's production key did not issue.");
             outcome = ProvisioningOutcome.AlreadyProvisioned;
+            // The records must agree: the pair is confirmed (or adopted, for a device certified before the store existed);
+            // a unique id the store binds to another key is refused here too.
+            if (recorder is not null)
+                await Recording(uid, () => recorder.ClaimAsync(new IdentityClaim(Guid.NewGuid(), uid, certificate.GetUncompressedPublicKey(),
+                    certificate.IssuerKeyId.ToArray(), certificate.SerialNumber, AlreadyCertified: true), ct)).ConfigureAwait(false);
         }
         else
         {
@@ -156,15 +206,41 @@ public sealed class ProvisioningStation
             if (Options.AuthorizeDevice is { } authorize && !await authorize(uid, (byte[])point.Clone(), ct).ConfigureAwait(false))
                 throw new ProvisioningException(uid, ProvisioningFailure.NotAuthorized, $"Device {uid} is not authorized for certification (AuthorizeDevice refused it).");
             progress?.Report(uid, ProvisioningStage.Signing);
-            uint serial = Options.SerialNumbers is { } serials ? await serials(uid, ct).ConfigureAwait(false) : RandomSerial();
-            DeviceCertificate unsigned = DeviceCertificate.CreateUnsigned(uid, Options.VendorId, Options.DeviceClassId, serial,
-                Options.TimeProvider.GetUtcNow(), _signer.KeyId.Span, key.PublicKey);
-            byte[] digest = unsigned.ComputeSignedDigest();
-            // An HSM may answer (r, n - s): devices and hosts accept low S only, so the one encoding goes into the certificate.
-            byte[] signature = LowS.Normalize(await _signer.SignDigestAsync(digest, ct).ConfigureAwait(false));
-            if (!TrustAnchor.Verifier.VerifyDigest(_signer.PublicKey.Span, digest, signature))
-                throw new ProvisioningException(uid, ProvisioningFailure.SignerFailed, "The production signer returned a signature its own public key does not verify.");
-            certificate = unsigned.WithSignature(signature);
+            uint? proposed = Options.SerialNumbers is { } serials ? await serials(uid, ct).ConfigureAwait(false) : null;
+            uint serial;
+            if (recorder is not null)
+            {
+                // The database decides, before anything is signed: a unique id bound to another key, or this key bound to
+                // another unique id, is refused by its constraints, whichever station asks (docs/records.md section 4).
+                claim = new IdentityClaim(Guid.NewGuid(), uid, (byte[])point.Clone(), _signer.KeyId.ToArray(), proposed, AlreadyCertified: false);
+                serial = await Recording(uid, () => recorder.ClaimAsync(claim, ct)).ConfigureAwait(false);
+            }
+            else
+                serial = proposed ?? RandomSerial();
+            try
+            {
+                DeviceCertificate unsigned = DeviceCertificate.CreateUnsigned(uid, Options.VendorId, Options.DeviceClassId, serial,
+                    Options.TimeProvider.GetUtcNow(), _signer.KeyId.Span, key.PublicKey);
+                byte[] digest = unsigned.ComputeSignedDigest();
+                // An HSM may answer (r, n - s): devices and hosts accept low S only, so the one encoding goes into the certificate.
+                byte[] signature = LowS.Normalize(await _signer.SignDigestAsync(digest, ct).ConfigureAwait(false));
+                if (!TrustAnchor.Verifier.VerifyDigest(_signer.PublicKey.Span, digest, signature))
+                    throw new ProvisioningException(uid, ProvisioningFailure.SignerFailed, "The production signer returned a signature its own public key does not verify.");
+                certificate = unsigned.WithSignature(signature);
+                // Durable before the device sees it: a device never holds a certificate that the records do not (the
+                // recorder falls back to its local journal when the database is unreachable, and throws only when
+                // neither could store it).
+                if (recorder is not null)
+                    await Recording(uid, () => recorder.RecordIssuedAsync(claim!, certificate, ct)).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (claim is not null && ex is not OutOfMemoryException)
+            {
+                // The certificate never left the station: give the claim back, so a later attempt (with the new key the
+                // device makes then) is not refused because of this one. Best effort: a claim that stays is refused
+                // later with a message that names it, and `csa records void` releases it.
+                await ReleaseQuietlyAsync(recorder!, claim, ex).ConfigureAwait(false);
+                throw;
+            }
             outcome = ProvisioningOutcome.Provisioned;
         }
 
@@ -187,6 +263,38 @@ public sealed class ProvisioningStation
     }
 
     private RpcCallOptions Idempotent() => new() { Timeout = Options.CommandTimeout, MaxAttempts = Options.CommandAttempts, Idempotent = true };
+
+    /// <summary>Runs a recorder call; anything but a station refusal becomes <see cref="ProvisioningFailure.RecordingFailed"/>.</summary>
+    private static async Task<T> Recording<T>(DeviceUid uid, Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not (ProvisioningException or OperationCanceledException or OutOfMemoryException))
+        {
+            throw new ProvisioningException(uid, ProvisioningFailure.RecordingFailed,
+                $"Device {uid} was not certified: its record could not be stored ({e.Message}); the device stays blank.", e);
+        }
+    }
+
+    private static Task Recording(DeviceUid uid, Func<Task> call) => Recording(uid, async () =>
+    {
+        await call().ConfigureAwait(false);
+        return true;
+    });
+
+    private static async Task ReleaseQuietlyAsync(IProvisioningRecorder recorder, IdentityClaim claim, Exception why)
+    {
+        try
+        {
+            await recorder.ReleaseAsync(claim, $"not sent to the device: {why.Message}", CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The original failure is what the caller needs; the claim that stays names itself when it blocks a later attempt.
+        }
+    }
 
     private static async Task<T> Call<T>(DeviceUid uid, Func<Task<T>> call)
     {

@@ -28,6 +28,15 @@ public sealed class ProvisioningStationOptions
     /// </summary>
     public Func<Images.DeviceUid, byte[], CancellationToken, Task<bool>>? AuthorizeDevice { get; init; }
 
+    /// <summary>
+    /// The records store (Csa.Records: SQLite or PostgreSQL), or null for none. When set, the station claims each
+    /// (unique id, key) pair in it before the production key signs (the store refuses a unique id bound to another key
+    /// and a key bound to another unique id, across every station sharing it), takes the serial number from it unless
+    /// <see cref="SerialNumbers"/> gives one, stores the issued certificate durably before sending it to the device,
+    /// and records every device's outcome (docs/records.md).
+    /// </summary>
+    public IProvisioningRecorder? Recorder { get; init; }
+
     /// <summary>How long one ordinary provisioning command waits for its answer. Default 2 s.</summary>
     public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(2);
 

@@ -14,6 +14,7 @@ internal static class CommandCatalog
         yield return UpdateCommand.Create(console);
         yield return InstallCommand.Create(console);
         yield return ProvisionCommand.Create(console);
+        yield return RecordsCommand.Create(console);
         yield return ImageCommand.Create(console);
         yield return KeysCommand.Create(console);
         yield return RpcCommand.Create(console);

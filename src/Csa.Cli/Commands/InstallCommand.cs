@@ -2,6 +2,7 @@ using System.CommandLine;
 using Csa.Bootloader.Images;
 using Csa.Bootloader.Updates;
 using Csa.Cli.Devices;
+using Csa.Cli.Records;
 
 namespace Csa.Cli.Commands;
 
@@ -30,6 +31,8 @@ internal static class InstallCommand
         {
             source, parallel, expect, trust, authenticate,
         });
+        var recordsOptions = new RecordsOptions();
+        recordsOptions.AddTo(command);
         return command.WithAction(console, async (context, cancellationToken) =>
         {
             ParseResult parse = context.ParseResult;
@@ -60,6 +63,7 @@ internal static class InstallCommand
 
             LinkSettings settings = options.Read(parse);
             UpdateOptions updateOptions = ImageFiles.UpdateOptions(context, settings, parse.GetValue(trust) ?? [], abortOnCancel: false, parse.GetValue(authenticate));
+            await using RecordsSession? records = await RecordsSession.OpenAsync(context, recordsOptions, cancellationToken).ConfigureAwait(false);
             await using DeviceSession session = await DeviceSession.OpenAsync(context, settings, cancellationToken).ConfigureAwait(false);
             if (parse.GetValue(expect) is { } expected && session.Devices.Count != expected)
                 throw new CliException(ExitCodes.Unreachable, $"{session.Devices.Count} device(s) answered, --expect {expected}: nothing was installed");
@@ -67,10 +71,13 @@ internal static class InstallCommand
             var updater = new FirmwareUpdater(session.Network, updateOptions);
             Dictionary<DeviceUid, DeviceInfo> byUid = chosen.ToDictionary(d => d.Uid);
             IReadOnlyList<InstallResult> rows = await UpdateProgressView.RunAsync(context, uid => $"{byUid[uid].Address} {uid}",
-                progress => updater.InstallAsync(chosen, imageFor, maxParallel, progress, cancellationToken)).ConfigureAwait(false);
+                progress => records is null
+                    ? updater.InstallAsync(chosen, imageFor, maxParallel, progress, cancellationToken)
+                    : RecordedRuns.InstallAsync(updater, chosen, imageFor, maxParallel, progress, records, cancellationToken)).ConfigureAwait(false);
             if (cancellationToken.IsCancellationRequested)
                 throw new OperationCanceledException(cancellationToken);
-            return UpdateRunner.Report(context, rows, target, single: false);
+            int code = UpdateRunner.Report(context, rows, target, single: false);
+            return records?.AdjustExitCode(code) ?? code;
         });
     }
 

@@ -4,6 +4,7 @@ using Csa.Bootloader.Images;
 using Csa.Bootloader.Provisioning;
 using Csa.Bootloader.Updates;
 using Csa.Cli.Devices;
+using Csa.Cli.Records;
 using Csa.Crypto;
 using Csa.DataLink;
 using Csa.Rpc;
@@ -33,6 +34,8 @@ internal static class ProvisionCommand
             key, vendor, deviceClass, parallel, record, noRecordCheck, allowList,
         };
         options.AddTo(command);
+        var recordsOptions = new RecordsOptions();
+        recordsOptions.AddTo(command);
         return command.WithAction(console, async (context, cancellationToken) =>
         {
             int maxParallel = context.ParseResult.GetValue(parallel);
@@ -60,8 +63,11 @@ internal static class ProvisionCommand
                 CheckRecordFileWritable(recordFile.FullName);
             Func<DeviceUid, byte[], CancellationToken, Task<bool>>? authorize = await AuthorizerAsync(recordFile,
                 context.ParseResult.GetValue(noRecordCheck), context.ParseResult.GetValue(allowList), cancellationToken).ConfigureAwait(false);
+            // The records store (--records): reachable and at the current schema before any device is touched; each
+            // identity is claimed in it before the production key signs, and each certificate is recorded before it is sent.
+            await using RecordsSession? recordsSession = await RecordsSession.OpenAsync(context, recordsOptions, cancellationToken).ConfigureAwait(false);
             var station = new ProvisioningStation(signer, EcdsaP256SignatureVerifier.Instance,
-                new ProvisioningStationOptions { VendorId = vendorId, DeviceClassId = classId, AuthorizeDevice = authorize });
+                new ProvisioningStationOptions { VendorId = vendorId, DeviceClassId = classId, AuthorizeDevice = authorize, Recorder = recordsSession?.Recorder });
 
             // The same links, timeouts and device selection as every device command (--device / --all; all by default).
             await using DeviceSession session = await DeviceSession.OpenAsync(context, options.Read(context.ParseResult), cancellationToken).ConfigureAwait(false);
@@ -77,8 +83,14 @@ internal static class ProvisionCommand
                 context.SetFailure($"{notProvisioned.Length} of {results.Count} devices were not provisioned",
                     notProvisioned.Select(r => ErrorDocument.DeviceError(r.Uid.ToString(), r.Exception, r.Outcome.ToString())).ToArray());
             }
+            foreach (ProvisioningResult unrecorded in results.Where(r => r.RecordingError is not null))
+                recordsSession?.AddFailure($"device {unrecorded.Uid}: its {unrecorded.Outcome} result could not be stored: {unrecorded.RecordingError!.Message}");
             if (context.Json)
-                context.WriteJson(new { productionKeyId = signer.ProductionPublicKey.KeyIdHex, provisioned, failed = results.Count - provisioned, devices = records });
+                context.WriteJson(new
+                {
+                    productionKeyId = signer.ProductionPublicKey.KeyIdHex, provisioned, failed = results.Count - provisioned, devices = records,
+                    records = recordsSession is null ? null : await recordsSession.SummaryAsync().ConfigureAwait(false),
+                });
             else
                 WriteTable(context, records, signer.ProductionPublicKey.KeyIdHex);
             foreach (ProvisioningResult failed in results.Where(r => !r.Succeeded))
@@ -95,7 +107,7 @@ internal static class ProvisionCommand
                     throw CliException.File($"cannot append to the record file {recordFile.FullName}: {e.Message} (the results above are not recorded)", e);
                 }
             }
-            return ExitCodeOf(results);
+            return recordsSession?.AdjustExitCode(ExitCodeOf(results)) ?? ExitCodeOf(results);
         });
     }
 
@@ -161,6 +173,9 @@ internal static class ProvisionCommand
             return ExitCodes.Success;
         if (failed.All(r => r.Outcome == ProvisioningOutcome.Cancelled))
             return ExitCodes.Cancelled;
+        // Devices refused because their record could not be stored (database and journal unavailable) stay blank.
+        if (failed.All(r => r.Exception is ProvisioningException { Reason: ProvisioningFailure.RecordingFailed }))
+            return ExitCodes.FileError;
         // Devices that only stopped answering were unreachable; a refusal or a failed check is an authentication failure.
         return failed.All(r => r.Exception is DataLinkException or RpcTimeoutException) ? ExitCodes.Unreachable : ExitCodes.AuthenticationFailed;
     }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Csa.Bootloader.Images;
 using Csa.Bootloader.Updates;
 using Csa.Cli.Devices;
+using Csa.Cli.Records;
 
 namespace Csa.Cli.Commands;
 
@@ -29,6 +30,8 @@ internal static class UpdateCommand
         {
             images, bootloader, bothCopies, parallel, trust, authenticate, abort,
         });
+        var recordsOptions = new RecordsOptions();
+        recordsOptions.AddTo(command);
         return command.WithAction(console, async (context, cancellationToken) =>
         {
             ParseResult parse = context.ParseResult;
@@ -53,6 +56,7 @@ internal static class UpdateCommand
 
             LinkSettings settings = options.Read(parse);
             UpdateOptions updateOptions = ImageFiles.UpdateOptions(context, settings, parse.GetValue(trust) ?? [], parse.GetValue(abort), parse.GetValue(authenticate));
+            await using RecordsSession? records = await RecordsSession.OpenAsync(context, recordsOptions, cancellationToken).ConfigureAwait(false);
             await using DeviceSession session = await DeviceSession.OpenAsync(context, settings, cancellationToken).ConfigureAwait(false);
             IReadOnlyList<DeviceInfo> chosen = options.ReadSelection(parse).Apply(session.Devices, defaultAll: false);
             var updater = new FirmwareUpdater(session.Network, updateOptions);
@@ -60,11 +64,15 @@ internal static class UpdateCommand
 
             Dictionary<DeviceUid, DeviceInfo> byUid = chosen.ToDictionary(d => d.Uid);
             IReadOnlyList<InstallResult> rows = await UpdateProgressView.RunAsync(context, uid => $"{byUid[uid].Address} {uid}", progress =>
-                UpdateRunner.RunAsync(chosen, maxParallel, (device, ct) => isBootloader
+            {
+                Func<DeviceInfo, CancellationToken, Task<UpdateResult>> run = (device, ct) => isBootloader
                     ? updater.UpdateBootloaderAsync(device, loaded, both, progress, ct)
-                    : updater.UpdateApplicationAsync(device, loaded[0], progress, ct), cancellationToken)).ConfigureAwait(false);
+                    : updater.UpdateApplicationAsync(device, loaded[0], progress, ct);
+                return UpdateRunner.RunAsync(chosen, maxParallel, records is null ? run : RecordedRuns.Recorded(run, loaded, records), cancellationToken);
+            }).ConfigureAwait(false);
 
-            return UpdateRunner.Report(context, rows, target, single: chosen.Count == 1);
+            int code = UpdateRunner.Report(context, rows, target, single: chosen.Count == 1);
+            return records?.AdjustExitCode(code) ?? code;
         });
     }
 }

@@ -27,6 +27,16 @@ internal sealed record SimulationSpec
 
     public int Devices { get; init; } = 1;
 
+    /// <summary>
+    /// The number of the first device: device i gets the unique id and product name of number <c>FirstDevice + i</c>
+    /// (<see cref="VirtualFleet.UidFor"/>), so stations in separate processes can simulate different boards (or, with
+    /// the same number, the same unique id on two chips). Flash and key files stay named by position. 0 by default.
+    /// </summary>
+    public int FirstDevice { get; init; }
+
+    /// <summary>The highest number a first device may have (the unique id's first word counts up from it).</summary>
+    public const int MaxFirstDevice = 0xFFFF;
+
     public SimulationTopology Topology { get; init; } = SimulationTopology.Single;
 
     public FlashFamily Family { get; init; } = FlashFamily.Stm32F4;
@@ -69,7 +79,7 @@ internal sealed record SimulationSpec
     public IReadOnlyList<string> ProductionKeyPaths { get; init; } = [];
 
     /// <summary>
-    /// Parses a CLI <c>sim:</c> link: <c>sim:[TOPOLOGY][?devices=N&amp;topology=single|chain|star&amp;family=f4|l4&amp;state=DIR&amp;baud=N&amp;timing=typical|worst|instant&amp;buffers=N&amp;key=PEM&amp;trust=PEM[,PEM]&amp;production=PEM[,PEM]]</c>.
+    /// Parses a CLI <c>sim:</c> link: <c>sim:[TOPOLOGY][?devices=N&amp;first=N&amp;topology=single|chain|star&amp;family=f4|l4&amp;state=DIR&amp;baud=N&amp;timing=typical|worst|instant&amp;buffers=N&amp;key=PEM&amp;trust=PEM[,PEM]&amp;production=PEM[,PEM]]</c>.
     /// </summary>
     /// <exception cref="CliException">A usage error naming the bad part.</exception>
     public static SimulationSpec ParseUri(string text)
@@ -103,7 +113,7 @@ internal sealed record SimulationSpec
             if (!parameters.TryAdd(name, value))
                 throw Bad(text, $"parameter '{name}' is given twice");
         }
-        string[] known = ["devices", "topology", "family", "state", "baud", "timing", "buffers", "key", "trust", "production"];
+        string[] known = ["devices", "first", "topology", "family", "state", "baud", "timing", "buffers", "key", "trust", "production"];
         foreach (string name in parameters.Keys)
         {
             if (!known.Contains(name, StringComparer.OrdinalIgnoreCase))
@@ -128,11 +138,16 @@ internal sealed record SimulationSpec
         FlashTimingProfile timing = parameters.TryGetValue("timing", out string? t)
             ? ParseTiming(t) ?? throw Bad(text, $"unknown timing '{t}' (typical, worst or instant)")
             : FlashTimingProfile.Typical;
+        int first = 0;
+        if (parameters.TryGetValue("first", out string? firstText)
+            && (!int.TryParse(firstText, NumberStyles.None, CultureInfo.InvariantCulture, out first) || first > MaxFirstDevice))
+            throw Bad(text, $"first '{firstText}' is not 0..{MaxFirstDevice}");
         int buffers = parameters.TryGetValue("buffers", out string? n) ? ParseBuffers(n) ?? throw Bad(text, BuffersProblem($"buffers '{n}'")) : 4;
 
         var spec = new SimulationSpec
         {
             Devices = devices,
+            FirstDevice = first,
             Topology = topology,
             Family = family,
             Baud = baud,

@@ -47,8 +47,8 @@ internal sealed class VirtualFleet : IAsyncDisposable
     public static DeviceProfile ProfileFor(SimulationSpec spec, SimulationKeys keys, int index) => new()
     {
         MemoryMap = spec.Family == FlashFamily.Stm32F4 ? MemoryMap.Stm32F4_1M : MemoryMap.Stm32L4_1M,
-        Uid = UidFor(spec.Family, index),
-        ProductName = $"Csa virtual {(spec.Family == FlashFamily.Stm32F4 ? "STM32F4" : "STM32L4")} #{index}",
+        Uid = UidFor(spec.Family, spec.FirstDevice + index),
+        ProductName = $"Csa virtual {(spec.Family == FlashFamily.Stm32F4 ? "STM32F4" : "STM32L4")} #{spec.FirstDevice + index}",
         Authentication = ImageAuthentication.EcdsaP256Sha256,
         TrustedSigningKeys = keys.Trusted,
         // A provisioning product makes its identity key on the device at provisioning; before that it has none.
