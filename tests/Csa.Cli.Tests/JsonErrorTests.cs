@@ -31,6 +31,10 @@ public sealed class JsonErrorTests : PersistedBenchTests
         { "keys generate", ["keys", "generate", "--role", "firmware-signing", "--out", Path.Combine(Missing, "sub", "k")], ExitCodes.FileError },
         { "keys show", ["keys", "show", ImageTestSupport.TestData("firmware.hex")], ExitCodes.InvalidInput },
         { "rpc gen-c", ["rpc", "gen-c", Path.Combine(Missing, "i.rpc.json")], ExitCodes.FileError },
+        { "records init", ["records", "init", "--records", $"sqlite:{Path.Combine(Missing, "sub", "r.db")}"], ExitCodes.FileError },
+        { "records query", ["records", "query", "--records", $"sqlite:{Path.Combine(Missing, "sub", "r.db")}"], ExitCodes.FileError },
+        { "records forward", ["records", "forward", "--records", "postgres://station:secret@127.0.0.1:1/csa"], ExitCodes.Usage },
+        { "records void", ["records", "void", "not-a-uid", "--reason", "test", "--records", $"sqlite:{Path.Combine(Missing, "sub", "r.db")}"], ExitCodes.Usage },
         { "(parser)", ["image", "build", "--no-such-option"], ExitCodes.Usage },
     };
 
