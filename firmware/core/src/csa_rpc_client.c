@@ -50,20 +50,47 @@ static void transmit(csa_rpc_client_t *client, csa_rpc_client_call_t *call, bool
     (void)csa_node_send(client->node, client->port, call->node, CSA_PORT_RPC, call->packet, call->len);
 }
 
+/* Encodes a raw payload (csa_rpc_client_call). */
+typedef struct {
+    const uint8_t *data;
+    size_t len;
+} raw_payload_t;
+
+static int32_t encode_raw(const void *message, uint8_t *buf, size_t cap)
+{
+    const raw_payload_t *raw = (const raw_payload_t *)message;
+    if (raw->len > cap)
+        return -1;
+    if (raw->len > 0u)
+        memcpy(buf, raw->data, raw->len);
+    return (int32_t)raw->len;
+}
+
 int csa_rpc_client_call(csa_rpc_client_t *client, uint8_t node, uint16_t interface_id, uint16_t command_id,
                         const uint8_t *payload, size_t len, csa_rpc_done_fn done, void *ctx)
+{
+    raw_payload_t raw;
+    if (len > CSA_CONFIG_CLIENT_PACKET_SIZE - CSA_RPC_HEADER_SIZE)
+        return CSA_ERR_TOO_LARGE;
+    raw.data = payload;
+    raw.len = len;
+    return csa_rpc_client_call_encoded(client, node, interface_id, command_id, encode_raw, &raw, done, NULL, ctx);
+}
+
+int csa_rpc_client_call_encoded(csa_rpc_client_t *client, uint8_t node, uint16_t interface_id, uint16_t command_id,
+                                csa_rpc_encode_fn encode, const void *message, csa_rpc_done_fn done,
+                                csa_rpc_any_fn user_done, void *ctx)
 {
     csa_rpc_client_call_t *slot = NULL;
     csa_rpc_header_t h;
     unsigned i, in_flight = 0;
-    uint32_t oldest = client->issue + 1u;
+    uint32_t oldest = 0;
     bool oldest_known = false;
     uint16_t id;
+    int32_t n;
     int rc;
-    if (done == NULL || !csa_addr_is_routable(node))
+    if (done == NULL || encode == NULL || !csa_addr_is_routable(node))
         return CSA_ERR_ARGUMENT;
-    if (len > sizeof slot->packet - CSA_RPC_HEADER_SIZE)
-        return CSA_ERR_TOO_LARGE;
     for (i = 0; i < CSA_CONFIG_CLIENT_CALLS; i++) {
         csa_rpc_client_call_t *c = &client->calls[i];
         if (!c->used) {
@@ -83,6 +110,9 @@ int csa_rpc_client_call(csa_rpc_client_t *client, uint8_t node, uint16_t interfa
     if (slot == NULL || in_flight >= window_of(client, node) ||
         (oldest_known && client->issue + 1u - oldest >= CSA_RPC_REPLAY_WINDOW))
         return CSA_ERR_BUSY;
+    n = encode(message, slot->packet + CSA_RPC_HEADER_SIZE, sizeof slot->packet - CSA_RPC_HEADER_SIZE);
+    if (n < 0)
+        return CSA_ERR_ENCODE;
     /* The next id that no call to this node waits for. */
     for (;;) {
         bool taken = false;
@@ -98,21 +128,19 @@ int csa_rpc_client_call(csa_rpc_client_t *client, uint8_t node, uint16_t interfa
     h.message_id = command_id;
     h.request_id = id;
     csa_rpc_write_header(slot->packet, &h);
-    if (len > 0u)
-        memcpy(slot->packet + CSA_RPC_HEADER_SIZE, payload, len);
-    slot->len = (uint16_t)(CSA_RPC_HEADER_SIZE + len);
+    slot->len = (uint16_t)(CSA_RPC_HEADER_SIZE + (size_t)n);
     slot->node = node;
     slot->request_id = id;
     slot->interface_id = interface_id;
     slot->command_id = command_id;
-    slot->attempts = 0;
     slot->done = done;
+    slot->user_done = user_done;
     slot->ctx = ctx;
-    slot->issue = ++client->issue;
     /* A request the data link refuses at once (no link, too large for the path) was never sent: it fails here. */
     rc = csa_node_send(client->node, client->port, node, CSA_PORT_RPC, slot->packet, slot->len);
     if (rc != CSA_OK)
         return rc;
+    slot->issue = ++client->issue;
     slot->used = true;
     slot->attempts = 1;
     slot->waiting_after_busy = false;
@@ -130,6 +158,7 @@ static void complete(csa_rpc_client_call_t *call, int32_t status, const uint8_t 
     r.command_id = call->command_id;
     r.payload = payload;
     r.len = len;
+    r.user_done = call->user_done;
     call->used = false; /* free before the callback, which may start the next call */
     done(call->ctx, &r);
 }

@@ -23,6 +23,9 @@ extern "C" {
 
 #define CSA_RPC_REPLAY_WINDOW 16u
 
+/** Any function pointer: a generated stub passes its typed callback through the client as one of these. */
+typedef void (*csa_rpc_any_fn)(void);
+
 /** How a call ended. */
 typedef struct {
     /** 0: answered with a response; 1..0xFFFF: the error code the node answered (interface or RPC layer);
@@ -33,9 +36,17 @@ typedef struct {
     uint16_t command_id;
     const uint8_t *payload; /**< The response payload, or the error message (valid during the callback). */
     size_t len;
+    csa_rpc_any_fn user_done; /**< The typed callback a generated stub passed (NULL for raw calls). */
 } csa_rpc_result_t;
 
 typedef void (*csa_rpc_done_fn)(void *ctx, const csa_rpc_result_t *result);
+
+
+/** Encodes a message into buf (cap bytes); returns the bytes written or -1 (generated encoders, type-erased). */
+typedef int32_t (*csa_rpc_encode_fn)(const void *message, uint8_t *buf, size_t cap);
+
+/** Decodes a whole payload into a message; returns len or -1 (generated decoders, type-erased). */
+typedef int32_t (*csa_rpc_decode_fn)(void *message, const uint8_t *buf, size_t len);
 
 /** Receives events sent to the client's port: sequence number, and the event payload (valid during the call). */
 typedef void (*csa_rpc_event_fn)(void *ctx, uint8_t node, uint16_t interface_id, uint16_t event_id, uint16_t sequence,
@@ -53,6 +64,7 @@ typedef struct {
     uint32_t issue;
     uint32_t deadline;
     csa_rpc_done_fn done;
+    csa_rpc_any_fn user_done;
     void *ctx;
     uint8_t packet[CSA_CONFIG_CLIENT_PACKET_SIZE];
 } csa_rpc_client_call_t;
@@ -78,16 +90,17 @@ int csa_rpc_client_init(csa_rpc_client_t *client, csa_node_t *node, uint8_t port
 int csa_rpc_client_call(csa_rpc_client_t *client, uint8_t node, uint16_t interface_id, uint16_t command_id,
                         const uint8_t *payload, size_t len, csa_rpc_done_fn done, void *ctx);
 
+/** As csa_rpc_client_call, encoding the request straight into the call's buffer (what generated stubs use):
+    CSA_ERR_ENCODE when the message does not encode or is larger than CSA_CONFIG_CLIENT_PACKET_SIZE allows. */
+int csa_rpc_client_call_encoded(csa_rpc_client_t *client, uint8_t node, uint16_t interface_id, uint16_t command_id,
+                                csa_rpc_encode_fn encode, const void *message, csa_rpc_done_fn done,
+                                csa_rpc_any_fn user_done, void *ctx);
+
 /** Resends and times out; call it with csa_node_poll. */
 void csa_rpc_client_poll(csa_rpc_client_t *client);
 
 /** Calls in flight. */
 unsigned csa_rpc_client_pending(const csa_rpc_client_t *client);
-
-/** The buffer a generated client stub encodes its request payload into before csa_rpc_client_call. */
-typedef struct {
-    uint8_t bytes[CSA_CONFIG_CLIENT_PACKET_SIZE - CSA_RPC_HEADER_SIZE];
-} csa_rpc_request_buffer_t;
 
 #ifdef __cplusplus
 }
