@@ -77,7 +77,8 @@ static size_t call(uint16_t iface, uint16_t cmd, const uint8_t *payload, size_t 
     h.message_id = cmd;
     h.request_id = next_id++;
     csa_rpc_write_header(packet, &h);
-    memcpy(packet + 8, payload, len);
+    if (len > 0u)
+        memcpy(packet + 8, payload, len);
     test_host_send_frame(&to_device, &fh, packet, 8u + len);
     test_queue_flush(&to_device, node.now);
     while (test_host_next_frame(&to_host, &got, frame_payload, &n)) {

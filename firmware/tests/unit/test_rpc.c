@@ -73,7 +73,7 @@ static void packet_golden(void)
     while (line != NULL && line[0] == '|') {
         uint8_t packet[300], payload[300], out[300];
         long n, pn;
-        unsigned iface, id, request, code;
+        unsigned iface = 0, id = 0, request = 0, code = 0;
         csa_rpc_header_t h;
         int c = row_cells(line, cells);
         CHECK_EQ(c, 10);

@@ -22,7 +22,7 @@ bool next_vector(const char **cursor, vector_t *v)
 {
     char value[4096];
     const char *block = strstr(*cursor, "```text\n");
-    unsigned u;
+    unsigned u = 0;
     long n;
     if (block == NULL)
         return false;
