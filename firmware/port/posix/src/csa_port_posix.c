@@ -185,6 +185,7 @@ int csa_posix_link_open(csa_posix_link_t *link, const char *spec, char *error, s
         if (split_host_port(spec + 4, link) != 0)
             return fail(error, error_len, spec, "expected tcp:HOST:PORT");
         snprintf(link->name, sizeof link->name, "tcp://%s:%s (connecting)", link->host, link->port);
+        link->retry_at = csa_posix_millis();
         return 0; /* connected by csa_posix_link_service, again and again if the far end restarts */
     }
     if (spec[0] == '/') {
@@ -315,8 +316,8 @@ csa_posix_event_t csa_posix_link_service(csa_posix_link_t *link, uint8_t *buf, s
             p.revents = 0;
             if (poll(&p, 1, 0) <= 0 || (p.revents & POLLHUP) != 0)
                 return CSA_POSIX_IDLE;
-            /* A host opened the slave: what was queued while nobody listened is stale. */
-            (void)tcflush(link->read_fd, TCIOFLUSH);
+            /* A host opened the slave. (Nothing stale waits: what the device sent meanwhile was dropped, and what the
+               host sent already is its first frames, to be read now.) */
             link->hung_up = false;
             link->far_end_present = true;
             return CSA_POSIX_CONNECTED;
