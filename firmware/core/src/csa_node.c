@@ -181,9 +181,6 @@ static int send_packet(csa_node_t *node, uint8_t via, uint8_t src_port, uint8_t 
     unsigned fragments, i, sent = 0;
     uint8_t route;
     bool any_downstream = false;
-    if (dst_node != CSA_ADDR_BROADCAST && dst_node != CSA_ADDR_UNASSIGNED && !csa_addr_is_routable(dst_node) &&
-        dst_node < 0xF0u)
-        return CSA_ERR_ARGUMENT;
     if (len > node->limits.max_packet_size)
         return CSA_ERR_TOO_LARGE;
     if (via == CSA_LINK_LOCAL && dst_node == node->address && node->address != CSA_ADDR_UNASSIGNED) {

@@ -170,7 +170,8 @@ void csa_node_poll(csa_node_t *node, uint32_t now);
 int csa_node_bind(csa_node_t *node, uint8_t port, csa_port_handler_fn handler, void *ctx);
 
 /** Sends a packet from src_port to dst_node:dst_port, in frames that fit the path (6.1), out of the route's link or,
-    without a route, every open link. CSA_ERR_TOO_LARGE, CSA_ERR_NO_LINK, CSA_ERR_ARGUMENT (dst 0xFF as a source...). */
+    without a route, every open link (for 0xFE: the downstream ones). CSA_ERR_TOO_LARGE (over the maximum packet size,
+    or more than 256 frames), CSA_ERR_NO_LINK (no open link, or the route's link is closed). */
 int csa_node_send(csa_node_t *node, uint8_t src_port, uint8_t dst_node, uint8_t dst_port, const uint8_t *packet,
                   size_t len);
 
