@@ -4,6 +4,7 @@ using Csa.Crypto;
 using Csa.DataLink;
 using Csa.DataLink.Transports;
 using Csa.Rpc;
+using Csa.Rpc.Tooling;
 using Csa.Simulator.Flash;
 
 namespace Csa.Cli;

@@ -42,6 +42,50 @@ public sealed class FrameTests
     }
 
     [Fact]
+    [Trait("Requirement", "REQ-RPC")]
+    public async Task RpcGenC_OutputDir_WritesTheCompleteBindingOfEachInterface()
+    {
+        string sample = Path.Combine(AppContext.BaseDirectory, "TestData", "sample.rpc.json");
+        string copy = Path.Combine(Path.GetTempPath(), $"gen-c-{Guid.NewGuid():N}", "second.rpc.json");
+        string dir = Path.Combine(Path.GetDirectoryName(copy)!, "out");
+        Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+        try
+        {
+            File.Copy(sample, copy);
+            CliRun run = await CliRunner.RunAsync("rpc", "gen-c", sample, copy, "--output-dir", dir, "--json");
+            Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+            string[] written = run.Json().GetProperty("files").EnumerateArray().Select(f => Path.GetFileName(f.GetProperty("output").GetString()!)).ToArray();
+            Assert.Equal(["sample.rpc.h", "sample.rpc.binding.h", "sample.rpc.binding.c", "second.rpc.h", "second.rpc.binding.h", "second.rpc.binding.c"], written);
+            Assert.Contains("#include \"sample.rpc.h\"", File.ReadAllText(Path.Combine(dir, "sample.rpc.binding.h")), StringComparison.Ordinal);
+            Assert.Contains("_dispatch(", File.ReadAllText(Path.Combine(dir, "second.rpc.binding.c")), StringComparison.Ordinal);
+
+            // Existing files stay unless --force; nothing at all is written then.
+            File.WriteAllText(Path.Combine(dir, "second.rpc.binding.c"), "keep me");
+            File.Delete(Path.Combine(dir, "sample.rpc.h"));
+            CliRun refused = await CliRunner.RunAsync("rpc", "gen-c", sample, copy, "--output-dir", dir);
+            Assert.Equal(ExitCodes.FileError, refused.ExitCode);
+            Assert.Equal("keep me", File.ReadAllText(Path.Combine(dir, "second.rpc.binding.c")));
+            Assert.False(File.Exists(Path.Combine(dir, "sample.rpc.h")));
+            Assert.Equal(ExitCodes.Success, (await CliRunner.RunAsync("rpc", "gen-c", sample, copy, "--output-dir", dir, "--force")).ExitCode);
+            Assert.NotEqual("keep me", File.ReadAllText(Path.Combine(dir, "second.rpc.binding.c")));
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(copy)!, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("--output", "x.h", "--output-dir", "d")]
+    [InlineData("--prefix", "p", "--output-dir", "d")]
+    public async Task RpcGenC_ConflictingOptions_AreUsageErrors(string a, string b, string c, string d)
+    {
+        string sample = Path.Combine(AppContext.BaseDirectory, "TestData", "sample.rpc.json");
+        CliRun run = await CliRunner.RunAsync("rpc", "gen-c", sample, sample, a, b, c, d);
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+    }
+
+    [Fact]
     public async Task RpcGenC_MissingFile_IsAFileErrorWithOneLine()
     {
         CliRun run = await CliRunner.RunAsync("rpc", "gen-c", "/nonexistent/x.rpc.json");

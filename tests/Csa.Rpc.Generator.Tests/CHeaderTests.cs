@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text;
-using Csa.Rpc.CHeader;
+using Csa.Rpc.Tooling;
 using Csa.Rpc.Device;
 
 namespace Csa.Rpc.Generator.Tests;
@@ -12,34 +12,53 @@ namespace Csa.Rpc.Generator.Tests;
 [Trait("Requirement", "REQ-RPC")]
 public sealed class CHeaderTests
 {
-    private static string DeviceHeader() => CHeaderGenerator.Generate(RpcInterfaceFiles.Device, new CHeaderOptions { SourceName = "device.rpc.json" });
+    private static string DeviceHeader() => CBindingGenerator.Generate(RpcInterfaceFiles.Device, new CBindingOptions { SourceName = "device.rpc.json" }).Header.Text;
 
-    private static string PumpHeader() => CHeaderGenerator.Generate(File.ReadAllText(TestPaths.SamplePumpFile), new CHeaderOptions { SourceName = "sample-pump.rpc.json", Prefix = "pump" });
+    private static string PumpHeader() => CBindingGenerator.Generate(File.ReadAllText(TestPaths.SamplePumpFile), new CBindingOptions { SourceName = "sample-pump.rpc.json", Prefix = "pump" }).Header.Text;
 
     [Fact]
-    public void Headers_match_golden_files()
+    public void Bindings_match_golden_files()
     {
-        Golden.AssertMatches("device.rpc.h", DeviceHeader());
-        Golden.AssertMatches("sample-pump.rpc.h", PumpHeader());
-        Golden.AssertMatches("all-types.rpc.h", CHeaderGenerator.Generate(File.ReadAllText(TestPaths.AllTypesFile), new CHeaderOptions { SourceName = "all-types.rpc.json" }));
+        // Every generated file of three interfaces: the codec header and the binding to the C stack.
+        foreach (CBinding binding in new[]
+        {
+            CBindingGenerator.Generate(RpcInterfaceFiles.Device, new CBindingOptions { SourceName = "device.rpc.json" }),
+            CBindingGenerator.Generate(File.ReadAllText(TestPaths.SamplePumpFile), new CBindingOptions { SourceName = "sample-pump.rpc.json", Prefix = "pump" }),
+            CBindingGenerator.Generate(File.ReadAllText(TestPaths.AllTypesFile), new CBindingOptions { SourceName = "all-types.rpc.json" }),
+        })
+        {
+            foreach (CGeneratedFile file in binding.Files)
+                Golden.AssertMatches(file.FileName, file.Text);
+        }
+    }
+
+    [Fact]
+    public void Binding_files_are_named_after_the_interface_file()
+    {
+        CBinding binding = CBindingGenerator.Generate(File.ReadAllText(TestPaths.SamplePumpFile), new CBindingOptions { SourceName = "/x/sample-pump.rpc.json", Prefix = "pump" });
+        Assert.Equal(["sample-pump.rpc.h", "sample-pump.rpc.binding.h", "sample-pump.rpc.binding.c"], binding.Files.Select(f => f.FileName));
+        Assert.Equal("pump", binding.Prefix);
+        Assert.Contains("#include \"sample-pump.rpc.h\"", binding.BindingHeader.Text, StringComparison.Ordinal);
+        Assert.Contains("#include \"sample-pump.rpc.binding.h\"", binding.BindingSource.Text, StringComparison.Ordinal);
+        Assert.Equal("device.rpc.h", CBindingGenerator.Generate(RpcInterfaceFiles.Device).Header.FileName);
     }
 
     [Fact]
     public void Embedded_device_interface_is_the_source_file()
     {
         Assert.Equal(File.ReadAllText(TestPaths.DeviceInterfaceFile), RpcInterfaceFiles.Device);
-        Assert.Empty(RpcInterfaceFiles.Validate(RpcInterfaceFiles.Device));
+        Assert.Empty(RpcInterfaceValidator.Validate(RpcInterfaceFiles.Device));
     }
 
     [Fact]
     public void Invalid_file_throws_with_every_problem_and_its_line()
     {
-        var error = Assert.Throws<RpcInterfaceFormatException>(() => CHeaderGenerator.Generate("{ \"name\": \"X\",\n \"id\": -1, \"version\": 1 }", new CHeaderOptions { SourceName = "x.rpc.json" }));
+        var error = Assert.Throws<RpcInterfaceFormatException>(() => CBindingGenerator.Generate("{ \"name\": \"X\",\n \"id\": -1, \"version\": 1 }", new CBindingOptions { SourceName = "x.rpc.json" }));
 
         RpcInterfaceDiagnostic problem = Assert.Single(error.Diagnostics);
         Assert.Equal(("CSARPC009", 2, 8), (problem.Id, problem.Line, problem.Column));
         Assert.Contains("x.rpc.json", error.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => CHeaderGenerator.Generate(RpcInterfaceFiles.Device, new CHeaderOptions { Prefix = "Bad-Prefix" }));
+        Assert.Throws<ArgumentException>(() => CBindingGenerator.Generate(RpcInterfaceFiles.Device, new CBindingOptions { Prefix = "Bad-Prefix" }));
     }
 
     [Fact]
@@ -51,7 +70,7 @@ public sealed class CHeaderTests
         {
             File.WriteAllText(Path.Combine(dir, "device.rpc.h"), DeviceHeader());
             File.WriteAllText(Path.Combine(dir, "sample-pump.rpc.h"), PumpHeader());
-            File.WriteAllText(Path.Combine(dir, "all-types.rpc.h"), CHeaderGenerator.Generate(File.ReadAllText(TestPaths.AllTypesFile)));
+            File.WriteAllText(Path.Combine(dir, "all-types.rpc.h"), CBindingGenerator.Generate(File.ReadAllText(TestPaths.AllTypesFile)).Header.Text);
             File.WriteAllText(Path.Combine(dir, "main.c"), BuildProgram(out int cases));
 
             (int compileExit, string compileOutput) = await RunAsync("gcc", dir, "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O1", "-o", "roundtrip", "main.c");

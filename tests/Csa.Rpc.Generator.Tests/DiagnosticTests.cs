@@ -1,3 +1,4 @@
+using Csa.Rpc.Tooling;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Text;
 
@@ -64,7 +65,7 @@ public sealed class DiagnosticTests
         Assert.Empty(run.Results[0].GeneratedSources);
 
         // The library check used by tools reports the same problem at the same place.
-        Assert.Contains(RpcInterfaceFiles.Validate(json), d => d.Id == id && d.Line == line);
+        Assert.Contains(RpcInterfaceValidator.Validate(json), d => d.Id == id && d.Line == line);
     }
 
     [Fact]
@@ -102,12 +103,12 @@ public sealed class DiagnosticTests
             for (int e = 0; e < edits; e++)
                 chars[random.Next(chars.Length)] = Noise[random.Next(Noise.Length)];
             string mutated = new(chars);
-            IReadOnlyList<RpcInterfaceDiagnostic> problems = RpcInterfaceFiles.Validate(mutated);
+            IReadOnlyList<RpcInterfaceDiagnostic> problems = RpcInterfaceValidator.Validate(mutated);
             Assert.DoesNotContain(problems, p => p.Id == "CSARPC999");
             if (problems.Count == 0)
             {
                 valid++;
-                Assert.Contains("#endif", Csa.Rpc.CHeader.CHeaderGenerator.Generate(mutated), StringComparison.Ordinal);
+                Assert.Contains("#endif", Csa.Rpc.Tooling.CBindingGenerator.Generate(mutated).Header.Text, StringComparison.Ordinal);
                 (GeneratorDriverRunResult run, _) = GeneratorHarness.RunText(mutated, Path);
                 Assert.Empty(run.Diagnostics);
                 Assert.Single(run.Results[0].GeneratedSources);
@@ -124,7 +125,7 @@ public sealed class DiagnosticTests
         string text = File.ReadAllText(TestPaths.SamplePumpFile).TrimEnd();
         for (int length = 0; length < text.Length; length++)
         {
-            IReadOnlyList<RpcInterfaceDiagnostic> problems = RpcInterfaceFiles.Validate(text[..length]);
+            IReadOnlyList<RpcInterfaceDiagnostic> problems = RpcInterfaceValidator.Validate(text[..length]);
             Assert.NotEmpty(problems);
             Assert.DoesNotContain(problems, p => p.Id == "CSARPC999");
         }

@@ -107,6 +107,9 @@ internal sealed class RpcModelParser
         TextRange nameRange = root.Find("name")?.Value.Range ?? new TextRange(root.Range.Start, 1);
         foreach (string generated in new[] { name + "Error", name + "Client", name + "ServerBase", name + "Interface", name + "Codec" })
             _typeNames[generated] = nameRange;
+        // Types of the C binding (<prefix>_handlers_t, ...): a struct of one of these names would collide there.
+        foreach (string generated in new[] { "Handlers", "EventHandlers", "DispatchScratch" })
+            _cTypeNames[Naming.ToSnake(generated)] = generated + " (generated in the C binding)";
 
         foreach (JsonValue item in OptionalArray(root, "enums", "The interface"))
             ParseEnum(model, item);
@@ -346,7 +349,9 @@ internal sealed class RpcModelParser
         bool unique = RegisterMemberName(memberNames, name + "Async", $"command '{name}'", nameRange)
             && RegisterMemberName(memberNames, name, $"command '{name}'", nameRange)
             && RegisterTypeName(name + "Request", nameRange)
-            && RegisterTypeName(name + "Response", nameRange);
+            && RegisterTypeName(name + "Response", nameRange)
+            && RegisterCTypeName(name + "Handler", nameRange)
+            && RegisterCTypeName(name + "Done", nameRange);
         if (!unique)
             return;
         ids[id] = name;
@@ -557,6 +562,20 @@ internal sealed class RpcModelParser
 
         _typeNames[name] = range;
         _cTypeNames[snake] = name;
+        return true;
+    }
+
+    /// <summary>Claims a C type name of the binding (<c>&lt;prefix&gt;_&lt;command&gt;_handler_t</c>, ...) for a generated type.</summary>
+    private bool RegisterCTypeName(string name, TextRange range)
+    {
+        string snake = Naming.ToSnake(name);
+        if (_cTypeNames.TryGetValue(snake, out string? other))
+        {
+            Report(ModelDiagnosticIds.DuplicateName, $"The C binding's type '{snake}' generated for '{name}' is also the C name of '{other}'.", range);
+            return false;
+        }
+
+        _cTypeNames[snake] = name + " (generated in the C binding)";
         return true;
     }
 

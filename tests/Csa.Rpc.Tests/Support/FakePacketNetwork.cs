@@ -96,12 +96,17 @@ public sealed class FakePacketNetwork
 
     internal void Unbind(FakePacketSocket socket) => _sockets.TryRemove(new KeyValuePair<Endpoint, FakePacketSocket>(socket.LocalEndpoint, socket));
 
-    internal Task<NodeCapabilities> GetCapabilitiesAsync(NodeAddress node)
+    /// <summary>When set, capabilities answers wait for it (a slow line): queries made meanwhile are all outstanding.</summary>
+    public Task? CapabilitiesGate { get; set; }
+
+    internal async Task<NodeCapabilities> GetCapabilitiesAsync(NodeAddress node)
     {
         Interlocked.Increment(ref _capabilityQueries);
+        if (CapabilitiesGate is { } gate)
+            await gate.ConfigureAwait(false);
         return _capabilities.TryGetValue(node, out NodeCapabilities? capabilities)
-            ? Task.FromResult(capabilities)
-            : Task.FromException<NodeCapabilities>(new DataLinkException($"Node {node} did not answer the capabilities query."));
+            ? capabilities
+            : throw new DataLinkException($"Node {node} did not answer the capabilities query.");
     }
 
     internal Task SendAsync(Endpoint source, Endpoint destination, ReadOnlyMemory<byte> packet)

@@ -23,6 +23,9 @@ internal sealed class DemoApplication : DemoAppServerBase, IAsyncDisposable
     private uint _telemetryCounter;
     private int _publishing;
     private int _ledOn;
+    private readonly object _marksGate = new();
+    private uint _marks;
+    private uint _markSum;
 
     public DemoApplication(ImageVersion version, DeviceClock clock, ILogger logger)
     {
@@ -55,6 +58,17 @@ internal sealed class DemoApplication : DemoAppServerBase, IAsyncDisposable
 
     protected override Task<GetApplicationInfoResponse> GetApplicationInfoAsync(GetApplicationInfoRequest request, Endpoint source, CancellationToken cancellationToken) =>
         Task.FromResult(new GetApplicationInfoResponse(_version.Major, _version.Minor, _version.Patch, _version.Build, LedOn, TelemetryCounter));
+
+    protected override Task<AddMarkResponse> AddMarkAsync(AddMarkRequest request, Endpoint source, CancellationToken cancellationToken)
+    {
+        // One lock for the pair: the count and the sum a response reports belong to the same execution.
+        lock (_marksGate)
+        {
+            _marks++;
+            _markSum = unchecked(_markSum + request.Value);
+            return Task.FromResult(new AddMarkResponse(_marks, _markSum));
+        }
+    }
 
     private void OnTelemetryTick()
     {

@@ -1,18 +1,13 @@
 using Csa.Rpc.Model;
 
-namespace Csa.Rpc;
+namespace Csa.Rpc.Tooling;
 
 /// <summary>
-/// Checks <c>*.rpc.json</c> interface files with the same rules the source generator applies, and gives
-/// the standard interface files that ship with Csa.Rpc.
+/// Checks <c>*.rpc.json</c> interface files with the same rules the source generator applies (the same parser, shared
+/// as source), so a tool reports the problems a build would.
 /// </summary>
-public static class RpcInterfaceFiles
+public static class RpcInterfaceValidator
 {
-    private static readonly Lazy<string> DeviceText = new(() => ReadResource("Csa.Rpc.Interfaces.device.rpc.json"));
-
-    /// <summary>The text of <c>device.rpc.json</c>, the standard interface every node exposes (id 0x0001).</summary>
-    public static string Device => DeviceText.Value;
-
     /// <summary>Checks an interface file.</summary>
     /// <param name="json">The file's text.</param>
     /// <returns>Every problem found, in file order of discovery; empty when the file is valid.</returns>
@@ -43,14 +38,6 @@ public static class RpcInterfaceFiles
             list.Add(new RpcInterfaceDiagnostic(d.Id, d.Message, d.Line + 1, d.Column + 1));
         return list;
     }
-
-    private static string ReadResource(string name)
-    {
-        using Stream stream = typeof(RpcInterfaceFiles).Assembly.GetManifestResourceStream(name)
-            ?? throw new InvalidOperationException($"The resource '{name}' is missing from {typeof(RpcInterfaceFiles).Assembly.GetName().Name}.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
 }
 
 /// <summary>One problem in an interface file.</summary>
@@ -66,7 +53,7 @@ public sealed record RpcInterfaceDiagnostic(string Id, string Message, int Line,
 }
 
 /// <summary>An interface file is invalid.</summary>
-public sealed class RpcInterfaceFormatException : RpcException
+public sealed class RpcInterfaceFormatException : Exception
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="message">A summary.</param>

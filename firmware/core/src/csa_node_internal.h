@@ -1,0 +1,38 @@
+/* Functions the node's source files share; not part of the public surface. */
+#ifndef CSA_NODE_INTERNAL_H_
+#define CSA_NODE_INTERNAL_H_
+
+#include "csa/csa_node.h"
+
+/* Link-management message types (protocol.md 7.1). */
+#define CSA_LM_CAPABILITIES_REQUEST 0x01u
+#define CSA_LM_ECHO_REQUEST 0x02u
+#define CSA_LM_ASSIGN_ADDRESS 0x03u
+#define CSA_LM_FORGET_ADDRESS 0x04u
+#define CSA_LM_RESPONSE 0x80u
+#define CSA_LM_TIMEOUT_MS 1000u
+#define CSA_LM_ATTEMPTS 3u
+
+/* Counting. */
+void csa_node_drop(csa_node_t *node, uint8_t link, csa_drop_reason_t reason);
+csa_counters_t *csa_node_counters(csa_node_t *node, uint8_t link);
+
+/* Routes and peers (csa_routes.c). */
+void csa_routes_learn(csa_node_t *node, uint8_t source, uint8_t link);
+void csa_routes_forget_learnt(csa_node_t *node, uint8_t link); /* CSA_LINK_LOCAL: every link, and the peers */
+csa_peer_t *csa_peer_get(csa_node_t *node, uint8_t address, bool create);
+
+/* Reassembly (csa_reassembly.c): returns the slot once the packet is complete, else NULL. */
+csa_reassembly_t *csa_reassembly_accept(csa_node_t *node, uint8_t link, const csa_frame_header_t *header,
+                                        const uint8_t *payload, size_t payload_len);
+void csa_reassembly_free(csa_reassembly_t *slot);
+void csa_reassembly_expire(csa_node_t *node);
+
+/* Link management (csa_link_management.c). */
+void csa_lm_handle(csa_node_t *node, const csa_packet_t *packet);
+void csa_lm_poll(csa_node_t *node);
+
+/* Delivery of a whole packet to link management or a bound port. */
+void csa_node_deliver(csa_node_t *node, const csa_packet_t *packet);
+
+#endif /* CSA_NODE_INTERNAL_H_ */
