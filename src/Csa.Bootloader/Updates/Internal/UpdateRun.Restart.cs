@@ -38,6 +38,7 @@ internal sealed partial class UpdateRun
             try
             {
                 await WaitForAsync(d => d.IsInBootloader, "the bootloader to answer after EnterBootloader", round).ConfigureAwait(false);
+                _enteredBootloader = true; // a refusal from now on restarts the application (it stays intact until BeginUpdate)
                 return;
             }
             catch (Exception ex) when (ex is UpdateFailedException or DeviceNotFoundException
