@@ -133,6 +133,35 @@ public sealed partial class DeviceNetwork
             : $"Device {uid} does not answer at {last.Address} and was not found when link {last.LinkName} was enumerated again (off, restarting, or unplugged).");
     }
 
+    /// <summary>
+    /// Gives a device that came back without its address (it answered from the unassigned address with its unique id:
+    /// the first unassigned device of its link) its old address again, without enumerating the link, which would make
+    /// every other device there forget its address too and wait out the chain's end (docs/protocol.md section 7.5).
+    /// Null when that did not work (the caller then enumerates).
+    /// </summary>
+    internal async Task<DeviceInfo?> ReassignAsync(DeviceInfo last, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        LinkSlot slot = SlotOf(last);
+        if (slot.Spec.FixedAddresses is not null)
+            return null; // configured addresses are not assigned by the host
+        await slot.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (slot.Link is not { IsOpen: true } link || await Node.AssignAddressAsync(link, last.Address, cancellationToken).ConfigureAwait(false) is null)
+                return null;
+        }
+        catch (DataLinkException)
+        {
+            return null;
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+        return await ProbeAsync(last, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Reads the device at its last address; null when nothing answers there or another device does.</summary>
     internal async Task<DeviceInfo?> ProbeAsync(DeviceInfo last, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {

@@ -60,7 +60,7 @@ internal sealed class DeviceReturnWatch : IDisposable
             return;
         if (source == _device.Address)
         {
-            Fire(new DeviceReturnedException(_device.Uid, $"Device {_device.Uid} {what} at its address {source}: it restarted.", lostAddress: false));
+            Fire(new DeviceReturnedException(_device.Uid, $"Device {_device.Uid} {what} at its address {source}: it restarted.", lostAddress: false, identified: true));
             return;
         }
         if (source != NodeAddress.Unassigned || Interlocked.Exchange(ref _checking, 1) != 0)
@@ -69,8 +69,10 @@ internal sealed class DeviceReturnWatch : IDisposable
         {
             try
             {
-                if (await IsUnassignedNodeTheDeviceAsync().ConfigureAwait(false) || !await AnswersAtItsAddressAsync().ConfigureAwait(false))
-                    Fire(new DeviceReturnedException(_device.Uid, $"A node {what} unassigned, and device {_device.Uid} no longer answers at {_device.Address}: it lost its power and is back.", lostAddress: true));
+                if (await IsUnassignedNodeTheDeviceAsync().ConfigureAwait(false))
+                    Fire(new DeviceReturnedException(_device.Uid, $"Device {_device.Uid} {what} from the unassigned address: it lost its power and is back.", lostAddress: true, identified: true));
+                else if (!await AnswersAtItsAddressAsync().ConfigureAwait(false))
+                    Fire(new DeviceReturnedException(_device.Uid, $"A node {what} unassigned, and device {_device.Uid} no longer answers at {_device.Address}: it lost its power.", lostAddress: true, identified: false));
             }
             catch (OperationCanceledException)
             {
@@ -139,10 +141,13 @@ internal sealed class DeviceReturnWatch : IDisposable
 }
 
 /// <summary>A fault: the device restarted under the update (its announcement was heard); the update resumes at once.</summary>
-internal sealed class DeviceReturnedException(Csa.Bootloader.Images.DeviceUid device, string message, bool lostAddress) : Exception(message)
+internal sealed class DeviceReturnedException(Csa.Bootloader.Images.DeviceUid device, string message, bool lostAddress, bool identified) : Exception(message)
 {
     public Csa.Bootloader.Images.DeviceUid Device { get; } = device;
 
-    /// <summary>True when it came back unassigned (a power cut): it must be found by enumerating its link.</summary>
+    /// <summary>True when it came back unassigned (a power cut): asking at its old address would only time out.</summary>
     public bool LostAddress { get; } = lostAddress;
+
+    /// <summary>True when it answered with its unique id (at its address, or as the first unassigned device of its link).</summary>
+    public bool Identified { get; } = identified;
 }

@@ -149,9 +149,28 @@ internal sealed partial class UpdateRun
         Exception? failure = null;
         bool first = true;
         object gate = new();
+        long held = start; // the device's contiguous prefix as its answers report it
 
         for (int offset = start; offset < payload.Length; offset += chunk)
         {
+            // The device may already hold what comes next (it answered a larger prefix: it filled a hole below blocks it
+            // kept, e.g. a sector it had to erase again after a torn program): skip to the end of what it holds.
+            long ahead;
+            lock (gate)
+                ahead = held;
+            if (ahead > offset)
+            {
+                int skipped = (int)Math.Min(ahead, payload.Length) - offset;
+                lock (gate)
+                {
+                    _legDone += skipped;
+                    _legResumed += skipped;
+                    _bytesResumed += skipped;
+                }
+                offset += skipped;
+                if (offset >= payload.Length)
+                    break;
+            }
             try
             {
                 await slots.WaitAsync(stop.Token).ConfigureAwait(false);
@@ -174,6 +193,7 @@ internal sealed partial class UpdateRun
                     bool firstAck = false;
                     lock (gate)
                     {
+                        held = Math.Max(held, answer.BytesCommitted);
                         _bytesSent += length;
                         _legDone += length;
                         rate = _rate.Record(_legDone - _legResumed);

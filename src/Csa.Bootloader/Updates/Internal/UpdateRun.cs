@@ -79,9 +79,12 @@ internal sealed partial class UpdateRun
                     // address is found by enumerating its link (asking at the old address would only time out).
                     if (fault is not DeviceReturnedException)
                         await Task.Delay(_options.ResumeDelay, _time, _ct).ConfigureAwait(false);
+                    DeviceInfo? back = fault is DeviceReturnedException { LostAddress: true, Identified: true }
+                        ? await _network.ReassignAsync(_device, _ct).ConfigureAwait(false)
+                        : null;
                     bool probeOldAddress = fault is not DeviceReturnedException { LostAddress: true };
                     fault = null;
-                    _device = await _network.LocateAsync(_uid, faultAt, _ct, probeOldAddress).ConfigureAwait(false);
+                    _device = back ?? await _network.LocateAsync(_uid, faultAt, _ct, probeOldAddress).ConfigureAwait(false);
                 }
                 else
                 {
