@@ -183,11 +183,11 @@ internal sealed partial class UpdateRun
             if (!now.IsInBootloader || !now.ApplicationValid || now.Bootloader is not { StayReason: StayReason.Requested, Phase: not UpdatePhase.Receiving })
                 return null;
             DeviceInfo running = await StartApplicationAsync("the application to start again after the refusal").ConfigureAwait(false);
-            return refusal.WithOutcome($"Nothing was erased; the device runs its application {running.ApplicationVersion} again.", applicationRestarted: true);
+            return refusal.WithOutcome($"The refused image erased nothing; the device runs its application {running.ApplicationVersion} again.", applicationRestarted: true);
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
         {
-            return refusal.WithOutcome($"Nothing was erased, but the application could not be restarted ({ex.Message}); the bootloader starts it by itself " +
+            return refusal.WithOutcome($"The refused image erased nothing, but the application could not be restarted ({ex.Message}); the bootloader starts it by itself " +
                 $"{_options.EnterBootloaderWaitSeconds} s after the device entered it.", applicationRestarted: false);
         }
     }
