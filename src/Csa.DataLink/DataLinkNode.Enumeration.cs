@@ -62,4 +62,41 @@ public sealed partial class DataLinkNode
         }
         return members;
     }
+
+    /// <summary>
+    /// Gives <paramref name="address"/> to the first unassigned device behind <paramref name="link"/> without making the
+    /// other devices there forget theirs: how a host readdresses one device that lost its address to a power cut (it
+    /// announced its return from <see cref="NodeAddress.Unassigned"/>) while the rest of the chain keeps working
+    /// (docs/protocol.md section 7.5). The path frame limit towards it is the one the last enumeration found for
+    /// <paramref name="address"/> (a device comes back at its old position), else this node's own.
+    /// </summary>
+    /// <returns>The device's capabilities, or null when no unassigned device took the address.</returns>
+    /// <exception cref="LinkClosedException">The link closed.</exception>
+    public async Task<NodeCapabilities?> AssignAddressAsync(NodeLink link, NodeAddress address, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(link);
+        ThrowIfDisposed();
+        if (!ReferenceEquals(link.Node, this))
+            throw new ArgumentException("The link does not belong to this node.", nameof(link));
+        if (!address.IsDevice)
+            throw new ArgumentOutOfRangeException(nameof(address), address, $"Device addresses are 0x{NodeAddress.FirstDevice:X2}..0x{NodeAddress.LastDevice:X2}.");
+        if (LocalAddress == NodeAddress.Unassigned)
+            throw new InvalidOperationException("An unassigned node cannot assign addresses: replies could not be addressed to it.");
+        if (link.CloseReason is { } closed)
+            throw new LinkClosedException(closed.LinkName, closed.Message, closed.InnerException);
+
+        int known = Volatile.Read(ref _pathFrameLimits[address.Value]);
+        int returnLimit = known > 0 ? known : _maxFrameSize;
+        byte[]? reply = await RequestAsync(NodeAddress.Unassigned, address, token => LinkManagementMessage.CreateAssignAddress(token, address, returnLimit), link, attempts: 1, cancellationToken).ConfigureAwait(false)
+            // As in enumeration: the answer may be lost after the device took the address; never assign twice.
+            ?? await RequestAsync(address, address, token => LinkManagementMessage.CreateCapabilitiesRequest(token, returnLimit), link, _managementAttempts, cancellationToken).ConfigureAwait(false);
+        if (reply is null)
+            return null;
+        NodeCapabilities capabilities = LinkManagementMessage.ReadCapabilities(reply)
+            ?? throw new DataLinkException($"The device that took {address} advertised invalid capabilities ({Convert.ToHexString(reply)}).");
+        Volatile.Write(ref _capabilities[address.Value], capabilities);
+        Volatile.Write(ref _pathFrameLimits[address.Value], Math.Min(returnLimit, capabilities.MaxFrameSize));
+        Volatile.Write(ref _learntRoutes[address.Value], link);
+        return capabilities;
+    }
 }

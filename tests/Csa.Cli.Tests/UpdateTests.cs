@@ -87,9 +87,44 @@ public sealed class UpdateTests : PersistedBenchTests
         CliRun update = await CliRunner.RunAsync("update", image, "--link", link);
         Assert.Equal(ExitCodes.Rejected, update.ExitCode);
         Assert.Single(DeviceTestKit.Lines(update.Error));
+        // Only the device knows its keys: it refused in its bootloader, before any erase, and the updater started the
+        // application again (REQ-UPD-APP: a refused update costs no time out of service).
+        Assert.Contains("runs its application 1.0.0+0 again", update.Error);
 
         CliRun info = await CliRunner.RunAsync("info", "--json", "--link", link);
         Assert.Equal("1.0.0+0", info.Json().GetProperty("devices")[0].GetProperty("application").GetString());
+        Assert.Equal("application", info.Json().GetProperty("devices")[0].GetProperty("running").GetString());
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    [Trait("Threat", "THREAT.IMG.LOCATION")]
+    public async Task Info_ReportsTheLargestPayload_AndImageVerifyAndUpdateUseTheDevicesRule()
+    {
+        string link = await CreateAsync(1);
+        CliRun info = await CliRunner.RunAsync("info", "--json", "--link", link);
+        Assert.True(info.ExitCode == ExitCodes.Success, info.ToString());
+        JsonElement application = info.Json().GetProperty("devices")[0].GetProperty("updateRules").GetProperty("application");
+        string start = application.GetProperty("start").GetString()!;
+        uint largest = application.GetProperty("maxPayloadSize").GetUInt32();
+        Assert.Equal("0x08060000", start);
+        Assert.Equal(655_360u - 4096, largest); // the region minus the bootloader's trailer
+        string fits = await DeviceTestKit.WriteImageAsync(Path.Combine(Scratch, "fits.csai"), KeyFile, 0, new FirmwareVersion(2, 0, 0, 0), size: (int)largest);
+        string tooLarge = await DeviceTestKit.WriteImageAsync(Path.Combine(Scratch, "large.csai"), KeyFile, 0, new FirmwareVersion(2, 0, 0, 0), size: (int)largest + 16);
+        string trust = Path.ChangeExtension(KeyFile, ".pub.pem");
+        string region = $"{start}:{largest}";
+
+        CliRun verifyFits = await CliRunner.RunAsync("image", "verify", fits, "--trust", trust, "--region", region);
+        CliRun verifyLarge = await CliRunner.RunAsync("image", "verify", tooLarge, "--trust", trust, "--region", region);
+        CliRun update = await CliRunner.RunAsync("update", tooLarge, "--link", link);
+
+        Assert.True(verifyFits.ExitCode == ExitCodes.Success, verifyFits.ToString());
+        Assert.Equal(ExitCodes.VerificationFailed, verifyLarge.ExitCode);
+        Assert.Equal(ExitCodes.Rejected, update.ExitCode);
+        Assert.Contains("checked on the host, nothing was sent", update.Error);
+        Assert.Contains("at most 651264 bytes", update.Error);
+        CliRun after = await CliRunner.RunAsync("info", "--json", "--link", link);
+        Assert.Equal("application", after.Json().GetProperty("devices")[0].GetProperty("running").GetString());
     }
 
     [Fact]

@@ -37,6 +37,45 @@ public class ChainEnumerationTests
     }
 
     [Fact]
+    [Trait("Requirement", "REQ-RECOVER")]
+    public async Task A_device_that_lost_its_address_gets_it_back_alone_while_the_others_keep_theirs()
+    {
+        // protocol.md 7.5: a device of a chain loses its address (a power cut; here it is told to forget it); the host
+        // gives it back without a broadcast, so the devices around it are never unaddressed.
+        await using var network = new TestNetwork();
+        (DataLinkNode host, DataLinkNode[] devices, NodeLink hostLink) = network.Chain(3, assigned: false, o => o.LinkManagementTimeout = ShortManagementTimeout);
+        await host.EnumerateChainAsync(hostLink, cancellationToken: TestNetwork.Guard());
+        byte[] forget = Csa.DataLink.Internal.LinkManagementMessage.Create(Csa.DataLink.Internal.LinkManagementType.ForgetAddress, 0, []);
+        await host.SendPacketAsync(WellKnownPorts.LinkManagement, new Endpoint(new NodeAddress(2), WellKnownPorts.LinkManagement), forget, hostLink, TestNetwork.Guard());
+        using (var wait = new CancellationTokenSource(TestNetwork.HangGuard))
+        {
+            while (devices[1].LocalAddress != NodeAddress.Unassigned)
+                await Task.Delay(5, wait.Token);
+        }
+
+        NodeCapabilities? capabilities = await host.AssignAddressAsync(hostLink, new NodeAddress(2), TestNetwork.Guard());
+
+        Assert.Equal(devices[1].Capabilities, capabilities);
+        Assert.Equal([1, 2, 3], devices.Select(d => (int)d.LocalAddress.Value));
+        Assert.Same(hostLink, host.GetRoute(new NodeAddress(2)));
+        await using IPacketSocket hostSocket = host.OpenSocket(WellKnownPorts.Rpc);
+        await using IPacketSocket second = devices[1].OpenSocket(WellKnownPorts.Rpc);
+        await hostSocket.SendAsync(new Endpoint(new NodeAddress(2), WellKnownPorts.Rpc), new byte[] { 0x5A }, TestNetwork.Guard());
+        Assert.Equal(new byte[] { 0x5A }, (await TestNetwork.ReceiveAsync(second)).Payload.ToArray());
+    }
+
+    [Fact]
+    public async Task Assigning_an_address_when_no_device_lost_one_answers_null()
+    {
+        await using var network = new TestNetwork();
+        (DataLinkNode host, DataLinkNode[] devices, NodeLink hostLink) = network.Chain(2, assigned: false, o => o.LinkManagementTimeout = TimeSpan.FromMilliseconds(400));
+        await host.EnumerateChainAsync(hostLink, cancellationToken: TestNetwork.Guard());
+
+        Assert.Null(await host.AssignAddressAsync(hostLink, new NodeAddress(9), TestNetwork.Guard()));
+        Assert.Equal([1, 2], devices.Select(d => (int)d.LocalAddress.Value));
+    }
+
+    [Fact]
     public async Task Enumerating_again_reassigns_the_whole_chain_from_the_new_first_address()
     {
         await using var network = new TestNetwork();

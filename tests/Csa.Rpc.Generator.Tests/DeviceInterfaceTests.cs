@@ -26,6 +26,9 @@ public sealed class DeviceInterfaceTests
         protected override Task<GetCapabilitiesResponse> GetCapabilitiesAsync(GetCapabilitiesRequest request, Endpoint source, CancellationToken cancellationToken) =>
             Task.FromResult(new GetCapabilitiesResponse(256, 4, 4096, FeatureFlags.Signatures | FeatureFlags.Encryption));
 
+        protected override Task<GetUpdateRulesResponse> GetUpdateRulesAsync(GetUpdateRulesRequest request, Endpoint source, CancellationToken cancellationToken) =>
+            Task.FromResult(DeviceVectors.UpdateRules);
+
         protected override Task<ResetResponse> ResetAsync(ResetRequest request, Endpoint source, CancellationToken cancellationToken)
         {
             if (Updating)

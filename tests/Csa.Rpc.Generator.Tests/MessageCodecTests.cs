@@ -149,12 +149,21 @@ internal static class DeviceVectors
         HardwareRevision: 3,
         ProductName: "Pump-X");
 
+    /// <summary>What an STM32F4 1 MB Csa device answers: ECDSA, encryption, downgrade protection and two copies; nothing required.</summary>
+    public static GetUpdateRulesResponse UpdateRules { get; } = new(
+        BootloaderFeatures: FeatureFlags.Signatures | FeatureFlags.Encryption | FeatureFlags.DowngradeProtection | FeatureFlags.BootloaderUpdate,
+        Requirements: ImageRequirements.None,
+        Application: new ImageSlot(0x08060000, 651_264),
+        BootloaderA: new ImageSlot(0x08020000, 126_976),
+        BootloaderB: new ImageSlot(0x08040000, 126_976));
+
     public static IEnumerable<(string Name, byte[] Bytes)> All()
     {
         yield return ("GetIdentityResponse", Wire.Encode(Identity));
         yield return ("ResetRequest", Wire.Encode(new ResetRequest(ResetMode.Bootloader, 100)));
         yield return ("HeartbeatEvent", Wire.Encode(new HeartbeatEvent(DeviceState.Running, ImageKind.Application, 123456)));
         yield return ("GetCapabilitiesResponse", Wire.Encode(new GetCapabilitiesResponse(256, 4, 4096, FeatureFlags.Signatures | FeatureFlags.BootloaderUpdate)));
+        yield return ("GetUpdateRulesResponse", Wire.Encode(UpdateRules));
     }
 }
 

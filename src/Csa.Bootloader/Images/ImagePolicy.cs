@@ -1,8 +1,12 @@
 namespace Csa.Bootloader.Images;
 
-/// <summary>A flash region an image is installed into: its first address and its size in bytes.</summary>
+/// <summary>A flash region an image is installed into: its first address and the largest payload it takes.</summary>
 /// <param name="Start">The region's first address; an image must be linked for exactly this address.</param>
-/// <param name="Size">The region's size in bytes; the payload must fit.</param>
+/// <param name="Size">
+/// The largest payload the region takes, in bytes: the region's size minus what the bootloader keeps in it (the Csa
+/// bootloader's 4096-byte trailer, docs/device-model.md section 5.1). A device reports it (Device.GetUpdateRules,
+/// <see cref="Updates.UpdateRules"/>); host and device check the same number.
+/// </param>
 public readonly record struct ImageRegion(uint Start, uint Size)
 {
     /// <inheritdoc />

@@ -220,7 +220,7 @@ public sealed class ImageValidator
             if (m.LoadAddress != region.Start)
                 throw new ImageRejectedException(ImageRejection.WrongLoadAddress, $"The image is linked for 0x{m.LoadAddress:X8}; the target region starts at 0x{region.Start:X8}");
             if (m.PayloadSize > region.Size)
-                throw new ImageRejectedException(ImageRejection.TooLargeForRegion, $"The {m.PayloadSize}-byte payload does not fit the {region.Size}-byte target region");
+                throw new ImageRejectedException(ImageRejection.TooLargeForRegion, $"The {m.PayloadSize}-byte payload does not fit the target region, which takes at most {region.Size} bytes");
         }
         if (p.RequireEncryption && m.Encryption == ImageEncryption.None)
             throw new ImageRejectedException(ImageRejection.EncryptionRequired, "The image is plaintext; this device accepts encrypted images only");

@@ -61,6 +61,13 @@ public sealed record DeviceInfo(
     /// <summary>True when a bootloader answered (waiting for, or in the middle of, an update).</summary>
     public bool IsInBootloader => RunningImage == Csa.Rpc.Device.ImageKind.Bootloader;
 
+    /// <summary>
+    /// What the device's bootloader installs (Device.GetUpdateRules): its update features, its requirements and, per
+    /// region, the start and the largest payload. Known while the application runs too; null for a device whose
+    /// firmware does not answer GetUpdateRules (the image is then checked once the bootloader runs).
+    /// </summary>
+    public UpdateRules? Rules { get; init; }
+
     /// <inheritdoc />
     public override string ToString() =>
         $"{Address} {Uid} '{ProductName}' vendor 0x{VendorId:X8} class 0x{DeviceClassId:X8}: " +
@@ -73,14 +80,13 @@ public sealed record DeviceInfo(
 /// <param name="Region">Which region.</param>
 /// <param name="State">What is in it.</param>
 /// <param name="Start">Its first flash address (an image for it must be linked here).</param>
-/// <param name="Size">Its size in bytes.</param>
+/// <param name="Size">
+/// Its size in bytes. Not the largest payload it takes: the bootloader keeps part of it (its trailer); that limit is
+/// <see cref="UpdateRules"/> (<see cref="DeviceInfo.Rules"/>).
+/// </param>
 /// <param name="Version">The version of the image in it (zero when empty).</param>
 /// <param name="SecurityCounter">The security counter of the image in it.</param>
-public sealed record RegionInfo(RegionKind Region, RegionState State, uint Start, uint Size, FirmwareVersion Version, uint SecurityCounter)
-{
-    /// <summary>The region as an <see cref="ImageRegion"/> for <see cref="ImagePolicy.TargetRegion"/>.</summary>
-    public ImageRegion ToImageRegion() => new(Start, Size);
-}
+public sealed record RegionInfo(RegionKind Region, RegionState State, uint Start, uint Size, FirmwareVersion Version, uint SecurityCounter);
 
 /// <summary>The bootloader's status (GetStatus) in plain types.</summary>
 /// <param name="RunningCopy">The bootloader copy that answered.</param>

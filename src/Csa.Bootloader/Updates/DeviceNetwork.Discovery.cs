@@ -88,16 +88,17 @@ public sealed partial class DeviceNetwork
         ReconnectAsync(cancellationToken).GetAwaiter().GetResult();
 
     /// <summary>
-    /// Finds <paramref name="uid"/> after a fault observed at <paramref name="faultTimestamp"/>: probes its last address,
-    /// then rediscovers its link unless another caller did so after the fault, then every other link.
+    /// Finds <paramref name="uid"/> after a fault observed at <paramref name="faultTimestamp"/>: probes its last address
+    /// (unless <paramref name="probeLastAddress"/> is false: the device is known to have lost it), then rediscovers its
+    /// link unless another caller did so after the fault, then every other link.
     /// </summary>
-    internal async Task<DeviceInfo> LocateAsync(DeviceUid uid, long faultTimestamp, CancellationToken cancellationToken)
+    internal async Task<DeviceInfo> LocateAsync(DeviceUid uid, long faultTimestamp, CancellationToken cancellationToken, bool probeLastAddress = true)
     {
         ThrowIfDisposed();
         _known.TryGetValue(uid, out DeviceInfo? last);
         if (last is not null)
         {
-            DeviceInfo? here = await ProbeAsync(last, cancellationToken).ConfigureAwait(false);
+            DeviceInfo? here = probeLastAddress ? await ProbeAsync(last, cancellationToken).ConfigureAwait(false) : null;
             if (here is not null)
                 return here;
             LinkSlot slot = SlotOf(last);
@@ -130,6 +131,35 @@ public sealed partial class DeviceNetwork
         throw new DeviceNotFoundException(uid, last?.Address, last is null
             ? $"Device {uid} was not found on any of the {_slots.Length} link(s)."
             : $"Device {uid} does not answer at {last.Address} and was not found when link {last.LinkName} was enumerated again (off, restarting, or unplugged).");
+    }
+
+    /// <summary>
+    /// Gives a device that came back without its address (it answered from the unassigned address with its unique id:
+    /// the first unassigned device of its link) its old address again, without enumerating the link, which would make
+    /// every other device there forget its address too and wait out the chain's end (docs/protocol.md section 7.5).
+    /// Null when that did not work (the caller then enumerates).
+    /// </summary>
+    internal async Task<DeviceInfo?> ReassignAsync(DeviceInfo last, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        LinkSlot slot = SlotOf(last);
+        if (slot.Spec.FixedAddresses is not null)
+            return null; // configured addresses are not assigned by the host
+        await slot.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (slot.Link is not { IsOpen: true } link || await Node.AssignAddressAsync(link, last.Address, cancellationToken).ConfigureAwait(false) is null)
+                return null;
+        }
+        catch (DataLinkException)
+        {
+            return null;
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+        return await ProbeAsync(last, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Reads the device at its last address; null when nothing answers there or another device does.</summary>
@@ -242,13 +272,39 @@ public sealed partial class DeviceNetwork
         }
         if (identity.Uid.Length != DeviceUid.Length)
             throw new RpcDecodeException($"{address} reported a {identity.Uid.Length}-byte unique id; {DeviceUid.Length} bytes expected.");
+        DeviceUid uid = DeviceUid.FromBytes(identity.Uid);
+        UpdateRules? rules = await ReadRulesAsync(device, uid, versions, options, cancellationToken).ConfigureAwait(false);
         return new DeviceInfo(
             address, slot.Index, slot.Spec.Name, position, DeviceUid.FromBytes(identity.Uid), identity.VendorId, identity.DeviceClass,
             identity.ProductName, identity.HardwareRevision, identity.McuDeviceId, versions.RunningImage, versions.ActiveBootloader,
             ToVersion(versions.BootloaderVersion), ToVersion(versions.ApplicationVersion), versions.ApplicationValid, versions.SecurityCounter,
             versions.ProtocolVersion, capabilities.MaxFrameSize, Math.Min(pathLimit, (int)capabilities.MaxFrameSize),
-            capabilities.ReceiveBuffers, capabilities.MaxPacketSize, capabilities.Features, status);
+            capabilities.ReceiveBuffers, capabilities.MaxPacketSize, capabilities.Features, status) { Rules = rules };
     }
+
+    /// <summary>
+    /// The device's update rules (Device.GetUpdateRules), asked once per device and bootloader (they change only with
+    /// the bootloader); null when the running image does not answer the command (firmware older than it).
+    /// </summary>
+    private async Task<UpdateRules?> ReadRulesAsync(DeviceClient device, DeviceUid uid, GetVersionsResponse versions, RpcCallOptions options, CancellationToken cancellationToken)
+    {
+        var key = new RulesKey(uid, versions.RunningImage, versions.ActiveBootloader, ToVersion(versions.BootloaderVersion));
+        if (_rules.TryGetValue(key, out UpdateRules? known))
+            return known;
+        UpdateRules? rules;
+        try
+        {
+            rules = UpdateRules.FromResponse(await device.GetUpdateRulesAsync(new GetUpdateRulesRequest(), options, cancellationToken).ConfigureAwait(false));
+        }
+        catch (RpcErrorException e) when (e.Status is RpcStatus.UnknownCommand || DeviceInterface.TryGetError(e, out DeviceError error) && error == DeviceError.NotSupported)
+        {
+            rules = null;
+        }
+        _rules[key] = rules;
+        return rules;
+    }
+
+    private readonly record struct RulesKey(DeviceUid Uid, Csa.Rpc.Device.ImageKind Running, BootloaderSlot Copy, FirmwareVersion Version);
 
     private Task EnsureOpenAsync(LinkSlot slot, CancellationToken cancellationToken) => WithGateAsync(slot, () => EnsureOpenLockedAsync(slot, cancellationToken), cancellationToken);
 

@@ -111,8 +111,11 @@ public sealed partial class FirmwareUpdater
 
     /// <summary>
     /// Checks <paramref name="image"/> against <paramref name="device"/> on the host, as every update does before it
-    /// sends anything (see <see cref="UpdateOptions.LocalPreCheck"/>). The location check needs the bootloader's region
-    /// list: it is made when <paramref name="device"/> was read while its bootloader ran, skipped otherwise.
+    /// sends anything (see <see cref="UpdateOptions.LocalPreCheck"/>), with what the device reported: its identity and
+    /// security counter, and its bootloader's rules (<see cref="DeviceInfo.Rules"/>: signatures or CRC, requirements,
+    /// each region's start and largest payload), which its application reports too. For firmware that does not report
+    /// its rules, the location is checked against the bootloader's regions when <paramref name="device"/> was read while
+    /// its bootloader ran, and the authentication scheme is left to the device.
     /// </summary>
     /// <exception cref="UpdateRejectedException">The device would refuse the image (<see cref="UpdateRejectedException.LocalRejection"/> says why).</exception>
     public void CheckImage(DeviceInfo device, FirmwareImage image)

@@ -24,7 +24,10 @@ public abstract class UpdateException : Exception
 /// set, <see cref="RejectedLocally"/> true), or by the device itself (<see cref="DeviceError"/> set, with the device's
 /// own message). Retrying with the same image cannot succeed. The device's installed firmware is untouched unless
 /// <see cref="DeviceError"/> is <see cref="BootloaderError.PayloadHashMismatch"/> (the target region was already
-/// being rewritten; the device stays in its bootloader and never runs the refused image).
+/// being rewritten; the device stays in its bootloader and never runs the refused image). The host checks everything
+/// it can before it asks the application to enter the bootloader; when the refusal came after (from the device, or
+/// from a check that needed the bootloader) the updater restarts the intact application itself
+/// (<see cref="ApplicationRestarted"/>).
 /// </summary>
 public sealed class UpdateRejectedException : UpdateException
 {
@@ -43,6 +46,25 @@ public sealed class UpdateRejectedException : UpdateException
         LocalRejection = rejection;
         DeviceMessage = message;
     }
+
+    private UpdateRejectedException(UpdateRejectedException refusal, string outcome, bool applicationRestarted)
+        : base(refusal.Device, $"{refusal.Message} {outcome}", refusal.InnerException)
+    {
+        DeviceError = refusal.DeviceError;
+        LocalRejection = refusal.LocalRejection;
+        DeviceMessage = refusal.DeviceMessage;
+        ApplicationRestarted = applicationRestarted;
+    }
+
+    /// <summary>
+    /// True when the updater had entered the bootloader for this update and, the refusal having erased nothing, restarted
+    /// the device's application (it runs again). False when the device was not taken out of its application, or could
+    /// not be restarted (it then starts its application by itself after <see cref="UpdateOptions.EnterBootloaderWaitSeconds"/>).
+    /// </summary>
+    public bool ApplicationRestarted { get; }
+
+    /// <summary>The same refusal with what happened to the device afterwards added to its message.</summary>
+    internal UpdateRejectedException WithOutcome(string outcome, bool applicationRestarted) => new(this, outcome, applicationRestarted);
 
     /// <summary>The device's error code when the device refused; null for a local refusal.</summary>
     public BootloaderError? DeviceError { get; }

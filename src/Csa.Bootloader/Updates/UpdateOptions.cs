@@ -48,7 +48,10 @@ public sealed class UpdateOptions
     /// </summary>
     public int MaxResumeAttempts { get; set; } = 5;
 
-    /// <summary>The pause before each resume attempt, so a device that lost power can start. Default 500 ms.</summary>
+    /// <summary>
+    /// The pause before each resume attempt, so a device that lost power can start. Default 500 ms. None after the
+    /// device announced its return (it is there; docs/updates.md section 5).
+    /// </summary>
     public TimeSpan ResumeDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>

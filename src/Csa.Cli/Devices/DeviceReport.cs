@@ -27,6 +27,7 @@ internal sealed record DeviceJson(
     int ReceiveBuffers,
     int MaxPacketSize,
     IReadOnlyList<string> Features,
+    RulesJson? UpdateRules,
     BootloaderJson? BootloaderStatus)
 {
     public static DeviceJson From(DeviceInfo d) => new(
@@ -51,7 +52,21 @@ internal sealed record DeviceJson(
         d.ReceiveBuffers,
         d.MaxPacketSize,
         JsonNames.Flags(d.Features),
+        d.Rules is { } r ? RulesJson.From(r) : null,
         d.Bootloader is { } b ? BootloaderJson.From(b) : null);
+}
+
+/// <summary>What the device's bootloader installs (Device.GetUpdateRules), known while the application runs too.</summary>
+internal sealed record RulesJson(IReadOnlyList<string> BootloaderFeatures, IReadOnlyList<string> Requirements, SlotJson Application, SlotJson BootloaderA, SlotJson BootloaderB)
+{
+    public static RulesJson From(UpdateRules r) => new(JsonNames.Flags(r.BootloaderFeatures), JsonNames.Flags(r.Requirements),
+        SlotJson.From(r.Application), SlotJson.From(r.BootloaderA), SlotJson.From(r.BootloaderB));
+}
+
+/// <summary>A region an image goes into: its start (the image's load address) and the largest payload it takes.</summary>
+internal sealed record SlotJson(string Start, uint MaxPayloadSize)
+{
+    public static SlotJson From(ImageRegion region) => new($"0x{region.Start:X8}", region.Size);
 }
 
 /// <summary>The bootloader's status (only when a bootloader answered).</summary>
@@ -125,6 +140,14 @@ internal static class DeviceTables
         Row("protocol version", d.ProtocolVersion.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Row("frames", $"max {d.MaxFrameSize} bytes (path {d.PathFrameSize}), {d.ReceiveBuffers} receive buffers, packets up to {d.MaxPacketSize} bytes");
         Row("features", d.Features.ToString());
+        if (d.Rules is { } rules)
+        {
+            Row("bootloader features", rules.BootloaderFeatures.ToString());
+            Row("image requirements", rules.Requirements.ToString());
+            Row("  application", Slot(rules.Application));
+            Row("  bootloader A", Slot(rules.BootloaderA));
+            Row("  bootloader B", Slot(rules.BootloaderB));
+        }
         if (d.Bootloader is { } b)
         {
             Row("bootloader status", $"copy {b.RunningCopy} runs, stays because {b.StayReason}, update phase {b.Phase} ({b.BytesCommitted}/{b.PayloadSize} bytes)");
@@ -133,6 +156,9 @@ internal static class DeviceTables
         }
         return table;
     }
+
+    private static string Slot(ImageRegion region) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"images linked for 0x{region.Start:X8}, payload up to {region.Size} bytes (--region 0x{region.Start:X8}:0x{region.Size:X})");
 
     public static Table Results(IReadOnlyList<ResultJson> rows)
     {

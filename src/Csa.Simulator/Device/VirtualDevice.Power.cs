@@ -216,6 +216,8 @@ public sealed partial class VirtualDevice
             run?.Silence();
             Flash.CutPower();
         }
+        // Commands in progress stop waiting for their flash operations (those land, as the controller cannot abort).
+        _firmware.Halt();
         Volatile.Write(ref _run, null);
         if (run is not null)
             await run.DisposeAsync().ConfigureAwait(false);
@@ -258,8 +260,8 @@ public sealed partial class VirtualDevice
             device._firmware.ClearBootloaderRequestAsync(cancellationToken);
 
         /// <summary>
-        /// When a requested stay in the bootloader has a wait time and no host sends a bootloader command before it
-        /// ends, the bootloader forgets the request and restarts, so the application runs again.
+        /// When a requested stay in the bootloader has a wait time and no host sends an update command for that long
+        /// (status reads do not count), the bootloader forgets the request and restarts, so the application runs again.
         /// </summary>
         public void WatchRequestedStay(PoweredRun run, DateTimeOffset deadline)
         {
@@ -268,12 +270,21 @@ public sealed partial class VirtualDevice
             {
                 try
                 {
-                    TimeSpan wait = deadline - time.GetUtcNow();
-                    if (wait > TimeSpan.Zero)
-                        await Task.Delay(wait, time, run.Stopping).ConfigureAwait(false);
-                    if (run.Stopping.IsCancellationRequested || device._firmware.RequestedStayDeadline is null)
-                        return; // Powered down, or a host has taken over the bootloader.
-                    await device._firmware.ClearBootloaderRequestAsync(run.Stopping).ConfigureAwait(false);
+                    while (true)
+                    {
+                        TimeSpan wait = deadline - time.GetUtcNow();
+                        if (wait > TimeSpan.Zero)
+                            await Task.Delay(wait, time, run.Stopping).ConfigureAwait(false);
+                        if (run.Stopping.IsCancellationRequested || device._firmware.RequestedStayDeadline is not { } now)
+                            return; // Powered down, or the stay ended otherwise (an application update completed).
+                        if (now > time.GetUtcNow())
+                        {
+                            deadline = now; // an update command moved it
+                            continue;
+                        }
+                        if (await device._firmware.TryEndRequestedStayAsync(run.Stopping).ConfigureAwait(false))
+                            break;
+                    }
                     ScheduleReset(ResetMode.Normal, TimeSpan.Zero);
                 }
                 catch (OperationCanceledException) when (run.Stopping.IsCancellationRequested)

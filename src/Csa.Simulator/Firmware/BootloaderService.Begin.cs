@@ -52,6 +52,7 @@ public sealed partial class BootloaderService
             {
                 live.ReplaceKey(key);
                 live.Owner = source;
+                _firmware.NoteUpdateCommand();
                 FirmwareLog.UpdateResumed(_firmware.Logger, kind.ToString(), live.Committed);
                 KickEraseAhead();
                 return Answer(live.Committed);
@@ -70,15 +71,18 @@ public sealed partial class BootloaderService
                 session.EraseAhead = false;
                 ReplaceSession(session);
                 session.MarkWrittenBelow(manifest.PayloadSize);
+                _firmware.NoteUpdateCommand();
                 return Answer(manifest.PayloadSize);
             }
             UpdateRecord record = _firmware.Record;
             if (record.Phase == UpdatePhase.Receiving && record.Region == kind && record.ManifestDigest.AsSpan().SequenceEqual(digest))
             {
-                // Resume after a reset: the journal's watermark is a sector boundary; sectors from it on are dirty.
+                // Resume after a reset: blocks below the journal's watermark are written; the sector holding it is continued
+                // by comparing unit by unit (Write), the sectors past it are dirty and erased on first touch.
                 ReplaceSession(session);
                 session.MarkWrittenBelow(Math.Min(record.BytesCommitted, manifest.PayloadSize));
                 FirmwareLog.UpdateResumed(_firmware.Logger, kind.ToString(), session.Committed);
+                _firmware.NoteUpdateCommand();
                 KickEraseAhead();
                 return Answer(session.Committed);
             }
@@ -91,7 +95,7 @@ public sealed partial class BootloaderService
             {
                 Phase = UpdatePhase.Receiving, Region = kind, BytesCommitted = 0, PayloadSize = manifest.PayloadSize,
                 SecurityCounter = Math.Max(counter, record.SecurityCounter), ManifestDigest = digest,
-            }, cancellationToken).ConfigureAwait(false);
+            }, _firmware.RunStopping).ConfigureAwait(false);
             _session = session;
             // Erase the trailer's sectors now, before answering: the old image stops being valid at once (whatever
             // the host does next, an abort or a reset included, it never finds it valid again), and the commit slots
@@ -99,10 +103,11 @@ public sealed partial class BootloaderService
             uint area = ImageTrailer.AreaAddress(region);
             foreach (FlashSector sector in region.Sectors.Where(s => s.EndAddress > area))
             {
-                await Flash.EraseSectorAsync(sector.Index, cancellationToken).ConfigureAwait(false);
+                await Flash.EraseSectorAsync(sector.Index, _firmware.RunStopping).ConfigureAwait(false);
                 session.ErasedSectors.Add(sector.Index);
             }
             _firmware.RefreshCheck(kind);
+            _firmware.NoteUpdateCommand();
             FirmwareLog.UpdateBegun(_firmware.Logger, kind.ToString(), manifest.ToString());
             await PublishAsync(UpdatePhase.Receiving, request.Target, 0, cancellationToken).ConfigureAwait(false);
             KickEraseAhead();

@@ -26,7 +26,8 @@ public sealed partial class BootloaderService
                     : "No update is in progress.");
             }
             if (!s.Complete)
-                await CommitAsync(s, cancellationToken).ConfigureAwait(false);
+                await CommitAsync(s, _firmware.RunStopping).ConfigureAwait(false);
+            _firmware.NoteUpdateCommand();
             return new FinishUpdateResponse(s.Manifest.PayloadSha256.ToArray());
         }
         catch (FlashProgrammingException e)

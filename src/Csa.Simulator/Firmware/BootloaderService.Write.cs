@@ -7,7 +7,7 @@ using Csa.Simulator.Flash;
 
 namespace Csa.Simulator.Firmware;
 
-// Write: offset-addressed, idempotent, erase on first touch, watermark at sector boundaries.
+// Write: offset-addressed, idempotent, erase on first touch, watermark every checkpoint interval.
 public sealed partial class BootloaderService
 {
     /// <inheritdoc />
@@ -63,10 +63,11 @@ public sealed partial class BootloaderService
                 int runStart = b;
                 while (b <= last && !s.Written[b])
                     b++;
-                await ProgramRunAsync(s, runStart, b, plain, offset, cancellationToken).ConfigureAwait(false);
+                await ProgramRunAsync(s, runStart, b, plain, offset, _firmware.RunStopping).ConfigureAwait(false);
             }
             s.Advance();
-            await CheckpointAsync(s, cancellationToken).ConfigureAwait(false);
+            await CheckpointAsync(s, _firmware.RunStopping).ConfigureAwait(false);
+            _firmware.NoteUpdateCommand();
             KickEraseAhead();
             return new WriteResponse(offset, (ushort)data.Length, s.Committed);
         }
@@ -97,30 +98,39 @@ public sealed partial class BootloaderService
         return plain;
     }
 
-    // Blocks [blockStart, blockEnd) are unwritten: erase the sectors they touch that this session has not erased
-    // (after a reset every sector at or past the watermark is dirty), then program them in one operation.
+    // Blocks [blockStart, blockEnd) are unwritten. Each sector they touch is one of: erased in this session (program
+    // there); dirty (no written block and not erased in this session, e.g. past the watermark after a reset: erase it
+    // first); or resumed (it holds blocks below the persisted watermark and was not erased in this session: after a
+    // reset, the sector the watermark lies in). In a resumed sector nothing may be erased without losing committed
+    // bytes, so each program unit is compared with what is there (see ProgramIntoResumedSectorAsync).
     private async Task ProgramRunAsync(UpdateSession s, int blockStart, int blockEnd, byte[] plain, uint offset, CancellationToken ct)
     {
         uint from = (uint)blockStart * WriteAlignment;
         uint to = Math.Min((uint)blockEnd * WriteAlignment, s.PayloadSize);
         uint address = s.Region.Address + from;
-        foreach (FlashSector sector in Flash.Geometry.GetSectorsInRange(address, (int)(to - from)))
-        {
-            if (s.ErasedSectors.Contains(sector.Index))
-                continue;
-            EnsureNoWrittenBlock(s, sector);
-            await Flash.EraseSectorAsync(sector.Index, ct).ConfigureAwait(false);
-            s.ErasedSectors.Add(sector.Index);
-        }
-        int unit = Flash.ProgramUnitSize;
-        int length = (int)(to - from);
-        int padded = (length + unit - 1) / unit * unit; // only the payload's last block is short; 0xFF fills the unit
-        var buffer = new byte[padded];
-        buffer.AsSpan().Fill(FlashGeometry.ErasedValue);
-        plain.AsSpan((int)(from - offset), length).CopyTo(buffer);
+        byte[] buffer = Padded(plain, (int)(from - offset), (int)(to - from));
         try
         {
-            await Flash.ProgramAsync(address, buffer, ct).ConfigureAwait(false);
+            FlashSector[] sectors = Flash.Geometry.GetSectorsInRange(address, (int)(to - from)).ToArray();
+            if (!sectors.Any(sector => IsResumed(s, sector)))
+            {
+                foreach (FlashSector sector in sectors)
+                    await EnsureErasedAsync(s, sector, ct).ConfigureAwait(false);
+                await Flash.ProgramAsync(address, buffer, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                foreach (FlashSector sector in sectors)
+                {
+                    uint pieceFrom = Math.Max(address, sector.Address);
+                    uint pieceTo = Math.Min(address + (uint)buffer.Length, sector.EndAddress);
+                    ReadOnlyMemory<byte> piece = buffer.AsMemory((int)(pieceFrom - address), (int)(pieceTo - pieceFrom));
+                    if (IsResumed(s, sector) && await ProgramIntoResumedSectorAsync(s, sector, pieceFrom, piece, ct).ConfigureAwait(false))
+                        continue;
+                    await EnsureErasedAsync(s, sector, ct).ConfigureAwait(false);
+                    await Flash.ProgramAsync(pieceFrom, piece, ct).ConfigureAwait(false);
+                }
+            }
         }
         finally
         {
@@ -131,8 +141,80 @@ public sealed partial class BootloaderService
         ProgrammedBlocks += blockEnd - blockStart;
     }
 
+    // The data padded with 0xFF to whole program units (only the payload's last block is short).
+    private byte[] Padded(byte[] plain, int start, int length)
+    {
+        int unit = Flash.ProgramUnitSize;
+        var buffer = new byte[(length + unit - 1) / unit * unit];
+        buffer.AsSpan().Fill(FlashGeometry.ErasedValue);
+        plain.AsSpan(start, length).CopyTo(buffer);
+        return buffer;
+    }
+
+    private static bool IsResumed(UpdateSession s, FlashSector sector) => !s.ErasedSectors.Contains(sector.Index) && HoldsWrittenBlock(s, sector);
+
+    private async Task EnsureErasedAsync(UpdateSession s, FlashSector sector, CancellationToken ct)
+    {
+        if (s.ErasedSectors.Contains(sector.Index))
+            return;
+        EnsureNoWrittenBlock(s, sector);
+        await Flash.EraseSectorAsync(sector.Index, ct).ConfigureAwait(false);
+        s.ErasedSectors.Add(sector.Index);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="piece"/> at <paramref name="address"/> inside a resumed sector without erasing it. Past the
+    /// watermark such a sector holds, unit by unit, what this update wrote before the reset (the same image: the same
+    /// bytes), erased cells, or one unit torn by the cut (part of its bits: F4; an ECC error: L4). Units that hold the
+    /// data are kept, erased ones are programmed (in runs, one operation each), so no unit is ever programmed twice.
+    /// A torn unit can only be repaired by an erase: then false, after the sector's blocks were forgotten and the
+    /// watermark moved back to the sector's start in the journal (before the erase the caller makes, so a cut during
+    /// it leaves a watermark that counts nothing in the sector).
+    /// </summary>
+    private async Task<bool> ProgramIntoResumedSectorAsync(UpdateSession s, FlashSector sector, uint address, ReadOnlyMemory<byte> piece, CancellationToken ct)
+    {
+        int unit = Flash.ProgramUnitSize;
+        var stored = new byte[unit];
+        var program = new bool[piece.Length / unit];
+        for (int u = 0; u < program.Length; u++)
+        {
+            ReadOnlySpan<byte> wanted = piece.Span.Slice(u * unit, unit);
+            if (!TryReadFlash(address + (uint)(u * unit), stored))
+                return await ForgetResumedSectorAsync(s, sector, ct).ConfigureAwait(false);
+            if (wanted.SequenceEqual(stored))
+                continue;
+            if (stored.AsSpan().ContainsAnyExcept(FlashGeometry.ErasedValue))
+                return await ForgetResumedSectorAsync(s, sector, ct).ConfigureAwait(false);
+            program[u] = true;
+        }
+        for (int u = 0; u < program.Length;)
+        {
+            if (!program[u])
+            {
+                u++;
+                continue;
+            }
+            int first = u;
+            while (u < program.Length && program[u])
+                u++;
+            await Flash.ProgramAsync(address + (uint)(first * unit), piece.Slice(first * unit, (u - first) * unit), ct).ConfigureAwait(false);
+        }
+        return true;
+    }
+
+    private async Task<bool> ForgetResumedSectorAsync(UpdateSession s, FlashSector sector, CancellationToken ct)
+    {
+        uint sectorStart = sector.Address - s.Region.Address;
+        FirmwareLog.ResumedSectorTorn(_firmware.Logger, s.Kind.ToString(), sector.Index, sectorStart);
+        s.ForgetSector(sectorStart, sector.EndAddress - s.Region.Address);
+        if (_firmware.Record.BytesCommitted > sectorStart)
+            await _firmware.AppendRecordAsync(_firmware.Record with { BytesCommitted = sectorStart }, ct).ConfigureAwait(false);
+        return false;
+    }
+
     // The guard behind "never erase committed bytes": a sector not erased in this session holds written blocks only
-    // when it lies wholly below the persisted watermark, and such a sector has no unwritten block to program.
+    // when it lies below the persisted watermark or holds it (a resumed sector), and such a sector is never erased
+    // while it holds them.
     private static void EnsureNoWrittenBlock(UpdateSession s, FlashSector sector)
     {
         long first = Math.Max(0, (long)sector.Address - s.Region.Address) / WriteAlignment;
@@ -142,29 +224,17 @@ public sealed partial class BootloaderService
                 throw new InvalidOperationException($"Bootloader invariant broken: {sector} would be erased although payload block {b} in it is written.");
     }
 
-    // Persists the watermark when the contiguous prefix passed a sector boundary at least CheckpointBytes beyond the
-    // last one persisted, or reached the payload's end. Only sector boundaries are persisted, so after a reset every
-    // sector at or past the watermark can be erased without losing a committed byte.
+    // Persists the watermark when the contiguous prefix moved CheckpointInterval bytes beyond the last one persisted,
+    // or reached the payload's end. Any 16-byte boundary: after a reset the sector holding it is continued by
+    // comparison (a resumed sector), the sectors past it are erased on first touch.
     private async Task CheckpointAsync(UpdateSession s, CancellationToken ct)
     {
-        uint candidate = s.Committed == s.PayloadSize ? s.PayloadSize : LastBoundaryAtOrBelow(s, s.Committed);
-        if (candidate <= s.Persisted || (candidate != s.PayloadSize && candidate - s.Persisted < CheckpointBytes))
+        uint candidate = s.Committed;
+        if (candidate <= s.Persisted || (candidate != s.PayloadSize && candidate - s.Persisted < CheckpointInterval))
             return;
         await _firmware.AppendRecordAsync(_firmware.Record with { BytesCommitted = candidate }, ct).ConfigureAwait(false);
         s.Persisted = candidate;
         FirmwareLog.WatermarkPersisted(_firmware.Logger, s.Kind.ToString(), candidate);
-    }
-
-    private static uint LastBoundaryAtOrBelow(UpdateSession s, uint payloadOffset)
-    {
-        uint best = 0;
-        foreach (FlashSector sector in s.Region.Sectors)
-        {
-            uint relative = sector.Address - s.Region.Address;
-            if (relative <= payloadOffset)
-                best = relative;
-        }
-        return best;
     }
 
     private bool TryReadFlash(uint address, Span<byte> destination)

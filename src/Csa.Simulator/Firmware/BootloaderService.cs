@@ -22,8 +22,8 @@ public sealed partial class BootloaderService : BootloaderServerBase
     /// <summary>Bytes of a Write packet that are not data: RPC header, offset and the data's length prefix, with margin.</summary>
     public const int WriteOverhead = 64;
 
-    /// <summary>How far the contiguous prefix must move before the watermark is persisted again (fewer journal appends on L4's 2 KB pages).</summary>
-    public const int CheckpointBytes = 16 * 1024;
+    /// <summary>The most a power cut may cost of what the device had acknowledged: the largest checkpoint interval.</summary>
+    public const int MaxCheckpointBytes = 16 * 1024;
 
     private readonly DeviceFirmware _firmware;
     private UpdateSession? _session;
@@ -32,7 +32,17 @@ public sealed partial class BootloaderService : BootloaderServerBase
     {
         _firmware = firmware;
         MaxWriteSize = (ushort)Math.Max(WriteAlignment, Math.Min(4096, firmware.Profile.MaxPacketSize - WriteOverhead) / WriteAlignment * WriteAlignment);
+        int window = firmware.Profile.ReceiveBuffers * firmware.Profile.MaxFrameSize;
+        CheckpointInterval = Math.Max(WriteAlignment, Math.Min(MaxCheckpointBytes, window) / WriteAlignment * WriteAlignment);
     }
+
+    /// <summary>
+    /// How far the contiguous prefix moves before the watermark is persisted again: 16 KiB, or one receive window
+    /// (receive buffers x maximum frame size) when that is smaller, a multiple of <see cref="WriteAlignment"/>. A power
+    /// cut costs less than this (plus the write being programmed) of what the device had acknowledged, unless it tears
+    /// a program inside the sector holding the watermark (docs/device-model.md section 6.4).
+    /// </summary>
+    public int CheckpointInterval { get; }
 
     /// <summary>The largest data field a Write accepts: the profile's packet size minus the overhead, a multiple of the alignment, from 16 to 4096.</summary>
     public ushort MaxWriteSize { get; }
@@ -136,9 +146,10 @@ public sealed partial class BootloaderService : BootloaderServerBase
             await _firmware.AppendRecordAsync(_firmware.Record with
             {
                 Phase = UpdatePhase.Idle, Region = null, BytesCommitted = 0, PayloadSize = 0, ManifestDigest = new byte[32],
-            }, cancellationToken).ConfigureAwait(false);
+            }, _firmware.RunStopping).ConfigureAwait(false);
             if (aborted is { } region)
                 _firmware.RefreshCheck(region);
+            _firmware.NoteUpdateCommand();
             FirmwareLog.Aborted(_firmware.Logger);
             await PublishAsync(UpdatePhase.Idle, target, 0, cancellationToken).ConfigureAwait(false);
             return new AbortUpdateResponse();
@@ -172,7 +183,6 @@ public sealed partial class BootloaderService : BootloaderServerBase
                 ? "No bootloader runs (the device has not booted or holds no valid bootloader copy)."
                 : "The application runs; enter the bootloader first.");
         }
-        _firmware.RequestedStayDeadline = null; // a host is talking to the bootloader: the request's wait no longer applies
     }
 
     private UpdateTarget TargetOf(RegionKind? region) =>

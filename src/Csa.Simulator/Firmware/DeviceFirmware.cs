@@ -24,6 +24,7 @@ public sealed partial class DeviceFirmware
 
     private readonly RegionCheck?[] _checks = new RegionCheck?[4];
     private BootDecision? _lastBoot;
+    private CancellationTokenSource _run = new();
 
     /// <summary>Creates the firmware of a device with <paramref name="profile"/> over <paramref name="flash"/>.</summary>
     /// <exception cref="ArgumentException">The flash's geometry is not the profile's.</exception>
@@ -78,10 +79,45 @@ public sealed partial class DeviceFirmware
     /// <summary>The decision of the last <see cref="Boot"/>; null before the first.</summary>
     public BootDecision? LastBoot => _lastBoot;
 
-    /// <summary>When the bootloader stays because of a request with a wait time: the moment the wait ends without a
-    /// host (the shell may then call <see cref="ClearBootloaderRequestAsync"/> and reset). Null otherwise, and once a
-    /// host has sent a bootloader command.</summary>
-    public DateTimeOffset? RequestedStayDeadline { get; internal set; }
+    /// <summary>
+    /// When the bootloader stays because of a request with a wait time: the moment the wait ends without an update
+    /// command (the shell then calls <see cref="TryEndRequestedStayAsync"/> and resets, so the application runs again).
+    /// Null otherwise. It counts from the boot and again from every accepted update command (BeginUpdate, Write,
+    /// FinishUpdate, AbortUpdate); reads (GetStatus, GetRegionHash, the Device interface) never move it, so a host that
+    /// looked and went away (refused, crashed) leaves the device in its bootloader for the wait and no longer.
+    /// </summary>
+    public DateTimeOffset? RequestedStayDeadline { get; private set; }
+
+    /// <summary>An update command was accepted: the wait for a host starts again from now.</summary>
+    internal void NoteUpdateCommand()
+    {
+        if (RequestedStayDeadline is not null && Record.RequestedWaitSeconds > 0)
+            RequestedStayDeadline = Time.GetUtcNow().AddSeconds(Record.RequestedWaitSeconds);
+    }
+
+    /// <summary>
+    /// Ends a requested stay whose wait has passed: forgets the request (so the next <see cref="Boot"/> starts a valid
+    /// application) and answers true; the shell then resets. False when there is no such stay or an update command
+    /// moved the deadline meanwhile (checked under the command gate, so no command runs in between).
+    /// </summary>
+    internal async Task<bool> TryEndRequestedStayAsync(CancellationToken ct)
+    {
+        await Gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (RequestedStayDeadline is not { } deadline || deadline > Time.GetUtcNow())
+                return false;
+            RequestedStayDeadline = null;
+            Record = ReadRecord();
+            if (Record.BootloaderRequested)
+                await AppendRecordAsync(Record with { BootloaderRequested = false, RequestedWaitSeconds = 0 }, ct).ConfigureAwait(false);
+            return true;
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
 
     /// <summary>What the device holds and runs, as of the last boot and the update since.</summary>
     public FirmwareInventory Inventory
@@ -101,6 +137,17 @@ public sealed partial class DeviceFirmware
     }
 
     internal SemaphoreSlim Gate { get; } = new(1, 1);
+
+    /// <summary>
+    /// Cancelled when this run of the firmware ends (the shell resets the device or powers it down, <see cref="Halt"/>).
+    /// A command's flash and journal operations wait on this, not on the command's own token: the host that sent the
+    /// command going away (its process killed, its connection dropped) cancels the command's answer, but firmware does not
+    /// abandon an operation it started, so a program that completes is recorded as done (a Write counts as written).
+    /// </summary>
+    internal CancellationToken RunStopping => Volatile.Read(ref _run).Token;
+
+    /// <summary>The shell is about to reset or power down the device: operations in progress stop waiting (the RAM state they update is lost anyway).</summary>
+    internal void Halt() => Volatile.Read(ref _run).Cancel();
 
     internal TimeProvider Time { get; }
 
@@ -140,6 +187,11 @@ public sealed partial class DeviceFirmware
         try
         {
             Flash.Runner = this; // this firmware runs now: background work of another one on this flash stops
+            if (_run.IsCancellationRequested)
+            {
+                _run.Dispose();
+                Volatile.Write(ref _run, new CancellationTokenSource());
+            }
             Bootloader.ResetSession();
             RequestedStayDeadline = null;
             Running = null;

@@ -82,11 +82,10 @@ public sealed class DeviceProfile
     public ushort MaxPacketSize { get; init; } = 4096 + 64;
 
     /// <summary>
-    /// Erase-ahead (default on): BeginUpdate erases only the trailer's sectors before it answers, and the bootloader then
-    /// erases the sectors the payload needs next whenever no command waits, so erases overlap with writes arriving into the
-    /// receive buffers. Off: the trailer's sectors are erased inside BeginUpdate too, and each payload sector by the first
-    /// write into it.
-    /// docs/device-model.md section 6.4.
+    /// Erase-ahead (default on): BeginUpdate erases only the trailer's sectors before it answers, and the bootloader
+    /// erases the payload's sectors in the background, the ones it needs next first, whenever no command waits, so
+    /// those erases overlap with writes arriving into the receive buffers. Off: each payload sector is erased by the
+    /// first write into it (the trailer's sectors still inside BeginUpdate). docs/device-model.md section 6.4.1.
     /// </summary>
     public bool EraseAhead { get; init; } = true;
 

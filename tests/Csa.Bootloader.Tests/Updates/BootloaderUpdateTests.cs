@@ -41,6 +41,64 @@ public sealed class BootloaderUpdateTests
         Assert.Equal(UpdateStage.Done, log.Reports[^1].Stage);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    [Trait("Requirement", "REQ-UPD-BL")]
+    [Trait("Requirement", "REQ-RECOVER")]
+    public async Task AnUpdateStoppedAtConfirming_IsRecognisedAsDone_WhenRunAgain(bool applicationRunsAgain)
+    {
+        // The host is killed once the new copy took over (at Confirming). The image is linked for copy B, which now
+        // runs: a rerun must see the update is finished, not refuse the image as one for the running copy.
+        DeviceProfile profile = UpdateKit.Profile(3);
+        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile));
+        VirtualDevice device = rig.Virtual[0];
+        FirmwareImage copyB = UpdateKit.Image(profile, RegionKind.BootloaderB, UpdateKit.V2, size: 14_000, counter: 1);
+        using CancellationTokenSource guard = Rig.Guard();
+        using var killed = CancellationTokenSource.CreateLinkedTokenSource(guard.Token);
+        var stopAtConfirming = new ProgressLog(p =>
+        {
+            if (p.Stage == UpdateStage.Confirming)
+                killed.Cancel();
+        });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => rig.Updater.UpdateBootloaderAsync(rig.Devices[0], copyB, false, stopAtConfirming, killed.Token));
+        DeviceInfo now = await WaitUntilAsync(rig, d => d.ActiveBootloader == Csa.Rpc.Device.BootloaderSlot.B, guard.Token);
+        if (applicationRunsAgain)
+        {
+            using var deviceClient = rig.Network.CreateDeviceClient(now);
+            await deviceClient.ResetAsync(new Csa.Rpc.Device.ResetRequest(Csa.Rpc.Device.ResetMode.Normal, 0), guard.Token);
+            now = await WaitUntilAsync(rig, d => !d.IsInBootloader, guard.Token);
+        }
+        long programs = device.Flash.Statistics.ProgramOperations;
+
+        UpdateResult result = await rig.Updater.UpdateBootloaderAsync(now, copyB, false, null, guard.Token);
+
+        Assert.Equal(RegionKind.BootloaderB, result.RunningBootloader);
+        Assert.Equal(UpdateKit.V2, result.VersionAfter);
+        Assert.Equal(0, result.ImagesWritten);
+        Assert.Equal(0, result.BytesSent);
+        Assert.Equal(VirtualDeviceState.Application, device.State);
+        Assert.Equal(RegionKind.BootloaderB, device.Firmware.Inventory.RunningBootloader);
+        Assert.True(device.Flash.Statistics.ProgramOperations - programs <= 2, "only the stay request's journal records were written");
+    }
+
+    private static async Task<DeviceInfo> WaitUntilAsync(Rig rig, Func<DeviceInfo, bool> condition, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                DeviceInfo info = await rig.Network.FindAsync(rig.Devices[0].Uid, cancellationToken);
+                if (condition(info))
+                    return info;
+            }
+            catch (DeviceNotFoundException)
+            {
+            }
+            await Task.Delay(20, cancellationToken);
+        }
+    }
+
     [Fact]
     [Trait("Requirement", "REQ-UPD-BL")]
     public async Task BothCopies_AreWritten_EachThroughTheOtherOne()

@@ -27,6 +27,8 @@ public sealed class RejectionTests
         new Case("wrong-vendor", ImageRejection.WrongVendor, BootloaderError.WrongTarget),
         new Case("wrong-load-address", ImageRejection.WrongLoadAddress, BootloaderError.WrongLocation),
         new Case("too-large-for-region", ImageRejection.TooLargeForRegion, BootloaderError.WrongLocation),
+        // Fits the region but not what the bootloader leaves of it before its trailer: host and device use one size.
+        new Case("too-large-for-the-largest-payload", ImageRejection.TooLargeForRegion, BootloaderError.WrongLocation),
         new Case("bootloader-image-as-application", ImageRejection.WrongImageKind, BootloaderError.WrongTarget),
         // The host cannot unwrap a device's key; the device finds the key was not made for it.
         new Case("key-wrapped-for-another-device-key", null, BootloaderError.KeyUnwrapFailed),
@@ -54,6 +56,7 @@ public sealed class RejectionTests
         "wrong-vendor" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, tweak: s => s.VendorId = 0x0BAD0000),
         "wrong-load-address" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, loadAddress: profile.MemoryMap.Application.Address + 0x2_0000),
         "too-large-for-region" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, size: (int)profile.MemoryMap.Application.Size + 16),
+        "too-large-for-the-largest-payload" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, size: (int)profile.MemoryMap.Application.Size - 4096 + 16),
         "bootloader-image-as-application" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, tweak: s => s.Kind = ImageKind.Bootloader),
         "key-wrapped-for-another-device-key" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, encrypt: true, recipientKey: UpdateKit.IdentityKey(99).PublicKey),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, null),
@@ -66,6 +69,7 @@ public sealed class RejectionTests
     [Trait("Requirement", "REQ-DOWNGRADE")]
     [Trait("Requirement", "REQ-DEVICE-BOUND")]
     [Trait("Requirement", "REQ-AUTH-DEV")]
+    [Trait("Requirement", "REQ-UPD-APP")]
     [Trait("Threat", "THREAT.IMG.NON_AUTH")]
     [Trait("Threat", "THREAT.MFST.MODIFICATION")]
     [Trait("Threat", "THREAT.IMG.EXPIRED")]
@@ -86,6 +90,8 @@ public sealed class RejectionTests
         FirmwareRegion app = device.Firmware.Inventory[RegionKind.Application];
         byte[] installed = device.Flash.ReadRaw(app.Start, (int)app.Size);
         long erasesBefore = device.Flash.Statistics.SectorErases;
+        var states = new System.Collections.Concurrent.ConcurrentQueue<VirtualDeviceState>();
+        device.StateChanged += (_, change) => states.Enqueue(change.Current);
         using CancellationTokenSource guard = Rig.Guard();
 
         Exception thrown = await Record.ExceptionAsync(() => rig.Updater.UpdateApplicationAsync(rig.Devices[0], image, null, guard.Token));
@@ -97,13 +103,21 @@ public sealed class RejectionTests
             Assert.True(e.RejectedLocally);
             Assert.Equal(local, e.LocalRejection);
             Assert.Null(e.DeviceError);
+            // The application could tell everything this check needs: the device never left it.
+            Assert.DoesNotContain(VirtualDeviceState.Bootloader, states);
+            Assert.False(e.ApplicationRestarted);
         }
         else
         {
             Assert.False(e.RejectedLocally);
             Assert.Equal(@case.Device, e.DeviceError);
             Assert.False(string.IsNullOrWhiteSpace(e.DeviceMessage));
+            // The device refused before erasing anything: the updater started the application again, and says so.
+            Assert.True(e.ApplicationRestarted, e.Message);
+            Assert.Contains("runs its application", e.Message);
         }
+        // REQ-UPD-APP: a refused update leaves the device in service, its application running.
+        Assert.Equal(VirtualDeviceState.Application, device.State);
         Assert.Equal(profile.Uid, e.Device);
         // Nothing was erased or written in the application region; the old application is still valid.
         Assert.Equal(erasesBefore, device.Flash.Statistics.SectorErases);
@@ -112,6 +126,34 @@ public sealed class RejectionTests
         Assert.Equal(RegionState.Valid, inventory[RegionKind.Application].State);
         Assert.Equal(UpdateKit.V1, inventory[RegionKind.Application].Version);
         Assert.Equal(UpdatePhase.Idle, inventory.UpdatePhase);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-AUTH-FW")]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    [Trait("Threat", "THREAT.IMG.INCOMPATIBLE")]
+    [Trait("Threat", "THREAT.IMG.LOCATION")]
+    public async Task CheckImage_OnADeviceInItsApplication_ChecksWhatItsBootloaderChecks_WithTheLargestPayloadItReports()
+    {
+        // The application reports only Forwarding among its own features; the bootloader's rules (signatures, the
+        // regions and their largest payload) come from GetUpdateRules, which the application answers too.
+        DeviceProfile profile = UpdateKit.Profile(22);
+        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile));
+        DeviceInfo inApplication = rig.Devices[0];
+        Assert.False(inApplication.IsInBootloader);
+        UpdateRules rules = Assert.IsType<UpdateRules>(inApplication.Rules);
+        Assert.Equal(new ImageRegion(profile.MemoryMap.Application.Address, (uint)profile.MemoryMap.Application.Size - 4096), rules.Application);
+        Assert.True(rules.BootloaderFeatures.HasFlag(Csa.Rpc.Device.FeatureFlags.Signatures));
+        long sent = rig.Network.Node.Counters.FramesSent;
+
+        rig.Updater.CheckImage(inApplication, UpdateKit.App(profile, UpdateKit.V2));
+        var crc = Assert.Throws<UpdateRejectedException>(() => rig.Updater.CheckImage(inApplication, BadImage("crc-on-signature-device", profile)));
+        Assert.Equal(ImageRejection.UnsupportedAuthentication, crc.LocalRejection);
+        var large = Assert.Throws<UpdateRejectedException>(() => rig.Updater.CheckImage(inApplication, BadImage("too-large-for-the-largest-payload", profile)));
+        Assert.Equal(ImageRejection.TooLargeForRegion, large.LocalRejection);
+        rig.Updater.CheckImage(inApplication, UpdateKit.App(profile, UpdateKit.V2, size: (int)rules.Application.Size));
+
+        Assert.Equal(sent, rig.Network.Node.Counters.FramesSent);
     }
 
     [Fact]

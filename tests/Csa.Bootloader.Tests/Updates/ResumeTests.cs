@@ -73,6 +73,40 @@ public sealed class ResumeTests
         Assert.True(device.Flash.Statistics.PowerCuts >= 1);
     }
 
+    [Theory]
+    [InlineData(FlashFamily.Stm32F4)]
+    [InlineData(FlashFamily.Stm32L4)]
+    [Trait("Requirement", "REQ-RECOVER")]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    public async Task PowerCutMidTransfer_TheDevicesAnnouncementResumesTheUpdate_NotTheWritesTimeouts(FlashFamily family)
+    {
+        // The writes in flight when the power went are never answered. Their timeout is made longer than the guard, so
+        // the update can only finish if the host noticed the device's return from its own announcement (StateChanged
+        // from an unassigned node; this device sends no heartbeats) and resumed at once.
+        DeviceProfile profile = UpdateKit.Profile(10, family);
+        UpdateOptions options = ResumeOptions();
+        options.CommandTimeout = TimeSpan.FromSeconds(30);
+        options.CommandAttempts = 1;
+        options.EraseTimeout = TimeSpan.Zero;
+        var logged = new Csa.Bootloader.Tests.Faults.CapturedLog();
+        options.LoggerFactory = logged;
+        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile), options);
+        VirtualDevice device = rig.Virtual[0];
+        FirmwareImage image = UpdateKit.App(profile, UpdateKit.V2, size: 100_000, counter: 2);
+        using var supply = new PowerSupply(device);
+        ProgressLog log = FaultAt(40_000, device.CutPowerAsync);
+        using CancellationTokenSource guard = Rig.Guard();
+
+        UpdateResult result = await rig.Updater.UpdateApplicationAsync(rig.Devices[0], image, log, guard.Token);
+
+        Assert.Equal(UpdateKit.V2, result.VersionAfter);
+        Assert.Equal(1, result.ResumeCount);
+        string resumed = Assert.Single(logged.Entries, e => e.Contains("resume attempt", StringComparison.Ordinal));
+        Assert.Contains("lost its power and is back", resumed);
+        Assert.DoesNotContain("RpcTimeoutException", resumed);
+        Assert.True(result.BytesResumed >= 40_000 - 16 * 1024, $"{result.BytesResumed} bytes resumed");
+    }
+
     [Fact]
     [Trait("Requirement", "REQ-RECOVER")]
     public async Task PowerCutWithoutRetryPolicy_FailsTyped_ThenCallingAgainResumes()

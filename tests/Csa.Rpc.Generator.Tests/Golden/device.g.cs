@@ -34,6 +34,9 @@ namespace Csa.Rpc.Device
 
             /// <summary>Command EnterBootloader. Leaves the application and starts the bootloader, which then waits for an update. Answered by the application before it restarts; a bootloader answers at once.</summary>
             public const ushort EnterBootloader = 0x0005;
+
+            /// <summary>Command GetUpdateRules. What images the device's bootloader installs, as far as the product and the chip fix it: the bootloader's update features, what it demands of every image, and where each kind goes with its largest payload. Answered alike by the application and the bootloader, so a host checks an image before it asks the application to enter the bootloader. The security counter is in GetVersions.</summary>
+            public const ushort GetUpdateRules = 0x0006;
         }
 
         /// <summary>Event ids.</summary>
@@ -159,6 +162,48 @@ namespace Csa.Rpc.Device
 
         /// <summary>The node forwards frames along a daisy chain.</summary>
         Forwarding = 0x0020,
+    }
+
+    /// <summary>What the bootloader demands of every image beyond a valid signature (or CRC), target and location. On the wire: u32.</summary>
+    [global::System.Flags]
+    [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
+    public enum ImageRequirements : uint
+    {
+        /// <summary>Nothing more.</summary>
+        None = 0x0000,
+
+        /// <summary>Only images bound to this device's unique id are installed.</summary>
+        DeviceBinding = 0x0001,
+
+        /// <summary>Only encrypted images are installed.</summary>
+        Encryption = 0x0002,
+    }
+
+    /// <summary>Where one kind of image goes: the region it is linked for and the largest payload the bootloader installs there.</summary>
+    /// <param name="Start">The region's first flash address: an image for it is linked (loaded) here.</param>
+    /// <param name="MaxPayloadSize">The largest payload the region takes: its size minus what the bootloader keeps in it (the Csa bootloader's 4096-byte trailer). A larger image is refused with WrongLocation.</param>
+    [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
+    public sealed partial record ImageSlot(uint Start, uint MaxPayloadSize)
+    {
+        /// <summary>Writes the fields of this ImageSlot in declaration order.</summary>
+        /// <param name="writer">Where the fields go.</param>
+        /// <exception cref="global::Csa.Rpc.RpcEncodeException">A field is null or violates its declared size.</exception>
+        public void Write(ref global::Csa.Rpc.RpcWriter writer)
+        {
+            writer.WriteU32(Start);
+            writer.WriteU32(MaxPayloadSize);
+        }
+
+        /// <summary>Reads the fields of one embedded ImageSlot.</summary>
+        /// <param name="reader">Where the fields come from.</param>
+        /// <returns>The struct.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcDecodeException">The payload is short or a field is malformed.</exception>
+        public static ImageSlot Read(ref global::Csa.Rpc.RpcReader reader)
+        {
+            uint fStart = reader.ReadU32("ImageSlot.start");
+            uint fMaxPayloadSize = reader.ReadU32("ImageSlot.maxPayloadSize");
+            return new ImageSlot(fStart, fMaxPayloadSize);
+        }
     }
 
     /// <summary>The version of a firmware image.</summary>
@@ -474,6 +519,58 @@ namespace Csa.Rpc.Device
         }
     }
 
+    /// <summary>The request of command GetUpdateRules (id 0x0006) of the Device interface. What images the device's bootloader installs, as far as the product and the chip fix it: the bootloader's update features, what it demands of every image, and where each kind goes with its largest payload. Answered alike by the application and the bootloader, so a host checks an image before it asks the application to enter the bootloader. The security counter is in GetVersions.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
+    public sealed partial record GetUpdateRulesRequest : global::Csa.Rpc.IRpcMessage<GetUpdateRulesRequest>
+    {
+        /// <inheritdoc />
+        public void Write(ref global::Csa.Rpc.RpcWriter writer)
+        {
+        }
+
+        /// <inheritdoc />
+        public static GetUpdateRulesRequest Read(ref global::Csa.Rpc.RpcReader reader)
+        {
+            reader.EnsureConsumed("GetUpdateRulesRequest");
+            return new GetUpdateRulesRequest();
+        }
+    }
+
+    /// <summary>The response to command GetUpdateRules (id 0x0006) of the Device interface.</summary>
+    /// <param name="BootloaderFeatures">The update features of the installed bootloader (what its GetCapabilities reports while it runs): Signatures (else CRC-32 only), Encryption, DowngradeProtection, DeviceBinding, BootloaderUpdate.</param>
+    /// <param name="Requirements">What every image must be beyond authentic and for this device.</param>
+    /// <param name="Application">The application region.</param>
+    /// <param name="BootloaderA">Bootloader copy A.</param>
+    /// <param name="BootloaderB">Bootloader copy B.</param>
+    [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
+    public sealed partial record GetUpdateRulesResponse(global::Csa.Rpc.Device.FeatureFlags BootloaderFeatures, global::Csa.Rpc.Device.ImageRequirements Requirements, global::Csa.Rpc.Device.ImageSlot Application, global::Csa.Rpc.Device.ImageSlot BootloaderA, global::Csa.Rpc.Device.ImageSlot BootloaderB) : global::Csa.Rpc.IRpcMessage<GetUpdateRulesResponse>
+    {
+        /// <inheritdoc />
+        public void Write(ref global::Csa.Rpc.RpcWriter writer)
+        {
+            global::Csa.Rpc.Device.DeviceCodec.WriteFeatureFlags(ref writer, BootloaderFeatures, "GetUpdateRulesResponse.bootloaderFeatures");
+            global::Csa.Rpc.Device.DeviceCodec.WriteImageRequirements(ref writer, Requirements, "GetUpdateRulesResponse.requirements");
+            if (Application is null) throw new global::Csa.Rpc.RpcEncodeException("Field 'GetUpdateRulesResponse.application' is null.");
+            Application.Write(ref writer);
+            if (BootloaderA is null) throw new global::Csa.Rpc.RpcEncodeException("Field 'GetUpdateRulesResponse.bootloaderA' is null.");
+            BootloaderA.Write(ref writer);
+            if (BootloaderB is null) throw new global::Csa.Rpc.RpcEncodeException("Field 'GetUpdateRulesResponse.bootloaderB' is null.");
+            BootloaderB.Write(ref writer);
+        }
+
+        /// <inheritdoc />
+        public static GetUpdateRulesResponse Read(ref global::Csa.Rpc.RpcReader reader)
+        {
+            global::Csa.Rpc.Device.FeatureFlags fBootloaderFeatures = global::Csa.Rpc.Device.DeviceCodec.ReadFeatureFlags(ref reader, "GetUpdateRulesResponse.bootloaderFeatures");
+            global::Csa.Rpc.Device.ImageRequirements fRequirements = global::Csa.Rpc.Device.DeviceCodec.ReadImageRequirements(ref reader, "GetUpdateRulesResponse.requirements");
+            global::Csa.Rpc.Device.ImageSlot fApplication = global::Csa.Rpc.Device.ImageSlot.Read(ref reader);
+            global::Csa.Rpc.Device.ImageSlot fBootloaderA = global::Csa.Rpc.Device.ImageSlot.Read(ref reader);
+            global::Csa.Rpc.Device.ImageSlot fBootloaderB = global::Csa.Rpc.Device.ImageSlot.Read(ref reader);
+            reader.EnsureConsumed("GetUpdateRulesResponse");
+            return new GetUpdateRulesResponse(fBootloaderFeatures, fRequirements, fApplication, fBootloaderA, fBootloaderB);
+        }
+    }
+
     /// <summary>Event Heartbeat (id 0x0001) of the Device interface. Sent periodically while the node runs, so the host sees it is alive.</summary>
     /// <param name="State">The node's state.</param>
     /// <param name="RunningImage">The image that runs.</param>
@@ -533,6 +630,7 @@ namespace Csa.Rpc.Device
         private static readonly global::Csa.Rpc.RpcCallOptions s_getCapabilitiesOptions = new() { Idempotent = true };
         private static readonly global::Csa.Rpc.RpcCallOptions s_resetOptions = new() { Idempotent = false };
         private static readonly global::Csa.Rpc.RpcCallOptions s_enterBootloaderOptions = new() { Idempotent = false };
+        private static readonly global::Csa.Rpc.RpcCallOptions s_getUpdateRulesOptions = new() { Idempotent = true };
         private readonly object _eventGate = new();
         private global::System.Action<global::Csa.DataLink.NodeAddress, global::Csa.Rpc.Device.HeartbeatEvent>? _heartbeatHandlers;
         private global::System.IDisposable? _heartbeatSubscription;
@@ -826,6 +924,59 @@ namespace Csa.Rpc.Device
         public global::Csa.Rpc.Device.EnterBootloaderResponse EnterBootloader(ushort waitSeconds, global::System.Threading.CancellationToken cancellationToken = default)
             => EnterBootloaderAsync(new global::Csa.Rpc.Device.EnterBootloaderRequest(waitSeconds), null, cancellationToken).GetAwaiter().GetResult();
 
+        /// <summary>What images the device's bootloader installs, as far as the product and the chip fix it: the bootloader's update features, what it demands of every image, and where each kind goes with its largest payload. Answered alike by the application and the bootloader, so a host checks an image before it asks the application to enter the bootloader. The security counter is in GetVersions. Command id 0x0006; idempotent (may be sent again as a new request when the response is lost).</summary>
+        /// <param name="request">The request.</param>
+        /// <param name="cancellationToken">Stops waiting for the response.</param>
+        /// <returns>The device's response.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>). Interface errors: <see cref="global::Csa.Rpc.Device.DeviceError.NotSupported"/>.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
+        public global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.GetUpdateRulesResponse> GetUpdateRulesAsync(global::Csa.Rpc.Device.GetUpdateRulesRequest request, global::System.Threading.CancellationToken cancellationToken = default)
+            => GetUpdateRulesAsync(request, null, cancellationToken);
+
+        /// <summary>What images the device's bootloader installs, as far as the product and the chip fix it: the bootloader's update features, what it demands of every image, and where each kind goes with its largest payload. Answered alike by the application and the bootloader, so a host checks an image before it asks the application to enter the bootloader. The security counter is in GetVersions. Command id 0x0006; idempotent (may be sent again as a new request when the response is lost).</summary>
+        /// <param name="request">The request.</param>
+        /// <param name="options">Timeout and attempts for this call; null takes the invoker's defaults. Idempotency always comes from the interface file (true).</param>
+        /// <param name="cancellationToken">Stops waiting for the response.</param>
+        /// <returns>The device's response.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>). Interface errors: <see cref="global::Csa.Rpc.Device.DeviceError.NotSupported"/>.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
+        public global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.GetUpdateRulesResponse> GetUpdateRulesAsync(global::Csa.Rpc.Device.GetUpdateRulesRequest request, global::Csa.Rpc.RpcCallOptions? options, global::System.Threading.CancellationToken cancellationToken = default)
+        {
+            global::System.ArgumentNullException.ThrowIfNull(request);
+            global::Csa.Rpc.RpcCallOptions effective = options is null ? s_getUpdateRulesOptions : options.Idempotent ? options : options with { Idempotent = true };
+            return Invoker.InvokeAsync<global::Csa.Rpc.Device.GetUpdateRulesRequest, global::Csa.Rpc.Device.GetUpdateRulesResponse>(Device, global::Csa.Rpc.Device.DeviceInterface.Id, global::Csa.Rpc.Device.DeviceInterface.Commands.GetUpdateRules, request, effective, cancellationToken);
+        }
+
+        /// <summary>What images the device's bootloader installs, as far as the product and the chip fix it: the bootloader's update features, what it demands of every image, and where each kind goes with its largest payload. Answered alike by the application and the bootloader, so a host checks an image before it asks the application to enter the bootloader. The security counter is in GetVersions. Command id 0x0006; idempotent (may be sent again as a new request when the response is lost).</summary>
+        /// <param name="cancellationToken">Stops waiting for the response.</param>
+        /// <returns>The device's response.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>). Interface errors: <see cref="global::Csa.Rpc.Device.DeviceError.NotSupported"/>.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
+        public global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.GetUpdateRulesResponse> GetUpdateRulesAsync(global::System.Threading.CancellationToken cancellationToken = default)
+            => GetUpdateRulesAsync(new global::Csa.Rpc.Device.GetUpdateRulesRequest(), null, cancellationToken);
+
+        /// <summary>What images the device's bootloader installs, as far as the product and the chip fix it: the bootloader's update features, what it demands of every image, and where each kind goes with its largest payload. Answered alike by the application and the bootloader, so a host checks an image before it asks the application to enter the bootloader. The security counter is in GetVersions. Command id 0x0006; idempotent (may be sent again as a new request when the response is lost). Blocks until the response arrives (for scripts and Python); prefer the async form in applications.</summary>
+        /// <param name="request">The request.</param>
+        /// <param name="cancellationToken">Stops waiting for the response.</param>
+        /// <returns>The device's response.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>). Interface errors: <see cref="global::Csa.Rpc.Device.DeviceError.NotSupported"/>.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
+        public global::Csa.Rpc.Device.GetUpdateRulesResponse GetUpdateRules(global::Csa.Rpc.Device.GetUpdateRulesRequest request, global::System.Threading.CancellationToken cancellationToken = default)
+            => GetUpdateRulesAsync(request, null, cancellationToken).GetAwaiter().GetResult();
+
+        /// <summary>What images the device's bootloader installs, as far as the product and the chip fix it: the bootloader's update features, what it demands of every image, and where each kind goes with its largest payload. Answered alike by the application and the bootloader, so a host checks an image before it asks the application to enter the bootloader. The security counter is in GetVersions. Command id 0x0006; idempotent (may be sent again as a new request when the response is lost). Blocks until the response arrives (for scripts and Python); prefer the async form in applications.</summary>
+        /// <param name="cancellationToken">Stops waiting for the response.</param>
+        /// <returns>The device's response.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">The device answered with an error (read it with <see cref="global::Csa.Rpc.Device.DeviceInterface.TryGetError"/>). Interface errors: <see cref="global::Csa.Rpc.Device.DeviceError.NotSupported"/>.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcTimeoutException">No response came in time.</exception>
+        /// <exception cref="global::Csa.Rpc.RpcEncodeException">A request field violates its declared size.</exception>
+        public global::Csa.Rpc.Device.GetUpdateRulesResponse GetUpdateRules(global::System.Threading.CancellationToken cancellationToken = default)
+            => GetUpdateRulesAsync(new global::Csa.Rpc.Device.GetUpdateRulesRequest(), null, cancellationToken).GetAwaiter().GetResult();
+
         /// <summary>Raised with the sending node for every Heartbeat event (id 0x0001) of the device. Sent periodically while the node runs, so the host sees it is alive.</summary>
         /// <remarks>The first handler opens the subscription through the invoker; removing the last one closes it. Handlers run on the invoker's receive path: keep them short.</remarks>
         public event global::System.Action<global::Csa.DataLink.NodeAddress, global::Csa.Rpc.Device.HeartbeatEvent>? Heartbeat
@@ -951,6 +1102,7 @@ namespace Csa.Rpc.Device
                 global::Csa.Rpc.Device.DeviceInterface.Commands.GetCapabilities => DispatchGetCapabilitiesCommandAsync(call, cancellationToken),
                 global::Csa.Rpc.Device.DeviceInterface.Commands.Reset => DispatchResetCommandAsync(call, cancellationToken),
                 global::Csa.Rpc.Device.DeviceInterface.Commands.EnterBootloader => DispatchEnterBootloaderCommandAsync(call, cancellationToken),
+                global::Csa.Rpc.Device.DeviceInterface.Commands.GetUpdateRules => DispatchGetUpdateRulesCommandAsync(call, cancellationToken),
                 _ => global::System.Threading.Tasks.Task.FromException(new global::Csa.Rpc.RpcErrorException(global::Csa.Rpc.Device.DeviceInterface.Id, (ushort)global::Csa.Rpc.RpcStatus.UnknownCommand, $"Interface Device (0x0001) has no command 0x{call.CommandId:X4}.")),
             };
         }
@@ -994,6 +1146,14 @@ namespace Csa.Rpc.Device
         /// <returns>The response to send.</returns>
         /// <exception cref="global::Csa.Rpc.RpcErrorException">Thrown to answer with an error. Errors this command may answer with: <see cref="global::Csa.Rpc.Device.DeviceError.Busy"/>, <see cref="global::Csa.Rpc.Device.DeviceError.NotAllowed"/>.</exception>
         protected abstract global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.EnterBootloaderResponse> EnterBootloaderAsync(global::Csa.Rpc.Device.EnterBootloaderRequest request, global::Csa.DataLink.Endpoint source, global::System.Threading.CancellationToken cancellationToken);
+
+        /// <summary>What images the device's bootloader installs, as far as the product and the chip fix it: the bootloader's update features, what it demands of every image, and where each kind goes with its largest payload. Answered alike by the application and the bootloader, so a host checks an image before it asks the application to enter the bootloader. The security counter is in GetVersions. Command id 0x0006.</summary>
+        /// <param name="request">The decoded request.</param>
+        /// <param name="source">The endpoint that sent it.</param>
+        /// <param name="cancellationToken">Cancelled when the server stops.</param>
+        /// <returns>The response to send.</returns>
+        /// <exception cref="global::Csa.Rpc.RpcErrorException">Thrown to answer with an error. Errors this command may answer with: <see cref="global::Csa.Rpc.Device.DeviceError.NotSupported"/>.</exception>
+        protected abstract global::System.Threading.Tasks.Task<global::Csa.Rpc.Device.GetUpdateRulesResponse> GetUpdateRulesAsync(global::Csa.Rpc.Device.GetUpdateRulesRequest request, global::Csa.DataLink.Endpoint source, global::System.Threading.CancellationToken cancellationToken);
 
         /// <summary>Publishes event Heartbeat (id 0x0001) through <see cref="EventSink"/>. Sent periodically while the node runs, so the host sees it is alive.</summary>
         /// <param name="payload">The event.</param>
@@ -1062,6 +1222,14 @@ namespace Csa.Rpc.Device
             global::Csa.Rpc.Device.EnterBootloaderRequest request = global::Csa.Rpc.Device.DeviceCodec.Decode<global::Csa.Rpc.Device.EnterBootloaderRequest>(call.Payload);
             global::Csa.Rpc.Device.EnterBootloaderResponse response = await EnterBootloaderAsync(request, call.Source, cancellationToken).ConfigureAwait(false)
                 ?? throw new global::System.InvalidOperationException("EnterBootloaderAsync returned null; return a EnterBootloaderResponse or throw RpcErrorException.");
+            global::Csa.Rpc.Device.DeviceCodec.Encode(response, call.Response);
+        }
+
+        private async global::System.Threading.Tasks.Task DispatchGetUpdateRulesCommandAsync(global::Csa.Rpc.RpcServerCall call, global::System.Threading.CancellationToken cancellationToken)
+        {
+            global::Csa.Rpc.Device.GetUpdateRulesRequest request = global::Csa.Rpc.Device.DeviceCodec.Decode<global::Csa.Rpc.Device.GetUpdateRulesRequest>(call.Payload);
+            global::Csa.Rpc.Device.GetUpdateRulesResponse response = await GetUpdateRulesAsync(request, call.Source, cancellationToken).ConfigureAwait(false)
+                ?? throw new global::System.InvalidOperationException("GetUpdateRulesAsync returned null; return a GetUpdateRulesResponse or throw RpcErrorException.");
             global::Csa.Rpc.Device.DeviceCodec.Encode(response, call.Response);
         }
     }
@@ -1150,6 +1318,17 @@ namespace Csa.Rpc.Device
         internal static FeatureFlags ReadFeatureFlags(ref global::Csa.Rpc.RpcReader reader, string field)
         {
             FeatureFlags value = (FeatureFlags)reader.ReadU32(field);
+            return value;
+        }
+
+        internal static void WriteImageRequirements(ref global::Csa.Rpc.RpcWriter writer, ImageRequirements value, string field)
+        {
+            writer.WriteU32((uint)value);
+        }
+
+        internal static ImageRequirements ReadImageRequirements(ref global::Csa.Rpc.RpcReader reader, string field)
+        {
+            ImageRequirements value = (ImageRequirements)reader.ReadU32(field);
             return value;
         }
 

@@ -103,6 +103,7 @@ static inline bool csa_rpc_utf8_is_valid(const uint8_t *s, size_t n)
 #define DEVICE_CMD_GET_CAPABILITIES ((uint16_t)0x0003u) /* Reads the link limits and optional features of the running image. */
 #define DEVICE_CMD_RESET ((uint16_t)0x0004u) /* Restarts the device after it sent the response. */
 #define DEVICE_CMD_ENTER_BOOTLOADER ((uint16_t)0x0005u) /* Leaves the application and starts the bootloader, which then waits for an update. Answered by the application before it restarts; a bootloader answers at once. */
+#define DEVICE_CMD_GET_UPDATE_RULES ((uint16_t)0x0006u) /* What images the device's bootloader installs, as far as the product and the chip fix it: the bootloader's update features, what it demands of every image, and where each kind goes with its largest payload. Answered alike by the application and the bootloader, so a host checks an image before it asks the application to enter the bootloader. The security counter is in GetVersions. */
 
 /* Event ids. */
 #define DEVICE_EVT_HEARTBEAT ((uint16_t)0x0001u) /* Sent periodically while the node runs, so the host sees it is alive. */
@@ -193,6 +194,43 @@ typedef uint32_t device_feature_flags_t;
 #define DEVICE_FEATURE_FLAGS_DEVICE_BINDING ((device_feature_flags_t)0x0008u) /* The bootloader honours device binding: an image bound to other devices' unique ids is refused. Whether it also refuses unbound images is the product's policy, not advertised. */
 #define DEVICE_FEATURE_FLAGS_BOOTLOADER_UPDATE ((device_feature_flags_t)0x0010u) /* The other bootloader copy can be updated. */
 #define DEVICE_FEATURE_FLAGS_FORWARDING ((device_feature_flags_t)0x0020u) /* The node forwards frames along a daisy chain. */
+
+/* What the bootloader demands of every image beyond a valid signature (or CRC), target and location. Bit flags: any combination is valid. */
+typedef uint32_t device_image_requirements_t;
+#define DEVICE_IMAGE_REQUIREMENTS_NONE ((device_image_requirements_t)0x0000u) /* Nothing more. */
+#define DEVICE_IMAGE_REQUIREMENTS_DEVICE_BINDING ((device_image_requirements_t)0x0001u) /* Only images bound to this device's unique id are installed. */
+#define DEVICE_IMAGE_REQUIREMENTS_ENCRYPTION ((device_image_requirements_t)0x0002u) /* Only encrypted images are installed. */
+
+/* Where one kind of image goes: the region it is linked for and the largest payload the bootloader installs there. */
+typedef struct device_image_slot
+{
+    uint32_t start; /* The region's first flash address: an image for it is linked (loaded) here. */
+    uint32_t max_payload_size; /* The largest payload the region takes: its size minus what the bootloader keeps in it (the Csa bootloader's 4096-byte trailer). A larger image is refused with WrongLocation. */
+} device_image_slot_t;
+#define DEVICE_IMAGE_SLOT_MIN_SIZE 8u
+#define DEVICE_IMAGE_SLOT_MAX_SIZE 8u
+
+static inline int device_image_slot_encode_at(const device_image_slot_t *msg, uint8_t *buf, size_t cap, size_t *pos)
+{
+    if (cap - *pos < 4u) return -1;
+    csa_rpc_put_u32(buf + *pos, msg->start);
+    *pos += 4u;
+    if (cap - *pos < 4u) return -1;
+    csa_rpc_put_u32(buf + *pos, msg->max_payload_size);
+    *pos += 4u;
+    return 0;
+}
+
+static inline int device_image_slot_decode_at(device_image_slot_t *msg, const uint8_t *buf, size_t len, size_t *pos)
+{
+    if (len - *pos < 4u) return -1;
+    msg->start = (uint32_t)csa_rpc_get_u32(buf + *pos);
+    *pos += 4u;
+    if (len - *pos < 4u) return -1;
+    msg->max_payload_size = (uint32_t)csa_rpc_get_u32(buf + *pos);
+    *pos += 4u;
+    return 0;
+}
 
 /* The version of a firmware image. */
 typedef struct device_image_version
@@ -781,6 +819,106 @@ static inline int32_t device_enter_bootloader_response_decode(device_enter_bootl
     if (msg == NULL || (buf == NULL && len != 0u)) return -1;
     if (len > DEVICE_ENTER_BOOTLOADER_RESPONSE_MAX_SIZE) return -1;
     if (device_enter_bootloader_response_decode_at(msg, buf, len, &pos) != 0) return -1;
+    if (pos != len) return -1;
+    return (int32_t)pos;
+}
+
+/* Request of command GetUpdateRules. What images the device's bootloader installs, as far as the product and the chip fix it: the bootloader's update features, what it demands of every image, and where each kind goes with its largest payload. Answered alike by the application and the bootloader, so a host checks an image before it asks the application to enter the bootloader. The security counter is in GetVersions. */
+typedef struct device_get_update_rules_request
+{
+    uint8_t unused_; /* no fields; C99 needs one member. Not on the wire. */
+} device_get_update_rules_request_t;
+#define DEVICE_GET_UPDATE_RULES_REQUEST_MIN_SIZE 0u
+#define DEVICE_GET_UPDATE_RULES_REQUEST_MAX_SIZE 0u
+
+static inline int device_get_update_rules_request_encode_at(const device_get_update_rules_request_t *msg, uint8_t *buf, size_t cap, size_t *pos)
+{
+    (void)msg; (void)buf; (void)cap; (void)pos;
+    return 0;
+}
+
+static inline int device_get_update_rules_request_decode_at(device_get_update_rules_request_t *msg, const uint8_t *buf, size_t len, size_t *pos)
+{
+    (void)msg; (void)buf; (void)len; (void)pos;
+    return 0;
+}
+
+/* Encodes *msg into buf (capacity cap). Returns the bytes written, or -1 when a field is out of range or buf is too small. */
+static inline int32_t device_get_update_rules_request_encode(const device_get_update_rules_request_t *msg, uint8_t *buf, size_t cap)
+{
+    size_t pos = 0u;
+    if (msg == NULL || (buf == NULL && cap != 0u)) return -1;
+    if (device_get_update_rules_request_encode_at(msg, buf, cap, &pos) != 0) return -1;
+    return (int32_t)pos;
+}
+
+/* Decodes one whole payload into *msg. Returns len, or -1 when the payload is short, long or malformed (*msg is then unspecified). */
+static inline int32_t device_get_update_rules_request_decode(device_get_update_rules_request_t *msg, const uint8_t *buf, size_t len)
+{
+    size_t pos = 0u;
+    if (msg == NULL || (buf == NULL && len != 0u)) return -1;
+    if (len > DEVICE_GET_UPDATE_RULES_REQUEST_MAX_SIZE) return -1;
+    if (device_get_update_rules_request_decode_at(msg, buf, len, &pos) != 0) return -1;
+    if (pos != len) return -1;
+    return (int32_t)pos;
+}
+
+/* Response to command GetUpdateRules. */
+typedef struct device_get_update_rules_response
+{
+    device_feature_flags_t bootloader_features; /* The update features of the installed bootloader (what its GetCapabilities reports while it runs): Signatures (else CRC-32 only), Encryption, DowngradeProtection, DeviceBinding, BootloaderUpdate. */
+    device_image_requirements_t requirements; /* What every image must be beyond authentic and for this device. */
+    device_image_slot_t application; /* The application region. */
+    device_image_slot_t bootloader_a; /* Bootloader copy A. */
+    device_image_slot_t bootloader_b; /* Bootloader copy B. */
+} device_get_update_rules_response_t;
+#define DEVICE_GET_UPDATE_RULES_RESPONSE_MIN_SIZE 32u
+#define DEVICE_GET_UPDATE_RULES_RESPONSE_MAX_SIZE 32u
+
+static inline int device_get_update_rules_response_encode_at(const device_get_update_rules_response_t *msg, uint8_t *buf, size_t cap, size_t *pos)
+{
+    if (cap - *pos < 4u) return -1;
+    csa_rpc_put_u32(buf + *pos, msg->bootloader_features);
+    *pos += 4u;
+    if (cap - *pos < 4u) return -1;
+    csa_rpc_put_u32(buf + *pos, msg->requirements);
+    *pos += 4u;
+    if (device_image_slot_encode_at(&msg->application, buf, cap, pos) != 0) return -1;
+    if (device_image_slot_encode_at(&msg->bootloader_a, buf, cap, pos) != 0) return -1;
+    if (device_image_slot_encode_at(&msg->bootloader_b, buf, cap, pos) != 0) return -1;
+    return 0;
+}
+
+static inline int device_get_update_rules_response_decode_at(device_get_update_rules_response_t *msg, const uint8_t *buf, size_t len, size_t *pos)
+{
+    if (len - *pos < 4u) return -1;
+    msg->bootloader_features = (device_feature_flags_t)csa_rpc_get_u32(buf + *pos);
+    *pos += 4u;
+    if (len - *pos < 4u) return -1;
+    msg->requirements = (device_image_requirements_t)csa_rpc_get_u32(buf + *pos);
+    *pos += 4u;
+    if (device_image_slot_decode_at(&msg->application, buf, len, pos) != 0) return -1;
+    if (device_image_slot_decode_at(&msg->bootloader_a, buf, len, pos) != 0) return -1;
+    if (device_image_slot_decode_at(&msg->bootloader_b, buf, len, pos) != 0) return -1;
+    return 0;
+}
+
+/* Encodes *msg into buf (capacity cap). Returns the bytes written, or -1 when a field is out of range or buf is too small. */
+static inline int32_t device_get_update_rules_response_encode(const device_get_update_rules_response_t *msg, uint8_t *buf, size_t cap)
+{
+    size_t pos = 0u;
+    if (msg == NULL || (buf == NULL && cap != 0u)) return -1;
+    if (device_get_update_rules_response_encode_at(msg, buf, cap, &pos) != 0) return -1;
+    return (int32_t)pos;
+}
+
+/* Decodes one whole payload into *msg. Returns len, or -1 when the payload is short, long or malformed (*msg is then unspecified). */
+static inline int32_t device_get_update_rules_response_decode(device_get_update_rules_response_t *msg, const uint8_t *buf, size_t len)
+{
+    size_t pos = 0u;
+    if (msg == NULL || (buf == NULL && len != 0u)) return -1;
+    if (len > DEVICE_GET_UPDATE_RULES_RESPONSE_MAX_SIZE) return -1;
+    if (device_get_update_rules_response_decode_at(msg, buf, len, &pos) != 0) return -1;
     if (pos != len) return -1;
     return (int32_t)pos;
 }

@@ -97,6 +97,37 @@ public sealed class VirtualDeviceLifecycleTests
     }
 
     [Fact]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    [Trait("Requirement", "REQ-RECOVER")]
+    public async Task A_requested_stay_ends_in_the_application_after_its_wait_although_a_host_kept_reading_the_status()
+    {
+        // A host that entered the bootloader, read its status, was refused (or crashed) and went away must not keep the
+        // device out of its application: status reads do not extend or clear the wait.
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z"));
+        await using VirtualDevice device = CreateDevice(options: new VirtualDeviceOptions { TimeProvider = time, HeartbeatInterval = null, PublishTelemetry = false });
+        (TestHost host, NodeAddress address) = await ConnectAsync(device);
+        await using (host)
+        {
+            await device.Firmware.RequestBootloaderAsync(10, CancellationToken.None);
+            Assert.Equal(VirtualDeviceState.Bootloader, await device.ResetAsync());
+            Task backInApplication = StateWatch.NextAsync(device, VirtualDeviceState.Application);
+            using var bootloader = new BootloaderClient(host.Client, address);
+            using var deviceClient = new DeviceClient(host.Client, address);
+            for (int second = 0; second < 9; second++)
+            {
+                Assert.Equal(StayReason.Requested, (await bootloader.GetStatusAsync().WaitAsync(HangGuard)).StayReason);
+                await bootloader.GetRegionHashAsync(RegionKind.Application, 0, 1024).WaitAsync(HangGuard);
+                await deviceClient.GetVersionsAsync().WaitAsync(HangGuard);
+                time.Advance(TimeSpan.FromSeconds(1));
+            }
+            Assert.Equal(VirtualDeviceState.Bootloader, device.State);
+
+            await StateWatch.AdvanceUntilAsync(time, TimeSpan.FromSeconds(1), backInApplication);
+            Assert.False(device.Firmware.Inventory.BootloaderRequested);
+        }
+    }
+
+    [Fact]
     [Trait("Requirement", "REQ-RPC")]
     public async Task The_application_publishes_Telemetry_every_second_and_Heartbeat_on_its_interval_through_the_device_clock()
     {

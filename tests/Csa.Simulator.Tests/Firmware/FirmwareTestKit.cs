@@ -107,14 +107,27 @@ internal static class Kit
     public static Task<BeginUpdateResponse> BeginAsync(BootloaderClient client, UpdateTarget target, FirmwareImage image) =>
         client.BeginUpdateAsync(target, image.ManifestBytes.ToArray(), image.AuthenticationBlock.ToArray(), WrappedKey(image));
 
-    /// <summary>What a host does: BeginUpdate (new or resume), writes from the resume offset in chunks, FinishUpdate.</summary>
+    /// <summary>
+    /// What a host does: BeginUpdate (new or resume), writes from the resume offset in chunks, FinishUpdate; when the
+    /// device answers Incomplete (it had to erase a sector again: a unit torn by a power cut next to committed bytes,
+    /// or its trailer slots used up), the same again from where the device says, a few times at most.
+    /// </summary>
     public static async Task<FinishUpdateResponse> UpdateAsync(BootloaderClient client, UpdateTarget target, FirmwareImage image, int chunk = 4096)
     {
-        BeginUpdateResponse begin = await BeginAsync(client, target, image);
-        chunk = Math.Min(chunk, begin.MaxWriteSize);
-        for (int offset = (int)begin.ResumeOffset; offset < image.Payload.Length; offset += chunk)
-            await client.WriteAsync((uint)offset, image.Payload.Slice(offset, Math.Min(chunk, image.Payload.Length - offset)).ToArray());
-        return await client.FinishUpdateAsync();
+        for (int attempt = 1; ; attempt++)
+        {
+            BeginUpdateResponse begin = await BeginAsync(client, target, image);
+            int size = Math.Min(chunk, begin.MaxWriteSize);
+            for (int offset = (int)begin.ResumeOffset; offset < image.Payload.Length; offset += size)
+                await client.WriteAsync((uint)offset, image.Payload.Slice(offset, Math.Min(size, image.Payload.Length - offset)).ToArray());
+            try
+            {
+                return await client.FinishUpdateAsync();
+            }
+            catch (RpcErrorException e) when (attempt < 3 && BootloaderInterface.TryGetError(e, out BootloaderError error) && error == BootloaderError.Incomplete)
+            {
+            }
+        }
     }
 
     public static async Task<BootloaderError> ErrorOf(Func<Task> call)

@@ -30,7 +30,10 @@ internal sealed class UpdatePlan
         new(UpdateTarget.OtherBootloader, images.ToArray(), bothCopies);
 
     /// <summary>The image linked for <paramref name="region"/>, or null.</summary>
-    public FirmwareImage? ImageFor(RegionInfo region) => Images.FirstOrDefault(i => i.Manifest.LoadAddress == region.Start);
+    public FirmwareImage? ImageFor(RegionInfo region) => ImageFor(region.Start);
+
+    /// <summary>The image linked for the region starting at <paramref name="start"/>, or null.</summary>
+    public FirmwareImage? ImageFor(uint start) => Images.FirstOrDefault(i => i.Manifest.LoadAddress == start);
 
     public long TotalPayload => Images.Sum(i => (long)i.Manifest.PayloadSize);
 }

@@ -13,7 +13,13 @@ internal sealed partial class UpdateRun
         // The device was just read (first contact, or found again after a fault).
         NoteVersionBefore(_device.ApplicationValid ? _device.ApplicationVersion : null);
         if (!_device.IsInBootloader)
+        {
+            // Everything the application can tell (identity, counter, the bootloader's rules) is checked before the
+            // device leaves its application: a refused image costs it no time out of service.
+            if (_options.LocalPreCheck && LocalPreCheck.IsComplete(_device))
+                LocalPreCheck.Check(_device, RegionKind.Application, image, _options);
             await EnterBootloaderAsync().ConfigureAwait(false);
+        }
 
         BootloaderStatus status = _device.Bootloader!;
         await WriteImageAsync(UpdateTarget.Application, status.GetRegion(RegionKind.Application), image).ConfigureAwait(false);

@@ -13,28 +13,23 @@ internal sealed partial class UpdateRun
         // The device was just read (first contact, or found again after a fault).
         NoteVersionBefore(_device.BootloaderVersion);
         bool applicationWasValid = _device.ApplicationValid;
+
+        // Fixed at the first contact, so a resume after the new copy took over still knows what was asked. Planned, and
+        // the images checked, while the application still runs whenever the device reports its rules.
+        if (_plan.Copies is null)
+        {
+            if (!_device.IsInBootloader && !LocalPreCheck.IsComplete(_device))
+                await EnterBootloaderAsync().ConfigureAwait(false); // older firmware: only its bootloader says where the copies are
+            if (await PlanCopiesAsync(applicationWasValid).ConfigureAwait(false) is { } finished)
+                return finished;
+        }
         if (!_device.IsInBootloader)
             await EnterBootloaderAsync().ConfigureAwait(false);
 
-        // Fixed at the first contact, so a resume after the new copy took over still knows what was asked.
-        if (_plan.Copies is null)
+        RegionKind[] copies = _plan.Copies ?? throw new InvalidOperationException("The copies to write were not planned.");
+        for (int index = 0; index < copies.Length; index++)
         {
-            BootloaderStatus first = _device.Bootloader!;
-            RegionKind[] copies = _plan.BothCopies ? [first.OtherCopy, first.RunningCopy] : [first.OtherCopy];
-            foreach (RegionKind copy in copies)
-            {
-                RegionInfo region = first.GetRegion(copy);
-                if (_plan.ImageFor(region) is null)
-                    throw new UpdateRejectedException(_uid, ImageRejection.WrongLoadAddress,
-                        $"No image is linked for {copy} at 0x{region.Start:X8} (images: {string.Join(", ", _plan.Images.Select(i => $"0x{i.Manifest.LoadAddress:X8}"))}); " +
-                        (copy == first.OtherCopy ? "that copy is the one not running, the only one the bootloader writes." : "updating both copies needs an image for each."));
-            }
-            _plan.Copies = copies;
-        }
-
-        for (int index = 0; index < _plan.Copies.Length; index++)
-        {
-            RegionKind copy = _plan.Copies[index];
+            RegionKind copy = copies[index];
             _step = index + 1;
             BootloaderStatus status = _device.Bootloader!;
             RegionInfo region = status.GetRegion(copy);
@@ -92,6 +87,74 @@ internal sealed partial class UpdateRun
         _legDone = _legTotal;
         Enter(UpdateStage.Done);
         return Result(UpdateTarget.OtherBootloader, running, runningCopy);
+    }
+
+    /// <summary>
+    /// Decides which copies to write (the copy not running first) and checks their images. A one-copy update whose image
+    /// is for the copy that runs is a finished update when that copy already holds exactly this image (an earlier call
+    /// was stopped after the switch, at Confirming): the result is then returned (the application restarted when it was
+    /// valid); otherwise it is refused, as an image that only the other copy could take.
+    /// </summary>
+    private async Task<UpdateResult?> PlanCopiesAsync(bool applicationWasValid)
+    {
+        RegionKind running = RunningCopyOf(_device);
+        RegionKind other = running == RegionKind.BootloaderA ? RegionKind.BootloaderB : RegionKind.BootloaderA;
+        if (!_plan.BothCopies && ImageForCopy(other) is null && ImageForCopy(running) is { } mine
+            && (_device.Bootloader?.GetRegion(running).Version ?? _device.BootloaderVersion) == mine.Manifest.Version)
+        {
+            if (await RunsAlreadyAsync(running, mine).ConfigureAwait(false))
+                return await FinishedAlreadyAsync(running, mine, applicationWasValid).ConfigureAwait(false);
+        }
+        RegionKind[] copies = _plan.BothCopies ? [other, running] : [other];
+        uint counter = _device.Bootloader?.DeviceSecurityCounter ?? _device.SecurityCounter;
+        foreach (RegionKind copy in copies)
+        {
+            FirmwareImage image = ImageForCopy(copy) ?? throw new UpdateRejectedException(_uid, ImageRejection.WrongLoadAddress,
+                $"No image is linked for {copy} at 0x{RegionStart(copy):X8} (images: {string.Join(", ", _plan.Images.Select(i => $"0x{i.Manifest.LoadAddress:X8}"))}); " +
+                (copy == other ? "that copy is the one not running, the only one the bootloader writes." : "updating both copies needs an image for each."));
+            // The second copy is checked against the counter the first one raises it to.
+            if (_options.LocalPreCheck && LocalPreCheck.IsComplete(_device))
+                LocalPreCheck.Check(_device with { SecurityCounter = counter, Bootloader = null }, copy, image, _options);
+            counter = Math.Max(counter, image.Manifest.SecurityCounter);
+        }
+        _plan.Copies = copies;
+        return null;
+    }
+
+    private FirmwareImage? ImageForCopy(RegionKind copy) => _plan.ImageFor(RegionStart(copy));
+
+    /// <summary>Where <paramref name="copy"/> starts: from the device's rules (known in the application too), else from the bootloader's status.</summary>
+    private uint RegionStart(RegionKind copy) =>
+        _device.Rules?.For(copy).Start ?? _device.Bootloader?.GetRegion(copy).Start
+        ?? throw Mismatch("The device reported neither its update rules nor its bootloader's regions.");
+
+    /// <summary>True when the running copy holds exactly <paramref name="image"/> (its payload hash; asked in the bootloader).</summary>
+    private async Task<bool> RunsAlreadyAsync(RegionKind running, FirmwareImage image)
+    {
+        if (!_device.IsInBootloader)
+            await EnterBootloaderAsync().ConfigureAwait(false);
+        using BootloaderClient client = _network.CreateBootloaderClient(_device);
+        return _device.Bootloader!.RunningCopy == running && await HoldsAsync(client, _device.Bootloader.GetRegion(running), image).ConfigureAwait(false);
+    }
+
+    /// <summary>The update asked for is done already: back to normal operation and the result.</summary>
+    private async Task<UpdateResult> FinishedAlreadyAsync(RegionKind running, FirmwareImage image, bool applicationWasValid)
+    {
+        _plan.Copies = [];
+        _legTotal = _legDone = image.Manifest.PayloadSize;
+        FirmwareVersion version = image.Manifest.Version;
+        if (applicationWasValid || _device.ApplicationValid)
+        {
+            DeviceInfo info = await StartApplicationAsync("the application to start under the installed bootloader").ConfigureAwait(false);
+            version = info.BootloaderVersion;
+            running = SlotToRegion(info.ActiveBootloader);
+        }
+        else
+        {
+            Enter(UpdateStage.Confirming);
+        }
+        Enter(UpdateStage.Done);
+        return Result(UpdateTarget.OtherBootloader, version, running);
     }
 
     /// <summary>

@@ -38,6 +38,7 @@ internal sealed partial class UpdateRun
             try
             {
                 await WaitForAsync(d => d.IsInBootloader, "the bootloader to answer after EnterBootloader", round).ConfigureAwait(false);
+                _enteredBootloader = true; // a refusal from now on restarts the application (it stays intact until BeginUpdate)
                 return;
             }
             catch (Exception ex) when (ex is UpdateFailedException or DeviceNotFoundException
@@ -82,8 +83,9 @@ internal sealed partial class UpdateRun
     /// Restarts the device into its application and waits until the application answers. The device forgets its
     /// stay-in-bootloader request while it handles Reset(Normal); a power cut at that flash write (or a restart
     /// that overtook it) brings the bootloader back, resident only because of that request although the
-    /// application is valid. Such a device is asked to restart again, at most <see cref="MaxApplicationStarts"/>
-    /// times in all; a redundant restart is harmless.
+    /// application is valid. A Reset lost on its way (its one attempt; a link reopened meanwhile) leaves the bootloader
+    /// running with the stay reason of its last start, e.g. the interrupted update it has since completed. Such a device
+    /// is asked to restart again, at most <see cref="MaxApplicationStarts"/> times in all; a redundant restart is harmless.
     /// </summary>
     private async Task<DeviceInfo> StartApplicationAsync(string what)
     {
@@ -98,8 +100,11 @@ internal sealed partial class UpdateRun
         }
     }
 
+    /// <summary>Nothing keeps the bootloader resident any more: the application is valid, no update is being received, and it stays only because it was asked to or because of what it found at its last start.</summary>
     private static bool IsHeldOnlyByStayRequest(DeviceInfo device) =>
-        device.ApplicationValid && device.Bootloader is { StayReason: Csa.Bootloader.Protocol.StayReason.Requested };
+        device.ApplicationValid && device.Bootloader is { Phase: not Csa.Bootloader.Protocol.UpdatePhase.Receiving } status
+        && status.StayReason is Csa.Bootloader.Protocol.StayReason.Requested or Csa.Bootloader.Protocol.StayReason.UpdateInProgress
+        && status.GetRegion(Csa.Bootloader.Protocol.RegionKind.Application).State == Csa.Bootloader.Protocol.RegionState.Valid;
 
     /// <summary>
     /// Polls the device until <paramref name="condition"/> holds: at its address during

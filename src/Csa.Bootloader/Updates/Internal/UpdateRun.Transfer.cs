@@ -18,13 +18,13 @@ internal sealed partial class UpdateRun
     private async Task WriteImageAsync(UpdateTarget target, RegionInfo region, FirmwareImage image)
     {
         ImageManifest manifest = image.Manifest;
-        BootloaderStatus status = _device.Bootloader ?? throw Mismatch("The device left its bootloader before the image could be offered.");
+        _ = _device.Bootloader ?? throw Mismatch("The device left its bootloader before the image could be offered.");
         _legTotal = manifest.PayloadSize;
         _legDone = 0;
         _legResumed = 0;
         Enter(UpdateStage.Checking);
         if (_options.LocalPreCheck)
-            LocalPreCheck.Check(_device, status, region, image, target == UpdateTarget.Application ? ImageKind.Application : ImageKind.Bootloader, _options);
+            LocalPreCheck.Check(_device, region.Region, image, _options);
 
         byte[] wrappedKey = [];
         if (manifest.Encryption != ImageEncryption.None)
@@ -36,6 +36,27 @@ internal sealed partial class UpdateRun
 
         // REQ-AUTH-DEV: the device that receives BeginUpdate proves, now, that it is the one authenticated at first contact.
         await AuthenticateDeviceAsync().ConfigureAwait(false);
+        // From the offer to the verification the device may restart under the host (a power cut): its announcement
+        // stops the commands in flight at once instead of after their timeouts.
+        var watch = new DeviceReturnWatch(_network, _device, ProbeTimeout, _ct);
+        try
+        {
+            await OfferAndWriteAsync(target, region, image, wrappedKey, watch.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _returned = watch.Returned;
+            watch.Dispose();
+        }
+        _begun = false;
+        _imagesWritten++;
+    }
+
+    private TimeSpan ProbeTimeout => _options.RestartProbeTimeout < _options.CommandTimeout ? _options.RestartProbeTimeout : _options.CommandTimeout;
+
+    private async Task OfferAndWriteAsync(UpdateTarget target, RegionInfo region, FirmwareImage image, byte[] wrappedKey, CancellationToken work)
+    {
+        ImageManifest manifest = image.Manifest;
         using BootloaderClient client = _network.CreateBootloaderClient(_device);
         Enter(UpdateStage.Erasing);
         BeginUpdateResponse begin;
@@ -43,7 +64,7 @@ internal sealed partial class UpdateRun
         {
             begin = await client.BeginUpdateAsync(
                 new BeginUpdateRequest(target, image.ManifestBytes.ToArray(), image.AuthenticationBlock.ToArray(), wrappedKey),
-                FlashCallOptions(null), _ct).ConfigureAwait(false);
+                FlashCallOptions(null), work).ConfigureAwait(false);
         }
         catch (RpcErrorException e) when (IsRefusal(e, out BootloaderError code))
         {
@@ -62,13 +83,13 @@ internal sealed partial class UpdateRun
         Report();
 
         if (begin.ResumeOffset < manifest.PayloadSize)
-            await TransferAsync(client, image.Payload, (int)begin.ResumeOffset, ChunkSize(begin), FlashCallOptions(begin.EraseMillisecondsMax)).ConfigureAwait(false);
+            await TransferAsync(client, image.Payload, (int)begin.ResumeOffset, ChunkSize(begin), FlashCallOptions(begin.EraseMillisecondsMax), work).ConfigureAwait(false);
 
         Enter(UpdateStage.Verifying);
         FinishUpdateResponse finish;
         try
         {
-            finish = await client.FinishUpdateAsync(new FinishUpdateRequest(), FlashCallOptions(begin.EraseMillisecondsMax), _ct).ConfigureAwait(false);
+            finish = await client.FinishUpdateAsync(new FinishUpdateRequest(), FlashCallOptions(begin.EraseMillisecondsMax), work).ConfigureAwait(false);
         }
         catch (RpcErrorException e) when (IsRefusal(e, out BootloaderError code))
         {
@@ -78,12 +99,10 @@ internal sealed partial class UpdateRun
             throw Mismatch($"The device committed a payload with SHA-256 {Convert.ToHexString(finish.PayloadSha256)}; the manifest says {Convert.ToHexString(manifest.PayloadSha256.Span)}.");
         if (_options.VerifyRegionHash)
         {
-            GetRegionHashResponse stored = await client.GetRegionHashAsync(new GetRegionHashRequest(region.Region, 0, manifest.PayloadSize), CallOptions(), _ct).ConfigureAwait(false);
+            GetRegionHashResponse stored = await client.GetRegionHashAsync(new GetRegionHashRequest(region.Region, 0, manifest.PayloadSize), CallOptions(), work).ConfigureAwait(false);
             if (!stored.Sha256.AsSpan().SequenceEqual(manifest.PayloadSha256.Span))
                 throw Mismatch($"{region.Region} holds a payload with SHA-256 {Convert.ToHexString(stored.Sha256)} after the commit; the manifest says {Convert.ToHexString(manifest.PayloadSha256.Span)}.");
         }
-        _begun = false;
-        _imagesWritten++;
     }
 
     /// <summary>True when <paramref name="region"/> holds exactly <paramref name="image"/>'s payload and is valid.</summary>
@@ -121,23 +140,42 @@ internal sealed partial class UpdateRun
     /// flight as the device has receive buffers. The first failure cancels the rest and is thrown; writes are
     /// idempotent, so whatever landed before counts at the next BeginUpdate.
     /// </summary>
-    private async Task TransferAsync(BootloaderClient client, ReadOnlyMemory<byte> payload, int start, int chunk, RpcCallOptions options)
+    private async Task TransferAsync(BootloaderClient client, ReadOnlyMemory<byte> payload, int start, int chunk, RpcCallOptions options, CancellationToken work)
     {
         int window = Math.Max(1, Math.Min((int)_device.ReceiveBuffers, _options.MaxWritesInFlight ?? int.MaxValue));
         using var slots = new SemaphoreSlim(window, window);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(_ct);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(work);
         var inFlight = new List<Task>();
         Exception? failure = null;
         bool first = true;
         object gate = new();
+        long held = start; // the device's contiguous prefix as its answers report it
 
         for (int offset = start; offset < payload.Length; offset += chunk)
         {
+            // The device may already hold what comes next (it answered a larger prefix: it filled a hole below blocks it
+            // kept, e.g. a sector it had to erase again after a torn program): skip to the end of what it holds.
+            long ahead;
+            lock (gate)
+                ahead = held;
+            if (ahead > offset)
+            {
+                int skipped = (int)Math.Min(ahead, payload.Length) - offset;
+                lock (gate)
+                {
+                    _legDone += skipped;
+                    _legResumed += skipped;
+                    _bytesResumed += skipped;
+                }
+                offset += skipped;
+                if (offset >= payload.Length)
+                    break;
+            }
             try
             {
                 await slots.WaitAsync(stop.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (!_ct.IsCancellationRequested)
+            catch (OperationCanceledException) when (!work.IsCancellationRequested)
             {
                 break; // a write failed: stop issuing
             }
@@ -155,6 +193,7 @@ internal sealed partial class UpdateRun
                     bool firstAck = false;
                     lock (gate)
                     {
+                        held = Math.Max(held, answer.BytesCommitted);
                         _bytesSent += length;
                         _legDone += length;
                         rate = _rate.Record(_legDone - _legResumed);
@@ -182,7 +221,7 @@ internal sealed partial class UpdateRun
             }));
         }
         await Task.WhenAll(inFlight).ConfigureAwait(false);
-        _ct.ThrowIfCancellationRequested();
+        work.ThrowIfCancellationRequested();
         if (failure is not null)
         {
             if (failure is RpcErrorException e && IsRefusal(e, out BootloaderError code))

@@ -38,6 +38,8 @@ internal sealed partial class UpdateRun
     private bool _versionBeforeKnown;
     private FirmwareVersion? _versionBefore;
     private bool _begun;
+    private bool _enteredBootloader;
+    private DeviceReturnedException? _returned;
 
     public UpdateRun(FirmwareUpdater updater, DeviceInfo device, UpdatePlan plan, IProgress<UpdateProgress>? progress, CancellationToken cancellationToken)
     {
@@ -73,9 +75,16 @@ internal sealed partial class UpdateRun
                     _resumeCount++;
                     UpdateLog.Resuming(_logger, fault, Uid, _stage, fault.Message, _resumeCount, _options.MaxResumeAttempts);
                     Enter(UpdateStage.Connecting);
-                    await Task.Delay(_options.ResumeDelay, _time, _ct).ConfigureAwait(false);
+                    // A device that announced its return is there now: no pause, and one that came back without its
+                    // address is found by enumerating its link (asking at the old address would only time out).
+                    if (fault is not DeviceReturnedException)
+                        await Task.Delay(_options.ResumeDelay, _time, _ct).ConfigureAwait(false);
+                    DeviceInfo? back = fault is DeviceReturnedException { LostAddress: true, Identified: true }
+                        ? await _network.ReassignAsync(_device, _ct).ConfigureAwait(false)
+                        : null;
+                    bool probeOldAddress = fault is not DeviceReturnedException { LostAddress: true };
                     fault = null;
-                    _device = await _network.LocateAsync(_uid, faultAt, _ct).ConfigureAwait(false);
+                    _device = back ?? await _network.LocateAsync(_uid, faultAt, _ct, probeOldAddress).ConfigureAwait(false);
                 }
                 else
                 {
@@ -83,6 +92,7 @@ internal sealed partial class UpdateRun
                     _device = await FirstContactAsync().ConfigureAwait(false);
                 }
                 _begun = false;
+                _returned = null;
                 await AuthenticateDeviceAsync().ConfigureAwait(false);
                 UpdateResult result = _plan.Target == UpdateTarget.Application
                     ? await RunApplicationAttemptAsync().ConfigureAwait(false)
@@ -95,9 +105,17 @@ internal sealed partial class UpdateRun
                 await OnCancelledAsync().ConfigureAwait(false);
                 throw;
             }
+            catch (OperationCanceledException) when (_returned is { } returned)
+            {
+                // The device announced its restart: the commands in flight were stopped, not timed out.
+                fault = returned;
+                faultAt = _time.GetTimestamp();
+            }
             catch (UpdateRejectedException e)
             {
                 UpdateLog.Rejected(_logger, Uid, e.Message);
+                if (await RestartApplicationAfterRefusalAsync(e).ConfigureAwait(false) is { } restarted)
+                    throw restarted;
                 throw;
             }
             catch (UpdateFailedException)
@@ -138,25 +156,45 @@ internal sealed partial class UpdateRun
     }
 
     /// <summary>The local pre-check for <see cref="FirmwareUpdater.CheckImage"/>: everything known about the device.</summary>
-    public static void PreCheck(DeviceInfo device, FirmwareImage image, UpdateOptions options)
+    public static void PreCheck(DeviceInfo device, FirmwareImage image, UpdateOptions options) =>
+        LocalPreCheck.Check(device, image.Manifest.Kind == Images.ImageKind.Application ? RegionKind.Application : OtherCopyOf(device), image, options);
+
+    /// <summary>The bootloader copy that runs, from its status or, while the application runs, from GetVersions.</summary>
+    private static RegionKind RunningCopyOf(DeviceInfo device) => device.Bootloader?.RunningCopy ?? SlotToRegion(device.ActiveBootloader);
+
+    private static RegionKind OtherCopyOf(DeviceInfo device) =>
+        RunningCopyOf(device) == RegionKind.BootloaderA ? RegionKind.BootloaderB : RegionKind.BootloaderA;
+
+    /// <summary>
+    /// After a refusal: when this call entered the bootloader and nothing was erased (the application is valid and the
+    /// bootloader stays only because it was asked to), the device is restarted into its application, so a refused
+    /// update costs the device no time out of service. Returns the refusal saying so, or null when there was nothing
+    /// to restart. A device that cannot be restarted now starts its application by itself after
+    /// <see cref="UpdateOptions.EnterBootloaderWaitSeconds"/>.
+    /// </summary>
+    private async Task<UpdateRejectedException?> RestartApplicationAfterRefusalAsync(UpdateRejectedException refusal)
     {
-        if (device.Bootloader is not { } status)
+        if (!_enteredBootloader || _ct.IsCancellationRequested)
+            return null;
+        try
         {
-            // Without the bootloader's region list only the region-independent rules can be checked.
-            var placeholder = new BootloaderStatus(RegionKind.BootloaderA, StayReason.None, [], device.SecurityCounter, UpdatePhase.Idle,
-                UpdateTarget.Application, new byte[32], 0, 0, 16, 0);
-            LocalPreCheck.Check(device, placeholder, null, image, image.Manifest.Kind, options);
-            return;
+            DeviceInfo now = await _network.RefreshAsync(_device, _ct).ConfigureAwait(false);
+            _device = now;
+            if (!now.IsInBootloader || !now.ApplicationValid || now.Bootloader is not { StayReason: StayReason.Requested, Phase: not UpdatePhase.Receiving })
+                return null;
+            DeviceInfo running = await StartApplicationAsync("the application to start again after the refusal").ConfigureAwait(false);
+            return refusal.WithOutcome($"The refused image erased nothing; the device runs its application {running.ApplicationVersion} again.", applicationRestarted: true);
         }
-        RegionInfo region = image.Manifest.Kind == Images.ImageKind.Application
-            ? status.GetRegion(RegionKind.Application)
-            : status.GetRegion(status.OtherCopy);
-        LocalPreCheck.Check(device, status, region, image, image.Manifest.Kind, options);
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        {
+            return refusal.WithOutcome($"The refused image erased nothing, but the application could not be restarted ({ex.Message}); the bootloader starts it by itself " +
+                $"{_options.EnterBootloaderWaitSeconds} s after the device entered it.", applicationRestarted: false);
+        }
     }
 
     private static bool IsTransient(Exception ex)
     {
-        if (DeviceNetwork.IsUnreachable(ex) || ex is DeviceNotFoundException)
+        if (DeviceNetwork.IsUnreachable(ex) || ex is DeviceNotFoundException or DeviceReturnedException)
             return true;
         if (ex is not RpcErrorException error)
             return false;

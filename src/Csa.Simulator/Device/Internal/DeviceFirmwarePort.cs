@@ -27,6 +27,8 @@ internal sealed class DeviceFirmwarePort(DeviceFirmware firmware) : IFirmwarePor
         return new FirmwareStart(decision.StartApplication ? VirtualDeviceState.Application : VirtualDeviceState.Bootloader, decision.ToString());
     }
 
+    public void Halt() => Firmware.Halt();
+
     public FirmwareVersions ReadVersions()
     {
         FirmwareInventory inventory = Firmware.Inventory;
@@ -44,6 +46,8 @@ internal sealed class DeviceFirmwarePort(DeviceFirmware firmware) : IFirmwarePor
         Firmware.RequestBootloaderAsync(waitSeconds, cancellationToken);
 
     public DateTimeOffset? RequestedStayDeadline => Firmware.RequestedStayDeadline;
+
+    public Task<bool> TryEndRequestedStayAsync(CancellationToken cancellationToken) => Firmware.TryEndRequestedStayAsync(cancellationToken);
 
     public Task ClearBootloaderRequestAsync(CancellationToken cancellationToken) => Firmware.ClearBootloaderRequestAsync(cancellationToken);
 

@@ -1,6 +1,8 @@
 using Csa.DataLink;
 using Csa.Rpc.Device;
 using Csa.Simulator.Firmware;
+using Csa.Simulator.Firmware.Internal;
+using Csa.Simulator.Memory;
 
 namespace Csa.Simulator.Device.Internal;
 
@@ -59,6 +61,25 @@ internal sealed class DeviceService : DeviceServerBase
 
     protected override Task<GetCapabilitiesResponse> GetCapabilitiesAsync(GetCapabilitiesRequest request, Endpoint source, CancellationToken cancellationToken) =>
         Task.FromResult(new GetCapabilitiesResponse(_profile.MaxFrameSize, _profile.ReceiveBuffers, _profile.MaxPacketSize, FeaturesOf(_profile, _runningImage)));
+
+    /// <summary>
+    /// The bootloader's rules, answered by the application too: on a chip both images are built for the same product
+    /// (the application reads them from the bootloader's configuration), so a host can check an image before it asks the
+    /// application to enter the bootloader. The largest payload is the region minus the trailer (device-model.md 5.1).
+    /// </summary>
+    protected override Task<GetUpdateRulesResponse> GetUpdateRulesAsync(GetUpdateRulesRequest request, Endpoint source, CancellationToken cancellationToken)
+    {
+        ImageRequirements requirements = ImageRequirements.None;
+        if (_profile.RequireDeviceBinding)
+            requirements |= ImageRequirements.DeviceBinding;
+        if (_profile.RequireEncryption)
+            requirements |= ImageRequirements.Encryption;
+        MemoryMap map = _profile.MemoryMap;
+        return Task.FromResult(new GetUpdateRulesResponse(FeaturesOf(_profile, ImageKind.Bootloader), requirements,
+            Slot(map.Application), Slot(map.BootloaderA), Slot(map.BootloaderB)));
+    }
+
+    private static ImageSlot Slot(MemoryRegion region) => new(region.Address, ImageTrailer.UsableSize(region));
 
     protected override async Task<ResetResponse> ResetAsync(ResetRequest request, Endpoint source, CancellationToken cancellationToken)
     {

@@ -12,6 +12,9 @@ internal interface IFirmwarePort
     /// <summary>Runs the pre-bootloader and the start-up checks after a reset.</summary>
     FirmwareStart Boot();
 
+    /// <summary>The device is about to reset or lose its supply: operations the firmware waits for stop waiting.</summary>
+    void Halt();
+
     /// <summary>The installed images as the firmware sees them now.</summary>
     FirmwareVersions ReadVersions();
 
@@ -27,8 +30,11 @@ internal interface IFirmwarePort
     /// <summary>Persists the request to stay in the bootloader at the next start.</summary>
     Task RequestBootloaderAsync(ushort waitSeconds, CancellationToken cancellationToken);
 
-    /// <summary>When a requested stay in the bootloader ends without a host having sent a bootloader command; null for none.</summary>
+    /// <summary>When a requested stay in the bootloader ends unless a host sends an update command first; null for none.</summary>
     DateTimeOffset? RequestedStayDeadline { get; }
+
+    /// <summary>Ends a requested stay whose wait has passed (forgets the request); false when there is none or it was moved.</summary>
+    Task<bool> TryEndRequestedStayAsync(CancellationToken cancellationToken);
 
     /// <summary>Forgets a persisted request to stay in the bootloader.</summary>
     Task ClearBootloaderRequestAsync(CancellationToken cancellationToken);

@@ -39,4 +39,7 @@ internal static partial class FirmwareLog
 
     [LoggerMessage(EventId = 112, Level = LogLevel.Warning, Message = "Erase-ahead in {Region} failed ({Reason}); the first write into the sector erases it")]
     public static partial void EraseAheadFailed(ILogger logger, string region, string reason);
+
+    [LoggerMessage(EventId = 113, Level = LogLevel.Warning, Message = "Sector {Sector} of {Region} holds a unit torn by a power cut: erasing it again, the watermark goes back to {Offset}")]
+    public static partial void ResumedSectorTorn(ILogger logger, string region, int sector, uint offset);
 }

@@ -8,7 +8,8 @@ namespace Csa.Simulator.Firmware.Internal;
 /// <summary>
 /// The RAM state of the update in progress: which 16-byte blocks of the payload are written, which sectors were
 /// erased since the session began, the live contiguous prefix and the watermark persisted in the journal. A reset
-/// drops it; BeginUpdate rebuilds it from the journal (blocks below the watermark written, no sector erased).
+/// drops it; BeginUpdate rebuilds it from the journal (blocks below the watermark written, no sector erased: the one
+/// holding the watermark is continued by comparison, the ones past it are erased on first touch).
 /// </summary>
 internal sealed class UpdateSession
 {
@@ -53,7 +54,7 @@ internal sealed class UpdateSession
     /// <summary>Payload bytes from offset 0 written (live).</summary>
     public uint Committed { get; private set; }
 
-    /// <summary>The watermark in the journal: a sector boundary of the region, or the payload size.</summary>
+    /// <summary>The watermark in the journal: a multiple of the block size, or the payload size.</summary>
     public uint Persisted { get; set; }
 
     /// <summary>
@@ -83,6 +84,16 @@ internal sealed class UpdateSession
             Written[b] = false;
         Committed = Math.Min(Committed, watermark);
         Persisted = Math.Min(Persisted, watermark);
+    }
+
+    /// <summary>Forgets the blocks of payload range [<paramref name="from"/>, <paramref name="to"/>) (a sector that must be erased again).</summary>
+    public void ForgetSector(uint from, uint to)
+    {
+        int last = (int)Math.Min(Written.Length, ((long)to + BlockSize - 1) / BlockSize);
+        for (int b = (int)(from / (uint)BlockSize); b < last; b++)
+            Written[b] = false;
+        Committed = Math.Min(Committed, from);
+        Persisted = Math.Min(Persisted, from);
     }
 
     /// <summary>Moves the contiguous prefix forward over written blocks.</summary>
