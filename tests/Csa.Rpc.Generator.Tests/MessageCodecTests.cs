@@ -149,9 +149,9 @@ internal static class DeviceVectors
         HardwareRevision: 3,
         ProductName: "Pump-X");
 
-    /// <summary>What an STM32F4 1 MB Csa device answers: ECDSA, encryption, downgrade protection and two copies; nothing required.</summary>
+    /// <summary>What an STM32F4 1 MB Csa device answers: ECDSA, encryption, downgrade protection, binding honoured and two copies; nothing required.</summary>
     public static GetUpdateRulesResponse UpdateRules { get; } = new(
-        BootloaderFeatures: FeatureFlags.Signatures | FeatureFlags.Encryption | FeatureFlags.DowngradeProtection | FeatureFlags.BootloaderUpdate,
+        BootloaderFeatures: FeatureFlags.Signatures | FeatureFlags.Encryption | FeatureFlags.DowngradeProtection | FeatureFlags.DeviceBinding | FeatureFlags.BootloaderUpdate,
         Requirements: ImageRequirements.None,
         Application: new ImageSlot(0x08060000, 651_264),
         BootloaderA: new ImageSlot(0x08020000, 126_976),

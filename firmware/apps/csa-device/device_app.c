@@ -103,8 +103,19 @@ static uint16_t enter_bootloader(void *ctx, csa_rpc_call_t *call, const device_e
     return DEVICE_ERR_NOT_SUPPORTED;
 }
 
-static const device_handlers_t device_handlers = {get_identity, get_versions, get_capabilities, reset,
-                                                  enter_bootloader};
+/* No bootloader in this program: the host then checks images in the bootloader (docs/updates.md section 6). */
+static uint16_t get_update_rules(void *ctx, csa_rpc_call_t *call, const device_get_update_rules_request_t *request,
+                                 device_get_update_rules_response_t *response)
+{
+    (void)ctx;
+    (void)request;
+    (void)response;
+    call->error_message = "This device program has no bootloader whose rules it could report.";
+    return DEVICE_ERR_NOT_SUPPORTED;
+}
+
+static const device_handlers_t device_handlers = {get_identity,     get_versions,    get_capabilities, reset,
+                                                  enter_bootloader, get_update_rules};
 
 /* ---- demo application interface ---- */
 

@@ -120,6 +120,15 @@ static void device_values(const char *name, const void *message)
         CHECK_EQ(m->receive_buffers, 4u);
         CHECK_EQ(m->max_packet_size, 4096u);
         CHECK_EQ(m->features, DEVICE_FEATURE_FLAGS_SIGNATURES | DEVICE_FEATURE_FLAGS_BOOTLOADER_UPDATE);
+    } else if (strcmp(name, "GetUpdateRulesResponse") == 0) {
+        const device_get_update_rules_response_t *m = (const device_get_update_rules_response_t *)message;
+        CHECK_EQ(m->bootloader_features, DEVICE_FEATURE_FLAGS_SIGNATURES | DEVICE_FEATURE_FLAGS_ENCRYPTION |
+                                             DEVICE_FEATURE_FLAGS_DOWNGRADE_PROTECTION |
+                                             DEVICE_FEATURE_FLAGS_DEVICE_BINDING | DEVICE_FEATURE_FLAGS_BOOTLOADER_UPDATE);
+        CHECK_EQ(m->requirements, DEVICE_IMAGE_REQUIREMENTS_NONE);
+        CHECK(m->application.start == 0x08060000u && m->application.max_payload_size == 651264u);
+        CHECK(m->bootloader_a.start == 0x08020000u && m->bootloader_a.max_payload_size == 126976u);
+        CHECK(m->bootloader_b.start == 0x08040000u && m->bootloader_b.max_payload_size == 126976u);
     } else {
         csa_test_fail(__FILE__, __LINE__, "a device vector this test does not know");
     }
@@ -141,7 +150,7 @@ static void pump_values(const char *name, const void *message)
 static void device_vectors(void)
 {
     char *doc = csa_test_read_doc("rpc-interfaces.md");
-    CHECK_EQ(check_lines(doc, "Test vectors (hex of the payload", device_values), 4);
+    CHECK_EQ(check_lines(doc, "Test vectors (hex of the payload", device_values), 5);
     free(doc);
 }
 
@@ -214,7 +223,7 @@ static void enums_and_bools_are_checked(void)
 static void message_tables_cover_every_message(void)
 {
     unsigned i;
-    CHECK_EQ(DEVICE_MESSAGE_COUNT, 2u * 5u + 2u);
+    CHECK_EQ(DEVICE_MESSAGE_COUNT, 2u * 6u + 2u);
     CHECK_EQ(DEMO_APP_MESSAGE_COUNT, 2u * 4u + 1u);
     CHECK_EQ(ALL_TYPES_MESSAGE_COUNT, 2u * 2u + 2u);
     for (i = 0; i < ALL_TYPES_MESSAGE_COUNT; i++)

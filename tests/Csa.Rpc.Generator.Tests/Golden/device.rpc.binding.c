@@ -84,6 +84,22 @@ static int32_t device_enter_bootloader_response_decode_any(void *message, const 
 {
     return device_enter_bootloader_response_decode((device_enter_bootloader_response_t *)message, buf, len);
 }
+static int32_t device_get_update_rules_request_encode_any(const void *message, uint8_t *buf, size_t cap)
+{
+    return device_get_update_rules_request_encode((const device_get_update_rules_request_t *)message, buf, cap);
+}
+static int32_t device_get_update_rules_request_decode_any(void *message, const uint8_t *buf, size_t len)
+{
+    return device_get_update_rules_request_decode((device_get_update_rules_request_t *)message, buf, len);
+}
+static int32_t device_get_update_rules_response_encode_any(const void *message, uint8_t *buf, size_t cap)
+{
+    return device_get_update_rules_response_encode((const device_get_update_rules_response_t *)message, buf, cap);
+}
+static int32_t device_get_update_rules_response_decode_any(void *message, const uint8_t *buf, size_t len)
+{
+    return device_get_update_rules_response_decode((device_get_update_rules_response_t *)message, buf, len);
+}
 static int32_t device_heartbeat_event_encode_any(const void *message, uint8_t *buf, size_t cap)
 {
     return device_heartbeat_event_encode((const device_heartbeat_event_t *)message, buf, cap);
@@ -112,6 +128,8 @@ const csa_rpc_message_info_t device_messages[] = {
     { "reset_response", CSA_RPC_MESSAGE_RESPONSE, 0x0004u, sizeof(device_reset_response_t), 0u, device_reset_response_encode_any, device_reset_response_decode_any },
     { "enter_bootloader_request", CSA_RPC_MESSAGE_REQUEST, 0x0005u, sizeof(device_enter_bootloader_request_t), 2u, device_enter_bootloader_request_encode_any, device_enter_bootloader_request_decode_any },
     { "enter_bootloader_response", CSA_RPC_MESSAGE_RESPONSE, 0x0005u, sizeof(device_enter_bootloader_response_t), 0u, device_enter_bootloader_response_encode_any, device_enter_bootloader_response_decode_any },
+    { "get_update_rules_request", CSA_RPC_MESSAGE_REQUEST, 0x0006u, sizeof(device_get_update_rules_request_t), 0u, device_get_update_rules_request_encode_any, device_get_update_rules_request_decode_any },
+    { "get_update_rules_response", CSA_RPC_MESSAGE_RESPONSE, 0x0006u, sizeof(device_get_update_rules_response_t), 32u, device_get_update_rules_response_encode_any, device_get_update_rules_response_decode_any },
     { "heartbeat_event", CSA_RPC_MESSAGE_EVENT, 0x0001u, sizeof(device_heartbeat_event_t), 6u, device_heartbeat_event_encode_any, device_heartbeat_event_decode_any },
     { "state_changed_event", CSA_RPC_MESSAGE_EVENT, 0x0002u, sizeof(device_state_changed_event_t), 2u, device_state_changed_event_encode_any, device_state_changed_event_decode_any },
 };
@@ -122,6 +140,7 @@ static const csa_rpc_command_info_t device_commands[] = {
     { DEVICE_CMD_GET_CAPABILITIES, true, 0u, 9u },
     { DEVICE_CMD_RESET, false, 3u, 0u },
     { DEVICE_CMD_ENTER_BOOTLOADER, false, 2u, 0u },
+    { DEVICE_CMD_GET_UPDATE_RULES, true, 0u, 32u },
 };
 
 static uint16_t device_dispatch(const csa_rpc_service_t *service, csa_rpc_call_t *call, const uint8_t *request, size_t request_len, uint8_t *rsp, size_t rsp_cap, size_t *rsp_len, void *scratch)
@@ -217,6 +236,23 @@ static uint16_t device_dispatch(const csa_rpc_service_t *service, csa_rpc_call_t
                 return status;
             n = device_enter_bootloader_response_encode(&s->response.enter_bootloader, rsp, rsp_cap);
             break;
+        case DEVICE_CMD_GET_UPDATE_RULES:
+            if (handlers->get_update_rules == NULL)
+            {
+                call->error_message = "GetUpdateRules is not served here.";
+                return CSA_RPC_UNKNOWN_COMMAND;
+            }
+            if (device_get_update_rules_request_decode(&s->request.get_update_rules, request, request_len) < 0)
+            {
+                call->error_message = "The GetUpdateRules request does not decode.";
+                return CSA_RPC_BAD_PAYLOAD;
+            }
+            memset(&s->response.get_update_rules, 0, sizeof s->response.get_update_rules);
+            status = handlers->get_update_rules(service->ctx, call, &s->request.get_update_rules, &s->response.get_update_rules);
+            if (status != 0u)
+                return status;
+            n = device_get_update_rules_response_encode(&s->response.get_update_rules, rsp, rsp_cap);
+            break;
         default:
             call->error_message = "The interface has no such command.";
             return CSA_RPC_UNKNOWN_COMMAND;
@@ -232,7 +268,7 @@ static uint16_t device_dispatch(const csa_rpc_service_t *service, csa_rpc_call_t
 
 const csa_rpc_interface_t device_interface = {
     DEVICE_INTERFACE_ID, DEVICE_INTERFACE_VERSION, "Device",
-    device_commands, 5u,
+    device_commands, 6u,
     (uint16_t)sizeof(device_dispatch_scratch_t), device_dispatch,
 };
 
@@ -281,6 +317,16 @@ int device_enter_bootloader_respond(csa_rpc_server_t *server, csa_rpc_call_t *ca
     size_t cap;
     uint8_t *buf = csa_rpc_server_payload_buffer(server, &cap);
     int32_t n = device_enter_bootloader_response_encode(response, buf, cap);
+    if (n < 0)
+        return CSA_ERR_ENCODE;
+    return csa_rpc_server_respond(server, call, buf, (size_t)n);
+}
+
+int device_get_update_rules_respond(csa_rpc_server_t *server, csa_rpc_call_t *call, const device_get_update_rules_response_t *response)
+{
+    size_t cap;
+    uint8_t *buf = csa_rpc_server_payload_buffer(server, &cap);
+    int32_t n = device_get_update_rules_response_encode(response, buf, cap);
     if (n < 0)
         return CSA_ERR_ENCODE;
     return csa_rpc_server_respond(server, call, buf, (size_t)n);
@@ -424,6 +470,30 @@ int device_enter_bootloader_call(csa_rpc_client_t *client, uint8_t node, const d
     if (done == NULL)
         return CSA_ERR_ARGUMENT;
     return csa_rpc_client_call_encoded(client, node, DEVICE_INTERFACE_ID, DEVICE_CMD_ENTER_BOOTLOADER, device_enter_bootloader_request_encode_any, request, device_enter_bootloader_finished, (csa_rpc_any_fn)done, ctx);
+}
+
+static void device_get_update_rules_finished(void *ctx, const csa_rpc_result_t *result)
+{
+    device_get_update_rules_done_t done = (device_get_update_rules_done_t)result->user_done;
+    if (result->status == 0)
+    {
+        device_get_update_rules_response_t response;
+        if (device_get_update_rules_response_decode(&response, result->payload, result->len) < 0)
+            done(ctx, CSA_ERR_DECODE, NULL);
+        else
+            done(ctx, 0, &response);
+    }
+    else
+    {
+        done(ctx, result->status, NULL);
+    }
+}
+
+int device_get_update_rules_call(csa_rpc_client_t *client, uint8_t node, const device_get_update_rules_request_t *request, device_get_update_rules_done_t done, void *ctx)
+{
+    if (done == NULL)
+        return CSA_ERR_ARGUMENT;
+    return csa_rpc_client_call_encoded(client, node, DEVICE_INTERFACE_ID, DEVICE_CMD_GET_UPDATE_RULES, device_get_update_rules_request_encode_any, request, device_get_update_rules_finished, (csa_rpc_any_fn)done, ctx);
 }
 
 int device_handle_event(const device_event_handlers_t *handlers, void *ctx, uint8_t node, uint16_t interface_id, uint16_t event_id, uint16_t sequence, const uint8_t *payload, size_t len)

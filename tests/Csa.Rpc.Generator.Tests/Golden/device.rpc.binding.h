@@ -38,6 +38,11 @@ typedef uint16_t (*device_reset_handler_t)(void *ctx, csa_rpc_call_t *call, cons
    call->error_message; or return CSA_RPC_DEFERRED and answer later with device_enter_bootloader_respond or csa_rpc_server_fail. */
 typedef uint16_t (*device_enter_bootloader_handler_t)(void *ctx, csa_rpc_call_t *call, const device_enter_bootloader_request_t *request, device_enter_bootloader_response_t *response);
 
+/* Command GetUpdateRules (id 0x0006, idempotent). What images the device's bootloader installs, as far as the product and the chip fix it: the bootloader's update features, what it demands of every image, and where each kind goes with its largest payload. Answered alike by the application and the bootloader, so a host checks an image before it asks the application to enter the bootloader. The security counter is in GetVersions.
+   Fill *response and return 0; or return an error code (DEVICE_ERR_* or CSA_RPC_*), optionally with
+   call->error_message; or return CSA_RPC_DEFERRED and answer later with device_get_update_rules_respond or csa_rpc_server_fail. */
+typedef uint16_t (*device_get_update_rules_handler_t)(void *ctx, csa_rpc_call_t *call, const device_get_update_rules_request_t *request, device_get_update_rules_response_t *response);
+
 /* The firmware's handlers; a NULL entry answers its command UnknownCommand. */
 typedef struct device_handlers
 {
@@ -46,6 +51,7 @@ typedef struct device_handlers
     device_get_capabilities_handler_t get_capabilities;
     device_reset_handler_t reset;
     device_enter_bootloader_handler_t enter_bootloader;
+    device_get_update_rules_handler_t get_update_rules;
 } device_handlers_t;
 
 /* The dispatch scratch: one decoded request and one response at a time (the server owns it). */
@@ -58,6 +64,7 @@ typedef struct device_dispatch_scratch
         device_get_capabilities_request_t get_capabilities;
         device_reset_request_t reset;
         device_enter_bootloader_request_t enter_bootloader;
+        device_get_update_rules_request_t get_update_rules;
     } request;
     union
     {
@@ -66,6 +73,7 @@ typedef struct device_dispatch_scratch
         device_get_capabilities_response_t get_capabilities;
         device_reset_response_t reset;
         device_enter_bootloader_response_t enter_bootloader;
+        device_get_update_rules_response_t get_update_rules;
     } response;
 } device_dispatch_scratch_t;
 #define DEVICE_DISPATCH_SCRATCH_SIZE (sizeof(device_dispatch_scratch_t))
@@ -91,6 +99,8 @@ int device_get_capabilities_respond(csa_rpc_server_t *server, csa_rpc_call_t *ca
 int device_reset_respond(csa_rpc_server_t *server, csa_rpc_call_t *call, const device_reset_response_t *response);
 /* Answers a deferred EnterBootloader. CSA_ERR_ENCODE when *response does not encode, CSA_ERR_ARGUMENT when call is not open. */
 int device_enter_bootloader_respond(csa_rpc_server_t *server, csa_rpc_call_t *call, const device_enter_bootloader_response_t *response);
+/* Answers a deferred GetUpdateRules. CSA_ERR_ENCODE when *response does not encode, CSA_ERR_ARGUMENT when call is not open. */
+int device_get_update_rules_respond(csa_rpc_server_t *server, csa_rpc_call_t *call, const device_get_update_rules_response_t *response);
 
 /* Publishes Heartbeat (id 0x0001) to the server's subscribers. Sent periodically while the node runs, so the host sees it is alive. */
 int device_publish_heartbeat(csa_rpc_server_t *server, const device_heartbeat_event_t *event);
@@ -129,6 +139,12 @@ typedef void (*device_enter_bootloader_done_t)(void *ctx, int32_t status, const 
 /* Starts EnterBootloader on node; done runs once, from csa_node_receive or csa_rpc_client_poll. CSA_ERR_BUSY: window full. */
 int device_enter_bootloader_call(csa_rpc_client_t *client, uint8_t node, const device_enter_bootloader_request_t *request, device_enter_bootloader_done_t done, void *ctx);
 
+/* Ends a GetUpdateRules call: status 0 with *response; an error code the node answered (DEVICE_ERR_* or CSA_RPC_*)
+   with response NULL; or a negative CSA_ERR_* (CSA_ERR_TIMEOUT, CSA_ERR_DECODE) with response NULL. */
+typedef void (*device_get_update_rules_done_t)(void *ctx, int32_t status, const device_get_update_rules_response_t *response);
+/* Starts GetUpdateRules on node; done runs once, from csa_node_receive or csa_rpc_client_poll. CSA_ERR_BUSY: window full. */
+int device_get_update_rules_call(csa_rpc_client_t *client, uint8_t node, const device_get_update_rules_request_t *request, device_get_update_rules_done_t done, void *ctx);
+
 /* Handlers of the events a client receives; a NULL entry ignores its event. */
 typedef struct device_event_handlers
 {
@@ -141,7 +157,7 @@ int device_handle_event(const device_event_handlers_t *handlers, void *ctx, uint
 
 /* Every message of the interface, with type-erased codecs (for generic tools and fuzzing). */
 extern const csa_rpc_message_info_t device_messages[];
-#define DEVICE_MESSAGE_COUNT 12u
+#define DEVICE_MESSAGE_COUNT 14u
 
 #ifdef __cplusplus
 }
