@@ -552,6 +552,53 @@ static void erase_ahead_runs_in_payload_order(void)
     test_device_free(&dev);
 }
 
+/* device-model.md 5.1: each interrupted commit spends a trailer slot; on the F4 a bootloader copy is one sector,
+ * shared by payload and trailer, so no slot can be freed by an erase. Seven torn commit markers in a row: the
+ * device rolls its watermark back to the sector's start (Incomplete), the host sends the payload again, and the
+ * commit then lands. */
+static void seven_torn_commits_in_a_row(void)
+{
+    const csa_memory_map *map = &csa_map_stm32f4_1m;
+    size_t n = test_make_image(map, CSA_REGION_BOOTLOADER_B, 2, 30000, 1, image, sizeof image);
+    csa_image img;
+    csa_bl_write_answer w;
+    uint8_t buf[1024], sha[32];
+    uint32_t off, missing = 99, resume;
+    int cut;
+    fresh(map, 30000);
+    CHECK_EQ(csa_state_request_bootloader(&dev.flash, map, 0), CSA_FLASH_OK);
+    CHECK_EQ(test_restart(&dev), CSA_BL_OK);
+    csa_image_parse(image, n, &img, NULL);
+    CHECK_EQ(begin_image(CSA_TARGET_OTHER_BOOTLOADER, image, n, 1, NULL), CSA_BL_OK);
+    for (off = 0; off < 30000; off += 1024) {
+        uint32_t len = 30000 - off < 1024 ? 30000 - off : 1024;
+        memcpy(buf, img.payload + off, len);
+        CHECK_EQ(csa_bl_write(&dev.bl, off, buf, (uint16_t)len, dev.now, &w), CSA_BL_OK);
+    }
+    for (cut = 0; cut < 7; cut++) {
+        csa_flashsim_plan plan;
+        memset(&plan, 0, sizeof plan);
+        plan.operation = 1; /* the body lands (operation 0), the marker is torn */
+        plan.during = 1;
+        plan.fraction = 0.9;
+        plan.seed = (uint32_t)cut + 1;
+        csa_flashsim_arm(dev.sim, &plan);
+        CHECK_EQ(csa_bl_finish_update(&dev.bl, dev.now, sha, &missing), CSA_BL_POWER_LOST);
+        CHECK_EQ(test_restart(&dev), CSA_BL_OK);
+        CHECK_EQ(dev.decision.running, CSA_REGION_BOOTLOADER_A);
+        CHECK_EQ(dev.decision.stay_reason, CSA_STAY_UPDATE_IN_PROGRESS);
+        CHECK_EQ(begin_image(CSA_TARGET_OTHER_BOOTLOADER, image, n, 1, &resume), CSA_BL_OK);
+        CHECK_EQ(resume, 30000);
+    }
+    CHECK_EQ(csa_bl_finish_update(&dev.bl, dev.now, sha, &missing), CSA_BL_INCOMPLETE);
+    CHECK_EQ(missing, 0); /* the trailer's sector starts the region */
+    CHECK_EQ(test_host_update(&dev, CSA_TARGET_OTHER_BOOTLOADER, image, n, 1024), CSA_BL_OK);
+    CHECK_EQ(test_restart(&dev), CSA_BL_OK);
+    CHECK_EQ(dev.decision.running, CSA_REGION_BOOTLOADER_B);
+    CHECK_EQ(dev.bl.stats.invariant_refusals, 0);
+    test_device_free(&dev);
+}
+
 static void configuration_is_checked(void)
 {
     csa_bl_config c;
@@ -593,6 +640,7 @@ int main(void)
     RUN(a_reinstall_writes_nothing);
     RUN(the_requested_stay_ends_after_its_wait);
     RUN(erase_ahead_runs_in_payload_order);
+    RUN(seven_torn_commits_in_a_row);
     RUN(configuration_is_checked);
     return csa_test_done();
 }
