@@ -72,7 +72,7 @@ csa_sector_kind csa_bl_sector_kind(const csa_bootloader *bl, uint16_t i, const c
  * already hold the data are kept, erased ones are programmed; *done = 0 when a unit is torn (other data, or an ECC
  * error): then the sector's blocks are forgotten and the watermark moved back to its start in the journal, and the
  * caller erases it and programs the piece. `src_len` may end inside the last unit (the payload's end). */
-csa_bl_status csa_bl_program_resumed(csa_bootloader *bl, uint16_t i, const csa_flash_sector *sec, uint32_t address,
+csa_bl_status csa_bl_program_resumed(csa_bootloader *bl, const csa_flash_sector *sec, uint32_t address,
                                      const uint8_t *src, uint32_t src_len, int *done);
 
 /* Programs src_len bytes at address in one operation, and the payload's last unit padded with 0xFF in a second. */

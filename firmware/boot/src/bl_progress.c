@@ -46,12 +46,11 @@ static csa_bl_status forget_resumed(csa_bootloader *bl, const csa_flash_sector *
     return CSA_BL_OK;
 }
 
-csa_bl_status csa_bl_program_resumed(csa_bootloader *bl, uint16_t i, const csa_flash_sector *sec, uint32_t address,
+csa_bl_status csa_bl_program_resumed(csa_bootloader *bl, const csa_flash_sector *sec, uint32_t address,
                                      const uint8_t *src, uint32_t src_len, int *done)
 {
     uint32_t unit = bl->flash->program_unit, units = (src_len + unit - 1u) / unit, u, run = 0, run_start = 0;
     uint8_t stored[8], wanted[8];
-    (void)i;
     *done = 0;
     /* First compare every unit: nothing is programmed unless the whole piece can be continued. */
     for (u = 0; u < units; u++) {

@@ -36,13 +36,13 @@ static csa_bl_status program_run(csa_bootloader *bl, uint32_t first, uint32_t en
         for (k = sfirst, st = CSA_BL_OK; k <= slast && st == CSA_BL_OK; k++) {
             csa_flash_sector sec;
             uint16_t i = (uint16_t)(k - reg->first_sector);
-            uint32_t a = address > 0 ? address : 0, piece_from, piece_to;
+            uint32_t piece_from, piece_to;
             int done = 0;
             csa_bl_region_sector(bl, s->region, i, &sec);
-            piece_from = a > sec.address ? a : sec.address;
+            piece_from = address > sec.address ? address : sec.address;
             piece_to = reg->address + to < sec.address + sec.size ? reg->address + to : sec.address + sec.size;
             if (csa_bl_sector_kind(bl, i, &sec) == CSA_SECTOR_RESUMED) {
-                st = csa_bl_program_resumed(bl, i, &sec, piece_from, src + (piece_from - address),
+                st = csa_bl_program_resumed(bl, &sec, piece_from, src + (piece_from - address),
                                             piece_to - piece_from, &done);
                 if (st != CSA_BL_OK || done)
                     continue;
