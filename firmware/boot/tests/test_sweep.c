@@ -33,7 +33,7 @@ static const scenario scenarios[] = {
     {"F4 bootloader copy 30000", &csa_map_stm32f4_1m, CSA_TARGET_OTHER_BOOTLOADER, 30000, 1024, 0},
     {"L4 application 37000 (768-byte writes: watermarks inside pages)", &csa_map_stm32l4_1m, CSA_TARGET_APPLICATION, 37000, 768, 0},
     {"L4 bootloader copy 40000", &csa_map_stm32l4_1m, CSA_TARGET_OTHER_BOOTLOADER, 40000, 512, 0},
-    {"L4 bootloader copy 20000, journal 23/25 full", &csa_map_stm32l4_1m, CSA_TARGET_OTHER_BOOTLOADER, 20000, 1024, 22},
+    {"L4 bootloader copy 20001, journal 23/25 full", &csa_map_stm32l4_1m, CSA_TARGET_OTHER_BOOTLOADER, 20001, 1024, 22},
     {"F4 application 300000 (3 sectors, resumed mid-sector)", &csa_map_stm32f4_1m, CSA_TARGET_APPLICATION, 300000,
      1024, 0},
 };

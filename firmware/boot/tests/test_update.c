@@ -599,6 +599,46 @@ static void seven_torn_commits_in_a_row(void)
     test_device_free(&dev);
 }
 
+/* A payload that does not end on a program unit: its last unit is padded with 0xFF; a duplicate of the last write
+ * compares, and a reset between the last write and FinishUpdate resumes at the payload's end. */
+static void odd_payload_sizes(void)
+{
+    static const uint32_t sizes[] = {20001, 4099, 16383};
+    unsigned m, k;
+    for (m = 0; m < 2; m++)
+        for (k = 0; k < 3; k++) {
+            const csa_memory_map *map = maps[m];
+            uint32_t size = sizes[k], off, resume = 0, missing;
+            size_t n = test_make_image(map, CSA_REGION_APPLICATION, 2, size, 1, image, sizeof image);
+            csa_image img;
+            csa_bl_write_answer w;
+            uint8_t buf[1024], sha[32], tail[8];
+            fresh(map, 0);
+            csa_image_parse(image, n, &img, NULL);
+            CHECK_EQ(begin_image(CSA_TARGET_APPLICATION, image, n, 1, NULL), CSA_BL_OK);
+            for (off = 0; off < size; off += 1024) {
+                uint32_t len = size - off < 1024 ? size - off : 1024;
+                memcpy(buf, img.payload + off, len);
+                CHECK_EQ(csa_bl_write(&dev.bl, off, buf, (uint16_t)len, dev.now, &w), CSA_BL_OK);
+            }
+            off -= 1024;
+            memcpy(buf, img.payload + off, size - off);
+            CHECK_EQ(csa_bl_write(&dev.bl, off, buf, (uint16_t)(size - off), dev.now, &w), CSA_BL_OK); /* duplicate */
+            CHECK_EQ(w.bytes_committed, size);
+            CHECK_EQ(csa_flash_read(&dev.flash, map->regions[CSA_REGION_APPLICATION].address + size / 8 * 8, tail, 8),
+                     CSA_FLASH_OK);
+            CHECK_EQ(tail[size % 8], 0xFF); /* the padding of the last unit */
+            CHECK_EQ(test_restart(&dev), CSA_BL_OK);
+            CHECK_EQ(begin_image(CSA_TARGET_APPLICATION, image, n, 1, &resume), CSA_BL_OK);
+            CHECK_EQ(resume, size); /* the watermark was persisted at the payload's end */
+            CHECK_EQ(csa_bl_finish_update(&dev.bl, dev.now, sha, &missing), CSA_BL_OK);
+            CHECK_EQ(test_restart(&dev), CSA_BL_OK);
+            CHECK_EQ(dev.decision.start_application, 1);
+            CHECK_EQ(csa_flashsim_get_stats(dev.sim)->reprogrammed_units, 0);
+            test_device_free(&dev);
+        }
+}
+
 static void configuration_is_checked(void)
 {
     csa_bl_config c;
@@ -641,6 +681,7 @@ int main(void)
     RUN(the_requested_stay_ends_after_its_wait);
     RUN(erase_ahead_runs_in_payload_order);
     RUN(seven_torn_commits_in_a_row);
+    RUN(odd_payload_sizes);
     RUN(configuration_is_checked);
     return csa_test_done();
 }
