@@ -25,9 +25,9 @@ int csa_journal_decode(const uint8_t *slot, uint16_t slot_size, uint32_t *sequen
                        uint16_t *len)
 {
     uint16_t l = csa_le16(slot + 8);
-    if (csa_le32(slot) != CSA_JOURNAL_MAGIC || csa_le16(slot + 10) != slot_size
+    if (csa_le32(slot) != CSA_JOURNAL_MAGIC || csa_le16(slot + 10) != slot_size || csa_le32(slot + 4) == 0
         || l > slot_size - CSA_JOURNAL_OVERHEAD || csa_le32(slot + slot_size - 4) != csa_crc32(slot, slot_size - 4u))
-        return 0;
+        return 0; /* sequence numbers start at 1: a 0 is never a record */
     *sequence = csa_le32(slot + 4);
     *payload = slot + 12;
     *len = l;

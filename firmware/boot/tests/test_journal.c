@@ -36,6 +36,8 @@ static void golden_records_of_the_document(void)
     CHECK_EQ(csa_journal_decode(golden, 64, &seq, &payload, &len), 0);
     CHECK_EQ(csa_journal_decode(slot, 32, &seq, &payload, &len), 0); /* another slot size */
     CHECK_EQ(csa_journal_encode(1, slot, 49, 64, golden), -1);        /* payload larger than slot - 16 */
+    CHECK_EQ(csa_journal_encode(0, NULL, 0, 32, slot), 0);
+    CHECK_EQ(csa_journal_decode(slot, 32, &seq, &payload, &len), 0); /* sequence 0 is never a record */
 
     /* 6.2: request with a 30 s wait, Receiving into the application, watermark 0x20000, payload 140 000, counter 2 */
     n = csa_test_doc_golden(doc, "state-record", golden, sizeof golden);
