@@ -83,6 +83,20 @@ public sealed class ImageReaderTests
         Assert.Equal(4, e.Offset);
     }
 
+    [Theory]
+    [InlineData(6)]
+    [InlineData(7)]
+    public void An_unknown_format_version_is_reported_as_soon_as_its_two_bytes_are_there(int length)
+    {
+        // image-format.md 3: magic (0), format version (4), ...; input that ends before the bytes a check needs is
+        // Truncated. The version check needs bytes 4-5 only (the C bootloader reads the rule the same way).
+        byte[] image = Crc();
+        image[4] = 2;
+        ImageFormatException e = ParseFails(image[..length]);
+        Assert.Equal(ImageError.UnknownFormatVersion, e.Error);
+        Assert.Equal(4, e.Offset);
+    }
+
     [Fact]
     public void Manifest_length_disagreeing_with_binding_count_is_a_size_mismatch()
     {

@@ -18,15 +18,15 @@ internal static class ImageParser
         if (magic != ImageFormat.ManifestMagic)
             throw new ImageFormatException(ImageError.BadMagic, ManifestLayout.Magic,
                 $"The image does not start with the manifest magic \"CSAI\" (43 53 41 49) but with {Convert.ToHexString(data[..4])}");
-        if (data.Length < ManifestLayout.Kind)
-            throw Truncated(data.Length, ManifestLayout.Kind, "manifest header");
+        if (data.Length < ManifestLayout.ManifestLength)
+            throw Truncated(data.Length, ManifestLayout.ManifestLength, "manifest format version");
         ushort version = BinaryPrimitives.ReadUInt16LittleEndian(data[ManifestLayout.FormatVersion..]);
         if (version != ImageFormat.FormatVersion)
             throw new ImageFormatException(ImageError.UnknownFormatVersion, ManifestLayout.FormatVersion,
                 $"The manifest has format version {version}; this library reads version {ImageFormat.FormatVersion} only");
-        ushort declaredLength = BinaryPrimitives.ReadUInt16LittleEndian(data[ManifestLayout.ManifestLength..]);
         if (data.Length < ImageFormat.ManifestFixedSize)
             throw Truncated(data.Length, ImageFormat.ManifestFixedSize, "fixed part of the manifest");
+        ushort declaredLength = BinaryPrimitives.ReadUInt16LittleEndian(data[ManifestLayout.ManifestLength..]);
 
         var kind = (ImageKind)data[ManifestLayout.Kind];
         if (kind is not (ImageKind.Application or ImageKind.Bootloader))

@@ -1,0 +1,17 @@
+# Shared by firmware/boot and firmware/flashsim when either is configured on its own (not as a subdirectory of
+# firmware/): the strict C99 settings and warnings of the firmware tree, and the sibling libraries they link.
+if(NOT DEFINED CSA_WARNINGS)
+  set(CMAKE_C_STANDARD 99)
+  set(CMAKE_C_STANDARD_REQUIRED ON)
+  set(CMAKE_C_EXTENSIONS OFF)
+  set(CSA_WARNINGS -Wall -Wextra -Werror -pedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes)
+  enable_testing()
+endif()
+get_filename_component(_csa_fw "${CMAKE_CURRENT_LIST_DIR}/../.." ABSOLUTE)
+if(NOT TARGET csa_core)
+  add_subdirectory(${_csa_fw}/core ${CMAKE_BINARY_DIR}/_csa_core)
+endif()
+if(NOT TARGET csa_crypto)
+  set(CSA_CRYPTO_TESTS OFF)
+  add_subdirectory(${_csa_fw}/crypto ${CMAKE_BINARY_DIR}/_csa_crypto)
+endif()
