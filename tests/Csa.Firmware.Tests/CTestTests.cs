@@ -39,6 +39,58 @@ public sealed class CTestTests(ITestOutputHelper output)
             Assert.Contains("stat::number_of_executed_units:", result.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The device's cryptography (firmware/crypto): every Wycheproof/NIST vector, openssl and Mbed TLS cross-checks,
+    /// the constant-time (valgrind) tests with their negative controls, its own sanitizer builds and the Cortex-M4 size
+    /// budget. .ci/run installs what each needs, so none may be missing here.
+    /// </summary>
+    [Fact]
+    [Trait("Requirement", "REQ-AUTH-FW")]
+    [Trait("Requirement", "REQ-CONFIDENTIAL")]
+    [Trait("Requirement", "REQ-KEY-EXPOSURE")]
+    public async Task Crypto_tests_pass_with_their_cross_checks_and_constant_time_evidence()
+    {
+        string build = await FirmwareBuild.GetAsync(FirmwareConfiguration.Gcc);
+        IReadOnlyList<CTestResult> results = await RunAndReportAsync(build, "crypto");
+        foreach (string expected in new[] { "crypto.wycheproof.ecdsa", "crypto.openssl", "crypto.mbedtls.crosscheck", "crypto.ct.O2.ecdh", "crypto.ct.Os.negative_control_branch", "crypto.asan.ecies", "crypto.size_budget" })
+            Assert.Contains(results, r => r.Name == expected);
+    }
+
+    /// <summary>The bootloader core (firmware/boot) and the flash model it runs over (firmware/flashsim), including the CI slice of the power-cut sweep.</summary>
+    [Fact]
+    [Trait("Requirement", "REQ-RECOVER")]
+    [Trait("Requirement", "REQ-BOOT-VERIFY")]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    [Trait("Requirement", "REQ-UPD-BL")]
+    public async Task Bootloader_core_tests_pass_with_gcc()
+    {
+        string build = await FirmwareBuild.GetAsync(FirmwareConfiguration.Gcc);
+        IReadOnlyList<CTestResult> results = await RunAndReportAsync(build, "boot");
+        foreach (string expected in new[] { "boot.image", "boot.journal", "boot.sweep", "flash.rules", "flash.file_interop", "boot.size_budget" })
+            Assert.Contains(results, r => r.Name == expected);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-RECOVER")]
+    public async Task Bootloader_core_tests_pass_under_address_and_undefined_behavior_sanitizers_with_clang()
+    {
+        string build = await FirmwareBuild.GetAsync(FirmwareConfiguration.ClangSanitized);
+        await RunAndReportAsync(build, "boot");
+    }
+
+    /// <summary>The full power-cut sweep of the C bootloader core (thousands of cut points, docs/firmware-boot.md).</summary>
+    [Fact]
+    [Trait("Category", "Exhaustive")]
+    [Trait("Requirement", "REQ-RECOVER")]
+    public async Task Bootloader_core_survives_the_full_power_cut_sweep()
+    {
+        string build = await FirmwareBuild.GetAsync(FirmwareConfiguration.Gcc);
+        string sweep = Directory.GetFiles(build, "test_boot_sweep", SearchOption.AllDirectories).Single();
+        ProcessResult run = await ProcessRunner.RunAsync(sweep, ["--full"], build);
+        output.WriteLine(run.ToString());
+        Assert.True(run.ExitCode == 0, run.ToString());
+    }
+
     private async Task<IReadOnlyList<CTestResult>> RunAndReportAsync(string build, string label)
     {
         IReadOnlyList<CTestResult> results = await CTestRun.RunAsync(build, label);
