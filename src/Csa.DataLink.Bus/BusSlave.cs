@@ -31,6 +31,7 @@ public sealed class BusSlave
     private bool _overflowPending;
     private bool _ready;
     private bool _disposed;
+    private List<TaskCompletionSource> _drainWaiters = [];
 
     /// <summary>Creates a slave, powered off.</summary>
     /// <param name="name">A name for logs and the device's link name, e.g. <c>i2c-slave:0x42</c>.</param>
@@ -103,6 +104,23 @@ public sealed class BusSlave
             lock (_gate)
                 return FreeLocked();
         }
+    }
+
+    /// <summary>
+    /// Completes when the outbound queue is empty: the master has read everything the device queued (or the slave lost
+    /// power). Firmware waits for this before it resets, as it waits for a UART's transmission-complete flag, so the
+    /// answer to a reset command is not lost with the RAM.
+    /// </summary>
+    public Task WaitUntilSentAsync(CancellationToken cancellationToken = default)
+    {
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            if (!_powered || _disposed || QueuedLocked() == 0)
+                return Task.CompletedTask;
+            _drainWaiters.Add(waiter);
+        }
+        return waiter.Task.WaitAsync(cancellationToken);
     }
 
     /// <summary>Raised (outside the slave's lock) when <see cref="IsReadyAsserted"/> changes.</summary>
@@ -285,12 +303,20 @@ public sealed class BusSlave
     private void UpdateReady()
     {
         bool changed;
+        List<TaskCompletionSource>? drained = null;
         lock (_gate)
         {
-            bool ready = _powered && !_disposed && QueuedLocked() > 0;
+            int queued = QueuedLocked();
+            bool ready = _powered && !_disposed && queued > 0;
             changed = ready != _ready;
             _ready = ready;
+            if (_drainWaiters.Count > 0 && (queued == 0 || !_powered || _disposed))
+            {
+                drained = _drainWaiters;
+                _drainWaiters = [];
+            }
         }
+        drained?.ForEach(w => w.TrySetResult());
         if (changed)
             ReadyChanged?.Invoke(this, EventArgs.Empty);
     }
