@@ -113,4 +113,16 @@ public static class VirtualLinks
             return new VirtualLink(BusLinkTransport.ForSpi(device, linkSettings), new BusSlaveCable(slave));
         };
     }
+
+    /// <summary>
+    /// The device end of <paramref name="slave"/>, to plug into a virtual device's upstream port
+    /// (<see cref="Device.VirtualDevice.AttachUpstream"/>): the slave then answers while the device's firmware runs, and a
+    /// reset waits until the master has read the answer. For a bus published for link URIs (<c>i2c:NAME?address=0x42</c>),
+    /// whose host links the application opens itself.
+    /// </summary>
+    public static ILinkTransport SlaveCable(BusSlave slave)
+    {
+        ArgumentNullException.ThrowIfNull(slave);
+        return new BusSlaveCable(slave);
+    }
 }
