@@ -27,11 +27,8 @@ public static class BusLinkSchemes
     // The data link core runs this (through the type's name) when it meets i2c: or spi: unregistered.
     static BusLinkSchemes() => RegisterCore();
 
-    /// <summary>Registers <c>i2c:</c> and <c>spi:</c> with <see cref="TransportFactory"/> (once; later calls do nothing).</summary>
-    public static void Register()
-    {
-        // The static constructor has registered them by now.
-    }
+    /// <summary>Registers <c>i2c:</c> and <c>spi:</c> with <see cref="TransportFactory"/> where they are not registered (idempotent).</summary>
+    public static void Register() => RegisterCore();
 
     private static void RegisterCore()
     {
