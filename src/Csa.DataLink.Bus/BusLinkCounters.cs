@@ -10,6 +10,7 @@ public sealed class BusLinkCounters
     private long _bytesRead;
     private long _headerBytes;
     private long _fillerBytes;
+    private long _dataBytesClocked;
     private long _failures;
     private long _invalidHeaders;
     private long _deviceResets;
@@ -35,7 +36,10 @@ public sealed class BusLinkCounters
     /// <summary>Header bytes clocked (both directions of SPI count once: they share the clocks).</summary>
     public long HeaderBytes => Interlocked.Read(ref _headerBytes);
 
-    /// <summary>Data-area bytes clocked that carried no stream byte either way (filler).</summary>
+    /// <summary>Bytes clocked after the headers (I2C: every byte of a write, the data area of a read; SPI: the shared data area).</summary>
+    public long DataBytesClocked => Interlocked.Read(ref _dataBytesClocked);
+
+    /// <summary>Data-area bytes clocked that carried no stream byte either way (filler, and the data areas of transactions whose header was not valid).</summary>
     public long FillerBytes => Interlocked.Read(ref _fillerBytes);
 
     /// <summary>Transactions the device did not acknowledge or the driver failed (I2C NAK, I/O error).</summary>
@@ -72,6 +76,8 @@ public sealed class BusLinkCounters
     internal void Header(int count) => Interlocked.Add(ref _headerBytes, count);
 
     internal void Filler(int count) => Interlocked.Add(ref _fillerBytes, count);
+
+    internal void DataClocked(int count) => Interlocked.Add(ref _dataBytesClocked, count);
 
     internal void Failure() => Interlocked.Increment(ref _failures);
 

@@ -253,7 +253,8 @@ public sealed class BusLinkTransport : ILinkTransport
             }
             _knownWaiting = header.Available - got;
             _more = (header.Flags & SlaveFlags.More) != 0;
-            link.Counters.Filler(clocked - Math.Max(got, written));
+            // Filler: data-area positions that carried no stream byte (on SPI a position carries one each way; an I2C write is a transaction of its own).
+            link.Counters.Filler(clocked - (link._port.IsFullDuplex ? Math.Max(got, written) : got));
             bool empty = got == 0 && written == 0;
             link.Counters.Poll(empty);
             _emptyStreak = empty ? _emptyStreak + 1 : 0;
@@ -265,7 +266,7 @@ public sealed class BusLinkTransport : ILinkTransport
             {
                 link.Counters.InvalidHeader();
                 link.Counters.Poll(empty: true);
-                link.Counters.Filler(clocked - written);
+                link.Counters.Filler(clocked);
             }
             _credit = -1;
             _knownWaiting = 0;

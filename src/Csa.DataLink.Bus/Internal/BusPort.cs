@@ -53,6 +53,7 @@ internal sealed class I2cPort(I2cDevice device) : BusPort
             {
                 device.Write(stream);
                 written = true;
+                counters.DataClocked(stream.Length);
             }
             catch (IOException)
             {
@@ -74,6 +75,7 @@ internal sealed class I2cPort(I2cDevice device) : BusPort
             return (ExchangeOutcome.Failed, default, 0, written);
         }
         counters.Header(BusFraming.HeaderLength);
+        counters.DataClocked(readPositions);
         return SlaveHeader.TryParse(read, out SlaveHeader header)
             ? (ExchangeOutcome.Answered, header, readPositions, written)
             : (ExchangeOutcome.InvalidHeader, default, readPositions, written);
@@ -111,6 +113,7 @@ internal sealed class SpiPort(SpiDevice device) : BusPort
             return (ExchangeOutcome.Failed, default, 0, false);
         }
         counters.Header(BusFraming.HeaderLength);
+        counters.DataClocked(data);
         // A slave that was not there (MISO idle) or not ready took nothing; one that answered took the stream bytes.
         return SlaveHeader.TryParse(miso, out SlaveHeader header)
             ? (ExchangeOutcome.Answered, header, data, true)
