@@ -52,7 +52,17 @@ public sealed class BusLinkTransport : ILinkTransport
         Name = options.Name ?? name;
         _outputWriter = new NotifyingPipeWriter(_output.Writer, Name, Wake);
         if (options.Ready is { } ready)
-            _ready = new ReadyLineSubscription(ready, Wake);
+        {
+            try
+            {
+                _ready = new ReadyLineSubscription(ready, Wake);
+            }
+            catch
+            {
+                port.Dispose(); // the link owns the bus device from the start
+                throw;
+            }
+        }
         _thread = new Thread(Run) { IsBackground = true, Name = $"csa-bus {Name}" };
         _thread.Start();
         BusLog.Opened(_logger, Name, options.Ready is { } line ? $"ready line {line.Pin}" : "polling");
@@ -133,7 +143,7 @@ public sealed class BusLinkTransport : ILinkTransport
         await _stopped.Task.ConfigureAwait(false);
         _ready?.Dispose();
         _port.Dispose();
-        _wake.Dispose();
+        // _wake stays undisposed: a flush or a ready-line edge racing the disposal may still release it (harmlessly).
     }
 
     /// <inheritdoc />
