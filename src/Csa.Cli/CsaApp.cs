@@ -14,6 +14,8 @@ internal static partial class CsaApp
     /// <param name="cancellationToken">Cancels the command (Ctrl+C in the process; tests pass their own).</param>
     public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken = default)
     {
+        // --link i2c:... and spi:... (docs/transports.md section 7.8).
+        DataLink.Bus.BusLinkSchemes.Register();
         RootCommand root = BuildRoot(console);
         ParseResult parseResult = root.Parse(args);
 

@@ -57,7 +57,11 @@ internal static class SimCommand
             {
                 Devices = count,
                 Topology = parse.GetValue(topology) is { } t
-                    ? SimulationSpec.ParseTopology(t) ?? throw CliException.Usage($"--topology '{t}': single, chain or star")
+                    ? SimulationSpec.ParseTopology(t) is { } parsed && parsed is not (SimulationTopology.I2c or SimulationTopology.Spi)
+                        ? parsed
+                        : throw CliException.Usage(SimulationSpec.ParseTopology(t) is null
+                            ? $"--topology '{t}': single, chain or star"
+                            : $"--topology '{t}': csa sim serves devices to other processes over TCP or a pseudo-terminal, and an I2C or SPI bus cannot be served that way (a master reaches its slaves through the kernel's bus driver); build an emulated bus inside the command instead: --link 'sim:{t.ToLowerInvariant()}?devices=N' (docs/transports.md section 7.9)")
                     : count == 1 ? SimulationTopology.Single : SimulationTopology.Chain,
                 Family = SimulationSpec.ParseFamily(parse.GetValue(family)!) ?? throw CliException.Usage($"--family '{parse.GetValue(family)}': f4 or l4"),
                 Timing = SimulationSpec.ParseTiming(parse.GetValue(timing)!) ?? throw CliException.Usage($"--flash-timing '{parse.GetValue(timing)}': typical, worst or instant"),

@@ -11,7 +11,7 @@ internal sealed class DeviceOptions
 {
     public Option<string[]> Links { get; } = new("--link", "-l")
     {
-        Description = "A link to open (repeatable): tcp://HOST:PORT, serial:/dev/ttyUSB0?baud=115200, sim:?devices=3&topology=chain (see docs/cli.md)",
+        Description = "A link to open (repeatable): tcp://HOST:PORT, serial:/dev/ttyUSB0?baud=115200, i2c:/dev/i2c-1?address=0x42, spi:/dev/spidev0.0?mode=0&speed=1000000, sim:?devices=3&topology=chain (see docs/cli.md)",
         Required = true,
         Arity = ArgumentArity.OneOrMore,
     };

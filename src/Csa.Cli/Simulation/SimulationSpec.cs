@@ -14,6 +14,12 @@ internal enum SimulationTopology
 
     /// <summary>One link per device.</summary>
     Star,
+
+    /// <summary>The devices are slaves on one emulated I2C bus, one link each (docs/transports.md section 7).</summary>
+    I2c,
+
+    /// <summary>The devices are slaves on one emulated SPI bus, one chip select and one link each.</summary>
+    Spi,
 }
 
 /// <summary>
@@ -49,6 +55,18 @@ internal sealed record SimulationSpec
 
     public FlashTimingProfile Timing { get; init; } = FlashTimingProfile.Typical;
 
+    /// <summary>The bus clock of an I2C or SPI topology in Hz; 0 takes the default (400 kHz I2C, 8 MHz SPI).</summary>
+    public int BusClock { get; init; }
+
+    /// <summary>Wire a ready line per device on an I2C or SPI topology, so the host reads a device when it has bytes instead of polling it.</summary>
+    public bool ReadyLines { get; init; }
+
+    /// <summary>True for the I2C and SPI topologies.</summary>
+    public bool IsBus => Topology is SimulationTopology.I2c or SimulationTopology.Spi;
+
+    /// <summary>The bus clock in effect.</summary>
+    public int EffectiveBusClock => BusClock != 0 ? BusClock : Topology == SimulationTopology.Spi ? 8_000_000 : 400_000;
+
     /// <summary>The fewest receive buffers a device can advertise (docs/protocol.md section 7.2).</summary>
     public const int MinReceiveBuffers = 1;
 
@@ -79,7 +97,7 @@ internal sealed record SimulationSpec
     public IReadOnlyList<string> ProductionKeyPaths { get; init; } = [];
 
     /// <summary>
-    /// Parses a CLI <c>sim:</c> link: <c>sim:[TOPOLOGY][?devices=N&amp;first=N&amp;topology=single|chain|star&amp;family=f4|l4&amp;state=DIR&amp;baud=N&amp;timing=typical|worst|instant&amp;buffers=N&amp;key=PEM&amp;trust=PEM[,PEM]&amp;production=PEM[,PEM]]</c>.
+    /// Parses a CLI <c>sim:</c> link: <c>sim:[TOPOLOGY][?devices=N&amp;first=N&amp;topology=single|chain|star|i2c|spi&amp;family=f4|l4&amp;state=DIR&amp;baud=N&amp;clock=HZ&amp;ready=BOOL&amp;timing=typical|worst|instant&amp;buffers=N&amp;key=PEM&amp;trust=PEM[,PEM]&amp;production=PEM[,PEM]]</c>.
     /// </summary>
     /// <exception cref="CliException">A usage error naming the bad part.</exception>
     public static SimulationSpec ParseUri(string text)
@@ -113,7 +131,7 @@ internal sealed record SimulationSpec
             if (!parameters.TryAdd(name, value))
                 throw Bad(text, $"parameter '{name}' is given twice");
         }
-        string[] known = ["devices", "first", "topology", "family", "state", "baud", "timing", "buffers", "key", "trust", "production"];
+        string[] known = ["devices", "first", "topology", "family", "state", "baud", "clock", "ready", "timing", "buffers", "key", "trust", "production"];
         foreach (string name in parameters.Keys)
         {
             if (!known.Contains(name, StringComparer.OrdinalIgnoreCase))
@@ -128,7 +146,7 @@ internal sealed record SimulationSpec
         int devices = parameters.TryGetValue("devices", out string? count) ? ParseCount(count, text) : 1;
         SimulationTopology topology = topologyText is null
             ? (devices == 1 ? SimulationTopology.Single : SimulationTopology.Chain)
-            : ParseTopology(topologyText) ?? throw Bad(text, $"unknown topology '{topologyText}' (single, chain or star)");
+            : ParseTopology(topologyText) ?? throw Bad(text, $"unknown topology '{topologyText}' (single, chain, star, i2c or spi)");
         FlashFamily family = parameters.TryGetValue("family", out string? f)
             ? ParseFamily(f) ?? throw Bad(text, $"unknown family '{f}' (f4 or l4)")
             : FlashFamily.Stm32F4;
@@ -142,6 +160,19 @@ internal sealed record SimulationSpec
         if (parameters.TryGetValue("first", out string? firstText)
             && (!int.TryParse(firstText, NumberStyles.None, CultureInfo.InvariantCulture, out first) || first > MaxFirstDevice))
             throw Bad(text, $"first '{firstText}' is not 0..{MaxFirstDevice}");
+        int clock = 0;
+        if (parameters.TryGetValue("clock", out string? c) && (!int.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out clock) || clock == 0))
+            throw Bad(text, $"clock '{c}' is not a bus clock in Hz (e.g. 100000, 400000, 1000000 for I2C; 8000000 for SPI)");
+        bool ready = false;
+        if (parameters.TryGetValue("ready", out string? r))
+        {
+            ready = r.ToLowerInvariant() switch
+            {
+                "true" or "1" or "yes" or "on" => true,
+                "false" or "0" or "no" or "off" => false,
+                _ => throw Bad(text, $"ready '{r}' is not true or false"),
+            };
+        }
         int buffers = parameters.TryGetValue("buffers", out string? n) ? ParseBuffers(n) ?? throw Bad(text, BuffersProblem($"buffers '{n}'")) : 4;
 
         var spec = new SimulationSpec
@@ -151,6 +182,8 @@ internal sealed record SimulationSpec
             Topology = topology,
             Family = family,
             Baud = baud,
+            BusClock = clock,
+            ReadyLines = ready,
             Timing = timing,
             ReceiveBuffers = buffers,
             Store = parameters.TryGetValue("state", out string? state) ? SimulationStore.InDirectory(state) : null,
@@ -171,6 +204,14 @@ internal sealed record SimulationSpec
             throw CliException.Usage($"a single topology has one device, not {Devices} (use chain or star)");
         if (Baud < 0)
             throw CliException.Usage($"baud {Baud} is negative");
+        if (IsBus && Baud != 0)
+            throw CliException.Usage($"baud is the bit rate of UART cables; an {Topology.ToString().ToUpperInvariant()} bus has clock= instead");
+        if (!IsBus && (BusClock != 0 || ReadyLines))
+            throw CliException.Usage("clock= and ready= belong to the i2c and spi topologies");
+        if (Topology == SimulationTopology.I2c && BusClock != 0 && BusClock is < 1000 or > 5_000_000)
+            throw CliException.Usage($"an I2C clock is 1000..5000000 Hz (100000, 400000, 1000000 are the standard modes), not {BusClock}");
+        if (Topology == SimulationTopology.Spi && BusClock != 0 && BusClock is < 1000 or > 100_000_000)
+            throw CliException.Usage($"an SPI clock is 1000..100000000 Hz, not {BusClock}");
         if (ReceiveBuffers is < MinReceiveBuffers or > MaxReceiveBuffers)
             throw CliException.Usage(BuffersProblem($"{ReceiveBuffers} receive buffers"));
     }
@@ -188,6 +229,8 @@ internal sealed record SimulationSpec
         "single" => SimulationTopology.Single,
         "chain" => SimulationTopology.Chain,
         "star" => SimulationTopology.Star,
+        "i2c" => SimulationTopology.I2c,
+        "spi" => SimulationTopology.Spi,
         _ => null,
     };
 

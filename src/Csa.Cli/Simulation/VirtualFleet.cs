@@ -1,6 +1,7 @@
 using Csa.Bootloader.Images;
 using Csa.Crypto;
 using Csa.DataLink;
+using Csa.DataLink.Bus.Emulation;
 using Csa.DataLink.Transports;
 using Csa.Simulator.Device;
 using Csa.Simulator.Firmware;
@@ -23,6 +24,7 @@ internal sealed class VirtualFleet : IAsyncDisposable
     private readonly VirtualDevice[] _devices;
     private readonly List<IAsyncDisposable> _owned = [];
     private VirtualDeviceHost? _host;
+    private IDisposable? _bus;
     private int _disposed;
 
     private VirtualFleet(SimulationSpec spec, SimulationKeys keys, VirtualDevice[] devices)
@@ -38,6 +40,9 @@ internal sealed class VirtualFleet : IAsyncDisposable
 
     /// <summary>The devices, in chain (or star port) order.</summary>
     public IReadOnlyList<VirtualDevice> Devices => _devices;
+
+    /// <summary>The I2C address of device 0 of an <c>i2c</c> topology; device i is at this + i.</summary>
+    public const int FirstBusAddress = 0x10;
 
     /// <summary>The unique id of simulated device <paramref name="index"/> of <paramref name="family"/> (stable, so state files match).</summary>
     public static DeviceUid UidFor(FlashFamily family, int index) =>
@@ -122,6 +127,23 @@ internal sealed class VirtualFleet : IAsyncDisposable
     public async Task<IReadOnlyList<ILinkTransport>> WireInProcessAsync(CancellationToken cancellationToken)
     {
         VirtualDevice[] devices = _devices;
+        if (Spec.IsBus)
+        {
+            // One emulated bus, a slave per device, a host link per device: a star whose links share the wire.
+            VirtualLinkFactory slaves;
+            if (Spec.Topology == SimulationTopology.I2c)
+            {
+                var i2c = new EmulatedI2cBus(new EmulatedI2cBusOptions { ClockRate = Spec.EffectiveBusClock });
+                (_bus, slaves) = (i2c, VirtualLinks.I2cBus(i2c, FirstBusAddress, readyLines: Spec.ReadyLines));
+            }
+            else
+            {
+                var spi = new EmulatedSpiBus();
+                (_bus, slaves) = (spi, VirtualLinks.SpiBus(spi, Spec.EffectiveBusClock, readyLines: Spec.ReadyLines));
+            }
+            _host = await VirtualDeviceHost.CreateStarAsync(devices.Length, i => devices[i], slaves, powerOn: true, cancellationToken).ConfigureAwait(false);
+            return _host.HostPorts;
+        }
         _host = Spec.Topology == SimulationTopology.Star
             ? await VirtualDeviceHost.CreateStarAsync(devices.Length, i => devices[i], LinkFactory, powerOn: true, cancellationToken).ConfigureAwait(false)
             : await VirtualDeviceHost.CreateChainAsync(devices.Length, i => devices[i], LinkFactory, powerOn: true, cancellationToken).ConfigureAwait(false);
@@ -168,6 +190,7 @@ internal sealed class VirtualFleet : IAsyncDisposable
             await _host.DisposeAsync().ConfigureAwait(false);
         else
             await Task.WhenAll(_devices.Select(d => d.DisposeAsync().AsTask())).ConfigureAwait(false);
+        _bus?.Dispose();
         foreach (IAsyncDisposable resource in _owned.Where(r => r is not TcpDeviceServer and not PseudoTerminalDevicePort).ToArray())
             await resource.DisposeAsync().ConfigureAwait(false);
     }

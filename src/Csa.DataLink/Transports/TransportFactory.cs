@@ -99,9 +99,11 @@ public static class TransportFactory
     private static async Task<ILinkTransport> ConnectCoreAsync(Func<LinkUri> parse, CancellationToken cancellationToken)
     {
         LinkUri uri = parse();
-        if (!s_schemes.TryGetValue(uri.Scheme, out LinkTransportConnector? connector))
+        if (!s_schemes.TryGetValue(uri.Scheme, out LinkTransportConnector? connector)
+            && !(OptionalSchemes.TryLoad(uri.Scheme) && s_schemes.TryGetValue(uri.Scheme, out connector)))
         {
-            throw new LinkUriException(uri.Text, $"the scheme '{uri.Scheme}:' is not registered (registered: {string.Join(", ", RegisteredSchemes)})");
+            string package = OptionalSchemes.PackageOf(uri.Scheme) is { } name ? $"; it comes with the {name} package, which this application does not ship" : "";
+            throw new LinkUriException(uri.Text, $"the scheme '{uri.Scheme}:' is not registered{package} (registered: {string.Join(", ", RegisteredSchemes)})");
         }
 
         return await connector(uri, cancellationToken).ConfigureAwait(false);

@@ -312,7 +312,11 @@ public sealed partial class VirtualDevice
                     // not keep the device from restarting.
                     try
                     {
+                        long started = device._options.TimeProvider.GetTimestamp();
                         await answered.WaitAsync(AnswerTransmitLimit, device._options.TimeProvider).ConfigureAwait(false);
+                        // On a bus the answer waits in the slave's outbound queue (RAM) until the master reads it.
+                        TimeSpan left = AnswerTransmitLimit - device._options.TimeProvider.GetElapsedTime(started);
+                        await run.TransmittedAsync(CancellationToken.None).WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, device._options.TimeProvider).ConfigureAwait(false);
                     }
                     catch (TimeoutException)
                     {

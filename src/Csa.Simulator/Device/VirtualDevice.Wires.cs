@@ -47,6 +47,7 @@ public sealed partial class VirtualDevice
                 throw new InvalidOperationException($"{Name} has a {role.ToString().ToLowerInvariant()} wire already ({slot.Name}); detach it first.");
             var wire = new DeviceWire(transport);
             Volatile.Write(ref slot, wire);
+            (transport as IPoweredCable)?.PluggedInto(this);
             _run?.Connect(wire, role);
         }
         finally

@@ -124,6 +124,17 @@ public sealed class LinkUriTests
         Assert.Contains("serial, tcp", error.Problem, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("i2c:/dev/i2c-1?address=0x42")]
+    [InlineData("spi:/dev/spidev0.0?mode=0&speed=1000000")]
+    [Trait("Requirement", "REQ-TOPO")]
+    public async Task A_bus_scheme_without_the_bus_package_says_which_package_brings_it(string uri)
+    {
+        // This test assembly does not ship Csa.DataLink.Bus, so the core cannot load it (docs/transports.md section 7.8).
+        LinkUriException error = await Assert.ThrowsAsync<LinkUriException>(() => TransportFactory.ConnectAsync(uri));
+        Assert.Contains("it comes with the Csa.DataLink.Bus package, which this application does not ship", error.Problem, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_registered_scheme_handler_receives_the_parsed_uri()
     {

@@ -1,4 +1,7 @@
+using System.Device.Spi;
 using System.Net;
+using Csa.DataLink.Bus;
+using Csa.DataLink.Bus.Emulation;
 using Csa.DataLink;
 using Csa.DataLink.Transports;
 using Csa.Rpc;
@@ -66,5 +69,39 @@ public sealed class ResetAnswerTests
         // The reset keeps the address and the TCP connection: the bootloader answers the same host at once.
         Assert.Equal(ImageKind.Bootloader, (await client.GetVersionsAsync().WaitAsync(HangGuard)).RunningImage);
         await device.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData("i2c")]
+    [InlineData("spi")]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    [Trait("Requirement", "REQ-TOPO")]
+    public async Task On_a_bus_the_answer_waits_in_the_slaves_queue_and_the_restart_waits_until_the_master_has_read_it(string kind)
+    {
+        // The answer sits in the bus slave's outbound queue (RAM) until the master polls it; a restart that did not wait
+        // for that would lose it with the RAM.
+        using var i2c = new EmulatedI2cBus(new EmulatedI2cBusOptions { ClockRate = 100_000 });
+        using var spi = new EmulatedSpiBus();
+        VirtualLinkFactory links = kind == "i2c" ? VirtualLinks.I2cBus(i2c) : VirtualLinks.SpiBus(spi, 1_000_000, SpiMode.Mode0);
+        await using VirtualDeviceHost star = await VirtualDeviceHost.CreateStarAsync(1, Device, links);
+        await using TestHost host = TestHost.Create();
+        host.Add(star.HostPorts[0]);
+        var member = (await host.EnumerateAsync()).Single();
+        VirtualDevice device = star.Devices[0];
+        using var client = new DeviceClient(host.Client, member.Address);
+
+        for (int round = 0; round < 3; round++)
+        {
+            Task inBootloader = StateWatch.NextAsync(device, VirtualDeviceState.Bootloader);
+            await client.EnterBootloaderAsync(new EnterBootloaderRequest(0), Once).WaitAsync(HangGuard);
+            await inBootloader;
+
+            Task inApplication = StateWatch.NextAsync(device, VirtualDeviceState.Application);
+            await client.ResetAsync(new ResetRequest(ResetMode.Normal, 0), Once).WaitAsync(HangGuard);
+            await inApplication;
+        }
+        BusLinkTransport link = (BusLinkTransport)star.HostPorts[0];
+        // The power-on and the restarts, each announced by the reset flag (the last may not have been polled yet).
+        Assert.True(link.Counters.DeviceResets >= 6, $"{link.Counters.DeviceResets} restarts seen");
     }
 }

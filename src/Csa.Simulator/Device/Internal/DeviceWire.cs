@@ -51,6 +51,14 @@ internal sealed class DeviceWire : IAsyncDisposable
     /// <summary>Completes when the far end closed the cable or the wire was unplugged.</summary>
     public Task Ended => _ended.Task;
 
+    /// <summary>
+    /// Completes when the bytes written to the cable have left the device: at once for a UART, a socket or a pty (the
+    /// bytes are on the line), when the master has read the outbound queue for a bus slave (the queue is RAM, which a
+    /// reset loses).
+    /// </summary>
+    public Task TransmittedAsync(CancellationToken cancellationToken) =>
+        _cable is ITransmitCompletion completion ? completion.WaitTransmittedAsync(cancellationToken) : Task.CompletedTask;
+
     /// <summary>Lends the cable to a freshly powered node.</summary>
     /// <exception cref="InvalidOperationException">A session is still open: the device was not powered down.</exception>
     public WireSession OpenSession()

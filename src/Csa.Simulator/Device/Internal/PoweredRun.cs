@@ -106,6 +106,15 @@ internal sealed class PoweredRun : IAsyncDisposable
     public Task AnswerSentAsync(Endpoint requester, ushort interfaceId, ushort commandId) =>
         Volatile.Read(ref _socket)?.AnswerSentAsync(requester, interfaceId, commandId) ?? Task.CompletedTask;
 
+    /// <summary>Completes when what the node wrote has left the device on every wire (a bus slave's queue read by the master).</summary>
+    public Task TransmittedAsync(CancellationToken cancellationToken)
+    {
+        WireSession[] sessions;
+        lock (_sessions)
+            sessions = [.. _sessions];
+        return Task.WhenAll(sessions.Select(s => s.TransmittedAsync(cancellationToken)));
+    }
+
     /// <summary>Cancelled when the run powers down.</summary>
     public CancellationToken Stopping => _stop.Token;
 

@@ -35,6 +35,9 @@ internal sealed class WireSession : ILinkTransport
 
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
 
+    /// <summary>Completes when what the node wrote has left the device (see <see cref="DeviceWire.TransmittedAsync"/>).</summary>
+    public Task TransmittedAsync(CancellationToken cancellationToken) => _wire.TransmittedAsync(cancellationToken);
+
     /// <summary>Stops transmitting at once: what the firmware writes from now on never reaches the cable.</summary>
     public void Silence() => _output.Kill();
 
