@@ -24,7 +24,10 @@ internal static partial class CsaApp
             // parser reports first for 'csa bogus'.
             ParseError first = parseResult.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parseResult.Errors[0];
             string where = parseResult.CommandResult.Command is RootCommand ? "csa" : $"csa {CommandPath(parseResult.CommandResult)}";
-            await console.Error.WriteLineAsync($"csa: error: {DescribeParseError(first.Message)} (see '{where} --help')").ConfigureAwait(false);
+            string message = DescribeParseError(first.Message);
+            if (WantsJson(parseResult, args))
+                CommandContext.WriteJson(console.OutWriter, ErrorDocument.Usage(message));
+            await console.Error.WriteLineAsync($"csa: error: {message} (see '{where} --help')").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 
@@ -40,8 +43,26 @@ internal static partial class CsaApp
         }
         catch (Exception exception)
         {
+            // Only what escapes a command's own handler lands here (CliAction writes the document otherwise).
+            if (WantsJson(parseResult, args))
+                CommandContext.WriteJson(console.OutWriter, ErrorDocument.From(exception));
             return ErrorReporter.Report(exception, console.Error, parseResult.GetValue(GlobalOptions.Verbose));
         }
+    }
+
+    /// <summary>--json was asked for, also on a command line the parser refused (then --json may not have been bound).</summary>
+    private static bool WantsJson(ParseResult parseResult, string[] args)
+    {
+        try
+        {
+            if (parseResult.GetValue(GlobalOptions.Json))
+                return true;
+        }
+        catch (InvalidOperationException)
+        {
+            // The parse failed in a way that leaves the option unreadable: fall back to the raw tokens.
+        }
+        return args.TakeWhile(a => a != "--").Any(a => a == "--json");
     }
 
     /// <summary>The whole command tree.</summary>

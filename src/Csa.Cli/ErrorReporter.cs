@@ -26,9 +26,10 @@ internal static class ErrorReporter
             OperationCanceledException => ExitCodes.Cancelled,
             FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException
                 when exception is not DataLinkException => ExitCodes.FileError,
-            ImageFormatException or IntelHexFormatException or KeyFormatException or SignatureFormatException
+            ImageFormatException or FirmwareFormatException or KeyFormatException or SignatureFormatException
                 or RpcInterfaceFormatException or FlashImageFileException => ExitCodes.InvalidInput,
             LinkUriException => ExitCodes.Usage,
+            SerialPortException { Error: SerialPortError.NotASerialPort } => ExitCodes.Usage,
             ImageRejectedException or UpdateRejectedException => ExitCodes.Rejected,
             Csa.Bootloader.Provisioning.DeviceAuthenticationException or Csa.Bootloader.Provisioning.ProvisioningException => ExitCodes.AuthenticationFailed,
             DeviceNotFoundException or DataLinkException or RpcTimeoutException => ExitCodes.Unreachable,

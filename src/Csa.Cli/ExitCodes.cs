@@ -34,4 +34,20 @@ internal static class ExitCodes
 
     /// <summary>Interrupted (Ctrl+C or SIGTERM); devices are left as the cancellation rules of docs/updates.md say.</summary>
     public const int Cancelled = 130;
+
+    /// <summary>The name of <paramref name="code"/> as JSON documents spell it (camelCase), e.g. <c>invalidInput</c>.</summary>
+    public static string NameOf(int code) => code switch
+    {
+        Success => "success",
+        Failed => "failed",
+        Usage => "usage",
+        FileError => "fileError",
+        InvalidInput => "invalidInput",
+        Unreachable => "unreachable",
+        Rejected => "rejected",
+        VerificationFailed => "verificationFailed",
+        AuthenticationFailed => "authenticationFailed",
+        Cancelled => "cancelled",
+        _ => "failed",
+    };
 }

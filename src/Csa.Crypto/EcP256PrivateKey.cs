@@ -67,26 +67,7 @@ public sealed class EcP256PrivateKey
     public static EcP256PrivateKey Load(string path)
     {
         string? pem = KeyFiles.Read(path, out byte[] der);
-        if (pem is not null)
-        {
-            return FromPem(pem);
-        }
-
-        try
-        {
-            return FromPkcs8(der);
-        }
-        catch (KeyFormatException pkcs8Error) when (pkcs8Error.Error == KeyFormatError.MalformedEncoding)
-        {
-            try
-            {
-                return new(KeyEncoding.ReadSec1(der, requireNamedCurve: true));
-            }
-            catch (KeyFormatException sec1Error) when (sec1Error.Error == KeyFormatError.MalformedEncoding)
-            {
-                throw pkcs8Error;
-            }
-        }
+        return pem is not null ? FromPem(pem) : new(KeyEncoding.ReadPrivateKeyDer(der));
     }
 
     /// <summary>Returns the 32-byte big-endian scalar. Secret: for provisioning a simulated or real device only.</summary>

@@ -97,7 +97,7 @@ public sealed class EcP256PublicKey : IEquatable<EcP256PublicKey>
     public static EcP256PublicKey Load(string path)
     {
         string? pem = KeyFiles.Read(path, out byte[] der);
-        return pem is not null ? FromPem(pem) : FromSubjectPublicKeyInfo(der);
+        return pem is not null ? FromPem(pem) : new(KeyEncoding.ReadPublicKeyDer(der));
     }
 
     /// <summary>Returns a copy of the 65-byte uncompressed point.</summary>

@@ -27,7 +27,10 @@ public enum KeyFormatError
     /// <summary>The key is an elliptic-curve key on a curve other than P-256, or uses explicit curve parameters.</summary>
     WrongCurve,
 
-    /// <summary>The public point is not an uncompressed 65-byte point, is not on P-256, or is the point at infinity.</summary>
+    /// <summary>
+    /// The public point is badly encoded (a first byte other than 0x04 uncompressed or 0x02/0x03 compressed, including
+    /// the hybrid forms 0x06/0x07; a length that does not fit its form), is not on P-256, or is the point at infinity.
+    /// </summary>
     InvalidPoint,
 
     /// <summary>The private scalar is not in [1, n-1] or not 32 bytes.</summary>
@@ -35,4 +38,7 @@ public enum KeyFormatError
 
     /// <summary>The public key stored beside a private key does not belong to it.</summary>
     PublicKeyMismatch,
+
+    /// <summary>The file holds more than one key of the kind asked for, so which one is meant is not clear.</summary>
+    MultipleKeys,
 }

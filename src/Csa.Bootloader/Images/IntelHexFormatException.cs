@@ -1,7 +1,7 @@
 namespace Csa.Bootloader.Images;
 
 /// <summary>An Intel HEX file is malformed; <see cref="LineNumber"/> (1-based) says where and <see cref="Error"/> what.</summary>
-public sealed class IntelHexFormatException : FormatException
+public sealed class IntelHexFormatException : FirmwareFormatException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="error">What is wrong.</param>
@@ -16,6 +16,9 @@ public sealed class IntelHexFormatException : FormatException
 
     /// <summary>What is wrong.</summary>
     public IntelHexError Error { get; }
+
+    /// <inheritdoc/>
+    public override FirmwareFileFormat Format => FirmwareFileFormat.IntelHex;
 
     /// <summary>The 1-based line number of the defect, or 0 for the file as a whole.</summary>
     public int LineNumber { get; }

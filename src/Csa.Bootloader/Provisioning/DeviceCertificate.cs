@@ -176,18 +176,21 @@ public sealed class DeviceCertificate : IEquatable<DeviceCertificate>
         throw new DeviceCertificateFormatException(error, offset, Describe(error, offset, bytes.Length));
     }
 
-    /// <summary>Parses exactly one certificate from a possibly multi-segment buffer.</summary>
-    public static bool TryParse(in ReadOnlySequence<byte> input, [NotNullWhen(true)] out DeviceCertificate? certificate, out DeviceCertificateError error)
+    /// <summary>
+    /// Parses exactly one certificate from a possibly multi-segment buffer; the same rules, in the same order, as the
+    /// span overload, so one input gets one answer whichever way it arrives.
+    /// </summary>
+    public static bool TryParse(in ReadOnlySequence<byte> input, [NotNullWhen(true)] out DeviceCertificate? certificate, out DeviceCertificateError error) =>
+        TryParse(input, out certificate, out error, out _);
+
+    /// <summary>Like <see cref="TryParse(in ReadOnlySequence{byte}, out DeviceCertificate?, out DeviceCertificateError)"/>, and says at which byte offset the broken rule is.</summary>
+    public static bool TryParse(in ReadOnlySequence<byte> input, [NotNullWhen(true)] out DeviceCertificate? certificate, out DeviceCertificateError error, out int offset)
     {
-        if (input.Length != Length)
-        {
-            certificate = null;
-            error = input.Length < Length ? DeviceCertificateError.Truncated : DeviceCertificateError.TrailingData;
-            return false;
-        }
-        Span<byte> copy = stackalloc byte[Length];
-        input.CopyTo(copy);
-        return TryParse(copy, out certificate, out error, out _);
+        // One byte past a certificate is all any rule looks at: the header fields come first, then "too long".
+        Span<byte> copy = stackalloc byte[Length + 1];
+        int take = (int)Math.Min(input.Length, Length + 1);
+        input.Slice(0, take).CopyTo(copy);
+        return TryParse(copy[..take], out certificate, out error, out offset);
     }
 
     /// <summary>Parses exactly one certificate; on failure says which rule is broken and at which byte offset.</summary>

@@ -134,6 +134,11 @@ internal static class DemoCommand
         }
 
         bool succeeded = summary.All(s => s.Verified);
+        if (!succeeded)
+        {
+            context.SetFailure($"{summary.Count(s => !s.Verified)} of {summary.Count} devices do not run their new firmware",
+                summary.Where(s => !s.Verified).Select(s => new DeviceErrorJson(s.Uid, ExitCodes.Failed, ExitCodes.NameOf(ExitCodes.Failed), s.Problem ?? "failed")).ToArray());
+        }
         if (context.Json)
         {
             ResultJson[] updates = [.. applications.Select(r => ResultJson.From(r, "application")), ResultJson.From(bootloader, "bootloader")];

@@ -4,12 +4,19 @@ using Csa.Cli.Images;
 
 namespace Csa.Cli.Commands;
 
-/// <summary><c>csa image build</c>: an image from a firmware binary or Intel HEX file.</summary>
+/// <summary><c>csa image build</c>: an image from a firmware file: ELF, Intel HEX, S-record or raw binary.</summary>
 internal static class ImageBuildCommand
 {
     public static Command Create(CliConsole console)
     {
-        var firmware = new Argument<string>("firmware") { Description = "The firmware: Intel HEX (.hex, .ihex; address from the file) or a raw binary (needs --load-address)" };
+        var firmware = new Argument<string>("firmware") { Description = "The firmware: ELF, Intel HEX or Motorola S-record (address from the file), or a raw binary (needs --load-address); told by content" };
+        var inputFormat = new Option<FirmwareFileFormat>("--input-format")
+        {
+            Description = "Read FIRMWARE as this format instead of telling it by content: auto (default), bin, ihex, srec or elf",
+            CustomParser = ImageOptionParsers.InputFormat,
+            DefaultValueFactory = _ => FirmwareFileFormat.Auto,
+            HelpName = "auto|bin|ihex|srec|elf",
+        };
         var kind = new Option<ImageKind?>("--kind")
         {
             Description = "What the image installs: application (app, the default) or bootloader (bl)",
@@ -31,7 +38,7 @@ internal static class ImageBuildCommand
         };
         var loadAddress = new Option<uint?>("--load-address")
         {
-            Description = "The flash address the firmware is linked for (required for a binary; a cross-check for HEX), e.g. 0x08020000",
+            Description = "The flash address the firmware is linked for (required for a binary; a cross-check for ELF, HEX and S-record), e.g. 0x08020000",
             CustomParser = ImageOptionParsers.OptionalUInt32,
             HelpName = "ADDRESS",
         };
@@ -64,7 +71,7 @@ internal static class ImageBuildCommand
 
         var command = new Command("build", "Build an image from firmware: manifest (target, version, counter, binding), payload, signature or CRC, optional encryption")
         {
-            firmware, kind, version, securityCounter, loadAddress, vendor, deviceClass, bindUid, encryptFor, recipientsFile, output, force,
+            firmware, inputFormat, kind, version, securityCounter, loadAddress, vendor, deviceClass, bindUid, encryptFor, recipientsFile, output, force,
         };
         auth.AddTo(command);
 
@@ -79,7 +86,7 @@ internal static class ImageBuildCommand
             IImageSigner signer = auth.Resolve(context, out string authDescription)
                 ?? throw CliException.Usage("choose how the manifest is authenticated: --sign KEY.pem, --sign-later PUB.pem or --crc");
             ImageRecipient[] recipients = await ImageInputs.ReadAllRecipientsAsync(parse.GetValue(encryptFor) ?? [], parse.GetValue(recipientsFile), cancellationToken).ConfigureAwait(false);
-            FirmwareSource source = await ImageInputs.ReadFirmwareAsync(firmwarePath, parse.GetValue(loadAddress), cancellationToken).ConfigureAwait(false);
+            FirmwareSource source = await ImageInputs.ReadFirmwareAsync(firmwarePath, parse.GetValue(loadAddress), parse.GetValue(inputFormat), cancellationToken).ConfigureAwait(false);
             ImageLog.FirmwareRead(ImageLog.Of(context), firmwarePath, source.Data.Length, source.LoadAddress);
 
             var settings = new ImageSettings

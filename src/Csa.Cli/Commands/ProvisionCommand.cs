@@ -71,6 +71,12 @@ internal static class ProvisionCommand
 
             // Results first, so that even if the record cannot be appended now the issued certificates are on screen.
             int provisioned = results.Count(r => r.Succeeded);
+            ProvisioningResult[] notProvisioned = results.Where(r => !r.Succeeded).ToArray();
+            if (notProvisioned.Length > 0)
+            {
+                context.SetFailure($"{notProvisioned.Length} of {results.Count} devices were not provisioned",
+                    notProvisioned.Select(r => ErrorDocument.DeviceError(r.Uid.ToString(), r.Exception, r.Outcome.ToString())).ToArray());
+            }
             if (context.Json)
                 context.WriteJson(new { productionKeyId = signer.ProductionPublicKey.KeyIdHex, provisioned, failed = results.Count - provisioned, devices = records });
             else

@@ -103,7 +103,7 @@ internal static class SimCommand
             string signingKey = fleet.Keys.SigningKeyPath ?? store.SigningKeyPath;
             if (context.Json)
             {
-                context.WriteJson(new
+                context.WriteJsonNow(new
                 {
                     endpoints,
                     topology = spec.Topology.ToString().ToLowerInvariant(),

@@ -45,7 +45,7 @@ internal static class ImageFiles
                 string full = Path.GetFullPath(file);
                 if (!File.Exists(full))
                     throw CliException.File($"trusted key file not found: {full}");
-                keys.Add(EcP256PublicKey.Load(full));
+                keys.Add(Images.ImageInputs.ReadPublicKey(full));
             }
             options.TrustedVerifiers.Add(new EcdsaP256Verifier(keys));
         }
@@ -53,7 +53,7 @@ internal static class ImageFiles
         {
             // Every device proves, by signing a fresh challenge with its identity key, that it holds a certificate
             // from one of these production keys before a byte of firmware is sent (REQ-AUTH-DEV); a clone gets exit 8.
-            EcP256PublicKey[] anchors = productionKeyFiles.Select(file => EcP256PublicKey.Load(RequireFile(file, "production public key"))).ToArray();
+            EcP256PublicKey[] anchors = productionKeyFiles.Select(file => Images.ImageInputs.ReadPublicKey(RequireFile(file, "production public key"))).ToArray();
             options.DeviceAuthenticator = new Csa.Bootloader.Provisioning.DeviceAuthenticator(EcdsaP256SignatureVerifier.TrustAnchor(anchors));
         }
         return options;

@@ -56,6 +56,11 @@ internal static class UpdateRunner
             code = codes.Length == 1 ? codes[0] : ExitCodes.Failed;
         }
 
+        if (failed.Length > 0)
+        {
+            DeviceErrorJson[] errors = failed.Select(r => ErrorDocument.DeviceError(r.Device.ToString(), r.Error, r.FailureReason ?? "failed")).ToArray();
+            context.SetFailure(failed.Length == 1 && rows.Count == 1 ? errors[0].Message : $"{failed.Length} of {rows.Count} devices failed", errors);
+        }
         if (context.Json)
             context.WriteJson(new { succeeded = failed.Length == 0, exitCode = code, devices = results });
         else

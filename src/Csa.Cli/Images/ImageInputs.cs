@@ -24,23 +24,30 @@ internal static class ImageInputs
     }
 
     /// <summary>
-    /// The firmware of <c>csa image build</c>: Intel HEX (.hex/.ihex; the address comes from the file and
-    /// <paramref name="loadAddress"/>, when given, must agree) or a raw binary at <paramref name="loadAddress"/>.
+    /// The firmware of <c>csa image build</c>, told by content (<see cref="FirmwareSource.DetectFormat"/>) unless
+    /// <paramref name="format"/> names it: ELF, Intel HEX or S-record (the address comes from the file and
+    /// <paramref name="loadAddress"/>, when given, must agree), else a raw binary at <paramref name="loadAddress"/>.
+    /// A file named as HEX, S-record or ELF whose content is none of them is read as what its name says, so the
+    /// error says what is wrong with it rather than packing it as raw bytes.
     /// </summary>
-    public static async Task<FirmwareSource> ReadFirmwareAsync(string path, uint? loadAddress, CancellationToken cancellationToken)
+    public static async Task<FirmwareSource> ReadFirmwareAsync(string path, uint? loadAddress, FirmwareFileFormat format, CancellationToken cancellationToken)
     {
-        string extension = Path.GetExtension(path);
-        bool hex = extension.Equals(".hex", StringComparison.OrdinalIgnoreCase) || extension.Equals(".ihex", StringComparison.OrdinalIgnoreCase);
-        if (!hex && loadAddress is null)
-            throw CliException.Usage($"{path} is a raw binary, which does not say where it is linked: give --load-address (e.g. 0x08020000), or use the Intel HEX file");
         byte[] bytes = await ReadBytesAsync(path, "firmware", cancellationToken).ConfigureAwait(false);
         if (bytes.Length == 0)
             throw CliException.Invalid($"{path}: the firmware file is empty");
-        if (!hex)
+        if (format == FirmwareFileFormat.Auto)
         {
+            format = FirmwareSource.DetectFormat(bytes);
+            if (format == FirmwareFileFormat.Binary && FormatNamedBy(path) is { } named)
+                format = named;
+        }
+        if (format == FirmwareFileFormat.Binary)
+        {
+            if (loadAddress is null)
+                throw CliException.Usage($"{path} is a raw binary, which does not say where it is linked: give --load-address (e.g. 0x08020000), or use the ELF, Intel HEX or S-record file");
             if (bytes.Length > ImageFormat.MaxPayloadSize)
                 throw CliException.Invalid($"{path}: the firmware is {bytes.Length} bytes; an image holds at most {ImageFormat.MaxPayloadSize} (2 MiB)");
-            if ((ulong)loadAddress!.Value + (ulong)bytes.Length > 0x1_0000_0000UL)
+            if ((ulong)loadAddress.Value + (ulong)bytes.Length > 0x1_0000_0000UL)
                 throw CliException.Invalid($"{path}: {bytes.Length} bytes at 0x{loadAddress.Value:X8} run past the end of the 32-bit address space");
             return FirmwareSource.FromBinary(bytes, loadAddress.Value);
         }
@@ -48,11 +55,10 @@ internal static class ImageInputs
         FirmwareSource source;
         try
         {
-            // Some Windows editors save a byte order mark; it is not part of the first record.
-            string text = System.Text.Encoding.UTF8.GetString(bytes).TrimStart('\uFEFF');
-            source = FirmwareSource.FromIntelHex(text);
+            // An ELF file is checked against the load region that starts at --load-address, when given.
+            source = format == FirmwareFileFormat.Elf ? FirmwareSource.FromElf(bytes, loadAddress) : FirmwareSource.Parse(bytes, format);
         }
-        catch (IntelHexFormatException e)
+        catch (FirmwareFormatException e)
         {
             throw CliException.Invalid($"{path}: {e.Message}", e);
         }
@@ -60,6 +66,15 @@ internal static class ImageInputs
             throw CliException.Usage($"--load-address 0x{wanted:X8} disagrees with {path}, whose data starts at 0x{source.LoadAddress:X8}: firmware linked for one address must not be installed at another");
         return source;
     }
+
+    /// <summary>The format a firmware file's extension names, if any: a file whose content looks like none of them is read as that, so its error is that format's.</summary>
+    private static FirmwareFileFormat? FormatNamedBy(string path) => Path.GetExtension(path).ToLowerInvariant() switch
+    {
+        ".hex" or ".ihex" or ".ihx" => FirmwareFileFormat.IntelHex,
+        ".srec" or ".s19" or ".s28" or ".s37" or ".mot" or ".sx" => FirmwareFileFormat.SRecord,
+        ".elf" or ".axf" or ".out" => FirmwareFileFormat.Elf,
+        _ => null,
+    };
 
     public static EcP256PrivateKey ReadPrivateKey(string path)
     {

@@ -58,6 +58,29 @@ internal static class ImageOptionParsers
 
     public static ImageKind? OptionalKind(ArgumentResult result) => result.Tokens.Count == 0 ? null : Kind(result);
 
+    public static FirmwareFileFormat InputFormat(ArgumentResult result)
+    {
+        if (result.Tokens.Count == 0)
+            return FirmwareFileFormat.Auto;
+        string text = SingleToken(result);
+        switch (text.Trim().ToLowerInvariant())
+        {
+            case "auto":
+                return FirmwareFileFormat.Auto;
+            case "bin" or "binary" or "raw":
+                return FirmwareFileFormat.Binary;
+            case "hex" or "ihex":
+                return FirmwareFileFormat.IntelHex;
+            case "srec" or "s-record" or "s19" or "s28" or "s37":
+                return FirmwareFileFormat.SRecord;
+            case "elf":
+                return FirmwareFileFormat.Elf;
+            default:
+                result.AddError($"{NameOf(result)}: '{text}' is not a firmware format: use auto, bin, ihex, srec or elf");
+                return FirmwareFileFormat.Auto;
+        }
+    }
+
     public static KeyRole Role(ArgumentResult result)
     {
         string text = SingleToken(result);

@@ -44,8 +44,8 @@ internal sealed class SimulationKeys
         string? path;
         if (spec.SigningKeyPath is { } given)
         {
-            path = Path.GetFullPath(given);
-            signing = EcP256PrivateKey.Load(RequireFile(path, "signing key"));
+            path = SimulationStore.FullPath(given, "the signing key");
+            signing = Images.ImageInputs.ReadPrivateKey(RequireFile(path, "signing key"));
         }
         else if (spec.Store is { } store)
         {
@@ -62,13 +62,13 @@ internal sealed class SimulationKeys
         var trusted = new List<EcP256PublicKey> { signing.PublicKey };
         foreach (string file in spec.TrustedKeyPaths)
         {
-            EcP256PublicKey key = EcP256PublicKey.Load(RequireFile(Path.GetFullPath(file), "trusted public key"));
+            EcP256PublicKey key = Images.ImageInputs.ReadPublicKey(RequireFile(SimulationStore.FullPath(file, "a trusted public key"), "trusted public key"));
             if (!trusted.Contains(key))
                 trusted.Add(key);
         }
         var production = new List<EcP256PublicKey>();
         foreach (string file in spec.ProductionKeyPaths)
-            production.Add(EcP256PublicKey.Load(RequireFile(Path.GetFullPath(file), "production public key")));
+            production.Add(Images.ImageInputs.ReadPublicKey(RequireFile(SimulationStore.FullPath(file, "a production public key"), "production public key")));
         return new SimulationKeys(signing, path, trusted, spec.Store) { ProductionAnchors = production };
     }
 
@@ -90,7 +90,7 @@ internal sealed class SimulationKeys
     private static EcP256PrivateKey LoadOrCreate(string path, KeyRole role)
     {
         if (File.Exists(path))
-            return EcP256PrivateKey.Load(path);
+            return Images.ImageInputs.ReadPrivateKey(path);
         EcP256PrivateKey key = KeyGenerator.Generate(role);
         key.Save(path);
         key.PublicKey.Save(Path.ChangeExtension(path, ".pub.pem"), overwrite: true);

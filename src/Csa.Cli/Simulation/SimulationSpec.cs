@@ -95,7 +95,12 @@ internal sealed record SimulationSpec
             if (equals <= 0 || equals == pair.Length - 1)
                 throw Bad(text, $"'{pair}' is not name=value");
             string name = Uri.UnescapeDataString(pair[..equals]);
-            if (!parameters.TryAdd(name, Uri.UnescapeDataString(pair[(equals + 1)..])))
+            string value = Uri.UnescapeDataString(pair[(equals + 1)..]);
+            // A decoded %00 can name no file and no setting: say so here rather than let a file API report
+            // "Null character in path" later.
+            if (value.Contains('\0', StringComparison.Ordinal))
+                throw Bad(text, $"parameter '{name}' holds a NUL character (%00), which no path or setting may contain");
+            if (!parameters.TryAdd(name, value))
                 throw Bad(text, $"parameter '{name}' is given twice");
         }
         string[] known = ["devices", "topology", "family", "state", "baud", "timing", "buffers", "key", "trust", "production"];

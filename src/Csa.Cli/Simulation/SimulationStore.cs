@@ -42,7 +42,7 @@ internal sealed class SimulationStore
     {
         if (string.IsNullOrWhiteSpace(directory))
             throw CliException.Usage("the simulation state directory is empty");
-        string full = Path.GetFullPath(directory);
+        string full = FullPath(directory, "the simulation state directory");
         return new SimulationStore(full,
             i => Path.Combine(full, $"device-{i}.flash"),
             Path.Combine(full, "signing-key.pem"),
@@ -61,11 +61,26 @@ internal sealed class SimulationStore
     {
         if (string.IsNullOrWhiteSpace(flashFile))
             throw CliException.Usage("the flash file path is empty");
-        string full = Path.GetFullPath(flashFile);
+        string full = FullPath(flashFile, "the flash file");
         return new SimulationStore(full,
             i => i == 0 ? full : $"{full}.{i}",
             $"{full}.signing-key.pem",
             i => $"{full}.identity-{i}.pem");
+    }
+
+    /// <summary>The absolute form of a path the user gave, or a usage error saying why it is no path.</summary>
+    internal static string FullPath(string path, string what)
+    {
+        if (path.Contains('\0', StringComparison.Ordinal))
+            throw CliException.Usage($"{what} '{path.Replace('\0', '?')}' holds a NUL character (%00), which no path may contain");
+        try
+        {
+            return Path.GetFullPath(path);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new CliException(ExitCodes.Usage, $"{what} '{path}' is not a usable path: {e.Message}", e);
+        }
     }
 
     /// <summary>Creates the directory the files go into, or fails with a file error when its parent is missing.</summary>

@@ -68,13 +68,39 @@ internal static class P256
     }
 
     /// <summary>
-    /// Decodes a point in any SEC 1 form BouncyCastle understands (uncompressed or compressed) and validates it.
-    /// Used only for the SubjectPublicKeyInfo of a PEM file, where openssl may have written the compressed form.
+    /// Decodes a point in the two SEC 1 forms this SDK accepts, uncompressed (0x04 || X || Y, 65 bytes) and
+    /// compressed (0x02 or 0x03 || X, 33 bytes), and validates it. Used only for the SubjectPublicKeyInfo of a key
+    /// file, where openssl may have written the compressed form. The hybrid forms (0x06/0x07) are refused: nothing
+    /// writes them, and accepting a third spelling of one key only widens what a parser must get right.
     /// </summary>
-    public static ECPoint? TryDecode(ReadOnlySpan<byte> encoded)
+    public static ECPoint? TryDecode(ReadOnlySpan<byte> encoded) => TryDecode(encoded, out _);
+
+    /// <summary>Like <see cref="TryDecode(ReadOnlySpan{byte})"/>, and says what is wrong when it returns null.</summary>
+    public static ECPoint? TryDecode(ReadOnlySpan<byte> encoded, out string problem)
     {
-        if (encoded.Length == 0)
+        int expected;
+        switch (encoded.IsEmpty ? -1 : encoded[0])
         {
+            case -1:
+                problem = "the point is empty";
+                return null;
+            case 0x04:
+                expected = UncompressedPointLength;
+                break;
+            case 0x02 or 0x03:
+                expected = 1 + FieldLength;
+                break;
+            case 0x06 or 0x07:
+                problem = $"the point is in the hybrid form (first byte 0x{encoded[0]:X2}); only uncompressed (0x04) and compressed (0x02, 0x03) points are accepted";
+                return null;
+            default:
+                problem = $"the point's first byte is 0x{encoded[0]:X2}, which is no SEC 1 point form (0x04 uncompressed, 0x02 or 0x03 compressed)";
+                return null;
+        }
+
+        if (encoded.Length != expected)
+        {
+            problem = $"a point starting with 0x{encoded[0]:X2} is {expected} bytes, not {encoded.Length}";
             return null;
         }
 
@@ -83,21 +109,20 @@ internal static class P256
         {
             point = Domain.Curve.DecodePoint(encoded.ToArray());
         }
-        catch (ArgumentException)
+        catch (Exception e) when (e is ArgumentException or ArithmeticException or FormatException)
         {
-            return null;
-        }
-        catch (ArithmeticException)
-        {
+            problem = "the point is not on P-256 (or a coordinate is not below the field prime)";
             return null;
         }
 
         // DecodePoint already rejects most malformed input; check again so the rule does not depend on it.
         if (point.IsInfinity || !point.IsValid())
         {
+            problem = "the point is not on P-256, or is the point at infinity";
             return null;
         }
 
+        problem = string.Empty;
         return point.Normalize();
     }
 

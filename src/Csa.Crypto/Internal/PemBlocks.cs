@@ -15,6 +15,9 @@ internal static class PemBlocks
     public static List<PemBlock> Read(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
+
+        // Windows editors often save a UTF-8 byte order mark; it is not part of the PEM and RFC 7468 parsers stop at it.
+        text = text.TrimStart('\uFEFF');
         var blocks = new List<PemBlock>();
         ReadOnlySpan<char> rest = text;
         while (PemEncoding.TryFind(rest, out PemFields fields))

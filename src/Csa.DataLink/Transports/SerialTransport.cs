@@ -41,13 +41,22 @@ public sealed class SerialTransport : ILinkTransport
     /// <param name="settings">Port name and line settings.</param>
     /// <returns>The open transport.</returns>
     /// <exception cref="ArgumentException">A setting is invalid.</exception>
-    /// <exception cref="TransportConnectException">The port does not exist, is in use, access is denied, or it
-    /// refused a setting (e.g. an unsupported baud rate).</exception>
+    /// <exception cref="SerialPortException">The port does not exist, is not a serial port, access is denied, it is in
+    /// use, or it refused a setting (e.g. an unsupported baud rate); <see cref="SerialPortException.Error"/> says which.</exception>
     public static SerialTransport Open(SerialTransportSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
         string name = $"serial:{settings.PortName}?baud={settings.BaudRate}";
+        if (!OperatingSystem.IsWindows())
+        {
+            // Checked first because .NET reports every failure to open a Unix port as "access denied".
+            if (Directory.Exists(settings.PortName))
+                throw Failed(name, settings.PortName, SerialPortError.NotASerialPort, "it is a directory, not a serial port", null);
+            if (!File.Exists(settings.PortName))
+                throw Failed(name, settings.PortName, SerialPortError.NotFound, null, null);
+        }
+
         var port = new SerialPort(settings.PortName, settings.BaudRate, settings.Parity, settings.DataBits, settings.StopBits)
         {
             Handshake = settings.Handshake,
@@ -67,14 +76,8 @@ public sealed class SerialTransport : ILinkTransport
         catch (Exception error) when (error is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
         {
             port.Dispose();
-            string what = error switch
-            {
-                FileNotFoundException => "the port does not exist",
-                UnauthorizedAccessException => "access denied or the port is in use",
-                ArgumentException => "the port refused a setting",
-                _ => "the port cannot be opened",
-            };
-            throw new TransportConnectException(name, $"{what}: {error.Message}", error);
+            (SerialPortError kind, string? what) = Classify(error);
+            throw Failed(name, settings.PortName, kind, what, error);
         }
     }
 
@@ -85,6 +88,59 @@ public sealed class SerialTransport : ILinkTransport
     /// <exception cref="TransportConnectException">The port cannot be opened.</exception>
     public static SerialTransport Open(string portName, int baudRate = 115200)
         => Open(new SerialTransportSettings { PortName = portName, BaudRate = baudRate });
+
+    /// <summary>
+    /// Why opening failed. On Unix, .NET wraps every open(2)/ioctl failure in UnauthorizedAccessException and keeps
+    /// the errno as the HResult of the inner IOException; that tells "no such file" and "not a tty" from a real
+    /// permission problem or a port another program holds (locked, EBUSY).
+    /// </summary>
+    private static (SerialPortError Kind, string? What) Classify(Exception error)
+    {
+        const int enoent = 2, eperm = 1, eacces = 13, eagain = 11, ebusy = 16, eisdir = 21, enotty = 25, enxio = 6, enodev = 19;
+        switch (error)
+        {
+            case FileNotFoundException or DirectoryNotFoundException:
+                return (SerialPortError.NotFound, null);
+            case ArgumentException:
+                return (SerialPortError.SettingRefused, "the port refused a setting");
+            case UnauthorizedAccessException when !OperatingSystem.IsWindows() && error.InnerException is IOException io:
+                return io.HResult switch
+                {
+                    enoent or enxio or enodev => (SerialPortError.NotFound, null),
+                    enotty or eisdir => (SerialPortError.NotASerialPort, "it is not a terminal device (tty), so not a serial port"),
+                    eacces or eperm => (SerialPortError.AccessDenied, "access denied: this user may not open the port (on Linux, add the user to the group that owns it, usually 'dialout')"),
+                    eagain or ebusy => (SerialPortError.InUse, "the port is in use by another program"),
+                    _ => (SerialPortError.Other, "the port cannot be opened"),
+                };
+            case UnauthorizedAccessException:
+                return (SerialPortError.AccessDeniedOrInUse, "access denied or the port is in use");
+            default:
+                return (SerialPortError.Other, "the port cannot be opened");
+        }
+    }
+
+    private static SerialPortException Failed(string name, string portName, SerialPortError kind, string? what, Exception? error)
+    {
+        if (kind == SerialPortError.NotFound)
+        {
+            string[] ports;
+            try
+            {
+                ports = SerialPort.GetPortNames();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
+            {
+                ports = [];
+            }
+            what = $"the port {portName} does not exist (serial ports on this machine: {(ports.Length == 0 ? "none found" : string.Join(", ", ports.Order(StringComparer.Ordinal)))})";
+        }
+        else
+        {
+            what = $"{portName}: {what}";
+        }
+
+        return new SerialPortException(name, portName, kind, error is null || kind == SerialPortError.NotFound ? what : $"{what} ({error.Message})", error);
+    }
 
     /// <summary>The serial ports this machine has, as the OS names them.</summary>
     /// <returns>Port names, e.g. <c>/dev/ttyUSB0</c> or <c>COM3</c>.</returns>

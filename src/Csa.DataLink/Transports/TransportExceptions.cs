@@ -61,3 +61,26 @@ public class TransportConnectTimeoutException : TransportConnectException
     /// <summary>The connect timeout that elapsed.</summary>
     public TimeSpan Timeout { get; }
 }
+
+/// <summary>A serial port could not be opened; <see cref="Error"/> says why (missing, not a serial port, denied, in use, ...).</summary>
+public sealed class SerialPortException : TransportConnectException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="target">The transport being opened, e.g. <c>serial:/dev/ttyUSB0?baud=115200</c>.</param>
+    /// <param name="portName">The port's name as given, e.g. <c>/dev/ttyUSB0</c>.</param>
+    /// <param name="error">Why it could not be opened.</param>
+    /// <param name="message">What went wrong, in words.</param>
+    /// <param name="innerException">The I/O error underneath, if any.</param>
+    public SerialPortException(string target, string portName, SerialPortError error, string message, Exception? innerException = null)
+        : base(target, message, innerException)
+    {
+        PortName = portName;
+        Error = error;
+    }
+
+    /// <summary>The port's name as given.</summary>
+    public string PortName { get; }
+
+    /// <summary>Why the port could not be opened.</summary>
+    public SerialPortError Error { get; }
+}

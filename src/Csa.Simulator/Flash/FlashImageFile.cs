@@ -118,7 +118,15 @@ public static class FlashImageFile
         int nameLength = r.UInt16();
         if (image.Length < fixedHeader + nameLength + 4)
             throw Fail(FlashImageFileError.Truncated, "the file ends inside its geometry name");
-        string name = Encoding.UTF8.GetString(r.Bytes(nameLength));
+        string name;
+        try
+        {
+            name = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(r.Bytes(nameLength));
+        }
+        catch (DecoderFallbackException)
+        {
+            throw Fail(FlashImageFileError.UnknownGeometry, "the geometry name is not UTF-8 text");
+        }
         FlashGeometry geometry = FlashGeometry.FindByName(name)
             ?? throw Fail(FlashImageFileError.UnknownGeometry, $"unknown flash geometry '{name}'");
         if (expectedGeometry is not null && !ReferenceEquals(expectedGeometry, geometry))
@@ -131,8 +139,10 @@ public static class FlashImageFile
         uint storedCrc = BinaryPrimitives.ReadUInt32LittleEndian(image.AsSpan(image.Length - 4));
         if (Crc32Mpeg2.Compute(image.AsSpan(0, image.Length - 4)) != storedCrc)
             throw Fail(FlashImageFileError.Corrupt, "the CRC does not match the content (the file was damaged)");
-        if (family != (byte)geometry.Family || rdp > (byte)ReadOutProtectionLevel.Level2)
-            throw Fail(FlashImageFileError.Corrupt, "the family or read-out protection byte contradicts the geometry");
+        if (family != (byte)geometry.Family)
+            throw Fail(FlashImageFileError.Corrupt, $"the family byte {family} contradicts the {geometry.Name} geometry");
+        if (rdp > (byte)ReadOutProtectionLevel.Level2)
+            throw Fail(FlashImageFileError.Corrupt, $"the read-out protection byte is {rdp}; levels are 0, 1 and 2");
 
         byte[] uniqueId;
         var main = r.Sized(geometry.Size, "main flash");
@@ -143,11 +153,19 @@ public static class FlashImageFile
         otp.CopyTo(store.Otp);
         if (r.UInt32() != geometry.Sectors.Count)
             throw Fail(FlashImageFileError.Corrupt, "the sector count contradicts the geometry");
-        bool[] wrp = r.Bitmap(geometry.Sectors.Count);
+        bool[] wrp = r.Bitmap(geometry.Sectors.Count, "write protection");
         for (int i = 0; i < store.EraseCycles.Length; i++)
-            store.EraseCycles[i] = checked((int)r.UInt32());
-        r.Bitmap(store.MainEccBroken.Length).CopyTo(store.MainEccBroken, 0);
-        r.Bitmap(store.OtpEccBroken.Length).CopyTo(store.OtpEccBroken, 0);
+        {
+            // The counter is an int in memory; a CRC-valid file can still hold any u32 (edited, or written by other code).
+            uint cycles = r.UInt32();
+            if (cycles > int.MaxValue)
+                throw Fail(FlashImageFileError.Corrupt, $"the erase counter of sector {i} is {cycles}, above the largest count a flash records ({int.MaxValue})");
+            store.EraseCycles[i] = (int)cycles;
+        }
+        r.Bitmap(store.MainEccBroken.Length, "main ECC").CopyTo(store.MainEccBroken, 0);
+        r.Bitmap(store.OtpEccBroken.Length, "OTP ECC").CopyTo(store.OtpEccBroken, 0);
+        if (!store.HasEcc && (store.MainEccBroken.Contains(true) || store.OtpEccBroken.Contains(true)))
+            throw Fail(FlashImageFileError.Corrupt, $"the file marks double words ECC-broken, but a {geometry.Name} flash has no ECC");
         if (r.Position != image.Length - 4)
             throw Fail(FlashImageFileError.Corrupt, $"{image.Length - 4 - r.Position} unexpected bytes before the CRC");
         store.OptionBytes = FlashOptionBytes.Factory.WithReadOutProtection((ReadOutProtectionLevel)rdp)
@@ -228,12 +246,16 @@ public static class FlashImageFile
             return Take(expected);
         }
 
-        public bool[] Bitmap(int bits)
+        public bool[] Bitmap(int bits, string what)
         {
             ReadOnlySpan<byte> bytes = Take(BitmapBytes(bits));
             var result = new bool[bits];
             for (int i = 0; i < bits; i++)
                 result[i] = (bytes[i / 8] & (1 << (i % 8))) != 0;
+
+            // The bits past the last one in the final byte are written as 0; anything else is not this format.
+            if (bits % 8 != 0 && (bytes[^1] >> (bits % 8)) != 0)
+                throw new FlashImageFileException(FlashImageFileError.Corrupt, _path, $"the {what} bitmap sets bits past its {bits} entries");
             return result;
         }
 

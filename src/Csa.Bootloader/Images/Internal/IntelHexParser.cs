@@ -2,9 +2,6 @@ using System.Globalization;
 
 namespace Csa.Bootloader.Images.Internal;
 
-/// <summary>The contiguous bytes an Intel HEX file describes.</summary>
-internal sealed record IntelHexImage(byte[] Data, uint StartAddress, uint? EntryPoint);
-
 /// <summary>
 /// Intel HEX (I8HEX/I16HEX/I32HEX) reader: record types 00 data, 01 end of file, 02 extended segment
 /// address, 03 start segment address, 04 extended linear address, 05 start linear address. Addresses follow
@@ -13,11 +10,9 @@ internal sealed record IntelHexImage(byte[] Data, uint StartAddress, uint? Entry
 /// </summary>
 internal static class IntelHexParser
 {
-    private readonly record struct Run(uint Address, byte[] Bytes, int Line);
-
-    public static IntelHexImage Parse(string text, int maxSpan)
+    public static LoadedFirmware Parse(string text, int maxSpan)
     {
-        var runs = new List<Run>();
+        var runs = new AddressRuns();
         uint segmentBase = 0;
         uint linearBase = 0;
         bool segmentMode = false;
@@ -109,7 +104,7 @@ internal static class IntelHexParser
         return Assemble(runs, maxSpan, entryPoint);
     }
 
-    private static void AddData(List<Run> runs, bool segmentMode, uint baseAddress, ushort offset, ReadOnlySpan<byte> data, int line)
+    private static void AddData(AddressRuns runs, bool segmentMode, uint baseAddress, ushort offset, ReadOnlySpan<byte> data, int line)
     {
         if (data.IsEmpty)
             return;
@@ -117,15 +112,15 @@ internal static class IntelHexParser
         {
             // Segment mode wraps within the 64 KiB segment: the tail of the record lands at the segment start.
             int first = 0x10000 - offset;
-            runs.Add(new Run(baseAddress + offset, data[..first].ToArray(), line));
-            runs.Add(new Run(baseAddress, data[first..].ToArray(), line));
+            runs.Add(baseAddress + offset, data[..first].ToArray(), line);
+            runs.Add(baseAddress, data[first..].ToArray(), line);
             return;
         }
         ulong start = (ulong)baseAddress + offset;
         if (start + (ulong)data.Length > 0x1_0000_0000UL)
             throw new IntelHexFormatException(IntelHexError.SpanTooLarge, line,
                 $"the record at 0x{start:X8} runs past the end of the 32-bit address space");
-        runs.Add(new Run((uint)start, data.ToArray(), line));
+        runs.Add((uint)start, data.ToArray(), line);
     }
 
     private static void RequireCount(int count, int expected, byte type, int line)
@@ -144,37 +139,21 @@ internal static class IntelHexParser
         entryLine = line;
     }
 
-    private static IntelHexImage Assemble(List<Run> runs, int maxSpan, uint? entryPoint)
+    private static LoadedFirmware Assemble(AddressRuns runs, int maxSpan, uint? entryPoint)
     {
-        // Stable sort by address (file order breaks ties), then one sweep finds every overlap.
-        Run[] sorted = [.. runs.Select((r, i) => (r, i)).OrderBy(x => x.r.Address).ThenBy(x => x.i).Select(x => x.r)];
-        ulong reachedEnd = sorted[0].Address;
-        int reachedLine = sorted[0].Line;
-        foreach (Run run in sorted)
+        AddressRuns.Run[] sorted = runs.Sorted();
+        if (AddressRuns.TryFindOverlap(sorted, out AddressRuns.Run later, out AddressRuns.Run earlier))
         {
-            if (run.Address < reachedEnd)
-            {
-                int laterLine = Math.Max(run.Line, reachedLine);
-                int earlierLine = Math.Min(run.Line, reachedLine);
-                throw new IntelHexFormatException(IntelHexError.OverlappingData, laterLine,
-                    $"the data at 0x{run.Address:X8} overlaps data already written by line {earlierLine}");
-            }
-            ulong end = (ulong)run.Address + (ulong)run.Bytes.Length;
-            if (end > reachedEnd)
-            {
-                reachedEnd = end;
-                reachedLine = run.Line;
-            }
+            int laterLine = Math.Max(later.Source, earlier.Source);
+            int earlierLine = Math.Min(later.Source, earlier.Source);
+            throw new IntelHexFormatException(IntelHexError.OverlappingData, laterLine,
+                $"the data at 0x{later.Address:X8} overlaps data already written by line {earlierLine}");
         }
         uint start = sorted[0].Address;
-        ulong span = reachedEnd - start;
+        ulong span = AddressRuns.End(sorted) - start;
         if (span > (ulong)maxSpan)
-            throw new IntelHexFormatException(IntelHexError.SpanTooLarge, sorted[^1].Line,
+            throw new IntelHexFormatException(IntelHexError.SpanTooLarge, sorted[^1].Source,
                 $"the data spans {span} bytes from 0x{start:X8}; at most {maxSpan} fit into an image");
-        var image = new byte[span];
-        image.AsSpan().Fill(0xFF); // gaps read as erased flash
-        foreach (Run run in sorted)
-            run.Bytes.CopyTo(image, run.Address - start);
-        return new IntelHexImage(image, start, entryPoint);
+        return new LoadedFirmware(AddressRuns.Flatten(sorted, span), start, entryPoint);
     }
 }
