@@ -6,9 +6,6 @@ namespace Csa.Fuzz;
 /// <summary>Every fuzz target: one per parser that hostile input reaches (docs/security.md 11).</summary>
 internal static class FuzzTargets
 {
-    // TODO(integrator, branch fix-input): FirmwareSource.FromSRecord(string) and FirmwareSource.FromElf(ReadOnlySpan<byte>)
-    // exist there; add an "s-record" and an "elf" target like IntelHexTarget (seeds from their writers or the TestData
-    // files, contract: their documented format exception only), and FlashStateTarget may need the new typed errors.
     public static IReadOnlyList<FuzzTarget> Create() =>
     [
         new FrameTarget(),
@@ -17,6 +14,9 @@ internal static class FuzzTargets
         new RpcMessageTarget(),
         new ImageTarget(),
         new IntelHexTarget(),
+        new SRecordTarget(),
+        new ElfTarget(),
+        new FirmwareFileTarget(),
         new PemKeyTarget(),
         new DerKeyTarget(),
         new EciesUnwrapTarget(),

@@ -32,3 +32,16 @@ internal static class Segments
         }
     }
 }
+
+/// <summary>Text helpers shared by the text targets.</summary>
+internal static class TextLines
+{
+    /// <summary>Lines as the parsers count them (string.EnumerateLines: CR, LF, CR LF, FF, NEL, LS, PS end a line).</summary>
+    public static int Count(string text)
+    {
+        int lines = 0;
+        foreach (ReadOnlySpan<char> _ in text.AsSpan().EnumerateLines())
+            lines++;
+        return lines;
+    }
+}

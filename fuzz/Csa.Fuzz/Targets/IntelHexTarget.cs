@@ -37,7 +37,7 @@ internal sealed class IntelHexTarget : FuzzTarget
         }
         catch (IntelHexFormatException e)
         {
-            int lines = text.Split('\n').Length;
+            int lines = TextLines.Count(text);
             if (e.LineNumber < 1 || e.LineNumber > lines + 1)
                 throw new ContractViolation($"an error on line {e.LineNumber} of a {lines}-line text");
             return 1 + (int)e.Error;

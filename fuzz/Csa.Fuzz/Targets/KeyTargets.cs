@@ -105,7 +105,7 @@ internal sealed class DerKeyTarget : FuzzTarget
                     EcP256PrivateKey.FromPkcs8(der);
                     break;
                 case 1:
-                    _ = KeyEncoding.ReadSec1(der, requireNamedCurve: true);
+                    _ = KeyEncoding.ReadPrivateKeyDer(der); // what EcP256PrivateKey.Load does with a DER file (PKCS#8, else SEC 1)
                     break;
                 case 2:
                     EcP256PublicKey.FromSubjectPublicKeyInfo(der);

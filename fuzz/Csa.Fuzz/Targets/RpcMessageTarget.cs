@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Reflection;
+using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
 using Csa.Fuzz.Engine;
 using Csa.Rpc;
 
@@ -26,24 +28,49 @@ internal sealed class RpcMessageTarget : FuzzTarget
 
     public override IEnumerable<byte[]> Seeds()
     {
-        // Each message's shortest all-zero payload the decoder accepts, written again by the generated writer.
+        // Each message's shortest payload of one repeated byte (0, then 1, 2, ...: enumerations that start at 1, length
+        // prefixes) that the decoder accepts and the generated writer writes back byte for byte (DecodeAndCheck).
         for (int i = 0; i < Messages.Value.Count; i++)
         {
-            for (int length = 0; length <= 1200; length++)
+            byte[]? seed = null;
+            for (int fill = 0; fill <= 4 && seed is null; fill++)
             {
-                var zeros = new byte[length];
-                try
+                for (int length = 0; length <= 1200 && seed is null; length++)
                 {
-                    Messages.Value[i].Decode(zeros);
+                    byte[] candidate = new byte[length];
+                    Array.Fill(candidate, (byte)fill);
+                    try
+                    {
+                        Messages.Value[i].Decode(candidate);
+                        seed = candidate;
+                    }
+                    catch (Exception e) when (e is RpcDecodeException or ContractViolation)
+                    {
+                    }
                 }
-                catch (RpcDecodeException)
-                {
-                    continue;
-                }
-                yield return [(byte)i, .. zeros];
-                break;
             }
+            if (seed is not null)
+                yield return [(byte)i, .. seed];
         }
+
+        // Realistic messages, written by the generated writers: the update and provisioning commands with real content.
+        FirmwareImage image = SeedMaterial.Images[^1];
+        yield return Seed(new BeginUpdateRequest(UpdateTarget.Application, image.ManifestBytes.ToArray(), image.AuthenticationBlock.ToArray(),
+            image.FindWrappedKey(SeedMaterial.Uid)!.WrappedKey.ToArray()));
+        yield return Seed(new WriteRequest(0, image.Payload[..64].ToArray()));
+        byte[] certificate = SeedMaterial.Certificate().ToArray();
+        yield return Seed(new GetProvisioningStatusResponse(SeedMaterial.Uid.ToArray(), DeviceLifecycle.Provisioned, true, true,
+            SeedMaterial.DeviceKey.PublicKey.ToUncompressedPoint()[1..], certificate));
+        yield return Seed(new InstallCertificateRequest(certificate));
+    }
+
+    private static byte[] Seed<T>(T message) where T : IRpcMessage<T>
+    {
+        var output = new ArrayBufferWriter<byte>();
+        var writer = new RpcWriter(output);
+        message.Write(ref writer);
+        int index = Messages.Value.Select(m => m.Type).ToList().IndexOf(typeof(T));
+        return [(byte)index, .. output.WrittenSpan];
     }
 
     public override int Run(ReadOnlySpan<byte> input)
