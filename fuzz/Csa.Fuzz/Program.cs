@@ -13,6 +13,9 @@ const string Usage = """
     csa-fuzz repro TARGET FILE                      run one input and print what happened
     """;
 
+// Instrumented assemblies (csa-fuzz instrument) write coverage from their first call on: give them a map now.
+CoverageMap.EnsureInstalled();
+
 if (args.Length == 0)
 {
     Console.Error.WriteLine(Usage);
@@ -54,7 +57,7 @@ switch (args[0])
                 Inputs = inputs, Seed = seed, HangThreshold = hang, FailureFolder = failures, ProgressEvery = progress, Log = Console.WriteLine,
             });
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{report.Target}: {report.Inputs} inputs in {report.Elapsed.TotalSeconds:0.0} s ({report.Inputs / Math.Max(report.Elapsed.TotalSeconds, 1e-3):0}/s), corpus {report.CorpusSize}, outcomes {report.Outcomes}, edges {report.Edges}, slowest {report.Slowest.TotalMilliseconds:0.0} ms, hangs {report.Hangs}, failures {report.Failures.Count} ({report.DistinctFailures} distinct)"));
+                $"{report.Target}: {report.Inputs} inputs in {report.Elapsed.TotalSeconds:0.0} s ({report.Inputs / Math.Max(report.Elapsed.TotalSeconds, 1e-3):0}/s), corpus {report.CorpusSize}, outcomes {report.Outcomes}, edges {report.Edges}, slowest {report.Slowest.TotalMilliseconds:0.0} ms, hangs {report.Hangs} (stalls re-run fast: {report.Stalls}), failures {report.Failures.Count} ({report.DistinctFailures} distinct)"));
             foreach (FuzzFailure f in report.Failures.DistinctBy(f => f.Kind + f.Detail.Split('\n')[0]))
                 Console.WriteLine($"  {f.Kind}: {f.Detail.Split('\n')[0]}  input {Convert.ToHexString(f.Input.AsSpan(0, Math.Min(64, f.Input.Length)))}");
             clean &= report.Failures.Count == 0;
@@ -90,10 +93,18 @@ switch (args[0])
     }
 
     case "instrument" when args.Length == 2:
-        foreach (string dll in Directory.GetFiles(args[1], "Csa.*.dll"))
+        // The SDK's assemblies, not this harness (its loop would only add noise to the coverage map).
+        foreach (string dll in Directory.GetFiles(args[1], "Csa.*.dll").Where(d => Path.GetFileName(d) != "Csa.Fuzz.dll").Order(StringComparer.Ordinal))
         {
-            int types = SharpFuzz.Fuzzer.Instrument(dll, _ => true, SharpFuzz.Options.Value).Count();
-            Console.WriteLine($"{Path.GetFileName(dll)}: {types} types instrumented");
+            try
+            {
+                int types = SharpFuzz.Fuzzer.Instrument(dll, _ => true, SharpFuzz.Options.Value).Count();
+                Console.WriteLine($"{Path.GetFileName(dll)}: {types} types instrumented");
+            }
+            catch (SharpFuzz.InstrumentationException e)
+            {
+                Console.WriteLine($"{Path.GetFileName(dll)}: {e.Message}");
+            }
         }
         return 0;
 

@@ -10,13 +10,27 @@ namespace Csa.Fuzz.Engine;
 internal sealed unsafe class CoverageMap : IDisposable
 {
     private const int MapSize = 1 << 16;
+
+    // One map for the process: instrumented code writes to it from the first instrumented call on (a target's
+    // constructor included), so it must exist before any target does; it lives as long as the process.
+    private static readonly byte* ProcessMap = Install();
     private readonly byte* _map;
     private readonly byte[] _seen = new byte[MapSize];
 
     public CoverageMap()
     {
-        _map = (byte*)System.Runtime.InteropServices.NativeMemory.AllocZeroed(MapSize);
+        _map = ProcessMap;
         SharpFuzz.Common.Trace.SharedMem = _map;
+    }
+
+    /// <summary>Points the instrumentation at the process map; call before any instrumented code runs.</summary>
+    public static void EnsureInstalled() => SharpFuzz.Common.Trace.SharedMem = ProcessMap;
+
+    private static byte* Install()
+    {
+        var map = (byte*)System.Runtime.InteropServices.NativeMemory.AllocZeroed(MapSize);
+        SharpFuzz.Common.Trace.SharedMem = map;
+        return map;
     }
 
     /// <summary>Map entries ever hit.</summary>
@@ -70,7 +84,6 @@ internal sealed unsafe class CoverageMap : IDisposable
 
     public void Dispose()
     {
-        SharpFuzz.Common.Trace.SharedMem = null;
-        System.Runtime.InteropServices.NativeMemory.Free(_map);
+        // The map stays: instrumented code may still run (another target, a finaliser).
     }
 }
