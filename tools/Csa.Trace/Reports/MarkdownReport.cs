@@ -36,10 +36,10 @@ internal static class MarkdownReport
 
         md.Append("## Requirements\n\n| id | requirement | status | tests passed / failed / skipped | evidence | how it is met (docs) |\n|---|---|---|---|---|---|\n");
         foreach (IdRow row in matrix.Requirements)
-            md.Append(c, $"| [{row.Entry.Id}](#{Anchor(row.Entry.Id)}) | {row.Entry.Text} | {ReportText.Status(row.Status)} | {ReportText.Counts(row)} | {ReportText.Evidence(row)} | {ReportText.RebaseLinks(row.Entry.MetBy, docsBase)} |\n");
+            md.Append(c, $"| [{row.Entry.Id}](#{Anchor(row.Entry.Id)}) | {Escape(row.Entry.Text)} | {ReportText.Status(row.Status)} | {ReportText.Counts(row)} | {ReportText.Evidence(row)} | {Escape(ReportText.RebaseLinks(row.Entry.MetBy, docsBase))} |\n");
         md.Append("\n## Threats\n\n| id | threat | source | status | tests passed / failed / skipped | evidence | how it is met (docs) |\n|---|---|---|---|---|---|---|\n");
         foreach (IdRow row in matrix.Threats)
-            md.Append(c, $"| [{row.Entry.Id}](#{Anchor(row.Entry.Id)}) | {row.Entry.Text} | {row.Entry.Source} | {ReportText.Status(row.Status)} | {ReportText.Counts(row)} | {ReportText.Evidence(row)} | {ReportText.RebaseLinks(row.Entry.MetBy, docsBase)} |\n");
+            md.Append(c, $"| [{row.Entry.Id}](#{Anchor(row.Entry.Id)}) | {Escape(row.Entry.Text)} | {Escape(row.Entry.Source)} | {ReportText.Status(row.Status)} | {ReportText.Counts(row)} | {ReportText.Evidence(row)} | {Escape(ReportText.RebaseLinks(row.Entry.MetBy, docsBase))} |\n");
 
         md.Append("\n## Tests per id\n");
         foreach (IdRow row in matrix.Requirements.Concat(matrix.Threats))
@@ -52,7 +52,7 @@ internal static class MarkdownReport
             }
             md.Append("| suite | test | outcome |\n|---|---|---|\n");
             foreach (TestSummary t in row.Tests)
-                md.Append(c, $"| {t.Suite} | `{t.Test}` | {ReportText.CaseCounts(t)} |\n");
+                md.Append(c, $"| {t.Suite} | `{Escape(t.Test)}` | {ReportText.CaseCounts(t)} |\n");
         }
 
         md.Append("\n## Result files\n\n| file | kind | run started | test cases |\n|---|---|---|---:|\n");
