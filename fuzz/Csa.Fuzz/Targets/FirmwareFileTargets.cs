@@ -49,7 +49,7 @@ internal static class FirmwareFiles
 
 /// <summary>
 /// Motorola S-record input (docs/image-format.md 7): FirmwareSource.FromSRecord. Contract: SRecordFormatException only,
-/// naming a line of the text; what it accepts fits the payload limit.
+/// naming a line of the text (or 0, the file as a whole); what it accepts fits the payload limit.
 /// </summary>
 internal sealed class SRecordTarget : FuzzTarget
 {
@@ -74,9 +74,10 @@ internal sealed class SRecordTarget : FuzzTarget
         }
         catch (SRecordFormatException e)
         {
+            // 1-based, or 0 for the file as a whole (no data, no record at all), as SRecordFormatException documents.
             int lines = TextLines.Count(text);
-            if (e.LineNumber < 1 || e.LineNumber > lines + 1)
-                throw new ContractViolation($"an error on line {e.LineNumber} of a {lines}-line text");
+            if (e.LineNumber < 0 || e.LineNumber > lines || (e.LineNumber == 0 && e.Error is not (SRecordError.NoData or SRecordError.MissingTermination)))
+                throw new ContractViolation($"{e.Error} on line {e.LineNumber} of a {lines}-line text");
             return 1 + (int)e.Error;
         }
     }

@@ -6,7 +6,7 @@ namespace Csa.Fuzz.Targets;
 
 /// <summary>
 /// Intel HEX firmware input (docs/image-format.md 7): FirmwareSource.FromIntelHex on hostile text. Contract: throws
-/// IntelHexFormatException only (with a line number inside the text); what it accepts lies within the image format's
+/// IntelHexFormatException only (with a line of the text, or 0 for the file as a whole); what it accepts lies within the image format's
 /// payload limit.
 /// </summary>
 internal sealed class IntelHexTarget : FuzzTarget
@@ -37,9 +37,10 @@ internal sealed class IntelHexTarget : FuzzTarget
         }
         catch (IntelHexFormatException e)
         {
+            // 1-based, or 0 for the file as a whole (no data, no record at all), as IntelHexFormatException documents.
             int lines = TextLines.Count(text);
-            if (e.LineNumber < 1 || e.LineNumber > lines + 1)
-                throw new ContractViolation($"an error on line {e.LineNumber} of a {lines}-line text");
+            if (e.LineNumber < 0 || e.LineNumber > lines || (e.LineNumber == 0 && e.Error is not (IntelHexError.NoData or IntelHexError.MissingEndOfFile)))
+                throw new ContractViolation($"{e.Error} on line {e.LineNumber} of a {lines}-line text");
             return 1 + (int)e.Error;
         }
     }

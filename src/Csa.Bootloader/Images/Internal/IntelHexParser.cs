@@ -97,10 +97,10 @@ internal static class IntelHexParser
         }
 
         if (endLine == 0)
-            throw new IntelHexFormatException(IntelHexError.MissingEndOfFile, Math.Max(lastRecordLine, 1),
-                "the file ends without an end-of-file record (:00000001FF)"); // line 1 of a file without records: line numbers are 1-based
+            throw new IntelHexFormatException(IntelHexError.MissingEndOfFile, lastRecordLine,
+                "the file ends without an end-of-file record (:00000001FF)");
         if (runs.Count == 0)
-            throw new IntelHexFormatException(IntelHexError.NoData, endLine, "the file holds no data records before its end-of-file record");
+            throw new IntelHexFormatException(IntelHexError.NoData, 0, "the file holds no data records");
         return Assemble(runs, maxSpan, entryPoint);
     }
 

@@ -107,10 +107,10 @@ internal static class SRecordParser
         }
 
         if (terminationLine == 0)
-            throw new SRecordFormatException(SRecordError.MissingTermination, Math.Max(lastRecordLine, 1),
-                "the file ends without a termination record (S7, S8 or S9)"); // line 1 of a file without records: line numbers are 1-based
+            throw new SRecordFormatException(SRecordError.MissingTermination, lastRecordLine,
+                "the file ends without a termination record (S7, S8 or S9)");
         if (runs.Count == 0)
-            throw new SRecordFormatException(SRecordError.NoData, terminationLine, "the file holds no data records before its termination record");
+            throw new SRecordFormatException(SRecordError.NoData, 0, "the file holds no data records");
         return Assemble(runs, maxSpan, entryPoint);
     }
 
