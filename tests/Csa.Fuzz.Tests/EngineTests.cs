@@ -32,7 +32,6 @@ public sealed class EngineTests
     }
 
     [Fact]
-    [Trait("Requirement", "REQ-TAMPER")]
     public void An_undocumented_exception_and_a_length_driven_allocation_are_both_found()
     {
         FuzzReport report = FuzzRunner.Run(new PlantedBugs(), new FuzzRunOptions { Inputs = 50_000, Seed = 3, MaxFailures = 1000 });
@@ -41,7 +40,6 @@ public sealed class EngineTests
     }
 
     [Fact]
-    [Trait("Requirement", "REQ-TAMPER")]
     public void The_same_seed_replays_the_same_run()
     {
         FuzzReport a = FuzzRunner.Run(FuzzTargets.Find("image"), new FuzzRunOptions { Inputs = 5_000, Seed = 11 });
@@ -50,7 +48,6 @@ public sealed class EngineTests
     }
 
     [Fact]
-    [Trait("Requirement", "REQ-RPC")]
     public void Every_generated_message_decoder_is_a_target_with_a_seed_from_its_own_writer()
     {
         IReadOnlyList<Type> messages = RpcMessageTarget.MessageTypes;
@@ -60,7 +57,6 @@ public sealed class EngineTests
     }
 
     [Fact]
-    [Trait("Requirement", "REQ-TAMPER")]
     public void The_targets_are_the_parsers_docs_security_md_section_11_lists()
     {
         string[] expected =

@@ -4,7 +4,6 @@ using Csa.Trace.Catalogue;
 namespace Csa.Trace.Tests;
 
 /// <summary>The matrix on small synthetic runs: what it counts as verified, what it flags, and its exit code.</summary>
-[Trait("Requirement", "REQ-TAMPER")]
 public sealed class TraceMatrixTests : IDisposable
 {
     private const string Fixture = "Csa.Trace.Tests.SyntheticFixture";
@@ -187,7 +186,6 @@ public sealed class CatalogueAndCTestTests
     }
 
     [Fact]
-    [Trait("Requirement", "REQ-TAMPER")]
     public void Docs_requirements_md_lists_the_design_briefs_requirements_and_threats_each_with_where_docs_say_how_it_is_met()
     {
         TraceCatalogue catalogue = TraceCatalogue.Load(Path.Combine(RepositoryRoot(), "docs", "requirements.md"));
@@ -207,7 +205,6 @@ public sealed class CatalogueAndCTestTests
     }
 
     [Fact]
-    [Trait("Requirement", "REQ-TAMPER")]
     public void A_real_ctest_run_with_ids_as_labels_is_read_with_its_outcomes()
     {
         // What tests/Csa.Firmware.Tests must leave in TestResults/ctest/: NAME.junit.xml (ctest --output-junit) and
