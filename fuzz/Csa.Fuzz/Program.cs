@@ -82,6 +82,18 @@ switch (args[0])
     case "afl" when args.Length == 2:
     {
         FuzzTarget target = FuzzTargets.Find(args[1]);
+        // Warm up outside AFL's view (lazy tables, reflection, JIT): AFL's dry run must see the parser's own branches.
+        foreach (byte[] seed in target.Seeds().Take(1))
+        {
+            try
+            {
+                target.Run(seed);
+            }
+            catch (Exception)
+            {
+                // a crashing seed is AFL's to report
+            }
+        }
         SharpFuzz.Fuzzer.Run(stream =>
         {
             using var copy = new MemoryStream();
