@@ -78,7 +78,6 @@ internal sealed class DerKeyTarget : FuzzTarget
 
     public override string Description => "FromPkcs8, SEC 1, FromSubjectPublicKeyInfo, FromUncompressedPoint, EcdsaP256SignatureEncoding.TryFromDer";
 
-    public override TargetSpeed Speed => TargetSpeed.Slow;
 
     public override int MaxInputLength => 1024;
 
@@ -141,7 +140,6 @@ internal sealed class EciesUnwrapTarget : FuzzTarget
 
     public override string Description => "AesCtrEciesPayloadDecryptor.TryUnwrapKey (context || wrapped block) with the device's key";
 
-    public override TargetSpeed Speed => TargetSpeed.Slow;
 
     public override int MaxInputLength => 512;
 
