@@ -39,7 +39,7 @@ internal sealed class RecordFileTarget : FuzzTarget, IDisposable
     public override int Run(ReadOnlySpan<byte> input)
     {
         File.WriteAllBytes(_path, input.ToArray());
-        int lines = Encoding.UTF8.GetString(input).Split('\n').Length;
+        int lines = TextLines.Count(Encoding.UTF8.GetString(input)); // the allow list reads lines as File.ReadAllLines does: CR, LF, CR LF
         int outcome = 0;
         try
         {
