@@ -45,6 +45,13 @@ public static class ImageFormat
     /// <summary>The longest wrapped key one key block entry holds.</summary>
     public const int MaxWrappedKeySize = 512;
 
+    /// <summary>
+    /// The largest image file the format allows (the longest manifest, payload, authentication block and key block):
+    /// 4 244 008 bytes. A reader never takes more than this from a file (TUF's endless-data attack: a file, pipe or
+    /// device that never ends cannot exhaust the host's memory).
+    /// </summary>
+    public const int MaxImageSize = MaxManifestSize + MaxPayloadSize + 64 + KeyBlockHeaderSize + (MaxKeyBlockEntries * (DeviceUid.Length + MaxWrappedKeySize));
+
     /// <summary>The length of the authentication block for <paramref name="algorithm"/>: 4 for CRC-32, 64 for ECDSA P-256.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The algorithm is not one this format defines.</exception>
     public static int AuthenticationBlockSize(ImageAuthentication algorithm) => algorithm switch

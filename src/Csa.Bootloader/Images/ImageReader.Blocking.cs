@@ -1,5 +1,3 @@
-using Csa.Bootloader.Images.Internal;
-
 namespace Csa.Bootloader.Images;
 
 public static partial class ImageReader
@@ -12,10 +10,20 @@ public static partial class ImageReader
     /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
     /// <exception cref="IOException">The file could not be read.</exception>
-    /// <exception cref="ImageFormatException">The file is not a well-formed image.</exception>
+    /// <exception cref="ImageFormatException">The file is not a well-formed image, or is longer than any image can be (<see cref="ImageFormat.MaxImageSize"/>).</exception>
     public static FirmwareImage ReadFile(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        return ImageParser.Parse(File.ReadAllBytes(path));
+        using FileStream stream = new(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+        byte[] buffer = new byte[BoundedLength(stream)];
+        int length = 0;
+        while (length < buffer.Length)
+        {
+            int read = stream.Read(buffer, length, buffer.Length - length);
+            if (read == 0)
+                break;
+            length += read;
+        }
+        return ParseRead(buffer, length, path);
     }
 }

@@ -52,12 +52,43 @@ public static partial class ImageReader
     /// <exception cref="ImageFormatException">The manifest is malformed or incomplete.</exception>
     public static ImageManifest ParseManifest(ReadOnlySpan<byte> data) => ImageParser.ParseManifest(data, out _);
 
-    /// <summary>Reads and parses an image file.</summary>
-    /// <exception cref="ImageFormatException">The file is not a well-formed image.</exception>
+    /// <summary>
+    /// Reads and parses an image file. At most <see cref="ImageFormat.MaxImageSize"/> bytes are read: a longer file (or a
+    /// pipe or device that never ends) is refused as <see cref="ImageError.TrailingData"/> at that offset, without
+    /// reading the rest.
+    /// </summary>
+    /// <exception cref="ImageFormatException">The file is not a well-formed image, or is longer than any image can be.</exception>
     public static async Task<FirmwareImage> ReadFileAsync(string path, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(path);
-        byte[] bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
-        return ImageParser.Parse(bytes);
+        await using FileStream stream = new(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, useAsync: true);
+        byte[] buffer = new byte[BoundedLength(stream)];
+        int length = 0;
+        while (length < buffer.Length)
+        {
+            int read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+                break;
+            length += read;
+        }
+        return ParseRead(buffer, length, path);
+    }
+
+    /// <summary>How much to read: the file's length when it has one, at most one byte more than the largest image.</summary>
+    private static int BoundedLength(FileStream stream)
+    {
+        long known = stream.CanSeek ? stream.Length : 0;
+        // Devices and pipes report length 0 (or none): read up to the limit and see.
+        return known is > 0 and <= ImageFormat.MaxImageSize ? (int)known + 1 : ImageFormat.MaxImageSize + 1;
+    }
+
+    private static FirmwareImage ParseRead(byte[] buffer, int length, string path)
+    {
+        if (length > ImageFormat.MaxImageSize)
+        {
+            throw new ImageFormatException(ImageError.TrailingData, ImageFormat.MaxImageSize,
+                $"{path} is longer than the largest image the format allows ({ImageFormat.MaxImageSize} bytes); it was not read further");
+        }
+        return ImageParser.Parse(buffer.AsMemory(0, length));
     }
 }

@@ -30,9 +30,28 @@ internal static class CTestRun
 
         if (results.Count == 0)
             throw new InvalidOperationException($"ctest ran no test labelled {label}:\n{run}");
+        await KeepForTraceabilityAsync(buildDir, label, report);
         if (run.ExitCode != 0 && results.All(r => r.Passed))
             throw new InvalidOperationException($"ctest failed without a failed test:\n{run}");
         return results;
+    }
+
+    /// <summary>
+    /// Leaves the run where the traceability matrix reads C results (README "Traceability"): TestResults/ctest/
+    /// BUILD-LABEL.junit.xml (the outcomes) and BUILD-LABEL.tests.json (the test list with its labels, which carry the
+    /// requirement ids; JUnit reports do not keep labels).
+    /// </summary>
+    private static async Task KeepForTraceabilityAsync(string buildDir, string label, string report)
+    {
+        string folder = Path.Combine(FirmwareBuild.RepositoryRoot, "TestResults", "ctest");
+        Directory.CreateDirectory(folder);
+        string name = $"{Path.GetFileName(buildDir.TrimEnd(Path.DirectorySeparatorChar))}-{label}";
+        File.Copy(report, Path.Combine(folder, name + ".junit.xml"), overwrite: true);
+        ProcessResult list = await ProcessRunner.RunAsync("ctest", ["--test-dir", buildDir, "-L", $"^{label}$", "--show-only=json-v1"], buildDir);
+        if (list.ExitCode != 0)
+            throw new InvalidOperationException($"ctest could not list the tests labelled {label}:\n{list}");
+        int start = list.Output.IndexOf('{', StringComparison.Ordinal);
+        await File.WriteAllTextAsync(Path.Combine(folder, name + ".tests.json"), start < 0 ? list.Output : list.Output[start..]);
     }
 
     /// <summary>A failure message naming every failed C test with its output; null when all passed.</summary>

@@ -75,7 +75,7 @@ internal static class ElfReader
         if (phentsize != ProgramHeaderSize)
             throw new ElfFormatException(ElfError.BadHeader, 42, $"e_phentsize is {phentsize}, not {ProgramHeaderSize}");
         if ((ulong)phoff + ((ulong)phnum * ProgramHeaderSize) > (ulong)file.Length)
-            throw new ElfFormatException(ElfError.Truncated, phoff, $"the {phnum} program headers at offset {phoff} run past the end of the {file.Length}-byte file");
+            throw new ElfFormatException(ElfError.Truncated, 28, $"the {phnum} program headers at offset {phoff} (e_phoff) run past the end of the {file.Length}-byte file"); // the offending field, inside the file
 
         var runs = new AddressRuns();
         for (int i = 0; i < phnum; i++)
