@@ -1,19 +1,20 @@
 using System.Text;
 using Csa.Fuzz.Engine;
 using Csa.Rpc;
+using Csa.Rpc.Tooling;
 
 namespace Csa.Fuzz.Targets;
 
 /// <summary>
 /// The *.rpc.json interface model (docs/rpc-interfaces.md 2, 7), as the source generator, `csa rpc gen-c` and
-/// RpcInterfaceFiles.Validate read it. Contract: the model parser never throws: every problem is a diagnostic with a
+/// RpcInterfaceValidator.Validate read it. Contract: the model parser never throws: every problem is a diagnostic with a
 /// position inside the text.
 /// </summary>
 internal sealed class RpcJsonTarget : FuzzTarget
 {
     public override string Name => "rpc-json";
 
-    public override string Description => "RpcModelParser (through RpcInterfaceFiles.Validate) on hostile interface files";
+    public override string Description => "RpcModelParser (through RpcInterfaceValidator.Validate) on hostile interface files";
 
     public override int MaxInputLength => 8192;
 
@@ -37,7 +38,7 @@ internal sealed class RpcJsonTarget : FuzzTarget
     public override int Run(ReadOnlySpan<byte> input)
     {
         string text = Encoding.UTF8.GetString(input);
-        IReadOnlyList<RpcInterfaceDiagnostic> diagnostics = RpcInterfaceFiles.Validate(text);
+        IReadOnlyList<RpcInterfaceDiagnostic> diagnostics = RpcInterfaceValidator.Validate(text);
         int lines = TextLines.Count(text); // CR, LF and CR LF end a line for the model parser too
         foreach (RpcInterfaceDiagnostic d in diagnostics)
         {
