@@ -41,6 +41,35 @@ public sealed class BootloaderUpdateTests
         Assert.Equal(UpdateStage.Done, log.Reports[^1].Stage);
     }
 
+    [Fact]
+    [Trait("Requirement", "REQ-UPD-BL")]
+    [Trait("Requirement", "REQ-RECOVER")]
+    public async Task ARestartIntoTheNewCopyLostOnTheWire_IsAskedForAgain_AndTheNewCopyTakesOver()
+    {
+        // Reset goes out once (a resend reaching the restarted device would restart it again). Seen in CI after a
+        // power cut: the Reset(Bootloader) that switches to the new copy was lost and the updater waited for a switch
+        // that was never asked for, then failed with the new copy installed and the old one resident.
+        DeviceProfile profile = UpdateKit.Profile(4);
+        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile));
+        FirmwareImage copyB = UpdateKit.Image(profile, RegionKind.BootloaderB, UpdateKit.V2, size: 14_000, counter: 1);
+        using CancellationTokenSource guard = Rig.Guard();
+        int dropped = 0;
+        rig.DropFromHost(0, frame => IsResetIntoBootloader(frame) && Interlocked.Increment(ref dropped) == 1);
+
+        UpdateResult result = await rig.Updater.UpdateBootloaderAsync(rig.Devices[0], copyB, false, null, guard.Token);
+
+        Assert.True(dropped >= 2, $"{dropped} Reset(Bootloader) frames seen: the lost one was never asked for again");
+        Assert.Equal(RegionKind.BootloaderB, result.RunningBootloader);
+        Assert.Equal(UpdateKit.V2, result.VersionAfter);
+        Assert.Equal(RegionKind.BootloaderB, rig.Virtual[0].Firmware.Inventory.RunningBootloader);
+        Assert.Equal(VirtualDeviceState.Application, rig.Virtual[0].State);
+    }
+
+    /// <summary>A one-frame RPC command Device.Reset (interface 0x0001, command 4) with mode Bootloader (docs/protocol.md §4, §8).</summary>
+    private static bool IsResetIntoBootloader(byte[] frame) =>
+        frame.Length >= 9 + 8 + 1 + 4 && frame[3] == 0x01 && (frame[9] & 0x0F) == 1
+        && frame[11] == 0x01 && frame[12] == 0x00 && frame[13] == 0x04 && frame[14] == 0x00 && frame[17] == 1;
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -92,16 +92,26 @@ internal sealed class BreakableCable : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// When set, every whole frame the host sends (COBS-decoded, delimiter removed) is offered to it first and
+    /// dropped when it returns true: a frame lost on the wire, chosen by content.
+    /// </summary>
+    public Func<byte[], bool>? DropFromHost { get; set; }
+
     private async Task PumpFromHostAsync(InMemoryTransport half)
     {
         PipeReader input = half.Input;
+        var pending = new List<byte>();
         try
         {
             while (true)
             {
                 ReadResult result = await input.ReadAsync(_stop.Token);
-                foreach (ReadOnlyMemory<byte> segment in result.Buffer)
-                    await _relayEnd.Output.WriteAsync(segment, _stop.Token);
+                if (DropFromHost is { } drop)
+                    await RelayFramesAsync(result.Buffer, pending, drop);
+                else
+                    foreach (ReadOnlyMemory<byte> segment in result.Buffer)
+                        await _relayEnd.Output.WriteAsync(segment, _stop.Token);
                 input.AdvanceTo(result.Buffer.End);
                 if (result.IsCompleted)
                     return;
@@ -111,6 +121,40 @@ internal sealed class BreakableCable : IAsyncDisposable
         {
             // Unplugged or disposed.
         }
+    }
+
+    /// <summary>Passes on each whole frame (with its delimiter) that <paramref name="drop"/> does not take; keeps a partial one.</summary>
+    private async Task RelayFramesAsync(ReadOnlySequence<byte> bytes, List<byte> pending, Func<byte[], bool> drop)
+    {
+        var frames = new List<byte[]>();
+        foreach (byte b in bytes.ToArray())
+        {
+            pending.Add(b);
+            if (b != 0)
+                continue;
+            byte[] encoded = [.. pending];
+            pending.Clear();
+            if (encoded.Length == 1 || !drop(CobsDecode(encoded.AsSpan(0, encoded.Length - 1))))
+                frames.Add(encoded);
+        }
+        foreach (byte[] frame in frames)
+            await _relayEnd.Output.WriteAsync(frame, _stop.Token);
+    }
+
+    /// <summary>COBS decoding (docs/protocol.md §3.1), enough to look at a frame's header; garbage decodes to garbage.</summary>
+    private static byte[] CobsDecode(ReadOnlySpan<byte> encoded)
+    {
+        var decoded = new List<byte>(encoded.Length);
+        int i = 0;
+        while (i < encoded.Length)
+        {
+            int code = encoded[i++];
+            for (int k = 1; k < code && i < encoded.Length; k++)
+                decoded.Add(encoded[i++]);
+            if (code < 0xFF && i < encoded.Length)
+                decoded.Add(0);
+        }
+        return [.. decoded];
     }
 
     public async ValueTask DisposeAsync()

@@ -107,6 +107,9 @@ internal sealed class Rig : IAsyncDisposable
     /// <summary>How many host halves star cable <paramref name="index"/> has had plugged in.</summary>
     public int PlugCount(int index) => _cables[index].Generation;
 
+    /// <summary>Drops the frames the host sends to device <paramref name="index"/> that <paramref name="drop"/> picks (decoded frames, docs/protocol.md §4).</summary>
+    public void DropFromHost(int index, Func<byte[], bool>? drop) => _cables[index].DropFromHost = drop;
+
 
     public static CancellationTokenSource Guard() => new(UpdateKit.HangGuard);
 

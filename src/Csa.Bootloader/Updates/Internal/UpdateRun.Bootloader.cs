@@ -166,11 +166,21 @@ internal sealed partial class UpdateRun
         RegionKind expected = ExpectedRunningCopy(before);
         if (before.RunningCopy == expected)
             return;
-        await ResetAsync(ResetMode.Bootloader).ConfigureAwait(false);
-        Enter(UpdateStage.Confirming);
         FirmwareVersion expectedVersion = before.GetRegion(expected).Version;
-        DeviceInfo info = await WaitForAsync(d => d.Bootloader is { } s && s.RunningCopy == expected,
-            $"bootloader copy {expected} to start").ConfigureAwait(false);
+        DeviceInfo info;
+        for (int start = 1; ; start++)
+        {
+            await ResetAsync(ResetMode.Bootloader).ConfigureAwait(false);
+            Enter(UpdateStage.Confirming);
+            // The Reset has one attempt (a resend would restart the new copy again); lost on its way (a link reopened
+            // after a power cut), the old copy keeps answering. Ask again then, as StartApplicationAsync does: a
+            // redundant restart is harmless, and a pre-bootloader that really keeps the old copy still fails below.
+            bool mayRestartAgain = start < MaxRestartRequests;
+            info = await WaitForAsync(d => d.Bootloader is { } s && (s.RunningCopy == expected || (mayRestartAgain && s.RunningCopy == before.RunningCopy)),
+                $"bootloader copy {expected} to start").ConfigureAwait(false);
+            if (info.Bootloader!.RunningCopy == expected)
+                break;
+        }
         if (info.BootloaderVersion != expectedVersion)
             throw Mismatch($"Bootloader copy {expected} runs version {info.BootloaderVersion}, not the installed {expectedVersion}.");
     }

@@ -76,8 +76,8 @@ internal sealed partial class UpdateRun
         await Task.Delay(TimeSpan.FromMilliseconds(ResetDelayMilliseconds) + _options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
     }
 
-    /// <summary>How many times a restart into the application is asked for before a resident bootloader is a failure.</summary>
-    private const int MaxApplicationStarts = 3;
+    /// <summary>How many times a restart (into the application, or into the other bootloader copy) is asked for before the device staying as it was is a failure.</summary>
+    private const int MaxRestartRequests = 3;
 
     /// <summary>
     /// Restarts the device into its application and waits until the application answers. The device forgets its
@@ -85,7 +85,7 @@ internal sealed partial class UpdateRun
     /// that overtook it) brings the bootloader back, resident only because of that request although the
     /// application is valid. A Reset lost on its way (its one attempt; a link reopened meanwhile) leaves the bootloader
     /// running with the stay reason of its last start, e.g. the interrupted update it has since completed. Such a device
-    /// is asked to restart again, at most <see cref="MaxApplicationStarts"/> times in all; a redundant restart is harmless.
+    /// is asked to restart again, at most <see cref="MaxRestartRequests"/> times in all; a redundant restart is harmless.
     /// </summary>
     private async Task<DeviceInfo> StartApplicationAsync(string what)
     {
@@ -93,7 +93,7 @@ internal sealed partial class UpdateRun
         {
             await ResetAsync(ResetMode.Normal).ConfigureAwait(false);
             Enter(UpdateStage.Confirming);
-            bool mayRestartAgain = start < MaxApplicationStarts;
+            bool mayRestartAgain = start < MaxRestartRequests;
             DeviceInfo info = await WaitForAsync(d => !d.IsInBootloader || (mayRestartAgain && IsHeldOnlyByStayRequest(d)), what).ConfigureAwait(false);
             if (!info.IsInBootloader)
                 return info;
