@@ -134,7 +134,7 @@ internal static class ConformanceKit
         bool bind = false, IImageSigner? signer = null, uint? loadAddress = null, Action<ImageSettings>? tweak = null, string? variant = null)
     {
         signer ??= product.CrcOnly ? Crc32ImageAuthenticator.Instance : new EcdsaP256Signer(SigningKey);
-        string key = $"{product.Family}/{product.Index}/{kind}/{version}/{size}/{counter}/{bind}/{signer.GetType().Name}/{loadAddress}/{variant}";
+        string key = $"{product.Family}/{product.Index}/{kind}/{version}/{size}/{counter}/{bind}/{signer.Algorithm}:{Convert.ToHexString(signer.KeyId.Span)}/{loadAddress}/{variant}";
         lock (s_images)
         {
             if (tweak is null && s_images.TryGetValue(key, out FirmwareImage? cached))
