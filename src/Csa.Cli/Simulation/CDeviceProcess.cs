@@ -21,6 +21,9 @@ internal sealed partial class CDeviceProcess : IAsyncDisposable
     /// <summary>SIGUSR1 (Linux): the C device cuts its power, tearing a flash operation in progress.</summary>
     private const int SigUsr1 = 10;
 
+    /// <summary>SIGUSR2 (Linux): the C device reports its flash operations and flash busy time.</summary>
+    private const int SigUsr2 = 12;
+
     private readonly Process _process;
     private readonly ILogger _logger;
     private readonly string _name;
@@ -122,6 +125,36 @@ internal sealed partial class CDeviceProcess : IAsyncDisposable
         Signal(SigUsr1);
     }
 
+    /// <summary>
+    /// The device's flash accounting so far (SIGUSR2, answered between two of its flash operations): the time its
+    /// operations took on the chip's timing, its erases, its programs and the bytes they programmed.
+    /// </summary>
+    public async Task<CFlashReport> FlashReportAsync(CancellationToken cancellationToken)
+    {
+        const string busy = "flash busy ";
+        int before = Count(busy);
+        Signal(SigUsr2);
+        while (Count(busy) == before)
+        {
+            if (_process.HasExited)
+                throw new InvalidOperationException($"{_name}: the C device ended before it reported its flash");
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+        }
+        string line;
+        lock (_log)
+            line = _log.ToString().Split('\n').Last(l => l.StartsWith(Prefix + busy, StringComparison.Ordinal));
+        // "csa-device: flash busy 4051234 us: 3 erases, 290 programs of 262656 bytes"
+        string[] words = line[(Prefix.Length + busy.Length)..].Split(' ', ':', ',').Where(w => w.Length > 0).ToArray();
+        return new CFlashReport(TimeSpan.FromMicroseconds(long.Parse(words[0], CultureInfo.InvariantCulture)),
+            long.Parse(words[2], CultureInfo.InvariantCulture), long.Parse(words[4], CultureInfo.InvariantCulture), long.Parse(words[7], CultureInfo.InvariantCulture));
+    }
+
+    private int Count(string report)
+    {
+        lock (_log)
+            return _log.ToString().Split('\n').Count(l => l.StartsWith(Prefix + report, StringComparison.Ordinal));
+    }
+
     /// <summary>Waits until the device runs something again after a power cut (or has ended).</summary>
     public async Task WaitUntilPoweredAsync(CancellationToken cancellationToken)
     {
@@ -218,3 +251,10 @@ internal sealed partial class CDeviceProcess : IAsyncDisposable
         public static partial void Said(ILogger logger, string device, string line);
     }
 }
+
+/// <summary>A C device's flash accounting (<see cref="CDeviceProcess.FlashReportAsync"/>).</summary>
+/// <param name="Busy">The time its flash operations took, on the chip's timing.</param>
+/// <param name="Erases">Sector or page erases.</param>
+/// <param name="Programs">Program operations.</param>
+/// <param name="ProgrammedBytes">Bytes those programmed.</param>
+internal sealed record CFlashReport(TimeSpan Busy, long Erases, long Programs, long ProgrammedBytes);

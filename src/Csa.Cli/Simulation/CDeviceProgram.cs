@@ -101,14 +101,18 @@ internal static class CDeviceProgram
     private static string GeneratorCommand()
     {
         string? self = Environment.ProcessPath;
-        if (self is not null && Path.GetFileNameWithoutExtension(self).Equals("csa", StringComparison.OrdinalIgnoreCase))
-            return self;
+        if (IsNamed(self, "csa"))
+            return self!;
         string assembly = typeof(CDeviceProgram).Assembly.Location;
         string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host
-            : self is not null && Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase) ? self
+            : IsNamed(self, "dotnet") ? self!
             : "dotnet";
         return $"{dotnet};{assembly}";
     }
+
+    /// <summary>True when <paramref name="path"/> is the program <paramref name="name"/> (<c>name</c> or <c>name.exe</c>; not <c>name.Something</c>).</summary>
+    private static bool IsNamed(string? path, string name) =>
+        path is not null && (Path.GetFileName(path).Equals(name, StringComparison.OrdinalIgnoreCase) || Path.GetFileName(path).Equals(name + ".exe", StringComparison.OrdinalIgnoreCase));
 
     private static async Task RunAsync(string program, IReadOnlyList<string> arguments, string step, string buildDir, CancellationToken cancellationToken)
     {

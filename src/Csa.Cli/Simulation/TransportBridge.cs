@@ -14,6 +14,7 @@ internal sealed class TransportBridge : IAsyncDisposable
     private readonly ILinkTransport _b;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _pumps;
+    private int _disposed;
 
     public TransportBridge(ILinkTransport a, ILinkTransport b)
     {
@@ -45,6 +46,8 @@ internal sealed class TransportBridge : IAsyncDisposable
     /// <summary>Stops both directions and disposes both ends.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
         await _stop.CancelAsync().ConfigureAwait(false);
         await _pumps.ConfigureAwait(false);
         _stop.Dispose();
