@@ -332,7 +332,8 @@ internal sealed class CBindingEmitter
             w.Line($"{name}_done_t done = ({name}_done_t)result->user_done;");
             w.Line("if (result->status == 0)");
             w.Open();
-            w.Line($"{name}_response_t response;");
+            // A response without fields decodes into nothing: initialised, so no compiler sees it passed on unset.
+            w.Line(c.Response.Count == 0 ? $"{name}_response_t response = {{0}};" : $"{name}_response_t response;");
             w.Line($"if ({name}_response_decode(&response, result->payload, result->len) < 0)");
             w.Line("    done(ctx, CSA_ERR_DECODE, NULL);");
             w.Line("else");

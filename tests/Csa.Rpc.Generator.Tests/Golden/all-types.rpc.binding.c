@@ -197,7 +197,7 @@ static void all_types_nothing_finished(void *ctx, const csa_rpc_result_t *result
     all_types_nothing_done_t done = (all_types_nothing_done_t)result->user_done;
     if (result->status == 0)
     {
-        all_types_nothing_response_t response;
+        all_types_nothing_response_t response = {0};
         if (all_types_nothing_response_decode(&response, result->payload, result->len) < 0)
             done(ctx, CSA_ERR_DECODE, NULL);
         else

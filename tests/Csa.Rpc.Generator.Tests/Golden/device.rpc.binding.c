@@ -429,7 +429,7 @@ static void device_reset_finished(void *ctx, const csa_rpc_result_t *result)
     device_reset_done_t done = (device_reset_done_t)result->user_done;
     if (result->status == 0)
     {
-        device_reset_response_t response;
+        device_reset_response_t response = {0};
         if (device_reset_response_decode(&response, result->payload, result->len) < 0)
             done(ctx, CSA_ERR_DECODE, NULL);
         else
@@ -453,7 +453,7 @@ static void device_enter_bootloader_finished(void *ctx, const csa_rpc_result_t *
     device_enter_bootloader_done_t done = (device_enter_bootloader_done_t)result->user_done;
     if (result->status == 0)
     {
-        device_enter_bootloader_response_t response;
+        device_enter_bootloader_response_t response = {0};
         if (device_enter_bootloader_response_decode(&response, result->payload, result->len) < 0)
             done(ctx, CSA_ERR_DECODE, NULL);
         else

@@ -248,7 +248,7 @@ static void pump_stop_infusion_finished(void *ctx, const csa_rpc_result_t *resul
     pump_stop_infusion_done_t done = (pump_stop_infusion_done_t)result->user_done;
     if (result->status == 0)
     {
-        pump_stop_infusion_response_t response;
+        pump_stop_infusion_response_t response = {0};
         if (pump_stop_infusion_response_decode(&response, result->payload, result->len) < 0)
             done(ctx, CSA_ERR_DECODE, NULL);
         else
