@@ -106,8 +106,8 @@ function(csa_chip_image target)
   if(A_RAM_BUDGET AND A_RAM_BUDGET LESS sram_size)
     set(ram_total ${A_RAM_BUDGET})
   endif()
-  math(EXPR ram_origin "${sram} + 64" OUTPUT_FORMAT HEXADECIMAL)
-  math(EXPR ram_length "${ram_total} - 64")
+  math(EXPR ram_origin "${sram} + 512" OUTPUT_FORMAT HEXADECIMAL) # VECTRAM and RETAINED (ld/image.ld.in)
+  math(EXPR ram_length "${ram_total} - 512")
 
   set(CSA_LD_IMAGE "${target}")
   set(CSA_LD_FLASH_ORIGIN ${origin})
@@ -139,10 +139,14 @@ function(csa_chip_image target)
 
   add_executable(${target}
     ${A_SOURCES} ${extra_sources}
-    ${CSA_PORT_DIR}/cortex-m/src/startup.c ${CSA_PORT_DIR}/cortex-m/src/retained.c
+    ${CSA_PORT_DIR}/cortex-m/src/startup.c ${CSA_PORT_DIR}/cortex-m/src/retained.c ${CSA_PORT_DIR}/cortex-m/src/syscalls.c
     ${CSA_BOARD_${A_BOARD}_SOURCES})
+  target_sources(${target} PRIVATE ${CSA_PORT_DIR}/cortex-m/src/csa_string.c)
+  set_source_files_properties(${CSA_PORT_DIR}/cortex-m/src/csa_string.c PROPERTIES
+    COMPILE_OPTIONS "-fno-builtin;-fno-tree-loop-distribute-patterns;-fno-lto")
   set_target_properties(${target} PROPERTIES SUFFIX ".elf" LINK_DEPENDS "${ld}")
-  target_include_directories(${target} PRIVATE ${CSA_PORT_DIR}/cortex-m/include ${CSA_BOARD_${A_BOARD}_INCLUDES} ${A_INCLUDES})
+  target_include_directories(${target} PRIVATE ${CSA_PORT_DIR}/cortex-m/include ${CSA_BOARD_${A_BOARD}_INCLUDES} ${A_INCLUDES}
+                                                ${CSA_SERVICE_DIR}/include)
   target_compile_definitions(${target} PRIVATE ${A_DEFINES} CSA_BOARD_NAME="${A_BOARD}")
   target_compile_options(${target} PRIVATE ${CSA_WARNINGS})
   target_link_libraries(${target} PRIVATE ${A_LIBS})

@@ -1,28 +1,14 @@
-/* The block of SRAM a system reset keeps (csa_retained.h). Section .retained: NOLOAD, never zeroed. */
-#include "csa/csa_retained.h"
+/* The RAM a system reset keeps (csa_service/handoff.h's csa_retained): the node address and the bootloader's findings
+ * for the application. Every image's linker script puts section .retained at the same address (the first 64 bytes of
+ * SRAM) and no start-up code clears it, so what the bootloader leaves there the application finds, and what either
+ * leaves before a reset the next start finds. After a power-on the bytes are random: csa_retained_valid says so. */
+#include "csa/csa_board.h"
 
-__attribute__((section(".retained"))) csa_retained csa_retained_block;
+typedef char csa_retained_fits_its_64_bytes[sizeof(csa_retained) <= 64u ? 1 : -1];
 
-uint32_t csa_retained_node_address(void)
+__attribute__((section(".retained"))) static csa_retained block;
+
+csa_retained *csa_board_retained(void)
 {
-    const volatile csa_retained *r = &csa_retained_block;
-    if (r->magic != CSA_RETAINED_MAGIC || r->check != ~(r->magic ^ r->node_address) || r->node_address > 0xFFu)
-        return CSA_RETAINED_NONE;
-    return r->node_address;
-}
-
-void csa_retained_keep_node_address(uint8_t address)
-{
-    volatile csa_retained *r = &csa_retained_block;
-    r->magic = CSA_RETAINED_MAGIC;
-    r->node_address = address;
-    r->check = ~(CSA_RETAINED_MAGIC ^ (uint32_t)address);
-}
-
-void csa_retained_clear(void)
-{
-    volatile csa_retained *r = &csa_retained_block;
-    r->magic = 0;
-    r->node_address = CSA_RETAINED_NONE;
-    r->check = 0;
+    return &block;
 }

@@ -27,12 +27,14 @@ void Reset_Handler(void)
         csa_board_fault(0);
 }
 
-/* A table in SRAM, aligned to the next power of two of its size as VTOR requires (128 words cover both chips). */
-static csa_vector_fn ram_vectors[128] __attribute__((aligned(512)));
+/* The table's SRAM copy at the start of SRAM (VECTRAM in ld/image.ld.in: 512-byte aligned as VTOR requires for up
+ * to 128 entries; 112 fit before the retained block, both chips have 98). */
+#define RAM_VECTORS 112u
+__attribute__((section(".ram_vectors"))) static csa_vector_fn ram_vectors[RAM_VECTORS];
 
 void csa_cm4_vectors_to_ram(void)
 {
-    uint32_t n = csa_vector_count <= 128u ? csa_vector_count : 128u;
+    uint32_t n = csa_vector_count <= RAM_VECTORS ? csa_vector_count : RAM_VECTORS;
     uint32_t primask = csa_primask();
     csa_irq_disable();
     memcpy(ram_vectors, csa_vector_table, n * sizeof ram_vectors[0]);

@@ -5,7 +5,6 @@
 #include "csa/csa_board.h"
 #include "csa/csa_crc32.h"
 #include "csa/csa_qemu.h"
-#include "csa/csa_retained.h"
 #include "csa/csa_semihost.h"
 #include "csa/csa_startup.h"
 #include "csa/csa_stm32f4.h"
@@ -33,8 +32,8 @@ static void restore_retained(void)
     int fd = csa_sh_open("retained.bin", CSA_SH_OPEN_RB);
     if (fd < 0)
         return;
-    if (csa_sh_read(fd, &csa_retained_block, sizeof csa_retained_block) != 0)
-        csa_retained_clear();
+    if (csa_sh_read(fd, csa_board_retained(), sizeof(csa_retained)) != 0)
+        csa_retained_clear(csa_board_retained());
     (void)csa_sh_close(fd);
     (void)csa_sh_remove("retained.bin");
 }
@@ -115,7 +114,7 @@ __attribute__((noreturn)) void csa_board_reset(void)
 {
     int fd = csa_sh_open("retained.bin", CSA_SH_OPEN_WB);
     if (fd >= 0) {
-        (void)csa_sh_write(fd, &csa_retained_block, sizeof csa_retained_block);
+        (void)csa_sh_write(fd, csa_board_retained(), sizeof(csa_retained));
         (void)csa_sh_close(fd);
     }
     csa_cm4_system_reset(); /* with -no-reboot QEMU exits with status 0 here */

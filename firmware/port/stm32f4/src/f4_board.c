@@ -2,7 +2,6 @@
  * or, with -DCSA_BOARD_UART=2, USART2 (PA2 TX, PA3 RX, AF7: the ST-LINK virtual COM port of many boards), SysTick at
  * 1 kHz, the CRC unit, the watchdog, resets and starting images. */
 #include "csa/csa_board.h"
-#include "csa/csa_retained.h"
 #include "csa/csa_startup.h"
 #include "csa/csa_stm32f4.h"
 #include "csa/stm32f4.h"

@@ -2,7 +2,6 @@
  * AF7: the ST-LINK virtual COM port of the NUCLEO-L476RG) or, with -DCSA_BOARD_UART=1, USART1 (PA9/PA10, AF7),
  * SysTick at 1 kHz, the CRC unit, the watchdog, resets and starting images. */
 #include "csa/csa_board.h"
-#include "csa/csa_retained.h"
 #include "csa/csa_startup.h"
 #include "csa/csa_stm32l4.h"
 #include "csa/stm32l4.h"

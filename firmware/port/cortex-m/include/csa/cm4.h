@@ -71,7 +71,7 @@ static inline void csa_nvic_enable(unsigned irq, uint8_t priority)
  * then a jump. The image finds the core as after a reset, except for the clocks and peripherals its caller set up. */
 __attribute__((noreturn)) void csa_cm4_start_image(uint32_t vector_table);
 
-/* A system reset through AIRCR.SYSRESETREQ (SRAM keeps its content: see csa_retained.h). */
+/* A system reset through AIRCR.SYSRESETREQ (SRAM keeps its content: csa_board_retained). */
 __attribute__((noreturn)) void csa_cm4_system_reset(void);
 
 #endif /* CSA_CM4_H_ */

@@ -12,6 +12,7 @@
 
 #include "csa_boot/flash.h"
 #include "csa_boot/map.h"
+#include "csa_service/handoff.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -59,7 +60,11 @@ void csa_board_idle(void);
 void csa_board_watchdog_start(void);
 void csa_board_watchdog_refresh(void);
 
-/* A system reset. The retained block (csa_retained.h) survives it, as SRAM does on the chip. */
+/* The RAM block a system reset keeps (csa_service/handoff.h): at the same address in every image, never cleared by
+ * start-up code; random after a power-on (csa_retained_valid tells). */
+csa_retained *csa_board_retained(void);
+
+/* A system reset. The retained block survives it, as SRAM does on the chip. */
 __attribute__((noreturn)) void csa_board_reset(void);
 
 /* Starts the image whose vector table is at `address` (a bootloader copy, the application). */
