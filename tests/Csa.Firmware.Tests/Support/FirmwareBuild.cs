@@ -2,12 +2,19 @@ using System.Collections.Concurrent;
 
 namespace Csa.Firmware.Tests.Support;
 
-/// <summary>One way of building firmware/: a C compiler and CMake cache options.</summary>
+/// <summary>One way of building firmware/: a C compiler (or a CMake toolchain file) and CMake cache options.</summary>
 /// <param name="Name">The build folder's name.</param>
-/// <param name="Compiler">The C compiler (gcc, clang).</param>
+/// <param name="Compiler">The C compiler (gcc, clang); null when <paramref name="Toolchain"/> names it.</param>
 /// <param name="Options">Further <c>-D</c> options.</param>
-internal sealed record FirmwareConfiguration(string Name, string Compiler, IReadOnlyList<string> Options)
+/// <param name="Toolchain">A CMake toolchain file relative to the repository root (a cross build), or null.</param>
+internal sealed record FirmwareConfiguration(string Name, string? Compiler, IReadOnlyList<string> Options, string? Toolchain = null)
 {
+    /// <summary>
+    /// The chips: arm-none-eabi-gcc with firmware/cmake/arm-none-eabi.cmake, every board's pre-bootloader, bootloader
+    /// copies and demo application (firmware/chips). Linking fails when an image outgrows its budget.
+    /// </summary>
+    public static readonly FirmwareConfiguration Arm = new("arm-none-eabi", null, [], "firmware/cmake/arm-none-eabi.cmake");
+
     /// <summary>gcc, no sanitizers: the unit tests and the csa-device program the interop tests run.</summary>
     public static readonly FirmwareConfiguration Gcc = new("gcc", "gcc", []);
 
@@ -51,7 +58,9 @@ internal static class FirmwareBuild
             var configure = new List<string>
             {
                 "-S", Path.Combine(RepositoryRoot, "firmware"), "-B", buildDir,
-                $"-DCMAKE_C_COMPILER={configuration.Compiler}",
+                configuration.Toolchain is null
+                    ? $"-DCMAKE_C_COMPILER={configuration.Compiler}"
+                    : $"-DCMAKE_TOOLCHAIN_FILE={Path.Combine(RepositoryRoot, configuration.Toolchain)}",
                 $"-DCSA_RPC_GEN_C={DotnetHost()};{csaDll}",
             };
             configure.AddRange(configuration.Options);
