@@ -19,6 +19,7 @@
 
 volatile sig_atomic_t csa_chip_stop_requested;
 volatile sig_atomic_t csa_chip_cut_requested;
+volatile sig_atomic_t csa_chip_report_requested;
 
 /* Everything is static: a chip's RAM, sized by the build's configuration (apps/csa-device/config). */
 static const csa_device_options *opt;
@@ -248,6 +249,11 @@ static int pump(csa_node_t *n, int timeout_ms)
         nfds += csa_posix_link_poll_fds(&links[l], fds + nfds);
     if (poll(fds, (nfds_t)nfds, timeout_ms) < 0 && errno != EINTR)
         csa_chip_stop_requested = 1;
+    if (csa_chip_report_requested) {
+        csa_chip_report_requested = 0;
+        fprintf(stderr, "csa-device: flash operations %llu\n", (unsigned long long)csa_flashsim_get_stats(sim)->operations);
+        fflush(stderr);
+    }
     for (l = 0; l < link_count; l++) {
         for (;;) {
             size_t len = 0;

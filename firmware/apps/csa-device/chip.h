@@ -16,6 +16,8 @@
 /* Set from signal handlers: SIGTERM / SIGINT end the program, SIGUSR1 cuts the power. */
 extern volatile sig_atomic_t csa_chip_stop_requested;
 extern volatile sig_atomic_t csa_chip_cut_requested;
+/* SIGUSR2: print the flash operations so far ("csa-device: flash operations N"), for test harnesses. */
+extern volatile sig_atomic_t csa_chip_report_requested;
 
 /* Opens the links and the flash (factory-programs a fresh chip when asked). 0, or an exit status after a message. */
 int csa_chip_open(const csa_device_options *options);

@@ -9,7 +9,8 @@
  *   csa-device --upstream tcp-listen:127.0.0.1:5555 --flash dev.flash --trust signing.pub.pem
  *
  * Run `csa-device --help` for every option. What it says goes to standard error; standard output is a link only
- * with --upstream stdio. SIGUSR1 cuts the power (as `csa sim` does), SIGTERM / SIGINT end it.
+ * with --upstream stdio. SIGUSR1 cuts the power (as `csa sim` does), SIGUSR2 prints the flash operations so far,
+ * SIGTERM / SIGINT end it.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +29,12 @@ static void on_cut(int sig)
     (void)sig;
     csa_chip_cut_requested = 1;
     csa_chip_request_cut_from_signal();
+}
+
+static void on_report(int sig)
+{
+    (void)sig;
+    csa_chip_report_requested = 1;
 }
 
 static void handle(int sig, void (*handler)(int))
@@ -53,6 +60,7 @@ int main(int argc, char **argv)
     handle(SIGTERM, on_stop);
     handle(SIGINT, on_stop);
     handle(SIGUSR1, on_cut);
+    handle(SIGUSR2, on_report);
     rc = csa_chip_open(&options);
     if (rc != 0)
         return rc;
