@@ -71,6 +71,8 @@ uint16_t csa_board_mcu_device_id(void)
 void csa_board_link_open(void)
 {
     csa_f4_usart_open(F4_USART1_BASE, F4_USART1_IRQ, QEMU_SYSCLK_HZ / 2u, QEMU_BAUD);
+    /* QEMU drops what reaches USART1 before UE is set: this line tells a harness that the host may speak now. */
+    csa_board_log("csa qemu: link open");
 }
 
 size_t csa_board_link_read(uint8_t *dst, size_t max)
