@@ -60,6 +60,11 @@ public sealed class ChipBudgetTests(ITestOutputHelper output)
             Assert.All(size.FlashSections, s => Assert.True(s.Address >= region.Address && s.Address + s.Size <= region.EndAddress,
                 $"{target}: {s.Name} at 0x{s.Address:X8} is outside {region.Kind} (0x{region.Address:X8}-0x{region.EndAddress:X8})"));
 
+            // What a reset keeps (the node address, the bootloader's findings for the application) is at the same
+            // SRAM address in every image that uses it, after the vector table's SRAM copy: ld/image.ld.in.
+            Assert.All(size.Sections.Where(s => s.Name == ".retained"), s => Assert.Equal(ChipImageSize.SramBase + 448, s.Address));
+            Assert.All(size.Sections.Where(s => s.Name == ".ram_vectors"), s => Assert.Equal(ChipImageSize.SramBase, s.Address));
+
             // The raw image the production programmer and the updater send: from the region's start, as long as the
             // flash it takes (the pre-bootloader's spans its whole region, to its record).
             byte[] bin = await File.ReadAllBytesAsync(Path.Combine(folder, target + ".bin"));

@@ -147,7 +147,7 @@ function(csa_chip_image target)
   set_target_properties(${target} PROPERTIES SUFFIX ".elf" LINK_DEPENDS "${ld}")
   target_include_directories(${target} PRIVATE ${CSA_PORT_DIR}/cortex-m/include ${CSA_BOARD_${A_BOARD}_INCLUDES} ${A_INCLUDES}
                                                 ${CSA_SERVICE_DIR}/include)
-  target_compile_definitions(${target} PRIVATE ${A_DEFINES} CSA_BOARD_NAME="${A_BOARD}")
+  target_compile_definitions(${target} PRIVATE ${A_DEFINES} ${CSA_BOARD_DEFINES} CSA_BOARD_NAME="${A_BOARD}")
   target_compile_options(${target} PRIVATE ${CSA_WARNINGS})
   target_link_libraries(${target} PRIVATE ${A_LIBS})
   target_link_options(${target} PRIVATE "-T${ld}" "-Wl,-Map,${CMAKE_CURRENT_BINARY_DIR}/${target}.map"
