@@ -400,6 +400,11 @@ internal sealed class QemuBoard : IAsyncDisposable
             }
         }
         await _supervisor;
+        lock (_gate)
+        {
+            _qemu?.Dispose(); // the process a dispose stopped mid-run (the supervisor disposes the others)
+            _qemu = null;
+        }
         await _hostPump;
         await HostLink.DisposeAsync();
         await _boardEnd.DisposeAsync();

@@ -36,7 +36,7 @@ public sealed class QemuUpdateTests(ITestOutputHelper output)
     {
         using var guard = new CancellationTokenSource(HangGuard);
         ChipImages chips = await ChipImages.GetAsync();
-        await using QemuDevice dut = await QemuDevice.StartAsync(chips, Uid(1), guard.Token);
+        await using QemuDevice dut = await QemuDevice.StartAsync(chips, Uid(1), output, guard.Token);
         DeviceInfo before = dut.Device;
         Assert.False(before.IsInBootloader);
         Assert.Equal((V1, V1, BootloaderSlot.A), (before.ApplicationVersion, before.BootloaderVersion, before.ActiveBootloader));
@@ -72,7 +72,7 @@ public sealed class QemuUpdateTests(ITestOutputHelper output)
     {
         using var guard = new CancellationTokenSource(HangGuard);
         ChipImages chips = await ChipImages.GetAsync();
-        await using QemuDevice dut = await QemuDevice.StartAsync(chips, Uid(2), guard.Token);
+        await using QemuDevice dut = await QemuDevice.StartAsync(chips, Uid(2), output, guard.Token);
         FirmwareImage image = await chips.ImageAsync("demo-app-qemu", ImageKind.Application, Map.Application.Address, V2, securityCounter: 2, tag: "application 2.0, cut");
         long cutAt = image.Payload.Length / 2;
         int cut = 0;
@@ -104,7 +104,7 @@ public sealed class QemuUpdateTests(ITestOutputHelper output)
     {
         using var guard = new CancellationTokenSource(HangGuard);
         ChipImages chips = await ChipImages.GetAsync();
-        await using QemuDevice dut = await QemuDevice.StartAsync(chips, Uid(3), guard.Token);
+        await using QemuDevice dut = await QemuDevice.StartAsync(chips, Uid(3), output, guard.Token);
         byte[] before = dut.Board.ReadFlash();
         FirmwareImage image = await chips.ImageAsync("bootloader-b-qemu", ImageKind.Bootloader, Map.BootloaderB.Address, V2, securityCounter: 2);
 
@@ -140,10 +140,12 @@ public sealed class QemuUpdateTests(ITestOutputHelper output)
 internal sealed class QemuDevice : IAsyncDisposable
 {
     private readonly CancellationTokenSource _token;
+    private readonly ITestOutputHelper _output;
 
-    private QemuDevice(QemuBoard board, DeviceNetwork network, FirmwareUpdater updater, DeviceInfo device, CancellationToken testToken)
+    private QemuDevice(QemuBoard board, DeviceNetwork network, FirmwareUpdater updater, DeviceInfo device, ITestOutputHelper output, CancellationToken testToken)
     {
         _token = CancellationTokenSource.CreateLinkedTokenSource(testToken, board.Failed);
+        _output = output;
         Board = board;
         Network = network;
         Updater = updater;
@@ -162,7 +164,12 @@ internal sealed class QemuDevice : IAsyncDisposable
     /// <summary>The test's guard, also cancelled when the board stops for good (a halt or a fault: the log says which).</summary>
     public CancellationToken Token => _token.Token;
 
-    public static async Task<QemuDevice> StartAsync(ChipImages chips, DeviceUid uid, CancellationToken cancellationToken)
+    /// <summary>
+    /// Programs and powers on a board and discovers it. What QEMU's console and the harness said goes to
+    /// <paramref name="output"/> when the device is disposed, so a failed test shows whether the firmware halted,
+    /// faulted or restarted.
+    /// </summary>
+    public static async Task<QemuDevice> StartAsync(ChipImages chips, DeviceUid uid, ITestOutputHelper output, CancellationToken cancellationToken)
     {
         string folder = Directory.CreateTempSubdirectory("csa-qemu-").FullName;
         FirmwareImage bootloader = await chips.ImageAsync("bootloader-a-qemu", ImageKind.Bootloader, MemoryMap.Stm32F4_1M.BootloaderA.Address, new FirmwareVersion(1, 0, 0, 1));
@@ -183,7 +190,7 @@ internal sealed class QemuDevice : IAsyncDisposable
             Assert.Equal(uid, device.Uid);
             var options = new UpdateOptions { CommandTimeout = TimeSpan.FromSeconds(5) };
             options.TrustedVerifiers.Add(new EcdsaP256Verifier(chips.Signer.PublicKey));
-            return new QemuDevice(board, network, new FirmwareUpdater(network, options), device, cancellationToken);
+            return new QemuDevice(board, network, new FirmwareUpdater(network, options), device, output, cancellationToken);
         }
         catch (Exception e)
         {
@@ -199,6 +206,8 @@ internal sealed class QemuDevice : IAsyncDisposable
         await Network.DisposeAsync();
         await Board.DisposeAsync();
         _token.Dispose();
+        _output.WriteLine($"QEMU console and harness ({Board.Starts} starts, {Board.Resets} resets, {Board.PowerCuts} power cuts):");
+        _output.WriteLine(Board.Log);
         try
         {
             Directory.Delete(Board.Folder, recursive: true);
