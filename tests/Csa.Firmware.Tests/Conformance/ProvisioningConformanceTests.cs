@@ -193,7 +193,7 @@ public sealed class ProvisioningConformanceTests
         await using ConformanceHost host = await ConformanceHost.ConnectAsync(dut, cancellationToken: guard.Token);
         try
         {
-            await SecurityKit.Station(product).ProvisionAsync(host.Network, host.Device, guard.Token);
+            await SecurityKit.Station(product, giveUpSoon: true).ProvisionAsync(host.Network, host.Device, guard.Token);
         }
         catch (Exception e) when (e is ProvisioningException or Csa.Rpc.RpcException or Csa.DataLink.DataLinkException or DeviceNotFoundException)
         {

@@ -14,14 +14,21 @@ namespace Csa.Firmware.Tests.Conformance;
 internal static class SecurityKit
 {
     /// <summary>A station that signs with <paramref name="productionKey"/> (the genuine production key by default).</summary>
-    public static ProvisioningStation Station(ConformanceProduct product, EcP256PrivateKey? productionKey = null) =>
+    /// <param name="product">The product whose devices it provisions.</param>
+    /// <param name="productionKey">The key it signs with (the genuine production key by default).</param>
+    /// <param name="giveUpSoon">
+    /// A run the test expects to lose its device under a power cut: one attempt per command with short waits, so the
+    /// test does not sit out the resends of a device that is off.
+    /// </param>
+    public static ProvisioningStation Station(ConformanceProduct product, EcP256PrivateKey? productionKey = null, bool giveUpSoon = false) =>
         new(new PemProductionSigner(productionKey ?? ConformanceKit.ProductionKey), EcdsaP256SignatureVerifier.Instance, new ProvisioningStationOptions
         {
             VendorId = product.VendorId,
             DeviceClassId = product.DeviceClassId,
             // Hang guards for a device that signs in software on a shared machine: never a performance bound.
-            CommandTimeout = TimeSpan.FromSeconds(3),
-            InstallAllowance = TimeSpan.FromSeconds(2),
+            CommandTimeout = giveUpSoon ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(3),
+            InstallAllowance = giveUpSoon ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(2),
+            CommandAttempts = giveUpSoon ? 1 : 3,
         });
 
     public static DeviceAuthenticator Authenticator() =>
