@@ -26,7 +26,7 @@ RAM_VERIFY=25600           # 3 receive buffers of 1 KiB, the chips' configuratio
 RAM_FULL=27136             # 2 receive buffers: the full bootloader's 32 KB-SRAM configuration
 
 core="csa_crc32 csa_cobs csa_frame csa_node csa_routes csa_reassembly csa_link_management csa_rpc_packet csa_rpc_cache csa_rpc_server"
-boot="flash map image journal state otp_counter trailer preboot bl_session bl_progress bl_start bl_begin bl_write bl_finish certificate identity keystore_soft decryptor"
+boot="flash map image journal state otp_counter trailer preboot bl_session bl_progress bl_start bl_begin bl_write bl_finish certificate identity keystore_soft decryptor rng_health"
 service="product handoff device_common bl_service bl_device bl_provisioning provisioning_common"
 bindings="device bootloader provisioning"
 status=0
@@ -69,9 +69,10 @@ for build in verify full; do
         # The service's steps, where the flash work and the cryptography run (the node's receive path recurses
         # through local delivery, so it is not a tree; its frames are small).
         echo "  worst-case stack of the work the service's steps run (own frames summed along the deepest path; the"
-        echo "  service's own frames above them and the node's receive path are a few hundred bytes more):"
+        echo "  service's own frames above them and the node's receive path are a few hundred bytes more; the key storage"
+        echo "  calls keygen, sign and ECDH through its port, under the identity's frame):"
         roots="csa_bl_start csa_bl_begin_update csa_bl_write csa_bl_finish_update"
-        [ $build = full ] && roots="$roots csa_identity_read csa_identity_generate_key csa_identity_install csa_identity_authenticate"
+        [ $build = full ] && roots="$roots csa_identity_read csa_identity_generate_key csa_identity_install csa_identity_authenticate csa_p256_keygen csa_p256_sign csa_ecies_unwrap_with csa_aes_ctr_crypt"
         python3 "$fw/crypto/tools/stack_depth.py" $roots -- "$d"/*.ci | sed 's/^/    /' || true
       fi
     fi

@@ -8,6 +8,7 @@
 #include "csa_service/bootloader_service.h"
 #if CSA_BOOT_DECRYPT || CSA_BOOT_PROVISIONING
 #include "csa_boot/keystore_soft.h"
+#include "csa_boot/rng_health.h"
 #endif
 
 volatile uint8_t in_buf[1024];
@@ -81,14 +82,15 @@ static int keys_save(void *ctx, const csa_keystore_record *r)
     return in_buf[7];
 }
 
-static int rng(void *ctx, uint8_t *buf, size_t len)
+/* RNG_DR after DRDY, SECS/CECS checked: the raw samples the SP 800-90B health tests take. */
+static int rng_sample(void *ctx, uint32_t *sample)
 {
     (void)ctx;
-    while (len--)
-        *buf++ = in_buf[8];
-    return in_buf[9];
+    *sample = (uint32_t)in_buf[8] << 24 | in_buf[9];
+    return in_buf[10];
 }
 
+static csa_rng_health rng;
 static csa_keystore_soft keystore;
 #endif
 
@@ -114,7 +116,8 @@ void Reset_Handler(void)
 #if CSA_BOOT_DECRYPT || CSA_BOOT_PROVISIONING
     {
         csa_keystore_backend backend = {keys_load, keys_save, 0};
-        csa_keystore_soft_init(&keystore, &backend, rng, 0);
+        csa_rng_health_init(&rng, rng_sample, 0);
+        csa_keystore_soft_init(&keystore, &backend, csa_rng_health_fill, &rng);
         product.keystore = &keystore.port;
         csa_trusted_key_init(&product.production_keys[0], in + 80);
         product.production_key_count = 1;
