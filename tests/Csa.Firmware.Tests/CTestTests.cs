@@ -84,7 +84,7 @@ public sealed class CTestTests(ITestOutputHelper output)
         await RunAndReportAsync(build, "boot");
     }
 
-    /// <summary>The full power-cut sweep of the C bootloader core (thousands of cut points, docs/firmware-boot.md).</summary>
+    /// <summary>The full power-cut sweep of the C bootloader core (thousands of cut points, docs/firmware.md section 12.2).</summary>
     [Fact]
     [Trait("Category", "Exhaustive")]
     [Trait("Requirement", "REQ-RECOVER")]

@@ -293,15 +293,34 @@ void csa_chip_close(void)
  * off, or bricked: node NULL). Returns 1 when bytes were fed. */
 static int pump(csa_node_t *n, int timeout_ms)
 {
-    struct pollfd fds[4];
-    int nfds = 0, l, fed = 0;
+    struct pollfd fds[5];
+    int nfds = 0, l, fed = 0, watched = -1;
     for (l = 0; l < link_count; l++)
         nfds += csa_posix_link_poll_fds(&links[l], fds + nfds);
+    if (opt->exit_with_stdin) {
+        watched = nfds++;
+        fds[watched].fd = STDIN_FILENO;
+        fds[watched].events = POLLIN;
+        fds[watched].revents = 0;
+    }
     if (poll(fds, (nfds_t)nfds, timeout_ms) < 0 && errno != EINTR)
         csa_chip_stop_requested = 1;
+    if (watched >= 0 && (fds[watched].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+        uint8_t ignored[64];
+        ssize_t r = read(STDIN_FILENO, ignored, sizeof ignored); /* anything written is ignored; the end is the news */
+        if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
+            say("standard input closed: the program that started this device is gone");
+            csa_chip_stop_requested = 1;
+        }
+    }
     if (csa_chip_report_requested) {
+        const csa_flashsim_stats *stats = csa_flashsim_get_stats(sim);
         csa_chip_report_requested = 0;
-        fprintf(stderr, "csa-device: flash operations %llu\n", (unsigned long long)csa_flashsim_get_stats(sim)->operations);
+        /* Two lines: the operation count first (what power-cut sweeps read), then where the flash time went. */
+        fprintf(stderr, "csa-device: flash operations %llu\n", (unsigned long long)stats->operations);
+        fprintf(stderr, "csa-device: flash busy %llu us: %llu erases, %llu programs of %llu bytes\n",
+                (unsigned long long)(stats->busy_ns / 1000u), (unsigned long long)stats->erases,
+                (unsigned long long)stats->programs, (unsigned long long)stats->programmed_bytes);
         fflush(stderr);
     }
     for (l = 0; l < link_count; l++) {

@@ -43,7 +43,7 @@ void csa_device_usage(FILE *out)
           "  --vendor-id N, --device-class N, --hardware-revision N, --product-name TEXT\n"
           "                             (defaults 0x00C5A000, 1, 1, \"Csa C device\")\n"
           "  --max-frame N              maximum frame size, 64..4096 (default 1024)\n"
-          "  --rx-buffers N             receive buffers, 1..15 (default 4)\n"
+          "  --rx-buffers N             receive buffers, 1..16 (default 4)\n"
           "  --max-packet N             maximum packet size, 128..8192 (default 4160)\n"
           "  --address N                a fixed address 1..239 (default: unassigned, given by enumeration)\n"
           "  --heartbeat-ms N           Heartbeat period, 0 for none (default 5000)\n"
@@ -58,7 +58,11 @@ void csa_device_usage(FILE *out)
           "                                 at FRACTION (0..1); STYLE of a torn erase: bits, random or prefix\n"
           "  --cut-random SEED:N            cut at a random operation below N, before or inside it\n"
           "  --on-power-cut restart|exit    after a cut: power on again from the flash (default), or end (status 99)\n"
-          "  --power-off-ms N               how long the power stays off before it comes back (default 1000)\n",
+          "  --power-off-ms N               how long the power stays off before it comes back (default 1000)\n"
+          "process:\n"
+          "  --exit-with-stdin          end when standard input reaches its end: a program that starts this one as its\n"
+          "                             child (csa sim, csa demo) keeps the pipe open, so the device never outlives it\n"
+          "signals: SIGUSR1 cuts the power now; SIGUSR2 prints the flash operations and the flash busy time so far\n",
           out);
 }
 
@@ -177,6 +181,10 @@ int csa_device_parse_options(int argc, char **argv, csa_device_options *o)
             o->product.downgrade_prevention = 0;
             continue;
         }
+        if (strcmp(opt, "--exit-with-stdin") == 0) {
+            o->exit_with_stdin = 1;
+            continue;
+        }
         if (strcmp(opt, "--no-erase-ahead") == 0) {
             o->product.erase_ahead = 0;
             continue;
@@ -262,7 +270,7 @@ int csa_device_parse_options(int argc, char **argv, csa_device_options *o)
             o->product.limits.max_frame_size = (uint16_t)n;
         } else if (strcmp(opt, "--rx-buffers") == 0) {
             if (parse_number(val, CSA_CONFIG_RX_BUFFERS, &n) != 0 || n == 0u)
-                return bad(opt, val, "expected 1..15");
+                return bad(opt, val, "expected 1..16");
             o->product.limits.rx_buffers = (uint8_t)n;
         } else if (strcmp(opt, "--max-packet") == 0) {
             if (parse_number(val, CSA_CONFIG_MAX_PACKET_SIZE, &n) != 0 || n < 128u)
@@ -326,6 +334,10 @@ int csa_device_parse_options(int argc, char **argv, csa_device_options *o)
     if (o->product.require_provisioning && o->product.production_key_count == 0) {
         fprintf(stderr, "csa-device: error: --require-provisioning needs --production-key KEY (the key certificates "
                         "are signed with)\n");
+        return 2;
+    }
+    if (o->exit_with_stdin && (strcmp(o->upstream, "stdio") == 0 || (o->downstream != NULL && strcmp(o->downstream, "stdio") == 0))) {
+        fprintf(stderr, "csa-device: error: --exit-with-stdin watches standard input, which --upstream stdio uses as a link\n");
         return 2;
     }
     if (o->has_cut && o->cut_random) {

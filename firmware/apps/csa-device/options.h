@@ -41,6 +41,8 @@ typedef struct csa_device_options {
     uint64_t cut_range;              /* --cut-random SEED:N: an operation in [0, N) */
     int exit_on_cut;                 /* --on-power-cut exit: the process ends (status 99) instead of restarting */
     uint32_t power_off_ms;
+    /* --exit-with-stdin: end when standard input reaches its end (the program that started this one is gone). */
+    int exit_with_stdin;
 } csa_device_options;
 
 /* Fills *o from the command line. 0: run; 1: --help was printed; 2: a usage error was printed to stderr. */

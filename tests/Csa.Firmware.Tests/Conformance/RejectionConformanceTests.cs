@@ -152,6 +152,67 @@ public sealed class RejectionConformanceTests
         Assert.Equal(product.Uid, e.Device);
     }
 
+    /// <summary>
+    /// The same bad images, offered by a raw client (no host pre-check) to a device that already waits in its
+    /// bootloader, so that nothing but the offer itself can have touched the flash: each is refused with the error the
+    /// updater test expects, and afterwards the whole flash, the state journal and the OTP counter floor included, is
+    /// byte-identical to what it was before the first offer.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ConformanceData.Devices), MemberType = typeof(ConformanceData))]
+    [Trait("Requirement", "REQ-AUTH-FW")]
+    [Trait("Requirement", "REQ-TAMPER")]
+    [Trait("Requirement", "REQ-DOWNGRADE")]
+    [Trait("Requirement", "REQ-DEVICE-BOUND")]
+    [Trait("Threat", "THREAT.IMG.NON_AUTH")]
+    [Trait("Threat", "THREAT.MFST.MODIFICATION")]
+    [Trait("Threat", "THREAT.IMG.EXPIRED")]
+    [Trait("Threat", "THREAT.IMG.INCOMPATIBLE")]
+    [Trait("Threat", "THREAT.IMG.LOCATION")]
+    [Trait("Threat", "THREAT.UPD.UNAPPROVED")]
+    public async Task Every_bad_image_offered_to_the_waiting_bootloader_is_refused_and_the_flash_stays_byte_identical(DeviceImplementation implementation, FlashFamily family)
+    {
+        using CancellationTokenSource guard = Guard();
+        var wrong = new List<string>();
+        int offered = 0;
+        // One device per product setting the cases need (binding required; a device whose counter is already 5).
+        foreach (IGrouping<(bool RequireBinding, uint DeviceCounter), Case> group in s_cases.Values.GroupBy(c => (c.RequireBinding, c.DeviceCounter)))
+        {
+            var product = new ConformanceProduct(family, 13) { RequireBinding = group.Key.RequireBinding };
+            await using IDeviceUnderTest dut = await DevicesUnderTest.StartAsync(implementation, product, Factory(product, applicationCounter: group.Key.DeviceCounter));
+            await using ConformanceHost host = await ConformanceHost.ConnectAsync(dut, cancellationToken: guard.Token);
+            using (Csa.Rpc.Device.DeviceClient client = host.Network.CreateDeviceClient(host.Device))
+                await client.EnterBootloaderAsync(60, guard.Token);
+            DeviceInfo bootloader = await UpdateConformanceTests.WaitForBootloaderAsync(host, guard.Token);
+            FlashSnapshot before = dut.Snapshot();
+            using var raw = new BootloaderClient(host.Network.Client, bootloader.Address);
+            foreach (Case @case in group)
+            {
+                offered++;
+                FirmwareImage image = BadImage(@case.Name, product);
+                byte[] wrappedKey = image.FindWrappedKey(product.Uid)?.WrappedKey.ToArray() ?? [];
+                string got = "accepted";
+                try
+                {
+                    await raw.BeginUpdateAsync(UpdateTarget.Application, image.ManifestBytes.ToArray(), image.AuthenticationBlock.ToArray(), wrappedKey, guard.Token);
+                }
+                catch (Csa.Rpc.RpcErrorException e) when (BootloaderInterface.TryGetError(e, out BootloaderError error))
+                {
+                    if (error == @case.Device && !string.IsNullOrWhiteSpace(e.Message))
+                        continue;
+                    got = $"{error}: {e.Message}";
+                }
+                wrong.Add($"{@case.Name}: expected {@case.Device}, got {got}");
+            }
+            Assert.True(dut.Snapshot().DifferingRegions(before) is { Count: 0 }, $"{implementation} {family}: the refusals changed {string.Join(", ", dut.Snapshot().DifferingRegions(before))}");
+            BootloaderStatus status = BootloaderStatus.FromResponse(await raw.GetStatusAsync(guard.Token));
+            Assert.Equal(UpdatePhase.Idle, status.Phase);
+            Assert.Equal(RegionState.Valid, status.GetRegion(RegionKind.Application).State);
+        }
+        Assert.Equal(s_cases.Count, offered);
+        Assert.True(wrong.Count == 0, $"{implementation} {family}: {wrong.Count} of {offered} offers answered otherwise:\n{string.Join("\n", wrong)}");
+    }
+
     [Theory]
     [MemberData(nameof(ConformanceData.Devices), MemberType = typeof(ConformanceData))]
     [Trait("Requirement", "REQ-TAMPER")]

@@ -293,7 +293,7 @@ static inline int device_get_identity_request_encode_at(const device_get_identit
 
 static inline int device_get_identity_request_decode_at(device_get_identity_request_t *msg, const uint8_t *buf, size_t len, size_t *pos)
 {
-    (void)msg; (void)buf; (void)len; (void)pos;
+    msg->unused_ = 0u; (void)buf; (void)len; (void)pos;
     return 0;
 }
 
@@ -434,7 +434,7 @@ static inline int device_get_versions_request_encode_at(const device_get_version
 
 static inline int device_get_versions_request_decode_at(device_get_versions_request_t *msg, const uint8_t *buf, size_t len, size_t *pos)
 {
-    (void)msg; (void)buf; (void)len; (void)pos;
+    msg->unused_ = 0u; (void)buf; (void)len; (void)pos;
     return 0;
 }
 
@@ -557,7 +557,7 @@ static inline int device_get_capabilities_request_encode_at(const device_get_cap
 
 static inline int device_get_capabilities_request_decode_at(device_get_capabilities_request_t *msg, const uint8_t *buf, size_t len, size_t *pos)
 {
-    (void)msg; (void)buf; (void)len; (void)pos;
+    msg->unused_ = 0u; (void)buf; (void)len; (void)pos;
     return 0;
 }
 
@@ -715,7 +715,7 @@ static inline int device_reset_response_encode_at(const device_reset_response_t 
 
 static inline int device_reset_response_decode_at(device_reset_response_t *msg, const uint8_t *buf, size_t len, size_t *pos)
 {
-    (void)msg; (void)buf; (void)len; (void)pos;
+    msg->unused_ = 0u; (void)buf; (void)len; (void)pos;
     return 0;
 }
 
@@ -799,7 +799,7 @@ static inline int device_enter_bootloader_response_encode_at(const device_enter_
 
 static inline int device_enter_bootloader_response_decode_at(device_enter_bootloader_response_t *msg, const uint8_t *buf, size_t len, size_t *pos)
 {
-    (void)msg; (void)buf; (void)len; (void)pos;
+    msg->unused_ = 0u; (void)buf; (void)len; (void)pos;
     return 0;
 }
 
@@ -839,7 +839,7 @@ static inline int device_get_update_rules_request_encode_at(const device_get_upd
 
 static inline int device_get_update_rules_request_decode_at(device_get_update_rules_request_t *msg, const uint8_t *buf, size_t len, size_t *pos)
 {
-    (void)msg; (void)buf; (void)len; (void)pos;
+    msg->unused_ = 0u; (void)buf; (void)len; (void)pos;
     return 0;
 }
 

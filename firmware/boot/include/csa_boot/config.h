@@ -1,6 +1,6 @@
 /* The bootloader core's static configuration. A firmware overrides any value on the compiler command line
  * (-DCSA_BOOT_MAX_PAYLOAD=1699840) or in its own header named by CSA_BOOT_CONFIG_FILE. Every RAM buffer of the core
- * is sized here (docs/firmware-boot.md lists the RAM each costs). */
+ * is sized here (docs/firmware.md section 8.7 lists the RAM each costs). */
 #ifndef CSA_BOOT_CONFIG_H_
 #define CSA_BOOT_CONFIG_H_
 
