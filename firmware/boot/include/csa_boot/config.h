@@ -13,7 +13,7 @@
 #define CSA_BOOT_ECDSA 1
 #endif
 
-/* The crypto features of a bootloader build (docs/firmware.md, "Crypto features as build options"). They follow the
+/* The crypto features of a bootloader build (docs/firmware.md section 14, docs/performance.md section 6). They follow the
  * crypto library's build (csa_crypto_config.h) unless a product sets them:
  *   CSA_BOOT_DECRYPT       encrypted images: the content-key unwrap and AES-256-CTR while writing (security.md 4-5)
  *   CSA_BOOT_PROVISIONING  device identity: the Provisioning interface, the identity key made and used on the device,

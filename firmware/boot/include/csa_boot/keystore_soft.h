@@ -5,7 +5,7 @@
  *
  * Backends: csa_keystore_ram_backend (RAM: a device whose key lives as long as the process or the power), the POSIX
  * device's key file (apps/csa-device), a protected flash sector or a secure element's storage on a chip
- * (docs/firmware.md, "Key storage on the chips"). */
+ * (docs/firmware.md section 14.3, "Where the key storage lives"). */
 #ifndef CSA_BOOT_KEYSTORE_SOFT_H_
 #define CSA_BOOT_KEYSTORE_SOFT_H_
 

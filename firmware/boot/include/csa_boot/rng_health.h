@@ -1,5 +1,5 @@
 /* Continuous health tests of NIST SP 800-90B section 4.4 between a hardware noise source and the key generator: what
- * a chip's random-number port puts in front of its RNG peripheral (docs/firmware.md, "The random-number port").
+ * a chip's random-number port puts in front of its RNG peripheral (docs/firmware.md section 14.3).
  *
  *   - repetition count test on the 32-bit samples: a sample equal to the one before fails (a good source repeats a
  *     32-bit word with probability 2^-32; a stuck peripheral repeats at once);
@@ -8,7 +8,7 @@
  *   - a start-up test: 1024 bytes drawn and tested before the first byte is handed out.
  * A failure latches: the source stays failed until csa_rng_health_init runs again (a reset). The key generator then
  * reports CSA_KEYSTORE_RNG and no key is made from a broken source. The tests catch a stuck or grossly biased source;
- * they cannot prove a source good (90B's entropy assessment of the part is the customer's, docs/firmware.md). */
+ * they cannot prove a source good (90B's entropy assessment of the part is the customer's, docs/firmware.md section 14.3). */
 #ifndef CSA_BOOT_RNG_HEALTH_H_
 #define CSA_BOOT_RNG_HEALTH_H_
 
