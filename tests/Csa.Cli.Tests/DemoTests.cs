@@ -45,13 +45,17 @@ public sealed class DemoTests
 
     [Fact]
     [Trait("Requirement", "REQ-UPD-APP")]
+    [Trait("Requirement", "REQ-CONFIDENTIAL")]
+    [Trait("Requirement", "REQ-DEVICE-BOUND")]
     public async Task Demo_Text_PrintsProgressAndTheSummaryTable()
     {
-        CliRun run = await CliRunner.RunAsync(["demo", "--baud", "0", "--flash-timing", "instant", "--app-size", "4096"], TimeSpan.FromMinutes(3));
+        // The C firmware as the encrypted, device-bound STM32L4 (device 2): it decrypts its application and bootloader
+        // while writing them, with the identity key in its key storage.
+        CliRun run = await CliRunner.RunAsync(["demo", "--baud", "0", "--flash-timing", "instant", "--app-size", "4096", "--c-device", "2"], TimeSpan.FromMinutes(3));
         Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
         Assert.Contains("Transferring", run.Output);
         Assert.Contains("All 3 devices run their new firmware", run.Output);
-        Assert.Contains("device 1 on the C firmware", run.Output);
+        Assert.Contains("device 2 on the C firmware", run.Output);
         Assert.Equal("", run.Error);
     }
 

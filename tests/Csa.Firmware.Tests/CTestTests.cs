@@ -56,9 +56,15 @@ public sealed class CTestTests(ITestOutputHelper output)
             Assert.Contains(results, r => r.Name == expected);
     }
 
-    /// <summary>The bootloader core (firmware/boot) and the flash model it runs over (firmware/flashsim), including the CI slice of the power-cut sweep.</summary>
+    /// <summary>
+    /// The bootloader core (firmware/boot) and the flash model it runs over (firmware/flashsim), including the CI slice of
+    /// the power-cut sweep, device identity (security.md 10 goldens, InstallCertificate's power-cut sweep) and encrypted
+    /// updates (security.md 5 golden), and the Cortex-M4 size of a whole bootloader copy per crypto build.
+    /// </summary>
     [Fact]
     [Trait("Requirement", "REQ-RECOVER")]
+    [Trait("Requirement", "REQ-PROD-KEYS")]
+    [Trait("Requirement", "REQ-CONFIDENTIAL")]
     [Trait("Requirement", "REQ-BOOT-VERIFY")]
     [Trait("Requirement", "REQ-UPD-APP")]
     [Trait("Requirement", "REQ-UPD-BL")]
@@ -66,7 +72,7 @@ public sealed class CTestTests(ITestOutputHelper output)
     {
         string build = await FirmwareBuild.GetAsync(FirmwareConfiguration.Gcc);
         IReadOnlyList<CTestResult> results = await RunAndReportAsync(build, "boot");
-        foreach (string expected in new[] { "boot.image", "boot.journal", "boot.sweep", "flash.rules", "flash.file_interop", "boot.size_budget" })
+        foreach (string expected in new[] { "boot.image", "boot.journal", "boot.sweep", "flash.rules", "flash.file_interop", "boot.size_budget", "boot.identity", "boot.decrypt", "boot.bootloader_size" })
             Assert.Contains(results, r => r.Name == expected);
     }
 

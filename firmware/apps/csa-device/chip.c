@@ -14,6 +14,7 @@
 #include "csa_service/bootloader_service.h"
 #include "csa_service/preboot_run.h"
 #include "demo_app.h"
+#include "key_storage.h"
 
 #define CUT_EXIT_STATUS 99
 
@@ -23,6 +24,9 @@ volatile sig_atomic_t csa_chip_report_requested;
 
 /* Everything is static: a chip's RAM, sized by the build's configuration (apps/csa-device/config). */
 static const csa_device_options *opt;
+static csa_product product;            /* the options' product, with the key storage */
+static csa_keystore_soft keystore;     /* the chip's key storage: not part of the flash */
+static csa_keystore_record ram_keys;   /* its content when it has no file (survives resets and power cuts) */
 static csa_posix_link_t links[2];
 static int link_count;
 static bool link_open[2];
@@ -91,7 +95,7 @@ static int install(const csa_flash *f, csa_region_id region, const char *path, c
         fprintf(stderr, "csa-device: error: cannot read the %s image %s\n", what, path);
         return 2;
     }
-    r = csa_factory_install(f, &opt->product.map->regions[region], image, len, &fs);
+    r = csa_factory_install(f, &product.map->regions[region], image, len, &fs);
     free(image);
     if (r != CSA_FACTORY_OK) {
         fprintf(stderr, "csa-device: error: the %s image %s %s\n", what, path,
@@ -107,7 +111,7 @@ static csa_flashsim_options sim_options(void)
 {
     csa_flashsim_options o;
     memset(&o, 0, sizeof o);
-    o.geometry = opt->product.map->geometry;
+    o.geometry = product.map->geometry;
     o.overwrite = opt->strict_flash ? CSA_FLASHSIM_REJECT_ANY_REPROGRAM : CSA_FLASHSIM_AND_LIKE_SILICON;
     o.timing = opt->timing;
     o.sleep = opt->timing != CSA_FLASHSIM_INSTANT; /* the process takes the flash's time, as the chip stalls */
@@ -135,7 +139,7 @@ static int factory_program(csa_flashsim **out)
         return 3;
     }
     f = csa_flashsim_port(blank);
-    if (csa_factory_write_marker(&f, opt->product.map, opt->pre_major, opt->pre_minor, opt->pre_patch, NULL)
+    if (csa_factory_write_marker(&f, product.map, opt->pre_major, opt->pre_minor, opt->pre_patch, NULL)
         != CSA_FACTORY_OK)
         rc = 3;
     if (rc == 0)
@@ -194,11 +198,57 @@ static int open_flash(void)
     return 0;
 }
 
+/* The key storage: a file of its own or RAM, the random source, and a key injected in production. */
+static int open_key_storage(void)
+{
+    csa_keystore_backend backend;
+    csa_keystore_record r;
+    if (opt->key_storage_path != NULL)
+        csa_device_key_file_backend(&backend, opt->key_storage_path);
+    else
+        csa_keystore_ram_backend(&backend, &ram_keys);
+    csa_keystore_soft_init(&keystore, &backend, csa_device_random, NULL);
+    product.keystore = &keystore.port;
+    if (backend.load(backend.ctx, &r) != 0) {
+        fprintf(stderr, "csa-device: error: the key storage %s cannot be read or is not a P-256 key (PEM PKCS#8)\n",
+                opt->key_storage_path);
+        return 2;
+    }
+    if (opt->has_identity_key) {
+        uint8_t pub[64];
+        if (r.has_key) {
+            int same = memcmp(r.private_key, opt->identity_key, 32) == 0;
+            csa_ct_wipe(&r, sizeof r);
+            if (same)
+                return 0;
+            fprintf(stderr, "csa-device: error: the key storage already holds another identity key\n");
+            return 2;
+        }
+        memset(&r, 0, sizeof r);
+        memcpy(r.private_key, opt->identity_key, 32);
+        (void)csa_p256_public_key(opt->identity_key, pub);
+        memcpy(r.public_key, pub, 64);
+        r.has_key = 1;
+        if (backend.save(backend.ctx, &r) != 0) {
+            csa_ct_wipe(&r, sizeof r);
+            fprintf(stderr, "csa-device: error: cannot write the key storage %s: %s\n", opt->key_storage_path,
+                    strerror(errno));
+            return 2;
+        }
+    }
+    csa_ct_wipe(&r, sizeof r);
+    return 0;
+}
+
 int csa_chip_open(const csa_device_options *options)
 {
     char error[256];
     int rc;
     opt = options;
+    product = options->product;
+    rc = open_key_storage();
+    if (rc != 0)
+        return rc;
     if (csa_posix_link_open(&links[0], opt->upstream, error, sizeof error) != 0) {
         fprintf(stderr, "csa-device: error: upstream %s\n", error);
         return 3;
@@ -311,7 +361,7 @@ static void node_start(uint32_t now)
     int l;
     if (assignable && retained.has_address && csa_retained_valid(&retained))
         address = retained.address;
-    (void)csa_node_init(&node, &opt->product.limits, address, assignable, now);
+    (void)csa_node_init(&node, &product.limits, address, assignable, now);
     for (l = 0; l < link_count; l++) {
         csa_node_add_link(&node, l == 0 ? CSA_LINK_UPSTREAM : CSA_LINK_DOWNSTREAM, board_write, &links[l]);
         csa_node_set_link_open(&node, (uint8_t)l, link_open[l]);
@@ -357,7 +407,7 @@ static stage_end run_application(void)
     char line[96];
     const csa_image_version_info *v = &retained.handoff.application_version;
     node_start(now);
-    if (csa_demo_app_start(&application, &node, &opt->product, &flash, &retained, opt->telemetry, now) != CSA_OK) {
+    if (csa_demo_app_start(&application, &node, &product, &flash, &retained, opt->telemetry, now) != CSA_OK) {
         say("error: the application's interfaces do not fit this build's configuration");
         return STAGE_STOP;
     }
@@ -413,16 +463,16 @@ static stage_end start(void)
     char line[160];
     uint32_t now = csa_posix_millis();
     /* The pre-bootloader: on this chip its region holds the marker that stands for its code. */
-    fs = csa_preboot_marker_read(&flash, opt->product.map, &present, &major, &minor, &patch);
+    fs = csa_preboot_marker_read(&flash, product.map, &present, &major, &minor, &patch);
     if (fs == CSA_FLASH_OK && present)
-        fs = csa_preboot_run(&flash, &opt->product, &pre);
+        fs = csa_preboot_run(&flash, &product, &pre);
     if (fs == CSA_FLASH_POWER_LOST)
         return STAGE_POWER_LOST;
     if (fs != CSA_FLASH_OK || !present || pre.copy == 0)
         return bricked();
     /* The bootloader copy it started. */
     node_start(now);
-    st = csa_bl_service_start(&bootloader, &opt->product, &flash, &node, &retained, now, 0);
+    st = csa_bl_service_start(&bootloader, &product, &flash, &node, &retained, now, 0);
     if (st == CSA_BL_POWER_LOST)
         return STAGE_POWER_LOST;
     if (st != CSA_BL_OK) {
@@ -475,8 +525,8 @@ int csa_chip_run(void)
         stage_end end;
         if (first) {
             fprintf(stderr, "csa-device: ready (max frame %u, %u receive buffers, max packet %u)\n",
-                    (unsigned)opt->product.limits.max_frame_size, (unsigned)opt->product.limits.rx_buffers,
-                    (unsigned)opt->product.limits.max_packet_size);
+                    (unsigned)product.limits.max_frame_size, (unsigned)product.limits.rx_buffers,
+                    (unsigned)product.limits.max_packet_size);
             fflush(stderr);
             first = false;
         }

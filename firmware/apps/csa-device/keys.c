@@ -33,7 +33,7 @@ static int b64_value(char c)
 }
 
 /* Decodes the base64 body between the PEM lines; returns the byte count or -1. */
-static long pem_body(const char *pem, const char *label, uint8_t *out, size_t cap)
+long csa_device_pem_decode(const char *pem, const char *label, uint8_t *out, size_t cap)
 {
     char begin[64], end[64];
     const char *p, *stop;
@@ -95,7 +95,7 @@ int csa_device_read_public_key(const char *text, uint8_t xy[64], char *error, si
     n = (long)fread(pem, 1, sizeof pem - 1u, f);
     fclose(f);
     pem[n < 0 ? 0 : n] = '\0';
-    n = pem_body(pem, "PUBLIC KEY", der, sizeof der);
+    n = csa_device_pem_decode(pem, "PUBLIC KEY", der, sizeof der);
     if (n < 0) {
         snprintf(error, error_len, "%s holds no PEM public key (-----BEGIN PUBLIC KEY-----)", text);
         return -1;
@@ -106,4 +106,26 @@ int csa_device_read_public_key(const char *text, uint8_t xy[64], char *error, si
     }
     memcpy(xy, der + 27, 64);
     return 0;
+}
+
+size_t csa_device_pem_encode(const char *label, const uint8_t *der, size_t len, char *out, size_t cap)
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t at = (size_t)snprintf(out, cap, "-----BEGIN %s-----\n", label), i, line = 0;
+    for (i = 0; i < len && at + 8 < cap; i += 3) {
+        uint32_t v = (uint32_t)der[i] << 16 | (i + 1 < len ? (uint32_t)der[i + 1] << 8 : 0u)
+                     | (i + 2 < len ? der[i + 2] : 0u);
+        out[at++] = b64[v >> 18 & 63];
+        out[at++] = b64[v >> 12 & 63];
+        out[at++] = i + 1 < len ? b64[v >> 6 & 63] : '=';
+        out[at++] = i + 2 < len ? b64[v & 63] : '=';
+        if ((line += 4) == 64) {
+            out[at++] = '\n';
+            line = 0;
+        }
+    }
+    if (line != 0 && at + 1 < cap)
+        out[at++] = '\n';
+    at += (size_t)snprintf(out + at, cap > at ? cap - at : 0, "-----END %s-----\n", label);
+    return at < cap ? at : 0;
 }

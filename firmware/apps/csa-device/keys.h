@@ -9,4 +9,9 @@
 /* Reads the key named by `text` into xy (X || Y). 0, or -1 with a reason in `error`. */
 int csa_device_read_public_key(const char *text, uint8_t xy[64], char *error, size_t error_len);
 
+/* The DER between "-----BEGIN label-----" and "-----END label-----": the byte count, or -1. */
+long csa_device_pem_decode(const char *pem, const char *label, uint8_t *out, size_t cap);
+/* PEM text of DER (64 base64 characters a line): its length, or 0 when out is too small. */
+size_t csa_device_pem_encode(const char *label, const uint8_t *der, size_t len, char *out, size_t cap);
+
 #endif /* CSA_DEVICE_KEYS_H_ */

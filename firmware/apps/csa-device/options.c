@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "csa_boot/map.h"
+#include "key_storage.h"
 #include "keys.h"
 
 void csa_device_usage(FILE *out)
@@ -30,6 +31,15 @@ void csa_device_usage(FILE *out)
           "  --require-encryption       install only encrypted images\n"
           "  --no-downgrade-prevention  do not enforce the security counter\n"
           "  --no-erase-ahead           erase each sector at the first write into it\n"
+          "device identity (docs/security.md 10):\n"
+          "  --production-key KEY       a production public key the bootloader ships (PEM file or X||Y hex; up to 2):\n"
+          "                             the device makes its identity key and takes certificates signed by it\n"
+          "  --require-provisioning     a blank device installs and starts nothing until it is provisioned\n"
+          "  --key-storage FILE         the chip's key storage, a file of its own (PEM PKCS#8 and FILE.certified,\n"
+          "                             as the C# SecureKeyStorage); default: in this process only. Keep it apart\n"
+          "                             from the flash file: a copy of the flash file is a clone without the key\n"
+          "  --identity-key FILE        a PEM private key put into an empty key storage in production (a product\n"
+          "                             without provisioning that takes encrypted images)\n"
           "  --vendor-id N, --device-class N, --hardware-revision N, --product-name TEXT\n"
           "                             (defaults 0x00C5A000, 1, 1, \"Csa C device\")\n"
           "  --max-frame N              maximum frame size, 64..4096 (default 1024)\n"
@@ -179,6 +189,10 @@ int csa_device_parse_options(int argc, char **argv, csa_device_options *o)
             o->product.erase_ahead = 0;
             continue;
         }
+        if (strcmp(opt, "--require-provisioning") == 0) {
+            o->product.require_provisioning = 1;
+            continue;
+        }
         if (val == NULL) {
             fprintf(stderr, "csa-device: error: %s needs a value (csa-device --help)\n", opt);
             return 2;
@@ -217,6 +231,19 @@ int csa_device_parse_options(int argc, char **argv, csa_device_options *o)
             if (csa_device_read_public_key(val, xy, error, sizeof error) != 0)
                 return bad(opt, val, error);
             csa_trusted_key_init(&o->product.keys[o->product.key_count++], xy);
+        } else if (strcmp(opt, "--production-key") == 0) {
+            uint8_t xy[64];
+            if (o->product.production_key_count >= CSA_ID_MAX_PRODUCTION_KEYS)
+                return bad(opt, val, "at most 2 production keys");
+            if (csa_device_read_public_key(val, xy, error, sizeof error) != 0)
+                return bad(opt, val, error);
+            csa_trusted_key_init(&o->product.production_keys[o->product.production_key_count++], xy);
+        } else if (strcmp(opt, "--key-storage") == 0) {
+            o->key_storage_path = val;
+        } else if (strcmp(opt, "--identity-key") == 0) {
+            if (csa_device_read_private_key(val, o->identity_key, error, sizeof error) != 0)
+                return bad(opt, val, error);
+            o->has_identity_key = 1;
         } else if (strcmp(opt, "--vendor-id") == 0) {
             if (parse_number(val, 0xFFFFFFFFul, &n) != 0)
                 return bad(opt, val, "expected a 32-bit number");
@@ -302,6 +329,11 @@ int csa_device_parse_options(int argc, char **argv, csa_device_options *o)
     }
     if (o->product.key_count == 0 && !o->product.accept_crc) {
         fprintf(stderr, "csa-device: error: the bootloader trusts nothing: give --trust KEY (or --crc-only)\n");
+        return 2;
+    }
+    if (o->product.require_provisioning && o->product.production_key_count == 0) {
+        fprintf(stderr, "csa-device: error: --require-provisioning needs --production-key KEY (the key certificates "
+                        "are signed with)\n");
         return 2;
     }
     if (o->exit_with_stdin && (strcmp(o->upstream, "stdio") == 0 || (o->downstream != NULL && strcmp(o->downstream, "stdio") == 0))) {

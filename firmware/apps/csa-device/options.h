@@ -22,6 +22,10 @@ typedef struct csa_device_options {
     /* The product (the C# DeviceProfile). */
     csa_product product;
     uint8_t address;                 /* a fixed node address, or CSA_ADDR_UNASSIGNED */
+    /* The chip's key storage (docs/security.md 10.1): a file of its own, or RAM; a key injected in production. */
+    const char *key_storage_path;
+    int has_identity_key;
+    uint8_t identity_key[32];
     bool telemetry;
     /* Factory programming of a fresh chip (the C# FactoryProgrammer). */
     const char *factory_bootloader;  /* image file for copy A */

@@ -6,6 +6,7 @@
 #include "csa/csa_rpc_packet.h"
 #include "csa_boot/state.h"
 #include "device_common.h"
+#include "provisioning_common.h"
 
 static uint16_t gone(const csa_app_runtime *rt)
 {
@@ -113,6 +114,53 @@ static uint16_t get_update_rules(void *ctx, csa_rpc_call_t *call, const device_g
 static const device_handlers_t handlers = {get_identity,     get_versions,    get_capabilities, reset,
                                            enter_bootloader, get_update_rules};
 
+#if CSA_BOOT_PROVISIONING
+/* ---- Provisioning, as the application answers it ---- */
+
+static uint16_t prov_status(void *ctx, csa_rpc_call_t *call, const provisioning_get_provisioning_status_request_t *rq,
+                            provisioning_get_provisioning_status_response_t *r)
+{
+    csa_app_runtime *rt = (csa_app_runtime *)ctx;
+    (void)call;
+    (void)rq;
+    csa_prov_fill_status(&rt->identity, r);
+    return gone(rt);
+}
+
+static uint16_t bootloader_only(csa_app_runtime *rt, csa_rpc_call_t *call)
+{
+    return rt->power_lost ? CSA_RPC_DEFERRED
+                          : csa_prov_answer(CSA_PROV_NOT_ALLOWED, call, rt->message, sizeof rt->message, &rt->power_lost);
+}
+
+static uint16_t prov_generate(void *ctx, csa_rpc_call_t *call, const provisioning_generate_identity_key_request_t *rq,
+                              provisioning_generate_identity_key_response_t *r)
+{
+    (void)rq;
+    (void)r;
+    return bootloader_only((csa_app_runtime *)ctx, call);
+}
+
+static uint16_t prov_install(void *ctx, csa_rpc_call_t *call, const provisioning_install_certificate_request_t *rq,
+                             provisioning_install_certificate_response_t *r)
+{
+    (void)rq;
+    (void)r;
+    return bootloader_only((csa_app_runtime *)ctx, call);
+}
+
+static uint16_t prov_authenticate(void *ctx, csa_rpc_call_t *call, const provisioning_authenticate_request_t *rq,
+                                  provisioning_authenticate_response_t *r)
+{
+    csa_app_runtime *rt = (csa_app_runtime *)ctx;
+    if (rt->power_lost)
+        return CSA_RPC_DEFERRED;
+    return csa_prov_authenticate(&rt->identity, call, rq, r, rt->message, sizeof rt->message, &rt->power_lost);
+}
+
+static const provisioning_handlers_t prov_handlers = {prov_status, prov_generate, prov_install, prov_authenticate};
+#endif
+
 int csa_app_runtime_init(csa_app_runtime *rt, const csa_product *product, const csa_flash *flash,
                          csa_rpc_server_t *server, csa_retained *retained, uint32_t now)
 {
@@ -126,6 +174,21 @@ int csa_app_runtime_init(csa_app_runtime *rt, const csa_product *product, const 
     rt->boot_ms = now;
     rt->next_heartbeat = now + product->heartbeat_ms;
     device_service_init(&rt->device_service, &handlers, rt);
+#if CSA_BOOT_PROVISIONING
+    if (csa_prov_served(product)) {
+        int rc;
+        csa_product_identity_config(product, &rt->identity_config);
+        /* On a chip the application calls the bootloader's identity code (its service table, behind the firewall that
+         * guards the key storage); here it reads the same record and storage. */
+        if (csa_identity_read(&rt->identity, &rt->identity_config, flash, product->keystore) == CSA_PROV_POWER_LOST)
+            rt->power_lost = 1;
+        rc = csa_rpc_server_add(server, &rt->device_service);
+        if (rc != CSA_OK)
+            return rc;
+        provisioning_service_init(&rt->provisioning_service, &prov_handlers, rt);
+        return csa_rpc_server_add(server, &rt->provisioning_service);
+    }
+#endif
     return csa_rpc_server_add(server, &rt->device_service);
 }
 

@@ -5,6 +5,7 @@
 #include "bl_service_internal.h"
 #include "csa/csa_rpc_packet.h"
 #include "device_common.h"
+#include "provisioning_common.h"
 #include "text.h"
 
 static const char *const texts[] = {
@@ -215,6 +216,12 @@ static void run_job(csa_bl_service *svc, uint32_t now)
     uint32_t missing = 0;
     svc->job.kind = CSA_BL_JOB_NONE;
     svc->stats.deferred++;
+#if CSA_BOOT_PROVISIONING
+    if (kind == CSA_BL_JOB_INSTALL_CERTIFICATE) {
+        csa_bl_run_install_certificate(svc, call);
+        return;
+    }
+#endif
     if (kind == CSA_BL_JOB_BEGIN) {
         const bootloader_begin_update_request_t *r = &svc->job.begin;
         bootloader_begin_update_response_t rsp;
@@ -269,8 +276,29 @@ csa_bl_status csa_bl_service_start(csa_bl_service *svc, const csa_product *produ
     csa_product_bl_config(product, &svc->config);
     svc->config.phase_changed = on_phase;
     svc->config.event_ctx = svc;
+#if CSA_BOOT_DECRYPT
+    if (product->keystore != NULL) {
+        /* Content keys unwrap with the identity key, inside the key storage. */
+        csa_keystore_decryptor_init(&svc->decryptor, product->keystore);
+        svc->config.decryptor = &svc->decryptor.decryptor;
+    }
+#endif
     if (csa_bl_init(&svc->bl, &svc->config, flash) != 0)
         return CSA_BL_NOT_ALLOWED;
+#if CSA_BOOT_PROVISIONING
+    {
+        /* The lifecycle at every start (security.md 10.5): the committed record must be this chip's. */
+        csa_prov_status ps;
+        csa_product_identity_config(product, &svc->identity_config);
+        ps = csa_identity_read(&svc->identity, &svc->identity_config, flash, product->keystore);
+        if (ps == CSA_PROV_OK)
+            ps = csa_identity_complete_lock(&svc->identity); /* the one write a start-up may make */
+        if (ps == CSA_PROV_POWER_LOST)
+            return CSA_BL_POWER_LOST;
+        if (lifecycle == 0)
+            lifecycle = csa_identity_stay(&svc->identity);
+    }
+#endif
     st = csa_bl_start(&svc->bl, now, lifecycle, &svc->decision);
     if (st != CSA_BL_OK)
         return st;
@@ -289,6 +317,13 @@ csa_bl_status csa_bl_service_start(csa_bl_service *svc, const csa_product *produ
     if (csa_rpc_server_add(&svc->server, &svc->device_service) != CSA_OK
         || csa_rpc_server_add(&svc->server, &svc->bootloader_service) != CSA_OK)
         return CSA_BL_NOT_ALLOWED; /* the build's configuration cannot serve the interfaces */
+#if CSA_BOOT_PROVISIONING
+    if (csa_prov_served(product)) {
+        provisioning_service_init(&svc->provisioning_service, &csa_bl_provisioning_handlers, svc);
+        if (csa_rpc_server_add(&svc->server, &svc->provisioning_service) != CSA_OK)
+            return CSA_BL_NOT_ALLOWED;
+    }
+#endif
     started.previous = DEVICE_DEVICE_STATE_STARTING;
     started.current = DEVICE_DEVICE_STATE_WAITING_FOR_UPDATE;
     (void)device_publish_state_changed(&svc->server, &started);

@@ -61,12 +61,32 @@ uint32_t csa_product_bootloader_features(const csa_product *p)
         f |= CSA_FEATURE_SIGNATURES;
     if (p->downgrade_prevention)
         f |= CSA_FEATURE_DOWNGRADE_PROTECTION;
-    /* Encryption: not yet (the decryptor joins with encrypted updates, issue 17); an encrypted image is refused
-     * with KeyUnwrapFailed, so the feature is not advertised. */
+#if CSA_BOOT_DECRYPT
+    if (p->keystore != NULL) {
+        csa_keystore_info key;
+        int injected = p->production_key_count == 0 && p->keystore->ops->info(p->keystore->ctx, &key) == CSA_KEYSTORE_OK
+                       && key.has_key;
+        if (p->require_provisioning || injected)
+            f |= CSA_FEATURE_ENCRYPTION;
+    }
+#endif
     return f;
 }
 
 uint32_t csa_product_requirements(const csa_product *p)
 {
     return (p->require_binding ? CSA_REQUIRE_DEVICE_BINDING : 0u) | (p->require_encryption ? CSA_REQUIRE_ENCRYPTION : 0u);
+}
+
+void csa_product_identity_config(const csa_product *p, csa_identity_config *c)
+{
+    unsigned i;
+    memset(c, 0, sizeof *c);
+    c->map = p->map;
+    c->vendor_id = p->vendor_id;
+    c->device_class_id = p->device_class_id;
+    for (i = 0; i < p->production_key_count && i < CSA_ID_MAX_PRODUCTION_KEYS; i++)
+        c->production_keys[i] = p->production_keys[i];
+    c->production_key_count = p->production_key_count;
+    c->require_provisioning = p->require_provisioning;
 }

@@ -14,9 +14,9 @@ using Spectre.Console;
 namespace Csa.Cli.Commands;
 
 /// <summary>
-/// <c>csa demo</c>: the whole product in one process. A daisy chain of three devices (an STM32F4 virtual device, an
-/// STM32F4 running the C firmware of firmware/ in a csa-device process, and an STM32L4 virtual device that only accepts
-/// encrypted images bound to it) is enumerated; a signing key and new images are made on the spot; every application is
+/// <c>csa demo</c>: the whole product in one process. A daisy chain of three devices (two STM32F4s and an STM32L4 that
+/// only accepts encrypted images bound to it; one of them, device 1 unless <c>--c-device</c> says otherwise, runs the C
+/// firmware of firmware/ in a csa-device process, the others are C# virtual devices) is enumerated; a signing key and new images are made on the spot; every application is
 /// updated, then the bootloaders of device 0 and of the C device through their second copies, with progress; then
 /// every device is asked what it runs. Exits 0 only when each runs its new versions. Without cmake or a C compiler (or
 /// outside the repository) the C device cannot be built: the demo says so and runs the C# virtual device in its place.
@@ -31,10 +31,11 @@ internal static class DemoCommand
         var baud = new Option<int>("--baud") { Description = "Bit rate of the chain's cables (emulated UART lines); 0 = in-memory, no limit", DefaultValueFactory = _ => 921_600 };
         var timing = new Option<string>("--flash-timing") { Description = "typical (datasheet erase and program times), worst or instant", DefaultValueFactory = _ => "typical" };
         var size = new Option<int>("--app-size") { Description = "Bytes of each new application image", DefaultValueFactory = _ => 64 * 1024 };
-        var cProgram = new Option<string?>("--c-device-program") { Description = $"The csa-device program device 1 runs (default: ${CDeviceProgram.EnvironmentVariable}, else built from the repository's firmware/ with CMake)" };
+        var cProgram = new Option<string?>("--c-device-program") { Description = $"The csa-device program the C device runs (default: ${CDeviceProgram.EnvironmentVariable}, else built from the repository's firmware/ with CMake)" };
+        var cDevice = new Option<int>("--c-device") { Description = "The chain position (0-2) that runs the C firmware; 2 is the encrypted, device-bound STM32L4", DefaultValueFactory = _ => 1 };
         var command = new Command("demo", "Update a daisy chain of three devices, one of them running the C firmware, end to end (keys, signed and encrypted images, applications and bootloaders) and check the result")
         {
-            baud, timing, size, cProgram,
+            baud, timing, size, cProgram, cDevice,
         };
         return command.WithAction(console, async (context, cancellationToken) =>
         {
@@ -44,6 +45,9 @@ internal static class DemoCommand
                 throw CliException.Usage($"--app-size {appSize}: 1024..524288 bytes");
             if (parse.GetValue(baud) < 0)
                 throw CliException.Usage("--baud must be 0 or more");
+            int cIndex = parse.GetValue(cDevice);
+            if (cIndex is < 0 or > 2)
+                throw CliException.Usage($"--c-device {cIndex}: a chain position 0..2");
             FlashTimingProfile flashTiming = SimulationSpec.ParseTiming(parse.GetValue(timing)!) ?? throw CliException.Usage($"--flash-timing '{parse.GetValue(timing)}': typical, worst or instant");
             var clock = Stopwatch.StartNew();
             string? program = null, leftOut = null;
@@ -63,19 +67,16 @@ internal static class DemoCommand
                 Topology = SimulationTopology.Chain,
                 Baud = parse.GetValue(baud),
                 Timing = flashTiming,
-                CDevices = program is null ? new HashSet<int>() : new HashSet<int> { CDeviceIndex },
+                CDevices = program is null ? new HashSet<int>() : new HashSet<int> { cIndex },
                 CDeviceProgram = program,
             };
             return await RunAsync(context, spec, appSize, clock, leftOut, cancellationToken).ConfigureAwait(false);
         });
     }
 
-    /// <summary>The chain position of the device that runs the C firmware.</summary>
-    private const int CDeviceIndex = 1;
-
     /// <summary>
-    /// Device 2 is an STM32L4 that only takes encrypted images bound to it; the others are plain STM32F4s, device 1 on the
-    /// C firmware (which has no identity key: it installs plaintext images only).
+    /// Device 2 is an STM32L4 that only takes encrypted images bound to it; the others are plain STM32F4s. Every device has
+    /// an identity key (a C device gets it in its key storage).
     /// </summary>
     private static DeviceProfile Profile(SimulationSpec spec, SimulationKeys keys, int index)
     {
@@ -86,9 +87,9 @@ internal static class DemoCommand
         {
             MemoryMap = locked ? MemoryMap.Stm32L4_1M : MemoryMap.Stm32F4_1M,
             Uid = VirtualFleet.UidFor(family, index),
-            ProductName = locked ? "Infusion pump (L4, encrypted)" : c ? $"Infusion pump (F4, C) #{index}" : $"Infusion pump (F4) #{index}",
+            ProductName = locked ? (c ? "Infusion pump (L4, encrypted, C)" : "Infusion pump (L4, encrypted)") : c ? $"Infusion pump (F4, C) #{index}" : $"Infusion pump (F4) #{index}",
             TrustedSigningKeys = keys.Trusted,
-            IdentityKey = c ? null : keys.IdentityKey(index),
+            IdentityKey = keys.IdentityKey(index),
             RequireDeviceBinding = locked,
             RequireEncryption = locked,
             FlashTiming = spec.Timing,
@@ -127,8 +128,10 @@ internal static class DemoCommand
         foreach (DeviceInfo device in bootloaderDevices)
         {
             DeviceProfile profile = fleet.Devices.Single(d => d.Profile.Uid == device.Uid).Profile;
+            bool locked = profile.RequireEncryption; // the locked device takes its bootloader encrypted and bound too
             bootloaderImages[device.Uid] = await SimulatedFirmware.BuildAsync(profile, ImageKind.Bootloader, profile.MemoryMap.BootloaderB.Address,
-                NewBootloader, SimulatedFirmware.BootloaderSize, signer, cancellationToken: cancellationToken).ConfigureAwait(false);
+                NewBootloader, SimulatedFirmware.BootloaderSize, signer, bindToDevice: locked, encryptFor: locked ? profile.IdentityKey!.PublicKey : null,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         Say(context, $"Signed with key {fleet.Keys.SigningKey.PublicKey.KeyIdHex}: application {NewApplication} ({appSize} bytes) for every device " +
             $"(bound to and encrypted for {before[2].Uid}), bootloader {NewBootloader} for copy B of {string.Join(" and ", bootloaderDevices.Select(d => d.Uid))}.");

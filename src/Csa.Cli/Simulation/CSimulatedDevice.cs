@@ -61,19 +61,22 @@ internal sealed class CSimulatedDevice : SimulatedDevice
     /// Makes the device of <paramref name="profile"/>: its command line, and the factory images (signed by
     /// <paramref name="signer"/>) in a temporary folder unless its flash file already exists.
     /// </summary>
+    /// <remarks>
+    /// <c>keyStorage</c> is the chip's key storage file (the C# SecureKeyStorage's format, kept apart from the flash file),
+    /// or null: the key storage lives in the process.
+    /// </remarks>
     /// <exception cref="CliException">A profile the C firmware cannot be (a usage error naming the setting).</exception>
     public static async Task<CSimulatedDevice> CreateAsync(int index, DeviceProfile profile, string program, SimulationSpec spec, TimeSpan powerOffTime,
-        bool serving, string? flashFile, IImageSigner signer, ILogger logger, CancellationToken cancellationToken)
+        bool serving, string? flashFile, string? keyStorage, IImageSigner signer, ILogger logger, CancellationToken cancellationToken)
     {
         string family = profile.MemoryMap == MemoryMap.Stm32F4_1M ? "f4"
             : profile.MemoryMap == MemoryMap.Stm32L4_1M ? "l4"
             : throw CliException.Usage($"device {index}: the C firmware has the STM32F4 1 MB and STM32L4 1 MB memory maps only");
-        if (profile.RequireEncryption)
-            throw CliException.Usage($"device {index}: the C firmware installs plaintext images only (its decryptor is not built yet: docs/firmware.md)");
-        if (profile.RequireProvisioning)
-            throw CliException.Usage($"device {index}: the C firmware serves no Provisioning interface yet, so it cannot be a product that needs provisioning (--production-trust)");
         if (profile.TrustedSigningKeys.Count > 4)
             throw CliException.Usage($"device {index}: the C firmware trusts at most 4 signing keys, not {profile.TrustedSigningKeys.Count}");
+        if (profile.ProductionTrustAnchors.Count > 2)
+            throw CliException.Usage($"device {index}: the C firmware ships at most 2 production keys, not {profile.ProductionTrustAnchors.Count}");
+        string factory = Directory.CreateTempSubdirectory("csa-c-device-").FullName;
 
         var arguments = new List<string>
         {
@@ -102,10 +105,24 @@ internal sealed class CSimulatedDevice : SimulatedDevice
             arguments.Add("--require-binding");
         if (!profile.EraseAhead)
             arguments.Add("--no-erase-ahead");
+        if (profile.RequireEncryption)
+            arguments.Add("--require-encryption");
+        // Device identity (docs/security.md 10, firmware.md section 15): production keys, the key storage, and the key a
+        // product without provisioning is given in production.
+        foreach (EcP256PublicKey key in profile.ProductionTrustAnchors)
+            arguments.AddRange(["--production-key", Convert.ToHexString(key.ToUncompressedPoint().AsSpan(1))]);
+        if (profile.RequireProvisioning)
+            arguments.Add("--require-provisioning");
+        if (keyStorage is not null)
+            arguments.AddRange(["--key-storage", keyStorage]);
+        if (profile.IdentityKey is { } identity)
+        {
+            string identityFile = Path.Combine(factory, "identity-key.pem");
+            identity.Save(identityFile, overwrite: true);
+            arguments.AddRange(["--identity-key", identityFile]);
+        }
         if (flashFile is not null)
             arguments.AddRange(["--flash", flashFile]);
-
-        string factory = Directory.CreateTempSubdirectory("csa-c-device-").FullName;
         if (flashFile is null || !File.Exists(flashFile))
         {
             // A blank chip: what the production programmer writes, the same images a blank C# device gets.

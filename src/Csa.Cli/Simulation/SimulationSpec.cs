@@ -252,8 +252,6 @@ internal sealed record SimulationSpec
                 throw CliException.Usage($"a C device position is 0..{Devices - 1}, not {CDevices.First(i => i < 0 || i >= Devices)}");
             if (IsBus)
                 throw CliException.Usage("C devices sit on UART cables (single, chain or star), not on an I2C or SPI bus");
-            if (ProductionKeyPaths.Count > 0)
-                throw CliException.Usage("C devices serve no Provisioning interface yet: a product that needs provisioning (production keys) has C# devices only");
         }
     }
 

@@ -56,8 +56,8 @@ internal sealed class VirtualFleet : IAsyncDisposable
         DeviceUid.FromWords(0x0043_0010u + (uint)index, family == FlashFamily.Stm32F4 ? 0x3446_5351u : 0x344C_5351u, 0x3132_3032u);
 
     /// <summary>
-    /// The profile a simulated device of <paramref name="spec"/> gets: signatures, encryption (an identity key; none on a
-    /// C device, whose firmware has no decryptor yet), downgrade protection, the spec's receive buffers.
+    /// The profile a simulated device of <paramref name="spec"/> gets: signatures, encryption (an identity key, put into a C
+    /// device's key storage), downgrade protection, the spec's receive buffers.
     /// </summary>
     public static DeviceProfile ProfileFor(SimulationSpec spec, SimulationKeys keys, int index) => new()
     {
@@ -67,7 +67,7 @@ internal sealed class VirtualFleet : IAsyncDisposable
         Authentication = ImageAuthentication.EcdsaP256Sha256,
         TrustedSigningKeys = keys.Trusted,
         // A provisioning product makes its identity key on the device at provisioning; before that it has none.
-        IdentityKey = keys.ProductionAnchors.Count > 0 || spec.CDevices.Contains(index) ? null : keys.IdentityKey(index),
+        IdentityKey = keys.ProductionAnchors.Count > 0 ? null : keys.IdentityKey(index),
         FlashTiming = spec.Timing,
         ReceiveBuffers = (byte)spec.ReceiveBuffers,
         RequireProvisioning = keys.ProductionAnchors.Count > 0,
@@ -101,9 +101,12 @@ internal sealed class VirtualFleet : IAsyncDisposable
             {
                 DeviceProfile profile = profileFor?.Invoke(keys, i) ?? ProfileFor(spec, keys, i);
                 string? flashPath = store is { PersistFlash: true } ? store.FlashPath(i) : null;
+                // The identity key a provisioned device makes lives in the chip's key store, not in flash: with a store it
+                // persists in a file of its own beside the flash file, so the device stays provisioned.
+                string? keyStorage = store is { PersistFlash: true } ? Path.ChangeExtension(store.IdentityKeyPath(i), ".keystore") : null;
                 if (spec.CDevices.Contains(i))
                 {
-                    devices.Add(await CSimulatedDevice.CreateAsync(i, profile, program!, spec, spec.PowerOffTime, serving, flashPath, signer, cLogger, cancellationToken).ConfigureAwait(false));
+                    devices.Add(await CSimulatedDevice.CreateAsync(i, profile, program!, spec, spec.PowerOffTime, serving, flashPath, keyStorage, signer, cLogger, cancellationToken).ConfigureAwait(false));
                     continue;
                 }
                 bool existed = flashPath is not null && File.Exists(flashPath);
@@ -114,9 +117,7 @@ internal sealed class VirtualFleet : IAsyncDisposable
                     LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance,
                     HeartbeatInterval = serving ? TimeSpan.FromSeconds(5) : null,
                     PublishTelemetry = serving,
-                    // The identity key a provisioned device makes lives in the chip's key store, not in flash: with a
-                    // store it persists in a file of its own beside the flash file, so the device stays provisioned.
-                    KeyStorage = store is { PersistFlash: true } ? new SecureKeyStorage(Path.ChangeExtension(store.IdentityKeyPath(i), ".keystore")) : null,
+                    KeyStorage = keyStorage is null ? null : new SecureKeyStorage(keyStorage),
                 });
                 devices.Add(new VirtualSimulatedDevice(i, device));
                 if (!existed)

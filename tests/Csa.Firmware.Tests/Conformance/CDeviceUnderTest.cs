@@ -1,5 +1,6 @@
 using System.Globalization;
 using Csa.Bootloader.Updates;
+using Csa.Crypto;
 using Csa.DataLink.Transports;
 using Csa.Firmware.Tests.Support;
 using Csa.Simulator.Flash;
@@ -49,23 +50,67 @@ internal sealed class CDeviceUnderTest : IDeviceUnderTest
     public static async Task<IDeviceUnderTest> StartAsync(ConformanceProduct product, FactoryImages factory, CutPoint? cut) =>
         await StartAsync(product, factory, cut, []);
 
-    public static async Task<CDeviceUnderTest> StartAsync(ConformanceProduct product, FactoryImages factory, CutPoint? cut, IReadOnlyList<string> extra)
+    public static async Task<CDeviceUnderTest> StartAsync(ConformanceProduct product, FactoryImages factory, CutPoint? cut, IReadOnlyList<string> extra) =>
+        await StartCoreAsync(product, factory, null, null, cut, extra);
+
+    public static async Task<IDeviceUnderTest> StartFromFlashAsync(ConformanceProduct product, string flashFile, EcP256PrivateKey? keyInStorage) =>
+        await StartCoreAsync(product, null, flashFile, keyInStorage, null, []);
+
+    /// <summary>The key storage file (the C# SecureKeyStorage's format): what an invasive attack reads out.</summary>
+    public EcP256PrivateKey? ExtractIdentityKey()
+    {
+        string path = Path.Combine(_directory, KeyStorageName);
+        return File.Exists(path) ? EcP256PrivateKey.Load(path) : null;
+    }
+
+    public Task SaveFlashAsync(string path)
+    {
+        // The device replaces its file atomically after every operation: a copy is one consistent state.
+        File.Copy(_flashFile, path, overwrite: true);
+        return Task.CompletedTask;
+    }
+
+    private const string KeyStorageName = "key-storage.pem";
+
+    private static async Task<CDeviceUnderTest> StartCoreAsync(ConformanceProduct product, FactoryImages? factory, string? flashFile,
+        EcP256PrivateKey? keyInStorage, CutPoint? cut, IReadOnlyList<string> extra)
     {
         string directory = Directory.CreateTempSubdirectory("csa-c-dut-").FullName;
-        string bootloader = Path.Combine(directory, "bootloader-a.csai");
-        await File.WriteAllBytesAsync(bootloader, factory.BootloaderA.ToArray());
+        string chipFlash = Path.Combine(directory, "chip.flash");
+        // The chip's key storage: a file of its own beside (never inside) the flash file.
+        string keyStorage = Path.Combine(directory, KeyStorageName);
+        keyInStorage?.Save(keyStorage);
         var arguments = new List<string>
         {
             "--upstream", "tcp-listen:127.0.0.1:0",
-            "--flash", Path.Combine(directory, "chip.flash"),
-            "--factory-bootloader", bootloader,
+            "--flash", chipFlash,
+            "--key-storage", keyStorage,
+        };
+        if (factory is not null)
+        {
+            string bootloader = Path.Combine(directory, "bootloader-a.csai");
+            await File.WriteAllBytesAsync(bootloader, factory.BootloaderA.ToArray());
+            arguments.AddRange(["--factory-bootloader", bootloader]);
+        }
+        else
+        {
+            File.Copy(flashFile!, chipFlash);
+        }
+        if (product.IdentityKey is { } identity)
+        {
+            string path = Path.Combine(directory, "identity-key.pem");
+            identity.Save(path);
+            arguments.AddRange(["--identity-key", path]);
+        }
+        arguments.AddRange(
+        [
             "--flash-timing", "instant",
             "--strict-flash",
             "--heartbeat-ms", "0",
             "--no-telemetry",
             "--power-off-ms", PowerOffMilliseconds.ToString(CultureInfo.InvariantCulture),
-        };
-        if (factory.Application is { } application)
+        ]);
+        if (factory?.Application is { } application)
         {
             string path = Path.Combine(directory, "application.csai");
             await File.WriteAllBytesAsync(path, application.ToArray());

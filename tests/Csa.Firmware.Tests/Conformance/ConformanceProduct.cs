@@ -21,6 +21,21 @@ internal sealed record ConformanceProduct(FlashFamily Family, int Index = 0)
     /// <summary>A checksum-only product: CRC-32 images, no signatures.</summary>
     public bool CrcOnly { get; init; }
 
+    /// <summary>
+    /// A product with production keys (docs/security.md 10): the bootloader ships <see cref="ConformanceKit.ProductionKey"/>,
+    /// devices make their identity key and take its certificates, and a blank device installs and starts nothing.
+    /// </summary>
+    public bool RequireProvisioning { get; init; }
+
+    /// <summary>Only encrypted images are installed.</summary>
+    public bool RequireEncryption { get; init; }
+
+    /// <summary>
+    /// The identity key of a product without provisioning that takes encrypted images: the C# device's
+    /// DeviceProfile.IdentityKey, the C device's key put into its key storage in production (--identity-key).
+    /// </summary>
+    public EcP256PrivateKey? IdentityKey { get; init; }
+
     public ushort MaxFrameSize { get; init; } = 1024;
 
     public byte ReceiveBuffers { get; init; } = 4;
@@ -53,11 +68,23 @@ internal sealed record ConformanceProduct(FlashFamily Family, int Index = 0)
         MaxFrameSize = MaxFrameSize,
         ReceiveBuffers = ReceiveBuffers,
         MaxPacketSize = MaxPacketSize,
+        ProductionTrustAnchors = RequireProvisioning ? [ConformanceKit.ProductionKey.PublicKey] : [],
+        RequireProvisioning = RequireProvisioning,
+        RequireEncryption = RequireEncryption,
+        IdentityKey = IdentityKey,
     };
 
     /// <summary>The C device's product options (csa-device --help), with the trusted key file.</summary>
     public IEnumerable<string> CArguments(string trustedKeyFile)
     {
+        if (RequireProvisioning)
+        {
+            yield return "--production-key";
+            yield return ConformanceKit.ProductionKeyFile;
+            yield return "--require-provisioning";
+        }
+        if (RequireEncryption)
+            yield return "--require-encryption";
         yield return "--family";
         yield return Family == FlashFamily.Stm32F4 ? "f4" : "l4";
         yield return "--uid";
@@ -97,7 +124,7 @@ internal sealed record ConformanceProduct(FlashFamily Family, int Index = 0)
         _ => Map.PreBootloader,
     };
 
-    public override string ToString() => $"{(Family == FlashFamily.Stm32F4 ? "F4" : "L4")}{(RequireBinding ? " binding" : "")}{(CrcOnly ? " crc" : "")}";
+    public override string ToString() => $"{(Family == FlashFamily.Stm32F4 ? "F4" : "L4")}{(RequireBinding ? " binding" : "")}{(CrcOnly ? " crc" : "")}{(RequireProvisioning ? " provisioned" : "")}{(RequireEncryption ? " encrypted" : "")}";
 }
 
 /// <summary>Keys and images of the suite, the same bytes for both implementations.</summary>
@@ -123,6 +150,22 @@ internal static class ConformanceKit
 
     /// <summary>The trusted public key as a PEM file (what the C device's --trust reads).</summary>
     public static string PublicKeyFile => s_publicKeyFile.Value;
+
+    /// <summary>The production key: it signs device certificates at the station; its public half is in every provisioned product's bootloader.</summary>
+    public static readonly EcP256PrivateKey ProductionKey = KeyGenerator.Generate(KeyRole.Production);
+
+    /// <summary>An attacker's key posing as a production key (a stolen blank device provisioned by the attacker).</summary>
+    public static readonly EcP256PrivateKey ForgedProductionKey = KeyGenerator.Generate(KeyRole.Production);
+
+    private static readonly Lazy<string> s_productionKeyFile = new(() =>
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"csa-conformance-{Environment.ProcessId}-production.pub.pem");
+        File.WriteAllText(path, ProductionKey.PublicKey.ToPem());
+        return path;
+    });
+
+    /// <summary>The production public key as a PEM file (what the C device's --production-key reads).</summary>
+    public static string ProductionKeyFile => s_productionKeyFile.Value;
 
     public static CancellationTokenSource Guard() => new(HangGuard);
 

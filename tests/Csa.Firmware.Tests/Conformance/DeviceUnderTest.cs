@@ -1,5 +1,6 @@
 using Csa.Bootloader.Images;
 using Csa.Bootloader.Updates;
+using Csa.Crypto;
 using Csa.Simulator.Flash;
 using Csa.Simulator.Memory;
 
@@ -74,6 +75,15 @@ internal interface IDeviceUnderTest : IAsyncDisposable
 
     /// <summary>What the device said about itself (the C device's standard error; the C# device's state changes).</summary>
     string Log { get; }
+
+    /// <summary>
+    /// What an invasive attack on the chip's key storage reads out (decapping, fault injection; the attacker model of
+    /// REQ-KEY-EXPOSURE): its identity private key, or null. Nothing in the firmware does this.
+    /// </summary>
+    EcP256PrivateKey? ExtractIdentityKey();
+
+    /// <summary>A read-out of the whole flash with a programmer (OTP, option bytes, unique id), as a flash image file.</summary>
+    Task SaveFlashAsync(string path);
 }
 
 /// <summary>Starts devices under test of either implementation from the same product and factory images.</summary>
@@ -83,6 +93,15 @@ internal static class DevicesUnderTest
         implementation == DeviceImplementation.CSharp
             ? VirtualDeviceUnderTest.StartAsync(product, factory, cut)
             : CDeviceUnderTest.StartAsync(product, factory, cut);
+
+    /// <summary>
+    /// A chip that runs a flash image file someone saved (a clone: another chip with the copied flash and its unique id),
+    /// with a key storage of its own that is empty or holds <paramref name="keyInStorage"/>.
+    /// </summary>
+    public static Task<IDeviceUnderTest> StartFromFlashAsync(DeviceImplementation implementation, ConformanceProduct product, string flashFile, EcP256PrivateKey? keyInStorage) =>
+        implementation == DeviceImplementation.CSharp
+            ? VirtualDeviceUnderTest.StartFromFlashAsync(product, flashFile, keyInStorage)
+            : CDeviceUnderTest.StartFromFlashAsync(product, flashFile, keyInStorage);
 }
 
 /// <summary>What the production programmer writes: bootloader copy A and (optionally) the application.</summary>

@@ -1,5 +1,6 @@
 using System.Text;
 using Csa.Bootloader.Updates;
+using Csa.Crypto;
 using Csa.DataLink.Transports;
 using Csa.Simulator.Device;
 using Csa.Simulator.Firmware;
@@ -52,6 +53,31 @@ internal sealed class VirtualDeviceUnderTest : IDeviceUnderTest
             lock (_log)
                 return _log.ToString();
         }
+    }
+
+    public static async Task<IDeviceUnderTest> StartFromFlashAsync(ConformanceProduct product, string flashFile, EcP256PrivateKey? keyInStorage)
+    {
+        // The device keeps saving to its flash file: a copy of its own.
+        string copy = Path.Combine(Path.GetTempPath(), $"csa-clone-{Guid.NewGuid():N}.flash");
+        File.Copy(flashFile, copy);
+        var device = new VirtualDevice(product.ToProfile(), new VirtualDeviceOptions
+        {
+            HeartbeatInterval = null, PublishTelemetry = false, Name = $"virtual clone {product}", FlashFilePath = copy,
+            KeyStorage = keyInStorage is null ? new SecureKeyStorage() : new SecureKeyStorage(keyInStorage),
+        });
+        var dut = new VirtualDeviceUnderTest(product, device) { _ownedFile = copy };
+        await device.PowerOnAsync();
+        return dut;
+    }
+
+    private string? _ownedFile;
+
+    public EcP256PrivateKey? ExtractIdentityKey() => _device.KeyStorage.ExtractByInvasiveAttack();
+
+    public Task SaveFlashAsync(string path)
+    {
+        FlashImageFile.Save(_device.Flash, path);
+        return Task.CompletedTask;
     }
 
     public static async Task<IDeviceUnderTest> StartAsync(ConformanceProduct product, FactoryImages factory, CutPoint? cut)
@@ -124,5 +150,7 @@ internal sealed class VirtualDeviceUnderTest : IDeviceUnderTest
         _device.StateChanged -= OnStateChanged;
         await _device.DisposeAsync();
         _stop.Dispose();
+        if (_ownedFile is not null)
+            File.Delete(_ownedFile);
     }
 }

@@ -6,12 +6,14 @@
  * (csa_state_request_bootloader), answer, then reset; Reset(Normal) forgets a request first.
  *
  *     csa_rpc_server_init(&server, &node, CSA_PORT_RPC);
- *     csa_app_runtime_init(&rt, &product, &flash, &server, &retained, now);   // adds the Device interface
+ *     csa_app_runtime_init(&rt, &product, &flash, &server, &retained, now);   // adds Device (and Provisioning)
  *     csa_rpc_server_add(&server, &my_service);                               // the application's own interfaces
  *     csa_app_runtime_announce(&rt);                                          // StateChanged(Starting -> Running)
  *     for (;;) { ... feed the links ...; if (csa_app_runtime_poll(&rt, now) == CSA_RUN_RESET) reset(); }
  *
- * The journal is the only flash it writes, and only for those commands. */
+ * The journal is the only flash it writes, and only for those commands. A product with a key storage or production
+ * keys also serves Provisioning (docs/security.md 10): GetProvisioningStatus and Authenticate with the identity key;
+ * GenerateIdentityKey and InstallCertificate answer NotAllowed (they run in the bootloader only). */
 #ifndef CSA_SERVICE_APP_RUNTIME_H_
 #define CSA_SERVICE_APP_RUNTIME_H_
 
@@ -19,6 +21,7 @@
 
 #include "csa/csa_rpc_server.h"
 #include "csa_boot/flash.h"
+#include "csa_boot/identity.h"
 #include "csa_service/handoff.h"
 #include "csa_service/product.h"
 #include "csa_service/run.h"
@@ -44,9 +47,15 @@ typedef struct csa_app_runtime {
     uint32_t reset_at;
     uint8_t power_lost;
     char message[96];
+#if CSA_BOOT_PROVISIONING
+    csa_identity_config identity_config;
+    csa_identity identity;       /* read at the start, as the bootloader read it */
+    csa_rpc_service_t provisioning_service;
+#endif
 } csa_app_runtime;
 
-/* Adds the Device interface to the server. CSA_OK, or the server's error (CSA_ERR_CONFIG, CSA_ERR_FULL). */
+/* Adds the Device interface (and Provisioning) to the server. CSA_OK, or the server's error (CSA_ERR_CONFIG,
+ * CSA_ERR_FULL). A power cut while the identity is read makes the first poll answer CSA_RUN_POWER_LOST. */
 int csa_app_runtime_init(csa_app_runtime *rt, const csa_product *product, const csa_flash *flash,
                          csa_rpc_server_t *server, csa_retained *retained, uint32_t now);
 /* Publishes StateChanged(Starting -> Running), best effort. */

@@ -30,6 +30,8 @@
 #include "bootloader.rpc.binding.h"
 #include "csa/csa_rpc_server.h"
 #include "csa_boot/bootloader.h"
+#include "csa_boot/decryptor.h"
+#include "csa_boot/identity.h"
 #include "csa_service/handoff.h"
 #include "csa_service/product.h"
 #include "csa_service/run.h"
@@ -39,7 +41,13 @@
 extern "C" {
 #endif
 
-typedef enum csa_bl_job_kind { CSA_BL_JOB_NONE = 0, CSA_BL_JOB_BEGIN, CSA_BL_JOB_FINISH, CSA_BL_JOB_ABORT } csa_bl_job_kind;
+typedef enum csa_bl_job_kind {
+    CSA_BL_JOB_NONE = 0,
+    CSA_BL_JOB_BEGIN,
+    CSA_BL_JOB_FINISH,
+    CSA_BL_JOB_ABORT,
+    CSA_BL_JOB_INSTALL_CERTIFICATE /* Provisioning.InstallCertificate: erase, program, lock */
+} csa_bl_job_kind;
 
 /* Counters for tests and logs. */
 typedef struct csa_bl_service_stats {
@@ -64,7 +72,21 @@ typedef struct csa_bl_service {
         csa_rpc_call_t *call;
         uint32_t owner;
         bootloader_begin_update_request_t begin; /* the request, copied: the dispatch scratch is reused */
+#if CSA_BOOT_PROVISIONING
+        uint8_t certificate[CSA_CERT_SIZE];      /* InstallCertificate's, copied */
+        uint16_t certificate_len;
+#endif
     } job;
+#if CSA_BOOT_PROVISIONING
+    /* Device identity (docs/security.md 10): read at the start, served through the Provisioning interface when the
+     * product has a key storage or production keys. */
+    csa_identity_config identity_config;
+    csa_identity identity;
+    csa_rpc_service_t provisioning_service;
+#endif
+#if CSA_BOOT_DECRYPT
+    csa_keystore_decryptor decryptor;           /* over the product's key storage, when it has one */
+#endif
     uint32_t boot_ms;
     uint32_t next_heartbeat;
     uint8_t reset_pending;
@@ -79,7 +101,9 @@ typedef struct csa_bl_service {
  * regions and the journal, and decides (svc->decision). When the application is to start, the findings are left in
  * retained->handoff and nothing is served: the port jumps to the application. Otherwise it serves Device and
  * Bootloader on CSA_PORT_RPC of the node (its links added) and announces StateChanged(Starting -> WaitingForUpdate).
- * lifecycle: the provisioning check's verdict (CSA_STAY_NOT_PROVISIONED .. PROVISIONING_DAMAGED) or 0.
+ * lifecycle: a verdict the port found itself (CSA_STAY_NOT_PROVISIONED .. PROVISIONING_DAMAGED) or 0; a build with
+ * CSA_BOOT_PROVISIONING reads the Provisioning region and the key storage itself (csa_identity_read) and completes an
+ * interrupted lock, and uses that verdict when the port passes 0.
  * Returns CSA_BL_OK, CSA_BL_POWER_LOST, or CSA_BL_NOT_ALLOWED when the product does not fit this build. A bricked
  * chip (no valid copy) is decision.running == 0: the port halts. */
 csa_bl_status csa_bl_service_start(csa_bl_service *svc, const csa_product *product, const csa_flash *flash,

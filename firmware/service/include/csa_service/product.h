@@ -9,6 +9,8 @@
 
 #include "csa/csa_node.h"
 #include "csa_boot/bootloader.h"
+#include "csa_boot/identity.h"
+#include "csa_boot/keystore.h"
 #include "csa_boot/map.h"
 
 #ifdef __cplusplus
@@ -51,6 +53,17 @@ typedef struct csa_product {
     csa_limits_t limits;
     /* Heartbeat events' period (0: none). */
     uint32_t heartbeat_ms;
+    /* Device identity (docs/security.md 10; the C# DeviceProfile's ProductionTrustAnchors and RequireProvisioning):
+     * the production public keys the bootloader ships (none: the product is not provisioned: GenerateIdentityKey and
+     * InstallCertificate answer NotSupported), and whether a blank device installs and starts nothing. */
+    csa_trusted_key production_keys[CSA_ID_MAX_PRODUCTION_KEYS];
+    uint8_t production_key_count;
+    uint8_t require_provisioning;
+    /* The chip's key storage (csa_boot/keystore.h) where the identity key lives: content keys are unwrapped with it
+     * and provisioning makes and uses it. NULL: no identity key, encrypted images are refused (KeyUnwrapFailed). A
+     * product without production keys that decrypts has its key injected into the storage in production (the C#
+     * DeviceProfile.IdentityKey). Not part of the flash image. */
+    const csa_keystore *keystore;
 } csa_product;
 
 /* The defaults of the C# DeviceProfile: vendor 0x00C5A000, class 1, revision 1, downgrade prevention and
@@ -66,9 +79,13 @@ uint16_t csa_product_mcu_device_id(const csa_product *p);
 void csa_product_bl_config(const csa_product *p, csa_bl_config *config);
 
 /* The bootloader's GetCapabilities features (the application reports Forwarding only, and the bootloader's features
- * in GetUpdateRules). */
+ * in GetUpdateRules). Encryption, as the C# device decides it: a build that decrypts, with a key storage, on a product
+ * that requires provisioning or whose storage holds a key injected in production (no production keys). */
 uint32_t csa_product_bootloader_features(const csa_product *p);
 uint32_t csa_product_requirements(const csa_product *p);
+
+/* The identity settings of the product (csa_boot/identity.h). */
+void csa_product_identity_config(const csa_product *p, csa_identity_config *config);
 
 #ifdef __cplusplus
 }
