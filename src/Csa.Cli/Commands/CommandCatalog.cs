@@ -11,6 +11,10 @@ internal static class CommandCatalog
         yield return SimCommand.Create(console);
         yield return DevicesCommand.Create(console);
         yield return InfoCommand.Create(console);
+        yield return RegionsCommand.Create(console);
+        yield return VerifyCommand.Create(console);
+        yield return ResetCommand.Create(console);
+        yield return EraseCommand.Create(console);
         yield return UpdateCommand.Create(console);
         yield return InstallCommand.Create(console);
         yield return ProvisionCommand.Create(console);
