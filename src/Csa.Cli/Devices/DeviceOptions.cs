@@ -32,8 +32,13 @@ internal sealed class DeviceOptions
 
     public Option<string> Timeout { get; } = new("--timeout")
     {
-        Description = "How long one command to a device may take before it is sent again (3 attempts); 500ms, 2s",
+        Description = "How long one command to a device may take before it is sent again (see --retries); 500ms, 2s",
         DefaultValueFactory = _ => "1s",
+    };
+
+    public Option<int?> Retries { get; } = new("--retries")
+    {
+        Description = "How many times a command that got no answer within --timeout is sent again, 0..20 (default 2: three attempts)",
     };
 
     /// <summary>Adds the options to <paramref name="command"/> (selection only where it means something).</summary>
@@ -47,6 +52,7 @@ internal sealed class DeviceOptions
         }
         command.Options.Add(ConnectTimeout);
         command.Options.Add(Timeout);
+        command.Options.Add(Retries);
         return command;
     }
 
@@ -54,7 +60,19 @@ internal sealed class DeviceOptions
     public LinkSettings Read(ParseResult parse) => new(
         parse.GetValue(Links) ?? [],
         ParseDuration(parse.GetValue(ConnectTimeout) ?? "5s", "--connect-timeout"),
-        ParseDuration(parse.GetValue(Timeout) ?? "1s", "--timeout"));
+        ParseDuration(parse.GetValue(Timeout) ?? "1s", "--timeout"),
+        AttemptsOf(parse.GetValue(Retries)));
+
+    /// <summary>The default number of times a command is sent again (the SDK's 3 attempts).</summary>
+    public const int DefaultRetries = 2;
+
+    /// <summary>The attempts for <c>--retries N</c>: N + 1.</summary>
+    public static int AttemptsOf(int? retries) => retries switch
+    {
+        null => DefaultRetries + 1,
+        >= 0 and <= 20 => retries.Value + 1,
+        _ => throw CliException.Usage($"--retries {retries}: 0..20 (how many times a command is sent again)"),
+    };
 
     public DeviceSelection ReadSelection(ParseResult parse) => new(parse.GetValue(Device) ?? [], parse.GetValue(All));
 
@@ -73,4 +91,8 @@ internal sealed class DeviceOptions
 }
 
 /// <summary>Links and timeouts for one command.</summary>
-internal sealed record LinkSettings(IReadOnlyList<string> Links, TimeSpan ConnectTimeout, TimeSpan CommandTimeout);
+/// <param name="Links">The link URIs.</param>
+/// <param name="ConnectTimeout">How long opening one link may take.</param>
+/// <param name="CommandTimeout">How long one command attempt waits for its answer.</param>
+/// <param name="CommandAttempts">How many times a command is sent in all (<c>--retries</c> + 1).</param>
+internal sealed record LinkSettings(IReadOnlyList<string> Links, TimeSpan ConnectTimeout, TimeSpan CommandTimeout, int CommandAttempts = DeviceOptions.DefaultRetries + 1);
