@@ -58,7 +58,7 @@ internal sealed class CommandContext : IDisposable
     /// <c>CSA_PROGRESS_INTERVAL</c> (<c>2s</c>, <c>500ms</c>).
     /// </summary>
     public TimeSpan ProgressInterval =>
-        Environment.GetEnvironmentVariable("CSA_PROGRESS_INTERVAL") is { Length: > 0 } text
+        CliEnvironment.Get("CSA_PROGRESS_INTERVAL") is { Length: > 0 } text
             ? Devices.DeviceOptions.ParseDuration(text, "CSA_PROGRESS_INTERVAL")
             : Devices.ProgressLines.DefaultInterval;
 

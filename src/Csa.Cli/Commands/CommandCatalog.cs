@@ -10,6 +10,8 @@ internal static class CommandCatalog
         yield return DemoCommand.Create(console);
         yield return SimCommand.Create(console);
         yield return DevicesCommand.Create(console);
+        yield return PortsCommand.Create(console);
+        yield return ProfileCommand.Create(console);
         yield return InfoCommand.Create(console);
         yield return RegionsCommand.Create(console);
         yield return VerifyCommand.Create(console);

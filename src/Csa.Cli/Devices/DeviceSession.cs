@@ -55,6 +55,10 @@ internal sealed class DeviceSession : IAsyncDisposable
                     foreach (ILinkTransport port in await fleet.WireInProcessAsync(cancellationToken).ConfigureAwait(false))
                         links.Add(NetworkLink.FromTransport(port));
                 }
+                else if (Ports.SerialAuto.Is(uri))
+                {
+                    links.Add(RealLink(await Ports.SerialAuto.ResolveAsync(uri, settings, context, cancellationToken).ConfigureAwait(false), settings.ConnectTimeout));
+                }
                 else
                 {
                     links.Add(RealLink(uri, settings.ConnectTimeout));
