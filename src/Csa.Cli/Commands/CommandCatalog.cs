@@ -24,5 +24,6 @@ internal static class CommandCatalog
         yield return ImageCommand.Create(console);
         yield return KeysCommand.Create(console);
         yield return RpcCommand.Create(console);
+        yield return PythonSdkCommand.Create(console);
     }
 }
