@@ -44,6 +44,7 @@ public sealed class JsonErrorTests : PersistedBenchTests
         { "profile list", ["profile", "list", "--no-such-option"], ExitCodes.Usage },
         { "profile show", ["profile", "show", "csa-test-no-such-profile"], ExitCodes.Usage },
         { "profile remove", ["profile", "remove", "csa-test-no-such-profile"], ExitCodes.Usage },
+        { "python-sdk", ["python-sdk", ImageTestSupport.TestData("firmware.bin")], ExitCodes.FileError },
         { "(parser)", ["image", "build", "--no-such-option"], ExitCodes.Usage },
     };
 
