@@ -97,6 +97,25 @@ public sealed class CTestTests(ITestOutputHelper output)
         Assert.True(run.ExitCode == 0, run.ToString());
     }
 
+    /// <summary>
+    /// The full device-identity suite of the C bootloader: every bit of the certificate flipped, and InstallCertificate cut
+    /// before and inside every operation at three fractions with a second cut at every operation of every retry
+    /// (docs/firmware.md section 14.5).
+    /// </summary>
+    [Fact]
+    [Trait("Category", "Exhaustive")]
+    [Trait("Requirement", "REQ-PROD-KEYS")]
+    [Trait("Requirement", "REQ-RECOVER")]
+    public async Task Device_identity_survives_every_power_cut_of_InstallCertificate()
+    {
+        string build = await FirmwareBuild.GetAsync(FirmwareConfiguration.Gcc);
+        string test = Directory.GetFiles(build, "test_boot_identity", SearchOption.AllDirectories).Single();
+        ProcessResult run = await ProcessRunner.RunAsync(test, [Path.Combine(FirmwareBuild.RepositoryRoot, "docs", "security.md"), "--full"], build);
+        output.WriteLine(run.ToString());
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("60 first cuts, 185 second cuts", run.Output, StringComparison.Ordinal);
+    }
+
     private async Task<IReadOnlyList<CTestResult>> RunAndReportAsync(string build, string label)
     {
         IReadOnlyList<CTestResult> results = await CTestRun.RunAsync(build, label);
