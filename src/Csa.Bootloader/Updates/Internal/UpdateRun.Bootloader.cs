@@ -167,20 +167,12 @@ internal sealed partial class UpdateRun
         if (before.RunningCopy == expected)
             return;
         FirmwareVersion expectedVersion = before.GetRegion(expected).Version;
-        DeviceInfo info;
-        for (int start = 1; ; start++)
-        {
-            await ResetAsync(ResetMode.Bootloader).ConfigureAwait(false);
-            Enter(UpdateStage.Confirming);
-            // The Reset has one attempt (a resend would restart the new copy again); lost on its way (a link reopened
-            // after a power cut), the old copy keeps answering. Ask again then, as StartApplicationAsync does: a
-            // redundant restart is harmless, and a pre-bootloader that really keeps the old copy still fails below.
-            bool mayRestartAgain = start < MaxRestartRequests;
-            info = await WaitForAsync(d => d.Bootloader is { } s && (s.RunningCopy == expected || (mayRestartAgain && s.RunningCopy == before.RunningCopy)),
-                $"bootloader copy {expected} to start").ConfigureAwait(false);
-            if (info.Bootloader!.RunningCopy == expected)
-                break;
-        }
+        // A lost Reset leaves the old copy answering (a link reopened after a power cut): asked again, as for the
+        // application; a pre-bootloader that really keeps the old copy still fails after the last request.
+        DeviceInfo info = await RestartUntilAsync(ResetMode.Bootloader,
+            d => d.Bootloader is { } s && s.RunningCopy == expected,
+            d => d.Bootloader is { } s && s.RunningCopy == before.RunningCopy,
+            $"bootloader copy {expected} to start").ConfigureAwait(false);
         if (info.BootloaderVersion != expectedVersion)
             throw Mismatch($"Bootloader copy {expected} runs version {info.BootloaderVersion}, not the installed {expectedVersion}.");
     }

@@ -87,15 +87,24 @@ internal sealed partial class UpdateRun
     /// running with the stay reason of its last start, e.g. the interrupted update it has since completed. Such a device
     /// is asked to restart again, at most <see cref="MaxRestartRequests"/> times in all; a redundant restart is harmless.
     /// </summary>
-    private async Task<DeviceInfo> StartApplicationAsync(string what)
+    private Task<DeviceInfo> StartApplicationAsync(string what) =>
+        RestartUntilAsync(ResetMode.Normal, d => !d.IsInBootloader, IsHeldOnlyByStayRequest, what);
+
+    /// <summary>
+    /// Sends Reset(<paramref name="mode"/>) and waits until <paramref name="done"/> holds. Reset has one attempt (a resend
+    /// could restart the restarted device again), so while the device still answers as it did before
+    /// (<paramref name="unchanged"/>) the Reset was lost on its way and is sent again, at most
+    /// <see cref="MaxRestartRequests"/> times in all; after the last, only <paramref name="done"/> ends the wait.
+    /// </summary>
+    private async Task<DeviceInfo> RestartUntilAsync(ResetMode mode, Func<DeviceInfo, bool> done, Func<DeviceInfo, bool> unchanged, string what)
     {
         for (int start = 1; ; start++)
         {
-            await ResetAsync(ResetMode.Normal).ConfigureAwait(false);
+            await ResetAsync(mode).ConfigureAwait(false);
             Enter(UpdateStage.Confirming);
             bool mayRestartAgain = start < MaxRestartRequests;
-            DeviceInfo info = await WaitForAsync(d => !d.IsInBootloader || (mayRestartAgain && IsHeldOnlyByStayRequest(d)), what).ConfigureAwait(false);
-            if (!info.IsInBootloader)
+            DeviceInfo info = await WaitForAsync(d => done(d) || (mayRestartAgain && unchanged(d)), what).ConfigureAwait(false);
+            if (done(info))
                 return info;
         }
     }
