@@ -26,7 +26,7 @@ public sealed partial class DeviceNetwork : IAsyncDisposable, IDisposable
     private readonly ILogger _logger;
     private readonly LinkSlot[] _slots;
     private readonly ConcurrentDictionary<DeviceUid, DeviceInfo> _known = new();
-    private readonly ConcurrentDictionary<RulesKey, UpdateRules?> _rules = new();
+    private readonly ConcurrentDictionary<RulesKey, (UpdateRules? Rules, Csa.Rpc.Device.ImageKind AskedOf)> _rules = new();
     private IReadOnlyList<DeviceInfo> _devices = [];
     private int _disposed;
 

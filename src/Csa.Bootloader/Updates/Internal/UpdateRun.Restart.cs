@@ -6,8 +6,14 @@ namespace Csa.Bootloader.Updates.Internal;
 // Restarts: into the bootloader, into the new image, and waiting for the device to answer again.
 internal sealed partial class UpdateRun
 {
-    /// <summary>How long the device waits after answering Reset before it restarts, so the answer leaves the link.</summary>
-    private const ushort ResetDelayMilliseconds = 50;
+    /// <summary>
+    /// How long the device waits after its answer to Reset has left its link before it restarts (the device waits for
+    /// the transmission to complete first, device-model.md 7.3): a margin, not the answer's time on the wire.
+    /// </summary>
+    private const ushort ResetDelayMilliseconds = 10;
+
+    /// <summary>How long the application may take to restart after its EnterBootloader answer before the host asks (unless it announces itself sooner).</summary>
+    private static readonly TimeSpan EnterBootloaderPause = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
     /// Asks the running application to restart into the bootloader and waits until the bootloader answers. The request
@@ -20,19 +26,23 @@ internal sealed partial class UpdateRun
         long start = _time.GetTimestamp();
         while (true)
         {
-            using (DeviceClient device = _network.CreateDeviceClient(_device))
+            using (var started = new StartAnnouncement(_network, _device.Address))
             {
-                try
+                using (DeviceClient device = _network.CreateDeviceClient(_device))
                 {
-                    await device.EnterBootloaderAsync(new EnterBootloaderRequest(_options.EnterBootloaderWaitSeconds), CallOptions(), _ct).ConfigureAwait(false);
+                    try
+                    {
+                        await device.EnterBootloaderAsync(new EnterBootloaderRequest(_options.EnterBootloaderWaitSeconds), CallOptions(), _ct).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (DeviceNetwork.IsUnreachable(ex))
+                    {
+                        // The answer may be lost because the device is already restarting: whether it went is seen below.
+                    }
                 }
-                catch (Exception ex) when (DeviceNetwork.IsUnreachable(ex))
-                {
-                    // The answer may be lost because the device is already restarting: whether it went is seen below.
-                }
+                // The application answers before it restarts: asking at once would only reach it on its way down. The
+                // bootloader's announcement ends the pause as soon as it runs.
+                await started.WaitAsync(EnterBootloaderPause + _options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
             }
-            // The application answers before it restarts: asking at once would only reach it on its way down.
-            await Task.Delay(TimeSpan.FromMilliseconds(ResetDelayMilliseconds) + _options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
             TimeSpan left = _options.RestartTimeout - _time.GetElapsedTime(start);
             TimeSpan round = left < EnterBootloaderResendAfter * 2 ? left : EnterBootloaderResendAfter;
             try
@@ -60,6 +70,7 @@ internal sealed partial class UpdateRun
     private async Task ResetAsync(ResetMode mode)
     {
         Enter(UpdateStage.Restarting);
+        using var started = new StartAnnouncement(_network, _device.Address);
         using (DeviceClient device = _network.CreateDeviceClient(_device))
         {
             try
@@ -72,8 +83,9 @@ internal sealed partial class UpdateRun
                 // Lost answer: the device may have restarted; the wait below decides.
             }
         }
-        // Let the restart happen before asking: the device answers until its reset delay has passed.
-        await Task.Delay(TimeSpan.FromMilliseconds(ResetDelayMilliseconds) + _options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
+        // Let the restart happen before asking: the device answers until its reset delay has passed. Its announcement
+        // (it runs again) ends the pause early.
+        await started.WaitAsync(TimeSpan.FromMilliseconds(ResetDelayMilliseconds) + _options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
     }
 
     /// <summary>How many times a restart (into the application, or into the other bootloader copy) is asked for before the device staying as it was is a failure.</summary>
