@@ -14,7 +14,17 @@ public sealed partial class RpcClient
     /// <see cref="RpcProtocol.ReplayWindow"/> requests of its oldest unanswered one, and a client that also makes
     /// unicast calls to the members shares their response caches with them (use one client for a group's traffic).
     /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="group"/> is not a group address, or a member is not a device.</exception>
+    /// <param name="group">The group address the members joined.</param>
+    /// <param name="members">The members whose answers the call waits for.</param>
+    /// <param name="interfaceId">The interface id.</param>
+    /// <param name="commandId">The command id.</param>
+    /// <param name="request">The request.</param>
+    /// <param name="cancellationToken">Cancels the send.</param>
+    /// <param name="destination">
+    /// Where the first copy goes: the group (null, the default), or the own address of the only member, for a command
+    /// that one member of the group needs and the others do not (under the group's request ids all the same).
+    /// </param>
+    /// <exception cref="ArgumentException"><paramref name="group"/> is not a group address, a member is not a device, or a destination is not the only member.</exception>
     /// <exception cref="RpcEncodeException">The request violates a declared field size; nothing was sent.</exception>
     /// <exception cref="DataLinkException">The send failed (<see cref="RpcLinkLostException"/> when the link was lost).</exception>
     public async Task<RpcGroupCall> SendToGroupAsync<TRequest>(
@@ -23,7 +33,8 @@ public sealed partial class RpcClient
         ushort interfaceId,
         ushort commandId,
         TRequest request,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        NodeAddress? destination = null)
         where TRequest : IRpcMessage<TRequest>
     {
         ArgumentNullException.ThrowIfNull(members);
@@ -32,6 +43,8 @@ public sealed partial class RpcClient
             throw new ArgumentException($"{group} is not a group address.", nameof(group));
         if (members.Count == 0 || members.Any(m => !m.IsDevice))
             throw new ArgumentException("A group call needs one or more members, each a device address.", nameof(members));
+        if (destination is { } single && (members.Count != 1 || !members.Contains(single)))
+            throw new ArgumentException($"A group call sent to {single} alone must have it as its only member.", nameof(destination));
         ThrowIfClosed();
         byte[] template = RpcMessages.EncodePacket(new RpcPacketHeader(RpcPacketKind.Command, RpcPacketFlags.None, interfaceId, commandId, 0), request);
         NodeAddress[] set = [.. members.Distinct()];
@@ -46,7 +59,7 @@ public sealed partial class RpcClient
         }
         try
         {
-            await SendStampedAsync(group, template, call.RequestId, resend: false, cancellationToken).ConfigureAwait(false);
+            await SendStampedAsync(destination ?? group, template, call.RequestId, resend: false, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

@@ -148,6 +148,11 @@ public sealed partial class DeviceNetwork : IAsyncDisposable, IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         await Client.DisposeAsync().ConfigureAwait(false);
+        RpcClient? groupClient;
+        lock (_groupsLock)
+            groupClient = _groupClient;
+        if (groupClient is not null)
+            await groupClient.DisposeAsync().ConfigureAwait(false);
         await Node.DisposeAsync().ConfigureAwait(false);
         foreach (LinkSlot slot in _slots)
             slot.Gate.Dispose();

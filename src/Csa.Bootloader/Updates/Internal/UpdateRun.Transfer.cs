@@ -82,7 +82,19 @@ internal sealed partial class UpdateRun
         _rate.Reset();
         Report();
 
-        if (begin.ResumeOffset < manifest.PayloadSize)
+        bool written = begin.ResumeOffset >= manifest.PayloadSize;
+        if (_shared is { } shared)
+        {
+            // A transfer to a group carries the payload when this device can take part; otherwise (it holds the image
+            // already, it cannot join, the transfer is over, or this is a bootloader copy) it writes by itself.
+            if (!written && target == UpdateTarget.Application)
+                written = await shared.TransferAsync(new MulticastJoin(_device, begin.ResumeOffset, ChunkSize(begin), SharedWindow(),
+                    FlashCallOptions(begin.EraseMillisecondsMax).Timeout ?? _options.CommandTimeout, OnSharedProgress), work).ConfigureAwait(false) == MulticastOutcome.Complete;
+            else
+                shared.Withdraw(_uid);
+            _multicast |= written && begin.ResumeOffset < manifest.PayloadSize;
+        }
+        if (!written)
             await TransferAsync(client, image.Payload, (int)begin.ResumeOffset, ChunkSize(begin), FlashCallOptions(begin.EraseMillisecondsMax), work).ConfigureAwait(false);
 
         Enter(UpdateStage.Verifying);
@@ -135,6 +147,30 @@ internal sealed partial class UpdateRun
         }
         if (!stored.Sha256.AsSpan().SequenceEqual(manifest.PayloadSha256.Span))
             throw Mismatch($"{region} holds a payload with SHA-256 {Convert.ToHexString(stored.Sha256)} after the commit; the manifest says {Convert.ToHexString(manifest.PayloadSha256.Span)}.");
+    }
+
+    /// <summary>Writes in flight to this device in a transfer to a group: as for its own transfer, within the replay window.</summary>
+    private int SharedWindow() =>
+        Math.Max(1, Math.Min(Math.Min((int)_device.ReceiveBuffers, _options.MaxWritesInFlight ?? int.MaxValue), Rpc.RpcProtocol.ReplayWindow - 1));
+
+    /// <summary>A write of a transfer to a group reached this device: it holds <paramref name="held"/> bytes now.</summary>
+    private void OnSharedProgress(long held, long acknowledged)
+    {
+        double rate;
+        bool firstAck;
+        lock (_progressLock)
+        {
+            _bytesSent += acknowledged;
+            long delta = Math.Max(0, held - _legDone);
+            _legDone = Math.Max(_legDone, held);
+            rate = _rate.Record(_legDone - _legResumed);
+            firstAck = _stage == UpdateStage.Erasing && delta > 0;
+            if (firstAck)
+                _stage = UpdateStage.Transferring;
+        }
+        if (firstAck)
+            UpdateLog.StageEntered(_logger, Uid, UpdateStage.Transferring);
+        Report(rate);
     }
 
     /// <summary>True when <paramref name="region"/> holds exactly <paramref name="image"/>'s payload and is valid.</summary>
