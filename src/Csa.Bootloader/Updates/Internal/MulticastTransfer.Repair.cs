@@ -11,6 +11,7 @@ internal sealed partial class MulticastTransfer
     {
         for (int round = 1; round <= _options.MulticastRepairRounds; round++)
         {
+            await SendRetriesAsync().ConfigureAwait(false);
             Member[] asked;
             lock (_lock)
                 asked = [.. Active()];
@@ -63,7 +64,6 @@ internal sealed partial class MulticastTransfer
                 }
             }
             UpdateLog.GroupRepair(_logger, GroupName, round, lacking.Count, toGroup, unicast);
-            await DrainAsync().ConfigureAwait(false);
         }
         lock (_lock)
         {
@@ -75,6 +75,9 @@ internal sealed partial class MulticastTransfer
     /// <summary>The blocks <paramref name="member"/> lacks (GetMissingBlocks, page by page); null when it was left behind for not answering.</summary>
     private async Task<(Member, SortedSet<int>?)> MissingBlocksAsync(Member member)
     {
+        // The question takes a receive buffer like a write.
+        if ((await WaitForRoomAsync(member).ConfigureAwait(false)).Length == 0)
+            return (member, null);
         var missing = new SortedSet<int>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, member.Token);
         using BootloaderClient client = _network.CreateBootloaderClient(member.Device);
@@ -93,6 +96,18 @@ internal sealed partial class MulticastTransfer
                         missing.Add(first + i);
                 }
                 offset += (long)answer.BlockCount * _chunk;
+            }
+            lock (_lock)
+            {
+                // It took every write sent before the question: those still waited for were lost, or their answers were.
+                foreach (Sent sent in member.Outstanding)
+                {
+                    sent.Call.Forget(member.Address);
+                    sent.Release();
+                }
+                member.Outstanding.Clear();
+                member.LastHeard = _time.GetTimestamp();
+                Signal();
             }
             return (member, missing);
         }

@@ -32,21 +32,21 @@ internal sealed partial class MulticastTransfer
         }
     }
 
-    /// <summary>Waits until no write is waiting for an answer (or its member was left behind).</summary>
-    private async Task DrainAsync()
+    /// <summary>Sends each member the writes it answered Busy to, by its own address, as far as its buffers allow.</summary>
+    private async Task SendRetriesAsync()
     {
         while (true)
         {
-            Task changed;
+            Member? member;
+            int block;
             lock (_lock)
             {
-                CheckTimeoutsLocked();
-                if (Active().All(m => m.Outstanding.Count == 0))
+                member = Active().FirstOrDefault(m => m.Retry.Count > 0 && m.Outstanding.Count < m.Join.Window);
+                if (member is null)
                     return;
-                changed = _changed.Task;
+                block = member.Retry.Dequeue();
             }
-            await Task.WhenAny(changed, Task.Delay(CheckInterval, _time, _stop.Token)).ConfigureAwait(false);
-            _stop.Token.ThrowIfCancellationRequested();
+            await SendAsync(block, [member], toGroup: false).ConfigureAwait(false);
         }
     }
 
@@ -123,9 +123,11 @@ internal sealed partial class MulticastTransfer
                     DropLocked(member, error);
                     return;
                 }
-                // Busy: it did not take this write (its buffers were full); the repair sends it again.
+                // Busy: it did not take this write (its buffers were full, e.g. it took an earlier write later than this
+                // host counted): it gets it again, by its own address, behind what is in flight.
                 member.Outstanding.RemoveAt(index);
                 sent.Release();
+                member.Retry.Enqueue(sent.Block);
             }
             else
             {
@@ -232,7 +234,10 @@ internal sealed partial class MulticastTransfer
         }
         member.Outstanding.Clear();
         _left.Add(member.Device.Uid);
-        UpdateLog.GroupMemberDropped(_logger, reason is OperationCanceledException ? null : reason, GroupName, member.Device.Uid.ToString(), reason.Message);
+        string why = reason is OperationCanceledException && member.Token.IsCancellationRequested
+            ? "its update stopped waiting: the device announced a restart, or the call was cancelled"
+            : reason.Message;
+        UpdateLog.GroupMemberDropped(_logger, reason is OperationCanceledException ? null : reason, GroupName, member.Device.Uid.ToString(), why);
         _ = LeaveAsync(member.Device);
         member.Registration.Unregister();
         if (reason is OperationCanceledException cancelled)
@@ -248,6 +253,12 @@ internal sealed partial class MulticastTransfer
         if (!member.Active)
             return;
         member.Active = false;
+        foreach (Sent sent in member.Outstanding)
+        {
+            sent.Call.Forget(member.Address);
+            sent.Release();
+        }
+        member.Outstanding.Clear();
         _left.Add(member.Device.Uid);
         UpdateLog.GroupMemberComplete(_logger, GroupName, member.Device.Uid.ToString());
         member.Registration.Unregister();

@@ -211,12 +211,14 @@ internal sealed partial class MulticastTransfer : IAsyncDisposable
             }
             for (int block = first; block < count; block++)
             {
+                await SendRetriesAsync().ConfigureAwait(false);
                 Member[] targets = await WaitForRoomAsync(null).ConfigureAwait(false);
                 if (targets.Length == 0)
                     break;
                 await SendAsync(block, targets, toGroup: true).ConfigureAwait(false);
             }
-            await DrainAsync().ConfigureAwait(false);
+            // No wait for the last answers: each member's answer to GetMissingBlocks, which it takes after every write
+            // sent before it (its link keeps the order), says what it holds, whether an answer was lost or not.
             lock (_lock)
                 _phase = Phase.Repairing;
             await RepairAsync().ConfigureAwait(false);
@@ -288,6 +290,9 @@ internal sealed partial class MulticastTransfer : IAsyncDisposable
         public bool Active { get; set; } = true;
 
         public bool[] Acknowledged { get; set; } = [];
+
+        /// <summary>Blocks it answered Busy to: sent again to it alone.</summary>
+        public Queue<int> Retry { get; } = new();
 
         public long BytesAcknowledged { get; set; }
     }
