@@ -39,6 +39,9 @@ internal static class UpdateSpeedCommand
     /// <summary>12 one-frame buffers of 1088 bytes: 13 KB of SRAM, the budget of a 32 KB part (docs/device-model.md 6.4.1).</summary>
     internal static DeviceSettings SmallRam { get; } = new("32 KB SRAM", 12, 1024);
 
+    /// <summary>16 one-frame buffers of 1088 bytes (17 KB of SRAM: a 64 KB part), the RPC layer's 16 requests in flight.</summary>
+    internal static DeviceSettings MidRam { get; } = new("64 KB SRAM", 16, 1024);
+
     /// <summary>16 buffers of 4160 bytes (66 KB of SRAM: an F405/F407 has 192 KB), 4096-byte frames: the RPC layer's 16 requests in flight.</summary>
     internal static DeviceSettings LargeRam { get; } = new("192 KB SRAM", 16, 4096);
 

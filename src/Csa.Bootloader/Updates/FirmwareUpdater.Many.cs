@@ -60,6 +60,7 @@ public sealed partial class FirmwareUpdater
         })).ConfigureAwait(false);
 
         var shared = new MulticastTransfer?[list.Length];
+        var turns = new ChainTurns?[list.Length];
         var transfers = new List<MulticastTransfer>();
         try
         {
@@ -70,15 +71,19 @@ public sealed partial class FirmwareUpdater
                     if (Network.AcquireGroup([.. members.Select(i => list[i])]) is not { } group)
                         break; // every group address is taken: the rest go by themselves
                     var transfer = new MulticastTransfer(Network, Options, Logger, group, images[members[0]].Image!.Payload, members.Select(i => list[i].Uid));
+                    var order = new ChainTurns(members.Select(i => list[i]));
                     transfers.Add(transfer);
                     foreach (int i in members)
+                    {
                         shared[i] = transfer;
+                        turns[i] = order;
+                    }
                 }
             }
             IProgress<UpdateProgress>? reporting = ReportingTo(progress);
             using var gate = new SemaphoreSlim(maxParallel, maxParallel);
             InstallResult[] rows = await Task.WhenAll(list.Select((device, i) =>
-                UpdateOneAsync(device, images[i], shared[i], shared[i] is null ? gate : null, reporting, started, cancellationToken))).ConfigureAwait(false);
+                UpdateOneAsync(device, images[i], shared[i], turns[i], shared[i] is null ? gate : null, reporting, started, cancellationToken))).ConfigureAwait(false);
             return rows;
         }
         finally
@@ -119,7 +124,7 @@ public sealed partial class FirmwareUpdater
         ((device.Rules?.BootloaderFeatures ?? FeatureFlags.None) | (device.IsInBootloader ? device.Features : FeatureFlags.None)).HasFlag(FeatureFlags.Multicast);
 
     private async Task<InstallResult> UpdateOneAsync(DeviceInfo device, (FirmwareImage? Image, Exception? Error) image, MulticastTransfer? shared,
-        SemaphoreSlim? gate, IProgress<UpdateProgress>? progress, long started, CancellationToken cancellationToken)
+        ChainTurns? turns, SemaphoreSlim? gate, IProgress<UpdateProgress>? progress, long started, CancellationToken cancellationToken)
     {
         TimeProvider time = Options.TimeProvider;
         FirmwareVersion? before = image.Image?.Manifest.Kind == ImageKind.Bootloader ? device.BootloaderVersion
@@ -138,7 +143,7 @@ public sealed partial class FirmwareUpdater
             FirmwareImage firmware = image.Image!;
             UpdateResult result = firmware.Manifest.Kind == ImageKind.Bootloader
                 ? await UpdateBootloaderAsync(device, firmware, false, progress, cancellationToken).ConfigureAwait(false)
-                : await new UpdateRun(this, device, UpdatePlan.ForApplication(firmware), progress, cancellationToken, shared).RunAsync().ConfigureAwait(false);
+                : await new UpdateRun(this, device, UpdatePlan.ForApplication(firmware), progress, cancellationToken, shared, turns).RunAsync().ConfigureAwait(false);
             return new InstallResult(device.Uid, device.Address, device.ProductName, true, null, null,
                 result.VersionBefore, result.VersionAfter, result.BytesSent, time.GetElapsedTime(started), result);
         }
@@ -152,6 +157,7 @@ public sealed partial class FirmwareUpdater
         finally
         {
             shared?.Withdraw(device.Uid); // a device that stopped before it joined is not waited for
+            turns?.Leave(device.Uid);
             if (entered)
                 gate!.Release();
         }

@@ -16,6 +16,8 @@ internal sealed partial class MulticastTransfer
     /// </summary>
     private async Task<Member[]> WaitForRoomAsync(Member? only)
     {
+        long since = 0;
+        string? full = null;
         while (true)
         {
             Task changed;
@@ -24,7 +26,16 @@ internal sealed partial class MulticastTransfer
                 CheckTimeoutsLocked();
                 Member[] targets = only is null ? [.. Active()] : only.Active ? [only] : [];
                 if (targets.Length == 0 || targets.All(m => m.Outstanding.Count < m.Join.Window))
+                {
+                    if (full is not null && _logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
+                        UpdateLog.GroupWaited(_logger, GroupName, (long)_time.GetElapsedTime(since).TotalMilliseconds, full);
                     return targets;
+                }
+                if (full is null)
+                {
+                    since = _time.GetTimestamp();
+                    full = string.Join(", ", targets.Where(m => m.Outstanding.Count >= m.Join.Window).Select(m => m.Address));
+                }
                 changed = _changed.Task;
             }
             await Task.WhenAny(changed, Task.Delay(CheckInterval, _time, _stop.Token)).ConfigureAwait(false);

@@ -28,6 +28,9 @@ internal sealed class StartAnnouncement : IDisposable
     /// <summary>True once the device announced a start.</summary>
     public bool Heard => _heard.Task.IsCompleted;
 
+    /// <summary>Completes when the device announces a start.</summary>
+    public Task HeardAsync => _heard.Task;
+
     /// <summary>Waits until the device announced a start, or <paramref name="atMost"/> has passed (on <paramref name="time"/>).</summary>
     public async Task WaitAsync(TimeSpan atMost, TimeProvider time, CancellationToken cancellationToken)
     {

@@ -49,4 +49,7 @@ internal static partial class UpdateLog
 
     [LoggerMessage(EventId = 4020, Level = LogLevel.Information, Message = "Group {Group}: device {Uid} holds the whole payload")]
     public static partial void GroupMemberComplete(ILogger logger, string group, string uid);
+
+    [LoggerMessage(EventId = 4021, Level = LogLevel.Debug, Message = "Group {Group}: the writes waited {Milliseconds} ms for the buffers of {Devices}")]
+    public static partial void GroupWaited(ILogger logger, string group, long milliseconds, string devices);
 }

@@ -29,15 +29,11 @@ internal sealed partial class UpdateRun
             using (var started = new StartAnnouncement(_network, _device.Address))
             {
                 using (DeviceClient device = _network.CreateDeviceClient(_device))
+                using (var stop = CancellationTokenSource.CreateLinkedTokenSource(_ct))
                 {
-                    try
-                    {
-                        await device.EnterBootloaderAsync(new EnterBootloaderRequest(_options.EnterBootloaderWaitSeconds), CallOptions(), _ct).ConfigureAwait(false);
-                    }
-                    catch (Exception ex) when (DeviceNetwork.IsUnreachable(ex))
-                    {
-                        // The answer may be lost because the device is already restarting: whether it went is seen below.
-                    }
+                    Task<EnterBootloaderResponse> asked = device.EnterBootloaderAsync(new EnterBootloaderRequest(_options.EnterBootloaderWaitSeconds), CallOptions(), stop.Token);
+                    _turns?.EnterRequested(_uid); // on its way: the device in front of it may be asked now
+                    await AnswerOrStartAsync(asked, started, EnterBootloaderPause, stop).ConfigureAwait(false);
                 }
                 // The application answers before it restarts: asking at once would only reach it on its way down. The
                 // bootloader's announcement ends the pause as soon as it runs.
@@ -72,20 +68,40 @@ internal sealed partial class UpdateRun
         Enter(UpdateStage.Restarting);
         using var started = new StartAnnouncement(_network, _device.Address);
         using (DeviceClient device = _network.CreateDeviceClient(_device))
+        using (var stop = CancellationTokenSource.CreateLinkedTokenSource(_ct))
         {
-            try
-            {
-                // One attempt: a resend reaching the restarted device would restart it a second time.
-                await device.ResetAsync(new ResetRequest(mode, ResetDelayMilliseconds), CallOptions(attempts: 1), _ct).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (DeviceNetwork.IsUnreachable(ex))
-            {
-                // Lost answer: the device may have restarted; the wait below decides.
-            }
+            // One attempt: a resend reaching the restarted device would restart it a second time.
+            Task<ResetResponse> asked = device.ResetAsync(new ResetRequest(mode, ResetDelayMilliseconds), CallOptions(attempts: 1), stop.Token);
+            _turns?.ResetRequested(_uid); // on its way: the device in front of it may be asked now
+            await AnswerOrStartAsync(asked, started, TimeSpan.FromMilliseconds(ResetDelayMilliseconds), stop).ConfigureAwait(false);
         }
         // Let the restart happen before asking: the device answers until its reset delay has passed. Its announcement
         // (it runs again) ends the pause early.
         await started.WaitAsync(TimeSpan.FromMilliseconds(ResetDelayMilliseconds) + _options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Waits for the answer to a request that restarts the device, but no longer than needed: the device's announcement
+    /// that it started again, or (both lost: on a daisy chain a device in front of it may be restarting at that moment)
+    /// its restart pause and one probe timeout, end the wait; the probes that follow decide whether it went. A lost
+    /// answer therefore costs a probe, not a command timeout.
+    /// </summary>
+    private async Task AnswerOrStartAsync(Task asked, StartAnnouncement started, TimeSpan restartPause, CancellationTokenSource stop)
+    {
+        Task ended = await Task.WhenAny(asked, started.HeardAsync, Task.Delay(restartPause + ProbeTimeout, _time, stop.Token)).ConfigureAwait(false);
+        if (ended != asked)
+            await stop.CancelAsync().ConfigureAwait(false); // not waited for: whether it went is seen below
+        try
+        {
+            await asked.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested && !_ct.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (DeviceNetwork.IsUnreachable(ex))
+        {
+            // The answer may be lost because the device is already restarting: whether it went is seen below.
+        }
     }
 
     /// <summary>How many times a restart (into the application, or into the other bootloader copy) is asked for before the device staying as it was is a failure.</summary>

@@ -88,11 +88,25 @@ internal sealed partial class UpdateRun
             // A transfer to a group carries the payload when this device can take part; otherwise (it holds the image
             // already, it cannot join, the transfer is over, or this is a bootloader copy) it writes by itself.
             if (!written && target == UpdateTarget.Application)
-                written = await shared.TransferAsync(new MulticastJoin(_device, begin.ResumeOffset, ChunkSize(begin), SharedWindow(),
-                    FlashCallOptions(begin.EraseMillisecondsMax).Timeout ?? _options.CommandTimeout, OnSharedProgress), work).ConfigureAwait(false) == MulticastOutcome.Complete;
+            {
+                try
+                {
+                    written = await shared.TransferAsync(new MulticastJoin(_device, begin.ResumeOffset, ChunkSize(begin), SharedWindow(),
+                        FlashCallOptions(begin.EraseMillisecondsMax).Timeout ?? _options.CommandTimeout, OnSharedProgress), work).ConfigureAwait(false) == MulticastOutcome.Complete;
+                }
+                catch
+                {
+                    _turns?.Leave(_uid); // left behind: it goes on by itself, and nobody waits for it
+                    throw;
+                }
+            }
             else
+            {
                 shared.Withdraw(_uid);
+            }
             _multicast |= written && begin.ResumeOffset < manifest.PayloadSize;
+            if (!_multicast)
+                _turns?.Leave(_uid); // written by itself: it takes no turn, and nobody waits for it
         }
         if (!written)
             await TransferAsync(client, image.Payload, (int)begin.ResumeOffset, ChunkSize(begin), FlashCallOptions(begin.EraseMillisecondsMax), work).ConfigureAwait(false);

@@ -44,9 +44,13 @@ internal sealed partial class UpdateRun
     private readonly object _progressLock = new();
     private bool _multicast;
 
-    public UpdateRun(FirmwareUpdater updater, DeviceInfo device, UpdatePlan plan, IProgress<UpdateProgress>? progress, CancellationToken cancellationToken, MulticastTransfer? shared = null)
+    private readonly ChainTurns? _turns;
+
+    public UpdateRun(FirmwareUpdater updater, DeviceInfo device, UpdatePlan plan, IProgress<UpdateProgress>? progress, CancellationToken cancellationToken,
+        MulticastTransfer? shared = null, ChainTurns? turns = null)
     {
         _shared = shared;
+        _turns = turns;
         _network = updater.Network;
         _options = updater.Options;
         _time = _options.TimeProvider;
@@ -97,6 +101,7 @@ internal sealed partial class UpdateRun
                 }
                 _begun = false;
                 _returned = null;
+                _turns?.Contacted(_uid);
                 await AuthenticateDeviceAsync().ConfigureAwait(false);
                 UpdateResult result = _plan.Target == UpdateTarget.Application
                     ? await RunApplicationAttemptAsync().ConfigureAwait(false)
