@@ -30,13 +30,15 @@ public sealed partial class FirmwareUpdater
     /// <param name="maxParallel">At most this many devices updated by themselves at once (the members of a shared transfer all run together).</param>
     /// <param name="progress">Receives every device's reports (<see cref="UpdateProgress.Device"/> tells them apart).</param>
     /// <param name="cancellationToken">Stops every update; the rows of devices not finished then say so.</param>
+    /// <param name="rowDone">Called with each device's row as soon as that device is done, succeeded or not (to record it while the others go on); null for none.</param>
     /// <returns>One row per device, in the order given (<see cref="UpdateResult.Multicast"/> says which took the shared transfer).</returns>
     public async Task<IReadOnlyList<InstallResult>> UpdateManyAsync(
         IEnumerable<DeviceInfo> devices,
         Func<DeviceInfo, CancellationToken, Task<FirmwareImage>> imageForDevice,
         int maxParallel = 4,
         IProgress<UpdateProgress>? progress = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        Func<InstallResult, FirmwareImage?, Task>? rowDone = null)
     {
         ArgumentNullException.ThrowIfNull(devices);
         ArgumentNullException.ThrowIfNull(imageForDevice);
@@ -82,8 +84,13 @@ public sealed partial class FirmwareUpdater
             }
             IProgress<UpdateProgress>? reporting = ReportingTo(progress);
             using var gate = new SemaphoreSlim(maxParallel, maxParallel);
-            InstallResult[] rows = await Task.WhenAll(list.Select((device, i) =>
-                UpdateOneAsync(device, images[i], shared[i], turns[i], shared[i] is null ? gate : null, reporting, started, cancellationToken))).ConfigureAwait(false);
+            InstallResult[] rows = await Task.WhenAll(list.Select(async (device, i) =>
+            {
+                InstallResult row = await UpdateOneAsync(device, images[i], shared[i], turns[i], shared[i] is null ? gate : null, reporting, started, cancellationToken).ConfigureAwait(false);
+                if (rowDone is not null)
+                    await rowDone(row, images[i].Image).ConfigureAwait(false);
+                return row;
+            })).ConfigureAwait(false);
             return rows;
         }
         finally

@@ -108,7 +108,7 @@ public sealed class UpdateOptions
     public bool AbortOnCancel { get; set; }
 
     /// <summary>
-    /// <see cref="FirmwareUpdater.UpdateManyAsync(IEnumerable{DeviceInfo}, Func{DeviceInfo, CancellationToken, Task{Images.FirmwareImage}}, int, IProgress{UpdateProgress}?, CancellationToken)"/>
+    /// <see cref="FirmwareUpdater.UpdateManyAsync(IEnumerable{DeviceInfo}, Func{DeviceInfo, CancellationToken, Task{Images.FirmwareImage}}, int, IProgress{UpdateProgress}?, CancellationToken, Func{InstallResult, Images.FirmwareImage?, Task}?)"/>
     /// writes one payload once to every device that shares it (multicast, docs/updates.md section 10a). Default true;
     /// false updates each device by itself, as <see cref="FirmwareUpdater.InstallAsync(IEnumerable{DeviceInfo}, Func{DeviceInfo, CancellationToken, Task{Images.FirmwareImage}}, int, IProgress{UpdateProgress}?, CancellationToken)"/> does.
     /// </summary>

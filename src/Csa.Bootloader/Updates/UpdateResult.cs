@@ -33,7 +33,7 @@ public sealed record UpdateResult(
 {
     /// <summary>
     /// True when the payload reached the device through a transfer to a group (multicast,
-    /// <see cref="FirmwareUpdater.UpdateManyAsync(IEnumerable{DeviceInfo}, Func{DeviceInfo, CancellationToken, Task{FirmwareImage}}, int, IProgress{UpdateProgress}?, CancellationToken)"/>),
+    /// <see cref="FirmwareUpdater.UpdateManyAsync(IEnumerable{DeviceInfo}, Func{DeviceInfo, CancellationToken, Task{FirmwareImage}}, int, IProgress{UpdateProgress}?, CancellationToken, Func{InstallResult, FirmwareImage?, Task}?)"/>),
     /// false when the device was written by itself.
     /// </summary>
     public bool Multicast { get; init; }
