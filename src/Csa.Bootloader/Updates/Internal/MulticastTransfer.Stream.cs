@@ -87,25 +87,38 @@ internal sealed partial class MulticastTransfer
             return;
         }
         var sent = new Sent(call, block, offset, length);
+        Member[] waiting;
         lock (_lock)
         {
             long now = _time.GetTimestamp();
-            foreach (Member member in targets)
+            waiting = [.. targets.Where(m => m.Active)];
+            foreach (Member member in waiting)
             {
-                if (!member.Active)
-                    continue;
                 if (member.Outstanding.Count == 0)
                     member.LastHeard = now; // its clock starts with its first write in flight
                 member.Outstanding.Add(sent);
-                sent.Waiting++;
-                call.ReplyFrom(member.Address).ContinueWith(static (t, s) =>
-                {
-                    var (transfer, m, w) = ((MulticastTransfer, Member, Sent))s!;
-                    transfer.OnReply(m, w, t);
-                }, (this, member, sent), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
+            sent.Waiting = waiting.Length;
             if (sent.Waiting == 0)
                 call.Dispose();
+        }
+        // Outside the lock, and never inline: an answer that is already there is handled like any other.
+        foreach (Member member in waiting)
+        {
+            Task<RpcGroupReply> reply;
+            try
+            {
+                reply = call.ReplyFrom(member.Address);
+            }
+            catch (ArgumentException)
+            {
+                continue; // cannot happen: every waiting member is a member of the call
+            }
+            _ = reply.ContinueWith(static (t, s) =>
+            {
+                var (transfer, m, w) = ((MulticastTransfer, Member, Sent))s!;
+                transfer.OnReply(m, w, t);
+            }, (this, member, sent), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         }
     }
 
