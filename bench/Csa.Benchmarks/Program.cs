@@ -20,5 +20,5 @@ if (args.Length > 0 && args[0] == MulticastSpeedCommand.Name)
 if (args.Length > 0 && args[0] == BusSpeedCommand.Name)
     return await BusSpeedCommand.RunAsync(args[1..]);
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+BenchmarkSwitcher.FromAssembly(typeof(UpdateSpeedCommand).Assembly).Run(args);
 return 0;

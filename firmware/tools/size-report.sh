@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Code size and RAM of the core (docs/firmware.md, "Sizes"): every core object compiled with -Os for x86-64 (gcc) and,
+# Code size and RAM of the core (docs/firmware.md section 11.1, "Sizes"): every core object compiled with -Os for x86-64 (gcc) and,
 # when arm-none-eabi-gcc is installed, for a Cortex-M4 (Thumb-2, -Os, -ffunction-sections); then the RAM of the
 # node, the RPC server and the client in each configuration. Run from anywhere: firmware/tools/size-report.sh
 set -euo pipefail

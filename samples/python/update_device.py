@@ -26,6 +26,12 @@ EXIT_UNREACHABLE = 3
 EXIT_NO_SDK = 4
 
 
+def default_sdk_dir():
+    here = os.path.dirname(os.path.abspath(__file__))
+    beside = os.path.join(here, "sdk")
+    return beside if os.path.isdir(beside) else here
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="update_device",
@@ -33,8 +39,9 @@ def parse_args(argv):
     parser.add_argument("image", help="the application image file (.csai)")
     parser.add_argument("--uri", default=DEFAULT_URI,
                         help=f"the device's link URI (default {DEFAULT_URI}, the `csa sim --tcp 5555` device)")
-    parser.add_argument("--sdk", default=os.environ.get("CSA_SDK_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "sdk")),
-                        help="folder with Csa.Bootloader.dll and its dependencies (default $CSA_SDK_DIR, else ./sdk beside this script)")
+    parser.add_argument("--sdk", default=os.environ.get("CSA_SDK_DIR", default_sdk_dir()),
+                        help="folder with Csa.Bootloader.dll and its dependencies (default $CSA_SDK_DIR, else ./sdk beside this script, "
+                             "else this script's own folder, as `csa python-sdk DIR` lays it out)")
     return parser.parse_args(argv)
 
 

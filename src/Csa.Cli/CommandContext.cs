@@ -53,6 +53,15 @@ internal sealed class CommandContext : IDisposable
     /// <summary>--verbose was given.</summary>
     public bool Verbose { get; }
 
+    /// <summary>
+    /// How often a transferring device gets a progress line when the output is not a terminal: 5 s, or the duration in
+    /// <c>CSA_PROGRESS_INTERVAL</c> (<c>2s</c>, <c>500ms</c>).
+    /// </summary>
+    public TimeSpan ProgressInterval =>
+        CliEnvironment.Get("CSA_PROGRESS_INTERVAL") is { Length: > 0 } text
+            ? Devices.DeviceOptions.ParseDuration(text, "CSA_PROGRESS_INTERVAL")
+            : Devices.ProgressLines.DefaultInterval;
+
     /// <summary>Logging for the SDK: silent unless --verbose.</summary>
     public ILoggerFactory LoggerFactory { get; }
 

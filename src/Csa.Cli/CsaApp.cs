@@ -19,14 +19,16 @@ internal static partial class CsaApp
         RootCommand root = BuildRoot(console);
         ParseResult parseResult = root.Parse(args);
 
-        // A wrong command line gets one clear line and exit 2, not the parser's help dump.
-        if (parseResult.Errors.Count > 0)
+        // A wrong command line gets one clear line and exit 2, not the parser's help dump. Asking for help is never
+        // wrong: 'csa update --help' shows the help although the image argument is missing.
+        bool helpAsked = parseResult.Action is { } action && ReferenceEquals(action, root.Options.OfType<System.CommandLine.Help.HelpOption>().Single().Action);
+        if (parseResult.Errors.Count > 0 && !helpAsked)
         {
             // "Unrecognized command or argument 'x'" says more than the "Required command was not provided" the
             // parser reports first for 'csa bogus'.
             ParseError first = parseResult.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parseResult.Errors[0];
             string where = parseResult.CommandResult.Command is RootCommand ? "csa" : $"csa {CommandPath(parseResult.CommandResult)}";
-            string message = DescribeParseError(first.Message);
+            string message = DidYouMean.Describe(parseResult, args) ?? DescribeParseError(first.Message);
             if (WantsJson(parseResult, args))
                 CommandContext.WriteJson(console.OutWriter, ErrorDocument.Usage(message));
             await console.Error.WriteLineAsync($"csa: error: {message} (see '{where} --help')").ConfigureAwait(false);
@@ -75,6 +77,7 @@ internal static partial class CsaApp
         root.Options.Add(GlobalOptions.Verbose);
         foreach (Command command in CommandCatalog.Create(console))
             root.Subcommands.Add(command);
+        DocsHelp.Attach(root);
         return root;
     }
 

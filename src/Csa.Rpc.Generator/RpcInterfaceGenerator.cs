@@ -57,7 +57,11 @@ public sealed class RpcInterfaceGenerator : IIncrementalGenerator
                 diagnostics.Add(Info(d.Id, d.Message, file.Path, text, new TextSpan(d.Range.Start, d.Range.Length)));
             RpcInterface? model = result.Interface;
             if (model is null)
-                return new InterfaceOutput(file.Path, fileName, null, null, 0, null, new EquatableArray<DiagnosticInfo>(diagnostics.ToImmutable()));
+            {
+                // Stand-ins keep the project's uses of the interface from burying the file's error under CS0246.
+                string? stub = StubEmitter.Emit(text.ToString(), rootNamespace, FallbackNamespace, fileName);
+                return new InterfaceOutput(file.Path, fileName, null, null, 0, null, new EquatableArray<DiagnosticInfo>(diagnostics.ToImmutable()), stub);
+            }
 
             cancellationToken.ThrowIfCancellationRequested();
             string ns = model.Namespace ?? rootNamespace ?? FallbackNamespace;
@@ -87,6 +91,14 @@ public sealed class RpcInterfaceGenerator : IIncrementalGenerator
             {
                 foreach (DiagnosticInfo info in output.Diagnostics)
                     production.ReportDiagnostic(info.ToDiagnostic());
+                if (output.Stub is not null)
+                {
+                    string stem = output.FileName.Substring(0, output.FileName.Length - ".rpc.json".Length);
+                    string stubHint = stem + ".stub.rpc.g.cs";
+                    for (int n = 2; !hintNames.Add(stubHint); n++)
+                        stubHint = $"{stem}.{n}.stub.rpc.g.cs";
+                    production.AddSource(stubHint, SourceText.From(output.Stub, Encoding.UTF8));
+                }
                 if (output.Source is null || output.QualifiedName is null)
                     continue;
 
@@ -143,8 +155,10 @@ public sealed class RpcInterfaceGenerator : IIncrementalGenerator
     /// <summary>What one interface file produced: generated source or the reasons there is none.</summary>
     private sealed class InterfaceOutput : IEquatable<InterfaceOutput>
     {
-        public InterfaceOutput(string path, string fileName, string? qualifiedName, string? interfaceName, ushort interfaceId, string? source, EquatableArray<DiagnosticInfo> diagnostics)
+        public InterfaceOutput(string path, string fileName, string? qualifiedName, string? interfaceName, ushort interfaceId, string? source, EquatableArray<DiagnosticInfo> diagnostics,
+            string? stub = null)
         {
+            Stub = stub;
             Path = path;
             FileName = fileName;
             QualifiedName = qualifiedName;
@@ -168,12 +182,15 @@ public sealed class RpcInterfaceGenerator : IIncrementalGenerator
 
         public EquatableArray<DiagnosticInfo> Diagnostics { get; }
 
+        /// <summary>The stand-ins of a file with errors (<see cref="StubEmitter"/>); null otherwise.</summary>
+        public string? Stub { get; }
+
         public static InterfaceOutput Failed(string path, string fileName, DiagnosticInfo diagnostic) =>
             new(path, fileName, null, null, 0, null, new EquatableArray<DiagnosticInfo>(ImmutableArray.Create(diagnostic)));
 
         public bool Equals(InterfaceOutput? other) =>
             other is not null && Path == other.Path && QualifiedName == other.QualifiedName && InterfaceId == other.InterfaceId
-            && Source == other.Source && Diagnostics.Equals(other.Diagnostics);
+            && Source == other.Source && Stub == other.Stub && Diagnostics.Equals(other.Diagnostics);
 
         public override bool Equals(object? obj) => Equals(obj as InterfaceOutput);
 

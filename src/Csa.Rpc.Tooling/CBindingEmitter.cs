@@ -249,15 +249,9 @@ internal sealed class CBindingEmitter
                 string m = Naming.ToCMember(c.Name);
                 w.Line($"case {_upper}_CMD_{Naming.ToUpperSnake(c.Name)}:");
                 w.Line($"    if (handlers->{m} == NULL)");
-                w.Line("    {");
-                w.Line($"        call->error_message = \"{c.Name} is not served here.\";");
-                w.Line("        return CSA_RPC_UNKNOWN_COMMAND;");
-                w.Line("    }");
+                w.Line("        goto not_served;");
                 w.Line($"    if ({_prefix}_{Cmd(c)}_request_decode(&s->request.{m}, request, request_len) < 0)");
-                w.Line("    {");
-                w.Line($"        call->error_message = \"The {c.Name} request does not decode.\";");
-                w.Line("        return CSA_RPC_BAD_PAYLOAD;");
-                w.Line("    }");
+                w.Line("        goto bad_request;");
                 w.Line($"    memset(&s->response.{m}, 0, sizeof s->response.{m});");
                 w.Line($"    status = handlers->{m}(service->ctx, call, &s->request.{m}, &s->response.{m});");
                 w.Line("    if (status != 0u)");
@@ -277,6 +271,14 @@ internal sealed class CBindingEmitter
             w.Close();
             w.Line("*rsp_len = (size_t)n;");
             w.Line("return 0u;");
+            // One text per kind of refusal, not one per command: the host knows which command it sent, and a
+            // bootloader's 32 KB have no room for a sentence per command (docs/firmware.md, "On the chips").
+            w.Line("not_served:");
+            w.Line("call->error_message = \"The command is not served here.\";");
+            w.Line("return CSA_RPC_UNKNOWN_COMMAND;");
+            w.Line("bad_request:");
+            w.Line("call->error_message = \"The request does not decode.\";");
+            w.Line("return CSA_RPC_BAD_PAYLOAD;");
             w.Close();
         }
 
@@ -332,7 +334,8 @@ internal sealed class CBindingEmitter
             w.Line($"{name}_done_t done = ({name}_done_t)result->user_done;");
             w.Line("if (result->status == 0)");
             w.Open();
-            w.Line($"{name}_response_t response;");
+            // A response without fields decodes into nothing: initialised, so no compiler sees it passed on unset.
+            w.Line(c.Response.Count == 0 ? $"{name}_response_t response = {{0}};" : $"{name}_response_t response;");
             w.Line($"if ({name}_response_decode(&response, result->payload, result->len) < 0)");
             w.Line("    done(ctx, CSA_ERR_DECODE, NULL);");
             w.Line("else");

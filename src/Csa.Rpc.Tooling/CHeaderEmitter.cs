@@ -249,8 +249,10 @@ internal sealed class CHeaderEmitter
         _w.Line();
         _w.Line($"static inline int {fn}_decode_at({type} *msg, const uint8_t *buf, size_t len, size_t *pos)");
         _w.Open();
+        // An empty message still defines its placeholder member, so a decoded message is never partly uninitialised
+        // (gcc -O2 -Wmaybe-uninitialized flags a client stub handing it on otherwise).
         if (fields.Count == 0)
-            _w.Line("(void)msg; (void)buf; (void)len; (void)pos;");
+            _w.Line("msg->unused_ = 0u; (void)buf; (void)len; (void)pos;");
         foreach (RpcField f in fields)
             EmitDecodeField(f);
         _w.Line("return 0;");

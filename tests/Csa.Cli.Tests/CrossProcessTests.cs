@@ -62,6 +62,60 @@ public sealed class CrossProcessTests : IDisposable
         Assert.Equal("6.0.0+0", info.Json().GetProperty("devices")[0].GetProperty("application").GetString());
     }
 
+    /// <summary>
+    /// A chain of C#, C, C# devices served by <c>csa sim --c-device 1</c> (the C firmware in a csa-device process, built from
+    /// firmware/ by the tool): the C device is found in its place, its application and then its bootloader (through copy
+    /// B) are updated by <c>csa update</c> in this process, it comes back from a power cut of the whole chain by SIGUSR1 on
+    /// its flash, and a second <c>csa sim</c> on the same state folder starts it from its flash file as it was left.
+    /// </summary>
+    [Fact]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    [Trait("Requirement", "REQ-UPD-BL")]
+    [Trait("Requirement", "REQ-TOPO")]
+    [Trait("Requirement", "REQ-RECOVER")]
+    public async Task SimWithACDeviceInAChain_ItsApplicationAndBootloaderAreUpdated_AndItKeepsThemAcrossAPowerCutAndARestart()
+    {
+        if (!OperatingSystem.IsLinux())
+            return;
+        string[] options = ["--devices", "3", "--c-device", "1", "--flash-timing", "instant", "--power-off-time", "200ms"];
+        string application, bootloader;
+        await using (SimProcess sim = await SimProcess.StartAsync(_directory, options))
+        {
+            Assert.Equal(["csharp", "c", "csharp"], sim.Announced.GetProperty("devices").EnumerateArray().Select(d => d.GetProperty("firmware").GetString()));
+            application = await DeviceTestKit.WriteImageAsync(Path.Combine(_directory, "app.csai"), sim.SigningKey, 1, new FirmwareVersion(5, 0, 0, 0), size: 40_000);
+            bootloader = await DeviceTestKit.WriteImageAsync(Path.Combine(_directory, "bl.csai"), sim.SigningKey, 1, new FirmwareVersion(1, 2, 0, 0), bootloader: true, size: 20_000);
+
+            CliRun app = await CliRunner.RunAsync(["update", application, "--link", sim.Link, "--device", "0x02"], TimeSpan.FromSeconds(90), sim.HangGuard);
+            Assert.True(app.ExitCode == ExitCodes.Success, app + sim.Errors);
+            CliRun bl = await CliRunner.RunAsync(["update", bootloader, "--bootloader", "--link", sim.Link, "--device", "0x02"], TimeSpan.FromSeconds(90), sim.HangGuard);
+            Assert.True(bl.ExitCode == ExitCodes.Success, bl + sim.Errors);
+            AssertChain(await InfoAsync(sim), sim);
+
+            sim.SendSigUsr1();
+            Assert.True(await sim.WaitForErrorAsync("power on:"), sim.Errors);
+            AssertChain(await InfoAsync(sim), sim);
+        }
+
+        await using (SimProcess again = await SimProcess.StartAsync(_directory, options))
+            AssertChain(await InfoAsync(again), again);
+
+        static async Task<JsonElement[]> InfoAsync(SimProcess sim)
+        {
+            CliRun info = await CliRunner.RunAsync(["info", "--json", "--link", sim.Link], TimeSpan.FromSeconds(60), sim.HangGuard);
+            Assert.True(info.ExitCode == ExitCodes.Success, info + sim.Errors);
+            return info.Json().GetProperty("devices").EnumerateArray().ToArray();
+        }
+
+        static void AssertChain(JsonElement[] devices, SimProcess sim)
+        {
+            Assert.True(devices.Length == 3, sim.Errors);
+            Assert.Equal(["1.0.0+0", "5.0.0+0", "1.0.0+0"], devices.Select(d => d.GetProperty("application").GetString()));
+            Assert.Equal("1.2.0+0", devices[1].GetProperty("bootloader").GetString());
+            Assert.Equal("B", devices[1].GetProperty("activeBootloader").GetString());
+            Assert.Equal("Csa C STM32F4 #1", devices[1].GetProperty("product").GetString());
+        }
+    }
+
     /// <summary>The built csa (csa.dll beside the tests) running <c>sim --pty --json</c>; killed on dispose.</summary>
     private sealed class SimProcess : IAsyncDisposable
     {
@@ -77,6 +131,9 @@ public sealed class CrossProcessTests : IDisposable
         public string Link { get; private set; } = "";
 
         public string SigningKey { get; private set; } = "";
+
+        /// <summary>The JSON document the simulation printed when its devices ran.</summary>
+        public JsonElement Announced { get; private set; }
 
         public CancellationToken HangGuard => _hangGuard.Token;
 
@@ -120,6 +177,7 @@ public sealed class CrossProcessTests : IDisposable
                         break;
                 }
                 JsonElement announced = JsonDocument.Parse(text.ToString()).RootElement.Clone();
+                sim.Announced = announced;
                 string uri = announced.GetProperty("endpoints")[0].GetProperty("uri").GetString()!;
                 Assert.StartsWith("serial:/dev/", uri);
                 sim.Link = uri + "?baud=115200";
@@ -131,6 +189,18 @@ public sealed class CrossProcessTests : IDisposable
                 await sim.DisposeAsync();
                 throw;
             }
+        }
+
+        /// <summary>Waits until the simulation said <paramref name="text"/> on standard error (true), or ended (false).</summary>
+        public async Task<bool> WaitForErrorAsync(string text)
+        {
+            while (!Errors.Contains(text, StringComparison.Ordinal))
+            {
+                if (_process.HasExited)
+                    return false;
+                await Task.Delay(20, HangGuard);
+            }
+            return true;
         }
 
         public void SendSigUsr1()

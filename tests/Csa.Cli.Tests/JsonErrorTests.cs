@@ -35,6 +35,16 @@ public sealed class JsonErrorTests : PersistedBenchTests
         { "records query", ["records", "query", "--records", $"sqlite:{Path.Combine(Missing, "sub", "r.db")}"], ExitCodes.FileError },
         { "records forward", ["records", "forward", "--records", "postgres://station:secret@127.0.0.1:1/csa"], ExitCodes.Usage },
         { "records void", ["records", "void", "not-a-uid", "--reason", "test", "--records", $"sqlite:{Path.Combine(Missing, "sub", "r.db")}"], ExitCodes.Usage },
+        { "regions", ["regions", "--link", "tcp://127.0.0.1:1"], ExitCodes.Unreachable },
+        { "verify", ["verify", Path.Combine(Missing, "app.csai"), "--link", DeviceTestKit.Sim()], ExitCodes.FileError },
+        { "reset", ["reset", "--link", "sim:?devices=99"], ExitCodes.Usage },
+        { "erase", ["erase", "--authorize", Path.Combine(Missing, "app.csai"), "--link", DeviceTestKit.Sim()], ExitCodes.FileError },
+        { "ports", ["ports", "--baud", "9600"], ExitCodes.Usage },
+        { "profile add", ["profile", "add", "x", "--link", "carrier-pigeon"], ExitCodes.Usage },
+        { "profile list", ["profile", "list", "--no-such-option"], ExitCodes.Usage },
+        { "profile show", ["profile", "show", "csa-test-no-such-profile"], ExitCodes.Usage },
+        { "profile remove", ["profile", "remove", "csa-test-no-such-profile"], ExitCodes.Usage },
+        { "python-sdk", ["python-sdk", ImageTestSupport.TestData("firmware.bin")], ExitCodes.FileError },
         { "(parser)", ["image", "build", "--no-such-option"], ExitCodes.Usage },
     };
 

@@ -56,9 +56,15 @@ public sealed class CTestTests(ITestOutputHelper output)
             Assert.Contains(results, r => r.Name == expected);
     }
 
-    /// <summary>The bootloader core (firmware/boot) and the flash model it runs over (firmware/flashsim), including the CI slice of the power-cut sweep.</summary>
+    /// <summary>
+    /// The bootloader core (firmware/boot) and the flash model it runs over (firmware/flashsim), including the CI slice of
+    /// the power-cut sweep, device identity (security.md 10 goldens, InstallCertificate's power-cut sweep) and encrypted
+    /// updates (security.md 5 golden), and the Cortex-M4 size of a whole bootloader copy per crypto build.
+    /// </summary>
     [Fact]
     [Trait("Requirement", "REQ-RECOVER")]
+    [Trait("Requirement", "REQ-PROD-KEYS")]
+    [Trait("Requirement", "REQ-CONFIDENTIAL")]
     [Trait("Requirement", "REQ-BOOT-VERIFY")]
     [Trait("Requirement", "REQ-UPD-APP")]
     [Trait("Requirement", "REQ-UPD-BL")]
@@ -66,7 +72,7 @@ public sealed class CTestTests(ITestOutputHelper output)
     {
         string build = await FirmwareBuild.GetAsync(FirmwareConfiguration.Gcc);
         IReadOnlyList<CTestResult> results = await RunAndReportAsync(build, "boot");
-        foreach (string expected in new[] { "boot.image", "boot.journal", "boot.sweep", "flash.rules", "flash.file_interop", "boot.size_budget" })
+        foreach (string expected in new[] { "boot.image", "boot.journal", "boot.sweep", "flash.rules", "flash.file_interop", "boot.size_budget", "boot.identity", "boot.decrypt", "boot.bootloader_size" })
             Assert.Contains(results, r => r.Name == expected);
     }
 
@@ -78,7 +84,7 @@ public sealed class CTestTests(ITestOutputHelper output)
         await RunAndReportAsync(build, "boot");
     }
 
-    /// <summary>The full power-cut sweep of the C bootloader core (thousands of cut points, docs/firmware-boot.md).</summary>
+    /// <summary>The full power-cut sweep of the C bootloader core (thousands of cut points, docs/firmware.md section 12.2).</summary>
     [Fact]
     [Trait("Category", "Exhaustive")]
     [Trait("Requirement", "REQ-RECOVER")]
@@ -89,6 +95,25 @@ public sealed class CTestTests(ITestOutputHelper output)
         ProcessResult run = await ProcessRunner.RunAsync(sweep, ["--full"], build);
         output.WriteLine(run.ToString());
         Assert.True(run.ExitCode == 0, run.ToString());
+    }
+
+    /// <summary>
+    /// The full device-identity suite of the C bootloader: every bit of the certificate flipped, and InstallCertificate cut
+    /// before and inside every operation at three fractions with a second cut at every operation of every retry
+    /// (docs/firmware.md section 14.5).
+    /// </summary>
+    [Fact]
+    [Trait("Category", "Exhaustive")]
+    [Trait("Requirement", "REQ-PROD-KEYS")]
+    [Trait("Requirement", "REQ-RECOVER")]
+    public async Task Device_identity_survives_every_power_cut_of_InstallCertificate()
+    {
+        string build = await FirmwareBuild.GetAsync(FirmwareConfiguration.Gcc);
+        string test = Directory.GetFiles(build, "test_boot_identity", SearchOption.AllDirectories).Single();
+        ProcessResult run = await ProcessRunner.RunAsync(test, [Path.Combine(FirmwareBuild.RepositoryRoot, "docs", "security.md"), "--full"], build);
+        output.WriteLine(run.ToString());
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("60 first cuts, 185 second cuts", run.Output, StringComparison.Ordinal);
     }
 
     private async Task<IReadOnlyList<CTestResult>> RunAndReportAsync(string build, string label)

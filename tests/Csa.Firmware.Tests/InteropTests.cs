@@ -9,6 +9,7 @@ using Csa.Rpc;
 using Csa.Rpc.Device;
 using Csa.Simulator.DemoApp;
 using Csa.Simulator.Device;
+using Csa.Simulator.Flash;
 
 namespace Csa.Firmware.Tests;
 
@@ -29,8 +30,8 @@ public sealed class InteropTests
     [Fact]
     public async Task DeviceNetwork_discovers_and_uses_the_C_device_over_a_pseudo_terminal()
     {
-        await using CDevice device = await CDevice.StartAsync("--upstream", "pty", "--uid", Uid, "--family", "l4",
-            "--product-name", "C on a pty", "--max-frame", "512", "--rx-buffers", "3", "--max-packet", "2048", "--app-version", "2.3.4.5");
+        await using CDevice device = await CDevice.StartAsync([.. CDeviceFactory.Arguments(FlashFamily.Stm32L4, new FirmwareVersion(2, 3, 4, 5)),
+            "--upstream", "pty", "--uid", Uid, "--product-name", "C on a pty", "--max-frame", "512", "--rx-buffers", "3", "--max-packet", "2048"]);
         await using DeviceNetwork network = await DeviceNetwork.ConnectUrisAsync([$"serial:{device.PtyPath}?baud=115200"], cancellationToken: Guard());
         await UseAsync(network, device);
     }
@@ -38,8 +39,8 @@ public sealed class InteropTests
     [Fact]
     public async Task DeviceNetwork_discovers_and_uses_the_C_device_over_tcp()
     {
-        await using CDevice device = await CDevice.StartAsync("--upstream", "tcp-listen:127.0.0.1:0", "--uid", Uid, "--family", "l4",
-            "--product-name", "C on a pty", "--max-frame", "512", "--rx-buffers", "3", "--max-packet", "2048", "--app-version", "2.3.4.5");
+        await using CDevice device = await CDevice.StartAsync([.. CDeviceFactory.Arguments(FlashFamily.Stm32L4, new FirmwareVersion(2, 3, 4, 5)),
+            "--upstream", "tcp-listen:127.0.0.1:0", "--uid", Uid, "--product-name", "C on a pty", "--max-frame", "512", "--rx-buffers", "3", "--max-packet", "2048"]);
         await using DeviceNetwork network = await DeviceNetwork.ConnectUrisAsync([$"tcp://127.0.0.1:{device.TcpPort}"], cancellationToken: Guard());
         await UseAsync(network, device);
     }
@@ -90,8 +91,8 @@ public sealed class InteropTests
         await using VirtualDevice first = VirtualDevices.Create(1, TimeSpan.FromMilliseconds(200));
         await using VirtualDevice last = VirtualDevices.Create(3, TimeSpan.FromMilliseconds(200));
         await using TcpLinkListener towardsLast = TcpLinkListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
-        await using CDevice middle = await CDevice.StartAsync("--upstream", "tcp-listen:127.0.0.1:0",
-            "--downstream", $"tcp:127.0.0.1:{towardsLast.LocalEndPoint.Port}", "--uid", Uid, "--heartbeat-ms", "200", "--no-telemetry");
+        await using CDevice middle = await CDevice.StartAsync([.. CDeviceFactory.Arguments(FlashFamily.Stm32F4), "--upstream", "tcp-listen:127.0.0.1:0",
+            "--downstream", $"tcp:127.0.0.1:{towardsLast.LocalEndPoint.Port}", "--uid", Uid, "--heartbeat-ms", "200", "--no-telemetry"]);
 
         // Wires: host -> first (in memory); first's downstream -> the C device (TCP); the C device -> last (TCP).
         (InMemoryTransport hostEnd, InMemoryTransport firstEnd) = InMemoryTransport.CreatePair("host-first");
@@ -153,11 +154,11 @@ public sealed class InteropTests
             FrameReorderProbability = 0.05,
         };
         await using TcpLinkListener towardsFar = TcpLinkListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
-        await using CDevice far = await CDevice.StartAsync("--upstream", "tcp-listen:127.0.0.1:0", "--address", "2",
-            "--uid", "0000000000000000000000F2", "--heartbeat-ms", "0", "--no-telemetry");
-        await using CDevice near = await CDevice.StartAsync("--upstream", "tcp-listen:127.0.0.1:0", "--address", "1",
+        await using CDevice far = await CDevice.StartAsync([.. CDeviceFactory.Arguments(FlashFamily.Stm32F4), "--upstream", "tcp-listen:127.0.0.1:0", "--address", "2",
+            "--uid", "0000000000000000000000F2", "--heartbeat-ms", "0", "--no-telemetry"]);
+        await using CDevice near = await CDevice.StartAsync([.. CDeviceFactory.Arguments(FlashFamily.Stm32F4), "--upstream", "tcp-listen:127.0.0.1:0", "--address", "1",
             "--downstream", $"tcp:127.0.0.1:{towardsFar.LocalEndPoint.Port}", "--uid", "0000000000000000000000F1",
-            "--heartbeat-ms", "0", "--no-telemetry");
+            "--heartbeat-ms", "0", "--no-telemetry"]);
 
         // Hop 1: host <-lossy-> near. Hop 2: near <-TCP-> test <-lossy-> far.
         await using EmulatedLink hop1 = EmulatedLink.CreatePair(EmulatedLinkOptions.Symmetric(lossy, seed: 1401));

@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using Csa.Bootloader.Images;
 using Csa.Bootloader.Protocol;
 using Csa.Bootloader.Updates;
+using Csa.Cli.Simulation;
 using Csa.Crypto;
 using Csa.DataLink;
 using Csa.DataLink.Transports;
@@ -18,8 +20,11 @@ namespace Csa.Benchmarks.Updates;
 /// Whole application updates, in real time, with the host's <see cref="FirmwareUpdater"/> against virtual STM32F4
 /// devices whose flash charges the datasheet's TYPICAL erase and program times through the system clock: over an
 /// emulated 115200 baud and 1 Mbaud 8N1 line, over the 115200 line with 10 ms one-way latency (20 ms round trip),
-/// over real TCP on loopback, and to the last node of a 4-node daisy chain. Pipelined (the device's receive
-/// buffers) and stop-and-wait (one write in flight) side by side, in one run, one table.
+/// over real TCP on loopback, and to the last node of a 4-node daisy chain; 64 KiB and 256 KiB images, a device with the
+/// SRAM of a 32 KB part and one with the buffers a 192 KB part affords. Pipelined (the device's receive buffers) and
+/// stop-and-wait (one write in flight) side by side, in one run, one table. The same 115200 baud rows again against the
+/// C device (firmware/: the csa-device process, built as csa sim builds it, on a flash with the same typical timing,
+/// behind the same emulated line), so the two implementations' efficiencies are measured in one run.
 /// </summary>
 internal static class UpdateSpeedCommand
 {
@@ -45,13 +50,18 @@ internal static class UpdateSpeedCommand
     /// <summary>16 buffers of 4160 bytes (66 KB of SRAM: an F405/F407 has 192 KB), 4096-byte frames: the RPC layer's 16 requests in flight.</summary>
     internal static DeviceSettings LargeRam { get; } = new("192 KB SRAM", 16, 4096);
 
-    private sealed record Scenario(string Link, int? Baud, TimeSpan Latency, bool Tcp, int ChainLength, int? Window, int PayloadSize, DeviceSettings Device);
+    private sealed record Scenario(string Link, int? Baud, TimeSpan Latency, bool Tcp, int ChainLength, int? Window, int PayloadSize, DeviceSettings Device, bool C = false)
+    {
+        public string Implementation => C ? "C" : "C#";
+    }
 
     private sealed record Measurement(Scenario Scenario, UpdateResult Result, TimeSpan Whole, TimeSpan Transfer, TimeSpan EraseInTransfer, TimeSpan FlashBusy, long Erases, IReadOnlyDictionary<UpdateStage, TimeSpan> Stages);
 
     public static async Task<int> RunAsync(string[] args)
     {
         bool quick = args.Contains("--quick");
+        // --c-compare: only the 115200 baud rows, for the C# and the C device (what the C device's figure is compared on).
+        bool compareOnly = args.Contains("--c-compare");
         int buffersAt = Array.IndexOf(args, "--buffers");
         DeviceSettings small = SmallRam;
         if (buffersAt >= 0 && buffersAt + 1 < args.Length)
@@ -59,31 +69,46 @@ internal static class UpdateSpeedCommand
         s_eraseAhead = !args.Contains("--no-erase-ahead");
         int[] sizes = quick ? [64 * 1024] : [64 * 1024, 256 * 1024];
         var scenarios = new List<Scenario>();
-        foreach (int size in sizes)
+        if (!compareOnly)
         {
-            foreach (DeviceSettings device in new[] { small, LargeRam })
+            foreach (int size in sizes)
             {
-                scenarios.Add(new("115200 baud", 115_200, TimeSpan.FromMilliseconds(1), false, 1, null, size, device));
-                scenarios.Add(new("115200 baud, 20 ms round trip", 115_200, TimeSpan.FromMilliseconds(10), false, 1, null, size, device));
-                scenarios.Add(new("1 Mbaud", 1_000_000, TimeSpan.FromMilliseconds(1), false, 1, null, size, device));
+                foreach (DeviceSettings device in new[] { small, LargeRam })
+                {
+                    scenarios.Add(new("115200 baud", 115_200, TimeSpan.FromMilliseconds(1), false, 1, null, size, device));
+                    scenarios.Add(new("115200 baud, 20 ms round trip", 115_200, TimeSpan.FromMilliseconds(10), false, 1, null, size, device));
+                    scenarios.Add(new("1 Mbaud", 1_000_000, TimeSpan.FromMilliseconds(1), false, 1, null, size, device));
+                }
             }
         }
-        if (!quick && !args.Contains("--goals-only"))
+        int compared = sizes[^1];
+        if (!quick && !compareOnly && !args.Contains("--goals-only"))
         {
-            int size = 256 * 1024;
-            scenarios.Add(new("TCP loopback", null, TimeSpan.Zero, true, 1, null, size, small));
-            scenarios.Add(new("115200 baud, last of a 4-node chain", 115_200, TimeSpan.FromMilliseconds(1), false, 4, null, size, small));
-            scenarios.Add(new("115200 baud", 115_200, TimeSpan.FromMilliseconds(1), false, 1, 1, size, small));
-            scenarios.Add(new("1 Mbaud", 1_000_000, TimeSpan.FromMilliseconds(1), false, 1, 1, size, small));
-            scenarios.Add(new("115200 baud, 20 ms round trip", 115_200, TimeSpan.FromMilliseconds(10), false, 1, 1, size, small));
-            scenarios.Add(new("TCP loopback", null, TimeSpan.Zero, true, 1, 1, size, small));
+            scenarios.Add(new("TCP loopback", null, TimeSpan.Zero, true, 1, null, compared, small));
+            scenarios.Add(new("115200 baud, last of a 4-node chain", 115_200, TimeSpan.FromMilliseconds(1), false, 4, null, compared, small));
+            scenarios.Add(new("1 Mbaud", 1_000_000, TimeSpan.FromMilliseconds(1), false, 1, 1, compared, small));
+            scenarios.Add(new("115200 baud, 20 ms round trip", 115_200, TimeSpan.FromMilliseconds(10), false, 1, 1, compared, small));
+            scenarios.Add(new("TCP loopback", null, TimeSpan.Zero, true, 1, 1, compared, small));
+        }
+        bool withC = compareOnly || (!quick && !args.Contains("--goals-only") && !args.Contains("--no-c"));
+        if (compareOnly)
+            scenarios.Add(new("115200 baud", 115_200, TimeSpan.FromMilliseconds(1), false, 1, null, compared, small));
+        if (!quick && !args.Contains("--goals-only") || compareOnly)
+            scenarios.Add(new("115200 baud", 115_200, TimeSpan.FromMilliseconds(1), false, 1, 1, compared, small));
+        if (withC)
+        {
+            foreach (int? window in new int?[] { null, 1 })
+                scenarios.Add(new("115200 baud", 115_200, TimeSpan.FromMilliseconds(1), false, 1, window, compared, small, C: true));
+            s_cProgram = await CDeviceProgram.LocateAsync(null, Console.WriteLine, CancellationToken.None);
         }
 
         Console.WriteLine($"Application updates (ECDSA-signed, plaintext) to a virtual STM32F4 (1 MB map, TYPICAL flash timing: 128 KB sector erase 1 s, word program 16 us), FirmwareUpdater end to end, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         Console.WriteLine($"devices: {small.Name}: {small.Describe}; {LargeRam.Name}: {LargeRam.Describe}; erase-ahead {(s_eraseAhead ? "on" : "off")}; the updater's default writes (one per frame); efficiency = payload / (time x baud / 10); flash-bound = flash busy time (erase + program the device charged) / whole update");
+        if (withC)
+            Console.WriteLine($"C device: {s_cProgram}");
         Console.WriteLine();
-        Console.WriteLine("| link | image | device | writes in flight | whole update | transfer phase | erase charged in transfer | transfer efficiency | whole-update efficiency | flash busy | of the flash-bound limit |");
-        Console.WriteLine("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| implementation | link | image | device | writes in flight | whole update | transfer phase | erase charged in transfer | transfer efficiency | whole-update efficiency | flash busy | of the flash-bound limit |");
+        Console.WriteLine("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         var results = new List<Measurement>();
         foreach (Scenario scenario in scenarios)
         {
@@ -95,21 +120,31 @@ internal static class UpdateSpeedCommand
         Console.WriteLine("Where the time goes (seconds per updater stage; flash busy = erase + program time the flash model charged):");
         Console.WriteLine();
         UpdateStage[] columns = [UpdateStage.Connecting, UpdateStage.EnteringBootloader, UpdateStage.Checking, UpdateStage.Erasing, UpdateStage.Transferring, UpdateStage.Verifying, UpdateStage.Restarting, UpdateStage.Confirming];
-        Console.WriteLine($"| link | image | device | writes in flight | {string.Join(" | ", columns)} | flash busy (erases) |");
-        Console.WriteLine($"|---|---:|---|---:|{string.Concat(columns.Select(_ => "---:|"))}---:|");
+        Console.WriteLine($"| implementation | link | image | device | writes in flight | {string.Join(" | ", columns)} | flash busy (erases) |");
+        Console.WriteLine($"|---|---|---:|---|---:|{string.Concat(columns.Select(_ => "---:|"))}---:|");
         foreach (Measurement m in results)
-            Console.WriteLine($"| {m.Scenario.Link} | {m.Scenario.PayloadSize / 1024} KiB | {m.Scenario.Device.Name} | {Window(m.Scenario)} | {string.Join(" | ", columns.Select(c => m.Stages.TryGetValue(c, out TimeSpan t) ? t.TotalSeconds.ToString("F2") : "-"))} | {m.FlashBusy.TotalSeconds:F2} s ({m.Erases}) |");
+            Console.WriteLine($"| {m.Scenario.Implementation} | {m.Scenario.Link} | {m.Scenario.PayloadSize / 1024} KiB | {m.Scenario.Device.Name} | {Window(m.Scenario)} | {string.Join(" | ", columns.Select(c => m.Stages.TryGetValue(c, out TimeSpan t) ? t.TotalSeconds.ToString("F2") : "-"))} | {m.FlashBusy.TotalSeconds:F2} s ({m.Erases}) |");
         Console.WriteLine();
         if (results.FirstOrDefault(r => r.Scenario.ChainLength == 4) is { } chain)
         {
-            Measurement direct = results.First(r => r.Scenario.Baud == 115_200 && r.Scenario.Latency == TimeSpan.FromMilliseconds(1) && r.Scenario.ChainLength == 1
+            Measurement direct = results.First(r => !r.Scenario.C && r.Scenario.Baud == 115_200 && r.Scenario.Latency == TimeSpan.FromMilliseconds(1) && r.Scenario.ChainLength == 1
                 && r.Scenario.Window is null && r.Scenario.PayloadSize == chain.Scenario.PayloadSize && r.Scenario.Device == chain.Scenario.Device);
             Console.WriteLine($"last node of the 4-node chain / direct link (whole update): {chain.Whole.TotalSeconds / direct.Whole.TotalSeconds:F3}; transfer phase: {chain.Transfer.TotalSeconds / direct.Transfer.TotalSeconds:F3}");
         }
         foreach (Measurement s in results.Where(r => r.Scenario.Window == 1))
         {
             Measurement p = results.First(r => r.Scenario with { Window = null } == s.Scenario with { Window = null } && r.Scenario.Window is null);
-            Console.WriteLine($"{s.Scenario.Link}: stop-and-wait / pipelined whole-update time {s.Whole.TotalSeconds / p.Whole.TotalSeconds:F2}x, transfer {s.Transfer.TotalSeconds / p.Transfer.TotalSeconds:F2}x");
+            Console.WriteLine($"{s.Scenario.Implementation} device, {s.Scenario.Link}: stop-and-wait / pipelined whole-update time {s.Whole.TotalSeconds / p.Whole.TotalSeconds:F2}x, transfer {s.Transfer.TotalSeconds / p.Transfer.TotalSeconds:F2}x");
+        }
+        // The comparison the C device is held to: its efficiency on the same line against the C# device's, same window.
+        if (withC)
+        {
+            foreach (int? window in new int?[] { null, 1 })
+            {
+                Measurement cs = results.First(r => !r.Scenario.C && r.Scenario.Link == "115200 baud" && r.Scenario.Window == window && r.Scenario.PayloadSize == compared && r.Scenario.Device == small);
+                Measurement c = results.First(r => r.Scenario.C && r.Scenario.Window == window);
+                Console.WriteLine($"115200 baud, {(window == 1 ? "stop-and-wait" : "pipelined")}: C / C# transfer efficiency {cs.Transfer.TotalSeconds / c.Transfer.TotalSeconds:F3}, whole-update efficiency {cs.Whole.TotalSeconds / c.Whole.TotalSeconds:F3}");
+            }
         }
         return 0;
     }
@@ -121,7 +156,7 @@ internal static class UpdateSpeedCommand
         Scenario sc = m.Scenario;
         int payload = sc.PayloadSize;
         string window = sc.Window == 1 ? "1 (stop-and-wait)" : $"{sc.Device.Buffers} (pipelined)";
-        string head = $"| {sc.Link} | {payload / 1024} KiB | {sc.Device.Name} | {window} | {m.Whole.TotalSeconds:F2} s";
+        string head = $"| {sc.Implementation} | {sc.Link} | {payload / 1024} KiB | {sc.Device.Name} | {window} | {m.Whole.TotalSeconds:F2} s";
         string flash = $"{m.FlashBusy.TotalSeconds:F2} s | {m.FlashBusy.TotalSeconds / m.Whole.TotalSeconds:P1} |";
         if (sc.Baud is not int baud)
             return $"{head} | {m.Transfer.TotalSeconds:F2} s ({payload / m.Transfer.TotalSeconds / 1024:F0} KiB/s) | {m.EraseInTransfer.TotalSeconds:F2} s | n/a | n/a | {flash}";
@@ -144,6 +179,7 @@ internal static class UpdateSpeedCommand
     };
 
     private static bool s_eraseAhead = true;
+    private static string s_cProgram = string.Empty;
 
     internal static FirmwareImage Build(DeviceProfile profile, RegionKind region, FirmwareVersion version, int size)
     {
@@ -177,6 +213,8 @@ internal static class UpdateSpeedCommand
     private static async Task<Measurement> MeasureAsync(Scenario scenario)
     {
         int payloadSize = scenario.PayloadSize;
+        if (scenario.C)
+            return await MeasureCAsync(scenario);
         await using var pending = new AsyncDisposables();
         NetworkLink networkLink;
         VirtualDevice target;
@@ -214,13 +252,29 @@ internal static class UpdateSpeedCommand
         });
         FirmwareImage image = Build(target.Profile, RegionKind.Application, new FirmwareVersion(2, 0, 0, 0), payloadSize);
 
-        // Stage times, taken synchronously as the updater reports them; flash busy time is read at the same moments.
-        // The transfer phase runs from BeginUpdate (stage Erasing: the device erases the trailer sector, then the
-        // first write erases its sector) to FinishUpdate (stage Verifying).
+        TimeSpan eraseAtStart = TimeSpan.Zero, eraseAtEnd = TimeSpan.Zero;
+        Timed timed = await TimeUpdateAsync(updater, info, image,
+            onTransferStart: () => eraseAtStart = EraseTime(target.Flash), onTransferEnd: () => eraseAtEnd = EraseTime(target.Flash));
+        byte[] stored = target.Flash.ReadRaw(target.Profile.MemoryMap.Application.Address, payloadSize);
+        if (!stored.AsSpan().SequenceEqual(image.Payload.Span))
+            throw new InvalidOperationException("The device's application region differs from the payload: the measurement is void.");
+        FlashStatistics stats = target.Flash.Statistics;
+        return new Measurement(scenario, timed.Result, timed.Whole, timed.Transfer, eraseAtEnd - eraseAtStart, stats.BusyTime, stats.SectorErases, timed.Stages);
+    }
+
+    /// <summary>What <see cref="TimeUpdateAsync"/> measured.</summary>
+    private sealed record Timed(UpdateResult Result, TimeSpan Whole, TimeSpan Transfer, IReadOnlyDictionary<UpdateStage, TimeSpan> Stages);
+
+    /// <summary>
+    /// Runs one application update and times it: the whole call, the transfer phase and each stage. Stage times are taken
+    /// synchronously as the updater reports them. The transfer phase runs from BeginUpdate (stage Erasing) to
+    /// FinishUpdate (stage Verifying).
+    /// </summary>
+    private static async Task<Timed> TimeUpdateAsync(FirmwareUpdater updater, DeviceInfo info, FirmwareImage image, Action onTransferStart, Action onTransferEnd)
+    {
         var stopwatch = new Stopwatch();
         var stageStarts = new Dictionary<UpdateStage, TimeSpan>();
         TimeSpan? transferStart = null, transferEnd = null;
-        TimeSpan eraseAtStart = TimeSpan.Zero, eraseAtEnd = TimeSpan.Zero;
         var progress = new CallbackProgress<UpdateProgress>(p =>
         {
             lock (stageStarts)
@@ -228,12 +282,12 @@ internal static class UpdateSpeedCommand
             if (p.Stage is UpdateStage.Erasing or UpdateStage.Transferring && transferStart is null)
             {
                 transferStart = stopwatch.Elapsed;
-                eraseAtStart = EraseTime(target.Flash);
+                onTransferStart();
             }
             else if (p.Stage == UpdateStage.Verifying && transferEnd is null)
             {
                 transferEnd = stopwatch.Elapsed;
-                eraseAtEnd = EraseTime(target.Flash);
+                onTransferEnd();
             }
         });
         stopwatch.Start();
@@ -241,18 +295,85 @@ internal static class UpdateSpeedCommand
         stopwatch.Stop();
         if (result.VersionAfter != image.Manifest.Version)
             throw new InvalidOperationException($"The update reported {result.VersionAfter}: the measurement is void.");
-        byte[] stored = target.Flash.ReadRaw(target.Profile.MemoryMap.Application.Address, payloadSize);
-        if (!stored.AsSpan().SequenceEqual(image.Payload.Span))
-            throw new InvalidOperationException("The device's application region differs from the payload: the measurement is void.");
         TimeSpan transfer = (transferEnd ?? stopwatch.Elapsed) - (transferStart ?? TimeSpan.Zero);
-        FlashStatistics stats = target.Flash.Statistics;
         var stages = new Dictionary<UpdateStage, TimeSpan>();
         UpdateStage[] seen = [.. stageStarts.OrderBy(kv => kv.Value).Select(kv => kv.Key)];
         for (int i = 0; i < seen.Length; i++)
             stages[seen[i]] = (i + 1 < seen.Length ? stageStarts[seen[i + 1]] : stopwatch.Elapsed) - stageStarts[seen[i]];
         if (seen.Length > 0)
             stages[UpdateStage.Connecting] = stages.GetValueOrDefault(UpdateStage.Connecting) + stageStarts[seen[0]];
-        return new Measurement(scenario, result, stopwatch.Elapsed, transfer, eraseAtEnd - eraseAtStart, stats.BusyTime, stats.SectorErases, stages);
+        return new Timed(result, stopwatch.Elapsed, transfer, stages);
+    }
+
+    /// <summary>
+    /// The same update against the C device: a csa-device process with the same product (unique id, trusted key, 1024-byte
+    /// frames, the same receive buffers and packet size, erase-ahead, typical flash timing, factory bootloader and
+    /// application of 20 000 bytes), its TCP upstream bridged to the device end of the same emulated line. The device
+    /// checks the payload's hash while writing and the updater compares the region hash it reads back, so a wrong
+    /// payload fails the run; the erase time is the device's own flash accounting over the whole update (all its erases
+    /// fall in the transfer phase: BeginUpdate's and the ones ahead of the writes).
+    /// </summary>
+    private static async Task<Measurement> MeasureCAsync(Scenario scenario)
+    {
+        int payloadSize = scenario.PayloadSize;
+        var pending = new AsyncDisposables();
+        DeviceProfile profile = Profile(1, scenario.Device, s_eraseAhead);
+        string directory = Directory.CreateTempSubdirectory("csa-bench-c-").FullName;
+        try
+        {
+            string bootloader = Path.Combine(directory, "bootloader.csai"), application = Path.Combine(directory, "application.csai");
+            await File.WriteAllBytesAsync(bootloader, Build(profile, RegionKind.BootloaderA, new FirmwareVersion(1, 0, 0, 0), 20_000).ToArray());
+            await File.WriteAllBytesAsync(application, Build(profile, RegionKind.Application, new FirmwareVersion(1, 0, 0, 0), 20_000).ToArray());
+            var arguments = new List<string>
+            {
+                "--upstream", "tcp-listen:127.0.0.1:0",
+                "--family", "f4",
+                "--uid", profile.Uid.ToString(),
+                "--trust", Convert.ToHexString(SigningKey.PublicKey.ToUncompressedPoint().AsSpan(1)),
+                "--factory-bootloader", bootloader,
+                "--factory-application", application,
+                "--flash-timing", "typical",
+                "--max-frame", profile.MaxFrameSize.ToString(CultureInfo.InvariantCulture),
+                "--rx-buffers", profile.ReceiveBuffers.ToString(CultureInfo.InvariantCulture),
+                "--max-packet", profile.MaxPacketSize.ToString(CultureInfo.InvariantCulture),
+                "--heartbeat-ms", "0",
+                "--no-telemetry",
+            };
+            if (!profile.EraseAhead)
+                arguments.Add("--no-erase-ahead");
+            CDeviceProcess device = await CDeviceProcess.StartAsync(s_cProgram, arguments, "bench-c", Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None);
+            pending.Add(device);
+            var line = EmulatedLink.CreatePair(EmulatedLinkOptions.Symmetric(new EmulatedChannelOptions { BaudRate = scenario.Baud!.Value, Latency = scenario.Latency }));
+            pending.Add(line);
+            TcpTransport wire = await TcpTransport.ConnectAsync("127.0.0.1", device.UpstreamTcpPort);
+            pending.Add(new TransportBridge(line.B, wire));
+            DeviceNetwork network = await DeviceNetwork.ConnectAsync([NetworkLink.FromTransport(line.A)], new DeviceNetworkOptions
+            {
+                CommandTimeout = TimeSpan.FromSeconds(3),
+                LinkManagementTimeout = TimeSpan.FromMilliseconds(500),
+            });
+            pending.Add(network);
+            DeviceInfo info = (await network.DiscoverAsync()).Single(d => d.Uid == profile.Uid);
+            var updater = new FirmwareUpdater(network, new UpdateOptions
+            {
+                MaxWritesInFlight = scenario.Window,
+                CommandTimeout = TimeSpan.FromSeconds(3),
+                RestartPollInterval = TimeSpan.FromMilliseconds(20),
+            });
+            FirmwareImage image = Build(profile, RegionKind.Application, new FirmwareVersion(2, 0, 0, 0), payloadSize);
+            CFlashReport before = await device.FlashReportAsync(CancellationToken.None);
+            Timed timed = await TimeUpdateAsync(updater, info, image, () => { }, () => { });
+            CFlashReport after = await device.FlashReportAsync(CancellationToken.None);
+            // F4 typical: 16 us per 32-bit word programmed; the rest of the busy time is erasing.
+            TimeSpan programs = TimeSpan.FromMicroseconds((after.ProgrammedBytes - before.ProgrammedBytes) / 4 * 16);
+            TimeSpan busy = after.Busy - before.Busy;
+            return new Measurement(scenario, timed.Result, timed.Whole, timed.Transfer, busy - programs, busy, after.Erases - before.Erases, timed.Stages);
+        }
+        finally
+        {
+            await pending.DisposeAsync();
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     /// <summary>Erase time so far: the flash's busy time minus what its program units took.</summary>

@@ -63,6 +63,11 @@ csa_bl_status csa_bl_append(csa_bootloader *bl, const csa_state_record *r)
     return st;
 }
 
+void csa_bl_set_lifecycle(csa_bootloader *bl, uint8_t lifecycle)
+{
+    bl->lifecycle = lifecycle;
+}
+
 void csa_bl_note_command(csa_bootloader *bl, uint32_t now_ms)
 {
     if (bl->has_deadline)

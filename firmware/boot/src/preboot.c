@@ -17,11 +17,12 @@ void csa_preboot_marker_encode(uint8_t major, uint8_t minor, uint16_t patch, uin
     csa_put32(out + 28, csa_crc32(out, 28));
 }
 
-csa_flash_status csa_preboot_marker_read(const csa_flash *f, const csa_memory_map *map, int *present, uint8_t *major,
-                                         uint8_t *minor, uint16_t *patch)
+/* One place the record may be: 1 when a valid record is there. */
+static csa_flash_status marker_at(const csa_flash *f, uint32_t address, int *present, uint8_t *major, uint8_t *minor,
+                                  uint16_t *patch)
 {
     uint8_t m[CSA_PREBOOT_MARKER_SIZE];
-    csa_flash_status st = csa_flash_read(f, map->regions[CSA_REGION_PRE_BOOTLOADER].address, m, sizeof m);
+    csa_flash_status st = csa_flash_read(f, address, m, sizeof m);
     *present = 0;
     if (st == CSA_FLASH_ERR_ECC)
         return CSA_FLASH_OK;
@@ -34,6 +35,18 @@ csa_flash_status csa_preboot_marker_read(const csa_flash *f, const csa_memory_ma
     *minor = m[7];
     *patch = csa_le16(m + 8);
     return CSA_FLASH_OK;
+}
+
+csa_flash_status csa_preboot_marker_read(const csa_flash *f, const csa_memory_map *map, int *present, uint8_t *major,
+                                         uint8_t *minor, uint16_t *patch)
+{
+    const csa_region *r = &map->regions[CSA_REGION_PRE_BOOTLOADER];
+    /* At the reset vector where the pre-bootloader is a record only (the simulations); in the region's last 32 bytes
+       where it is code, whose vector table owns the reset vector (the chips: device-model.md 5.1). */
+    csa_flash_status st = marker_at(f, r->address, present, major, minor, patch);
+    if (st != CSA_FLASH_OK || *present)
+        return st;
+    return marker_at(f, r->address + r->size - CSA_PREBOOT_MARKER_SIZE, present, major, minor, patch);
 }
 
 csa_flash_status csa_preboot_select(const csa_flash *f, const csa_memory_map *map, const csa_image_policy *policy,

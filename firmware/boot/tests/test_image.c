@@ -115,7 +115,7 @@ static void every_bit_flip_of_manifest_or_authentication_is_refused(void)
         unsigned mlen;
         csa_image_policy policy;
     } cases[2];
-    unsigned c, refused = 0, total = 0;
+    unsigned c, refused = 0, total = 0, stride = csa_test_stride();
     cases[0].image = crc_image;
     cases[0].len = crc_len;
     cases[0].mlen = 96;
@@ -130,6 +130,8 @@ static void every_bit_flip_of_manifest_or_authentication_is_refused(void)
         uint8_t manifest[480], auth[64];
         for (pos = 0; pos < mlen + alen; pos++)
             for (bit = 0; bit < 9; bit++) {
+                if ((pos * 9u + bit) % stride != 0)
+                    continue;
                 csa_manifest m;
                 csa_image_verdict v;
                 uint8_t flip = bit < 8 ? (uint8_t)(1u << bit) : 0xFF;
@@ -148,7 +150,10 @@ static void every_bit_flip_of_manifest_or_authentication_is_refused(void)
             }
     }
     CHECK_EQ(refused, total);
-    CHECK_EQ(total, 9u * (96 + 4 + 120 + 64));
+    if (stride == 1)
+        CHECK_EQ(total, 9u * (96 + 4 + 120 + 64));
+    else
+        CHECK(total >= 9u * (96 + 4 + 120 + 64) / stride);
     printf("     %u manifest/authentication flips, %u refused\n", total, refused);
 }
 

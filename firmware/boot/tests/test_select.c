@@ -149,6 +149,37 @@ static void the_valid_copy_with_the_highest_version_runs(void)
     }
 }
 
+/* On a chip the pre-bootloader's vector table owns the reset vector and its build puts the record in the region's last
+ * 32 bytes (device-model.md 5.1): found there on every map, code at the region's start notwithstanding; a torn record
+ * there is no pre-bootloader. */
+static void the_pre_bootloader_record_at_the_region_end_is_found(void)
+{
+    static const csa_memory_map *const maps[] = {&csa_map_stm32f4_1m, &csa_map_stm32l4_1m, &csa_map_stm32f4_2m};
+    static const uint8_t code[8] = {0x00, 0x10, 0x00, 0x20, 0xC1, 0x01, 0x00, 0x08}; /* initial SP, reset vector */
+    unsigned m;
+    for (m = 0; m < 3; m++) {
+        const csa_memory_map *map = maps[m];
+        const csa_region *r = &map->regions[CSA_REGION_PRE_BOOTLOADER];
+        csa_flashsim *s = blank(map), *t = blank(map);
+        csa_flash f = csa_flashsim_port(s), g = csa_flashsim_port(t);
+        uint8_t marker[CSA_PREBOOT_MARKER_SIZE], maj = 0, min = 0;
+        uint16_t patch = 0;
+        int present = 1;
+        csa_preboot_marker_encode(2, 7, 300, marker);
+        CHECK_EQ(csa_flash_program(&f, r->address, code, sizeof code), CSA_FLASH_OK);
+        CHECK_EQ(csa_flash_program(&f, r->address + r->size - CSA_PREBOOT_MARKER_SIZE, marker, sizeof marker), CSA_FLASH_OK);
+        CHECK_EQ(csa_preboot_marker_read(&f, map, &present, &maj, &min, &patch), CSA_FLASH_OK);
+        CHECK(present && maj == 2 && min == 7 && patch == 300);
+        marker[8] ^= 0x01; /* the patch byte, so the CRC no longer holds */
+        CHECK_EQ(csa_flash_program(&g, r->address, code, sizeof code), CSA_FLASH_OK);
+        CHECK_EQ(csa_flash_program(&g, r->address + r->size - CSA_PREBOOT_MARKER_SIZE, marker, sizeof marker), CSA_FLASH_OK);
+        CHECK_EQ(csa_preboot_marker_read(&g, map, &present, &maj, &min, &patch), CSA_FLASH_OK);
+        CHECK_EQ(present, 0);
+        csa_flashsim_destroy(s);
+        csa_flashsim_destroy(t);
+    }
+}
+
 static void a_damaged_or_foreign_copy_does_not_run(void)
 {
     const csa_memory_map *map = &csa_map_stm32l4_1m;
@@ -273,6 +304,7 @@ int main(int argc, char **argv)
     RUN(trailer_golden_vectors);
     RUN(usable_sizes_of_the_document);
     RUN(the_valid_copy_with_the_highest_version_runs);
+    RUN(the_pre_bootloader_record_at_the_region_end_is_found);
     RUN(a_damaged_or_foreign_copy_does_not_run);
     RUN(factory_refuses_what_does_not_fit);
     free(doc);

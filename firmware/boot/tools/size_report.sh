@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sizes of the bootloader core (docs/firmware-boot.md "Sizes"):
+# Sizes of the bootloader core (docs/firmware.md section 11.2, "The bootloader"):
 #  - x86-64: `size` of each object (gcc -O2);
 #  - Cortex-M4 (arm-none-eabi-gcc -Os -mcpu=cortex-m4 -mthumb, newlib-nano): per object, and linked with
 #    --gc-sections behind a probe that calls every entry point the RPC glue calls (tools/size_main.c), for the ECDSA

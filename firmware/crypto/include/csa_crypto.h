@@ -166,6 +166,18 @@ csa_crypto_result csa_ecdsa_der_to_raw(const uint8_t *der, size_t len, uint8_t s
 csa_crypto_result csa_ecies_unwrap(const uint8_t priv[CSA_P256_SCALAR_SIZE], const uint8_t own_pub[CSA_P256_PUBLIC_SIZE],
                                    const uint8_t *block, size_t block_len, const uint8_t *ctx, size_t ctx_len,
                                    uint8_t content_key[CSA_ECIES_KEY_SIZE]);
+
+/* The scalar multiplication of the unwrap where the private key lives: z = x(d * peer), peer already decoded and
+ * validated (below p, on the curve). A key storage that never hands out d (a secure element, a firewalled key area)
+ * implements it; it must be constant time in d and return CSA_CRYPTO_OK or an error. */
+typedef csa_crypto_result (*csa_ecdh_fn)(void *ecdh_ctx, const uint8_t peer[CSA_P256_PUBLIC_SIZE],
+                                         uint8_t z[CSA_P256_SCALAR_SIZE]);
+
+/* csa_ecies_unwrap with the ECDH step delegated to `ecdh` (the key storage port's): the same checks, derivation and
+ * constant-time tag comparison, byte for byte. */
+csa_crypto_result csa_ecies_unwrap_with(csa_ecdh_fn ecdh, void *ecdh_ctx, const uint8_t own_pub[CSA_P256_PUBLIC_SIZE],
+                                        const uint8_t *block, size_t block_len, const uint8_t *ctx, size_t ctx_len,
+                                        uint8_t content_key[CSA_ECIES_KEY_SIZE]);
 #endif /* CSA_CRYPTO_WITH_DECRYPT */
 
 #ifdef __cplusplus

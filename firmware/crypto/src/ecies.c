@@ -2,16 +2,31 @@
  *   Z = x(d E); info = "Csa ECIES-P256 content key v1" || ctx || E || R; Ke || Km = HKDF-SHA256(Z, salt = empty,
  *   info, 64); T' = HMAC-SHA256(Km, E || C || ctx); CK = C XOR Ke only when T' == T (constant-time compare).
  * Every secret (d, Z, Ke, Km, CK) flows through constant-time code; only the verdict of the tag compare becomes
- * public. */
+ * public. The scalar multiplication Z = x(d E) is a callback, so a key storage that never hands out d (a secure
+ * element, a firewalled key area) computes it where the key lives; csa_ecies_unwrap is the same construction with
+ * d in RAM. */
 #include <string.h>
 
 #include "csa_crypto.h"
 
 static const char LABEL[] = "Csa ECIES-P256 content key v1"; /* 29 bytes, no terminator in info */
 
+static csa_crypto_result ecdh_with_scalar(void *priv, const uint8_t peer[CSA_P256_PUBLIC_SIZE],
+                                          uint8_t z[CSA_P256_SCALAR_SIZE])
+{
+    return csa_p256_ecdh((const uint8_t *)priv, peer, z);
+}
+
 csa_crypto_result csa_ecies_unwrap(const uint8_t priv[CSA_P256_SCALAR_SIZE], const uint8_t own_pub[CSA_P256_PUBLIC_SIZE],
                                    const uint8_t *block, size_t block_len, const uint8_t *ctx, size_t ctx_len,
                                    uint8_t content_key[CSA_ECIES_KEY_SIZE])
+{
+    return csa_ecies_unwrap_with(ecdh_with_scalar, (void *)priv, own_pub, block, block_len, ctx, ctx_len, content_key);
+}
+
+csa_crypto_result csa_ecies_unwrap_with(csa_ecdh_fn ecdh, void *ecdh_ctx, const uint8_t own_pub[CSA_P256_PUBLIC_SIZE],
+                                        const uint8_t *block, size_t block_len, const uint8_t *ctx, size_t ctx_len,
+                                        uint8_t content_key[CSA_ECIES_KEY_SIZE])
 {
     uint8_t e[64], z[32], okm[64], tag[32], info[29 + 32 + 65 + 65];
     csa_hmac_sha256_ctx h;
@@ -24,8 +39,11 @@ csa_crypto_result csa_ecies_unwrap(const uint8_t priv[CSA_P256_SCALAR_SIZE], con
         return CSA_CRYPTO_E_LENGTH;
     rc = csa_p256_point_decode(block, 65, 0, e); /* 04 || X || Y only, below p, on the curve */
     if (rc != CSA_CRYPTO_OK) return rc;
-    rc = csa_p256_ecdh(priv, e, z);
-    if (rc != CSA_CRYPTO_OK) return rc;
+    rc = ecdh(ecdh_ctx, e, z);
+    if (rc != CSA_CRYPTO_OK) {
+        csa_ct_wipe(z, sizeof z);
+        return rc;
+    }
 
     memcpy(info, LABEL, 29);
     memcpy(info + 29, ctx, 32);

@@ -1,4 +1,4 @@
-/* Operation counts for the boot-time and update-time cost estimate (docs/firmware-crypto.md "Cost"):
+/* Operation counts for the boot-time and update-time cost estimate (docs/firmware.md section 10.8, "Cost per operation"):
  *   bench <op> [repeat]   op: sha256_1k verify sign keygen ecdh ecies aes_ctr_1k
  * Run it under `valgrind --tool=callgrind` (tools/bench_report.sh does) to count instructions and calls of the
  * field multiplication; no clock is read, so the figures do not depend on the machine's load. */

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sizes and stack depths of the crypto library (docs/firmware-crypto.md "Sizes"):
+# Sizes and stack depths of the crypto library (docs/firmware.md section 10.8, "Sizes, stack and cost"):
 #  - x86-64: `size` of each object of the host build (gcc -O2);
 #  - Cortex-M4 (arm-none-eabi-gcc -Os -mcpu=cortex-m4 -mthumb, newlib-nano memcpy/memset): per object, and linked
 #    with --gc-sections for the verify-only build (SHA-256 + ECDSA verify) and the full build (+ sign, keygen,

@@ -126,6 +126,12 @@ void csa_flashsim_on_cut(csa_flashsim *sim, csa_flashsim_cut_action action, int 
 uint64_t csa_flashsim_operations_since_armed(const csa_flashsim *sim);
 /* Cuts the power now, between operations. */
 void csa_flashsim_cut_power(csa_flashsim *sim);
+/* Asks for a cut from anywhere, a signal handler included (it only sets a flag): an operation whose time is running
+ * (timing with `sleep`) is torn at the fraction of it that had passed, as the C# CutPower does; otherwise the next
+ * operation never starts. The owner checks csa_flashsim_cut_requested between operations and calls
+ * csa_flashsim_cut_power when the request is still pending. */
+void csa_flashsim_request_cut(csa_flashsim *sim);
+int csa_flashsim_cut_requested(const csa_flashsim *sim);
 void csa_flashsim_power_on(csa_flashsim *sim);
 int csa_flashsim_powered(const csa_flashsim *sim);
 

@@ -37,16 +37,31 @@ uint64_t csa_flashsim_erase_ns(const csa_flash_geometry *g, csa_flashsim_timing 
     return worst ? 4000000000ull : 1000000000ull;
 }
 
+/* Adds an operation's duration to the accounting clock. */
 static void charge(csa_flashsim *s, uint64_t ns)
 {
     s->stats.busy_ns += ns;
-    if (s->options.sleep && ns > 0) {
-        struct timespec ts;
-        ts.tv_sec = (time_t)(ns / 1000000000ull);
-        ts.tv_nsec = (long)(ns % 1000000000ull);
-        while (nanosleep(&ts, &ts) != 0) {
+}
+
+/* With `sleep`, waits an operation's duration before its data lands (as on the chip, where the cells change while
+ * the controller is busy). Returns 1.0 when the wait ran out, or the fraction of it that had passed when a cut was
+ * requested meanwhile (csa_flashsim_request_cut, e.g. from a signal handler): the caller tears the operation there. */
+static double wait_for(csa_flashsim *s, uint64_t ns, int interruptible)
+{
+    struct timespec ts, left;
+    if (!s->options.sleep || ns == 0)
+        return 1.0;
+    ts.tv_sec = (time_t)(ns / 1000000000ull);
+    ts.tv_nsec = (long)(ns % 1000000000ull);
+    while (nanosleep(&ts, &left) != 0) {
+        if (interruptible && s->cut_requested) {
+            uint64_t remaining = (uint64_t)left.tv_sec * 1000000000ull + (uint64_t)left.tv_nsec;
+            double f = remaining >= ns ? 0.0 : (double)(ns - remaining) / (double)ns;
+            return f < 1.0 ? f : 0.999;
         }
+        ts = left;
     }
+    return 1.0;
 }
 
 /* ---- creation ---- */
@@ -204,6 +219,7 @@ static void power_fails(csa_flashsim *s)
 {
     s->powered = 0;
     s->armed = 0;
+    s->cut_requested = 0;
     s->stats.power_cuts++;
     csa_flashsim_persist_now(s); /* the cells keep what landed, torn parts included */
     if (s->cut_action == CSA_FLASHSIM_CUT_EXIT)
@@ -219,6 +235,17 @@ void csa_flashsim_cut_power(csa_flashsim *s)
 void csa_flashsim_power_on(csa_flashsim *s)
 {
     s->powered = 1;
+    s->cut_requested = 0;
+}
+
+void csa_flashsim_request_cut(csa_flashsim *s)
+{
+    s->cut_requested = 1;
+}
+
+int csa_flashsim_cut_requested(const csa_flashsim *s)
+{
+    return s->cut_requested != 0;
 }
 
 int csa_flashsim_powered(const csa_flashsim *s)
@@ -241,6 +268,10 @@ typedef enum { RUN = 0, CUT_BEFORE = 1, TEAR = 2 } op_fate;
 /* An operation passed every check: does the armed plan cut it? */
 static op_fate fate_of_next(csa_flashsim *s, csa_rng *tear, double *fraction)
 {
+    if (s->cut_requested) {
+        s->since_armed++;
+        return CUT_BEFORE; /* requested between operations: the next one never starts */
+    }
     if (!s->armed || s->since_armed != s->plan.operation) {
         s->since_armed++;
         return RUN;
@@ -260,6 +291,17 @@ static void operation_done(csa_flashsim *s, uint64_t ns)
     s->stats.operations++;
     charge(s, ns);
     csa_flashsim_persist_now(s);
+}
+
+/* A requested cut arrived while the operation's time ran: it is torn where the time stood, with a tear drawn from
+ * the operation's number. */
+static op_fate interrupted(csa_flashsim *s, double waited, csa_rng *tear, double *fraction)
+{
+    if (waited >= 1.0)
+        return RUN;
+    tear->state = 0xC0FFEE00ull ^ (s->stats.operations << 16) ^ s->since_armed;
+    *fraction = waited;
+    return TEAR;
 }
 
 /* ---- areas ---- */
@@ -446,6 +488,11 @@ static csa_flash_status sim_program(void *ctx, uint32_t address, const void *src
         power_fails(s);
         return CSA_FLASH_POWER_LOST;
     }
+    if (fate == RUN)
+        fate = interrupted(s, wait_for(s, csa_flashsim_program_ns(s->g, s->options.timing, len / unit), 1), &tear,
+                           &fraction);
+    else
+        (void)wait_for(s, (uint64_t)(fraction * (double)csa_flashsim_program_ns(s->g, s->options.timing, len / unit)), 0);
     s->stats.bit_set_attempts += bit_sets;
     s->stats.reprogrammed_units += reprogrammed;
     if (fate == TEAR) {
@@ -536,6 +583,11 @@ static csa_flash_status sim_erase(void *ctx, uint16_t index)
         power_fails(s);
         return CSA_FLASH_POWER_LOST;
     }
+    if (fate == RUN)
+        fate = interrupted(s, wait_for(s, csa_flashsim_erase_ns(s->g, s->options.timing, sec.size), 1), &tear,
+                           &fraction);
+    else
+        (void)wait_for(s, (uint64_t)(fraction * (double)csa_flashsim_erase_ns(s->g, s->options.timing, sec.size)), 0);
     s->erase_cycles[index]++; /* interrupted erases wear the sector too */
     s->stats.erases++;
     if (fate == TEAR) {

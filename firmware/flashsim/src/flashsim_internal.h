@@ -2,6 +2,8 @@
 #ifndef CSA_FLASHSIM_INTERNAL_H_
 #define CSA_FLASHSIM_INTERNAL_H_
 
+#include <signal.h>
+
 #include "csa_flashsim.h"
 
 struct csa_flashsim {
@@ -17,6 +19,7 @@ struct csa_flashsim {
     uint8_t rdp;
 
     int powered;
+    volatile sig_atomic_t cut_requested; /* csa_flashsim_request_cut: set from a signal handler */
     int armed;
     csa_flashsim_plan plan;
     uint64_t since_armed;

@@ -1,43 +1,79 @@
-/* The device program's firmware (apps/csa-device) against docs/device-model.md 7.3 to 7.5: the demo application's
-   golden vectors, the Device interface's values, resets, and the events. Driven through a raw host on a wire, with
-   the time set by the test. */
+/* The device program's application (apps/csa-device: the demo application on the application runtime of
+   firmware/service) against docs/device-model.md 7.3 to 7.5: the demo application's golden vectors, the Device
+   interface's values, the ways back into the bootloader, and the events. Driven through a raw host on a wire, with
+   the time set by the test, over a simulated L4 flash (the journal is the only flash the application writes). */
+#include "csa_boot/state.h"
+#include "csa_flashsim.h"
 #include "csa_test.h"
-#include "device_app.h"
+#include "demo_app.h"
 #include "test_net.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static csa_node_t node;
-static csa_device_t device;
+static csa_demo_app_t device;
+static csa_product product;
+static csa_retained retained;
+static csa_flashsim *chip;
+static csa_flash flash;
 static test_queue_t to_device, to_host;
 static uint16_t next_id = 0x100;
+static unsigned resets;
+
+static const uint8_t test_uid[12] = {0x2A, 0x00, 0x30, 0x00, 0x0B, 0x51, 0x33, 0x32, 0x34, 0x36, 0x38, 0x38};
+
+static void new_chip(void)
+{
+    csa_flashsim_options o;
+    memset(&o, 0, sizeof o);
+    o.geometry = csa_map_stm32l4_1m.geometry;
+    o.overwrite = CSA_FLASHSIM_REJECT_ANY_REPROGRAM;
+    o.has_uid = 1;
+    memcpy(o.uid, test_uid, sizeof test_uid);
+    csa_flashsim_destroy(chip);
+    chip = csa_flashsim_create(&o);
+    CHECK(chip != NULL);
+    flash = csa_flashsim_port(chip);
+}
+
+static void start_with(uint32_t now, uint32_t heartbeat_ms, bool telemetry, const csa_limits_t *limits)
+{
+    csa_product_defaults(&product, &csa_map_stm32l4_1m);
+    product.vendor_id = 0x00C5A001u;
+    product.device_class_id = 0x42u;
+    product.hardware_revision = 3u;
+    strcpy(product.product_name, "Pump-X");
+    product.accept_crc = 1;
+    product.heartbeat_ms = heartbeat_ms;
+    if (limits != NULL)
+        product.limits = *limits;
+    /* What the bootloader found before it started the application. */
+    csa_retained_clear(&retained);
+    retained.has_handoff = 1;
+    retained.handoff.running_copy = CSA_REGION_BOOTLOADER_A;
+    retained.handoff.application_valid = 1;
+    retained.handoff.application_version.major = 2;
+    retained.handoff.application_version.minor = 1;
+    retained.handoff.application_version.patch = 7;
+    retained.handoff.application_version.build = 99;
+    retained.handoff.bootloader_version.major = 1;
+    retained.handoff.security_counter = 5;
+    csa_retained_seal(&retained);
+    new_chip();
+    memset(&to_device, 0, sizeof to_device);
+    memset(&to_host, 0, sizeof to_host);
+    CHECK_EQ(csa_node_init(&node, &product.limits, CSA_ADDR_UNASSIGNED, true, now), CSA_OK);
+    CHECK_EQ(test_connect(&node, CSA_LINK_UPSTREAM, &to_device, &to_host), 0);
+    CHECK_EQ(csa_demo_app_start(&device, &node, &product, &flash, &retained, telemetry, now), CSA_OK);
+    resets = 0;
+    to_host.len = 0; /* StateChanged at power-on: looked at in its own test */
+}
 
 static void start(uint32_t now, uint32_t heartbeat_ms, bool telemetry)
 {
-    csa_device_identity_t id;
     csa_limits_t limits = {512u, 6u, 3000u};
-    memset(&id, 0, sizeof id);
-    id.vendor_id = 0x00C5A001u;
-    id.device_class = 0x42u;
-    memcpy(id.uid, "\x2A\x00\x30\x00\x0B\x51\x33\x32\x34\x36\x38\x38", 12);
-    id.mcu_device_id = 0x415u;
-    id.hardware_revision = 3u;
-    strcpy(id.product_name, "Pump-X");
-    id.application_version.major = 2;
-    id.application_version.minor = 1;
-    id.application_version.patch = 7;
-    id.application_version.build = 99;
-    id.bootloader_version.major = 1;
-    id.security_counter = 5;
-    id.heartbeat_ms = heartbeat_ms;
-    id.telemetry = telemetry;
-    memset(&to_device, 0, sizeof to_device);
-    memset(&to_host, 0, sizeof to_host);
-    CHECK_EQ(csa_node_init(&node, &limits, CSA_ADDR_UNASSIGNED, true, now), CSA_OK);
-    CHECK_EQ(test_connect(&node, CSA_LINK_UPSTREAM, &to_device, &to_host), 0);
-    CHECK_EQ(csa_device_start(&device, &node, &id, now), CSA_OK);
-    to_host.len = 0; /* StateChanged at power-on: looked at in its own test */
+    start_with(now, heartbeat_ms, telemetry, &limits);
 }
 
 /* Runs the device's loop from its clock to until (10 ms steps, as the POSIX main loop does). */
@@ -48,7 +84,10 @@ static void run_until(uint32_t until)
         now = (int32_t)(until - now) < 10 ? until : now + 10u;
         test_queue_flush(&to_device, now);
         csa_node_poll(&node, now);
-        (void)csa_device_poll(&device, now);
+        if (csa_demo_app_poll(&device, now) == CSA_RUN_RESET) {
+            resets++;
+            return; /* the port resets the chip here */
+        }
     }
 }
 
@@ -141,12 +180,12 @@ static void demo_reading_golden(void)
 static void waveforms_are_the_documented_ones(void)
 {
     /* value = baseline + round(amplitude * sin(2 pi (t mod period) / period)), rounding half to even. */
-    CHECK_EQ(csa_device_reading(0, 0), 36600);
-    CHECK_EQ(csa_device_reading(0, 15000), 37000);
-    CHECK_EQ(csa_device_reading(1, 225000), 101325 - 1500);
-    CHECK_EQ(csa_device_reading(2, 2500), 3350);
-    CHECK_EQ(csa_device_reading(3, 5000), 120);
-    CHECK_EQ(csa_device_reading(3, 1250), 150);
+    CHECK_EQ(csa_demo_reading(0, 0), 36600);
+    CHECK_EQ(csa_demo_reading(0, 15000), 37000);
+    CHECK_EQ(csa_demo_reading(1, 225000), 101325 - 1500);
+    CHECK_EQ(csa_demo_reading(2, 2500), 3350);
+    CHECK_EQ(csa_demo_reading(3, 5000), 120);
+    CHECK_EQ(csa_demo_reading(3, 1250), 150);
 }
 
 static void device_interface_values(void)
@@ -176,6 +215,20 @@ static void device_interface_values(void)
     CHECK_EQ(c.receive_buffers, 6);
     CHECK_EQ(c.max_packet_size, 3000);
     CHECK_EQ(c.features, DEVICE_FEATURE_FLAGS_FORWARDING);
+    /* The bootloader's rules, answered by the application (device-model.md 7.4): features of a checksum-only
+     * product with downgrade prevention, and each region's start and size less the 4096-byte trailer (L4 map). */
+    {
+        device_get_update_rules_response_t rules;
+        n = call(DEVICE_INTERFACE_ID, DEVICE_CMD_GET_UPDATE_RULES, NULL, 0, answer);
+        CHECK_EQ(device_get_update_rules_response_decode(&rules, answer + 8, n - 8u), (long long)(n - 8u));
+        CHECK_EQ(rules.bootloader_features, DEVICE_FEATURE_FLAGS_FORWARDING | DEVICE_FEATURE_FLAGS_BOOTLOADER_UPDATE
+                                                | DEVICE_FEATURE_FLAGS_DEVICE_BINDING
+                                                | DEVICE_FEATURE_FLAGS_DOWNGRADE_PROTECTION);
+        CHECK_EQ(rules.requirements, 0);
+        CHECK(rules.application.start == 0x08028000u && rules.application.max_payload_size == 749568u);
+        CHECK(rules.bootloader_a.start == 0x08008000u && rules.bootloader_a.max_payload_size == 126976u);
+        CHECK(rules.bootloader_b.start == 0x080E0000u && rules.bootloader_b.max_payload_size == 126976u);
+    }
     {
         const uint8_t request[] = {0x01, 0x22, 0x00, 0x04};
         csa_frame_header_t h = test_header(9, 0, 0, 0, 2), got;
@@ -213,34 +266,79 @@ static void application_commands(void)
     CHECK(n == 8u + 13u && answer[8] == 2 && answer[9] == 1 && answer[16] == 1);
 }
 
-static void reset_keeps_the_address_and_clears_ram(void)
+static void journal_request(uint8_t *requested, uint16_t *wait)
 {
-    uint8_t answer[256];
-    const uint8_t normal_250[] = {0, 250, 0}, to_bootloader[] = {1, 0, 0}, enter[] = {5, 0};
-    const uint8_t on[] = {1}, mark[4] = {1, 0, 0, 0};
+    csa_journal j;
+    csa_state_record r;
+    csa_state_journal(&j, &flash, &csa_map_stm32l4_1m);
+    CHECK_EQ(csa_state_read(&j, &r), CSA_FLASH_OK);
+    *requested = r.requested;
+    *wait = r.wait_seconds;
+}
+
+static void reset_answers_first_and_keeps_the_address(void)
+{
+    uint8_t answer[256], requested;
+    const uint8_t normal_250[] = {0, 250, 0}, on[] = {1};
+    uint16_t wait;
     size_t n;
     start(1000, 0, false);
     assign_address(4);
     (void)call(DEMO_APP_INTERFACE_ID, DEMO_APP_CMD_SET_LED, on, 1, answer);
-    (void)call(DEMO_APP_INTERFACE_ID, DEMO_APP_CMD_ADD_MARK, mark, 4, answer);
-    /* This program has no bootloader: resetting into one, or entering one, is NotSupported. */
-    n = call(DEVICE_INTERFACE_ID, DEVICE_CMD_RESET, to_bootloader, 3, answer);
-    CHECK(n >= 10u && answer[0] == 0x03 && answer[8] == DEVICE_ERR_NOT_SUPPORTED);
-    n = call(DEVICE_INTERFACE_ID, DEVICE_CMD_ENTER_BOOTLOADER, enter, 2, answer);
-    CHECK(n >= 10u && answer[0] == 0x03 && answer[8] == DEVICE_ERR_NOT_SUPPORTED);
-    /* Reset(Normal, 250 ms): answered first, reset 250 ms later. */
+    /* Reset(Normal, 250 ms): answered first, the reset 250 ms later; nothing asked for the bootloader. */
     n = call(DEVICE_INTERFACE_ID, DEVICE_CMD_RESET, normal_250, 3, answer);
     CHECK(n == 8u && answer[0] == 0x02);
     run_until(1000u + 240u);
-    CHECK_EQ(device.resets, 0);
+    CHECK_EQ(resets, 0);
     run_until(1000u + 260u);
-    CHECK_EQ(device.resets, 1);
-    /* The address survives (a RAM word start-up does not clear); the LED, the marks and the cache do not. */
-    CHECK_EQ(csa_node_address(&node), 4);
-    n = call(DEMO_APP_INTERFACE_ID, DEMO_APP_CMD_GET_APPLICATION_INFO, NULL, 0, answer);
-    CHECK(n == 21u && answer[16] == 0);
-    n = call(DEMO_APP_INTERFACE_ID, DEMO_APP_CMD_ADD_MARK, mark, 4, answer);
-    CHECK_EQ(answer[8], 1);
+    CHECK_EQ(resets, 1);
+    journal_request(&requested, &wait);
+    CHECK_EQ(requested, 0);
+    /* The address is kept in the RAM words a reset does not clear (device-model.md 7.2). */
+    CHECK(csa_retained_valid(&retained) && retained.has_address && retained.address == 4);
+}
+
+static void enter_bootloader_persists_the_request_then_resets(void)
+{
+    uint8_t answer[256], requested;
+    const uint8_t enter_30[] = {30, 0}, to_bootloader[] = {1, 0, 0};
+    uint16_t wait;
+    size_t n;
+    start(1000, 0, false);
+    assign_address(5);
+    /* EnterBootloader(30 s): the request is in the journal before the answer, the reset 20 ms after it. */
+    n = call(DEVICE_INTERFACE_ID, DEVICE_CMD_ENTER_BOOTLOADER, enter_30, 2, answer);
+    CHECK(n == 8u && answer[0] == 0x02);
+    journal_request(&requested, &wait);
+    CHECK(requested == 1 && wait == 30);
+    run_until(1000u + 15u);
+    CHECK_EQ(resets, 0);
+    run_until(1000u + 25u);
+    CHECK_EQ(resets, 1);
+    CHECK(retained.has_address && retained.address == 5);
+    /* Reset(Bootloader): a request with no wait. */
+    start(2000, 0, false);
+    assign_address(5);
+    n = call(DEVICE_INTERFACE_ID, DEVICE_CMD_RESET, to_bootloader, 3, answer);
+    CHECK(n == 8u && answer[0] == 0x02);
+    journal_request(&requested, &wait);
+    CHECK(requested == 1 && wait == 0);
+    run_until(2000u + 5u);
+    CHECK_EQ(resets, 1);
+}
+
+static void reset_normal_forgets_a_request(void)
+{
+    uint8_t answer[256], requested;
+    const uint8_t normal[] = {0, 0, 0};
+    uint16_t wait;
+    start(1000, 0, false);
+    assign_address(6);
+    CHECK_EQ(csa_state_request_bootloader(&flash, &csa_map_stm32l4_1m, 60), CSA_FLASH_OK);
+    (void)call(DEVICE_INTERFACE_ID, DEVICE_CMD_RESET, normal, 3, answer);
+    CHECK_EQ(answer[0], 0x02);
+    journal_request(&requested, &wait);
+    CHECK_EQ(requested, 0);
 }
 
 static void events_after_start_and_periodically(void)
@@ -249,8 +347,6 @@ static void events_after_start_and_periodically(void)
     size_t n;
     csa_frame_header_t h;
     unsigned heartbeats = 0;
-    start(1000, 0, false);
-    /* StateChanged(Starting -> Running) was published at start (from the unassigned address). */
     start(1000, 300, false);
     (void)payload;
     assign_address(6);
@@ -269,21 +365,16 @@ static void events_after_start_and_periodically(void)
 
 static void state_changed_at_start(void)
 {
-    csa_device_identity_t id;
     csa_frame_header_t h;
     uint8_t payload[64];
     size_t n;
-    memset(&id, 0, sizeof id);
-    strcpy(id.product_name, "x");
-    memset(&to_device, 0, sizeof to_device);
-    memset(&to_host, 0, sizeof to_host);
-    CHECK_EQ(csa_node_init(&node, NULL, CSA_ADDR_UNASSIGNED, true, 0), CSA_OK);
-    CHECK_EQ(test_connect(&node, CSA_LINK_UPSTREAM, &to_device, &to_host), 0);
-    CHECK_EQ(csa_device_start(&device, &node, &id, 0), CSA_OK);
+    start(0, 0, false);
+    to_host.len = 0;
+    csa_app_runtime_announce(&device.runtime);
     CHECK(test_host_next_frame(&to_host, &h, payload, &n));
     CHECK_EQ(h.src_node, CSA_ADDR_UNASSIGNED);
     CHECK_EQ(n, 10);
-    CHECK(payload[0] == 0x04 && payload[4] == DEVICE_EVT_STATE_CHANGED && payload[6] == 0);
+    CHECK(payload[0] == 0x04 && payload[4] == DEVICE_EVT_STATE_CHANGED);
     CHECK(payload[8] == DEVICE_DEVICE_STATE_STARTING && payload[9] == DEVICE_DEVICE_STATE_RUNNING);
 }
 
@@ -293,7 +384,9 @@ static const csa_test_case_t cases[] = {
     {"waveforms_are_the_documented_ones", waveforms_are_the_documented_ones},
     {"device_interface_values", device_interface_values},
     {"application_commands", application_commands},
-    {"reset_keeps_the_address_and_clears_ram", reset_keeps_the_address_and_clears_ram},
+    {"reset_answers_first_and_keeps_the_address", reset_answers_first_and_keeps_the_address},
+    {"enter_bootloader_persists_the_request_then_resets", enter_bootloader_persists_the_request_then_resets},
+    {"reset_normal_forgets_a_request", reset_normal_forgets_a_request},
     {"events_after_start_and_periodically", events_after_start_and_periodically},
     {"state_changed_at_start", state_changed_at_start},
 };

@@ -106,21 +106,21 @@ public sealed partial class DeviceNetwork : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Opens one enumerated link per URI (<c>tcp://...</c>, <c>serial://...</c>); see <see cref="ConnectAsync"/>.</summary>
+    /// <summary>Opens one enumerated link per URI (<c>tcp://...</c>, <c>serial://...</c>); see <see cref="ConnectAsync(IEnumerable{NetworkLink}, DeviceNetworkOptions?, CancellationToken)"/>.</summary>
     public static Task<DeviceNetwork> ConnectUrisAsync(IEnumerable<string> linkUris, DeviceNetworkOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(linkUris);
         return ConnectAsync(linkUris.Select(uri => NetworkLink.FromUri(uri)).ToArray(), options, cancellationToken);
     }
 
-    /// <summary>Opens one enumerated link per transport (links that cannot be reopened); see <see cref="ConnectAsync"/>.</summary>
+    /// <summary>Opens one enumerated link per transport (links that cannot be reopened); see <see cref="ConnectAsync(IEnumerable{NetworkLink}, DeviceNetworkOptions?, CancellationToken)"/>.</summary>
     public static Task<DeviceNetwork> ConnectTransportsAsync(IEnumerable<ILinkTransport> transports, DeviceNetworkOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(transports);
         return ConnectAsync(transports.Select(t => NetworkLink.FromTransport(t)).ToArray(), options, cancellationToken);
     }
 
-    /// <summary>Blocking form of <see cref="ConnectAsync"/> (for scripts and Python).</summary>
+    /// <summary>Blocking form of <see cref="ConnectAsync(IEnumerable{NetworkLink}, DeviceNetworkOptions?, CancellationToken)"/> (for scripts and Python).</summary>
     public static DeviceNetwork Connect(IEnumerable<NetworkLink> links, DeviceNetworkOptions? options = null, CancellationToken cancellationToken = default) =>
         ConnectAsync(links, options, cancellationToken).GetAwaiter().GetResult();
 

@@ -31,7 +31,10 @@ public sealed class DeviceNetworkOptions
     /// <summary>Where the network, its node and its RPC client log; silent by default.</summary>
     public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
 
-    internal void Validate()
+    /// <summary>Checks every setting (the network does at <see cref="DeviceNetwork.ConnectAsync(IEnumerable{NetworkLink}, DeviceNetworkOptions?, CancellationToken)"/>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
+    /// <exception cref="ArgumentNullException">The clock or the logger factory is null.</exception>
+    public void Validate()
     {
         if (HostMaxFrameSize is < DataLinkProtocol.MinimumMaxFrameSize or > DataLinkProtocol.MaximumMaxFrameSize)
             throw new ArgumentOutOfRangeException(nameof(HostMaxFrameSize), HostMaxFrameSize, $"The host's maximum frame size is {DataLinkProtocol.MinimumMaxFrameSize}..{DataLinkProtocol.MaximumMaxFrameSize} bytes.");

@@ -6,6 +6,8 @@ namespace Csa.Bootloader.Updates;
 public sealed partial class FirmwareUpdater
 {
     /// <summary>Blocking form of <see cref="UpdateApplicationAsync"/>.</summary>
+    /// <remarks>Preferred over the callback form for a null third argument, so <c>UpdateApplication(device, image, null)</c> compiles.</remarks>
+    [System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
     public UpdateResult UpdateApplication(DeviceInfo device, FirmwareImage image, IProgress<UpdateProgress>? progress = null, CancellationToken cancellationToken = default) =>
         UpdateApplicationAsync(device, image, progress, cancellationToken).GetAwaiter().GetResult();
 

@@ -10,7 +10,13 @@ internal static class CommandCatalog
         yield return DemoCommand.Create(console);
         yield return SimCommand.Create(console);
         yield return DevicesCommand.Create(console);
+        yield return PortsCommand.Create(console);
+        yield return ProfileCommand.Create(console);
         yield return InfoCommand.Create(console);
+        yield return RegionsCommand.Create(console);
+        yield return VerifyCommand.Create(console);
+        yield return ResetCommand.Create(console);
+        yield return EraseCommand.Create(console);
         yield return UpdateCommand.Create(console);
         yield return InstallCommand.Create(console);
         yield return ProvisionCommand.Create(console);
@@ -18,5 +24,6 @@ internal static class CommandCatalog
         yield return ImageCommand.Create(console);
         yield return KeysCommand.Create(console);
         yield return RpcCommand.Create(console);
+        yield return PythonSdkCommand.Create(console);
     }
 }

@@ -30,9 +30,15 @@ internal static class SimCommand
         var trust = new Option<string[]>("--trust") { Description = "Another public key (PEM) the devices trust (repeatable)", Arity = ArgumentArity.OneOrMore };
         var production = new Option<string[]>("--production-trust") { Description = "A production public key (PEM): the devices start blank and take firmware only after csa provision (repeatable)", Arity = ArgumentArity.OneOrMore };
         var offTime = new Option<string>("--power-off-time") { Description = "How long a power cut lasts before the power comes back", DefaultValueFactory = _ => "1s" };
+        var cDevice = new Option<string[]>("--c-device")
+        {
+            Description = "Device N (0 = nearest the host; repeatable, or N,M) runs the C firmware (firmware/apps/csa-device: pre-bootloader, bootloader, demo application) instead of the C# virtual device",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var cProgram = new Option<string?>("--c-device-program") { Description = $"The csa-device program the C devices run (default: ${CDeviceProgram.EnvironmentVariable}, else built from the repository's firmware/ with CMake)" };
         var command = new Command("sim", "Run virtual devices for other programs on TCP or a pseudo-terminal, until Ctrl+C; SIGUSR1 or 'p' cuts their power")
         {
-            tcp, pty, host, devices, topology, family, flash, state, baud, timing, buffers, key, trust, production, offTime,
+            tcp, pty, host, devices, topology, family, flash, state, baud, timing, buffers, key, trust, production, offTime, cDevice, cProgram,
         };
         return command.WithAction(console, async (context, cancellationToken) =>
         {
@@ -53,6 +59,19 @@ internal static class SimCommand
                 throw CliException.Usage("give --flash or --state, not both");
             int count = parse.GetValue(devices);
             TimeSpan powerOff = Devices.DeviceOptions.ParseDuration(parse.GetValue(offTime)!, "--power-off-time");
+            IReadOnlySet<int> cDevices = SimulationSpec.ParseCDevices(parse.GetValue(cDevice) ?? [], Math.Max(count, 1), "--c-device");
+            string? program = null;
+            if (cDevices.Count > 0)
+            {
+                try
+                {
+                    program = await CDeviceProgram.LocateAsync(parse.GetValue(cProgram), text => Notice(context, text), cancellationToken).ConfigureAwait(false);
+                }
+                catch (CDeviceUnavailableException e)
+                {
+                    throw CliException.File($"--c-device: {e.Message}");
+                }
+            }
             var spec = new SimulationSpec
             {
                 Devices = count,
@@ -73,32 +92,47 @@ internal static class SimCommand
                 SigningKeyPath = parse.GetValue(key),
                 TrustedKeyPaths = parse.GetValue(trust) ?? [],
                 ProductionKeyPaths = parse.GetValue(production) ?? [],
+                CDevices = cDevices,
+                CDeviceProgram = program,
+                PowerOffTime = powerOff,
             };
 
             await using VirtualFleet fleet = await VirtualFleet.CreateAsync(spec, serving: true, loggerFactory: context.LoggerFactory, cancellationToken: cancellationToken).ConfigureAwait(false);
-            var endpoints = new List<EndpointJson>();
-            IReadOnlyList<VirtualDevice> facing = fleet.WireForServing();
+            // Each device facing the host gets its endpoint: a C# device through a server of this process, a C device
+            // serves its upstream link itself (its endpoint is known once its process runs).
+            var endpointOf = new List<(Func<string> Uri, string[] Served)>();
+            IReadOnlyList<SimulatedDevice> facing = fleet.WireForServing();
             for (int i = 0; i < facing.Count; i++)
             {
-                VirtualDevice device = facing[i];
+                SimulatedDevice device = facing[i];
                 string[] served = spec.Topology == SimulationTopology.Star ? [device.Profile.Uid.ToString()] : fleet.Devices.Select(d => d.Profile.Uid.ToString()).ToArray();
-                if (usePty)
+                int p = 0;
+                if (!usePty)
                 {
-                    PseudoTerminalDevicePort port = PseudoTerminalDevicePort.Open(device);
+                    p = tcpPort!.Value == 0 ? 0 : tcpPort.Value + i;
+                    if (p > 65535)
+                        throw CliException.Usage($"--tcp {tcpPort}: {facing.Count} ports do not fit below 65536");
+                }
+                if (device is CSimulatedDevice c)
+                {
+                    c.ServeUpstream(usePty ? "pty" : $"tcp-listen:{address}:{p}", address);
+                    endpointOf.Add((() => c.ServedUri, served));
+                }
+                else if (usePty)
+                {
+                    PseudoTerminalDevicePort port = PseudoTerminalDevicePort.Open(((VirtualSimulatedDevice)device).Device);
                     fleet.Own(port);
-                    endpoints.Add(new EndpointJson(port.Uri, served));
+                    endpointOf.Add((() => port.Uri, served));
                 }
                 else
                 {
-                    int p = tcpPort!.Value == 0 ? 0 : tcpPort.Value + i;
-                    if (p > 65535)
-                        throw CliException.Usage($"--tcp {tcpPort}: {facing.Count} ports do not fit below 65536");
-                    TcpDeviceServer server = TcpDeviceServer.Start(device, new IPEndPoint(address, p));
+                    TcpDeviceServer server = TcpDeviceServer.Start(((VirtualSimulatedDevice)device).Device, new IPEndPoint(address, p));
                     fleet.Own(server);
-                    endpoints.Add(new EndpointJson(server.Uri, served));
+                    endpointOf.Add((() => server.Uri, served));
                 }
             }
             await fleet.PowerOnAllAsync(cancellationToken).ConfigureAwait(false);
+            List<EndpointJson> endpoints = [.. endpointOf.Select(e => new EndpointJson(e.Uri(), e.Served))];
 
             // Listen before announcing: a script may send SIGUSR1 as soon as it has read the endpoint, and SIGUSR1's
             // default action would end the process.
@@ -118,9 +152,10 @@ internal static class SimCommand
                         index = i,
                         uid = d.Profile.Uid.ToString(),
                         product = d.Profile.ProductName,
-                        state = d.State.ToString(),
+                        firmware = d.RunsCFirmware ? "c" : "csharp",
+                        state = d.State,
                         flashFile = d.FlashFilePath,
-                        identityPublicKey = store.IdentityPublicKeyPath(i),
+                        identityPublicKey = d.Profile.IdentityKey is null && d.RunsCFirmware ? null : store.IdentityPublicKeyPath(i),
                     }).ToArray(),
                     signingKey,
                     signingPublicKey = fleet.Keys.SigningPublicKeyPath,
@@ -135,6 +170,8 @@ internal static class SimCommand
                     context.WriteLine($"flash: {store.Description}");
                 if (spec.ProductionKeyPaths.Count > 0)
                     context.WriteLine("the devices are blank: provision them first (csa provision --production-key ...), then they take firmware");
+                if (cDevices.Count > 0)
+                    context.WriteLine($"C firmware ({program}) on device(s) {string.Join(", ", cDevices.Order())}");
                 context.WriteLine($"{fleet.Devices.Count} {(spec.Family == FlashFamily.Stm32F4 ? "STM32F4" : "STM32L4")} device(s), {spec.Topology.ToString().ToLowerInvariant()}, {spec.Timing.ToString().ToLowerInvariant()} flash timing, {spec.ReceiveBuffers} receive buffers: Ctrl+C stops, SIGUSR1{(context.Console.IsInteractive ? " or 'p'" : "")} cuts the power");
             }
 

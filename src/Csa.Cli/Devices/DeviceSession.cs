@@ -55,6 +55,10 @@ internal sealed class DeviceSession : IAsyncDisposable
                     foreach (ILinkTransport port in await fleet.WireInProcessAsync(cancellationToken).ConfigureAwait(false))
                         links.Add(NetworkLink.FromTransport(port));
                 }
+                else if (Ports.SerialAuto.Is(uri))
+                {
+                    links.Add(RealLink(await Ports.SerialAuto.ResolveAsync(uri, settings, context, cancellationToken).ConfigureAwait(false), settings.ConnectTimeout));
+                }
                 else
                 {
                     links.Add(RealLink(uri, settings.ConnectTimeout));
@@ -64,6 +68,7 @@ internal sealed class DeviceSession : IAsyncDisposable
             network = await DeviceNetwork.ConnectAsync(links, new DeviceNetworkOptions
             {
                 CommandTimeout = settings.CommandTimeout,
+                CommandAttempts = settings.CommandAttempts,
                 LoggerFactory = context.LoggerFactory,
             }, cancellationToken).ConfigureAwait(false);
             IReadOnlyList<DeviceInfo> devices = await network.DiscoverAsync(cancellationToken).ConfigureAwait(false);

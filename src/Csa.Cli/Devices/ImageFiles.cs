@@ -37,6 +37,7 @@ internal static class ImageFiles
         // A slower command timeout than the tool's default for updates is the user's choice; never shorter than the SDK's.
         if (settings.CommandTimeout > options.CommandTimeout)
             options.CommandTimeout = settings.CommandTimeout;
+        options.CommandAttempts = settings.CommandAttempts;
         if (trustFiles.Count > 0)
         {
             var keys = new List<EcP256PublicKey>();

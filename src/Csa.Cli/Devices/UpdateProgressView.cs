@@ -6,8 +6,9 @@ using Spectre.Console;
 namespace Csa.Cli.Devices;
 
 /// <summary>
-/// Shows the progress of updates: live Spectre.Console bars on a terminal (one per device and image), one plain line
-/// per stage change when the output is redirected, nothing with --json (whose one document comes at the end).
+/// Shows the progress of updates: live Spectre.Console bars on a terminal (one per device and image), plain lines when
+/// the output is redirected (one per stage change, and every few seconds with the percent while transferring:
+/// <see cref="ProgressLines"/>), nothing with --json (whose one document comes at the end).
 /// </summary>
 internal static class UpdateProgressView
 {
@@ -22,20 +23,12 @@ internal static class UpdateProgressView
 
         if (!context.Console.IsInteractive)
         {
-            var lastStage = new ConcurrentDictionary<(DeviceUid, int), UpdateStage>();
-            var plain = new CallbackProgress<UpdateProgress>(p =>
+            var lines = new ProgressLines(label, line =>
             {
-                if (lastStage.TryGetValue((p.Device, p.Step), out UpdateStage seen) && seen == p.Stage)
-                    return;
-                lastStage[(p.Device, p.Step)] = p.Stage;
-                string image = p.StepCount > 1 ? $" (image {p.Step}/{p.StepCount})" : "";
-                string bytes = p.Stage is UpdateStage.Transferring or UpdateStage.Verifying or UpdateStage.Done
-                    ? $" {p.BytesDone}/{p.BytesTotal} bytes" : "";
-                string resumed = p.ResumeCount > 0 ? $", resume {p.ResumeCount}" : "";
                 lock (context.Console)
-                    context.WriteLine($"  {label(p.Device)}: {p.Stage}{image}{bytes}{resumed}");
-            });
-            return await work(plain).ConfigureAwait(false);
+                    context.WriteLine(line);
+            }, TimeProvider.System, context.ProgressInterval);
+            return await work(new CallbackProgress<UpdateProgress>(lines.Report)).ConfigureAwait(false);
         }
 
         T result = default!;

@@ -97,7 +97,38 @@ internal sealed record SimulationSpec
     public IReadOnlyList<string> ProductionKeyPaths { get; init; } = [];
 
     /// <summary>
-    /// Parses a CLI <c>sim:</c> link: <c>sim:[TOPOLOGY][?devices=N&amp;first=N&amp;topology=single|chain|star|i2c|spi&amp;family=f4|l4&amp;state=DIR&amp;baud=N&amp;clock=HZ&amp;ready=BOOL&amp;timing=typical|worst|instant&amp;buffers=N&amp;key=PEM&amp;trust=PEM[,PEM]&amp;production=PEM[,PEM]]</c>.
+    /// The positions (0 = nearest the host) whose device runs the C firmware (firmware/apps/csa-device) instead of the C#
+    /// virtual device: the same product, the same cables. Empty by default.
+    /// </summary>
+    public IReadOnlySet<int> CDevices { get; init; } = new HashSet<int>();
+
+    /// <summary>The csa-device program the C devices run; null: <see cref="CDeviceProgram.LocateAsync"/> finds or builds it.</summary>
+    public string? CDeviceProgram { get; init; }
+
+    /// <summary>How long a power cut lasts: the C devices power themselves on after it (<c>csa sim</c> restores the C# ones).</summary>
+    public TimeSpan PowerOffTime { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Parses <c>--c-device</c> values and <c>c=</c>: device positions separated by commas, each 0..<paramref name="devices"/>-1.
+    /// </summary>
+    /// <exception cref="CliException">A usage error naming what is not a position.</exception>
+    public static IReadOnlySet<int> ParseCDevices(IEnumerable<string> values, int devices, string what)
+    {
+        var set = new HashSet<int>();
+        foreach (string value in values)
+        {
+            foreach (string part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int index) || index >= devices)
+                    throw CliException.Usage($"{what} '{part}' is not a device position 0..{devices - 1} (0 is the device nearest the host)");
+                set.Add(index);
+            }
+        }
+        return set;
+    }
+
+    /// <summary>
+    /// Parses a CLI <c>sim:</c> link: <c>sim:[TOPOLOGY][?devices=N&amp;first=N&amp;topology=single|chain|star|i2c|spi&amp;family=f4|l4&amp;state=DIR&amp;baud=N&amp;clock=HZ&amp;ready=BOOL&amp;timing=typical|worst|instant&amp;buffers=N&amp;key=PEM&amp;trust=PEM[,PEM]&amp;production=PEM[,PEM]&amp;c=N[,N]]</c>.
     /// </summary>
     /// <exception cref="CliException">A usage error naming the bad part.</exception>
     public static SimulationSpec ParseUri(string text)
@@ -131,7 +162,7 @@ internal sealed record SimulationSpec
             if (!parameters.TryAdd(name, value))
                 throw Bad(text, $"parameter '{name}' is given twice");
         }
-        string[] known = ["devices", "first", "topology", "family", "state", "baud", "clock", "ready", "timing", "buffers", "key", "trust", "production"];
+        string[] known = ["devices", "first", "topology", "family", "state", "baud", "clock", "ready", "timing", "buffers", "key", "trust", "production", "c"];
         foreach (string name in parameters.Keys)
         {
             if (!known.Contains(name, StringComparer.OrdinalIgnoreCase))
@@ -190,6 +221,7 @@ internal sealed record SimulationSpec
             SigningKeyPath = parameters.GetValueOrDefault("key"),
             TrustedKeyPaths = parameters.TryGetValue("trust", out string? trust) ? trust.Split(',', StringSplitOptions.RemoveEmptyEntries) : [],
             ProductionKeyPaths = parameters.TryGetValue("production", out string? production) ? production.Split(',', StringSplitOptions.RemoveEmptyEntries) : [],
+            CDevices = parameters.TryGetValue("c", out string? cDevices) ? ParseCDevicesIn(cDevices, devices, text) : new HashSet<int>(),
         };
         spec.Validate();
         return spec;
@@ -214,6 +246,13 @@ internal sealed record SimulationSpec
             throw CliException.Usage($"an SPI clock is 1000..100000000 Hz, not {BusClock}");
         if (ReceiveBuffers is < MinReceiveBuffers or > MaxReceiveBuffers)
             throw CliException.Usage(BuffersProblem($"{ReceiveBuffers} receive buffers"));
+        if (CDevices.Count > 0)
+        {
+            if (CDevices.Any(i => i < 0 || i >= Devices))
+                throw CliException.Usage($"a C device position is 0..{Devices - 1}, not {CDevices.First(i => i < 0 || i >= Devices)}");
+            if (IsBus)
+                throw CliException.Usage("C devices sit on UART cables (single, chain or star), not on an I2C or SPI bus");
+        }
     }
 
     /// <summary>A receive-buffer count in range, or null (not a number, or outside 1..16).</summary>
@@ -253,6 +292,18 @@ internal sealed record SimulationSpec
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n is >= 1 and <= MaxDevices
             ? n
             : throw Bad(uri, $"devices '{text}' is not 1..{MaxDevices}");
+
+    private static IReadOnlySet<int> ParseCDevicesIn(string value, int devices, string uri)
+    {
+        try
+        {
+            return ParseCDevices([value], devices, "c");
+        }
+        catch (CliException e)
+        {
+            throw Bad(uri, e.Message);
+        }
+    }
 
     private static CliException Bad(string uri, string problem) => CliException.Usage($"bad link '{uri}': {problem}");
 }

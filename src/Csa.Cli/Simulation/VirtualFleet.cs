@@ -14,20 +14,22 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Csa.Cli.Simulation;
 
 /// <summary>
-/// The virtual devices of one <see cref="SimulationSpec"/>: made, provisioned with factory firmware when their flash is
-/// blank, and wired either in this process (<see cref="WireInProcessAsync"/>: host ports for a <see cref="Bootloader.Updates.DeviceNetwork"/>)
-/// or for serving (<see cref="WireForServing"/>: the chain behind device 0, whose upstream port stays free for a TCP
-/// server or a pseudo-terminal). Disposing powers everything off and saves the flash files.
+/// The simulated devices of one <see cref="SimulationSpec"/>: C# virtual devices, and C devices (the C firmware in
+/// csa-device processes) at the positions <see cref="SimulationSpec.CDevices"/> names; made, programmed with factory
+/// firmware when their flash is blank, and wired either in this process (<see cref="WireInProcessAsync"/>: host ports
+/// for a <see cref="Bootloader.Updates.DeviceNetwork"/>) or for serving (<see cref="WireForServing"/>: the chain behind
+/// device 0, whose upstream port stays free for a TCP server or a pseudo-terminal). Disposing powers everything off,
+/// saves the flash files and ends the C device processes.
 /// </summary>
 internal sealed class VirtualFleet : IAsyncDisposable
 {
-    private readonly VirtualDevice[] _devices;
+    private readonly SimulatedDevice[] _devices;
     private readonly List<IAsyncDisposable> _owned = [];
     private VirtualDeviceHost? _host;
     private IDisposable? _bus;
     private int _disposed;
 
-    private VirtualFleet(SimulationSpec spec, SimulationKeys keys, VirtualDevice[] devices)
+    private VirtualFleet(SimulationSpec spec, SimulationKeys keys, SimulatedDevice[] devices)
     {
         Spec = spec;
         Keys = keys;
@@ -39,7 +41,12 @@ internal sealed class VirtualFleet : IAsyncDisposable
     public SimulationKeys Keys { get; }
 
     /// <summary>The devices, in chain (or star port) order.</summary>
-    public IReadOnlyList<VirtualDevice> Devices => _devices;
+    public IReadOnlyList<SimulatedDevice> Devices => _devices;
+
+    /// <summary>True when every device is a C# virtual device (wired by <see cref="VirtualDeviceHost"/>).</summary>
+    private bool AllVirtual => _devices.All(d => !d.RunsCFirmware);
+
+    private VirtualDevice Virtual(int index) => ((VirtualSimulatedDevice)_devices[index]).Device;
 
     /// <summary>The I2C address of device 0 of an <c>i2c</c> topology; device i is at this + i.</summary>
     public const int FirstBusAddress = 0x10;
@@ -48,12 +55,15 @@ internal sealed class VirtualFleet : IAsyncDisposable
     public static DeviceUid UidFor(FlashFamily family, int index) =>
         DeviceUid.FromWords(0x0043_0010u + (uint)index, family == FlashFamily.Stm32F4 ? 0x3446_5351u : 0x344C_5351u, 0x3132_3032u);
 
-    /// <summary>The profile a simulated device of <paramref name="spec"/> gets: signatures, encryption (an identity key), downgrade protection, the spec's receive buffers.</summary>
+    /// <summary>
+    /// The profile a simulated device of <paramref name="spec"/> gets: signatures, encryption (an identity key, put into a C
+    /// device's key storage), downgrade protection, the spec's receive buffers.
+    /// </summary>
     public static DeviceProfile ProfileFor(SimulationSpec spec, SimulationKeys keys, int index) => new()
     {
         MemoryMap = spec.Family == FlashFamily.Stm32F4 ? MemoryMap.Stm32F4_1M : MemoryMap.Stm32L4_1M,
         Uid = UidFor(spec.Family, spec.FirstDevice + index),
-        ProductName = $"Csa virtual {(spec.Family == FlashFamily.Stm32F4 ? "STM32F4" : "STM32L4")} #{spec.FirstDevice + index}",
+        ProductName = $"Csa {(spec.CDevices.Contains(index) ? "C" : "virtual")} {(spec.Family == FlashFamily.Stm32F4 ? "STM32F4" : "STM32L4")} #{spec.FirstDevice + index}",
         Authentication = ImageAuthentication.EcdsaP256Sha256,
         TrustedSigningKeys = keys.Trusted,
         // A provisioning product makes its identity key on the device at provisioning; before that it has none.
@@ -82,13 +92,23 @@ internal sealed class VirtualFleet : IAsyncDisposable
         if (store is { PersistFlash: true })
             store.EnsureDirectory();
         var signer = new EcdsaP256Signer(keys.SigningKey);
-        var devices = new List<VirtualDevice>();
+        var devices = new List<SimulatedDevice>();
+        string? program = spec.CDevices.Count == 0 ? null : spec.CDeviceProgram ?? await LocateCDeviceProgramAsync(cancellationToken).ConfigureAwait(false);
+        ILogger cLogger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Csa.Cli.CDevice");
         try
         {
             for (int i = 0; i < spec.Devices; i++)
             {
                 DeviceProfile profile = profileFor?.Invoke(keys, i) ?? ProfileFor(spec, keys, i);
                 string? flashPath = store is { PersistFlash: true } ? store.FlashPath(i) : null;
+                // The identity key a provisioned device makes lives in the chip's key store, not in flash: with a store it
+                // persists in a file of its own beside the flash file, so the device stays provisioned.
+                string? keyStorage = store is { PersistFlash: true } ? Path.ChangeExtension(store.IdentityKeyPath(i), ".keystore") : null;
+                if (spec.CDevices.Contains(i))
+                {
+                    devices.Add(await CSimulatedDevice.CreateAsync(i, profile, program!, spec, spec.PowerOffTime, serving, flashPath, keyStorage, signer, cLogger, cancellationToken).ConfigureAwait(false));
+                    continue;
+                }
                 bool existed = flashPath is not null && File.Exists(flashPath);
                 var device = new VirtualDevice(profile, new VirtualDeviceOptions
                 {
@@ -97,11 +117,9 @@ internal sealed class VirtualFleet : IAsyncDisposable
                     LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance,
                     HeartbeatInterval = serving ? TimeSpan.FromSeconds(5) : null,
                     PublishTelemetry = serving,
-                    // The identity key a provisioned device makes lives in the chip's key store, not in flash: with a
-                    // store it persists in a file of its own beside the flash file, so the device stays provisioned.
-                    KeyStorage = store is { PersistFlash: true } ? new SecureKeyStorage(Path.ChangeExtension(store.IdentityKeyPath(i), ".keystore")) : null,
+                    KeyStorage = keyStorage is null ? null : new SecureKeyStorage(keyStorage),
                 });
-                devices.Add(device);
+                devices.Add(new VirtualSimulatedDevice(i, device));
                 if (!existed)
                     await SimulatedFirmware.ProgramFactoryImagesAsync(profile, device.Flash, signer, cancellationToken).ConfigureAwait(false);
             }
@@ -109,9 +127,21 @@ internal sealed class VirtualFleet : IAsyncDisposable
         }
         catch
         {
-            foreach (VirtualDevice device in devices)
+            foreach (SimulatedDevice device in devices)
                 await device.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    private static async Task<string> LocateCDeviceProgramAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await CDeviceProgram.LocateAsync(null, _ => { }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CDeviceUnavailableException e)
+        {
+            throw CliException.File($"C devices: {e.Message}");
         }
     }
 
@@ -126,7 +156,9 @@ internal sealed class VirtualFleet : IAsyncDisposable
     /// </summary>
     public async Task<IReadOnlyList<ILinkTransport>> WireInProcessAsync(CancellationToken cancellationToken)
     {
-        VirtualDevice[] devices = _devices;
+        if (!AllVirtual)
+            return await WireMixedInProcessAsync(cancellationToken).ConfigureAwait(false);
+        VirtualDevice[] devices = [.. _devices.Select((_, i) => Virtual(i))];
         if (Spec.IsBus)
         {
             // One emulated bus, a slave per device, a host link per device: a star whose links share the wire.
@@ -154,20 +186,51 @@ internal sealed class VirtualFleet : IAsyncDisposable
     /// Wires a chain's devices to each other and returns the devices whose upstream port faces the host: device 0 of a
     /// chain or single device, every device of a star. Power them on after plugging something into those ports.
     /// </summary>
-    public IReadOnlyList<VirtualDevice> WireForServing()
+    public IReadOnlyList<SimulatedDevice> WireForServing()
     {
         if (Spec.Topology == SimulationTopology.Star)
             return _devices;
         VirtualLinkFactory cables = LinkFactory;
         for (int i = 1; i < _devices.Length; i++)
+            Connect(cables(i), _devices[i - 1], _devices[i]);
+        return [_devices[0]];
+    }
+
+    /// <summary>
+    /// A chain, single device or star with C devices in it: the same cables as <see cref="VirtualDeviceHost"/> lays
+    /// (cable 0 from the host port to device 0, cable i from device i-1's downstream to device i's upstream; a star's
+    /// cable i from host port i to device i), a C device's ends bridged to its TCP links; then every device powered on.
+    /// </summary>
+    private async Task<IReadOnlyList<ILinkTransport>> WireMixedInProcessAsync(CancellationToken cancellationToken)
+    {
+        if (Spec.IsBus)
+            throw CliException.Usage("C devices sit on UART cables (single, chain or star), not on an I2C or SPI bus");
+        VirtualLinkFactory cables = LinkFactory;
+        var hostPorts = new List<ILinkTransport>();
+        for (int i = 0; i < _devices.Length; i++)
         {
             VirtualLink cable = cables(i);
-            if (cable.Medium is not null)
-                _owned.Add(cable.Medium);
-            _devices[i - 1].AttachDownstream(cable.HostEnd);
-            _devices[i].AttachUpstream(cable.DeviceEnd);
+            if (Spec.Topology == SimulationTopology.Star || i == 0)
+            {
+                hostPorts.Add(cable.HostEnd);
+                Connect(cable, upstreamOf: null, _devices[i]);
+            }
+            else
+            {
+                Connect(cable, _devices[i - 1], _devices[i]);
+            }
         }
-        return [_devices[0]];
+        await PowerOnAllAsync(cancellationToken).ConfigureAwait(false);
+        return hostPorts;
+    }
+
+    /// <summary>Lays <paramref name="cable"/> from <paramref name="upstreamOf"/>'s downstream (null: the host's end stays free) to <paramref name="device"/>'s upstream.</summary>
+    private void Connect(VirtualLink cable, SimulatedDevice? upstreamOf, SimulatedDevice device)
+    {
+        if (cable.Medium is not null)
+            _owned.Add(cable.Medium);
+        upstreamOf?.AttachDownstream(cable.HostEnd);
+        device.AttachUpstream(cable.DeviceEnd);
     }
 
     /// <summary>Remembers something to dispose after the devices (a TCP server, a pseudo-terminal).</summary>

@@ -37,6 +37,16 @@ public static class SimulatorScheme
         return new Publication(name, device);
     }
 
+    /// <summary>
+    /// Registers the scheme with <see cref="TransportFactory"/> (once per process; later calls do nothing). Not needed in
+    /// most programs: a <c>sim:</c> URI loads this package and registers it by itself when the application ships
+    /// Csa.Simulator, and <see cref="Publish"/> and <see cref="VirtualBench"/> register it too.
+    /// </summary>
+    public static void Register() => EnsureSchemeRegistered();
+
+    /// <summary>Registers the scheme when the data link loads this package for a <c>sim:</c> URI.</summary>
+    static SimulatorScheme() => EnsureSchemeRegistered();
+
     /// <summary>The names published now.</summary>
     public static IReadOnlyCollection<string> PublishedNames => s_devices.Keys.Order(StringComparer.OrdinalIgnoreCase).ToArray();
 
@@ -49,13 +59,41 @@ public static class SimulatorScheme
         }
     }
 
-    private static Task<ILinkTransport> ConnectAsync(LinkUri uri, CancellationToken cancellationToken)
+    private static async Task<ILinkTransport> ConnectAsync(LinkUri uri, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        uri.RequireKnownParameters();
         string name = uri.HasAuthority ? uri.Host : uri.Path;
-        if (name.Length == 0)
-            throw new LinkUriException(uri.Text, "a simulator URI has the form sim:NAME");
+        if (name.Length == 0 || name is "single" or "chain")
+        {
+            // sim:[single|chain]?devices=N&...: a bench made at the first connect and kept for the process, so a link
+            // that is opened again (an update reopens its link) reaches the same devices.
+            VirtualBench bench = await VirtualBench.ForUriAsync(uri.Text, cancellationToken).ConfigureAwait(false);
+            name = bench.Name;
+        }
+        else
+            uri.RequireKnownParameters();
+        if (s_devices.TryGetValue(name, out VirtualDevice? published) && published.HasUpstream)
+        {
+            // The previous host may have just closed its end (a link opened again at once): its wire is unplugged as soon
+            // as the device sees the end, which takes a moment. A host that is still connected keeps the port.
+            try
+            {
+                await published.UpstreamEnded.WaitAsync(HostLeavingGrace, cancellationToken).ConfigureAwait(false);
+                await published.DetachEndedUpstreamAsync().ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Still in use: Attach says so.
+            }
+        }
+        return Attach(uri, name);
+    }
+
+    /// <summary>How long a connect waits for the previous host's end of the wire to be seen gone.</summary>
+    private static readonly TimeSpan HostLeavingGrace = TimeSpan.FromSeconds(1);
+
+    private static ILinkTransport Attach(LinkUri uri, string name)
+    {
         if (!s_devices.TryGetValue(name, out VirtualDevice? device))
             throw new TransportConnectException(uri.Text, $"no virtual device is published as sim:{name} (published: {string.Join(", ", PublishedNames)}).");
         (InMemoryTransport hostEnd, InMemoryTransport deviceEnd) = InMemoryTransport.CreatePair($"sim-{name}");
@@ -72,7 +110,7 @@ public static class SimulatorScheme
             throw new TransportConnectException(uri.Text, "the device's port is in use by another host connection.", ex);
         }
         _ = FreePortWhenHostLeavesAsync(device);
-        return Task.FromResult<ILinkTransport>(hostEnd);
+        return hostEnd;
     }
 
     private static async Task FreePortWhenHostLeavesAsync(VirtualDevice device)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Csa.Firmware.Tests.Support;
@@ -39,6 +40,70 @@ internal sealed class CDevice : IAsyncDisposable
             lock (_log)
                 return _log.ToString();
         }
+    }
+
+    /// <summary>The process id (for signals).</summary>
+    public int ProcessId => _process.Id;
+
+    /// <summary>The exit status, once the process ended.</summary>
+    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
+
+    /// <summary>Sends a signal: SIGUSR1 cuts the device's power, SIGUSR2 makes it print its flash operations, SIGTERM ends it.</summary>
+    public void Signal(int signal)
+    {
+        if (!_process.HasExited && Kill(_process.Id, signal) != 0)
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    public const int SigUsr1 = 10;
+    public const int SigUsr2 = 12;
+    public const int SigTerm = 15;
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    /// <summary>Waits until the device has said a line containing <paramref name="text"/> <paramref name="count"/> times in all.</summary>
+    public async Task WaitForLogAsync(string text, int count, CancellationToken cancellationToken)
+    {
+        while (CountInLog(text) < count)
+        {
+            if (_process.HasExited)
+            {
+                await _process.WaitForExitAsync(cancellationToken);
+                if (CountInLog(text) >= count)
+                    return;
+                throw new InvalidOperationException($"csa-device ended (status {_process.ExitCode}) before it said '{text}' {count} times:\n{Log}");
+            }
+            await Task.Delay(10, cancellationToken);
+        }
+    }
+
+    /// <summary>How many lines the device said that contain <paramref name="text"/>.</summary>
+    public int CountInLog(string text)
+    {
+        lock (_log)
+            return _log.ToString().Split('\n').Count(l => l.Contains(text, StringComparison.Ordinal));
+    }
+
+    /// <summary>Its flash operations so far (SIGUSR2, then the line it prints).</summary>
+    public async Task<long> FlashOperationsAsync(CancellationToken cancellationToken)
+    {
+        const string prefix = "csa-device: flash operations ";
+        int before = CountInLog(prefix);
+        Signal(SigUsr2);
+        await WaitForLogAsync(prefix, before + 1, cancellationToken);
+        lock (_log)
+        {
+            string line = _log.ToString().Split('\n').Last(l => l.StartsWith(prefix, StringComparison.Ordinal));
+            return long.Parse(line[prefix.Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
+    /// <summary>Ends the device as SIGTERM does (it saves nothing more: its flash file is current after every operation).</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        Signal(SigTerm);
+        await _process.WaitForExitAsync(cancellationToken);
     }
 
     public static async Task<CDevice> StartAsync(params string[] arguments)

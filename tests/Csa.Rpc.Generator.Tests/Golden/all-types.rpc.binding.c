@@ -77,15 +77,9 @@ static uint16_t all_types_dispatch(const csa_rpc_service_t *service, csa_rpc_cal
     {
         case ALL_TYPES_CMD_EVERYTHING:
             if (handlers->everything == NULL)
-            {
-                call->error_message = "Everything is not served here.";
-                return CSA_RPC_UNKNOWN_COMMAND;
-            }
+                goto not_served;
             if (all_types_everything_request_decode(&s->request.everything, request, request_len) < 0)
-            {
-                call->error_message = "The Everything request does not decode.";
-                return CSA_RPC_BAD_PAYLOAD;
-            }
+                goto bad_request;
             memset(&s->response.everything, 0, sizeof s->response.everything);
             status = handlers->everything(service->ctx, call, &s->request.everything, &s->response.everything);
             if (status != 0u)
@@ -94,15 +88,9 @@ static uint16_t all_types_dispatch(const csa_rpc_service_t *service, csa_rpc_cal
             break;
         case ALL_TYPES_CMD_NOTHING:
             if (handlers->nothing == NULL)
-            {
-                call->error_message = "Nothing is not served here.";
-                return CSA_RPC_UNKNOWN_COMMAND;
-            }
+                goto not_served;
             if (all_types_nothing_request_decode(&s->request.nothing, request, request_len) < 0)
-            {
-                call->error_message = "The Nothing request does not decode.";
-                return CSA_RPC_BAD_PAYLOAD;
-            }
+                goto bad_request;
             memset(&s->response.nothing, 0, sizeof s->response.nothing);
             status = handlers->nothing(service->ctx, call, &s->request.nothing, &s->response.nothing);
             if (status != 0u)
@@ -120,6 +108,12 @@ static uint16_t all_types_dispatch(const csa_rpc_service_t *service, csa_rpc_cal
     }
     *rsp_len = (size_t)n;
     return 0u;
+    not_served:
+    call->error_message = "The command is not served here.";
+    return CSA_RPC_UNKNOWN_COMMAND;
+    bad_request:
+    call->error_message = "The request does not decode.";
+    return CSA_RPC_BAD_PAYLOAD;
 }
 
 const csa_rpc_interface_t all_types_interface = {
@@ -197,7 +191,7 @@ static void all_types_nothing_finished(void *ctx, const csa_rpc_result_t *result
     all_types_nothing_done_t done = (all_types_nothing_done_t)result->user_done;
     if (result->status == 0)
     {
-        all_types_nothing_response_t response;
+        all_types_nothing_response_t response = {0};
         if (all_types_nothing_response_decode(&response, result->payload, result->len) < 0)
             done(ctx, CSA_ERR_DECODE, NULL);
         else

@@ -153,15 +153,9 @@ static uint16_t device_dispatch(const csa_rpc_service_t *service, csa_rpc_call_t
     {
         case DEVICE_CMD_GET_IDENTITY:
             if (handlers->get_identity == NULL)
-            {
-                call->error_message = "GetIdentity is not served here.";
-                return CSA_RPC_UNKNOWN_COMMAND;
-            }
+                goto not_served;
             if (device_get_identity_request_decode(&s->request.get_identity, request, request_len) < 0)
-            {
-                call->error_message = "The GetIdentity request does not decode.";
-                return CSA_RPC_BAD_PAYLOAD;
-            }
+                goto bad_request;
             memset(&s->response.get_identity, 0, sizeof s->response.get_identity);
             status = handlers->get_identity(service->ctx, call, &s->request.get_identity, &s->response.get_identity);
             if (status != 0u)
@@ -170,15 +164,9 @@ static uint16_t device_dispatch(const csa_rpc_service_t *service, csa_rpc_call_t
             break;
         case DEVICE_CMD_GET_VERSIONS:
             if (handlers->get_versions == NULL)
-            {
-                call->error_message = "GetVersions is not served here.";
-                return CSA_RPC_UNKNOWN_COMMAND;
-            }
+                goto not_served;
             if (device_get_versions_request_decode(&s->request.get_versions, request, request_len) < 0)
-            {
-                call->error_message = "The GetVersions request does not decode.";
-                return CSA_RPC_BAD_PAYLOAD;
-            }
+                goto bad_request;
             memset(&s->response.get_versions, 0, sizeof s->response.get_versions);
             status = handlers->get_versions(service->ctx, call, &s->request.get_versions, &s->response.get_versions);
             if (status != 0u)
@@ -187,15 +175,9 @@ static uint16_t device_dispatch(const csa_rpc_service_t *service, csa_rpc_call_t
             break;
         case DEVICE_CMD_GET_CAPABILITIES:
             if (handlers->get_capabilities == NULL)
-            {
-                call->error_message = "GetCapabilities is not served here.";
-                return CSA_RPC_UNKNOWN_COMMAND;
-            }
+                goto not_served;
             if (device_get_capabilities_request_decode(&s->request.get_capabilities, request, request_len) < 0)
-            {
-                call->error_message = "The GetCapabilities request does not decode.";
-                return CSA_RPC_BAD_PAYLOAD;
-            }
+                goto bad_request;
             memset(&s->response.get_capabilities, 0, sizeof s->response.get_capabilities);
             status = handlers->get_capabilities(service->ctx, call, &s->request.get_capabilities, &s->response.get_capabilities);
             if (status != 0u)
@@ -204,15 +186,9 @@ static uint16_t device_dispatch(const csa_rpc_service_t *service, csa_rpc_call_t
             break;
         case DEVICE_CMD_RESET:
             if (handlers->reset == NULL)
-            {
-                call->error_message = "Reset is not served here.";
-                return CSA_RPC_UNKNOWN_COMMAND;
-            }
+                goto not_served;
             if (device_reset_request_decode(&s->request.reset, request, request_len) < 0)
-            {
-                call->error_message = "The Reset request does not decode.";
-                return CSA_RPC_BAD_PAYLOAD;
-            }
+                goto bad_request;
             memset(&s->response.reset, 0, sizeof s->response.reset);
             status = handlers->reset(service->ctx, call, &s->request.reset, &s->response.reset);
             if (status != 0u)
@@ -221,15 +197,9 @@ static uint16_t device_dispatch(const csa_rpc_service_t *service, csa_rpc_call_t
             break;
         case DEVICE_CMD_ENTER_BOOTLOADER:
             if (handlers->enter_bootloader == NULL)
-            {
-                call->error_message = "EnterBootloader is not served here.";
-                return CSA_RPC_UNKNOWN_COMMAND;
-            }
+                goto not_served;
             if (device_enter_bootloader_request_decode(&s->request.enter_bootloader, request, request_len) < 0)
-            {
-                call->error_message = "The EnterBootloader request does not decode.";
-                return CSA_RPC_BAD_PAYLOAD;
-            }
+                goto bad_request;
             memset(&s->response.enter_bootloader, 0, sizeof s->response.enter_bootloader);
             status = handlers->enter_bootloader(service->ctx, call, &s->request.enter_bootloader, &s->response.enter_bootloader);
             if (status != 0u)
@@ -238,15 +208,9 @@ static uint16_t device_dispatch(const csa_rpc_service_t *service, csa_rpc_call_t
             break;
         case DEVICE_CMD_GET_UPDATE_RULES:
             if (handlers->get_update_rules == NULL)
-            {
-                call->error_message = "GetUpdateRules is not served here.";
-                return CSA_RPC_UNKNOWN_COMMAND;
-            }
+                goto not_served;
             if (device_get_update_rules_request_decode(&s->request.get_update_rules, request, request_len) < 0)
-            {
-                call->error_message = "The GetUpdateRules request does not decode.";
-                return CSA_RPC_BAD_PAYLOAD;
-            }
+                goto bad_request;
             memset(&s->response.get_update_rules, 0, sizeof s->response.get_update_rules);
             status = handlers->get_update_rules(service->ctx, call, &s->request.get_update_rules, &s->response.get_update_rules);
             if (status != 0u)
@@ -264,6 +228,12 @@ static uint16_t device_dispatch(const csa_rpc_service_t *service, csa_rpc_call_t
     }
     *rsp_len = (size_t)n;
     return 0u;
+    not_served:
+    call->error_message = "The command is not served here.";
+    return CSA_RPC_UNKNOWN_COMMAND;
+    bad_request:
+    call->error_message = "The request does not decode.";
+    return CSA_RPC_BAD_PAYLOAD;
 }
 
 const csa_rpc_interface_t device_interface = {
@@ -429,7 +399,7 @@ static void device_reset_finished(void *ctx, const csa_rpc_result_t *result)
     device_reset_done_t done = (device_reset_done_t)result->user_done;
     if (result->status == 0)
     {
-        device_reset_response_t response;
+        device_reset_response_t response = {0};
         if (device_reset_response_decode(&response, result->payload, result->len) < 0)
             done(ctx, CSA_ERR_DECODE, NULL);
         else
@@ -453,7 +423,7 @@ static void device_enter_bootloader_finished(void *ctx, const csa_rpc_result_t *
     device_enter_bootloader_done_t done = (device_enter_bootloader_done_t)result->user_done;
     if (result->status == 0)
     {
-        device_enter_bootloader_response_t response;
+        device_enter_bootloader_response_t response = {0};
         if (device_enter_bootloader_response_decode(&response, result->payload, result->len) < 0)
             done(ctx, CSA_ERR_DECODE, NULL);
         else

@@ -294,7 +294,7 @@ static inline int device_get_identity_request_encode_at(const device_get_identit
 
 static inline int device_get_identity_request_decode_at(device_get_identity_request_t *msg, const uint8_t *buf, size_t len, size_t *pos)
 {
-    (void)msg; (void)buf; (void)len; (void)pos;
+    msg->unused_ = 0u; (void)buf; (void)len; (void)pos;
     return 0;
 }
 
@@ -435,7 +435,7 @@ static inline int device_get_versions_request_encode_at(const device_get_version
 
 static inline int device_get_versions_request_decode_at(device_get_versions_request_t *msg, const uint8_t *buf, size_t len, size_t *pos)
 {
-    (void)msg; (void)buf; (void)len; (void)pos;
+    msg->unused_ = 0u; (void)buf; (void)len; (void)pos;
     return 0;
 }
 
@@ -558,7 +558,7 @@ static inline int device_get_capabilities_request_encode_at(const device_get_cap
 
 static inline int device_get_capabilities_request_decode_at(device_get_capabilities_request_t *msg, const uint8_t *buf, size_t len, size_t *pos)
 {
-    (void)msg; (void)buf; (void)len; (void)pos;
+    msg->unused_ = 0u; (void)buf; (void)len; (void)pos;
     return 0;
 }
 
@@ -716,7 +716,7 @@ static inline int device_reset_response_encode_at(const device_reset_response_t 
 
 static inline int device_reset_response_decode_at(device_reset_response_t *msg, const uint8_t *buf, size_t len, size_t *pos)
 {
-    (void)msg; (void)buf; (void)len; (void)pos;
+    msg->unused_ = 0u; (void)buf; (void)len; (void)pos;
     return 0;
 }
 
@@ -800,7 +800,7 @@ static inline int device_enter_bootloader_response_encode_at(const device_enter_
 
 static inline int device_enter_bootloader_response_decode_at(device_enter_bootloader_response_t *msg, const uint8_t *buf, size_t len, size_t *pos)
 {
-    (void)msg; (void)buf; (void)len; (void)pos;
+    msg->unused_ = 0u; (void)buf; (void)len; (void)pos;
     return 0;
 }
 
@@ -840,7 +840,7 @@ static inline int device_get_update_rules_request_encode_at(const device_get_upd
 
 static inline int device_get_update_rules_request_decode_at(device_get_update_rules_request_t *msg, const uint8_t *buf, size_t len, size_t *pos)
 {
-    (void)msg; (void)buf; (void)len; (void)pos;
+    msg->unused_ = 0u; (void)buf; (void)len; (void)pos;
     return 0;
 }
 

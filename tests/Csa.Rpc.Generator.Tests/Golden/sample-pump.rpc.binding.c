@@ -87,15 +87,9 @@ static uint16_t pump_dispatch(const csa_rpc_service_t *service, csa_rpc_call_t *
     {
         case PUMP_CMD_GET_STATUS:
             if (handlers->get_status == NULL)
-            {
-                call->error_message = "GetStatus is not served here.";
-                return CSA_RPC_UNKNOWN_COMMAND;
-            }
+                goto not_served;
             if (pump_get_status_request_decode(&s->request.get_status, request, request_len) < 0)
-            {
-                call->error_message = "The GetStatus request does not decode.";
-                return CSA_RPC_BAD_PAYLOAD;
-            }
+                goto bad_request;
             memset(&s->response.get_status, 0, sizeof s->response.get_status);
             status = handlers->get_status(service->ctx, call, &s->request.get_status, &s->response.get_status);
             if (status != 0u)
@@ -104,15 +98,9 @@ static uint16_t pump_dispatch(const csa_rpc_service_t *service, csa_rpc_call_t *
             break;
         case PUMP_CMD_START_INFUSION:
             if (handlers->start_infusion == NULL)
-            {
-                call->error_message = "StartInfusion is not served here.";
-                return CSA_RPC_UNKNOWN_COMMAND;
-            }
+                goto not_served;
             if (pump_start_infusion_request_decode(&s->request.start_infusion, request, request_len) < 0)
-            {
-                call->error_message = "The StartInfusion request does not decode.";
-                return CSA_RPC_BAD_PAYLOAD;
-            }
+                goto bad_request;
             memset(&s->response.start_infusion, 0, sizeof s->response.start_infusion);
             status = handlers->start_infusion(service->ctx, call, &s->request.start_infusion, &s->response.start_infusion);
             if (status != 0u)
@@ -121,15 +109,9 @@ static uint16_t pump_dispatch(const csa_rpc_service_t *service, csa_rpc_call_t *
             break;
         case PUMP_CMD_STOP_INFUSION:
             if (handlers->stop_infusion == NULL)
-            {
-                call->error_message = "StopInfusion is not served here.";
-                return CSA_RPC_UNKNOWN_COMMAND;
-            }
+                goto not_served;
             if (pump_stop_infusion_request_decode(&s->request.stop_infusion, request, request_len) < 0)
-            {
-                call->error_message = "The StopInfusion request does not decode.";
-                return CSA_RPC_BAD_PAYLOAD;
-            }
+                goto bad_request;
             memset(&s->response.stop_infusion, 0, sizeof s->response.stop_infusion);
             status = handlers->stop_infusion(service->ctx, call, &s->request.stop_infusion, &s->response.stop_infusion);
             if (status != 0u)
@@ -147,6 +129,12 @@ static uint16_t pump_dispatch(const csa_rpc_service_t *service, csa_rpc_call_t *
     }
     *rsp_len = (size_t)n;
     return 0u;
+    not_served:
+    call->error_message = "The command is not served here.";
+    return CSA_RPC_UNKNOWN_COMMAND;
+    bad_request:
+    call->error_message = "The request does not decode.";
+    return CSA_RPC_BAD_PAYLOAD;
 }
 
 const csa_rpc_interface_t pump_interface = {
@@ -248,7 +236,7 @@ static void pump_stop_infusion_finished(void *ctx, const csa_rpc_result_t *resul
     pump_stop_infusion_done_t done = (pump_stop_infusion_done_t)result->user_done;
     if (result->status == 0)
     {
-        pump_stop_infusion_response_t response;
+        pump_stop_infusion_response_t response = {0};
         if (pump_stop_infusion_response_decode(&response, result->payload, result->len) < 0)
             done(ctx, CSA_ERR_DECODE, NULL);
         else

@@ -185,7 +185,7 @@ static inline int pump_get_status_request_encode_at(const pump_get_status_reques
 
 static inline int pump_get_status_request_decode_at(pump_get_status_request_t *msg, const uint8_t *buf, size_t len, size_t *pos)
 {
-    (void)msg; (void)buf; (void)len; (void)pos;
+    msg->unused_ = 0u; (void)buf; (void)len; (void)pos;
     return 0;
 }
 
@@ -451,7 +451,7 @@ static inline int pump_stop_infusion_request_encode_at(const pump_stop_infusion_
 
 static inline int pump_stop_infusion_request_decode_at(pump_stop_infusion_request_t *msg, const uint8_t *buf, size_t len, size_t *pos)
 {
-    (void)msg; (void)buf; (void)len; (void)pos;
+    msg->unused_ = 0u; (void)buf; (void)len; (void)pos;
     return 0;
 }
 
@@ -491,7 +491,7 @@ static inline int pump_stop_infusion_response_encode_at(const pump_stop_infusion
 
 static inline int pump_stop_infusion_response_decode_at(pump_stop_infusion_response_t *msg, const uint8_t *buf, size_t len, size_t *pos)
 {
-    (void)msg; (void)buf; (void)len; (void)pos;
+    msg->unused_ = 0u; (void)buf; (void)len; (void)pos;
     return 0;
 }
 

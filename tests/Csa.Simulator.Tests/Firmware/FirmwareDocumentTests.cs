@@ -18,6 +18,33 @@ public class FirmwareDocumentTests
     public void The_pre_bootloader_marker_matches_the_golden_vector() =>
         Assert.Equal(Golden("prebootloader-marker"), PreBootloaderMarker.Encode(1, 0, 0));
 
+    /// <summary>
+    /// On a chip the pre-bootloader's code owns the reset vector and its build puts the record in the region's last 32
+    /// bytes (section 5.1): the device finds it there on every map; a torn record there is no pre-bootloader.
+    /// </summary>
+    [Theory]
+    [InlineData("STM32F4 1 MB")]
+    [InlineData("STM32L4 1 MB")]
+    [InlineData("STM32F4 2 MB")]
+    [Trait("Requirement", "REQ-BOOT-VERIFY")]
+    public void The_pre_bootloader_record_in_the_region_end_is_found(string mapName)
+    {
+        Csa.Simulator.Memory.MemoryMap map = Csa.Simulator.Memory.MemoryMap.Known.Single(m => m.Name == mapName);
+        Csa.Simulator.Memory.MemoryRegion region = map.PreBootloader;
+        byte[] code = [0x00, 0x10, 0x00, 0x20, 0xC1, 0x01, 0x00, 0x08]; // initial SP and reset vector of a vector table
+        byte[] marker = PreBootloaderMarker.Encode(2, 7, 300);
+        var flash = new SimulatedFlash(map.Geometry);
+        flash.Program(region.Address, code);
+        flash.Program(region.EndAddress - 32, marker);
+        Assert.Equal(((byte)2, (byte)7, (ushort)300), PreBootloaderMarker.Read(flash, region));
+
+        var torn = new SimulatedFlash(map.Geometry);
+        marker[8] ^= 0x01;
+        torn.Program(region.Address, code);
+        torn.Program(region.EndAddress - 32, marker);
+        Assert.Null(PreBootloaderMarker.Read(torn, region));
+    }
+
     [Fact]
     [Trait("Requirement", "REQ-BOOT-VERIFY")]
     public void The_trailer_slot_matches_the_golden_vectors()

@@ -178,6 +178,11 @@ int csa_bl_init(csa_bootloader *bl, const csa_bl_config *config, const csa_flash
  * application, a persisted request (with its deadline when it has a wait); otherwise starts the application. */
 csa_bl_status csa_bl_start(csa_bootloader *bl, uint32_t now_ms, uint8_t lifecycle, csa_bl_decision *decision);
 
+/* The lifecycle verdict changed while the bootloader runs (InstallCertificate provisioned the device, or repaired
+ * damaged provisioning): BeginUpdate follows it from now on. The stay reason GetStatus reports stays the start-up's
+ * until the next start, as on the C# device. */
+void csa_bl_set_lifecycle(csa_bootloader *bl, uint8_t lifecycle);
+
 /* BeginUpdate. `owner` names the host endpoint (another host cannot replace its session: Busy). */
 typedef struct csa_bl_begin_answer {
     uint32_t resume_offset;

@@ -1,6 +1,6 @@
 /* The bootloader core's static configuration. A firmware overrides any value on the compiler command line
  * (-DCSA_BOOT_MAX_PAYLOAD=1699840) or in its own header named by CSA_BOOT_CONFIG_FILE. Every RAM buffer of the core
- * is sized here (docs/firmware-boot.md lists the RAM each costs). */
+ * is sized here (docs/firmware.md section 8.7 lists the RAM each costs). */
 #ifndef CSA_BOOT_CONFIG_H_
 #define CSA_BOOT_CONFIG_H_
 
@@ -11,6 +11,26 @@
 /* ECDSA P-256 image signatures (0: a checksum-only bootloader, CRC-32 images only, no P-256 code linked). */
 #ifndef CSA_BOOT_ECDSA
 #define CSA_BOOT_ECDSA 1
+#endif
+
+/* The crypto features of a bootloader build (docs/firmware.md section 15, docs/performance.md section 6). They follow the
+ * crypto library's build (csa_crypto_config.h) unless a product sets them:
+ *   CSA_BOOT_DECRYPT       encrypted images: the content-key unwrap and AES-256-CTR while writing (security.md 4-5)
+ *   CSA_BOOT_PROVISIONING  device identity: the Provisioning interface, the identity key made and used on the device,
+ *                          the lifecycle check at every start (security.md 10); needs signing in the crypto build
+ * Both 0 with CSA_BOOT_ECDSA 1 is the verify-only bootloader of the 32 KB budget. */
+#include "csa_crypto_config.h"
+#ifndef CSA_BOOT_DECRYPT
+#define CSA_BOOT_DECRYPT CSA_CRYPTO_WITH_DECRYPT
+#endif
+#ifndef CSA_BOOT_PROVISIONING
+#define CSA_BOOT_PROVISIONING CSA_CRYPTO_WITH_SIGN
+#endif
+#if CSA_BOOT_DECRYPT && !CSA_CRYPTO_WITH_DECRYPT
+#error "CSA_BOOT_DECRYPT needs the crypto library built with CSA_CRYPTO_WITH_DECRYPT"
+#endif
+#if CSA_BOOT_PROVISIONING && !CSA_CRYPTO_WITH_SIGN
+#error "CSA_BOOT_PROVISIONING needs the crypto library built with CSA_CRYPTO_WITH_SIGN"
 #endif
 
 /* The largest payload an update session tracks: one bit per 16-byte block of it in RAM (768 KiB: 6 KiB of bitmap,

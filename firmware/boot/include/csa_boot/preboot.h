@@ -17,7 +17,9 @@ extern "C" {
 
 /* The marker: magic, format 1, version major, minor, patch (u16), 0xFF padding, CRC-32/MPEG-2 of bytes 0-27. */
 void csa_preboot_marker_encode(uint8_t major, uint8_t minor, uint16_t patch, uint8_t out[CSA_PREBOOT_MARKER_SIZE]);
-/* Reads the marker: *present = 1 and its version, or 0 when the region holds none. */
+/* Reads the marker: *present = 1 and its version, or 0 when the region holds none. It is looked for at the region's
+ * start (the simulations, where it stands for the code) and then in the region's last 32 bytes (the chips, where the
+ * pre-bootloader's code and vector table start the region and its build puts the record at the end). */
 csa_flash_status csa_preboot_marker_read(const csa_flash *f, const csa_memory_map *map, int *present, uint8_t *major,
                                          uint8_t *minor, uint16_t *patch);
 

@@ -16,6 +16,13 @@ void csa_test_fail(const char *file, int line, const char *what, long long a, lo
                 (unsigned long long)a, (unsigned long long)b);
 }
 
+unsigned csa_test_stride(void)
+{
+    const char *text = getenv("CSA_TEST_STRIDE");
+    long stride = text != NULL ? strtol(text, NULL, 10) : 1;
+    return stride > 1 ? (unsigned)stride : 1u;
+}
+
 int csa_test_done(void)
 {
     if (csa_test_failures != 0) {

@@ -42,6 +42,11 @@ char *csa_test_read_file(const char *path, size_t *len);
  * the colon allowed), hex bytes with '#' comment lines. Returns the byte count, or -1 when absent or malformed. */
 long csa_test_doc_golden(const char *doc, const char *name, uint8_t *out, size_t cap);
 
+/* The sampling stride of the long loops (bit flips, cut points): 1 unless CSA_TEST_STRIDE says otherwise. The
+ * sanitizer build sets it (CMake), because under AddressSanitizer every ECDSA verification and every simulated
+ * power-on costs tens of times more; the gcc build runs every case. */
+unsigned csa_test_stride(void);
+
 /* Parses hex text ("0A 1b..." with any whitespace) into out; returns the byte count or -1. */
 long csa_test_hex(const char *text, uint8_t *out, size_t cap);
 

@@ -88,6 +88,12 @@ void test_device_free(test_device *d)
 
 csa_bl_status test_host_update(test_device *d, uint8_t target, const uint8_t *image, size_t len, uint32_t chunk)
 {
+    return test_host_update_wrapped(d, target, image, len, chunk, NULL, 0);
+}
+
+csa_bl_status test_host_update_wrapped(test_device *d, uint8_t target, const uint8_t *image, size_t len, uint32_t chunk,
+                                       const uint8_t *wrapped, uint16_t wrapped_len)
+{
     csa_image img;
     csa_bl_begin_answer begin;
     csa_bl_status st;
@@ -98,8 +104,8 @@ csa_bl_status test_host_update(test_device *d, uint8_t target, const uint8_t *im
         free(buf);
         return CSA_BL_BAD_MANIFEST;
     }
-    st = csa_bl_begin_update(&d->bl, target, img.manifest.bytes, img.manifest.length, img.auth, img.auth_length, NULL,
-                             0, 1, d->now, &begin);
+    st = csa_bl_begin_update(&d->bl, target, img.manifest.bytes, img.manifest.length, img.auth, img.auth_length,
+                             wrapped, wrapped_len, 1, d->now, &begin);
     if (st == CSA_BL_OK)
         st = csa_bl_erase_ahead(&d->bl, &erased);
     offset = begin.resume_offset;

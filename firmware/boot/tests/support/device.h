@@ -43,5 +43,8 @@ void test_device_free(test_device *d);
  * command, and finishes, resending from where the device says (Incomplete, PayloadHashMismatch). Returns the first
  * status that is not a recoverable answer (CSA_BL_OK when the image is committed). */
 csa_bl_status test_host_update(test_device *d, uint8_t target, const uint8_t *image, size_t len, uint32_t chunk);
+/* The same for an encrypted image: BeginUpdate carries the device's wrapped content key. */
+csa_bl_status test_host_update_wrapped(test_device *d, uint8_t target, const uint8_t *image, size_t len, uint32_t chunk,
+                                       const uint8_t *wrapped, uint16_t wrapped_len);
 
 #endif

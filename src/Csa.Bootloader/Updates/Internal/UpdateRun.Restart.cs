@@ -29,11 +29,10 @@ internal sealed partial class UpdateRun
             using (var started = new StartAnnouncement(_network, _device.Address))
             {
                 using (DeviceClient device = _network.CreateDeviceClient(_device))
-                using (var stop = CancellationTokenSource.CreateLinkedTokenSource(_ct))
                 {
-                    Task<EnterBootloaderResponse> asked = device.EnterBootloaderAsync(new EnterBootloaderRequest(_options.EnterBootloaderWaitSeconds), CallOptions(), stop.Token);
+                    Task<EnterBootloaderResponse> asked = device.EnterBootloaderAsync(new EnterBootloaderRequest(_options.EnterBootloaderWaitSeconds), CallOptions(), _ct);
                     _turns?.EnterRequested(_uid); // on its way: the device in front of it may be asked now
-                    await AnswerOrStartAsync(asked, started, EnterBootloaderPause, stop).ConfigureAwait(false);
+                    await AnswerOrStartAsync(asked, started, EnterBootloaderPause).ConfigureAwait(false);
                 }
                 // The application answers before it restarts: asking at once would only reach it on its way down. The
                 // bootloader's announcement ends the pause as soon as it runs.
@@ -68,12 +67,11 @@ internal sealed partial class UpdateRun
         Enter(UpdateStage.Restarting);
         using var started = new StartAnnouncement(_network, _device.Address);
         using (DeviceClient device = _network.CreateDeviceClient(_device))
-        using (var stop = CancellationTokenSource.CreateLinkedTokenSource(_ct))
         {
             // One attempt: a resend reaching the restarted device would restart it a second time.
-            Task<ResetResponse> asked = device.ResetAsync(new ResetRequest(mode, ResetDelayMilliseconds), CallOptions(attempts: 1), stop.Token);
+            Task<ResetResponse> asked = device.ResetAsync(new ResetRequest(mode, ResetDelayMilliseconds), CallOptions(attempts: 1), _ct);
             _turns?.ResetRequested(_uid); // on its way: the device in front of it may be asked now
-            await AnswerOrStartAsync(asked, started, TimeSpan.FromMilliseconds(ResetDelayMilliseconds), stop).ConfigureAwait(false);
+            await AnswerOrStartAsync(asked, started, TimeSpan.FromMilliseconds(ResetDelayMilliseconds)).ConfigureAwait(false);
         }
         // Let the restart happen before asking: the device answers until its reset delay has passed. Its announcement
         // (it runs again) ends the pause early.
@@ -84,19 +82,24 @@ internal sealed partial class UpdateRun
     /// Waits for the answer to a request that restarts the device, but no longer than needed: the device's announcement
     /// that it started again, or (both lost: on a daisy chain a device in front of it may be restarting at that moment)
     /// its restart pause and one probe timeout, end the wait; the probes that follow decide whether it went. A lost
-    /// answer therefore costs a probe, not a command timeout.
+    /// answer therefore costs a probe, not a command timeout. The request itself is not cancelled: on a busy link it may
+    /// not even have left yet (it waits behind other frames), and it must still go; it ends by its own answer or
+    /// timeout, unobserved.
     /// </summary>
-    private async Task AnswerOrStartAsync(Task asked, StartAnnouncement started, TimeSpan restartPause, CancellationTokenSource stop)
+    private async Task AnswerOrStartAsync(Task asked, StartAnnouncement started, TimeSpan restartPause)
     {
-        Task ended = await Task.WhenAny(asked, started.HeardAsync, Task.Delay(restartPause + ProbeTimeout, _time, stop.Token)).ConfigureAwait(false);
+        using var pause = CancellationTokenSource.CreateLinkedTokenSource(_ct);
+        Task ended = await Task.WhenAny(asked, started.HeardAsync, Task.Delay(restartPause + ProbeTimeout, _time, pause.Token)).ConfigureAwait(false);
+        await pause.CancelAsync().ConfigureAwait(false);
         if (ended != asked)
-            await stop.CancelAsync().ConfigureAwait(false); // not waited for: whether it went is seen below
+        {
+            _ = asked.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            _ct.ThrowIfCancellationRequested();
+            return; // whether it went is seen below
+        }
         try
         {
             await asked.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested && !_ct.IsCancellationRequested)
-        {
         }
         catch (Exception ex) when (DeviceNetwork.IsUnreachable(ex))
         {

@@ -30,13 +30,20 @@ internal static class PreBootloaderMarker
         return m;
     }
 
-    /// <summary>Reads the marker: the pre-bootloader's version, or null when the region holds none.</summary>
-    public static (byte Major, byte Minor, ushort Patch)? Read(SimulatedFlash flash, MemoryRegion region)
+    /// <summary>
+    /// Reads the marker: the pre-bootloader's version, or null when the region holds none. It is looked for at the
+    /// region's start (where the simulator's production programmer writes it) and then in the region's last 32 bytes
+    /// (where a chip's pre-bootloader build puts it, its vector table owning the reset vector: docs/device-model.md 5.1).
+    /// </summary>
+    public static (byte Major, byte Minor, ushort Patch)? Read(SimulatedFlash flash, MemoryRegion region) =>
+        ReadAt(flash, region.Address) ?? ReadAt(flash, region.EndAddress - Size);
+
+    private static (byte Major, byte Minor, ushort Patch)? ReadAt(SimulatedFlash flash, uint address)
     {
         var m = new byte[Size];
         try
         {
-            flash.Read(region.Address, m);
+            flash.Read(address, m);
         }
         catch (FlashProgrammingException e) when (e.Error == FlashError.EccDoubleError)
         {

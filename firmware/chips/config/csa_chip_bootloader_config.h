@@ -1,0 +1,27 @@
+/* The protocol stack's static configuration in the chip bootloader (docs/firmware.md section 4): the advertised
+ * limits, one link (the board's UART), the response cache for one host, and the dispatch scratch the Bootloader
+ * interface needs (its Write request holds up to 4096 data bytes: BOOTLOADER_DISPATCH_SCRATCH_SIZE is 4256 on the
+ * Cortex-M4). RAM: docs/performance.md, "On the chips". */
+#ifndef CSA_CHIP_BOOTLOADER_CONFIG_H_
+#define CSA_CHIP_BOOTLOADER_CONFIG_H_
+
+#include "csa_chip_limits.h"
+
+#define CSA_CONFIG_MAX_FRAME_SIZE CSA_CHIP_MAX_FRAME_SIZE
+#define CSA_CONFIG_RX_BUFFERS CSA_CHIP_RX_BUFFERS
+#define CSA_CONFIG_MAX_PACKET_SIZE CSA_CHIP_MAX_PACKET_SIZE
+#define CSA_CONFIG_MAX_LINKS 1u          /* the boards' one UART; a daisy-chain board adds a link (+1.1 KB) */
+#define CSA_CONFIG_MAX_PORTS 2u
+#define CSA_CONFIG_PEERS 2u
+#define CSA_CONFIG_RPC_INTERFACES 2u     /* Device, Bootloader */
+#define CSA_CONFIG_CACHE_CLIENTS 1u      /* one host updates a device at a time */
+#define CSA_CONFIG_CACHE_DEPTH 32u
+#define CSA_CONFIG_CACHE_ANSWER_SIZE 48u /* FinishUpdate's 32-byte hash is the largest non-idempotent answer */
+#define CSA_CONFIG_CACHE_HISTORY 32u
+#define CSA_CONFIG_ERROR_MESSAGE_MAX 96u
+#define CSA_CONFIG_RPC_SCRATCH_SIZE 4256u
+#define CSA_CONFIG_EVENT_SUBSCRIBERS 1u
+#define CSA_CONFIG_CLIENT_CALLS 1u
+#define CSA_CONFIG_CLIENT_PACKET_SIZE 64u
+
+#endif /* CSA_CHIP_BOOTLOADER_CONFIG_H_ */
