@@ -53,3 +53,21 @@ public sealed class PortInUseException : DataLinkException
     /// <summary>The port that was asked for.</summary>
     public byte Port { get; }
 }
+
+/// <summary>A node answered that it does not join a group (it takes no more groups, or none at all).</summary>
+public sealed class GroupRefusedException : DataLinkException
+{
+    /// <summary>Creates the exception for <paramref name="node"/> refusing <paramref name="group"/>.</summary>
+    public GroupRefusedException(NodeAddress node, NodeAddress group, string message)
+        : base(message)
+    {
+        Node = node;
+        Group = group;
+    }
+
+    /// <summary>The node that refused.</summary>
+    public NodeAddress Node { get; }
+
+    /// <summary>The group it did not join.</summary>
+    public NodeAddress Group { get; }
+}

@@ -135,6 +135,9 @@ public sealed partial class DataLinkNode
                 Reply(link, source, LinkManagementMessage.CreateCapabilities(LinkManagementType.AddressAssigned, token, Capabilities));
                 break;
 
+            case LinkManagementType.JoinGroup or LinkManagementType.LeaveGroup when HandleGroupRequest(link, source, destination, type, token, body):
+                break;
+
             case LinkManagementType.ForgetAddress when _allowAddressAssignment && LocalAddress != NodeAddress.Host && body.IsEmpty:
                 NodeAddress previous = LocalAddress;
                 SetLocalAddress(NodeAddress.Unassigned);

@@ -15,7 +15,8 @@ public sealed partial class DataLinkNode
         // A frame for the unassigned address is consumed by the first unassigned node it meets: that is how
         // enumeration reaches exactly one fresh device at a time.
         bool consumed = destination == local || (destination == NodeAddress.Unassigned && local == NodeAddress.Unassigned);
-        if (consumed || destination == NodeAddress.Broadcast)
+        // A broadcast, and a frame for a group this node joined, is delivered and forwarded too.
+        if (consumed || destination == NodeAddress.Broadcast || (destination.IsGroup && IsMemberOf(destination)))
             Receive(link, header, frame.Payload.Span);
         return consumed ? default : ForwardAsync(link, header, frame.Payload);
     }
@@ -26,7 +27,7 @@ public sealed partial class DataLinkNode
         if (port != WellKnownPorts.LinkManagement && Volatile.Read(ref _sockets[port]) is null)
         {
             // Nobody listens: do not spend a reassembly buffer on it.
-            if (header.Destination.Node != NodeAddress.Broadcast)
+            if (header.Destination.Node != NodeAddress.Broadcast && !header.Destination.Node.IsGroup)
                 Drop(link, FrameDropReason.PortNotBound, header.Destination);
             return;
         }
@@ -63,7 +64,7 @@ public sealed partial class DataLinkNode
         PacketSocket? socket = Volatile.Read(ref _sockets[destination.Port]);
         if (socket is null)
         {
-            if (destination.Node != NodeAddress.Broadcast)
+            if (destination.Node != NodeAddress.Broadcast && !destination.Node.IsGroup)
                 Drop(link, FrameDropReason.PortNotBound, destination);
             return;
         }
@@ -82,7 +83,8 @@ public sealed partial class DataLinkNode
     {
         NodeLink[] links = Volatile.Read(ref _links);
         NodeAddress destination = header.Destination.Node;
-        bool broadcast = destination == NodeAddress.Broadcast;
+        // A group frame goes on like a broadcast: members further down the chain need it whether or not this node took it.
+        bool broadcast = destination == NodeAddress.Broadcast || destination.IsGroup;
         if (links.Length <= 1)
         {
             if (!broadcast)

@@ -59,6 +59,8 @@ public sealed partial class DataLinkNode
     internal int GetPathFrameSize(NodeAddress node)
     {
         int size = Math.Min(_maxFrameSize, DataLinkProtocol.MaximumMaxFrameSize);
+        if (node.IsGroup && Volatile.Read(ref _pathFrameLimits[node.Value]) is > 0 and int groupLimit)
+            return Math.Min(size, groupLimit); // the members' smallest path, as the sender set it (SetGroupPath)
         if (!node.IsDevice && node != NodeAddress.Host)
             return Math.Min(size, DataLinkProtocol.MinimumMaxFrameSize);
         NodeCapabilities? capabilities = Volatile.Read(ref _capabilities[node.Value]);

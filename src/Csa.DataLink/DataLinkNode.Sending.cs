@@ -60,6 +60,8 @@ public sealed partial class DataLinkNode
 
     private NodeLink[] ResolveOutboundLinks(NodeAddress destination)
     {
+        if (destination.IsGroup && GroupLinks(destination) is { Length: > 0 } groupLinks)
+            return groupLinks;
         if (destination.IsDevice || destination == NodeAddress.Host)
         {
             // A route to a closed link is kept on purpose: the send fails with the link's LinkClosedException

@@ -32,6 +32,7 @@ public sealed partial class DataLinkNode : IAsyncDisposable, ILinkFrameHandler
     private readonly int _managementAttempts;
     private readonly byte _hopLimit;
     private readonly int _socketCapacity;
+    private readonly int _maxGroups;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly PacketSocket?[] _sockets = new PacketSocket?[AddressCount];
@@ -61,6 +62,7 @@ public sealed partial class DataLinkNode : IAsyncDisposable, ILinkFrameHandler
         _managementAttempts = options.LinkManagementAttempts;
         _hopLimit = options.HopLimit;
         _socketCapacity = options.SocketReceiveCapacity;
+        _maxGroups = options.MaxGroups;
         _timeProvider = options.TimeProvider;
         _logger = options.LoggerFactory.CreateLogger<DataLinkNode>();
         Capabilities = new NodeCapabilities(DataLinkProtocol.Version, (ushort)_maxFrameSize, _receiveBuffers);

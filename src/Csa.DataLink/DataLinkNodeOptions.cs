@@ -43,6 +43,12 @@ public sealed class DataLinkNodeOptions
     /// </summary>
     public int LinkManagementAttempts { get; set; } = 3;
 
+    /// <summary>
+    /// How many groups (0xF0..0xFD) the node may be a member of at once; a join beyond that is refused. 0: the node
+    /// takes no group frames (it still forwards them). docs/protocol.md sections 6.2 and 7.6.
+    /// </summary>
+    public int MaxGroups { get; set; } = 4;
+
     /// <summary>The hop limit of frames this node originates; each forwarding node lowers it by one.</summary>
     public byte HopLimit { get; set; } = DataLinkProtocol.DefaultHopLimit;
 
@@ -74,6 +80,8 @@ public sealed class DataLinkNodeOptions
             throw new ArgumentOutOfRangeException(nameof(LinkManagementTimeout), LinkManagementTimeout, "The link-management timeout must be positive.");
         if (LinkManagementAttempts is < 1 or > 100)
             throw new ArgumentOutOfRangeException(nameof(LinkManagementAttempts), LinkManagementAttempts, "Link-management requests need 1..100 attempts.");
+        if (MaxGroups is < 0 or > NodeAddress.LastGroup - NodeAddress.FirstGroup + 1)
+            throw new ArgumentOutOfRangeException(nameof(MaxGroups), MaxGroups, $"A node can be a member of 0..{NodeAddress.LastGroup - NodeAddress.FirstGroup + 1} groups.");
         if (HopLimit == 0)
             throw new ArgumentOutOfRangeException(nameof(HopLimit), HopLimit, "A hop limit of 0 could not even reach a neighbour's neighbour; use 1 or more.");
         if (SocketReceiveCapacity < 1)

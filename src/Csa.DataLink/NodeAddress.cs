@@ -25,12 +25,34 @@ public readonly record struct NodeAddress(byte Value)
     /// <summary>True for addresses 0x01..0xEF, the ones devices hold.</summary>
     public bool IsDevice => Value is >= FirstDevice and <= LastDevice;
 
+    /// <summary>The first group address (docs/protocol.md section 2).</summary>
+    public const byte FirstGroup = 0xF0;
+
+    /// <summary>The last group address.</summary>
+    public const byte LastGroup = 0xFD;
+
+    /// <summary>
+    /// True for the group addresses 0xF0..0xFD: a frame sent to a group is delivered by every node that joined it and
+    /// forwarded like a broadcast, so one transmission reaches every member of a daisy chain.
+    /// </summary>
+    public bool IsGroup => Value is >= FirstGroup and <= LastGroup;
+
+    /// <summary>Group address number <paramref name="index"/> (0..13): 0xF0 + index.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The index is not 0..13.</exception>
+    public static NodeAddress Group(int index)
+    {
+        if (index is < 0 or > LastGroup - FirstGroup)
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"There are {LastGroup - FirstGroup + 1} group addresses, 0..{LastGroup - FirstGroup}.");
+        return new NodeAddress((byte)(FirstGroup + index));
+    }
+
     /// <inheritdoc />
     public override string ToString() => Value switch
     {
         0x00 => "host",
         0xFE => "unassigned",
         0xFF => "broadcast",
+        >= FirstGroup and <= LastGroup => $"group 0x{Value:X2}",
         _ => $"0x{Value:X2}",
     };
 }

@@ -190,7 +190,7 @@ public sealed partial class RpcClient
         return packet;
     }
 
-    private static RpcErrorException CreateDeviceError(NodeAddress device, ushort interfaceId, ushort commandId, ushort code, string message)
+    internal static RpcErrorException CreateDeviceError(NodeAddress device, ushort interfaceId, ushort commandId, ushort code, string message)
     {
         string codeText = code >= (ushort)RpcStatus.FirstReserved && Enum.IsDefined((RpcStatus)code)
             ? $"{(RpcStatus)code} (0x{code:X4})"

@@ -12,6 +12,28 @@ namespace Csa.Cli.Tests;
 public sealed class UpdateTests : PersistedBenchTests
 {
     [Fact]
+    [Trait("Requirement", "REQ-INST")]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    public async Task Update_SeveralDevicesOfAChain_TakeOneTransfer_AndWithNoMulticastEachIsWrittenByItself()
+    {
+        string link = DeviceTestKit.Sim(3, "chain", state: State);
+        Assert.True((await CliRunner.RunAsync("devices", "--link", link)).ExitCode == ExitCodes.Success);
+        string image = await DeviceTestKit.WriteImageAsync(Path.Combine(Scratch, "app.csai"), KeyFile, 1, new FirmwareVersion(2, 1, 0, 7));
+
+        CliRun shared = await CliRunner.RunAsync("update", image, "--link", link, "--all", "--verbose");
+        Assert.True(shared.ExitCode == ExitCodes.Success, shared.ToString());
+        Assert.Contains("3 device(s) take", shared.Error, StringComparison.Ordinal); // one transfer to a group (event 4017)
+
+        string next = await DeviceTestKit.WriteImageAsync(Path.Combine(Scratch, "app3.csai"), KeyFile, 1, new FirmwareVersion(2, 2, 0, 8));
+        CliRun alone = await CliRunner.RunAsync("update", next, "--link", link, "--all", "--verbose", "--no-multicast");
+        Assert.True(alone.ExitCode == ExitCodes.Success, alone.ToString());
+        Assert.DoesNotContain("device(s) take", alone.Error, StringComparison.Ordinal);
+
+        CliRun info = await CliRunner.RunAsync("info", "--json", "--link", link, "--all");
+        Assert.All(info.Json().GetProperty("devices").EnumerateArray(), d => Assert.Equal("2.2.0+8", d.GetProperty("application").GetString()));
+    }
+
+    [Fact]
     [Trait("Requirement", "REQ-UPD-APP")]
     [Trait("Requirement", "REQ-AUTH-FW")]
     public async Task Update_Application_RunsTheNewVersionInTheNextCommand()

@@ -20,10 +20,11 @@ namespace Csa.Benchmarks.Updates;
 /// Whole application updates, in real time, with the host's <see cref="FirmwareUpdater"/> against virtual STM32F4
 /// devices whose flash charges the datasheet's TYPICAL erase and program times through the system clock: over an
 /// emulated 115200 baud and 1 Mbaud 8N1 line, over the 115200 line with 10 ms one-way latency (20 ms round trip),
-/// over real TCP on loopback, and to the last node of a 4-node daisy chain. Pipelined (the device's receive
-/// buffers) and stop-and-wait (one write in flight) side by side, in one run, one table. The same 115200 baud rows again
-/// against the C device (firmware/: the csa-device process, built as csa sim builds it, on a flash with the same
-/// typical timing, behind the same emulated line), so the two implementations' efficiencies are measured in one run.
+/// over real TCP on loopback, and to the last node of a 4-node daisy chain; 64 KiB and 256 KiB images, a device with the
+/// SRAM of a 32 KB part and one with the buffers a 192 KB part affords. Pipelined (the device's receive buffers) and
+/// stop-and-wait (one write in flight) side by side, in one run, one table. The same 115200 baud rows again against the
+/// C device (firmware/: the csa-device process, built as csa sim builds it, on a flash with the same typical timing,
+/// behind the same emulated line), so the two implementations' efficiencies are measured in one run.
 /// </summary>
 internal static class UpdateSpeedCommand
 {
@@ -31,9 +32,27 @@ internal static class UpdateSpeedCommand
 
     private static readonly EcP256PrivateKey SigningKey = KeyGenerator.Generate(KeyRole.FirmwareSigning);
 
-    private sealed record Scenario(string Link, int? Baud, TimeSpan Latency, bool Tcp, int ChainLength, int? Window, bool C = false)
+    /// <summary>What the virtual device advertises: its receive buffers and frames (each buffer holds one write of a frame).</summary>
+    internal sealed record DeviceSettings(string Name, byte Buffers, ushort Frame)
     {
-        public string Device => C ? "C" : "C#";
+        /// <summary>One write of a frame's worth plus the Write overhead: each receive buffer holds one packet this large.</summary>
+        public ushort PacketSize => (ushort)(Frame + BootloaderService.WriteOverhead);
+
+        public string Describe => $"{Buffers} x {PacketSize} B buffers ({Buffers * PacketSize / 1024.0:0.#} KiB), {Frame}-byte frames";
+    }
+
+    /// <summary>12 one-frame buffers of 1088 bytes: 13 KB of SRAM, the budget of a 32 KB part (docs/device-model.md 6.4.1).</summary>
+    internal static DeviceSettings SmallRam { get; } = new("32 KB SRAM", 12, 1024);
+
+    /// <summary>16 one-frame buffers of 1088 bytes (17 KB of SRAM: a 64 KB part), the RPC layer's 16 requests in flight.</summary>
+    internal static DeviceSettings MidRam { get; } = new("64 KB SRAM", 16, 1024);
+
+    /// <summary>16 buffers of 4160 bytes (66 KB of SRAM: an F405/F407 has 192 KB), 4096-byte frames: the RPC layer's 16 requests in flight.</summary>
+    internal static DeviceSettings LargeRam { get; } = new("192 KB SRAM", 16, 4096);
+
+    private sealed record Scenario(string Link, int? Baud, TimeSpan Latency, bool Tcp, int ChainLength, int? Window, int PayloadSize, DeviceSettings Device, bool C = false)
+    {
+        public string Implementation => C ? "C" : "C#";
     }
 
     private sealed record Measurement(Scenario Scenario, UpdateResult Result, TimeSpan Whole, TimeSpan Transfer, TimeSpan EraseInTransfer, TimeSpan FlashBusy, long Erases, IReadOnlyDictionary<UpdateStage, TimeSpan> Stages);
@@ -44,103 +63,125 @@ internal static class UpdateSpeedCommand
         // --c-compare: only the 115200 baud rows, for the C# and the C device (what the C device's figure is compared on).
         bool compareOnly = args.Contains("--c-compare");
         int buffersAt = Array.IndexOf(args, "--buffers");
+        DeviceSettings small = SmallRam;
         if (buffersAt >= 0 && buffersAt + 1 < args.Length)
-            s_receiveBuffers = byte.Parse(args[buffersAt + 1], System.Globalization.CultureInfo.InvariantCulture);
+            small = small with { Buffers = byte.Parse(args[buffersAt + 1], System.Globalization.CultureInfo.InvariantCulture) };
         s_eraseAhead = !args.Contains("--no-erase-ahead");
-        int payloadSize = quick ? 64 * 1024 : 256 * 1024;
+        int[] sizes = quick ? [64 * 1024] : [64 * 1024, 256 * 1024];
         var scenarios = new List<Scenario>();
-        foreach (int? window in new int?[] { null, 1 })
-        {
-            scenarios.Add(new("115200 baud", 115_200, TimeSpan.FromMilliseconds(1), false, 1, window));
-            if (compareOnly)
-                continue;
-            scenarios.Add(new("1 Mbaud", 1_000_000, TimeSpan.FromMilliseconds(1), false, 1, window));
-            scenarios.Add(new("115200 baud, 20 ms round trip", 115_200, TimeSpan.FromMilliseconds(10), false, 1, window));
-            scenarios.Add(new("TCP loopback", null, TimeSpan.Zero, true, 1, window));
-        }
         if (!compareOnly)
-            scenarios.Add(new("115200 baud, last of a 4-node chain", 115_200, TimeSpan.FromMilliseconds(1), false, 4, null));
-        foreach (int? window in new int?[] { null, 1 })
-            scenarios.Add(new("115200 baud", 115_200, TimeSpan.FromMilliseconds(1), false, 1, window, C: true));
-        s_cProgram = await CDeviceProgram.LocateAsync(null, Console.WriteLine, CancellationToken.None);
+        {
+            foreach (int size in sizes)
+            {
+                foreach (DeviceSettings device in new[] { small, LargeRam })
+                {
+                    scenarios.Add(new("115200 baud", 115_200, TimeSpan.FromMilliseconds(1), false, 1, null, size, device));
+                    scenarios.Add(new("115200 baud, 20 ms round trip", 115_200, TimeSpan.FromMilliseconds(10), false, 1, null, size, device));
+                    scenarios.Add(new("1 Mbaud", 1_000_000, TimeSpan.FromMilliseconds(1), false, 1, null, size, device));
+                }
+            }
+        }
+        int compared = sizes[^1];
+        if (!quick && !compareOnly && !args.Contains("--goals-only"))
+        {
+            scenarios.Add(new("TCP loopback", null, TimeSpan.Zero, true, 1, null, compared, small));
+            scenarios.Add(new("115200 baud, last of a 4-node chain", 115_200, TimeSpan.FromMilliseconds(1), false, 4, null, compared, small));
+            scenarios.Add(new("1 Mbaud", 1_000_000, TimeSpan.FromMilliseconds(1), false, 1, 1, compared, small));
+            scenarios.Add(new("115200 baud, 20 ms round trip", 115_200, TimeSpan.FromMilliseconds(10), false, 1, 1, compared, small));
+            scenarios.Add(new("TCP loopback", null, TimeSpan.Zero, true, 1, 1, compared, small));
+        }
+        bool withC = compareOnly || (!quick && !args.Contains("--goals-only") && !args.Contains("--no-c"));
+        if (compareOnly)
+            scenarios.Add(new("115200 baud", 115_200, TimeSpan.FromMilliseconds(1), false, 1, null, compared, small));
+        if (!quick && !args.Contains("--goals-only") || compareOnly)
+            scenarios.Add(new("115200 baud", 115_200, TimeSpan.FromMilliseconds(1), false, 1, 1, compared, small));
+        if (withC)
+        {
+            foreach (int? window in new int?[] { null, 1 })
+                scenarios.Add(new("115200 baud", 115_200, TimeSpan.FromMilliseconds(1), false, 1, window, compared, small, C: true));
+            s_cProgram = await CDeviceProgram.LocateAsync(null, Console.WriteLine, CancellationToken.None);
+        }
 
-        Console.WriteLine($"Application update of {payloadSize / 1024} KiB (ECDSA-signed, plaintext) to a virtual STM32F4 (1 MB map, TYPICAL flash timing: 128 KB sector erase 1 s, word program 16 us), FirmwareUpdater end to end, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-        Console.WriteLine($"device: {s_receiveBuffers} receive buffers of {PacketSize} bytes, 1024-byte frames, erase-ahead {(s_eraseAhead ? "on" : "off")}; the updater's default writes (one per frame: 992 bytes); efficiency = payload / (time x baud / 10)");
+        Console.WriteLine($"Application updates (ECDSA-signed, plaintext) to a virtual STM32F4 (1 MB map, TYPICAL flash timing: 128 KB sector erase 1 s, word program 16 us), FirmwareUpdater end to end, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        Console.WriteLine($"devices: {small.Name}: {small.Describe}; {LargeRam.Name}: {LargeRam.Describe}; erase-ahead {(s_eraseAhead ? "on" : "off")}; the updater's default writes (one per frame); efficiency = payload / (time x baud / 10); flash-bound = flash busy time (erase + program the device charged) / whole update");
+        if (withC)
+            Console.WriteLine($"C device: {s_cProgram}");
         Console.WriteLine();
-        Console.WriteLine($"C device: {s_cProgram}");
-        Console.WriteLine();
-        Console.WriteLine("| device | link | writes in flight | whole update | transfer phase | erase charged in transfer | transfer efficiency | whole-update efficiency |");
-        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| implementation | link | image | device | writes in flight | whole update | transfer phase | erase charged in transfer | transfer efficiency | whole-update efficiency | flash busy | of the flash-bound limit |");
+        Console.WriteLine("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         var results = new List<Measurement>();
         foreach (Scenario scenario in scenarios)
         {
-            Measurement m = await MeasureAsync(scenario, payloadSize);
+            Measurement m = await MeasureAsync(scenario);
             results.Add(m);
-            Console.WriteLine(Row(m, payloadSize));
+            Console.WriteLine(Row(m));
         }
         Console.WriteLine();
         Console.WriteLine("Where the time goes (seconds per updater stage; flash busy = erase + program time the flash model charged):");
         Console.WriteLine();
         UpdateStage[] columns = [UpdateStage.Connecting, UpdateStage.EnteringBootloader, UpdateStage.Checking, UpdateStage.Erasing, UpdateStage.Transferring, UpdateStage.Verifying, UpdateStage.Restarting, UpdateStage.Confirming];
-        Console.WriteLine($"| device | link | writes in flight | {string.Join(" | ", columns)} | flash busy (erases) |");
-        Console.WriteLine($"|---|---|---:|{string.Concat(columns.Select(_ => "---:|"))}---:|");
+        Console.WriteLine($"| implementation | link | image | device | writes in flight | {string.Join(" | ", columns)} | flash busy (erases) |");
+        Console.WriteLine($"|---|---|---:|---|---:|{string.Concat(columns.Select(_ => "---:|"))}---:|");
         foreach (Measurement m in results)
-            Console.WriteLine($"| {m.Scenario.Device} | {m.Scenario.Link} | {(m.Scenario.Window == 1 ? "1" : s_receiveBuffers.ToString(CultureInfo.InvariantCulture))} | {string.Join(" | ", columns.Select(c => m.Stages.TryGetValue(c, out TimeSpan t) ? t.TotalSeconds.ToString("F2") : "-"))} | {m.FlashBusy.TotalSeconds:F2} s ({m.Erases}) |");
+            Console.WriteLine($"| {m.Scenario.Implementation} | {m.Scenario.Link} | {m.Scenario.PayloadSize / 1024} KiB | {m.Scenario.Device.Name} | {Window(m.Scenario)} | {string.Join(" | ", columns.Select(c => m.Stages.TryGetValue(c, out TimeSpan t) ? t.TotalSeconds.ToString("F2") : "-"))} | {m.FlashBusy.TotalSeconds:F2} s ({m.Erases}) |");
         Console.WriteLine();
-        Measurement direct = results.First(r => !r.Scenario.C && r.Scenario.Baud == 115_200 && r.Scenario.Latency == TimeSpan.FromMilliseconds(1) && r.Scenario.ChainLength == 1 && r.Scenario.Window is null);
         if (results.FirstOrDefault(r => r.Scenario.ChainLength == 4) is { } chain)
-            Console.WriteLine($"last node of the 4-node chain / direct link (whole update): {chain.Whole.TotalSeconds / direct.Whole.TotalSeconds:F3}; transfer phase: {chain.Transfer.TotalSeconds / direct.Transfer.TotalSeconds:F3}");
-        foreach (bool c in new[] { false, true })
         {
-            foreach (string link in results.Where(r => r.Scenario.C == c).Select(r => r.Scenario.Link).Distinct().Where(l => results.Count(r => r.Scenario.C == c && r.Scenario.Link == l) == 2))
-            {
-                Measurement p = results.First(r => r.Scenario.C == c && r.Scenario.Link == link && r.Scenario.Window is null);
-                Measurement s = results.First(r => r.Scenario.C == c && r.Scenario.Link == link && r.Scenario.Window == 1);
-                Console.WriteLine($"{(c ? "C" : "C#")} device, {link}: stop-and-wait / pipelined whole-update time {s.Whole.TotalSeconds / p.Whole.TotalSeconds:F2}x, transfer {s.Transfer.TotalSeconds / p.Transfer.TotalSeconds:F2}x");
-            }
+            Measurement direct = results.First(r => !r.Scenario.C && r.Scenario.Baud == 115_200 && r.Scenario.Latency == TimeSpan.FromMilliseconds(1) && r.Scenario.ChainLength == 1
+                && r.Scenario.Window is null && r.Scenario.PayloadSize == chain.Scenario.PayloadSize && r.Scenario.Device == chain.Scenario.Device);
+            Console.WriteLine($"last node of the 4-node chain / direct link (whole update): {chain.Whole.TotalSeconds / direct.Whole.TotalSeconds:F3}; transfer phase: {chain.Transfer.TotalSeconds / direct.Transfer.TotalSeconds:F3}");
+        }
+        foreach (Measurement s in results.Where(r => r.Scenario.Window == 1))
+        {
+            Measurement p = results.First(r => r.Scenario with { Window = null } == s.Scenario with { Window = null } && r.Scenario.Window is null);
+            Console.WriteLine($"{s.Scenario.Implementation} device, {s.Scenario.Link}: stop-and-wait / pipelined whole-update time {s.Whole.TotalSeconds / p.Whole.TotalSeconds:F2}x, transfer {s.Transfer.TotalSeconds / p.Transfer.TotalSeconds:F2}x");
         }
         // The comparison the C device is held to: its efficiency on the same line against the C# device's, same window.
-        foreach (int? window in new int?[] { null, 1 })
+        if (withC)
         {
-            Measurement cs = results.First(r => !r.Scenario.C && r.Scenario.Link == "115200 baud" && r.Scenario.Window == window);
-            Measurement c = results.First(r => r.Scenario.C && r.Scenario.Link == "115200 baud" && r.Scenario.Window == window);
-            Console.WriteLine($"115200 baud, {(window == 1 ? "stop-and-wait" : "pipelined")}: C / C# transfer efficiency {cs.Transfer.TotalSeconds / c.Transfer.TotalSeconds:F3}, whole-update efficiency {cs.Whole.TotalSeconds / c.Whole.TotalSeconds:F3}");
+            foreach (int? window in new int?[] { null, 1 })
+            {
+                Measurement cs = results.First(r => !r.Scenario.C && r.Scenario.Link == "115200 baud" && r.Scenario.Window == window && r.Scenario.PayloadSize == compared && r.Scenario.Device == small);
+                Measurement c = results.First(r => r.Scenario.C && r.Scenario.Window == window);
+                Console.WriteLine($"115200 baud, {(window == 1 ? "stop-and-wait" : "pipelined")}: C / C# transfer efficiency {cs.Transfer.TotalSeconds / c.Transfer.TotalSeconds:F3}, whole-update efficiency {cs.Whole.TotalSeconds / c.Whole.TotalSeconds:F3}");
+            }
         }
         return 0;
     }
 
-    private static string Row(Measurement m, int payload)
+    private static string Window(Scenario s) => s.Window == 1 ? "1" : s.Device.Buffers.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string Row(Measurement m)
     {
-        string window = m.Scenario.Window == 1 ? "1 (stop-and-wait)" : $"{s_receiveBuffers} (pipelined)";
-        if (m.Scenario.Baud is not int baud)
-            return $"| {m.Scenario.Device} | {m.Scenario.Link} | {window} | {m.Whole.TotalSeconds:F2} s | {m.Transfer.TotalSeconds:F2} s ({payload / m.Transfer.TotalSeconds / 1024:F0} KiB/s) | {m.EraseInTransfer.TotalSeconds:F2} s | n/a | n/a |";
+        Scenario sc = m.Scenario;
+        int payload = sc.PayloadSize;
+        string window = sc.Window == 1 ? "1 (stop-and-wait)" : $"{sc.Device.Buffers} (pipelined)";
+        string head = $"| {sc.Implementation} | {sc.Link} | {payload / 1024} KiB | {sc.Device.Name} | {window} | {m.Whole.TotalSeconds:F2} s";
+        string flash = $"{m.FlashBusy.TotalSeconds:F2} s | {m.FlashBusy.TotalSeconds / m.Whole.TotalSeconds:P1} |";
+        if (sc.Baud is not int baud)
+            return $"{head} | {m.Transfer.TotalSeconds:F2} s ({payload / m.Transfer.TotalSeconds / 1024:F0} KiB/s) | {m.EraseInTransfer.TotalSeconds:F2} s | n/a | n/a | {flash}";
         double capacity = baud / 10.0;
         double transferEff = payload / (m.Transfer.TotalSeconds * capacity);
         double wholeEff = payload / (m.Whole.TotalSeconds * capacity);
-        return $"| {m.Scenario.Device} | {m.Scenario.Link} | {window} | {m.Whole.TotalSeconds:F2} s | {m.Transfer.TotalSeconds:F2} s | {m.EraseInTransfer.TotalSeconds:F2} s | {transferEff:P1} | {wholeEff:P1} |";
+        return $"{head} | {m.Transfer.TotalSeconds:F2} s | {m.EraseInTransfer.TotalSeconds:F2} s | {transferEff:P1} | {wholeEff:P1} | {flash}";
     }
 
-    private static DeviceProfile Profile(int index) => new()
+    internal static DeviceProfile Profile(int index, DeviceSettings device, bool eraseAhead = true) => new()
     {
         MemoryMap = MemoryMap.Stm32F4_1M,
         Uid = DeviceUid.FromWords(0x0062_0001u + (uint)index, 0x1122_3344u, 0x5566_7788u),
         TrustedSigningKeys = [SigningKey.PublicKey],
         FlashTiming = FlashTimingProfile.Typical,
-        MaxFrameSize = 1024,
-        ReceiveBuffers = s_receiveBuffers,
-        MaxPacketSize = PacketSize,
-        EraseAhead = s_eraseAhead,
+        MaxFrameSize = device.Frame,
+        ReceiveBuffers = device.Buffers,
+        MaxPacketSize = device.PacketSize,
+        EraseAhead = eraseAhead,
     };
 
-    /// <summary>One write of a frame's worth (1024 bytes) plus the Write overhead: each receive buffer holds one packet this large.</summary>
-    private const ushort PacketSize = 1024 + BootloaderService.WriteOverhead;
-
-    // The device's receive buffers (--buffers N, default 12: 13 KB of SRAM, see docs/device-model.md 6.4) and erase-ahead.
-    private static byte s_receiveBuffers = 12;
     private static bool s_eraseAhead = true;
     private static string s_cProgram = string.Empty;
 
-    private static FirmwareImage Build(DeviceProfile profile, RegionKind region, FirmwareVersion version, int size)
+    internal static FirmwareImage Build(DeviceProfile profile, RegionKind region, FirmwareVersion version, int size)
     {
         uint address = region == RegionKind.Application ? profile.MemoryMap.Application.Address : profile.MemoryMap.BootloaderA.Address;
         var payload = new byte[size];
@@ -157,9 +198,9 @@ internal static class UpdateSpeedCommand
         return new ImageBuilder(settings).BuildAsync(FirmwareSource.FromBinary(payload, address), new EcdsaP256Signer(SigningKey)).GetAwaiter().GetResult();
     }
 
-    private static VirtualDevice Device(int index)
+    internal static VirtualDevice Device(int index, DeviceSettings settings, bool eraseAhead = true)
     {
-        DeviceProfile profile = Profile(index);
+        DeviceProfile profile = Profile(index, settings, eraseAhead);
         var device = new VirtualDevice(profile, new VirtualDeviceOptions { HeartbeatInterval = null, PublishTelemetry = false, Name = $"bench{index}" });
         // Production programming is not what is measured: install with the flash clock off (synchronous calls only
         // add to BusyTime), then start counting.
@@ -169,16 +210,17 @@ internal static class UpdateSpeedCommand
         return device;
     }
 
-    private static async Task<Measurement> MeasureAsync(Scenario scenario, int payloadSize)
+    private static async Task<Measurement> MeasureAsync(Scenario scenario)
     {
+        int payloadSize = scenario.PayloadSize;
         if (scenario.C)
-            return await MeasureCAsync(scenario, payloadSize);
+            return await MeasureCAsync(scenario);
         await using var pending = new AsyncDisposables();
         NetworkLink networkLink;
         VirtualDevice target;
         if (scenario.Tcp)
         {
-            target = Device(0);
+            target = Device(0, scenario.Device, s_eraseAhead);
             pending.Add(target);
             await target.PowerOnAsync();
             TcpDeviceServer server = TcpDeviceServer.Start(target, new IPEndPoint(IPAddress.Loopback, 0));
@@ -188,7 +230,7 @@ internal static class UpdateSpeedCommand
         else
         {
             var channel = new EmulatedChannelOptions { BaudRate = scenario.Baud!.Value, Latency = scenario.Latency };
-            VirtualDeviceHost host = await VirtualDeviceHost.CreateChainAsync(scenario.ChainLength, Device, VirtualLinks.Emulated(EmulatedLinkOptions.Symmetric(channel)));
+            VirtualDeviceHost host = await VirtualDeviceHost.CreateChainAsync(scenario.ChainLength, i => Device(i, scenario.Device, s_eraseAhead), VirtualLinks.Emulated(EmulatedLinkOptions.Symmetric(channel)));
             pending.Add(host);
             target = host.Devices[^1];
             networkLink = NetworkLink.FromTransport(host.HostPorts[0]);
@@ -197,6 +239,7 @@ internal static class UpdateSpeedCommand
         {
             CommandTimeout = TimeSpan.FromSeconds(3),
             LinkManagementTimeout = TimeSpan.FromMilliseconds(500),
+            HostMaxFrameSize = scenario.Device.Frame,
         });
         pending.Add(network);
         IReadOnlyList<DeviceInfo> devices = await network.DiscoverAsync();
@@ -224,8 +267,8 @@ internal static class UpdateSpeedCommand
 
     /// <summary>
     /// Runs one application update and times it: the whole call, the transfer phase and each stage. Stage times are taken
-    /// synchronously as the updater reports them. The transfer phase runs from BeginUpdate (stage Erasing: the device
-    /// erases the trailer sector, then the first payload sector is erased ahead) to FinishUpdate (stage Verifying).
+    /// synchronously as the updater reports them. The transfer phase runs from BeginUpdate (stage Erasing) to
+    /// FinishUpdate (stage Verifying).
     /// </summary>
     private static async Task<Timed> TimeUpdateAsync(FirmwareUpdater updater, DeviceInfo info, FirmwareImage image, Action onTransferStart, Action onTransferEnd)
     {
@@ -270,10 +313,11 @@ internal static class UpdateSpeedCommand
     /// payload fails the run; the erase time is the device's own flash accounting over the whole update (all its erases
     /// fall in the transfer phase: BeginUpdate's and the ones ahead of the writes).
     /// </summary>
-    private static async Task<Measurement> MeasureCAsync(Scenario scenario, int payloadSize)
+    private static async Task<Measurement> MeasureCAsync(Scenario scenario)
     {
+        int payloadSize = scenario.PayloadSize;
         var pending = new AsyncDisposables();
-        DeviceProfile profile = Profile(1);
+        DeviceProfile profile = Profile(1, scenario.Device, s_eraseAhead);
         string directory = Directory.CreateTempSubdirectory("csa-bench-c-").FullName;
         try
         {

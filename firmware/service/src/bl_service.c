@@ -202,8 +202,9 @@ static uint16_t get_region_hash(void *ctx, csa_rpc_call_t *call, const bootloade
                                  0);
 }
 
-static const bootloader_handlers_t handlers = {get_status,   begin_update,   write, finish_update,
-                                               abort_update, get_region_hash};
+/* GetMissingBlocks (multicast) is not implemented yet: NULL answers UnknownCommand (docs/device-model.md section 8). */
+static const bootloader_handlers_t handlers = {get_status,   begin_update,    write, finish_update,
+                                               abort_update, get_region_hash, NULL};
 
 /* ---- the deferred commands ---- */
 

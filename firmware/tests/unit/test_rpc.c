@@ -527,7 +527,7 @@ static void server_executes_large_idempotent_answers_again(void)
 static void server_refuses_interfaces_it_cannot_serve(void)
 {
     static const provisioning_handlers_t prov = {NULL, NULL, NULL, NULL};
-    static const bootloader_handlers_t boot = {NULL, NULL, NULL, NULL, NULL, NULL};
+    static const bootloader_handlers_t boot = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     csa_rpc_service_t p, b, again;
     setup(8);
     provisioning_service_init(&p, &prov, NULL);

@@ -261,14 +261,49 @@ public sealed partial class DeviceNetwork
     {
         var options = new RpcCallOptions { Timeout = timeout ?? _options.CommandTimeout, MaxAttempts = attempts, Idempotent = true };
         using var device = new DeviceClient(Client, address);
-        GetIdentityResponse identity = await device.GetIdentityAsync(new GetIdentityRequest(), options, cancellationToken).ConfigureAwait(false);
-        GetVersionsResponse versions = await device.GetVersionsAsync(new GetVersionsRequest(), options, cancellationToken).ConfigureAwait(false);
-        GetCapabilitiesResponse capabilities = await device.GetCapabilitiesAsync(new GetCapabilitiesRequest(), options, cancellationToken).ConfigureAwait(false);
+        using var bootloader = new BootloaderClient(Client, address);
+        // The questions go out together (the client keeps them within the device's receive buffers): one round trip
+        // instead of four, which every restart and resume of an update waits for. The bootloader's status is asked
+        // speculatively: an application answers it with an error, which is then ignored.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task<GetIdentityResponse> identityAsked = device.GetIdentityAsync(new GetIdentityRequest(), options, stop.Token);
+        Task<GetVersionsResponse> versionsAsked = device.GetVersionsAsync(new GetVersionsRequest(), options, stop.Token);
+        Task<GetCapabilitiesResponse> capabilitiesAsked = device.GetCapabilitiesAsync(new GetCapabilitiesRequest(), options, stop.Token);
+        Task<GetStatusResponse> statusAsked = bootloader.GetStatusAsync(new GetStatusRequest(),
+            new RpcCallOptions { Timeout = options.Timeout, MaxAttempts = 1, Idempotent = true }, stop.Token);
+        _ = statusAsked.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        GetIdentityResponse identity;
+        GetVersionsResponse versions;
+        GetCapabilitiesResponse capabilities;
+        try
+        {
+            identity = await identityAsked.ConfigureAwait(false);
+            versions = await versionsAsked.ConfigureAwait(false);
+            capabilities = await capabilitiesAsked.ConfigureAwait(false);
+        }
+        catch
+        {
+            // The first failure is the answer; the other questions are not waited for.
+            await stop.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(identityAsked, versionsAsked, capabilitiesAsked, statusAsked).ContinueWith(static _ => { }, CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+            throw;
+        }
         BootloaderStatus? status = null;
         if (versions.RunningImage == Csa.Rpc.Device.ImageKind.Bootloader)
         {
-            using var bootloader = new BootloaderClient(Client, address);
-            status = BootloaderStatus.FromResponse(await bootloader.GetStatusAsync(new GetStatusRequest(), options, cancellationToken).ConfigureAwait(false));
+            GetStatusResponse? answered = null;
+            try
+            {
+                answered = await statusAsked.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is RpcErrorException or OperationCanceledException || IsUnreachable(ex))
+            {
+                // Asked while the application still ran, or lost: ask the bootloader again, with the full budget.
+            }
+            answered ??= await bootloader.GetStatusAsync(new GetStatusRequest(), options, cancellationToken).ConfigureAwait(false);
+            status = BootloaderStatus.FromResponse(answered);
         }
         if (identity.Uid.Length != DeviceUid.Length)
             throw new RpcDecodeException($"{address} reported a {identity.Uid.Length}-byte unique id; {DeviceUid.Length} bytes expected.");
@@ -288,9 +323,11 @@ public sealed partial class DeviceNetwork
     /// </summary>
     private async Task<UpdateRules?> ReadRulesAsync(DeviceClient device, DeviceUid uid, GetVersionsResponse versions, RpcCallOptions options, CancellationToken cancellationToken)
     {
-        var key = new RulesKey(uid, versions.RunningImage, versions.ActiveBootloader, ToVersion(versions.BootloaderVersion));
-        if (_rules.TryGetValue(key, out UpdateRules? known))
-            return known;
+        // The rules are the bootloader's, answered by the application too; only "not answered" (firmware older than the
+        // command) depends on which image was asked, so the application's answer also serves its bootloader.
+        var key = new RulesKey(uid, versions.ActiveBootloader, ToVersion(versions.BootloaderVersion));
+        if (_rules.TryGetValue(key, out (UpdateRules? Rules, Csa.Rpc.Device.ImageKind AskedOf) known) && (known.Rules is not null || known.AskedOf == versions.RunningImage))
+            return known.Rules;
         UpdateRules? rules;
         try
         {
@@ -300,11 +337,11 @@ public sealed partial class DeviceNetwork
         {
             rules = null;
         }
-        _rules[key] = rules;
+        _rules[key] = (rules, versions.RunningImage);
         return rules;
     }
 
-    private readonly record struct RulesKey(DeviceUid Uid, Csa.Rpc.Device.ImageKind Running, BootloaderSlot Copy, FirmwareVersion Version);
+    private readonly record struct RulesKey(DeviceUid Uid, BootloaderSlot Copy, FirmwareVersion Version);
 
     private Task EnsureOpenAsync(LinkSlot slot, CancellationToken cancellationToken) => WithGateAsync(slot, () => EnsureOpenLockedAsync(slot, cancellationToken), cancellationToken);
 

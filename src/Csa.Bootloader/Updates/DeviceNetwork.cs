@@ -26,7 +26,7 @@ public sealed partial class DeviceNetwork : IAsyncDisposable, IDisposable
     private readonly ILogger _logger;
     private readonly LinkSlot[] _slots;
     private readonly ConcurrentDictionary<DeviceUid, DeviceInfo> _known = new();
-    private readonly ConcurrentDictionary<RulesKey, UpdateRules?> _rules = new();
+    private readonly ConcurrentDictionary<RulesKey, (UpdateRules? Rules, Csa.Rpc.Device.ImageKind AskedOf)> _rules = new();
     private IReadOnlyList<DeviceInfo> _devices = [];
     private int _disposed;
 
@@ -148,6 +148,11 @@ public sealed partial class DeviceNetwork : IAsyncDisposable, IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         await Client.DisposeAsync().ConfigureAwait(false);
+        RpcClient? groupClient;
+        lock (_groupsLock)
+            groupClient = _groupClient;
+        if (groupClient is not null)
+            await groupClient.DisposeAsync().ConfigureAwait(false);
         await Node.DisposeAsync().ConfigureAwait(false);
         foreach (LinkSlot slot in _slots)
             slot.Gate.Dispose();

@@ -107,6 +107,25 @@ public sealed class UpdateOptions
     /// </summary>
     public bool AbortOnCancel { get; set; }
 
+    /// <summary>
+    /// <see cref="FirmwareUpdater.UpdateManyAsync(IEnumerable{DeviceInfo}, Func{DeviceInfo, CancellationToken, Task{Images.FirmwareImage}}, int, IProgress{UpdateProgress}?, CancellationToken, Func{InstallResult, Images.FirmwareImage?, Task}?)"/>
+    /// writes one payload once to every device that shares it (multicast, docs/updates.md section 10a). Default true;
+    /// false updates each device by itself, as <see cref="FirmwareUpdater.InstallAsync(IEnumerable{DeviceInfo}, Func{DeviceInfo, CancellationToken, Task{Images.FirmwareImage}}, int, IProgress{UpdateProgress}?, CancellationToken)"/> does.
+    /// </summary>
+    public bool Multicast { get; set; } = true;
+
+    /// <summary>
+    /// How long a transfer to a group waits, after its first member is ready to receive, for the others before it starts
+    /// without them (they join while it runs, and get what they missed in the repair). Default 10 s.
+    /// </summary>
+    public TimeSpan MulticastFormationTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How many rounds of repair (ask every member for its missing blocks, send them again) a transfer to a group makes
+    /// before a member that still misses blocks is left to finish by itself. Default 8.
+    /// </summary>
+    public int MulticastRepairRounds { get; set; } = 8;
+
     /// <summary>The sliding window over which <see cref="UpdateProgress.BytesPerSecond"/> is measured. Default 2 s.</summary>
     public TimeSpan RateWindow { get; set; } = TimeSpan.FromSeconds(2);
 
@@ -125,6 +144,10 @@ public sealed class UpdateOptions
         Positive(RestartPollInterval, nameof(RestartPollInterval));
         Positive(RestartProbeTimeout, nameof(RestartProbeTimeout));
         Positive(RateWindow, nameof(RateWindow));
+        if (MulticastFormationTimeout < TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(MulticastFormationTimeout), MulticastFormationTimeout, "The formation wait cannot be negative.");
+        if (MulticastRepairRounds < 1)
+            throw new ArgumentOutOfRangeException(nameof(MulticastRepairRounds), MulticastRepairRounds, "A transfer to a group makes at least one round of repair.");
         if (EraseTimeout is { } erase && erase < TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(EraseTimeout), erase, "The erase allowance cannot be negative.");
         if (AddressRetentionGrace < TimeSpan.Zero)

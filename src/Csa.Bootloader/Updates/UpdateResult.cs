@@ -29,7 +29,15 @@ public sealed record UpdateResult(
     long BytesResumed,
     int ResumeCount,
     int ImagesWritten,
-    TimeSpan Duration);
+    TimeSpan Duration)
+{
+    /// <summary>
+    /// True when the payload reached the device through a transfer to a group (multicast,
+    /// <see cref="FirmwareUpdater.UpdateManyAsync(IEnumerable{DeviceInfo}, Func{DeviceInfo, CancellationToken, Task{FirmwareImage}}, int, IProgress{UpdateProgress}?, CancellationToken, Func{InstallResult, FirmwareImage?, Task}?)"/>),
+    /// false when the device was written by itself.
+    /// </summary>
+    public bool Multicast { get; init; }
+}
 
 /// <summary>One row of a production install (<see cref="FirmwareUpdater.InstallAsync(IEnumerable{DeviceInfo}, Func{DeviceInfo, CancellationToken, Task{FirmwareImage}}, int, IProgress{UpdateProgress}?, CancellationToken)"/>).</summary>
 /// <param name="Device">The device's unique id.</param>

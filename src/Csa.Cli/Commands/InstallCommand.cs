@@ -27,9 +27,10 @@ internal static class InstallCommand
         var expect = new Option<int?>("--expect") { Description = "Fail (exit 5) before installing anything unless exactly this many devices answer" };
         var trust = new Option<string[]>("--trust") { Description = "A public key (PEM) to check signatures with before sending (repeatable)", Arity = ArgumentArity.OneOrMore };
         var authenticate = new Option<string[]>("--authenticate") { Description = "A production public key (PEM): every device must prove it holds a certificate from it before anything is sent (repeatable)", Arity = ArgumentArity.OneOrMore };
+        var noMulticast = new Option<bool>("--no-multicast") { Description = "Write each device by itself, even where several could take one transfer (docs/updates.md section 10a)" };
         var command = options.AddTo(new Command("install", "Production install: firmware onto many devices at once, with a results table; non-zero when any device failed")
         {
-            source, parallel, expect, trust, authenticate,
+            source, parallel, expect, trust, authenticate, noMulticast,
         });
         var recordsOptions = new RecordsOptions();
         recordsOptions.AddTo(command);
@@ -63,6 +64,7 @@ internal static class InstallCommand
 
             LinkSettings settings = options.Read(parse);
             UpdateOptions updateOptions = ImageFiles.UpdateOptions(context, settings, parse.GetValue(trust) ?? [], abortOnCancel: false, parse.GetValue(authenticate));
+            updateOptions.Multicast = !parse.GetValue(noMulticast);
             await using RecordsSession? records = await RecordsSession.OpenAsync(context, recordsOptions, cancellationToken).ConfigureAwait(false);
             await using DeviceSession session = await DeviceSession.OpenAsync(context, settings, cancellationToken).ConfigureAwait(false);
             if (parse.GetValue(expect) is { } expected && session.Devices.Count != expected)
@@ -70,8 +72,12 @@ internal static class InstallCommand
             IReadOnlyList<DeviceInfo> chosen = options.ReadSelection(parse).Apply(session.Devices, defaultAll: true);
             var updater = new FirmwareUpdater(session.Network, updateOptions);
             Dictionary<DeviceUid, DeviceInfo> byUid = chosen.ToDictionary(d => d.Uid);
+            // Devices that share a payload take one transfer (multicast, docs/updates.md section 10a); the rest are written
+            // by themselves, --parallel at once.
             IReadOnlyList<InstallResult> rows = await UpdateProgressView.RunAsync(context, uid => $"{byUid[uid].Address} {uid}",
-                progress => records is null
+                progress => updateOptions.Multicast && chosen.Count > 1
+                    ? RecordedRuns.UpdateManyAsync(updater, chosen, imageFor, maxParallel, progress, records, "install", cancellationToken)
+                    : records is null
                     ? updater.InstallAsync(chosen, imageFor, maxParallel, progress, cancellationToken)
                     : RecordedRuns.InstallAsync(updater, chosen, imageFor, maxParallel, progress, records, cancellationToken)).ConfigureAwait(false);
             if (cancellationToken.IsCancellationRequested)

@@ -26,9 +26,10 @@ internal static class UpdateCommand
         var trust = new Option<string[]>("--trust") { Description = "A public key (PEM) to check signatures with before sending (repeatable; the device checks anyway)", Arity = ArgumentArity.OneOrMore };
         var authenticate = new Option<string[]>("--authenticate") { Description = "A production public key (PEM): every device must prove it holds a certificate from it before anything is sent (repeatable)", Arity = ArgumentArity.OneOrMore };
         var abort = new Option<bool>("--abort-on-cancel") { Description = "On Ctrl+C, drop an unfinished update on the device instead of leaving it resumable" };
+        var noMulticast = new Option<bool>("--no-multicast") { Description = "Write each device by itself, even where several could take one transfer (docs/updates.md section 10a)" };
         var command = options.AddTo(new Command("update", "Update the application or the bootloader of devices, with progress; exits 0 only when each runs the new version")
         {
-            images, bootloader, bothCopies, parallel, trust, authenticate, abort,
+            images, bootloader, bothCopies, parallel, trust, authenticate, abort, noMulticast,
         });
         var recordsOptions = new RecordsOptions();
         recordsOptions.AddTo(command);
@@ -56,6 +57,7 @@ internal static class UpdateCommand
 
             LinkSettings settings = options.Read(parse);
             UpdateOptions updateOptions = ImageFiles.UpdateOptions(context, settings, parse.GetValue(trust) ?? [], parse.GetValue(abort), parse.GetValue(authenticate));
+            updateOptions.Multicast = !parse.GetValue(noMulticast);
             await using RecordsSession? records = await RecordsSession.OpenAsync(context, recordsOptions, cancellationToken).ConfigureAwait(false);
             await using DeviceSession session = await DeviceSession.OpenAsync(context, settings, cancellationToken).ConfigureAwait(false);
             IReadOnlyList<DeviceInfo> chosen = options.ReadSelection(parse).Apply(session.Devices, defaultAll: false);
@@ -65,6 +67,9 @@ internal static class UpdateCommand
             Dictionary<DeviceUid, DeviceInfo> byUid = chosen.ToDictionary(d => d.Uid);
             IReadOnlyList<InstallResult> rows = await UpdateProgressView.RunAsync(context, uid => $"{byUid[uid].Address} {uid}", progress =>
             {
+                // Several devices with one application image: one transfer for those that can share it (multicast).
+                if (!isBootloader && chosen.Count > 1 && updateOptions.Multicast)
+                    return RecordedRuns.UpdateManyAsync(updater, chosen, loaded[0], maxParallel, progress, records, cancellationToken);
                 Func<DeviceInfo, CancellationToken, Task<UpdateResult>> run = (device, ct) => isBootloader
                     ? updater.UpdateBootloaderAsync(device, loaded, both, progress, ct)
                     : updater.UpdateApplicationAsync(device, loaded[0], progress, ct);

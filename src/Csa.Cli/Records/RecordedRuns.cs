@@ -41,6 +41,24 @@ internal static class RecordedRuns
         })).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// <see cref="FirmwareUpdater.UpdateManyAsync(IEnumerable{DeviceInfo}, Func{DeviceInfo, CancellationToken, Task{FirmwareImage}}, int, IProgress{UpdateProgress}?, CancellationToken, Func{InstallResult, FirmwareImage?, Task}?)"/>
+    /// (one transfer for the devices that share a payload), each row recorded as its device ends when <paramref name="records"/> is given.
+    /// </summary>
+    public static Task<IReadOnlyList<InstallResult>> UpdateManyAsync(FirmwareUpdater updater, IReadOnlyList<DeviceInfo> devices,
+        Func<DeviceInfo, CancellationToken, Task<FirmwareImage>> imageFor, int maxParallel, IProgress<UpdateProgress>? progress,
+        RecordsSession? records, string operation, CancellationToken cancellationToken)
+    {
+        DateTimeOffset started = DateTimeOffset.UtcNow;
+        return updater.UpdateManyAsync(devices, imageFor, maxParallel, progress, cancellationToken, records is null ? null
+            : (row, image) => records.RecordInstallAsync(InstallEntry.From(row, image, operation, records.Origin, started, DateTimeOffset.UtcNow)));
+    }
+
+    /// <summary>The same image for every device (<c>csa update</c>).</summary>
+    public static Task<IReadOnlyList<InstallResult>> UpdateManyAsync(FirmwareUpdater updater, IReadOnlyList<DeviceInfo> devices, FirmwareImage image,
+        int maxParallel, IProgress<UpdateProgress>? progress, RecordsSession? records, CancellationToken cancellationToken) =>
+        UpdateManyAsync(updater, devices, (_, _) => Task.FromResult(image), maxParallel, progress, records, "update", cancellationToken);
+
     /// <summary>Wraps one device's update so that its row is recorded when it ends, succeeded or not (one row per image written).</summary>
     public static Func<DeviceInfo, CancellationToken, Task<UpdateResult>> Recorded(Func<DeviceInfo, CancellationToken, Task<UpdateResult>> update,
         IReadOnlyList<FirmwareImage> images, RecordsSession records) => async (device, cancellationToken) =>

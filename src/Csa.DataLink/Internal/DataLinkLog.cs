@@ -34,4 +34,10 @@ internal static partial class DataLinkLog
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "Packet for {Destination} dropped at this node ({Reason})")]
     public static partial void PacketDropped(ILogger logger, Endpoint destination, FrameDropReason reason);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "Joined {Group}")]
+    public static partial void GroupJoined(ILogger logger, NodeAddress group);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "Left {Group} (broadcast: every group)")]
+    public static partial void GroupLeft(ILogger logger, NodeAddress group);
 }

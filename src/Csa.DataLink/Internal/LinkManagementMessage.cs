@@ -12,9 +12,13 @@ internal enum LinkManagementType : byte
     EchoRequest = 0x02,
     AssignAddress = 0x03,
     ForgetAddress = 0x04,
+    JoinGroup = 0x05,
+    LeaveGroup = 0x06,
     CapabilitiesResponse = 0x81,
     EchoResponse = 0x82,
     AddressAssigned = 0x83,
+    GroupJoined = 0x85,
+    GroupLeft = 0x86,
 }
 
 internal static class LinkManagementMessage

@@ -87,25 +87,20 @@ public sealed partial class BootloaderService
                 return Answer(session.Committed);
             }
 
-            // A new update. Persist it BEFORE the first erase, with the security counter as it stands now (the
-            // erase below may remove the image whose counter is the highest).
+            // A new update. Persist it BEFORE the first erase, with the security counter as it stands now (an erase
+            // may remove the image whose counter is the highest), and with the target marked as being rewritten: from
+            // this record on the old image is not valid, whatever its trailer still claims, until the new one is
+            // committed. That makes the region's state a fact of the journal, not of how far an erase has come, so the
+            // trailer's sectors need not be erased before the answer: the eraser erases them in the background after
+            // the payload's (erase-ahead), or FinishUpdate does (docs/device-model.md section 6.3).
             ReplaceSession(null);
             uint counter = _firmware.EffectiveSecurityCounter();
-            await _firmware.AppendRecordAsync(record with
+            await _firmware.AppendRecordAsync((record with
             {
                 Phase = UpdatePhase.Receiving, Region = kind, BytesCommitted = 0, PayloadSize = manifest.PayloadSize,
                 SecurityCounter = Math.Max(counter, record.SecurityCounter), ManifestDigest = digest,
-            }, _firmware.RunStopping).ConfigureAwait(false);
+            }).Revoking(kind), _firmware.RunStopping).ConfigureAwait(false);
             _session = session;
-            // Erase the trailer's sectors now, before answering: the old image stops being valid at once (whatever
-            // the host does next, an abort or a reset included, it never finds it valid again), and the commit slots
-            // are blank. The payload's sectors are erased ahead in the background (erase-ahead) or on first touch.
-            uint area = ImageTrailer.AreaAddress(region);
-            foreach (FlashSector sector in region.Sectors.Where(s => s.EndAddress > area))
-            {
-                await Flash.EraseSectorAsync(sector.Index, _firmware.RunStopping).ConfigureAwait(false);
-                session.ErasedSectors.Add(sector.Index);
-            }
             _firmware.RefreshCheck(kind);
             _firmware.NoteUpdateCommand();
             FirmwareLog.UpdateBegun(_firmware.Logger, kind.ToString(), manifest.ToString());

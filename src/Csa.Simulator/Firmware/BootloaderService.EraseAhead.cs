@@ -58,8 +58,8 @@ public sealed partial class BootloaderService
                     session.ErasedSectors.Add(sector.Index);
                     SectorsErasedAhead++;
                     FirmwareLog.ErasedAhead(_firmware.Logger, session.Kind.ToString(), sector.Index);
-                    if (_firmware.Check(session.Kind).IsValid)
-                        _firmware.RefreshCheck(session.Kind); // the old image just lost part of its payload
+                    if (_firmware.RawCheck(session.Kind).IsValid)
+                        _firmware.RefreshCheck(session.Kind); // the old image just lost part of its payload (or its trailer)
                 }
                 finally
                 {

@@ -87,12 +87,12 @@ public sealed partial class BootloaderService
         uint counter = Math.Max(_firmware.EffectiveSecurityCounter(), s.Manifest.SecurityCounter);
         UpdateRecord r = _firmware.Record;
         bool keepRequest = s.Kind != RegionKind.Application && r.BootloaderRequested;
-        UpdateRecord complete = r with
+        UpdateRecord complete = (r with
         {
             Phase = UpdatePhase.Complete, Region = s.Kind, BytesCommitted = s.PayloadSize, PayloadSize = s.PayloadSize,
             ManifestDigest = s.Digest, SecurityCounter = Math.Max(counter, r.SecurityCounter),
             BootloaderRequested = keepRequest, RequestedWaitSeconds = keepRequest ? r.RequestedWaitSeconds : (ushort)0,
-        };
+        }).Restoring(s.Kind); // the region holds its new image: it is no longer being rewritten
         if (!SameState(complete, r)) // a repeated finish (after a cut behind the journal append) writes nothing new
             await _firmware.AppendRecordAsync(complete, ct).ConfigureAwait(false);
         s.Persisted = s.PayloadSize;

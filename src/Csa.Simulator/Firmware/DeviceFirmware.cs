@@ -269,9 +269,27 @@ public sealed partial class DeviceFirmware
         }
     }
 
-    internal RegionCheck Check(RegionKind kind) => _checks[(int)kind] ?? throw new InvalidOperationException("The device has not booted.");
+    /// <summary>
+    /// What the start-up check says of <paramref name="kind"/>: its trailer and payload, and the journal. A region the
+    /// newest record marks as being rewritten (<see cref="UpdateRecord.Revoked"/>) is Invalid whatever its trailer
+    /// claims, unless it holds exactly the image that record installs (a commit whose Complete record was cut).
+    /// </summary>
+    internal RegionCheck Check(RegionKind kind) => WithJournal(RawCheck(kind));
 
-    internal RegionCheck RefreshCheck(RegionKind kind) => _checks[(int)kind] = Inspector.Check(kind, RegionOf(kind));
+    /// <summary>Checks the region's flash again (after a program or an erase changed it) and answers as <see cref="Check"/>.</summary>
+    internal RegionCheck RefreshCheck(RegionKind kind) => WithJournal(_checks[(int)kind] = Inspector.Check(kind, RegionOf(kind)));
+
+    /// <summary>What the region's flash alone says (trailer, manifest, payload hash), without the journal's revocation.</summary>
+    internal RegionCheck RawCheck(RegionKind kind) => _checks[(int)kind] ?? throw new InvalidOperationException("The device has not booted.");
+
+    private RegionCheck WithJournal(RegionCheck check)
+    {
+        UpdateRecord record = Record;
+        if (check.State == RegionState.Empty || !record.Revokes(check.Region)
+            || (record.Region == check.Region && check.Holds(record.ManifestDigest)))
+            return check;
+        return check with { State = RegionState.Invalid, Reason = "being rewritten: the journal marks the region revoked since BeginUpdate (it is valid again only once its new image is committed)" };
+    }
 
     internal MemoryRegion RegionOf(RegionKind kind) => kind switch
     {
@@ -284,8 +302,23 @@ public sealed partial class DeviceFirmware
 
     internal async Task AppendRecordAsync(UpdateRecord record, CancellationToken ct)
     {
+        record = Settled(record);
         await Journal.AppendAsync(record.Encode(), ct).ConfigureAwait(false);
         Record = record;
+    }
+
+    /// <summary>
+    /// A record that moves on from its target (another target, or none) while that region holds the image the current
+    /// record installs (its commit landed, the Complete record did not: a cut, then a resume that found it done) no
+    /// longer marks it as being rewritten; otherwise the region would lose the exception that keeps it valid.
+    /// </summary>
+    private UpdateRecord Settled(UpdateRecord next)
+    {
+        UpdateRecord now = Record;
+        if (now.Region is { } region && next.Region != region && next.Revokes(region)
+            && _checks[(int)region] is { } raw && raw.Holds(now.ManifestDigest))
+            return next.Restoring(region);
+        return next;
     }
 
     /// <summary>The lowest security counter the device accepts: journal, OTP floor and every valid installed image.</summary>
@@ -294,8 +327,8 @@ public sealed partial class DeviceFirmware
         if (!Profile.DowngradePrevention)
             return 0;
         uint counter = Math.Max((uint)Otp.Read(), Record.SecurityCounter);
-        foreach (RegionCheck? check in _checks)
-            if (check is { IsValid: true, Manifest: { } m })
+        foreach (RegionCheck? raw in _checks)
+            if (raw is not null && WithJournal(raw) is { IsValid: true, Manifest: { } m })
                 counter = Math.Max(counter, m.SecurityCounter);
         return counter;
     }
@@ -314,7 +347,7 @@ public sealed partial class DeviceFirmware
         foreach (RegionKind kind in new[] { RegionKind.BootloaderA, RegionKind.BootloaderB, RegionKind.Application })
         {
             MemoryRegion region = RegionOf(kind);
-            RegionCheck? check = _checks[(int)kind];
+            RegionCheck? check = _checks[(int)kind] is { } raw ? WithJournal(raw) : null;
             RegionState state = check?.State ?? RegionState.Empty;
             if (phase == UpdatePhase.Receiving && updating == kind)
                 state = RegionState.Updating;

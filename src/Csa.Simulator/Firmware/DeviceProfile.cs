@@ -78,6 +78,13 @@ public sealed class DeviceProfile
     /// <summary>How many packets the device holds at once; the host keeps at most this many requests in flight.</summary>
     public byte ReceiveBuffers { get; init; } = 4;
 
+    /// <summary>
+    /// The device takes part in multicast updates (the default): its data link joins up to 4 groups (docs/protocol.md
+    /// section 7.6) and its bootloader advertises <c>Multicast</c> and answers GetMissingBlocks. Off: it joins no group
+    /// (it still forwards group frames) and advertises nothing, as a device without the feature does.
+    /// </summary>
+    public bool Multicast { get; init; } = true;
+
     /// <summary>The largest RPC packet the device reassembles.</summary>
     public ushort MaxPacketSize { get; init; } = 4096 + 64;
 

@@ -88,6 +88,13 @@ internal sealed class Rig : IAsyncDisposable
         return await FinishAsync(host, [NetworkLink.FromTransport(host.HostPorts[0])], options, []);
     }
 
+    /// <summary>A daisy chain over the given cables (cable 0 from the host to the first device, cable i from device i-1 to device i).</summary>
+    public static async Task<Rig> ChainOverAsync(int count, Func<int, VirtualDevice> deviceFactory, VirtualLinkFactory cables, UpdateOptions? options = null)
+    {
+        VirtualDeviceHost host = await VirtualDeviceHost.CreateChainAsync(count, deviceFactory, cables);
+        return await FinishAsync(host, [NetworkLink.FromTransport(host.HostPorts[0])], options, []);
+    }
+
     private static async Task<Rig> FinishAsync(VirtualDeviceHost host, NetworkLink[] links, UpdateOptions? options, BreakableCable[] replacements)
     {
         DeviceNetwork network = await DeviceNetwork.ConnectAsync(links, NetworkOptions());

@@ -72,6 +72,9 @@ internal sealed record ConformanceProduct(FlashFamily Family, int Index = 0)
         RequireProvisioning = RequireProvisioning,
         RequireEncryption = RequireEncryption,
         IdentityKey = IdentityKey,
+        // The C device does not take part in multicast yet (docs/device-model.md section 8): its twin neither, so both
+        // advertise the same features.
+        Multicast = false,
     };
 
     /// <summary>The C device's product options (csa-device --help), with the trusted key file.</summary>

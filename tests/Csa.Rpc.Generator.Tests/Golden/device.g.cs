@@ -162,6 +162,9 @@ namespace Csa.Rpc.Device
 
         /// <summary>The node forwards frames along a daisy chain.</summary>
         Forwarding = 0x0020,
+
+        /// <summary>The image takes part in multicast updates: its data link joins groups (docs/protocol.md section 7.6) and its bootloader answers GetMissingBlocks, so one payload can be written to many devices at once (docs/updates.md section 10a). A bootloader advertises it.</summary>
+        Multicast = 0x0040,
     }
 
     /// <summary>What the bootloader demands of every image beyond a valid signature (or CRC), target and location. On the wire: u32.</summary>

@@ -194,6 +194,7 @@ typedef uint32_t device_feature_flags_t;
 #define DEVICE_FEATURE_FLAGS_DEVICE_BINDING ((device_feature_flags_t)0x0008u) /* The bootloader honours device binding: an image bound to other devices' unique ids is refused. Whether it also refuses unbound images is the product's policy, not advertised. */
 #define DEVICE_FEATURE_FLAGS_BOOTLOADER_UPDATE ((device_feature_flags_t)0x0010u) /* The other bootloader copy can be updated. */
 #define DEVICE_FEATURE_FLAGS_FORWARDING ((device_feature_flags_t)0x0020u) /* The node forwards frames along a daisy chain. */
+#define DEVICE_FEATURE_FLAGS_MULTICAST ((device_feature_flags_t)0x0040u) /* The image takes part in multicast updates: its data link joins groups (docs/protocol.md section 7.6) and its bootloader answers GetMissingBlocks, so one payload can be written to many devices at once (docs/updates.md section 10a). A bootloader advertises it. */
 
 /* What the bootloader demands of every image beyond a valid signature (or CRC), target and location. Bit flags: any combination is valid. */
 typedef uint32_t device_image_requirements_t;

@@ -77,9 +77,10 @@ public sealed class VirtualDeviceRpcTests
             Assert.Equal(new ImageVersion(0, 0, 0, 0), versions.ApplicationVersion);
 
             GetCapabilitiesResponse capabilities = await client.GetCapabilitiesAsync().WaitAsync(HangGuard);
-            // A checksum-only profile: no signatures, no encryption, but downgrade protection, the two-copy update and
-            // device binding (every bootloader honours it).
-            Assert.Equal(FeatureFlags.Forwarding | FeatureFlags.BootloaderUpdate | FeatureFlags.DowngradeProtection | FeatureFlags.DeviceBinding, capabilities.Features);
+            // A checksum-only profile: no signatures, no encryption, but downgrade protection, the two-copy update,
+            // device binding (every bootloader honours it) and multicast (the profile's default).
+            Assert.Equal(FeatureFlags.Forwarding | FeatureFlags.BootloaderUpdate | FeatureFlags.DowngradeProtection | FeatureFlags.DeviceBinding
+                | FeatureFlags.Multicast, capabilities.Features);
 
             using var bootloader = new BootloaderClient(host.Client, address);
             GetStatusResponse status = await bootloader.GetStatusAsync().WaitAsync(HangGuard);

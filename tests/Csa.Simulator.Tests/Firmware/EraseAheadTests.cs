@@ -8,8 +8,8 @@ using static Csa.Simulator.Tests.Firmware.Kit;
 namespace Csa.Simulator.Tests.Firmware;
 
 /// <summary>
-/// Erase-ahead (docs/device-model.md 6.4.1): BeginUpdate erases only the trailer's sectors before it answers, and the
-/// bootloader erases the sectors the payload needs in the background. Power cuts inside those background erases, and between them, must
+/// Erase-ahead (docs/device-model.md 6.4.1): BeginUpdate erases nothing before it answers (its journal record marks the
+/// region as being rewritten), and the bootloader erases the sectors the payload needs, then the trailer's, in the background. Power cuts inside those background erases, and between them, must
 /// leave a device that boots its bootloader and resumes to the new image, on a strict flash.
 /// </summary>
 public sealed class EraseAheadTests
@@ -19,11 +19,10 @@ public sealed class EraseAheadTests
     public static TheoryData<FlashFamily, UpdateTarget, int, TornEraseStyle> TornFirstErase()
     {
         var data = new TheoryData<FlashFamily, UpdateTarget, int, TornEraseStyle>();
-        // No F4 bootloader copy: its region is one 128 KB sector, the trailer's, erased inside BeginUpdate; nothing is
-        // left for the eraser.
         foreach (TornEraseStyle style in Enum.GetValues<TornEraseStyle>())
         {
             data.Add(FlashFamily.Stm32F4, UpdateTarget.Application, 140_000, style);
+            data.Add(FlashFamily.Stm32F4, UpdateTarget.OtherBootloader, 30_000, style); // its one sector holds payload and trailer
             data.Add(FlashFamily.Stm32L4, UpdateTarget.Application, 37_000, style);
             data.Add(FlashFamily.Stm32L4, UpdateTarget.OtherBootloader, 40_000, style);
         }
@@ -40,9 +39,9 @@ public sealed class EraseAheadTests
         (DeviceFirmware firmware, SimulatedFlash flash) = await InBootloaderAsync(profile);
         FirmwareImage image = ImageFor(profile, target, size);
 
-        // Operation 0 is BeginUpdate's journal record, then BeginUpdate erases the trailer's sectors before it answers;
-        // the next operation is the first erase of a payload sector, which runs in the background.
-        int firstBackground = 1 + TrailerSectors(profile, target);
+        // Operation 0 is BeginUpdate's journal record, its only flash operation before the answer; the next one is the
+        // first erase of a payload sector, which runs in the background.
+        const int firstBackground = 1;
         flash.ArmPowerCut(PowerCutPlan.DuringOperationAt(firstBackground, seed: (int)style + size, style));
         BeginUpdateResponse begin = await BeginAsync(Client(firmware), target, image).WaitAsync(HangGuard);
         Assert.Equal(0u, begin.ResumeOffset); // answered: the erase it started had not landed yet
@@ -52,9 +51,11 @@ public sealed class EraseAheadTests
     }
 
     [Theory]
-    [InlineData(FlashFamily.Stm32L4, 4)] // L4: record, two trailer pages in BeginUpdate, then background erases from operation 3
+    [InlineData(FlashFamily.Stm32L4, 2)] // L4: BeginUpdate's record, then background erases from operation 1
     [InlineData(FlashFamily.Stm32L4, 10)]
-    [InlineData(FlashFamily.Stm32F4, 3)] // F4: record, the trailer's sector in BeginUpdate, then background erases from operation 2
+    [InlineData(FlashFamily.Stm32L4, 21)] // after the 19 payload pages and the trailer's first page
+    [InlineData(FlashFamily.Stm32F4, 2)] // F4: record, the first payload sector, then the second
+    [InlineData(FlashFamily.Stm32F4, 3)] // the trailer's sector, after the payload's two
     [Trait("Requirement", "REQ-RECOVER")]
     public async Task A_cut_before_a_later_background_erase_while_no_write_has_arrived_yet_is_resumed(FlashFamily family, int operation)
     {
@@ -66,7 +67,7 @@ public sealed class EraseAheadTests
         flash.ArmPowerCut(PowerCutPlan.BeforeOperation(operation));
         await BeginAsync(Client(firmware), UpdateTarget.Application, image).WaitAsync(HangGuard);
         await WaitForPowerLossAsync(flash); // nothing but the eraser touches the flash now
-        // Operation 0 was BeginUpdate's journal record; 1 .. operation - 1 were erases (the trailer's, then background ones).
+        // Operation 0 was BeginUpdate's journal record; 1 .. operation - 1 were background erases (payload, then trailer).
         Assert.Equal(operation - 1, flash.Statistics.SectorErases - erasesBefore);
 
         await RecoverAndInstallAsync(profile, flash, UpdateTarget.Application, image);
@@ -88,10 +89,10 @@ public sealed class EraseAheadTests
         using var guard = new CancellationTokenSource(HangGuard);
         while (firmware.Bootloader.IsErasingAhead)
             await Task.Delay(5, guard.Token);
-        // BeginUpdate erased the trailer area's 2 pages; the 19 pages of 2 KB that 37 000 bytes need are erased in the background.
+        // The 19 pages of 2 KB that 37 000 bytes need, then the trailer area's 2 pages, all erased in the background.
         long erased = RegionErases() - erasesBefore;
         Assert.Equal(19 + TrailerSectors(profile, UpdateTarget.Application), erased);
-        Assert.Equal(19, firmware.Bootloader.SectorsErasedAhead - aheadBefore);
+        Assert.Equal(erased, firmware.Bootloader.SectorsErasedAhead - aheadBefore);
 
         BootloaderClient client = Client(firmware);
         for (int offset = 0; offset < image.Payload.Length; offset += 4096)

@@ -69,6 +69,23 @@ public class FirmwareDocumentTests
         Assert.Equal(Golden("state-record"), record.Encode());
         Assert.Equal(record.Encode(), UpdateRecord.Decode(Golden("state-record")).Encode());
         Assert.True(record.Encode().Length <= DeviceFirmware.JournalSlotSize - 16);
+        Assert.False(record.Revokes(RegionKind.Application));
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-RECOVER")]
+    public void The_state_record_with_a_revoked_region_matches_the_golden_vector()
+    {
+        UpdateRecord record = new UpdateRecord(true, 30, UpdatePhase.Receiving, RegionKind.Application, 0x20000, 140_000, 2,
+            Enumerable.Range(0, 32).Select(i => (byte)i).ToArray()).Revoking(RegionKind.Application);
+        Assert.Equal(Golden("state-record-revoked"), record.Encode());
+        UpdateRecord back = UpdateRecord.Decode(Golden("state-record-revoked"));
+        Assert.True(back.Revokes(RegionKind.Application));
+        Assert.False(back.Revokes(RegionKind.BootloaderB));
+        Assert.False(back.Restoring(RegionKind.Application).Revokes(RegionKind.Application));
+        byte[] noise = Golden("state-record-revoked");
+        noise[18] = 0xF1; // bits that name no image region are ignored
+        Assert.Equal(0, UpdateRecord.Decode(noise).Revoked);
     }
 
     [Theory]

@@ -37,4 +37,19 @@ internal static partial class UpdateLog
 
     [LoggerMessage(EventId = 4016, Level = LogLevel.Warning, Message = "Device {Uid}: install failed: {Reason}")]
     public static partial void InstallFailed(ILogger logger, string uid, string reason);
+
+    [LoggerMessage(EventId = 4017, Level = LogLevel.Information, Message = "Group {Group}: {Members} device(s) take {Bytes} payload bytes from offset {Start} in writes of {Chunk} bytes")]
+    public static partial void GroupStarted(ILogger logger, string group, int members, int bytes, int start, int chunk);
+
+    [LoggerMessage(EventId = 4018, Level = LogLevel.Warning, Message = "Group {Group}: device {Uid} left the transfer ({Reason}); it finishes by itself")]
+    public static partial void GroupMemberDropped(ILogger logger, Exception? error, string group, string uid, string reason);
+
+    [LoggerMessage(EventId = 4019, Level = LogLevel.Information, Message = "Group {Group}: repair round {Round}: {Blocks} block(s) missing somewhere, {ToGroup} sent to the group, {Unicast} to one device")]
+    public static partial void GroupRepair(ILogger logger, string group, int round, int blocks, int toGroup, int unicast);
+
+    [LoggerMessage(EventId = 4020, Level = LogLevel.Information, Message = "Group {Group}: device {Uid} holds the whole payload")]
+    public static partial void GroupMemberComplete(ILogger logger, string group, string uid);
+
+    [LoggerMessage(EventId = 4021, Level = LogLevel.Debug, Message = "Group {Group}: the writes waited {Milliseconds} ms for the buffers of {Devices}")]
+    public static partial void GroupWaited(ILogger logger, string group, long milliseconds, string devices);
 }

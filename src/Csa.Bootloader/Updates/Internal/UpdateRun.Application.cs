@@ -18,12 +18,27 @@ internal sealed partial class UpdateRun
             // device leaves its application: a refused image costs it no time out of service.
             if (_options.LocalPreCheck && LocalPreCheck.IsComplete(_device))
                 LocalPreCheck.Check(_device, RegionKind.Application, image, _options);
+            // On a chain shared with a transfer to a group: after the devices in front of it (ChainTurns).
+            if (_turns is not null)
+                await _turns.BeforeEnterAsync(_uid, _ct).ConfigureAwait(false);
             await EnterBootloaderAsync().ConfigureAwait(false);
         }
+        _turns?.EnterRequested(_uid);
 
         BootloaderStatus status = _device.Bootloader!;
         await WriteImageAsync(UpdateTarget.Application, status.GetRegion(RegionKind.Application), image).ConfigureAwait(false);
 
+        // The members of a transfer to a group restart together, from the end of their chain (ChainTurns); a device
+        // written by itself takes no turn.
+        if (_turns is not null && _multicast)
+        {
+            _turns.Verified(_uid);
+            await _turns.BeforeRestartAsync(_uid, _ct).ConfigureAwait(false);
+        }
+        else
+        {
+            _turns?.Leave(_uid);
+        }
         DeviceInfo running = await StartApplicationAsync("the new application to start").ConfigureAwait(false);
         if (!running.ApplicationValid || running.ApplicationVersion != image.Manifest.Version)
             throw Mismatch($"The device runs application {running.ApplicationVersion} ({(running.ApplicationValid ? "valid" : "not valid")}), not the installed {image.Manifest.Version}.");

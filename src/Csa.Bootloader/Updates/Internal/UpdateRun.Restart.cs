@@ -6,8 +6,14 @@ namespace Csa.Bootloader.Updates.Internal;
 // Restarts: into the bootloader, into the new image, and waiting for the device to answer again.
 internal sealed partial class UpdateRun
 {
-    /// <summary>How long the device waits after answering Reset before it restarts, so the answer leaves the link.</summary>
-    private const ushort ResetDelayMilliseconds = 50;
+    /// <summary>
+    /// How long the device waits after its answer to Reset has left its link before it restarts (the device waits for
+    /// the transmission to complete first, device-model.md 7.3): a margin, not the answer's time on the wire.
+    /// </summary>
+    private const ushort ResetDelayMilliseconds = 10;
+
+    /// <summary>How long the application may take to restart after its EnterBootloader answer before the host asks (unless it announces itself sooner).</summary>
+    private static readonly TimeSpan EnterBootloaderPause = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
     /// Asks the running application to restart into the bootloader and waits until the bootloader answers. The request
@@ -20,19 +26,18 @@ internal sealed partial class UpdateRun
         long start = _time.GetTimestamp();
         while (true)
         {
-            using (DeviceClient device = _network.CreateDeviceClient(_device))
+            using (var started = new StartAnnouncement(_network, _device.Address))
             {
-                try
+                using (DeviceClient device = _network.CreateDeviceClient(_device))
                 {
-                    await device.EnterBootloaderAsync(new EnterBootloaderRequest(_options.EnterBootloaderWaitSeconds), CallOptions(), _ct).ConfigureAwait(false);
+                    Task<EnterBootloaderResponse> asked = device.EnterBootloaderAsync(new EnterBootloaderRequest(_options.EnterBootloaderWaitSeconds), CallOptions(), _ct);
+                    _turns?.EnterRequested(_uid); // on its way: the device in front of it may be asked now
+                    await AnswerOrStartAsync(asked, started, EnterBootloaderPause).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (DeviceNetwork.IsUnreachable(ex))
-                {
-                    // The answer may be lost because the device is already restarting: whether it went is seen below.
-                }
+                // The application answers before it restarts: asking at once would only reach it on its way down. The
+                // bootloader's announcement ends the pause as soon as it runs.
+                await started.WaitAsync(EnterBootloaderPause + _options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
             }
-            // The application answers before it restarts: asking at once would only reach it on its way down.
-            await Task.Delay(TimeSpan.FromMilliseconds(ResetDelayMilliseconds) + _options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
             TimeSpan left = _options.RestartTimeout - _time.GetElapsedTime(start);
             TimeSpan round = left < EnterBootloaderResendAfter * 2 ? left : EnterBootloaderResendAfter;
             try
@@ -60,20 +65,46 @@ internal sealed partial class UpdateRun
     private async Task ResetAsync(ResetMode mode)
     {
         Enter(UpdateStage.Restarting);
+        using var started = new StartAnnouncement(_network, _device.Address);
         using (DeviceClient device = _network.CreateDeviceClient(_device))
         {
-            try
-            {
-                // One attempt: a resend reaching the restarted device would restart it a second time.
-                await device.ResetAsync(new ResetRequest(mode, ResetDelayMilliseconds), CallOptions(attempts: 1), _ct).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (DeviceNetwork.IsUnreachable(ex))
-            {
-                // Lost answer: the device may have restarted; the wait below decides.
-            }
+            // One attempt: a resend reaching the restarted device would restart it a second time.
+            Task<ResetResponse> asked = device.ResetAsync(new ResetRequest(mode, ResetDelayMilliseconds), CallOptions(attempts: 1), _ct);
+            _turns?.ResetRequested(_uid); // on its way: the device in front of it may be asked now
+            await AnswerOrStartAsync(asked, started, TimeSpan.FromMilliseconds(ResetDelayMilliseconds)).ConfigureAwait(false);
         }
-        // Let the restart happen before asking: the device answers until its reset delay has passed.
-        await Task.Delay(TimeSpan.FromMilliseconds(ResetDelayMilliseconds) + _options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
+        // Let the restart happen before asking: the device answers until its reset delay has passed. Its announcement
+        // (it runs again) ends the pause early.
+        await started.WaitAsync(TimeSpan.FromMilliseconds(ResetDelayMilliseconds) + _options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Waits for the answer to a request that restarts the device, but no longer than needed: the device's announcement
+    /// that it started again, or (both lost: on a daisy chain a device in front of it may be restarting at that moment)
+    /// its restart pause and one probe timeout, end the wait; the probes that follow decide whether it went. A lost
+    /// answer therefore costs a probe, not a command timeout. The request itself is not cancelled: on a busy link it may
+    /// not even have left yet (it waits behind other frames), and it must still go; it ends by its own answer or
+    /// timeout, unobserved.
+    /// </summary>
+    private async Task AnswerOrStartAsync(Task asked, StartAnnouncement started, TimeSpan restartPause)
+    {
+        using var pause = CancellationTokenSource.CreateLinkedTokenSource(_ct);
+        Task ended = await Task.WhenAny(asked, started.HeardAsync, Task.Delay(restartPause + ProbeTimeout, _time, pause.Token)).ConfigureAwait(false);
+        await pause.CancelAsync().ConfigureAwait(false);
+        if (ended != asked)
+        {
+            _ = asked.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            _ct.ThrowIfCancellationRequested();
+            return; // whether it went is seen below
+        }
+        try
+        {
+            await asked.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (DeviceNetwork.IsUnreachable(ex))
+        {
+            // The answer may be lost because the device is already restarting: whether it went is seen below.
+        }
     }
 
     /// <summary>How many times a restart (into the application, or into the other bootloader copy) is asked for before the device staying as it was is a failure.</summary>

@@ -82,27 +82,109 @@ internal sealed partial class UpdateRun
         _rate.Reset();
         Report();
 
-        if (begin.ResumeOffset < manifest.PayloadSize)
+        bool written = begin.ResumeOffset >= manifest.PayloadSize;
+        if (_shared is { } shared)
+        {
+            // A transfer to a group carries the payload when this device can take part; otherwise (it holds the image
+            // already, it cannot join, the transfer is over, or this is a bootloader copy) it writes by itself.
+            if (!written && target == UpdateTarget.Application)
+            {
+                try
+                {
+                    written = await shared.TransferAsync(new MulticastJoin(_device, begin.ResumeOffset, ChunkSize(begin), SharedWindow(),
+                        FlashCallOptions(begin.EraseMillisecondsMax).Timeout ?? _options.CommandTimeout, OnSharedProgress), work).ConfigureAwait(false) == MulticastOutcome.Complete;
+                }
+                catch
+                {
+                    _turns?.Leave(_uid); // left behind: it goes on by itself, and nobody waits for it
+                    throw;
+                }
+            }
+            else
+            {
+                shared.Withdraw(_uid);
+            }
+            _multicast |= written && begin.ResumeOffset < manifest.PayloadSize;
+            if (!_multicast)
+                _turns?.Leave(_uid); // written by itself: it takes no turn, and nobody waits for it
+        }
+        if (!written)
             await TransferAsync(client, image.Payload, (int)begin.ResumeOffset, ChunkSize(begin), FlashCallOptions(begin.EraseMillisecondsMax), work).ConfigureAwait(false);
 
         Enter(UpdateStage.Verifying);
+        await FinishAndVerifyAsync(client, region.Region, manifest, begin.EraseMillisecondsMax, work).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// FinishUpdate, then (with <see cref="UpdateOptions.VerifyRegionHash"/>) the region's hash. Both go out together:
+    /// the device runs its commands in order, so the hash is of the committed region, and the host waits one round trip
+    /// instead of two. When the finish fails, the hash's answer (a refusal, the region not being valid) is ignored.
+    /// </summary>
+    private async Task FinishAndVerifyAsync(BootloaderClient client, RegionKind region, ImageManifest manifest, uint? eraseMillisecondsMax, CancellationToken work)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(work);
+        Task<FinishUpdateResponse> finishing = client.FinishUpdateAsync(new FinishUpdateRequest(), FlashCallOptions(eraseMillisecondsMax), stop.Token);
+        Task<GetRegionHashResponse>? hashing = _options.VerifyRegionHash
+            ? client.GetRegionHashAsync(new GetRegionHashRequest(region, 0, manifest.PayloadSize),
+                // it runs after the finish, whose commit may first erase the trailer's sector
+                FlashCallOptions(eraseMillisecondsMax), stop.Token)
+            : null;
+        hashing?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         FinishUpdateResponse finish;
         try
         {
-            finish = await client.FinishUpdateAsync(new FinishUpdateRequest(), FlashCallOptions(begin.EraseMillisecondsMax), work).ConfigureAwait(false);
+            finish = await finishing.ConfigureAwait(false);
         }
         catch (RpcErrorException e) when (IsRefusal(e, out BootloaderError code))
         {
+            await stop.CancelAsync().ConfigureAwait(false);
             throw new UpdateRejectedException(_uid, code, e.Message, e);
+        }
+        catch
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            throw;
         }
         if (!finish.PayloadSha256.AsSpan().SequenceEqual(manifest.PayloadSha256.Span))
             throw Mismatch($"The device committed a payload with SHA-256 {Convert.ToHexString(finish.PayloadSha256)}; the manifest says {Convert.ToHexString(manifest.PayloadSha256.Span)}.");
-        if (_options.VerifyRegionHash)
+        if (hashing is null)
+            return;
+        GetRegionHashResponse stored;
+        try
         {
-            GetRegionHashResponse stored = await client.GetRegionHashAsync(new GetRegionHashRequest(region.Region, 0, manifest.PayloadSize), CallOptions(), work).ConfigureAwait(false);
-            if (!stored.Sha256.AsSpan().SequenceEqual(manifest.PayloadSha256.Span))
-                throw Mismatch($"{region.Region} holds a payload with SHA-256 {Convert.ToHexString(stored.Sha256)} after the commit; the manifest says {Convert.ToHexString(manifest.PayloadSha256.Span)}.");
+            stored = await hashing.ConfigureAwait(false);
         }
+        catch (Exception ex) when (ex is RpcErrorException or RpcTimeoutException && !work.IsCancellationRequested)
+        {
+            // Asked together with the finish, it may have been lost on its own: ask once more, alone.
+            stored = await client.GetRegionHashAsync(new GetRegionHashRequest(region, 0, manifest.PayloadSize), CallOptions(), work).ConfigureAwait(false);
+        }
+        if (!stored.Sha256.AsSpan().SequenceEqual(manifest.PayloadSha256.Span))
+            throw Mismatch($"{region} holds a payload with SHA-256 {Convert.ToHexString(stored.Sha256)} after the commit; the manifest says {Convert.ToHexString(manifest.PayloadSha256.Span)}.");
+    }
+
+    /// <summary>Writes in flight to this device in a transfer to a group: as for its own transfer, within the replay window.</summary>
+    private int SharedWindow() =>
+        Math.Max(1, Math.Min(Math.Min((int)_device.ReceiveBuffers, _options.MaxWritesInFlight ?? int.MaxValue), Rpc.RpcProtocol.ReplayWindow - 1));
+
+    /// <summary>A write of a transfer to a group reached this device: it holds <paramref name="held"/> bytes now.</summary>
+    private void OnSharedProgress(long held, long acknowledged)
+    {
+        double rate;
+        bool firstAck;
+        lock (_progressLock)
+        {
+            _bytesSent += acknowledged;
+            long delta = Math.Max(0, held - _legDone);
+            _legDone = Math.Max(_legDone, held);
+            rate = _rate.Record(_legDone - _legResumed);
+            firstAck = _stage == UpdateStage.Erasing && delta > 0;
+            if (firstAck)
+                _stage = UpdateStage.Transferring;
+        }
+        if (firstAck)
+            UpdateLog.StageEntered(_logger, Uid, UpdateStage.Transferring);
+        Report(rate);
     }
 
     /// <summary>True when <paramref name="region"/> holds exactly <paramref name="image"/>'s payload and is valid.</summary>

@@ -40,9 +40,17 @@ internal sealed partial class UpdateRun
     private bool _begun;
     private bool _enteredBootloader;
     private DeviceReturnedException? _returned;
+    private readonly MulticastTransfer? _shared;
+    private readonly object _progressLock = new();
+    private bool _multicast;
 
-    public UpdateRun(FirmwareUpdater updater, DeviceInfo device, UpdatePlan plan, IProgress<UpdateProgress>? progress, CancellationToken cancellationToken)
+    private readonly ChainTurns? _turns;
+
+    public UpdateRun(FirmwareUpdater updater, DeviceInfo device, UpdatePlan plan, IProgress<UpdateProgress>? progress, CancellationToken cancellationToken,
+        MulticastTransfer? shared = null, ChainTurns? turns = null)
     {
+        _shared = shared;
+        _turns = turns;
         _network = updater.Network;
         _options = updater.Options;
         _time = _options.TimeProvider;
@@ -93,6 +101,7 @@ internal sealed partial class UpdateRun
                 }
                 _begun = false;
                 _returned = null;
+                _turns?.Contacted(_uid);
                 await AuthenticateDeviceAsync().ConfigureAwait(false);
                 UpdateResult result = _plan.Target == UpdateTarget.Application
                     ? await RunApplicationAttemptAsync().ConfigureAwait(false)
@@ -194,10 +203,12 @@ internal sealed partial class UpdateRun
 
     private static bool IsTransient(Exception ex)
     {
-        if (DeviceNetwork.IsUnreachable(ex) || ex is DeviceNotFoundException or DeviceReturnedException)
+        if (DeviceNetwork.IsUnreachable(ex) || ex is DeviceNotFoundException or DeviceReturnedException or MulticastLeftException)
             return true;
         if (ex is not RpcErrorException error)
             return false;
+        if (ex is MulticastLeftException)
+            return true; // left behind by a transfer to a group: it goes on by itself
         if (error.Status is RpcStatus.Busy or RpcStatus.InternalError or RpcStatus.UnknownInterface)
             return true; // the device restarted into another image under us, or is busy: look again
         if (BootloaderInterface.TryGetError(error, out BootloaderError code))
@@ -285,7 +296,7 @@ internal sealed partial class UpdateRun
 
     private UpdateResult Result(UpdateTarget target, FirmwareVersion versionAfter, RegionKind runningBootloader) =>
         new(_uid, _device.Address, target, _versionBefore, versionAfter, runningBootloader, _plan.TotalPayload, _bytesSent, _bytesResumed,
-            _resumeCount, _imagesWritten, _time.GetElapsedTime(_started));
+            _resumeCount, _imagesWritten, _time.GetElapsedTime(_started)) { Multicast = _multicast };
 
     private static RegionKind SlotToRegion(BootloaderSlot slot) => slot == BootloaderSlot.B ? RegionKind.BootloaderB : RegionKind.BootloaderA;
 }

@@ -46,6 +46,8 @@ internal sealed class DeviceService : DeviceServerBase
         // so every bootloader advertises it; whether it also refuses unbound images (RequireDeviceBinding) is the
         // product's policy and shows at BeginUpdate, not here.
         features |= FeatureFlags.DeviceBinding;
+        if (profile.Multicast)
+            features |= FeatureFlags.Multicast;
         return features;
     }
 

@@ -51,6 +51,7 @@ internal sealed class PoweredRun : IAsyncDisposable
             MaxFrameSize = profile.MaxFrameSize,
             ReceiveBuffers = profile.ReceiveBuffers,
             MaxPacketSize = profile.MaxPacketSize,
+            MaxGroups = profile.Multicast ? 4 : 0,
             TimeProvider = options.TimeProvider,
             LoggerFactory = options.LoggerFactory,
         });

@@ -1,0 +1,172 @@
+using System.Security.Cryptography;
+using Csa.Bootloader.Images;
+using Csa.Bootloader.Updates.Internal;
+using Csa.DataLink;
+using FeatureFlags = Csa.Rpc.Device.FeatureFlags;
+
+namespace Csa.Bootloader.Updates;
+
+// Many devices at once, with one transfer per payload where devices share it (multicast, docs/updates.md section 10a).
+public sealed partial class FirmwareUpdater
+{
+    /// <summary>
+    /// Updates many devices at once (REQ-INST, REQ-UPD-APP), each with its own image from
+    /// <paramref name="imageForDevice"/>, and writes a payload that several devices share only once: to a group address
+    /// that all of them take (on a daisy chain every hop carries it once), flow-controlled to the slowest of them, then
+    /// what any of them missed again. Each device still gets its own BeginUpdate (its own manifest, bound to it, and its
+    /// own wrapped content key), its own FinishUpdate and its own restart, so what each device checks and commits is
+    /// exactly what <see cref="UpdateApplicationAsync"/> gives it. A device that leaves the shared transfer (a power cut,
+    /// a refusal, a lost link) does not hold up the others and finishes by itself, resuming from what it holds.
+    /// </summary>
+    /// <remarks>
+    /// Shared: application images whose payload bytes are equal (plaintext, or one ciphertext whose content key is wrapped
+    /// for each device), on devices whose bootloader advertises <see cref="FeatureFlags.Multicast"/>, when
+    /// <see cref="UpdateOptions.Multicast"/> is on and at least two devices share the payload. Everything else (bootloader
+    /// images, a payload of its own, a device without the feature) is updated by itself, at most
+    /// <paramref name="maxParallel"/> at once, as <see cref="InstallAsync(IEnumerable{DeviceInfo}, Func{DeviceInfo, CancellationToken, Task{FirmwareImage}}, int, IProgress{UpdateProgress}?, CancellationToken)"/> does.
+    /// </remarks>
+    /// <param name="devices">The devices (as discovered).</param>
+    /// <param name="imageForDevice">The image for one device; called for every device first (the shared payloads are found from them).</param>
+    /// <param name="maxParallel">At most this many devices updated by themselves at once (the members of a shared transfer all run together).</param>
+    /// <param name="progress">Receives every device's reports (<see cref="UpdateProgress.Device"/> tells them apart).</param>
+    /// <param name="cancellationToken">Stops every update; the rows of devices not finished then say so.</param>
+    /// <param name="rowDone">Called with each device's row as soon as that device is done, succeeded or not (to record it while the others go on); null for none.</param>
+    /// <returns>One row per device, in the order given (<see cref="UpdateResult.Multicast"/> says which took the shared transfer).</returns>
+    public async Task<IReadOnlyList<InstallResult>> UpdateManyAsync(
+        IEnumerable<DeviceInfo> devices,
+        Func<DeviceInfo, CancellationToken, Task<FirmwareImage>> imageForDevice,
+        int maxParallel = 4,
+        IProgress<UpdateProgress>? progress = null,
+        CancellationToken cancellationToken = default,
+        Func<InstallResult, FirmwareImage?, Task>? rowDone = null)
+    {
+        ArgumentNullException.ThrowIfNull(devices);
+        ArgumentNullException.ThrowIfNull(imageForDevice);
+        DeviceInfo[] list = DeviceBatch.Validate(devices, maxParallel, nameof(devices), nameof(maxParallel));
+        Options.Validate();
+        long started = Options.TimeProvider.GetTimestamp();
+
+        // Every image first: which devices share a payload decides the transfers.
+        var images = new (FirmwareImage? Image, Exception? Error)[list.Length];
+        await Task.WhenAll(list.Select(async (device, i) =>
+        {
+            try
+            {
+                images[i] = (await imageForDevice(device, cancellationToken).ConfigureAwait(false)
+                    ?? throw new InvalidOperationException($"The image callback returned no image for device {device.Uid}."), null);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                images[i] = (null, ex);
+            }
+        })).ConfigureAwait(false);
+
+        var shared = new MulticastTransfer?[list.Length];
+        var turns = new ChainTurns?[list.Length];
+        var transfers = new List<MulticastTransfer>();
+        try
+        {
+            if (Options.Multicast)
+            {
+                foreach (int[] members in SharedPayloads(list, images))
+                {
+                    if (Network.AcquireGroup([.. members.Select(i => list[i])]) is not { } group)
+                        break; // every group address is taken: the rest go by themselves
+                    var transfer = new MulticastTransfer(Network, Options, Logger, group, images[members[0]].Image!.Payload, members.Select(i => list[i].Uid));
+                    var order = new ChainTurns(members.Select(i => list[i]));
+                    transfers.Add(transfer);
+                    foreach (int i in members)
+                    {
+                        shared[i] = transfer;
+                        turns[i] = order;
+                    }
+                }
+            }
+            IProgress<UpdateProgress>? reporting = ReportingTo(progress);
+            using var gate = new SemaphoreSlim(maxParallel, maxParallel);
+            InstallResult[] rows = await Task.WhenAll(list.Select(async (device, i) =>
+            {
+                InstallResult row = await UpdateOneAsync(device, images[i], shared[i], turns[i], shared[i] is null ? gate : null, reporting, started, cancellationToken).ConfigureAwait(false);
+                if (rowDone is not null)
+                    await rowDone(row, images[i].Image).ConfigureAwait(false);
+                return row;
+            })).ConfigureAwait(false);
+            return rows;
+        }
+        finally
+        {
+            foreach (MulticastTransfer transfer in transfers)
+            {
+                await transfer.DisposeAsync().ConfigureAwait(false);
+                Network.ReleaseGroup(transfer.Group);
+            }
+        }
+    }
+
+    /// <summary>Updates every device with the same image (see the overload with a callback).</summary>
+    public Task<IReadOnlyList<InstallResult>> UpdateManyAsync(IEnumerable<DeviceInfo> devices, FirmwareImage image, int maxParallel = 4,
+        IProgress<UpdateProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return UpdateManyAsync(devices, (_, _) => Task.FromResult(image), maxParallel, progress, cancellationToken);
+    }
+
+    /// <summary>Blocking form of <see cref="UpdateManyAsync(IEnumerable{DeviceInfo}, FirmwareImage, int, IProgress{UpdateProgress}?, CancellationToken)"/>.</summary>
+    public IReadOnlyList<InstallResult> UpdateMany(IEnumerable<DeviceInfo> devices, FirmwareImage image, int maxParallel = 4, CancellationToken cancellationToken = default) =>
+        UpdateManyAsync(devices, image, maxParallel, null, cancellationToken).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// The sets of devices (indexes, at least two each) that can take one payload together: application images with
+    /// equal payload bytes, for devices whose bootloader advertises Multicast.
+    /// </summary>
+    private static IEnumerable<int[]> SharedPayloads(DeviceInfo[] devices, (FirmwareImage? Image, Exception? Error)[] images) =>
+        Enumerable.Range(0, devices.Length)
+            .Where(i => images[i].Image is { Manifest.Kind: ImageKind.Application } && TakesMulticast(devices[i]))
+            .GroupBy(i => Convert.ToHexString(SHA256.HashData(images[i].Image!.Payload.Span)))
+            .Select(g => g.ToArray())
+            .Where(members => members.Length >= 2);
+
+    /// <summary>The device's bootloader takes part in transfers to a group (what it reports while the application runs, or itself).</summary>
+    internal static bool TakesMulticast(DeviceInfo device) =>
+        ((device.Rules?.BootloaderFeatures ?? FeatureFlags.None) | (device.IsInBootloader ? device.Features : FeatureFlags.None)).HasFlag(FeatureFlags.Multicast);
+
+    private async Task<InstallResult> UpdateOneAsync(DeviceInfo device, (FirmwareImage? Image, Exception? Error) image, MulticastTransfer? shared,
+        ChainTurns? turns, SemaphoreSlim? gate, IProgress<UpdateProgress>? progress, long started, CancellationToken cancellationToken)
+    {
+        TimeProvider time = Options.TimeProvider;
+        FirmwareVersion? before = image.Image?.Manifest.Kind == ImageKind.Bootloader ? device.BootloaderVersion
+            : device.ApplicationValid ? device.ApplicationVersion : null;
+        bool entered = false;
+        try
+        {
+            if (image.Error is { } error)
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+            if (gate is not null)
+            {
+                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                entered = true;
+                started = time.GetTimestamp();
+            }
+            FirmwareImage firmware = image.Image!;
+            UpdateResult result = firmware.Manifest.Kind == ImageKind.Bootloader
+                ? await UpdateBootloaderAsync(device, firmware, false, progress, cancellationToken).ConfigureAwait(false)
+                : await new UpdateRun(this, device, UpdatePlan.ForApplication(firmware), progress, cancellationToken, shared, turns).RunAsync().ConfigureAwait(false);
+            return new InstallResult(device.Uid, device.Address, device.ProductName, true, null, null,
+                result.VersionBefore, result.VersionAfter, result.BytesSent, time.GetElapsedTime(started), result);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            UpdateLog.InstallFailed(Logger, device.Uid.ToString(), ex.Message);
+            long sent = (ex as UpdateFailedException)?.BytesSent ?? 0;
+            return new InstallResult(device.Uid, device.Address, device.ProductName, false,
+                ex is OperationCanceledException ? "cancelled" : ex.Message, ex, before, null, sent, time.GetElapsedTime(started), null);
+        }
+        finally
+        {
+            shared?.Withdraw(device.Uid); // a device that stopped before it joined is not waited for
+            turns?.Leave(device.Uid);
+            if (entered)
+                gate!.Release();
+        }
+    }
+}

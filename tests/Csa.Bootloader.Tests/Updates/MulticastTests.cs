@@ -1,0 +1,314 @@
+using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
+using Csa.Bootloader.Updates;
+using Csa.Crypto;
+using Csa.DataLink.Transports;
+using Csa.Simulator.Device;
+using Csa.Simulator.Firmware;
+using Csa.Simulator.Hosting;
+
+namespace Csa.Bootloader.Tests.Updates;
+
+/// <summary>
+/// Many devices at once with one transfer for a shared payload (docs/updates.md section 10a): a group address, one Write
+/// per block for all members, repair by missing-block bitmaps, and members that leave without holding up the others.
+/// Every device still checks and commits exactly what a unicast update gives it, so each test also checks what each
+/// device holds and runs.
+/// </summary>
+public sealed class MulticastTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    private const int Size = 60_000;
+
+    [Fact]
+    [Trait("Requirement", "REQ-INST")]
+    [Trait("Requirement", "REQ-TOPO")]
+    public async Task A_chain_of_four_takes_one_payload_sent_once_and_every_device_runs_the_new_image()
+    {
+        DeviceProfile[] profiles = Profiles(60, 4);
+        await using Rig rig = await Rig.ChainAsync(4, i => UpdateKit.Device(profiles[i]));
+        FirmwareImage image = UpdateKit.App(profiles[0], UpdateKit.V2, size: Size, counter: 2);
+        long sentBefore = rig.Network.Node.Links[0].Counters.BytesSent;
+        var log = new ProgressLog();
+        using CancellationTokenSource guard = Rig.Guard();
+
+        IReadOnlyList<InstallResult> rows = await rig.Updater.UpdateManyAsync(rig.Devices, image, progress: log, cancellationToken: guard.Token);
+
+        AssertAllUpdated(rig, rows, image, multicast: rig.Devices.Select(_ => true));
+        long sent = rig.Network.Node.Links[0].Counters.BytesSent - sentBefore;
+        Assert.InRange(sent, image.Payload.Length, 2 * image.Payload.Length); // once, with framing and every device's own commands (unicast: 4 times)
+        // Progress per device: each climbs to the whole payload and ends Done.
+        foreach (DeviceInfo device in rig.Devices)
+        {
+            UpdateProgress[] mine = [.. log.Reports.Where(r => r.Device == device.Uid)];
+            Assert.Contains(mine, r => r.Stage == UpdateStage.Transferring && r.BytesDone > 0 && r.BytesDone < Size);
+            Assert.Equal(UpdateStage.Done, mine[^1].Stage);
+            Assert.Equal(Size, mine[^1].BytesDone);
+        }
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-INST")]
+    [Trait("Requirement", "REQ-RECOVER")]
+    public async Task Loss_on_one_hop_only_is_repaired_for_the_devices_behind_it_and_nothing_is_programmed_twice()
+    {
+        DeviceProfile[] profiles = Profiles(64, 4);
+        // Cable 2 runs from device 1 to device 2: devices 2 and 3 lose 8 % of the frames (writes and answers) on it.
+        var lossy = new EmulatedChannelOptions { BaudRate = 4_000_000, FrameLossProbability = 0.08 };
+        var events = new UpdaterEvents();
+        UpdateOptions options = Rig.FastOptions();
+        options.LoggerFactory = events;
+        await using Rig rig = await Rig.ChainOverAsync(4, i => UpdateKit.Device(profiles[i]), OneHop(2, lossy, seed: 11), options);
+        FirmwareImage image = UpdateKit.App(profiles[0], UpdateKit.V2, size: Size, counter: 2);
+        using CancellationTokenSource guard = Rig.Guard();
+
+        IReadOnlyList<InstallResult> rows = await rig.Updater.UpdateManyAsync(rig.Devices, image, cancellationToken: guard.Token);
+        output.WriteLine(events.ToString());
+
+        AssertAllUpdated(rig, rows, image, multicast: rig.Devices.Select(_ => true));
+        AssertProgrammedOnce(rig.Virtual, image);
+        // The stream went on; what the far devices lost came in the repair (GroupRepair, event 4019), and nobody was left behind.
+        Assert.NotEmpty(events.Of(4019));
+        Assert.Empty(events.Of(4018));
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-INST")]
+    [Trait("Requirement", "REQ-RECOVER")]
+    public async Task Duplicated_and_reordered_frames_on_the_chain_change_nothing()
+    {
+        DeviceProfile[] profiles = Profiles(68, 3);
+        var impaired = new EmulatedChannelOptions { BaudRate = 4_000_000, FrameDuplicationProbability = 0.10, FrameReorderProbability = 0.05 };
+        await using Rig rig = await Rig.ChainOverAsync(3, i => UpdateKit.Device(profiles[i]), OneHop(1, impaired, seed: 5));
+        FirmwareImage image = UpdateKit.App(profiles[0], UpdateKit.V2, size: Size, counter: 2);
+        using CancellationTokenSource guard = Rig.Guard();
+
+        IReadOnlyList<InstallResult> rows = await rig.Updater.UpdateManyAsync(rig.Devices, image, cancellationToken: guard.Token);
+
+        AssertAllUpdated(rig, rows, image, multicast: rig.Devices.Select(_ => true));
+        AssertProgrammedOnce(rig.Virtual, image);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-INST")]
+    [Trait("Requirement", "REQ-RECOVER")]
+    public async Task A_member_that_loses_power_mid_transfer_does_not_hold_up_the_others_and_finishes_by_itself()
+    {
+        DeviceProfile[] profiles = Profiles(72, 4);
+        var events = new UpdaterEvents();
+        UpdateOptions options = ResumingOptions();
+        options.LoggerFactory = events;
+        await using Rig rig = await Rig.ChainAsync(4, i => UpdateKit.Device(profiles[i]), options);
+        VirtualDevice cut = rig.Virtual[3];
+        using var supply = new PowerSupply(cut);
+        FirmwareImage image = UpdateKit.App(profiles[0], UpdateKit.V2, size: 120_000, counter: 2);
+        int fired = 0;
+        var log = new ProgressLog(p =>
+        {
+            if (p.Device == cut.Profile.Uid && p.Stage == UpdateStage.Transferring && p.BytesDone >= 40_000 && Interlocked.Exchange(ref fired, 1) == 0)
+                _ = cut.CutPowerAsync();
+        });
+        using CancellationTokenSource guard = Rig.Guard();
+
+        IReadOnlyList<InstallResult> rows = await rig.Updater.UpdateManyAsync(rig.Devices, image, progress: log, cancellationToken: guard.Token);
+        output.WriteLine(events.ToString());
+
+        Assert.Equal(1, Volatile.Read(ref fired));
+        Assert.True(supply.Restorations >= 1);
+        AssertAllUpdated(rig, rows, image, multicast: [true, true, true, false]);
+        Assert.True(rows[3].Result!.ResumeCount >= 1);
+        Assert.True(rows[3].Result!.BytesResumed > 0, "it resumed from what it held, by itself");
+        Assert.All(rows.Take(3), r => Assert.Equal(0, r.Result!.ResumeCount));
+        Assert.Contains(events.Of(4018), e => e.Contains(cut.Profile.Uid.ToString(), StringComparison.Ordinal)); // left behind, not waited for
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-INST")]
+    [Trait("Requirement", "REQ-DEVICE-BOUND")]
+    public async Task Each_member_gets_an_image_bound_to_it_and_one_that_gets_another_s_refuses_while_the_others_finish()
+    {
+        DeviceProfile[] profiles = Profiles(76, 4, requireBinding: true);
+        UpdateOptions options = Rig.FastOptions();
+        options.MulticastFormationTimeout = TimeSpan.FromMinutes(10); // the refusal must not be waited for
+        await using Rig rig = await Rig.ChainAsync(4, i => UpdateKit.Device(profiles[i]), options);
+        DeviceUid refused = profiles[2].Uid;
+        FirmwareImage ImageFor(DeviceInfo device) =>
+            UpdateKit.App(device.Uid == refused ? profiles[0] : profiles.Single(p => p.Uid == device.Uid), UpdateKit.V2, size: Size, counter: 2, bind: true);
+        using CancellationTokenSource guard = Rig.Guard();
+
+        IReadOnlyList<InstallResult> rows = await rig.Updater.UpdateManyAsync(rig.Devices, (d, _) => Task.FromResult(ImageFor(d)), cancellationToken: guard.Token);
+
+        Assert.False(rows[2].Succeeded);
+        Assert.Equal(ImageRejection.NotBoundToThisDevice, Assert.IsType<UpdateRejectedException>(rows[2].Error).LocalRejection);
+        Assert.Equal(UpdateKit.V1, rig.Virtual[2].Firmware.Inventory[RegionKind.Application].Version);
+        foreach (int i in new[] { 0, 1, 3 })
+        {
+            Assert.True(rows[i].Succeeded, rows[i].FailureReason);
+            Assert.True(rows[i].Result!.Multicast);
+            Assert.Equal(UpdateKit.V2, rig.Virtual[i].Firmware.Inventory[RegionKind.Application].Version);
+        }
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-INST")]
+    public async Task A_member_whose_bootloader_refuses_the_image_at_BeginUpdate_does_not_hold_up_the_others()
+    {
+        DeviceProfile[] profiles = Profiles(80, 3);
+        UpdateOptions options = Rig.FastOptions();
+        options.LocalPreCheck = false; // the device itself refuses
+        options.MulticastFormationTimeout = TimeSpan.FromMinutes(10);
+        await using Rig rig = await Rig.ChainAsync(3, i => UpdateKit.Device(profiles[i], applicationCounter: i == 1 ? 5u : 1u), options);
+        FirmwareImage image = UpdateKit.App(profiles[0], UpdateKit.V2, size: Size, counter: 2); // below device 1's counter 5
+        using CancellationTokenSource guard = Rig.Guard();
+
+        IReadOnlyList<InstallResult> rows = await rig.Updater.UpdateManyAsync(rig.Devices, image, cancellationToken: guard.Token);
+
+        var rejection = Assert.IsType<UpdateRejectedException>(rows[1].Error);
+        Assert.Equal(BootloaderError.SecurityCounterTooLow, rejection.DeviceError);
+        Assert.True(rows[0].Succeeded && rows[2].Succeeded, $"{rows[0].FailureReason} {rows[2].FailureReason}");
+        Assert.True(rows[0].Result!.Multicast && rows[2].Result!.Multicast);
+        Assert.Equal(UpdateKit.V1, rig.Virtual[1].Firmware.Inventory[RegionKind.Application].Version);
+        Assert.Equal(VirtualDeviceState.Application, rig.Virtual[1].State); // the refusal erased nothing; it runs again
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-INST")]
+    [Trait("Requirement", "REQ-CONFIDENTIAL")]
+    [Trait("Requirement", "REQ-DEVICE-BOUND")]
+    public async Task Encrypted_images_share_one_ciphertext_with_the_content_key_wrapped_for_each_member()
+    {
+        DeviceProfile[] profiles = Profiles(84, 4, requireEncryption: true);
+        await using Rig rig = await Rig.ChainAsync(4, i => UpdateKit.Device(profiles[i]));
+        // Devices 0 and 1: one image for both (one manifest, a key block with a key for each). Devices 2 and 3: an image
+        // each, bound to it, with its own manifest and wrapped key, over the same ciphertext.
+        FirmwareImage both = await Build(profiles[0], new AesCtrEciesPayloadEncryptor(), bindTo: null, profiles[0], profiles[1]);
+        using var shared = new SharedCiphertextEncryptor(new AesCtrEciesPayloadEncryptor());
+        FirmwareImage forTwo = await Build(profiles[2], shared, bindTo: profiles[2].Uid, profiles[2]);
+        FirmwareImage forThree = await Build(profiles[3], shared, bindTo: profiles[3].Uid, profiles[3]);
+        Assert.True(forTwo.Payload.Span.SequenceEqual(forThree.Payload.Span));
+        Assert.False(forTwo.ManifestBytes.Span.SequenceEqual(forThree.ManifestBytes.Span));
+        Assert.Null(forTwo.FindWrappedKey(profiles[3].Uid));
+        FirmwareImage[] images = [both, both, forTwo, forThree];
+        using CancellationTokenSource guard = Rig.Guard();
+
+        IReadOnlyList<InstallResult> rows = await rig.Updater.UpdateManyAsync(rig.Devices,
+            (d, _) => Task.FromResult(images[rig.Devices.ToList().IndexOf(d)]), cancellationToken: guard.Token);
+
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.True(rows[i].Succeeded, rows[i].FailureReason);
+            Assert.True(rows[i].Result!.Multicast);
+            // The flash holds the plaintext, decrypted by each device with its own unwrapped key.
+            byte[] stored = rig.Virtual[i].Flash.ReadRaw(profiles[i].MemoryMap.Application.Address, Size);
+            Assert.Equal(Plaintext, stored);
+        }
+        Assert.False(both.Payload.Span.SequenceEqual(Plaintext));
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-INST")]
+    public async Task A_device_without_the_feature_is_updated_by_itself_beside_the_group()
+    {
+        DeviceProfile[] profiles = Profiles(88, 3);
+        profiles[1] = WithoutMulticast(profiles[1]);
+        await using Rig rig = await Rig.ChainAsync(3, i => UpdateKit.Device(profiles[i]));
+        Assert.False(rig.Devices[1].Rules!.BootloaderFeatures.HasFlag(Csa.Rpc.Device.FeatureFlags.Multicast));
+        Assert.True(rig.Devices[0].Rules!.BootloaderFeatures.HasFlag(Csa.Rpc.Device.FeatureFlags.Multicast));
+        FirmwareImage image = UpdateKit.App(profiles[0], UpdateKit.V2, size: Size, counter: 2);
+        using CancellationTokenSource guard = Rig.Guard();
+
+        IReadOnlyList<InstallResult> rows = await rig.Updater.UpdateManyAsync(rig.Devices, image, cancellationToken: guard.Token);
+
+        AssertAllUpdated(rig, rows, image, multicast: [true, false, true]);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-INST")]
+    public async Task With_multicast_off_every_device_is_written_by_itself()
+    {
+        DeviceProfile[] profiles = Profiles(92, 2);
+        UpdateOptions options = Rig.FastOptions();
+        options.Multicast = false;
+        await using Rig rig = await Rig.ChainAsync(2, i => UpdateKit.Device(profiles[i]), options);
+        FirmwareImage image = UpdateKit.App(profiles[0], UpdateKit.V2, size: Size, counter: 2);
+        using CancellationTokenSource guard = Rig.Guard();
+
+        IReadOnlyList<InstallResult> rows = await rig.Updater.UpdateManyAsync(rig.Devices, image, cancellationToken: guard.Token);
+
+        AssertAllUpdated(rig, rows, image, multicast: [false, false]);
+    }
+
+    private static readonly byte[] Plaintext = UpdateKit.Payload(Size, seed: 0x5EED);
+
+    private static DeviceProfile[] Profiles(int first, int count, bool requireBinding = false, bool requireEncryption = false) =>
+        Enumerable.Range(first, count).Select(i => UpdateKit.Profile(i, requireBinding: requireBinding, requireEncryption: requireEncryption)).ToArray();
+
+    private static DeviceProfile WithoutMulticast(DeviceProfile p) => new()
+    {
+        MemoryMap = p.MemoryMap,
+        Uid = p.Uid,
+        ProductName = p.ProductName,
+        TrustedSigningKeys = p.TrustedSigningKeys,
+        IdentityKey = p.IdentityKey,
+        DowngradePrevention = p.DowngradePrevention,
+        FlashTiming = p.FlashTiming,
+        MaxFrameSize = p.MaxFrameSize,
+        ReceiveBuffers = p.ReceiveBuffers,
+        Multicast = false,
+    };
+
+    private static UpdateOptions ResumingOptions()
+    {
+        UpdateOptions options = Rig.FastOptions();
+        options.ResumeDelay = TimeSpan.FromMilliseconds(100);
+        return options;
+    }
+
+    /// <summary>In-memory cables, except cable <paramref name="impaired"/>: an emulated line with <paramref name="channel"/>'s impairments both ways.</summary>
+    private static VirtualLinkFactory OneHop(int impaired, EmulatedChannelOptions channel, int seed)
+    {
+        VirtualLinkFactory memory = VirtualLinks.InMemory("mc");
+        VirtualLinkFactory emulated = VirtualLinks.Emulated(EmulatedLinkOptions.Symmetric(channel, seed));
+        return index => index == impaired ? emulated(index) : memory(index);
+    }
+
+    private static Task<FirmwareImage> Build(DeviceProfile profile, IPayloadEncryptor encryptor, DeviceUid? bindTo, params DeviceProfile[] recipients)
+    {
+        var settings = new ImageSettings
+        {
+            Kind = ImageKind.Application,
+            VendorId = profile.VendorId,
+            DeviceClassId = profile.DeviceClassId,
+            Version = UpdateKit.V2,
+            SecurityCounter = 2,
+        };
+        if (bindTo is { } uid)
+            settings.BoundDevices.Add(uid);
+        FirmwareSource source = FirmwareSource.FromBinary(Plaintext, profile.MemoryMap.Application.Address);
+        return new ImageBuilder(settings).BuildAsync(source, UpdateKit.Signer, encryptor,
+            recipients.Select(r => new ImageRecipient(r.Uid, r.IdentityKey!.PublicKey.ToUncompressedPoint())).ToArray());
+    }
+
+    private static void AssertAllUpdated(Rig rig, IReadOnlyList<InstallResult> rows, FirmwareImage image, IEnumerable<bool> multicast)
+    {
+        Assert.Equal(rig.Devices.Select(d => d.Uid), rows.Select(r => r.Device));
+        bool[] expected = [.. multicast];
+        for (int i = 0; i < rows.Count; i++)
+        {
+            Assert.True(rows[i].Succeeded, rows[i].FailureReason);
+            Assert.Equal(UpdateKit.V2, rows[i].VersionAfter);
+            Assert.Equal(expected[i], rows[i].Result!.Multicast);
+            VirtualDevice device = rig.Virtual[i];
+            Assert.Equal(VirtualDeviceState.Application, device.State);
+            Assert.Equal(UpdateKit.V2, device.Firmware.Inventory[RegionKind.Application].Version);
+            Assert.Equal(image.Payload.ToArray(), device.Flash.ReadRaw(device.Profile.MemoryMap.Application.Address, image.Payload.Length));
+        }
+    }
+
+    /// <summary>Every 16-byte block of each device was programmed once: resends and duplicates were compared, never programmed again.</summary>
+    private static void AssertProgrammedOnce(IEnumerable<VirtualDevice> devices, FirmwareImage image)
+    {
+        long blocks = (image.Payload.Length + 15) / 16;
+        foreach (VirtualDevice device in devices)
+            Assert.Equal(blocks, device.Firmware.Bootloader.ProgrammedBlocks);
+    }
+}
