@@ -50,6 +50,27 @@ internal sealed class StationProcess : IAsyncDisposable
 
     public JsonElement Json() => JsonDocument.Parse(Output).RootElement;
 
+    /// <summary>
+    /// Stops the station where it is (SIGSTOP), as a scheduler that gave it no time would: what happens to the world
+    /// meanwhile (a database going away) it learns only when it runs again (<see cref="Thaw"/>). Linux only.
+    /// </summary>
+    public void Freeze() => Signal(SIGSTOP);
+
+    /// <summary>Lets a frozen station run again (SIGCONT).</summary>
+    public void Thaw() => Signal(SIGCONT);
+
+    private const int SIGCONT = 18;
+    private const int SIGSTOP = 19;
+
+    private void Signal(int signal)
+    {
+        if (kill(_process.Id, signal) != 0)
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
+
     public static StationProcess Start(string name, string password, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

@@ -145,16 +145,26 @@ public sealed class StationProcessTests(PostgresServer server, Xunit.Abstraction
         // "issued" row and its result long enough for the database to be stopped right there.
         await using StationProcess station = Station("E", server.Uri(connectionString), 20, Devices, "worst", "--parallel", "1", "--records-wait", "5m");
         using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(4));
-        // Stop the database while a device sits between its "issued" row and its result. Under load, stopping the
-        // server can outlast the 800 ms erase: the result then reaches the database before it goes, the next device
-        // waits for the database (a claim is never journaled), and nothing would ever reach the journal. So a
-        // window missed that way ends after a while with the server started again, and the next device is tried.
+        // Stop the database while a device sits between its "issued" row and its result. Stopping a server takes
+        // longer than the device's 800 ms under load, so the station is frozen (SIGSTOP) the moment the window is
+        // seen, the database stopped, and the station thawed: it finds the database gone when it writes the result,
+        // as it would had the server crashed right then. Only the few milliseconds between seeing the window and the
+        // freeze can miss it; a missed window (the result got there first: nothing reaches the journal) is given 30 s
+        // and the next device is tried.
         bool journaledRow = false;
         for (int target = 2; !journaledRow; target++)
         {
             Assert.True(target <= Devices, "no device's result went to the journal in any window: " + station);
             target = await WaitForIssuedWithoutResultAsync(connectionString, station, target, guard.Token);
-            server.Stop("immediate");
+            station.Freeze();
+            try
+            {
+                server.Stop("immediate");
+            }
+            finally
+            {
+                station.Thaw();
+            }
             try
             {
                 // The station keeps working into its journal; the server returns once the journal holds a row.

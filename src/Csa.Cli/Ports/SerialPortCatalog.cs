@@ -1,5 +1,3 @@
-using System.Runtime.Versioning;
-
 namespace Csa.Cli.Ports;
 
 /// <summary>
@@ -16,6 +14,7 @@ internal sealed class SerialPortCatalog
 
     private readonly string _sysRoot;
     private readonly string _devRoot;
+    private readonly IRegistryTree? _registry;
 
     private static readonly AsyncLocal<SerialPortCatalog?> s_substitute = new();
 
@@ -45,10 +44,18 @@ internal sealed class SerialPortCatalog
         _devRoot = devRoot;
     }
 
+    /// <summary>A catalog that reads the Windows way from <paramref name="registry"/>, on any machine (tests build their own tree).</summary>
+    public SerialPortCatalog(IRegistryTree registry)
+        : this()
+    {
+        _registry = registry;
+    }
+
     /// <summary>The ports, sorted by path, with <c>CSA_SERIAL_PORTS</c> last.</summary>
     public IReadOnlyList<SerialPortInfo> List(string? extraPorts = null)
     {
-        IEnumerable<SerialPortInfo> found = OperatingSystem.IsWindows() ? FromRegistry()
+        IEnumerable<SerialPortInfo> found = _registry is not null ? FromRegistry(_registry)
+            : OperatingSystem.IsWindows() ? FromRegistry(new WindowsRegistryTree())
             : Directory.Exists(Path.Combine(_sysRoot, "class", "tty")) ? FromSysfs()
             : System.IO.Ports.SerialPort.GetPortNames().Select(p => new SerialPortInfo(p, "system"));
         var ports = found.OrderBy(p => p.Path, StringComparer.Ordinal).ToList();
@@ -170,42 +177,50 @@ internal sealed class SerialPortCatalog
     }
 
     /// <summary>
-    /// Windows: the ports the serial drivers registered (<c>HKLM\HARDWARE\DEVICEMAP\SERIALCOMM</c>), and for each the USB
-    /// device whose <c>Device Parameters\PortName</c> names it (<c>HKLM\SYSTEM\CurrentControlSet\Enum\USB\VID_xxxx&amp;PID_xxxx\SERIAL</c>).
+    /// Windows: the ports the serial drivers registered (<c>HKLM\HARDWARE\DEVICEMAP\SERIALCOMM</c>: value name the driver's
+    /// device object, <c>\Device\VCP0</c>, data the port, <c>COM3</c>), and for each the device instance whose
+    /// <c>Device Parameters\PortName</c> names it: USB adapters on the generic and CDC drivers under
+    /// <c>SYSTEM\CurrentControlSet\Enum\USB\VID_xxxx&amp;PID_xxxx[&amp;MI_nn]\INSTANCE</c> (the instance is the serial number
+    /// when the device has one; Windows makes up one with <c>&amp;</c> in it otherwise), FTDI adapters on FTDI's own bus
+    /// driver under <c>Enum\FTDIBUS\VID_xxxx+PID_xxxx+SERIALc\0000</c> (the serial number followed by the channel letter).
     /// </summary>
-    [SupportedOSPlatform("windows")]
-    private static IEnumerable<SerialPortInfo> FromRegistry()
+    private IEnumerable<SerialPortInfo> FromRegistry(IRegistryTree registry)
     {
-        var usbByPort = new Dictionary<string, (string Vid, string Pid, string? Serial, string? Name)>(StringComparer.OrdinalIgnoreCase);
-        using (Microsoft.Win32.RegistryKey? usb = Microsoft.Win32.Registry.LocalMachine.OpenSubKey(@"SYSTEM\CurrentControlSet\Enum\USB"))
+        var byPort = new Dictionary<string, SerialPortInfo>(StringComparer.OrdinalIgnoreCase);
+        foreach ((string bus, char separator) in new[] { ("USB", '&'), ("FTDIBUS", '+') })
         {
-            foreach (string ids in usb?.GetSubKeyNames() ?? [])
+            string busKey = $@"SYSTEM\CurrentControlSet\Enum\{bus}";
+            foreach (string ids in registry.SubKeyNames(busKey))
             {
-                // "VID_0403&PID_6001" (a composite device's interfaces add "&MI_00")
-                string[] parts = ids.Split('&');
+                string[] parts = ids.Split(separator);
                 string? vid = parts.FirstOrDefault(p => p.StartsWith("VID_", StringComparison.OrdinalIgnoreCase))?[4..];
                 string? pid = parts.FirstOrDefault(p => p.StartsWith("PID_", StringComparison.OrdinalIgnoreCase))?[4..];
                 if (vid is null || pid is null)
                     continue;
-                using Microsoft.Win32.RegistryKey? idsKey = usb!.OpenSubKey(ids);
-                foreach (string instance in idsKey?.GetSubKeyNames() ?? [])
+                string? ftdiSerial = bus == "FTDIBUS" && parts.Length > 2 ? parts[2] : null;
+                foreach (string instance in registry.SubKeyNames($@"{busKey}\{ids}"))
                 {
-                    using Microsoft.Win32.RegistryKey? instanceKey = idsKey!.OpenSubKey(instance);
-                    using Microsoft.Win32.RegistryKey? parameters = instanceKey?.OpenSubKey("Device Parameters");
-                    if (parameters?.GetValue("PortName") is string port)
-                        usbByPort[port] = (vid.ToLowerInvariant(), pid.ToLowerInvariant(), instance.Contains('&', StringComparison.Ordinal) ? null : instance, instanceKey!.GetValue("FriendlyName") as string);
+                    string instanceKey = $@"{busKey}\{ids}\{instance}";
+                    if (registry.Value($@"{instanceKey}\Device Parameters", "PortName") is not string port)
+                        continue;
+                    string? serial = ftdiSerial ?? (instance.Contains('&', StringComparison.Ordinal) ? null : instance);
+                    byPort[port] = new SerialPortInfo(port, "registry", null, vid.ToLowerInvariant(), pid.ToLowerInvariant(), serial,
+                        registry.Value(instanceKey, "Mfg") as string is { } mfg ? AfterSemicolon(mfg) : null,
+                        registry.Value(instanceKey, "FriendlyName") as string, $"{bus}\\{ids}\\{instance}");
                 }
             }
         }
-        using Microsoft.Win32.RegistryKey? comm = Microsoft.Win32.Registry.LocalMachine.OpenSubKey(@"HARDWARE\DEVICEMAP\SERIALCOMM");
-        foreach (string valueName in comm?.GetValueNames() ?? [])
+
+        const string serialComm = @"HARDWARE\DEVICEMAP\SERIALCOMM";
+        foreach (string valueName in registry.ValueNames(serialComm))
         {
-            if (comm!.GetValue(valueName) is not string port)
+            if (registry.Value(serialComm, valueName) is not string port)
                 continue;
-            string driver = valueName.Split('\\', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? valueName;
-            yield return usbByPort.TryGetValue(port, out var u)
-                ? new SerialPortInfo(port, "registry", driver, u.Vid, u.Pid, u.Serial, null, u.Name)
-                : new SerialPortInfo(port, "registry", driver);
+            string device = valueName.Split('\\', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? valueName;
+            yield return byPort.TryGetValue(port, out SerialPortInfo? usb) ? usb with { Driver = device } : new SerialPortInfo(port, "registry", device);
         }
     }
+
+    /// <summary>INF strings come as <c>@oem12.inf,%ftdi%;FTDI</c>: the text after the last semicolon is what to show.</summary>
+    private static string AfterSemicolon(string text) => text[(text.LastIndexOf(';') + 1)..];
 }

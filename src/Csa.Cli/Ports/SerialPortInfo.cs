@@ -9,7 +9,7 @@ namespace Csa.Cli.Ports;
 /// <param name="SerialNumber">The USB serial number, which tells two identical adapters apart.</param>
 /// <param name="Manufacturer">The USB manufacturer string.</param>
 /// <param name="Product">The USB product string.</param>
-/// <param name="Location">Where on the USB tree: bus-port path and interface (<c>1-1.4:1.0</c>), stable while the cable stays in the same socket.</param>
+/// <param name="Location">Where on the USB tree: on Linux the bus-port path and interface (<c>1-1.4:1.0</c>), stable while the cable stays in the same socket; on Windows the device instance (<c>USB\VID_0483&amp;PID_5740\8D7F3A5B</c>).</param>
 internal sealed record SerialPortInfo(string Path, string Source, string? Driver = null, string? Vid = null, string? Pid = null, string? SerialNumber = null,
     string? Manufacturer = null, string? Product = null, string? Location = null)
 {
