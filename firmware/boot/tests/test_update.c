@@ -525,12 +525,14 @@ static void erase_ahead_runs_in_payload_order(void)
     fresh(map, 0);
     csa_image_parse(image, n, &img, NULL);
     CHECK_EQ(begin_image(CSA_TARGET_APPLICATION, image, n, 1, NULL), CSA_BL_OK);
-    /* BeginUpdate erased the trailer's two pages already. */
+    CHECK_EQ(csa_flashsim_get_stats(dev.sim)->erases, 0); /* BeginUpdate erased nothing: the journal revoked the region */
     do {
+        uint64_t before = csa_flashsim_get_stats(dev.sim)->erases;
         CHECK_EQ(csa_bl_erase_ahead(&dev.bl, &erased), CSA_BL_OK);
+        CHECK_EQ(csa_flashsim_get_stats(dev.sim)->erases, before + (uint64_t)erased); /* one sector per step */
         steps += erased;
     } while (erased);
-    CHECK_EQ(steps, 10); /* the payload's 10 pages; the trailer's were erased by BeginUpdate */
+    CHECK_EQ(steps, 12); /* the payload's 10 pages, then the trailer's 2 */
     {
         uint64_t erases = csa_flashsim_get_stats(dev.sim)->erases;
         for (off = 0; off < 20000; off += 1024) {
@@ -549,6 +551,112 @@ static void erase_ahead_runs_in_payload_order(void)
     CHECK_EQ(erased, 0);
     CHECK_EQ(test_host_update(&dev, CSA_TARGET_APPLICATION, image, n, 1024), CSA_BL_OK);
     CHECK_EQ(dev.bl.stats.erased_ahead, 0);
+    test_device_free(&dev);
+}
+
+/* device-model.md 6.2 and 6.3: BeginUpdate of a new image appends its Receiving record with the target's revoked bit and
+ * answers with nothing erased. From that record on the old image is not valid, whatever its trailer still holds: a
+ * reset finds the update in progress, an abort leaves a region with no valid image (the bootloader stays), and
+ * only the commit (the Complete record) clears the bit. REQ-RECOVER, REQ-BOOT-VERIFY. */
+static void begin_revokes_the_target_and_erases_nothing(void)
+{
+    unsigned m;
+    for (m = 0; m < 2; m++) {
+        const csa_memory_map *map = maps[m];
+        size_t n = test_make_image(map, CSA_REGION_APPLICATION, 2, 60000, 2, image, sizeof image);
+        const csa_flashsim_stats *st;
+        csa_region_check raw;
+        csa_bl_status_answer s;
+        uint64_t ops, programs;
+        uint32_t resume = 1;
+        fresh(map, 30000);
+        CHECK_EQ(csa_state_request_bootloader(&dev.flash, map, 0), CSA_FLASH_OK);
+        CHECK_EQ(test_restart(&dev), CSA_BL_OK);
+        st = csa_flashsim_get_stats(dev.sim);
+        ops = st->operations;
+        programs = st->programs;
+        CHECK_EQ(begin_image(CSA_TARGET_APPLICATION, image, n, 1, &resume), CSA_BL_OK);
+        CHECK_EQ(resume, 0);
+        CHECK_EQ(st->operations, ops + 1); /* the journal append, nothing else */
+        CHECK_EQ(st->programs, programs + 1);
+        CHECK_EQ(dev.bl.record.revoked, CSA_STATE_REVOKED_BIT(CSA_REGION_APPLICATION));
+        /* The old application's flash still holds it, whole; the journal says it is being rewritten. */
+        CHECK_EQ(csa_region_inspect(&dev.flash, &map->regions[CSA_REGION_APPLICATION], CSA_IMAGE_KIND_APPLICATION,
+                                    &dev.bl.policy, &raw), CSA_FLASH_OK);
+        CHECK_EQ(raw.state, CSA_REGION_VALID);
+        CHECK_EQ(dev.bl.checks[CSA_REGION_APPLICATION].state, CSA_REGION_INVALID);
+        CHECK_EQ(dev.bl.checks[CSA_REGION_APPLICATION].reason, CSA_REASON_REVOKED);
+        CHECK_EQ(csa_bl_get_status(&dev.bl, &s), CSA_BL_OK);
+        CHECK_EQ(s.regions[CSA_REGION_APPLICATION].state, CSA_REGION_UPDATING);
+        /* A reset right after the answer: the update is in progress, the old application does not start. */
+        CHECK_EQ(test_restart(&dev), CSA_BL_OK);
+        CHECK_EQ(dev.decision.start_application, 0);
+        CHECK_EQ(dev.decision.stay_reason, CSA_STAY_UPDATE_IN_PROGRESS);
+        CHECK_EQ(dev.bl.checks[CSA_REGION_APPLICATION].reason, CSA_REASON_REVOKED);
+        /* An abort keeps the bit: no valid application, whatever the erases had reached (none). */
+        CHECK_EQ(csa_bl_abort_update(&dev.bl, dev.now), CSA_BL_OK);
+        CHECK_EQ(dev.bl.record.phase, CSA_PHASE_IDLE);
+        CHECK_EQ(dev.bl.record.revoked, CSA_STATE_REVOKED_BIT(CSA_REGION_APPLICATION));
+        CHECK_EQ(dev.bl.checks[CSA_REGION_APPLICATION].state, CSA_REGION_INVALID);
+        CHECK_EQ(csa_state_clear_request(&dev.flash, map), CSA_FLASH_OK); /* the application's records keep it too */
+        CHECK_EQ(test_restart(&dev), CSA_BL_OK);
+        CHECK_EQ(dev.decision.stay_reason, CSA_STAY_NO_VALID_APPLICATION);
+        /* The update, from the start: its commit clears the bit, and the new application starts. */
+        CHECK_EQ(test_host_update(&dev, CSA_TARGET_APPLICATION, image, n, 1024), CSA_BL_OK);
+        CHECK_EQ(dev.bl.record.phase, CSA_PHASE_COMPLETE);
+        CHECK_EQ(dev.bl.record.revoked, 0);
+        CHECK_EQ(dev.bl.stats.invariant_refusals, 0);
+        CHECK_EQ(test_restart(&dev), CSA_BL_OK);
+        CHECK_EQ(dev.decision.start_application, 1);
+        CHECK_EQ(csa_bl_region(&dev.bl, CSA_REGION_APPLICATION)->version_major, 2);
+        test_device_free(&dev);
+    }
+}
+
+/* A commit whose Complete record was cut: the region holds the image the Receiving record installs, so the revoked bit
+ * does not make it invalid; and a record that moves on to another target clears the bit instead of taking the
+ * exception away (device-model.md 6.2, the refinement). REQ-RECOVER. */
+static void a_commit_whose_complete_record_was_cut_stays_valid(void)
+{
+    const csa_memory_map *map = &csa_map_stm32f4_1m;
+    static uint8_t bootloader[60000];
+    size_t n = test_make_image(map, CSA_REGION_APPLICATION, 2, 50000, 2, image, sizeof image);
+    size_t nb = test_make_image(map, CSA_REGION_BOOTLOADER_B, 2, 20000, 2, bootloader, sizeof bootloader);
+    csa_flashsim *base;
+    csa_flashsim_plan plan;
+    uint64_t total;
+    uint32_t resume, otp = 0;
+    fresh(map, 30000);
+    CHECK_EQ(csa_otp_counter_read(&dev.flash, &map->counter_otp, &otp), CSA_FLASH_OK);
+    CHECK_EQ(csa_state_request_bootloader(&dev.flash, map, 0), CSA_FLASH_OK);
+    CHECK_EQ(test_restart(&dev), CSA_BL_OK);
+    base = csa_flashsim_clone(dev.sim);
+    csa_flashsim_reset_stats(dev.sim);
+    CHECK_EQ(test_host_update(&dev, CSA_TARGET_APPLICATION, image, n, 1024), CSA_BL_OK);
+    total = csa_flashsim_get_stats(dev.sim)->operations; /* ..., marker, the Complete record, the OTP steps */
+    test_device_free(&dev);
+    CHECK_EQ(test_power_on(&dev, base, map), CSA_BL_OK);
+    memset(&plan, 0, sizeof plan);
+    plan.operation = total - 1 - (2 - otp); /* before the Complete record (the OTP floor steps from otp to 2 after it) */
+    csa_flashsim_reset_stats(dev.sim);
+    csa_flashsim_arm(dev.sim, &plan);
+    CHECK_EQ(test_host_update(&dev, CSA_TARGET_APPLICATION, image, n, 1024), CSA_BL_POWER_LOST);
+    csa_flashsim_disarm(dev.sim);
+    CHECK_EQ(test_restart(&dev), CSA_BL_OK);
+    CHECK_EQ(dev.bl.record.phase, CSA_PHASE_RECEIVING);
+    CHECK_EQ(dev.bl.record.revoked, CSA_STATE_REVOKED_BIT(CSA_REGION_APPLICATION));
+    CHECK_EQ(dev.bl.checks[CSA_REGION_APPLICATION].state, CSA_REGION_VALID); /* it holds the record's image */
+    CHECK_EQ(dev.bl.checks[CSA_REGION_APPLICATION].version_major, 2);
+    CHECK_EQ(dev.decision.stay_reason, CSA_STAY_REQUESTED); /* nothing pending; the request still persisted */
+    /* The host goes on with the bootloader: the new record names copy B and clears the application's bit. */
+    CHECK_EQ(begin_image(CSA_TARGET_OTHER_BOOTLOADER, bootloader, nb, 1, &resume), CSA_BL_OK);
+    CHECK_EQ(dev.bl.record.revoked, CSA_STATE_REVOKED_BIT(CSA_REGION_BOOTLOADER_B));
+    CHECK_EQ(dev.bl.checks[CSA_REGION_APPLICATION].state, CSA_REGION_VALID);
+    CHECK_EQ(csa_bl_abort_update(&dev.bl, dev.now), CSA_BL_OK);
+    CHECK_EQ(csa_state_clear_request(&dev.flash, map), CSA_FLASH_OK);
+    CHECK_EQ(test_restart(&dev), CSA_BL_OK);
+    CHECK_EQ(dev.decision.start_application, 1); /* the new application, committed before the cut */
+    CHECK_EQ(csa_bl_region(&dev.bl, CSA_REGION_APPLICATION)->version_major, 2);
     test_device_free(&dev);
 }
 
@@ -680,6 +788,8 @@ int main(void)
     RUN(a_reinstall_writes_nothing);
     RUN(the_requested_stay_ends_after_its_wait);
     RUN(erase_ahead_runs_in_payload_order);
+    RUN(begin_revokes_the_target_and_erases_nothing);
+    RUN(a_commit_whose_complete_record_was_cut_stays_valid);
     RUN(seven_torn_commits_in_a_row);
     RUN(odd_payload_sizes);
     RUN(configuration_is_checked);
