@@ -660,6 +660,78 @@ static void a_commit_whose_complete_record_was_cut_stays_valid(void)
     test_device_free(&dev);
 }
 
+/* GetMissingBlocks (device-model.md 6.4.2): the block map as a bitmap of blocks of the host's write size; a read that
+ * changes nothing, and its refusals. */
+static void missing_blocks_report_the_holes(void)
+{
+    const csa_memory_map *map = &csa_map_stm32l4_1m;
+    size_t n = test_make_image(map, CSA_REGION_APPLICATION, 2, 10000, 2, image, sizeof image);
+    uint8_t bits[CSA_BL_MISSING_BLOCKS / 8], buf[1024];
+    csa_image img;
+    csa_bl_write_answer w;
+    uint32_t committed = 1, off;
+    uint16_t count = 1;
+    uint64_t ops;
+    unsigned i;
+    static const uint32_t sent[] = {0, 1024, 3072, 4096 + 16, 9216}; /* block 4 gets all but its first unit */
+    fresh(map, 30000);
+    CHECK_EQ(csa_state_request_bootloader(&dev.flash, map, 60), CSA_FLASH_OK);
+    CHECK_EQ(test_restart(&dev), CSA_BL_OK);
+    CHECK_EQ(csa_bl_missing_blocks(&dev.bl, 0, 1024, &committed, &count, bits), CSA_BL_NO_UPDATE_IN_PROGRESS);
+    CHECK(committed == 0 && count == 0);
+    csa_image_parse(image, n, &img, NULL);
+    CHECK_EQ(begin_image(CSA_TARGET_APPLICATION, image, n, 1, NULL), CSA_BL_OK);
+    for (i = 0; i < sizeof sent / sizeof sent[0]; i++) {
+        uint32_t len = sent[i] == 4096 + 16 ? 1024 - 16 : 10000 - sent[i] < 1024 ? 10000 - sent[i] : 1024;
+        memcpy(buf, img.payload + sent[i], len);
+        CHECK_EQ(csa_bl_write(&dev.bl, sent[i], buf, (uint16_t)len, dev.now, &w), CSA_BL_OK);
+    }
+    ops = csa_flashsim_get_stats(dev.sim)->operations;
+    dev.now += 59000; /* a read does not move the requested stay's deadline */
+    memset(bits, 0xAA, sizeof bits);
+    CHECK_EQ(csa_bl_missing_blocks(&dev.bl, 0, 1024, &committed, &count, bits), CSA_BL_OK);
+    CHECK_EQ(committed, 2048);
+    CHECK_EQ(count, 10); /* 9 whole blocks and the last one (784 bytes) */
+    CHECK_EQ(bits[0], 0xF4); /* blocks 2, 4 (its first unit), 5, 6, 7 missing */
+    CHECK_EQ(bits[1], 0x01); /* block 8 missing, 9 (the last, short one) written; bits from 10 on are 0 */
+    for (i = 2; i < sizeof bits; i++)
+        CHECK_EQ(bits[i], 0);
+    /* From another offset and block size; small blocks are capped at 512 per answer. */
+    CHECK_EQ(csa_bl_missing_blocks(&dev.bl, 4096, 16, &committed, &count, bits), CSA_BL_OK);
+    CHECK_EQ(count, 369); /* (10000 - 4096) / 16, rounded up */
+    CHECK_EQ(bits[0], 0x01);
+    CHECK_EQ(bits[7], 0x00);
+    CHECK_EQ(bits[8], 0xFF); /* 4096 + 1024 .. : block 5 */
+    CHECK_EQ(csa_bl_missing_blocks(&dev.bl, 16, 16, &committed, &count, bits), CSA_BL_OK);
+    CHECK_EQ(count, CSA_BL_MISSING_BLOCKS);
+    CHECK_EQ(bits[0], 0x00);
+    CHECK_EQ(bits[15], 0x80); /* offset 16 + 127 * 16 = 2048: the first unit of block 2 */
+    CHECK_EQ(bits[63], 0xFF);
+    CHECK_EQ(csa_flashsim_get_stats(dev.sim)->operations, ops); /* nothing written */
+    CHECK(csa_bl_stay_expired(&dev.bl, dev.now + 1000));
+    /* Refusals: a block size of 0 or not a multiple of 16, an offset that is not, an offset at or past the end. */
+    CHECK_EQ(csa_bl_missing_blocks(&dev.bl, 0, 0, &committed, &count, bits), CSA_BL_MISALIGNED);
+    CHECK_EQ(csa_bl_missing_blocks(&dev.bl, 0, 1000, &committed, &count, bits), CSA_BL_MISALIGNED);
+    CHECK_EQ(csa_bl_missing_blocks(&dev.bl, 8, 1024, &committed, &count, bits), CSA_BL_MISALIGNED);
+    CHECK_EQ(csa_bl_missing_blocks(&dev.bl, 10000, 1024, &committed, &count, bits), CSA_BL_OUT_OF_RANGE);
+    CHECK_EQ(csa_bl_missing_blocks(&dev.bl, 0xFFFFFFF0u, 1024, &committed, &count, bits), CSA_BL_OUT_OF_RANGE);
+    CHECK_EQ(csa_bl_missing_blocks(&dev.bl, 9984, 1024, &committed, &count, bits), CSA_BL_OK);
+    CHECK_EQ(count, 1);
+    /* The holes filled: nothing missing; after a reset there is no session to ask. */
+    for (off = 0; off < 10000; off += 1024) {
+        uint32_t len = 10000 - off < 1024 ? 10000 - off : 1024;
+        memcpy(buf, img.payload + off, len);
+        CHECK_EQ(csa_bl_write(&dev.bl, off, buf, (uint16_t)len, dev.now, &w), CSA_BL_OK);
+    }
+    CHECK_EQ(csa_bl_missing_blocks(&dev.bl, 0, 1024, &committed, &count, bits), CSA_BL_OK);
+    CHECK_EQ(committed, 10000);
+    for (i = 0; i < sizeof bits; i++)
+        CHECK_EQ(bits[i], 0);
+    CHECK_EQ(test_restart(&dev), CSA_BL_OK);
+    CHECK_EQ(csa_bl_missing_blocks(&dev.bl, 0, 1024, &committed, &count, bits), CSA_BL_NO_UPDATE_IN_PROGRESS);
+    test_device_free(&dev);
+}
+
 /* device-model.md 5.1: each interrupted commit spends a trailer slot; on the F4 a bootloader copy is one sector,
  * shared by payload and trailer, so no slot can be freed by an erase. Seven torn commit markers in a row: the
  * device rolls its watermark back to the sector's start (Incomplete), the host sends the payload again, and the
@@ -790,6 +862,7 @@ int main(void)
     RUN(erase_ahead_runs_in_payload_order);
     RUN(begin_revokes_the_target_and_erases_nothing);
     RUN(a_commit_whose_complete_record_was_cut_stays_valid);
+    RUN(missing_blocks_report_the_holes);
     RUN(seven_torn_commits_in_a_row);
     RUN(odd_payload_sizes);
     RUN(configuration_is_checked);

@@ -202,9 +202,30 @@ static uint16_t get_region_hash(void *ctx, csa_rpc_call_t *call, const bootloade
                                  0);
 }
 
-/* GetMissingBlocks (multicast) is not implemented yet: NULL answers UnknownCommand (docs/device-model.md section 8). */
-static const bootloader_handlers_t handlers = {get_status,   begin_update,    write, finish_update,
-                                               abort_update, get_region_hash, NULL};
+/* After a transfer to a group: the blocks this member still lacks (device-model.md 6.4.2). A read, like GetStatus: it
+ * reads the session's block map and does not move the requested stay's deadline. */
+static uint16_t get_missing_blocks(void *ctx, csa_rpc_call_t *call, const bootloader_get_missing_blocks_request_t *request,
+                                   bootloader_get_missing_blocks_response_t *response)
+{
+    csa_bl_service *svc = (csa_bl_service *)ctx;
+    csa_bl_status st;
+    uint16_t code;
+    if (svc->power_lost)
+        return CSA_RPC_DEFERRED;
+    st = csa_bl_missing_blocks(&svc->bl, request->offset, request->block_size, &response->bytes_committed,
+                               &response->block_count, response->missing);
+    code = csa_bl_service_answer(svc, call, st, 0);
+    /* Write's texts for these two would name the wrong thing. */
+    if (st == CSA_BL_MISALIGNED)
+        call->error_message = "The block size must be a positive multiple of 16, and the offset a multiple of 16.";
+    else if (st == CSA_BL_OUT_OF_RANGE)
+        call->error_message = "The offset is at or past the payload's end.";
+    return code;
+}
+
+static const bootloader_handlers_t handlers = {get_status,   begin_update,    write,
+                                               finish_update, abort_update, get_region_hash,
+                                               get_missing_blocks};
 
 /* ---- the deferred commands ---- */
 
@@ -311,7 +332,8 @@ csa_bl_status csa_bl_service_start(csa_bl_service *svc, const csa_product *produ
         return CSA_BL_OK; /* bricked, or the port starts the application now */
     svc->boot_ms = now;
     svc->next_heartbeat = now + product->heartbeat_ms;
-    if (csa_rpc_server_init(&svc->server, node, CSA_PORT_RPC) != CSA_OK)
+    if (csa_rpc_server_init(&svc->server, node, CSA_PORT_RPC) != CSA_OK
+        || csa_node_set_max_groups(node, csa_product_max_groups(product)) != CSA_OK)
         return CSA_BL_NOT_ALLOWED;
     device_service_init(&svc->device_service, &csa_bl_device_handlers, svc);
     bootloader_service_init(&svc->bootloader_service, &handlers, svc);
