@@ -5,30 +5,12 @@
 
 #define BLOCK CSA_BL_WRITE_ALIGNMENT
 
-/* 1 when every 16-byte unit in [first, end) is written; a whole byte of the map at a time where it can. */
-static int all_written(const csa_bl_session *s, uint32_t first, uint32_t end)
-{
-    uint32_t b = first;
-    while (b < end) {
-        if ((b & 7u) == 0 && b + 8u <= end) {
-            if (s->written[b >> 3] != 0xFFu)
-                return 0;
-            b += 8u;
-        } else {
-            if (!csa_bl_written(s, b))
-                return 0;
-            b++;
-        }
-    }
-    return 1;
-}
-
 csa_bl_status csa_bl_missing_blocks(const csa_bootloader *bl, uint32_t offset, uint16_t block_size,
                                     uint32_t *bytes_committed, uint16_t *block_count,
                                     uint8_t missing[CSA_BL_MISSING_BLOCKS / 8u])
 {
     const csa_bl_session *s = &bl->session;
-    uint32_t remaining, count, i;
+    uint32_t remaining, count, i, unit, end;
     memset(missing, 0, CSA_BL_MISSING_BLOCKS / 8u);
     *bytes_committed = 0;
     *block_count = 0;
@@ -44,11 +26,12 @@ csa_bl_status csa_bl_missing_blocks(const csa_bootloader *bl, uint32_t offset, u
     count = remaining / block_size + (remaining % block_size != 0u ? 1u : 0u);
     if (count > CSA_BL_MISSING_BLOCKS)
         count = CSA_BL_MISSING_BLOCKS;
-    for (i = 0; i < count; i++) {
-        uint32_t from = offset + i * block_size, to = from + block_size;
-        if (to > s->payload_size)
-            to = s->payload_size;
-        if (!all_written(s, from / BLOCK, (to + BLOCK - 1u) / BLOCK))
+    /* Each 16-byte unit from offset on belongs to one block: one pass over the map (blocks never overlap). */
+    for (unit = offset / BLOCK, end = csa_bl_blocks(s); unit < end; unit++) {
+        i = (unit * BLOCK - offset) / block_size;
+        if (i >= count)
+            break;
+        if (!csa_bl_written(s, unit))
             missing[i >> 3] = (uint8_t)(missing[i >> 3] | (1u << (i & 7u)));
     }
     *bytes_committed = s->committed;

@@ -20,8 +20,8 @@ static const char *const texts[] = {
     "This device only takes encrypted images.",
     "The content key does not unwrap for this device and image.",
     "No update is in progress: send BeginUpdate with the image (again).",
-    "The write is empty, longer than the largest write, or runs past the payload.",
-    "The write's offset or length is not a multiple of 16 (except the payload's last write).",
+    "Out of range: an empty or too long write, or an offset or end past the payload.",
+    "An offset, a write's length or a block size is not a multiple of 16, or the block size is 0.",
     "Flash holds other data at that offset; the update must be restarted.",
     "Payload bytes are missing.",
     "The written payload's SHA-256 is not the manifest's; send the whole payload again.",
@@ -208,19 +208,13 @@ static uint16_t get_missing_blocks(void *ctx, csa_rpc_call_t *call, const bootlo
                                    bootloader_get_missing_blocks_response_t *response)
 {
     csa_bl_service *svc = (csa_bl_service *)ctx;
-    csa_bl_status st;
-    uint16_t code;
     if (svc->power_lost)
         return CSA_RPC_DEFERRED;
-    st = csa_bl_missing_blocks(&svc->bl, request->offset, request->block_size, &response->bytes_committed,
-                               &response->block_count, response->missing);
-    code = csa_bl_service_answer(svc, call, st, 0);
-    /* Write's texts for these two would name the wrong thing. */
-    if (st == CSA_BL_MISALIGNED)
-        call->error_message = "The block size must be a positive multiple of 16, and the offset a multiple of 16.";
-    else if (st == CSA_BL_OUT_OF_RANGE)
-        call->error_message = "The offset is at or past the payload's end.";
-    return code;
+    return csa_bl_service_answer(svc, call,
+                                 csa_bl_missing_blocks(&svc->bl, request->offset, request->block_size,
+                                                       &response->bytes_committed, &response->block_count,
+                                                       response->missing),
+                                 0);
 }
 
 static const bootloader_handlers_t handlers = {get_status,   begin_update,    write,
