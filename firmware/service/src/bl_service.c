@@ -132,8 +132,9 @@ static uint16_t begin_update(void *ctx, csa_rpc_call_t *call, const bootloader_b
         return CSA_RPC_DEFERRED;
     if (refuse_while_job(svc))
         return CSA_RPC_BUSY;
-    /* Everything is checked before anything is erased, then the trailer's sectors are erased before the answer:
-     * up to a second of flash work, done in the poll step. */
+    /* Everything is checked before anything is erased (an ECDSA verification, the key unwrap) and the Receiving record
+     * is appended: done in the poll step, after the node has taken what arrived. Nothing is erased before the answer:
+     * the record revokes the old image, and erase-ahead erases the payload's and then the trailer's sectors. */
     svc->job.kind = CSA_BL_JOB_BEGIN;
     svc->job.call = call;
     svc->job.owner = (uint32_t)call->src_node << 8 | call->src_port;
