@@ -25,8 +25,8 @@ BUDGET_FULL=49152          # the full copy: well under the 64 KB the issue allow
 RAM_VERIFY=25600           # 3 receive buffers of 1 KiB, the chips' configuration
 RAM_FULL=27136             # 2 receive buffers: the full bootloader's 32 KB-SRAM configuration
 
-core="csa_crc32 csa_cobs csa_frame csa_node csa_routes csa_reassembly csa_link_management csa_rpc_packet csa_rpc_cache csa_rpc_server"
-boot="flash map image journal state otp_counter trailer preboot bl_session bl_progress bl_start bl_begin bl_write bl_finish certificate identity keystore_soft decryptor rng_health"
+core="csa_crc32 csa_cobs csa_frame csa_node csa_routes csa_reassembly csa_link_management csa_groups csa_rpc_packet csa_rpc_cache csa_rpc_server"
+boot="flash map image journal state otp_counter trailer preboot bl_session bl_progress bl_start bl_begin bl_write bl_finish bl_missing certificate identity keystore_soft decryptor rng_health"
 service="product handoff device_common bl_service bl_device bl_provisioning provisioning_common"
 bindings="device bootloader provisioning"
 status=0

@@ -8,7 +8,7 @@ core="$here/../core"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-sources=(csa_crc32 csa_cobs csa_frame csa_node csa_routes csa_reassembly csa_link_management csa_rpc_packet csa_rpc_cache csa_rpc_server csa_rpc_client)
+sources=(csa_crc32 csa_cobs csa_frame csa_node csa_routes csa_reassembly csa_link_management csa_groups csa_rpc_packet csa_rpc_cache csa_rpc_server csa_rpc_client)
 
 code_size() { # compiler size-tool flags...
   local cc="$1" size="$2"; shift 2

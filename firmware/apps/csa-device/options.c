@@ -31,7 +31,10 @@ void csa_device_usage(FILE *out)
           "  --require-encryption       install only encrypted images\n"
           "  --no-downgrade-prevention  do not enforce the security counter\n"
           "  --no-erase-ahead           erase each sector at the first write into it\n"
-          "device identity (docs/security.md 10):\n"
+          "  --no-multicast             join no group and do not advertise Multicast (protocol.md 7.6)\n",
+          out);
+    /* Two pieces: C99 compilers need not take a string longer than 4095 characters. */
+    fputs("device identity (docs/security.md 10):\n"
           "  --production-key KEY       a production public key the bootloader ships (PEM file or X||Y hex; up to 2):\n"
           "                             the device makes its identity key and takes certificates signed by it\n"
           "  --require-provisioning     a blank device installs and starts nothing until it is provisioned\n"
@@ -187,6 +190,10 @@ int csa_device_parse_options(int argc, char **argv, csa_device_options *o)
         }
         if (strcmp(opt, "--no-erase-ahead") == 0) {
             o->product.erase_ahead = 0;
+            continue;
+        }
+        if (strcmp(opt, "--no-multicast") == 0) {
+            o->product.multicast = 0;
             continue;
         }
         if (strcmp(opt, "--require-provisioning") == 0) {

@@ -97,7 +97,6 @@ csa_bl_status csa_bl_begin_update(csa_bootloader *bl, uint8_t target, const uint
     const csa_region *reg;
     int has_key = 0;
     csa_bl_status st;
-    uint16_t i;
     memset(a, 0, sizeof *a);
     if (!csa_bl_resident(bl))
         return CSA_BL_NOT_ALLOWED;
@@ -170,8 +169,12 @@ csa_bl_status csa_bl_begin_update(csa_bootloader *bl, uint8_t target, const uint
         return answer_with(bl, region, s->committed, now_ms, a);
     }
 
-    /* A new update. Persist it BEFORE the first erase, with the counter as it stands now (the erase may remove the
-     * image whose counter is the highest). */
+    /* A new update. Persist it BEFORE the first erase, with the counter as it stands now (an erase may remove the
+     * image whose counter is the highest), and with the target marked as being rewritten (its revoked bit,
+     * device-model.md 6.2): from this record on the old image is not valid, whatever its trailer still holds, until
+     * the new one is committed. Its validity is the journal's, not a question of how far an erase has come, so
+     * nothing is erased before the answer: the payload's sectors and then the trailer's are erased ahead (the main
+     * loop's erase-ahead step), or on first touch and by FinishUpdate. */
     {
         uint32_t counter = csa_bl_security_counter(bl);
         r.phase = CSA_PHASE_RECEIVING;
@@ -179,23 +182,13 @@ csa_bl_status csa_bl_begin_update(csa_bootloader *bl, uint8_t target, const uint
         r.watermark = 0;
         r.payload_size = m.payload_size;
         r.security_counter = counter > r.security_counter ? counter : r.security_counter;
+        r.revoked = (uint8_t)(r.revoked | CSA_STATE_REVOKED_BIT(region));
         memcpy(r.digest, digest, 32);
     }
     st = csa_bl_append(bl, &r);
     if (st != CSA_BL_OK) {
         csa_bl_session_clear(s);
         return st;
-    }
-    /* The trailer's sectors now, before answering: the old image stops being valid at once, whatever the host does
-     * next, and the commit slots are blank. The payload's sectors are erased ahead or on first touch. */
-    for (i = 0; i < reg->sector_count; i++) {
-        csa_flash_sector sec;
-        csa_bl_region_sector(bl, region, i, &sec);
-        if (sec.address + sec.size > csa_trailer_area(reg)) {
-            st = csa_bl_erase_sector(bl, i);
-            if (st != CSA_BL_OK)
-                return st;
-        }
     }
     st = csa_bl_refresh(bl, region);
     if (st != CSA_BL_OK)

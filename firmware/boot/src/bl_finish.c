@@ -125,6 +125,7 @@ static csa_bl_status commit(csa_bootloader *bl, uint32_t *first_missing)
     r.watermark = s->payload_size;
     r.payload_size = s->payload_size;
     memcpy(r.digest, s->digest, 32);
+    r.revoked = (uint8_t)(r.revoked & ~CSA_STATE_REVOKED_BIT(s->region)); /* committed: no longer being rewritten */
     if (counter > r.security_counter)
         r.security_counter = counter;
     if (s->region == CSA_REGION_APPLICATION) { /* the new application starts at the next reset */

@@ -51,16 +51,31 @@ int csa_bl_init(csa_bootloader *bl, const csa_bl_config *config, const csa_flash
 csa_bl_status csa_bl_refresh(csa_bootloader *bl, uint8_t region)
 {
     uint8_t kind = region == CSA_REGION_APPLICATION ? CSA_IMAGE_KIND_APPLICATION : CSA_IMAGE_KIND_BOOTLOADER;
-    return csa_bl_flash(bl, csa_region_inspect(bl->flash, csa_bl_region_of(bl, region), kind, &bl->policy,
-                                               &bl->checks[region]));
+    csa_bl_status st = csa_bl_flash(bl, csa_region_inspect(bl->flash, csa_bl_region_of(bl, region), kind, &bl->policy,
+                                                           &bl->checks[region]));
+    csa_state_apply(&bl->record, region, &bl->checks[region]); /* the journal's word: being rewritten? */
+    return st;
 }
 
-csa_bl_status csa_bl_append(csa_bootloader *bl, const csa_state_record *r)
+csa_bl_status csa_bl_append(csa_bootloader *bl, const csa_state_record *next)
 {
-    csa_bl_status st = csa_bl_flash(bl, csa_state_append(&bl->journal, r));
-    if (st == CSA_BL_OK)
-        bl->record = *r;
-    return st;
+    csa_state_record r = *next;
+    uint8_t now = bl->record.region, region;
+    csa_bl_status st;
+    /* A record that moves on from the current record's target (another target, or none) while that region holds the
+     * image the current record installs (its commit landed, its Complete record did not) no longer marks the region
+     * as being rewritten: it would otherwise lose the exception that keeps it valid (device-model.md 6.2). */
+    if (now >= CSA_REGION_BOOTLOADER_A && now <= CSA_REGION_APPLICATION && r.region != now
+        && (r.revoked & CSA_STATE_REVOKED_BIT(now)) != 0
+        && csa_region_check_holds_raw(&bl->checks[now], bl->record.digest))
+        r.revoked = (uint8_t)(r.revoked & ~CSA_STATE_REVOKED_BIT(now));
+    st = csa_bl_flash(bl, csa_state_append(&bl->journal, &r));
+    if (st != CSA_BL_OK)
+        return st;
+    bl->record = r;
+    for (region = CSA_REGION_BOOTLOADER_A; region <= CSA_REGION_APPLICATION; region++)
+        csa_state_apply(&bl->record, region, &bl->checks[region]);
+    return CSA_BL_OK;
 }
 
 void csa_bl_set_lifecycle(csa_bootloader *bl, uint8_t lifecycle)
@@ -120,7 +135,7 @@ csa_bl_status csa_bl_start(csa_bootloader *bl, uint32_t now_ms, uint8_t lifecycl
     }
     if (st != CSA_BL_OK)
         return st;
-    st = csa_bl_flash(bl, csa_preboot_select(bl->flash, bl->config->map, &bl->policy, copies, &running));
+    st = csa_bl_flash(bl, csa_preboot_select(bl->flash, bl->config->map, &bl->policy, &bl->record, copies, &running));
     if (st != CSA_BL_OK)
         return st;
     bl->checks[CSA_REGION_BOOTLOADER_A] = copies[0];

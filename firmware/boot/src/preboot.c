@@ -50,7 +50,7 @@ csa_flash_status csa_preboot_marker_read(const csa_flash *f, const csa_memory_ma
 }
 
 csa_flash_status csa_preboot_select(const csa_flash *f, const csa_memory_map *map, const csa_image_policy *policy,
-                                    csa_region_check checks[2], csa_region_id *running)
+                                    const csa_state_record *record, csa_region_check checks[2], csa_region_id *running)
 {
     csa_flash_status st = csa_region_inspect(f, &map->regions[CSA_REGION_BOOTLOADER_A], CSA_IMAGE_KIND_BOOTLOADER,
                                              policy, &checks[0]);
@@ -60,6 +60,11 @@ csa_flash_status csa_preboot_select(const csa_flash *f, const csa_memory_map *ma
     *running = CSA_REGION_PRE_BOOTLOADER;
     if (st != CSA_FLASH_OK)
         return st;
+    /* One definition of Valid for every reader: a copy being rewritten is not valid (device-model.md 6.2). It never
+     * changes the choice (the copy being rewritten is not the running one, and its old image is never newer than
+     * the running copy), but a reader that skipped it would know another Valid than the bootloader. */
+    csa_state_apply(record, CSA_REGION_BOOTLOADER_A, &checks[0]);
+    csa_state_apply(record, CSA_REGION_BOOTLOADER_B, &checks[1]);
     if (checks[0].state == CSA_REGION_VALID && checks[1].state == CSA_REGION_VALID)
         *running = csa_region_check_version(&checks[1]) > csa_region_check_version(&checks[0])
                        ? CSA_REGION_BOOTLOADER_B

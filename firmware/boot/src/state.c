@@ -21,7 +21,8 @@ void csa_state_encode(const csa_state_record *r, uint8_t p[CSA_STATE_RECORD_SIZE
     csa_put32(p + 8, r->payload_size);
     csa_put32(p + 12, r->security_counter);
     csa_put16(p + 16, r->wait_seconds);
-    csa_put16(p + 18, 0);
+    p[18] = (uint8_t)(r->revoked & CSA_STATE_REVOCABLE);
+    p[19] = 0;
     memcpy(p + 20, r->digest, 32);
 }
 
@@ -38,6 +39,7 @@ void csa_state_decode(const uint8_t *p, uint16_t len, csa_state_record *r)
     r->payload_size = csa_le32(p + 8);
     r->security_counter = csa_le32(p + 12);
     r->wait_seconds = csa_le16(p + 16);
+    r->revoked = (uint8_t)(p[18] & CSA_STATE_REVOCABLE); /* a writer that gave byte 18 no meaning wrote 0 */
     memcpy(r->digest, p + 20, 32);
 }
 
@@ -47,6 +49,17 @@ int csa_state_equal(const csa_state_record *a, const csa_state_record *b)
     csa_state_encode(a, x);
     csa_state_encode(b, y);
     return memcmp(x, y, sizeof x) == 0;
+}
+
+void csa_state_apply(const csa_state_record *r, uint8_t region, csa_region_check *c)
+{
+    int revoked;
+    if (c->state != CSA_REGION_VALID && c->reason != CSA_REASON_REVOKED)
+        return; /* empty or invalid by its flash: nothing for the journal to take away */
+    revoked = (r->revoked & CSA_STATE_REVOKED_BIT(region)) != 0
+              && !(r->region == region && memcmp(c->manifest_digest, r->digest, 32) == 0);
+    c->state = revoked ? CSA_REGION_INVALID : CSA_REGION_VALID;
+    c->reason = revoked ? CSA_REASON_REVOKED : CSA_REASON_VALID;
 }
 
 void csa_state_journal(csa_journal *j, const csa_flash *flash, const csa_memory_map *map)

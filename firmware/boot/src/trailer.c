@@ -160,3 +160,9 @@ int csa_region_check_holds(const csa_region_check *c, const uint8_t digest[32])
 {
     return c->state == CSA_REGION_VALID && memcmp(c->manifest_digest, digest, 32) == 0;
 }
+
+int csa_region_check_holds_raw(const csa_region_check *c, const uint8_t digest[32])
+{
+    return (c->state == CSA_REGION_VALID || c->reason == CSA_REASON_REVOKED)
+           && memcmp(c->manifest_digest, digest, 32) == 0;
+}

@@ -57,6 +57,24 @@ static void golden_records_of_the_document(void)
     CHECK(memcmp(slot, golden, 52) == 0);
     csa_state_decode(golden, 52, &back);
     CHECK(csa_state_equal(&r, &back));
+    CHECK_EQ(back.revoked, 0); /* a record that revokes nothing (or was written before byte 18 had a meaning) */
+
+    /* The same record as BeginUpdate of a new application image writes it: the application's revoked bit (byte 18). */
+    n = csa_test_doc_golden(doc, "state-record-revoked", golden, sizeof golden);
+    CHECK_EQ(n, 52);
+    r.revoked = CSA_STATE_REVOKED_BIT(CSA_REGION_APPLICATION);
+    csa_state_encode(&r, slot);
+    CHECK(memcmp(slot, golden, 52) == 0);
+    csa_state_decode(golden, 52, &back);
+    CHECK_EQ(back.revoked, 0x08);
+    CHECK(csa_state_equal(&r, &back));
+    golden[18] = 0xFF; /* bits that name no image region are ignored when read, and never written */
+    csa_state_decode(golden, 52, &back);
+    CHECK_EQ(back.revoked, CSA_STATE_REVOCABLE);
+    csa_state_encode(&back, slot);
+    CHECK_EQ(slot[18], 0x0E);
+    CHECK_EQ(slot[19], 0);
+    n = csa_test_doc_golden(doc, "state-record", golden, sizeof golden);
     golden[2] = 3; /* an unknown phase: another format, read as a fresh state */
     csa_state_decode(golden, 52, &back);
     CHECK_EQ(back.phase, CSA_PHASE_IDLE);

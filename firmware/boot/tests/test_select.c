@@ -106,12 +106,20 @@ static void install(const csa_flash *f, const csa_memory_map *map, csa_region_id
     CHECK_EQ(csa_factory_install(f, &map->regions[region], image, n, NULL), CSA_FACTORY_OK);
 }
 
-static csa_region_id select_copy(const csa_flash *f, const csa_memory_map *map, csa_region_check checks[2])
+static csa_region_id select_with(const csa_flash *f, const csa_memory_map *map, const csa_state_record *record,
+                                 csa_region_check checks[2])
 {
     csa_region_id running = CSA_REGION_APPLICATION;
     csa_image_policy p = policy();
-    CHECK_EQ(csa_preboot_select(f, map, &p, checks, &running), CSA_FLASH_OK);
+    CHECK_EQ(csa_preboot_select(f, map, &p, record, checks, &running), CSA_FLASH_OK);
     return running;
+}
+
+static csa_region_id select_copy(const csa_flash *f, const csa_memory_map *map, csa_region_check checks[2])
+{
+    csa_state_record fresh;
+    csa_state_fresh(&fresh);
+    return select_with(f, map, &fresh, checks);
 }
 
 static void the_valid_copy_with_the_highest_version_runs(void)
@@ -275,6 +283,61 @@ static void a_damaged_or_foreign_copy_does_not_run(void)
     csa_flashsim_destroy(s);
 }
 
+/* The journal's word (device-model.md 6.2): a copy whose revoked bit the newest record sets is not valid for the
+ * pre-bootloader either, unless it holds exactly the image that record installs; a record written before byte 18 had
+ * a meaning (0) revokes nothing. REQ-BOOT-VERIFY, REQ-RECOVER. */
+static void a_copy_the_journal_marks_as_being_rewritten_is_not_valid(void)
+{
+    const csa_memory_map *map = &csa_map_stm32f4_1m;
+    csa_flashsim *s = blank(map);
+    csa_flash f = csa_flashsim_port(s);
+    csa_region_check c[2];
+    csa_state_record r;
+    csa_journal j;
+    uint8_t b_digest[32];
+    CHECK_EQ(csa_factory_write_marker(&f, map, 1, 0, 0, NULL), CSA_FACTORY_OK);
+    install(&f, map, CSA_REGION_BOOTLOADER_A, CSA_IMAGE_KIND_BOOTLOADER, 1, 20000);
+    install(&f, map, CSA_REGION_BOOTLOADER_B, CSA_IMAGE_KIND_BOOTLOADER, 2, 20000);
+    CHECK_EQ(select_copy(&f, map, c), CSA_REGION_BOOTLOADER_B);
+    memcpy(b_digest, c[1].manifest_digest, 32);
+
+    /* Receiving another image into B, B's bit set: B's flash still holds a valid v2, but it is being rewritten. */
+    csa_state_fresh(&r);
+    r.phase = CSA_PHASE_RECEIVING;
+    r.region = CSA_REGION_BOOTLOADER_B;
+    r.revoked = CSA_STATE_REVOKED_BIT(CSA_REGION_BOOTLOADER_B);
+    memset(r.digest, 0x5A, 32);
+    CHECK_EQ(select_with(&f, map, &r, c), CSA_REGION_BOOTLOADER_A);
+    CHECK_EQ(c[1].state, CSA_REGION_INVALID);
+    CHECK_EQ(c[1].reason, CSA_REASON_REVOKED);
+    CHECK_EQ(c[0].state, CSA_REGION_VALID);
+    /* The same through the journal, as the pre-bootloader reads it; an Idle record (an abort) keeps the bit. */
+    csa_state_journal(&j, &f, map);
+    r.phase = CSA_PHASE_IDLE;
+    r.region = CSA_STATE_NO_REGION;
+    CHECK_EQ(csa_state_append(&j, &r), CSA_FLASH_OK);
+    CHECK_EQ(csa_state_read(&j, &r), CSA_FLASH_OK);
+    CHECK_EQ(r.revoked, CSA_STATE_REVOKED_BIT(CSA_REGION_BOOTLOADER_B));
+    CHECK_EQ(select_with(&f, map, &r, c), CSA_REGION_BOOTLOADER_A);
+    CHECK_EQ(c[1].reason, CSA_REASON_REVOKED);
+    /* The record installs exactly B's image (a commit whose Complete record was cut): valid, and chosen. */
+    r.phase = CSA_PHASE_RECEIVING;
+    r.region = CSA_REGION_BOOTLOADER_B;
+    memcpy(r.digest, b_digest, 32);
+    CHECK_EQ(select_with(&f, map, &r, c), CSA_REGION_BOOTLOADER_B);
+    CHECK_EQ(c[1].state, CSA_REGION_VALID);
+    /* Bits that name no image region are ignored; a bit for A says nothing about B. */
+    memset(r.digest, 0x5A, 32);
+    r.revoked = (uint8_t)(CSA_STATE_REVOKED_BIT(CSA_REGION_BOOTLOADER_A) | 0x01u | 0xF0u);
+    CHECK_EQ(select_with(&f, map, &r, c), CSA_REGION_BOOTLOADER_B);
+    CHECK_EQ(c[0].reason, CSA_REASON_REVOKED);
+    /* An erased copy stays Empty whatever the journal says. */
+    CHECK_EQ(csa_map_erase_region(&f, &map->regions[CSA_REGION_BOOTLOADER_A]), CSA_FLASH_OK);
+    CHECK_EQ(select_with(&f, map, &r, c), CSA_REGION_BOOTLOADER_B);
+    CHECK_EQ(c[0].state, CSA_REGION_EMPTY);
+    csa_flashsim_destroy(s);
+}
+
 static void factory_refuses_what_does_not_fit(void)
 {
     const csa_memory_map *map = &csa_map_stm32f4_1m;
@@ -306,6 +369,7 @@ int main(int argc, char **argv)
     RUN(the_valid_copy_with_the_highest_version_runs);
     RUN(the_pre_bootloader_record_at_the_region_end_is_found);
     RUN(a_damaged_or_foreign_copy_does_not_run);
+    RUN(a_copy_the_journal_marks_as_being_rewritten_is_not_valid);
     RUN(factory_refuses_what_does_not_fit);
     free(doc);
     return csa_test_done();

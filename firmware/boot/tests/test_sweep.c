@@ -91,8 +91,23 @@ static int started_safely(const test_device *d, const scenario *sc)
     return sc->target == CSA_TARGET_APPLICATION && done(d, sc); /* only the new application may start */
 }
 
+/* The sectors an update of `region` erases: those of the payload and those of the trailer area. */
+static unsigned sectors_of_update(const scenario *sc, uint8_t region)
+{
+    const csa_region *r = &sc->map->regions[region];
+    uint32_t payload_end = r->address + sc->size, trailer = csa_trailer_area(r);
+    unsigned i, n = 0;
+    for (i = 0; i < r->sector_count; i++) {
+        csa_flash_sector sec;
+        csa_flash_sector_info(sc->map->geometry, (uint16_t)(r->first_sector + i), &sec);
+        n += (unsigned)(sec.address < payload_end || sec.address + sec.size > trailer);
+    }
+    return n;
+}
+
 typedef struct sweep_result {
     uint64_t operations;
+    uint32_t erased_ahead;
     unsigned cut_points;
     unsigned recovered;
     unsigned second_cuts;
@@ -197,6 +212,11 @@ static sweep_result sweep(const scenario *sc, int full)
     CHECK_EQ(test_host_update(&d, sc->target, images[target_region(&d, sc)], lengths[target_region(&d, sc)], sc->chunk),
              CSA_BL_OK);
     r.operations = csa_flashsim_get_stats(d.sim)->operations;
+    /* Every erase of the update ran in the background, the trailer's too (BeginUpdate erases nothing: the journal's
+     * revoked bit took the old image's validity away), so the cut points below include cuts before and inside each
+     * background erase, the trailer's last. */
+    r.erased_ahead = d.bl.stats.erased_ahead;
+    CHECK_EQ(r.erased_ahead, sectors_of_update(sc, target_region(&d, sc)));
     test_device_free(&d);
     for (op = 0; op < r.operations; op++) {
         if (op % stride != 0 && op + 3 < r.operations)
@@ -224,8 +244,10 @@ static void sweep_every_scenario(void)
         if (!full_sweep && scenarios[i].size > 200000)
             continue; /* the long F4 update runs in the full sweep only */
         r = sweep(&scenarios[i], full_sweep);
-        printf("     %-62s %4llu operations, %5u cut points (%u with a second cut), %5u recovered\n",
-               scenarios[i].name, (unsigned long long)r.operations, r.cut_points, r.second_cuts, r.recovered);
+        printf("     %-62s %4llu operations (%u background erases), %5u cut points (%u with a second cut), %5u "
+               "recovered\n",
+               scenarios[i].name, (unsigned long long)r.operations, r.erased_ahead, r.cut_points, r.second_cuts,
+               r.recovered);
         CHECK_EQ(r.recovered, r.cut_points);
         total_cuts += r.cut_points;
         total_recovered += r.recovered;

@@ -525,12 +525,14 @@ static void erase_ahead_runs_in_payload_order(void)
     fresh(map, 0);
     csa_image_parse(image, n, &img, NULL);
     CHECK_EQ(begin_image(CSA_TARGET_APPLICATION, image, n, 1, NULL), CSA_BL_OK);
-    /* BeginUpdate erased the trailer's two pages already. */
+    CHECK_EQ(csa_flashsim_get_stats(dev.sim)->erases, 0); /* BeginUpdate erased nothing: the journal revoked the region */
     do {
+        uint64_t before = csa_flashsim_get_stats(dev.sim)->erases;
         CHECK_EQ(csa_bl_erase_ahead(&dev.bl, &erased), CSA_BL_OK);
+        CHECK_EQ(csa_flashsim_get_stats(dev.sim)->erases, before + (uint64_t)erased); /* one sector per step */
         steps += erased;
     } while (erased);
-    CHECK_EQ(steps, 10); /* the payload's 10 pages; the trailer's were erased by BeginUpdate */
+    CHECK_EQ(steps, 12); /* the payload's 10 pages, then the trailer's 2 */
     {
         uint64_t erases = csa_flashsim_get_stats(dev.sim)->erases;
         for (off = 0; off < 20000; off += 1024) {
@@ -549,6 +551,184 @@ static void erase_ahead_runs_in_payload_order(void)
     CHECK_EQ(erased, 0);
     CHECK_EQ(test_host_update(&dev, CSA_TARGET_APPLICATION, image, n, 1024), CSA_BL_OK);
     CHECK_EQ(dev.bl.stats.erased_ahead, 0);
+    test_device_free(&dev);
+}
+
+/* device-model.md 6.2 and 6.3: BeginUpdate of a new image appends its Receiving record with the target's revoked bit and
+ * answers with nothing erased. From that record on the old image is not valid, whatever its trailer still holds: a
+ * reset finds the update in progress, an abort leaves a region with no valid image (the bootloader stays), and
+ * only the commit (the Complete record) clears the bit. REQ-RECOVER, REQ-BOOT-VERIFY. */
+static void begin_revokes_the_target_and_erases_nothing(void)
+{
+    unsigned m;
+    for (m = 0; m < 2; m++) {
+        const csa_memory_map *map = maps[m];
+        size_t n = test_make_image(map, CSA_REGION_APPLICATION, 2, 60000, 2, image, sizeof image);
+        const csa_flashsim_stats *st;
+        csa_region_check raw;
+        csa_bl_status_answer s;
+        uint64_t ops, programs;
+        uint32_t resume = 1;
+        fresh(map, 30000);
+        CHECK_EQ(csa_state_request_bootloader(&dev.flash, map, 0), CSA_FLASH_OK);
+        CHECK_EQ(test_restart(&dev), CSA_BL_OK);
+        st = csa_flashsim_get_stats(dev.sim);
+        ops = st->operations;
+        programs = st->programs;
+        CHECK_EQ(begin_image(CSA_TARGET_APPLICATION, image, n, 1, &resume), CSA_BL_OK);
+        CHECK_EQ(resume, 0);
+        CHECK_EQ(st->operations, ops + 1); /* the journal append, nothing else */
+        CHECK_EQ(st->programs, programs + 1);
+        CHECK_EQ(dev.bl.record.revoked, CSA_STATE_REVOKED_BIT(CSA_REGION_APPLICATION));
+        /* The old application's flash still holds it, whole; the journal says it is being rewritten. */
+        CHECK_EQ(csa_region_inspect(&dev.flash, &map->regions[CSA_REGION_APPLICATION], CSA_IMAGE_KIND_APPLICATION,
+                                    &dev.bl.policy, &raw), CSA_FLASH_OK);
+        CHECK_EQ(raw.state, CSA_REGION_VALID);
+        CHECK_EQ(dev.bl.checks[CSA_REGION_APPLICATION].state, CSA_REGION_INVALID);
+        CHECK_EQ(dev.bl.checks[CSA_REGION_APPLICATION].reason, CSA_REASON_REVOKED);
+        CHECK_EQ(csa_bl_get_status(&dev.bl, &s), CSA_BL_OK);
+        CHECK_EQ(s.regions[CSA_REGION_APPLICATION].state, CSA_REGION_UPDATING);
+        /* A reset right after the answer: the update is in progress, the old application does not start. */
+        CHECK_EQ(test_restart(&dev), CSA_BL_OK);
+        CHECK_EQ(dev.decision.start_application, 0);
+        CHECK_EQ(dev.decision.stay_reason, CSA_STAY_UPDATE_IN_PROGRESS);
+        CHECK_EQ(dev.bl.checks[CSA_REGION_APPLICATION].reason, CSA_REASON_REVOKED);
+        /* An abort keeps the bit: no valid application, whatever the erases had reached (none). */
+        CHECK_EQ(csa_bl_abort_update(&dev.bl, dev.now), CSA_BL_OK);
+        CHECK_EQ(dev.bl.record.phase, CSA_PHASE_IDLE);
+        CHECK_EQ(dev.bl.record.revoked, CSA_STATE_REVOKED_BIT(CSA_REGION_APPLICATION));
+        CHECK_EQ(dev.bl.checks[CSA_REGION_APPLICATION].state, CSA_REGION_INVALID);
+        CHECK_EQ(csa_state_clear_request(&dev.flash, map), CSA_FLASH_OK); /* the application's records keep it too */
+        CHECK_EQ(test_restart(&dev), CSA_BL_OK);
+        CHECK_EQ(dev.decision.stay_reason, CSA_STAY_NO_VALID_APPLICATION);
+        /* The update, from the start: its commit clears the bit, and the new application starts. */
+        CHECK_EQ(test_host_update(&dev, CSA_TARGET_APPLICATION, image, n, 1024), CSA_BL_OK);
+        CHECK_EQ(dev.bl.record.phase, CSA_PHASE_COMPLETE);
+        CHECK_EQ(dev.bl.record.revoked, 0);
+        CHECK_EQ(dev.bl.stats.invariant_refusals, 0);
+        CHECK_EQ(test_restart(&dev), CSA_BL_OK);
+        CHECK_EQ(dev.decision.start_application, 1);
+        CHECK_EQ(csa_bl_region(&dev.bl, CSA_REGION_APPLICATION)->version_major, 2);
+        test_device_free(&dev);
+    }
+}
+
+/* A commit whose Complete record was cut: the region holds the image the Receiving record installs, so the revoked bit
+ * does not make it invalid; and a record that moves on to another target clears the bit instead of taking the
+ * exception away (device-model.md 6.2, the refinement). REQ-RECOVER. */
+static void a_commit_whose_complete_record_was_cut_stays_valid(void)
+{
+    const csa_memory_map *map = &csa_map_stm32f4_1m;
+    static uint8_t bootloader[60000];
+    size_t n = test_make_image(map, CSA_REGION_APPLICATION, 2, 50000, 2, image, sizeof image);
+    size_t nb = test_make_image(map, CSA_REGION_BOOTLOADER_B, 2, 20000, 2, bootloader, sizeof bootloader);
+    csa_flashsim *base;
+    csa_flashsim_plan plan;
+    uint64_t total;
+    uint32_t resume, otp = 0;
+    fresh(map, 30000);
+    CHECK_EQ(csa_otp_counter_read(&dev.flash, &map->counter_otp, &otp), CSA_FLASH_OK);
+    CHECK_EQ(csa_state_request_bootloader(&dev.flash, map, 0), CSA_FLASH_OK);
+    CHECK_EQ(test_restart(&dev), CSA_BL_OK);
+    base = csa_flashsim_clone(dev.sim);
+    csa_flashsim_reset_stats(dev.sim);
+    CHECK_EQ(test_host_update(&dev, CSA_TARGET_APPLICATION, image, n, 1024), CSA_BL_OK);
+    total = csa_flashsim_get_stats(dev.sim)->operations; /* ..., marker, the Complete record, the OTP steps */
+    test_device_free(&dev);
+    CHECK_EQ(test_power_on(&dev, base, map), CSA_BL_OK);
+    memset(&plan, 0, sizeof plan);
+    plan.operation = total - 1 - (2 - otp); /* before the Complete record (the OTP floor steps from otp to 2 after it) */
+    csa_flashsim_reset_stats(dev.sim);
+    csa_flashsim_arm(dev.sim, &plan);
+    CHECK_EQ(test_host_update(&dev, CSA_TARGET_APPLICATION, image, n, 1024), CSA_BL_POWER_LOST);
+    csa_flashsim_disarm(dev.sim);
+    CHECK_EQ(test_restart(&dev), CSA_BL_OK);
+    CHECK_EQ(dev.bl.record.phase, CSA_PHASE_RECEIVING);
+    CHECK_EQ(dev.bl.record.revoked, CSA_STATE_REVOKED_BIT(CSA_REGION_APPLICATION));
+    CHECK_EQ(dev.bl.checks[CSA_REGION_APPLICATION].state, CSA_REGION_VALID); /* it holds the record's image */
+    CHECK_EQ(dev.bl.checks[CSA_REGION_APPLICATION].version_major, 2);
+    CHECK_EQ(dev.decision.stay_reason, CSA_STAY_REQUESTED); /* nothing pending; the request still persisted */
+    /* The host goes on with the bootloader: the new record names copy B and clears the application's bit. */
+    CHECK_EQ(begin_image(CSA_TARGET_OTHER_BOOTLOADER, bootloader, nb, 1, &resume), CSA_BL_OK);
+    CHECK_EQ(dev.bl.record.revoked, CSA_STATE_REVOKED_BIT(CSA_REGION_BOOTLOADER_B));
+    CHECK_EQ(dev.bl.checks[CSA_REGION_APPLICATION].state, CSA_REGION_VALID);
+    CHECK_EQ(csa_bl_abort_update(&dev.bl, dev.now), CSA_BL_OK);
+    CHECK_EQ(csa_state_clear_request(&dev.flash, map), CSA_FLASH_OK);
+    CHECK_EQ(test_restart(&dev), CSA_BL_OK);
+    CHECK_EQ(dev.decision.start_application, 1); /* the new application, committed before the cut */
+    CHECK_EQ(csa_bl_region(&dev.bl, CSA_REGION_APPLICATION)->version_major, 2);
+    test_device_free(&dev);
+}
+
+/* GetMissingBlocks (device-model.md 6.4.2): the block map as a bitmap of blocks of the host's write size; a read that
+ * changes nothing, and its refusals. */
+static void missing_blocks_report_the_holes(void)
+{
+    const csa_memory_map *map = &csa_map_stm32l4_1m;
+    size_t n = test_make_image(map, CSA_REGION_APPLICATION, 2, 10000, 2, image, sizeof image);
+    uint8_t bits[CSA_BL_MISSING_BLOCKS / 8], buf[1024];
+    csa_image img;
+    csa_bl_write_answer w;
+    uint32_t committed = 1, off;
+    uint16_t count = 1;
+    uint64_t ops;
+    unsigned i;
+    static const uint32_t sent[] = {0, 1024, 3072, 4096 + 16, 9216}; /* block 4 gets all but its first unit */
+    fresh(map, 30000);
+    CHECK_EQ(csa_state_request_bootloader(&dev.flash, map, 60), CSA_FLASH_OK);
+    CHECK_EQ(test_restart(&dev), CSA_BL_OK);
+    CHECK_EQ(csa_bl_missing_blocks(&dev.bl, 0, 1024, &committed, &count, bits), CSA_BL_NO_UPDATE_IN_PROGRESS);
+    CHECK(committed == 0 && count == 0);
+    csa_image_parse(image, n, &img, NULL);
+    CHECK_EQ(begin_image(CSA_TARGET_APPLICATION, image, n, 1, NULL), CSA_BL_OK);
+    for (i = 0; i < sizeof sent / sizeof sent[0]; i++) {
+        uint32_t len = sent[i] == 4096 + 16 ? 1024 - 16 : 10000 - sent[i] < 1024 ? 10000 - sent[i] : 1024;
+        memcpy(buf, img.payload + sent[i], len);
+        CHECK_EQ(csa_bl_write(&dev.bl, sent[i], buf, (uint16_t)len, dev.now, &w), CSA_BL_OK);
+    }
+    ops = csa_flashsim_get_stats(dev.sim)->operations;
+    dev.now += 59000; /* a read does not move the requested stay's deadline */
+    memset(bits, 0xAA, sizeof bits);
+    CHECK_EQ(csa_bl_missing_blocks(&dev.bl, 0, 1024, &committed, &count, bits), CSA_BL_OK);
+    CHECK_EQ(committed, 2048);
+    CHECK_EQ(count, 10); /* 9 whole blocks and the last one (784 bytes) */
+    CHECK_EQ(bits[0], 0xF4); /* blocks 2, 4 (its first unit), 5, 6, 7 missing */
+    CHECK_EQ(bits[1], 0x01); /* block 8 missing, 9 (the last, short one) written; bits from 10 on are 0 */
+    for (i = 2; i < sizeof bits; i++)
+        CHECK_EQ(bits[i], 0);
+    /* From another offset and block size; small blocks are capped at 512 per answer. */
+    CHECK_EQ(csa_bl_missing_blocks(&dev.bl, 4096, 16, &committed, &count, bits), CSA_BL_OK);
+    CHECK_EQ(count, 369); /* (10000 - 4096) / 16, rounded up */
+    CHECK_EQ(bits[0], 0x01);
+    CHECK_EQ(bits[7], 0x00);
+    CHECK_EQ(bits[8], 0xFF); /* 4096 + 1024 .. : block 5 */
+    CHECK_EQ(csa_bl_missing_blocks(&dev.bl, 16, 16, &committed, &count, bits), CSA_BL_OK);
+    CHECK_EQ(count, CSA_BL_MISSING_BLOCKS);
+    CHECK_EQ(bits[0], 0x00);
+    CHECK_EQ(bits[15], 0x80); /* offset 16 + 127 * 16 = 2048: the first unit of block 2 */
+    CHECK_EQ(bits[63], 0xFF);
+    CHECK_EQ(csa_flashsim_get_stats(dev.sim)->operations, ops); /* nothing written */
+    CHECK(csa_bl_stay_expired(&dev.bl, dev.now + 1000));
+    /* Refusals: a block size of 0 or not a multiple of 16, an offset that is not, an offset at or past the end. */
+    CHECK_EQ(csa_bl_missing_blocks(&dev.bl, 0, 0, &committed, &count, bits), CSA_BL_MISALIGNED);
+    CHECK_EQ(csa_bl_missing_blocks(&dev.bl, 0, 1000, &committed, &count, bits), CSA_BL_MISALIGNED);
+    CHECK_EQ(csa_bl_missing_blocks(&dev.bl, 8, 1024, &committed, &count, bits), CSA_BL_MISALIGNED);
+    CHECK_EQ(csa_bl_missing_blocks(&dev.bl, 10000, 1024, &committed, &count, bits), CSA_BL_OUT_OF_RANGE);
+    CHECK_EQ(csa_bl_missing_blocks(&dev.bl, 0xFFFFFFF0u, 1024, &committed, &count, bits), CSA_BL_OUT_OF_RANGE);
+    CHECK_EQ(csa_bl_missing_blocks(&dev.bl, 9984, 1024, &committed, &count, bits), CSA_BL_OK);
+    CHECK_EQ(count, 1);
+    /* The holes filled: nothing missing; after a reset there is no session to ask. */
+    for (off = 0; off < 10000; off += 1024) {
+        uint32_t len = 10000 - off < 1024 ? 10000 - off : 1024;
+        memcpy(buf, img.payload + off, len);
+        CHECK_EQ(csa_bl_write(&dev.bl, off, buf, (uint16_t)len, dev.now, &w), CSA_BL_OK);
+    }
+    CHECK_EQ(csa_bl_missing_blocks(&dev.bl, 0, 1024, &committed, &count, bits), CSA_BL_OK);
+    CHECK_EQ(committed, 10000);
+    for (i = 0; i < sizeof bits; i++)
+        CHECK_EQ(bits[i], 0);
+    CHECK_EQ(test_restart(&dev), CSA_BL_OK);
+    CHECK_EQ(csa_bl_missing_blocks(&dev.bl, 0, 1024, &committed, &count, bits), CSA_BL_NO_UPDATE_IN_PROGRESS);
     test_device_free(&dev);
 }
 
@@ -680,6 +860,9 @@ int main(void)
     RUN(a_reinstall_writes_nothing);
     RUN(the_requested_stay_ends_after_its_wait);
     RUN(erase_ahead_runs_in_payload_order);
+    RUN(begin_revokes_the_target_and_erases_nothing);
+    RUN(a_commit_whose_complete_record_was_cut_stays_valid);
+    RUN(missing_blocks_report_the_holes);
     RUN(seven_torn_commits_in_a_row);
     RUN(odd_payload_sizes);
     RUN(configuration_is_checked);

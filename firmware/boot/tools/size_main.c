@@ -42,6 +42,7 @@ void Reset_Handler(void)
     csa_bl_begin_answer b;
     csa_bl_write_answer w;
     csa_bl_status_answer s;
+    uint16_t holes;
     uint32_t missing;
     int erased;
     flash.ops = &ops;
@@ -60,6 +61,8 @@ void Reset_Handler(void)
     result += (int)csa_bl_finish_update(&bl, 0, out, &missing);
     result += (int)csa_bl_abort_update(&bl, 0);
     result += (int)csa_bl_get_status(&bl, &s);
+    result += (int)csa_bl_missing_blocks(&bl, in[11], 1024, &missing, &holes, out + 64);
+    out[1] = (uint8_t)holes;
     result += (int)csa_bl_get_region_hash(&bl, in[7], in[8], 1024, out);
     result += csa_bl_stay_expired(&bl, in[9]);
     result += (int)csa_bl_end_requested_stay(&bl);

@@ -18,7 +18,7 @@ BUDGET_ECDSA=20480
 BUDGET_CRC=16384
 RAM_BUDGET=12288
 
-boot_src="flash map image journal state otp_counter trailer preboot bl_session bl_progress bl_start bl_begin bl_write bl_finish"
+boot_src="flash map image journal state otp_counter trailer preboot bl_session bl_progress bl_start bl_begin bl_write bl_finish bl_missing"
 crypto_src="ct sha256 p256_api p256_field soft_sha256 soft_p256_point soft_p256_verify"
 inc="-I$here/include -I$here/src -I$fw/core/include -I$fw/crypto/include -I$fw/crypto/port/soft"
 

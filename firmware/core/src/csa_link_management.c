@@ -1,5 +1,5 @@
 /* Link management on port 0 (protocol.md section 7), answered by the data link itself: capabilities, echo, assign
-   and forget address; and the requester side for capabilities, so an RPC client learns a peer's receive buffers. */
+   and forget address, join and leave group (csa_groups.c); and the requester side for capabilities, so an RPC client learns a peer's receive buffers. */
 #include "csa_node_internal.h"
 #include "csa_wire.h"
 
@@ -25,7 +25,7 @@ static void learn_return_limit(csa_node_t *node, uint8_t requester, uint16_t lim
     peer->path_limit = limit;
 }
 
-static void reply(csa_node_t *node, const csa_packet_t *request, uint8_t type, uint8_t token, const uint8_t *body,
+void csa_lm_reply(csa_node_t *node, const csa_packet_t *request, uint8_t type, uint8_t token, const uint8_t *body,
                   size_t body_len)
 {
     uint8_t message[64];
@@ -104,10 +104,10 @@ void csa_lm_handle(csa_node_t *node, const csa_packet_t *p)
             break;
         learn_return_limit(node, p->src_node, limit);
         write_capabilities(node, caps);
-        reply(node, p, CSA_LM_CAPABILITIES_REQUEST | CSA_LM_RESPONSE, token, caps, sizeof caps);
+        csa_lm_reply(node, p, CSA_LM_CAPABILITIES_REQUEST | CSA_LM_RESPONSE, token, caps, sizeof caps);
         return;
     case CSA_LM_ECHO_REQUEST:
-        reply(node, p, CSA_LM_ECHO_REQUEST | CSA_LM_RESPONSE, token, body, body_len);
+        csa_lm_reply(node, p, CSA_LM_ECHO_REQUEST | CSA_LM_RESPONSE, token, body, body_len);
         return;
     case CSA_LM_ASSIGN_ADDRESS:
         if (!node->allow_assignment || node->address != CSA_ADDR_UNASSIGNED || p->dst_node != CSA_ADDR_UNASSIGNED ||
@@ -119,14 +119,21 @@ void csa_lm_handle(csa_node_t *node, const csa_packet_t *p)
         node->address = body[0];
         learn_return_limit(node, p->src_node, limit);
         write_capabilities(node, caps);
-        reply(node, p, CSA_LM_ASSIGN_ADDRESS | CSA_LM_RESPONSE, token, caps, sizeof caps);
+        csa_lm_reply(node, p, CSA_LM_ASSIGN_ADDRESS | CSA_LM_RESPONSE, token, caps, sizeof caps);
         return;
     case CSA_LM_FORGET_ADDRESS:
         if (!node->allow_assignment || body_len != 0u)
             break;
         node->address = CSA_ADDR_UNASSIGNED;
-        csa_routes_forget_learnt(node, CSA_LINK_LOCAL);
+        csa_routes_forget_learnt(node, CSA_LINK_LOCAL); /* groups stay: a re-enumerated chain keeps its members */
         return;
+#if CSA_CONFIG_MAX_GROUPS > 0
+    case CSA_LM_JOIN_GROUP:
+    case CSA_LM_LEAVE_GROUP:
+        if (csa_lm_group_request(node, p, type, token))
+            return;
+        break;
+#endif
     default:
         break;
     }

@@ -27,6 +27,9 @@ int csa_node_init(csa_node_t *node, const csa_limits_t *limits, uint8_t address,
     node->address = address;
     node->allow_assignment = allow_assignment;
     node->hop_limit = (uint8_t)CSA_CONFIG_HOP_LIMIT;
+#if CSA_CONFIG_MAX_GROUPS > 0
+    node->max_groups = (uint8_t)CSA_CONFIG_MAX_GROUPS; /* a member of none yet: groups are RAM state */
+#endif
     node->now = now;
     /* Packet ids and tokens only need to differ from recent ones; start them somewhere other than 0. */
     node->next_packet_id = (uint16_t)(now * 40503u);
@@ -258,7 +261,7 @@ void csa_node_deliver(csa_node_t *node, const csa_packet_t *p)
     }
     slot = find_port(node, p->dst_port);
     if (slot < 0) {
-        if (p->dst_node != CSA_ADDR_BROADCAST)
+        if (p->dst_node != CSA_ADDR_BROADCAST && !csa_addr_is_group(p->dst_node))
             csa_node_drop(node, p->link, CSA_DROP_PORT_NOT_BOUND);
         return;
     }
@@ -266,7 +269,8 @@ void csa_node_deliver(csa_node_t *node, const csa_packet_t *p)
     node->ports[slot].handler(node->ports[slot].ctx, node, p);
 }
 
-/* A frame for this node (or a broadcast): deliver a single-frame packet at once, reassemble the others. */
+/* A frame for this node (a broadcast, a group it joined): deliver a single-frame packet at once, reassemble the
+   others. */
 static void receive_frame(csa_node_t *node, uint8_t link, const csa_frame_header_t *h, const uint8_t *payload,
                           size_t payload_len)
 {
@@ -274,7 +278,7 @@ static void receive_frame(csa_node_t *node, uint8_t link, const csa_frame_header
     csa_reassembly_t *complete;
     if (h->dst_port != CSA_PORT_LINK_MANAGEMENT && find_port(node, h->dst_port) < 0) {
         /* Nobody listens: do not spend a receive buffer on it. */
-        if (h->dst_node != CSA_ADDR_BROADCAST)
+        if (h->dst_node != CSA_ADDR_BROADCAST && !csa_addr_is_group(h->dst_node))
             csa_node_drop(node, link, CSA_DROP_PORT_NOT_BOUND);
         return;
     }
@@ -302,10 +306,11 @@ static void receive_frame(csa_node_t *node, uint8_t link, const csa_frame_header
     csa_reassembly_free(complete);
 }
 
-/* Passes a frame that is not (only) for this node on (protocol.md 6.3). The frame is changed in place. */
+/* Passes a frame that is not (only) for this node on (protocol.md 6.3). The frame is changed in place. A group frame
+   goes on like a broadcast: members further down the chain need it whether or not this node took it. */
 static void forward_frame(csa_node_t *node, uint8_t from, uint8_t *frame, size_t frame_len, const csa_frame_header_t *h)
 {
-    bool broadcast = h->dst_node == CSA_ADDR_BROADCAST;
+    bool broadcast = h->dst_node == CSA_ADDR_BROADCAST || csa_addr_is_group(h->dst_node);
     uint8_t route = csa_addr_is_routable(h->dst_node) ? csa_node_route(node, h->dst_node) : CSA_LINK_LOCAL;
     unsigned i, sent = 0;
     if (node->link_count <= 1u) {
@@ -347,7 +352,7 @@ static void handle_frame(csa_node_t *node, uint8_t index, csa_rx_result_t *r)
                     (h->dst_node == CSA_ADDR_UNASSIGNED && node->address == CSA_ADDR_UNASSIGNED);
     link->counters.frames_received++;
     csa_routes_learn(node, h->src_node, index);
-    if (consumed || h->dst_node == CSA_ADDR_BROADCAST)
+    if (consumed || h->dst_node == CSA_ADDR_BROADCAST || csa_node_is_member(node, h->dst_node))
         receive_frame(node, index, h, link->rx.frame + r->payload_offset, r->payload_len);
     if (!consumed)
         forward_frame(node, index, link->rx.frame, r->frame_len, h);

@@ -9,6 +9,8 @@
 #define CSA_LM_ECHO_REQUEST 0x02u
 #define CSA_LM_ASSIGN_ADDRESS 0x03u
 #define CSA_LM_FORGET_ADDRESS 0x04u
+#define CSA_LM_JOIN_GROUP 0x05u
+#define CSA_LM_LEAVE_GROUP 0x06u
 #define CSA_LM_RESPONSE 0x80u
 #define CSA_LM_TIMEOUT_MS 1000u
 #define CSA_LM_ATTEMPTS 3u
@@ -31,6 +33,13 @@ void csa_reassembly_expire(csa_node_t *node);
 /* Link management (csa_link_management.c). */
 void csa_lm_handle(csa_node_t *node, const csa_packet_t *packet);
 void csa_lm_poll(csa_node_t *node);
+/* Answers a request with type | 0x80, the token and a body, out of the link it came in on (7). */
+void csa_lm_reply(csa_node_t *node, const csa_packet_t *request, uint8_t type, uint8_t token, const uint8_t *body,
+                  size_t body_len);
+#if CSA_CONFIG_MAX_GROUPS > 0
+/* Groups (csa_groups.c): answers a join or leave request; 0 when it is not a valid one (dropped as invalid). */
+int csa_lm_group_request(csa_node_t *node, const csa_packet_t *packet, uint8_t type, uint8_t token);
+#endif
 
 /* Delivery of a whole packet to link management or a bound port. */
 void csa_node_deliver(csa_node_t *node, const csa_packet_t *packet);

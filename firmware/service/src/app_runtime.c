@@ -173,6 +173,9 @@ int csa_app_runtime_init(csa_app_runtime *rt, const csa_product *product, const 
         rt->handoff = retained->handoff;
     rt->boot_ms = now;
     rt->next_heartbeat = now + product->heartbeat_ms;
+    /* The application's data link takes groups as the bootloader's does (the C# device's node does in both): the
+     * product decides, protocol.md 7.6. */
+    (void)csa_node_set_max_groups(server->node, csa_product_max_groups(product));
     device_service_init(&rt->device_service, &handlers, rt);
 #if CSA_BOOT_PROVISIONING
     if (csa_prov_served(product)) {

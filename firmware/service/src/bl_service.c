@@ -20,8 +20,8 @@ static const char *const texts[] = {
     "This device only takes encrypted images.",
     "The content key does not unwrap for this device and image.",
     "No update is in progress: send BeginUpdate with the image (again).",
-    "The write is empty, longer than the largest write, or runs past the payload.",
-    "The write's offset or length is not a multiple of 16 (except the payload's last write).",
+    "Out of range: an empty or too long write, or an offset or end past the payload.",
+    "An offset, a write's length or a block size is not a multiple of 16, or the block size is 0.",
     "Flash holds other data at that offset; the update must be restarted.",
     "Payload bytes are missing.",
     "The written payload's SHA-256 is not the manifest's; send the whole payload again.",
@@ -132,8 +132,9 @@ static uint16_t begin_update(void *ctx, csa_rpc_call_t *call, const bootloader_b
         return CSA_RPC_DEFERRED;
     if (refuse_while_job(svc))
         return CSA_RPC_BUSY;
-    /* Everything is checked before anything is erased, then the trailer's sectors are erased before the answer:
-     * up to a second of flash work, done in the poll step. */
+    /* Everything is checked before anything is erased (an ECDSA verification, the key unwrap) and the Receiving record
+     * is appended: done in the poll step, after the node has taken what arrived. Nothing is erased before the answer:
+     * the record revokes the old image, and erase-ahead erases the payload's and then the trailer's sectors. */
     svc->job.kind = CSA_BL_JOB_BEGIN;
     svc->job.call = call;
     svc->job.owner = (uint32_t)call->src_node << 8 | call->src_port;
@@ -202,9 +203,24 @@ static uint16_t get_region_hash(void *ctx, csa_rpc_call_t *call, const bootloade
                                  0);
 }
 
-/* GetMissingBlocks (multicast) is not implemented yet: NULL answers UnknownCommand (docs/device-model.md section 8). */
-static const bootloader_handlers_t handlers = {get_status,   begin_update,    write, finish_update,
-                                               abort_update, get_region_hash, NULL};
+/* After a transfer to a group: the blocks this member still lacks (device-model.md 6.4.2). A read, like GetStatus: it
+ * reads the session's block map and does not move the requested stay's deadline. */
+static uint16_t get_missing_blocks(void *ctx, csa_rpc_call_t *call, const bootloader_get_missing_blocks_request_t *request,
+                                   bootloader_get_missing_blocks_response_t *response)
+{
+    csa_bl_service *svc = (csa_bl_service *)ctx;
+    if (svc->power_lost)
+        return CSA_RPC_DEFERRED;
+    return csa_bl_service_answer(svc, call,
+                                 csa_bl_missing_blocks(&svc->bl, request->offset, request->block_size,
+                                                       &response->bytes_committed, &response->block_count,
+                                                       response->missing),
+                                 0);
+}
+
+static const bootloader_handlers_t handlers = {get_status,   begin_update,    write,
+                                               finish_update, abort_update, get_region_hash,
+                                               get_missing_blocks};
 
 /* ---- the deferred commands ---- */
 
@@ -311,7 +327,8 @@ csa_bl_status csa_bl_service_start(csa_bl_service *svc, const csa_product *produ
         return CSA_BL_OK; /* bricked, or the port starts the application now */
     svc->boot_ms = now;
     svc->next_heartbeat = now + product->heartbeat_ms;
-    if (csa_rpc_server_init(&svc->server, node, CSA_PORT_RPC) != CSA_OK)
+    if (csa_rpc_server_init(&svc->server, node, CSA_PORT_RPC) != CSA_OK
+        || csa_node_set_max_groups(node, csa_product_max_groups(product)) != CSA_OK)
         return CSA_BL_NOT_ALLOWED;
     device_service_init(&svc->device_service, &csa_bl_device_handlers, svc);
     bootloader_service_init(&svc->bootloader_service, &handlers, svc);

@@ -11,9 +11,16 @@ csa_flash_status csa_preboot_run(const csa_flash *flash, const csa_product *prod
     csa_image_policy policy;
     uint8_t uid[CSA_FLASH_UID_SIZE];
     csa_region_id running = CSA_REGION_PRE_BOOTLOADER;
+    csa_journal journal;
+    csa_state_record record;
     csa_flash_status st;
     memset(result, 0, sizeof *result);
     st = csa_flash_read_uid(flash, uid);
+    if (st != CSA_FLASH_OK)
+        return st;
+    /* The newest state record: a copy it marks as being rewritten is not valid (device-model.md 6.2). */
+    csa_state_journal(&journal, flash, product->map);
+    st = csa_state_read(&journal, &record);
     if (st != CSA_FLASH_OK)
         return st;
     /* The same policy the bootloader's start-up check applies (its kind and location are set per region). */
@@ -26,7 +33,7 @@ csa_flash_status csa_preboot_run(const csa_flash *flash, const csa_product *prod
     policy.device_class_id = config.device_class_id;
     policy.device_uid = uid;
     policy.require_binding = config.require_binding;
-    st = csa_preboot_select(flash, product->map, &policy, result->checks, &running);
+    st = csa_preboot_select(flash, product->map, &policy, &record, result->checks, &running);
     if (st != CSA_FLASH_OK)
         return st;
     if (running != CSA_REGION_PRE_BOOTLOADER) {

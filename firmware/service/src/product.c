@@ -13,6 +13,7 @@ void csa_product_defaults(csa_product *p, const csa_memory_map *map)
     p->map = map;
     p->downgrade_prevention = 1;
     p->erase_ahead = 1;
+    p->multicast = 1;
     p->limits.max_frame_size = 1024u;
     p->limits.rx_buffers = 4u;
     p->limits.max_packet_size = 4096u + 64u;
@@ -61,6 +62,8 @@ uint32_t csa_product_bootloader_features(const csa_product *p)
         f |= CSA_FEATURE_SIGNATURES;
     if (p->downgrade_prevention)
         f |= CSA_FEATURE_DOWNGRADE_PROTECTION;
+    if (csa_product_max_groups(p) > 0u)
+        f |= CSA_FEATURE_MULTICAST; /* its data link joins groups; the bootloader answers GetMissingBlocks */
 #if CSA_BOOT_DECRYPT
     if (p->keystore != NULL) {
         csa_keystore_info key;
@@ -71,6 +74,11 @@ uint32_t csa_product_bootloader_features(const csa_product *p)
     }
 #endif
     return f;
+}
+
+uint8_t csa_product_max_groups(const csa_product *p)
+{
+    return p->multicast ? (uint8_t)CSA_CONFIG_MAX_GROUPS : 0u;
 }
 
 uint32_t csa_product_requirements(const csa_product *p)

@@ -1,7 +1,7 @@
 /* libFuzzer target: a whole device on a wire. The input is what a host (or an attacker on the line) sends to a node
    serving the sample pump and the all-types interfaces: raw bytes and well-sealed frames with chosen fields, with the
-   time advancing between them, so framing, link management, reassembly and its timeouts, forwarding, the RPC server
-   and its cache all see hostile input. The sanitizers are the oracle; the node must also keep its own invariants. */
+   time advancing between them, so framing, link management (groups too), reassembly and its timeouts, forwarding, the
+   RPC server and its cache all see hostile input. The sanitizers are the oracle; the node must also keep its own invariants. */
 #include "all-types.rpc.binding.h"
 #include "csa/csa_cobs.h"
 #include "csa/csa_node.h"
@@ -99,8 +99,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static csa_node_t node;
     static csa_rpc_server_t server;
     static csa_rpc_service_t s1, s2;
-    /* Node addresses a frame may name: this node, unassigned, broadcast, the host, another device, a reserved one. */
-    static const uint8_t nodes[8] = {0x01, CSA_ADDR_UNASSIGNED, CSA_ADDR_BROADCAST, 0x00, 0x02, 0x05, 0xF3, 0x01};
+    /* Node addresses a frame may name: this node, unassigned, broadcast, the host, other devices, two groups (which the
+       node may join through link management, protocol.md 7.6). */
+    static const uint8_t nodes[8] = {0x01, CSA_ADDR_UNASSIGNED, CSA_ADDR_BROADCAST, 0x00, 0x02, 0x05, 0xF3, 0xF0};
     csa_limits_t limits = {256u, 3u, 1024u};
     uint32_t now = 1000;
     size_t at = 1;
@@ -162,6 +163,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (csa_node_reassemblies(&node) > limits.rx_buffers || csa_rpc_server_deferred(&server) > limits.rx_buffers)
             abort();
+        {
+            /* Never a member of more groups than the node may be. */
+            unsigned g, members = 0;
+            for (g = CSA_ADDR_FIRST_GROUP; g <= CSA_ADDR_LAST_GROUP; g++)
+                members += csa_node_is_member(&node, (uint8_t)g) ? 1u : 0u;
+            if (members > CSA_CONFIG_MAX_GROUPS)
+                abort();
+        }
     }
     return 0;
 }

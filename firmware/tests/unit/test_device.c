@@ -20,6 +20,7 @@ static csa_flash flash;
 static test_queue_t to_device, to_host;
 static uint16_t next_id = 0x100;
 static unsigned resets;
+static bool no_multicast; /* the next start's product has multicast off */
 
 static const uint8_t test_uid[12] = {0x2A, 0x00, 0x30, 0x00, 0x0B, 0x51, 0x33, 0x32, 0x34, 0x36, 0x38, 0x38};
 
@@ -46,6 +47,7 @@ static void start_with(uint32_t now, uint32_t heartbeat_ms, bool telemetry, cons
     strcpy(product.product_name, "Pump-X");
     product.accept_crc = 1;
     product.heartbeat_ms = heartbeat_ms;
+    product.multicast = no_multicast ? 0u : 1u;
     if (limits != NULL)
         product.limits = *limits;
     /* What the bootloader found before it started the application. */
@@ -223,7 +225,8 @@ static void device_interface_values(void)
         CHECK_EQ(device_get_update_rules_response_decode(&rules, answer + 8, n - 8u), (long long)(n - 8u));
         CHECK_EQ(rules.bootloader_features, DEVICE_FEATURE_FLAGS_FORWARDING | DEVICE_FEATURE_FLAGS_BOOTLOADER_UPDATE
                                                 | DEVICE_FEATURE_FLAGS_DEVICE_BINDING
-                                                | DEVICE_FEATURE_FLAGS_DOWNGRADE_PROTECTION);
+                                                | DEVICE_FEATURE_FLAGS_DOWNGRADE_PROTECTION
+                                                | DEVICE_FEATURE_FLAGS_MULTICAST);
         CHECK_EQ(rules.requirements, 0);
         CHECK(rules.application.start == 0x08028000u && rules.application.max_payload_size == 749568u);
         CHECK(rules.bootloader_a.start == 0x08008000u && rules.bootloader_a.max_payload_size == 126976u);
@@ -378,6 +381,43 @@ static void state_changed_at_start(void)
     CHECK(payload[8] == DEVICE_DEVICE_STATE_STARTING && payload[9] == DEVICE_DEVICE_STATE_RUNNING);
 }
 
+/* Multicast follows the product (the C# DeviceProfile.Multicast): on, the application's data link joins groups (as its
+   bootloader's does) and the bootloader's features name it; off, every join is refused and the feature is absent. */
+static uint8_t join_result(uint8_t group)
+{
+    const uint8_t join[] = {0x05, 0x31, group};
+    csa_frame_header_t h = test_header(csa_node_address(&node), 0, 0, 0, 3), got;
+    uint8_t payload[64];
+    size_t len;
+    test_host_send_frame(&to_device, &h, join, sizeof join);
+    test_queue_flush(&to_device, node.now);
+    while (test_host_next_frame(&to_host, &got, payload, &len)) {
+        if (got.src_port == 0 && len == 4 && payload[0] == 0x85 && payload[1] == 0x31 && payload[2] == group)
+            return payload[3];
+    }
+    CHECK(false); /* no answer */
+    return 0xFF;
+}
+
+static void multicast_follows_the_product(void)
+{
+    uint8_t answer[256];
+    size_t n;
+    unsigned off;
+    for (off = 0; off < 2; off++) {
+        device_get_update_rules_response_t rules;
+        no_multicast = off != 0;
+        start(1000, 0, false);
+        assign_address(4);
+        n = call(DEVICE_INTERFACE_ID, DEVICE_CMD_GET_UPDATE_RULES, NULL, 0, answer);
+        CHECK_EQ(device_get_update_rules_response_decode(&rules, answer + 8, n - 8u), (long long)(n - 8u));
+        CHECK_EQ((rules.bootloader_features & DEVICE_FEATURE_FLAGS_MULTICAST) != 0u, !off);
+        CHECK_EQ(join_result(0xF2), off ? 1 : 0);
+        CHECK_EQ(csa_node_is_member(&node, 0xF2), !off);
+    }
+    no_multicast = false;
+}
+
 static const csa_test_case_t cases[] = {
     {"demo_telemetry_golden", demo_telemetry_golden},
     {"demo_reading_golden", demo_reading_golden},
@@ -389,6 +429,7 @@ static const csa_test_case_t cases[] = {
     {"reset_normal_forgets_a_request", reset_normal_forgets_a_request},
     {"events_after_start_and_periodically", events_after_start_and_periodically},
     {"state_changed_at_start", state_changed_at_start},
+    {"multicast_follows_the_product", multicast_follows_the_product},
 };
 
 int main(int argc, char **argv)

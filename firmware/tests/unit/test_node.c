@@ -129,9 +129,14 @@ static void lm_invalid_requests_are_dropped(void)
 {
     static const uint8_t short_limit[] = {0x01, 0x09, 0x00};
     static const uint8_t low_limit[] = {0x01, 0x09, 0x3F, 0x00};
-    static const uint8_t unknown[] = {0x05, 0x09};
+    static const uint8_t unknown[] = {0x07, 0x09};
     static const uint8_t unsolicited[] = {0x81, 0x09, 0x01, 0x00, 0x04, 0x08};
     static const uint8_t one_byte[] = {0x02};
+    static const uint8_t join_empty[] = {0x05, 0x09};
+    static const uint8_t join_long[] = {0x05, 0x09, 0xF0, 0x00};
+    static const uint8_t join_device[] = {0x05, 0x09, 0x10}; /* not a group address */
+    static const uint8_t join_broadcast[] = {0x05, 0x09, 0xFF};
+    static const uint8_t leave_device[] = {0x06, 0x09, 0x10};
     csa_frame_header_t h = test_header(0x01, 0x00, 0x00, 0x00, 7);
     chain(1, 0x01, false);
     host_send(&h, short_limit, sizeof short_limit);
@@ -139,8 +144,197 @@ static void lm_invalid_requests_are_dropped(void)
     host_send(&h, unknown, sizeof unknown);
     host_send(&h, unsolicited, sizeof unsolicited);
     host_send(&h, one_byte, sizeof one_byte);
-    CHECK_EQ(dev[0].links[0].counters.dropped[CSA_DROP_INVALID_LINK_MANAGEMENT], 5);
+    host_send(&h, join_empty, sizeof join_empty);
+    host_send(&h, join_long, sizeof join_long);
+    host_send(&h, join_device, sizeof join_device);
+    host_send(&h, join_broadcast, sizeof join_broadcast);
+    host_send(&h, leave_device, sizeof leave_device);
+    CHECK_EQ(dev[0].links[0].counters.dropped[CSA_DROP_INVALID_LINK_MANAGEMENT], 10);
     CHECK_EQ(up[0].len, 0);
+    CHECK(!csa_node_is_member(&dev[0], 0xF0));
+}
+
+/* What a bound port received (groups and reassembly). */
+static unsigned delivered;
+static size_t delivered_len;
+static uint8_t delivered_data[4096];
+
+static void record(void *ctx, csa_node_t *node, const csa_packet_t *p)
+{
+    (void)ctx;
+    (void)node;
+    delivered++;
+    delivered_len = p->len;
+    memcpy(delivered_data, p->data, p->len);
+}
+
+/* ---- groups (protocol.md 7.6) ---- */
+
+/* Feeds a vector's encoded bytes to dev[0] as the host sends them. */
+static void host_send_vector(const vector_t *v)
+{
+    memcpy(down[0].data + down[0].len, v->encoded, v->encoded_len);
+    down[0].len += v->encoded_len;
+    run(1000);
+}
+
+static void lm_join_and_leave_golden(void)
+{
+    vector_t join, joined, leave, left;
+    const uint8_t *out;
+    size_t len;
+    CHECK(find_vector("join-group", &join));
+    CHECK(find_vector("group-joined", &joined));
+    CHECK(find_vector("leave-group", &leave));
+    CHECK(find_vector("group-left", &left));
+    chain(1, 0x01, false);
+    dev[0].next_packet_id = 4; /* the vectors' answers are the device's packets 4 and 5 */
+    host_send_vector(&join);
+    CHECK(csa_node_is_member(&dev[0], 0xF0));
+    out = skip_delimiters(&up[0], &len);
+    CHECK_BYTES(out, len, joined.encoded, joined.encoded_len);
+    up[0].len = 0;
+    host_send_vector(&leave);
+    CHECK(!csa_node_is_member(&dev[0], 0xF0));
+    out = skip_delimiters(&up[0], &len);
+    CHECK_BYTES(out, len, left.encoded, left.encoded_len);
+}
+
+static uint8_t lm_answer[8];
+static size_t lm_answer_len;
+
+/* Sends a join (0x05) or leave (0x06) request from the host to `to` and returns the answer's result byte (joins),
+   the group byte (leaves), or -1 when nothing came back. */
+static int group_request(uint8_t to, uint8_t type, uint8_t group)
+{
+    uint8_t request[3];
+    csa_frame_header_t h = test_header(to, 0x00, 0x00, 0x00, 11), got;
+    request[0] = type;
+    request[1] = (uint8_t)(0x40u + group);
+    request[2] = group;
+    host_send(&h, request, sizeof request);
+    if (!test_host_next_frame(&up[0], &got, lm_answer, &lm_answer_len))
+        return -1;
+    CHECK_EQ(lm_answer[0], (uint8_t)(type | 0x80u));
+    CHECK_EQ(lm_answer[1], (uint8_t)(0x40u + group));
+    CHECK_EQ(lm_answer[2], group);
+    CHECK_EQ(lm_answer_len, type == 0x05u ? 4u : 3u);
+    return type == 0x05u ? lm_answer[3] : lm_answer[2];
+}
+
+static void group_membership_is_bounded_idempotent_and_ram_only(void)
+{
+    static const uint8_t forget[] = {0x04, 0x00};
+    csa_frame_header_t h;
+    uint8_t g;
+    chain(1, 0x01, true);
+    for (g = 0xF0; g < 0xF0 + CSA_CONFIG_MAX_GROUPS; g++)
+        CHECK_EQ(group_request(0x01, 0x05, g), 0);
+    CHECK_EQ(group_request(0x01, 0x05, 0xFD), 1); /* a member of as many as it may be: refused, not joined */
+    CHECK(!csa_node_is_member(&dev[0], 0xFD));
+    CHECK_EQ(group_request(0x01, 0x05, 0xF0), 0); /* joining a group it is in: answered 0 again */
+    CHECK_EQ(group_request(0x01, 0x06, 0xF1), 0xF1);
+    CHECK_EQ(group_request(0x01, 0x06, 0xF1), 0xF1); /* leaving one it is not in: answered too */
+    CHECK_EQ(group_request(0x01, 0x05, 0xFD), 0);
+    CHECK(csa_node_is_member(&dev[0], 0xFD) && !csa_node_is_member(&dev[0], 0xF1));
+    /* A join is addressed to the node itself: through the broadcast address it is dropped unanswered. */
+    h = test_header(CSA_ADDR_BROADCAST, 0x00, 0x00, 0x00, 12);
+    {
+        static const uint8_t join[] = {0x05, 0x01, 0xF7};
+        host_send(&h, join, sizeof join);
+        CHECK_EQ(up[0].len, 0);
+        CHECK(!csa_node_is_member(&dev[0], 0xF7));
+    }
+    /* Forgetting the address keeps the groups (a chain re-enumerated during a transfer keeps its members). */
+    host_send(&h, forget, sizeof forget);
+    CHECK_EQ(csa_node_address(&dev[0]), CSA_ADDR_UNASSIGNED);
+    CHECK(csa_node_is_member(&dev[0], 0xF0));
+    csa_node_set_address(&dev[0], 0x01);
+    CHECK_EQ(group_request(0x01, 0x06, 0xFF), 0xFF); /* every group */
+    CHECK(!csa_node_is_member(&dev[0], 0xF0) && !csa_node_is_member(&dev[0], 0xFD));
+    /* A node configured to take none refuses every join; a restart (a new init) forgets every group. */
+    CHECK_EQ(csa_node_set_max_groups(&dev[0], 0), CSA_OK);
+    CHECK_EQ(group_request(0x01, 0x05, 0xF0), 1);
+    CHECK_EQ(csa_node_set_max_groups(&dev[0], (uint8_t)(CSA_CONFIG_MAX_GROUPS + 1u)), CSA_ERR_ARGUMENT);
+    CHECK_EQ(csa_node_set_max_groups(&dev[0], 2), CSA_OK);
+    CHECK_EQ(csa_node_join_group(&dev[0], 0xF3), CSA_OK);
+    CHECK_EQ(csa_node_join_group(&dev[0], 0xF4), CSA_OK);
+    CHECK_EQ(csa_node_join_group(&dev[0], 0xF5), CSA_ERR_FULL);
+    CHECK_EQ(csa_node_join_group(&dev[0], 0xFE), CSA_ERR_ARGUMENT);
+    chain(1, 0x01, true);
+    CHECK(!csa_node_is_member(&dev[0], 0xF3));
+}
+
+/* A frame to a group travels the chain once: each node forwards it once (hop limit lowered, CRC resealed, nothing else
+   changed: the group-write vectors), and each member delivers it; a node that is no member forwards it only. */
+static void group_frames_are_delivered_by_members_and_forwarded_once(void)
+{
+    vector_t write, forwarded;
+    const uint8_t *out;
+    size_t len;
+    unsigned i;
+    CHECK(find_vector("group-write", &write));
+    CHECK(find_vector("group-write-forwarded", &forwarded));
+    /* One device with a raw downstream end: what it passes on is the forwarded vector, byte for byte. */
+    chain(1, 0x01, false);
+    CHECK_EQ(test_connect(&dev[0], CSA_LINK_DOWNSTREAM, &up[1], &down[1]), 1);
+    CHECK_EQ(csa_node_bind(&dev[0], 0x01, record, NULL), CSA_OK);
+    delivered = 0;
+    host_send_vector(&write); /* not a member: forwarded only */
+    CHECK_EQ(delivered, 0);
+    out = skip_delimiters(&down[1], &len);
+    CHECK_BYTES(out, len, forwarded.encoded, forwarded.encoded_len);
+    CHECK_EQ(dev[0].links[1].counters.frames_forwarded, 1);
+    down[1].len = 0;
+    CHECK_EQ(csa_node_join_group(&dev[0], 0xF0), CSA_OK);
+    host_send_vector(&write); /* a member: delivered and forwarded */
+    CHECK_EQ(delivered, 1);
+    CHECK_BYTES(delivered_data, delivered_len, write.payload, write.payload_len);
+    out = skip_delimiters(&down[1], &len);
+    CHECK_BYTES(out, len, forwarded.encoded, forwarded.encoded_len);
+
+    /* Three devices, members 1 and 3: each hop carries the frame once, both members take it. */
+    chain(3, 0x01, false);
+    for (i = 0; i < 3; i++)
+        CHECK_EQ(csa_node_bind(&dev[i], 0x20, record, NULL), CSA_OK);
+    CHECK_EQ(csa_node_join_group(&dev[0], 0xF5), CSA_OK);
+    CHECK_EQ(csa_node_join_group(&dev[2], 0xF5), CSA_OK);
+    delivered = 0;
+    {
+        static const uint8_t data[] = {1, 2, 3, 4};
+        csa_frame_header_t h = test_header(0xF5, 0x20, 0x00, 0x10, 77);
+        host_send(&h, data, sizeof data);
+    }
+    CHECK_EQ(delivered, 2);
+    CHECK_EQ(dev[0].links[1].counters.frames_forwarded, 1);
+    CHECK_EQ(dev[1].links[1].counters.frames_forwarded, 1);
+    CHECK_EQ(dev[2].links[0].counters.frames_received, 1);
+    for (i = 0; i < 3; i++) {
+        /* nobody counts a group frame as NotForThisNode or PortNotBound, and the last one does not send it back */
+        CHECK_EQ(dev[i].links[0].counters.dropped[CSA_DROP_NOT_FOR_THIS_NODE], 0);
+        CHECK_EQ(dev[i].links[0].counters.dropped[CSA_DROP_PORT_NOT_BOUND], 0);
+    }
+    CHECK_EQ(up[0].len, 0);
+    /* A port nobody listens on: members drop the packet silently, the frame still travels on. */
+    {
+        static const uint8_t data[] = {9};
+        csa_frame_header_t h = test_header(0xF5, 0x33, 0x00, 0x10, 78);
+        host_send(&h, data, sizeof data);
+    }
+    CHECK_EQ(dev[2].links[0].counters.frames_received, 2);
+    CHECK_EQ(dev[0].links[0].counters.dropped[CSA_DROP_PORT_NOT_BOUND], 0);
+    CHECK_EQ(dev[2].links[0].counters.dropped[CSA_DROP_PORT_NOT_BOUND], 0);
+    /* Hop limit 1: the first member takes it, nobody passes it on. */
+    {
+        static const uint8_t data[] = {7};
+        csa_frame_header_t h = test_header(0xF5, 0x20, 0x00, 0x10, 79);
+        h.hop_limit = 1;
+        delivered = 0;
+        host_send(&h, data, sizeof data);
+    }
+    CHECK_EQ(delivered, 1);
+    CHECK_EQ(dev[0].links[0].counters.dropped[CSA_DROP_HOP_LIMIT_EXCEEDED], 1);
+    CHECK_EQ(dev[2].links[0].counters.frames_received, 2);
 }
 
 /* Reassembles what the raw host received from one packet (frames in order). */
@@ -275,18 +469,6 @@ static void forwarding_rules(void)
 
 /* ---- reassembly (protocol.md 6.2) ---- */
 
-static unsigned delivered;
-static size_t delivered_len;
-static uint8_t delivered_data[4096];
-
-static void record(void *ctx, csa_node_t *node, const csa_packet_t *p)
-{
-    (void)ctx;
-    (void)node;
-    delivered++;
-    delivered_len = p->len;
-    memcpy(delivered_data, p->data, p->len);
-}
 
 static void fragment(uint8_t src, uint16_t id, uint8_t index, bool last, size_t len, uint8_t fill)
 {
@@ -454,6 +636,9 @@ static const csa_test_case_t cases[] = {
     {"lm_forget_golden", lm_forget_golden},
     {"lm_fixed_address_ignores_assignment", lm_fixed_address_ignores_assignment},
     {"lm_invalid_requests_are_dropped", lm_invalid_requests_are_dropped},
+    {"lm_join_and_leave_golden", lm_join_and_leave_golden},
+    {"group_membership_is_bounded_idempotent_and_ram_only", group_membership_is_bounded_idempotent_and_ram_only},
+    {"group_frames_are_delivered_by_members_and_forwarded_once", group_frames_are_delivered_by_members_and_forwarded_once},
     {"echo_answers_long_bodies", echo_answers_long_bodies},
     {"enumerates_a_chain_in_order", enumerates_a_chain_in_order},
     {"forwarding_rules", forwarding_rules},

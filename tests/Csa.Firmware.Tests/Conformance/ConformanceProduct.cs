@@ -36,6 +36,12 @@ internal sealed record ConformanceProduct(FlashFamily Family, int Index = 0)
     /// </summary>
     public EcP256PrivateKey? IdentityKey { get; init; }
 
+    /// <summary>
+    /// Multicast (the C# DeviceProfile.Multicast, the C device's default; off: <c>--no-multicast</c>): the data link joins
+    /// groups and the bootloader advertises the feature.
+    /// </summary>
+    public bool Multicast { get; init; } = true;
+
     public ushort MaxFrameSize { get; init; } = 1024;
 
     public byte ReceiveBuffers { get; init; } = 4;
@@ -72,9 +78,7 @@ internal sealed record ConformanceProduct(FlashFamily Family, int Index = 0)
         RequireProvisioning = RequireProvisioning,
         RequireEncryption = RequireEncryption,
         IdentityKey = IdentityKey,
-        // The C device does not take part in multicast yet (docs/device-model.md section 8): its twin neither, so both
-        // advertise the same features.
-        Multicast = false,
+        Multicast = Multicast,
     };
 
     /// <summary>The C device's product options (csa-device --help), with the trusted key file.</summary>
@@ -111,6 +115,8 @@ internal sealed record ConformanceProduct(FlashFamily Family, int Index = 0)
             yield return "--no-downgrade-prevention";
         if (RequireBinding)
             yield return "--require-binding";
+        if (!Multicast)
+            yield return "--no-multicast";
         yield return "--max-frame";
         yield return MaxFrameSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
         yield return "--rx-buffers";
@@ -127,7 +133,7 @@ internal sealed record ConformanceProduct(FlashFamily Family, int Index = 0)
         _ => Map.PreBootloader,
     };
 
-    public override string ToString() => $"{(Family == FlashFamily.Stm32F4 ? "F4" : "L4")}{(RequireBinding ? " binding" : "")}{(CrcOnly ? " crc" : "")}{(RequireProvisioning ? " provisioned" : "")}{(RequireEncryption ? " encrypted" : "")}";
+    public override string ToString() => $"{(Family == FlashFamily.Stm32F4 ? "F4" : "L4")}{(Multicast ? "" : " no-multicast")}{(RequireBinding ? " binding" : "")}{(CrcOnly ? " crc" : "")}{(RequireProvisioning ? " provisioned" : "")}{(RequireEncryption ? " encrypted" : "")}";
 }
 
 /// <summary>Keys and images of the suite, the same bytes for both implementations.</summary>

@@ -40,6 +40,9 @@ internal sealed class VirtualDeviceUnderTest : IDeviceUnderTest
 
     public DeviceImplementation Implementation => DeviceImplementation.CSharp;
 
+    /// <summary>The device itself, for wiring it into a chain (<see cref="ConformanceChain"/>) and reading its counters.</summary>
+    public VirtualDevice Device => _device;
+
     public ConformanceProduct Product { get; }
 
     public NetworkLink Link { get; }

@@ -1,6 +1,7 @@
 /* The bootloader (docs/device-model.md sections 5.2 and 6): the start-up decision and its stay rules, and the
  * update engine the Bootloader interface's RPC handlers call (bootloader.rpc.json): BeginUpdate with every check
- * before anything is erased, Write offset-addressed and idempotent and never programming a flash unit twice,
+ * before anything is erased (and nothing erased before its answer: the journal revokes the old image), Write
+ * offset-addressed and idempotent and never programming a flash unit twice, GetMissingBlocks for a group transfer,
  * erase-ahead as a step the main loop runs when idle, FinishUpdate's commit order, AbortUpdate, GetStatus and
  * GetRegionHash with its granule rules, and the requested stay with its deadline.
  *
@@ -243,6 +244,18 @@ csa_bl_status csa_bl_get_status(csa_bootloader *bl, csa_bl_status_answer *answer
 /* GetRegionHash: whole 1 KiB granules, or exactly [0, payload size) of the valid image in the region. */
 csa_bl_status csa_bl_get_region_hash(csa_bootloader *bl, uint8_t region, uint32_t offset, uint32_t length,
                                      uint8_t sha256[32]);
+
+/* GetMissingBlocks (device-model.md 6.4.2): after a transfer to a group, where any member may have lost any write,
+ * which blocks of `block_size` bytes from `offset` still hold a 16-byte unit that is not written (the block map Write
+ * keeps), as a bitmap of at most CSA_BL_MISSING_BLOCKS blocks (bit i % 8 of byte i / 8; the last block ends at the
+ * payload's end; bits from block_count on are 0), with the live contiguous prefix. A read: it changes nothing and
+ * does not move the requested stay's deadline. NoUpdateInProgress without a session (also after a reset), Misaligned
+ * for a block size of 0 or an offset or block size that is not a multiple of 16, OutOfRange for an offset at or past
+ * the payload's end. */
+#define CSA_BL_MISSING_BLOCKS 512u
+csa_bl_status csa_bl_missing_blocks(const csa_bootloader *bl, uint32_t offset, uint16_t block_size,
+                                    uint32_t *bytes_committed, uint16_t *block_count,
+                                    uint8_t missing[CSA_BL_MISSING_BLOCKS / 8u]);
 
 /* Erase-ahead: the main loop calls it when no command waits. Erases at most one sector (the next the update needs)
  * and sets *erased to 1, or 0 when there is nothing to erase. */

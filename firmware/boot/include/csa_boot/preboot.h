@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "csa_boot/state.h"
 #include "csa_boot/trailer.h"
 
 #ifdef __cplusplus
@@ -23,10 +24,12 @@ void csa_preboot_marker_encode(uint8_t major, uint8_t minor, uint16_t patch, uin
 csa_flash_status csa_preboot_marker_read(const csa_flash *f, const csa_memory_map *map, int *present, uint8_t *major,
                                          uint8_t *minor, uint16_t *patch);
 
-/* Checks both copies (checks[0] = A, checks[1] = B) and names the copy to start: the valid one with the highest
- * version, A on a tie; CSA_REGION_PRE_BOOTLOADER (0) when neither is valid (bricked). */
+/* Checks both copies (checks[0] = A, checks[1] = B), with the journal's word on them (record: the newest state
+ * record; a copy it marks as being rewritten is not valid, device-model.md 6.2), and names the copy to start: the
+ * valid one with the highest version, A on a tie; CSA_REGION_PRE_BOOTLOADER (0) when neither is valid (bricked). */
 csa_flash_status csa_preboot_select(const csa_flash *f, const csa_memory_map *map, const csa_image_policy *policy,
-                                    csa_region_check checks[2], csa_region_id *running);
+                                    const csa_state_record *record, csa_region_check checks[2],
+                                    csa_region_id *running);
 
 #ifdef __cplusplus
 }

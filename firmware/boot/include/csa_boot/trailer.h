@@ -58,7 +58,9 @@ typedef enum csa_region_reason {
     CSA_REASON_NO_COMMITTED_SLOT = 2, /* an update was interrupted or abandoned */
     CSA_REASON_IMAGE_REFUSED = 3,     /* the committed manifest fails a check: see verdict */
     CSA_REASON_PAYLOAD_HASH = 4,      /* the payload in flash is not the manifest's */
-    CSA_REASON_ECC = 5                /* the payload holds an ECC double error */
+    CSA_REASON_ECC = 5,               /* the payload holds an ECC double error */
+    CSA_REASON_REVOKED = 6            /* its flash holds a valid image, but the journal marks the region as being
+                                         rewritten (device-model.md 6.2: csa_state_apply) */
 } csa_region_reason;
 
 /* What the start-up check found in one image region. */
@@ -91,6 +93,8 @@ csa_flash_status csa_flash_sha256(const csa_flash *f, uint32_t address, uint32_t
 uint64_t csa_region_check_version(const csa_region_check *c);
 /* 1 when the region is valid with the image whose manifest digest is `digest`. */
 int csa_region_check_holds(const csa_region_check *c, const uint8_t digest[32]);
+/* 1 when the region's flash alone holds that image: valid, or valid but revoked by the journal. */
+int csa_region_check_holds_raw(const csa_region_check *c, const uint8_t digest[32]);
 
 #ifdef __cplusplus
 }

@@ -58,6 +58,13 @@
 #define CSA_CONFIG_PEERS 4u
 #endif
 
+/* Groups (protocol.md 7.6) a node can be a member of at once: it delivers frames sent to them and answers join and
+   leave requests (0x05, 0x06). 0 compiles groups out: the node drops those requests unanswered (unknown types) and
+   forwards group frames like any frame it does not take. The SDK's default is 4. Costs a few bytes of RAM. */
+#ifndef CSA_CONFIG_MAX_GROUPS
+#define CSA_CONFIG_MAX_GROUPS 4u
+#endif
+
 /* Hop limit of frames this node originates (protocol.md section 4; the SDK uses 64). */
 #ifndef CSA_CONFIG_HOP_LIMIT
 #define CSA_CONFIG_HOP_LIMIT 64u
@@ -154,6 +161,9 @@
 #endif
 #if CSA_CONFIG_MAX_LINKS < 1u || CSA_CONFIG_MAX_LINKS > 8u
 #error "CSA_CONFIG_MAX_LINKS must be 1..8"
+#endif
+#if CSA_CONFIG_MAX_GROUPS > 14u
+#error "CSA_CONFIG_MAX_GROUPS must be 0..14 (the group addresses 0xF0..0xFD, protocol.md section 2)"
 #endif
 #if CSA_CONFIG_CACHE_DEPTH < 32u
 #error "CSA_CONFIG_CACHE_DEPTH must be at least 32 (rpc-packets.md section 7: twice the replay window)"

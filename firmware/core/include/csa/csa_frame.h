@@ -24,6 +24,8 @@ extern "C" {
 /* Addresses (protocol.md section 2). */
 #define CSA_ADDR_HOST 0x00u
 #define CSA_ADDR_LAST_DEVICE 0xEFu
+#define CSA_ADDR_FIRST_GROUP 0xF0u
+#define CSA_ADDR_LAST_GROUP 0xFDu
 #define CSA_ADDR_UNASSIGNED 0xFEu
 #define CSA_ADDR_BROADCAST 0xFFu
 /* Ports. */
@@ -34,6 +36,12 @@ extern "C" {
 static inline bool csa_addr_is_routable(uint8_t address)
 {
     return address <= CSA_ADDR_LAST_DEVICE;
+}
+
+/** True for the group addresses 0xF0..0xFD (protocol.md 7.6): delivered by their members, forwarded like a broadcast. */
+static inline bool csa_addr_is_group(uint8_t address)
+{
+    return address >= CSA_ADDR_FIRST_GROUP && address <= CSA_ADDR_LAST_GROUP;
 }
 
 /** Why a frame or packet was dropped: the reasons of protocol.md section 5, in the SDK's order. */

@@ -1,7 +1,7 @@
 /*
  * One node of the Csa data link (protocol.md sections 6 and 7): its links, delivery and reassembly, forwarding
  * between an upstream and a downstream link (daisy chain), link management (capabilities, echo, address assignment,
- * forget), and sending packets in frames that fit the path.
+ * forget, joining and leaving groups), and sending packets in frames that fit the path.
  *
  * The node never reads a clock and never blocks on its own: the port feeds it the bytes each link received
  * (csa_node_receive), the time (every call takes `now`, milliseconds from any origin, wrapping), and calls
@@ -144,6 +144,10 @@ typedef struct csa_node {
         void *ctx;
     } ports[CSA_CONFIG_MAX_PORTS];
     csa_lm_request_t lm_requests[2];
+#if CSA_CONFIG_MAX_GROUPS > 0
+    uint16_t groups;     /**< Bit i: a member of group 0xF0 + i (RAM only: a restart forgets them, protocol.md 7.6). */
+    uint8_t max_groups;  /**< How many it may join at once: 0..CSA_CONFIG_MAX_GROUPS (0: it refuses every join). */
+#endif
     csa_counters_t local;                       /**< Counters of packets the node sent to itself. */
     uint8_t tx_frame[CSA_CONFIG_MAX_FRAME_SIZE]; /**< The frame being sent. */
 } csa_node_t;
@@ -193,6 +197,21 @@ int csa_node_request_capabilities(csa_node_t *node, uint8_t address);
 
 /** The peer entry of address, or NULL when the node knows nothing about it. */
 const csa_peer_t *csa_node_peer(const csa_node_t *node, uint8_t address);
+
+/** How many groups (protocol.md 7.6) the node may be a member of at once: 0..CSA_CONFIG_MAX_GROUPS (the default after
+    csa_node_init is CSA_CONFIG_MAX_GROUPS; 0 refuses every join, result 1). Leaves every group. CSA_ERR_ARGUMENT above
+    the capacity (always, for a build with CSA_CONFIG_MAX_GROUPS 0, unless max is 0). */
+int csa_node_set_max_groups(csa_node_t *node, uint8_t max);
+
+/** Joins group (0xF0..0xFD) as a join request from a host does: CSA_OK (a member now, or already), CSA_ERR_FULL (a
+    member of as many groups as it may be), CSA_ERR_ARGUMENT (not a group address). */
+int csa_node_join_group(csa_node_t *node, uint8_t group);
+
+/** Leaves group, or every group for CSA_ADDR_BROADCAST; nothing happens when it was not a member. */
+void csa_node_leave_group(csa_node_t *node, uint8_t group);
+
+/** True when the node delivers frames sent to group. */
+bool csa_node_is_member(const csa_node_t *node, uint8_t group);
 
 /** The node's current address (CSA_ADDR_UNASSIGNED before enumeration). */
 static inline uint8_t csa_node_address(const csa_node_t *node)

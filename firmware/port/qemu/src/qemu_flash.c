@@ -172,7 +172,9 @@ static csa_flash_status q_erase_sector(void *ctx, uint16_t sector)
     memset(blank, 0xFF, sizeof blank);
     for (done = 0; done < s.size; done += CHUNK) {
         file_write(flash_fd, s.address - geometry->base + done, blank, CHUNK);
-        charge_us((uint32_t)((uint64_t)ms * 1000u * CHUNK / s.size));
+        /* A sector is whole chunks: its time per chunk in 32 bits (a 64-bit division would pull 750 bytes of
+         * libgcc into a bootloader copy that has to fit 32 KB). */
+        charge_us(ms * 1000u / (s.size / CHUNK));
     }
     return CSA_FLASH_OK;
 }

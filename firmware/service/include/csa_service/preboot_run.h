@@ -7,8 +7,9 @@
  *         halt();                  // no valid bootloader copy: production must never ship that
  *
  * It checks both bootloader copies as the start-up check of 5.1 does (committed trailer slot, manifest authenticated
- * by a trusted key or its CRC, kind, vendor, class, binding, location, payload SHA-256 re-read from flash) and names
- * the valid copy with the highest version, A on a tie. It reads flash only. */
+ * by a trusted key or its CRC, kind, vendor, class, binding, location, payload SHA-256 re-read from flash), with the
+ * state journal's word on them (a copy whose revoked bit the newest record sets is being rewritten: not valid,
+ * device-model.md 6.2), and names the valid copy with the highest version, A on a tie. It reads flash only. */
 #ifndef CSA_SERVICE_PREBOOT_RUN_H_
 #define CSA_SERVICE_PREBOOT_RUN_H_
 

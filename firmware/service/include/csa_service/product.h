@@ -26,7 +26,8 @@ enum {
     CSA_FEATURE_DOWNGRADE_PROTECTION = 0x04u,
     CSA_FEATURE_DEVICE_BINDING = 0x08u,
     CSA_FEATURE_BOOTLOADER_UPDATE = 0x10u,
-    CSA_FEATURE_FORWARDING = 0x20u
+    CSA_FEATURE_FORWARDING = 0x20u,
+    CSA_FEATURE_MULTICAST = 0x40u
 };
 
 /* ImageRequirements of the Device interface. */
@@ -49,6 +50,10 @@ typedef struct csa_product {
     uint8_t require_binding;
     uint8_t require_encryption;
     uint8_t erase_ahead;
+    /* Multicast (docs/updates.md 10a, the C# DeviceProfile.Multicast): the data link takes up to CSA_CONFIG_MAX_GROUPS
+     * groups (protocol.md 7.6) and the bootloader advertises Multicast (it answers GetMissingBlocks either way). 0: the
+     * node refuses every join and the feature is not advertised. A build with CSA_CONFIG_MAX_GROUPS 0 never has it. */
+    uint8_t multicast;
     /* The link: what the node advertises and enforces (maximum frame, receive buffers, maximum packet). */
     csa_limits_t limits;
     /* Heartbeat events' period (0: none). */
@@ -66,8 +71,8 @@ typedef struct csa_product {
     const csa_keystore *keystore;
 } csa_product;
 
-/* The defaults of the C# DeviceProfile: vendor 0x00C5A000, class 1, revision 1, downgrade prevention and
- * erase-ahead on, 1024-byte frames, 4 receive buffers, 4160-byte packets, Heartbeat every 5 s. The caller sets the
+/* The defaults of the C# DeviceProfile: vendor 0x00C5A000, class 1, revision 1, downgrade prevention,
+ * erase-ahead and multicast on, 1024-byte frames, 4 receive buffers, 4160-byte packets, Heartbeat every 5 s. The caller sets the
  * map, the keys (or accept_crc) and the name. */
 void csa_product_defaults(csa_product *p, const csa_memory_map *map);
 
@@ -79,10 +84,14 @@ uint16_t csa_product_mcu_device_id(const csa_product *p);
 void csa_product_bl_config(const csa_product *p, csa_bl_config *config);
 
 /* The bootloader's GetCapabilities features (the application reports Forwarding only, and the bootloader's features
- * in GetUpdateRules). Encryption, as the C# device decides it: a build that decrypts, with a key storage, on a product
+ * in GetUpdateRules). Multicast, when the product has it and the build's data link takes groups. Encryption, as the C# device decides it: a build that decrypts, with a key storage, on a product
  * that requires provisioning or whose storage holds a key injected in production (no production keys). */
 uint32_t csa_product_bootloader_features(const csa_product *p);
 uint32_t csa_product_requirements(const csa_product *p);
+
+/* The groups the node may join for this product: CSA_CONFIG_MAX_GROUPS with multicast, else 0 (csa_node_set_max_groups;
+ * the bootloader service and the application runtime apply it at their start). */
+uint8_t csa_product_max_groups(const csa_product *p);
 
 /* The identity settings of the product (csa_boot/identity.h). */
 void csa_product_identity_config(const csa_product *p, csa_identity_config *config);

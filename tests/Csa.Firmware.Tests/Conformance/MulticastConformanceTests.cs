@@ -1,0 +1,384 @@
+using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
+using Csa.Bootloader.Updates;
+using Csa.Crypto;
+using Csa.DataLink.Transports;
+using Csa.Rpc.Device;
+using Csa.Simulator.Flash;
+using static Csa.Firmware.Tests.Conformance.ConformanceKit;
+
+namespace Csa.Firmware.Tests.Conformance;
+
+/// <summary>
+/// One transfer for many devices (docs/updates.md section 10a) on daisy chains that mix the C# virtual device and the C
+/// device: the payload written once to a group, each member's holes repaired from its GetMissingBlocks answer, each
+/// member's own BeginUpdate and FinishUpdate. Every member must end with the new image in flash, checked and running,
+/// whatever the chain did to the frames on the way, and a member that leaves (a power cut, a refusal) must not hold up
+/// the others. Both implementations are programmed on strict flash, so a unit programmed twice fails the update.
+/// </summary>
+[Trait("Suite", "Conformance")]
+public sealed class MulticastConformanceTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    private const int Size = 60_000;
+
+    private static readonly DeviceImplementation C = DeviceImplementation.C;
+    private static readonly DeviceImplementation CSharp = DeviceImplementation.CSharp;
+
+    [Fact]
+    [Trait("Requirement", "REQ-INST")]
+    [Trait("Requirement", "REQ-RECOVER")]
+    [Trait("Requirement", "REQ-TOPO")]
+    public async Task Loss_on_one_hop_only_is_repaired_for_the_members_behind_it()
+    {
+        // Hop 2 joins the C device (member 1) to the C# device (member 2): members 2 and 3 (a C device) lose 8 % of the
+        // frames there, both ways.
+        var lossy = new EmulatedChannelOptions { BaudRate = 4_000_000, FrameLossProbability = 0.08 };
+        ChainMember[] members = Members(FlashFamily.Stm32F4, 100, CSharp, C, CSharp, C);
+        var events = new UpdaterEvents();
+        using CancellationTokenSource guard = Guard();
+        await using ConformanceChain chain = await ConformanceChain.StartAsync(members, ConformanceHost.Options(), events, impairedHop: 2, impairment: lossy, seed: 11, cancellationToken: guard.Token);
+        FirmwareImage image = Image(members[0].Product, RegionKind.Application, V2, size: Size, counter: 2);
+
+        IReadOnlyList<InstallResult> rows = await chain.Updater.UpdateManyAsync(chain.Devices, image, cancellationToken: guard.Token);
+        output.WriteLine(events.ToString());
+        output.WriteLine($"down: {chain.ImpairedLink!.AToBCounters}; up: {chain.ImpairedLink.BToACounters}");
+
+        // Every member holds and runs the new image; the members in front of the lossy hop never left the transfer.
+        // Behind it, a member's holes came in the repair rounds, sent to the group and read from its GetMissingBlocks
+        // answers. One whose GetMissingBlocks the line lost three times in a row leaves and finishes by itself, resuming
+        // from what it took from the group: in these runs that happened now and then to one member behind the hop, a C#
+        // one as often as a C one, and on a chain of C# devices alone too (the SDK's repair, not the device; reported with
+        // the C device's multicast work), so the test allows it and checks the resume.
+        await AssertUpdatedAsync(chain, rows, image.Payload.ToArray(), [true, true, null, null], guard.Token, mayLeave: true);
+        Assert.True(chain.ImpairedLink.AToBCounters.FramesDropped + chain.ImpairedLink.BToACounters.FramesDropped > 0, "the hop lost nothing");
+        Assert.NotEmpty(events.Of(4019)); // what the far members lost came in the repair
+        Assert.Contains(rows.Skip(2), r => r.Result!.Multicast); // at least one member behind the hop was repaired in the group
+        Assert.All(rows.Skip(2).Where(r => !r.Result!.Multicast), r => Assert.True(r.Result!.BytesResumed > 0, $"{r}: it left without what it had taken"));
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-INST")]
+    [Trait("Requirement", "REQ-RECOVER")]
+    public async Task Duplicated_and_reordered_frames_change_nothing()
+    {
+        var impaired = new EmulatedChannelOptions { BaudRate = 4_000_000, FrameDuplicationProbability = 0.10, FrameReorderProbability = 0.05 };
+        ChainMember[] members = Members(FlashFamily.Stm32L4, 104, C, CSharp, C);
+        using CancellationTokenSource guard = Guard();
+        await using ConformanceChain chain = await ConformanceChain.StartAsync(members, ConformanceHost.Options(), impairedHop: 1, impairment: impaired, seed: 5, cancellationToken: guard.Token);
+        FirmwareImage image = Image(members[0].Product, RegionKind.Application, V2, size: Size, counter: 2);
+
+        IReadOnlyList<InstallResult> rows = await chain.Updater.UpdateManyAsync(chain.Devices, image, cancellationToken: guard.Token);
+
+        await AssertUpdatedAsync(chain, rows, image.Payload.ToArray(), [true, true, true], guard.Token);
+        Assert.True(chain.ImpairedLink!.AToBCounters.FramesDuplicated + chain.ImpairedLink.BToACounters.FramesDuplicated > 0, "the hop duplicated nothing");
+        // The C# member counts its duplicates: each block programmed once (the C members' strict flash refuses a second program).
+        var twin = (VirtualDeviceUnderTest)chain.Members[1];
+        Assert.Equal((Size + 15) / 16, twin.Device.Firmware.Bootloader.ProgrammedBlocks);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-INST")]
+    [Trait("Requirement", "REQ-RECOVER")]
+    public async Task A_C_member_that_loses_power_mid_transfer_does_not_hold_up_the_others_and_finishes_by_itself()
+    {
+        ChainMember[] members = Members(FlashFamily.Stm32F4, 108, C, CSharp, C, C);
+        var events = new UpdaterEvents();
+        UpdateOptions options = ConformanceHost.Options();
+        options.ResumeDelay = TimeSpan.FromMilliseconds(100);
+        using CancellationTokenSource guard = Guard();
+        await using ConformanceChain chain = await ConformanceChain.StartAsync(members, options, events, cancellationToken: guard.Token);
+        IDeviceUnderTest cut = chain.Members[3];
+        FirmwareImage image = Image(members[0].Product, RegionKind.Application, V2, size: 120_000, counter: 2);
+        int fired = 0;
+        var log = new ConformanceData.ProgressLog(p =>
+        {
+            if (p.Device == cut.Product.Uid && p.Stage == UpdateStage.Transferring && p.BytesDone >= 40_000 && Interlocked.Exchange(ref fired, 1) == 0)
+                _ = cut.CutPowerAsync();
+        });
+
+        IReadOnlyList<InstallResult> rows = await chain.Updater.UpdateManyAsync(chain.Devices, image, progress: log, cancellationToken: guard.Token);
+        output.WriteLine(events.ToString());
+
+        Assert.Equal(1, Volatile.Read(ref fired));
+        Assert.True(cut.PowerCuts >= 1);
+        await AssertUpdatedAsync(chain, rows, image.Payload.ToArray(), [true, true, true, false], guard.Token);
+        Assert.True(rows[3].Result!.ResumeCount >= 1);
+        Assert.True(rows[3].Result!.BytesResumed > 0, "it resumed from what it held, by itself");
+        Assert.All(rows.Take(3), r => Assert.Equal(0, r.Result!.ResumeCount));
+        Assert.Contains(events.Of(4018), e => e.Contains(cut.Product.Uid.ToString(), StringComparison.Ordinal)); // left behind, not waited for
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-INST")]
+    [Trait("Requirement", "REQ-DOWNGRADE")]
+    public async Task A_C_member_whose_bootloader_refuses_the_image_does_not_hold_up_the_others()
+    {
+        var products = Products(FlashFamily.Stm32L4, 112, 3);
+        ChainMember[] members =
+        [
+            new(CSharp, products[0], Factory(products[0])),
+            new(C, products[1], Factory(products[1], applicationCounter: 5)), // the image's counter 2 is below its 5
+            new(C, products[2], Factory(products[2])),
+        ];
+        UpdateOptions options = ConformanceHost.Options(localPreCheck: false); // the device itself refuses
+        options.MulticastFormationTimeout = TimeSpan.FromMinutes(10);           // and the refusal is not waited for
+        var events = new UpdaterEvents();
+        using CancellationTokenSource guard = Guard();
+        await using ConformanceChain chain = await ConformanceChain.StartAsync(members, options, events, cancellationToken: guard.Token);
+        FirmwareImage image = Image(products[0], RegionKind.Application, V2, size: Size, counter: 2);
+
+        IReadOnlyList<InstallResult> rows = await chain.Updater.UpdateManyAsync(chain.Devices, image, cancellationToken: guard.Token);
+        output.WriteLine(events.ToString());
+
+        var rejection = Assert.IsType<UpdateRejectedException>(rows[1].Error);
+        Assert.Equal(BootloaderError.SecurityCounterTooLow, rejection.DeviceError);
+        await AssertUpdatedAsync(chain, rows, image.Payload.ToArray(), [true, null, true], guard.Token);
+        DeviceInfo refused = await chain.Network.FindAsync(products[1].Uid, guard.Token);
+        Assert.False(refused.IsInBootloader); // the refusal erased nothing: its application runs again
+        Assert.Equal(V1, refused.ApplicationVersion);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-INST")]
+    [Trait("Requirement", "REQ-DEVICE-BOUND")]
+    public async Task Each_member_gets_an_image_bound_to_it_and_a_C_member_given_another_s_refuses_while_the_others_finish()
+    {
+        ConformanceProduct[] products = [.. Products(FlashFamily.Stm32F4, 116, 4).Select(p => p with { RequireBinding = true })];
+        DeviceImplementation[] kinds = [C, CSharp, C, CSharp];
+        ChainMember[] members = [.. products.Select((p, i) => new ChainMember(kinds[i], p, Factory(p)))];
+        UpdateOptions options = ConformanceHost.Options(localPreCheck: false);
+        options.MulticastFormationTimeout = TimeSpan.FromMinutes(10);
+        using CancellationTokenSource guard = Guard();
+        await using ConformanceChain chain = await ConformanceChain.StartAsync(members, options, cancellationToken: guard.Token);
+        // Every image is bound to its device (its own manifest) over the same payload bytes; member 2 gets member 0's.
+        FirmwareImage ImageFor(DeviceInfo device) =>
+            Image(device.Uid == products[2].Uid ? products[0] : products.Single(p => p.Uid == device.Uid), RegionKind.Application, V2, size: Size, counter: 2, bind: true);
+
+        IReadOnlyList<InstallResult> rows = await chain.Updater.UpdateManyAsync(chain.Devices, (d, _) => Task.FromResult(ImageFor(d)), cancellationToken: guard.Token);
+
+        Assert.Equal(BootloaderError.NotBoundToThisDevice, Assert.IsType<UpdateRejectedException>(rows[2].Error).DeviceError);
+        await AssertUpdatedAsync(chain, rows, ImageFor(chain.Devices[0]).Payload.ToArray(), [true, true, null, true], guard.Token);
+        Assert.Equal(V1, (await chain.Network.FindAsync(products[2].Uid, guard.Token)).ApplicationVersion);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-INST")]
+    [Trait("Requirement", "REQ-CONFIDENTIAL")]
+    [Trait("Requirement", "REQ-DEVICE-BOUND")]
+    public async Task Encrypted_images_share_one_ciphertext_with_the_content_key_wrapped_for_each_member()
+    {
+        ConformanceProduct[] products = [.. Products(FlashFamily.Stm32L4, 120, 4)
+            .Select(p => p with { RequireEncryption = true, IdentityKey = KeyGenerator.Generate(KeyRole.DeviceIdentity) })];
+        DeviceImplementation[] kinds = [C, CSharp, C, C];
+        ChainMember[] members = [.. products.Select((p, i) => new ChainMember(kinds[i], p, Factory(p)))];
+        using CancellationTokenSource guard = Guard();
+        await using ConformanceChain chain = await ConformanceChain.StartAsync(members, ConformanceHost.Options(), cancellationToken: guard.Token);
+        byte[] plaintext = SecurityKit.Payload(Size, 120);
+        // Members 0 and 1 (C and C#): one image, its key block with a key for each. Members 2 and 3 (both C): an image
+        // each, bound to it, with its own manifest and wrapped key, over one ciphertext.
+        FirmwareImage both = await EncryptedAsync(products[0], plaintext, new AesCtrEciesPayloadEncryptor(), null, products[0], products[1]);
+        using var shared = new SharedCiphertextEncryptor(new AesCtrEciesPayloadEncryptor());
+        FirmwareImage forTwo = await EncryptedAsync(products[2], plaintext, shared, products[2].Uid, products[2]);
+        FirmwareImage forThree = await EncryptedAsync(products[3], plaintext, shared, products[3].Uid, products[3]);
+        Assert.True(forTwo.Payload.Span.SequenceEqual(forThree.Payload.Span));
+        Assert.Null(forTwo.FindWrappedKey(products[3].Uid));
+        FirmwareImage[] images = [both, both, forTwo, forThree];
+
+        IReadOnlyList<InstallResult> rows = await chain.Updater.UpdateManyAsync(chain.Devices,
+            (d, _) => Task.FromResult(images[Array.FindIndex(products, p => p.Uid == d.Uid)]), cancellationToken: guard.Token);
+
+        // Each flash holds the plaintext, decrypted by its device with its own unwrapped key; the ciphertext nowhere.
+        await AssertUpdatedAsync(chain, rows, plaintext, [true, true, true, true], guard.Token);
+        foreach (IDeviceUnderTest member in chain.Members)
+            Assert.False(member.Snapshot().Main.AsSpan().IndexOf(forTwo.Payload.Span[..64]) >= 0, "a ciphertext is in flash");
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-INST")]
+    [Trait("Requirement", "REQ-TOPO")]
+    public async Task A_C_member_without_multicast_forwards_the_group_and_is_updated_by_itself()
+    {
+        var products = Products(FlashFamily.Stm32F4, 124, 3);
+        products[1] = products[1] with { Multicast = false };
+        ChainMember[] members = [new(C, products[0], Factory(products[0])), new(C, products[1], Factory(products[1])), new(CSharp, products[2], Factory(products[2]))];
+        var events = new UpdaterEvents();
+        using CancellationTokenSource guard = Guard();
+        await using ConformanceChain chain = await ConformanceChain.StartAsync(members, ConformanceHost.Options(), events, cancellationToken: guard.Token);
+        Assert.False(chain.Devices[1].Rules!.BootloaderFeatures.HasFlag(FeatureFlags.Multicast));
+        Assert.True(chain.Devices[0].Rules!.BootloaderFeatures.HasFlag(FeatureFlags.Multicast));
+        FirmwareImage image = Image(products[0], RegionKind.Application, V2, size: Size, counter: 2);
+
+        IReadOnlyList<InstallResult> rows = await chain.Updater.UpdateManyAsync(chain.Devices, image, cancellationToken: guard.Token);
+        output.WriteLine(events.ToString());
+
+        // Members 0 and 2 share the transfer; its frames pass the C device between them, which takes none of them.
+        await AssertUpdatedAsync(chain, rows, image.Payload.ToArray(), [true, false, true], guard.Token);
+    }
+
+    /// <summary>
+    /// GetMissingBlocks (device-model.md 6.4.2) answers the same bitmap, prefix and refusals on both implementations after
+    /// the same writes, and changes nothing.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ConformanceData.Devices), MemberType = typeof(ConformanceData))]
+    [Trait("Requirement", "REQ-INST")]
+    [Trait("Requirement", "REQ-RPC")]
+    public async Task GetMissingBlocks_answers_the_same_bitmap_and_refusals(DeviceImplementation implementation, FlashFamily family)
+    {
+        var product = new ConformanceProduct(family, 128);
+        using CancellationTokenSource guard = Guard();
+        await using IDeviceUnderTest dut = await DevicesUnderTest.StartAsync(implementation, product, Factory(product, withApplication: false));
+        await using ConformanceHost host = await ConformanceHost.ConnectAsync(dut, cancellationToken: guard.Token);
+        Assert.True(host.Device.Rules!.BootloaderFeatures.HasFlag(FeatureFlags.Multicast));
+        using var raw = new BootloaderClient(host.Network.Client, host.Device.Address);
+        FirmwareImage image = Image(product, RegionKind.Application, V2, size: 10_000, counter: 2);
+        byte[] payload = image.Payload.ToArray();
+
+        Assert.Equal(BootloaderError.NoUpdateInProgress, await RefusalAsync(() => raw.GetMissingBlocksAsync(0, 1024, guard.Token)));
+        Assert.Equal(0u, (await raw.BeginUpdateAsync(UpdateTarget.Application, image.ManifestBytes.ToArray(), image.AuthenticationBlock.ToArray(), [], guard.Token)).ResumeOffset);
+        foreach ((int offset, int length) in new[] { (0, 1024), (1024, 1024), (3072, 1024), (4112, 1008), (9216, 784) })
+            await raw.WriteAsync((uint)offset, payload[offset..(offset + length)], guard.Token);
+        long operations = await QuietFlashAsync(dut, guard.Token); // the background eraser is done with the region
+
+        GetMissingBlocksResponse kib = await raw.GetMissingBlocksAsync(0, 1024, guard.Token);
+        Assert.Equal((2048u, (ushort)10), (kib.BytesCommitted, kib.BlockCount));
+        byte[] holes = [0xF4, 0x01, .. new byte[62]]; // blocks 2, 4 (its first unit), 5, 6, 7, 8; bits from 10 on 0
+        Assert.Equal(holes, kib.Missing);
+        GetMissingBlocksResponse units = await raw.GetMissingBlocksAsync(16, 16, guard.Token);
+        Assert.Equal((ushort)512, units.BlockCount); // at most 512 blocks per answer
+        Assert.Equal(0x80, units.Missing[15]);      // offset 16 + 127 x 16 = 2048: block 2's first unit
+        Assert.Equal(0xFF, units.Missing[63]);
+        Assert.Equal(BootloaderError.Misaligned, await RefusalAsync(() => raw.GetMissingBlocksAsync(0, 0, guard.Token)));
+        Assert.Equal(BootloaderError.Misaligned, await RefusalAsync(() => raw.GetMissingBlocksAsync(0, 1000, guard.Token)));
+        Assert.Equal(BootloaderError.Misaligned, await RefusalAsync(() => raw.GetMissingBlocksAsync(8, 1024, guard.Token)));
+        Assert.Equal(BootloaderError.OutOfRange, await RefusalAsync(() => raw.GetMissingBlocksAsync(10_000, 1024, guard.Token)));
+        Assert.Equal(operations, await dut.FlashOperationsAsync()); // a read: nothing written or erased
+    }
+
+    /// <summary>
+    /// BeginUpdate of a new image revokes the old one in the journal (device-model.md 6.2, byte 18 of the state record,
+    /// the golden vector state-record-revoked): from that record on the old application is not valid on either
+    /// implementation, an AbortUpdate keeps the bit, and a reset finds no valid application, however far the background
+    /// erase came.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ConformanceData.Devices), MemberType = typeof(ConformanceData))]
+    [Trait("Requirement", "REQ-RECOVER")]
+    [Trait("Requirement", "REQ-BOOT-VERIFY")]
+    public async Task BeginUpdate_revokes_the_old_image_in_the_journal_and_an_abort_keeps_it_revoked(DeviceImplementation implementation, FlashFamily family)
+    {
+        var product = new ConformanceProduct(family, 129);
+        using CancellationTokenSource guard = Guard();
+        await using IDeviceUnderTest dut = await DevicesUnderTest.StartAsync(implementation, product, Factory(product));
+        await using ConformanceHost host = await ConformanceHost.ConnectAsync(dut, cancellationToken: guard.Token);
+        using (DeviceClient client = host.Network.CreateDeviceClient(host.Device))
+            await client.EnterBootloaderAsync(60, guard.Token);
+        DeviceInfo bootloader = await UpdateConformanceTests.WaitForBootloaderAsync(host, guard.Token);
+        using var raw = new BootloaderClient(host.Network.Client, bootloader.Address);
+        FirmwareImage image = Image(product, RegionKind.Application, V2, size: 30_000, counter: 2);
+
+        await raw.BeginUpdateAsync(UpdateTarget.Application, image.ManifestBytes.ToArray(), image.AuthenticationBlock.ToArray(), [], guard.Token);
+        Assert.Equal(0x08, (await NewestRecordAsync(dut))[18]); // Receiving, the application's bit
+        await raw.AbortUpdateAsync(guard.Token);
+        byte[] idle = await NewestRecordAsync(dut);
+        Assert.Equal(((byte)0, (byte)0x08), (idle[2], idle[18])); // Idle, and still revoked
+        await dut.CutPowerAsync();
+
+        // After the power comes back (the request is still persisted, but no valid application outranks it).
+        DeviceInfo after = await UpdateConformanceTests.WaitForBootloaderAsync(host, guard.Token);
+        Assert.False(after.ApplicationValid);
+        Assert.Equal(StayReason.NoValidApplication, after.Bootloader!.StayReason);
+        Assert.NotEqual(RegionState.Valid, after.Bootloader.GetRegion(RegionKind.Application).State);
+    }
+
+    /// <summary>
+    /// The device's flash operations once they stop changing: erase-ahead erases the update's sectors in the background
+    /// while the line is idle, so a test that wants to see that a command writes nothing waits for it to finish first.
+    /// </summary>
+    private static async Task<long> QuietFlashAsync(IDeviceUnderTest dut, CancellationToken cancellationToken)
+    {
+        long last = await dut.FlashOperationsAsync();
+        while (true)
+        {
+            await Task.Delay(200, cancellationToken);
+            long now = await dut.FlashOperationsAsync();
+            if (now == last)
+                return now;
+            last = now;
+        }
+    }
+
+    /// <summary>The payload of the newest state record in the device's journal, read from its flash as a programmer would.</summary>
+    private static async Task<byte[]> NewestRecordAsync(IDeviceUnderTest dut)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"csa-journal-{Guid.NewGuid():N}.flash");
+        try
+        {
+            await dut.SaveFlashAsync(path);
+            SimulatedFlash flash = FlashImageFile.Load(path, expectedGeometry: dut.Product.Map.Geometry);
+            var journal = new Csa.Simulator.Memory.StateJournal(flash, dut.Product.Map, slotSize: 80);
+            return journal.ReadLatest()!.GetPayload();
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static async Task<BootloaderError?> RefusalAsync(Func<Task> call)
+    {
+        var e = await Assert.ThrowsAsync<Csa.Rpc.RpcErrorException>(call);
+        Assert.False(string.IsNullOrWhiteSpace(e.Message));
+        return BootloaderInterface.TryGetError(e, out BootloaderError error) ? error : null;
+    }
+
+    private static ConformanceProduct[] Products(FlashFamily family, int first, int count) =>
+        [.. Enumerable.Range(first, count).Select(i => new ConformanceProduct(family, i))];
+
+    private static ChainMember[] Members(FlashFamily family, int first, params DeviceImplementation[] kinds) =>
+        [.. kinds.Select((kind, i) => new ConformanceProduct(family, first + i)).Select((p, i) => new ChainMember(kinds[i], p, Factory(p)))];
+
+    private static Task<FirmwareImage> EncryptedAsync(ConformanceProduct product, byte[] plaintext, IPayloadEncryptor encryptor, DeviceUid? bindTo,
+        params ConformanceProduct[] recipients)
+    {
+        var settings = new ImageSettings { VendorId = product.VendorId, DeviceClassId = product.DeviceClassId, Version = V2, SecurityCounter = 2 };
+        if (bindTo is { } uid)
+            settings.BoundDevices.Add(uid);
+        return new ImageBuilder(settings).BuildAsync(FirmwareSource.FromBinary(plaintext, product.Map.Application.Address),
+            new EcdsaP256Signer(SigningKey), encryptor,
+            recipients.Select(r => new ImageRecipient(r.Uid, r.IdentityKey!.PublicKey.ToUncompressedPoint())).ToArray());
+    }
+
+    /// <summary>
+    /// Each row succeeded with the transfer expected (null: a refusal the test checks itself, or with
+    /// <paramref name="mayLeave"/> either transfer); each member that succeeded holds <paramref name="payload"/> in its application region, runs the new application, and (the C# ones)
+    /// broke no flash rule.
+    /// </summary>
+    private async Task AssertUpdatedAsync(ConformanceChain chain, IReadOnlyList<InstallResult> rows, byte[] payload, bool?[] multicast, CancellationToken cancellationToken,
+        bool mayLeave = false)
+    {
+        foreach (InstallResult row in rows)
+            output.WriteLine($"{row} multicast {row.Result?.Multicast} resumed {row.Result?.ResumeCount}: {row.Error?.Message}");
+        Assert.Equal(chain.Devices.Select(d => d.Uid), rows.Select(r => r.Device));
+        chain.Heal(); // what the devices say now, over clean wires
+        IReadOnlyList<DeviceInfo> now = await chain.Network.DiscoverAsync(cancellationToken);
+        for (int i = 0; i < rows.Count; i++)
+        {
+            IDeviceUnderTest member = chain.Members[i];
+            if (multicast[i] is null && !mayLeave)
+            {
+                Assert.False(rows[i].Succeeded);
+                continue;
+            }
+            Assert.True(rows[i].Succeeded, $"{member.Implementation} member {i}: {rows[i].FailureReason}\n{member.Log}");
+            Assert.Equal(V2, rows[i].VersionAfter);
+            if (multicast[i] is { } shared)
+                Assert.Equal(shared, rows[i].Result!.Multicast);
+            DeviceInfo device = Assert.Single(now, d => d.Uid == member.Product.Uid);
+            Assert.False(device.IsInBootloader);
+            Assert.Equal(V2, device.ApplicationVersion);
+            Assert.Equal(payload, member.Snapshot().Region(member.Product.Map.Application)[..payload.Length]);
+            (member as VirtualDeviceUnderTest)?.AssertNoFlashRuleBroken();
+        }
+    }
+}
