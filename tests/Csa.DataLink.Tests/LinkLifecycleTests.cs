@@ -239,6 +239,17 @@ public class LinkLifecycleTests
     }
 
     [Fact]
+    public void A_frame_carries_its_size_less_header_and_crc_and_a_size_outside_the_protocol_range_is_refused()
+    {
+        // protocol.md 6.1: a frame of F bytes carries F - 13 bytes of its packet.
+        Assert.Equal(51, DataLinkProtocol.PayloadPerFrame(DataLinkProtocol.MinimumMaxFrameSize));
+        Assert.Equal(1011, DataLinkProtocol.PayloadPerFrame(1024));
+        Assert.Equal(65522, DataLinkProtocol.PayloadPerFrame(DataLinkProtocol.MaximumMaxFrameSize));
+        Assert.Throws<ArgumentOutOfRangeException>(() => DataLinkProtocol.PayloadPerFrame(DataLinkProtocol.MinimumMaxFrameSize - 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => DataLinkProtocol.PayloadPerFrame(DataLinkProtocol.MaximumMaxFrameSize + 1));
+    }
+
+    [Fact]
     public async Task Node_without_links_reports_an_unreachable_node()
     {
         await using var network = new TestNetwork();
