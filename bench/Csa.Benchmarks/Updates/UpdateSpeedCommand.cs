@@ -36,7 +36,7 @@ internal static class UpdateSpeedCommand
     internal sealed record DeviceSettings(string Name, byte Buffers, ushort Frame)
     {
         /// <summary>One write of a frame's worth plus the Write overhead: each receive buffer holds one packet this large.</summary>
-        public ushort PacketSize => (ushort)(Frame + BootloaderService.WriteOverhead);
+        public ushort PacketSize => (ushort)(Frame + BootloaderService.WritePacketReserve);
 
         public string Describe => $"{Buffers} x {PacketSize} B buffers ({Buffers * PacketSize / 1024.0:0.#} KiB), {Frame}-byte frames";
     }
