@@ -1,6 +1,5 @@
 using System.Text;
 using Csa.Bootloader.Images;
-using Csa.Bootloader.Updates;
 using Csa.Crypto;
 using Csa.DataLink;
 using Csa.DataLink.Transports;
@@ -16,7 +15,7 @@ namespace Csa.Simulator;
 /// A bench of virtual devices in this process, ready to update: factory-programmed STM32F4 or STM32L4 devices (bootloader
 /// copy A and an application, both 1.0.0 with security counter 1, signed with a development key they trust), wired as a
 /// daisy chain and reachable as the link <see cref="Link"/> (<c>sim:NAME</c>) by anything that takes a link URI. The
-/// fixture of a test or a demo in three lines:
+/// fixture of a test or a demo in three lines (with Csa.Bootloader's <c>DeviceNetwork</c>):
 /// <code>
 /// await using VirtualBench bench = await VirtualBench.StartAsync(new VirtualBenchOptions { Devices = 3 });
 /// await using DeviceNetwork network = await DeviceNetwork.ConnectAsync(bench.Link);
@@ -189,10 +188,6 @@ public sealed class VirtualBench : IAsyncDisposable, IDisposable
     /// <summary>Blocking form of <see cref="BuildApplicationAsync"/>.</summary>
     public FirmwareImage BuildApplication(FirmwareVersion version, int size = 16 * 1024, uint securityCounter = 1) =>
         BuildApplicationAsync(version, size, securityCounter).GetAwaiter().GetResult();
-
-    /// <summary>Opens a <see cref="DeviceNetwork"/> over <see cref="Link"/> (nothing discovered yet).</summary>
-    public Task<DeviceNetwork> ConnectAsync(DeviceNetworkOptions? options = null, CancellationToken cancellationToken = default) =>
-        DeviceNetwork.ConnectAsync(Link, options, cancellationToken);
 
     private static Task<FirmwareImage> BuildAsync(DeviceProfile profile, ImageKind kind, uint loadAddress, FirmwareVersion version, int size, IImageSigner signer,
         CancellationToken cancellationToken, uint securityCounter = 1)
