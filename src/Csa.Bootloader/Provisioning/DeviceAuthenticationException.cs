@@ -1,4 +1,5 @@
 using Csa.Bootloader.Images;
+using Csa.Bootloader.Updates;
 
 namespace Csa.Bootloader.Provisioning;
 
@@ -6,11 +7,11 @@ namespace Csa.Bootloader.Provisioning;
 /// A device failed authentication: no firmware is sent to it. <see cref="Reason"/> says why; the message says it in
 /// words.
 /// </summary>
-public sealed class DeviceAuthenticationException : Exception
+public sealed class DeviceAuthenticationException : DeviceException
 {
     /// <summary>Creates the exception.</summary>
     public DeviceAuthenticationException(DeviceUid uid, DeviceAuthenticationFailure reason, string message, Exception? innerException = null)
-        : base(message, innerException)
+        : base(uid, message, innerException)
     {
         Uid = uid;
         Reason = reason;
