@@ -23,7 +23,7 @@ namespace Csa.Simulator;
 /// </code>
 /// <see cref="BuildApplicationAsync"/> makes images the devices accept. Disposing powers the devices off and withdraws the name.
 /// </summary>
-public sealed class VirtualBench : IAsyncDisposable, IDisposable
+public sealed partial class VirtualBench : IAsyncDisposable, IDisposable
 {
     private static int s_next;
     private readonly VirtualDevice[] _devices;
@@ -117,9 +117,6 @@ public sealed class VirtualBench : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Blocking form of <see cref="StartAsync"/> (scripts, Python).</summary>
-    public static VirtualBench Start(VirtualBenchOptions? options = null) => StartAsync(options).GetAwaiter().GetResult();
-
     private static readonly Dictionary<string, Task<VirtualBench>> s_byUri = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
@@ -184,10 +181,6 @@ public sealed class VirtualBench : IAsyncDisposable, IDisposable
     /// <param name="cancellationToken">Stops the build.</param>
     public Task<FirmwareImage> BuildApplicationAsync(FirmwareVersion version, int size = 16 * 1024, uint securityCounter = 1, CancellationToken cancellationToken = default) =>
         BuildAsync(Profiles[0], ImageKind.Application, Profiles[0].MemoryMap.Application.Address, version, size, new EcdsaP256Signer(SigningKey), cancellationToken, securityCounter);
-
-    /// <summary>Blocking form of <see cref="BuildApplicationAsync"/>.</summary>
-    public FirmwareImage BuildApplication(FirmwareVersion version, int size = 16 * 1024, uint securityCounter = 1) =>
-        BuildApplicationAsync(version, size, securityCounter).GetAwaiter().GetResult();
 
     private static Task<FirmwareImage> BuildAsync(DeviceProfile profile, ImageKind kind, uint loadAddress, FirmwareVersion version, int size, IImageSigner signer,
         CancellationToken cancellationToken, uint securityCounter = 1)
