@@ -57,7 +57,7 @@ public class LinkLifecycleTests
     public async Task Send_blocked_on_a_full_link_fails_with_LinkClosedException_when_the_link_breaks()
     {
         await using var network = new TestNetwork();
-        DataLinkNode host = network.Node(NodeAddress.Host, o => o.MaxFrameSize = 1024);
+        DataLinkNode host = network.Node(NodeAddress.Host, o => o with { MaxFrameSize = 1024 });
         // Nobody reads the far end and the pipe pauses after 64 bytes, so the send waits on back-pressure.
         var options = new System.IO.Pipelines.PipeOptions(pauseWriterThreshold: 64, resumeWriterThreshold: 32, useSynchronizationContext: false);
         (InMemoryTransport hostEnd, InMemoryTransport deviceEnd) = InMemoryTransport.CreatePair("stuck", options);
@@ -144,7 +144,7 @@ public class LinkLifecycleTests
     public async Task Garbage_oversize_and_corrupt_frames_leave_the_link_usable()
     {
         await using var network = new TestNetwork();
-        DataLinkNode device = network.Node(new NodeAddress(0x01), o => o.MaxFrameSize = 64);
+        DataLinkNode device = network.Node(new NodeAddress(0x01), o => o with { MaxFrameSize = 64 });
         (InMemoryTransport hostEnd, InMemoryTransport deviceEnd) = InMemoryTransport.CreatePair("noisy");
         NodeLink link = device.AddLink(deviceEnd, LinkRole.Upstream);
         await using IPacketSocket socket = device.OpenSocket(Port);
@@ -210,7 +210,7 @@ public class LinkLifecycleTests
     {
         await using var network = new TestNetwork();
         DataLinkNode host = network.Node(NodeAddress.Host);
-        DataLinkNode device = network.Node(new NodeAddress(0x01), o => o.SocketReceiveCapacity = 2);
+        DataLinkNode device = network.Node(new NodeAddress(0x01), o => o with { SocketReceiveCapacity = 2 });
         TestNetwork.Connect(host, device);
         await using IPacketSocket sender = host.OpenSocket(Port);
         await using IPacketSocket receiver = device.OpenSocket(Port);
