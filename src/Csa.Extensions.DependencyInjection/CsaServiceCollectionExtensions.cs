@@ -56,14 +56,8 @@ public static class CsaServiceCollectionExtensions
     /// <param name="services">The collection.</param>
     /// <param name="configure">Returns the changed options.</param>
     /// <returns>The collection.</returns>
-    public static IServiceCollection ConfigureCsaUpdates(this IServiceCollection services, Func<UpdateOptions, UpdateOptions> configure)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configure);
-        AddRecordOptions(services);
-        services.AddSingleton(new OptionsEdit<UpdateOptions>((o, _) => configure(o), AfterUser: false));
-        return services;
-    }
+    public static IServiceCollection ConfigureCsaUpdates(this IServiceCollection services, Func<UpdateOptions, UpdateOptions> configure) =>
+        AddEdit(services, configure);
 
     /// <summary>
     /// Changes the <see cref="DeviceNetworkOptions"/> of <see cref="CsaDevices"/> in code, after the configuration is
@@ -72,12 +66,16 @@ public static class CsaServiceCollectionExtensions
     /// <param name="services">The collection.</param>
     /// <param name="configure">Returns the changed options.</param>
     /// <returns>The collection.</returns>
-    public static IServiceCollection ConfigureCsaNetwork(this IServiceCollection services, Func<DeviceNetworkOptions, DeviceNetworkOptions> configure)
+    public static IServiceCollection ConfigureCsaNetwork(this IServiceCollection services, Func<DeviceNetworkOptions, DeviceNetworkOptions> configure) =>
+        AddEdit(services, configure);
+
+    private static IServiceCollection AddEdit<T>(IServiceCollection services, Func<T, T> configure)
+        where T : class
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
         AddRecordOptions(services);
-        services.AddSingleton(new OptionsEdit<DeviceNetworkOptions>((o, _) => configure(o), AfterUser: false));
+        services.AddSingleton(new OptionsEdit<T>((o, _) => configure(o), AfterUser: false));
         return services;
     }
 
@@ -102,11 +100,14 @@ public static class CsaServiceCollectionExtensions
         services.AddOptions();
         services.AddTransient<IOptionsFactory<UpdateOptions>, RecordOptionsFactory<UpdateOptions>>();
         services.AddTransient<IOptionsFactory<DeviceNetworkOptions>, RecordOptionsFactory<DeviceNetworkOptions>>();
+        // The container's logger factory, unless the options name one of their own.
         services.AddSingleton(new OptionsEdit<UpdateOptions>((o, provider) =>
-            o.LoggerFactory is NullLoggerFactory && provider.GetService<ILoggerFactory>() is { } factory ? o with { LoggerFactory = factory } : o, AfterUser: true));
+            o.LoggerFactory is NullLoggerFactory && ContainerLogging(provider) is { } factory ? o with { LoggerFactory = factory } : o, AfterUser: true));
         services.AddSingleton(new OptionsEdit<DeviceNetworkOptions>((o, provider) =>
-            o.LoggerFactory is NullLoggerFactory && provider.GetService<ILoggerFactory>() is { } factory ? o with { LoggerFactory = factory } : o, AfterUser: true));
+            o.LoggerFactory is NullLoggerFactory && ContainerLogging(provider) is { } factory ? o with { LoggerFactory = factory } : o, AfterUser: true));
     }
+
+    private static ILoggerFactory? ContainerLogging(IServiceProvider provider) => provider.GetService<ILoggerFactory>();
 
     private sealed class LinksValidation : IValidateOptions<CsaDevicesOptions>
     {
