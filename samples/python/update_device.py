@@ -60,7 +60,7 @@ def load_sdk(sdk_dir):
     import clr
     if os.path.isdir(sdk_dir):
         sys.path.append(sdk_dir)  # pythonnet looks for assemblies (and their dependencies) on sys.path
-    for assembly in ("Csa.DataLink", "Csa.Rpc", "Csa.Bootloader"):
+    for assembly in ("Csa.DataLink", "Csa.Rpc", "Csa.Bootloader.Protocol", "Csa.Bootloader"):
         clr.AddReference(assembly)
 
 

@@ -5,7 +5,7 @@ namespace Csa.Crypto;
 
 /// <summary>
 /// ECDSA P-256 verification under a key given with each call (device certificates, challenge answers, proofs of
-/// possession): the <see cref="IP256SignatureVerifier"/> seam of Csa.Bootloader's provisioning. The public key is
+/// possession): the <see cref="IP256SignatureVerifier"/> seam of Csa.Bootloader.Protocol's provisioning contract. The public key is
 /// validated on the curve first; any bad input returns false. Only low-S signatures (s ≤ n/2) are accepted: a
 /// certificate or an answer has exactly one valid encoding, so (r, n - s) is not a second, different-looking copy of
 /// the same certificate (the device and the station hold certificates byte for byte, and the station normalises an HSM's

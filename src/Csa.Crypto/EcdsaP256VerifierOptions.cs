@@ -1,7 +1,7 @@
 namespace Csa.Crypto;
 
 /// <summary>Settings of an <see cref="EcdsaP256Verifier"/>.</summary>
-public sealed class EcdsaP256VerifierOptions
+public sealed record EcdsaP256VerifierOptions
 {
     /// <summary>
     /// When true, signatures whose s is above n/2 are refused, so every (manifest, key) pair has exactly one

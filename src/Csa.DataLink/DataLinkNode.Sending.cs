@@ -26,7 +26,7 @@ public sealed partial class DataLinkNode
         }
 
         NodeLink[] targets = via is not null ? [via] : ResolveOutboundLinks(destination.Node);
-        int perFrame = GetPathFrameSize(destination.Node) - DataLinkProtocol.FrameOverhead;
+        int perFrame = DataLinkProtocol.PayloadPerFrame(GetPathFrameSize(destination.Node));
         int fragments = packet.Length == 0 ? 1 : (packet.Length + perFrame - 1) / perFrame;
         if (fragments > DataLinkProtocol.MaxFragmentsPerPacket)
             throw new PacketTooLargeException(packet.Length, perFrame * DataLinkProtocol.MaxFragmentsPerPacket, destination);

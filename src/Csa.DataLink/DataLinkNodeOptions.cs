@@ -3,63 +3,63 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Csa.DataLink;
 
-/// <summary>Settings of a <see cref="DataLinkNode"/>. Read once, when the node is created.</summary>
-public sealed class DataLinkNodeOptions
+/// <summary>Settings of a <see cref="DataLinkNode"/>. Immutable: derive variants with <c>with</c>. Checked once, when the node is created.</summary>
+public sealed record DataLinkNodeOptions
 {
     /// <summary>
     /// The node's own address: <see cref="NodeAddress.Host"/> for the host (the default), a device address,
     /// or <see cref="NodeAddress.Unassigned"/> for a daisy-chain device that waits to be enumerated.
     /// </summary>
-    public NodeAddress LocalAddress { get; set; } = NodeAddress.Host;
+    public NodeAddress LocalAddress { get; init; } = NodeAddress.Host;
 
     /// <summary>
     /// The largest frame this node accepts and advertises: header + payload + CRC, before COBS stuffing and without
     /// delimiter. Between <see cref="DataLinkProtocol.MinimumMaxFrameSize"/> and <see cref="DataLinkProtocol.MaximumMaxFrameSize"/>.
     /// </summary>
-    public int MaxFrameSize { get; set; } = 1024;
+    public int MaxFrameSize { get; init; } = 1024;
 
     /// <summary>How many packets the node can hold before processing them; advertised so peers pipeline that many.</summary>
-    public byte ReceiveBuffers { get; set; } = 8;
+    public byte ReceiveBuffers { get; init; } = 8;
 
     /// <summary>Whether link management may give this node an address or take it away (ignored for the host).</summary>
-    public bool AllowAddressAssignment { get; set; } = true;
+    public bool AllowAddressAssignment { get; init; } = true;
 
     /// <summary>The largest packet the node reassembles; longer packets are dropped and counted.</summary>
-    public int MaxPacketSize { get; set; } = 64 * 1024;
+    public int MaxPacketSize { get; init; } = 64 * 1024;
 
     /// <summary>How many packets from one source node may be in reassembly at once (per link); the oldest is evicted.</summary>
-    public int MaxReassembliesPerSource { get; set; } = 4;
+    public int MaxReassembliesPerSource { get; init; } = 4;
 
     /// <summary>How long an incomplete packet waits for its next fragment before its buffer is freed.</summary>
-    public TimeSpan ReassemblyTimeout { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan ReassemblyTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>How long one attempt of a link-management request (capabilities, ping, address assignment) waits for its answer.</summary>
-    public TimeSpan LinkManagementTimeout { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan LinkManagementTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// How many times a capabilities or echo request is sent before the node counts as unreachable, so one lost
     /// frame on a noisy line does not. Address assignment is always sent once: repeating "assign N" after a lost
     /// answer would give N to a second device (enumeration asks the address itself instead).
     /// </summary>
-    public int LinkManagementAttempts { get; set; } = 3;
+    public int LinkManagementAttempts { get; init; } = 3;
 
     /// <summary>
     /// How many groups (0xF0..0xFD) the node may be a member of at once; a join beyond that is refused. 0: the node
     /// takes no group frames (it still forwards them). docs/protocol.md sections 6.2 and 7.6.
     /// </summary>
-    public int MaxGroups { get; set; } = 4;
+    public int MaxGroups { get; init; } = 4;
 
     /// <summary>The hop limit of frames this node originates; each forwarding node lowers it by one.</summary>
-    public byte HopLimit { get; set; } = DataLinkProtocol.DefaultHopLimit;
+    public byte HopLimit { get; init; } = DataLinkProtocol.DefaultHopLimit;
 
     /// <summary>How many received packets a socket queues for its reader before further packets are dropped.</summary>
-    public int SocketReceiveCapacity { get; set; } = 256;
+    public int SocketReceiveCapacity { get; init; } = 256;
 
     /// <summary>The clock for timeouts (tests pass a fake one).</summary>
-    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     /// <summary>Where log messages go; silent by default.</summary>
-    public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 
     internal void Validate()
     {

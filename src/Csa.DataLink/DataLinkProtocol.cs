@@ -34,4 +34,18 @@ public static class DataLinkProtocol
 
     /// <summary>The hop limit a node puts in frames it originates unless configured otherwise.</summary>
     public const byte DefaultHopLimit = 64;
+
+    /// <summary>
+    /// How many bytes of a packet one frame of <paramref name="frameSize"/> bytes carries: the frame less its header and
+    /// CRC (<see cref="FrameOverhead"/>). A packet that fits this goes in one frame; a longer one is split into
+    /// fragments of this size (docs/protocol.md section 6.1).
+    /// </summary>
+    /// <param name="frameSize">The largest frame on the path (a node's limit, or the smallest one along a chain).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="frameSize"/> is outside <see cref="MinimumMaxFrameSize"/>..<see cref="MaximumMaxFrameSize"/>.</exception>
+    public static int PayloadPerFrame(int frameSize)
+    {
+        if (frameSize is < MinimumMaxFrameSize or > MaximumMaxFrameSize)
+            throw new ArgumentOutOfRangeException(nameof(frameSize), frameSize, $"A frame size is {MinimumMaxFrameSize}..{MaximumMaxFrameSize} bytes.");
+        return frameSize - FrameOverhead;
+    }
 }

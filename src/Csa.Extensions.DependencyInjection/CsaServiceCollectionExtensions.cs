@@ -1,9 +1,11 @@
 using Csa.Bootloader.Updates;
 using Csa.DataLink.Transports;
 using Csa.Extensions.DependencyInjection;
+using Csa.Extensions.DependencyInjection.Internal;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -14,9 +16,10 @@ public static class CsaServiceCollectionExtensions
     /// <summary>
     /// Registers <see cref="CsaDevices"/> (a singleton) with its options bound from <paramref name="configuration"/>:
     /// <c>Links</c> (link URIs) to <see cref="CsaDevicesOptions"/>, <c>Network</c> to <see cref="DeviceNetworkOptions"/>,
-    /// <c>Updates</c> to <see cref="UpdateOptions"/> (durations as <c>"00:00:02"</c>). The SDK logs through the
-    /// container's <see cref="ILoggerFactory"/> when there is one. Options not in the configuration keep their defaults;
-    /// <c>services.Configure&lt;UpdateOptions&gt;(o =&gt; o.TrustedVerifiers.Add(...))</c> adds what configuration cannot hold.
+    /// <c>Updates</c> to <see cref="UpdateOptions"/> (durations as <c>"00:00:02"</c>, a retry policy as
+    /// <c>Retry:Timeout</c> and <c>Retry:Attempts</c>). The SDK logs through the container's <see cref="ILoggerFactory"/>
+    /// when there is one. Options not in the configuration keep their defaults; <see cref="ConfigureCsaUpdates"/> adds
+    /// what configuration cannot hold (verifiers, an authenticator).
     /// </summary>
     /// <param name="services">The collection.</param>
     /// <param name="configuration">The section, e.g. <c>builder.Configuration.GetSection("Csa")</c>.</param>
@@ -45,32 +48,66 @@ public static class CsaServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>
+    /// Changes the <see cref="UpdateOptions"/> of <see cref="CsaDevices"/> in code, after the configuration is bound:
+    /// <c>services.ConfigureCsaUpdates(o =&gt; o with { TrustedVerifiers = [new EcdsaP256Verifier(key)] })</c>. The
+    /// options are an immutable record, so the change returns a new one; several changes apply in order.
+    /// </summary>
+    /// <param name="services">The collection.</param>
+    /// <param name="configure">Returns the changed options.</param>
+    /// <returns>The collection.</returns>
+    public static IServiceCollection ConfigureCsaUpdates(this IServiceCollection services, Func<UpdateOptions, UpdateOptions> configure) =>
+        AddEdit(services, configure);
+
+    /// <summary>
+    /// Changes the <see cref="DeviceNetworkOptions"/> of <see cref="CsaDevices"/> in code, after the configuration is
+    /// bound (see <see cref="ConfigureCsaUpdates"/>).
+    /// </summary>
+    /// <param name="services">The collection.</param>
+    /// <param name="configure">Returns the changed options.</param>
+    /// <returns>The collection.</returns>
+    public static IServiceCollection ConfigureCsaNetwork(this IServiceCollection services, Func<DeviceNetworkOptions, DeviceNetworkOptions> configure) =>
+        AddEdit(services, configure);
+
+    private static IServiceCollection AddEdit<T>(IServiceCollection services, Func<T, T> configure)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        AddRecordOptions(services);
+        services.AddSingleton(new OptionsEdit<T>((o, _) => configure(o), AfterUser: false));
+        return services;
+    }
+
     private static void AddCore(IServiceCollection services)
     {
         services.AddOptions();
+        AddRecordOptions(services);
         services.TryAddSingleton<CsaDevices>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CsaDevicesOptions>, LinksValidation>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DeviceNetworkOptions>, NetworkValidation>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<UpdateOptions>, UpdatesValidation>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<DeviceNetworkOptions>, UseContainerLogging>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<UpdateOptions>, UseContainerLogging>());
     }
 
-    /// <summary>The container's logger factory for the SDK, unless the options name one already.</summary>
-    private sealed class UseContainerLogging(IServiceProvider provider) : IPostConfigureOptions<DeviceNetworkOptions>, IPostConfigureOptions<UpdateOptions>
+    /// <summary>
+    /// The SDK's options are immutable records: a factory of their own builds them (configuration and code changes, then
+    /// the container's logger factory unless the options name one, then validation).
+    /// </summary>
+    private static void AddRecordOptions(IServiceCollection services)
     {
-        public void PostConfigure(string? name, DeviceNetworkOptions options)
-        {
-            if (options.LoggerFactory is Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory && provider.GetService<ILoggerFactory>() is { } factory)
-                options.LoggerFactory = factory;
-        }
-
-        public void PostConfigure(string? name, UpdateOptions options)
-        {
-            if (options.LoggerFactory is Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory && provider.GetService<ILoggerFactory>() is { } factory)
-                options.LoggerFactory = factory;
-        }
+        if (services.Any(d => d.ServiceType == typeof(IOptionsFactory<UpdateOptions>)))
+            return;
+        services.AddOptions();
+        services.AddTransient<IOptionsFactory<UpdateOptions>, RecordOptionsFactory<UpdateOptions>>();
+        services.AddTransient<IOptionsFactory<DeviceNetworkOptions>, RecordOptionsFactory<DeviceNetworkOptions>>();
+        // The container's logger factory, unless the options name one of their own.
+        services.AddSingleton(new OptionsEdit<UpdateOptions>((o, provider) =>
+            o.LoggerFactory is NullLoggerFactory && ContainerLogging(provider) is { } factory ? o with { LoggerFactory = factory } : o, AfterUser: true));
+        services.AddSingleton(new OptionsEdit<DeviceNetworkOptions>((o, provider) =>
+            o.LoggerFactory is NullLoggerFactory && ContainerLogging(provider) is { } factory ? o with { LoggerFactory = factory } : o, AfterUser: true));
     }
+
+    private static ILoggerFactory? ContainerLogging(IServiceProvider provider) => provider.GetService<ILoggerFactory>();
 
     private sealed class LinksValidation : IValidateOptions<CsaDevicesOptions>
     {

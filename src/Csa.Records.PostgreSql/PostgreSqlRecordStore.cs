@@ -11,7 +11,7 @@ namespace Csa.Records.PostgreSql;
 /// is <see cref="RecordsError.Unavailable"/>, which <see cref="StationRecorder"/> answers with its local journal.
 /// docs/records.md.
 /// </summary>
-public sealed class PostgreSqlRecordStore : IRecordStore
+public sealed partial class PostgreSqlRecordStore : IRecordStore
 {
     private readonly SqlRecordEngine _engine;
 
@@ -60,12 +60,6 @@ public sealed class PostgreSqlRecordStore : IRecordStore
     /// <summary>Checks that the database is reachable and holds the current schema (a station calls it before touching a device).</summary>
     /// <exception cref="RecordsException">Unavailable, or the schema is missing, older or newer.</exception>
     public Task CheckAsync(CancellationToken cancellationToken = default) => _engine.EnsureSchemaAsync(cancellationToken);
-
-    /// <summary>Blocking form of <see cref="CheckAsync"/> (for scripts and Python).</summary>
-    public void Check() => CheckAsync().GetAwaiter().GetResult();
-
-    /// <summary>Blocking form of <see cref="InitializeAsync"/> (for scripts and Python): the schema versions applied.</summary>
-    public IReadOnlyList<int> Initialize() => InitializeAsync().GetAwaiter().GetResult();
 
     /// <inheritdoc />
     public Task<uint> ClaimAsync(IdentityClaim claim, RecordOrigin origin, DateTimeOffset at, CancellationToken cancellationToken = default) =>

@@ -11,7 +11,7 @@ namespace Csa.Records.Sqlite;
 /// sync: a row is on disk when the call returns. Several processes on one PC may share the file (SQLite's write lock
 /// serialises them); uniqueness holds within the file. docs/records.md.
 /// </summary>
-public sealed class SqliteRecordStore : IRecordJournal
+public sealed partial class SqliteRecordStore : IRecordJournal
 {
     private readonly SqlRecordEngine _engine;
 
@@ -48,9 +48,6 @@ public sealed class SqliteRecordStore : IRecordJournal
             await store._engine.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         return store;
     }
-
-    /// <summary>Blocking form of <see cref="OpenAsync"/> (for scripts and Python).</summary>
-    public static SqliteRecordStore Open(string path) => OpenAsync(path).GetAwaiter().GetResult();
 
     /// <inheritdoc />
     public Task<RecordSchemaStatus> GetSchemaAsync(CancellationToken cancellationToken = default) => _engine.GetSchemaAsync(cancellationToken);

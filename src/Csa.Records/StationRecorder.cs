@@ -29,7 +29,7 @@ public sealed record StationRecorderOptions
 /// answers again (at the next write, at <see cref="ForwardAsync"/>, and when the recorder is disposed). A row that can be
 /// stored in neither throws, so the station does not send the certificate it belongs to. Thread-safe.
 /// </summary>
-public sealed class StationRecorder : IProvisioningRecorder, IAsyncDisposable
+public sealed partial class StationRecorder : IProvisioningRecorder, IAsyncDisposable
 {
     private readonly SemaphoreSlim _forwarding = new(1, 1);
     private int _journaled;
@@ -194,12 +194,6 @@ public sealed class StationRecorder : IProvisioningRecorder, IAsyncDisposable
             _forwarding.Release();
         }
     }
-
-    /// <summary>Blocking form of <see cref="ForwardAsync"/> (for scripts and Python).</summary>
-    public int Forward() => ForwardAsync().GetAwaiter().GetResult();
-
-    /// <summary>Blocking form of <see cref="RecordInstallAsync"/> (for scripts and Python).</summary>
-    public void RecordInstall(InstallEntry entry) => RecordInstallAsync(entry).GetAwaiter().GetResult();
 
     /// <summary>How many journal rows wait to be forwarded (0 without a journal).</summary>
     public async Task<int> PendingAsync(CancellationToken cancellationToken = default) =>

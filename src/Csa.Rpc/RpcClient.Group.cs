@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Csa.DataLink;
 using Csa.Rpc.Internal;
 
@@ -46,7 +45,7 @@ public sealed partial class RpcClient
         if (destination is { } single && (members.Count != 1 || !members.Contains(single)))
             throw new ArgumentException($"A group call sent to {single} alone must have it as its only member.", nameof(destination));
         ThrowIfClosed();
-        byte[] template = RpcMessages.EncodePacket(new RpcPacketHeader(RpcPacketKind.Command, RpcPacketFlags.None, interfaceId, commandId, 0), request);
+        var template = PreparedPacket.Encode(RpcPacketKind.Command, interfaceId, commandId, request);
         NodeAddress[] set = [.. members.Distinct()];
         DeviceState state = _devices.GetOrAdd(group, static (node, first) => new DeviceState(node, (ushort)(first ^ 0x8000)), _firstRequestId);
         RpcGroupCall call;
@@ -69,12 +68,12 @@ public sealed partial class RpcClient
         return call;
     }
 
-    internal async Task SendStampedAsync(NodeAddress destination, byte[] template, ushort requestId, bool resend, CancellationToken cancellationToken)
+    internal async Task SendStampedAsync(NodeAddress destination, PreparedPacket template, ushort requestId, bool resend, CancellationToken cancellationToken)
     {
         ThrowIfClosed();
         try
         {
-            await _socket.SendAsync(new Endpoint(destination, _options.RemotePort), StampPacket(template, requestId, resend), cancellationToken).ConfigureAwait(false);
+            await _socket.SendAsync(new Endpoint(destination, _options.RemotePort), template.Stamp(requestId, resend ? RpcPacketFlags.Resend : RpcPacketFlags.None), cancellationToken).ConfigureAwait(false);
         }
         catch (DataLinkException) when (IsClosed)
         {

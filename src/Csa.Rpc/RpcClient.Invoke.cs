@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Csa.DataLink;
 using Csa.Rpc.Internal;
 
@@ -23,7 +22,7 @@ public sealed partial class RpcClient
     {
         ArgumentNullException.ThrowIfNull(request);
         // Encode before taking a window slot: a request that cannot be encoded never occupies the device.
-        byte[] packet = RpcMessages.EncodePacket(new RpcPacketHeader(RpcPacketKind.Command, RpcPacketFlags.None, interfaceId, commandId, 0), request);
+        var packet = PreparedPacket.Encode(RpcPacketKind.Command, interfaceId, commandId, request);
         RpcReply reply = await CallAsync(device, packet, options, cancellationToken).ConfigureAwait(false);
         return RpcMessages.Decode<TResponse>(reply.Payload.Span);
     }
@@ -51,15 +50,13 @@ public sealed partial class RpcClient
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(payload);
-        var header = new RpcPacketHeader(RpcPacketKind.Command, RpcPacketFlags.None, interfaceId, commandId, 0);
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(RpcPacketHeader.Size + payload.Length);
-        RpcPacket.Write(buffer, header, payload);
-        RpcReply reply = await CallAsync(device, buffer.WrittenSpan.ToArray(), options, cancellationToken).ConfigureAwait(false);
+        var packet = PreparedPacket.FromPayload(RpcPacketKind.Command, interfaceId, commandId, payload);
+        RpcReply reply = await CallAsync(device, packet, options, cancellationToken).ConfigureAwait(false);
         return reply.Payload.ToArray();
     }
 
     /// <summary>Runs one call: takes a window slot, sends and resends, and returns the response (never an error reply).</summary>
-    private async Task<RpcReply> CallAsync(NodeAddress device, byte[] packetTemplate, RpcCallOptions? options, CancellationToken cancellationToken)
+    private async Task<RpcReply> CallAsync(NodeAddress device, PreparedPacket packet, RpcCallOptions? options, CancellationToken cancellationToken)
     {
         ThrowIfClosed();
         DeviceState state = GetDevice(device);
@@ -84,7 +81,7 @@ public sealed partial class RpcClient
                 RpcReply? reply;
                 try
                 {
-                    reply = await SendAndAwaitAsync(state, packetTemplate, timeout, budget, idempotent, token).ConfigureAwait(false);
+                    reply = await SendAndAwaitAsync(state, packet, timeout, budget, idempotent, token).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -107,15 +104,15 @@ public sealed partial class RpcClient
     /// </summary>
     private async Task<RpcReply?> SendAndAwaitAsync(
         DeviceState device,
-        byte[] packetTemplate,
+        PreparedPacket packet,
         TimeSpan timeout,
         AttemptBudget budget,
         bool idempotent,
         CancellationToken token)
     {
         var destination = new Endpoint(device.Node, _options.RemotePort);
-        ushort interfaceId = BinaryPrimitives.ReadUInt16LittleEndian(packetTemplate.AsSpan(2));
-        ushort commandId = BinaryPrimitives.ReadUInt16LittleEndian(packetTemplate.AsSpan(4));
+        ushort interfaceId = packet.Header.InterfaceId;
+        ushort commandId = packet.Header.MessageId;
         ushort requestId = AllocateRequestId(device);
         var key = new PendingKey(device.Node.Value, requestId);
         var call = new PendingCall(interfaceId, commandId);
@@ -128,7 +125,7 @@ public sealed partial class RpcClient
                 budget.Used++;
                 try
                 {
-                    await _socket.SendAsync(destination, StampPacket(packetTemplate, requestId, resend), token).ConfigureAwait(false);
+                    await _socket.SendAsync(destination, packet.Stamp(requestId, resend ? RpcPacketFlags.Resend : RpcPacketFlags.None), token).ConfigureAwait(false);
                 }
                 catch (DataLinkException ex) when (idempotent && budget.Remaining > 0 && !IsClosed)
                 {
@@ -179,15 +176,6 @@ public sealed partial class RpcClient
             // Frees the request id; an answer that still arrives finds no one waiting and is dropped.
             _pending.TryRemove(new KeyValuePair<PendingKey, PendingCall>(key, call));
         }
-    }
-
-    private static byte[] StampPacket(byte[] template, ushort requestId, bool resend)
-    {
-        // A fresh array per send: a socket may hold on to the bytes it was handed until they are on the wire.
-        byte[] packet = (byte[])template.Clone();
-        packet[1] = (byte)(resend ? RpcPacketFlags.Resend : RpcPacketFlags.None);
-        BinaryPrimitives.WriteUInt16LittleEndian(packet.AsSpan(6), requestId);
-        return packet;
     }
 
     internal static RpcErrorException CreateDeviceError(NodeAddress device, ushort interfaceId, ushort commandId, ushort code, string message)

@@ -15,12 +15,12 @@ namespace Csa.Rpc;
 public sealed class RpcGroupCall : IDisposable
 {
     private readonly RpcClient _client;
-    private readonly byte[] _template;
+    private readonly PreparedPacket _template;
     private readonly ConcurrentDictionary<NodeAddress, PendingCall> _calls = new();
     private readonly CancellationTokenRegistration _closed;
     private int _disposed;
 
-    internal RpcGroupCall(RpcClient client, NodeAddress group, IReadOnlyCollection<NodeAddress> members, ushort requestId, byte[] template, CancellationToken clientClosed)
+    internal RpcGroupCall(RpcClient client, NodeAddress group, IReadOnlyCollection<NodeAddress> members, ushort requestId, PreparedPacket template, CancellationToken clientClosed)
     {
         _client = client;
         Group = group;
@@ -42,10 +42,10 @@ public sealed class RpcGroupCall : IDisposable
     public ushort RequestId { get; }
 
     /// <summary>The interface of the command.</summary>
-    public ushort InterfaceId => System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(_template.AsSpan(2));
+    public ushort InterfaceId => _template.Header.InterfaceId;
 
     /// <summary>The command.</summary>
-    public ushort CommandId => System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(_template.AsSpan(4));
+    public ushort CommandId => _template.Header.MessageId;
 
     internal IEnumerable<KeyValuePair<NodeAddress, PendingCall>> Pending => _calls;
 

@@ -34,7 +34,7 @@ public static class RpcPacket
     public static bool TryParse(ReadOnlyMemory<byte> packet, out RpcPacketHeader header, out ReadOnlyMemory<byte> payload, out RpcPacketError error)
     {
         payload = default;
-        if (!TryParseHeader(packet.Span, out header, out error))
+        if (!RpcPacketHeader.TryRead(packet.Span, out header, out error))
             return false;
         payload = packet[RpcPacketHeader.Size..];
         return CheckKindLayout(header.Kind, payload.Length, out error);
@@ -62,7 +62,7 @@ public static class RpcPacket
             packet.Slice(0, available).CopyTo(headerBytes);
             source = headerBytes[..available];
         }
-        if (!TryParseHeader(source, out header, out error))
+        if (!RpcPacketHeader.TryRead(source, out header, out error))
             return false;
         payload = packet.Slice(RpcPacketHeader.Size);
         return CheckKindLayout(header.Kind, payload.Length, out error);
@@ -86,12 +86,7 @@ public static class RpcPacket
             throw new ArgumentOutOfRangeException(nameof(header), $"RPC packet kind 0x{(byte)header.Kind:X2} is not defined.");
         if ((header.Flags & ~RpcPacketFlags.Resend) != 0)
             throw new ArgumentOutOfRangeException(nameof(header), $"RPC packet flags 0x{(byte)header.Flags:X2} set reserved bits.");
-        Span<byte> span = output.GetSpan(RpcPacketHeader.Size);
-        span[0] = (byte)((ProtocolVersion << 4) | (byte)header.Kind);
-        span[1] = (byte)header.Flags;
-        BinaryPrimitives.WriteUInt16LittleEndian(span[2..], header.InterfaceId);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[4..], header.MessageId);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[6..], header.RequestId);
+        header.WriteTo(output.GetSpan(RpcPacketHeader.Size));
         output.Advance(RpcPacketHeader.Size);
     }
 
@@ -152,41 +147,6 @@ public static class RpcPacket
         RpcPacketError.MissingErrorCode => "The RPC error packet is shorter than its 2-byte error code.",
         _ => "The RPC packet is valid.",
     };
-
-    private static bool TryParseHeader(ReadOnlySpan<byte> bytes, out RpcPacketHeader header, out RpcPacketError error)
-    {
-        header = default;
-        if (bytes.Length < RpcPacketHeader.Size)
-        {
-            error = RpcPacketError.TooShort;
-            return false;
-        }
-        if (bytes[0] >> 4 != ProtocolVersion)
-        {
-            error = RpcPacketError.UnsupportedVersion;
-            return false;
-        }
-        var kind = (RpcPacketKind)(bytes[0] & 0x0F);
-        if (!Enum.IsDefined(kind))
-        {
-            error = RpcPacketError.UnknownKind;
-            return false;
-        }
-        var flags = (RpcPacketFlags)bytes[1];
-        if ((flags & ~RpcPacketFlags.Resend) != 0)
-        {
-            error = RpcPacketError.ReservedFlags;
-            return false;
-        }
-        header = new RpcPacketHeader(
-            kind,
-            flags,
-            BinaryPrimitives.ReadUInt16LittleEndian(bytes[2..]),
-            BinaryPrimitives.ReadUInt16LittleEndian(bytes[4..]),
-            BinaryPrimitives.ReadUInt16LittleEndian(bytes[6..]));
-        error = RpcPacketError.None;
-        return true;
-    }
 
     private static bool CheckKindLayout(RpcPacketKind kind, long payloadLength, out RpcPacketError error)
     {

@@ -27,10 +27,9 @@ public sealed partial class RpcServer
         ArgumentNullException.ThrowIfNull(payload);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         // Encode before taking a number: an event that does not encode is not published and leaves no gap.
-        byte[] probe = RpcMessages.EncodePacket(new RpcPacketHeader(RpcPacketKind.Event, RpcPacketFlags.None, interfaceId, eventId, 0), payload);
+        var prepared = PreparedPacket.Encode(RpcPacketKind.Event, interfaceId, eventId, payload);
         (ushort sequence, bool first) = TakeEventSequence(interfaceId, eventId);
-        RpcPacketHeader header = new(RpcPacketKind.Event, first ? RpcPacketFlags.FirstEvent : RpcPacketFlags.None, interfaceId, eventId, sequence);
-        byte[] packet = RpcMessages.Restamp(probe, header);
+        byte[] packet = prepared.Stamp(sequence, first ? RpcPacketFlags.FirstEvent : RpcPacketFlags.None);
         foreach (Endpoint subscriber in _options.EventSubscribers)
         {
             await _socket.SendAsync(subscriber, packet, cancellationToken).ConfigureAwait(false);

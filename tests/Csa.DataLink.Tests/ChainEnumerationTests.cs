@@ -15,7 +15,7 @@ public class ChainEnumerationTests
     public async Task Fresh_chain_of_four_is_enumerated_in_order_with_capabilities()
     {
         await using var network = new TestNetwork();
-        (DataLinkNode host, DataLinkNode[] devices, NodeLink hostLink) = network.Chain(4, assigned: false, o => o.LinkManagementTimeout = ShortManagementTimeout);
+        (DataLinkNode host, DataLinkNode[] devices, NodeLink hostLink) = network.Chain(4, assigned: false, o => o with { LinkManagementTimeout = ShortManagementTimeout });
         Assert.All(devices, d => Assert.Equal(NodeAddress.Unassigned, d.LocalAddress));
 
         IReadOnlyList<ChainMember> chain = await host.EnumerateChainAsync(hostLink, cancellationToken: TestNetwork.Guard());
@@ -43,7 +43,7 @@ public class ChainEnumerationTests
         // protocol.md 7.5: a device of a chain loses its address (a power cut; here it is told to forget it); the host
         // gives it back without a broadcast, so the devices around it are never unaddressed.
         await using var network = new TestNetwork();
-        (DataLinkNode host, DataLinkNode[] devices, NodeLink hostLink) = network.Chain(3, assigned: false, o => o.LinkManagementTimeout = ShortManagementTimeout);
+        (DataLinkNode host, DataLinkNode[] devices, NodeLink hostLink) = network.Chain(3, assigned: false, o => o with { LinkManagementTimeout = ShortManagementTimeout });
         await host.EnumerateChainAsync(hostLink, cancellationToken: TestNetwork.Guard());
         byte[] forget = Csa.DataLink.Internal.LinkManagementMessage.Create(Csa.DataLink.Internal.LinkManagementType.ForgetAddress, 0, []);
         await host.SendPacketAsync(WellKnownPorts.LinkManagement, new Endpoint(new NodeAddress(2), WellKnownPorts.LinkManagement), forget, hostLink, TestNetwork.Guard());
@@ -68,7 +68,7 @@ public class ChainEnumerationTests
     public async Task Assigning_an_address_when_no_device_lost_one_answers_null()
     {
         await using var network = new TestNetwork();
-        (DataLinkNode host, DataLinkNode[] devices, NodeLink hostLink) = network.Chain(2, assigned: false, o => o.LinkManagementTimeout = TimeSpan.FromMilliseconds(400));
+        (DataLinkNode host, DataLinkNode[] devices, NodeLink hostLink) = network.Chain(2, assigned: false, o => o with { LinkManagementTimeout = TimeSpan.FromMilliseconds(400) });
         await host.EnumerateChainAsync(hostLink, cancellationToken: TestNetwork.Guard());
 
         Assert.Null(await host.AssignAddressAsync(hostLink, new NodeAddress(9), TestNetwork.Guard()));
@@ -79,7 +79,7 @@ public class ChainEnumerationTests
     public async Task Enumerating_again_reassigns_the_whole_chain_from_the_new_first_address()
     {
         await using var network = new TestNetwork();
-        (DataLinkNode host, DataLinkNode[] devices, NodeLink hostLink) = network.Chain(3, assigned: false, o => o.LinkManagementTimeout = ShortManagementTimeout);
+        (DataLinkNode host, DataLinkNode[] devices, NodeLink hostLink) = network.Chain(3, assigned: false, o => o with { LinkManagementTimeout = ShortManagementTimeout });
         await host.EnumerateChainAsync(hostLink, cancellationToken: TestNetwork.Guard());
         IReadOnlyList<ChainMember> again = await host.EnumerateChainAsync(hostLink, firstAddress: 0x20, TestNetwork.Guard());
         Assert.Equal([0x20, 0x21, 0x22], again.Select(m => (int)m.Address.Value));
@@ -90,7 +90,7 @@ public class ChainEnumerationTests
     public async Task Enumeration_records_the_smallest_frame_size_along_the_path()
     {
         await using var network = new TestNetwork();
-        DataLinkNode host = network.Node(NodeAddress.Host, o => o.LinkManagementTimeout = ShortManagementTimeout);
+        DataLinkNode host = network.Node(NodeAddress.Host, o => o with { LinkManagementTimeout = ShortManagementTimeout });
         int[] sizes = [1024, 128, 512];
         var devices = new DataLinkNode[3];
         DataLinkNode previous = host;
@@ -98,7 +98,7 @@ public class ChainEnumerationTests
         for (int i = 0; i < 3; i++)
         {
             int size = sizes[i];
-            devices[i] = network.Node(NodeAddress.Unassigned, o => o.MaxFrameSize = size);
+            devices[i] = network.Node(NodeAddress.Unassigned, o => o with { MaxFrameSize = size });
             (NodeLink upper, _) = TestNetwork.Connect(previous, devices[i], $"c{i}");
             hostLink ??= upper;
             previous = devices[i];
@@ -118,7 +118,7 @@ public class ChainEnumerationTests
     public async Task Star_host_enumerates_each_link_with_its_own_address_range()
     {
         await using var network = new TestNetwork();
-        DataLinkNode host = network.Node(NodeAddress.Host, o => o.LinkManagementTimeout = ShortManagementTimeout);
+        DataLinkNode host = network.Node(NodeAddress.Host, o => o with { LinkManagementTimeout = ShortManagementTimeout });
         var links = new NodeLink[2];
         for (int i = 0; i < 2; i++)
         {
@@ -136,8 +136,8 @@ public class ChainEnumerationTests
     public async Task Device_with_a_fixed_address_ignores_assignment_and_forget()
     {
         await using var network = new TestNetwork();
-        DataLinkNode host = network.Node(NodeAddress.Host, o => o.LinkManagementTimeout = ShortManagementTimeout);
-        DataLinkNode fixedDevice = network.Node(new NodeAddress(0x09), o => o.AllowAddressAssignment = false);
+        DataLinkNode host = network.Node(NodeAddress.Host, o => o with { LinkManagementTimeout = ShortManagementTimeout });
+        DataLinkNode fixedDevice = network.Node(new NodeAddress(0x09), o => o with { AllowAddressAssignment = false });
         (NodeLink link, _) = TestNetwork.Connect(host, fixedDevice);
         IReadOnlyList<ChainMember> chain = await host.EnumerateChainAsync(link, cancellationToken: TestNetwork.Guard());
         Assert.Empty(chain);
@@ -148,7 +148,7 @@ public class ChainEnumerationTests
     public async Task Lost_address_assigned_answer_is_recovered_by_asking_the_address_itself()
     {
         await using var network = new TestNetwork();
-        DataLinkNode host = network.Node(NodeAddress.Host, o => o.LinkManagementTimeout = ShortManagementTimeout);
+        DataLinkNode host = network.Node(NodeAddress.Host, o => o with { LinkManagementTimeout = ShortManagementTimeout });
         (InMemoryTransport hostEnd, InMemoryTransport deviceEnd) = InMemoryTransport.CreatePair("lossy");
         NodeLink link = host.AddLink(hostEnd, LinkRole.Downstream);
         Task<IReadOnlyList<ChainMember>> enumeration = host.EnumerateChainAsync(link, cancellationToken: TestNetwork.Guard());

@@ -18,7 +18,7 @@ public class CrossTransportTopologyTests
         TestNetwork network, EmulatedChannelOptions channel, int seed, bool assigned = false)
     {
         // The end of the chain is found by a missing answer, so the management timeout bounds the enumeration.
-        DataLinkNode host = network.Node(NodeAddress.Host, o => o.LinkManagementTimeout = TimeSpan.FromSeconds(2));
+        DataLinkNode host = network.Node(NodeAddress.Host, o => o with { LinkManagementTimeout = TimeSpan.FromSeconds(2) });
         var devices = new DataLinkNode[4];
         var links = new EmulatedLink[4];
         NodeLink? hostLink = null;

@@ -52,7 +52,7 @@ public class GroupTests
     public async Task Join_and_leave_over_link_management_and_a_full_node_refuses()
     {
         await using var network = new TestNetwork();
-        (DataLinkNode host, DataLinkNode[] devices, _) = network.Chain(2, assigned: true, o => o.MaxGroups = 2);
+        (DataLinkNode host, DataLinkNode[] devices, _) = network.Chain(2, assigned: true, o => o with { MaxGroups = 2 });
         NodeAddress second = devices[1].LocalAddress;
 
         await host.JoinGroupAsync(second, NodeAddress.Group(0), TestNetwork.Guard());
@@ -76,7 +76,7 @@ public class GroupTests
     {
         await using var network = new TestNetwork();
         DataLinkNode host = network.Node(NodeAddress.Host);
-        DataLinkNode forwarder = network.Node(new NodeAddress(1), o => o.MaxGroups = 0);
+        DataLinkNode forwarder = network.Node(new NodeAddress(1), o => o with { MaxGroups = 0 });
         DataLinkNode member = network.Node(new NodeAddress(2));
         TestNetwork.Connect(host, forwarder);
         TestNetwork.Connect(forwarder, member);
@@ -95,7 +95,7 @@ public class GroupTests
     public async Task A_join_that_no_one_answers_names_the_node()
     {
         await using var network = new TestNetwork();
-        DataLinkNode host = network.Node(NodeAddress.Host, o => { o.LinkManagementTimeout = TimeSpan.FromMilliseconds(50); o.LinkManagementAttempts = 2; });
+        DataLinkNode host = network.Node(NodeAddress.Host, o => o with { LinkManagementTimeout = TimeSpan.FromMilliseconds(50), LinkManagementAttempts = 2 });
         (InMemoryTransport hostEnd, InMemoryTransport silent) = InMemoryTransport.CreatePair();
         host.AddLink(hostEnd, LinkRole.Downstream);
         NodeUnreachableException e = await Assert.ThrowsAsync<NodeUnreachableException>(() => host.JoinGroupAsync(new NodeAddress(7), Group, TestNetwork.Guard()));

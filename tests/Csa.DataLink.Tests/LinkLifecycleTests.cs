@@ -57,7 +57,7 @@ public class LinkLifecycleTests
     public async Task Send_blocked_on_a_full_link_fails_with_LinkClosedException_when_the_link_breaks()
     {
         await using var network = new TestNetwork();
-        DataLinkNode host = network.Node(NodeAddress.Host, o => o.MaxFrameSize = 1024);
+        DataLinkNode host = network.Node(NodeAddress.Host, o => o with { MaxFrameSize = 1024 });
         // Nobody reads the far end and the pipe pauses after 64 bytes, so the send waits on back-pressure.
         var options = new System.IO.Pipelines.PipeOptions(pauseWriterThreshold: 64, resumeWriterThreshold: 32, useSynchronizationContext: false);
         (InMemoryTransport hostEnd, InMemoryTransport deviceEnd) = InMemoryTransport.CreatePair("stuck", options);
@@ -144,7 +144,7 @@ public class LinkLifecycleTests
     public async Task Garbage_oversize_and_corrupt_frames_leave_the_link_usable()
     {
         await using var network = new TestNetwork();
-        DataLinkNode device = network.Node(new NodeAddress(0x01), o => o.MaxFrameSize = 64);
+        DataLinkNode device = network.Node(new NodeAddress(0x01), o => o with { MaxFrameSize = 64 });
         (InMemoryTransport hostEnd, InMemoryTransport deviceEnd) = InMemoryTransport.CreatePair("noisy");
         NodeLink link = device.AddLink(deviceEnd, LinkRole.Upstream);
         await using IPacketSocket socket = device.OpenSocket(Port);
@@ -210,7 +210,7 @@ public class LinkLifecycleTests
     {
         await using var network = new TestNetwork();
         DataLinkNode host = network.Node(NodeAddress.Host);
-        DataLinkNode device = network.Node(new NodeAddress(0x01), o => o.SocketReceiveCapacity = 2);
+        DataLinkNode device = network.Node(new NodeAddress(0x01), o => o with { SocketReceiveCapacity = 2 });
         TestNetwork.Connect(host, device);
         await using IPacketSocket sender = host.OpenSocket(Port);
         await using IPacketSocket receiver = device.OpenSocket(Port);
@@ -236,6 +236,17 @@ public class LinkLifecycleTests
         Assert.Equal(perFrame * 256, error.Maximum);
         Assert.Equal(0, link.Counters.FramesSent);
         await b.DisposeAsync();
+    }
+
+    [Fact]
+    public void A_frame_carries_its_size_less_header_and_crc_and_a_size_outside_the_protocol_range_is_refused()
+    {
+        // protocol.md 6.1: a frame of F bytes carries F - 13 bytes of its packet.
+        Assert.Equal(51, DataLinkProtocol.PayloadPerFrame(DataLinkProtocol.MinimumMaxFrameSize));
+        Assert.Equal(1011, DataLinkProtocol.PayloadPerFrame(1024));
+        Assert.Equal(65522, DataLinkProtocol.PayloadPerFrame(DataLinkProtocol.MaximumMaxFrameSize));
+        Assert.Throws<ArgumentOutOfRangeException>(() => DataLinkProtocol.PayloadPerFrame(DataLinkProtocol.MinimumMaxFrameSize - 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => DataLinkProtocol.PayloadPerFrame(DataLinkProtocol.MaximumMaxFrameSize + 1));
     }
 
     [Fact]

@@ -10,11 +10,7 @@ public class LinkManagementRetryTests
 {
     private static (DataLinkNode Host, DataLinkNode Device, EmulatedLink Link) Pair(TestNetwork network, double loss, int attempts)
     {
-        DataLinkNode host = network.Node(NodeAddress.Host, o =>
-        {
-            o.LinkManagementTimeout = TimeSpan.FromMilliseconds(200);
-            o.LinkManagementAttempts = attempts;
-        });
+        DataLinkNode host = network.Node(NodeAddress.Host, o => o with { LinkManagementTimeout = TimeSpan.FromMilliseconds(200), LinkManagementAttempts = attempts });
         DataLinkNode device = network.Node(new NodeAddress(0x05));
         var channel = new EmulatedChannelOptions { BaudRate = 1_000_000 };
         var link = EmulatedLink.CreatePair(new EmulatedLinkOptions

@@ -16,7 +16,7 @@ public class LinkManagementTests
     {
         await using var network = new TestNetwork();
         DataLinkNode host = network.Node(NodeAddress.Host);
-        DataLinkNode device = network.Node(new NodeAddress(0x07), o => { o.MaxFrameSize = 300; o.ReceiveBuffers = 3; });
+        DataLinkNode device = network.Node(new NodeAddress(0x07), o => o with { MaxFrameSize = 300, ReceiveBuffers = 3 });
         (NodeLink hostLink, _) = TestNetwork.Connect(host, device);
         await using IPacketSocket socket = host.OpenSocket(WellKnownPorts.Rpc);
 
@@ -33,8 +33,8 @@ public class LinkManagementTests
     public async Task Path_frame_size_uses_the_minimum_until_capabilities_are_known()
     {
         await using var network = new TestNetwork();
-        DataLinkNode host = network.Node(NodeAddress.Host, o => o.MaxFrameSize = 2048);
-        DataLinkNode device = network.Node(new NodeAddress(0x02), o => o.MaxFrameSize = 512);
+        DataLinkNode host = network.Node(NodeAddress.Host, o => o with { MaxFrameSize = 2048 });
+        DataLinkNode device = network.Node(new NodeAddress(0x02), o => o with { MaxFrameSize = 512 });
         TestNetwork.Connect(host, device);
         Assert.Equal(DataLinkProtocol.MinimumMaxFrameSize, host.GetPathFrameSize(new NodeAddress(0x02)));
         await host.GetCapabilitiesAsync(new NodeAddress(0x02), TestNetwork.Guard());
@@ -46,8 +46,8 @@ public class LinkManagementTests
     public async Task Device_answers_in_frames_as_large_as_the_return_limit_of_the_hosts_request()
     {
         await using var network = new TestNetwork();
-        DataLinkNode host = network.Node(NodeAddress.Host, o => o.MaxFrameSize = 600);
-        DataLinkNode device = network.Node(new NodeAddress(0x03), o => o.MaxFrameSize = 2000);
+        DataLinkNode host = network.Node(NodeAddress.Host, o => o with { MaxFrameSize = 600 });
+        DataLinkNode device = network.Node(new NodeAddress(0x03), o => o with { MaxFrameSize = 2000 });
         TestNetwork.Connect(host, device);
         Assert.Equal(DataLinkProtocol.MinimumMaxFrameSize, device.GetPathFrameSize(NodeAddress.Host));
 
@@ -85,7 +85,7 @@ public class LinkManagementTests
     public async Task Unanswered_request_is_a_typed_error_naming_the_node()
     {
         await using var network = new TestNetwork();
-        DataLinkNode host = network.Node(NodeAddress.Host, o => o.LinkManagementTimeout = ShortManagementTimeout);
+        DataLinkNode host = network.Node(NodeAddress.Host, o => o with { LinkManagementTimeout = ShortManagementTimeout });
         DataLinkNode device = network.Node(new NodeAddress(0x01));
         TestNetwork.Connect(host, device);
         var missing = new NodeAddress(0x33);

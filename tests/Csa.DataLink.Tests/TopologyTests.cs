@@ -73,7 +73,7 @@ public class TopologyTests
     public async Task Large_packet_is_fragmented_through_the_chain_and_reassembled()
     {
         await using var network = new TestNetwork();
-        (DataLinkNode host, DataLinkNode[] devices, _) = network.Chain(3, assigned: true, o => o.MaxFrameSize = 128);
+        (DataLinkNode host, DataLinkNode[] devices, _) = network.Chain(3, assigned: true, o => o with { MaxFrameSize = 128 });
         await using IPacketSocket hostSocket = host.OpenSocket(Port);
         await using IPacketSocket last = devices[2].OpenSocket(Port);
         NodeCapabilities capabilities = await hostSocket.GetCapabilitiesAsync(new NodeAddress(3), TestNetwork.Guard());
@@ -210,7 +210,7 @@ public class TopologyTests
     {
         await using var network = new TestNetwork();
         // Three devices wired in a ring, each with two links, and nobody at address 0x50.
-        DataLinkNode[] ring = [.. Enumerable.Range(1, 3).Select(i => network.Node(new NodeAddress((byte)i), o => o.HopLimit = 8))];
+        DataLinkNode[] ring = [.. Enumerable.Range(1, 3).Select(i => network.Node(new NodeAddress((byte)i), o => o with { HopLimit = 8 }))];
         for (int i = 0; i < 3; i++)
         {
             (InMemoryTransport a, InMemoryTransport b) = InMemoryTransport.CreatePair($"ring-{i}");
@@ -232,7 +232,7 @@ public class TopologyTests
     public async Task Concurrent_fragmented_packets_from_several_sockets_arrive_intact_through_the_chain()
     {
         await using var network = new TestNetwork();
-        (DataLinkNode host, DataLinkNode[] devices, _) = network.Chain(3, assigned: true, o => o.MaxFrameSize = 100);
+        (DataLinkNode host, DataLinkNode[] devices, _) = network.Chain(3, assigned: true, o => o with { MaxFrameSize = 100 });
         DataLinkNode last = devices[2];
         await using IPacketSocket echo = last.OpenSocket(Port);
         IPacketSocket[] senders = [host.OpenSocket(0x20), host.OpenSocket(0x21), host.OpenSocket(0x22)];

@@ -18,6 +18,7 @@ public sealed class PythonInteropTests : IDisposable
     private const string Script = """
         import sys
         import clr
+        clr.AddReference("Csa.Bootloader.Protocol")
         clr.AddReference("Csa.Bootloader")
         from System import Action, Func
         from System.Collections.Generic import List

@@ -27,7 +27,7 @@ public sealed class StationRecordsTests : IDisposable
         {
             VendorId = 0x00C5A000,
             DeviceClassId = 1,
-            CommandTimeout = TimeSpan.FromSeconds(1),
+            Retry = new() { Timeout = TimeSpan.FromSeconds(1) },
             InstallAllowance = TimeSpan.FromMilliseconds(500),
             Recorder = recorder,
         });

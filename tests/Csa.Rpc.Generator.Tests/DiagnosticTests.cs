@@ -39,6 +39,7 @@ public sealed class DiagnosticTests
         { "CSARPC009", 3, "from 0 to 255", "{ \"name\": \"X\", \"id\": 1, \"version\": 1, \"enums\": [\n  { \"name\": \"E\", \"underlying\": \"u8\", \"values\": [\n    { \"name\": \"Big\", \"value\": 256 } ] }\n] }" },
         { "CSARPC010", 1, "PascalCase", "{ \"name\": \"get_identity\", \"id\": 1, \"version\": 1 }" },
         { "CSARPC010", 3, "taken by a member", "{ \"name\": \"X\", \"id\": 1, \"version\": 1, \"events\": [\n  { \"name\": \"E\", \"id\": 1, \"fields\": [\n    { \"name\": \"write\", \"type\": \"u8\" } ] }\n] }" },
+        { "CSARPC010", 3, "taken by a member", "{ \"name\": \"X\", \"id\": 1, \"version\": 1, \"events\": [\n  { \"name\": \"E\", \"id\": 1, \"fields\": [\n    { \"name\": \"maxEncodedSize\", \"type\": \"u8\" } ] }\n] }" },
         { "CSARPC010", 2, "C# namespace", "{ \"name\": \"X\", \"id\": 1, \"version\": 1,\n  \"namespace\": \"My.class.Ns\" }" },
         { "CSARPC010", 3, "enum's own name", "{ \"name\": \"X\", \"id\": 1, \"version\": 1, \"enums\": [\n  { \"name\": \"Mode\", \"underlying\": \"u8\", \"values\": [\n    { \"name\": \"Mode\", \"value\": 1 } ] }\n] }" },
         { "CSARPC010", 2, "generated error enum", "{ \"name\": \"X\", \"id\": 1, \"version\": 1, \"errors\": [\n  { \"name\": \"XError\", \"value\": 1 }\n] }" },

@@ -40,6 +40,21 @@ public sealed class MessageCodecTests
     }
 
     [Fact]
+    public void The_generated_size_bounds_are_the_encodings_of_the_smallest_and_the_largest_values()
+    {
+        StartInfusionRequest sample = SamplePumpTests.SampleStart();
+        StartInfusionRequest smallest = sample with { DrugName = "", Notes = [] };
+        StartInfusionRequest largest = sample with { DrugName = new string('x', 24), Notes = new byte[64] };
+
+        Assert.Equal(StartInfusionRequest.MinEncodedSize, Wire.Encode(smallest).Length);
+        Assert.Equal(StartInfusionRequest.MaxEncodedSize, Wire.Encode(largest).Length);
+        Assert.Throws<RpcEncodeException>(() => Wire.Encode(largest with { Notes = new byte[65] }));
+        Assert.Equal((0, 0), (StopInfusionRequest.MinEncodedSize, StopInfusionRequest.MaxEncodedSize));
+        Assert.Equal(AlarmRaisedEvent.MaxEncodedSize, Wire.Encode(new AlarmRaisedEvent(AlarmFlags.None, 0, 0)).Length);
+        Assert.Equal(AlarmRaisedEvent.MinEncodedSize, AlarmRaisedEvent.MaxEncodedSize);
+    }
+
+    [Fact]
     public void Every_truncation_and_any_trailing_byte_is_a_decode_error()
     {
         byte[] bytes = Wire.Encode(SamplePumpTests.SampleStart());

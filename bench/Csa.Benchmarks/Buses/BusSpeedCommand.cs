@@ -197,11 +197,11 @@ internal static class BusSpeedCommand
         }, links);
         await using DeviceNetwork network = await DeviceNetwork.ConnectAsync([NetworkLink.FromTransport(host.HostPorts[0])], new DeviceNetworkOptions
         {
-            CommandTimeout = TimeSpan.FromSeconds(5),
+            Retry = new() { Timeout = TimeSpan.FromSeconds(5) },
             LinkManagementTimeout = TimeSpan.FromMilliseconds(500),
         });
         DeviceInfo info = (await network.DiscoverAsync()).Single();
-        var updater = new FirmwareUpdater(network, new UpdateOptions { CommandTimeout = TimeSpan.FromSeconds(5), RestartPollInterval = TimeSpan.FromMilliseconds(20) });
+        var updater = new FirmwareUpdater(network, new UpdateOptions { Retry = new() { Timeout = TimeSpan.FromSeconds(5) }, RestartPollInterval = TimeSpan.FromMilliseconds(20) });
         FirmwareImage image = Build(profile, RegionKind.Application, new FirmwareVersion(2, 0, 0, 0), size);
         var stopwatch = new Stopwatch();
         TimeSpan? transferStart = null, transferEnd = null;

@@ -80,7 +80,7 @@ internal static class MulticastSpeedCommand
             VirtualLinks.Emulated(EmulatedLinkOptions.Symmetric(channel)));
         await using DeviceNetwork network = await DeviceNetwork.ConnectAsync([NetworkLink.FromTransport(host.HostPorts[0])], new DeviceNetworkOptions
         {
-            CommandTimeout = TimeSpan.FromSeconds(3),
+            Retry = new() { Timeout = TimeSpan.FromSeconds(3) },
             LinkManagementTimeout = TimeSpan.FromMilliseconds(500),
             HostMaxFrameSize = settings.Frame,
             LoggerFactory = StderrLog.FromEnvironment() ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
@@ -90,7 +90,7 @@ internal static class MulticastSpeedCommand
             throw new InvalidOperationException($"{devices.Count} of {count} devices answered: the measurement is void.");
         var updater = new FirmwareUpdater(network, new UpdateOptions
         {
-            CommandTimeout = TimeSpan.FromSeconds(3),
+            Retry = new() { Timeout = TimeSpan.FromSeconds(3) },
             RestartPollInterval = TimeSpan.FromMilliseconds(20),
             Multicast = mode == UpdateAsync.Multicast,
             LoggerFactory = StderrLog.FromEnvironment() ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,

@@ -36,7 +36,7 @@ internal static class UpdateSpeedCommand
     internal sealed record DeviceSettings(string Name, byte Buffers, ushort Frame)
     {
         /// <summary>One write of a frame's worth plus the Write overhead: each receive buffer holds one packet this large.</summary>
-        public ushort PacketSize => (ushort)(Frame + BootloaderService.WriteOverhead);
+        public ushort PacketSize => (ushort)(Frame + BootloaderService.WritePacketReserve);
 
         public string Describe => $"{Buffers} x {PacketSize} B buffers ({Buffers * PacketSize / 1024.0:0.#} KiB), {Frame}-byte frames";
     }
@@ -237,7 +237,7 @@ internal static class UpdateSpeedCommand
         }
         DeviceNetwork network = await DeviceNetwork.ConnectAsync([networkLink], new DeviceNetworkOptions
         {
-            CommandTimeout = TimeSpan.FromSeconds(3),
+            Retry = new() { Timeout = TimeSpan.FromSeconds(3) },
             LinkManagementTimeout = TimeSpan.FromMilliseconds(500),
             HostMaxFrameSize = scenario.Device.Frame,
         });
@@ -247,7 +247,7 @@ internal static class UpdateSpeedCommand
         var updater = new FirmwareUpdater(network, new UpdateOptions
         {
             MaxWritesInFlight = scenario.Window,
-            CommandTimeout = TimeSpan.FromSeconds(3),
+            Retry = new() { Timeout = TimeSpan.FromSeconds(3) },
             RestartPollInterval = TimeSpan.FromMilliseconds(20),
         });
         FirmwareImage image = Build(target.Profile, RegionKind.Application, new FirmwareVersion(2, 0, 0, 0), payloadSize);
@@ -349,7 +349,7 @@ internal static class UpdateSpeedCommand
             pending.Add(new TransportBridge(line.B, wire));
             DeviceNetwork network = await DeviceNetwork.ConnectAsync([NetworkLink.FromTransport(line.A)], new DeviceNetworkOptions
             {
-                CommandTimeout = TimeSpan.FromSeconds(3),
+                Retry = new() { Timeout = TimeSpan.FromSeconds(3) },
                 LinkManagementTimeout = TimeSpan.FromMilliseconds(500),
             });
             pending.Add(network);
@@ -357,7 +357,7 @@ internal static class UpdateSpeedCommand
             var updater = new FirmwareUpdater(network, new UpdateOptions
             {
                 MaxWritesInFlight = scenario.Window,
-                CommandTimeout = TimeSpan.FromSeconds(3),
+                Retry = new() { Timeout = TimeSpan.FromSeconds(3) },
                 RestartPollInterval = TimeSpan.FromMilliseconds(20),
             });
             FirmwareImage image = Build(profile, RegionKind.Application, new FirmwareVersion(2, 0, 0, 0), payloadSize);

@@ -26,7 +26,7 @@ internal sealed class RpcJsonTarget : FuzzTarget
     public override IEnumerable<byte[]> Seeds()
     {
         string root = RepositoryRoot();
-        foreach (string file in new[] { "src/Csa.Rpc/Interfaces/device.rpc.json", "src/Csa.Bootloader/Interfaces/bootloader.rpc.json", "src/Csa.Bootloader/Interfaces/provisioning.rpc.json", "src/Csa.Simulator/Interfaces/demo-app.rpc.json" })
+        foreach (string file in new[] { "src/Csa.Rpc/Interfaces/device.rpc.json", "src/Csa.Bootloader.Protocol/Interfaces/bootloader.rpc.json", "src/Csa.Bootloader.Protocol/Interfaces/provisioning.rpc.json", "src/Csa.Simulator/Interfaces/demo-app.rpc.json" })
         {
             string path = Path.Combine(root, file);
             if (File.Exists(path))

@@ -14,14 +14,15 @@ namespace Csa.Bootloader.Provisioning;
 /// <see cref="DeviceAuthenticationException"/>. Set it as <see cref="UpdateOptions.DeviceAuthenticator"/> and every
 /// update authenticates the device before the first byte of firmware is sent.
 /// </summary>
-public sealed class DeviceAuthenticator
+public sealed partial class DeviceAuthenticator
 {
     /// <summary>Creates an authenticator trusting <paramref name="trustAnchor"/>.</summary>
     public DeviceAuthenticator(ProductionTrustAnchor trustAnchor, DeviceAuthenticatorOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(trustAnchor);
         TrustAnchor = trustAnchor;
-        Options = options ?? new DeviceAuthenticatorOptions();
+        Options = options ?? DeviceAuthenticatorOptions.Default;
+        Options.Validate();
     }
 
     /// <summary>The trusted production keys.</summary>
@@ -39,11 +40,6 @@ public sealed class DeviceAuthenticator
         ArgumentNullException.ThrowIfNull(device);
         return AuthenticateAsync(network.Client, device.Address, device.Uid, device.VendorId, device.DeviceClassId, cancellationToken);
     }
-
-    /// <summary>Blocking form of <see cref="AuthenticateAsync(DeviceNetwork, DeviceInfo, CancellationToken)"/> (for scripts and Python).</summary>
-    /// <exception cref="DeviceAuthenticationException">The device is not genuine or not provisioned; says why.</exception>
-    public AuthenticatedDevice Authenticate(DeviceNetwork network, DeviceInfo device, CancellationToken cancellationToken = default) =>
-        AuthenticateAsync(network, device, cancellationToken).GetAwaiter().GetResult();
 
     /// <summary>
     /// Authenticates the device at <paramref name="address"/>, which reported <paramref name="uid"/>, vendor
@@ -66,7 +62,7 @@ public sealed class DeviceAuthenticator
             try
             {
                 answer = await client.AuthenticateAsync(new AuthenticateRequest(challenge),
-                    new RpcCallOptions { Timeout = Options.CommandTimeout, MaxAttempts = Options.CommandAttempts, Idempotent = true }, cancellationToken).ConfigureAwait(false);
+                    Options.Retry.ToCallOptions(), cancellationToken).ConfigureAwait(false);
                 break;
             }
             catch (RpcErrorException e) when (e.Status == RpcStatus.Busy)
@@ -148,38 +144,4 @@ public sealed class DeviceAuthenticator
     }
 
     private static DeviceAuthenticationException Fail(DeviceUid uid, DeviceAuthenticationFailure reason, string message) => new(uid, reason, message);
-}
-
-/// <summary>Settings of a <see cref="DeviceAuthenticator"/>.</summary>
-public sealed class DeviceAuthenticatorOptions
-{
-    /// <summary>
-    /// The vendor id certificates must name; null takes the vendor id passed to the call: in an update
-    /// (<see cref="UpdateOptions.DeviceAuthenticator"/>) the one of the image being installed (its signed manifest); in
-    /// <see cref="DeviceAuthenticator.AuthenticateAsync(DeviceNetwork, DeviceInfo, CancellationToken)"/> the one the device
-    /// reports (GetIdentity), which only checks the device against itself: set it when the product matters.
-    /// </summary>
-    public uint? ExpectedVendorId { get; set; }
-
-    /// <summary>The device class id certificates must name; null takes the one passed to the call (see <see cref="ExpectedVendorId"/>).</summary>
-    public uint? ExpectedDeviceClassId { get; set; }
-
-    /// <summary>How long one Authenticate attempt waits (the device signs with its identity key before it answers). Default 2 s.</summary>
-    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromSeconds(2);
-
-    /// <summary>How many times Authenticate is sent before the call fails. Default 3.</summary>
-    public int CommandAttempts { get; set; } = 3;
-
-    /// <summary>
-    /// How many rounds (each with a fresh challenge, each with <see cref="CommandAttempts"/> sends) a device that keeps
-    /// answering Busy is asked before the Busy error is passed on (an <see cref="RpcErrorException"/>, not an
-    /// authentication failure). Default 3.
-    /// </summary>
-    public int BusyRounds { get; set; } = 3;
-
-    /// <summary>The pause between two rounds for a busy device. Default 100 ms.</summary>
-    public TimeSpan BusyRetryDelay { get; set; } = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>The clock of <see cref="BusyRetryDelay"/>.</summary>
-    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }

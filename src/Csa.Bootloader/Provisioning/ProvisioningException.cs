@@ -1,5 +1,6 @@
 using Csa.Bootloader.Images;
 using Csa.Bootloader.Protocol;
+using Csa.Bootloader.Updates;
 
 namespace Csa.Bootloader.Provisioning;
 
@@ -39,11 +40,11 @@ public enum ProvisioningFailure
 }
 
 /// <summary>Provisioning one device failed; the device is blank or fully provisioned, never in between (docs/security.md section 10.5).</summary>
-public sealed class ProvisioningException : Exception
+public sealed class ProvisioningException : DeviceException
 {
     /// <summary>Creates the exception.</summary>
     public ProvisioningException(DeviceUid uid, ProvisioningFailure reason, string message, Exception? innerException = null)
-        : base(message, innerException)
+        : base(uid, message, innerException)
     {
         Uid = uid;
         Reason = reason;

@@ -5,6 +5,7 @@ using Csa.Bootloader.Provisioning.Internal;
 using Csa.Bootloader.Updates;
 using Csa.Bootloader.Updates.Internal;
 using Csa.Rpc;
+using Microsoft.Extensions.Logging;
 
 namespace Csa.Bootloader.Provisioning;
 
@@ -16,31 +17,33 @@ namespace Csa.Bootloader.Provisioning;
 /// authenticates the device with a fresh challenge. The result rows become records for the manufacturer's database
 /// (<see cref="ProvisioningResult.ToRecord"/>). docs/security.md section 10.
 /// </summary>
-public sealed class ProvisioningStation
+public sealed partial class ProvisioningStation
 {
     private readonly IProductionSigner _signer;
     private readonly DeviceAuthenticator _authenticator;
+    private readonly ILogger _logger;
 
     /// <summary>Creates a station that signs with <paramref name="signer"/>.</summary>
     /// <param name="signer">The production key.</param>
     /// <param name="verifier">The P-256 signature check (Csa.Crypto's <c>EcdsaP256SignatureVerifier.Instance</c>).</param>
-    /// <param name="options">Vendor, class and timing.</param>
+    /// <param name="options">Vendor, class, timing and logging; checked here, once.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
     public ProvisioningStation(IProductionSigner signer, IP256SignatureVerifier verifier, ProvisioningStationOptions options)
     {
         ArgumentNullException.ThrowIfNull(signer);
         ArgumentNullException.ThrowIfNull(verifier);
         ArgumentNullException.ThrowIfNull(options);
-        if (options.CommandAttempts < 1)
-            throw new ArgumentOutOfRangeException(nameof(options), options.CommandAttempts, "CommandAttempts must be at least 1.");
+        options.Validate();
         _signer = signer;
         Options = options;
+        _logger = options.LoggerFactory.CreateLogger<ProvisioningStation>();
         TrustAnchor = new ProductionTrustAnchor([signer.PublicKey], verifier);
+        // The final authentication checks this station's product, with the station's own retry policy.
         _authenticator = new DeviceAuthenticator(TrustAnchor, new DeviceAuthenticatorOptions
         {
             ExpectedVendorId = options.VendorId,
             ExpectedDeviceClassId = options.DeviceClassId,
-            CommandTimeout = options.CommandTimeout,
-            CommandAttempts = options.CommandAttempts,
+            Retry = options.Retry,
         });
     }
 
@@ -105,10 +108,6 @@ public sealed class ProvisioningStation
         return await ProvisionAllAsync(network, devices, maxParallel, progress, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Blocking form of <see cref="ProvisionAllAsync(DeviceNetwork, int, IProgress{ProvisioningProgress}?, CancellationToken)"/> (for scripts and Python).</summary>
-    public IReadOnlyList<ProvisioningResult> ProvisionAll(DeviceNetwork network, int maxParallel = 4, CancellationToken cancellationToken = default) =>
-        ProvisionAllAsync(network, maxParallel, null, cancellationToken).GetAwaiter().GetResult();
-
     /// <summary>Provisions one device; see the class summary.</summary>
     /// <exception cref="ProvisioningException">The device refused, or a check failed; the device is blank or fully provisioned.</exception>
     /// <exception cref="DeviceAuthenticationException">The final authentication failed.</exception>
@@ -128,9 +127,11 @@ public sealed class ProvisioningStation
         {
             row = await ProvisionAsync(network, device, null, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException && Options.Recorder is not null)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            await RecordResultAsync(FailedRow(device, ex, started, cancellationToken)).ConfigureAwait(false);
+            ProvisioningResult failed = FailedRow(device, ex, started, cancellationToken);
+            if (Options.Recorder is not null)
+                await RecordResultAsync(failed).ConfigureAwait(false);
             throw;
         }
         return await RecordResultAsync(row).ConfigureAwait(false);
@@ -139,6 +140,10 @@ public sealed class ProvisioningStation
     private ProvisioningResult FailedRow(DeviceInfo device, Exception ex, long started, CancellationToken cancellationToken)
     {
         bool cancelled = ex is OperationCanceledException && cancellationToken.IsCancellationRequested;
+        if (cancelled)
+            ProvisioningLog.Cancelled(_logger, device.Uid.ToString(), device.Address.ToString());
+        else
+            ProvisioningLog.Failed(_logger, ex, device.Uid.ToString(), device.Address.ToString(), ex.Message);
         return new ProvisioningResult(device.Uid, device.Address, cancelled ? ProvisioningOutcome.Cancelled : ProvisioningOutcome.Failed,
             null, cancelled ? "cancelled" : ex.Message, ex, Options.TimeProvider.GetElapsedTime(started));
     }
@@ -159,6 +164,7 @@ public sealed class ProvisioningStation
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            ProvisioningLog.RecordingFailed(_logger, ex, row.Uid.ToString(), row.Outcome, ex.Message);
             return row with { RecordingError = ex };
         }
     }
@@ -195,7 +201,7 @@ public sealed class ProvisioningStation
             progress?.Report(uid, ProvisioningStage.GeneratingKey);
             byte[] nonce = ProvisioningMessages.NewNonce();
             GenerateIdentityKeyResponse key = await Call(uid, () => client.GenerateIdentityKeyAsync(new GenerateIdentityKeyRequest(nonce),
-                new RpcCallOptions { Timeout = Options.CommandTimeout + Options.InstallAllowance, MaxAttempts = 1, Idempotent = false }, ct)).ConfigureAwait(false);
+                Options.Retry.ToCallOptions(idempotent: false, Options.InstallAllowance, attempts: 1), ct)).ConfigureAwait(false);
             byte[] point = Uncompressed(key.PublicKey);
             byte[] possession = SHA256.HashData(ProvisioningMessages.KeyPossession(uid, nonce, key.PublicKey));
             if (LowS.IsHigh(key.ProofOfPossession) || !TrustAnchor.Verifier.VerifyDigest(point, possession, key.ProofOfPossession))
@@ -249,7 +255,7 @@ public sealed class ProvisioningStation
             // Installing the stored certificate again completes a lock that a power cut interrupted.
             progress?.Report(uid, ProvisioningStage.Installing);
             InstallCertificateResponse installed = await Call(uid, () => client.InstallCertificateAsync(new InstallCertificateRequest(certificate.ToArray()),
-                new RpcCallOptions { Timeout = Options.CommandTimeout + Options.InstallAllowance, MaxAttempts = Options.CommandAttempts, Idempotent = true }, ct)).ConfigureAwait(false);
+                Options.Retry.ToCallOptions(allowance: Options.InstallAllowance), ct)).ConfigureAwait(false);
             if (installed.Lifecycle != DeviceLifecycle.Provisioned || !installed.Locked)
                 throw new ProvisioningException(uid, ProvisioningFailure.VerificationFailed, $"Device {uid} answered {installed.Lifecycle} (locked: {installed.Locked}) after storing its certificate.");
         }
@@ -259,10 +265,15 @@ public sealed class ProvisioningStation
         if (after.Lifecycle != DeviceLifecycle.Provisioned || !after.Locked || !after.Certificate.AsSpan().SequenceEqual(certificate.ToArray()))
             throw new ProvisioningException(uid, ProvisioningFailure.VerificationFailed, $"Device {uid} does not report the certificate as stored and locked.");
         await _authenticator.AuthenticateAsync(network.Client, device.Address, uid, Options.VendorId, Options.DeviceClassId, ct).ConfigureAwait(false);
-        return new ProvisioningResult(uid, device.Address, outcome, certificate, null, null, Options.TimeProvider.GetElapsedTime(started));
+        TimeSpan elapsed = Options.TimeProvider.GetElapsedTime(started);
+        if (outcome == ProvisioningOutcome.Provisioned)
+            ProvisioningLog.Provisioned(_logger, uid.ToString(), device.Address.ToString(), certificate.SerialNumber, elapsed.TotalMilliseconds);
+        else
+            ProvisioningLog.AlreadyProvisioned(_logger, uid.ToString(), device.Address.ToString(), certificate.SerialNumber);
+        return new ProvisioningResult(uid, device.Address, outcome, certificate, null, null, elapsed);
     }
 
-    private RpcCallOptions Idempotent() => new() { Timeout = Options.CommandTimeout, MaxAttempts = Options.CommandAttempts, Idempotent = true };
+    private RpcCallOptions Idempotent() => Options.Retry.ToCallOptions();
 
     /// <summary>Runs a recorder call; anything but a station refusal becomes <see cref="ProvisioningFailure.RecordingFailed"/>.</summary>
     private static async Task<T> Recording<T>(DeviceUid uid, Func<Task<T>> call)

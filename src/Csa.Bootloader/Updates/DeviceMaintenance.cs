@@ -19,20 +19,20 @@ public sealed partial class DeviceMaintenance
 {
     /// <summary>Creates the operations for the devices of <paramref name="network"/>.</summary>
     /// <param name="network">The network the devices are on; not owned.</param>
-    /// <param name="options">Timeouts, restart timing and the keys of the local pre-check; null takes the defaults.</param>
+    /// <param name="options">Timeouts, restart timing and the keys of the local pre-check; null takes the defaults. Checked here, once.</param>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
     public DeviceMaintenance(DeviceNetwork network, UpdateOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         Network = network;
-        Options = options ?? new UpdateOptions();
+        Options = options ?? UpdateOptions.Default;
         Options.Validate();
     }
 
     /// <summary>The network the devices are on.</summary>
     public DeviceNetwork Network { get; }
 
-    /// <summary>The settings (read at every call).</summary>
+    /// <summary>The settings.</summary>
     public UpdateOptions Options { get; }
 
     /// <summary>
@@ -238,7 +238,6 @@ public sealed partial class DeviceMaintenance
     private MaintenanceRun Start(DeviceInfo device, string operation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(device);
-        Options.Validate();
         return new MaintenanceRun(Network, Options, device, operation, cancellationToken);
     }
 

@@ -27,10 +27,6 @@ public sealed partial class DeviceNetwork
         return all;
     }
 
-    /// <summary>Blocking form of <see cref="DiscoverAsync"/> (for scripts and Python).</summary>
-    public IReadOnlyList<DeviceInfo> Discover(CancellationToken cancellationToken = default) =>
-        DiscoverAsync(cancellationToken).GetAwaiter().GetResult();
-
     /// <summary>
     /// Reads <paramref name="device"/> again at its address (what runs now, its versions, its bootloader status).
     /// </summary>
@@ -57,10 +53,6 @@ public sealed partial class DeviceNetwork
     public Task<DeviceInfo> FindAsync(DeviceUid uid, CancellationToken cancellationToken = default) =>
         LocateAsync(uid, Options.TimeProvider.GetTimestamp(), cancellationToken);
 
-    /// <summary>Blocking form of <see cref="FindAsync"/>.</summary>
-    public DeviceInfo Find(DeviceUid uid, CancellationToken cancellationToken = default) =>
-        FindAsync(uid, cancellationToken).GetAwaiter().GetResult();
-
     /// <summary>
     /// Closes and reopens every link (through each <see cref="NetworkLink"/>'s factory) and discovers again: what a
     /// host does after a USB adapter was re-plugged or a gateway restarted.
@@ -82,10 +74,6 @@ public sealed partial class DeviceNetwork
         }
         return await DiscoverAsync(cancellationToken).ConfigureAwait(false);
     }
-
-    /// <summary>Blocking form of <see cref="ReconnectAsync"/>.</summary>
-    public IReadOnlyList<DeviceInfo> Reconnect(CancellationToken cancellationToken = default) =>
-        ReconnectAsync(cancellationToken).GetAwaiter().GetResult();
 
     /// <summary>
     /// Finds <paramref name="uid"/> after a fault observed at <paramref name="faultTimestamp"/>: probes its last address

@@ -91,7 +91,7 @@ public sealed partial class DeviceNetwork : IAsyncDisposable, IDisposable
             throw new ArgumentException("A network needs at least one link.", nameof(links));
         foreach (NetworkLink link in list)
             ArgumentNullException.ThrowIfNull(link, nameof(links));
-        options ??= new DeviceNetworkOptions();
+        options ??= DeviceNetworkOptions.Default;
         options.Validate();
         var network = new DeviceNetwork(options, list);
         try
@@ -104,6 +104,23 @@ public sealed partial class DeviceNetwork : IAsyncDisposable, IDisposable
             await network.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Opens one enumerated link by its URI (<c>tcp://host:port</c>, <c>serial:/dev/ttyUSB0?baud=115200</c>,
+    /// <c>sim:NAME</c>, ...); nothing is enumerated yet (call <see cref="DiscoverAsync"/>). The async form of
+    /// <see cref="Connect(string, DeviceNetworkOptions?, CancellationToken)"/>.
+    /// </summary>
+    /// <param name="linkUri">The link's URI.</param>
+    /// <param name="options">Settings; null takes the defaults.</param>
+    /// <param name="cancellationToken">Stops opening.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="linkUri"/> is null.</exception>
+    /// <exception cref="Csa.DataLink.Transports.LinkUriException">The URI is malformed, names an unknown scheme or carries a bad parameter.</exception>
+    /// <exception cref="Csa.DataLink.DataLinkException">The link could not be opened.</exception>
+    public static Task<DeviceNetwork> ConnectAsync(string linkUri, DeviceNetworkOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(linkUri);
+        return ConnectUrisAsync([linkUri], options, cancellationToken);
     }
 
     /// <summary>Opens one enumerated link per URI (<c>tcp://...</c>, <c>serial://...</c>); see <see cref="ConnectAsync(IEnumerable{NetworkLink}, DeviceNetworkOptions?, CancellationToken)"/>.</summary>
@@ -119,14 +136,6 @@ public sealed partial class DeviceNetwork : IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(transports);
         return ConnectAsync(transports.Select(t => NetworkLink.FromTransport(t)).ToArray(), options, cancellationToken);
     }
-
-    /// <summary>Blocking form of <see cref="ConnectAsync(IEnumerable{NetworkLink}, DeviceNetworkOptions?, CancellationToken)"/> (for scripts and Python).</summary>
-    public static DeviceNetwork Connect(IEnumerable<NetworkLink> links, DeviceNetworkOptions? options = null, CancellationToken cancellationToken = default) =>
-        ConnectAsync(links, options, cancellationToken).GetAwaiter().GetResult();
-
-    /// <summary>Blocking form of <see cref="ConnectUrisAsync"/> (for scripts and Python).</summary>
-    public static DeviceNetwork ConnectUris(IEnumerable<string> linkUris, DeviceNetworkOptions? options = null, CancellationToken cancellationToken = default) =>
-        ConnectUrisAsync(linkUris, options, cancellationToken).GetAwaiter().GetResult();
 
     /// <summary>A Device interface client for <paramref name="device"/> over this network.</summary>
     public DeviceClient CreateDeviceClient(DeviceInfo device)

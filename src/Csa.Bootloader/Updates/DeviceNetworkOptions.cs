@@ -4,32 +4,39 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Csa.Bootloader.Updates;
 
-/// <summary>Settings of a <see cref="DeviceNetwork"/>: the host node, its RPC client and discovery.</summary>
-public sealed class DeviceNetworkOptions
+/// <summary>
+/// Settings of a <see cref="DeviceNetwork"/>: the host node, its RPC client and discovery. Immutable: derive variants
+/// with <c>with</c>. Checked once, when the network is opened.
+/// </summary>
+public sealed record DeviceNetworkOptions
 {
+    /// <summary>The defaults.</summary>
+    public static DeviceNetworkOptions Default { get; } = new();
+
     /// <summary>The largest frame the host receives (and so the largest a device sends it). Default 1024.</summary>
-    public int HostMaxFrameSize { get; set; } = 1024;
+    public int HostMaxFrameSize { get; init; } = 1024;
 
-    /// <summary>How long one RPC attempt waits for its answer during discovery and for the client's default. Default 1 s.</summary>
-    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>How many times an idempotent RPC is sent by default. Default 3.</summary>
-    public int CommandAttempts { get; set; } = 3;
+    /// <summary>The RPC client's default for every call, and discovery's: 1 s per attempt, 3 attempts by default.</summary>
+    /// <remarks>The updater's own commands go by <see cref="UpdateOptions.Retry"/> (2 s per attempt by default).</remarks>
+    public RetryPolicy Retry { get; init; } = RetryPolicy.Default with { Timeout = TimeSpan.FromSeconds(1) };
 
     /// <summary>How long enumeration waits for each device (and for the end of a chain). Default 500 ms.</summary>
-    public TimeSpan LinkManagementTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan LinkManagementTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>
-    /// The addresses each enumerated link gets when its <see cref="NetworkLink.FirstAddress"/> is not set: link i starts at
-    /// 1 + i × this. Null (default) divides the 239 device addresses evenly over the links (at most 32 per link).
-    /// </summary>
-    public int? AddressesPerLink { get; set; }
+    /// <summary>The addresses each enumerated link gets when its <see cref="NetworkLink.FirstAddress"/> is not set. Default null: an even share.</summary>
+    /// <remarks>Link i starts at 1 + i × this. Null divides the 239 device addresses evenly over the links (at most 32 per link).</remarks>
+    public int? AddressesPerLink { get; init; }
 
     /// <summary>The clock for timeouts.</summary>
-    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     /// <summary>Where the network, its node and its RPC client log; silent by default.</summary>
-    public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+
+    // The network's shorthands for the retry policy.
+    internal TimeSpan CommandTimeout => Retry.Timeout;
+
+    internal int CommandAttempts => Retry.Attempts;
 
     /// <summary>Checks every setting (the network does at <see cref="DeviceNetwork.ConnectAsync(IEnumerable{NetworkLink}, DeviceNetworkOptions?, CancellationToken)"/>).</summary>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
@@ -38,10 +45,8 @@ public sealed class DeviceNetworkOptions
     {
         if (HostMaxFrameSize is < DataLinkProtocol.MinimumMaxFrameSize or > DataLinkProtocol.MaximumMaxFrameSize)
             throw new ArgumentOutOfRangeException(nameof(HostMaxFrameSize), HostMaxFrameSize, $"The host's maximum frame size is {DataLinkProtocol.MinimumMaxFrameSize}..{DataLinkProtocol.MaximumMaxFrameSize} bytes.");
-        if (CommandTimeout <= TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(nameof(CommandTimeout), CommandTimeout, "The command timeout must be positive.");
-        if (CommandAttempts < 1)
-            throw new ArgumentOutOfRangeException(nameof(CommandAttempts), CommandAttempts, "A command is sent at least once.");
+        ArgumentNullException.ThrowIfNull(Retry, nameof(Retry));
+        Retry.Validate($"{nameof(DeviceNetworkOptions)}.{nameof(Retry)}");
         if (LinkManagementTimeout <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(LinkManagementTimeout), LinkManagementTimeout, "The link-management timeout must be positive.");
         if (AddressesPerLink is < 1 or > 239)

@@ -42,4 +42,8 @@ public sealed partial class FirmwareUpdater
     /// <summary>Blocking form of <see cref="AbortAsync"/>.</summary>
     public void Abort(DeviceInfo device, CancellationToken cancellationToken = default) =>
         AbortAsync(device, cancellationToken).GetAwaiter().GetResult();
+
+    /// <summary>Blocking form of <see cref="UpdateManyAsync(IEnumerable{DeviceInfo}, FirmwareImage, int, IProgress{UpdateProgress}?, CancellationToken)"/>.</summary>
+    public IReadOnlyList<InstallResult> UpdateMany(IEnumerable<DeviceInfo> devices, FirmwareImage image, int maxParallel = 4, CancellationToken cancellationToken = default) =>
+        UpdateManyAsync(devices, image, maxParallel, null, cancellationToken).GetAwaiter().GetResult();
 }

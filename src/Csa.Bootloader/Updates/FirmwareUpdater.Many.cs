@@ -111,10 +111,6 @@ public sealed partial class FirmwareUpdater
         return UpdateManyAsync(devices, (_, _) => Task.FromResult(image), maxParallel, progress, cancellationToken);
     }
 
-    /// <summary>Blocking form of <see cref="UpdateManyAsync(IEnumerable{DeviceInfo}, FirmwareImage, int, IProgress{UpdateProgress}?, CancellationToken)"/>.</summary>
-    public IReadOnlyList<InstallResult> UpdateMany(IEnumerable<DeviceInfo> devices, FirmwareImage image, int maxParallel = 4, CancellationToken cancellationToken = default) =>
-        UpdateManyAsync(devices, image, maxParallel, null, cancellationToken).GetAwaiter().GetResult();
-
     /// <summary>
     /// The sets of devices (indexes, at least two each) that can take one payload together: application images with
     /// equal payload bytes, for devices whose bootloader advertises Multicast.

@@ -19,13 +19,13 @@ public sealed partial class FirmwareUpdater
 
     /// <summary>Creates an updater for the devices of <paramref name="network"/>.</summary>
     /// <param name="network">The network the devices are on; the updater does not own it.</param>
-    /// <param name="options">Settings; null takes the defaults. Validated here and at every call.</param>
+    /// <param name="options">Settings; null takes the defaults. Checked here, once (they cannot change afterwards).</param>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
     public FirmwareUpdater(DeviceNetwork network, UpdateOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         Network = network;
-        Options = options ?? new UpdateOptions();
+        Options = options ?? UpdateOptions.Default;
         Options.Validate();
         _logger = Options.LoggerFactory.CreateLogger<FirmwareUpdater>();
     }
@@ -33,7 +33,7 @@ public sealed partial class FirmwareUpdater
     /// <summary>The network the devices are on.</summary>
     public DeviceNetwork Network { get; }
 
-    /// <summary>The settings (read at every call).</summary>
+    /// <summary>The settings.</summary>
     public UpdateOptions Options { get; }
 
     /// <summary>
@@ -54,7 +54,6 @@ public sealed partial class FirmwareUpdater
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(image);
-        Options.Validate();
         return new UpdateRun(this, device, UpdatePlan.ForApplication(image), ReportingTo(progress), cancellationToken).RunAsync();
     }
 
@@ -89,7 +88,6 @@ public sealed partial class FirmwareUpdater
             ArgumentNullException.ThrowIfNull(image, nameof(images));
         if (images.Select(i => i.Manifest.LoadAddress).Distinct().Count() != images.Count)
             throw new ArgumentException("Two images are linked for the same address; give at most one image per bootloader copy.", nameof(images));
-        Options.Validate();
         return new UpdateRun(this, device, UpdatePlan.ForBootloader(images, updateBothCopies), ReportingTo(progress), cancellationToken).RunAsync();
     }
 
@@ -106,7 +104,7 @@ public sealed partial class FirmwareUpdater
         if (!current.IsInBootloader)
             throw new UpdateFailedException(device.Uid, UpdateStage.Checking, "The application runs: there is no update in progress to abort.");
         using BootloaderClient client = Network.CreateBootloaderClient(current);
-        await client.AbortUpdateAsync(new AbortUpdateRequest(), new Rpc.RpcCallOptions { Timeout = Options.CommandTimeout, MaxAttempts = Options.CommandAttempts }, cancellationToken).ConfigureAwait(false);
+        await client.AbortUpdateAsync(new AbortUpdateRequest(), Options.Retry.ToCallOptions(idempotent: false), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -5,18 +5,14 @@ using Csa.Rpc;
 
 namespace Csa.Bootloader.Updates;
 
-/// <summary>The base of every error of the update workflows: names the device concerned.</summary>
-public abstract class UpdateException : Exception
+/// <summary>The base of every error of the update workflows and the service operations: names the device concerned.</summary>
+public abstract class UpdateException : DeviceException
 {
     /// <summary>Creates the exception.</summary>
     protected UpdateException(DeviceUid? device, string message, Exception? innerException = null)
-        : base(message, innerException)
+        : base(device, message, innerException)
     {
-        Device = device;
     }
-
-    /// <summary>The device concerned, when known.</summary>
-    public DeviceUid? Device { get; }
 }
 
 /// <summary>

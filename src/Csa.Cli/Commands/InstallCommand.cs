@@ -63,8 +63,8 @@ internal static class InstallCommand
             }
 
             LinkSettings settings = options.Read(parse);
-            UpdateOptions updateOptions = ImageFiles.UpdateOptions(context, settings, parse.GetValue(trust) ?? [], abortOnCancel: false, parse.GetValue(authenticate));
-            updateOptions.Multicast = !parse.GetValue(noMulticast);
+            UpdateOptions updateOptions = ImageFiles.UpdateOptions(context, settings, parse.GetValue(trust) ?? [], abortOnCancel: false, parse.GetValue(authenticate))
+                with { Multicast = !parse.GetValue(noMulticast) };
             await using RecordsSession? records = await RecordsSession.OpenAsync(context, recordsOptions, cancellationToken).ConfigureAwait(false);
             await using DeviceSession session = await DeviceSession.OpenAsync(context, settings, cancellationToken).ConfigureAwait(false);
             if (parse.GetValue(expect) is { } expected && session.Devices.Count != expected)

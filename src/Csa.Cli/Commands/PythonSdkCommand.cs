@@ -5,7 +5,7 @@ namespace Csa.Cli.Commands;
 
 /// <summary>
 /// <c>csa python-sdk DIR</c>: the SDK for Python without building anything: the SDK's assemblies and their dependencies
-/// as this tool ships them (Csa.DataLink, Csa.DataLink.Bus, Csa.Rpc, Csa.Bootloader, Csa.Crypto, Csa.Simulator,
+/// as this tool ships them (Csa.DataLink, Csa.DataLink.Bus, Csa.Rpc, Csa.Bootloader.Protocol, Csa.Bootloader, Csa.Crypto, Csa.Simulator,
 /// BouncyCastle, System.IO.Ports with its native parts, ...) and the sample <c>update_device.py</c>, in one folder that
 /// pythonnet loads from (<c>sys.path</c>). Written whole or not at all.
 /// </summary>
@@ -149,7 +149,7 @@ internal static class PythonSdkCommand
             pythonnet.load("coreclr")
             sys.path.append(r"{target}")
             import clr
-            for assembly in ("Csa.DataLink", "Csa.Rpc", "Csa.Bootloader", "Csa.Crypto", "Csa.Simulator"):
+            for assembly in ("Csa.DataLink", "Csa.Rpc", "Csa.Bootloader.Protocol", "Csa.Bootloader", "Csa.Crypto", "Csa.Simulator"):
                 clr.AddReference(assembly)
 
         The sample and what it shows of the SDK: samples/python/README.md of the project, and docs/updates.md section 13.

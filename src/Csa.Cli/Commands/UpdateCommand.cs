@@ -56,8 +56,8 @@ internal static class UpdateCommand
                 throw CliException.Usage("--both-copies is for bootloader images");
 
             LinkSettings settings = options.Read(parse);
-            UpdateOptions updateOptions = ImageFiles.UpdateOptions(context, settings, parse.GetValue(trust) ?? [], parse.GetValue(abort), parse.GetValue(authenticate));
-            updateOptions.Multicast = !parse.GetValue(noMulticast);
+            UpdateOptions updateOptions = ImageFiles.UpdateOptions(context, settings, parse.GetValue(trust) ?? [], parse.GetValue(abort), parse.GetValue(authenticate))
+                with { Multicast = !parse.GetValue(noMulticast) };
             await using RecordsSession? records = await RecordsSession.OpenAsync(context, recordsOptions, cancellationToken).ConfigureAwait(false);
             await using DeviceSession session = await DeviceSession.OpenAsync(context, settings, cancellationToken).ConfigureAwait(false);
             IReadOnlyList<DeviceInfo> chosen = options.ReadSelection(parse).Apply(session.Devices, defaultAll: false);

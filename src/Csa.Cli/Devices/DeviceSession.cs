@@ -67,8 +67,7 @@ internal sealed class DeviceSession : IAsyncDisposable
 
             network = await DeviceNetwork.ConnectAsync(links, new DeviceNetworkOptions
             {
-                CommandTimeout = settings.CommandTimeout,
-                CommandAttempts = settings.CommandAttempts,
+                Retry = new RetryPolicy { Timeout = settings.CommandTimeout, Attempts = settings.CommandAttempts },
                 LoggerFactory = context.LoggerFactory,
             }, cancellationToken).ConfigureAwait(false);
             IReadOnlyList<DeviceInfo> devices = await network.DiscoverAsync(cancellationToken).ConfigureAwait(false);

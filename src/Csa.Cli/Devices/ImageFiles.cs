@@ -29,15 +29,14 @@ internal static class ImageFiles
     public static UpdateOptions UpdateOptions(CommandContext context, LinkSettings settings, IReadOnlyList<string> trustFiles, bool abortOnCancel,
         IReadOnlyList<string>? productionKeyFiles = null)
     {
+        RetryPolicy sdk = Csa.Bootloader.Updates.UpdateOptions.Default.Retry;
         var options = new UpdateOptions
         {
             LoggerFactory = context.LoggerFactory,
             AbortOnCancel = abortOnCancel,
+            // A slower command timeout than the tool's default for updates is the user's choice; never shorter than the SDK's.
+            Retry = new RetryPolicy { Timeout = settings.CommandTimeout > sdk.Timeout ? settings.CommandTimeout : sdk.Timeout, Attempts = settings.CommandAttempts },
         };
-        // A slower command timeout than the tool's default for updates is the user's choice; never shorter than the SDK's.
-        if (settings.CommandTimeout > options.CommandTimeout)
-            options.CommandTimeout = settings.CommandTimeout;
-        options.CommandAttempts = settings.CommandAttempts;
         if (trustFiles.Count > 0)
         {
             var keys = new List<EcP256PublicKey>();
@@ -48,14 +47,14 @@ internal static class ImageFiles
                     throw CliException.File($"trusted key file not found: {full}");
                 keys.Add(Images.ImageInputs.ReadPublicKey(full));
             }
-            options.TrustedVerifiers.Add(new EcdsaP256Verifier(keys));
+            options = options with { TrustedVerifiers = [new EcdsaP256Verifier(keys)] };
         }
         if (productionKeyFiles is { Count: > 0 })
         {
             // Every device proves, by signing a fresh challenge with its identity key, that it holds a certificate
             // from one of these production keys before a byte of firmware is sent (REQ-AUTH-DEV); a clone gets exit 8.
             EcP256PublicKey[] anchors = productionKeyFiles.Select(file => Images.ImageInputs.ReadPublicKey(RequireFile(file, "production public key"))).ToArray();
-            options.DeviceAuthenticator = new Csa.Bootloader.Provisioning.DeviceAuthenticator(EcdsaP256SignatureVerifier.TrustAnchor(anchors));
+            options = options with { DeviceAuthenticator = new Csa.Bootloader.Provisioning.DeviceAuthenticator(EcdsaP256SignatureVerifier.TrustAnchor(anchors)) };
         }
         return options;
     }

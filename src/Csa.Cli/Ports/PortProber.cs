@@ -47,8 +47,7 @@ internal static class PortProber
             {
                 network = await DeviceNetwork.ConnectAsync([link], new DeviceNetworkOptions
                 {
-                    CommandTimeout = commandTimeout,
-                    CommandAttempts = attempts,
+                    Retry = new RetryPolicy { Timeout = commandTimeout, Attempts = attempts },
                     LoggerFactory = loggerFactory,
                 }, opening.Token).ConfigureAwait(false);
             }

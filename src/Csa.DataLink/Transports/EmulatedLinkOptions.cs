@@ -60,7 +60,7 @@ public sealed record EmulatedChannelOptions
 }
 
 /// <summary>Settings of an <see cref="EmulatedLink"/>: each direction's line, the seed and the clock.</summary>
-public sealed class EmulatedLinkOptions
+public sealed record EmulatedLinkOptions
 {
     /// <summary>The direction from end A to end B. Default: 115200 baud, no latency, no impairments.</summary>
     public EmulatedChannelOptions AToB { get; init; } = new();

@@ -4,7 +4,7 @@ namespace Csa.DataLink.Transports;
 
 /// <summary>Settings of a TCP transport, for both <see cref="TcpTransport.ConnectAsync(string, int, TcpTransportOptions?, CancellationToken)"/>
 /// and connections accepted by a <see cref="TcpLinkListener"/>.</summary>
-public sealed class TcpTransportOptions
+public sealed record TcpTransportOptions
 {
     /// <summary>How long a connection attempt may take (resolving the host included) before it fails with
     /// <see cref="TransportConnectTimeoutException"/>. Default 10 s.</summary>

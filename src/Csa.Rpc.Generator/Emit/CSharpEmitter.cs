@@ -209,6 +209,17 @@ internal sealed class CSharpEmitter
         _w.Line(fields.Count == 0 ? $"public sealed partial record {name}{bases}" : $"public sealed partial record {name}({parameters}){bases}");
         _w.Open();
 
+        // The payload's bounds, from the file: what a caller sizing packets and frames needs (the C header's _MIN_SIZE and _MAX_SIZE).
+        if (kind == RecordKind.Message)
+        {
+            _w.Line($"/// <summary>The fewest bytes a {name} payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>");
+            _w.Line($"public const int MinEncodedSize = {Inv(RpcField.MinSizeOf(fields))};");
+            _w.Line();
+            _w.Line($"/// <summary>The most bytes a {name} payload takes: every field at its largest.</summary>");
+            _w.Line($"public const int MaxEncodedSize = {Inv(RpcField.MaxSizeOf(fields))};");
+            _w.Line();
+        }
+
         // Write.
         _w.Line(kind == RecordKind.Message ? "/// <inheritdoc />" : $"/// <summary>Writes the fields of this {name} in declaration order.</summary>");
         if (kind == RecordKind.Struct)

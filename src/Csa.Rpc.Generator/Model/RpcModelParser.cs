@@ -43,7 +43,7 @@ internal sealed class RpcModelParser
     private static readonly HashSet<string> ReservedFieldNames = new(StringComparer.Ordinal)
     {
         "Write", "Read", "Equals", "GetHashCode", "ToString", "GetType", "Deconstruct", "EqualityContract",
-        "PrintMembers", "MemberwiseClone", "CancellationToken",
+        "PrintMembers", "MemberwiseClone", "CancellationToken", "MinEncodedSize", "MaxEncodedSize",
     };
 
     /// <summary>Members of the generated client and server besides the per-command and per-event ones.</summary>

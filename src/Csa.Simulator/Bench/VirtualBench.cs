@@ -1,6 +1,5 @@
 using System.Text;
 using Csa.Bootloader.Images;
-using Csa.Bootloader.Updates;
 using Csa.Crypto;
 using Csa.DataLink;
 using Csa.DataLink.Transports;
@@ -16,7 +15,7 @@ namespace Csa.Simulator;
 /// A bench of virtual devices in this process, ready to update: factory-programmed STM32F4 or STM32L4 devices (bootloader
 /// copy A and an application, both 1.0.0 with security counter 1, signed with a development key they trust), wired as a
 /// daisy chain and reachable as the link <see cref="Link"/> (<c>sim:NAME</c>) by anything that takes a link URI. The
-/// fixture of a test or a demo in three lines:
+/// fixture of a test or a demo in three lines (with Csa.Bootloader's <c>DeviceNetwork</c>):
 /// <code>
 /// await using VirtualBench bench = await VirtualBench.StartAsync(new VirtualBenchOptions { Devices = 3 });
 /// await using DeviceNetwork network = await DeviceNetwork.ConnectAsync(bench.Link);
@@ -24,7 +23,7 @@ namespace Csa.Simulator;
 /// </code>
 /// <see cref="BuildApplicationAsync"/> makes images the devices accept. Disposing powers the devices off and withdraws the name.
 /// </summary>
-public sealed class VirtualBench : IAsyncDisposable, IDisposable
+public sealed partial class VirtualBench : IAsyncDisposable, IDisposable
 {
     private static int s_next;
     private readonly VirtualDevice[] _devices;
@@ -118,9 +117,6 @@ public sealed class VirtualBench : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Blocking form of <see cref="StartAsync"/> (scripts, Python).</summary>
-    public static VirtualBench Start(VirtualBenchOptions? options = null) => StartAsync(options).GetAwaiter().GetResult();
-
     private static readonly Dictionary<string, Task<VirtualBench>> s_byUri = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
@@ -185,14 +181,6 @@ public sealed class VirtualBench : IAsyncDisposable, IDisposable
     /// <param name="cancellationToken">Stops the build.</param>
     public Task<FirmwareImage> BuildApplicationAsync(FirmwareVersion version, int size = 16 * 1024, uint securityCounter = 1, CancellationToken cancellationToken = default) =>
         BuildAsync(Profiles[0], ImageKind.Application, Profiles[0].MemoryMap.Application.Address, version, size, new EcdsaP256Signer(SigningKey), cancellationToken, securityCounter);
-
-    /// <summary>Blocking form of <see cref="BuildApplicationAsync"/>.</summary>
-    public FirmwareImage BuildApplication(FirmwareVersion version, int size = 16 * 1024, uint securityCounter = 1) =>
-        BuildApplicationAsync(version, size, securityCounter).GetAwaiter().GetResult();
-
-    /// <summary>Opens a <see cref="DeviceNetwork"/> over <see cref="Link"/> (nothing discovered yet).</summary>
-    public Task<DeviceNetwork> ConnectAsync(DeviceNetworkOptions? options = null, CancellationToken cancellationToken = default) =>
-        DeviceNetwork.ConnectAsync(Link, options, cancellationToken);
 
     private static Task<FirmwareImage> BuildAsync(DeviceProfile profile, ImageKind kind, uint loadAddress, FirmwareVersion version, int size, IImageSigner signer,
         CancellationToken cancellationToken, uint securityCounter = 1)

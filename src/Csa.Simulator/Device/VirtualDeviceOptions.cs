@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Csa.Simulator.Device;
 
 /// <summary>Settings of a <see cref="VirtualDevice"/>.</summary>
-public sealed class VirtualDeviceOptions
+public sealed record VirtualDeviceOptions
 {
     /// <summary>The device's clock: flash timing, uptime, Telemetry and Heartbeat periods, reset delays.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;

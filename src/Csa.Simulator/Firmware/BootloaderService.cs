@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Csa.Bootloader.Images;
 using Csa.Bootloader.Protocol;
 using Csa.DataLink;
+using Csa.Rpc;
 using Csa.Simulator.Firmware.Internal;
 using Csa.Simulator.Flash;
 using Csa.Simulator.Memory;
@@ -19,8 +20,16 @@ public sealed partial class BootloaderService : BootloaderServerBase
     /// <summary>The write alignment: a multiple of every program unit (F4 word, L4 double word) and of the AES block.</summary>
     public const int WriteAlignment = 16;
 
-    /// <summary>Bytes of a Write packet that are not data: RPC header, offset and the data's length prefix, with margin.</summary>
-    public const int WriteOverhead = 64;
+    /// <summary>
+    /// The bytes of its largest packet the device keeps from its largest write (docs/device-model.md section 6.3):
+    /// <see cref="MaxWriteSize"/> is the packet size less this. It covers the Write packet's RPC header and fixed fields
+    /// (<see cref="RpcPacketHeader.Size"/> + <see cref="WriteRequest.MinEncodedSize"/>, 14 bytes) with 50 to spare, and
+    /// is the C device's figure too (firmware/service product.c), so both report one write size for one packet size.
+    /// </summary>
+    public const int WritePacketReserve = 64;
+
+    // Fails to compile (a negative constant converted to uint) if the Write request's fixed part outgrows the reserve.
+    private const uint ReserveHoldsWriteHeader = WritePacketReserve - (RpcPacketHeader.Size + WriteRequest.MinEncodedSize);
 
     /// <summary>The most a power cut may cost of what the device had acknowledged: the largest checkpoint interval.</summary>
     public const int MaxCheckpointBytes = 16 * 1024;
@@ -31,7 +40,7 @@ public sealed partial class BootloaderService : BootloaderServerBase
     internal BootloaderService(DeviceFirmware firmware)
     {
         _firmware = firmware;
-        MaxWriteSize = (ushort)Math.Max(WriteAlignment, Math.Min(4096, firmware.Profile.MaxPacketSize - WriteOverhead) / WriteAlignment * WriteAlignment);
+        MaxWriteSize = (ushort)Math.Max(WriteAlignment, Math.Min(4096, firmware.Profile.MaxPacketSize - WritePacketReserve) / WriteAlignment * WriteAlignment);
         int window = firmware.Profile.ReceiveBuffers * firmware.Profile.MaxFrameSize;
         CheckpointInterval = Math.Max(WriteAlignment, Math.Min(MaxCheckpointBytes, window) / WriteAlignment * WriteAlignment);
     }
@@ -44,7 +53,7 @@ public sealed partial class BootloaderService : BootloaderServerBase
     /// </summary>
     public int CheckpointInterval { get; }
 
-    /// <summary>The largest data field a Write accepts: the profile's packet size minus the overhead, a multiple of the alignment, from 16 to 4096.</summary>
+    /// <summary>The largest data field a Write accepts: the profile's packet size less <see cref="WritePacketReserve"/>, a multiple of the alignment, from 16 to 4096.</summary>
     public ushort MaxWriteSize { get; }
 
     /// <summary>Writes acknowledged without programming because the flash already held exactly those bytes.</summary>

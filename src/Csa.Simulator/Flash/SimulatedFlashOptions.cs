@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Csa.Simulator.Flash;
 
 /// <summary>Settings of a <see cref="SimulatedFlash"/>. Every property has a sensible default.</summary>
-public sealed class SimulatedFlashOptions
+public sealed record SimulatedFlashOptions
 {
     /// <summary>The clock the asynchronous operations wait on; <see cref="TimeProvider.System"/> by default.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;

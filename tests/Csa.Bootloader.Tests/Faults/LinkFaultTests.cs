@@ -61,8 +61,7 @@ public sealed class LinkFaultTests(ITestOutputHelper output)
     /// <summary>Short timeouts and many attempts: on a lossy line a lost frame costs one timeout and a resend.</summary>
     private static UpdateOptions Options(int? chunk, int attempts = 20) => new()
     {
-        CommandTimeout = TimeSpan.FromMilliseconds(600),
-        CommandAttempts = attempts,
+        Retry = new() { Timeout = TimeSpan.FromMilliseconds(600), Attempts = attempts },
         EraseTimeout = TimeSpan.FromMilliseconds(600),
         RestartPollInterval = TimeSpan.FromMilliseconds(20),
         RestartTimeout = TimeSpan.FromSeconds(20),
@@ -74,8 +73,7 @@ public sealed class LinkFaultTests(ITestOutputHelper output)
 
     private static DeviceNetworkOptions NetworkOptions() => new()
     {
-        CommandTimeout = TimeSpan.FromMilliseconds(600),
-        CommandAttempts = 10,
+        Retry = new() { Timeout = TimeSpan.FromMilliseconds(600), Attempts = 10 },
         LinkManagementTimeout = TimeSpan.FromMilliseconds(300),
     };
 
@@ -141,7 +139,7 @@ public sealed class LinkFaultTests(ITestOutputHelper output)
             link.RestoreLine();
         }, guard.Token);
         var options = Options(1024, attempts: 2);
-        options.CommandTimeout = TimeSpan.FromMilliseconds(300);
+        options = options with { Retry = options.Retry with { Timeout = TimeSpan.FromMilliseconds(300) } };
         UpdateResult result = await new FirmwareUpdater(network, options).UpdateApplicationAsync(info, image.Image, null, guard.Token);
         await pull;
 
@@ -175,7 +173,7 @@ public sealed class LinkFaultTests(ITestOutputHelper output)
                 return Task.CompletedTask;
             }, guard.Token);
             var options = Options(1024, attempts: 2);
-            options.MaxResumeAttempts = 1;
+            options = options with { MaxResumeAttempts = 1 };
             // The updater's typed failure after half the payload (not a crash of the host's own code): its one resume
             // cannot reconnect over a link that is gone.
             UpdateFailedException failed = await Assert.ThrowsAsync<UpdateFailedException>(() => new FirmwareUpdater(network, options).UpdateApplicationAsync(info, image.Image, null, guard.Token));

@@ -59,8 +59,7 @@ internal sealed class PowerCutRig
     /// </summary>
     private static UpdateOptions UpdaterOptions() => new()
     {
-        CommandTimeout = TimeSpan.FromMilliseconds(300),
-        CommandAttempts = 2,
+        Retry = new() { Timeout = TimeSpan.FromMilliseconds(300), Attempts = 2 },
         EraseTimeout = TimeSpan.FromMilliseconds(300),
         RestartPollInterval = TimeSpan.FromMilliseconds(10),
         RestartTimeout = TimeSpan.FromSeconds(10), // above twice the updater's 3 s EnterBootloader resend interval
@@ -94,7 +93,7 @@ internal sealed class PowerCutRig
         });
         await using DeviceNetwork network = await DeviceNetwork.ConnectAsync([port], new DeviceNetworkOptions
         {
-            CommandTimeout = TimeSpan.FromMilliseconds(300),
+            Retry = new() { Timeout = TimeSpan.FromMilliseconds(300) },
             LinkManagementTimeout = TimeSpan.FromMilliseconds(100),
         }, guard.Token);
         DeviceInfo info = (await network.DiscoverAsync(guard.Token)).Single();

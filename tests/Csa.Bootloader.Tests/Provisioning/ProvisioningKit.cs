@@ -63,16 +63,16 @@ internal static class ProvisioningKit
         {
             VendorId = profile?.VendorId ?? 0x00C5A000,
             DeviceClassId = profile?.DeviceClassId ?? 1,
-            CommandTimeout = TimeSpan.FromSeconds(1),
+            Retry = new() { Timeout = TimeSpan.FromSeconds(1) },
             InstallAllowance = TimeSpan.FromMilliseconds(500),
         });
 
-    public static DeviceAuthenticator Authenticator() => new(TrustAnchor, new DeviceAuthenticatorOptions { CommandTimeout = TimeSpan.FromSeconds(1) });
+    public static DeviceAuthenticator Authenticator() => new(TrustAnchor, new DeviceAuthenticatorOptions { Retry = new() { Timeout = TimeSpan.FromSeconds(1) } });
 
     public static UpdateOptions AuthenticatingOptions()
     {
         UpdateOptions options = Rig.FastOptions();
-        options.DeviceAuthenticator = Authenticator();
+        options = options with { DeviceAuthenticator = Authenticator() };
         return options;
     }
 

@@ -57,8 +57,7 @@ public sealed class ProvisioningPowerCutTests
     {
         VendorId = 0x00C5A000,
         DeviceClassId = 1,
-        CommandTimeout = TimeSpan.FromSeconds(1),
-        CommandAttempts = 1,
+        Retry = new() { Timeout = TimeSpan.FromSeconds(1), Attempts = 1 },
         InstallAllowance = TimeSpan.FromMilliseconds(500),
     });
 

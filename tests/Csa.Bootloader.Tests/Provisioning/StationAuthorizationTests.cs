@@ -67,7 +67,7 @@ public sealed class StationAuthorizationTests : IDisposable
         {
             VendorId = profile.VendorId,
             DeviceClassId = profile.DeviceClassId,
-            CommandTimeout = TimeSpan.FromSeconds(1),
+            Retry = new() { Timeout = TimeSpan.FromSeconds(1) },
             InstallAllowance = TimeSpan.FromMilliseconds(500),
             AuthorizeDevice = authorize,
         });

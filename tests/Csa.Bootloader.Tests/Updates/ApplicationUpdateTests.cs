@@ -128,7 +128,7 @@ public sealed class ApplicationUpdateScenarioTests
     {
         DeviceProfile profile = UpdateKit.Profile(maxFrameSize: 256, receiveBuffers: 6);
         UpdateOptions options = Rig.FastOptions();
-        options.MaxWritesInFlight = 1;
+        options = options with { MaxWritesInFlight = 1 };
         await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile), options);
         Assert.Equal(256, rig.Devices[0].PathFrameSize);
         Assert.Equal(6, rig.Devices[0].ReceiveBuffers);

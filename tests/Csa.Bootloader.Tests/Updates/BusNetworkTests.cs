@@ -204,7 +204,7 @@ public sealed class BusNetworkTests
     {
         DeviceProfile[] profiles = Profiles(90, 2);
         UpdateOptions options = Rig.FastOptions();
-        options.CommandAttempts = 2;
+        options = options with { Retry = options.Retry with { Attempts = 2 } };
         await using BusRig bus = await BusRig.CreateAsync(kind, profiles, options: options);
         Rig rig = bus.Rig;
         VirtualDevice victim = rig.Virtual[0];

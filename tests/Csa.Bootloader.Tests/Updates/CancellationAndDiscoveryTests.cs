@@ -56,7 +56,7 @@ public sealed class CancellationTests
     {
         DeviceProfile profile = UpdateKit.Profile(71, FlashFamily.Stm32L4);
         UpdateOptions options = Rig.FastOptions();
-        options.AbortOnCancel = true;
+        options = options with { AbortOnCancel = true };
         await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile), options);
         VirtualDevice device = rig.Virtual[0];
         FirmwareImage image = UpdateKit.App(profile, UpdateKit.V2, size: 80_000, counter: 2);
@@ -156,7 +156,7 @@ public sealed class DiscoveryTests
     [Trait("Requirement", "REQ-TOPO")]
     public void Options_AreValidated()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new UpdateOptions { CommandTimeout = TimeSpan.Zero }.Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UpdateOptions { Retry = new() { Timeout = TimeSpan.Zero } }.Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => new UpdateOptions { MaxWritesInFlight = 0 }.Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => new UpdateOptions { WriteChunkSize = 8 }.Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => new UpdateOptions { MaxResumeAttempts = -1 }.Validate());

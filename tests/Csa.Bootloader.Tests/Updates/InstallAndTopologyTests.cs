@@ -113,8 +113,7 @@ public sealed class InstallAndTopologyTests
     {
         DeviceProfile[] profiles = Enumerable.Range(60, 3).Select(i => UpdateKit.Profile(i, FlashFamily.Stm32L4)).ToArray();
         UpdateOptions options = Rig.FastOptions();
-        options.CommandAttempts = 2;
-        options.MaxResumeAttempts = 20;
+        options = options with { Retry = options.Retry with { Attempts = 2 }, MaxResumeAttempts = 20 };
         await using Rig rig = await Rig.ChainAsync(3, i => UpdateKit.Device(profiles[i]), options);
         VirtualDevice first = rig.Virtual[0];
         using var supply = new PowerSupply(first);

@@ -56,7 +56,7 @@ public sealed class MulticastTests(Xunit.Abstractions.ITestOutputHelper output)
         var lossy = new EmulatedChannelOptions { BaudRate = 4_000_000, FrameLossProbability = 0.08 };
         var events = new UpdaterEvents();
         UpdateOptions options = Rig.FastOptions();
-        options.LoggerFactory = events;
+        options = options with { LoggerFactory = events };
         await using Rig rig = await Rig.ChainOverAsync(4, i => UpdateKit.Device(profiles[i]), OneHop(2, lossy, seed: 11), options);
         FirmwareImage image = UpdateKit.App(profiles[0], UpdateKit.V2, size: Size, counter: 2);
         using CancellationTokenSource guard = Rig.Guard();
@@ -96,7 +96,7 @@ public sealed class MulticastTests(Xunit.Abstractions.ITestOutputHelper output)
         DeviceProfile[] profiles = Profiles(72, 4);
         var events = new UpdaterEvents();
         UpdateOptions options = ResumingOptions();
-        options.LoggerFactory = events;
+        options = options with { LoggerFactory = events };
         await using Rig rig = await Rig.ChainAsync(4, i => UpdateKit.Device(profiles[i]), options);
         VirtualDevice cut = rig.Virtual[3];
         using var supply = new PowerSupply(cut);
@@ -128,7 +128,7 @@ public sealed class MulticastTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         DeviceProfile[] profiles = Profiles(76, 4, requireBinding: true);
         UpdateOptions options = Rig.FastOptions();
-        options.MulticastFormationTimeout = TimeSpan.FromMinutes(10); // the refusal must not be waited for
+        options = options with { MulticastFormationTimeout = TimeSpan.FromMinutes(10) }; // the refusal must not be waited for
         await using Rig rig = await Rig.ChainAsync(4, i => UpdateKit.Device(profiles[i]), options);
         DeviceUid refused = profiles[2].Uid;
         FirmwareImage ImageFor(DeviceInfo device) =>
@@ -154,8 +154,8 @@ public sealed class MulticastTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         DeviceProfile[] profiles = Profiles(80, 3);
         UpdateOptions options = Rig.FastOptions();
-        options.LocalPreCheck = false; // the device itself refuses
-        options.MulticastFormationTimeout = TimeSpan.FromMinutes(10);
+        options = options with { LocalPreCheck = false }; // the device itself refuses
+        options = options with { MulticastFormationTimeout = TimeSpan.FromMinutes(10) };
         await using Rig rig = await Rig.ChainAsync(3, i => UpdateKit.Device(profiles[i], applicationCounter: i == 1 ? 5u : 1u), options);
         FirmwareImage image = UpdateKit.App(profiles[0], UpdateKit.V2, size: Size, counter: 2); // below device 1's counter 5
         using CancellationTokenSource guard = Rig.Guard();
@@ -227,7 +227,7 @@ public sealed class MulticastTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         DeviceProfile[] profiles = Profiles(92, 2);
         UpdateOptions options = Rig.FastOptions();
-        options.Multicast = false;
+        options = options with { Multicast = false };
         await using Rig rig = await Rig.ChainAsync(2, i => UpdateKit.Device(profiles[i]), options);
         FirmwareImage image = UpdateKit.App(profiles[0], UpdateKit.V2, size: Size, counter: 2);
         using CancellationTokenSource guard = Rig.Guard();
@@ -259,7 +259,7 @@ public sealed class MulticastTests(Xunit.Abstractions.ITestOutputHelper output)
     private static UpdateOptions ResumingOptions()
     {
         UpdateOptions options = Rig.FastOptions();
-        options.ResumeDelay = TimeSpan.FromMilliseconds(100);
+        options = options with { ResumeDelay = TimeSpan.FromMilliseconds(100) };
         return options;
     }
 

@@ -81,9 +81,12 @@ public sealed class RejectionTests
         Case @case = s_cases[name];
         DeviceProfile profile = UpdateKit.Profile(20);
         UpdateOptions options = Rig.FastOptions();
-        options.LocalPreCheck = localPreCheck;
-        options.TrustedVerifiers.Add(new EcdsaP256Verifier(UpdateKit.SigningKey.PublicKey));
-        options.MaxResumeAttempts = 0;
+        options = options with
+        {
+            LocalPreCheck = localPreCheck,
+            TrustedVerifiers = [.. options.TrustedVerifiers, new EcdsaP256Verifier(UpdateKit.SigningKey.PublicKey)],
+            MaxResumeAttempts = 0,
+        };
         await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile, applicationCounter: @case.DeviceCounter), options);
         VirtualDevice device = rig.Virtual[0];
         FirmwareImage image = BadImage(name, profile);
@@ -186,7 +189,7 @@ public sealed class RejectionTests
     {
         DeviceProfile profile = UpdateKit.Profile(22);
         UpdateOptions options = Rig.FastOptions();
-        options.LocalPreCheck = localPreCheck;
+        options = options with { LocalPreCheck = localPreCheck };
         await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile), options);
         VirtualDevice device = rig.Virtual[0];
         FirmwareImage image = UpdateKit.WithTamperedPayload(UpdateKit.App(profile, UpdateKit.V2, size: 30_000));

@@ -12,8 +12,8 @@ public sealed class ResumeTests
     private static UpdateOptions ResumeOptions(int maxResumes = 10)
     {
         UpdateOptions options = Rig.FastOptions();
-        options.CommandAttempts = 2; // a device without power is noticed after 2 x 1.5 s
-        options.MaxResumeAttempts = maxResumes;
+        options = options with { Retry = options.Retry with { Attempts = 2 } }; // a device without power is noticed after 2 x 1.5 s
+        options = options with { MaxResumeAttempts = maxResumes };
         return options;
     }
 
@@ -85,11 +85,9 @@ public sealed class ResumeTests
         // from an unassigned node; this device sends no heartbeats) and resumed at once.
         DeviceProfile profile = UpdateKit.Profile(10, family);
         UpdateOptions options = ResumeOptions();
-        options.CommandTimeout = TimeSpan.FromSeconds(30);
-        options.CommandAttempts = 1;
-        options.EraseTimeout = TimeSpan.Zero;
+        options = options with { Retry = options.Retry with { Timeout = TimeSpan.FromSeconds(30), Attempts = 1 }, EraseTimeout = TimeSpan.Zero };
         var logged = new Csa.Bootloader.Tests.Faults.CapturedLog();
-        options.LoggerFactory = logged;
+        options = options with { LoggerFactory = logged };
         await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile), options);
         VirtualDevice device = rig.Virtual[0];
         FirmwareImage image = UpdateKit.App(profile, UpdateKit.V2, size: 100_000, counter: 2);

@@ -35,7 +35,7 @@ internal sealed class Rig : IAsyncDisposable
 
     public static UpdateOptions FastOptions() => new()
     {
-        CommandTimeout = TimeSpan.FromSeconds(1),
+        Retry = new() { Timeout = TimeSpan.FromSeconds(1) },
         EraseTimeout = TimeSpan.FromMilliseconds(500),
         RestartPollInterval = TimeSpan.FromMilliseconds(20),
         AddressRetentionGrace = TimeSpan.FromMilliseconds(600),
@@ -46,7 +46,7 @@ internal sealed class Rig : IAsyncDisposable
 
     public static DeviceNetworkOptions NetworkOptions() => new()
     {
-        CommandTimeout = TimeSpan.FromSeconds(1),
+        Retry = new() { Timeout = TimeSpan.FromSeconds(1) },
         LinkManagementTimeout = TimeSpan.FromMilliseconds(150),
     };
 

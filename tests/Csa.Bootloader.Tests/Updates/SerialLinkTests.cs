@@ -18,8 +18,7 @@ public sealed class SerialLinkTests
         DeviceProfile profile = UpdateKit.Profile(90, maxFrameSize: 256);
         var line = new EmulatedChannelOptions { BaudRate = 2_000_000, FrameLossProbability = 0.02, BitErrorRate = 1e-5 };
         UpdateOptions options = Rig.FastOptions();
-        options.CommandTimeout = TimeSpan.FromMilliseconds(400);
-        options.CommandAttempts = 5;
+        options = options with { Retry = options.Retry with { Timeout = TimeSpan.FromMilliseconds(400), Attempts = 5 } };
         await using Rig rig = await Rig.StarOverAsync(1, _ => UpdateKit.Device(profile),
             VirtualLinks.Emulated(new EmulatedLinkOptions { AToB = line, BToA = line, Seed = 7 }), options);
         FirmwareImage image = UpdateKit.App(profile, UpdateKit.V2, size: 16_000, counter: 2);

@@ -19,9 +19,12 @@ public sealed class UpdateAttackTests
     private static UpdateOptions Options(bool localPreCheck)
     {
         UpdateOptions options = Rig.FastOptions();
-        options.LocalPreCheck = localPreCheck;
-        options.TrustedVerifiers.Add(new EcdsaP256Verifier(UpdateKit.SigningKey.PublicKey));
-        options.MaxResumeAttempts = 0;
+        options = options with
+        {
+            LocalPreCheck = localPreCheck,
+            TrustedVerifiers = [.. options.TrustedVerifiers, new EcdsaP256Verifier(UpdateKit.SigningKey.PublicKey)],
+            MaxResumeAttempts = 0,
+        };
         return options;
     }
 

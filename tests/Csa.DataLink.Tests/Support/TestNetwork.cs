@@ -10,12 +10,12 @@ public sealed class TestNetwork : IAsyncDisposable
 
     private readonly List<DataLinkNode> _nodes = [];
 
-    public DataLinkNode Node(NodeAddress address, Action<DataLinkNodeOptions>? configure = null)
+    public DataLinkNode Node(NodeAddress address, Func<DataLinkNodeOptions, DataLinkNodeOptions>? configure = null)
     {
         // Answers that must come get the hang guard, so a loaded machine cannot turn them into timeouts; tests
         // that wait for a missing answer set a shorter timeout themselves.
         var options = new DataLinkNodeOptions { LocalAddress = address, LinkManagementTimeout = HangGuard };
-        configure?.Invoke(options);
+        options = configure?.Invoke(options) ?? options;
         var node = new DataLinkNode(options);
         _nodes.Add(node);
         return node;
@@ -29,7 +29,7 @@ public sealed class TestNetwork : IAsyncDisposable
     }
 
     /// <summary>The host and <paramref name="count"/> devices in a daisy chain: host → d[0] → d[1] → ….</summary>
-    public (DataLinkNode Host, DataLinkNode[] Devices, NodeLink HostLink) Chain(int count, bool assigned, Action<DataLinkNodeOptions>? configure = null)
+    public (DataLinkNode Host, DataLinkNode[] Devices, NodeLink HostLink) Chain(int count, bool assigned, Func<DataLinkNodeOptions, DataLinkNodeOptions>? configure = null)
     {
         DataLinkNode host = Node(NodeAddress.Host, configure);
         var devices = new DataLinkNode[count];

@@ -35,14 +35,16 @@ public sealed class CPowerCutSweepTests(ITestOutputHelper output)
     private static UpdateOptions SweepOptions()
     {
         UpdateOptions options = ConformanceHost.Options(maxResumeAttempts: 8);
-        options.CommandTimeout = TimeSpan.FromMilliseconds(400);
-        options.CommandAttempts = 2;
-        options.EraseTimeout = TimeSpan.FromMilliseconds(300);
-        options.RestartPollInterval = TimeSpan.FromMilliseconds(10);
-        options.AddressRetentionGrace = TimeSpan.FromMilliseconds(200);
-        options.ResumeDelay = TimeSpan.FromMilliseconds(20);
-        options.MaxWritesInFlight = 1;
-        options.WriteChunkSize = 4096;
+        options = options with
+        {
+            Retry = options.Retry with { Timeout = TimeSpan.FromMilliseconds(400), Attempts = 2 },
+            EraseTimeout = TimeSpan.FromMilliseconds(300),
+            RestartPollInterval = TimeSpan.FromMilliseconds(10),
+            AddressRetentionGrace = TimeSpan.FromMilliseconds(200),
+            ResumeDelay = TimeSpan.FromMilliseconds(20),
+            MaxWritesInFlight = 1,
+            WriteChunkSize = 4096,
+        };
         return options;
     }
 

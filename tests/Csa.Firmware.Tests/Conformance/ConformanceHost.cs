@@ -25,7 +25,7 @@ internal sealed class ConformanceHost : IAsyncDisposable
     {
         var options = new UpdateOptions
         {
-            CommandTimeout = TimeSpan.FromSeconds(1),
+            Retry = new() { Timeout = TimeSpan.FromSeconds(1) },
             EraseTimeout = TimeSpan.FromMilliseconds(500),
             RestartPollInterval = TimeSpan.FromMilliseconds(20),
             AddressRetentionGrace = TimeSpan.FromMilliseconds(600),
@@ -34,7 +34,7 @@ internal sealed class ConformanceHost : IAsyncDisposable
             MaxResumeAttempts = maxResumeAttempts,
             LocalPreCheck = localPreCheck,
         };
-        options.TrustedVerifiers.Add(new EcdsaP256Verifier(ConformanceKit.SigningKey.PublicKey));
+        options = options with { TrustedVerifiers = [.. options.TrustedVerifiers, new EcdsaP256Verifier(ConformanceKit.SigningKey.PublicKey)] };
         return options;
     }
 
@@ -42,7 +42,7 @@ internal sealed class ConformanceHost : IAsyncDisposable
     {
         DeviceNetwork network = await DeviceNetwork.ConnectAsync([dut.Link], new DeviceNetworkOptions
         {
-            CommandTimeout = TimeSpan.FromSeconds(1),
+            Retry = new() { Timeout = TimeSpan.FromSeconds(1) },
             LinkManagementTimeout = TimeSpan.FromMilliseconds(150),
         }, cancellationToken);
         try

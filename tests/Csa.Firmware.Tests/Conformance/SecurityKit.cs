@@ -26,19 +26,18 @@ internal static class SecurityKit
             VendorId = product.VendorId,
             DeviceClassId = product.DeviceClassId,
             // Hang guards for a device that signs in software on a shared machine: never a performance bound.
-            CommandTimeout = giveUpSoon ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(3),
+            Retry = new() { Timeout = giveUpSoon ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(3), Attempts = giveUpSoon ? 1 : 3 },
             InstallAllowance = giveUpSoon ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(2),
-            CommandAttempts = giveUpSoon ? 1 : 3,
         });
 
     public static DeviceAuthenticator Authenticator() =>
-        new(EcdsaP256SignatureVerifier.TrustAnchor(ConformanceKit.ProductionKey.PublicKey), new DeviceAuthenticatorOptions { CommandTimeout = TimeSpan.FromSeconds(3) });
+        new(EcdsaP256SignatureVerifier.TrustAnchor(ConformanceKit.ProductionKey.PublicKey), new DeviceAuthenticatorOptions { Retry = new() { Timeout = TimeSpan.FromSeconds(3) } });
 
     /// <summary>The suite's update options with every device authenticated before a byte of firmware is sent.</summary>
     public static UpdateOptions AuthenticatingOptions(bool localPreCheck = true)
     {
         UpdateOptions options = ConformanceHost.Options(localPreCheck);
-        options.DeviceAuthenticator = Authenticator();
+        options = options with { DeviceAuthenticator = Authenticator() };
         return options;
     }
 

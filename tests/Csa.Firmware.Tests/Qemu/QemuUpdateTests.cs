@@ -188,8 +188,8 @@ internal sealed class QemuDevice : IAsyncDisposable
                 await Task.Delay(100, cancellationToken);
             DeviceInfo device = Assert.Single(found);
             Assert.Equal(uid, device.Uid);
-            var options = new UpdateOptions { CommandTimeout = TimeSpan.FromSeconds(5) };
-            options.TrustedVerifiers.Add(new EcdsaP256Verifier(chips.Signer.PublicKey));
+            var options = new UpdateOptions { Retry = new() { Timeout = TimeSpan.FromSeconds(5) } };
+            options = options with { TrustedVerifiers = [.. options.TrustedVerifiers, new EcdsaP256Verifier(chips.Signer.PublicKey)] };
             return new QemuDevice(board, network, new FirmwareUpdater(network, options), device, output, cancellationToken);
         }
         catch (Exception e)

@@ -213,6 +213,12 @@ namespace Csa.Rpc.Tests.AllTypes
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record EverythingRequest(byte A, ushort B, uint C, ulong D, sbyte E, short F, int G, long H, bool Flag, global::Csa.Rpc.Tests.AllTypes.Small Small, global::Csa.Rpc.Tests.AllTypes.Medium Medium, global::Csa.Rpc.Tests.AllTypes.Large Large, byte[] FixedBytes, byte[] VarBytes, string Text, global::Csa.Rpc.Tests.AllTypes.Outer Outer, short[] Numbers, global::Csa.Rpc.Tests.AllTypes.Medium[] Modes, bool[] Flags, global::Csa.Rpc.Tests.AllTypes.Outer[] Outers, byte Class, byte Int) : global::Csa.Rpc.IRpcMessage<EverythingRequest>
     {
+        /// <summary>The fewest bytes a EverythingRequest payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 89;
+
+        /// <summary>The most bytes a EverythingRequest payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 128;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
@@ -426,6 +432,12 @@ namespace Csa.Rpc.Tests.AllTypes
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record EverythingResponse(byte[] Echo) : global::Csa.Rpc.IRpcMessage<EverythingResponse>
     {
+        /// <summary>The fewest bytes a EverythingResponse payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 2;
+
+        /// <summary>The most bytes a EverythingResponse payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 1002;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
@@ -472,6 +484,12 @@ namespace Csa.Rpc.Tests.AllTypes
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record NothingRequest : global::Csa.Rpc.IRpcMessage<NothingRequest>
     {
+        /// <summary>The fewest bytes a NothingRequest payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 0;
+
+        /// <summary>The most bytes a NothingRequest payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 0;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
@@ -489,6 +507,12 @@ namespace Csa.Rpc.Tests.AllTypes
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record NothingResponse : global::Csa.Rpc.IRpcMessage<NothingResponse>
     {
+        /// <summary>The fewest bytes a NothingResponse payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 0;
+
+        /// <summary>The most bytes a NothingResponse payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 0;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
@@ -506,6 +530,12 @@ namespace Csa.Rpc.Tests.AllTypes
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record EmptyEvent : global::Csa.Rpc.IRpcMessage<EmptyEvent>
     {
+        /// <summary>The fewest bytes a EmptyEvent payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 0;
+
+        /// <summary>The most bytes a EmptyEvent payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 0;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
@@ -524,6 +554,12 @@ namespace Csa.Rpc.Tests.AllTypes
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record FullEvent(global::Csa.Rpc.Tests.AllTypes.Outer Outer) : global::Csa.Rpc.IRpcMessage<FullEvent>
     {
+        /// <summary>The fewest bytes a FullEvent payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 10;
+
+        /// <summary>The most bytes a FullEvent payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 18;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {

@@ -246,6 +246,12 @@ namespace Csa.Rpc.Device
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record GetIdentityRequest : global::Csa.Rpc.IRpcMessage<GetIdentityRequest>
     {
+        /// <summary>The fewest bytes a GetIdentityRequest payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 0;
+
+        /// <summary>The most bytes a GetIdentityRequest payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 0;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
@@ -269,6 +275,12 @@ namespace Csa.Rpc.Device
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record GetIdentityResponse(uint VendorId, uint DeviceClass, byte[] Uid, ushort McuDeviceId, ushort HardwareRevision, string ProductName) : global::Csa.Rpc.IRpcMessage<GetIdentityResponse>
     {
+        /// <summary>The fewest bytes a GetIdentityResponse payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 26;
+
+        /// <summary>The most bytes a GetIdentityResponse payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 58;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
@@ -346,6 +358,12 @@ namespace Csa.Rpc.Device
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record GetVersionsRequest : global::Csa.Rpc.IRpcMessage<GetVersionsRequest>
     {
+        /// <summary>The fewest bytes a GetVersionsRequest payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 0;
+
+        /// <summary>The most bytes a GetVersionsRequest payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 0;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
@@ -370,6 +388,12 @@ namespace Csa.Rpc.Device
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record GetVersionsResponse(global::Csa.Rpc.Device.ImageKind RunningImage, global::Csa.Rpc.Device.BootloaderSlot ActiveBootloader, global::Csa.Rpc.Device.ImageVersion BootloaderVersion, global::Csa.Rpc.Device.ImageVersion ApplicationVersion, bool ApplicationValid, uint SecurityCounter, ushort ProtocolVersion) : global::Csa.Rpc.IRpcMessage<GetVersionsResponse>
     {
+        /// <summary>The fewest bytes a GetVersionsResponse payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 25;
+
+        /// <summary>The most bytes a GetVersionsResponse payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 25;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
@@ -403,6 +427,12 @@ namespace Csa.Rpc.Device
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record GetCapabilitiesRequest : global::Csa.Rpc.IRpcMessage<GetCapabilitiesRequest>
     {
+        /// <summary>The fewest bytes a GetCapabilitiesRequest payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 0;
+
+        /// <summary>The most bytes a GetCapabilitiesRequest payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 0;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
@@ -424,6 +454,12 @@ namespace Csa.Rpc.Device
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record GetCapabilitiesResponse(ushort MaxFrameSize, byte ReceiveBuffers, ushort MaxPacketSize, global::Csa.Rpc.Device.FeatureFlags Features) : global::Csa.Rpc.IRpcMessage<GetCapabilitiesResponse>
     {
+        /// <summary>The fewest bytes a GetCapabilitiesResponse payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 9;
+
+        /// <summary>The most bytes a GetCapabilitiesResponse payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 9;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
@@ -451,6 +487,12 @@ namespace Csa.Rpc.Device
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record ResetRequest(global::Csa.Rpc.Device.ResetMode Mode, ushort DelayMilliseconds) : global::Csa.Rpc.IRpcMessage<ResetRequest>
     {
+        /// <summary>The fewest bytes a ResetRequest payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 3;
+
+        /// <summary>The most bytes a ResetRequest payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 3;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
@@ -472,6 +514,12 @@ namespace Csa.Rpc.Device
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record ResetResponse : global::Csa.Rpc.IRpcMessage<ResetResponse>
     {
+        /// <summary>The fewest bytes a ResetResponse payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 0;
+
+        /// <summary>The most bytes a ResetResponse payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 0;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
@@ -490,6 +538,12 @@ namespace Csa.Rpc.Device
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record EnterBootloaderRequest(ushort WaitSeconds) : global::Csa.Rpc.IRpcMessage<EnterBootloaderRequest>
     {
+        /// <summary>The fewest bytes a EnterBootloaderRequest payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 2;
+
+        /// <summary>The most bytes a EnterBootloaderRequest payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 2;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
@@ -509,6 +563,12 @@ namespace Csa.Rpc.Device
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record EnterBootloaderResponse : global::Csa.Rpc.IRpcMessage<EnterBootloaderResponse>
     {
+        /// <summary>The fewest bytes a EnterBootloaderResponse payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 0;
+
+        /// <summary>The most bytes a EnterBootloaderResponse payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 0;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
@@ -526,6 +586,12 @@ namespace Csa.Rpc.Device
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record GetUpdateRulesRequest : global::Csa.Rpc.IRpcMessage<GetUpdateRulesRequest>
     {
+        /// <summary>The fewest bytes a GetUpdateRulesRequest payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 0;
+
+        /// <summary>The most bytes a GetUpdateRulesRequest payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 0;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
@@ -548,6 +614,12 @@ namespace Csa.Rpc.Device
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record GetUpdateRulesResponse(global::Csa.Rpc.Device.FeatureFlags BootloaderFeatures, global::Csa.Rpc.Device.ImageRequirements Requirements, global::Csa.Rpc.Device.ImageSlot Application, global::Csa.Rpc.Device.ImageSlot BootloaderA, global::Csa.Rpc.Device.ImageSlot BootloaderB) : global::Csa.Rpc.IRpcMessage<GetUpdateRulesResponse>
     {
+        /// <summary>The fewest bytes a GetUpdateRulesResponse payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 32;
+
+        /// <summary>The most bytes a GetUpdateRulesResponse payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 32;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
@@ -581,6 +653,12 @@ namespace Csa.Rpc.Device
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record HeartbeatEvent(global::Csa.Rpc.Device.DeviceState State, global::Csa.Rpc.Device.ImageKind RunningImage, uint UptimeMilliseconds) : global::Csa.Rpc.IRpcMessage<HeartbeatEvent>
     {
+        /// <summary>The fewest bytes a HeartbeatEvent payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 6;
+
+        /// <summary>The most bytes a HeartbeatEvent payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 6;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
@@ -606,6 +684,12 @@ namespace Csa.Rpc.Device
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record StateChangedEvent(global::Csa.Rpc.Device.DeviceState Previous, global::Csa.Rpc.Device.DeviceState Current) : global::Csa.Rpc.IRpcMessage<StateChangedEvent>
     {
+        /// <summary>The fewest bytes a StateChangedEvent payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 2;
+
+        /// <summary>The most bytes a StateChangedEvent payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 2;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {

@@ -138,6 +138,12 @@ namespace Golden.Root
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record GetStatusRequest : global::Csa.Rpc.IRpcMessage<GetStatusRequest>
     {
+        /// <summary>The fewest bytes a GetStatusRequest payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 0;
+
+        /// <summary>The most bytes a GetStatusRequest payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 0;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
@@ -159,6 +165,12 @@ namespace Golden.Root
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record GetStatusResponse(global::Golden.Root.PumpState State, uint RateMicrolitersPerHour, uint VolumeInfusedMicroliters, global::Golden.Root.AlarmFlags Alarms) : global::Csa.Rpc.IRpcMessage<GetStatusResponse>
     {
+        /// <summary>The fewest bytes a GetStatusResponse payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 11;
+
+        /// <summary>The most bytes a GetStatusResponse payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 11;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
@@ -189,6 +201,12 @@ namespace Golden.Root
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record StartInfusionRequest(string DrugName, byte[] ProgramId, global::Golden.Root.ProtocolStep[] Steps, uint VolumeToBeInfusedMicroliters, byte[] Notes) : global::Csa.Rpc.IRpcMessage<StartInfusionRequest>
     {
+        /// <summary>The fewest bytes a StartInfusionRequest payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 42;
+
+        /// <summary>The most bytes a StartInfusionRequest payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 130;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
@@ -272,6 +290,12 @@ namespace Golden.Root
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record StartInfusionResponse(uint InfusionNumber) : global::Csa.Rpc.IRpcMessage<StartInfusionResponse>
     {
+        /// <summary>The fewest bytes a StartInfusionResponse payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 4;
+
+        /// <summary>The most bytes a StartInfusionResponse payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 4;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
@@ -291,6 +315,12 @@ namespace Golden.Root
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record StopInfusionRequest : global::Csa.Rpc.IRpcMessage<StopInfusionRequest>
     {
+        /// <summary>The fewest bytes a StopInfusionRequest payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 0;
+
+        /// <summary>The most bytes a StopInfusionRequest payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 0;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
@@ -308,6 +338,12 @@ namespace Golden.Root
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record StopInfusionResponse : global::Csa.Rpc.IRpcMessage<StopInfusionResponse>
     {
+        /// <summary>The fewest bytes a StopInfusionResponse payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 0;
+
+        /// <summary>The most bytes a StopInfusionResponse payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 0;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {
@@ -328,6 +364,12 @@ namespace Golden.Root
     [global::System.CodeDom.Compiler.GeneratedCode("Csa.Rpc.Generator", "0.1.0.0")]
     public sealed partial record AlarmRaisedEvent(global::Golden.Root.AlarmFlags Alarms, short SensorReading, ulong TimestampMilliseconds) : global::Csa.Rpc.IRpcMessage<AlarmRaisedEvent>
     {
+        /// <summary>The fewest bytes a AlarmRaisedEvent payload takes: every field at its smallest, a bytes or string field as its 2-byte length alone.</summary>
+        public const int MinEncodedSize = 12;
+
+        /// <summary>The most bytes a AlarmRaisedEvent payload takes: every field at its largest.</summary>
+        public const int MaxEncodedSize = 12;
+
         /// <inheritdoc />
         public void Write(ref global::Csa.Rpc.RpcWriter writer)
         {

@@ -36,7 +36,7 @@ public sealed class VirtualBenchTests
     public async Task Maintenance_ResetIntoTheBootloaderAndBack_VerifyAndRegions_AgainstTheBench()
     {
         await using VirtualBench bench = await VirtualBench.StartAsync();
-        await using DeviceNetwork network = await bench.ConnectAsync();
+        await using DeviceNetwork network = await DeviceNetwork.ConnectAsync(bench.Link);
         DeviceInfo device = (await network.DiscoverAsync())[0];
         var maintenance = new DeviceMaintenance(network);
 

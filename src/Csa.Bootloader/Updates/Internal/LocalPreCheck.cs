@@ -17,8 +17,16 @@ internal static class LocalPreCheck
     public static bool IsComplete(DeviceInfo device) => device.Rules is not null;
 
     /// <summary>Checks <paramref name="image"/> for <paramref name="region"/> of <paramref name="device"/>.</summary>
+    /// <param name="device">What the device reported.</param>
+    /// <param name="region">The region the image is for.</param>
+    /// <param name="image">The image.</param>
+    /// <param name="options">The local pre-check's verifiers.</param>
+    /// <param name="minimumSecurityCounter">
+    /// The counter the image must reach when it is not the device's own: the second bootloader copy of an update of
+    /// both is checked against the counter the first one raises it to.
+    /// </param>
     /// <exception cref="UpdateRejectedException">The device would refuse the image.</exception>
-    public static void Check(DeviceInfo device, RegionKind region, FirmwareImage image, UpdateOptions options)
+    public static void Check(DeviceInfo device, RegionKind region, FirmwareImage image, UpdateOptions options, uint? minimumSecurityCounter = null)
     {
         UpdateRules? rules = device.Rules;
         var policy = new ImagePolicy
@@ -27,7 +35,7 @@ internal static class LocalPreCheck
             DeviceClassId = device.DeviceClassId,
             ExpectedKind = region == RegionKind.Application ? Images.ImageKind.Application : Images.ImageKind.Bootloader,
             DeviceUid = device.Uid,
-            MinimumSecurityCounter = device.Bootloader?.DeviceSecurityCounter ?? device.SecurityCounter,
+            MinimumSecurityCounter = minimumSecurityCounter ?? device.Bootloader?.DeviceSecurityCounter ?? device.SecurityCounter,
             TargetRegion = rules?.For(region) ?? FromStatus(device.Bootloader, region),
             RequireEncryption = rules is { } r && r.Requirements.HasFlag(ImageRequirements.Encryption),
         };

@@ -114,7 +114,7 @@ internal sealed partial class UpdateRun
                 (copy == other ? "that copy is the one not running, the only one the bootloader writes." : "updating both copies needs an image for each."));
             // The second copy is checked against the counter the first one raises it to.
             if (_options.LocalPreCheck && LocalPreCheck.IsComplete(_device))
-                LocalPreCheck.Check(_device with { SecurityCounter = counter, Bootloader = null }, copy, image, _options);
+                LocalPreCheck.Check(_device, copy, image, _options, minimumSecurityCounter: counter);
             counter = Math.Max(counter, image.Manifest.SecurityCounter);
         }
         _plan.Copies = copies;

@@ -9,11 +9,8 @@ namespace Csa.Bootloader.Updates.Internal;
 // One image into one region: check, offer (resume), pipelined writes, finish and verify.
 internal sealed partial class UpdateRun
 {
-    /// <summary>Data link frame overhead (9-byte header + CRC-32), RPC header, and the Write request's offset and length fields.</summary>
-    private const int WriteFrameOverhead = 13 + 8 + 4 + 2;
-
-    /// <summary>The RPC header and the Write request's fixed fields, against the device's maximum packet size.</summary>
-    private const int WritePacketOverhead = 8 + 4 + 2;
+    /// <summary>The bytes of a Write packet that are not data: the RPC header and the request's offset and length fields.</summary>
+    private const int WritePacketOverhead = RpcPacketHeader.Size + WriteRequest.MinEncodedSize;
 
     private async Task WriteImageAsync(UpdateTarget target, RegionInfo region, FirmwareImage image)
     {
@@ -212,7 +209,7 @@ internal sealed partial class UpdateRun
     {
         int alignment = begin.WriteAlignment;
         int limit = Math.Min((int)begin.MaxWriteSize, _device.MaxPacketSize - WritePacketOverhead);
-        int wanted = _options.WriteChunkSize ?? Math.Max(alignment, _device.PathFrameSize - WriteFrameOverhead);
+        int wanted = _options.WriteChunkSize ?? Math.Max(alignment, DataLinkProtocol.PayloadPerFrame(_device.PathFrameSize) - WritePacketOverhead);
         int chunk = Math.Min(wanted, limit) / alignment * alignment;
         return Math.Max(alignment, chunk);
     }

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Csa.Bootloader.Images;
 using Csa.Bootloader.Protocol;
 using Csa.DataLink;
@@ -114,37 +115,46 @@ internal sealed partial class UpdateRun
                 await OnCancelledAsync().ConfigureAwait(false);
                 throw;
             }
-            catch (OperationCanceledException) when (_returned is { } returned)
+            catch (Exception ex) when (Resumable(ex) is { } resumable)
             {
-                // The device announced its restart: the commands in flight were stopped, not timed out.
-                fault = returned;
+                fault = resumable;
                 faultAt = _time.GetTimestamp();
             }
-            catch (UpdateRejectedException e)
+            catch (Exception ex) when (ex is DeviceException or RpcErrorException)
             {
-                UpdateLog.Rejected(_logger, Uid, e.Message);
-                if (await RestartApplicationAfterRefusalAsync(e).ConfigureAwait(false) is { } restarted)
-                    throw restarted;
-                throw;
+                ExceptionDispatchInfo.Throw(await ConcludeAsync(ex).ConfigureAwait(false));
             }
-            catch (UpdateFailedException)
-            {
-                throw;
-            }
-            catch (Provisioning.DeviceAuthenticationException e)
-            {
-                UpdateLog.Rejected(_logger, Uid, e.Message);
-                throw;
-            }
-            catch (Exception ex) when (IsTransient(ex))
-            {
-                fault = ex;
-                faultAt = _time.GetTimestamp();
-            }
-            catch (RpcErrorException ex)
-            {
-                throw Failed(ex);
-            }
+        }
+    }
+
+    /// <summary>The fault the call resumes after, or null when <paramref name="ex"/> ends it.</summary>
+    private Exception? Resumable(Exception ex) => ex switch
+    {
+        // The device announced its restart: the commands in flight were stopped, not timed out.
+        OperationCanceledException when _returned is { } returned => returned,
+        _ when IsTransient(ex) => ex,
+        _ => null,
+    };
+
+    /// <summary>
+    /// What a call that cannot resume throws: a refusal, after the device's application is started again when nothing
+    /// was erased; a failed authentication as it is; an error the device answered, as an <see cref="UpdateFailedException"/>;
+    /// any other workflow error (an <see cref="UpdateFailedException"/> above all) as it is.
+    /// </summary>
+    private async Task<Exception> ConcludeAsync(Exception ex)
+    {
+        switch (ex)
+        {
+            case UpdateRejectedException refusal:
+                UpdateLog.Rejected(_logger, Uid, refusal.Message);
+                return await RestartApplicationAfterRefusalAsync(refusal).ConfigureAwait(false) ?? refusal;
+            case Provisioning.DeviceAuthenticationException failed:
+                UpdateLog.Rejected(_logger, Uid, failed.Message);
+                return failed;
+            case RpcErrorException error:
+                return Failed(error);
+            default:
+                return ex;
         }
     }
 

@@ -21,9 +21,9 @@ public interface IProductionSigner
 
 /// <summary>
 /// Checks an ECDSA P-256 signature (r || s) over a SHA-256 digest under a given public key. Csa.Crypto's
-/// <c>EcdsaP256SignatureVerifier</c> implements it; it is a seam so that Csa.Bootloader pulls in no cryptography library.
+/// <c>EcdsaP256SignatureVerifier</c> implements it; it is a seam so that Csa.Bootloader.Protocol pulls in no cryptography library.
 /// Provisioning accepts low-S signatures only (docs/security.md section 10.2): <see cref="ProductionTrustAnchor"/> and
-/// <see cref="ProvisioningStation"/> refuse s above n/2 themselves, whatever an implementation accepts.
+/// <c>ProvisioningStation</c> refuse s above n/2 themselves, whatever an implementation accepts.
 /// </summary>
 public interface IP256SignatureVerifier
 {

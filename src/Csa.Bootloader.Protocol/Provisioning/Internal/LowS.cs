@@ -4,7 +4,7 @@ namespace Csa.Bootloader.Provisioning.Internal;
 
 /// <summary>
 /// The low-S form of a P-256 signature r ‖ s (64 bytes, big-endian): s above n/2 becomes n - s, which verifies the same
-/// way. Pure arithmetic on the group order, so Csa.Bootloader needs no cryptography library for it.
+/// way. Pure arithmetic on the group order, so Csa.Bootloader.Protocol needs no cryptography library for it.
 /// </summary>
 internal static class LowS
 {

@@ -5,7 +5,7 @@ namespace Csa.Bootloader.Images;
 /// <param name="Size">
 /// The largest payload the region takes, in bytes: the region's size minus what the bootloader keeps in it (the Csa
 /// bootloader's 4096-byte trailer, docs/device-model.md section 5.1). A device reports it (Device.GetUpdateRules,
-/// <see cref="Updates.UpdateRules"/>); host and device check the same number.
+/// Csa.Bootloader's <c>UpdateRules</c>); host and device check the same number.
 /// </param>
 public readonly record struct ImageRegion(uint Start, uint Size)
 {

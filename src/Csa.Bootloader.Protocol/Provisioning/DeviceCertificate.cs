@@ -112,7 +112,7 @@ public sealed class DeviceCertificate : IEquatable<DeviceCertificate>
 
     /// <summary>
     /// Builds a certificate whose signature field is zero; sign <see cref="ComputeSignedDigest"/> and complete it with
-    /// <see cref="WithSignature"/> (what <see cref="ProvisioningStation"/> does).
+    /// <see cref="WithSignature"/> (what Csa.Bootloader's <c>ProvisioningStation</c> does).
     /// </summary>
     /// <param name="uid">The device's unique id.</param>
     /// <param name="vendorId">The vendor id.</param>
