@@ -83,7 +83,7 @@ internal sealed class ConformanceChain : IAsyncDisposable
 
             chain.Network = await DeviceNetwork.ConnectAsync([chain._members[0].Link], new DeviceNetworkOptions
             {
-                CommandTimeout = TimeSpan.FromSeconds(1),
+                Retry = new() { Timeout = TimeSpan.FromSeconds(1), Attempts = 3 },
                 // The DeviceNetwork's own default: a C device forwards from its main loop, which on a loaded test machine
                 // also saves its whole flash file after every flash operation, so a join's answer from behind a C device
                 // that is being written to may take a few hundred milliseconds (a chip forwards from its receive ring).
@@ -91,7 +91,7 @@ internal sealed class ConformanceChain : IAsyncDisposable
                 LoggerFactory = logging ?? NullLoggerFactory.Instance,
             }, cancellationToken);
             if (logging is not null)
-                options.LoggerFactory = logging;
+                options = options with { LoggerFactory = logging };
             chain.Updater = new FirmwareUpdater(chain.Network, options);
             chain.Devices = await chain.Network.DiscoverAsync(cancellationToken);
             Assert.Equal(members.Select(m => m.Product.Uid), chain.Devices.Select(d => d.Uid));

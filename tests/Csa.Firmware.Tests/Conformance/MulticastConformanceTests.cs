@@ -83,8 +83,7 @@ public sealed class MulticastConformanceTests(Xunit.Abstractions.ITestOutputHelp
     {
         ChainMember[] members = Members(FlashFamily.Stm32F4, 108, C, CSharp, C, C);
         var events = new UpdaterEvents();
-        UpdateOptions options = ConformanceHost.Options();
-        options.ResumeDelay = TimeSpan.FromMilliseconds(100);
+        UpdateOptions options = ConformanceHost.Options() with { ResumeDelay = TimeSpan.FromMilliseconds(100) };
         using CancellationTokenSource guard = Guard();
         await using ConformanceChain chain = await ConformanceChain.StartAsync(members, options, events, cancellationToken: guard.Token);
         IDeviceUnderTest cut = chain.Members[3];
@@ -120,8 +119,7 @@ public sealed class MulticastConformanceTests(Xunit.Abstractions.ITestOutputHelp
             new(C, products[1], Factory(products[1], applicationCounter: 5)), // the image's counter 2 is below its 5
             new(C, products[2], Factory(products[2])),
         ];
-        UpdateOptions options = ConformanceHost.Options(localPreCheck: false); // the device itself refuses
-        options.MulticastFormationTimeout = TimeSpan.FromMinutes(10);           // and the refusal is not waited for
+        UpdateOptions options = ConformanceHost.Options(localPreCheck: false) with { MulticastFormationTimeout = TimeSpan.FromMinutes(10) }; // the device itself refuses, and the refusal is not waited for
         var events = new UpdaterEvents();
         using CancellationTokenSource guard = Guard();
         await using ConformanceChain chain = await ConformanceChain.StartAsync(members, options, events, cancellationToken: guard.Token);
@@ -146,8 +144,7 @@ public sealed class MulticastConformanceTests(Xunit.Abstractions.ITestOutputHelp
         ConformanceProduct[] products = [.. Products(FlashFamily.Stm32F4, 116, 4).Select(p => p with { RequireBinding = true })];
         DeviceImplementation[] kinds = [C, CSharp, C, CSharp];
         ChainMember[] members = [.. products.Select((p, i) => new ChainMember(kinds[i], p, Factory(p)))];
-        UpdateOptions options = ConformanceHost.Options(localPreCheck: false);
-        options.MulticastFormationTimeout = TimeSpan.FromMinutes(10);
+        UpdateOptions options = ConformanceHost.Options(localPreCheck: false) with { MulticastFormationTimeout = TimeSpan.FromMinutes(10) };
         using CancellationTokenSource guard = Guard();
         await using ConformanceChain chain = await ConformanceChain.StartAsync(members, options, cancellationToken: guard.Token);
         // Every image is bound to its device (its own manifest) over the same payload bytes; member 2 gets member 0's.
