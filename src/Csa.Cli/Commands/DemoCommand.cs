@@ -145,8 +145,7 @@ internal static class DemoCommand
                 var now = new List<DeviceInfo>();
                 foreach (DeviceInfo device in bootloaderDevices)
                     now.Add(await network.FindAsync(device.Uid, cancellationToken).ConfigureAwait(false));
-                IReadOnlyList<InstallResult> bl = await UpdateRunner.RunAsync(now, now.Count,
-                    (d, ct) => updater.UpdateBootloaderAsync(d, bootloaderImages[d.Uid], false, progress, ct), cancellationToken).ConfigureAwait(false);
+                IReadOnlyList<InstallResult> bl = await updater.InstallAsync(now, (d, _) => Task.FromResult(bootloaderImages[d.Uid]), now.Count, progress, cancellationToken).ConfigureAwait(false);
                 return (rows, bl);
             }).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();

@@ -192,4 +192,64 @@ public sealed class BootloaderUpdateTests
         Assert.Equal(RegionKind.BootloaderA, inventory.RunningBootloader);
         await rig.Virtual[0].WaitForStateAsync(VirtualDeviceState.Application, guard.Token);
     }
+
+    [Fact]
+    [Trait("Requirement", "REQ-UPD-BL")]
+    [Trait("Requirement", "REQ-INST")]
+    public async Task Many_devices_get_both_copies_in_one_call_with_a_row_each_and_one_refusal_stops_no_other()
+    {
+        // Two F4 devices take the F4 images; the L4 device's copies are elsewhere, so its row is a local refusal.
+        DeviceProfile[] profiles = [UpdateKit.Profile(6), UpdateKit.Profile(7, FlashFamily.Stm32L4), UpdateKit.Profile(8)];
+        await using Rig rig = await Rig.StarAsync(profiles.Length, i => UpdateKit.Device(profiles[i]));
+        FirmwareImage copyA = UpdateKit.Image(profiles[0], RegionKind.BootloaderA, UpdateKit.V2, size: 14_000, counter: 1);
+        FirmwareImage copyB = UpdateKit.Image(profiles[0], RegionKind.BootloaderB, UpdateKit.V2, size: 14_000, counter: 1);
+        var log = new ProgressLog();
+        int events = 0;
+        rig.Updater.ProgressChanged += _ => Interlocked.Increment(ref events);
+        var recorded = new System.Collections.Concurrent.ConcurrentBag<InstallResult>();
+        using CancellationTokenSource guard = Rig.Guard();
+
+        IReadOnlyList<InstallResult> rows = await rig.Updater.UpdateBootloaderAsync(rig.Devices, [copyA, copyB], updateBothCopies: true, maxParallel: 2, log, guard.Token,
+            row =>
+            {
+                recorded.Add(row);
+                return Task.CompletedTask;
+            });
+
+        Assert.Equal(rig.Devices.Select(d => d.Uid), rows.Select(r => r.Device));
+        Assert.Equal(rows.Select(r => r.Device.ToString()).Order(), recorded.Select(r => r.Device.ToString()).Order());
+        InstallResult refused = rows.Single(r => r.Device == profiles[1].Uid);
+        Assert.False(refused.Succeeded);
+        Assert.Equal(ImageRejection.WrongLoadAddress, Assert.IsType<UpdateRejectedException>(refused.Error).LocalRejection);
+        Assert.Equal(UpdateKit.V1, refused.VersionBefore); // the bootloader's version, as the image was a bootloader
+        Assert.Equal(0, refused.BytesSent);
+        foreach (InstallResult row in rows.Where(r => r != refused))
+        {
+            Assert.True(row.Succeeded, row.FailureReason);
+            Assert.Equal(UpdateKit.V1, row.VersionBefore);
+            Assert.Equal(UpdateKit.V2, row.VersionAfter);
+            Assert.Equal(2, row.Result!.ImagesWritten);
+            FirmwareInventory inventory = rig.Virtual.Single(d => d.Profile.Uid == row.Device).Firmware.Inventory;
+            Assert.Equal(UpdateKit.V2, inventory[RegionKind.BootloaderA].Version);
+            Assert.Equal(UpdateKit.V2, inventory[RegionKind.BootloaderB].Version);
+        }
+        // Every report reached the caller's progress and the updater's event once each.
+        Assert.Equal(log.Reports.Count, Volatile.Read(ref events));
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-UPD-BL")]
+    public async Task The_many_devices_form_refuses_bad_arguments_before_it_asks_any_device()
+    {
+        DeviceProfile profile = UpdateKit.Profile(9);
+        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile));
+        FirmwareImage copyB = UpdateKit.Image(profile, RegionKind.BootloaderB, UpdateKit.V2, size: 14_000, counter: 1);
+        long operations = rig.Virtual[0].Flash.Statistics.OperationCount;
+
+        await Assert.ThrowsAsync<ArgumentException>(() => rig.Updater.UpdateBootloaderAsync(rig.Devices, Array.Empty<FirmwareImage>()));
+        await Assert.ThrowsAsync<ArgumentException>(() => rig.Updater.UpdateBootloaderAsync(rig.Devices, [copyB, copyB]));
+        await Assert.ThrowsAsync<ArgumentException>(() => rig.Updater.UpdateBootloaderAsync([rig.Devices[0], rig.Devices[0]], [copyB]));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => rig.Updater.UpdateBootloaderAsync(rig.Devices, [copyB], maxParallel: 0));
+        Assert.Equal(operations, rig.Virtual[0].Flash.Statistics.OperationCount);
+    }
 }
