@@ -77,7 +77,7 @@ public sealed class DeviceFactory
         if (region is not (RegionKind.BootloaderA or RegionKind.BootloaderB or RegionKind.Application))
             throw new ArgumentOutOfRangeException(nameof(region), region, "Only the bootloader copies and the application take an image.");
         ImageRecipient[] recipients = options.Encrypted ? RecipientsOf(profile, options) : [];
-        IImageSigner signer = SignerFor(profile);
+        IImageSigner signer = options.Signer ?? SignerFor(profile);
         if (options.AdjustManifest is not null)
             return BuildCoreAsync(profile, region, version, options, recipients, signer, cancellationToken);
         string key = string.Join('/', profile.MemoryMap.Name, profile.VendorId, profile.DeviceClassId, region, version, options.Size, options.SecurityCounter,

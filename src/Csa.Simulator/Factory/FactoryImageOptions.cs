@@ -23,6 +23,12 @@ public sealed record FactoryImageOptions
     /// </summary>
     public IReadOnlyList<ImageRecipient>? Recipients { get; init; }
 
+    /// <summary>
+    /// Signs with this instead of the factory's signer (<see cref="DeviceFactory.SignerFor"/>): a signing service or an HSM
+    /// of your own, or a key the device does not trust (to test its refusal). Null (default): the factory's.
+    /// </summary>
+    public IImageSigner? Signer { get; init; }
+
     /// <summary>Link the image for this address instead of its region's start (to test a device's refusal).</summary>
     public uint? LoadAddress { get; init; }
 

@@ -6,7 +6,7 @@ using Csa.DataLink.Transports;
 using Csa.Simulator.Device;
 using Csa.Simulator.Firmware;
 using Csa.Simulator.Flash;
-using static Csa.Bootloader.Tests.Faults.FaultKit;
+using static Csa.Testing.DeviceKit;
 
 namespace Csa.Bootloader.Tests.Faults;
 
@@ -27,22 +27,22 @@ internal sealed class PowerCutRig
     private readonly CutScenario _scenario;
     private readonly DeviceProfile _profile;
     private readonly UpdatePlan _plan;
-    private readonly TestImage _newImage;
+    private readonly FirmwareImage _newImage;
 
     public PowerCutRig(CutScenario scenario)
     {
         _scenario = scenario;
-        _profile = Profile(scenario.Family);
+        _profile = Profile(family: scenario.Family);
         if (scenario.Target == UpdateTarget.Application)
         {
-            _newImage = Image(_profile, RegionKind.Application, NewVersion, scenario.Size, 2);
-            _plan = UpdatePlan.Application(_newImage.Image, _profile.Uid);
+            _newImage = Image(_profile, RegionKind.Application, V2, scenario.Size, 2);
+            _plan = UpdatePlan.Application(_newImage, _profile.Uid);
         }
         else
         {
-            TestImage forA = Image(_profile, RegionKind.BootloaderA, NewVersion, scenario.Size, 2);
-            _newImage = Image(_profile, RegionKind.BootloaderB, NewVersion, scenario.Size, 2);
-            _plan = UpdatePlan.Bootloader(forA.Image, _newImage.Image, _profile.Uid);
+            FirmwareImage forA = Image(_profile, RegionKind.BootloaderA, V2, scenario.Size, 2);
+            _newImage = Image(_profile, RegionKind.BootloaderB, V2, scenario.Size, 2);
+            _plan = UpdatePlan.Bootloader(forA, _newImage, _profile.Uid);
         }
     }
 
@@ -80,7 +80,7 @@ internal sealed class PowerCutRig
         using var guard = new CancellationTokenSource(HangGuard);
         string context = cut is null ? "uninterrupted" : secondCut is null ? cut.ToString() : $"{cut}, then {secondCut}";
         var log = new CapturedLog();
-        await using VirtualDevice device = FactoryDevice(_profile, log: log);
+        await using VirtualDevice device = Device(_profile, firmware: FreshBothCopies, options: new VirtualDeviceOptions { HeartbeatInterval = null, PublishTelemetry = false, LoggerFactory = log });
         Assert.Equal(VirtualDeviceState.Application, await device.PowerOnAsync(guard.Token));
         // The host reopens its port after a failure (as it would reopen a serial port or reconnect a socket): each
         // open plugs a fresh cable into the device.
@@ -256,17 +256,17 @@ internal sealed class PowerCutRig
         {
             updated = RegionKind.Application;
             Assert.True(inventory.ApplicationRunning, $"{context}: {inventory}");
-            Assert.Equal(NewVersion, inventory[RegionKind.Application].Version);
+            Assert.Equal(V2, inventory[RegionKind.Application].Version);
         }
         else
         {
             updated = inventory.RunningBootloader!.Value;
-            Assert.Equal(NewVersion, inventory[updated].Version);
-            Assert.Equal(OldVersion, inventory[updated == RegionKind.BootloaderA ? RegionKind.BootloaderB : RegionKind.BootloaderA].Version);
+            Assert.Equal(V2, inventory[updated].Version);
+            Assert.Equal(V1, inventory[updated == RegionKind.BootloaderA ? RegionKind.BootloaderB : RegionKind.BootloaderA].Version);
         }
-        byte[] stored = device.Flash.ReadRaw(RegionOf(_profile, updated).Address, _scenario.Size);
+        byte[] stored = device.Flash.ReadRaw(_profile.MemoryMap.RegionOf(updated).Address, _scenario.Size);
         // A bootloader resumed after a cut that made copy B run may have gone to copy A: compare with that copy's image.
-        byte[] expected = updated == RegionKind.BootloaderA ? Image(_profile, RegionKind.BootloaderA, NewVersion, _scenario.Size, 2).Plaintext : _newImage.Plaintext;
+        byte[] expected = Plaintext(updated, V2, _scenario.Size);
         Assert.True(stored.AsSpan().SequenceEqual(expected), $"{context}: the {updated} region differs from the image payload");
         Assert.True(inventory.DeviceSecurityCounter >= 2, $"{context}: security counter {inventory.DeviceSecurityCounter}");
         AssertNoFlashRuleViolated(device, context);

@@ -37,7 +37,7 @@ public sealed class DeviceAuthenticationTests : IDisposable
             await ProvisioningKit.ProvisionAllAsync(genuine);
             // The genuine device authenticates and is updated.
             var updater = new FirmwareUpdater(genuine.Network, ProvisioningKit.AuthenticatingOptions());
-            await updater.UpdateApplicationAsync(genuine.Devices[0], UpdateKit.App(profile, UpdateKit.V2), null, guard.Token);
+            await updater.UpdateApplicationAsync(genuine.Devices[0], DeviceKit.App(profile, DeviceKit.V2), null, guard.Token);
             // The cloner reads out every byte of its flash (OTP, option bytes and unique id included).
             FlashImageFile.Save(genuine.Virtual[0].Flash, copy);
         }
@@ -60,18 +60,18 @@ public sealed class DeviceAuthenticationTests : IDisposable
         // The device itself refuses firmware, even from a host that does not authenticate.
         var unauthenticated = new FirmwareUpdater(rig.Network, new UpdateOptions());
         var rejected = await Assert.ThrowsAsync<UpdateRejectedException>(() =>
-            unauthenticated.UpdateApplicationAsync(rig.Devices[0], UpdateKit.App(profile, UpdateKit.V3, counter: 2), null, guard.Token));
+            unauthenticated.UpdateApplicationAsync(rig.Devices[0], DeviceKit.App(profile, DeviceKit.V3, counter: 2), null, guard.Token));
         Assert.Equal(BootloaderError.NotProvisioned, rejected.DeviceError);
 
         var updaterForClone = new FirmwareUpdater(rig.Network, ProvisioningKit.AuthenticatingOptions());
         var refused = await Assert.ThrowsAsync<DeviceAuthenticationException>(() =>
-            updaterForClone.UpdateApplicationAsync(rig.Devices[0], UpdateKit.App(profile, UpdateKit.V3, counter: 2), null, guard.Token));
+            updaterForClone.UpdateApplicationAsync(rig.Devices[0], DeviceKit.App(profile, DeviceKit.V3, counter: 2), null, guard.Token));
         Assert.Equal(failed.Reason, refused.Reason);
-        IReadOnlyList<InstallResult> install = await updaterForClone.InstallAsync(rig.Devices, UpdateKit.App(profile, UpdateKit.V3, counter: 2), 1, null, guard.Token);
+        IReadOnlyList<InstallResult> install = await updaterForClone.InstallAsync(rig.Devices, DeviceKit.App(profile, DeviceKit.V3, counter: 2), 1, null, guard.Token);
         Assert.False(install[0].Succeeded);
         Assert.IsType<DeviceAuthenticationException>(install[0].Error);
         Assert.Equal((ops, blocks), ProvisioningKit.WriteMarks(clone));
-        Assert.Equal(UpdateKit.V2, clone.Firmware.Inventory[RegionKind.Application].Version);
+        Assert.Equal(DeviceKit.V2, clone.Firmware.Inventory[RegionKind.Application].Version);
     }
 
     [Fact]
@@ -106,7 +106,7 @@ public sealed class DeviceAuthenticationTests : IDisposable
 
         var updater = new FirmwareUpdater(rig.Network, ProvisioningKit.AuthenticatingOptions());
         var refused = await Assert.ThrowsAsync<DeviceAuthenticationException>(() =>
-            updater.UpdateApplicationAsync(target, UpdateKit.App(profile, UpdateKit.V2), null, guard.Token));
+            updater.UpdateApplicationAsync(target, DeviceKit.App(profile, DeviceKit.V2), null, guard.Token));
         Assert.Equal(DeviceAuthenticationFailure.IdentityChanged, refused.Reason);
         Assert.Equal(1, Volatile.Read(ref cut));
         Assert.Equal((ops, blocks), ProvisioningKit.WriteMarks(impostor));
@@ -131,11 +131,11 @@ public sealed class DeviceAuthenticationTests : IDisposable
         };
         var updater = new FirmwareUpdater(rig.Network, ProvisioningKit.AuthenticatingOptions());
         var refused = await Assert.ThrowsAsync<DeviceAuthenticationException>(() =>
-            updater.UpdateApplicationAsync(rig.Devices[0], UpdateKit.App(otherClass, UpdateKit.V2), null, guard.Token));
+            updater.UpdateApplicationAsync(rig.Devices[0], DeviceKit.App(otherClass, DeviceKit.V2), null, guard.Token));
         Assert.Equal(DeviceAuthenticationFailure.WrongProduct, refused.Reason);
         Assert.Equal((ops, blocks), ProvisioningKit.WriteMarks(rig.Virtual[0]));
         // The image for its own class goes through.
-        await updater.UpdateApplicationAsync(rig.Devices[0], UpdateKit.App(profile, UpdateKit.V2), null, guard.Token);
+        await updater.UpdateApplicationAsync(rig.Devices[0], DeviceKit.App(profile, DeviceKit.V2), null, guard.Token);
     }
 
     [Fact]
@@ -162,9 +162,9 @@ public sealed class DeviceAuthenticationTests : IDisposable
 
         // 1. B's encrypted images stay unreadable: its image has no entry for A, and A's key opens no entry of it.
         DeviceAuthenticationReport report = await ProvisioningKit.Authenticator().AuthenticateAllAsync(rig.Network, [a, b], guard.Token);
-        var settings = new ImageSettings { VendorId = profileA.VendorId, DeviceClassId = profileA.DeviceClassId, Version = UpdateKit.V2, SecurityCounter = 1 };
+        var settings = new ImageSettings { VendorId = profileA.VendorId, DeviceClassId = profileA.DeviceClassId, Version = DeviceKit.V2, SecurityCounter = 1 };
         IReadOnlyDictionary<DeviceUid, FirmwareImage> images = await AuthenticatedImages.BuildPerDeviceAsync(settings,
-            FirmwareSource.FromBinary(UpdateKit.Payload(20_000, 3), profileA.MemoryMap.Application.Address), UpdateKit.Signer,
+            FirmwareSource.FromBinary(DeviceKit.Payload(20_000, 3), profileA.MemoryMap.Application.Address), DeviceKit.Signer,
             new AesCtrEciesPayloadEncryptor(), report.Authenticated, guard.Token);
         FirmwareImage imageOfB = images[b.Uid];
         Assert.Null(imageOfB.FindWrappedKey(a.Uid));
@@ -175,7 +175,7 @@ public sealed class DeviceAuthenticationTests : IDisposable
         await Assert.ThrowsAsync<UpdateRejectedException>(() => updater.UpdateApplicationAsync(a, imageOfB, null, guard.Token));
 
         // 2. No image the devices accept can be signed with A's key.
-        FirmwareImage signedByA = UpdateKit.Image(profileB, RegionKind.Application, UpdateKit.V3, signer: new EcdsaP256Signer(keyOfA), counter: 2,
+        FirmwareImage signedByA = DeviceKit.Image(profileB, RegionKind.Application, DeviceKit.V3, signer: new EcdsaP256Signer(keyOfA), counter: 2,
             encrypt: true, recipientKey: EcP256PublicKey.FromUncompressedPoint(rig.Virtual[1].Firmware.Certificate!.GetUncompressedPublicKey()));
         var forged = await Assert.ThrowsAsync<UpdateRejectedException>(() => updater.UpdateApplicationAsync(b, signedByA, null, guard.Token));
         Assert.Equal(BootloaderError.UnknownKey, forged.DeviceError);
@@ -201,7 +201,7 @@ public sealed class DeviceAuthenticationTests : IDisposable
 
         // B is untouched and still installs its own image.
         await updater.UpdateApplicationAsync(b, imageOfB, null, guard.Token);
-        Assert.Equal(UpdateKit.V2, rig.Virtual[1].Firmware.Inventory[RegionKind.Application].Version);
+        Assert.Equal(DeviceKit.V2, rig.Virtual[1].Firmware.Inventory[RegionKind.Application].Version);
     }
 
     [Fact]

@@ -33,13 +33,13 @@ public sealed class ProvisioningTests
 
         using CancellationTokenSource guard = Rig.Guard();
         var refused = await Assert.ThrowsAsync<UpdateRejectedException>(() =>
-            rig.Updater.UpdateApplicationAsync(rig.Devices[0], UpdateKit.App(profile, UpdateKit.V2), null, guard.Token));
+            rig.Updater.UpdateApplicationAsync(rig.Devices[0], DeviceKit.App(profile, DeviceKit.V2), null, guard.Token));
         Assert.Equal(BootloaderError.NotProvisioned, refused.DeviceError);
 
         // With authentication on, the host refuses before it sends anything at all.
         var updater = new FirmwareUpdater(rig.Network, ProvisioningKit.AuthenticatingOptions());
         var unauthenticated = await Assert.ThrowsAsync<DeviceAuthenticationException>(() =>
-            updater.UpdateApplicationAsync(rig.Devices[0], UpdateKit.App(profile, UpdateKit.V2), null, guard.Token));
+            updater.UpdateApplicationAsync(rig.Devices[0], DeviceKit.App(profile, DeviceKit.V2), null, guard.Token));
         Assert.Equal(DeviceAuthenticationFailure.NotProvisioned, unauthenticated.Reason);
         Assert.Equal((ops, blocks), ProvisioningKit.WriteMarks(device));
     }
@@ -83,9 +83,9 @@ public sealed class ProvisioningTests
         Assert.Equal(count, report.Authenticated.Count);
         Assert.Empty(report.Rejected);
         DeviceProfile profile0 = rig.Virtual[0].Profile;
-        var settings = new ImageSettings { VendorId = profile0.VendorId, DeviceClassId = profile0.DeviceClassId, Version = UpdateKit.V2, SecurityCounter = 1 };
+        var settings = new ImageSettings { VendorId = profile0.VendorId, DeviceClassId = profile0.DeviceClassId, Version = DeviceKit.V2, SecurityCounter = 1 };
         IReadOnlyDictionary<DeviceUid, FirmwareImage> images = await AuthenticatedImages.BuildPerDeviceAsync(settings,
-            FirmwareSource.FromBinary(UpdateKit.Payload(30_000, 7), profile0.MemoryMap.Application.Address), UpdateKit.Signer,
+            FirmwareSource.FromBinary(DeviceKit.Payload(30_000, 7), profile0.MemoryMap.Application.Address), DeviceKit.Signer,
             new AesCtrEciesPayloadEncryptor(), report.Authenticated, guard.Token);
         var updater = new FirmwareUpdater(rig.Network, ProvisioningKit.AuthenticatingOptions());
         IReadOnlyList<InstallResult> installed = await updater.InstallAsync(rig.Devices, (d, _) => Task.FromResult(images[d.Uid]), 3, null, guard.Token);
@@ -93,7 +93,7 @@ public sealed class ProvisioningTests
         foreach (VirtualDevice device in rig.Virtual)
         {
             Assert.Equal(VirtualDeviceState.Application, device.State);
-            Assert.Equal(UpdateKit.V2, device.Firmware.Inventory[RegionKind.Application].Version);
+            Assert.Equal(DeviceKit.V2, device.Firmware.Inventory[RegionKind.Application].Version);
         }
     }
 
@@ -116,7 +116,7 @@ public sealed class ProvisioningTests
         Assert.True(device.Flash.IsBlank(profile.MemoryMap.Provisioning.Address, 256));
 
         var rejected = await Assert.ThrowsAsync<UpdateRejectedException>(() =>
-            rig.Updater.UpdateApplicationAsync(rig.Devices[0], UpdateKit.App(profile, UpdateKit.V2), null, guard.Token));
+            rig.Updater.UpdateApplicationAsync(rig.Devices[0], DeviceKit.App(profile, DeviceKit.V2), null, guard.Token));
         Assert.Equal(BootloaderError.NotProvisioned, rejected.DeviceError);
 
         // After a power cycle it still starts no application.
@@ -156,7 +156,7 @@ public sealed class ProvisioningTests
             b => { CertificateCodecTests.HighS(b[112..]).CopyTo(b, 112); return b; }));
         // A genuine certificate with one byte changed after signing.
         Assert.Equal(ProvisioningError.BadCertificateSignature, await Refusal(Cert(profile.Uid, key.PublicKey), ProvisioningKit.ProductionKey, b => { b[60] ^= 1; return b; }));
-        Assert.Equal(ProvisioningError.WrongDevice, await Refusal(Cert(UpdateKit.UidOf(77), key.PublicKey), ProvisioningKit.ProductionKey));
+        Assert.Equal(ProvisioningError.WrongDevice, await Refusal(Cert(DeviceKit.UidOf(77), key.PublicKey), ProvisioningKit.ProductionKey));
         Assert.Equal(ProvisioningError.WrongPublicKey, await Refusal(Cert(profile.Uid, otherKey), ProvisioningKit.ProductionKey));
         Assert.Equal(ProvisioningError.WrongProduct, await Refusal(Cert(profile.Uid, key.PublicKey, cls: 2), ProvisioningKit.ProductionKey));
         Assert.Equal(ProvisioningError.MalformedCertificate, await Refusal(Cert(profile.Uid, key.PublicKey), ProvisioningKit.ProductionKey, b => { b[29] = 9; return b; }));

@@ -26,10 +26,10 @@ public sealed class CancellationTests
     [Trait("Requirement", "REQ-UPD-APP")]
     public async Task CancelMidTransfer_LeavesTheUpdateResumable_AndTheNextCallContinues()
     {
-        DeviceProfile profile = UpdateKit.Profile(70, FlashFamily.Stm32L4);
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile));
+        DeviceProfile profile = DeviceKit.Profile(70, FlashFamily.Stm32L4);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile));
         VirtualDevice device = rig.Virtual[0];
-        FirmwareImage image = UpdateKit.App(profile, UpdateKit.V2, size: 80_000, counter: 2);
+        FirmwareImage image = DeviceKit.App(profile, DeviceKit.V2, size: 80_000, counter: 2);
         (ProgressLog log, CancellationTokenSource cancel) = CancelAt(40_000);
         using (cancel)
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => rig.Updater.UpdateApplicationAsync(rig.Devices[0], image, log, cancel.Token));
@@ -45,7 +45,7 @@ public sealed class CancellationTests
         using CancellationTokenSource guard = Rig.Guard();
         UpdateResult result = await rig.Updater.UpdateApplicationAsync(rig.Devices[0], image, null, guard.Token);
 
-        Assert.Equal(UpdateKit.V2, result.VersionAfter);
+        Assert.Equal(DeviceKit.V2, result.VersionAfter);
         Assert.True(result.BytesResumed > 0);
         Assert.True(result.BytesSent < image.Payload.Length);
     }
@@ -54,12 +54,12 @@ public sealed class CancellationTests
     [Trait("Requirement", "REQ-RECOVER")]
     public async Task CancelWithAbortOnCancel_AbortsTheUpdate_AndTheBootloaderStaysResident()
     {
-        DeviceProfile profile = UpdateKit.Profile(71, FlashFamily.Stm32L4);
+        DeviceProfile profile = DeviceKit.Profile(71, FlashFamily.Stm32L4);
         UpdateOptions options = Rig.FastOptions();
         options.AbortOnCancel = true;
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile), options);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile), options);
         VirtualDevice device = rig.Virtual[0];
-        FirmwareImage image = UpdateKit.App(profile, UpdateKit.V2, size: 80_000, counter: 2);
+        FirmwareImage image = DeviceKit.App(profile, DeviceKit.V2, size: 80_000, counter: 2);
         (ProgressLog log, CancellationTokenSource cancel) = CancelAt(40_000);
         using (cancel)
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => rig.Updater.UpdateApplicationAsync(rig.Devices[0], image, log, cancel.Token));
@@ -75,8 +75,8 @@ public sealed class CancellationTests
     [Trait("Requirement", "REQ-UPD-APP")]
     public async Task CancelBeforeTheImageIsOffered_WritesNothing()
     {
-        DeviceProfile profile = UpdateKit.Profile(72);
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile));
+        DeviceProfile profile = DeviceKit.Profile(72);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile));
         VirtualDevice device = rig.Virtual[0];
         using var cancel = new CancellationTokenSource();
         var log = new ProgressLog(p =>
@@ -85,12 +85,12 @@ public sealed class CancellationTests
                 cancel.Cancel();
         });
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => rig.Updater.UpdateApplicationAsync(rig.Devices[0], UpdateKit.App(profile, UpdateKit.V2), log, cancel.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => rig.Updater.UpdateApplicationAsync(rig.Devices[0], DeviceKit.App(profile, DeviceKit.V2), log, cancel.Token));
 
         FirmwareInventory inventory = device.Firmware.Inventory;
         Assert.Equal(UpdatePhase.Idle, inventory.UpdatePhase);
         Assert.Equal(RegionState.Valid, inventory[RegionKind.Application].State);
-        Assert.Equal(UpdateKit.V1, inventory[RegionKind.Application].Version);
+        Assert.Equal(DeviceKit.V1, inventory[RegionKind.Application].Version);
     }
 }
 
@@ -100,9 +100,9 @@ public sealed class DiscoveryTests
     [Trait("Requirement", "REQ-TOPO")]
     public async Task Discovery_ReadsIdentityVersionsCapabilitiesAndBootloaderStatus()
     {
-        DeviceProfile withApp = UpdateKit.Profile(80, receiveBuffers: 5);
-        DeviceProfile without = UpdateKit.Profile(81, FlashFamily.Stm32L4);
-        await using Rig rig = await Rig.ChainAsync(2, i => UpdateKit.Device(i == 0 ? withApp : without, withApplication: i == 0));
+        DeviceProfile withApp = DeviceKit.Profile(80, receiveBuffers: 5);
+        DeviceProfile without = DeviceKit.Profile(81, FlashFamily.Stm32L4);
+        await using Rig rig = await Rig.ChainAsync(2, i => DeviceKit.Device(i == 0 ? withApp : without, withApplication: i == 0));
 
         DeviceInfo app = rig.Devices[0];
         Assert.Equal(new NodeAddress(1), app.Address);
@@ -113,8 +113,8 @@ public sealed class DiscoveryTests
         Assert.Equal(0x413, app.McuDeviceId);
         Assert.False(app.IsInBootloader);
         Assert.True(app.ApplicationValid);
-        Assert.Equal(UpdateKit.V1, app.ApplicationVersion);
-        Assert.Equal(UpdateKit.V1, app.BootloaderVersion);
+        Assert.Equal(DeviceKit.V1, app.ApplicationVersion);
+        Assert.Equal(DeviceKit.V1, app.BootloaderVersion);
         Assert.Equal(5, app.ReceiveBuffers);
         Assert.Null(app.Bootloader);
 
@@ -139,7 +139,7 @@ public sealed class DiscoveryTests
     [Trait("Requirement", "REQ-TOPO")]
     public async Task FindAsync_FindsADeviceByUid_AfterAPowerCycleLostItsAddress()
     {
-        await using Rig rig = await Rig.ChainAsync(2, i => UpdateKit.Device(UpdateKit.Profile(82 + i)));
+        await using Rig rig = await Rig.ChainAsync(2, i => DeviceKit.Device(DeviceKit.Profile(82 + i)));
         DeviceInfo second = rig.Devices[1];
         using CancellationTokenSource guard = Rig.Guard();
         await rig.Virtual[1].PowerCycleAsync(guard.Token);
@@ -149,7 +149,7 @@ public sealed class DiscoveryTests
 
         Assert.Equal(second.Uid, found.Uid);
         Assert.Equal(second.Address, found.Address); // chain order gives the same address back
-        await Assert.ThrowsAsync<DeviceNotFoundException>(() => rig.Network.FindAsync(UpdateKit.UidOf(999), guard.Token));
+        await Assert.ThrowsAsync<DeviceNotFoundException>(() => rig.Network.FindAsync(DeviceKit.UidOf(999), guard.Token));
     }
 
     [Fact]
