@@ -21,7 +21,9 @@ public sealed class DeviceNetworkOptions
 
     /// <summary>
     /// The addresses each enumerated link gets when its <see cref="NetworkLink.FirstAddress"/> is not set: link i starts at
-    /// 1 + i × this. Null (default) divides the 239 device addresses evenly over the links (at most 32 per link).
+    /// 1 + i × this. Null (default) divides the 239 device addresses evenly over the links (at most 32 per link). When set,
+    /// it is also the most devices a link holds: enumeration ends after that many (1 for point-to-point ports: no wait for
+    /// a device after the one there).
     /// </summary>
     public int? AddressesPerLink { get; set; }
 

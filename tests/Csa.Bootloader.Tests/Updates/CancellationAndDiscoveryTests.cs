@@ -3,6 +3,7 @@ using Csa.Bootloader.Protocol;
 using Csa.Bootloader.Updates;
 using Csa.DataLink;
 using Csa.Simulator.Device;
+using Csa.Simulator.Hosting;
 using Csa.Simulator.Firmware;
 using Csa.Simulator.Flash;
 
@@ -150,6 +151,47 @@ public sealed class DiscoveryTests
         Assert.Equal(second.Uid, found.Uid);
         Assert.Equal(second.Address, found.Address); // chain order gives the same address back
         await Assert.ThrowsAsync<DeviceNotFoundException>(() => rig.Network.FindAsync(DeviceKit.UidOf(999), guard.Token));
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-RECOVER")]
+    [Trait("Requirement", "REQ-TOPO")]
+    public async Task A_network_whose_only_port_went_with_the_boards_power_opens_it_again_and_finds_the_device()
+    {
+        await using VirtualDevice device = DeviceKit.Device(DeviceKit.Profile(84));
+        await using UsbSerialDevicePort usb = UsbSerialDevicePort.Attach(device);
+        using CancellationTokenSource guard = Rig.Guard();
+        await device.PowerOnAsync(guard.Token);
+        DeviceNetworkOptions options = Rig.NetworkOptions();
+        options.AddressesPerLink = 1; // a point-to-point port
+        await using DeviceNetwork network = await DeviceNetwork.ConnectAsync([NetworkLink.FromFactory(usb.Name, usb.OpenAsync)], options, guard.Token);
+        DeviceInfo before = (await network.DiscoverAsync(guard.Token)).Single();
+
+        await device.CutPowerAsync();
+        await Assert.ThrowsAnyAsync<Csa.DataLink.DataLinkException>(() => network.DiscoverAsync(guard.Token)); // the port is not there
+        await device.PowerOnAsync(guard.Token);
+        DeviceInfo found = await network.FindAsync(before.Uid, guard.Token);
+
+        Assert.Equal(before.Uid, found.Uid);
+        Assert.False(network.Client.IsClosed); // the network's RPC client outlived its only link
+        Assert.True(usb.Opens >= 2, $"{usb.Opens} opens: the network never opened the port again");
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-TOPO")]
+    public async Task A_link_given_an_address_range_holds_no_more_devices_than_it()
+    {
+        await using VirtualDeviceHost chain = await VirtualDeviceHost.CreateChainAsync(2, i => DeviceKit.Device(DeviceKit.Profile(86 + i)));
+        DeviceNetworkOptions options = Rig.NetworkOptions();
+        options.AddressesPerLink = 1;
+        await using DeviceNetwork network = await DeviceNetwork.ConnectTransportsAsync(chain.HostPorts, options);
+        using CancellationTokenSource guard = Rig.Guard();
+
+        IReadOnlyList<DeviceInfo> devices = await network.DiscoverAsync(guard.Token);
+
+        // The first device takes the link's one address; the one behind it is left unassigned, never given the next range's.
+        Assert.Equal(DeviceKit.UidOf(86), Assert.Single(devices).Uid);
+        Assert.Equal(NodeAddress.Unassigned, chain.Devices[1].Address);
     }
 
     [Fact]
