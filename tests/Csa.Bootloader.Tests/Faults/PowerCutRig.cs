@@ -6,6 +6,7 @@ using Csa.DataLink.Transports;
 using Csa.Simulator.Device;
 using Csa.Simulator.Firmware;
 using Csa.Simulator.Flash;
+using Csa.Simulator.Hosting;
 using static Csa.Testing.DeviceKit;
 
 namespace Csa.Bootloader.Tests.Faults;
@@ -53,9 +54,10 @@ internal sealed class PowerCutRig
     public async Task<UpdateResult> CutAndResumeAsync(PowerCutPlan cut, PowerCutPlan? secondCut = null) => (await RunAsync(cut, secondCut)).Result;
 
     /// <summary>
-    /// Timeouts for instant flash on an in-memory wire: the updater notices a dead device by its timeouts, and every
-    /// cut point pays them once, so they are short (never a performance assertion: a slow answer is resent, and the
-    /// update resumes from the device's journal either way).
+    /// Timeouts for instant flash on an in-memory wire. The device's port goes with its supply (a board whose USB serial
+    /// bridge it powers itself: <see cref="UsbSerialDevicePort"/>), so the updater learns of a cut from its link closing, as
+    /// a host does on a real port, not from these timeouts; they only bound a lost answer (never a performance assertion:
+    /// a slow answer is resent, and the update resumes from the device's journal either way).
     /// </summary>
     private static UpdateOptions UpdaterOptions() => new()
     {
@@ -81,21 +83,16 @@ internal sealed class PowerCutRig
         string context = cut is null ? "uninterrupted" : secondCut is null ? cut.ToString() : $"{cut}, then {secondCut}";
         var log = new CapturedLog();
         await using VirtualDevice device = Device(_profile, firmware: FreshBothCopies, options: new VirtualDeviceOptions { HeartbeatInterval = null, PublishTelemetry = false, LoggerFactory = log });
+        // The board's own USB serial bridge: its port goes with the device's supply, so the host sees a power cut at once
+        // (its end of the port closes) and opens the port again when the device is back, as it would a real one.
+        await using UsbSerialDevicePort usb = UsbSerialDevicePort.Attach(device);
         Assert.Equal(VirtualDeviceState.Application, await device.PowerOnAsync(guard.Token));
-        // The host reopens its port after a failure (as it would reopen a serial port or reconnect a socket): each
-        // open plugs a fresh cable into the device.
-        int opens = 0;
-        NetworkLink port = NetworkLink.FromFactory("cut", async cancellationToken =>
-        {
-            await device.DetachUpstreamAsync();
-            (InMemoryTransport hostEnd, InMemoryTransport deviceEnd) = InMemoryTransport.CreatePair($"cut{Interlocked.Increment(ref opens)}");
-            device.AttachUpstream(deviceEnd);
-            return hostEnd;
-        });
+        NetworkLink port = NetworkLink.FromFactory(usb.Name, usb.OpenAsync);
         await using DeviceNetwork network = await DeviceNetwork.ConnectAsync([port], new DeviceNetworkOptions
         {
-            CommandTimeout = TimeSpan.FromMilliseconds(300),
+                CommandTimeout = TimeSpan.FromMilliseconds(300),
             LinkManagementTimeout = TimeSpan.FromMilliseconds(100),
+            AddressesPerLink = 1, // a point-to-point port: enumeration ends at the device
         }, guard.Token);
         DeviceInfo info = (await network.DiscoverAsync(guard.Token)).Single();
         var updater = new FirmwareUpdater(network, UpdaterOptions());
@@ -129,13 +126,16 @@ internal sealed class PowerCutRig
         return (operations, result);
     }
 
-    /// <summary>Waits until the device has stopped writing flash (no new operation for 100 ms) and any power-on after a late cut is done.</summary>
+    /// <summary>
+    /// Waits until the device has stopped writing flash (no new operation for 20 ms: on instant flash a write in progress
+    /// takes microseconds) and any power-on after a late cut is done.
+    /// </summary>
     private static async Task QuiesceAsync(VirtualDevice device, PowerRestorer power, CancellationToken cancellationToken)
     {
-        for (int round = 0; round < 50; round++)
+        for (int round = 0; round < 250; round++)
         {
             long operations = device.Flash.Statistics.OperationCount;
-            await Task.Delay(100, cancellationToken);
+            await Task.Delay(20, cancellationToken);
             await power.DrainAsync();
             if (operations == device.Flash.Statistics.OperationCount && device.State != VirtualDeviceState.Off)
                 return;
