@@ -27,7 +27,7 @@ public sealed class DeviceAuthenticationTests : IDisposable
     [InlineData(false)]
     [Trait("Requirement", "REQ-AUTH-DEV")]
     [Trait("Threat", "THREAT.KEY.EXPOSURE")]
-    public async Task CloneWithACopiedFlash_FailsAuthentication_AndGetsNotOneByteOfFirmware(bool cloneHasAKeyOfItsOwn)
+    public async Task Clone_with_a_copied_flash_fails_authentication_and_gets_not_one_byte_of_firmware(bool cloneHasAKeyOfItsOwn)
     {
         DeviceProfile profile = ProvisioningKit.Profile(10);
         string copy = Path.Combine(_dir, "genuine.flash");
@@ -77,7 +77,7 @@ public sealed class DeviceAuthenticationTests : IDisposable
     [Fact]
     [Trait("Requirement", "REQ-AUTH-DEV")]
     [Trait("Threat", "THREAT.KEY.EXPOSURE")]
-    public async Task AnotherDeviceAnsweringTheUidAfterEnterBootloader_GetsNoFirmware_EvenWithAGenuineCertificateOfItsOwn()
+    public async Task Another_device_answering_the_uid_after_enter_bootloader_gets_no_firmware_even_with_a_genuine_certificate_of_its_own()
     {
         // Two devices claim the same unique id; each holds a genuine certificate for its own key (the worst case: the
         // impostor got a certificate of its own). The genuine one runs its application; the impostor waits in its bootloader.
@@ -116,7 +116,7 @@ public sealed class DeviceAuthenticationTests : IDisposable
     [Fact]
     [Trait("Requirement", "REQ-AUTH-DEV")]
     [Trait("Threat", "THREAT.IMG.INCOMPATIBLE")]
-    public async Task UpdateAuthentication_ChecksTheCertificateAgainstTheImagesProduct_NotAgainstWhatTheDeviceReports()
+    public async Task Update_authentication_checks_the_certificate_against_the_images_product_not_against_what_the_device_reports()
     {
         DeviceProfile profile = ProvisioningKit.Profile(14);
         await using Rig rig = await Rig.StarAsync(1, _ => ProvisioningKit.Blank(profile));
@@ -144,7 +144,7 @@ public sealed class DeviceAuthenticationTests : IDisposable
     [Trait("Requirement", "REQ-AUTH-DEV")]
     [Trait("Threat", "THREAT.KEY.EXPOSURE")]
     [Trait("Threat", "THREAT.IMG.DISCLOSURE")]
-    public async Task EverySecretOfDeviceA_GainsNothingAgainstDeviceB_OrABlankDevice()
+    public async Task Every_secret_of_device_a_gains_nothing_against_device_b_or_a_blank_device()
     {
         DeviceProfile profileA = ProvisioningKit.Profile(20, requireEncryption: true);
         DeviceProfile profileB = ProvisioningKit.Profile(21, requireEncryption: true);
@@ -206,7 +206,7 @@ public sealed class DeviceAuthenticationTests : IDisposable
 
     [Fact]
     [Trait("Requirement", "REQ-AUTH-DEV")]
-    public async Task EachAuthentication_UsesAFreshChallenge_SoAnOldAnswerIsWorthless()
+    public async Task Each_authentication_uses_a_fresh_challenge_so_an_old_answer_is_worthless()
     {
         DeviceProfile profile = ProvisioningKit.Profile(30);
         await using Rig rig = await Rig.StarAsync(1, _ => ProvisioningKit.Blank(profile));

@@ -22,7 +22,7 @@ public sealed class ProvisioningPowerCutTests
     [MemberData(nameof(Families))]
     [Trait("Requirement", "REQ-PROD-KEYS")]
     [Trait("Requirement", "REQ-RECOVER")]
-    public Task PowerCut_AtEveryFlashOperationOfProvisioning_LeavesBlankOrProvisioned(FlashFamily family) => SweepAsync(family, [1, 2, 3, 4, 5]);
+    public Task Power_cut_at_every_flash_operation_of_provisioning_leaves_blank_or_provisioned(FlashFamily family) => SweepAsync(family, [1, 2, 3, 4, 5]);
 
     private static async Task SweepAsync(FlashFamily family, int[] seeds)
     {

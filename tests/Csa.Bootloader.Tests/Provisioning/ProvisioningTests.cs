@@ -21,7 +21,7 @@ public sealed class ProvisioningTests
     [Fact]
     [Trait("Requirement", "REQ-PROD-KEYS")]
     [Trait("Threat", "THREAT.UPD.UNAPPROVED")]
-    public async Task BlankDevice_StartsNoApplication_AndRefusesFirmware_WithoutWritingAByte()
+    public async Task Blank_device_starts_no_application_and_refuses_firmware_without_writing_a_byte()
     {
         DeviceProfile profile = ProvisioningKit.Profile(0);
         await using Rig rig = await Rig.StarAsync(1, _ => ProvisioningKit.Blank(profile, withApplication: true));
@@ -48,7 +48,7 @@ public sealed class ProvisioningTests
     [Trait("Requirement", "REQ-PROD-KEYS")]
     [Trait("Requirement", "REQ-INST")]
     [Trait("Requirement", "REQ-CONFIDENTIAL")]
-    public async Task Station_ProvisionsDevicesInParallel_RecordsThem_AndOnlyThenTheyInstallEncryptedFirmware()
+    public async Task Station_provisions_devices_in_parallel_records_them_and_only_then_they_install_encrypted_firmware()
     {
         const int count = 3;
         await using Rig rig = await Rig.StarAsync(count, i => ProvisioningKit.Blank(ProvisioningKit.Profile(i, requireEncryption: true)));
@@ -100,7 +100,7 @@ public sealed class ProvisioningTests
     [Fact]
     [Trait("Requirement", "REQ-PROD-KEYS")]
     [Trait("Threat", "THREAT.KEY.EXPOSURE")]
-    public async Task StolenBlankDevice_ProvisionedWithAForgedCertificate_RefusesIt_AndStillRefusesFirmware()
+    public async Task Stolen_blank_device_provisioned_with_a_forged_certificate_refuses_it_and_still_refuses_firmware()
     {
         DeviceProfile profile = ProvisioningKit.Profile(1);
         await using Rig rig = await Rig.StarAsync(1, _ => ProvisioningKit.Blank(profile, withApplication: true));
@@ -127,7 +127,7 @@ public sealed class ProvisioningTests
     [Fact]
     [Trait("Requirement", "REQ-PROD-KEYS")]
     [Trait("Threat", "THREAT.KEY.EXPOSURE")]
-    public async Task Device_RefusesCertificatesThatAreNotExactlyItsOwn()
+    public async Task Device_refuses_certificates_that_are_not_exactly_its_own()
     {
         DeviceProfile profile = ProvisioningKit.Profile(2);
         await using Rig rig = await Rig.StarAsync(1, _ => ProvisioningKit.Blank(profile));
@@ -166,7 +166,7 @@ public sealed class ProvisioningTests
 
     [Fact]
     [Trait("Requirement", "REQ-PROD-KEYS")]
-    public async Task ProvisionedDevice_RefusesReprovisioning_AndTheStationReportsItAsAlreadyProvisioned()
+    public async Task Provisioned_device_refuses_reprovisioning_and_the_station_reports_it_as_already_provisioned()
     {
         DeviceProfile profile = ProvisioningKit.Profile(3);
         await using Rig rig = await Rig.StarAsync(1, _ => ProvisioningKit.Blank(profile));
@@ -198,7 +198,7 @@ public sealed class ProvisioningTests
     [Fact]
     [Trait("Requirement", "REQ-PROD-KEYS")]
     [Trait("Requirement", "REQ-AUTH-DEV")]
-    public async Task OneCall_ProvisionsTheNetwork_AndAKeyStorageFileKeepsTheIdentityAcrossRestarts()
+    public async Task One_call_provisions_the_network_and_a_key_storage_file_keeps_the_identity_across_restarts()
     {
         DeviceProfile profile = ProvisioningKit.Profile(4);
         string dir = Directory.CreateTempSubdirectory("csa-keys-").FullName;
@@ -247,7 +247,7 @@ public sealed class ProvisioningTests
 
     [Fact]
     [Trait("Requirement", "REQ-PROD-KEYS")]
-    public void Records_AreWrittenAsJsonLinesAndCsv()
+    public void Records_are_written_as_json_lines_and_csv()
     {
         DeviceCertificate c = CertificateCodecTests.GoldenCertificate();
         var row = new ProvisioningResult(c.Uid, new DataLink.NodeAddress(3), ProvisioningOutcome.Provisioned, c, null, null, TimeSpan.Zero).ToRecord();

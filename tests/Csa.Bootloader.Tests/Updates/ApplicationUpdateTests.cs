@@ -12,7 +12,7 @@ public sealed class ApplicationUpdateTests
     [Fact]
     [Trait("Requirement", "REQ-UPD-APP")]
     [Trait("Requirement", "REQ-AUTH-FW")]
-    public async Task UpdateFromRunningApplication_EndsWithTheNewVersionRunning()
+    public async Task Update_from_running_application_ends_with_the_new_version_running()
     {
         DeviceProfile profile = DeviceKit.Profile();
         await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile));
@@ -47,7 +47,7 @@ public sealed class ApplicationUpdateScenarioTests
     [Fact]
     [Trait("Requirement", "REQ-UPD-APP")]
     [Trait("Requirement", "REQ-INST")]
-    public async Task DeviceWithoutApplication_WaitingInItsBootloader_GetsOne()
+    public async Task Device_without_application_waiting_in_its_bootloader_gets_one()
     {
         DeviceProfile profile = DeviceKit.Profile();
         await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile, withApplication: false));
@@ -69,7 +69,7 @@ public sealed class ApplicationUpdateScenarioTests
     [Trait("Requirement", "REQ-CONFIDENTIAL")]
     [Trait("Requirement", "REQ-UPD-APP")]
     [Trait("Threat", "THREAT.IMG.DISCLOSURE")]
-    public async Task EncryptedDeviceBoundImage_IsInstalledAndRuns_OnAnL4()
+    public async Task Encrypted_device_bound_image_is_installed_and_runs_on_an_L4()
     {
         DeviceProfile profile = DeviceKit.Profile(3, FlashFamily.Stm32L4, requireBinding: true, requireEncryption: true);
         await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile, withApplication: false));
@@ -91,7 +91,7 @@ public sealed class ApplicationUpdateScenarioTests
 
     [Fact]
     [Trait("Requirement", "REQ-UPD-APP")]
-    public async Task Progress_ReportsEveryStageInOrder_AndBytesUpToTheTotal()
+    public async Task Progress_reports_every_stage_in_order_and_bytes_up_to_the_total()
     {
         DeviceProfile profile = DeviceKit.Profile();
         await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile));
@@ -124,7 +124,7 @@ public sealed class ApplicationUpdateScenarioTests
 
     [Fact]
     [Trait("Requirement", "REQ-UPD-APP")]
-    public async Task Writes_ArePipelinedInSingleFrameChunks_AndTheWindowCanBeLowered()
+    public async Task Writes_are_pipelined_in_single_frame_chunks_and_the_window_can_be_lowered()
     {
         DeviceProfile profile = DeviceKit.Profile(maxFrameSize: 256, receiveBuffers: 6);
         UpdateOptions options = Rig.FastOptions();

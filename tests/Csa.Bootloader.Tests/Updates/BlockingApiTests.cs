@@ -14,7 +14,7 @@ public sealed class BlockingApiTests
     [Fact]
     [Trait("Requirement", "REQ-UPD-APP")]
     [Trait("Requirement", "REQ-INST")]
-    public async Task ScriptStyle_ConnectDiscoverUpdateInstall_WithCallbacks()
+    public async Task Script_style_connect_discover_update_install_with_callbacks()
     {
         DeviceProfile[] profiles = [DeviceKit.Profile(100), DeviceKit.Profile(101)];
         await using VirtualDeviceHost host = await VirtualDeviceHost.CreateStarAsync(2, i => DeviceKit.Device(profiles[i]));

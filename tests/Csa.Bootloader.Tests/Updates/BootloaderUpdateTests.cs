@@ -13,7 +13,7 @@ public sealed class BootloaderUpdateTests
     [InlineData(FlashFamily.Stm32F4)]
     [InlineData(FlashFamily.Stm32L4)]
     [Trait("Requirement", "REQ-UPD-BL")]
-    public async Task OtherCopy_IsWritten_AndTheDeviceRestartsIntoIt(FlashFamily family)
+    public async Task Other_copy_is_written_and_the_device_restarts_into_it(FlashFamily family)
     {
         DeviceProfile profile = DeviceKit.Profile(1, family);
         await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile));
@@ -44,7 +44,7 @@ public sealed class BootloaderUpdateTests
     [Fact]
     [Trait("Requirement", "REQ-UPD-BL")]
     [Trait("Requirement", "REQ-RECOVER")]
-    public async Task ARestartIntoTheNewCopyLostOnTheWire_IsAskedForAgain_AndTheNewCopyTakesOver()
+    public async Task A_restart_into_the_new_copy_lost_on_the_wire_is_asked_for_again_and_the_new_copy_takes_over()
     {
         // Reset goes out once (a resend reaching the restarted device would restart it again). Seen in CI after a
         // power cut: the Reset(Bootloader) that switches to the new copy was lost and the updater waited for a switch
@@ -75,7 +75,7 @@ public sealed class BootloaderUpdateTests
     [InlineData(true)]
     [Trait("Requirement", "REQ-UPD-BL")]
     [Trait("Requirement", "REQ-RECOVER")]
-    public async Task AnUpdateStoppedAtConfirming_IsRecognisedAsDone_WhenRunAgain(bool applicationRunsAgain)
+    public async Task An_update_stopped_at_confirming_is_recognised_as_done_when_run_again(bool applicationRunsAgain)
     {
         // The host is killed once the new copy took over (at Confirming). The image is linked for copy B, which now
         // runs: a rerun must see the update is finished, not refuse the image as one for the running copy.
@@ -130,7 +130,7 @@ public sealed class BootloaderUpdateTests
 
     [Fact]
     [Trait("Requirement", "REQ-UPD-BL")]
-    public async Task BothCopies_AreWritten_EachThroughTheOtherOne()
+    public async Task Both_copies_are_written_each_through_the_other_one()
     {
         DeviceProfile profile = DeviceKit.Profile(2);
         await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile));
@@ -158,7 +158,7 @@ public sealed class BootloaderUpdateTests
     [Fact]
     [Trait("Requirement", "REQ-UPD-BL")]
     [Trait("Threat", "THREAT.IMG.LOCATION")]
-    public async Task ImageForTheRunningCopy_IsRefusedBeforeAnythingIsWritten()
+    public async Task Image_for_the_running_copy_is_refused_before_anything_is_written()
     {
         DeviceProfile profile = DeviceKit.Profile(4);
         await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile));
@@ -175,7 +175,7 @@ public sealed class BootloaderUpdateTests
 
     [Fact]
     [Trait("Requirement", "REQ-UPD-BL")]
-    public async Task CopyThatWouldNotStart_FailsConfirming_AndTheDeviceRunsAsBefore()
+    public async Task Copy_that_would_not_start_fails_confirming_and_the_device_runs_as_before()
     {
         DeviceProfile profile = DeviceKit.Profile(5);
         await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile));

@@ -96,7 +96,7 @@ public sealed class BusNetworkTests
     [InlineData("spi", true)]
     [Trait("Requirement", "REQ-TOPO")]
     [Trait("Requirement", "REQ-UPD-APP")]
-    public async Task ApplicationUpdate_OfThreeDevicesOnOneBus_AllAtOnce(string kind, bool readyLines)
+    public async Task Application_update_of_three_devices_on_one_bus_all_at_once(string kind, bool readyLines)
     {
         DeviceProfile[] profiles = Profiles(60, 3);
         await using BusRig bus = await BusRig.CreateAsync(kind, profiles, readyLines);
@@ -130,7 +130,7 @@ public sealed class BusNetworkTests
     [InlineData("spi")]
     [Trait("Requirement", "REQ-TOPO")]
     [Trait("Requirement", "REQ-UPD-BL")]
-    public async Task BootloaderUpdate_OfTwoDevicesOnOneBus_ThroughTheSecondCopy(string kind)
+    public async Task Bootloader_update_of_two_devices_on_one_bus_through_the_second_copy(string kind)
     {
         DeviceProfile[] profiles = Profiles(70, 2);
         await using BusRig bus = await BusRig.CreateAsync(kind, profiles);
@@ -161,7 +161,7 @@ public sealed class BusNetworkTests
     [InlineData("spi", true)]
     [Trait("Requirement", "REQ-TOPO")]
     [Trait("Requirement", "REQ-RPC")]
-    public async Task EventsFromIdleDevices_ArriveThroughPolling(string kind, bool readyLines)
+    public async Task Events_from_idle_devices_arrive_through_polling(string kind, bool readyLines)
     {
         DeviceProfile[] profiles = Profiles(80, 2);
         await using BusRig bus = await BusRig.CreateAsync(kind, profiles, readyLines, device: p =>
@@ -195,7 +195,7 @@ public sealed class BusNetworkTests
     [Trait("Requirement", "REQ-RECOVER")]
     [Trait("Requirement", "REQ-UPD-APP")]
     [Trait("Requirement", "REQ-TOPO")]
-    public async Task PowerCutMidTransfer_TheDeviceFallsSilentOnTheBus_AndTheUpdateResumesAsOnASerialLink(string kind)
+    public async Task Power_cut_mid_transfer_the_device_falls_silent_on_the_bus_and_the_update_resumes_as_on_a_serial_link(string kind)
     {
         DeviceProfile[] profiles = Profiles(90, 2);
         UpdateOptions options = Rig.FastOptions();
@@ -233,7 +233,7 @@ public sealed class BusNetworkTests
     [Trait("Requirement", "REQ-TOPO")]
     [Trait("Requirement", "REQ-UPD-APP")]
     [Trait("Requirement", "REQ-RECOVER")]
-    public async Task GarbledTornAndUnacknowledgedTransactions_DuringAnUpdate_AreRepairedByTheFramesCrcAndResends(string kind)
+    public async Task Garbled_torn_and_unacknowledged_transactions_during_an_update_are_repaired_by_the_frames_crc_and_resends(string kind)
     {
         DeviceProfile[] profiles = Profiles(100, 2);
         await using BusRig bus = await BusRig.CreateAsync(kind, profiles);
@@ -290,7 +290,7 @@ public sealed class BusNetworkTests
 
     [Fact]
     [Trait("Requirement", "REQ-TOPO")]
-    public async Task AnAddressNobodyAnswers_StaysSilentAndOffline_WhileTheDevicesBesideItAreFound()
+    public async Task An_address_nobody_answers_stays_silent_and_offline_while_the_devices_beside_it_are_found()
     {
         DeviceProfile[] profiles = Profiles(110, 2);
         using var bus = new EmulatedI2cBus(new EmulatedI2cBusOptions { ClockRate = 400_000 });
@@ -316,7 +316,7 @@ public sealed class BusNetworkTests
     [Fact]
     [Trait("Requirement", "REQ-TOPO")]
     [Trait("Requirement", "REQ-UPD-APP")]
-    public async Task LinkUris_ReachDevicesOnPublishedEmulatedBuses_ThroughDeviceNetworkConnectUris()
+    public async Task Link_uris_reach_devices_on_published_emulated_buses_through_device_network_connect_uris()
     {
         DeviceProfile[] profiles = Profiles(120, 4);
         using var i2c = new EmulatedI2cBus(new EmulatedI2cBusOptions { ClockRate = 1_000_000 });
@@ -362,7 +362,7 @@ public sealed class BusNetworkTests
 
     [Fact]
     [Trait("Requirement", "REQ-TOPO")]
-    public async Task ABusThatDoesNotExist_IsATypedErrorFromConnectUris()
+    public async Task A_bus_that_does_not_exist_is_a_typed_error_from_connect_uris()
     {
         var e = await Assert.ThrowsAsync<BusOpenException>(() => DeviceNetwork.ConnectUrisAsync(["i2c:/dev/i2c-97?address=0x42"], Rig.NetworkOptions()));
         Assert.Equal(BusOpenError.NotFound, e.Error);

@@ -25,7 +25,7 @@ public sealed class CancellationTests
     [Fact]
     [Trait("Requirement", "REQ-RECOVER")]
     [Trait("Requirement", "REQ-UPD-APP")]
-    public async Task CancelMidTransfer_LeavesTheUpdateResumable_AndTheNextCallContinues()
+    public async Task Cancel_mid_transfer_leaves_the_update_resumable_and_the_next_call_continues()
     {
         DeviceProfile profile = DeviceKit.Profile(70, FlashFamily.Stm32L4);
         await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile));
@@ -53,7 +53,7 @@ public sealed class CancellationTests
 
     [Fact]
     [Trait("Requirement", "REQ-RECOVER")]
-    public async Task CancelWithAbortOnCancel_AbortsTheUpdate_AndTheBootloaderStaysResident()
+    public async Task Cancel_with_abort_on_cancel_aborts_the_update_and_the_bootloader_stays_resident()
     {
         DeviceProfile profile = DeviceKit.Profile(71, FlashFamily.Stm32L4);
         UpdateOptions options = Rig.FastOptions();
@@ -74,7 +74,7 @@ public sealed class CancellationTests
 
     [Fact]
     [Trait("Requirement", "REQ-UPD-APP")]
-    public async Task CancelBeforeTheImageIsOffered_WritesNothing()
+    public async Task Cancel_before_the_image_is_offered_writes_nothing()
     {
         DeviceProfile profile = DeviceKit.Profile(72);
         await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile));
@@ -99,7 +99,7 @@ public sealed class DiscoveryTests
 {
     [Fact]
     [Trait("Requirement", "REQ-TOPO")]
-    public async Task Discovery_ReadsIdentityVersionsCapabilitiesAndBootloaderStatus()
+    public async Task Discovery_reads_identity_versions_capabilities_and_bootloader_status()
     {
         DeviceProfile withApp = DeviceKit.Profile(80, receiveBuffers: 5);
         DeviceProfile without = DeviceKit.Profile(81, FlashFamily.Stm32L4);
@@ -138,7 +138,7 @@ public sealed class DiscoveryTests
 
     [Fact]
     [Trait("Requirement", "REQ-TOPO")]
-    public async Task FindAsync_FindsADeviceByUid_AfterAPowerCycleLostItsAddress()
+    public async Task FindAsync_finds_a_device_by_uid_after_a_power_cycle_lost_its_address()
     {
         await using Rig rig = await Rig.ChainAsync(2, i => DeviceKit.Device(DeviceKit.Profile(82 + i)));
         DeviceInfo second = rig.Devices[1];
@@ -196,7 +196,7 @@ public sealed class DiscoveryTests
 
     [Fact]
     [Trait("Requirement", "REQ-TOPO")]
-    public void Options_AreValidated()
+    public void Options_are_validated()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new UpdateOptions { CommandTimeout = TimeSpan.Zero }.Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => new UpdateOptions { MaxWritesInFlight = 0 }.Validate());

@@ -14,7 +14,7 @@ public sealed class InstallAndTopologyTests
     [Trait("Requirement", "REQ-INST")]
     [Trait("Requirement", "REQ-DEVICE-BOUND")]
     [Trait("Requirement", "REQ-CONFIDENTIAL")]
-    public async Task ProductionInstall_ManyDevicesInParallel_EachWithItsOwnImage_OneBadRowDoesNotStopTheOthers()
+    public async Task Production_install_many_devices_in_parallel_each_with_its_own_image_one_bad_row_does_not_stop_the_others()
     {
         DeviceProfile[] profiles = Enumerable.Range(30, 5).Select(i => DeviceKit.Profile(i, requireBinding: true)).ToArray();
         await using Rig rig = await Rig.StarAsync(profiles.Length, i => DeviceKit.Device(profiles[i], withApplication: i % 2 == 0));
@@ -66,7 +66,7 @@ public sealed class InstallAndTopologyTests
     [Fact]
     [Trait("Requirement", "REQ-TOPO")]
     [Trait("Requirement", "REQ-INST")]
-    public async Task StarOfEight_IsUpdatedConcurrently()
+    public async Task Star_of_eight_is_updated_concurrently()
     {
         DeviceProfile[] profiles = Enumerable.Range(40, 8).Select(i => DeviceKit.Profile(i, i % 2 == 0 ? FlashFamily.Stm32F4 : FlashFamily.Stm32L4)).ToArray();
         await using Rig rig = await Rig.StarAsync(8, i => DeviceKit.Device(profiles[i]));
@@ -85,7 +85,7 @@ public sealed class InstallAndTopologyTests
     [Fact]
     [Trait("Requirement", "REQ-TOPO")]
     [Trait("Requirement", "REQ-UPD-APP")]
-    public async Task DaisyChainOfFour_IsDiscoveredInOrder_AndUpdatedConcurrently()
+    public async Task Daisy_chain_of_four_is_discovered_in_order_and_updated_concurrently()
     {
         // Different frame limits along the chain: the path limit is the smallest so far.
         ushort[] frames = [1024, 512, 1024, 256];
@@ -109,7 +109,7 @@ public sealed class InstallAndTopologyTests
     [Fact]
     [Trait("Requirement", "REQ-TOPO")]
     [Trait("Requirement", "REQ-RECOVER")]
-    public async Task DaisyChain_PowerCutOfTheFirstDevice_AllUpdatesStillComplete()
+    public async Task Daisy_chain_power_cut_of_the_first_device_all_updates_still_complete()
     {
         DeviceProfile[] profiles = Enumerable.Range(60, 3).Select(i => DeviceKit.Profile(i, FlashFamily.Stm32L4)).ToArray();
         UpdateOptions options = Rig.FastOptions();
@@ -140,7 +140,7 @@ public sealed class InstallAndTopologyTests
 
     [Fact]
     [Trait("Requirement", "REQ-INST")]
-    public async Task CancelledInstall_ReturnsTheTable_WithTheUnfinishedRowsCancelled()
+    public async Task Cancelled_install_returns_the_table_with_the_unfinished_rows_cancelled()
     {
         DeviceProfile[] profiles = Enumerable.Range(120, 3).Select(i => DeviceKit.Profile(i)).ToArray();
         await using Rig rig = await Rig.StarAsync(3, i => DeviceKit.Device(profiles[i]));

@@ -76,7 +76,7 @@ public sealed class RejectionTests
     [Trait("Threat", "THREAT.IMG.INCOMPATIBLE")]
     [Trait("Threat", "THREAT.IMG.LOCATION")]
     [Trait("Threat", "THREAT.UPD.UNAPPROVED")]
-    public async Task BadImage_IsRefusedTyped_AndTheInstalledFirmwareIsUntouched(string name, bool localPreCheck)
+    public async Task Bad_image_is_refused_typed_and_the_installed_firmware_is_untouched(string name, bool localPreCheck)
     {
         Case @case = s_cases[name];
         DeviceProfile profile = DeviceKit.Profile(20);
@@ -133,7 +133,7 @@ public sealed class RejectionTests
     [Trait("Requirement", "REQ-UPD-APP")]
     [Trait("Threat", "THREAT.IMG.INCOMPATIBLE")]
     [Trait("Threat", "THREAT.IMG.LOCATION")]
-    public async Task CheckImage_OnADeviceInItsApplication_ChecksWhatItsBootloaderChecks_WithTheLargestPayloadItReports()
+    public async Task CheckImage_on_a_device_in_its_application_checks_what_its_bootloader_checks_with_the_largest_payload_it_reports()
     {
         // The application reports only Forwarding among its own features; the bootloader's rules (signatures, the
         // regions and their largest payload) come from GetUpdateRules, which the application answers too.
@@ -159,7 +159,7 @@ public sealed class RejectionTests
     [Fact]
     [Trait("Requirement", "REQ-AUTH-FW")]
     [Trait("Threat", "THREAT.IMG.INCOMPATIBLE")]
-    public async Task CheckImage_RefusesOnTheHostAlone_WithoutTalkingToTheDevice()
+    public async Task CheckImage_refuses_on_the_host_alone_without_talking_to_the_device()
     {
         DeviceProfile profile = DeviceKit.Profile(21);
         await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile, withApplication: false));
@@ -182,7 +182,7 @@ public sealed class RejectionTests
     [InlineData(false)]
     [Trait("Requirement", "REQ-TAMPER")]
     [Trait("Threat", "THREAT.IMG.NON_AUTH")]
-    public async Task TamperedPayload_IsRefused_AndTheDeviceNeverRunsIt(bool localPreCheck)
+    public async Task Tampered_payload_is_refused_and_the_device_never_runs_it(bool localPreCheck)
     {
         DeviceProfile profile = DeviceKit.Profile(22);
         UpdateOptions options = Rig.FastOptions();

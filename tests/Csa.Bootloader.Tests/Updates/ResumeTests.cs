@@ -35,7 +35,7 @@ public sealed class ResumeTests
     [InlineData(FlashFamily.Stm32F4, 170_000, 140_000)]
     [Trait("Requirement", "REQ-RECOVER")]
     [Trait("Requirement", "REQ-UPD-APP")]
-    public async Task PowerCutMidTransfer_TheSameCallResumesFromWhatTheDeviceHolds(FlashFamily family, int size, int cutAt)
+    public async Task Power_cut_mid_transfer_the_same_call_resumes_from_what_the_device_holds(FlashFamily family, int size, int cutAt)
     {
         DeviceProfile profile = DeviceKit.Profile(5, family);
         await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile), ResumeOptions());
@@ -78,7 +78,7 @@ public sealed class ResumeTests
     [InlineData(FlashFamily.Stm32L4)]
     [Trait("Requirement", "REQ-RECOVER")]
     [Trait("Requirement", "REQ-UPD-APP")]
-    public async Task PowerCutMidTransfer_TheDevicesAnnouncementResumesTheUpdate_NotTheWritesTimeouts(FlashFamily family)
+    public async Task Power_cut_mid_transfer_the_devices_announcement_resumes_the_update_not_the_writes_timeouts(FlashFamily family)
     {
         // The writes in flight when the power went are never answered. Their timeout is made longer than the guard, so
         // the update can only finish if the host noticed the device's return from its own announcement (StateChanged
@@ -109,7 +109,7 @@ public sealed class ResumeTests
 
     [Fact]
     [Trait("Requirement", "REQ-RECOVER")]
-    public async Task PowerCutWithoutRetryPolicy_FailsTyped_ThenCallingAgainResumes()
+    public async Task Power_cut_without_retry_policy_fails_typed_then_calling_again_resumes()
     {
         DeviceProfile profile = DeviceKit.Profile(6, FlashFamily.Stm32L4);
         await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile), ResumeOptions(maxResumes: 0));
@@ -140,7 +140,7 @@ public sealed class ResumeTests
     [Fact]
     [Trait("Requirement", "REQ-RECOVER")]
     [Trait("Requirement", "REQ-TOPO")]
-    public async Task LinkLostMidTransfer_IsReopened_AndTheUpdateContinues()
+    public async Task Link_lost_mid_transfer_is_reopened_and_the_update_continues()
     {
         DeviceProfile profile = DeviceKit.Profile(7, FlashFamily.Stm32L4);
         await using Rig rig = await Rig.StarAsync(2, i => DeviceKit.Device(i == 0 ? profile : DeviceKit.Profile(8, FlashFamily.Stm32L4)), ResumeOptions());
@@ -165,7 +165,7 @@ public sealed class ResumeTests
     [Fact]
     [Trait("Requirement", "REQ-RECOVER")]
     [Trait("Requirement", "REQ-UPD-BL")]
-    public async Task PowerCutDuringBootloaderUpdate_ResumesAndTheNewCopyRuns()
+    public async Task Power_cut_during_bootloader_update_resumes_and_the_new_copy_runs()
     {
         DeviceProfile profile = DeviceKit.Profile(9, FlashFamily.Stm32L4);
         await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile), ResumeOptions());

@@ -13,7 +13,7 @@ public sealed class SerialLinkTests
     [Trait("Requirement", "REQ-TOPO")]
     [Trait("Requirement", "REQ-RECOVER")]
     [Trait("Requirement", "REQ-TAMPER")]
-    public async Task LossyNoisySerialLine_TheUpdateCompletes_LostWritesAreResentNotRestarted()
+    public async Task Lossy_noisy_serial_line_the_update_completes_lost_writes_are_resent_not_restarted()
     {
         DeviceProfile profile = DeviceKit.Profile(90, maxFrameSize: 256);
         var line = new EmulatedChannelOptions { BaudRate = 2_000_000, FrameLossProbability = 0.02, BitErrorRate = 1e-5 };

@@ -13,7 +13,7 @@ public sealed class TcpNetworkTests
     [Fact]
     [Trait("Requirement", "REQ-TOPO")]
     [Trait("Requirement", "REQ-UPD-APP")]
-    public async Task DevicesBehindTcpServers_AreReachedByLinkUri_AndUpdatedConcurrently()
+    public async Task Devices_behind_tcp_servers_are_reached_by_link_uri_and_updated_concurrently()
     {
         DeviceProfile[] profiles = [DeviceKit.Profile(110), DeviceKit.Profile(111)];
         VirtualDevice[] devices = profiles.Select(p => DeviceKit.Device(p)).ToArray();

@@ -46,7 +46,7 @@ public sealed class UpdateAttackTests
     [Trait("Requirement", "REQ-UPD-APP")]
     [Trait("Requirement", "REQ-TAMPER")]
     [Trait("Threat", "THREAT.UPD.WRONG_PRECURSOR")]
-    public async Task WrongPrecursor_DoesNotApply_AFullImageLeavesTheSameApplicationWhateverTheDeviceHeldBefore()
+    public async Task Wrong_precursor_does_not_apply_a_full_image_leaves_the_same_application_whatever_the_device_held_before()
     {
         // Three precursors: the factory application, another build of it (other bytes, other size), and none at all.
         // A differential update would depend on them; a Csa image does not: the region ends up byte for byte the same.
@@ -75,7 +75,7 @@ public sealed class UpdateAttackTests
     [Fact]
     [Trait("Requirement", "REQ-TAMPER")]
     [Trait("Threat", "THREAT.UPD.WRONG_PRECURSOR")]
-    public async Task WrongPrecursor_TheBoundary_AnImageKindOtherThanAFullApplicationOrBootloaderIsRefusedBeforeAnyErase()
+    public async Task Wrong_precursor_the_boundary_an_image_kind_other_than_a_full_application_or_bootloader_is_refused_before_any_erase()
     {
         // The format has exactly two kinds, both full images (docs/image-format.md 3): a manifest naming any other kind
         // (what a delta format would need) is refused by the device before its signature is even looked at.
@@ -107,7 +107,7 @@ public sealed class UpdateAttackTests
     [Trait("Requirement", "REQ-DOWNGRADE")]
     [Trait("Requirement", "REQ-UPD-APP")]
     [Trait("Threat", "TUF.FREEZE")]
-    public async Task Freeze_APushedFleetShowsItsStaleDevices_AndAnOldReleaseCannotBePushedBackOverANewerCounter()
+    public async Task Freeze_a_pushed_fleet_shows_its_stale_devices_and_an_old_release_cannot_be_pushed_back_over_a_newer_counter()
     {
         // TUF's freeze attack keeps a client on stale metadata so it never learns of an update. A Csa device learns of
         // nothing by itself: the host pushes. What the device does guarantee: (1) the host sees each device's installed
@@ -145,7 +145,7 @@ public sealed class UpdateAttackTests
     [InlineData(false)]
     [Trait("Requirement", "REQ-TAMPER")]
     [Trait("Threat", "TUF.MIX_AND_MATCH")]
-    public async Task MixAndMatch_TheManifestOfOneReleaseWithThePayloadOfAnother_IsNeverMarkedValidNorRun(bool localPreCheck)
+    public async Task Mix_and_match_the_manifest_of_one_release_with_the_payload_of_another_is_never_marked_valid_nor_run(bool localPreCheck)
     {
         DeviceProfile profile = DeviceKit.Profile(44);
         await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile), Options(localPreCheck));
@@ -181,7 +181,7 @@ public sealed class UpdateAttackTests
     [Trait("Requirement", "REQ-CONFIDENTIAL")]
     [Trait("Requirement", "REQ-TAMPER")]
     [Trait("Threat", "TUF.MIX_AND_MATCH")]
-    public async Task MixAndMatch_AWrappedKeyFromAnotherRelease_IsRefusedBeforeAnyErase_TheFlashByteIdentical()
+    public async Task Mix_and_match_a_wrapped_key_from_another_release_is_refused_before_any_erase_the_flash_byte_identical()
     {
         DeviceProfile profile = DeviceKit.Profile(45);
         await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile), Options(localPreCheck: true));
@@ -209,7 +209,7 @@ public sealed class UpdateAttackTests
     [Trait("Requirement", "REQ-TAMPER")]
     [Trait("Threat", "TUF.ENDLESS_DATA")]
     [Trait("Threat", "THREAT.IMG.EXTRA")]
-    public async Task EndlessData_TheDeviceTakesNotOneByteBeyondTheSignedPayloadSize()
+    public async Task Endless_data_the_device_takes_not_one_byte_beyond_the_signed_payload_size()
     {
         DeviceProfile profile = DeviceKit.Profile(46);
         await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile), Options(localPreCheck: false));
@@ -250,7 +250,7 @@ public sealed class UpdateAttackTests
     [Fact]
     [Trait("Requirement", "REQ-TAMPER")]
     [Trait("Threat", "TUF.ENDLESS_DATA")]
-    public async Task EndlessData_AnImageFileThatNeverEnds_IsRefusedAfterTheLargestImageTheFormatAllows()
+    public async Task Endless_data_an_image_file_that_never_ends_is_refused_after_the_largest_image_the_format_allows()
     {
         // A hostile "image" the host is told to read: a file far larger than any image, and (on Linux) a device that
         // never ends. The reader stops one byte past ImageFormat.MaxImageSize and refuses, instead of reading on.
@@ -306,7 +306,7 @@ public sealed class UpdateAttackTests
     [Trait("Requirement", "REQ-AUTH-FW")]
     [Trait("Threat", "TUF.ARBITRARY_SOFTWARE")]
     [Trait("Threat", "THREAT.IMG.NON_AUTH")]
-    public async Task ArbitrarySoftware_SoftwareOfTheAttackersChoosing_IsRefusedBeforeAnyErase_TheFlashByteIdentical(string attack, bool localPreCheck)
+    public async Task Arbitrary_software_software_of_the_attackers_choosing_is_refused_before_any_erase_the_flash_byte_identical(string attack, bool localPreCheck)
     {
         DeviceProfile profile = DeviceKit.Profile(47);
         await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile), Options(localPreCheck));
