@@ -60,21 +60,8 @@ public sealed class ProvisioningPowerCutTests
     /// A blank device on a board whose USB serial bridge it powers (the station sees a power cut as its port closing, as
     /// on such a board), and a network over that point-to-point port.
     /// </summary>
-    private sealed class Bench : IAsyncDisposable
+    private sealed record Bench(VirtualDevice Device, UsbSerialDevicePort Usb, DeviceNetwork Network) : IAsyncDisposable
     {
-        private Bench(VirtualDevice device, UsbSerialDevicePort usb, DeviceNetwork network)
-        {
-            Device = device;
-            Usb = usb;
-            Network = network;
-        }
-
-        public VirtualDevice Device { get; }
-
-        public UsbSerialDevicePort Usb { get; }
-
-        public DeviceNetwork Network { get; }
-
         public static async Task<Bench> StartAsync(DeviceProfile profile, CancellationToken cancellationToken)
         {
             VirtualDevice device = ProvisioningKit.Blank(profile);
