@@ -15,9 +15,24 @@ public sealed partial class DataLinkNode
     /// <param name="firstAddress">The address for the first device (0x01..0xEF); keep ranges apart across links.</param>
     /// <param name="cancellationToken">Stops the enumeration; devices already assigned keep their address.</param>
     /// <exception cref="LinkClosedException">The link closed.</exception>
-    public async Task<IReadOnlyList<ChainMember>> EnumerateChainAsync(NodeLink link, byte firstAddress = NodeAddress.FirstDevice, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<ChainMember>> EnumerateChainAsync(NodeLink link, byte firstAddress = NodeAddress.FirstDevice, CancellationToken cancellationToken = default) =>
+        EnumerateChainAsync(link, firstAddress, NodeAddress.LastDevice - NodeAddress.FirstDevice + 1, cancellationToken);
+
+    /// <summary>
+    /// Enumerates as <see cref="EnumerateChainAsync(NodeLink, byte, CancellationToken)"/> does, but at most
+    /// <paramref name="maxDevices"/> devices: a link known to hold no more (a point-to-point port gives 1) is done when the
+    /// last of them answers, without waiting out the link-management timeout for a device after it, and a chain longer than
+    /// its address range never takes the next range's addresses.
+    /// </summary>
+    /// <param name="link">One of this node's links.</param>
+    /// <param name="firstAddress">The address for the first device (0x01..0xEF).</param>
+    /// <param name="maxDevices">The most devices the link holds, at least 1.</param>
+    /// <param name="cancellationToken">Stops the enumeration; devices already assigned keep their address.</param>
+    /// <exception cref="LinkClosedException">The link closed.</exception>
+    public async Task<IReadOnlyList<ChainMember>> EnumerateChainAsync(NodeLink link, byte firstAddress, int maxDevices, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(link);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxDevices, 1);
         ThrowIfDisposed();
         if (!ReferenceEquals(link.Node, this))
             throw new ArgumentException("The link does not belong to this node.", nameof(link));
@@ -34,7 +49,8 @@ public sealed partial class DataLinkNode
 
         var members = new List<ChainMember>();
         int pathLimit = _maxFrameSize;
-        for (int value = firstAddress; value <= NodeAddress.LastDevice; value++)
+        int lastAddress = Math.Min(NodeAddress.LastDevice, firstAddress + maxDevices - 1);
+        for (int value = firstAddress; value <= lastAddress; value++)
         {
             var candidate = new NodeAddress((byte)value);
             // pathLimit does not include the candidate yet: it is what the candidate's frames to us pass through.

@@ -29,6 +29,19 @@ public sealed partial class DataLinkNode
     private NodeLink? RouteTo(NodeAddress node)
         => Volatile.Read(ref _staticRoutes[node.Value]) ?? Volatile.Read(ref _learntRoutes[node.Value]);
 
+    /// <summary>
+    /// Cancelled when the link that carries frames to <paramref name="node"/> closes: its route, or this node's only
+    /// link; <see cref="CancellationToken.None"/> when no one link carries them (a broadcast, a node flooded to over
+    /// several links).
+    /// </summary>
+    internal CancellationToken RouteClosedToken(NodeAddress node)
+    {
+        if ((node.IsDevice || node == NodeAddress.Host) && RouteTo(node) is { } route)
+            return route.ClosedToken;
+        NodeLink[] links = Volatile.Read(ref _links);
+        return node != NodeAddress.Broadcast && links.Length == 1 ? links[0].ClosedToken : CancellationToken.None;
+    }
+
     /// <summary>A frame from <paramref name="source"/> came in on <paramref name="link"/>, so replies go back that way.</summary>
     private void Learn(NodeAddress source, NodeLink link)
     {

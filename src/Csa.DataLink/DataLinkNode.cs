@@ -14,7 +14,7 @@ namespace Csa.DataLink;
 /// link per device), daisy chain (a device with an <see cref="LinkRole.Upstream"/> and a
 /// <see cref="LinkRole.Downstream"/> link forwards what is not for it) and a shared addressed bus (several nodes
 /// on one link, each ignoring frames for others). Routes are learnt from the source of every received frame and
-/// from <see cref="EnumerateChainAsync"/>, and can be set with <see cref="SetRoute"/>; a frame for a node without
+/// from <see cref="EnumerateChainAsync(NodeLink, byte, CancellationToken)"/>, and can be set with <see cref="SetRoute"/>; a frame for a node without
 /// a route goes out of every other link, and the hop limit ends it if the links form a loop.
 /// </remarks>
 public sealed partial class DataLinkNode : IAsyncDisposable, ILinkFrameHandler
@@ -34,6 +34,7 @@ public sealed partial class DataLinkNode : IAsyncDisposable, ILinkFrameHandler
     private readonly int _socketCapacity;
     private readonly int _maxGroups;
     private readonly TimeProvider _timeProvider;
+    private readonly bool _keepSocketsWithoutLinks;
     private readonly ILogger _logger;
     private readonly PacketSocket?[] _sockets = new PacketSocket?[AddressCount];
     private readonly ConcurrentDictionary<byte, PendingRequest> _pending = new();
@@ -64,6 +65,7 @@ public sealed partial class DataLinkNode : IAsyncDisposable, ILinkFrameHandler
         _socketCapacity = options.SocketReceiveCapacity;
         _maxGroups = options.MaxGroups;
         _timeProvider = options.TimeProvider;
+        _keepSocketsWithoutLinks = options.KeepSocketsWithoutLinks;
         _logger = options.LoggerFactory.CreateLogger<DataLinkNode>();
         Capabilities = new NodeCapabilities(DataLinkProtocol.Version, (ushort)_maxFrameSize, _receiveBuffers);
     }
@@ -168,13 +170,18 @@ public sealed partial class DataLinkNode : IAsyncDisposable, ILinkFrameHandler
             noneLeft = Array.TrueForAll(_links, l => !l.IsOpen);
         }
         link.Reassembler.Dispose();
+        link.MarkClosed();
         DataLinkLog.LinkClosed(_logger, link.Name, reason.Message, reason.InnerException);
 
         if (noneLeft && Volatile.Read(ref _disposed) == 0)
         {
-            // Nothing can reach this node any more: whoever waits for a packet or an answer hears it now.
-            for (int port = 0; port < _sockets.Length; port++)
-                Interlocked.Exchange(ref _sockets[port], null)?.Complete(Copy(reason));
+            // Nothing can reach this node any more: whoever waits for an answer hears it now, and whoever waits for a
+            // packet too, unless the node opens links again itself (KeepSocketsWithoutLinks).
+            if (!_keepSocketsWithoutLinks)
+            {
+                for (int port = 0; port < _sockets.Length; port++)
+                    Interlocked.Exchange(ref _sockets[port], null)?.Complete(Copy(reason));
+            }
             foreach (PendingRequest request in _pending.Values)
                 request.Completion.TrySetException(Copy(reason));
         }

@@ -55,6 +55,13 @@ public sealed record DataLinkNodeOptions
     /// <summary>How many received packets a socket queues for its reader before further packets are dropped.</summary>
     public int SocketReceiveCapacity { get; init; } = 256;
 
+    /// <summary>
+    /// For a host that opens its links again after they close (a network of devices behind serial ports that come and
+    /// go): its sockets stay open while it has no link. False (default): a node whose last link closed can be reached by
+    /// no one, and its sockets complete with that link's <see cref="LinkClosedException"/>.
+    /// </summary>
+    public bool KeepSocketsWithoutLinks { get; init; }
+
     /// <summary>The clock for timeouts (tests pass a fake one).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 

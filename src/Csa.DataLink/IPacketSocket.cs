@@ -34,4 +34,12 @@ public interface IPacketSocket : IAsyncDisposable
     /// and caching the answer. Throws a <see cref="DataLinkException"/> if the node does not answer.
     /// </summary>
     Task<NodeCapabilities> GetCapabilitiesAsync(NodeAddress node, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Cancelled when the link that carries packets to <paramref name="destination"/> closes (a cable pulled, a serial
+    /// port that vanished with the board's power, a TCP connection dropped): an answer awaited from there can no longer
+    /// come over it. <see cref="CancellationToken.None"/> when no one link carries them (a broadcast, a destination
+    /// flooded to over several links), and for sockets that do not watch their routes.
+    /// </summary>
+    CancellationToken RouteClosedToken(NodeAddress destination) => CancellationToken.None;
 }

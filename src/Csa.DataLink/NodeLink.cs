@@ -40,6 +40,13 @@ public sealed class NodeLink
 
     internal Reassembler Reassembler { get; }
 
+    private readonly CancellationTokenSource _closed = new();
+
+    /// <summary>Cancelled when the link closes: what waits for an answer over it stops at once.</summary>
+    internal CancellationToken ClosedToken => _closed.Token;
+
+    internal void MarkClosed() => _closed.Cancel();
+
     /// <inheritdoc />
     public override string ToString() => $"{Name} ({Role}{(IsOpen ? "" : ", closed")})";
 }

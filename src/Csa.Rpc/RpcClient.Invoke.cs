@@ -40,7 +40,7 @@ public sealed partial class RpcClient
     /// <returns>The response payload.</returns>
     /// <exception cref="RpcErrorException">The device answered with an error.</exception>
     /// <exception cref="RpcTimeoutException">No response after every allowed attempt.</exception>
-    /// <exception cref="DataLinkException">The link failed (<see cref="RpcLinkLostException"/> when it was lost).</exception>
+    /// <exception cref="DataLinkException">The link failed (<see cref="RpcLinkLostException"/> when it was lost; <see cref="NodeUnreachableException"/> when the link to the device closed while the call waited).</exception>
     public async Task<byte[]> InvokeRawAsync(
         NodeAddress device,
         ushort interfaceId,
@@ -136,9 +136,19 @@ public sealed partial class RpcClient
                 }
 
                 RpcReply reply;
+                // The link the request went out on may close under it (a port that vanished): no answer can come back
+                // over it, so the wait ends then, not at the timeout.
+                CancellationToken routeClosed = _socket.RouteClosedToken(device.Node);
+                using CancellationTokenSource? watch = routeClosed.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(token, routeClosed) : null;
                 try
                 {
-                    reply = await call.Reply.Task.WaitAsync(timeout, _time, token).ConfigureAwait(false);
+                    reply = await call.Reply.Task.WaitAsync(timeout, _time, watch?.Token ?? token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (routeClosed.IsCancellationRequested && !token.IsCancellationRequested)
+                {
+                    throw new NodeUnreachableException(device.Node,
+                        $"The link to {device.Node} closed while command 0x{commandId:X4} of interface 0x{interfaceId:X4} (request 0x{requestId:X4}) " +
+                        "waited for its answer; whether it executed is unknown.");
                 }
                 catch (TimeoutException) when (budget.Remaining > 0)
                 {

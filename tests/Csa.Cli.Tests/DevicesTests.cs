@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
 using Csa.Cli.Simulation;
 using Csa.Crypto;
+using Csa.Simulator;
 using Csa.Simulator.Firmware;
 using Csa.Simulator.Flash;
 using Csa.Simulator.Memory;
@@ -31,10 +33,9 @@ internal static class DeviceTestKit
             MemoryMap = family == FlashFamily.Stm32F4 ? MemoryMap.Stm32F4_1M : MemoryMap.Stm32L4_1M,
             Uid = VirtualFleet.UidFor(family, index),
         };
-        uint address = !bootloader ? profile.MemoryMap.Application.Address
-            : copyA ? profile.MemoryMap.BootloaderA.Address : profile.MemoryMap.BootloaderB.Address;
-        FirmwareImage image = await SimulatedFirmware.BuildAsync(profile, bootloader ? ImageKind.Bootloader : ImageKind.Application, address, version, size,
-            new EcdsaP256Signer(EcP256PrivateKey.Load(keyFile)));
+        RegionKind region = !bootloader ? RegionKind.Application : copyA ? RegionKind.BootloaderA : RegionKind.BootloaderB;
+        var factory = new DeviceFactory(new DeviceFactoryOptions { SigningKey = EcP256PrivateKey.Load(keyFile) });
+        FirmwareImage image = await factory.BuildImageAsync(profile, region, version, new FactoryImageOptions { Size = size });
         await image.WriteFileAsync(path);
         return path;
     }

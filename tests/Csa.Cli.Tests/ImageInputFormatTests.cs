@@ -35,7 +35,7 @@ public sealed class ImageInputFormatTests
     }
 
     [Fact]
-    public async Task An_elf_file_is_read_as_elf_whatever_its_name()
+    public async Task AnElfFile_IsReadAsElfWhateverItsName()
     {
         using var dir = new TempFolder();
         File.Copy(ImageTestSupport.TestData("firmware.elf"), dir["firmware.bin"]);
@@ -45,7 +45,7 @@ public sealed class ImageInputFormatTests
     }
 
     [Fact]
-    public async Task Input_format_bin_packs_the_file_as_it_is()
+    public async Task InputFormatBin_PacksTheFileAsItIs()
     {
         using var dir = new TempFolder();
         await ImageTestSupport.RunOk(Args(ImageTestSupport.TestData("firmware.elf"), dir["a.csai"], "--load-address", "0x08020000", "--input-format", "bin"));
@@ -54,7 +54,7 @@ public sealed class ImageInputFormatTests
     }
 
     [Fact]
-    public async Task An_elf64_file_is_invalid_input_saying_so()
+    public async Task AnElf64File_IsInvalidInputSayingSo()
     {
         using var dir = new TempFolder();
         byte[] elf = File.ReadAllBytes(ImageTestSupport.TestData("firmware.elf"));
@@ -66,7 +66,7 @@ public sealed class ImageInputFormatTests
     }
 
     [Fact]
-    public async Task An_elf_segment_outside_the_load_region_is_invalid_input()
+    public async Task AnElfSegmentOutsideTheLoadRegion_IsInvalidInput()
     {
         using var dir = new TempFolder();
         byte[] elf = File.ReadAllBytes(ImageTestSupport.TestData("firmware.elf"));
@@ -78,7 +78,7 @@ public sealed class ImageInputFormatTests
     }
 
     [Fact]
-    public async Task An_s_record_file_with_a_bad_checksum_is_invalid_input_naming_the_line()
+    public async Task AnSRecordFileWithABadChecksum_IsInvalidInputNamingTheLine()
     {
         using var dir = new TempFolder();
         string[] lines = File.ReadAllLines(ImageTestSupport.TestData("firmware.srec"));
@@ -93,7 +93,7 @@ public sealed class ImageInputFormatTests
     [InlineData("m.elf", "ELF file")]
     [InlineData("m.s19", "S-record line 1")]
     [InlineData("m.hex", "Intel HEX line 1")]
-    public async Task A_file_named_as_a_format_that_its_content_is_not_is_refused_as_that_format(string name, string error)
+    public async Task AFileNamedAsAFormatThatItsContentIsNot_IsRefusedAsThatFormat(string name, string error)
     {
         using var dir = new TempFolder();
         File.Copy(ImageTestSupport.TestData("firmware.bin"), dir[name]);

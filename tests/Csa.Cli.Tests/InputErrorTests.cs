@@ -12,7 +12,7 @@ public sealed class InputErrorTests
 {
     [Fact]
     [Trait("Requirement", "REQ-RECOVER")]
-    public async Task A_state_file_with_an_erase_counter_above_int_max_is_invalid_input_not_exit_1()
+    public async Task AStateFileWithAnEraseCounterAboveIntMax_IsInvalidInputNotExit1()
     {
         string directory = DeviceTestKit.NewDirectory();
         try
@@ -48,7 +48,7 @@ public sealed class InputErrorTests
     [InlineData("sim:?state=/tmp/a%00b")]
     [InlineData("sim:?key=k%00.pem")]
     [InlineData("sim:?trust=a.pem,b%00.pem")]
-    public async Task A_nul_character_in_a_sim_link_is_a_usage_error_that_says_so(string link)
+    public async Task ANulCharacterInASimLink_IsAUsageErrorThatSaysSo(string link)
     {
         CliRun run = await CliRunner.RunAsync("info", "--link", link);
         Assert.True(run.ExitCode == ExitCodes.Usage, run.ToString());
@@ -60,7 +60,7 @@ public sealed class InputErrorTests
 
     [Fact]
     [Trait("Requirement", "REQ-TOPO")]
-    public async Task A_serial_port_that_does_not_exist_is_unreachable_and_says_it_does_not_exist()
+    public async Task ASerialPortThatDoesNotExist_IsUnreachableAndSaysItDoesNotExist()
     {
         if (OperatingSystem.IsWindows())
             return;
@@ -74,7 +74,7 @@ public sealed class InputErrorTests
 
     [Fact]
     [Trait("Requirement", "REQ-TOPO")]
-    public async Task A_serial_link_to_a_file_that_is_not_a_tty_is_a_usage_error()
+    public async Task ASerialLinkToAFileThatIsNotATty_IsAUsageError()
     {
         if (OperatingSystem.IsWindows())
             return;

@@ -80,7 +80,7 @@ public sealed class JsonErrorTests : PersistedBenchTests
     [Theory]
     [MemberData(nameof(FailingCommands))]
     [Trait("Requirement", "REQ-INST")]
-    public async Task Every_failing_command_prints_one_json_error_document_with_its_exit_code(string command, string[] args, int exitCode)
+    public async Task EveryFailingCommand_PrintsOneJsonErrorDocumentWithItsExitCode(string command, string[] args, int exitCode)
     {
         CliRun run = await CliRunner.RunAsync([.. args, "--json"]);
         ErrorDocument(run, exitCode);
@@ -89,7 +89,7 @@ public sealed class JsonErrorTests : PersistedBenchTests
 
     [Fact]
     [Trait("Requirement", "REQ-INST")]
-    public void The_failing_command_list_covers_every_command_of_the_tool()
+    public void TheFailingCommandList_CoversEveryCommandOfTheTool()
     {
         var leaves = new List<string>();
         void Walk(Command command, string prefix)
@@ -107,7 +107,7 @@ public sealed class JsonErrorTests : PersistedBenchTests
 
     [Fact]
     [Trait("Requirement", "REQ-AUTH-FW")]
-    public async Task A_verification_failure_keeps_the_report_and_adds_the_error()
+    public async Task AVerificationFailure_KeepsTheReportAndAddsTheError()
     {
         using var dir = new TempFolder();
         await ImageTestSupport.RunOk(ImageTestSupport.BuildArgs(ImageTestSupport.TestData("firmware.hex"), dir["a.csai"], "--crc"));
@@ -122,7 +122,7 @@ public sealed class JsonErrorTests : PersistedBenchTests
     [Fact]
     [Trait("Requirement", "REQ-INST")]
     [Trait("Requirement", "REQ-AUTH-FW")]
-    public async Task A_batch_that_fails_on_every_device_names_each_device_with_its_code()
+    public async Task ABatchThatFailsOnEveryDevice_NamesEachDeviceWithItsCode()
     {
         string link = await CreateAsync(2);
         CliRun keys = await CliRunner.RunAsync("keys", "generate", "--role", "firmware-signing", "--out", Path.Combine(Scratch, "stranger"));
@@ -147,7 +147,7 @@ public sealed class JsonErrorTests : PersistedBenchTests
 
     [Fact]
     [Trait("Requirement", "REQ-INST")]
-    public async Task A_successful_command_prints_its_own_document_unchanged()
+    public async Task ASuccessfulCommand_PrintsItsOwnDocumentUnchanged()
     {
         CliRun run = await CliRunner.RunAsync("keys", "show", ImageTestKeysPath(), "--json");
         Assert.Equal(0, run.ExitCode);

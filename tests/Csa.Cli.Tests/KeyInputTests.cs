@@ -15,7 +15,7 @@ public sealed class KeyInputTests(ImageTestKeys keys) : IClassFixture<ImageTestK
     [Theory]
     [InlineData("pkcs8")]
     [InlineData("sec1")]
-    public async Task Keys_show_reads_the_der_private_keys_that_sign_accepts(string form)
+    public async Task KeysShow_ReadsTheDerPrivateKeysThatSignAccepts(string form)
     {
         using var dir = new TempFolder();
         (int code, string output) = form == "pkcs8"
@@ -32,7 +32,7 @@ public sealed class KeyInputTests(ImageTestKeys keys) : IClassFixture<ImageTestK
     }
 
     [Fact]
-    public async Task A_file_holding_a_private_and_a_public_key_is_refused_by_trust()
+    public async Task AFileHoldingAPrivateAndAPublicKey_IsRefusedByTrust()
     {
         using var dir = new TempFolder();
         await ImageTestSupport.RunOk(ImageTestSupport.BuildArgs(ImageTestSupport.TestData("firmware.hex"), dir["a.csai"], "--sign", keys.SignKey));
@@ -44,7 +44,7 @@ public sealed class KeyInputTests(ImageTestKeys keys) : IClassFixture<ImageTestK
     }
 
     [Fact]
-    public async Task A_byte_order_mark_before_the_pem_is_read()
+    public async Task AByteOrderMarkBeforeThePem_IsRead()
     {
         using var dir = new TempFolder();
         File.WriteAllBytes(dir["bom.key.pem"], [0xEF, 0xBB, 0xBF, .. File.ReadAllBytes(keys.SignKey)]);
@@ -54,7 +54,7 @@ public sealed class KeyInputTests(ImageTestKeys keys) : IClassFixture<ImageTestK
     }
 
     [Fact]
-    public async Task A_public_key_with_an_invalid_point_prefix_is_invalid_input()
+    public async Task APublicKeyWithAnInvalidPointPrefix_IsInvalidInput()
     {
         using var dir = new TempFolder();
         // The SubjectPublicKeyInfo's BIT STRING holds 0x04 || X || Y as its last 65 bytes: make the prefix 0x3A.
@@ -69,7 +69,7 @@ public sealed class KeyInputTests(ImageTestKeys keys) : IClassFixture<ImageTestK
     }
 
     [Fact]
-    public async Task Damaged_key_files_are_exit_4_with_one_line()
+    public async Task DamagedKeyFiles_AreExit4WithOneLine()
     {
         using var dir = new TempFolder();
         var random = new Random(5208);

@@ -1,6 +1,7 @@
 using Csa.Bootloader.Images;
 using Csa.Bootloader.Protocol;
 using Csa.Crypto;
+using Csa.Simulator;
 using Csa.Simulator.Device;
 using Csa.Simulator.Firmware;
 using Csa.Simulator.Flash;
@@ -13,6 +14,11 @@ namespace Csa.Cli.Tests;
 public sealed class ProvisionCommandTests : IAsyncLifetime
 {
     private static readonly EcP256PrivateKey s_firmwareKey = KeyGenerator.Generate(KeyRole.FirmwareSigning);
+    private static readonly DeviceFactory s_factory = new(new DeviceFactoryOptions
+    {
+        SigningKey = s_firmwareKey,
+        Firmware = new FactoryFirmware { BootloaderVersion = new FirmwareVersion(1, 0, 0, 1), BootloaderSize = 4096 },
+    });
     private static readonly EcP256PrivateKey s_productionKey = KeyGenerator.Generate(KeyRole.Production);
     private static int s_next;
 
@@ -35,11 +41,8 @@ public sealed class ProvisionCommandTests : IAsyncLifetime
                 RequireProvisioning = true,
                 FlashTiming = FlashTimingProfile.Instant,
             };
-            var device = new VirtualDevice(profile, new VirtualDeviceOptions { HeartbeatInterval = null, PublishTelemetry = false });
-            var settings = new ImageSettings { Kind = ImageKind.Bootloader, VendorId = profile.VendorId, DeviceClassId = profile.DeviceClassId, Version = new FirmwareVersion(1, 0, 0, 1), SecurityCounter = 1 };
-            FirmwareImage bootloader = await new ImageBuilder(settings).BuildAsync(
-                FirmwareSource.FromBinary(new byte[4096], profile.MemoryMap.BootloaderA.Address), new EcdsaP256Signer(s_firmwareKey));
-            FactoryProgrammer.Program(profile, device.Flash, bootloader);
+            // As the electronics manufacturer delivers it: the bootloader only, the application comes after provisioning.
+            VirtualDevice device = await s_factory.CreateDeviceAsync(profile, firmware: s_factory.Options.Firmware.WithoutApplication());
             await device.PowerOnAsync();
             string name = $"prov-cli-{n}";
             _published.Add(SimulatorScheme.Publish(name, device));

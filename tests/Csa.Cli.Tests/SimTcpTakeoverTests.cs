@@ -12,7 +12,7 @@ public sealed partial class SimTcpTakeoverTests
     [Fact]
     [Trait("Requirement", "REQ-TOPO")]
     [Trait("Requirement", "REQ-RECOVER")]
-    public async Task Info_works_while_idle_connections_hold_the_simulated_device()
+    public async Task Info_WorksWhileIdleConnectionsHoldTheSimulatedDevice()
     {
         var output = new WatchedWriter("Ctrl+C stops");
         var error = new StringWriter();

@@ -131,7 +131,7 @@ public sealed class KeyFuzzTests : IDisposable
     }
 
     [Fact]
-    public void Mutated_der_of_every_key_kind_raises_only_KeyFormatException_from_every_entry_point()
+    public void MutatedDerOfEveryKeyKind_RaisesOnlyKeyFormatExceptionFromEveryEntryPoint()
     {
         var random = new Random(20260107);
         foreach ((string name, byte[] der, string label, _) in Corpus())
@@ -143,7 +143,7 @@ public sealed class KeyFuzzTests : IDisposable
 
     [Fact]
     [Trait("Category", "Exhaustive")]
-    public void Many_more_mutations_raise_only_KeyFormatException()
+    public void ManyMoreMutations_RaiseOnlyKeyFormatException()
     {
         var random = new Random(7468);
         foreach ((string name, byte[] der, string label, _) in Corpus())
@@ -154,7 +154,7 @@ public sealed class KeyFuzzTests : IDisposable
     }
 
     [Fact]
-    public void Mutated_pem_text_raises_only_KeyFormatException()
+    public void MutatedPemText_RaisesOnlyKeyFormatException()
     {
         var random = new Random(1421);
         foreach ((string name, byte[] der, string label, _) in Corpus())
@@ -175,7 +175,7 @@ public sealed class KeyFuzzTests : IDisposable
     }
 
     [Fact]
-    public void Random_bytes_raise_only_KeyFormatException()
+    public void RandomBytes_RaiseOnlyKeyFormatException()
     {
         var random = new Random(5915);
         for (int round = 0; round < 300; round++)

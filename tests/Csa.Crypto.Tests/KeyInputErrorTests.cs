@@ -42,7 +42,7 @@ public sealed class KeyInputErrorTests : IDisposable
     [InlineData(0x00)]
     [InlineData(0x05)]
     [InlineData(0xFF)]
-    public void A_public_point_with_an_invalid_prefix_byte_is_an_invalid_point(byte prefix)
+    public void APublicPointWithAnInvalidPrefixByte_IsAnInvalidPoint(byte prefix)
     {
         byte[] point = [prefix, .. Point[1..]];
         KeyFormatException spki = Refused(() => EcP256PublicKey.FromSubjectPublicKeyInfo(Spki(point)));
@@ -57,7 +57,7 @@ public sealed class KeyInputErrorTests : IDisposable
     [Theory]
     [InlineData(0x06)]
     [InlineData(0x07)]
-    public void Hybrid_points_are_refused_as_security_md_lists_only_uncompressed_and_compressed(byte prefix)
+    public void HybridPoints_AreRefusedAsSecurityMdListsOnlyUncompressedAndCompressed(byte prefix)
     {
         // One of the two is the hybrid encoding of this very point (0x06 | parity of Y), which BouncyCastle decodes.
         byte[] hybrid = [prefix, .. Point[1..]];
@@ -68,7 +68,7 @@ public sealed class KeyInputErrorTests : IDisposable
     }
 
     [Fact]
-    public void A_sec1_public_key_field_that_is_not_a_bit_string_is_malformed()
+    public void ASec1PublicKeyFieldThatIsNotABitString_IsMalformed()
     {
         string pem = PemBlocks.Write("EC PRIVATE KEY", Sec1(P256.CurveOid, new DerOctetString(Point)));
         KeyFormatException e = Refused(() => EcP256PrivateKey.FromPem(pem));
@@ -77,7 +77,7 @@ public sealed class KeyInputErrorTests : IDisposable
     }
 
     [Fact]
-    public void Truncated_indefinite_length_der_is_malformed_from_every_entry_point()
+    public void TruncatedIndefiniteLengthDer_IsMalformedFromEveryEntryPoint()
     {
         foreach (byte[] good in new[] { Key.ToPkcs8(), Key.PublicKey.ToSubjectPublicKeyInfo(), Sec1(P256.CurveOid, null) })
         {
@@ -93,7 +93,7 @@ public sealed class KeyInputErrorTests : IDisposable
     }
 
     [Fact]
-    public void Der_private_keys_read_as_a_public_key_say_they_are_private()
+    public void DerPrivateKeys_ReadAsAPublicKeySayTheyArePrivate()
     {
         File.WriteAllBytes(_temp.File("pkcs8.der"), Key.ToPkcs8());
         File.WriteAllBytes(_temp.File("sec1.der"), Sec1(P256.CurveOid, new DerBitString(Point)));
@@ -108,7 +108,7 @@ public sealed class KeyInputErrorTests : IDisposable
     }
 
     [Fact]
-    public void A_sec1_key_naming_no_curve_takes_its_curve_from_the_EC_PARAMETERS_block_which_must_be_P256()
+    public void ASec1KeyNamingNoCurve_TakesItsCurveFromTheECParametersBlockWhichMustBeP256()
     {
         string bare = PemBlocks.Write("EC PRIVATE KEY", Sec1(null, null));
         string secp256k1 = PemBlocks.Write("EC PARAMETERS", new X962Parameters(SecObjectIdentifiers.SecP256k1).GetDerEncoded()) + bare;
@@ -127,7 +127,7 @@ public sealed class KeyInputErrorTests : IDisposable
     }
 
     [Fact]
-    public void A_file_holding_a_private_and_a_public_key_is_not_a_public_key()
+    public void AFileHoldingAPrivateAndAPublicKey_IsNotAPublicKey()
     {
         string both = Key.ToPem() + Key.PublicKey.ToPem();
         KeyFormatException e = Refused(() => EcP256PublicKey.FromPem(both));
@@ -143,7 +143,7 @@ public sealed class KeyInputErrorTests : IDisposable
     }
 
     [Fact]
-    public void Two_keys_of_the_same_kind_are_ambiguous()
+    public void TwoKeysOfTheSameKind_AreAmbiguous()
     {
         EcP256PrivateKey other = KeyGenerator.Generate(KeyRole.FirmwareSigning);
         Assert.Equal(KeyFormatError.MultipleKeys, Refused(() => EcP256PrivateKey.FromPem(Key.ToPem() + other.ToPem())).Error);
@@ -151,7 +151,7 @@ public sealed class KeyInputErrorTests : IDisposable
     }
 
     [Fact]
-    public void A_utf8_byte_order_mark_before_the_pem_is_read()
+    public void AUtf8ByteOrderMarkBeforeThePem_IsRead()
     {
         string bom = "\uFEFF";
         Assert.Equal(Key.PublicKey, EcP256PrivateKey.FromPem(bom + Key.ToPem()).PublicKey);

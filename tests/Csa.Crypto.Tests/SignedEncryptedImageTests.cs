@@ -65,7 +65,7 @@ public class SignedEncryptedImageTests
     }
 
     [Fact]
-    public async Task Each_recipient_decrypts_the_same_ciphertext_and_the_payload_hash_holds()
+    public async Task EachRecipient_DecryptsTheSameCiphertextAndThePayloadHashHolds()
     {
         byte[] firmware = Firmware(70_001);
         FirmwareImage image = await BuildAsync(firmware);
@@ -82,7 +82,7 @@ public class SignedEncryptedImageTests
     [Fact]
     [Trait("Requirement", "REQ-KEY-EXPOSURE")]
     [Trait("Threat", "THREAT.IMG.DISCLOSURE")]
-    public async Task A_device_whose_key_was_not_a_recipient_cannot_unwrap_even_with_a_recipients_uid()
+    public async Task ADeviceWhoseKeyWasNotARecipient_CannotUnwrapEvenWithARecipientsUid()
     {
         FirmwareImage image = await BuildAsync(Firmware(4096));
         EcP256PrivateKey stranger = KeyGenerator.Generate(KeyRole.DeviceIdentity);
@@ -93,7 +93,7 @@ public class SignedEncryptedImageTests
 
     [Fact]
     [Trait("Threat", "THREAT.IMG.NON_AUTH")]
-    public async Task An_image_signed_by_an_untrusted_key_is_reported_as_unknown_key()
+    public async Task AnImageSignedByAnUntrustedKey_IsReportedAsUnknownKey()
     {
         FirmwareImage image = await BuildAsync(Firmware(1024));
         EcP256PublicKey other = KeyGenerator.Generate(KeyRole.FirmwareSigning).PublicKey;
@@ -105,7 +105,7 @@ public class SignedEncryptedImageTests
     [Fact]
     [Trait("Requirement", "REQ-DOWNGRADE")]
     [Trait("Threat", "THREAT.IMG.EXPIRED")]
-    public async Task A_lower_security_counter_is_refused_before_anything_else_is_looked_at()
+    public async Task ALowerSecurityCounter_IsRefusedBeforeAnythingElseIsLookedAt()
     {
         FirmwareImage image = await BuildAsync(Firmware(1024), securityCounter: 4);
 
@@ -115,7 +115,7 @@ public class SignedEncryptedImageTests
 
     [Fact]
     [Trait("Requirement", "REQ-DEVICE-BOUND")]
-    public async Task An_image_bound_to_device_A_is_refused_by_device_B()
+    public async Task AnImageBoundToDeviceA_IsRefusedByDeviceB()
     {
         FirmwareImage image = await BuildAsync(Firmware(1024), boundTo: UidA);
 
@@ -127,7 +127,7 @@ public class SignedEncryptedImageTests
     [Fact]
     [Trait("Requirement", "REQ-TAMPER")]
     [Trait("Threat", "THREAT.MFST.MODIFICATION")]
-    public async Task Every_byte_of_the_manifest_and_signature_and_a_sample_of_the_payload_tampered_is_refused()
+    public async Task EveryByteOfTheManifestAndSignatureAndASampleOfThePayloadTampered_IsRefused()
     {
         FirmwareImage image = await BuildAsync(Firmware(3000), encrypt: false);
         ImageValidator validator = DevicePolicy(UidA, DeviceA);

@@ -2,6 +2,7 @@ using System.Net;
 using Csa.Bootloader.Images;
 using Csa.Bootloader.Protocol;
 using Csa.Crypto;
+using Csa.Simulator;
 using Csa.Simulator.Device;
 using Csa.Simulator.Firmware;
 using Csa.Simulator.Flash;
@@ -19,13 +20,13 @@ internal sealed class SimulatedTcpDevice : IAsyncDisposable
 {
     public static readonly FirmwareVersion FactoryVersion = new(1, 0, 0, 1);
 
-    private readonly EcdsaP256Signer _signer;
+    private readonly DeviceFactory _factory;
     private readonly TcpDeviceServer _server;
 
-    private SimulatedTcpDevice(DeviceProfile profile, EcdsaP256Signer signer, VirtualDevice device, TcpDeviceServer server)
+    private SimulatedTcpDevice(DeviceProfile profile, DeviceFactory factory, VirtualDevice device, TcpDeviceServer server)
     {
         Profile = profile;
-        _signer = signer;
+        _factory = factory;
         Device = device;
         _server = server;
     }
@@ -40,26 +41,27 @@ internal sealed class SimulatedTcpDevice : IAsyncDisposable
     /// <summary>Starts device number <paramref name="index"/> (its unique id and product name follow from it).</summary>
     public static async Task<SimulatedTcpDevice> StartAsync(int index = 0)
     {
-        var signer = new EcdsaP256Signer(KeyGenerator.Generate(KeyRole.FirmwareSigning));
+        // A development signing key of its own, and the factory images signed with it: bootloader copy A and application 1.0.0.1.
+        var factory = new DeviceFactory(new DeviceFactoryOptions
+        {
+            Firmware = new FactoryFirmware { BootloaderVersion = FactoryVersion, BootloaderSize = 12_000, ApplicationVersion = FactoryVersion, ApplicationSize = 20_000 },
+        });
         var profile = new DeviceProfile
         {
             MemoryMap = MemoryMap.Stm32F4_1M,
             Uid = DeviceUid.FromWords(0x0036_0021u + (uint)index, 0x3134_5102u, 0x3332_3130u),
             ProductName = index == 0 ? "Infusion pump" : $"Infusion pump {index}",
-            TrustedSigningKeys = [signer.PublicKey],
+            TrustedSigningKeys = [factory.PublicKey],
             DowngradePrevention = true,
             FlashTiming = FlashTimingProfile.Instant,
         };
-        var device = new VirtualDevice(profile, new VirtualDeviceOptions { Name = $"python-sim-{index}" });
+        VirtualDevice device = await factory.CreateDeviceAsync(profile, new VirtualDeviceOptions { Name = $"python-sim-{index}" });
         TcpDeviceServer? server = null;
         try
         {
-            FactoryProgrammer.Program(profile, device.Flash,
-                Build(profile, signer, ImageKind.Bootloader, FactoryVersion, 12_000, profile.MemoryMap.BootloaderA.Address),
-                application: Build(profile, signer, ImageKind.Application, FactoryVersion, 20_000, profile.MemoryMap.Application.Address));
             await device.PowerOnAsync();
             server = TcpDeviceServer.Start(device, new IPEndPoint(IPAddress.Loopback, 0));
-            return new SimulatedTcpDevice(profile, signer, device, server);
+            return new SimulatedTcpDevice(profile, factory, device, server);
         }
         catch
         {
@@ -72,7 +74,7 @@ internal sealed class SimulatedTcpDevice : IAsyncDisposable
 
     /// <summary>A signed application image for this device.</summary>
     public FirmwareImage ApplicationImage(FirmwareVersion version, int payloadSize, uint securityCounter) =>
-        Build(Profile, _signer, ImageKind.Application, version, payloadSize, Profile.MemoryMap.Application.Address, securityCounter);
+        _factory.BuildImage(Profile, RegionKind.Application, version, new FactoryImageOptions { Size = payloadSize, SecurityCounter = securityCounter });
 
     /// <summary>Writes a signed application image for this device into <paramref name="folder"/> and returns its path.</summary>
     public string WriteApplicationImage(string folder, FirmwareVersion version, int payloadSize, uint securityCounter)
@@ -80,22 +82,6 @@ internal sealed class SimulatedTcpDevice : IAsyncDisposable
         string path = Path.Combine(folder, $"app-{version.Major}.{version.Minor}.{version.Patch}.csai");
         File.WriteAllBytes(path, ApplicationImage(version, payloadSize, securityCounter).ToArray());
         return path;
-    }
-
-    private static FirmwareImage Build(DeviceProfile profile, EcdsaP256Signer signer, ImageKind kind, FirmwareVersion version, int size,
-        uint loadAddress, uint securityCounter = 1)
-    {
-        var payload = new byte[size];
-        new Random(size ^ (int)version.Ordinal).NextBytes(payload);
-        var settings = new ImageSettings
-        {
-            Kind = kind,
-            VendorId = profile.VendorId,
-            DeviceClassId = profile.DeviceClassId,
-            Version = version,
-            SecurityCounter = securityCounter,
-        };
-        return new ImageBuilder(settings).BuildAsync(FirmwareSource.FromBinary(payload, loadAddress), signer).GetAwaiter().GetResult();
     }
 
     public async ValueTask DisposeAsync()

@@ -1,11 +1,13 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
 using Csa.Bootloader.Provisioning;
 using Csa.Cli;
 using Csa.Cli.Simulation;
 using Csa.Crypto;
 using Csa.Records.Sqlite;
+using Csa.Simulator;
 using Csa.Simulator.Firmware;
 using Csa.Simulator.Flash;
 using Csa.Simulator.Memory;
@@ -62,8 +64,8 @@ public sealed class CliRecordsTests : IDisposable
 
         string link = Link(2);
         var profile = new DeviceProfile { MemoryMap = MemoryMap.Stm32F4_1M, Uid = VirtualFleet.UidFor(FlashFamily.Stm32F4, 0) };
-        FirmwareImage image = await SimulatedFirmware.BuildAsync(profile, ImageKind.Application, profile.MemoryMap.Application.Address, new FirmwareVersion(3, 1, 0, 9), 8 * 1024,
-            new EcdsaP256Signer(EcP256PrivateKey.Load(Path.Combine(_directory, "bench", "signing-key.pem"))));
+        var factory = new DeviceFactory(new DeviceFactoryOptions { SigningKey = EcP256PrivateKey.Load(Path.Combine(_directory, "bench", "signing-key.pem")) });
+        FirmwareImage image = await factory.BuildImageAsync(profile, RegionKind.Application, new FirmwareVersion(3, 1, 0, 9), new FactoryImageOptions { Size = 8 * 1024 });
         string imagePath = Path.Combine(_directory, "app.csai");
         await image.WriteFileAsync(imagePath);
         var install = await Csa("install", imagePath, "--link", link, "--records", records, "--station", "line-1", "--operator", "alice");
@@ -72,8 +74,7 @@ public sealed class CliRecordsTests : IDisposable
         Assert.True(update.Code == 0, update.ToString());
 
         // An image signed with a key the devices do not trust: refused by every device, and each refusal is a row too.
-        FirmwareImage forged = await SimulatedFirmware.BuildAsync(profile, ImageKind.Application, profile.MemoryMap.Application.Address, new FirmwareVersion(9, 0, 0, 0), 8 * 1024,
-            new EcdsaP256Signer(KeyGenerator.Generate(KeyRole.FirmwareSigning)));
+        FirmwareImage forged = await new DeviceFactory().BuildImageAsync(profile, RegionKind.Application, new FirmwareVersion(9, 0, 0, 0), new FactoryImageOptions { Size = 8 * 1024 });
         string forgedPath = Path.Combine(_directory, "forged.csai");
         await forged.WriteFileAsync(forgedPath);
         var refused = await Csa("install", forgedPath, "--link", link, "--records", records, "--station", "line-1", "--operator", "alice");

@@ -33,7 +33,7 @@ public sealed class BrokenInterfaceTests
     [Theory]
     [InlineData("CSARPC007", """{ "name": "Pump", "id": 256, "version": 1, "enums": [ { "name": "Mode", "underlying": "u8", "values": [] } ], "commands": [ { "name": "Start", "id": 1, "idempotent": true, "request": [ { "name": "rate", "type": "u24" } ] } ] }""")]
     [InlineData("CSARPC004", """{ "name": "Pump", "id": 256, "version": 1, "enums": [ { "name": "Mode", "underlying": "u8", "values": [] } ], "commands": [ { "name": "Start", "id": 1, "idempotent": true, "descripton": "typo" } ] }""")]
-    public void TheFilesErrorIsReported_AndTheProjectsUsesOfTheInterfaceStillBind(string id, string json)
+    public void The_files_error_is_reported_and_the_projects_uses_of_the_interface_still_bind(string id, string json)
     {
         (GeneratorDriverRunResult run, Compilation output) = GeneratorHarness.Run([new InMemoryAdditionalText("/p/pump.rpc.json", json)], "App", Uses);
 
@@ -44,7 +44,7 @@ public sealed class BrokenInterfaceTests
     }
 
     [Fact]
-    public void AFileThatIsNotEvenJson_GetsNoStandIns_OnlyItsError()
+    public void A_file_that_is_not_even_json_gets_no_stand_ins_only_its_error()
     {
         (GeneratorDriverRunResult run, _) = GeneratorHarness.RunText("{ \"name\": ", "/p/pump.rpc.json");
         Assert.Contains(run.Diagnostics, d => d.Id == "CSARPC001");

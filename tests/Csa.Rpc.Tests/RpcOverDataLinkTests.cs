@@ -45,6 +45,39 @@ public class RpcOverDataLinkTests
     }
 
     [Fact]
+    [Trait("Requirement", "REQ-RECOVER")]
+    public async Task A_call_waiting_for_its_answer_ends_when_the_link_it_went_out_on_closes_and_the_client_works_over_the_next_link()
+    {
+        await using DataLinkNode host = new(new DataLinkNodeOptions { LocalAddress = NodeAddress.Host, KeepSocketsWithoutLinks = true });
+        await using var device = new Device(Node(new NodeAddress(0x01)));
+        device.Service.HoldGate = new TaskCompletionSource().Task; // never answers
+        device.Service.HoldTarget = 1;
+        (InMemoryTransport a, InMemoryTransport b) = InMemoryTransport.CreatePair("usb");
+        NodeLink first = host.AddLink(a, LinkRole.Downstream);
+        device.Node.AddLink(b, LinkRole.Upstream);
+        // A timeout no test waits for: only the closing link can end the wait.
+        await using var client = new RpcClient(host.OpenSocket(WellKnownPorts.Rpc), new RpcClientOptions { OwnsSocket = true, DefaultTimeout = TimeSpan.FromHours(1) });
+        var target = new NodeAddress(0x01);
+        Task<U32Message> waiting = client.InvokeAsync<U32Message, U32Message>(target, TestService.Id, TestService.Hold, new U32Message(1), null, CancellationToken.None);
+        await device.Service.HoldTargetReached.Task.WaitAsync(TestHelpers.HangGuard);
+
+        await b.DisposeAsync(); // the device's port went with its power
+
+        NodeUnreachableException lost = await Assert.ThrowsAsync<NodeUnreachableException>(() => waiting).WaitAsync(TestHelpers.HangGuard);
+        Assert.Equal(target, lost.Node);
+        Assert.Contains("closed", lost.Message);
+        Assert.False(client.IsClosed);
+        await first.Completion.WaitAsync(TestHelpers.HangGuard);
+        // The port is back: the same client reaches the device over the new link.
+        (InMemoryTransport c, InMemoryTransport d) = InMemoryTransport.CreatePair("usb-again");
+        host.SetRoute(target, host.AddLink(c, LinkRole.Downstream)); // what enumerating the reopened link would learn
+        device.Node.AddLink(d, LinkRole.Upstream);
+        U32Message answer = await client.InvokeAsync<U32Message, U32Message>(target, TestService.Id, TestService.AddOne, new U32Message(41), null, CancellationToken.None)
+            .WaitAsync(TestHelpers.HangGuard);
+        Assert.Equal(42u, answer.Value);
+    }
+
+    [Fact]
     public async Task Commands_errors_and_events_cross_an_in_memory_link()
     {
         await using DataLinkNode host = Node(NodeAddress.Host);

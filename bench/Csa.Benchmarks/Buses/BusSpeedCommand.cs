@@ -10,6 +10,7 @@ using Csa.DataLink;
 using Csa.DataLink.Bus;
 using Csa.DataLink.Bus.Emulation;
 using Csa.Rpc;
+using Csa.Simulator;
 using Csa.Simulator.Device;
 using Csa.Simulator.Firmware;
 using Csa.Simulator.Flash;
@@ -28,7 +29,7 @@ internal static class BusSpeedCommand
 {
     public const string Name = "bus-speed";
 
-    private static readonly EcP256PrivateKey SigningKey = KeyGenerator.Generate(KeyRole.FirmwareSigning);
+    private static DeviceFactory Factory => Updates.UpdateSpeedCommand.Factory;
 
     private sealed record Bus(string Label, bool Spi, int Clock)
     {
@@ -149,28 +150,11 @@ internal static class BusSpeedCommand
     {
         MemoryMap = MemoryMap.Stm32F4_1M,
         Uid = DeviceUid.FromWords(0x0072_0001u, 0x1122_3344u, 0x5566_7788u),
-        TrustedSigningKeys = [SigningKey.PublicKey],
+        TrustedSigningKeys = [Factory.PublicKey],
         FlashTiming = FlashTimingProfile.Typical,
         MaxFrameSize = 1024,
         ReceiveBuffers = 4,
     };
-
-    private static FirmwareImage Build(DeviceProfile profile, RegionKind region, FirmwareVersion version, int size)
-    {
-        uint address = region == RegionKind.Application ? profile.MemoryMap.Application.Address : profile.MemoryMap.BootloaderA.Address;
-        var payload = new byte[size];
-        new Random(size + version.Major).NextBytes(payload);
-        var settings = new ImageSettings
-        {
-            Kind = region == RegionKind.Application ? ImageKind.Application : ImageKind.Bootloader,
-            VendorId = profile.VendorId,
-            DeviceClassId = profile.DeviceClassId,
-            Version = version,
-            SecurityCounter = version.Major,
-            LoadAddress = address,
-        };
-        return new ImageBuilder(settings).BuildAsync(FirmwareSource.FromBinary(payload, address), new EcdsaP256Signer(SigningKey)).GetAwaiter().GetResult();
-    }
 
     private static async Task<Update> MeasureUpdateAsync(Bus bus, int size)
     {
@@ -188,13 +172,8 @@ internal static class BusSpeedCommand
             (medium, links) = (i2c, VirtualLinks.I2cBus(i2c));
         }
         using IDisposable _ = medium;
-        await using VirtualDeviceHost host = await VirtualDeviceHost.CreateStarAsync(1, _ =>
-        {
-            var device = new VirtualDevice(profile, new VirtualDeviceOptions { HeartbeatInterval = null, PublishTelemetry = false, Name = "bus-bench" });
-            FactoryProgrammer.Program(profile, device.Flash, Build(profile, RegionKind.BootloaderA, new FirmwareVersion(1, 0, 0, 0), 20_000),
-                application: Build(profile, RegionKind.Application, new FirmwareVersion(1, 0, 0, 0), 20_000));
-            return device;
-        }, links);
+        await using VirtualDeviceHost host = await VirtualDeviceHost.CreateStarAsync(1, (_, ct) =>
+            Factory.CreateDeviceAsync(profile, new VirtualDeviceOptions { HeartbeatInterval = null, PublishTelemetry = false, Name = "bus-bench" }, cancellationToken: ct), links);
         await using DeviceNetwork network = await DeviceNetwork.ConnectAsync([NetworkLink.FromTransport(host.HostPorts[0])], new DeviceNetworkOptions
         {
             Retry = new() { Timeout = TimeSpan.FromSeconds(5) },
@@ -202,7 +181,7 @@ internal static class BusSpeedCommand
         });
         DeviceInfo info = (await network.DiscoverAsync()).Single();
         var updater = new FirmwareUpdater(network, new UpdateOptions { Retry = new() { Timeout = TimeSpan.FromSeconds(5) }, RestartPollInterval = TimeSpan.FromMilliseconds(20) });
-        FirmwareImage image = Build(profile, RegionKind.Application, new FirmwareVersion(2, 0, 0, 0), size);
+        FirmwareImage image = Updates.UpdateSpeedCommand.Build(profile, RegionKind.Application, new FirmwareVersion(2, 0, 0, 0), size);
         var stopwatch = new Stopwatch();
         TimeSpan? transferStart = null, transferEnd = null;
         var progress = new CallbackProgress<UpdateProgress>(p =>

@@ -64,36 +64,19 @@ public sealed partial class ProvisioningStation
     {
         ArgumentNullException.ThrowIfNull(network);
         DeviceInfo[] list = DeviceBatch.Validate(devices, maxParallel, nameof(devices), nameof(maxParallel));
-        using var gate = new SemaphoreSlim(maxParallel, maxParallel);
         int done = 0;
         var counted = progress is null ? null : new Progress(progress, list.Length, () => Volatile.Read(ref done));
-        return await Task.WhenAll(list.Select(async device =>
-        {
-            long started = Options.TimeProvider.GetTimestamp();
-            try
+        return await DeviceBatch.RunAsync(list, maxParallel, Options.TimeProvider,
+            (turn, ct) => ProvisionAsync(network, turn.Device, counted, ct),
+            (turn, error, elapsed) => FailedRow(turn.Device, error, elapsed, cancellationToken),
+            cancellationToken,
+            async (turn, row) =>
             {
-                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-                ProvisioningResult row;
-                try
-                {
-                    row = await ProvisionAsync(network, device, counted, cancellationToken).ConfigureAwait(false);
-                }
-                finally
-                {
-                    gate.Release();
-                }
-                return await RecordResultAsync(row).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                return await RecordResultAsync(FailedRow(device, ex, started, cancellationToken)).ConfigureAwait(false);
-            }
-            finally
-            {
+                row = await RecordResultAsync(row).ConfigureAwait(false);
                 Interlocked.Increment(ref done);
-                counted?.Report(device.Uid, ProvisioningStage.Done);
-            }
-        })).ConfigureAwait(false);
+                counted?.Report(turn.Device.Uid, ProvisioningStage.Done);
+                return row;
+            }).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -129,15 +112,13 @@ public sealed partial class ProvisioningStation
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            ProvisioningResult failed = FailedRow(device, ex, started, cancellationToken);
-            if (Options.Recorder is not null)
-                await RecordResultAsync(failed).ConfigureAwait(false);
+            await RecordResultAsync(FailedRow(device, ex, Options.TimeProvider.GetElapsedTime(started), cancellationToken)).ConfigureAwait(false);
             throw;
         }
         return await RecordResultAsync(row).ConfigureAwait(false);
     }
 
-    private ProvisioningResult FailedRow(DeviceInfo device, Exception ex, long started, CancellationToken cancellationToken)
+    private ProvisioningResult FailedRow(DeviceInfo device, Exception ex, TimeSpan elapsed, CancellationToken cancellationToken)
     {
         bool cancelled = ex is OperationCanceledException && cancellationToken.IsCancellationRequested;
         if (cancelled)
@@ -145,7 +126,7 @@ public sealed partial class ProvisioningStation
         else
             ProvisioningLog.Failed(_logger, ex, device.Uid.ToString(), device.Address.ToString(), ex.Message);
         return new ProvisioningResult(device.Uid, device.Address, cancelled ? ProvisioningOutcome.Cancelled : ProvisioningOutcome.Failed,
-            null, cancelled ? "cancelled" : ex.Message, ex, Options.TimeProvider.GetElapsedTime(started));
+            null, cancelled ? "cancelled" : ex.Message, ex, elapsed);
     }
 
     /// <summary>

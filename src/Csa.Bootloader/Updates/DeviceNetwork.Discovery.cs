@@ -211,7 +211,10 @@ public sealed partial class DeviceNetwork
         }
         else
         {
-            IReadOnlyList<ChainMember> members = await Node.EnumerateChainAsync(link, slot.FirstAddress, cancellationToken).ConfigureAwait(false);
+            // A link given an address range (AddressesPerLink) holds no more devices than that: enumeration ends there.
+            IReadOnlyList<ChainMember> members = _options.AddressesPerLink is { } range
+                ? await Node.EnumerateChainAsync(link, slot.FirstAddress, range, cancellationToken).ConfigureAwait(false)
+                : await Node.EnumerateChainAsync(link, slot.FirstAddress, cancellationToken).ConfigureAwait(false);
             int pathLimit = _options.HostMaxFrameSize;
             foreach (ChainMember member in members)
             {
@@ -373,6 +376,9 @@ public sealed partial class DeviceNetwork
                 Node.SetRoute(address, link);
         }
     }
+
+    /// <summary>The link <paramref name="device"/>'s slot has now (null while it is being opened again); a new one means it was reopened.</summary>
+    internal NodeLink? LinkOf(DeviceInfo device) => SlotOf(device).Link;
 
     private LinkSlot SlotOf(DeviceInfo device)
     {

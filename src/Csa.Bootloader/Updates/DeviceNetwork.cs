@@ -40,6 +40,8 @@ public sealed partial class DeviceNetwork : IAsyncDisposable, IDisposable
             LinkManagementTimeout = options.LinkManagementTimeout,
             TimeProvider = options.TimeProvider,
             LoggerFactory = options.LoggerFactory,
+            // The network opens its links again after they close (NetworkLink): its RPC client outlives a link.
+            KeepSocketsWithoutLinks = true,
         });
         Client = new RpcClient(Node.OpenSocket(WellKnownPorts.Rpc), new RpcClientOptions
         {

@@ -23,8 +23,12 @@ public sealed record DeviceNetworkOptions
     /// <summary>How long enumeration waits for each device (and for the end of a chain). Default 500 ms.</summary>
     public TimeSpan LinkManagementTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>The addresses each enumerated link gets when its <see cref="NetworkLink.FirstAddress"/> is not set. Default null: an even share.</summary>
-    /// <remarks>Link i starts at 1 + i × this. Null divides the 239 device addresses evenly over the links (at most 32 per link).</remarks>
+    /// <summary>
+    /// The addresses each enumerated link gets when its <see cref="NetworkLink.FirstAddress"/> is not set: link i starts at
+    /// 1 + i × this. Null (default) divides the 239 device addresses evenly over the links (at most 32 per link). When set,
+    /// it is also the most devices a link holds: enumeration ends after that many (1 for point-to-point ports: no wait for
+    /// a device after the one there).
+    /// </summary>
     public int? AddressesPerLink { get; init; }
 
     /// <summary>The clock for timeouts.</summary>

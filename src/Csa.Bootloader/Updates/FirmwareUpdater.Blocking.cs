@@ -23,6 +23,11 @@ public sealed partial class FirmwareUpdater
     public UpdateResult UpdateBootloader(DeviceInfo device, IReadOnlyList<FirmwareImage> images, bool updateBothCopies = false, IProgress<UpdateProgress>? progress = null, CancellationToken cancellationToken = default) =>
         UpdateBootloaderAsync(device, images, updateBothCopies, progress, cancellationToken).GetAwaiter().GetResult();
 
+    /// <summary>Blocking form of <see cref="UpdateBootloaderAsync(IEnumerable{DeviceInfo}, IReadOnlyList{FirmwareImage}, bool, int, IProgress{UpdateProgress}?, CancellationToken, Func{InstallResult, Task}?)"/>.</summary>
+    public IReadOnlyList<InstallResult> UpdateBootloader(IEnumerable<DeviceInfo> devices, IReadOnlyList<FirmwareImage> images, bool updateBothCopies = false, int maxParallel = 4,
+        IProgress<UpdateProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        UpdateBootloaderAsync(devices, images, updateBothCopies, maxParallel, progress, cancellationToken).GetAwaiter().GetResult();
+
     /// <summary>
     /// Blocking form of <see cref="InstallAsync(IEnumerable{DeviceInfo}, Func{DeviceInfo, CancellationToken, Task{FirmwareImage}}, int, IProgress{UpdateProgress}?, CancellationToken)"/>
     /// with a synchronous image callback (from Python, a function wrapped as <c>Func[DeviceInfo, FirmwareImage](f)</c>).

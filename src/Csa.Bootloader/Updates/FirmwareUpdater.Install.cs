@@ -31,9 +31,16 @@ public sealed partial class FirmwareUpdater
         DeviceInfo[] list = DeviceBatch.Validate(devices, maxParallel, nameof(devices), nameof(maxParallel));
         Options.Validate();
 
-        using var gate = new SemaphoreSlim(maxParallel, maxParallel);
-        InstallResult[] rows = await Task.WhenAll(list.Select(d => InstallOneAsync(d, imageForDevice, gate, progress, cancellationToken))).ConfigureAwait(false);
-        return rows;
+        // The image is made inside the device's turn (a signing service asked on demand, at most maxParallel at once).
+        var kinds = new ImageKind?[list.Length];
+        return await DeviceBatch.RunAsync(list, maxParallel, Options.TimeProvider, async (turn, ct) =>
+        {
+            FirmwareImage image = await imageForDevice(turn.Device, ct).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"The image callback returned no image for device {turn.Device.Uid}.");
+            kinds[turn.Index] = image.Manifest.Kind;
+            UpdateResult result = await new UpdateRun(this, turn.Device, PlanFor(image), ReportingTo(progress), ct).RunAsync().ConfigureAwait(false);
+            return InstallRows.Succeeded(turn.Device, result, Options.TimeProvider.GetElapsedTime(turn.Started));
+        }, (turn, error, elapsed) => InstallRows.Failed(turn.Device, kinds[turn.Index], error, elapsed, Logger), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Installs the same image on every device (an unbound, unencrypted image); see the overload with a callback.</summary>
@@ -44,39 +51,8 @@ public sealed partial class FirmwareUpdater
         return InstallAsync(devices, (_, _) => Task.FromResult(image), maxParallel, progress, cancellationToken);
     }
 
-    private async Task<InstallResult> InstallOneAsync(DeviceInfo device, Func<DeviceInfo, CancellationToken, Task<FirmwareImage>> imageForDevice,
-        SemaphoreSlim gate, IProgress<UpdateProgress>? progress, CancellationToken cancellationToken)
-    {
-        TimeProvider time = Options.TimeProvider;
-        long started = time.GetTimestamp();
-        FirmwareVersion? before = device.ApplicationValid ? device.ApplicationVersion : null;
-        try
-        {
-            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                started = time.GetTimestamp();
-                FirmwareImage image = await imageForDevice(device, cancellationToken).ConfigureAwait(false)
-                    ?? throw new InvalidOperationException($"The image callback returned no image for device {device.Uid}.");
-                if (image.Manifest.Kind == Images.ImageKind.Bootloader)
-                    before = device.BootloaderVersion;
-                UpdateResult result = image.Manifest.Kind == Images.ImageKind.Bootloader
-                    ? await UpdateBootloaderAsync(device, image, false, progress, cancellationToken).ConfigureAwait(false)
-                    : await UpdateApplicationAsync(device, image, progress, cancellationToken).ConfigureAwait(false);
-                return new InstallResult(device.Uid, device.Address, device.ProductName, true, null, null,
-                    result.VersionBefore, result.VersionAfter, result.BytesSent, time.GetElapsedTime(started), result);
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            UpdateLog.InstallFailed(Logger, device.Uid.ToString(), ex.Message);
-            long sent = (ex as UpdateFailedException)?.BytesSent ?? 0;
-            return new InstallResult(device.Uid, device.Address, device.ProductName, false,
-                ex is OperationCanceledException ? "cancelled" : ex.Message, ex, before, null, sent, time.GetElapsedTime(started), null);
-        }
-    }
+    /// <summary>What one image asks for: the application, or the bootloader copy it is linked for.</summary>
+    private static UpdatePlan PlanFor(FirmwareImage image) => image.Manifest.Kind == ImageKind.Bootloader
+        ? UpdatePlan.ForBootloader([image], bothCopies: false)
+        : UpdatePlan.ForApplication(image);
 }

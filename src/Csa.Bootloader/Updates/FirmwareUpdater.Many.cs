@@ -44,7 +44,6 @@ public sealed partial class FirmwareUpdater
         ArgumentNullException.ThrowIfNull(imageForDevice);
         DeviceInfo[] list = DeviceBatch.Validate(devices, maxParallel, nameof(devices), nameof(maxParallel));
         Options.Validate();
-        long started = Options.TimeProvider.GetTimestamp();
 
         // Every image first: which devices share a payload decides the transfers.
         var images = new (FirmwareImage? Image, Exception? Error)[list.Length];
@@ -82,16 +81,23 @@ public sealed partial class FirmwareUpdater
                     }
                 }
             }
-            IProgress<UpdateProgress>? reporting = ReportingTo(progress);
-            using var gate = new SemaphoreSlim(maxParallel, maxParallel);
-            InstallResult[] rows = await Task.WhenAll(list.Select(async (device, i) =>
-            {
-                InstallResult row = await UpdateOneAsync(device, images[i], shared[i], turns[i], shared[i] is null ? gate : null, reporting, started, cancellationToken).ConfigureAwait(false);
-                if (rowDone is not null)
-                    await rowDone(row, images[i].Image).ConfigureAwait(false);
-                return row;
-            })).ConfigureAwait(false);
-            return rows;
+            // The members of a shared transfer run together, outside the slots: a member left waiting would hold up the
+            // transfer that the others wait in.
+            IProgress<UpdateProgress> reporting = ReportingTo(progress);
+            return await DeviceBatch.RunAsync(list, maxParallel, Options.TimeProvider,
+                (turn, ct) => UpdateOneAsync(turn, images[turn.Index], shared[turn.Index], turns[turn.Index], reporting, ct),
+                (turn, error, elapsed) => InstallRows.Failed(turn.Device, images[turn.Index].Image?.Manifest.Kind, error, elapsed, Logger),
+                cancellationToken,
+                async (turn, row) =>
+                {
+                    // A device that stopped before it joined is not waited for.
+                    shared[turn.Index]?.Withdraw(turn.Device.Uid);
+                    turns[turn.Index]?.Leave(turn.Device.Uid);
+                    if (rowDone is not null)
+                        await rowDone(row, images[turn.Index].Image).ConfigureAwait(false);
+                    return row;
+                },
+                takesSlot: turn => shared[turn.Index] is null).ConfigureAwait(false);
         }
         finally
         {
@@ -112,6 +118,53 @@ public sealed partial class FirmwareUpdater
     }
 
     /// <summary>
+    /// Updates the bootloaders of many devices (REQ-UPD-BL), each as
+    /// <see cref="UpdateBootloaderAsync(DeviceInfo, IReadOnlyList{FirmwareImage}, bool, IProgress{UpdateProgress}?, CancellationToken)"/>
+    /// does for one (the other copy first, both copies with <paramref name="updateBothCopies"/>), at most
+    /// <paramref name="maxParallel"/> at once. One device's failure does not stop the others.
+    /// </summary>
+    /// <param name="devices">The devices (as discovered).</param>
+    /// <param name="images">One image per bootloader copy, each linked for its copy's address; every device gets the same.</param>
+    /// <param name="updateBothCopies">Write the copy that runs too, after the device restarted into the new one.</param>
+    /// <param name="maxParallel">At most this many devices at once (devices on one daisy chain share its bandwidth).</param>
+    /// <param name="progress">Receives every device's reports (<see cref="UpdateProgress.Device"/> tells them apart).</param>
+    /// <param name="cancellationToken">Stops every update; the rows of devices not finished then say so.</param>
+    /// <param name="rowDone">Called with each device's row as soon as that device is done, succeeded or not (to record it while the others go on); null for none.</param>
+    /// <returns>One row per device, in the order given.</returns>
+    /// <exception cref="ArgumentException">No image, or two linked for the same address; a device listed twice.</exception>
+    public Task<IReadOnlyList<InstallResult>> UpdateBootloaderAsync(
+        IEnumerable<DeviceInfo> devices,
+        IReadOnlyList<FirmwareImage> images,
+        bool updateBothCopies = false,
+        int maxParallel = 4,
+        IProgress<UpdateProgress>? progress = null,
+        CancellationToken cancellationToken = default,
+        Func<InstallResult, Task>? rowDone = null)
+    {
+        ArgumentNullException.ThrowIfNull(devices);
+        CheckBootloaderImages(images);
+        DeviceInfo[] list = DeviceBatch.Validate(devices, maxParallel, nameof(devices), nameof(maxParallel));
+        Options.Validate();
+        IProgress<UpdateProgress> reporting = ReportingTo(progress);
+        return RowsAsync();
+
+        async Task<IReadOnlyList<InstallResult>> RowsAsync() => await DeviceBatch.RunAsync(list, maxParallel, Options.TimeProvider, async (turn, ct) =>
+            {
+                // A plan per device: it remembers the copies planned at that device's first contact.
+                UpdatePlan plan = UpdatePlan.ForBootloader(images, updateBothCopies);
+                UpdateResult result = await new UpdateRun(this, turn.Device, plan, reporting, ct).RunAsync().ConfigureAwait(false);
+                return InstallRows.Succeeded(turn.Device, result, Options.TimeProvider.GetElapsedTime(turn.Started));
+            },
+            (turn, error, elapsed) => InstallRows.Failed(turn.Device, ImageKind.Bootloader, error, elapsed, Logger),
+            cancellationToken,
+            rowDone is null ? null : async (_, row) =>
+            {
+                await rowDone(row).ConfigureAwait(false);
+                return row;
+            }).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// The sets of devices (indexes, at least two each) that can take one payload together: application images with
     /// equal payload bytes, for devices whose bootloader advertises Multicast.
     /// </summary>
@@ -126,43 +179,12 @@ public sealed partial class FirmwareUpdater
     internal static bool TakesMulticast(DeviceInfo device) =>
         ((device.Rules?.BootloaderFeatures ?? FeatureFlags.None) | (device.IsInBootloader ? device.Features : FeatureFlags.None)).HasFlag(FeatureFlags.Multicast);
 
-    private async Task<InstallResult> UpdateOneAsync(DeviceInfo device, (FirmwareImage? Image, Exception? Error) image, MulticastTransfer? shared,
-        ChainTurns? turns, SemaphoreSlim? gate, IProgress<UpdateProgress>? progress, long started, CancellationToken cancellationToken)
+    private async Task<InstallResult> UpdateOneAsync(DeviceTurn turn, (FirmwareImage? Image, Exception? Error) image, MulticastTransfer? shared,
+        ChainTurns? turns, IProgress<UpdateProgress> reporting, CancellationToken cancellationToken)
     {
-        TimeProvider time = Options.TimeProvider;
-        FirmwareVersion? before = image.Image?.Manifest.Kind == ImageKind.Bootloader ? device.BootloaderVersion
-            : device.ApplicationValid ? device.ApplicationVersion : null;
-        bool entered = false;
-        try
-        {
-            if (image.Error is { } error)
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
-            if (gate is not null)
-            {
-                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-                entered = true;
-                started = time.GetTimestamp();
-            }
-            FirmwareImage firmware = image.Image!;
-            UpdateResult result = firmware.Manifest.Kind == ImageKind.Bootloader
-                ? await UpdateBootloaderAsync(device, firmware, false, progress, cancellationToken).ConfigureAwait(false)
-                : await new UpdateRun(this, device, UpdatePlan.ForApplication(firmware), progress, cancellationToken, shared, turns).RunAsync().ConfigureAwait(false);
-            return new InstallResult(device.Uid, device.Address, device.ProductName, true, null, null,
-                result.VersionBefore, result.VersionAfter, result.BytesSent, time.GetElapsedTime(started), result);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            UpdateLog.InstallFailed(Logger, device.Uid.ToString(), ex.Message);
-            long sent = (ex as UpdateFailedException)?.BytesSent ?? 0;
-            return new InstallResult(device.Uid, device.Address, device.ProductName, false,
-                ex is OperationCanceledException ? "cancelled" : ex.Message, ex, before, null, sent, time.GetElapsedTime(started), null);
-        }
-        finally
-        {
-            shared?.Withdraw(device.Uid); // a device that stopped before it joined is not waited for
-            turns?.Leave(device.Uid);
-            if (entered)
-                gate!.Release();
-        }
+        if (image.Error is { } error)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+        UpdateResult result = await new UpdateRun(this, turn.Device, PlanFor(image.Image!), reporting, cancellationToken, shared, turns).RunAsync().ConfigureAwait(false);
+        return InstallRows.Succeeded(turn.Device, result, Options.TimeProvider.GetElapsedTime(turn.Started));
     }
 }

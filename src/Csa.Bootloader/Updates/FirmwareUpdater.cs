@@ -81,13 +81,7 @@ public sealed partial class FirmwareUpdater
     public Task<UpdateResult> UpdateBootloaderAsync(DeviceInfo device, IReadOnlyList<FirmwareImage> images, bool updateBothCopies = false, IProgress<UpdateProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(device);
-        ArgumentNullException.ThrowIfNull(images);
-        if (images.Count == 0)
-            throw new ArgumentException("At least one bootloader image is needed.", nameof(images));
-        foreach (FirmwareImage image in images)
-            ArgumentNullException.ThrowIfNull(image, nameof(images));
-        if (images.Select(i => i.Manifest.LoadAddress).Distinct().Count() != images.Count)
-            throw new ArgumentException("Two images are linked for the same address; give at most one image per bootloader copy.", nameof(images));
+        CheckBootloaderImages(images);
         return new UpdateRun(this, device, UpdatePlan.ForBootloader(images, updateBothCopies), ReportingTo(progress), cancellationToken).RunAsync();
     }
 
@@ -124,4 +118,16 @@ public sealed partial class FirmwareUpdater
     }
 
     internal ILogger Logger => _logger;
+
+    /// <summary>At least one bootloader image, none null, at most one per copy (each is linked for its copy's address).</summary>
+    private static void CheckBootloaderImages(IReadOnlyList<FirmwareImage> images)
+    {
+        ArgumentNullException.ThrowIfNull(images, nameof(images));
+        if (images.Count == 0)
+            throw new ArgumentException("At least one bootloader image is needed.", nameof(images));
+        foreach (FirmwareImage image in images)
+            ArgumentNullException.ThrowIfNull(image, nameof(images));
+        if (images.Select(i => i.Manifest.LoadAddress).Distinct().Count() != images.Count)
+            throw new ArgumentException("Two images are linked for the same address; give at most one image per bootloader copy.", nameof(images));
+    }
 }

@@ -1,11 +1,13 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
 using Csa.Bootloader.Updates;
 using Csa.Cli.Devices;
 using Csa.Cli.Simulation;
 using Csa.Crypto;
 using Csa.DataLink;
+using Csa.Simulator;
 using Csa.Simulator.Firmware;
 using Csa.Simulator.Flash;
 using Csa.Simulator.Memory;
@@ -113,14 +115,14 @@ internal static class DemoCommand
 
         // New images, made as a vendor's signing service would: signed by the key the devices trust; the locked device's
         // image is bound to its unique id and encrypted for its identity key.
-        var signer = new EcdsaP256Signer(fleet.Keys.SigningKey);
+        DeviceFactory factory = fleet.Factory;
         var images = new Dictionary<DeviceUid, FirmwareImage>();
         foreach (DeviceInfo device in before)
         {
             DeviceProfile profile = fleet.Devices.Single(d => d.Profile.Uid == device.Uid).Profile;
             bool locked = profile.RequireEncryption;
-            images[device.Uid] = await SimulatedFirmware.BuildAsync(profile, ImageKind.Application, profile.MemoryMap.Application.Address, NewApplication,
-                appSize, signer, bindToDevice: locked, encryptFor: locked ? profile.IdentityKey!.PublicKey : null, cancellationToken).ConfigureAwait(false);
+            images[device.Uid] = await factory.BuildImageAsync(profile, RegionKind.Application, NewApplication,
+                new FactoryImageOptions { Size = appSize, BindToDevice = locked, Encrypt = locked }, cancellationToken).ConfigureAwait(false);
         }
         // Bootloaders: device 0's and the C device's, each through its copy B.
         DeviceInfo[] bootloaderDevices = [.. before.Where((_, i) => i == 0 || spec.CDevices.Contains(i))];
@@ -129,9 +131,8 @@ internal static class DemoCommand
         {
             DeviceProfile profile = fleet.Devices.Single(d => d.Profile.Uid == device.Uid).Profile;
             bool locked = profile.RequireEncryption; // the locked device takes its bootloader encrypted and bound too
-            bootloaderImages[device.Uid] = await SimulatedFirmware.BuildAsync(profile, ImageKind.Bootloader, profile.MemoryMap.BootloaderB.Address,
-                NewBootloader, SimulatedFirmware.BootloaderSize, signer, bindToDevice: locked, encryptFor: locked ? profile.IdentityKey!.PublicKey : null,
-                cancellationToken: cancellationToken).ConfigureAwait(false);
+            bootloaderImages[device.Uid] = await factory.BuildImageAsync(profile, RegionKind.BootloaderB, NewBootloader,
+                new FactoryImageOptions { Size = factory.Options.Firmware.BootloaderSize, BindToDevice = locked, Encrypt = locked }, cancellationToken).ConfigureAwait(false);
         }
         Say(context, $"Signed with key {fleet.Keys.SigningKey.PublicKey.KeyIdHex}: application {NewApplication} ({appSize} bytes) for every device " +
             $"(bound to and encrypted for {before[2].Uid}), bootloader {NewBootloader} for copy B of {string.Join(" and ", bootloaderDevices.Select(d => d.Uid))}.");
@@ -145,8 +146,7 @@ internal static class DemoCommand
                 var now = new List<DeviceInfo>();
                 foreach (DeviceInfo device in bootloaderDevices)
                     now.Add(await network.FindAsync(device.Uid, cancellationToken).ConfigureAwait(false));
-                IReadOnlyList<InstallResult> bl = await UpdateRunner.RunAsync(now, now.Count,
-                    (d, ct) => updater.UpdateBootloaderAsync(d, bootloaderImages[d.Uid], false, progress, ct), cancellationToken).ConfigureAwait(false);
+                IReadOnlyList<InstallResult> bl = await updater.InstallAsync(now, (d, _) => Task.FromResult(bootloaderImages[d.Uid]), now.Count, progress, cancellationToken).ConfigureAwait(false);
                 return (rows, bl);
             }).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();

@@ -72,17 +72,13 @@ internal static class InstallCommand
             IReadOnlyList<DeviceInfo> chosen = options.ReadSelection(parse).Apply(session.Devices, defaultAll: true);
             var updater = new FirmwareUpdater(session.Network, updateOptions);
             Dictionary<DeviceUid, DeviceInfo> byUid = chosen.ToDictionary(d => d.Uid);
-            // Devices that share a payload take one transfer (multicast, docs/updates.md section 10a); the rest are written
-            // by themselves, --parallel at once.
+            // Devices that share a payload take one transfer (multicast, docs/updates.md section 10a, unless --no-multicast);
+            // the rest are written by themselves, --parallel at once.
             IReadOnlyList<InstallResult> rows = await UpdateProgressView.RunAsync(context, uid => $"{byUid[uid].Address} {uid}",
-                progress => updateOptions.Multicast && chosen.Count > 1
-                    ? RecordedRuns.UpdateManyAsync(updater, chosen, imageFor, maxParallel, progress, records, "install", cancellationToken)
-                    : records is null
-                    ? updater.InstallAsync(chosen, imageFor, maxParallel, progress, cancellationToken)
-                    : RecordedRuns.InstallAsync(updater, chosen, imageFor, maxParallel, progress, records, cancellationToken)).ConfigureAwait(false);
+                progress => RecordedRuns.UpdateManyAsync(updater, chosen, imageFor, maxParallel, progress, records, "install", cancellationToken)).ConfigureAwait(false);
             if (cancellationToken.IsCancellationRequested)
                 throw new OperationCanceledException(cancellationToken);
-            int code = UpdateRunner.Report(context, rows, target, single: false);
+            int code = UpdateRows.Report(context, rows, target, single: false);
             return records?.AdjustExitCode(code) ?? code;
         });
     }

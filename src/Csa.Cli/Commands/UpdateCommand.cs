@@ -65,18 +65,13 @@ internal static class UpdateCommand
             string target = DeviceTables.TargetOf(loaded[0]);
 
             Dictionary<DeviceUid, DeviceInfo> byUid = chosen.ToDictionary(d => d.Uid);
-            IReadOnlyList<InstallResult> rows = await UpdateProgressView.RunAsync(context, uid => $"{byUid[uid].Address} {uid}", progress =>
-            {
-                // Several devices with one application image: one transfer for those that can share it (multicast).
-                if (!isBootloader && chosen.Count > 1 && updateOptions.Multicast)
-                    return RecordedRuns.UpdateManyAsync(updater, chosen, loaded[0], maxParallel, progress, records, cancellationToken);
-                Func<DeviceInfo, CancellationToken, Task<UpdateResult>> run = (device, ct) => isBootloader
-                    ? updater.UpdateBootloaderAsync(device, loaded, both, progress, ct)
-                    : updater.UpdateApplicationAsync(device, loaded[0], progress, ct);
-                return UpdateRunner.RunAsync(chosen, maxParallel, records is null ? run : RecordedRuns.Recorded(run, loaded, records), cancellationToken);
-            }).ConfigureAwait(false);
+            // Application images: one transfer for the devices that can share it (multicast, unless --no-multicast), the
+            // rest each by itself; bootloader images: each device through its copies. --parallel devices at once.
+            IReadOnlyList<InstallResult> rows = await UpdateProgressView.RunAsync(context, uid => $"{byUid[uid].Address} {uid}", progress => isBootloader
+                ? RecordedRuns.UpdateBootloadersAsync(updater, chosen, loaded, both, maxParallel, progress, records, cancellationToken)
+                : RecordedRuns.UpdateManyAsync(updater, chosen, loaded[0], maxParallel, progress, records, cancellationToken)).ConfigureAwait(false);
 
-            int code = UpdateRunner.Report(context, rows, target, single: chosen.Count == 1);
+            int code = UpdateRows.Report(context, rows, target, single: chosen.Count == 1);
             return records?.AdjustExitCode(code) ?? code;
         });
     }

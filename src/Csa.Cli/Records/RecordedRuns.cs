@@ -11,36 +11,6 @@ namespace Csa.Cli.Records;
 /// </summary>
 internal static class RecordedRuns
 {
-    /// <summary><see cref="FirmwareUpdater.InstallAsync(IEnumerable{DeviceInfo}, Func{DeviceInfo, CancellationToken, Task{FirmwareImage}}, int, IProgress{UpdateProgress}?, CancellationToken)"/>, one device at a time through it, at most <paramref name="maxParallel"/> at once.</summary>
-    public static async Task<IReadOnlyList<InstallResult>> InstallAsync(FirmwareUpdater updater, IReadOnlyList<DeviceInfo> devices,
-        Func<DeviceInfo, CancellationToken, Task<FirmwareImage>> imageFor, int maxParallel, IProgress<UpdateProgress>? progress,
-        RecordsSession records, CancellationToken cancellationToken)
-    {
-        using var gate = new SemaphoreSlim(maxParallel, maxParallel);
-        return await Task.WhenAll(devices.Select(async device =>
-        {
-            // Not cancellable: a cancelled run still goes through InstallAsync, which answers a "cancelled" row at once.
-            await gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-            try
-            {
-                FirmwareImage? image = null;
-                DateTimeOffset started = DateTimeOffset.UtcNow;
-                IReadOnlyList<InstallResult> rows = await updater.InstallAsync([device], async (d, ct) =>
-                {
-                    started = DateTimeOffset.UtcNow;
-                    image = await imageFor(d, ct).ConfigureAwait(false);
-                    return image;
-                }, 1, progress, cancellationToken).ConfigureAwait(false);
-                await records.RecordInstallAsync(InstallEntry.From(rows[0], image, "install", records.Origin, started, DateTimeOffset.UtcNow)).ConfigureAwait(false);
-                return rows[0];
-            }
-            finally
-            {
-                gate.Release();
-            }
-        })).ConfigureAwait(false);
-    }
-
     /// <summary>
     /// <see cref="FirmwareUpdater.UpdateManyAsync(IEnumerable{DeviceInfo}, Func{DeviceInfo, CancellationToken, Task{FirmwareImage}}, int, IProgress{UpdateProgress}?, CancellationToken, Func{InstallResult, FirmwareImage?, Task}?)"/>
     /// (one transfer for the devices that share a payload), each row recorded as its device ends when <paramref name="records"/> is given.
@@ -49,9 +19,12 @@ internal static class RecordedRuns
         Func<DeviceInfo, CancellationToken, Task<FirmwareImage>> imageFor, int maxParallel, IProgress<UpdateProgress>? progress,
         RecordsSession? records, string operation, CancellationToken cancellationToken)
     {
-        DateTimeOffset started = DateTimeOffset.UtcNow;
-        return updater.UpdateManyAsync(devices, imageFor, maxParallel, progress, cancellationToken, records is null ? null
-            : (row, image) => records.RecordInstallAsync(InstallEntry.From(row, image, operation, records.Origin, started, DateTimeOffset.UtcNow)));
+        return updater.UpdateManyAsync(devices, imageFor, maxParallel, progress, cancellationToken, records is null ? null : (row, image) =>
+        {
+            // The row's own time: from the device's turn (not the batch's start) to now.
+            DateTimeOffset ended = DateTimeOffset.UtcNow;
+            return records.RecordInstallAsync(InstallEntry.From(row, image, operation, records.Origin, ended - row.Duration, ended));
+        });
     }
 
     /// <summary>The same image for every device (<c>csa update</c>).</summary>
@@ -59,34 +32,17 @@ internal static class RecordedRuns
         int maxParallel, IProgress<UpdateProgress>? progress, RecordsSession? records, CancellationToken cancellationToken) =>
         UpdateManyAsync(updater, devices, (_, _) => Task.FromResult(image), maxParallel, progress, records, "update", cancellationToken);
 
-    /// <summary>Wraps one device's update so that its row is recorded when it ends, succeeded or not (one row per image written).</summary>
-    public static Func<DeviceInfo, CancellationToken, Task<UpdateResult>> Recorded(Func<DeviceInfo, CancellationToken, Task<UpdateResult>> update,
-        IReadOnlyList<FirmwareImage> images, RecordsSession records) => async (device, cancellationToken) =>
-    {
-        DateTimeOffset started = DateTimeOffset.UtcNow;
-        long timestamp = TimeProvider.System.GetTimestamp();
-        FirmwareVersion? before = images[0].Manifest.Kind == ImageKind.Bootloader ? device.BootloaderVersion : device.ApplicationValid ? device.ApplicationVersion : null;
-        UpdateResult result;
-        try
-        {
-            result = await update(device, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            var failed = new InstallResult(device.Uid, device.Address, device.ProductName, false, ErrorReporter.Describe(e).Message, e, before, null,
-                (e as UpdateFailedException)?.BytesSent ?? 0, TimeProvider.System.GetElapsedTime(timestamp), null);
-            await RecordAsync(failed).ConfigureAwait(false);
-            throw;
-        }
-        await RecordAsync(new InstallResult(device.Uid, device.Address, device.ProductName, true, null, null, result.VersionBefore ?? before, result.VersionAfter,
-            result.BytesSent, result.Duration, result)).ConfigureAwait(false);
-        return result;
-
-        async Task RecordAsync(InstallResult row)
+    /// <summary>
+    /// <see cref="FirmwareUpdater.UpdateBootloaderAsync(IEnumerable{DeviceInfo}, IReadOnlyList{FirmwareImage}, bool, int, IProgress{UpdateProgress}?, CancellationToken, Func{InstallResult, Task}?)"/>,
+    /// each device's rows recorded as it ends when <paramref name="records"/> is given (one row per image written).
+    /// </summary>
+    public static Task<IReadOnlyList<InstallResult>> UpdateBootloadersAsync(FirmwareUpdater updater, IReadOnlyList<DeviceInfo> devices,
+        IReadOnlyList<FirmwareImage> images, bool bothCopies, int maxParallel, IProgress<UpdateProgress>? progress, RecordsSession? records,
+        CancellationToken cancellationToken) =>
+        updater.UpdateBootloaderAsync(devices, images, bothCopies, maxParallel, progress, cancellationToken, records is null ? null : async row =>
         {
             DateTimeOffset ended = DateTimeOffset.UtcNow;
             foreach (FirmwareImage image in images)
-                await records.RecordInstallAsync(InstallEntry.From(row, image, "update", records.Origin, started, ended)).ConfigureAwait(false);
-        }
-    };
+                await records.RecordInstallAsync(InstallEntry.From(row, image, "update", records.Origin, ended - row.Duration, ended)).ConfigureAwait(false);
+        });
 }

@@ -1,9 +1,11 @@
 using System.Globalization;
 using System.Net;
 using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
 using Csa.Crypto;
 using Csa.DataLink;
 using Csa.DataLink.Transports;
+using Csa.Simulator;
 using Csa.Simulator.Firmware;
 using Csa.Simulator.Flash;
 using Csa.Simulator.Memory;
@@ -58,8 +60,8 @@ internal sealed class CSimulatedDevice : SimulatedDevice
         : _servedUpstream == "pty" ? $"serial:{_process.UpstreamPtyPath}" : $"tcp://{new IPEndPoint(_servedAddress!, _process.UpstreamTcpPort)}";
 
     /// <summary>
-    /// Makes the device of <paramref name="profile"/>: its command line, and the factory images (signed by
-    /// <paramref name="signer"/>) in a temporary folder unless its flash file already exists.
+    /// Makes the device of <paramref name="profile"/>: its command line, and the factory images (made by
+    /// <paramref name="factory"/>, as a blank C# device gets them) in a temporary folder unless its flash file already exists.
     /// </summary>
     /// <remarks>
     /// <c>keyStorage</c> is the chip's key storage file (the C# SecureKeyStorage's format, kept apart from the flash file),
@@ -67,7 +69,7 @@ internal sealed class CSimulatedDevice : SimulatedDevice
     /// </remarks>
     /// <exception cref="CliException">A profile the C firmware cannot be (a usage error naming the setting).</exception>
     public static async Task<CSimulatedDevice> CreateAsync(int index, DeviceProfile profile, string program, SimulationSpec spec, TimeSpan powerOffTime,
-        bool serving, string? flashFile, string? keyStorage, IImageSigner signer, ILogger logger, CancellationToken cancellationToken)
+        bool serving, string? flashFile, string? keyStorage, DeviceFactory factory, ILogger logger, CancellationToken cancellationToken)
     {
         string family = profile.MemoryMap == MemoryMap.Stm32F4_1M ? "f4"
             : profile.MemoryMap == MemoryMap.Stm32L4_1M ? "l4"
@@ -76,7 +78,7 @@ internal sealed class CSimulatedDevice : SimulatedDevice
             throw CliException.Usage($"device {index}: the C firmware trusts at most 4 signing keys, not {profile.TrustedSigningKeys.Count}");
         if (profile.ProductionTrustAnchors.Count > 2)
             throw CliException.Usage($"device {index}: the C firmware ships at most 2 production keys, not {profile.ProductionTrustAnchors.Count}");
-        string factory = Directory.CreateTempSubdirectory("csa-c-device-").FullName;
+        string folder = Directory.CreateTempSubdirectory("csa-c-device-").FullName;
 
         var arguments = new List<string>
         {
@@ -117,7 +119,7 @@ internal sealed class CSimulatedDevice : SimulatedDevice
             arguments.AddRange(["--key-storage", keyStorage]);
         if (profile.IdentityKey is { } identity)
         {
-            string identityFile = Path.Combine(factory, "identity-key.pem");
+            string identityFile = Path.Combine(folder, "identity-key.pem");
             identity.Save(identityFile, overwrite: true);
             arguments.AddRange(["--identity-key", identityFile]);
         }
@@ -126,16 +128,17 @@ internal sealed class CSimulatedDevice : SimulatedDevice
         if (flashFile is null || !File.Exists(flashFile))
         {
             // A blank chip: what the production programmer writes, the same images a blank C# device gets.
-            FirmwareImage bootloader = await SimulatedFirmware.BuildAsync(profile, ImageKind.Bootloader, profile.MemoryMap.BootloaderA.Address,
-                SimulatedFirmware.FactoryVersion, SimulatedFirmware.BootloaderSize, signer, profile.RequireDeviceBinding, cancellationToken: cancellationToken).ConfigureAwait(false);
-            FirmwareImage application = await SimulatedFirmware.BuildAsync(profile, ImageKind.Application, profile.MemoryMap.Application.Address,
-                SimulatedFirmware.FactoryVersion, SimulatedFirmware.ApplicationSize, signer, profile.RequireDeviceBinding, cancellationToken: cancellationToken).ConfigureAwait(false);
-            string bootloaderFile = Path.Combine(factory, "bootloader-a.csai"), applicationFile = Path.Combine(factory, "application.csai");
+            FactoryFirmware firmware = factory.Options.Firmware;
+            FirmwareImage bootloader = await factory.BuildImageAsync(profile, RegionKind.BootloaderA, firmware.BootloaderVersion,
+                new FactoryImageOptions { Size = firmware.BootloaderSize, BindToDevice = profile.RequireDeviceBinding }, cancellationToken).ConfigureAwait(false);
+            FirmwareImage application = await factory.BuildImageAsync(profile, RegionKind.Application, firmware.ApplicationVersion,
+                new FactoryImageOptions { Size = firmware.ApplicationSize ?? 48 * 1024, BindToDevice = profile.RequireDeviceBinding }, cancellationToken).ConfigureAwait(false);
+            string bootloaderFile = Path.Combine(folder, "bootloader-a.csai"), applicationFile = Path.Combine(folder, "application.csai");
             await File.WriteAllBytesAsync(bootloaderFile, bootloader.ToArray(), cancellationToken).ConfigureAwait(false);
             await File.WriteAllBytesAsync(applicationFile, application.ToArray(), cancellationToken).ConfigureAwait(false);
             arguments.AddRange(["--factory-bootloader", bootloaderFile, "--factory-application", applicationFile]);
         }
-        return new CSimulatedDevice(index, profile, program, arguments, flashFile, factory, logger);
+        return new CSimulatedDevice(index, profile, program, arguments, flashFile, folder, logger);
     }
 
     /// <summary>Its upstream link serves the host itself: <c>tcp-listen:HOST:PORT</c> on <paramref name="address"/>, or <c>pty</c>.</summary>

@@ -3,6 +3,7 @@ using Csa.Crypto;
 using Csa.DataLink;
 using Csa.DataLink.Bus.Emulation;
 using Csa.DataLink.Transports;
+using Csa.Simulator;
 using Csa.Simulator.Device;
 using Csa.Simulator.Firmware;
 using Csa.Simulator.Flash;
@@ -29,16 +30,20 @@ internal sealed class VirtualFleet : IAsyncDisposable
     private IDisposable? _bus;
     private int _disposed;
 
-    private VirtualFleet(SimulationSpec spec, SimulationKeys keys, SimulatedDevice[] devices)
+    private VirtualFleet(SimulationSpec spec, SimulationKeys keys, DeviceFactory factory, SimulatedDevice[] devices)
     {
         Spec = spec;
         Keys = keys;
+        Factory = factory;
         _devices = devices;
     }
 
     public SimulationSpec Spec { get; }
 
     public SimulationKeys Keys { get; }
+
+    /// <summary>Signs with the simulation's signing key: the devices' factory images, and the images the demo installs.</summary>
+    public DeviceFactory Factory { get; }
 
     /// <summary>The devices, in chain (or star port) order.</summary>
     public IReadOnlyList<SimulatedDevice> Devices => _devices;
@@ -91,7 +96,7 @@ internal sealed class VirtualFleet : IAsyncDisposable
         SimulationStore? store = spec.Store;
         if (store is { PersistFlash: true })
             store.EnsureDirectory();
-        var signer = new EcdsaP256Signer(keys.SigningKey);
+        var factory = new DeviceFactory(new DeviceFactoryOptions { SigningKey = keys.SigningKey });
         var devices = new List<SimulatedDevice>();
         string? program = spec.CDevices.Count == 0 ? null : spec.CDeviceProgram ?? await LocateCDeviceProgramAsync(cancellationToken).ConfigureAwait(false);
         ILogger cLogger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Csa.Cli.CDevice");
@@ -106,11 +111,12 @@ internal sealed class VirtualFleet : IAsyncDisposable
                 string? keyStorage = store is { PersistFlash: true } ? Path.ChangeExtension(store.IdentityKeyPath(i), ".keystore") : null;
                 if (spec.CDevices.Contains(i))
                 {
-                    devices.Add(await CSimulatedDevice.CreateAsync(i, profile, program!, spec, spec.PowerOffTime, serving, flashPath, keyStorage, signer, cLogger, cancellationToken).ConfigureAwait(false));
+                    devices.Add(await CSimulatedDevice.CreateAsync(i, profile, program!, spec, spec.PowerOffTime, serving, flashPath, keyStorage, factory, cLogger, cancellationToken).ConfigureAwait(false));
                     continue;
                 }
-                bool existed = flashPath is not null && File.Exists(flashPath);
-                var device = new VirtualDevice(profile, new VirtualDeviceOptions
+                // A device whose flash file exists keeps its flash; a blank one gets the factory images (a product that is
+                // provisioned first gets its application from the assembler's station, after provisioning).
+                VirtualDevice device = await factory.CreateDeviceAsync(profile, new VirtualDeviceOptions
                 {
                     Name = $"sim-{i}",
                     FlashFilePath = flashPath,
@@ -118,12 +124,10 @@ internal sealed class VirtualFleet : IAsyncDisposable
                     HeartbeatInterval = serving ? TimeSpan.FromSeconds(5) : null,
                     PublishTelemetry = serving,
                     KeyStorage = keyStorage is null ? null : new SecureKeyStorage(keyStorage),
-                });
+                }, FactoryFirmwareFor(factory, profile), cancellationToken).ConfigureAwait(false);
                 devices.Add(new VirtualSimulatedDevice(i, device));
-                if (!existed)
-                    await SimulatedFirmware.ProgramFactoryImagesAsync(profile, device.Flash, signer, cancellationToken).ConfigureAwait(false);
             }
-            return new VirtualFleet(spec, keys, [.. devices]);
+            return new VirtualFleet(spec, keys, factory, [.. devices]);
         }
         catch
         {
@@ -132,6 +136,13 @@ internal sealed class VirtualFleet : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// What the electronics manufacturer programs: the bootloader and the application, or the bootloader only for a
+    /// product that is provisioned first (its application comes from the assembler's production station).
+    /// </summary>
+    public static FactoryFirmware FactoryFirmwareFor(DeviceFactory factory, DeviceProfile profile) =>
+        profile.RequireProvisioning ? factory.Options.Firmware.WithoutApplication() : factory.Options.Firmware;
 
     private static async Task<string> LocateCDeviceProgramAsync(CancellationToken cancellationToken)
     {

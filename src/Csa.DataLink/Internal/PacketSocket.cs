@@ -42,6 +42,8 @@ internal sealed class PacketSocket : IPacketSocket
     public Task<NodeCapabilities> GetCapabilitiesAsync(NodeAddress node, CancellationToken cancellationToken = default)
         => _node.GetCapabilitiesAsync(node, cancellationToken);
 
+    public CancellationToken RouteClosedToken(NodeAddress destination) => _node.RouteClosedToken(destination);
+
     public ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)

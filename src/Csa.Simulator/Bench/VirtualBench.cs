@@ -1,5 +1,5 @@
-using System.Text;
 using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
 using Csa.Crypto;
 using Csa.DataLink;
 using Csa.DataLink.Transports;
@@ -31,12 +31,12 @@ public sealed partial class VirtualBench : IAsyncDisposable, IDisposable
     private readonly List<ILinkTransport> _cables;
     private int _disposed;
 
-    private VirtualBench(string name, VirtualDevice[] devices, DeviceProfile[] profiles, EcP256PrivateKey signingKey, IDisposable publication, List<ILinkTransport> cables)
+    private VirtualBench(string name, VirtualDevice[] devices, DeviceProfile[] profiles, DeviceFactory factory, IDisposable publication, List<ILinkTransport> cables)
     {
         Name = name;
         _devices = devices;
         Profiles = profiles;
-        SigningKey = signingKey;
+        Factory = factory;
         _publication = publication;
         _cables = cables;
     }
@@ -54,7 +54,10 @@ public sealed partial class VirtualBench : IAsyncDisposable, IDisposable
     public IReadOnlyList<DeviceProfile> Profiles { get; }
 
     /// <summary>The development signing key the devices trust (a fresh one per bench): sign images for them with it.</summary>
-    public EcP256PrivateKey SigningKey { get; }
+    public EcP256PrivateKey SigningKey => Factory.SigningKey;
+
+    /// <summary>The factory that made the devices: more images for them (<see cref="DeviceFactory.BuildImageAsync"/>), signed with <see cref="SigningKey"/>.</summary>
+    public DeviceFactory Factory { get; }
 
     /// <summary>The unique id device <paramref name="number"/> of a bench gets (the same ids as <c>csa sim</c> gives).</summary>
     public static DeviceUid UidFor(FlashFamily family, int number) =>
@@ -70,8 +73,7 @@ public sealed partial class VirtualBench : IAsyncDisposable, IDisposable
         options ??= new VirtualBenchOptions();
         options.Validate();
         string name = options.Name ?? $"bench-{Interlocked.Increment(ref s_next)}";
-        EcP256PrivateKey key = KeyGenerator.Generate(KeyRole.FirmwareSigning);
-        var signer = new EcdsaP256Signer(key);
+        var factory = new DeviceFactory();
         var profiles = new DeviceProfile[options.Devices];
         var devices = new List<VirtualDevice>();
         var cables = new List<ILinkTransport>();
@@ -86,15 +88,11 @@ public sealed partial class VirtualBench : IAsyncDisposable, IDisposable
                     MemoryMap = options.Family == FlashFamily.Stm32F4 ? MemoryMap.Stm32F4_1M : MemoryMap.Stm32L4_1M,
                     Uid = UidFor(options.Family, number),
                     ProductName = $"Csa virtual {chip} #{number}",
-                    TrustedSigningKeys = [key.PublicKey],
+                    TrustedSigningKeys = [factory.PublicKey],
                     FlashTiming = options.Timing,
                     ReceiveBuffers = (byte)options.ReceiveBuffers,
                 };
-                var device = new VirtualDevice(profiles[i], new VirtualDeviceOptions { HeartbeatInterval = null, PublishTelemetry = false });
-                devices.Add(device);
-                FirmwareImage bootloader = await BuildAsync(profiles[i], ImageKind.Bootloader, profiles[i].MemoryMap.BootloaderA.Address, FactoryVersion, 24 * 1024, signer, cancellationToken).ConfigureAwait(false);
-                FirmwareImage application = await BuildAsync(profiles[i], ImageKind.Application, profiles[i].MemoryMap.Application.Address, FactoryVersion, 48 * 1024, signer, cancellationToken).ConfigureAwait(false);
-                FactoryProgrammer.Program(profiles[i], device.Flash, bootloader, application: application);
+                devices.Add(await factory.CreateDeviceAsync(profiles[i], cancellationToken: cancellationToken).ConfigureAwait(false));
             }
             // Device i's downstream port to device i+1's upstream port; the first device's upstream is the bench's link.
             for (int i = 0; i + 1 < devices.Count; i++)
@@ -107,7 +105,7 @@ public sealed partial class VirtualBench : IAsyncDisposable, IDisposable
             }
             await Task.WhenAll(devices.Select(d => d.PowerOnAsync(cancellationToken))).ConfigureAwait(false);
             IDisposable publication = SimulatorScheme.Publish(name, devices[0]);
-            return new VirtualBench(name, devices.ToArray(), profiles, key, publication, cables);
+            return new VirtualBench(name, devices.ToArray(), profiles, factory, publication, cables);
         }
         catch
         {
@@ -168,8 +166,8 @@ public sealed partial class VirtualBench : IAsyncDisposable, IDisposable
         };
     }
 
-    /// <summary>The factory version of the images the devices are programmed with.</summary>
-    public static readonly FirmwareVersion FactoryVersion = new(1, 0, 0, 0);
+    /// <summary>The factory version of the images the devices are programmed with (<see cref="FactoryFirmware"/>'s default).</summary>
+    public static readonly FirmwareVersion FactoryVersion = new FactoryFirmware().ApplicationVersion;
 
     /// <summary>
     /// An application image every device of the bench accepts: linked for their application region, for their vendor and
@@ -180,19 +178,7 @@ public sealed partial class VirtualBench : IAsyncDisposable, IDisposable
     /// <param name="securityCounter">Its security counter, at least 1 (the devices' factory counter).</param>
     /// <param name="cancellationToken">Stops the build.</param>
     public Task<FirmwareImage> BuildApplicationAsync(FirmwareVersion version, int size = 16 * 1024, uint securityCounter = 1, CancellationToken cancellationToken = default) =>
-        BuildAsync(Profiles[0], ImageKind.Application, Profiles[0].MemoryMap.Application.Address, version, size, new EcdsaP256Signer(SigningKey), cancellationToken, securityCounter);
-
-    private static Task<FirmwareImage> BuildAsync(DeviceProfile profile, ImageKind kind, uint loadAddress, FirmwareVersion version, int size, IImageSigner signer,
-        CancellationToken cancellationToken, uint securityCounter = 1)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
-        var settings = new ImageSettings { Kind = kind, VendorId = profile.VendorId, DeviceClassId = profile.DeviceClassId, Version = version, SecurityCounter = securityCounter };
-        var payload = new byte[size];
-        new Random(unchecked((int)version.Ordinal ^ (int)(version.Ordinal >> 32) ^ size ^ ((int)kind * 7919))).NextBytes(payload);
-        byte[] banner = Encoding.ASCII.GetBytes($"Csa virtual bench {kind} {version}\0");
-        banner.AsSpan(0, Math.Min(banner.Length, size)).CopyTo(payload);
-        return new ImageBuilder(settings).BuildAsync(FirmwareSource.FromBinary(payload, loadAddress), signer, cancellationToken);
-    }
+        Factory.BuildImageAsync(Profiles[0], RegionKind.Application, version, new FactoryImageOptions { Size = size, SecurityCounter = securityCounter }, cancellationToken);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

@@ -10,6 +10,9 @@ public sealed partial class VirtualDevice
 {
     private readonly List<StateWaiter> _waiters = [];
 
+    /// <summary>True while the device has its supply (a reset keeps it; a power cut, a power-off or a cycle take it). Under the power lock.</summary>
+    private bool _supplied;
+
     /// <summary>
     /// Powers the device on: the firmware boots (pre-bootloader, start-up checks), then a new data link node over
     /// the plugged-in wires and an RPC server start serving the running image's interfaces. The node starts
@@ -160,6 +163,7 @@ public sealed partial class VirtualDevice
 
     private VirtualDeviceState PowerUpLocked()
     {
+        _supplied = true;
         Flash.PowerOn();
         FirmwareStart start = _firmware.Boot();
         NodeAddress address = _retainedAddress ?? NodeAddress.Unassigned;
@@ -221,6 +225,12 @@ public sealed partial class VirtualDevice
         Volatile.Write(ref _run, null);
         if (run is not null)
             await run.DisposeAsync().ConfigureAwait(false);
+        if (!keepAddress)
+        {
+            // The supply goes (a reset keeps it): what the device powers on the host's side goes with it.
+            _supplied = false;
+            await DropSupplyPoweredWiresLockedAsync().ConfigureAwait(false);
+        }
         DeviceLog.PoweredOff(_logger, Name, how);
         await SaveFlashIfConfiguredAsync().ConfigureAwait(false);
         SetState(VirtualDeviceState.Off, how);

@@ -56,6 +56,43 @@ public sealed partial class VirtualDevice
         }
     }
 
+    /// <summary>
+    /// Plugs in a cable powered by the device (<see cref="ISupplyPoweredCable"/>, a USB serial bridge on the board) as the
+    /// upstream wire, replacing the one there: as a port that only exists while the board has its supply, it cannot be
+    /// opened while the device has none.
+    /// </summary>
+    /// <returns>False when the device has no supply (nothing was plugged in; the caller disposes the cable).</returns>
+    internal async Task<bool> TryAttachSupplyPoweredUpstreamAsync(ILinkTransport cable)
+    {
+        ThrowIfDisposed();
+        await _power.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (!_supplied)
+                return false;
+            if (Interlocked.Exchange(ref _upstream, null) is { } previous)
+                await previous.DisposeAsync().ConfigureAwait(false);
+            var wire = new DeviceWire(cable);
+            Volatile.Write(ref _upstream, wire);
+            _run?.Connect(wire, LinkRole.Upstream);
+            return true;
+        }
+        finally
+        {
+            _power.Release();
+        }
+    }
+
+    /// <summary>The supply went: a cable powered by the device goes with it, and the host's end of it closes.</summary>
+    private async Task DropSupplyPoweredWiresLockedAsync()
+    {
+        if (_upstream is { GoesWithSupply: true } wire)
+        {
+            Volatile.Write(ref _upstream, null);
+            await wire.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Unplugs the upstream wire only if its far end has gone (so a newer connection is never unplugged).</summary>
     internal async Task DetachEndedUpstreamAsync()
     {

@@ -291,14 +291,7 @@ public sealed partial class DeviceFirmware
         return check with { State = RegionState.Invalid, Reason = "being rewritten: the journal marks the region revoked since BeginUpdate (it is valid again only once its new image is committed)" };
     }
 
-    internal MemoryRegion RegionOf(RegionKind kind) => kind switch
-    {
-        RegionKind.PreBootloader => Map.PreBootloader,
-        RegionKind.BootloaderA => Map.BootloaderA,
-        RegionKind.BootloaderB => Map.BootloaderB,
-        RegionKind.Application => Map.Application,
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Not a region of the device."),
-    };
+    internal MemoryRegion RegionOf(RegionKind kind) => Map.RegionOf(kind);
 
     internal async Task AppendRecordAsync(UpdateRecord record, CancellationToken ct)
     {

@@ -57,13 +57,9 @@ public static class FactoryProgrammer
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(flash);
         ArgumentNullException.ThrowIfNull(image);
-        MemoryRegion target = region switch
-        {
-            RegionKind.BootloaderA => profile.MemoryMap.BootloaderA,
-            RegionKind.BootloaderB => profile.MemoryMap.BootloaderB,
-            RegionKind.Application => profile.MemoryMap.Application,
-            _ => throw new ArgumentException($"{region} does not take an image.", nameof(region)),
-        };
+        MemoryRegion target = region is RegionKind.BootloaderA or RegionKind.BootloaderB or RegionKind.Application
+            ? profile.MemoryMap.RegionOf(region)
+            : throw new ArgumentException($"{region} does not take an image.", nameof(region));
         ImageManifest m = image.Manifest;
         ImageKind kind = region == RegionKind.Application ? ImageKind.Application : ImageKind.Bootloader;
         if (m.Kind != kind)

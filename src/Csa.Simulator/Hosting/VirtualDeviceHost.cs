@@ -46,6 +46,22 @@ public sealed class VirtualDeviceHost : IAsyncDisposable
     public static Task<VirtualDeviceHost> CreateChainAsync(int count, Func<int, VirtualDevice> deviceFactory,
         VirtualLinkFactory? linkFactory = null, bool powerOn = true, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(deviceFactory);
+        return CreateChainAsync(count, Synchronous(deviceFactory), linkFactory, powerOn, cancellationToken);
+    }
+
+    /// <summary>
+    /// Wires <paramref name="count"/> devices, made by an asynchronous factory (<see cref="DeviceFactory.CreateDeviceAsync"/>,
+    /// for one), into a daisy chain; see <see cref="CreateChainAsync(int, Func{int, VirtualDevice}, VirtualLinkFactory?, bool, CancellationToken)"/>.
+    /// </summary>
+    /// <param name="count">How many devices, 1..239 (the device address range).</param>
+    /// <param name="deviceFactory">Makes device <c>i</c> (give each a distinct unique id); the host owns it from then on.</param>
+    /// <param name="linkFactory">The cable with index <c>i</c> (0 is the host's); null uses in-memory pipes.</param>
+    /// <param name="powerOn">Boots every device before returning.</param>
+    /// <param name="cancellationToken">Stops making the devices and the power-on.</param>
+    public static Task<VirtualDeviceHost> CreateChainAsync(int count, Func<int, CancellationToken, Task<VirtualDevice>> deviceFactory,
+        VirtualLinkFactory? linkFactory = null, bool powerOn = true, CancellationToken cancellationToken = default)
+    {
         Validate(count, deviceFactory);
         // Cable 0 runs from the host to device 0; cable i from device i-1's downstream port to device i.
         return BuildAsync(count, deviceFactory, linkFactory ?? VirtualLinks.InMemory("chain"), powerOn,
@@ -65,17 +81,31 @@ public sealed class VirtualDeviceHost : IAsyncDisposable
     public static Task<VirtualDeviceHost> CreateStarAsync(int count, Func<int, VirtualDevice> deviceFactory,
         VirtualLinkFactory? linkFactory = null, bool powerOn = true, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(deviceFactory);
+        return CreateStarAsync(count, Synchronous(deviceFactory), linkFactory, powerOn, cancellationToken);
+    }
+
+    /// <summary>
+    /// Wires <paramref name="count"/> devices, made by an asynchronous factory, into a star. Parameters as for
+    /// <see cref="CreateChainAsync(int, Func{int, CancellationToken, Task{VirtualDevice}}, VirtualLinkFactory?, bool, CancellationToken)"/>.
+    /// </summary>
+    public static Task<VirtualDeviceHost> CreateStarAsync(int count, Func<int, CancellationToken, Task<VirtualDevice>> deviceFactory,
+        VirtualLinkFactory? linkFactory = null, bool powerOn = true, CancellationToken cancellationToken = default)
+    {
         Validate(count, deviceFactory);
         // Every cable runs from a host port of its own to one device.
         return BuildAsync(count, deviceFactory, linkFactory ?? VirtualLinks.InMemory("star"), powerOn,
             (_, _, hostEnd, hostPorts) => hostPorts.Add(hostEnd), cancellationToken);
     }
 
+    private static Func<int, CancellationToken, Task<VirtualDevice>> Synchronous(Func<int, VirtualDevice> deviceFactory) =>
+        (index, _) => Task.FromResult(deviceFactory(index));
+
     /// <summary>
     /// Makes the devices and their cables, lets <paramref name="attachHostEnd"/> plug in the host end of cable i (a
     /// chain and a star differ only there), and powers everything on; on failure disposes what was made.
     /// </summary>
-    private static async Task<VirtualDeviceHost> BuildAsync(int count, Func<int, VirtualDevice> deviceFactory, VirtualLinkFactory linkFactory,
+    private static async Task<VirtualDeviceHost> BuildAsync(int count, Func<int, CancellationToken, Task<VirtualDevice>> deviceFactory, VirtualLinkFactory linkFactory,
         bool powerOn, Action<List<VirtualDevice>, int, ILinkTransport, List<ILinkTransport>> attachHostEnd, CancellationToken cancellationToken)
     {
         var devices = new List<VirtualDevice>();
@@ -85,7 +115,8 @@ public sealed class VirtualDeviceHost : IAsyncDisposable
         {
             for (int i = 0; i < count; i++)
             {
-                VirtualDevice device = deviceFactory(i) ?? throw new InvalidOperationException($"The device factory returned null for device {i}.");
+                VirtualDevice device = await deviceFactory(i, cancellationToken).ConfigureAwait(false)
+                    ?? throw new InvalidOperationException($"The device factory returned null for device {i}.");
                 devices.Add(device);
                 VirtualLink link = linkFactory(i) ?? throw new InvalidOperationException($"The link factory returned null for cable {i}.");
                 if (link.Medium is not null)
@@ -115,12 +146,13 @@ public sealed class VirtualDeviceHost : IAsyncDisposable
     /// <param name="optionsFactory">The options of device <c>i</c> (give each its own flash file, if any); null uses the defaults.</param>
     /// <param name="provision">
     /// Runs on every device before power-on, e.g. <c>d => FactoryProgrammer.Program(d.Profile, d.Flash, bootloader, application: app)</c>
-    /// for blank devices; null leaves the flash as it is (blank devices boot <see cref="VirtualDeviceState.Bricked"/>).
+    /// for blank devices (or make the devices with a <see cref="DeviceFactory"/> instead); null leaves the flash as it is
+    /// (blank devices boot <see cref="VirtualDeviceState.Bricked"/>).
     /// </param>
     /// <param name="powerOn">Boots every device before returning.</param>
     /// <param name="cancellationToken">Stops the power-on.</param>
-    public static Task<VirtualDeviceHost> CreateChainAsync(int count, Func<int, DeviceProfile> profileFactory, VirtualLinkFactory? linkFactory,
-        Func<int, VirtualDeviceOptions>? optionsFactory, Action<VirtualDevice>? provision, bool powerOn = true, CancellationToken cancellationToken = default)
+    public static Task<VirtualDeviceHost> CreateChainAsync(int count, Func<int, DeviceProfile> profileFactory, VirtualLinkFactory? linkFactory = null,
+        Func<int, VirtualDeviceOptions>? optionsFactory = null, Action<VirtualDevice>? provision = null, bool powerOn = true, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(profileFactory);
         return CreateChainAsync(count, FromProfiles(profileFactory, optionsFactory, provision), linkFactory, powerOn, cancellationToken);
@@ -130,8 +162,8 @@ public sealed class VirtualDeviceHost : IAsyncDisposable
     /// Wires <paramref name="count"/> new devices made from profiles into a star. Parameters as for
     /// <see cref="CreateChainAsync(int, Func{int, DeviceProfile}, VirtualLinkFactory?, Func{int, VirtualDeviceOptions}?, Action{VirtualDevice}?, bool, CancellationToken)"/>.
     /// </summary>
-    public static Task<VirtualDeviceHost> CreateStarAsync(int count, Func<int, DeviceProfile> profileFactory, VirtualLinkFactory? linkFactory,
-        Func<int, VirtualDeviceOptions>? optionsFactory, Action<VirtualDevice>? provision, bool powerOn = true, CancellationToken cancellationToken = default)
+    public static Task<VirtualDeviceHost> CreateStarAsync(int count, Func<int, DeviceProfile> profileFactory, VirtualLinkFactory? linkFactory = null,
+        Func<int, VirtualDeviceOptions>? optionsFactory = null, Action<VirtualDevice>? provision = null, bool powerOn = true, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(profileFactory);
         return CreateStarAsync(count, FromProfiles(profileFactory, optionsFactory, provision), linkFactory, powerOn, cancellationToken);
@@ -181,7 +213,7 @@ public sealed class VirtualDeviceHost : IAsyncDisposable
         await DisposeAllAsync(_devices, _hostPorts, _media).ConfigureAwait(false);
     }
 
-    private static void Validate(int count, Func<int, VirtualDevice> deviceFactory)
+    private static void Validate(int count, Delegate deviceFactory)
     {
         ArgumentNullException.ThrowIfNull(deviceFactory);
         int max = NodeAddress.LastDevice - NodeAddress.FirstDevice + 1;

@@ -1,3 +1,4 @@
+using Csa.Bootloader.Protocol;
 using Csa.Simulator.Flash;
 
 namespace Csa.Simulator.Memory;
@@ -107,6 +108,17 @@ public sealed class MemoryMap
 
     /// <summary>The region of <paramref name="kind"/>.</summary>
     public MemoryRegion Get(MemoryRegionKind kind) => Regions.First(r => r.Kind == kind);
+
+    /// <summary>The region the bootloader protocol calls <paramref name="kind"/> (docs/rpc-interfaces.md: pre-bootloader, copy A, copy B, application).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="kind"/> names no region.</exception>
+    public MemoryRegion RegionOf(RegionKind kind) => kind switch
+    {
+        RegionKind.PreBootloader => PreBootloader,
+        RegionKind.BootloaderA => BootloaderA,
+        RegionKind.BootloaderB => BootloaderB,
+        RegionKind.Application => Application,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Not a region of the device."),
+    };
 
     /// <summary>The region holding <paramref name="address"/>, or null when no region does.</summary>
     public MemoryRegion? FindRegion(uint address) => Regions.FirstOrDefault(r => r.Contains(address));

@@ -46,7 +46,7 @@ internal sealed class HostSession : IAsyncDisposable
     public async Task<IReadOnlyList<ChainMember>> EnumerateAsync(NodeLink link, int expected = 1, byte firstAddress = NodeAddress.FirstDevice, CancellationToken cancellationToken = default)
     {
         using var guard = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        guard.CancelAfter(FaultKit.HangGuard);
+        guard.CancelAfter(DeviceKit.HangGuard);
         while (true)
         {
             IReadOnlyList<ChainMember> members = await Node.EnumerateChainAsync(link, firstAddress, guard.Token);

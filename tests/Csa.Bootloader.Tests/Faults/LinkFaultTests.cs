@@ -1,3 +1,4 @@
+using Csa.Bootloader.Images;
 using Csa.Bootloader.Protocol;
 using Csa.Bootloader.Updates;
 using Csa.DataLink;
@@ -6,7 +7,7 @@ using Csa.Simulator.Device;
 using Csa.Simulator.Firmware;
 using Csa.Simulator.Flash;
 using Xunit.Abstractions;
-using static Csa.Bootloader.Tests.Faults.FaultKit;
+using static Csa.Testing.DeviceKit;
 
 namespace Csa.Bootloader.Tests.Faults;
 
@@ -97,16 +98,16 @@ public sealed class LinkFaultTests(ITestOutputHelper output)
     private async Task UpdateOverImpairedLineAsync(Impairment impairment, bool encrypted)
     {
         using var guard = new CancellationTokenSource(HangGuard);
-        DeviceProfile profile = WithFrames(Profile(FlashFamily.Stm32F4, requireEncryption: encrypted), impairment.MaxFrameSize);
-        TestImage image = Image(profile, RegionKind.Application, NewVersion, PayloadSize, 2, encrypt: encrypted);
-        await using VirtualDevice device = FactoryDevice(profile);
+        DeviceProfile profile = WithFrames(Profile(family: FlashFamily.Stm32F4, requireEncryption: encrypted), impairment.MaxFrameSize);
+        FirmwareImage image = Image(profile, RegionKind.Application, V2, PayloadSize, 2, encrypt: encrypted);
+        await using VirtualDevice device = Device(profile, firmware: FreshBothCopies);
         await using EmulatedLink link = EmulatedLink.CreatePair(EmulatedLinkOptions.Symmetric(impairment.Channel, seed: encrypted ? 11 : 7));
         device.AttachUpstream(link.B);
         await device.PowerOnAsync(guard.Token);
         await using DeviceNetwork network = await DeviceNetwork.ConnectAsync([NetworkLink.FromTransport(link.A)], NetworkOptions(), guard.Token);
         DeviceInfo info = await FindAsync(network, profile, guard.Token);
 
-        UpdateResult result = await new FirmwareUpdater(network, Options(impairment.Chunk)).UpdateApplicationAsync(info, image.Image, null, guard.Token);
+        UpdateResult result = await new FirmwareUpdater(network, Options(impairment.Chunk)).UpdateApplicationAsync(info, image, null, guard.Token);
 
         AssertInstalledOnce(device, image, $"{impairment}, {(encrypted ? "encrypted" : "plaintext")}");
         output.WriteLine($"{impairment} ({(encrypted ? "encrypted" : "plaintext")}): {result.BytesSent} payload bytes sent, {result.ResumeCount} resumes; host->device {link.AToBCounters}; device->host {link.BToACounters}; " +
@@ -120,9 +121,9 @@ public sealed class LinkFaultTests(ITestOutputHelper output)
     public async Task A_cable_pulled_mid_transfer_and_plugged_back_resumes_without_programming_anything_twice(bool encrypted)
     {
         using var guard = new CancellationTokenSource(HangGuard);
-        DeviceProfile profile = Profile(FlashFamily.Stm32L4, requireEncryption: encrypted);
-        TestImage image = Image(profile, RegionKind.Application, NewVersion, PayloadSize, 2, encrypt: encrypted);
-        await using VirtualDevice device = FactoryDevice(profile);
+        DeviceProfile profile = Profile(family: FlashFamily.Stm32L4, requireEncryption: encrypted);
+        FirmwareImage image = Image(profile, RegionKind.Application, V2, PayloadSize, 2, encrypt: encrypted);
+        await using VirtualDevice device = Device(profile, firmware: FreshBothCopies);
         // 115200 baud: the second half of the transfer lasts about 2 s, so the poll below (which a loaded machine can
         // delay by tens of milliseconds) always pulls the cable mid-transfer; at 1 Mbaud it sometimes came too late.
         await using EmulatedLink link = EmulatedLink.CreatePair(EmulatedLinkOptions.Symmetric(new EmulatedChannelOptions { BaudRate = 115_200 }));
@@ -140,7 +141,7 @@ public sealed class LinkFaultTests(ITestOutputHelper output)
         }, guard.Token);
         var options = Options(1024, attempts: 2);
         options = options with { Retry = options.Retry with { Timeout = TimeSpan.FromMilliseconds(300) } };
-        UpdateResult result = await new FirmwareUpdater(network, options).UpdateApplicationAsync(info, image.Image, null, guard.Token);
+        UpdateResult result = await new FirmwareUpdater(network, options).UpdateApplicationAsync(info, image, null, guard.Token);
         await pull;
 
         AssertInstalledOnce(device, image, "cable pulled");
@@ -154,9 +155,9 @@ public sealed class LinkFaultTests(ITestOutputHelper output)
     public async Task A_link_dropped_mid_transfer_and_replaced_by_a_new_one_resumes_without_programming_anything_twice()
     {
         using var guard = new CancellationTokenSource(HangGuard);
-        DeviceProfile profile = Profile(FlashFamily.Stm32F4);
-        TestImage image = Image(profile, RegionKind.Application, NewVersion, PayloadSize, 2);
-        await using VirtualDevice device = FactoryDevice(profile);
+        DeviceProfile profile = Profile(family: FlashFamily.Stm32F4);
+        FirmwareImage image = Image(profile, RegionKind.Application, V2, PayloadSize, 2);
+        await using VirtualDevice device = Device(profile, firmware: FreshBothCopies);
         await device.PowerOnAsync(guard.Token);
         var channel = new EmulatedChannelOptions { BaudRate = 1_000_000 };
 
@@ -176,7 +177,7 @@ public sealed class LinkFaultTests(ITestOutputHelper output)
             options = options with { MaxResumeAttempts = 1 };
             // The updater's typed failure after half the payload (not a crash of the host's own code): its one resume
             // cannot reconnect over a link that is gone.
-            UpdateFailedException failed = await Assert.ThrowsAsync<UpdateFailedException>(() => new FirmwareUpdater(network, options).UpdateApplicationAsync(info, image.Image, null, guard.Token));
+            UpdateFailedException failed = await Assert.ThrowsAsync<UpdateFailedException>(() => new FirmwareUpdater(network, options).UpdateApplicationAsync(info, image, null, guard.Token));
             Assert.True(failed.BytesSent > 0, failed.ToString());
             await drop;
         }
@@ -188,7 +189,7 @@ public sealed class LinkFaultTests(ITestOutputHelper output)
         await using EmulatedLink second = EmulatedLink.CreatePair(EmulatedLinkOptions.Symmetric(channel));
         device.AttachUpstream(second.B);
         await using DeviceNetwork again = await DeviceNetwork.ConnectAsync([NetworkLink.FromTransport(second.A)], NetworkOptions(), guard.Token);
-        UpdateResult result = await new FirmwareUpdater(again, Options(1024)).UpdateApplicationAsync(await FindAsync(again, profile, guard.Token), image.Image, null, guard.Token);
+        UpdateResult result = await new FirmwareUpdater(again, Options(1024)).UpdateApplicationAsync(await FindAsync(again, profile, guard.Token), image, null, guard.Token);
 
         AssertInstalledOnce(device, image, "link replaced");
         Assert.True(result.BytesResumed > 0, $"nothing was resumed ({result}); {committed} bytes were committed when the link broke");
@@ -234,14 +235,15 @@ public sealed class LinkFaultTests(ITestOutputHelper output)
         await pull();
     }
 
-    private static void AssertInstalledOnce(VirtualDevice device, TestImage image, string context)
+    private static void AssertInstalledOnce(VirtualDevice device, FirmwareImage image, string context)
     {
         FirmwareInventory inventory = device.Firmware.Inventory;
         Assert.Equal(RegionState.Valid, inventory[RegionKind.Application].State);
-        Assert.Equal(NewVersion, inventory[RegionKind.Application].Version);
-        byte[] stored = device.Flash.ReadRaw(device.Profile.MemoryMap.Application.Address, image.Plaintext.Length);
-        Assert.True(stored.AsSpan().SequenceEqual(image.Plaintext), $"{context}: the application region differs from the payload");
-        int blocks = (image.Plaintext.Length + 15) / 16;
+        Assert.Equal(V2, inventory[RegionKind.Application].Version);
+        byte[] plaintext = Plaintext(RegionKind.Application, image.Manifest.Version, (int)image.Manifest.PayloadSize);
+        byte[] stored = device.Flash.ReadRaw(device.Profile.MemoryMap.Application.Address, plaintext.Length);
+        Assert.True(stored.AsSpan().SequenceEqual(plaintext), $"{context}: the application region differs from the payload");
+        int blocks = (plaintext.Length + 15) / 16;
         Assert.Equal(blocks, device.Firmware.Bootloader.ProgrammedBlocks);
         AssertNoFlashRuleViolated(device, context);
     }

@@ -6,7 +6,8 @@ using Csa.DataLink.Transports;
 using Csa.Simulator.Device;
 using Csa.Simulator.Firmware;
 using Csa.Simulator.Flash;
-using static Csa.Bootloader.Tests.Faults.FaultKit;
+using Csa.Simulator.Hosting;
+using static Csa.Testing.DeviceKit;
 
 namespace Csa.Bootloader.Tests.Faults;
 
@@ -27,22 +28,22 @@ internal sealed class PowerCutRig
     private readonly CutScenario _scenario;
     private readonly DeviceProfile _profile;
     private readonly UpdatePlan _plan;
-    private readonly TestImage _newImage;
+    private readonly FirmwareImage _newImage;
 
     public PowerCutRig(CutScenario scenario)
     {
         _scenario = scenario;
-        _profile = Profile(scenario.Family);
+        _profile = Profile(family: scenario.Family);
         if (scenario.Target == UpdateTarget.Application)
         {
-            _newImage = Image(_profile, RegionKind.Application, NewVersion, scenario.Size, 2);
-            _plan = UpdatePlan.Application(_newImage.Image, _profile.Uid);
+            _newImage = Image(_profile, RegionKind.Application, V2, scenario.Size, 2);
+            _plan = UpdatePlan.Application(_newImage, _profile.Uid);
         }
         else
         {
-            TestImage forA = Image(_profile, RegionKind.BootloaderA, NewVersion, scenario.Size, 2);
-            _newImage = Image(_profile, RegionKind.BootloaderB, NewVersion, scenario.Size, 2);
-            _plan = UpdatePlan.Bootloader(forA.Image, _newImage.Image, _profile.Uid);
+            FirmwareImage forA = Image(_profile, RegionKind.BootloaderA, V2, scenario.Size, 2);
+            _newImage = Image(_profile, RegionKind.BootloaderB, V2, scenario.Size, 2);
+            _plan = UpdatePlan.Bootloader(forA, _newImage, _profile.Uid);
         }
     }
 
@@ -53,9 +54,10 @@ internal sealed class PowerCutRig
     public async Task<UpdateResult> CutAndResumeAsync(PowerCutPlan cut, PowerCutPlan? secondCut = null) => (await RunAsync(cut, secondCut)).Result;
 
     /// <summary>
-    /// Timeouts for instant flash on an in-memory wire: the updater notices a dead device by its timeouts, and every
-    /// cut point pays them once, so they are short (never a performance assertion: a slow answer is resent, and the
-    /// update resumes from the device's journal either way).
+    /// Timeouts for instant flash on an in-memory wire. The device's port goes with its supply (a board whose USB serial
+    /// bridge it powers itself: <see cref="UsbSerialDevicePort"/>), so the updater learns of a cut from its link closing, as
+    /// a host does on a real port, not from these timeouts; they only bound a lost answer (never a performance assertion:
+    /// a slow answer is resent, and the update resumes from the device's journal either way).
     /// </summary>
     private static UpdateOptions UpdaterOptions() => new()
     {
@@ -79,22 +81,17 @@ internal sealed class PowerCutRig
         using var guard = new CancellationTokenSource(HangGuard);
         string context = cut is null ? "uninterrupted" : secondCut is null ? cut.ToString() : $"{cut}, then {secondCut}";
         var log = new CapturedLog();
-        await using VirtualDevice device = FactoryDevice(_profile, log: log);
+        await using VirtualDevice device = Device(_profile, firmware: FreshBothCopies, options: new VirtualDeviceOptions { HeartbeatInterval = null, PublishTelemetry = false, LoggerFactory = log });
+        // The board's own USB serial bridge: its port goes with the device's supply, so the host sees a power cut at once
+        // (its end of the port closes) and opens the port again when the device is back, as it would a real one.
+        await using UsbSerialDevicePort usb = UsbSerialDevicePort.Attach(device);
         Assert.Equal(VirtualDeviceState.Application, await device.PowerOnAsync(guard.Token));
-        // The host reopens its port after a failure (as it would reopen a serial port or reconnect a socket): each
-        // open plugs a fresh cable into the device.
-        int opens = 0;
-        NetworkLink port = NetworkLink.FromFactory("cut", async cancellationToken =>
-        {
-            await device.DetachUpstreamAsync();
-            (InMemoryTransport hostEnd, InMemoryTransport deviceEnd) = InMemoryTransport.CreatePair($"cut{Interlocked.Increment(ref opens)}");
-            device.AttachUpstream(deviceEnd);
-            return hostEnd;
-        });
+        NetworkLink port = NetworkLink.FromFactory(usb.Name, usb.OpenAsync);
         await using DeviceNetwork network = await DeviceNetwork.ConnectAsync([port], new DeviceNetworkOptions
         {
-            Retry = new() { Timeout = TimeSpan.FromMilliseconds(300) },
+                Retry = new() { Timeout = TimeSpan.FromMilliseconds(300) },
             LinkManagementTimeout = TimeSpan.FromMilliseconds(100),
+            AddressesPerLink = 1, // a point-to-point port: enumeration ends at the device
         }, guard.Token);
         DeviceInfo info = (await network.DiscoverAsync(guard.Token)).Single();
         var updater = new FirmwareUpdater(network, UpdaterOptions());
@@ -128,13 +125,16 @@ internal sealed class PowerCutRig
         return (operations, result);
     }
 
-    /// <summary>Waits until the device has stopped writing flash (no new operation for 100 ms) and any power-on after a late cut is done.</summary>
+    /// <summary>
+    /// Waits until the device has stopped writing flash (no new operation for 20 ms: on instant flash a write in progress
+    /// takes microseconds) and any power-on after a late cut is done.
+    /// </summary>
     private static async Task QuiesceAsync(VirtualDevice device, PowerRestorer power, CancellationToken cancellationToken)
     {
-        for (int round = 0; round < 50; round++)
+        for (int round = 0; round < 250; round++)
         {
             long operations = device.Flash.Statistics.OperationCount;
-            await Task.Delay(100, cancellationToken);
+            await Task.Delay(20, cancellationToken);
             await power.DrainAsync();
             if (operations == device.Flash.Statistics.OperationCount && device.State != VirtualDeviceState.Off)
                 return;
@@ -255,17 +255,17 @@ internal sealed class PowerCutRig
         {
             updated = RegionKind.Application;
             Assert.True(inventory.ApplicationRunning, $"{context}: {inventory}");
-            Assert.Equal(NewVersion, inventory[RegionKind.Application].Version);
+            Assert.Equal(V2, inventory[RegionKind.Application].Version);
         }
         else
         {
             updated = inventory.RunningBootloader!.Value;
-            Assert.Equal(NewVersion, inventory[updated].Version);
-            Assert.Equal(OldVersion, inventory[updated == RegionKind.BootloaderA ? RegionKind.BootloaderB : RegionKind.BootloaderA].Version);
+            Assert.Equal(V2, inventory[updated].Version);
+            Assert.Equal(V1, inventory[updated == RegionKind.BootloaderA ? RegionKind.BootloaderB : RegionKind.BootloaderA].Version);
         }
-        byte[] stored = device.Flash.ReadRaw(RegionOf(_profile, updated).Address, _scenario.Size);
+        byte[] stored = device.Flash.ReadRaw(_profile.MemoryMap.RegionOf(updated).Address, _scenario.Size);
         // A bootloader resumed after a cut that made copy B run may have gone to copy A: compare with that copy's image.
-        byte[] expected = updated == RegionKind.BootloaderA ? Image(_profile, RegionKind.BootloaderA, NewVersion, _scenario.Size, 2).Plaintext : _newImage.Plaintext;
+        byte[] expected = Plaintext(updated, V2, _scenario.Size);
         Assert.True(stored.AsSpan().SequenceEqual(expected), $"{context}: the {updated} region differs from the image payload");
         Assert.True(inventory.DeviceSecurityCounter >= 2, $"{context}: security counter {inventory.DeviceSecurityCounter}");
         AssertNoFlashRuleViolated(device, context);

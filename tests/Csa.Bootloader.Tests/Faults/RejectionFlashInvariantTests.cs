@@ -8,7 +8,7 @@ using Csa.Rpc.Device;
 using Csa.Simulator.Device;
 using Csa.Simulator.Firmware;
 using Csa.Simulator.Flash;
-using static Csa.Bootloader.Tests.Faults.FaultKit;
+using static Csa.Testing.DeviceKit;
 
 namespace Csa.Bootloader.Tests.Faults;
 
@@ -20,7 +20,7 @@ namespace Csa.Bootloader.Tests.Faults;
 /// </summary>
 public sealed class RejectionFlashInvariantTests
 {
-    private static readonly DeviceProfile Device = Profile(FlashFamily.Stm32F4, index: 5);
+    private static readonly DeviceProfile Device = Profile(55, FlashFamily.Stm32F4);
 
     public enum Attack
     {
@@ -82,13 +82,13 @@ public sealed class RejectionFlashInvariantTests
         // application must not move by a byte, and the device must keep booting copy A.
         using var guard = new CancellationTokenSource(HangGuard);
         await using Bench bench = await Bench.StartInBootloaderAsync(guard.Token);
-        TestImage genuine = Image(Device, RegionKind.BootloaderB, NewVersion, 30_000, 2);
-        byte[] payload = genuine.Image.Payload.ToArray();
+        FirmwareImage genuine = Image(Device, RegionKind.BootloaderB, V2, 30_000, 2);
+        byte[] payload = genuine.Payload.ToArray();
         payload[payload.Length / 2] ^= 0x01;
         byte[] copyA = ReadRegion(bench.Device, RegionKind.BootloaderA);
         byte[] application = ReadRegion(bench.Device, RegionKind.Application);
 
-        BeginUpdateResponse begin = await bench.Bootloader.BeginUpdateAsync(UpdateTarget.OtherBootloader, genuine.Image.ManifestBytes.ToArray(), genuine.Image.AuthenticationBlock.ToArray(), [], guard.Token);
+        BeginUpdateResponse begin = await bench.Bootloader.BeginUpdateAsync(UpdateTarget.OtherBootloader, genuine.ManifestBytes.ToArray(), genuine.AuthenticationBlock.ToArray(), [], guard.Token);
         for (int offset = 0; offset < payload.Length; offset += begin.MaxWriteSize)
             await bench.Bootloader.WriteAsync((uint)offset, payload.AsSpan(offset, Math.Min(begin.MaxWriteSize, payload.Length - offset)).ToArray(), guard.Token);
         var error = await Assert.ThrowsAsync<RpcErrorException>(() => bench.Bootloader.FinishUpdateAsync(guard.Token));
@@ -106,15 +106,15 @@ public sealed class RejectionFlashInvariantTests
     private static (byte[] Manifest, byte[] Authentication) Forge(Attack attack)
     {
         const int size = 8_000;
-        TestImage genuine = Image(Device, RegionKind.Application, NewVersion, size, 2);
-        byte[] manifest = genuine.Image.ManifestBytes.ToArray();
-        byte[] authentication = genuine.Image.AuthenticationBlock.ToArray();
+        FirmwareImage genuine = Image(Device, RegionKind.Application, V2, size, 2);
+        byte[] manifest = genuine.ManifestBytes.ToArray();
+        byte[] authentication = genuine.AuthenticationBlock.ToArray();
         switch (attack)
         {
             case Attack.CrcOnlyOnASignatureDevice:
-                return Parts(Build(s => { }, Crc32ImageAuthenticator.Instance));
+                return Parts(Image(Device, RegionKind.Application, V2, size, 2, signer: Crc32ImageAuthenticator.Instance, variant: "crc"));
             case Attack.UnknownSigningKey:
-                return Parts(Build(s => { }, new EcdsaP256Signer(KeyGenerator.Generate(KeyRole.FirmwareSigning))));
+                return Parts(Image(Device, RegionKind.Application, V2, size, 2, signer: new EcdsaP256Signer(UntrustedSigningKey), variant: "unknown key"));
             case Attack.TamperedManifest:
                 manifest[40] ^= 0x01; // the payload SHA-256 (docs/image-format.md): what an attacker swapping the payload must change
                 return (manifest, authentication);
@@ -122,34 +122,18 @@ public sealed class RejectionFlashInvariantTests
                 authentication[10] ^= 0x01;
                 return (manifest, authentication);
             case Attack.BoundToAnotherDevice:
-                return Parts(Image(Device, RegionKind.Application, NewVersion, size, 2, tweak: s => s.BoundDevices.Add(Uid(99)), variant: "bound").Image);
+                return Parts(Image(Device, RegionKind.Application, V2, size, 2, tweak: s => s.BoundDevices.Add(UidOf(99)), variant: "bound"));
             case Attack.Downgrade:
-                return Parts(Image(Device, RegionKind.Application, NewVersion, size, 0, variant: "downgrade").Image);
+                return Parts(Image(Device, RegionKind.Application, V2, size, 0, variant: "downgrade"));
             case Attack.WrongDeviceClass:
-                return Parts(Image(Device, RegionKind.Application, NewVersion, size, 2, tweak: s => s.DeviceClassId = 99, variant: "class").Image);
+                return Parts(Image(Device, RegionKind.Application, V2, size, 2, tweak: s => s.DeviceClassId = 99, variant: "class"));
             case Attack.WrongRegion:
-                return Parts(Build(s => s.LoadAddress = Device.MemoryMap.BootloaderB.Address, new EcdsaP256Signer(SigningKey), Device.MemoryMap.BootloaderB.Address));
+                return Parts(Image(Device, RegionKind.Application, V2, size, 2, loadAddress: Device.MemoryMap.BootloaderB.Address, variant: "region"));
             default:
                 throw new ArgumentOutOfRangeException(nameof(attack));
         }
 
         static (byte[], byte[]) Parts(FirmwareImage image) => (image.ManifestBytes.ToArray(), image.AuthenticationBlock.ToArray());
-
-        static FirmwareImage Build(Action<ImageSettings> tweak, IImageSigner signer, uint? address = null)
-        {
-            uint at = address ?? Device.MemoryMap.Application.Address;
-            var settings = new ImageSettings
-            {
-                Kind = Csa.Bootloader.Images.ImageKind.Application,
-                VendorId = Device.VendorId,
-                DeviceClassId = Device.DeviceClassId,
-                Version = NewVersion,
-                SecurityCounter = 2,
-                LoadAddress = at,
-            };
-            tweak(settings);
-            return new ImageBuilder(settings).BuildAsync(FirmwareSource.FromBinary(new byte[size], at), signer).GetAwaiter().GetResult();
-        }
     }
 
     /// <summary>The bytes of the three image regions and the flash counters, before an attack.</summary>
@@ -187,7 +171,7 @@ public sealed class RejectionFlashInvariantTests
 
         public static async Task<Bench> StartInBootloaderAsync(CancellationToken cancellationToken)
         {
-            VirtualDevice device = FactoryDevice(RejectionFlashInvariantTests.Device);
+            VirtualDevice device = Device(RejectionFlashInvariantTests.Device, firmware: FreshBothCopies);
             (InMemoryTransport hostEnd, InMemoryTransport deviceEnd) = InMemoryTransport.CreatePair("reject");
             device.AttachUpstream(deviceEnd);
             await device.ResetAsync(Csa.Rpc.Device.ResetMode.Bootloader, cancellationToken);

@@ -34,7 +34,7 @@ public sealed class CertificateCodecTests
 
     [Fact]
     [Trait("Requirement", "REQ-PROD-KEYS")]
-    public void GoldenCertificate_IsReproducedByteForByte_AndVerifiesUnderTheProductionKey()
+    public void Golden_certificate_is_reproduced_byte_for_byte_and_verifies_under_the_production_key()
     {
         byte[] golden = SecurityDoc.Golden("device-certificate");
         Assert.Equal(Convert.ToHexString(golden), GoldenCertificate().ToHex());
@@ -52,7 +52,7 @@ public sealed class CertificateCodecTests
 
     [Fact]
     [Trait("Requirement", "REQ-AUTH-DEV")]
-    public void GoldenMessages_AreReproducedByteForByte()
+    public void Golden_messages_are_reproduced_byte_for_byte()
     {
         DeviceCertificate certificate = GoldenCertificate();
         byte[] possession = ProvisioningMessages.KeyPossession(GoldenUid, GoldenStationNonce, GoldenIdentityKey.PublicKey.UncompressedPoint.Span);
@@ -71,7 +71,7 @@ public sealed class CertificateCodecTests
 
     [Fact]
     [Trait("Requirement", "REQ-TAMPER")]
-    public void EveryMalformedField_IsRefusedWithItsTypedError_AndOffset()
+    public void Every_malformed_field_is_refused_with_its_typed_error_and_offset()
     {
         byte[] good = SecurityDoc.Golden("device-certificate");
         (Func<byte[], byte[]> mutate, DeviceCertificateError error, int offset)[] cases =
@@ -99,7 +99,7 @@ public sealed class CertificateCodecTests
     }
 
     [Fact]
-    public void TryParse_ReadsACertificateSplitOverManySegments()
+    public void TryParse_reads_a_certificate_split_over_many_segments()
     {
         byte[] good = SecurityDoc.Golden("device-certificate");
         ReadOnlySequence<byte> sequence = Segments.Split(good, 1, 7, 13, 64, 175);
@@ -113,7 +113,7 @@ public sealed class CertificateCodecTests
     [Fact]
     [Trait("Requirement", "REQ-TAMPER")]
     [Trait("Threat", "THREAT.MFST.MODIFICATION")]
-    public void EveryBitOfTheCertificate_Flipped_IsCaught()
+    public void Every_bit_of_the_certificate_flipped_is_caught()
     {
         byte[] good = SecurityDoc.Golden("device-certificate");
         ProductionTrustAnchor anchor = EcdsaP256SignatureVerifier.TrustAnchor(GoldenProductionKey.PublicKey);
@@ -158,7 +158,7 @@ public sealed class CertificateCodecTests
     [Trait("Requirement", "REQ-TAMPER")]
     [Trait("Requirement", "REQ-AUTH-DEV")]
     [Trait("Threat", "THREAT.MFST.MODIFICATION")]
-    public void TheHighSFormOfAGoodSignature_IsRefused_ForCertificatesAndChallengeAnswers()
+    public void The_high_s_form_of_a_good_signature_is_refused_for_certificates_and_challenge_answers()
     {
         byte[] good = SecurityDoc.Golden("device-certificate");
         ProductionTrustAnchor anchor = EcdsaP256SignatureVerifier.TrustAnchor(GoldenProductionKey.PublicKey);
@@ -182,7 +182,7 @@ public sealed class CertificateCodecTests
 
     [Fact]
     [Trait("Requirement", "REQ-AUTH-DEV")]
-    public void TheLabels_SeparateTheMessages()
+    public void The_labels_separate_the_messages()
     {
         // An answer to a challenge can never pass as a proof of possession, nor the reverse: different labels and lengths.
         Assert.NotEqual(ProvisioningMessages.KeyPossessionLength, ProvisioningMessages.AuthenticationLength);

@@ -27,7 +27,7 @@ public sealed class DeviceAuthenticationTests : IDisposable
     [InlineData(false)]
     [Trait("Requirement", "REQ-AUTH-DEV")]
     [Trait("Threat", "THREAT.KEY.EXPOSURE")]
-    public async Task CloneWithACopiedFlash_FailsAuthentication_AndGetsNotOneByteOfFirmware(bool cloneHasAKeyOfItsOwn)
+    public async Task Clone_with_a_copied_flash_fails_authentication_and_gets_not_one_byte_of_firmware(bool cloneHasAKeyOfItsOwn)
     {
         DeviceProfile profile = ProvisioningKit.Profile(10);
         string copy = Path.Combine(_dir, "genuine.flash");
@@ -37,7 +37,7 @@ public sealed class DeviceAuthenticationTests : IDisposable
             await ProvisioningKit.ProvisionAllAsync(genuine);
             // The genuine device authenticates and is updated.
             var updater = new FirmwareUpdater(genuine.Network, ProvisioningKit.AuthenticatingOptions());
-            await updater.UpdateApplicationAsync(genuine.Devices[0], UpdateKit.App(profile, UpdateKit.V2), null, guard.Token);
+            await updater.UpdateApplicationAsync(genuine.Devices[0], DeviceKit.App(profile, DeviceKit.V2), null, guard.Token);
             // The cloner reads out every byte of its flash (OTP, option bytes and unique id included).
             FlashImageFile.Save(genuine.Virtual[0].Flash, copy);
         }
@@ -60,24 +60,24 @@ public sealed class DeviceAuthenticationTests : IDisposable
         // The device itself refuses firmware, even from a host that does not authenticate.
         var unauthenticated = new FirmwareUpdater(rig.Network, new UpdateOptions());
         var rejected = await Assert.ThrowsAsync<UpdateRejectedException>(() =>
-            unauthenticated.UpdateApplicationAsync(rig.Devices[0], UpdateKit.App(profile, UpdateKit.V3, counter: 2), null, guard.Token));
+            unauthenticated.UpdateApplicationAsync(rig.Devices[0], DeviceKit.App(profile, DeviceKit.V3, counter: 2), null, guard.Token));
         Assert.Equal(BootloaderError.NotProvisioned, rejected.DeviceError);
 
         var updaterForClone = new FirmwareUpdater(rig.Network, ProvisioningKit.AuthenticatingOptions());
         var refused = await Assert.ThrowsAsync<DeviceAuthenticationException>(() =>
-            updaterForClone.UpdateApplicationAsync(rig.Devices[0], UpdateKit.App(profile, UpdateKit.V3, counter: 2), null, guard.Token));
+            updaterForClone.UpdateApplicationAsync(rig.Devices[0], DeviceKit.App(profile, DeviceKit.V3, counter: 2), null, guard.Token));
         Assert.Equal(failed.Reason, refused.Reason);
-        IReadOnlyList<InstallResult> install = await updaterForClone.InstallAsync(rig.Devices, UpdateKit.App(profile, UpdateKit.V3, counter: 2), 1, null, guard.Token);
+        IReadOnlyList<InstallResult> install = await updaterForClone.InstallAsync(rig.Devices, DeviceKit.App(profile, DeviceKit.V3, counter: 2), 1, null, guard.Token);
         Assert.False(install[0].Succeeded);
         Assert.IsType<DeviceAuthenticationException>(install[0].Error);
         Assert.Equal((ops, blocks), ProvisioningKit.WriteMarks(clone));
-        Assert.Equal(UpdateKit.V2, clone.Firmware.Inventory[RegionKind.Application].Version);
+        Assert.Equal(DeviceKit.V2, clone.Firmware.Inventory[RegionKind.Application].Version);
     }
 
     [Fact]
     [Trait("Requirement", "REQ-AUTH-DEV")]
     [Trait("Threat", "THREAT.KEY.EXPOSURE")]
-    public async Task AnotherDeviceAnsweringTheUidAfterEnterBootloader_GetsNoFirmware_EvenWithAGenuineCertificateOfItsOwn()
+    public async Task Another_device_answering_the_uid_after_enter_bootloader_gets_no_firmware_even_with_a_genuine_certificate_of_its_own()
     {
         // Two devices claim the same unique id; each holds a genuine certificate for its own key (the worst case: the
         // impostor got a certificate of its own). The genuine one runs its application; the impostor waits in its bootloader.
@@ -106,7 +106,7 @@ public sealed class DeviceAuthenticationTests : IDisposable
 
         var updater = new FirmwareUpdater(rig.Network, ProvisioningKit.AuthenticatingOptions());
         var refused = await Assert.ThrowsAsync<DeviceAuthenticationException>(() =>
-            updater.UpdateApplicationAsync(target, UpdateKit.App(profile, UpdateKit.V2), null, guard.Token));
+            updater.UpdateApplicationAsync(target, DeviceKit.App(profile, DeviceKit.V2), null, guard.Token));
         Assert.Equal(DeviceAuthenticationFailure.IdentityChanged, refused.Reason);
         Assert.Equal(1, Volatile.Read(ref cut));
         Assert.Equal((ops, blocks), ProvisioningKit.WriteMarks(impostor));
@@ -116,7 +116,7 @@ public sealed class DeviceAuthenticationTests : IDisposable
     [Fact]
     [Trait("Requirement", "REQ-AUTH-DEV")]
     [Trait("Threat", "THREAT.IMG.INCOMPATIBLE")]
-    public async Task UpdateAuthentication_ChecksTheCertificateAgainstTheImagesProduct_NotAgainstWhatTheDeviceReports()
+    public async Task Update_authentication_checks_the_certificate_against_the_images_product_not_against_what_the_device_reports()
     {
         DeviceProfile profile = ProvisioningKit.Profile(14);
         await using Rig rig = await Rig.StarAsync(1, _ => ProvisioningKit.Blank(profile));
@@ -131,11 +131,11 @@ public sealed class DeviceAuthenticationTests : IDisposable
         };
         var updater = new FirmwareUpdater(rig.Network, ProvisioningKit.AuthenticatingOptions());
         var refused = await Assert.ThrowsAsync<DeviceAuthenticationException>(() =>
-            updater.UpdateApplicationAsync(rig.Devices[0], UpdateKit.App(otherClass, UpdateKit.V2), null, guard.Token));
+            updater.UpdateApplicationAsync(rig.Devices[0], DeviceKit.App(otherClass, DeviceKit.V2), null, guard.Token));
         Assert.Equal(DeviceAuthenticationFailure.WrongProduct, refused.Reason);
         Assert.Equal((ops, blocks), ProvisioningKit.WriteMarks(rig.Virtual[0]));
         // The image for its own class goes through.
-        await updater.UpdateApplicationAsync(rig.Devices[0], UpdateKit.App(profile, UpdateKit.V2), null, guard.Token);
+        await updater.UpdateApplicationAsync(rig.Devices[0], DeviceKit.App(profile, DeviceKit.V2), null, guard.Token);
     }
 
     [Fact]
@@ -144,7 +144,7 @@ public sealed class DeviceAuthenticationTests : IDisposable
     [Trait("Requirement", "REQ-AUTH-DEV")]
     [Trait("Threat", "THREAT.KEY.EXPOSURE")]
     [Trait("Threat", "THREAT.IMG.DISCLOSURE")]
-    public async Task EverySecretOfDeviceA_GainsNothingAgainstDeviceB_OrABlankDevice()
+    public async Task Every_secret_of_device_a_gains_nothing_against_device_b_or_a_blank_device()
     {
         DeviceProfile profileA = ProvisioningKit.Profile(20, requireEncryption: true);
         DeviceProfile profileB = ProvisioningKit.Profile(21, requireEncryption: true);
@@ -162,9 +162,9 @@ public sealed class DeviceAuthenticationTests : IDisposable
 
         // 1. B's encrypted images stay unreadable: its image has no entry for A, and A's key opens no entry of it.
         DeviceAuthenticationReport report = await ProvisioningKit.Authenticator().AuthenticateAllAsync(rig.Network, [a, b], guard.Token);
-        var settings = new ImageSettings { VendorId = profileA.VendorId, DeviceClassId = profileA.DeviceClassId, Version = UpdateKit.V2, SecurityCounter = 1 };
+        var settings = new ImageSettings { VendorId = profileA.VendorId, DeviceClassId = profileA.DeviceClassId, Version = DeviceKit.V2, SecurityCounter = 1 };
         IReadOnlyDictionary<DeviceUid, FirmwareImage> images = await AuthenticatedImages.BuildPerDeviceAsync(settings,
-            FirmwareSource.FromBinary(UpdateKit.Payload(20_000, 3), profileA.MemoryMap.Application.Address), UpdateKit.Signer,
+            FirmwareSource.FromBinary(DeviceKit.Payload(20_000, 3), profileA.MemoryMap.Application.Address), DeviceKit.Signer,
             new AesCtrEciesPayloadEncryptor(), report.Authenticated, guard.Token);
         FirmwareImage imageOfB = images[b.Uid];
         Assert.Null(imageOfB.FindWrappedKey(a.Uid));
@@ -175,7 +175,7 @@ public sealed class DeviceAuthenticationTests : IDisposable
         await Assert.ThrowsAsync<UpdateRejectedException>(() => updater.UpdateApplicationAsync(a, imageOfB, null, guard.Token));
 
         // 2. No image the devices accept can be signed with A's key.
-        FirmwareImage signedByA = UpdateKit.Image(profileB, RegionKind.Application, UpdateKit.V3, signer: new EcdsaP256Signer(keyOfA), counter: 2,
+        FirmwareImage signedByA = DeviceKit.Image(profileB, RegionKind.Application, DeviceKit.V3, signer: new EcdsaP256Signer(keyOfA), counter: 2,
             encrypt: true, recipientKey: EcP256PublicKey.FromUncompressedPoint(rig.Virtual[1].Firmware.Certificate!.GetUncompressedPublicKey()));
         var forged = await Assert.ThrowsAsync<UpdateRejectedException>(() => updater.UpdateApplicationAsync(b, signedByA, null, guard.Token));
         Assert.Equal(BootloaderError.UnknownKey, forged.DeviceError);
@@ -201,12 +201,12 @@ public sealed class DeviceAuthenticationTests : IDisposable
 
         // B is untouched and still installs its own image.
         await updater.UpdateApplicationAsync(b, imageOfB, null, guard.Token);
-        Assert.Equal(UpdateKit.V2, rig.Virtual[1].Firmware.Inventory[RegionKind.Application].Version);
+        Assert.Equal(DeviceKit.V2, rig.Virtual[1].Firmware.Inventory[RegionKind.Application].Version);
     }
 
     [Fact]
     [Trait("Requirement", "REQ-AUTH-DEV")]
-    public async Task EachAuthentication_UsesAFreshChallenge_SoAnOldAnswerIsWorthless()
+    public async Task Each_authentication_uses_a_fresh_challenge_so_an_old_answer_is_worthless()
     {
         DeviceProfile profile = ProvisioningKit.Profile(30);
         await using Rig rig = await Rig.StarAsync(1, _ => ProvisioningKit.Blank(profile));

@@ -29,7 +29,7 @@ internal static class ProvisioningKit
     /// </summary>
     public static DeviceProfile Profile(int index, FlashFamily family = FlashFamily.Stm32F4, bool requireEncryption = false)
     {
-        DeviceProfile p = UpdateKit.Profile(index + 40, family, requireEncryption: requireEncryption);
+        DeviceProfile p = DeviceKit.Profile(index + 40, family, requireEncryption: requireEncryption);
         return new DeviceProfile
         {
             MemoryMap = p.MemoryMap,
@@ -45,15 +45,9 @@ internal static class ProvisioningKit
     }
 
     /// <summary>A blank device as the electronics manufacturer delivers it: pre-bootloader and bootloader, optionally an application.</summary>
-    public static VirtualDevice Blank(DeviceProfile profile, bool withApplication = false, VirtualDeviceOptions? options = null)
-    {
-        var device = new VirtualDevice(profile, options ?? Options(profile));
-        if (device.Flash.IsBlank(profile.MemoryMap.BootloaderA))
-            FactoryProgrammer.Program(profile, device.Flash,
-                UpdateKit.Image(profile, RegionKind.BootloaderA, UpdateKit.V1, size: 12_000),
-                application: withApplication ? UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V1) : null);
-        return device;
-    }
+    /// <remarks>A device whose flash file holds a programmed chip keeps it (a second run of a persisted station).</remarks>
+    public static VirtualDevice Blank(DeviceProfile profile, bool withApplication = false, VirtualDeviceOptions? options = null) =>
+        DeviceKit.Device(profile, withApplication, options: options ?? Options(profile));
 
     public static VirtualDeviceOptions Options(DeviceProfile profile, string? flashFile = null, SecureKeyStorage? keys = null) =>
         new() { HeartbeatInterval = null, PublishTelemetry = false, Name = $"dev-{profile.ProductName}", FlashFilePath = flashFile, KeyStorage = keys };

@@ -21,7 +21,7 @@ public sealed class ProvisioningTests
     [Fact]
     [Trait("Requirement", "REQ-PROD-KEYS")]
     [Trait("Threat", "THREAT.UPD.UNAPPROVED")]
-    public async Task BlankDevice_StartsNoApplication_AndRefusesFirmware_WithoutWritingAByte()
+    public async Task Blank_device_starts_no_application_and_refuses_firmware_without_writing_a_byte()
     {
         DeviceProfile profile = ProvisioningKit.Profile(0);
         await using Rig rig = await Rig.StarAsync(1, _ => ProvisioningKit.Blank(profile, withApplication: true));
@@ -33,13 +33,13 @@ public sealed class ProvisioningTests
 
         using CancellationTokenSource guard = Rig.Guard();
         var refused = await Assert.ThrowsAsync<UpdateRejectedException>(() =>
-            rig.Updater.UpdateApplicationAsync(rig.Devices[0], UpdateKit.App(profile, UpdateKit.V2), null, guard.Token));
+            rig.Updater.UpdateApplicationAsync(rig.Devices[0], DeviceKit.App(profile, DeviceKit.V2), null, guard.Token));
         Assert.Equal(BootloaderError.NotProvisioned, refused.DeviceError);
 
         // With authentication on, the host refuses before it sends anything at all.
         var updater = new FirmwareUpdater(rig.Network, ProvisioningKit.AuthenticatingOptions());
         var unauthenticated = await Assert.ThrowsAsync<DeviceAuthenticationException>(() =>
-            updater.UpdateApplicationAsync(rig.Devices[0], UpdateKit.App(profile, UpdateKit.V2), null, guard.Token));
+            updater.UpdateApplicationAsync(rig.Devices[0], DeviceKit.App(profile, DeviceKit.V2), null, guard.Token));
         Assert.Equal(DeviceAuthenticationFailure.NotProvisioned, unauthenticated.Reason);
         Assert.Equal((ops, blocks), ProvisioningKit.WriteMarks(device));
     }
@@ -48,7 +48,7 @@ public sealed class ProvisioningTests
     [Trait("Requirement", "REQ-PROD-KEYS")]
     [Trait("Requirement", "REQ-INST")]
     [Trait("Requirement", "REQ-CONFIDENTIAL")]
-    public async Task Station_ProvisionsDevicesInParallel_RecordsThem_AndOnlyThenTheyInstallEncryptedFirmware()
+    public async Task Station_provisions_devices_in_parallel_records_them_and_only_then_they_install_encrypted_firmware()
     {
         const int count = 3;
         await using Rig rig = await Rig.StarAsync(count, i => ProvisioningKit.Blank(ProvisioningKit.Profile(i, requireEncryption: true)));
@@ -83,9 +83,9 @@ public sealed class ProvisioningTests
         Assert.Equal(count, report.Authenticated.Count);
         Assert.Empty(report.Rejected);
         DeviceProfile profile0 = rig.Virtual[0].Profile;
-        var settings = new ImageSettings { VendorId = profile0.VendorId, DeviceClassId = profile0.DeviceClassId, Version = UpdateKit.V2, SecurityCounter = 1 };
+        var settings = new ImageSettings { VendorId = profile0.VendorId, DeviceClassId = profile0.DeviceClassId, Version = DeviceKit.V2, SecurityCounter = 1 };
         IReadOnlyDictionary<DeviceUid, FirmwareImage> images = await AuthenticatedImages.BuildPerDeviceAsync(settings,
-            FirmwareSource.FromBinary(UpdateKit.Payload(30_000, 7), profile0.MemoryMap.Application.Address), UpdateKit.Signer,
+            FirmwareSource.FromBinary(DeviceKit.Payload(30_000, 7), profile0.MemoryMap.Application.Address), DeviceKit.Signer,
             new AesCtrEciesPayloadEncryptor(), report.Authenticated, guard.Token);
         var updater = new FirmwareUpdater(rig.Network, ProvisioningKit.AuthenticatingOptions());
         IReadOnlyList<InstallResult> installed = await updater.InstallAsync(rig.Devices, (d, _) => Task.FromResult(images[d.Uid]), 3, null, guard.Token);
@@ -93,14 +93,14 @@ public sealed class ProvisioningTests
         foreach (VirtualDevice device in rig.Virtual)
         {
             Assert.Equal(VirtualDeviceState.Application, device.State);
-            Assert.Equal(UpdateKit.V2, device.Firmware.Inventory[RegionKind.Application].Version);
+            Assert.Equal(DeviceKit.V2, device.Firmware.Inventory[RegionKind.Application].Version);
         }
     }
 
     [Fact]
     [Trait("Requirement", "REQ-PROD-KEYS")]
     [Trait("Threat", "THREAT.KEY.EXPOSURE")]
-    public async Task StolenBlankDevice_ProvisionedWithAForgedCertificate_RefusesIt_AndStillRefusesFirmware()
+    public async Task Stolen_blank_device_provisioned_with_a_forged_certificate_refuses_it_and_still_refuses_firmware()
     {
         DeviceProfile profile = ProvisioningKit.Profile(1);
         await using Rig rig = await Rig.StarAsync(1, _ => ProvisioningKit.Blank(profile, withApplication: true));
@@ -116,7 +116,7 @@ public sealed class ProvisioningTests
         Assert.True(device.Flash.IsBlank(profile.MemoryMap.Provisioning.Address, 256));
 
         var rejected = await Assert.ThrowsAsync<UpdateRejectedException>(() =>
-            rig.Updater.UpdateApplicationAsync(rig.Devices[0], UpdateKit.App(profile, UpdateKit.V2), null, guard.Token));
+            rig.Updater.UpdateApplicationAsync(rig.Devices[0], DeviceKit.App(profile, DeviceKit.V2), null, guard.Token));
         Assert.Equal(BootloaderError.NotProvisioned, rejected.DeviceError);
 
         // After a power cycle it still starts no application.
@@ -127,7 +127,7 @@ public sealed class ProvisioningTests
     [Fact]
     [Trait("Requirement", "REQ-PROD-KEYS")]
     [Trait("Threat", "THREAT.KEY.EXPOSURE")]
-    public async Task Device_RefusesCertificatesThatAreNotExactlyItsOwn()
+    public async Task Device_refuses_certificates_that_are_not_exactly_its_own()
     {
         DeviceProfile profile = ProvisioningKit.Profile(2);
         await using Rig rig = await Rig.StarAsync(1, _ => ProvisioningKit.Blank(profile));
@@ -156,7 +156,7 @@ public sealed class ProvisioningTests
             b => { CertificateCodecTests.HighS(b[112..]).CopyTo(b, 112); return b; }));
         // A genuine certificate with one byte changed after signing.
         Assert.Equal(ProvisioningError.BadCertificateSignature, await Refusal(Cert(profile.Uid, key.PublicKey), ProvisioningKit.ProductionKey, b => { b[60] ^= 1; return b; }));
-        Assert.Equal(ProvisioningError.WrongDevice, await Refusal(Cert(UpdateKit.UidOf(77), key.PublicKey), ProvisioningKit.ProductionKey));
+        Assert.Equal(ProvisioningError.WrongDevice, await Refusal(Cert(DeviceKit.UidOf(77), key.PublicKey), ProvisioningKit.ProductionKey));
         Assert.Equal(ProvisioningError.WrongPublicKey, await Refusal(Cert(profile.Uid, otherKey), ProvisioningKit.ProductionKey));
         Assert.Equal(ProvisioningError.WrongProduct, await Refusal(Cert(profile.Uid, key.PublicKey, cls: 2), ProvisioningKit.ProductionKey));
         Assert.Equal(ProvisioningError.MalformedCertificate, await Refusal(Cert(profile.Uid, key.PublicKey), ProvisioningKit.ProductionKey, b => { b[29] = 9; return b; }));
@@ -166,7 +166,7 @@ public sealed class ProvisioningTests
 
     [Fact]
     [Trait("Requirement", "REQ-PROD-KEYS")]
-    public async Task ProvisionedDevice_RefusesReprovisioning_AndTheStationReportsItAsAlreadyProvisioned()
+    public async Task Provisioned_device_refuses_reprovisioning_and_the_station_reports_it_as_already_provisioned()
     {
         DeviceProfile profile = ProvisioningKit.Profile(3);
         await using Rig rig = await Rig.StarAsync(1, _ => ProvisioningKit.Blank(profile));
@@ -198,7 +198,7 @@ public sealed class ProvisioningTests
     [Fact]
     [Trait("Requirement", "REQ-PROD-KEYS")]
     [Trait("Requirement", "REQ-AUTH-DEV")]
-    public async Task OneCall_ProvisionsTheNetwork_AndAKeyStorageFileKeepsTheIdentityAcrossRestarts()
+    public async Task One_call_provisions_the_network_and_a_key_storage_file_keeps_the_identity_across_restarts()
     {
         DeviceProfile profile = ProvisioningKit.Profile(4);
         string dir = Directory.CreateTempSubdirectory("csa-keys-").FullName;
@@ -247,7 +247,7 @@ public sealed class ProvisioningTests
 
     [Fact]
     [Trait("Requirement", "REQ-PROD-KEYS")]
-    public void Records_AreWrittenAsJsonLinesAndCsv()
+    public void Records_are_written_as_json_lines_and_csv()
     {
         DeviceCertificate c = CertificateCodecTests.GoldenCertificate();
         var row = new ProvisioningResult(c.Uid, new DataLink.NodeAddress(3), ProvisioningOutcome.Provisioned, c, null, null, TimeSpan.Zero).ToRecord();

@@ -48,7 +48,7 @@ public sealed class StationAuthorizationTests : IDisposable
 
     [Fact]
     [Trait("Requirement", "REQ-PROD-KEYS")]
-    public async Task Station_NormalisesAHighSSignerToLowS_SoTheDeviceAcceptsTheCertificate()
+    public async Task Station_normalises_a_high_s_signer_to_low_s_so_the_device_accepts_the_certificate()
     {
         DeviceProfile profile = ProvisioningKit.Profile(63);
         await using Rig rig = await Rig.StarAsync(1, _ => ProvisioningKit.Blank(profile));
@@ -75,7 +75,7 @@ public sealed class StationAuthorizationTests : IDisposable
     [Fact]
     [Trait("Requirement", "REQ-PROD-KEYS")]
     [Trait("Requirement", "REQ-AUTH-DEV")]
-    public async Task RegistryFromTheRecordFile_RefusesASecondChipClaimingACertifiedUid_BeforeAnythingIsSigned()
+    public async Task Registry_from_the_record_file_refuses_a_second_chip_claiming_a_certified_uid_before_anything_is_signed()
     {
         DeviceProfile profile = ProvisioningKit.Profile(60);
         string records = Path.Combine(_dir, "records.jsonl");
@@ -109,7 +109,7 @@ public sealed class StationAuthorizationTests : IDisposable
 
     [Fact]
     [Trait("Requirement", "REQ-PROD-KEYS")]
-    public async Task Registry_RefusesAKeyCertifiedForAnotherUid_AllowsTheSamePairAgain_AndReadsCsvToo()
+    public async Task Registry_refuses_a_key_certified_for_another_uid_allows_the_same_pair_again_and_reads_csv_too()
     {
         DeviceUid a = DeviceUid.FromWords(1, 2, 3), b = DeviceUid.FromWords(4, 5, 6);
         byte[] keyA = KeyGenerator.Generate(KeyRole.DeviceIdentity).PublicKey.UncompressedPoint.ToArray();
@@ -152,7 +152,7 @@ public sealed class StationAuthorizationTests : IDisposable
     [Fact]
     [Trait("Requirement", "REQ-PROD-KEYS")]
     [Trait("Requirement", "REQ-AUTH-DEV")]
-    public async Task AllowList_CertifiesOnlyTheDeliveredUids()
+    public async Task Allow_list_certifies_only_the_delivered_uids()
     {
         DeviceProfile listed = ProvisioningKit.Profile(61), stranger = ProvisioningKit.Profile(62);
         DeviceProfile[] profiles = [listed, stranger];
@@ -203,7 +203,7 @@ public sealed class BusyAuthenticationTests
 
     [Fact]
     [Trait("Requirement", "REQ-AUTH-DEV")]
-    public async Task BusyDevice_IsAskedAgain_AndAuthenticates_OrTheBusyErrorGoesUp_NeverChallengeRefused()
+    public async Task Busy_device_is_asked_again_and_authenticates_or_the_busy_error_goes_up_never_challenge_refused()
     {
         DeviceProfile profile = ProvisioningKit.Profile(64);
         await using Rig rig = await Rig.StarAsync(1, _ => ProvisioningKit.Blank(profile));

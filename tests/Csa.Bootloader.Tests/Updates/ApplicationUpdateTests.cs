@@ -12,20 +12,20 @@ public sealed class ApplicationUpdateTests
     [Fact]
     [Trait("Requirement", "REQ-UPD-APP")]
     [Trait("Requirement", "REQ-AUTH-FW")]
-    public async Task UpdateFromRunningApplication_EndsWithTheNewVersionRunning()
+    public async Task Update_from_running_application_ends_with_the_new_version_running()
     {
-        DeviceProfile profile = UpdateKit.Profile();
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile));
+        DeviceProfile profile = DeviceKit.Profile();
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile));
         DeviceInfo before = rig.Devices[0];
         Assert.False(before.IsInBootloader);
-        Assert.Equal(UpdateKit.V1, before.ApplicationVersion);
-        FirmwareImage image = UpdateKit.App(profile, UpdateKit.V2, size: 50_000, counter: 2);
+        Assert.Equal(DeviceKit.V1, before.ApplicationVersion);
+        FirmwareImage image = DeviceKit.App(profile, DeviceKit.V2, size: 50_000, counter: 2);
         using CancellationTokenSource guard = Rig.Guard();
 
         UpdateResult result = await rig.Updater.UpdateApplicationAsync(before, image, null, guard.Token);
 
-        Assert.Equal(UpdateKit.V1, result.VersionBefore);
-        Assert.Equal(UpdateKit.V2, result.VersionAfter);
+        Assert.Equal(DeviceKit.V1, result.VersionBefore);
+        Assert.Equal(DeviceKit.V2, result.VersionAfter);
         Assert.Equal(UpdateTarget.Application, result.Target);
         Assert.Equal(image.Payload.Length, result.BytesSent);
         Assert.Equal(0, result.BytesResumed);
@@ -34,10 +34,10 @@ public sealed class ApplicationUpdateTests
         Assert.Equal(VirtualDeviceState.Application, device.State);
         FirmwareInventory inventory = device.Firmware.Inventory;
         Assert.Equal(RegionState.Valid, inventory[RegionKind.Application].State);
-        Assert.Equal(UpdateKit.V2, inventory[RegionKind.Application].Version);
+        Assert.Equal(DeviceKit.V2, inventory[RegionKind.Application].Version);
         Assert.Equal(2u, inventory.DeviceSecurityCounter);
         DeviceInfo after = await rig.Network.RefreshAsync(before, guard.Token);
-        Assert.Equal(UpdateKit.V2, after.ApplicationVersion);
+        Assert.Equal(DeviceKit.V2, after.ApplicationVersion);
         Assert.True(after.ApplicationValid);
     }
 }
@@ -47,20 +47,20 @@ public sealed class ApplicationUpdateScenarioTests
     [Fact]
     [Trait("Requirement", "REQ-UPD-APP")]
     [Trait("Requirement", "REQ-INST")]
-    public async Task DeviceWithoutApplication_WaitingInItsBootloader_GetsOne()
+    public async Task Device_without_application_waiting_in_its_bootloader_gets_one()
     {
-        DeviceProfile profile = UpdateKit.Profile();
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile, withApplication: false));
+        DeviceProfile profile = DeviceKit.Profile();
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile, withApplication: false));
         DeviceInfo before = rig.Devices[0];
         Assert.True(before.IsInBootloader);
         Assert.False(before.ApplicationValid);
         Assert.Equal(StayReason.NoValidApplication, before.Bootloader!.StayReason);
         using CancellationTokenSource guard = Rig.Guard();
 
-        UpdateResult result = await rig.Updater.UpdateApplicationAsync(before, UpdateKit.App(profile, UpdateKit.V1), null, guard.Token);
+        UpdateResult result = await rig.Updater.UpdateApplicationAsync(before, DeviceKit.App(profile, DeviceKit.V1), null, guard.Token);
 
         Assert.Null(result.VersionBefore);
-        Assert.Equal(UpdateKit.V1, result.VersionAfter);
+        Assert.Equal(DeviceKit.V1, result.VersionAfter);
         Assert.Equal(VirtualDeviceState.Application, rig.Virtual[0].State);
     }
 
@@ -69,17 +69,17 @@ public sealed class ApplicationUpdateScenarioTests
     [Trait("Requirement", "REQ-CONFIDENTIAL")]
     [Trait("Requirement", "REQ-UPD-APP")]
     [Trait("Threat", "THREAT.IMG.DISCLOSURE")]
-    public async Task EncryptedDeviceBoundImage_IsInstalledAndRuns_OnAnL4()
+    public async Task Encrypted_device_bound_image_is_installed_and_runs_on_an_L4()
     {
-        DeviceProfile profile = UpdateKit.Profile(3, FlashFamily.Stm32L4, requireBinding: true, requireEncryption: true);
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile, withApplication: false));
-        FirmwareImage image = UpdateKit.App(profile, UpdateKit.V2, size: 30_000, counter: 2, bind: true, encrypt: true);
+        DeviceProfile profile = DeviceKit.Profile(3, FlashFamily.Stm32L4, requireBinding: true, requireEncryption: true);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile, withApplication: false));
+        FirmwareImage image = DeviceKit.App(profile, DeviceKit.V2, size: 30_000, counter: 2, bind: true, encrypt: true);
         Assert.Equal(ImageEncryption.Aes256CtrEciesP256, image.Manifest.Encryption);
         using CancellationTokenSource guard = Rig.Guard();
 
         UpdateResult result = await rig.Updater.UpdateApplicationAsync(rig.Devices[0], image, null, guard.Token);
 
-        Assert.Equal(UpdateKit.V2, result.VersionAfter);
+        Assert.Equal(DeviceKit.V2, result.VersionAfter);
         VirtualDevice device = rig.Virtual[0];
         FirmwareRegion app = device.Firmware.Inventory[RegionKind.Application];
         Assert.Equal(RegionState.Valid, app.State);
@@ -91,11 +91,11 @@ public sealed class ApplicationUpdateScenarioTests
 
     [Fact]
     [Trait("Requirement", "REQ-UPD-APP")]
-    public async Task Progress_ReportsEveryStageInOrder_AndBytesUpToTheTotal()
+    public async Task Progress_reports_every_stage_in_order_and_bytes_up_to_the_total()
     {
-        DeviceProfile profile = UpdateKit.Profile();
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile));
-        FirmwareImage image = UpdateKit.App(profile, UpdateKit.V2, size: 40_000, counter: 1);
+        DeviceProfile profile = DeviceKit.Profile();
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile));
+        FirmwareImage image = DeviceKit.App(profile, DeviceKit.V2, size: 40_000, counter: 1);
         var log = new ProgressLog();
         using CancellationTokenSource guard = Rig.Guard();
 
@@ -124,21 +124,21 @@ public sealed class ApplicationUpdateScenarioTests
 
     [Fact]
     [Trait("Requirement", "REQ-UPD-APP")]
-    public async Task Writes_ArePipelinedInSingleFrameChunks_AndTheWindowCanBeLowered()
+    public async Task Writes_are_pipelined_in_single_frame_chunks_and_the_window_can_be_lowered()
     {
-        DeviceProfile profile = UpdateKit.Profile(maxFrameSize: 256, receiveBuffers: 6);
+        DeviceProfile profile = DeviceKit.Profile(maxFrameSize: 256, receiveBuffers: 6);
         UpdateOptions options = Rig.FastOptions();
         options = options with { MaxWritesInFlight = 1 };
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile), options);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile), options);
         Assert.Equal(256, rig.Devices[0].PathFrameSize);
         Assert.Equal(6, rig.Devices[0].ReceiveBuffers);
-        FirmwareImage image = UpdateKit.App(profile, UpdateKit.V2, size: 10_000);
+        FirmwareImage image = DeviceKit.App(profile, DeviceKit.V2, size: 10_000);
         var log = new ProgressLog();
         using CancellationTokenSource guard = Rig.Guard();
 
         UpdateResult result = await rig.Updater.UpdateApplicationAsync(rig.Devices[0], image, log, guard.Token);
 
-        Assert.Equal(UpdateKit.V2, result.VersionAfter);
+        Assert.Equal(DeviceKit.V2, result.VersionAfter);
         // 256-byte frames carry 256 - 27 = 229 bytes of write data, aligned down to 16: 224 bytes per write.
         long[] steps = log.Reports.Where(r => r.Stage == UpdateStage.Transferring).Select(r => r.BytesDone).ToArray();
         long[] deltas = steps.Zip(steps.Skip(1), (a, b) => b - a).ToArray();

@@ -14,10 +14,10 @@ public sealed class BlockingApiTests
     [Fact]
     [Trait("Requirement", "REQ-UPD-APP")]
     [Trait("Requirement", "REQ-INST")]
-    public async Task ScriptStyle_ConnectDiscoverUpdateInstall_WithCallbacks()
+    public async Task Script_style_connect_discover_update_install_with_callbacks()
     {
-        DeviceProfile[] profiles = [UpdateKit.Profile(100), UpdateKit.Profile(101)];
-        await using VirtualDeviceHost host = await VirtualDeviceHost.CreateStarAsync(2, i => UpdateKit.Device(profiles[i]));
+        DeviceProfile[] profiles = [DeviceKit.Profile(100), DeviceKit.Profile(101)];
+        await using VirtualDeviceHost host = await VirtualDeviceHost.CreateStarAsync(2, i => DeviceKit.Device(profiles[i]));
         // The script runs on its own thread, as a Python interpreter's does.
         await Task.Run(() =>
         {
@@ -27,22 +27,22 @@ public sealed class BlockingApiTests
             var updater = new FirmwareUpdater(network, Rig.FastOptions());
             var stages = new List<UpdateStage>();
 
-            UpdateResult result = updater.UpdateApplication(devices[0], UpdateKit.App(profiles[0], UpdateKit.V2, counter: 2), p =>
+            UpdateResult result = updater.UpdateApplication(devices[0], DeviceKit.App(profiles[0], DeviceKit.V2, counter: 2), p =>
             {
                 lock (stages)
                     stages.Add(p.Stage);
             });
 
-            Assert.Equal(UpdateKit.V2, result.VersionAfter);
+            Assert.Equal(DeviceKit.V2, result.VersionAfter);
             Assert.Contains(UpdateStage.Transferring, stages);
             Assert.Equal(UpdateStage.Done, stages[^1]);
 
             IReadOnlyList<InstallResult> rows = updater.Install(network.Discover(),
-                device => UpdateKit.App(profiles.Single(p => p.Uid == device.Uid), UpdateKit.V3, counter: 3, bind: true), 2);
+                device => DeviceKit.App(profiles.Single(p => p.Uid == device.Uid), DeviceKit.V3, counter: 3, bind: true), 2);
 
             Assert.All(rows, r => Assert.True(r.Succeeded, r.FailureReason));
-            Assert.All(rows, r => Assert.Equal(UpdateKit.V3, r.VersionAfter));
-            Assert.All(host.Devices, d => Assert.Equal(UpdateKit.V3, d.Firmware.Inventory[RegionKind.Application].Version));
-        }).WaitAsync(UpdateKit.HangGuard);
+            Assert.All(rows, r => Assert.Equal(DeviceKit.V3, r.VersionAfter));
+            Assert.All(host.Devices, d => Assert.Equal(DeviceKit.V3, d.Firmware.Inventory[RegionKind.Application].Version));
+        }).WaitAsync(DeviceKit.HangGuard);
     }
 }

@@ -13,45 +13,45 @@ public sealed class BootloaderUpdateTests
     [InlineData(FlashFamily.Stm32F4)]
     [InlineData(FlashFamily.Stm32L4)]
     [Trait("Requirement", "REQ-UPD-BL")]
-    public async Task OtherCopy_IsWritten_AndTheDeviceRestartsIntoIt(FlashFamily family)
+    public async Task Other_copy_is_written_and_the_device_restarts_into_it(FlashFamily family)
     {
-        DeviceProfile profile = UpdateKit.Profile(1, family);
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile));
+        DeviceProfile profile = DeviceKit.Profile(1, family);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile));
         Assert.Equal(Csa.Rpc.Device.BootloaderSlot.A, rig.Devices[0].ActiveBootloader);
-        FirmwareImage copyB = UpdateKit.Image(profile, RegionKind.BootloaderB, UpdateKit.V2, size: 14_000, counter: 1);
+        FirmwareImage copyB = DeviceKit.Image(profile, RegionKind.BootloaderB, DeviceKit.V2, size: 14_000, counter: 1);
         var log = new ProgressLog();
         using CancellationTokenSource guard = Rig.Guard();
 
         UpdateResult result = await rig.Updater.UpdateBootloaderAsync(rig.Devices[0], copyB, false, log, guard.Token);
 
-        Assert.Equal(UpdateKit.V1, result.VersionBefore);
-        Assert.Equal(UpdateKit.V2, result.VersionAfter);
+        Assert.Equal(DeviceKit.V1, result.VersionBefore);
+        Assert.Equal(DeviceKit.V2, result.VersionAfter);
         Assert.Equal(RegionKind.BootloaderB, result.RunningBootloader);
         Assert.Equal(1, result.ImagesWritten);
         VirtualDevice device = rig.Virtual[0];
         FirmwareInventory inventory = device.Firmware.Inventory;
         Assert.Equal(RegionKind.BootloaderB, inventory.RunningBootloader);
-        Assert.Equal(UpdateKit.V2, inventory[RegionKind.BootloaderB].Version);
+        Assert.Equal(DeviceKit.V2, inventory[RegionKind.BootloaderB].Version);
         Assert.Equal(RegionState.Valid, inventory[RegionKind.BootloaderA].State); // the old copy stays as the fallback
         // The application was valid before: it runs again, under the new bootloader.
         Assert.Equal(VirtualDeviceState.Application, device.State);
         DeviceInfo after = await rig.Network.RefreshAsync(rig.Devices[0], guard.Token);
         Assert.Equal(Csa.Rpc.Device.BootloaderSlot.B, after.ActiveBootloader);
-        Assert.Equal(UpdateKit.V2, after.BootloaderVersion);
+        Assert.Equal(DeviceKit.V2, after.BootloaderVersion);
         Assert.Equal(UpdateStage.Done, log.Reports[^1].Stage);
     }
 
     [Fact]
     [Trait("Requirement", "REQ-UPD-BL")]
     [Trait("Requirement", "REQ-RECOVER")]
-    public async Task ARestartIntoTheNewCopyLostOnTheWire_IsAskedForAgain_AndTheNewCopyTakesOver()
+    public async Task A_restart_into_the_new_copy_lost_on_the_wire_is_asked_for_again_and_the_new_copy_takes_over()
     {
         // Reset goes out once (a resend reaching the restarted device would restart it again). Seen in CI after a
         // power cut: the Reset(Bootloader) that switches to the new copy was lost and the updater waited for a switch
         // that was never asked for, then failed with the new copy installed and the old one resident.
-        DeviceProfile profile = UpdateKit.Profile(4);
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile));
-        FirmwareImage copyB = UpdateKit.Image(profile, RegionKind.BootloaderB, UpdateKit.V2, size: 14_000, counter: 1);
+        DeviceProfile profile = DeviceKit.Profile(4);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile));
+        FirmwareImage copyB = DeviceKit.Image(profile, RegionKind.BootloaderB, DeviceKit.V2, size: 14_000, counter: 1);
         using CancellationTokenSource guard = Rig.Guard();
         int dropped = 0;
         rig.DropFromHost(0, frame => IsResetIntoBootloader(frame) && Interlocked.Increment(ref dropped) == 1);
@@ -60,7 +60,7 @@ public sealed class BootloaderUpdateTests
 
         Assert.True(dropped >= 2, $"{dropped} Reset(Bootloader) frames seen: the lost one was never asked for again");
         Assert.Equal(RegionKind.BootloaderB, result.RunningBootloader);
-        Assert.Equal(UpdateKit.V2, result.VersionAfter);
+        Assert.Equal(DeviceKit.V2, result.VersionAfter);
         Assert.Equal(RegionKind.BootloaderB, rig.Virtual[0].Firmware.Inventory.RunningBootloader);
         Assert.Equal(VirtualDeviceState.Application, rig.Virtual[0].State);
     }
@@ -75,14 +75,14 @@ public sealed class BootloaderUpdateTests
     [InlineData(true)]
     [Trait("Requirement", "REQ-UPD-BL")]
     [Trait("Requirement", "REQ-RECOVER")]
-    public async Task AnUpdateStoppedAtConfirming_IsRecognisedAsDone_WhenRunAgain(bool applicationRunsAgain)
+    public async Task An_update_stopped_at_confirming_is_recognised_as_done_when_run_again(bool applicationRunsAgain)
     {
         // The host is killed once the new copy took over (at Confirming). The image is linked for copy B, which now
         // runs: a rerun must see the update is finished, not refuse the image as one for the running copy.
-        DeviceProfile profile = UpdateKit.Profile(3);
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile));
+        DeviceProfile profile = DeviceKit.Profile(3);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile));
         VirtualDevice device = rig.Virtual[0];
-        FirmwareImage copyB = UpdateKit.Image(profile, RegionKind.BootloaderB, UpdateKit.V2, size: 14_000, counter: 1);
+        FirmwareImage copyB = DeviceKit.Image(profile, RegionKind.BootloaderB, DeviceKit.V2, size: 14_000, counter: 1);
         using CancellationTokenSource guard = Rig.Guard();
         using var killed = CancellationTokenSource.CreateLinkedTokenSource(guard.Token);
         var stopAtConfirming = new ProgressLog(p =>
@@ -103,7 +103,7 @@ public sealed class BootloaderUpdateTests
         UpdateResult result = await rig.Updater.UpdateBootloaderAsync(now, copyB, false, null, guard.Token);
 
         Assert.Equal(RegionKind.BootloaderB, result.RunningBootloader);
-        Assert.Equal(UpdateKit.V2, result.VersionAfter);
+        Assert.Equal(DeviceKit.V2, result.VersionAfter);
         Assert.Equal(0, result.ImagesWritten);
         Assert.Equal(0, result.BytesSent);
         Assert.Equal(VirtualDeviceState.Application, device.State);
@@ -130,22 +130,22 @@ public sealed class BootloaderUpdateTests
 
     [Fact]
     [Trait("Requirement", "REQ-UPD-BL")]
-    public async Task BothCopies_AreWritten_EachThroughTheOtherOne()
+    public async Task Both_copies_are_written_each_through_the_other_one()
     {
-        DeviceProfile profile = UpdateKit.Profile(2);
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile));
-        FirmwareImage copyA = UpdateKit.Image(profile, RegionKind.BootloaderA, UpdateKit.V2, size: 14_000, counter: 1);
-        FirmwareImage copyB = UpdateKit.Image(profile, RegionKind.BootloaderB, UpdateKit.V2, size: 14_000, counter: 1);
+        DeviceProfile profile = DeviceKit.Profile(2);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile));
+        FirmwareImage copyA = DeviceKit.Image(profile, RegionKind.BootloaderA, DeviceKit.V2, size: 14_000, counter: 1);
+        FirmwareImage copyB = DeviceKit.Image(profile, RegionKind.BootloaderB, DeviceKit.V2, size: 14_000, counter: 1);
         var log = new ProgressLog();
         using CancellationTokenSource guard = Rig.Guard();
 
         UpdateResult result = await rig.Updater.UpdateBootloaderAsync(rig.Devices[0], [copyA, copyB], true, log, guard.Token);
 
         Assert.Equal(2, result.ImagesWritten);
-        Assert.Equal(UpdateKit.V2, result.VersionAfter);
+        Assert.Equal(DeviceKit.V2, result.VersionAfter);
         FirmwareInventory inventory = rig.Virtual[0].Firmware.Inventory;
-        Assert.Equal(UpdateKit.V2, inventory[RegionKind.BootloaderA].Version);
-        Assert.Equal(UpdateKit.V2, inventory[RegionKind.BootloaderB].Version);
+        Assert.Equal(DeviceKit.V2, inventory[RegionKind.BootloaderA].Version);
+        Assert.Equal(DeviceKit.V2, inventory[RegionKind.BootloaderB].Version);
         Assert.Equal(RegionState.Valid, inventory[RegionKind.BootloaderA].State);
         Assert.Equal(RegionState.Valid, inventory[RegionKind.BootloaderB].State);
         // Equal versions: the pre-bootloader starts copy A.
@@ -158,11 +158,11 @@ public sealed class BootloaderUpdateTests
     [Fact]
     [Trait("Requirement", "REQ-UPD-BL")]
     [Trait("Threat", "THREAT.IMG.LOCATION")]
-    public async Task ImageForTheRunningCopy_IsRefusedBeforeAnythingIsWritten()
+    public async Task Image_for_the_running_copy_is_refused_before_anything_is_written()
     {
-        DeviceProfile profile = UpdateKit.Profile(4);
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile));
-        FirmwareImage copyA = UpdateKit.Image(profile, RegionKind.BootloaderA, UpdateKit.V2, size: 14_000, counter: 1);
+        DeviceProfile profile = DeviceKit.Profile(4);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile));
+        FirmwareImage copyA = DeviceKit.Image(profile, RegionKind.BootloaderA, DeviceKit.V2, size: 14_000, counter: 1);
         FlashStatistics before = rig.Virtual[0].Flash.Statistics;
         using CancellationTokenSource guard = Rig.Guard();
 
@@ -175,12 +175,12 @@ public sealed class BootloaderUpdateTests
 
     [Fact]
     [Trait("Requirement", "REQ-UPD-BL")]
-    public async Task CopyThatWouldNotStart_FailsConfirming_AndTheDeviceRunsAsBefore()
+    public async Task Copy_that_would_not_start_fails_confirming_and_the_device_runs_as_before()
     {
-        DeviceProfile profile = UpdateKit.Profile(5);
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile));
+        DeviceProfile profile = DeviceKit.Profile(5);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile));
         // Same version as the running copy A: on a tie the pre-bootloader keeps A.
-        FirmwareImage copyB = UpdateKit.Image(profile, RegionKind.BootloaderB, UpdateKit.V1, size: 14_000, counter: 1);
+        FirmwareImage copyB = DeviceKit.Image(profile, RegionKind.BootloaderB, DeviceKit.V1, size: 14_000, counter: 1);
         using CancellationTokenSource guard = Rig.Guard();
 
         var e = await Assert.ThrowsAsync<UpdateFailedException>(() => rig.Updater.UpdateBootloaderAsync(rig.Devices[0], copyB, false, null, guard.Token));
@@ -191,5 +191,65 @@ public sealed class BootloaderUpdateTests
         Assert.Equal(RegionState.Valid, inventory[RegionKind.BootloaderB].State);
         Assert.Equal(RegionKind.BootloaderA, inventory.RunningBootloader);
         await rig.Virtual[0].WaitForStateAsync(VirtualDeviceState.Application, guard.Token);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-UPD-BL")]
+    [Trait("Requirement", "REQ-INST")]
+    public async Task Many_devices_get_both_copies_in_one_call_with_a_row_each_and_one_refusal_stops_no_other()
+    {
+        // Two F4 devices take the F4 images; the L4 device's copies are elsewhere, so its row is a local refusal.
+        DeviceProfile[] profiles = [DeviceKit.Profile(6), DeviceKit.Profile(7, FlashFamily.Stm32L4), DeviceKit.Profile(8)];
+        await using Rig rig = await Rig.StarAsync(profiles.Length, i => DeviceKit.Device(profiles[i]));
+        FirmwareImage copyA = DeviceKit.Image(profiles[0], RegionKind.BootloaderA, DeviceKit.V2, size: 14_000, counter: 1);
+        FirmwareImage copyB = DeviceKit.Image(profiles[0], RegionKind.BootloaderB, DeviceKit.V2, size: 14_000, counter: 1);
+        var log = new ProgressLog();
+        int events = 0;
+        rig.Updater.ProgressChanged += _ => Interlocked.Increment(ref events);
+        var recorded = new System.Collections.Concurrent.ConcurrentBag<InstallResult>();
+        using CancellationTokenSource guard = Rig.Guard();
+
+        IReadOnlyList<InstallResult> rows = await rig.Updater.UpdateBootloaderAsync(rig.Devices, [copyA, copyB], updateBothCopies: true, maxParallel: 2, log, guard.Token,
+            row =>
+            {
+                recorded.Add(row);
+                return Task.CompletedTask;
+            });
+
+        Assert.Equal(rig.Devices.Select(d => d.Uid), rows.Select(r => r.Device));
+        Assert.Equal(rows.Select(r => r.Device.ToString()).Order(), recorded.Select(r => r.Device.ToString()).Order());
+        InstallResult refused = rows.Single(r => r.Device == profiles[1].Uid);
+        Assert.False(refused.Succeeded);
+        Assert.Equal(ImageRejection.WrongLoadAddress, Assert.IsType<UpdateRejectedException>(refused.Error).LocalRejection);
+        Assert.Equal(DeviceKit.V1, refused.VersionBefore); // the bootloader's version, as the image was a bootloader
+        Assert.Equal(0, refused.BytesSent);
+        foreach (InstallResult row in rows.Where(r => r != refused))
+        {
+            Assert.True(row.Succeeded, row.FailureReason);
+            Assert.Equal(DeviceKit.V1, row.VersionBefore);
+            Assert.Equal(DeviceKit.V2, row.VersionAfter);
+            Assert.Equal(2, row.Result!.ImagesWritten);
+            FirmwareInventory inventory = rig.Virtual.Single(d => d.Profile.Uid == row.Device).Firmware.Inventory;
+            Assert.Equal(DeviceKit.V2, inventory[RegionKind.BootloaderA].Version);
+            Assert.Equal(DeviceKit.V2, inventory[RegionKind.BootloaderB].Version);
+        }
+        // Every report reached the caller's progress and the updater's event once each.
+        Assert.Equal(log.Reports.Count, Volatile.Read(ref events));
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-UPD-BL")]
+    public async Task The_many_devices_form_refuses_bad_arguments_before_it_asks_any_device()
+    {
+        DeviceProfile profile = DeviceKit.Profile(9);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile));
+        FirmwareImage copyB = DeviceKit.Image(profile, RegionKind.BootloaderB, DeviceKit.V2, size: 14_000, counter: 1);
+        long operations = rig.Virtual[0].Flash.Statistics.OperationCount;
+
+        await Assert.ThrowsAsync<ArgumentException>(() => rig.Updater.UpdateBootloaderAsync(rig.Devices, Array.Empty<FirmwareImage>()));
+        await Assert.ThrowsAsync<ArgumentException>(() => rig.Updater.UpdateBootloaderAsync(rig.Devices, [copyB, copyB]));
+        await Assert.ThrowsAsync<ArgumentException>(() => rig.Updater.UpdateBootloaderAsync([rig.Devices[0], rig.Devices[0]], [copyB]));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => rig.Updater.UpdateBootloaderAsync(rig.Devices, [copyB], maxParallel: 0));
+        Assert.Equal(operations, rig.Virtual[0].Flash.Statistics.OperationCount);
     }
 }

@@ -70,7 +70,7 @@ public sealed class BusNetworkTests
             }
             try
             {
-                Rig rig = await Rig.StarOverAsync(profiles.Length, i => (device ?? (p => UpdateKit.Device(p)))(profiles[i]), links, options);
+                Rig rig = await Rig.StarOverAsync(profiles.Length, i => (device ?? (p => DeviceKit.Device(p)))(profiles[i]), links, options);
                 return new BusRig(bus, rig);
             }
             catch
@@ -87,7 +87,7 @@ public sealed class BusNetworkTests
         }
     }
 
-    private static DeviceProfile[] Profiles(int first, int count) => Enumerable.Range(first, count).Select(i => UpdateKit.Profile(i)).ToArray();
+    private static DeviceProfile[] Profiles(int first, int count) => Enumerable.Range(first, count).Select(i => DeviceKit.Profile(i)).ToArray();
 
     [Theory]
     [InlineData("i2c", false)]
@@ -96,7 +96,7 @@ public sealed class BusNetworkTests
     [InlineData("spi", true)]
     [Trait("Requirement", "REQ-TOPO")]
     [Trait("Requirement", "REQ-UPD-APP")]
-    public async Task ApplicationUpdate_OfThreeDevicesOnOneBus_AllAtOnce(string kind, bool readyLines)
+    public async Task Application_update_of_three_devices_on_one_bus_all_at_once(string kind, bool readyLines)
     {
         DeviceProfile[] profiles = Profiles(60, 3);
         await using BusRig bus = await BusRig.CreateAsync(kind, profiles, readyLines);
@@ -104,14 +104,14 @@ public sealed class BusNetworkTests
         using CancellationTokenSource guard = Rig.Guard();
 
         UpdateResult[] results = await Task.WhenAll(rig.Devices.Select(d =>
-            rig.Updater.UpdateApplicationAsync(d, UpdateKit.App(profiles.Single(p => p.Uid == d.Uid), UpdateKit.V2, size: 12_000, counter: 2), null, guard.Token)));
+            rig.Updater.UpdateApplicationAsync(d, DeviceKit.App(profiles.Single(p => p.Uid == d.Uid), DeviceKit.V2, size: 12_000, counter: 2), null, guard.Token)));
 
-        Assert.All(results, r => Assert.Equal(UpdateKit.V2, r.VersionAfter));
+        Assert.All(results, r => Assert.Equal(DeviceKit.V2, r.VersionAfter));
         for (int i = 0; i < profiles.Length; i++)
         {
             VirtualDevice device = rig.Virtual[i];
             Assert.Equal(VirtualDeviceState.Application, device.State);
-            Assert.Equal(UpdateKit.V2, device.Firmware.Inventory[RegionKind.Application].Version);
+            Assert.Equal(DeviceKit.V2, device.Firmware.Inventory[RegionKind.Application].Version);
             // Every image byte crossed the bus inside frames, and every answer came back through polls.
             BusLinkTransport link = bus.LinkOf(i);
             Assert.True(link.Counters.BytesWritten > 12_000, $"{link.Counters.BytesWritten} bytes written");
@@ -130,7 +130,7 @@ public sealed class BusNetworkTests
     [InlineData("spi")]
     [Trait("Requirement", "REQ-TOPO")]
     [Trait("Requirement", "REQ-UPD-BL")]
-    public async Task BootloaderUpdate_OfTwoDevicesOnOneBus_ThroughTheSecondCopy(string kind)
+    public async Task Bootloader_update_of_two_devices_on_one_bus_through_the_second_copy(string kind)
     {
         DeviceProfile[] profiles = Profiles(70, 2);
         await using BusRig bus = await BusRig.CreateAsync(kind, profiles);
@@ -140,15 +140,15 @@ public sealed class BusNetworkTests
         UpdateResult[] results = await Task.WhenAll(rig.Devices.Select(d =>
         {
             DeviceProfile profile = profiles.Single(p => p.Uid == d.Uid);
-            return rig.Updater.UpdateBootloaderAsync(d, UpdateKit.Image(profile, RegionKind.BootloaderB, UpdateKit.V2, size: 14_000, counter: 1), false, null, guard.Token);
+            return rig.Updater.UpdateBootloaderAsync(d, DeviceKit.Image(profile, RegionKind.BootloaderB, DeviceKit.V2, size: 14_000, counter: 1), false, null, guard.Token);
         }));
 
         Assert.All(results, r => Assert.Equal(RegionKind.BootloaderB, r.RunningBootloader));
-        Assert.All(results, r => Assert.Equal(UpdateKit.V2, r.VersionAfter));
+        Assert.All(results, r => Assert.Equal(DeviceKit.V2, r.VersionAfter));
         foreach (VirtualDevice device in rig.Virtual)
         {
             Assert.Equal(RegionKind.BootloaderB, device.Firmware.Inventory.RunningBootloader);
-            Assert.Equal(UpdateKit.V2, device.Firmware.Inventory[RegionKind.BootloaderB].Version);
+            Assert.Equal(DeviceKit.V2, device.Firmware.Inventory[RegionKind.BootloaderB].Version);
             Assert.Equal(VirtualDeviceState.Application, device.State);
         }
         // The update restarted each device into its bootloader and into the new copy: every restart raised the reset flag.
@@ -161,16 +161,11 @@ public sealed class BusNetworkTests
     [InlineData("spi", true)]
     [Trait("Requirement", "REQ-TOPO")]
     [Trait("Requirement", "REQ-RPC")]
-    public async Task EventsFromIdleDevices_ArriveThroughPolling(string kind, bool readyLines)
+    public async Task Events_from_idle_devices_arrive_through_polling(string kind, bool readyLines)
     {
         DeviceProfile[] profiles = Profiles(80, 2);
         await using BusRig bus = await BusRig.CreateAsync(kind, profiles, readyLines, device: p =>
-        {
-            VirtualDevice d = new(p, new VirtualDeviceOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(100), PublishTelemetry = false, Name = $"dev-{p.ProductName}" });
-            FactoryProgrammer.Program(p, d.Flash, UpdateKit.Image(p, RegionKind.BootloaderA, UpdateKit.V1, size: 12_000),
-                application: UpdateKit.Image(p, RegionKind.Application, UpdateKit.V1));
-            return d;
-        });
+            DeviceKit.Device(p, options: new VirtualDeviceOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(100), PublishTelemetry = false, Name = $"dev-{p.ProductName}" }));
         Rig rig = bus.Rig;
         using CancellationTokenSource guard = Rig.Guard();
 
@@ -200,7 +195,7 @@ public sealed class BusNetworkTests
     [Trait("Requirement", "REQ-RECOVER")]
     [Trait("Requirement", "REQ-UPD-APP")]
     [Trait("Requirement", "REQ-TOPO")]
-    public async Task PowerCutMidTransfer_TheDeviceFallsSilentOnTheBus_AndTheUpdateResumesAsOnASerialLink(string kind)
+    public async Task Power_cut_mid_transfer_the_device_falls_silent_on_the_bus_and_the_update_resumes_as_on_a_serial_link(string kind)
     {
         DeviceProfile[] profiles = Profiles(90, 2);
         UpdateOptions options = Rig.FastOptions();
@@ -218,12 +213,12 @@ public sealed class BusNetworkTests
         using CancellationTokenSource guard = Rig.Guard();
 
         UpdateResult[] results = await Task.WhenAll(rig.Devices.Select(d =>
-            rig.Updater.UpdateApplicationAsync(d, UpdateKit.App(profiles.Single(p => p.Uid == d.Uid), UpdateKit.V2, size: 60_000, counter: 2), log, guard.Token)));
+            rig.Updater.UpdateApplicationAsync(d, DeviceKit.App(profiles.Single(p => p.Uid == d.Uid), DeviceKit.V2, size: 60_000, counter: 2), log, guard.Token)));
 
         UpdateResult victimResult = results[rig.Devices.ToList().FindIndex(d => d.Uid == victim.Profile.Uid)];
         Assert.True(victimResult.ResumeCount >= 1, $"{victimResult.ResumeCount} resumes");
-        Assert.All(results, r => Assert.Equal(UpdateKit.V2, r.VersionAfter));
-        Assert.Equal(UpdateKit.V2, victim.Firmware.Inventory[RegionKind.Application].Version);
+        Assert.All(results, r => Assert.Equal(DeviceKit.V2, r.VersionAfter));
+        Assert.Equal(DeviceKit.V2, victim.Firmware.Inventory[RegionKind.Application].Version);
         Assert.True(supply.Restorations >= 1);
         BusLinkCounters counters = bus.LinkOf(0).Counters;
         // While it was off it did not answer (no acknowledge / an idle MISO); when it came back its header said so.
@@ -238,7 +233,7 @@ public sealed class BusNetworkTests
     [Trait("Requirement", "REQ-TOPO")]
     [Trait("Requirement", "REQ-UPD-APP")]
     [Trait("Requirement", "REQ-RECOVER")]
-    public async Task GarbledTornAndUnacknowledgedTransactions_DuringAnUpdate_AreRepairedByTheFramesCrcAndResends(string kind)
+    public async Task Garbled_torn_and_unacknowledged_transactions_during_an_update_are_repaired_by_the_frames_crc_and_resends(string kind)
     {
         DeviceProfile[] profiles = Profiles(100, 2);
         await using BusRig bus = await BusRig.CreateAsync(kind, profiles);
@@ -275,7 +270,7 @@ public sealed class BusNetworkTests
         try
         {
             results = await Task.WhenAll(rig.Devices.Select(d =>
-                rig.Updater.UpdateApplicationAsync(d, UpdateKit.App(profiles.Single(p => p.Uid == d.Uid), UpdateKit.V2, size: 30_000, counter: 2), null, guard.Token)));
+                rig.Updater.UpdateApplicationAsync(d, DeviceKit.App(profiles.Single(p => p.Uid == d.Uid), DeviceKit.V2, size: 30_000, counter: 2), null, guard.Token)));
         }
         finally
         {
@@ -283,9 +278,9 @@ public sealed class BusNetworkTests
             await noise;
         }
 
-        Assert.All(results, r => Assert.Equal(UpdateKit.V2, r.VersionAfter));
+        Assert.All(results, r => Assert.Equal(DeviceKit.V2, r.VersionAfter));
         foreach (VirtualDevice device in rig.Virtual)
-            Assert.Equal(UpdateKit.V2, device.Firmware.Inventory[RegionKind.Application].Version);
+            Assert.Equal(DeviceKit.V2, device.Firmware.Inventory[RegionKind.Application].Version);
         Assert.True(injected >= 4, $"{injected} faults injected");
         // The damage reached the data link on both sides and was rejected there, never delivered.
         long hostDrops = rig.Network.Node.Counters.CrcErrors + rig.Network.Node.Counters.GetDropped(FrameDropReason.Malformed);
@@ -295,11 +290,11 @@ public sealed class BusNetworkTests
 
     [Fact]
     [Trait("Requirement", "REQ-TOPO")]
-    public async Task AnAddressNobodyAnswers_StaysSilentAndOffline_WhileTheDevicesBesideItAreFound()
+    public async Task An_address_nobody_answers_stays_silent_and_offline_while_the_devices_beside_it_are_found()
     {
         DeviceProfile[] profiles = Profiles(110, 2);
         using var bus = new EmulatedI2cBus(new EmulatedI2cBusOptions { ClockRate = 400_000 });
-        await using VirtualDeviceHost host = await VirtualDeviceHost.CreateStarAsync(2, i => UpdateKit.Device(profiles[i]), VirtualLinks.I2cBus(bus, 0x30));
+        await using VirtualDeviceHost host = await VirtualDeviceHost.CreateStarAsync(2, i => DeviceKit.Device(profiles[i]), VirtualLinks.I2cBus(bus, 0x30));
         var fast = new BusLinkOptions { OfflineAfter = TimeSpan.FromMilliseconds(200) };
         var empty = BusLinkTransport.ForI2c(bus.CreateDevice(0x55), fast with { Name = "i2c:sim?address=0x55" });
         var links = host.HostPorts.Select(p => NetworkLink.FromTransport(p)).Append(NetworkLink.FromTransport(empty)).ToArray();
@@ -321,7 +316,7 @@ public sealed class BusNetworkTests
     [Fact]
     [Trait("Requirement", "REQ-TOPO")]
     [Trait("Requirement", "REQ-UPD-APP")]
-    public async Task LinkUris_ReachDevicesOnPublishedEmulatedBuses_ThroughDeviceNetworkConnectUris()
+    public async Task Link_uris_reach_devices_on_published_emulated_buses_through_device_network_connect_uris()
     {
         DeviceProfile[] profiles = Profiles(120, 4);
         using var i2c = new EmulatedI2cBus(new EmulatedI2cBusOptions { ClockRate = 1_000_000 });
@@ -333,7 +328,7 @@ public sealed class BusNetworkTests
         {
             for (int i = 0; i < profiles.Length; i++)
             {
-                VirtualDevice device = UpdateKit.Device(profiles[i]);
+                VirtualDevice device = DeviceKit.Device(profiles[i]);
                 devices.Add(device);
                 BusSlave slave = i < 2 ? i2c.AttachSlave(0x20 + i) : spi.AttachSlave(i - 2, readyPin: i - 2);
                 device.AttachUpstream(VirtualLinks.SlaveCable(slave));
@@ -355,8 +350,8 @@ public sealed class BusNetworkTests
             Assert.Equal(profiles.Select(p => p.Uid), found.Select(d => d.Uid));
             var updater = new FirmwareUpdater(network, Rig.FastOptions());
             UpdateResult[] results = await Task.WhenAll(found.Select(d =>
-                updater.UpdateApplicationAsync(d, UpdateKit.App(profiles.Single(p => p.Uid == d.Uid), UpdateKit.V2, size: 8_000, counter: 2), null, guard.Token)));
-            Assert.All(results, r => Assert.Equal(UpdateKit.V2, r.VersionAfter));
+                updater.UpdateApplicationAsync(d, DeviceKit.App(profiles.Single(p => p.Uid == d.Uid), DeviceKit.V2, size: 8_000, counter: 2), null, guard.Token)));
+            Assert.All(results, r => Assert.Equal(DeviceKit.V2, r.VersionAfter));
         }
         finally
         {
@@ -367,7 +362,7 @@ public sealed class BusNetworkTests
 
     [Fact]
     [Trait("Requirement", "REQ-TOPO")]
-    public async Task ABusThatDoesNotExist_IsATypedErrorFromConnectUris()
+    public async Task A_bus_that_does_not_exist_is_a_typed_error_from_connect_uris()
     {
         var e = await Assert.ThrowsAsync<BusOpenException>(() => DeviceNetwork.ConnectUrisAsync(["i2c:/dev/i2c-97?address=0x42"], Rig.NetworkOptions()));
         Assert.Equal(BusOpenError.NotFound, e.Error);

@@ -3,6 +3,7 @@ using Csa.Bootloader.Protocol;
 using Csa.Bootloader.Updates;
 using Csa.DataLink;
 using Csa.Simulator.Device;
+using Csa.Simulator.Hosting;
 using Csa.Simulator.Firmware;
 using Csa.Simulator.Flash;
 
@@ -24,12 +25,12 @@ public sealed class CancellationTests
     [Fact]
     [Trait("Requirement", "REQ-RECOVER")]
     [Trait("Requirement", "REQ-UPD-APP")]
-    public async Task CancelMidTransfer_LeavesTheUpdateResumable_AndTheNextCallContinues()
+    public async Task Cancel_mid_transfer_leaves_the_update_resumable_and_the_next_call_continues()
     {
-        DeviceProfile profile = UpdateKit.Profile(70, FlashFamily.Stm32L4);
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile));
+        DeviceProfile profile = DeviceKit.Profile(70, FlashFamily.Stm32L4);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile));
         VirtualDevice device = rig.Virtual[0];
-        FirmwareImage image = UpdateKit.App(profile, UpdateKit.V2, size: 80_000, counter: 2);
+        FirmwareImage image = DeviceKit.App(profile, DeviceKit.V2, size: 80_000, counter: 2);
         (ProgressLog log, CancellationTokenSource cancel) = CancelAt(40_000);
         using (cancel)
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => rig.Updater.UpdateApplicationAsync(rig.Devices[0], image, log, cancel.Token));
@@ -45,21 +46,21 @@ public sealed class CancellationTests
         using CancellationTokenSource guard = Rig.Guard();
         UpdateResult result = await rig.Updater.UpdateApplicationAsync(rig.Devices[0], image, null, guard.Token);
 
-        Assert.Equal(UpdateKit.V2, result.VersionAfter);
+        Assert.Equal(DeviceKit.V2, result.VersionAfter);
         Assert.True(result.BytesResumed > 0);
         Assert.True(result.BytesSent < image.Payload.Length);
     }
 
     [Fact]
     [Trait("Requirement", "REQ-RECOVER")]
-    public async Task CancelWithAbortOnCancel_AbortsTheUpdate_AndTheBootloaderStaysResident()
+    public async Task Cancel_with_abort_on_cancel_aborts_the_update_and_the_bootloader_stays_resident()
     {
-        DeviceProfile profile = UpdateKit.Profile(71, FlashFamily.Stm32L4);
+        DeviceProfile profile = DeviceKit.Profile(71, FlashFamily.Stm32L4);
         UpdateOptions options = Rig.FastOptions();
         options = options with { AbortOnCancel = true };
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile), options);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile), options);
         VirtualDevice device = rig.Virtual[0];
-        FirmwareImage image = UpdateKit.App(profile, UpdateKit.V2, size: 80_000, counter: 2);
+        FirmwareImage image = DeviceKit.App(profile, DeviceKit.V2, size: 80_000, counter: 2);
         (ProgressLog log, CancellationTokenSource cancel) = CancelAt(40_000);
         using (cancel)
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => rig.Updater.UpdateApplicationAsync(rig.Devices[0], image, log, cancel.Token));
@@ -73,10 +74,10 @@ public sealed class CancellationTests
 
     [Fact]
     [Trait("Requirement", "REQ-UPD-APP")]
-    public async Task CancelBeforeTheImageIsOffered_WritesNothing()
+    public async Task Cancel_before_the_image_is_offered_writes_nothing()
     {
-        DeviceProfile profile = UpdateKit.Profile(72);
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile));
+        DeviceProfile profile = DeviceKit.Profile(72);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile));
         VirtualDevice device = rig.Virtual[0];
         using var cancel = new CancellationTokenSource();
         var log = new ProgressLog(p =>
@@ -85,12 +86,12 @@ public sealed class CancellationTests
                 cancel.Cancel();
         });
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => rig.Updater.UpdateApplicationAsync(rig.Devices[0], UpdateKit.App(profile, UpdateKit.V2), log, cancel.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => rig.Updater.UpdateApplicationAsync(rig.Devices[0], DeviceKit.App(profile, DeviceKit.V2), log, cancel.Token));
 
         FirmwareInventory inventory = device.Firmware.Inventory;
         Assert.Equal(UpdatePhase.Idle, inventory.UpdatePhase);
         Assert.Equal(RegionState.Valid, inventory[RegionKind.Application].State);
-        Assert.Equal(UpdateKit.V1, inventory[RegionKind.Application].Version);
+        Assert.Equal(DeviceKit.V1, inventory[RegionKind.Application].Version);
     }
 }
 
@@ -98,11 +99,11 @@ public sealed class DiscoveryTests
 {
     [Fact]
     [Trait("Requirement", "REQ-TOPO")]
-    public async Task Discovery_ReadsIdentityVersionsCapabilitiesAndBootloaderStatus()
+    public async Task Discovery_reads_identity_versions_capabilities_and_bootloader_status()
     {
-        DeviceProfile withApp = UpdateKit.Profile(80, receiveBuffers: 5);
-        DeviceProfile without = UpdateKit.Profile(81, FlashFamily.Stm32L4);
-        await using Rig rig = await Rig.ChainAsync(2, i => UpdateKit.Device(i == 0 ? withApp : without, withApplication: i == 0));
+        DeviceProfile withApp = DeviceKit.Profile(80, receiveBuffers: 5);
+        DeviceProfile without = DeviceKit.Profile(81, FlashFamily.Stm32L4);
+        await using Rig rig = await Rig.ChainAsync(2, i => DeviceKit.Device(i == 0 ? withApp : without, withApplication: i == 0));
 
         DeviceInfo app = rig.Devices[0];
         Assert.Equal(new NodeAddress(1), app.Address);
@@ -113,8 +114,8 @@ public sealed class DiscoveryTests
         Assert.Equal(0x413, app.McuDeviceId);
         Assert.False(app.IsInBootloader);
         Assert.True(app.ApplicationValid);
-        Assert.Equal(UpdateKit.V1, app.ApplicationVersion);
-        Assert.Equal(UpdateKit.V1, app.BootloaderVersion);
+        Assert.Equal(DeviceKit.V1, app.ApplicationVersion);
+        Assert.Equal(DeviceKit.V1, app.BootloaderVersion);
         Assert.Equal(5, app.ReceiveBuffers);
         Assert.Null(app.Bootloader);
 
@@ -137,9 +138,9 @@ public sealed class DiscoveryTests
 
     [Fact]
     [Trait("Requirement", "REQ-TOPO")]
-    public async Task FindAsync_FindsADeviceByUid_AfterAPowerCycleLostItsAddress()
+    public async Task FindAsync_finds_a_device_by_uid_after_a_power_cycle_lost_its_address()
     {
-        await using Rig rig = await Rig.ChainAsync(2, i => UpdateKit.Device(UpdateKit.Profile(82 + i)));
+        await using Rig rig = await Rig.ChainAsync(2, i => DeviceKit.Device(DeviceKit.Profile(82 + i)));
         DeviceInfo second = rig.Devices[1];
         using CancellationTokenSource guard = Rig.Guard();
         await rig.Virtual[1].PowerCycleAsync(guard.Token);
@@ -149,12 +150,51 @@ public sealed class DiscoveryTests
 
         Assert.Equal(second.Uid, found.Uid);
         Assert.Equal(second.Address, found.Address); // chain order gives the same address back
-        await Assert.ThrowsAsync<DeviceNotFoundException>(() => rig.Network.FindAsync(UpdateKit.UidOf(999), guard.Token));
+        await Assert.ThrowsAsync<DeviceNotFoundException>(() => rig.Network.FindAsync(DeviceKit.UidOf(999), guard.Token));
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-RECOVER")]
+    [Trait("Requirement", "REQ-TOPO")]
+    public async Task A_network_whose_only_port_went_with_the_boards_power_opens_it_again_and_finds_the_device()
+    {
+        await using VirtualDevice device = DeviceKit.Device(DeviceKit.Profile(84));
+        await using UsbSerialDevicePort usb = UsbSerialDevicePort.Attach(device);
+        using CancellationTokenSource guard = Rig.Guard();
+        await device.PowerOnAsync(guard.Token);
+        DeviceNetworkOptions options = Rig.NetworkOptions() with { AddressesPerLink = 1 }; // a point-to-point port
+        await using DeviceNetwork network = await DeviceNetwork.ConnectAsync([NetworkLink.FromFactory(usb.Name, usb.OpenAsync)], options, guard.Token);
+        DeviceInfo before = (await network.DiscoverAsync(guard.Token)).Single();
+
+        await device.CutPowerAsync();
+        await Assert.ThrowsAnyAsync<Csa.DataLink.DataLinkException>(() => network.DiscoverAsync(guard.Token)); // the port is not there
+        await device.PowerOnAsync(guard.Token);
+        DeviceInfo found = await network.FindAsync(before.Uid, guard.Token);
+
+        Assert.Equal(before.Uid, found.Uid);
+        Assert.False(network.Client.IsClosed); // the network's RPC client outlived its only link
+        Assert.True(usb.Opens >= 2, $"{usb.Opens} opens: the network never opened the port again");
     }
 
     [Fact]
     [Trait("Requirement", "REQ-TOPO")]
-    public void Options_AreValidated()
+    public async Task A_link_given_an_address_range_holds_no_more_devices_than_it()
+    {
+        await using VirtualDeviceHost chain = await VirtualDeviceHost.CreateChainAsync(2, i => DeviceKit.Device(DeviceKit.Profile(86 + i)));
+        DeviceNetworkOptions options = Rig.NetworkOptions() with { AddressesPerLink = 1 };
+        await using DeviceNetwork network = await DeviceNetwork.ConnectTransportsAsync(chain.HostPorts, options);
+        using CancellationTokenSource guard = Rig.Guard();
+
+        IReadOnlyList<DeviceInfo> devices = await network.DiscoverAsync(guard.Token);
+
+        // The first device takes the link's one address; the one behind it is left unassigned, never given the next range's.
+        Assert.Equal(DeviceKit.UidOf(86), Assert.Single(devices).Uid);
+        Assert.Equal(NodeAddress.Unassigned, chain.Devices[1].Address);
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-TOPO")]
+    public void Options_are_validated()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new UpdateOptions { Retry = new() { Timeout = TimeSpan.Zero } }.Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => new UpdateOptions { MaxWritesInFlight = 0 }.Validate());

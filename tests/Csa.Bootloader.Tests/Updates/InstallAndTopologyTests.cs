@@ -14,10 +14,10 @@ public sealed class InstallAndTopologyTests
     [Trait("Requirement", "REQ-INST")]
     [Trait("Requirement", "REQ-DEVICE-BOUND")]
     [Trait("Requirement", "REQ-CONFIDENTIAL")]
-    public async Task ProductionInstall_ManyDevicesInParallel_EachWithItsOwnImage_OneBadRowDoesNotStopTheOthers()
+    public async Task Production_install_many_devices_in_parallel_each_with_its_own_image_one_bad_row_does_not_stop_the_others()
     {
-        DeviceProfile[] profiles = Enumerable.Range(30, 5).Select(i => UpdateKit.Profile(i, requireBinding: true)).ToArray();
-        await using Rig rig = await Rig.StarAsync(profiles.Length, i => UpdateKit.Device(profiles[i], withApplication: i % 2 == 0));
+        DeviceProfile[] profiles = Enumerable.Range(30, 5).Select(i => DeviceKit.Profile(i, requireBinding: true)).ToArray();
+        await using Rig rig = await Rig.StarAsync(profiles.Length, i => DeviceKit.Device(profiles[i], withApplication: i % 2 == 0));
         var asked = new ConcurrentBag<DeviceUid>();
         DeviceUid refused = profiles[3].Uid;
         var log = new ProgressLog();
@@ -29,8 +29,8 @@ public sealed class InstallAndTopologyTests
             DeviceProfile profile = profiles.Single(p => p.Uid == device.Uid);
             // The signing seam makes an image bound to (and encrypted for) this device only; one device gets another's.
             FirmwareImage image = device.Uid == refused
-                ? UpdateKit.App(profiles[0], UpdateKit.V2, counter: 2, bind: true, encrypt: true)
-                : UpdateKit.App(profile, UpdateKit.V2, counter: 2, bind: true, encrypt: true);
+                ? DeviceKit.App(profiles[0], DeviceKit.V2, counter: 2, bind: true, encrypt: true)
+                : DeviceKit.App(profile, DeviceKit.V2, counter: 2, bind: true, encrypt: true);
             return Task.FromResult(image);
         }, maxParallel: 3, log, guard.Token);
 
@@ -48,16 +48,16 @@ public sealed class InstallAndTopologyTests
                 continue;
             }
             Assert.True(row.Succeeded, row.FailureReason);
-            Assert.Equal(UpdateKit.V2, row.VersionAfter);
+            Assert.Equal(DeviceKit.V2, row.VersionAfter);
             Assert.True(row.BytesSent >= 20_000);
             Assert.NotNull(row.Result);
         }
-        Assert.Equal(UpdateKit.V1, rows[0].VersionBefore);
+        Assert.Equal(DeviceKit.V1, rows[0].VersionBefore);
         Assert.Null(rows[1].VersionBefore); // no application before
         foreach (VirtualDevice device in rig.Virtual.Where(d => d.Profile.Uid != refused))
         {
             Assert.Equal(VirtualDeviceState.Application, device.State);
-            Assert.Equal(UpdateKit.V2, device.Firmware.Inventory[RegionKind.Application].Version);
+            Assert.Equal(DeviceKit.V2, device.Firmware.Inventory[RegionKind.Application].Version);
         }
         // Progress names every device that transferred.
         Assert.Equal(profiles.Length - 1, log.Reports.Where(r => r.Stage == UpdateStage.Done).Select(r => r.Device).Distinct().Count());
@@ -66,31 +66,31 @@ public sealed class InstallAndTopologyTests
     [Fact]
     [Trait("Requirement", "REQ-TOPO")]
     [Trait("Requirement", "REQ-INST")]
-    public async Task StarOfEight_IsUpdatedConcurrently()
+    public async Task Star_of_eight_is_updated_concurrently()
     {
-        DeviceProfile[] profiles = Enumerable.Range(40, 8).Select(i => UpdateKit.Profile(i, i % 2 == 0 ? FlashFamily.Stm32F4 : FlashFamily.Stm32L4)).ToArray();
-        await using Rig rig = await Rig.StarAsync(8, i => UpdateKit.Device(profiles[i]));
+        DeviceProfile[] profiles = Enumerable.Range(40, 8).Select(i => DeviceKit.Profile(i, i % 2 == 0 ? FlashFamily.Stm32F4 : FlashFamily.Stm32L4)).ToArray();
+        await using Rig rig = await Rig.StarAsync(8, i => DeviceKit.Device(profiles[i]));
         Assert.Equal(8, rig.Devices.Select(d => d.LinkIndex).Distinct().Count());
         Assert.Equal(8, rig.Devices.Select(d => d.Address).Distinct().Count());
         using CancellationTokenSource guard = Rig.Guard();
 
         UpdateResult[] results = await Task.WhenAll(rig.Devices.Select(d =>
-            rig.Updater.UpdateApplicationAsync(d, UpdateKit.App(profiles.Single(p => p.Uid == d.Uid), UpdateKit.V2, size: 30_000, counter: 2), null, guard.Token)));
+            rig.Updater.UpdateApplicationAsync(d, DeviceKit.App(profiles.Single(p => p.Uid == d.Uid), DeviceKit.V2, size: 30_000, counter: 2), null, guard.Token)));
 
-        Assert.All(results, r => Assert.Equal(UpdateKit.V2, r.VersionAfter));
+        Assert.All(results, r => Assert.Equal(DeviceKit.V2, r.VersionAfter));
         Assert.All(rig.Virtual, d => Assert.Equal(VirtualDeviceState.Application, d.State));
-        Assert.All(rig.Virtual, d => Assert.Equal(UpdateKit.V2, d.Firmware.Inventory[RegionKind.Application].Version));
+        Assert.All(rig.Virtual, d => Assert.Equal(DeviceKit.V2, d.Firmware.Inventory[RegionKind.Application].Version));
     }
 
     [Fact]
     [Trait("Requirement", "REQ-TOPO")]
     [Trait("Requirement", "REQ-UPD-APP")]
-    public async Task DaisyChainOfFour_IsDiscoveredInOrder_AndUpdatedConcurrently()
+    public async Task Daisy_chain_of_four_is_discovered_in_order_and_updated_concurrently()
     {
         // Different frame limits along the chain: the path limit is the smallest so far.
         ushort[] frames = [1024, 512, 1024, 256];
-        DeviceProfile[] profiles = Enumerable.Range(50, 4).Select(i => UpdateKit.Profile(i, maxFrameSize: frames[i - 50])).ToArray();
-        await using Rig rig = await Rig.ChainAsync(4, i => UpdateKit.Device(profiles[i]));
+        DeviceProfile[] profiles = Enumerable.Range(50, 4).Select(i => DeviceKit.Profile(i, maxFrameSize: frames[i - 50])).ToArray();
+        await using Rig rig = await Rig.ChainAsync(4, i => DeviceKit.Device(profiles[i]));
         Assert.Equal([0, 1, 2, 3], rig.Devices.Select(d => d.ChainPosition));
         Assert.Equal(profiles.Select(p => p.Uid), rig.Devices.Select(d => d.Uid));
         Assert.Equal([1024, 512, 512, 256], rig.Devices.Select(d => d.PathFrameSize));
@@ -98,9 +98,9 @@ public sealed class InstallAndTopologyTests
         using CancellationTokenSource guard = Rig.Guard();
 
         UpdateResult[] results = await Task.WhenAll(rig.Devices.Select((d, i) =>
-            rig.Updater.UpdateApplicationAsync(d, UpdateKit.App(profiles[i], UpdateKit.V2, size: 24_000, counter: 2), null, guard.Token)));
+            rig.Updater.UpdateApplicationAsync(d, DeviceKit.App(profiles[i], DeviceKit.V2, size: 24_000, counter: 2), null, guard.Token)));
 
-        Assert.All(results, r => Assert.Equal(UpdateKit.V2, r.VersionAfter));
+        Assert.All(results, r => Assert.Equal(DeviceKit.V2, r.VersionAfter));
         // A software reset keeps the address: nobody had to be enumerated again.
         Assert.Equal(rig.Devices.Select(d => d.Address), results.Select(r => r.Address));
         Assert.All(rig.Virtual, d => Assert.Equal(VirtualDeviceState.Application, d.State));
@@ -109,12 +109,12 @@ public sealed class InstallAndTopologyTests
     [Fact]
     [Trait("Requirement", "REQ-TOPO")]
     [Trait("Requirement", "REQ-RECOVER")]
-    public async Task DaisyChain_PowerCutOfTheFirstDevice_AllUpdatesStillComplete()
+    public async Task Daisy_chain_power_cut_of_the_first_device_all_updates_still_complete()
     {
-        DeviceProfile[] profiles = Enumerable.Range(60, 3).Select(i => UpdateKit.Profile(i, FlashFamily.Stm32L4)).ToArray();
+        DeviceProfile[] profiles = Enumerable.Range(60, 3).Select(i => DeviceKit.Profile(i, FlashFamily.Stm32L4)).ToArray();
         UpdateOptions options = Rig.FastOptions();
         options = options with { Retry = options.Retry with { Attempts = 2 }, MaxResumeAttempts = 20 };
-        await using Rig rig = await Rig.ChainAsync(3, i => UpdateKit.Device(profiles[i]), options);
+        await using Rig rig = await Rig.ChainAsync(3, i => DeviceKit.Device(profiles[i]), options);
         VirtualDevice first = rig.Virtual[0];
         using var supply = new PowerSupply(first);
         int fired = 0;
@@ -127,9 +127,9 @@ public sealed class InstallAndTopologyTests
         using CancellationTokenSource guard = Rig.Guard();
 
         UpdateResult[] results = await Task.WhenAll(rig.Devices.Select((d, i) =>
-            rig.Updater.UpdateApplicationAsync(d, UpdateKit.App(profiles[i], UpdateKit.V2, size: 60_000, counter: 2), log, guard.Token)));
+            rig.Updater.UpdateApplicationAsync(d, DeviceKit.App(profiles[i], DeviceKit.V2, size: 60_000, counter: 2), log, guard.Token)));
 
-        Assert.All(results, r => Assert.Equal(UpdateKit.V2, r.VersionAfter));
+        Assert.All(results, r => Assert.Equal(DeviceKit.V2, r.VersionAfter));
         Assert.True(results[0].ResumeCount >= 1);
         Assert.True(results[0].BytesResumed > 0);
         Assert.All(rig.Virtual, d => Assert.Equal(VirtualDeviceState.Application, d.State));
@@ -139,10 +139,10 @@ public sealed class InstallAndTopologyTests
 
     [Fact]
     [Trait("Requirement", "REQ-INST")]
-    public async Task CancelledInstall_ReturnsTheTable_WithTheUnfinishedRowsCancelled()
+    public async Task Cancelled_install_returns_the_table_with_the_unfinished_rows_cancelled()
     {
-        DeviceProfile[] profiles = Enumerable.Range(120, 3).Select(i => UpdateKit.Profile(i)).ToArray();
-        await using Rig rig = await Rig.StarAsync(3, i => UpdateKit.Device(profiles[i]));
+        DeviceProfile[] profiles = Enumerable.Range(120, 3).Select(i => DeviceKit.Profile(i)).ToArray();
+        await using Rig rig = await Rig.StarAsync(3, i => DeviceKit.Device(profiles[i]));
         using var cancel = new CancellationTokenSource();
         var log = new ProgressLog(p =>
         {
@@ -152,7 +152,7 @@ public sealed class InstallAndTopologyTests
 
         // One device at a time: the first is cancelled mid-transfer, the others never start.
         IReadOnlyList<InstallResult> rows = await rig.Updater.InstallAsync(rig.Devices,
-            (d, _) => Task.FromResult(UpdateKit.App(profiles.Single(p => p.Uid == d.Uid), UpdateKit.V2, size: 40_000, counter: 2)),
+            (d, _) => Task.FromResult(DeviceKit.App(profiles.Single(p => p.Uid == d.Uid), DeviceKit.V2, size: 40_000, counter: 2)),
             maxParallel: 1, log, cancel.Token);
 
         Assert.Equal(3, rows.Count);

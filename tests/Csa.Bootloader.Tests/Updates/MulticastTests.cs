@@ -25,8 +25,8 @@ public sealed class MulticastTests(Xunit.Abstractions.ITestOutputHelper output)
     public async Task A_chain_of_four_takes_one_payload_sent_once_and_every_device_runs_the_new_image()
     {
         DeviceProfile[] profiles = Profiles(60, 4);
-        await using Rig rig = await Rig.ChainAsync(4, i => UpdateKit.Device(profiles[i]));
-        FirmwareImage image = UpdateKit.App(profiles[0], UpdateKit.V2, size: Size, counter: 2);
+        await using Rig rig = await Rig.ChainAsync(4, i => DeviceKit.Device(profiles[i]));
+        FirmwareImage image = DeviceKit.App(profiles[0], DeviceKit.V2, size: Size, counter: 2);
         long sentBefore = rig.Network.Node.Links[0].Counters.BytesSent;
         var log = new ProgressLog();
         using CancellationTokenSource guard = Rig.Guard();
@@ -57,8 +57,8 @@ public sealed class MulticastTests(Xunit.Abstractions.ITestOutputHelper output)
         var events = new UpdaterEvents();
         UpdateOptions options = Rig.FastOptions();
         options = options with { LoggerFactory = events };
-        await using Rig rig = await Rig.ChainOverAsync(4, i => UpdateKit.Device(profiles[i]), OneHop(2, lossy, seed: 11), options);
-        FirmwareImage image = UpdateKit.App(profiles[0], UpdateKit.V2, size: Size, counter: 2);
+        await using Rig rig = await Rig.ChainOverAsync(4, i => DeviceKit.Device(profiles[i]), OneHop(2, lossy, seed: 11), options);
+        FirmwareImage image = DeviceKit.App(profiles[0], DeviceKit.V2, size: Size, counter: 2);
         using CancellationTokenSource guard = Rig.Guard();
 
         IReadOnlyList<InstallResult> rows = await rig.Updater.UpdateManyAsync(rig.Devices, image, cancellationToken: guard.Token);
@@ -78,8 +78,8 @@ public sealed class MulticastTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         DeviceProfile[] profiles = Profiles(68, 3);
         var impaired = new EmulatedChannelOptions { BaudRate = 4_000_000, FrameDuplicationProbability = 0.10, FrameReorderProbability = 0.05 };
-        await using Rig rig = await Rig.ChainOverAsync(3, i => UpdateKit.Device(profiles[i]), OneHop(1, impaired, seed: 5));
-        FirmwareImage image = UpdateKit.App(profiles[0], UpdateKit.V2, size: Size, counter: 2);
+        await using Rig rig = await Rig.ChainOverAsync(3, i => DeviceKit.Device(profiles[i]), OneHop(1, impaired, seed: 5));
+        FirmwareImage image = DeviceKit.App(profiles[0], DeviceKit.V2, size: Size, counter: 2);
         using CancellationTokenSource guard = Rig.Guard();
 
         IReadOnlyList<InstallResult> rows = await rig.Updater.UpdateManyAsync(rig.Devices, image, cancellationToken: guard.Token);
@@ -97,10 +97,10 @@ public sealed class MulticastTests(Xunit.Abstractions.ITestOutputHelper output)
         var events = new UpdaterEvents();
         UpdateOptions options = ResumingOptions();
         options = options with { LoggerFactory = events };
-        await using Rig rig = await Rig.ChainAsync(4, i => UpdateKit.Device(profiles[i]), options);
+        await using Rig rig = await Rig.ChainAsync(4, i => DeviceKit.Device(profiles[i]), options);
         VirtualDevice cut = rig.Virtual[3];
         using var supply = new PowerSupply(cut);
-        FirmwareImage image = UpdateKit.App(profiles[0], UpdateKit.V2, size: 120_000, counter: 2);
+        FirmwareImage image = DeviceKit.App(profiles[0], DeviceKit.V2, size: 120_000, counter: 2);
         int fired = 0;
         var log = new ProgressLog(p =>
         {
@@ -129,22 +129,22 @@ public sealed class MulticastTests(Xunit.Abstractions.ITestOutputHelper output)
         DeviceProfile[] profiles = Profiles(76, 4, requireBinding: true);
         UpdateOptions options = Rig.FastOptions();
         options = options with { MulticastFormationTimeout = TimeSpan.FromMinutes(10) }; // the refusal must not be waited for
-        await using Rig rig = await Rig.ChainAsync(4, i => UpdateKit.Device(profiles[i]), options);
+        await using Rig rig = await Rig.ChainAsync(4, i => DeviceKit.Device(profiles[i]), options);
         DeviceUid refused = profiles[2].Uid;
         FirmwareImage ImageFor(DeviceInfo device) =>
-            UpdateKit.App(device.Uid == refused ? profiles[0] : profiles.Single(p => p.Uid == device.Uid), UpdateKit.V2, size: Size, counter: 2, bind: true);
+            DeviceKit.App(device.Uid == refused ? profiles[0] : profiles.Single(p => p.Uid == device.Uid), DeviceKit.V2, size: Size, counter: 2, bind: true);
         using CancellationTokenSource guard = Rig.Guard();
 
         IReadOnlyList<InstallResult> rows = await rig.Updater.UpdateManyAsync(rig.Devices, (d, _) => Task.FromResult(ImageFor(d)), cancellationToken: guard.Token);
 
         Assert.False(rows[2].Succeeded);
         Assert.Equal(ImageRejection.NotBoundToThisDevice, Assert.IsType<UpdateRejectedException>(rows[2].Error).LocalRejection);
-        Assert.Equal(UpdateKit.V1, rig.Virtual[2].Firmware.Inventory[RegionKind.Application].Version);
+        Assert.Equal(DeviceKit.V1, rig.Virtual[2].Firmware.Inventory[RegionKind.Application].Version);
         foreach (int i in new[] { 0, 1, 3 })
         {
             Assert.True(rows[i].Succeeded, rows[i].FailureReason);
             Assert.True(rows[i].Result!.Multicast);
-            Assert.Equal(UpdateKit.V2, rig.Virtual[i].Firmware.Inventory[RegionKind.Application].Version);
+            Assert.Equal(DeviceKit.V2, rig.Virtual[i].Firmware.Inventory[RegionKind.Application].Version);
         }
     }
 
@@ -156,8 +156,8 @@ public sealed class MulticastTests(Xunit.Abstractions.ITestOutputHelper output)
         UpdateOptions options = Rig.FastOptions();
         options = options with { LocalPreCheck = false }; // the device itself refuses
         options = options with { MulticastFormationTimeout = TimeSpan.FromMinutes(10) };
-        await using Rig rig = await Rig.ChainAsync(3, i => UpdateKit.Device(profiles[i], applicationCounter: i == 1 ? 5u : 1u), options);
-        FirmwareImage image = UpdateKit.App(profiles[0], UpdateKit.V2, size: Size, counter: 2); // below device 1's counter 5
+        await using Rig rig = await Rig.ChainAsync(3, i => DeviceKit.Device(profiles[i], applicationCounter: i == 1 ? 5u : 1u), options);
+        FirmwareImage image = DeviceKit.App(profiles[0], DeviceKit.V2, size: Size, counter: 2); // below device 1's counter 5
         using CancellationTokenSource guard = Rig.Guard();
 
         IReadOnlyList<InstallResult> rows = await rig.Updater.UpdateManyAsync(rig.Devices, image, cancellationToken: guard.Token);
@@ -166,7 +166,7 @@ public sealed class MulticastTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(BootloaderError.SecurityCounterTooLow, rejection.DeviceError);
         Assert.True(rows[0].Succeeded && rows[2].Succeeded, $"{rows[0].FailureReason} {rows[2].FailureReason}");
         Assert.True(rows[0].Result!.Multicast && rows[2].Result!.Multicast);
-        Assert.Equal(UpdateKit.V1, rig.Virtual[1].Firmware.Inventory[RegionKind.Application].Version);
+        Assert.Equal(DeviceKit.V1, rig.Virtual[1].Firmware.Inventory[RegionKind.Application].Version);
         Assert.Equal(VirtualDeviceState.Application, rig.Virtual[1].State); // the refusal erased nothing; it runs again
     }
 
@@ -177,7 +177,7 @@ public sealed class MulticastTests(Xunit.Abstractions.ITestOutputHelper output)
     public async Task Encrypted_images_share_one_ciphertext_with_the_content_key_wrapped_for_each_member()
     {
         DeviceProfile[] profiles = Profiles(84, 4, requireEncryption: true);
-        await using Rig rig = await Rig.ChainAsync(4, i => UpdateKit.Device(profiles[i]));
+        await using Rig rig = await Rig.ChainAsync(4, i => DeviceKit.Device(profiles[i]));
         // Devices 0 and 1: one image for both (one manifest, a key block with a key for each). Devices 2 and 3: an image
         // each, bound to it, with its own manifest and wrapped key, over the same ciphertext.
         FirmwareImage both = await Build(profiles[0], new AesCtrEciesPayloadEncryptor(), bindTo: null, profiles[0], profiles[1]);
@@ -210,10 +210,10 @@ public sealed class MulticastTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         DeviceProfile[] profiles = Profiles(88, 3);
         profiles[1] = WithoutMulticast(profiles[1]);
-        await using Rig rig = await Rig.ChainAsync(3, i => UpdateKit.Device(profiles[i]));
+        await using Rig rig = await Rig.ChainAsync(3, i => DeviceKit.Device(profiles[i]));
         Assert.False(rig.Devices[1].Rules!.BootloaderFeatures.HasFlag(Csa.Rpc.Device.FeatureFlags.Multicast));
         Assert.True(rig.Devices[0].Rules!.BootloaderFeatures.HasFlag(Csa.Rpc.Device.FeatureFlags.Multicast));
-        FirmwareImage image = UpdateKit.App(profiles[0], UpdateKit.V2, size: Size, counter: 2);
+        FirmwareImage image = DeviceKit.App(profiles[0], DeviceKit.V2, size: Size, counter: 2);
         using CancellationTokenSource guard = Rig.Guard();
 
         IReadOnlyList<InstallResult> rows = await rig.Updater.UpdateManyAsync(rig.Devices, image, cancellationToken: guard.Token);
@@ -228,8 +228,8 @@ public sealed class MulticastTests(Xunit.Abstractions.ITestOutputHelper output)
         DeviceProfile[] profiles = Profiles(92, 2);
         UpdateOptions options = Rig.FastOptions();
         options = options with { Multicast = false };
-        await using Rig rig = await Rig.ChainAsync(2, i => UpdateKit.Device(profiles[i]), options);
-        FirmwareImage image = UpdateKit.App(profiles[0], UpdateKit.V2, size: Size, counter: 2);
+        await using Rig rig = await Rig.ChainAsync(2, i => DeviceKit.Device(profiles[i]), options);
+        FirmwareImage image = DeviceKit.App(profiles[0], DeviceKit.V2, size: Size, counter: 2);
         using CancellationTokenSource guard = Rig.Guard();
 
         IReadOnlyList<InstallResult> rows = await rig.Updater.UpdateManyAsync(rig.Devices, image, cancellationToken: guard.Token);
@@ -237,10 +237,10 @@ public sealed class MulticastTests(Xunit.Abstractions.ITestOutputHelper output)
         AssertAllUpdated(rig, rows, image, multicast: [false, false]);
     }
 
-    private static readonly byte[] Plaintext = UpdateKit.Payload(Size, seed: 0x5EED);
+    private static readonly byte[] Plaintext = DeviceKit.Payload(Size, seed: 0x5EED);
 
     private static DeviceProfile[] Profiles(int first, int count, bool requireBinding = false, bool requireEncryption = false) =>
-        Enumerable.Range(first, count).Select(i => UpdateKit.Profile(i, requireBinding: requireBinding, requireEncryption: requireEncryption)).ToArray();
+        Enumerable.Range(first, count).Select(i => DeviceKit.Profile(i, requireBinding: requireBinding, requireEncryption: requireEncryption)).ToArray();
 
     private static DeviceProfile WithoutMulticast(DeviceProfile p) => new()
     {
@@ -278,13 +278,13 @@ public sealed class MulticastTests(Xunit.Abstractions.ITestOutputHelper output)
             Kind = ImageKind.Application,
             VendorId = profile.VendorId,
             DeviceClassId = profile.DeviceClassId,
-            Version = UpdateKit.V2,
+            Version = DeviceKit.V2,
             SecurityCounter = 2,
         };
         if (bindTo is { } uid)
             settings.BoundDevices.Add(uid);
         FirmwareSource source = FirmwareSource.FromBinary(Plaintext, profile.MemoryMap.Application.Address);
-        return new ImageBuilder(settings).BuildAsync(source, UpdateKit.Signer, encryptor,
+        return new ImageBuilder(settings).BuildAsync(source, DeviceKit.Signer, encryptor,
             recipients.Select(r => new ImageRecipient(r.Uid, r.IdentityKey!.PublicKey.ToUncompressedPoint())).ToArray());
     }
 
@@ -295,11 +295,11 @@ public sealed class MulticastTests(Xunit.Abstractions.ITestOutputHelper output)
         for (int i = 0; i < rows.Count; i++)
         {
             Assert.True(rows[i].Succeeded, rows[i].FailureReason);
-            Assert.Equal(UpdateKit.V2, rows[i].VersionAfter);
+            Assert.Equal(DeviceKit.V2, rows[i].VersionAfter);
             Assert.Equal(expected[i], rows[i].Result!.Multicast);
             VirtualDevice device = rig.Virtual[i];
             Assert.Equal(VirtualDeviceState.Application, device.State);
-            Assert.Equal(UpdateKit.V2, device.Firmware.Inventory[RegionKind.Application].Version);
+            Assert.Equal(DeviceKit.V2, device.Firmware.Inventory[RegionKind.Application].Version);
             Assert.Equal(image.Payload.ToArray(), device.Flash.ReadRaw(device.Profile.MemoryMap.Application.Address, image.Payload.Length));
         }
     }

@@ -47,18 +47,18 @@ public sealed class RejectionTests
 
     private static FirmwareImage BadImage(string name, DeviceProfile profile) => name switch
     {
-        "crc-on-signature-device" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, signer: Crc32ImageAuthenticator.Instance),
-        "untrusted-signing-key" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, signer: new EcdsaP256Signer(UpdateKit.UntrustedSigningKey)),
-        "tampered-manifest" => UpdateKit.WithTamperedManifest(UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2)),
-        "bound-to-another-device" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, tweak: s => s.BoundDevices.Add(UpdateKit.UidOf(99))),
-        "downgrade" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, counter: 2),
-        "wrong-device-class" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, tweak: s => s.DeviceClassId = 0x99),
-        "wrong-vendor" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, tweak: s => s.VendorId = 0x0BAD0000),
-        "wrong-load-address" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, loadAddress: profile.MemoryMap.Application.Address + 0x2_0000),
-        "too-large-for-region" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, size: (int)profile.MemoryMap.Application.Size + 16),
-        "too-large-for-the-largest-payload" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, size: (int)profile.MemoryMap.Application.Size - 4096 + 16),
-        "bootloader-image-as-application" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, tweak: s => s.Kind = ImageKind.Bootloader),
-        "key-wrapped-for-another-device-key" => UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, encrypt: true, recipientKey: UpdateKit.IdentityKey(99).PublicKey),
+        "crc-on-signature-device" => DeviceKit.Image(profile, RegionKind.Application, DeviceKit.V2, signer: Crc32ImageAuthenticator.Instance),
+        "untrusted-signing-key" => DeviceKit.Image(profile, RegionKind.Application, DeviceKit.V2, signer: new EcdsaP256Signer(DeviceKit.UntrustedSigningKey)),
+        "tampered-manifest" => DeviceKit.WithTamperedManifest(DeviceKit.Image(profile, RegionKind.Application, DeviceKit.V2)),
+        "bound-to-another-device" => DeviceKit.Image(profile, RegionKind.Application, DeviceKit.V2, tweak: s => s.BoundDevices.Add(DeviceKit.UidOf(99))),
+        "downgrade" => DeviceKit.Image(profile, RegionKind.Application, DeviceKit.V2, counter: 2),
+        "wrong-device-class" => DeviceKit.Image(profile, RegionKind.Application, DeviceKit.V2, tweak: s => s.DeviceClassId = 0x99),
+        "wrong-vendor" => DeviceKit.Image(profile, RegionKind.Application, DeviceKit.V2, tweak: s => s.VendorId = 0x0BAD0000),
+        "wrong-load-address" => DeviceKit.Image(profile, RegionKind.Application, DeviceKit.V2, loadAddress: profile.MemoryMap.Application.Address + 0x2_0000),
+        "too-large-for-region" => DeviceKit.Image(profile, RegionKind.Application, DeviceKit.V2, size: (int)profile.MemoryMap.Application.Size + 16),
+        "too-large-for-the-largest-payload" => DeviceKit.Image(profile, RegionKind.Application, DeviceKit.V2, size: (int)profile.MemoryMap.Application.Size - 4096 + 16),
+        "bootloader-image-as-application" => DeviceKit.Image(profile, RegionKind.Application, DeviceKit.V2, tweak: s => s.Kind = ImageKind.Bootloader),
+        "key-wrapped-for-another-device-key" => DeviceKit.Image(profile, RegionKind.Application, DeviceKit.V2, encrypt: true, recipientKey: DeviceKit.IdentityKey(99).PublicKey),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, null),
     };
 
@@ -76,18 +76,18 @@ public sealed class RejectionTests
     [Trait("Threat", "THREAT.IMG.INCOMPATIBLE")]
     [Trait("Threat", "THREAT.IMG.LOCATION")]
     [Trait("Threat", "THREAT.UPD.UNAPPROVED")]
-    public async Task BadImage_IsRefusedTyped_AndTheInstalledFirmwareIsUntouched(string name, bool localPreCheck)
+    public async Task Bad_image_is_refused_typed_and_the_installed_firmware_is_untouched(string name, bool localPreCheck)
     {
         Case @case = s_cases[name];
-        DeviceProfile profile = UpdateKit.Profile(20);
+        DeviceProfile profile = DeviceKit.Profile(20);
         UpdateOptions options = Rig.FastOptions();
         options = options with
         {
             LocalPreCheck = localPreCheck,
-            TrustedVerifiers = [.. options.TrustedVerifiers, new EcdsaP256Verifier(UpdateKit.SigningKey.PublicKey)],
+            TrustedVerifiers = [.. options.TrustedVerifiers, new EcdsaP256Verifier(DeviceKit.SigningKey.PublicKey)],
             MaxResumeAttempts = 0,
         };
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile, applicationCounter: @case.DeviceCounter), options);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile, applicationCounter: @case.DeviceCounter), options);
         VirtualDevice device = rig.Virtual[0];
         FirmwareImage image = BadImage(name, profile);
         FirmwareRegion app = device.Firmware.Inventory[RegionKind.Application];
@@ -127,7 +127,7 @@ public sealed class RejectionTests
         Assert.Equal(installed, device.Flash.ReadRaw(app.Start, (int)app.Size));
         FirmwareInventory inventory = device.Firmware.Inventory;
         Assert.Equal(RegionState.Valid, inventory[RegionKind.Application].State);
-        Assert.Equal(UpdateKit.V1, inventory[RegionKind.Application].Version);
+        Assert.Equal(DeviceKit.V1, inventory[RegionKind.Application].Version);
         Assert.Equal(UpdatePhase.Idle, inventory.UpdatePhase);
     }
 
@@ -136,12 +136,12 @@ public sealed class RejectionTests
     [Trait("Requirement", "REQ-UPD-APP")]
     [Trait("Threat", "THREAT.IMG.INCOMPATIBLE")]
     [Trait("Threat", "THREAT.IMG.LOCATION")]
-    public async Task CheckImage_OnADeviceInItsApplication_ChecksWhatItsBootloaderChecks_WithTheLargestPayloadItReports()
+    public async Task CheckImage_on_a_device_in_its_application_checks_what_its_bootloader_checks_with_the_largest_payload_it_reports()
     {
         // The application reports only Forwarding among its own features; the bootloader's rules (signatures, the
         // regions and their largest payload) come from GetUpdateRules, which the application answers too.
-        DeviceProfile profile = UpdateKit.Profile(22);
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile));
+        DeviceProfile profile = DeviceKit.Profile(22);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile));
         DeviceInfo inApplication = rig.Devices[0];
         Assert.False(inApplication.IsInBootloader);
         UpdateRules rules = Assert.IsType<UpdateRules>(inApplication.Rules);
@@ -149,12 +149,12 @@ public sealed class RejectionTests
         Assert.True(rules.BootloaderFeatures.HasFlag(Csa.Rpc.Device.FeatureFlags.Signatures));
         long sent = rig.Network.Node.Counters.FramesSent;
 
-        rig.Updater.CheckImage(inApplication, UpdateKit.App(profile, UpdateKit.V2));
+        rig.Updater.CheckImage(inApplication, DeviceKit.App(profile, DeviceKit.V2));
         var crc = Assert.Throws<UpdateRejectedException>(() => rig.Updater.CheckImage(inApplication, BadImage("crc-on-signature-device", profile)));
         Assert.Equal(ImageRejection.UnsupportedAuthentication, crc.LocalRejection);
         var large = Assert.Throws<UpdateRejectedException>(() => rig.Updater.CheckImage(inApplication, BadImage("too-large-for-the-largest-payload", profile)));
         Assert.Equal(ImageRejection.TooLargeForRegion, large.LocalRejection);
-        rig.Updater.CheckImage(inApplication, UpdateKit.App(profile, UpdateKit.V2, size: (int)rules.Application.Size));
+        rig.Updater.CheckImage(inApplication, DeviceKit.App(profile, DeviceKit.V2, size: (int)rules.Application.Size));
 
         Assert.Equal(sent, rig.Network.Node.Counters.FramesSent);
     }
@@ -162,10 +162,10 @@ public sealed class RejectionTests
     [Fact]
     [Trait("Requirement", "REQ-AUTH-FW")]
     [Trait("Threat", "THREAT.IMG.INCOMPATIBLE")]
-    public async Task CheckImage_RefusesOnTheHostAlone_WithoutTalkingToTheDevice()
+    public async Task CheckImage_refuses_on_the_host_alone_without_talking_to_the_device()
     {
-        DeviceProfile profile = UpdateKit.Profile(21);
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile, withApplication: false));
+        DeviceProfile profile = DeviceKit.Profile(21);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile, withApplication: false));
         DeviceInfo inBootloader = rig.Devices[0];
         Assert.NotNull(inBootloader.Bootloader);
         long sent = rig.Network.Node.Counters.FramesSent;
@@ -173,9 +173,9 @@ public sealed class RejectionTests
         var e = Assert.Throws<UpdateRejectedException>(() => rig.Updater.CheckImage(inBootloader, BadImage("wrong-device-class", profile)));
         Assert.Equal(ImageRejection.WrongDeviceClass, e.LocalRejection);
         var encrypted = Assert.Throws<UpdateRejectedException>(() => rig.Updater.CheckImage(inBootloader,
-            UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V2, encrypt: true, recipient: UpdateKit.UidOf(98), recipientKey: UpdateKit.IdentityKey(98).PublicKey)));
+            DeviceKit.Image(profile, RegionKind.Application, DeviceKit.V2, encrypt: true, recipient: DeviceKit.UidOf(98), recipientKey: DeviceKit.IdentityKey(98).PublicKey)));
         Assert.Equal(ImageRejection.NoKeyForThisDevice, encrypted.LocalRejection);
-        rig.Updater.CheckImage(inBootloader, UpdateKit.App(profile, UpdateKit.V2));
+        rig.Updater.CheckImage(inBootloader, DeviceKit.App(profile, DeviceKit.V2));
 
         Assert.Equal(sent, rig.Network.Node.Counters.FramesSent);
     }
@@ -185,14 +185,14 @@ public sealed class RejectionTests
     [InlineData(false)]
     [Trait("Requirement", "REQ-TAMPER")]
     [Trait("Threat", "THREAT.IMG.NON_AUTH")]
-    public async Task TamperedPayload_IsRefused_AndTheDeviceNeverRunsIt(bool localPreCheck)
+    public async Task Tampered_payload_is_refused_and_the_device_never_runs_it(bool localPreCheck)
     {
-        DeviceProfile profile = UpdateKit.Profile(22);
+        DeviceProfile profile = DeviceKit.Profile(22);
         UpdateOptions options = Rig.FastOptions();
         options = options with { LocalPreCheck = localPreCheck };
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile), options);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile), options);
         VirtualDevice device = rig.Virtual[0];
-        FirmwareImage image = UpdateKit.WithTamperedPayload(UpdateKit.App(profile, UpdateKit.V2, size: 30_000));
+        FirmwareImage image = DeviceKit.WithTamperedPayload(DeviceKit.App(profile, DeviceKit.V2, size: 30_000));
         using CancellationTokenSource guard = Rig.Guard();
 
         var e = await Assert.ThrowsAsync<UpdateRejectedException>(() => rig.Updater.UpdateApplicationAsync(rig.Devices[0], image, null, guard.Token));
@@ -201,7 +201,7 @@ public sealed class RejectionTests
         {
             Assert.Equal(ImageRejection.PayloadHashMismatch, e.LocalRejection);
             Assert.Equal(RegionState.Valid, device.Firmware.Inventory[RegionKind.Application].State);
-            Assert.Equal(UpdateKit.V1, device.Firmware.Inventory[RegionKind.Application].Version);
+            Assert.Equal(DeviceKit.V1, device.Firmware.Inventory[RegionKind.Application].Version);
             return;
         }
         // The device found out only after writing (the payload hash is checked over what was written): the target region

@@ -35,12 +35,12 @@ public sealed class ResumeTests
     [InlineData(FlashFamily.Stm32F4, 170_000, 140_000)]
     [Trait("Requirement", "REQ-RECOVER")]
     [Trait("Requirement", "REQ-UPD-APP")]
-    public async Task PowerCutMidTransfer_TheSameCallResumesFromWhatTheDeviceHolds(FlashFamily family, int size, int cutAt)
+    public async Task Power_cut_mid_transfer_the_same_call_resumes_from_what_the_device_holds(FlashFamily family, int size, int cutAt)
     {
-        DeviceProfile profile = UpdateKit.Profile(5, family);
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile), ResumeOptions());
+        DeviceProfile profile = DeviceKit.Profile(5, family);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile), ResumeOptions());
         VirtualDevice device = rig.Virtual[0];
-        FirmwareImage image = UpdateKit.App(profile, UpdateKit.V2, size: size, counter: 2);
+        FirmwareImage image = DeviceKit.App(profile, DeviceKit.V2, size: size, counter: 2);
         using var supply = new PowerSupply(device);
         // What the device holds: the committed prefix its bootloader will read from its journal when the power comes back,
         // taken from a copy of the flash while the device is off (the live device races the host once it is on).
@@ -59,7 +59,7 @@ public sealed class ResumeTests
 
         UpdateResult result = await rig.Updater.UpdateApplicationAsync(rig.Devices[0], image, log, guard.Token);
 
-        Assert.Equal(UpdateKit.V2, result.VersionAfter);
+        Assert.Equal(DeviceKit.V2, result.VersionAfter);
         Assert.True(result.ResumeCount >= 1, $"{result.ResumeCount} resumes");
         Assert.True(Interlocked.Read(ref heldAtPowerOn) > 0, "the device kept a committed prefix across the power cut");
         // The same call resumed from exactly what the device held, and sent the rest from there.
@@ -69,7 +69,7 @@ public sealed class ResumeTests
         Assert.All(log.Reports.SkipWhile(r => r != secondStart).Where(r => r.Stage == UpdateStage.Transferring),
             r => Assert.InRange(r.BytesDone, secondStart.BytesResumed, image.Payload.Length));
         Assert.Equal(VirtualDeviceState.Application, device.State);
-        Assert.Equal(UpdateKit.V2, device.Firmware.Inventory[RegionKind.Application].Version);
+        Assert.Equal(DeviceKit.V2, device.Firmware.Inventory[RegionKind.Application].Version);
         Assert.True(device.Flash.Statistics.PowerCuts >= 1);
     }
 
@@ -78,26 +78,26 @@ public sealed class ResumeTests
     [InlineData(FlashFamily.Stm32L4)]
     [Trait("Requirement", "REQ-RECOVER")]
     [Trait("Requirement", "REQ-UPD-APP")]
-    public async Task PowerCutMidTransfer_TheDevicesAnnouncementResumesTheUpdate_NotTheWritesTimeouts(FlashFamily family)
+    public async Task Power_cut_mid_transfer_the_devices_announcement_resumes_the_update_not_the_writes_timeouts(FlashFamily family)
     {
         // The writes in flight when the power went are never answered. Their timeout is made longer than the guard, so
         // the update can only finish if the host noticed the device's return from its own announcement (StateChanged
         // from an unassigned node; this device sends no heartbeats) and resumed at once.
-        DeviceProfile profile = UpdateKit.Profile(10, family);
+        DeviceProfile profile = DeviceKit.Profile(10, family);
         UpdateOptions options = ResumeOptions();
         options = options with { Retry = options.Retry with { Timeout = TimeSpan.FromSeconds(30), Attempts = 1 }, EraseTimeout = TimeSpan.Zero };
         var logged = new Csa.Bootloader.Tests.Faults.CapturedLog();
         options = options with { LoggerFactory = logged };
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile), options);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile), options);
         VirtualDevice device = rig.Virtual[0];
-        FirmwareImage image = UpdateKit.App(profile, UpdateKit.V2, size: 100_000, counter: 2);
+        FirmwareImage image = DeviceKit.App(profile, DeviceKit.V2, size: 100_000, counter: 2);
         using var supply = new PowerSupply(device);
         ProgressLog log = FaultAt(40_000, device.CutPowerAsync);
         using CancellationTokenSource guard = Rig.Guard();
 
         UpdateResult result = await rig.Updater.UpdateApplicationAsync(rig.Devices[0], image, log, guard.Token);
 
-        Assert.Equal(UpdateKit.V2, result.VersionAfter);
+        Assert.Equal(DeviceKit.V2, result.VersionAfter);
         Assert.Equal(1, result.ResumeCount);
         string resumed = Assert.Single(logged.Entries, e => e.Contains("resume attempt", StringComparison.Ordinal));
         Assert.Contains("lost its power and is back", resumed);
@@ -107,12 +107,12 @@ public sealed class ResumeTests
 
     [Fact]
     [Trait("Requirement", "REQ-RECOVER")]
-    public async Task PowerCutWithoutRetryPolicy_FailsTyped_ThenCallingAgainResumes()
+    public async Task Power_cut_without_retry_policy_fails_typed_then_calling_again_resumes()
     {
-        DeviceProfile profile = UpdateKit.Profile(6, FlashFamily.Stm32L4);
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile), ResumeOptions(maxResumes: 0));
+        DeviceProfile profile = DeviceKit.Profile(6, FlashFamily.Stm32L4);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile), ResumeOptions(maxResumes: 0));
         VirtualDevice device = rig.Virtual[0];
-        FirmwareImage image = UpdateKit.App(profile, UpdateKit.V2, size: 80_000, counter: 2);
+        FirmwareImage image = DeviceKit.App(profile, DeviceKit.V2, size: 80_000, counter: 2);
         using CancellationTokenSource guard = Rig.Guard();
         ProgressLog first = FaultAt(20_000, device.CutPowerAsync); // early: with erase-ahead no write waits for an erase, so the rest goes fast
 
@@ -130,7 +130,7 @@ public sealed class ResumeTests
 
         UpdateResult result = await rig.Updater.UpdateApplicationAsync(rig.Devices[0], image, null, guard.Token);
 
-        Assert.Equal(UpdateKit.V2, result.VersionAfter);
+        Assert.Equal(DeviceKit.V2, result.VersionAfter);
         Assert.Equal(committed, (uint)result.BytesResumed);
         Assert.Equal(image.Payload.Length - committed, result.BytesSent);
     }
@@ -138,17 +138,17 @@ public sealed class ResumeTests
     [Fact]
     [Trait("Requirement", "REQ-RECOVER")]
     [Trait("Requirement", "REQ-TOPO")]
-    public async Task LinkLostMidTransfer_IsReopened_AndTheUpdateContinues()
+    public async Task Link_lost_mid_transfer_is_reopened_and_the_update_continues()
     {
-        DeviceProfile profile = UpdateKit.Profile(7, FlashFamily.Stm32L4);
-        await using Rig rig = await Rig.StarAsync(2, i => UpdateKit.Device(i == 0 ? profile : UpdateKit.Profile(8, FlashFamily.Stm32L4)), ResumeOptions());
-        FirmwareImage image = UpdateKit.App(profile, UpdateKit.V2, size: 80_000, counter: 2);
+        DeviceProfile profile = DeviceKit.Profile(7, FlashFamily.Stm32L4);
+        await using Rig rig = await Rig.StarAsync(2, i => DeviceKit.Device(i == 0 ? profile : DeviceKit.Profile(8, FlashFamily.Stm32L4)), ResumeOptions());
+        FirmwareImage image = DeviceKit.App(profile, DeviceKit.V2, size: 80_000, counter: 2);
         ProgressLog log = FaultAt(40_000, () => rig.UnplugAsync(0));
         using CancellationTokenSource guard = Rig.Guard();
 
         UpdateResult result = await rig.Updater.UpdateApplicationAsync(rig.InfoOf(rig.Virtual[0]), image, log, guard.Token);
 
-        Assert.Equal(UpdateKit.V2, result.VersionAfter);
+        Assert.Equal(DeviceKit.V2, result.VersionAfter);
         Assert.True(result.ResumeCount >= 1);
         // The device kept its power and its session: it resumes from the live prefix.
         Assert.True(result.BytesResumed >= 32_000, $"{result.BytesResumed} bytes resumed");
@@ -163,12 +163,12 @@ public sealed class ResumeTests
     [Fact]
     [Trait("Requirement", "REQ-RECOVER")]
     [Trait("Requirement", "REQ-UPD-BL")]
-    public async Task PowerCutDuringBootloaderUpdate_ResumesAndTheNewCopyRuns()
+    public async Task Power_cut_during_bootloader_update_resumes_and_the_new_copy_runs()
     {
-        DeviceProfile profile = UpdateKit.Profile(9, FlashFamily.Stm32L4);
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile), ResumeOptions());
+        DeviceProfile profile = DeviceKit.Profile(9, FlashFamily.Stm32L4);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile), ResumeOptions());
         VirtualDevice device = rig.Virtual[0];
-        FirmwareImage copyB = UpdateKit.Image(profile, RegionKind.BootloaderB, UpdateKit.V2, size: 60_000, counter: 1);
+        FirmwareImage copyB = DeviceKit.Image(profile, RegionKind.BootloaderB, DeviceKit.V2, size: 60_000, counter: 1);
         using var supply = new PowerSupply(device);
         ProgressLog log = FaultAt(36_000, device.CutPowerAsync);
         using CancellationTokenSource guard = Rig.Guard();
@@ -184,7 +184,7 @@ public sealed class ResumeTests
         }
 
         Assert.Equal(RegionKind.BootloaderB, result.RunningBootloader);
-        Assert.Equal(UpdateKit.V2, result.VersionAfter);
+        Assert.Equal(DeviceKit.V2, result.VersionAfter);
         Assert.True(result.ResumeCount >= 1);
         Assert.True(result.BytesResumed > 0);
         Assert.Equal(RegionKind.BootloaderB, device.Firmware.Inventory.RunningBootloader);

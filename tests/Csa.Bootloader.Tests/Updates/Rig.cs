@@ -99,7 +99,7 @@ internal sealed class Rig : IAsyncDisposable
     {
         DeviceNetwork network = await DeviceNetwork.ConnectAsync(links, NetworkOptions());
         var rig = new Rig(host, network, new FirmwareUpdater(network, options ?? FastOptions()), replacements);
-        using var guard = new CancellationTokenSource(UpdateKit.HangGuard);
+        using var guard = new CancellationTokenSource(DeviceKit.HangGuard);
         rig.Devices = await network.DiscoverAsync(guard.Token);
         Assert.Equal(host.Devices.Count, rig.Devices.Count);
         return rig;
@@ -118,7 +118,7 @@ internal sealed class Rig : IAsyncDisposable
     public void DropFromHost(int index, Func<byte[], bool>? drop) => _cables[index].DropFromHost = drop;
 
 
-    public static CancellationTokenSource Guard() => new(UpdateKit.HangGuard);
+    public static CancellationTokenSource Guard() => new(DeviceKit.HangGuard);
 
     public async ValueTask DisposeAsync()
     {

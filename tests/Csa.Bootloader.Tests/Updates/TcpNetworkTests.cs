@@ -13,10 +13,10 @@ public sealed class TcpNetworkTests
     [Fact]
     [Trait("Requirement", "REQ-TOPO")]
     [Trait("Requirement", "REQ-UPD-APP")]
-    public async Task DevicesBehindTcpServers_AreReachedByLinkUri_AndUpdatedConcurrently()
+    public async Task Devices_behind_tcp_servers_are_reached_by_link_uri_and_updated_concurrently()
     {
-        DeviceProfile[] profiles = [UpdateKit.Profile(110), UpdateKit.Profile(111)];
-        VirtualDevice[] devices = profiles.Select(p => UpdateKit.Device(p)).ToArray();
+        DeviceProfile[] profiles = [DeviceKit.Profile(110), DeviceKit.Profile(111)];
+        VirtualDevice[] devices = profiles.Select(p => DeviceKit.Device(p)).ToArray();
         var servers = new List<TcpDeviceServer>();
         try
         {
@@ -33,10 +33,10 @@ public sealed class TcpNetworkTests
             using CancellationTokenSource guard = Rig.Guard();
 
             UpdateResult[] results = await Task.WhenAll(found.Select((d, i) =>
-                updater.UpdateApplicationAsync(d, UpdateKit.App(profiles[i], UpdateKit.V2, size: 30_000, counter: 2), null, guard.Token)));
+                updater.UpdateApplicationAsync(d, DeviceKit.App(profiles[i], DeviceKit.V2, size: 30_000, counter: 2), null, guard.Token)));
 
-            Assert.All(results, r => Assert.Equal(UpdateKit.V2, r.VersionAfter));
-            Assert.All(devices, d => Assert.Equal(UpdateKit.V2, d.Firmware.Inventory[RegionKind.Application].Version));
+            Assert.All(results, r => Assert.Equal(DeviceKit.V2, r.VersionAfter));
+            Assert.All(devices, d => Assert.Equal(DeviceKit.V2, d.Firmware.Inventory[RegionKind.Application].Version));
         }
         finally
         {

@@ -22,7 +22,7 @@ public sealed class UpdateAttackTests
         options = options with
         {
             LocalPreCheck = localPreCheck,
-            TrustedVerifiers = [.. options.TrustedVerifiers, new EcdsaP256Verifier(UpdateKit.SigningKey.PublicKey)],
+            TrustedVerifiers = [.. options.TrustedVerifiers, new EcdsaP256Verifier(DeviceKit.SigningKey.PublicKey)],
             MaxResumeAttempts = 0,
         };
         return options;
@@ -49,25 +49,25 @@ public sealed class UpdateAttackTests
     [Trait("Requirement", "REQ-UPD-APP")]
     [Trait("Requirement", "REQ-TAMPER")]
     [Trait("Threat", "THREAT.UPD.WRONG_PRECURSOR")]
-    public async Task WrongPrecursor_DoesNotApply_AFullImageLeavesTheSameApplicationWhateverTheDeviceHeldBefore()
+    public async Task Wrong_precursor_does_not_apply_a_full_image_leaves_the_same_application_whatever_the_device_held_before()
     {
         // Three precursors: the factory application, another build of it (other bytes, other size), and none at all.
         // A differential update would depend on them; a Csa image does not: the region ends up byte for byte the same.
-        DeviceProfile profile = UpdateKit.Profile(40);
+        DeviceProfile profile = DeviceKit.Profile(40);
         VirtualDevice Factory(int index) => index switch
         {
-            0 => UpdateKit.Device(profile),
-            1 => DeviceWithApplication(profile, UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V1, size: 31_000)),
-            _ => UpdateKit.Device(profile, withApplication: false),
+            0 => DeviceKit.Device(profile),
+            1 => DeviceWithApplication(profile, DeviceKit.Image(profile, RegionKind.Application, DeviceKit.V1, size: 31_000)),
+            _ => DeviceKit.Device(profile, withApplication: false),
         };
-        FirmwareImage release = UpdateKit.App(profile, UpdateKit.V2, size: 26_000, counter: 2);
+        FirmwareImage release = DeviceKit.App(profile, DeviceKit.V2, size: 26_000, counter: 2);
         var regions = new List<byte[]>();
         for (int i = 0; i < 3; i++)
         {
             await using Rig rig = await Rig.StarAsync(1, _ => Factory(i), Options(localPreCheck: true));
             using CancellationTokenSource guard = Rig.Guard();
             UpdateResult result = await rig.Updater.UpdateApplicationAsync(rig.Devices[0], release, null, guard.Token);
-            Assert.Equal(UpdateKit.V2, result.VersionAfter);
+            Assert.Equal(DeviceKit.V2, result.VersionAfter);
             regions.Add(Region(rig.Virtual[0], RegionKind.Application));
         }
         Assert.Equal(release.Payload.ToArray(), regions[0][..release.Payload.Length]);
@@ -78,14 +78,14 @@ public sealed class UpdateAttackTests
     [Fact]
     [Trait("Requirement", "REQ-TAMPER")]
     [Trait("Threat", "THREAT.UPD.WRONG_PRECURSOR")]
-    public async Task WrongPrecursor_TheBoundary_AnImageKindOtherThanAFullApplicationOrBootloaderIsRefusedBeforeAnyErase()
+    public async Task Wrong_precursor_the_boundary_an_image_kind_other_than_a_full_application_or_bootloader_is_refused_before_any_erase()
     {
         // The format has exactly two kinds, both full images (docs/image-format.md 3): a manifest naming any other kind
         // (what a delta format would need) is refused by the device before its signature is even looked at.
-        DeviceProfile profile = UpdateKit.Profile(41);
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile), Options(localPreCheck: false));
+        DeviceProfile profile = DeviceKit.Profile(41);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile), Options(localPreCheck: false));
         VirtualDevice device = rig.Virtual[0];
-        FirmwareImage genuine = UpdateKit.App(profile, UpdateKit.V2, counter: 2);
+        FirmwareImage genuine = DeviceKit.App(profile, DeviceKit.V2, counter: 2);
         byte[] manifest = genuine.ManifestBytes.ToArray();
         manifest[8] = 0x03; // image kind: neither 0x01 application nor 0x02 bootloader
         using CancellationTokenSource guard = Rig.Guard();
@@ -110,34 +110,34 @@ public sealed class UpdateAttackTests
     [Trait("Requirement", "REQ-DOWNGRADE")]
     [Trait("Requirement", "REQ-UPD-APP")]
     [Trait("Threat", "TUF.FREEZE")]
-    public async Task Freeze_APushedFleetShowsItsStaleDevices_AndAnOldReleaseCannotBePushedBackOverANewerCounter()
+    public async Task Freeze_a_pushed_fleet_shows_its_stale_devices_and_an_old_release_cannot_be_pushed_back_over_a_newer_counter()
     {
         // TUF's freeze attack keeps a client on stale metadata so it never learns of an update. A Csa device learns of
         // nothing by itself: the host pushes. What the device does guarantee: (1) the host sees each device's installed
         // version and security counter, so a device kept back is visible; (2) an attacker who holds the link cannot
         // "freeze" a device at an old, vulnerable release by pushing it again once a newer counter is installed.
-        DeviceProfile updated = UpdateKit.Profile(42);
-        DeviceProfile keptBack = UpdateKit.Profile(43);
-        await using Rig rig = await Rig.StarAsync(2, i => UpdateKit.Device(i == 0 ? updated : keptBack), Options(localPreCheck: false));
+        DeviceProfile updated = DeviceKit.Profile(42);
+        DeviceProfile keptBack = DeviceKit.Profile(43);
+        await using Rig rig = await Rig.StarAsync(2, i => DeviceKit.Device(i == 0 ? updated : keptBack), Options(localPreCheck: false));
         using CancellationTokenSource guard = Rig.Guard();
         DeviceInfo first = rig.Devices.Single(d => d.Uid == updated.Uid);
-        await rig.Updater.UpdateApplicationAsync(first, UpdateKit.App(updated, UpdateKit.V2, counter: 2), null, guard.Token);
+        await rig.Updater.UpdateApplicationAsync(first, DeviceKit.App(updated, DeviceKit.V2, counter: 2), null, guard.Token);
 
         IReadOnlyList<DeviceInfo> fleet = await rig.Network.DiscoverAsync(guard.Token);
         DeviceInfo now = fleet.Single(d => d.Uid == updated.Uid);
         DeviceInfo stale = fleet.Single(d => d.Uid == keptBack.Uid);
-        Assert.Equal((UpdateKit.V2, 2u), (now.ApplicationVersion, now.SecurityCounter));
-        Assert.Equal((UpdateKit.V1, 1u), (stale.ApplicationVersion, stale.SecurityCounter));
+        Assert.Equal((DeviceKit.V2, 2u), (now.ApplicationVersion, now.SecurityCounter));
+        Assert.Equal((DeviceKit.V1, 1u), (stale.ApplicationVersion, stale.SecurityCounter));
 
         VirtualDevice device = rig.Virtual.Single(v => v.Profile.Uid == updated.Uid);
         byte[] before = Region(device, RegionKind.Application);
         long erases = device.Flash.Statistics.SectorErases;
         var e = await Assert.ThrowsAsync<UpdateRejectedException>(() =>
-            rig.Updater.UpdateApplicationAsync(now, UpdateKit.App(updated, UpdateKit.V1, counter: 1), null, guard.Token));
+            rig.Updater.UpdateApplicationAsync(now, DeviceKit.App(updated, DeviceKit.V1, counter: 1), null, guard.Token));
         Assert.Equal(BootloaderError.SecurityCounterTooLow, e.DeviceError);
         Assert.Equal(erases, device.Flash.Statistics.SectorErases);
         Assert.Equal(before, Region(device, RegionKind.Application));
-        Assert.Equal(UpdateKit.V2, device.Firmware.Inventory[RegionKind.Application].Version);
+        Assert.Equal(DeviceKit.V2, device.Firmware.Inventory[RegionKind.Application].Version);
         Assert.Equal(RegionState.Valid, device.Firmware.Inventory[RegionKind.Application].State);
     }
 
@@ -148,13 +148,13 @@ public sealed class UpdateAttackTests
     [InlineData(false)]
     [Trait("Requirement", "REQ-TAMPER")]
     [Trait("Threat", "TUF.MIX_AND_MATCH")]
-    public async Task MixAndMatch_TheManifestOfOneReleaseWithThePayloadOfAnother_IsNeverMarkedValidNorRun(bool localPreCheck)
+    public async Task Mix_and_match_the_manifest_of_one_release_with_the_payload_of_another_is_never_marked_valid_nor_run(bool localPreCheck)
     {
-        DeviceProfile profile = UpdateKit.Profile(44);
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile), Options(localPreCheck));
+        DeviceProfile profile = DeviceKit.Profile(44);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile), Options(localPreCheck));
         VirtualDevice device = rig.Virtual[0];
-        FirmwareImage releaseA = UpdateKit.App(profile, UpdateKit.V2, size: 24_000, counter: 2);
-        FirmwareImage releaseB = UpdateKit.App(profile, UpdateKit.V3, size: 24_000, counter: 2);
+        FirmwareImage releaseA = DeviceKit.App(profile, DeviceKit.V2, size: 24_000, counter: 2);
+        FirmwareImage releaseB = DeviceKit.App(profile, DeviceKit.V3, size: 24_000, counter: 2);
         FirmwareImage mixed = Mix(releaseA, payloadFrom: releaseB);
         byte[] application = Region(device, RegionKind.Application);
         using CancellationTokenSource guard = Rig.Guard();
@@ -166,7 +166,7 @@ public sealed class UpdateAttackTests
             // The host's pre-check hashes the payload against the signed manifest: nothing is sent.
             Assert.Equal(ImageRejection.PayloadHashMismatch, e.LocalRejection);
             Assert.Equal(application, Region(device, RegionKind.Application));
-            Assert.Equal(UpdateKit.V1, device.Firmware.Inventory[RegionKind.Application].Version);
+            Assert.Equal(DeviceKit.V1, device.Firmware.Inventory[RegionKind.Application].Version);
             return;
         }
         // The device accepted the genuine manifest, wrote, and found the payload is not the one it signs: the region is
@@ -176,7 +176,7 @@ public sealed class UpdateAttackTests
         Assert.Equal(VirtualDeviceState.Bootloader, await device.PowerCycleAsync(guard.Token));
         IReadOnlyList<DeviceInfo> again = await rig.Network.DiscoverAsync(guard.Token);
         UpdateResult result = await rig.Updater.UpdateApplicationAsync(again[0], releaseA, null, guard.Token);
-        Assert.Equal(UpdateKit.V2, result.VersionAfter);
+        Assert.Equal(DeviceKit.V2, result.VersionAfter);
         Assert.Equal(releaseA.Payload.ToArray(), Region(device, RegionKind.Application)[..releaseA.Payload.Length]);
     }
 
@@ -184,13 +184,13 @@ public sealed class UpdateAttackTests
     [Trait("Requirement", "REQ-CONFIDENTIAL")]
     [Trait("Requirement", "REQ-TAMPER")]
     [Trait("Threat", "TUF.MIX_AND_MATCH")]
-    public async Task MixAndMatch_AWrappedKeyFromAnotherRelease_IsRefusedBeforeAnyErase_TheFlashByteIdentical()
+    public async Task Mix_and_match_a_wrapped_key_from_another_release_is_refused_before_any_erase_the_flash_byte_identical()
     {
-        DeviceProfile profile = UpdateKit.Profile(45);
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile), Options(localPreCheck: true));
+        DeviceProfile profile = DeviceKit.Profile(45);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile), Options(localPreCheck: true));
         VirtualDevice device = rig.Virtual[0];
-        FirmwareImage releaseA = UpdateKit.App(profile, UpdateKit.V2, counter: 2, encrypt: true);
-        FirmwareImage releaseB = UpdateKit.App(profile, UpdateKit.V3, counter: 2, encrypt: true);
+        FirmwareImage releaseA = DeviceKit.App(profile, DeviceKit.V2, counter: 2, encrypt: true);
+        FirmwareImage releaseB = DeviceKit.App(profile, DeviceKit.V3, counter: 2, encrypt: true);
         FirmwareImage mixed = Mix(releaseA, payloadFrom: releaseA, keyBlockFrom: releaseB);
         Assert.Equal(releaseB.FindWrappedKey(profile.Uid)!.WrappedKey.ToArray(), mixed.FindWrappedKey(profile.Uid)!.WrappedKey.ToArray());
         using CancellationTokenSource guard = Rig.Guard();
@@ -212,12 +212,12 @@ public sealed class UpdateAttackTests
     [Trait("Requirement", "REQ-TAMPER")]
     [Trait("Threat", "TUF.ENDLESS_DATA")]
     [Trait("Threat", "THREAT.IMG.EXTRA")]
-    public async Task EndlessData_TheDeviceTakesNotOneByteBeyondTheSignedPayloadSize()
+    public async Task Endless_data_the_device_takes_not_one_byte_beyond_the_signed_payload_size()
     {
-        DeviceProfile profile = UpdateKit.Profile(46);
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile), Options(localPreCheck: false));
+        DeviceProfile profile = DeviceKit.Profile(46);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile), Options(localPreCheck: false));
         VirtualDevice device = rig.Virtual[0];
-        FirmwareImage release = UpdateKit.App(profile, UpdateKit.V2, size: 20_000, counter: 2);
+        FirmwareImage release = DeviceKit.App(profile, DeviceKit.V2, size: 20_000, counter: 2);
         using CancellationTokenSource guard = Rig.Guard();
         DeviceInfo inBootloader = await EnterBootloaderAsync(rig, guard.Token);
         using var client = new BootloaderClient(rig.Network.Client, inBootloader.Address);
@@ -247,13 +247,13 @@ public sealed class UpdateAttackTests
         Assert.Equal(before, WholeFlash(device));
 
         await client.FinishUpdateAsync(guard.Token);
-        Assert.Equal(UpdateKit.V2, device.Firmware.Inventory[RegionKind.Application].Version);
+        Assert.Equal(DeviceKit.V2, device.Firmware.Inventory[RegionKind.Application].Version);
     }
 
     [Fact]
     [Trait("Requirement", "REQ-TAMPER")]
     [Trait("Threat", "TUF.ENDLESS_DATA")]
-    public async Task EndlessData_AnImageFileThatNeverEnds_IsRefusedAfterTheLargestImageTheFormatAllows()
+    public async Task Endless_data_an_image_file_that_never_ends_is_refused_after_the_largest_image_the_format_allows()
     {
         // A hostile "image" the host is told to read: a file far larger than any image, and (on Linux) a device that
         // never ends. The reader stops one byte past ImageFormat.MaxImageSize and refuses, instead of reading on.
@@ -309,19 +309,19 @@ public sealed class UpdateAttackTests
     [Trait("Requirement", "REQ-AUTH-FW")]
     [Trait("Threat", "TUF.ARBITRARY_SOFTWARE")]
     [Trait("Threat", "THREAT.IMG.NON_AUTH")]
-    public async Task ArbitrarySoftware_SoftwareOfTheAttackersChoosing_IsRefusedBeforeAnyErase_TheFlashByteIdentical(string attack, bool localPreCheck)
+    public async Task Arbitrary_software_software_of_the_attackers_choosing_is_refused_before_any_erase_the_flash_byte_identical(string attack, bool localPreCheck)
     {
-        DeviceProfile profile = UpdateKit.Profile(47);
-        await using Rig rig = await Rig.StarAsync(1, _ => UpdateKit.Device(profile), Options(localPreCheck));
+        DeviceProfile profile = DeviceKit.Profile(47);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile), Options(localPreCheck));
         VirtualDevice device = rig.Virtual[0];
         IImageSigner signer = attack switch
         {
-            "attacker-key" => new EcdsaP256Signer(UpdateKit.UntrustedSigningKey),
-            "attacker-key-claiming-the-trusted-id" => new ForgedKeyIdSigner(UpdateKit.UntrustedSigningKey, UpdateKit.SigningKey.PublicKey.KeyId),
+            "attacker-key" => new EcdsaP256Signer(DeviceKit.UntrustedSigningKey),
+            "attacker-key-claiming-the-trusted-id" => new ForgedKeyIdSigner(DeviceKit.UntrustedSigningKey, DeviceKit.SigningKey.PublicKey.KeyId),
             _ => Crc32ImageAuthenticator.Instance,
         };
         // The attacker's build: a higher counter and version, the right vendor, class and address: only the key is wrong.
-        FirmwareImage malware = UpdateKit.Image(profile, RegionKind.Application, UpdateKit.V3, counter: 9, signer: signer);
+        FirmwareImage malware = DeviceKit.Image(profile, RegionKind.Application, DeviceKit.V3, counter: 9, signer: signer);
         byte[] before = WholeFlash(device);
         long erases = device.Flash.Statistics.SectorErases;
         using CancellationTokenSource guard = Rig.Guard();
@@ -340,7 +340,7 @@ public sealed class UpdateAttackTests
             Assert.Equal(before.AsSpan((int)(region.Start - device.Flash.Geometry.BaseAddress), (int)region.Size).ToArray(), Region(device, kind));
         }
         await device.PowerCycleAsync(guard.Token);
-        Assert.Equal(UpdateKit.V1, device.Firmware.Inventory[RegionKind.Application].Version);
+        Assert.Equal(DeviceKit.V1, device.Firmware.Inventory[RegionKind.Application].Version);
         Assert.Equal(RegionState.Valid, device.Firmware.Inventory[RegionKind.Application].State);
         Assert.Equal(1u, device.Firmware.Inventory.DeviceSecurityCounter); // the attacker's counter 9 raised nothing
     }
@@ -350,7 +350,7 @@ public sealed class UpdateAttackTests
     private static VirtualDevice DeviceWithApplication(DeviceProfile profile, FirmwareImage application)
     {
         var device = new VirtualDevice(profile, new VirtualDeviceOptions { HeartbeatInterval = null, PublishTelemetry = false, Name = $"dev-{profile.ProductName}" });
-        FactoryProgrammer.Program(profile, device.Flash, UpdateKit.Image(profile, RegionKind.BootloaderA, UpdateKit.V1, size: 12_000), application: application);
+        FactoryProgrammer.Program(profile, device.Flash, DeviceKit.Image(profile, RegionKind.BootloaderA, DeviceKit.V1, size: 12_000), application: application);
         return device;
     }
 

@@ -125,13 +125,7 @@ internal sealed record ConformanceProduct(FlashFamily Family, int Index = 0)
         yield return MaxPacketSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    public MemoryRegion RegionOf(RegionKind kind) => kind switch
-    {
-        RegionKind.BootloaderA => Map.BootloaderA,
-        RegionKind.BootloaderB => Map.BootloaderB,
-        RegionKind.Application => Map.Application,
-        _ => Map.PreBootloader,
-    };
+    public MemoryRegion RegionOf(RegionKind kind) => Map.RegionOf(kind);
 
     public override string ToString() => $"{(Family == FlashFamily.Stm32F4 ? "F4" : "L4")}{(Multicast ? "" : " no-multicast")}{(RequireBinding ? " binding" : "")}{(CrcOnly ? " crc" : "")}{(RequireProvisioning ? " provisioned" : "")}{(RequireEncryption ? " encrypted" : "")}";
 }
@@ -139,17 +133,16 @@ internal sealed record ConformanceProduct(FlashFamily Family, int Index = 0)
 /// <summary>Keys and images of the suite, the same bytes for both implementations.</summary>
 internal static class ConformanceKit
 {
-    public static readonly EcP256PrivateKey SigningKey = KeyGenerator.Generate(KeyRole.FirmwareSigning);
-    public static readonly EcP256PrivateKey UntrustedSigningKey = KeyGenerator.Generate(KeyRole.FirmwareSigning);
+    public static readonly EcP256PrivateKey SigningKey = DeviceKit.SigningKey;
+    public static readonly EcP256PrivateKey UntrustedSigningKey = DeviceKit.UntrustedSigningKey;
 
-    public static readonly FirmwareVersion V1 = new(1, 0, 0, 1);
-    public static readonly FirmwareVersion V2 = new(2, 0, 0, 2);
-    public static readonly FirmwareVersion V3 = new(3, 0, 0, 3);
+    public static readonly FirmwareVersion V1 = DeviceKit.V1;
+    public static readonly FirmwareVersion V2 = DeviceKit.V2;
+    public static readonly FirmwareVersion V3 = DeviceKit.V3;
 
     /// <summary>Only a hang guard: generous, never a performance assertion.</summary>
     public static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(90);
 
-    private static readonly Dictionary<string, FirmwareImage> s_images = [];
     private static readonly Lazy<string> s_publicKeyFile = new(() =>
     {
         string path = Path.Combine(Path.GetTempPath(), $"csa-conformance-{Environment.ProcessId}-signing.pub.pem");
@@ -183,37 +176,8 @@ internal static class ConformanceKit
     /// checksum-only product) unless <paramref name="signer"/> says otherwise; cached per distinct request.
     /// </summary>
     public static FirmwareImage Image(ConformanceProduct product, RegionKind kind, FirmwareVersion version, int size = 20_000, uint counter = 1,
-        bool bind = false, IImageSigner? signer = null, uint? loadAddress = null, Action<ImageSettings>? tweak = null, string? variant = null)
-    {
-        signer ??= product.CrcOnly ? Crc32ImageAuthenticator.Instance : new EcdsaP256Signer(SigningKey);
-        string key = $"{product.Family}/{product.Index}/{kind}/{version}/{size}/{counter}/{bind}/{signer.Algorithm}:{Convert.ToHexString(signer.KeyId.Span)}/{loadAddress}/{variant}";
-        lock (s_images)
-        {
-            if (tweak is null && s_images.TryGetValue(key, out FirmwareImage? cached))
-                return cached;
-        }
-        var settings = new ImageSettings
-        {
-            Kind = kind == RegionKind.Application ? ImageKind.Application : ImageKind.Bootloader,
-            VendorId = product.VendorId,
-            DeviceClassId = product.DeviceClassId,
-            Version = version,
-            SecurityCounter = counter,
-        };
-        if (bind)
-            settings.BoundDevices.Add(product.Uid);
-        tweak?.Invoke(settings);
-        var payload = new byte[size];
-        new Random(HashCode.Combine(size, (int)version.Ordinal, (int)kind, variant)).NextBytes(payload);
-        FirmwareImage image = new ImageBuilder(settings)
-            .BuildAsync(FirmwareSource.FromBinary(payload, loadAddress ?? product.RegionOf(kind).Address), signer).GetAwaiter().GetResult();
-        if (tweak is null)
-        {
-            lock (s_images)
-                s_images[key] = image;
-        }
-        return image;
-    }
+        bool bind = false, IImageSigner? signer = null, uint? loadAddress = null, Action<ImageSettings>? tweak = null, string? variant = null) =>
+        DeviceKit.Image(product.ToProfile(), kind, version, size, counter, bind, signer: signer, loadAddress: loadAddress, tweak: tweak, variant: variant);
 
     /// <summary>The factory state of both implementations: bootloader A 1.0 (12 000 bytes) and application 1.0 (20 000 bytes).</summary>
     public static FactoryImages Factory(ConformanceProduct product, bool withApplication = true, uint applicationCounter = 1) =>

@@ -1,6 +1,8 @@
 using Csa.Bootloader.Images;
+using Csa.Bootloader.Protocol;
 using Csa.DataLink;
 using Csa.Rpc;
+using Csa.Simulator;
 using Csa.Simulator.Device;
 using Csa.Simulator.Firmware;
 using Csa.Simulator.Flash;
@@ -17,7 +19,6 @@ internal static class DeviceTestSupport
     public static readonly FirmwareVersion BootloaderVersion = new(1, 2, 0, 7);
     public static readonly FirmwareVersion ApplicationVersion = new(2, 5, 3, 1234);
 
-    private static readonly Dictionary<(string Map, ImageKind Kind, FirmwareVersion Version), FirmwareImage> s_images = [];
 
     /// <summary>A checksum-only STM32F4 profile with instant flash timing and a unique id derived from <paramref name="index"/>.</summary>
     public static DeviceProfile Profile(int index = 0, MemoryMap? map = null) => new()
@@ -33,50 +34,27 @@ internal static class DeviceTestSupport
         MaxPacketSize = 1024,
     };
 
-    /// <summary>An image of <paramref name="kind"/> linked for its region of <paramref name="map"/>, CRC-authenticated.</summary>
-    public static FirmwareImage Image(MemoryMap map, ImageKind kind, FirmwareVersion version)
+    /// <summary>The factory state of these devices: bootloader copy A (3000 bytes) and application (5000 bytes), CRC-authenticated.</summary>
+    public static FactoryFirmware Factory(bool withApplication = true, FirmwareVersion? applicationVersion = null) => new()
     {
-        lock (s_images)
-        {
-            if (s_images.TryGetValue((map.Name, kind, version), out FirmwareImage? cached))
-                return cached;
-        }
-        uint address = kind == ImageKind.Bootloader ? map.BootloaderA.Address : map.Application.Address;
-        var payload = new byte[kind == ImageKind.Bootloader ? 3000 : 5000];
-        new Random((int)version.Build + (int)kind).NextBytes(payload);
-        var settings = new ImageSettings
-        {
-            Kind = kind,
-            VendorId = 0x00C5A000,
-            DeviceClassId = 1,
-            Version = version,
-            SecurityCounter = 1,
-            LoadAddress = address,
-        };
-        FirmwareImage image = new ImageBuilder(settings)
-            .BuildAsync(FirmwareSource.FromBinary(payload, address), Crc32ImageAuthenticator.Instance)
-            .GetAwaiter().GetResult();
-        lock (s_images)
-            s_images[(map.Name, kind, version)] = image;
-        return image;
-    }
+        BootloaderVersion = BootloaderVersion,
+        BootloaderSize = 3000,
+        ApplicationVersion = applicationVersion ?? ApplicationVersion,
+        ApplicationSize = withApplication ? 5000 : null,
+    };
+
+    /// <summary>An image of <paramref name="kind"/> linked for its region of <paramref name="map"/> (copy A for a bootloader), CRC-authenticated, of the factory's size.</summary>
+    public static FirmwareImage Image(MemoryMap map, ImageKind kind, FirmwareVersion version) =>
+        DeviceKit.Factory.BuildImage(Profile(0, map), kind == ImageKind.Bootloader ? RegionKind.BootloaderA : RegionKind.Application, version,
+            new FactoryImageOptions { Size = kind == ImageKind.Bootloader ? Factory().BootloaderSize : Factory().ApplicationSize!.Value });
 
     /// <summary>Programs a blank device as the factory does: pre-bootloader, bootloader A and (optionally) the application.</summary>
-    public static void Provision(VirtualDevice device, bool withApplication = true, FirmwareVersion? applicationVersion = null)
-    {
-        MemoryMap map = device.Profile.MemoryMap;
-        FactoryProgrammer.Program(device.Profile, device.Flash,
-            Image(map, ImageKind.Bootloader, BootloaderVersion),
-            application: withApplication ? Image(map, ImageKind.Application, applicationVersion ?? ApplicationVersion) : null);
-    }
+    public static void Provision(VirtualDevice device, bool withApplication = true, FirmwareVersion? applicationVersion = null) =>
+        DeviceKit.Factory.ProgramAsync(device.Profile, device.Flash, Factory(withApplication, applicationVersion)).GetAwaiter().GetResult();
 
     /// <summary>A provisioned device, powered off, with a quiet link unless told otherwise.</summary>
-    public static VirtualDevice CreateDevice(int index = 0, bool withApplication = true, VirtualDeviceOptions? options = null)
-    {
-        var device = new VirtualDevice(Profile(index), options ?? new VirtualDeviceOptions { HeartbeatInterval = null, PublishTelemetry = false });
-        Provision(device, withApplication);
-        return device;
-    }
+    public static VirtualDevice CreateDevice(int index = 0, bool withApplication = true, VirtualDeviceOptions? options = null) =>
+        DeviceKit.Factory.CreateDevice(Profile(index), options ?? new VirtualDeviceOptions { HeartbeatInterval = null, PublishTelemetry = false }, Factory(withApplication));
 }
 
 /// <summary>The host side of a test: a host node, its links, and an RPC client on its RPC port.</summary>

@@ -4,19 +4,23 @@ using Csa.Bootloader.Protocol;
 using Csa.Crypto;
 using Csa.DataLink;
 using Csa.Rpc;
+using Csa.Simulator;
 using Csa.Simulator.Firmware;
 using Csa.Simulator.Flash;
 using Csa.Simulator.Memory;
 
 namespace Csa.Simulator.Tests.Firmware;
 
-/// <summary>Keys, profiles, images and a host-side update routine for the firmware tests.</summary>
+/// <summary>
+/// The firmware tests' product on top of the shared recipe (<see cref="DeviceKit"/>): one chip's unique id (the strict
+/// test flash's), a counter-0 factory, strict flash, and a host-side update routine.
+/// </summary>
 internal static class Kit
 {
-    public static readonly EcP256PrivateKey SigningKey = KeyGenerator.Generate(KeyRole.FirmwareSigning);
-    public static readonly EcP256PrivateKey OtherSigningKey = KeyGenerator.Generate(KeyRole.FirmwareSigning);
-    public static readonly EcP256PrivateKey IdentityKey = KeyGenerator.Generate(KeyRole.DeviceIdentity);
-    public static readonly EcP256PrivateKey OtherIdentityKey = KeyGenerator.Generate(KeyRole.DeviceIdentity);
+    public static readonly EcP256PrivateKey SigningKey = DeviceKit.SigningKey;
+    public static readonly EcP256PrivateKey OtherSigningKey = DeviceKit.UntrustedSigningKey;
+    public static readonly EcP256PrivateKey IdentityKey = DeviceKit.IdentityKey(900);
+    public static readonly EcP256PrivateKey OtherIdentityKey = DeviceKit.IdentityKey(901);
     public static readonly DeviceUid Uid = DeviceUid.FromBytes(TestFlash.Uid);
     public static readonly DeviceUid OtherUid = DeviceUid.FromWords(1, 2, 3);
 
@@ -38,62 +42,39 @@ internal static class Kit
         TestFlash.Create(profile.MemoryMap.Geometry, ProgramOverwritePolicy.RejectAnyReprogram,
             profile.MemoryMap.Geometry.Family == FlashFamily.Stm32F4 ? FlashProgramSize.Word : FlashProgramSize.DoubleWord);
 
-    public static byte[] Payload(int size, int seed)
-    {
-        var data = new byte[size];
-        new Random(seed).NextBytes(data);
-        return data;
-    }
-
-    public static MemoryRegion RegionOf(DeviceProfile profile, RegionKind kind) => kind switch
-    {
-        RegionKind.BootloaderA => profile.MemoryMap.BootloaderA,
-        RegionKind.BootloaderB => profile.MemoryMap.BootloaderB,
-        RegionKind.Application => profile.MemoryMap.Application,
-        _ => profile.MemoryMap.PreBootloader,
-    };
-
-    /// <summary>Builds an image for <paramref name="region"/> of <paramref name="profile"/>.</summary>
+    /// <summary>
+    /// An image for <paramref name="region"/> of <paramref name="profile"/> (<see cref="DeviceKit.Image"/>; counter 0 and
+    /// 6000 bytes unless told otherwise), signed with the trusted key whatever the profile checks unless
+    /// <paramref name="signer"/> says otherwise. Encrypted for <see cref="Uid"/> and <see cref="IdentityKey"/> unless a
+    /// recipient is given; <paramref name="seed"/> picks another payload.
+    /// </summary>
     public static FirmwareImage Image(
         DeviceProfile profile, RegionKind region, FirmwareVersion version, int size = 6000, uint counter = 0,
         bool encrypt = false, int seed = 1, Action<ImageSettings>? tweak = null, IImageSigner? signer = null, uint? loadAddress = null,
-        EcP256PublicKey? recipientKey = null, DeviceUid? recipient = null)
-    {
-        var settings = new ImageSettings
-        {
-            Kind = region == RegionKind.Application ? ImageKind.Application : ImageKind.Bootloader,
-            VendorId = profile.VendorId,
-            DeviceClassId = profile.DeviceClassId,
-            Version = version,
-            SecurityCounter = counter,
-        };
-        tweak?.Invoke(settings);
-        FirmwareSource source = FirmwareSource.FromBinary(Payload(size, seed + (int)version.Ordinal), loadAddress ?? RegionOf(profile, region).Address);
-        signer ??= new EcdsaP256Signer(SigningKey);
-        var builder = new ImageBuilder(settings);
-        return encrypt
-            ? builder.BuildAsync(source, signer, new AesCtrEciesPayloadEncryptor(),
-                [new ImageRecipient(recipient ?? Uid, (recipientKey ?? IdentityKey.PublicKey).ToUncompressedPoint())]).GetAwaiter().GetResult()
-            : builder.BuildAsync(source, signer).GetAwaiter().GetResult();
-    }
+        EcP256PublicKey? recipientKey = null, DeviceUid? recipient = null) =>
+        DeviceKit.Image(profile, region, version, size, counter, encrypt: encrypt, signer: signer ?? DeviceKit.Signer, loadAddress: loadAddress, tweak: tweak,
+            recipient: encrypt ? recipient ?? Uid : null, recipientKey: encrypt ? recipientKey ?? IdentityKey.PublicKey : null,
+            variant: seed == 1 ? null : $"seed {seed}");
 
     /// <summary>The image with one payload byte flipped (the manifest and signature untouched).</summary>
-    public static FirmwareImage WithTamperedPayload(FirmwareImage image)
-    {
-        byte[] bytes = image.ToArray();
-        bytes[image.ManifestBytes.Length + (image.Payload.Length / 2)] ^= 0x01;
-        return ImageReader.Parse(bytes);
-    }
+    public static FirmwareImage WithTamperedPayload(FirmwareImage image) => DeviceKit.WithTamperedPayload(image);
 
     public static FirmwareVersion V(byte major, byte minor = 0, ushort patch = 0) => new(major, minor, patch, 0);
 
-    /// <summary>A device with pre-bootloader, copy A (1.0) and an application (1.0), booted.</summary>
+    /// <summary>A device with pre-bootloader, copy A (1.0) and an application (1.0), counter 0, booted.</summary>
     public static (DeviceFirmware Firmware, SimulatedFlash Flash) FactoryDevice(DeviceProfile profile, bool withApplication = true)
     {
         SimulatedFlash flash = StrictFlash(profile);
-        FactoryProgrammer.Program(profile, flash,
-            Image(profile, RegionKind.BootloaderA, V(1)),
-            application: withApplication ? Image(profile, RegionKind.Application, V(1)) : null);
+        var factory = new FactoryFirmware
+        {
+            BootloaderVersion = V(1),
+            BootloaderSize = 6000,
+            BootloaderSecurityCounter = 0,
+            ApplicationVersion = V(1),
+            ApplicationSize = withApplication ? 6000 : null,
+            ApplicationSecurityCounter = 0,
+        };
+        DeviceKit.Factory.ProgramAsync(profile, flash, factory).GetAwaiter().GetResult();
         var firmware = new DeviceFirmware(profile, flash, TimeProvider.System);
         firmware.Boot();
         return (firmware, flash);
@@ -101,8 +82,7 @@ internal static class Kit
 
     public static BootloaderClient Client(DeviceFirmware firmware, Endpoint? host = null) => new(new LoopbackInvoker(firmware.Bootloader, host), new NodeAddress(0x10));
 
-    public static byte[] WrappedKey(FirmwareImage image, DeviceUid? uid = null) =>
-        image.FindWrappedKey(uid ?? Uid)?.WrappedKey.ToArray() ?? [];
+    public static byte[] WrappedKey(FirmwareImage image, DeviceUid? uid = null) => DeviceKit.WrappedKey(image, uid ?? Uid);
 
     public static Task<BeginUpdateResponse> BeginAsync(BootloaderClient client, UpdateTarget target, FirmwareImage image) =>
         client.BeginUpdateAsync(target, image.ManifestBytes.ToArray(), image.AuthenticationBlock.ToArray(), WrappedKey(image));

@@ -18,7 +18,7 @@ public sealed class RegionHashTests
     [InlineData(FlashFamily.Stm32L4)]
     [Trait("Requirement", "REQ-CONFIDENTIAL")]
     [Trait("Threat", "THREAT.IMG.DISCLOSURE")]
-    public async Task GetRegionHash_RefusesShortAndUnalignedRanges_ButAnswersGranulesAndTheValidPayload(FlashFamily family)
+    public async Task GetRegionHash_refuses_short_and_unaligned_ranges_but_answers_granules_and_the_valid_payload(FlashFamily family)
     {
         DeviceProfile profile = Profile(family, requireEncryption: true);
         (DeviceFirmware firmware, SimulatedFlash flash) = FactoryDevice(profile, withApplication: false);

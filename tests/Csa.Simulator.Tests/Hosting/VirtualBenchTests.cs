@@ -17,7 +17,7 @@ public sealed class VirtualBenchTests
     [Fact]
     [Trait("Requirement", "REQ-UPD-APP")]
     [Trait("Requirement", "REQ-TOPO")]
-    public async Task AFixtureInThreeLines_FindsTheChain_AndItsImagesInstall()
+    public async Task A_fixture_in_three_lines_finds_the_chain_and_its_images_install()
     {
         await using VirtualBench bench = await VirtualBench.StartAsync(new VirtualBenchOptions { Devices = 3 });
         await using DeviceNetwork network = await DeviceNetwork.ConnectAsync(bench.Link);
@@ -33,7 +33,7 @@ public sealed class VirtualBenchTests
 
     [Fact]
     [Trait("Requirement", "REQ-UPD-APP")]
-    public async Task Maintenance_ResetIntoTheBootloaderAndBack_VerifyAndRegions_AgainstTheBench()
+    public async Task Maintenance_reset_into_the_bootloader_and_back_verify_and_regions_against_the_bench()
     {
         await using VirtualBench bench = await VirtualBench.StartAsync();
         await using DeviceNetwork network = await DeviceNetwork.ConnectAsync(bench.Link);
@@ -62,7 +62,7 @@ public sealed class VirtualBenchTests
 
     [Fact]
     [Trait("Requirement", "REQ-TOPO")]
-    public async Task SimUrisWithParameters_ReachTheSameDevicesAgain_AnotherUriIsAnotherBench()
+    public async Task Sim_uris_with_parameters_reach_the_same_devices_again_another_uri_is_another_bench()
     {
         string uri = $"sim:chain?devices=2&family=l4&first={Random.Shared.Next(100, 60000)}";
         DeviceUid second;
@@ -89,13 +89,13 @@ public sealed class VirtualBenchTests
     [InlineData("sim:?devices=2&colour=red")]
     [InlineData("sim:single?devices=2")]
     [InlineData("sim:?family=h7")]
-    public async Task BadSimParameters_AreLinkUriErrors(string uri)
+    public async Task Bad_sim_parameters_are_link_uri_errors(string uri)
     {
         await Assert.ThrowsAsync<LinkUriException>(() => DeviceNetwork.ConnectAsync(uri));
     }
 
     [Fact]
-    public async Task BadBenchOptions_AreRefusedBeforeAnythingIsMade()
+    public async Task Bad_bench_options_are_refused_before_anything_is_made()
     {
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => VirtualBench.StartAsync(new VirtualBenchOptions { Devices = 33 }));
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => VirtualBench.StartAsync(new VirtualBenchOptions { ReceiveBuffers = 0 }));

@@ -1,3 +1,4 @@
+using Csa.DataLink;
 using Csa.Rpc;
 using Csa.Rpc.Device;
 
@@ -26,6 +27,7 @@ internal sealed partial class UpdateRun
         long start = _time.GetTimestamp();
         while (true)
         {
+            NodeLink? askedOver = _network.LinkOf(_device);
             using (var started = new StartAnnouncement(_network, _device.Address))
             {
                 using (DeviceClient device = _network.CreateDeviceClient(_device))
@@ -42,7 +44,16 @@ internal sealed partial class UpdateRun
             TimeSpan round = left < EnterBootloaderResendAfter * 2 ? left : EnterBootloaderResendAfter;
             try
             {
-                await WaitForAsync(d => d.IsInBootloader, "the bootloader to answer after EnterBootloader", round).ConfigureAwait(false);
+                // A device that answers over a link opened since the request lost its port with its power: it restarted, and
+                // if its application runs the request was lost with it, so it is asked again now, not after the resend pause.
+                DeviceInfo now = await WaitForAsync(d => d.IsInBootloader || !ReferenceEquals(_network.LinkOf(d), askedOver),
+                    "the bootloader to answer after EnterBootloader", round).ConfigureAwait(false);
+                if (!now.IsInBootloader)
+                {
+                    if (_time.GetElapsedTime(start) >= _options.RestartTimeout)
+                        throw Mismatch($"Waited {_options.RestartTimeout.TotalSeconds:0.#} s for the bootloader to answer after EnterBootloader; the device restarted into its application each time.");
+                    continue;
+                }
                 _enteredBootloader = true; // a refusal from now on restarts the application (it stays intact until BeginUpdate)
                 return;
             }
@@ -162,7 +173,9 @@ internal sealed partial class UpdateRun
             _ct.ThrowIfCancellationRequested();
             TimeSpan elapsed = _time.GetElapsedTime(start);
             DeviceInfo? now;
-            if (elapsed < _options.AddressRetentionGrace)
+            // A reset keeps the address; a link that closed under the device (its port went with its power) tells it was
+            // lost: no point asking at the old address then.
+            if (elapsed < _options.AddressRetentionGrace && _network.LinkOf(_device) is { IsOpen: true })
             {
                 // A short timeout: a question that reached the device on its way down is lost, and waiting the full
                 // command timeout for it would only delay the next question.

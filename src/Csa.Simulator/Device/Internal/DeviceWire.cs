@@ -32,6 +32,9 @@ internal sealed class DeviceWire : IAsyncDisposable
         _receivePump = Task.Run(ReceivePumpAsync);
     }
 
+    /// <summary>True for a cable that goes with the device's supply (<see cref="ISupplyPoweredCable"/>).</summary>
+    public bool GoesWithSupply => _cable is ISupplyPoweredCable;
+
     /// <summary>The cable's name, for logs and link names.</summary>
     public string Name => _cable.Name;
 

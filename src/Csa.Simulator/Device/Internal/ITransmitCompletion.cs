@@ -13,3 +13,11 @@ internal interface IPoweredCable
     /// <summary>Called once when the cable is plugged into <paramref name="device"/>.</summary>
     void PluggedInto(VirtualDevice device);
 }
+
+/// <summary>
+/// A cable whose host side is powered by the device (a USB serial bridge on the board): it goes, and the host's end of
+/// it closes, when the device loses its supply; a reset leaves it (the bridge keeps its power).
+/// </summary>
+internal interface ISupplyPoweredCable
+{
+}
