@@ -90,6 +90,10 @@ internal static class UpdateSpeedCommand
             scenarios.Add(new("115200 baud, 20 ms round trip", 115_200, TimeSpan.FromMilliseconds(10), false, 1, 1, compared, small));
             scenarios.Add(new("TCP loopback", null, TimeSpan.Zero, true, 1, 1, compared, small));
         }
+        // --only TEXT: the rows whose link, image and device description contains TEXT (e.g. "64 KiB, 32 KB SRAM, 115200 baud,").
+        int onlyAt = Array.IndexOf(args, "--only");
+        if (onlyAt >= 0 && onlyAt + 1 < args.Length)
+            scenarios.RemoveAll(s => !$"{s.PayloadSize / 1024} KiB, {s.Device.Name}, {s.Link}, {(s.Window == 1 ? "stop-and-wait" : "pipelined")}".Contains(args[onlyAt + 1], StringComparison.Ordinal));
         bool withC = compareOnly || (!quick && !args.Contains("--goals-only") && !args.Contains("--no-c"));
         if (compareOnly)
             scenarios.Add(new("115200 baud", 115_200, TimeSpan.FromMilliseconds(1), false, 1, null, compared, small));
@@ -240,6 +244,7 @@ internal static class UpdateSpeedCommand
             CommandTimeout = TimeSpan.FromSeconds(3),
             LinkManagementTimeout = TimeSpan.FromMilliseconds(500),
             HostMaxFrameSize = scenario.Device.Frame,
+            LoggerFactory = StderrLog.FromEnvironment() ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
         });
         pending.Add(network);
         IReadOnlyList<DeviceInfo> devices = await network.DiscoverAsync();
@@ -249,6 +254,7 @@ internal static class UpdateSpeedCommand
             MaxWritesInFlight = scenario.Window,
             CommandTimeout = TimeSpan.FromSeconds(3),
             RestartPollInterval = TimeSpan.FromMilliseconds(20),
+            LoggerFactory = StderrLog.FromEnvironment() ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
         });
         FirmwareImage image = Build(target.Profile, RegionKind.Application, new FirmwareVersion(2, 0, 0, 0), payloadSize);
 
