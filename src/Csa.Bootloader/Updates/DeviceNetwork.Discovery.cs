@@ -148,7 +148,10 @@ public sealed partial class DeviceNetwork
         await slot.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (slot.Link is not { IsOpen: true } link || await Node.AssignAddressAsync(link, last.Address, cancellationToken).ConfigureAwait(false) is null)
+            if (slot.Link is not { IsOpen: true } link)
+                return null;
+            slot.Readdressed();
+            if (await Node.AssignAddressAsync(link, last.Address, cancellationToken).ConfigureAwait(false) is null)
                 return null;
         }
         catch (DataLinkException)
@@ -223,6 +226,7 @@ public sealed partial class DeviceNetwork
         }
         else
         {
+            slot.Readdressed();
             IReadOnlyList<ChainMember> members = await Node.EnumerateChainAsync(link, slot.FirstAddress, cancellationToken).ConfigureAwait(false);
             int pathLimit = _options.HostMaxFrameSize;
             foreach (ChainMember member in members)
@@ -259,6 +263,9 @@ public sealed partial class DeviceNetwork
 
     private async Task<DeviceInfo> ReadInfoAsync(LinkSlot slot, NodeAddress address, int position, int pathLimit, int attempts, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
+        // Stamped with when it started and how the link was addressed then: a re-addressing meanwhile makes it stale.
+        long started = _options.TimeProvider.GetTimestamp();
+        long generation = slot.AddressGeneration;
         var options = new RpcCallOptions { Timeout = timeout ?? _options.CommandTimeout, MaxAttempts = attempts, Idempotent = true };
         using var device = new DeviceClient(Client, address);
         using var bootloader = new BootloaderClient(Client, address);
@@ -309,12 +316,12 @@ public sealed partial class DeviceNetwork
             throw new RpcDecodeException($"{address} reported a {identity.Uid.Length}-byte unique id; {DeviceUid.Length} bytes expected.");
         DeviceUid uid = DeviceUid.FromBytes(identity.Uid);
         UpdateRules? rules = await ReadRulesAsync(device, uid, versions, options, cancellationToken).ConfigureAwait(false);
-        return new DeviceInfo(
+        return Stamp(new DeviceInfo(
             address, slot.Index, slot.Spec.Name, position, DeviceUid.FromBytes(identity.Uid), identity.VendorId, identity.DeviceClass,
             identity.ProductName, identity.HardwareRevision, identity.McuDeviceId, versions.RunningImage, versions.ActiveBootloader,
             ToVersion(versions.BootloaderVersion), ToVersion(versions.ApplicationVersion), versions.ApplicationValid, versions.SecurityCounter,
             versions.ProtocolVersion, capabilities.MaxFrameSize, Math.Min(pathLimit, (int)capabilities.MaxFrameSize),
-            capabilities.ReceiveBuffers, capabilities.MaxPacketSize, capabilities.Features, status) { Rules = rules };
+            capabilities.ReceiveBuffers, capabilities.MaxPacketSize, capabilities.Features, status) { Rules = rules }, started, generation);
     }
 
     /// <summary>
@@ -377,6 +384,7 @@ public sealed partial class DeviceNetwork
         ILinkTransport transport = await slot.Spec.OpenAsync(cancellationToken).ConfigureAwait(false)
             ?? throw new DataLinkException($"The factory of link {slot.Spec.Name} returned no transport.");
         NodeLink link = Node.AddLink(transport, LinkRole.Downstream);
+        slot.Readdressed();
         slot.Link = link;
         slot.LastRediscovered = _options.TimeProvider.GetTimestamp();
         if (slot.Spec.FixedAddresses is { } fixedAddresses)

@@ -51,7 +51,7 @@ internal sealed partial class UpdateRun
                 throw Mismatch($"{copy} still runs and still needs its image, but a bootloader cannot write its own copy; " +
                     $"the pre-bootloader keeps starting {copy} ({status.GetRegion(copy).Version}) over {status.OtherCopy} ({status.GetRegion(status.OtherCopy).Version}).");
             }
-            await WriteImageAsync(UpdateTarget.OtherBootloader, region, image).ConfigureAwait(false);
+            await WriteImageAsync(UpdateTarget.OtherBootloader, region.Region, image).ConfigureAwait(false);
             _device = await _network.RefreshAsync(_device, _ct).ConfigureAwait(false);
             await SwitchToExpectedCopyAsync(_device.Bootloader!).ConfigureAwait(false);
             if (!_plan.BothCopies && _device.Bootloader is { } now && now.RunningCopy != copy)

@@ -18,9 +18,11 @@ internal sealed partial class UpdateRun
     /// <summary>
     /// Asks the running application to restart into the bootloader and waits until the bootloader answers. The request
     /// is sent again while the application keeps answering (a lost request, or an application that was busy), which is
-    /// harmless: the bootloader answers EnterBootloader at once.
+    /// harmless: the bootloader answers EnterBootloader at once. With <paramref name="overlapRead"/> (the application flow,
+    /// <see cref="MayOverlapBootloaderRead"/>), a bootloader that announces its start from the device's address ends the
+    /// wait at once: its read goes out then and is taken with BeginUpdate's answer (<see cref="TakeBootloaderReadAsync"/>).
     /// </summary>
-    private async Task EnterBootloaderAsync()
+    private async Task EnterBootloaderAsync(bool overlapRead = false)
     {
         Enter(UpdateStage.EnteringBootloader);
         long start = _time.GetTimestamp();
@@ -37,6 +39,12 @@ internal sealed partial class UpdateRun
                 // The application answers before it restarts: asking at once would only reach it on its way down. The
                 // bootloader's announcement ends the pause as soon as it runs.
                 await started.WaitAsync(EnterBootloaderPause + _options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
+                if (overlapRead && IsBootloaderState(started.State))
+                {
+                    StartBootloaderRead();
+                    _enteredBootloader = true;
+                    return;
+                }
             }
             TimeSpan left = _options.RestartTimeout - _time.GetElapsedTime(start);
             TimeSpan round = left < EnterBootloaderResendAfter * 2 ? left : EnterBootloaderResendAfter;
