@@ -55,6 +55,9 @@ internal sealed partial class UpdateRun
         _imagesWritten++;
     }
 
+    /// <summary>How long a member of a transfer to a group waits for the members behind it to offer their images first.</summary>
+    private static readonly TimeSpan BeginTurnWait = TimeSpan.FromSeconds(1);
+
     private TimeSpan ProbeTimeout => _options.RestartProbeTimeout < _options.CommandTimeout ? _options.RestartProbeTimeout : _options.CommandTimeout;
 
     private async Task OfferAndWriteAsync(UpdateTarget target, RegionKind region, FirmwareImage image, byte[] wrappedKey, CancellationToken work)
@@ -62,12 +65,19 @@ internal sealed partial class UpdateRun
         ImageManifest manifest = image.Manifest;
         using BootloaderClient client = _network.CreateBootloaderClient(_device);
         Enter(UpdateStage.Erasing);
+        // The members of a transfer to a group offer their images from the end of their chain (ChainTurns).
+        bool turn = _shared is not null && _turns is not null && target == UpdateTarget.Application;
+        if (turn)
+            await _turns!.BeforeBeginAsync(_uid, BeginTurnWait, _time, work).ConfigureAwait(false);
         BeginUpdateResponse begin;
         try
         {
-            begin = await client.BeginUpdateAsync(
+            Task<BeginUpdateResponse> offered = client.BeginUpdateAsync(
                 new BeginUpdateRequest(target, image.ManifestBytes.ToArray(), image.AuthenticationBlock.ToArray(), wrappedKey),
-                FlashCallOptions(null), work).ConfigureAwait(false);
+                FlashCallOptions(null), work);
+            if (turn)
+                _turns!.BeginSent(_uid);
+            begin = await offered.ConfigureAwait(false);
         }
         catch (RpcErrorException e) when (IsRefusal(e, out BootloaderError code))
         {
