@@ -164,13 +164,21 @@ public sealed partial class BootloaderService : BootloaderServerBase
         }
     }
 
+    /// <summary>
+    /// Called when a command has taken its place in the command gate's queue (first come, first served), so the device
+    /// can hand the RPC server its next command: the bootloader takes its commands in arrival order (ArrivalOrder).
+    /// </summary>
+    internal Action? CommandQueued { get; set; }
+
     private async Task EnterAsync(CancellationToken cancellationToken)
     {
         // Counted while waiting, so the background eraser starts no erase while a command is queued (erase-ahead).
         Interlocked.Increment(ref _commandsWaiting);
         try
         {
-            await _firmware.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            Task entered = _firmware.Gate.WaitAsync(cancellationToken);
+            CommandQueued?.Invoke(); // its place in the queue is taken: the next command may come
+            await entered.ConfigureAwait(false);
         }
         finally
         {

@@ -26,6 +26,7 @@ internal sealed class PoweredRun : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly TimeSpan? _heartbeatInterval;
     private readonly bool _publishTelemetry;
+    private readonly ArrivalOrder? _arrivalOrder;
     private ITimer? _heartbeat;
     private int _heartbeatBusy;
 
@@ -78,7 +79,11 @@ internal sealed class PoweredRun : IAsyncDisposable
             _services.Add(new PowerAwareService(firmware.BootloaderService, powerLost));
             // An erase the bootloader runs in the background (erase-ahead) can lose power with no command in progress.
             if (firmware.BootloaderService is BootloaderService bootloader)
+            {
                 bootloader.BackgroundPowerLost = powerLost;
+                _arrivalOrder = new ArrivalOrder();
+                bootloader.CommandQueued = _arrivalOrder.Queued;
+            }
         }
         else
         {
@@ -144,7 +149,7 @@ internal sealed class PoweredRun : IAsyncDisposable
 
     private RpcServer CreateServer()
     {
-        var socket = new AnswerWatchSocket(Node.OpenSocket(WellKnownPorts.Rpc));
+        var socket = new AnswerWatchSocket(Node.OpenSocket(WellKnownPorts.Rpc), _arrivalOrder);
         Volatile.Write(ref _socket, socket);
         var server = new RpcServer(socket, _serverOptions);
         foreach (IRpcService service in _services)
