@@ -24,7 +24,7 @@ public sealed partial class VirtualDevice
         {
             if (IsPoweredLocked)
                 return State;
-            return PowerUpLocked();
+            return await PowerUpLockedAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -83,7 +83,7 @@ public sealed partial class VirtualDevice
         {
             if (IsPoweredLocked)
                 await PowerDownLockedAsync(abrupt: false, keepAddress: false, "power cycle").ConfigureAwait(false);
-            return PowerUpLocked();
+            return await PowerUpLockedAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -152,16 +152,19 @@ public sealed partial class VirtualDevice
         DeviceLog.Resetting(_logger, Name, mode);
         if (IsPoweredLocked)
             await PowerDownLockedAsync(abrupt: false, keepAddress: true, $"reset ({mode})").ConfigureAwait(false);
-        return PowerUpLocked();
+        return await PowerUpLockedAsync().ConfigureAwait(false);
     }
 
     /// <summary>True while the device has power (running an image, or bricked). Call under the power lock.</summary>
     private bool IsPoweredLocked => State != VirtualDeviceState.Off;
 
-    private VirtualDeviceState PowerUpLocked()
+    private async Task<VirtualDeviceState> PowerUpLockedAsync()
     {
         Flash.PowerOn();
         FirmwareStart start = _firmware.Boot();
+        // The start-up checks' CPU time on the chip (DeviceProfile.CpuTiming): nothing answers or forwards meanwhile.
+        if (start.CpuTime > TimeSpan.Zero)
+            await Task.Delay(start.CpuTime, _options.TimeProvider).ConfigureAwait(false);
         NodeAddress address = _retainedAddress ?? NodeAddress.Unassigned;
         _retainedAddress = null;
         if (start.State == VirtualDeviceState.Bricked)

@@ -124,6 +124,7 @@ public sealed partial class BootloaderService : BootloaderServerBase
                 throw Error(BootloaderError.RangeNotAllowed, $"Bytes {request.Offset}..{(ulong)request.Offset + request.Length} of {request.Region} are neither whole {HashGranule}-byte granules nor the payload of its valid image.");
             byte[] hash = _firmware.Inspector.HashFlash(region.Address + request.Offset, request.Length)
                 ?? throw Error(BootloaderError.FlashFault, $"The range of {request.Region} holds a double word with an ECC error (an interrupted write).");
+            await _firmware.ComputeAsync(_firmware.Profile.CpuTiming?.Hash(request.Length) ?? TimeSpan.Zero).ConfigureAwait(false);
             return new GetRegionHashResponse(hash);
         }
         finally
