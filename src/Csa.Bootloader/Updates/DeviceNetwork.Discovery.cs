@@ -165,15 +165,19 @@ public sealed partial class DeviceNetwork
         return await ProbeAsync(last, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Reads the device at its last address; null when nothing answers there or another device does.</summary>
-    internal async Task<DeviceInfo?> ProbeAsync(DeviceInfo last, CancellationToken cancellationToken, TimeSpan? timeout = null)
+    /// <summary>
+    /// Reads the device at its last address; null when nothing answers there or another device does. <paramref name="light"/>:
+    /// its identity is taken from <paramref name="last"/> when the address still names it (ReadInfoAsync).
+    /// </summary>
+    internal async Task<DeviceInfo?> ProbeAsync(DeviceInfo last, CancellationToken cancellationToken, TimeSpan? timeout = null, bool light = false)
     {
         LinkSlot slot = SlotOf(last);
         if (slot.Link is not { IsOpen: true })
             return null;
+        DeviceInfo? known = light && AddressesUnchangedSince(last) ? last : null;
         try
         {
-            DeviceInfo info = await ReadInfoAsync(slot, last.Address, last.ChainPosition, last.PathFrameSize, attempts: 1, cancellationToken, timeout).ConfigureAwait(false);
+            DeviceInfo info = await ReadInfoAsync(slot, last.Address, last.ChainPosition, last.PathFrameSize, attempts: 1, cancellationToken, timeout, known).ConfigureAwait(false);
             if (info.Uid != last.Uid)
                 return null;
             Remember(info);
@@ -261,7 +265,14 @@ public sealed partial class DeviceNetwork
         return devices;
     }
 
-    private async Task<DeviceInfo> ReadInfoAsync(LinkSlot slot, NodeAddress address, int position, int pathLimit, int attempts, CancellationToken cancellationToken, TimeSpan? timeout = null)
+    /// <summary>
+    /// Reads the device at <paramref name="address"/>: identity, versions, capabilities, and a bootloader's status. With
+    /// <paramref name="known"/> (a read of the same device whose address still names it, <see cref="AddressesUnchangedSince"/>)
+    /// the identity, which no restart changes, is taken from it instead of asked, and the status is asked only of a
+    /// bootloader: half the answers' bytes, which a restart's confirmation on a shared line waits for.
+    /// </summary>
+    private async Task<DeviceInfo> ReadInfoAsync(LinkSlot slot, NodeAddress address, int position, int pathLimit, int attempts, CancellationToken cancellationToken,
+        TimeSpan? timeout = null, DeviceInfo? known = null)
     {
         // Stamped with when it started and how the link was addressed then: a re-addressing meanwhile makes it stale.
         long started = _options.TimeProvider.GetTimestamp();
@@ -273,19 +284,20 @@ public sealed partial class DeviceNetwork
         // instead of four, which every restart and resume of an update waits for. The bootloader's status is asked
         // speculatively: an application answers it with an error, which is then ignored.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task<GetIdentityResponse> identityAsked = device.GetIdentityAsync(new GetIdentityRequest(), options, stop.Token);
+        Task<GetIdentityResponse>? identityAsked = known is null ? device.GetIdentityAsync(new GetIdentityRequest(), options, stop.Token) : null;
         Task<GetVersionsResponse> versionsAsked = device.GetVersionsAsync(new GetVersionsRequest(), options, stop.Token);
         Task<GetCapabilitiesResponse> capabilitiesAsked = device.GetCapabilitiesAsync(new GetCapabilitiesRequest(), options, stop.Token);
-        Task<GetStatusResponse> statusAsked = bootloader.GetStatusAsync(new GetStatusRequest(),
-            new RpcCallOptions { Timeout = options.Timeout, MaxAttempts = 1, Idempotent = true }, stop.Token);
-        _ = statusAsked.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+        Task<GetStatusResponse>? statusAsked = known is null
+            ? bootloader.GetStatusAsync(new GetStatusRequest(), new RpcCallOptions { Timeout = options.Timeout, MaxAttempts = 1, Idempotent = true }, stop.Token)
+            : null;
+        _ = statusAsked?.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
             TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        GetIdentityResponse identity;
+        GetIdentityResponse? identity;
         GetVersionsResponse versions;
         GetCapabilitiesResponse capabilities;
         try
         {
-            identity = await identityAsked.ConfigureAwait(false);
+            identity = identityAsked is null ? null : await identityAsked.ConfigureAwait(false);
             versions = await versionsAsked.ConfigureAwait(false);
             capabilities = await capabilitiesAsked.ConfigureAwait(false);
         }
@@ -293,7 +305,7 @@ public sealed partial class DeviceNetwork
         {
             // The first failure is the answer; the other questions are not waited for.
             await stop.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAll(identityAsked, versionsAsked, capabilitiesAsked, statusAsked).ContinueWith(static _ => { }, CancellationToken.None,
+            await Task.WhenAll(new Task?[] { identityAsked, versionsAsked, capabilitiesAsked, statusAsked }.OfType<Task>()).ContinueWith(static _ => { }, CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
             throw;
         }
@@ -303,7 +315,7 @@ public sealed partial class DeviceNetwork
             GetStatusResponse? answered = null;
             try
             {
-                answered = await statusAsked.ConfigureAwait(false);
+                answered = statusAsked is null ? null : await statusAsked.ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is RpcErrorException or OperationCanceledException || IsUnreachable(ex))
             {
@@ -312,13 +324,14 @@ public sealed partial class DeviceNetwork
             answered ??= await bootloader.GetStatusAsync(new GetStatusRequest(), options, cancellationToken).ConfigureAwait(false);
             status = BootloaderStatus.FromResponse(answered);
         }
-        if (identity.Uid.Length != DeviceUid.Length)
+        if (identity is not null && identity.Uid.Length != DeviceUid.Length)
             throw new RpcDecodeException($"{address} reported a {identity.Uid.Length}-byte unique id; {DeviceUid.Length} bytes expected.");
-        DeviceUid uid = DeviceUid.FromBytes(identity.Uid);
+        DeviceUid uid = identity is null ? known!.Uid : DeviceUid.FromBytes(identity.Uid);
         UpdateRules? rules = await ReadRulesAsync(device, uid, versions, options, cancellationToken).ConfigureAwait(false);
         return Stamp(new DeviceInfo(
-            address, slot.Index, slot.Spec.Name, position, DeviceUid.FromBytes(identity.Uid), identity.VendorId, identity.DeviceClass,
-            identity.ProductName, identity.HardwareRevision, identity.McuDeviceId, versions.RunningImage, versions.ActiveBootloader,
+            address, slot.Index, slot.Spec.Name, position, uid, identity?.VendorId ?? known!.VendorId, identity?.DeviceClass ?? known!.DeviceClassId,
+            identity?.ProductName ?? known!.ProductName, identity?.HardwareRevision ?? known!.HardwareRevision, identity?.McuDeviceId ?? known!.McuDeviceId,
+            versions.RunningImage, versions.ActiveBootloader,
             ToVersion(versions.BootloaderVersion), ToVersion(versions.ApplicationVersion), versions.ApplicationValid, versions.SecurityCounter,
             versions.ProtocolVersion, capabilities.MaxFrameSize, Math.Min(pathLimit, (int)capabilities.MaxFrameSize),
             capabilities.ReceiveBuffers, capabilities.MaxPacketSize, capabilities.Features, status) { Rules = rules }, started, generation);

@@ -63,7 +63,7 @@ internal sealed partial class UpdateRun
                 UpdateFailedException failure = Mismatch($"{copy} now holds {image.Manifest.Version}, but the pre-bootloader keeps starting {now.RunningCopy} ({kept.Version}): " +
                     "it starts the valid copy with the highest version (A on a tie). Install a higher version to switch.");
                 if (applicationWasValid)
-                    await ResetAsync(ResetMode.Normal).ConfigureAwait(false);
+                    (await ResetAsync(ResetMode.Normal).ConfigureAwait(false)).Dispose();
                 throw failure;
             }
         }
