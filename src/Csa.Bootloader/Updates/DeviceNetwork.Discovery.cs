@@ -189,6 +189,25 @@ public sealed partial class DeviceNetwork
         }
     }
 
+    /// <summary>
+    /// What an update needs of a bootloader that announced its start at <paramref name="last"/>'s address before it
+    /// writes: that a bootloader runs, and its receive buffers and packet size (versions and capabilities; the identity
+    /// from <paramref name="last"/> when the address still names it). Its status is not asked: it would wait behind the
+    /// erase the bootloader starts after BeginUpdate. With the full retry budget.
+    /// </summary>
+    /// <exception cref="DeviceNotFoundException">Another device answers at that address.</exception>
+    internal async Task<DeviceInfo> ReadStartedBootloaderAsync(DeviceInfo last, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        LinkSlot slot = SlotOf(last);
+        DeviceInfo? known = AddressesUnchangedSince(last) ? last : null;
+        DeviceInfo info = await ReadInfoAsync(slot, last.Address, last.ChainPosition, last.PathFrameSize, _options.CommandAttempts, cancellationToken,
+            known: known, withStatus: false).ConfigureAwait(false);
+        if (info.Uid != last.Uid)
+            throw new DeviceNotFoundException(last.Uid, last.Address, $"{last.Address} is now device {info.Uid}, not {last.Uid}: the link was enumerated again.");
+        return info;
+    }
+
     /// <summary>Enumerates <paramref name="slot"/> again unless that happened after <paramref name="faultTimestamp"/> (then null).</summary>
     private async Task<IReadOnlyList<DeviceInfo>?> RediscoverAfterAsync(LinkSlot slot, long faultTimestamp, CancellationToken cancellationToken)
     {
@@ -271,8 +290,14 @@ public sealed partial class DeviceNetwork
     /// the identity, which no restart changes, is taken from it instead of asked, and the status is asked only of a
     /// bootloader: half the answers' bytes, which a restart's confirmation on a shared line waits for.
     /// </summary>
+    /// <remarks>
+    /// <paramref name="withStatus"/> false leaves a bootloader's status unasked (<see cref="DeviceInfo.Bootloader"/> null):
+    /// the status is a bootloader command, which waits behind the bootloader's flash work (a background erase), while the
+    /// identity, versions and capabilities do not. Such a read is stamped as partial: it says where the device is
+    /// (<see cref="AddressesUnchangedSince"/>), but it is no first contact (<see cref="IsCurrent"/>).
+    /// </remarks>
     private async Task<DeviceInfo> ReadInfoAsync(LinkSlot slot, NodeAddress address, int position, int pathLimit, int attempts, CancellationToken cancellationToken,
-        TimeSpan? timeout = null, DeviceInfo? known = null)
+        TimeSpan? timeout = null, DeviceInfo? known = null, bool withStatus = true)
     {
         // Stamped with when it started and how the link was addressed then: a re-addressing meanwhile makes it stale.
         long started = _options.TimeProvider.GetTimestamp();
@@ -287,7 +312,7 @@ public sealed partial class DeviceNetwork
         Task<GetIdentityResponse>? identityAsked = known is null ? device.GetIdentityAsync(new GetIdentityRequest(), options, stop.Token) : null;
         Task<GetVersionsResponse> versionsAsked = device.GetVersionsAsync(new GetVersionsRequest(), options, stop.Token);
         Task<GetCapabilitiesResponse> capabilitiesAsked = device.GetCapabilitiesAsync(new GetCapabilitiesRequest(), options, stop.Token);
-        Task<GetStatusResponse>? statusAsked = known is null
+        Task<GetStatusResponse>? statusAsked = known is null && withStatus
             ? bootloader.GetStatusAsync(new GetStatusRequest(), new RpcCallOptions { Timeout = options.Timeout, MaxAttempts = 1, Idempotent = true }, stop.Token)
             : null;
         _ = statusAsked?.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
@@ -310,7 +335,7 @@ public sealed partial class DeviceNetwork
             throw;
         }
         BootloaderStatus? status = null;
-        if (versions.RunningImage == Csa.Rpc.Device.ImageKind.Bootloader)
+        if (versions.RunningImage == Csa.Rpc.Device.ImageKind.Bootloader && withStatus)
         {
             GetStatusResponse? answered = null;
             try
@@ -328,13 +353,14 @@ public sealed partial class DeviceNetwork
             throw new RpcDecodeException($"{address} reported a {identity.Uid.Length}-byte unique id; {DeviceUid.Length} bytes expected.");
         DeviceUid uid = identity is null ? known!.Uid : DeviceUid.FromBytes(identity.Uid);
         UpdateRules? rules = await ReadRulesAsync(device, uid, versions, options, cancellationToken).ConfigureAwait(false);
-        return Stamp(new DeviceInfo(
+        var info = new DeviceInfo(
             address, slot.Index, slot.Spec.Name, position, uid, identity?.VendorId ?? known!.VendorId, identity?.DeviceClass ?? known!.DeviceClassId,
             identity?.ProductName ?? known!.ProductName, identity?.HardwareRevision ?? known!.HardwareRevision, identity?.McuDeviceId ?? known!.McuDeviceId,
             versions.RunningImage, versions.ActiveBootloader,
             ToVersion(versions.BootloaderVersion), ToVersion(versions.ApplicationVersion), versions.ApplicationValid, versions.SecurityCounter,
             versions.ProtocolVersion, capabilities.MaxFrameSize, Math.Min(pathLimit, (int)capabilities.MaxFrameSize),
-            capabilities.ReceiveBuffers, capabilities.MaxPacketSize, capabilities.Features, status) { Rules = rules }, started, generation);
+            capabilities.ReceiveBuffers, capabilities.MaxPacketSize, capabilities.Features, status) { Rules = rules };
+        return Stamp(info, started, generation, whole: withStatus);
     }
 
     /// <summary>

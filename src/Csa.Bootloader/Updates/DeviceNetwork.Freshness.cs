@@ -9,12 +9,16 @@ public sealed partial class DeviceNetwork
     /// <summary>When each DeviceInfo this network read was read, and its link's addressing generation then (by reference: a copy made with <c>with</c> is not a read).</summary>
     private readonly ConditionalWeakTable<DeviceInfo, ReadStamp> _reads = new();
 
-    private sealed record ReadStamp(long Timestamp, long Generation);
+    /// <summary>When a read started, the link's addressing generation then, and whether it was a whole read.</summary>
+    /// <param name="Timestamp">When the read started (TimeProvider timestamp).</param>
+    /// <param name="Generation">The link's addressing generation when it started.</param>
+    /// <param name="Whole">False for a read that left something out (a bootloader's status): it locates the device, it is not a first contact.</param>
+    private sealed record ReadStamp(long Timestamp, long Generation, bool Whole);
 
     /// <summary>Notes that <paramref name="info"/> was read from its device by a read that started at <paramref name="started"/>, when its link's generation was <paramref name="generation"/>.</summary>
-    private DeviceInfo Stamp(DeviceInfo info, long started, long generation)
+    private DeviceInfo Stamp(DeviceInfo info, long started, long generation, bool whole = true)
     {
-        _reads.AddOrUpdate(info, new ReadStamp(started, generation));
+        _reads.AddOrUpdate(info, new ReadStamp(started, generation, whole));
         return info;
     }
 
@@ -25,6 +29,7 @@ public sealed partial class DeviceNetwork
     /// </summary>
     internal bool IsCurrent(DeviceInfo info, TimeSpan maxAge) =>
         _reads.TryGetValue(info, out ReadStamp? stamp)
+        && stamp.Whole
         && _options.TimeProvider.GetElapsedTime(stamp.Timestamp) <= maxAge
         && AddressesUnchanged(info, stamp);
 

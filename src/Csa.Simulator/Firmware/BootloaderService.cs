@@ -167,7 +167,8 @@ public sealed partial class BootloaderService : BootloaderServerBase
 
     /// <summary>
     /// Called when a command has taken its place in the command gate's queue (first come, first served), so the device
-    /// can hand the RPC server its next command: the bootloader takes its commands in arrival order (ArrivalOrder).
+    /// can hand the RPC server its next command: the bootloader takes its commands in arrival order (the virtual
+    /// device's ArrivalOrder).
     /// </summary>
     internal Action? CommandQueued { get; set; }
 

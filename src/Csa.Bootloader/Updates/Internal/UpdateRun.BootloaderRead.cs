@@ -24,11 +24,14 @@ internal sealed partial class UpdateRun
     /// <summary>True for the states a bootloader announces when it starts: waiting for an update, or in the middle of one.</summary>
     private static bool IsBootloaderState(DeviceState? state) => state is DeviceState.WaitingForUpdate or DeviceState.Updating;
 
-    /// <summary>Starts reading the bootloader that announced itself; BeginUpdate goes out before the answers arrive.</summary>
+    /// <summary>
+    /// Starts reading the bootloader that announced itself (versions and capabilities: its status would wait behind the
+    /// erase BeginUpdate starts); BeginUpdate goes out before the answers arrive.
+    /// </summary>
     private void StartBootloaderRead()
     {
         ForgetBootloaderRead();
-        _bootloaderRead = _network.RefreshAsync(_device, _ct);
+        _bootloaderRead = _network.ReadStartedBootloaderAsync(_device, _ct);
     }
 
     /// <summary>

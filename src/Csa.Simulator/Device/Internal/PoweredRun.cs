@@ -71,9 +71,12 @@ internal sealed class PoweredRun : IAsyncDisposable
             Silence();
             onPowerLoss();
         };
-        _services.Add(new PowerAwareService(_deviceService, powerLost));
+        // The bootloader takes its commands in arrival order (ArrivalOrder): a bootloader command once it has its place in
+        // the command gate's queue, any other once it has been answered.
+        _arrivalOrder = state == VirtualDeviceState.Bootloader && firmware.BootloaderService is BootloaderService ? new ArrivalOrder() : null;
+        _services.Add(new PowerAwareService(_deviceService, powerLost, _arrivalOrder is { } order ? order.Taken : null));
         // Identity and authentication are the bootloader's, exported to the application too (the key never leaves it).
-        _services.Add(new PowerAwareService(firmware.ProvisioningService, powerLost));
+        _services.Add(new PowerAwareService(firmware.ProvisioningService, powerLost, _arrivalOrder is { } order2 ? order2.Taken : null));
         if (state == VirtualDeviceState.Bootloader)
         {
             _services.Add(new PowerAwareService(firmware.BootloaderService, powerLost));
@@ -81,8 +84,7 @@ internal sealed class PoweredRun : IAsyncDisposable
             if (firmware.BootloaderService is BootloaderService bootloader)
             {
                 bootloader.BackgroundPowerLost = powerLost;
-                _arrivalOrder = new ArrivalOrder();
-                bootloader.CommandQueued = _arrivalOrder.Queued;
+                bootloader.CommandQueued = _arrivalOrder!.Taken;
             }
         }
         else
