@@ -136,7 +136,10 @@ public sealed partial class DeviceNetwork
         await slot.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (slot.Link is not { IsOpen: true } link || await Node.AssignAddressAsync(link, last.Address, cancellationToken).ConfigureAwait(false) is null)
+            if (slot.Link is not { IsOpen: true } link)
+                return null;
+            slot.Readdressed();
+            if (await Node.AssignAddressAsync(link, last.Address, cancellationToken).ConfigureAwait(false) is null)
                 return null;
         }
         catch (DataLinkException)
@@ -150,15 +153,19 @@ public sealed partial class DeviceNetwork
         return await ProbeAsync(last, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Reads the device at its last address; null when nothing answers there or another device does.</summary>
-    internal async Task<DeviceInfo?> ProbeAsync(DeviceInfo last, CancellationToken cancellationToken, TimeSpan? timeout = null)
+    /// <summary>
+    /// Reads the device at its last address; null when nothing answers there or another device does. <paramref name="light"/>:
+    /// its identity is taken from <paramref name="last"/> when the address still names it (ReadInfoAsync).
+    /// </summary>
+    internal async Task<DeviceInfo?> ProbeAsync(DeviceInfo last, CancellationToken cancellationToken, TimeSpan? timeout = null, bool light = false)
     {
         LinkSlot slot = SlotOf(last);
         if (slot.Link is not { IsOpen: true })
             return null;
+        DeviceInfo? known = light && AddressesUnchangedSince(last) ? last : null;
         try
         {
-            DeviceInfo info = await ReadInfoAsync(slot, last.Address, last.ChainPosition, last.PathFrameSize, attempts: 1, cancellationToken, timeout).ConfigureAwait(false);
+            DeviceInfo info = await ReadInfoAsync(slot, last.Address, last.ChainPosition, last.PathFrameSize, attempts: 1, cancellationToken, timeout, known).ConfigureAwait(false);
             if (info.Uid != last.Uid)
                 return null;
             Remember(info);
@@ -168,6 +175,25 @@ public sealed partial class DeviceNetwork
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// What an update needs of a bootloader that announced its start at <paramref name="last"/>'s address before it
+    /// writes: that a bootloader runs, and its receive buffers and packet size (versions and capabilities; the identity
+    /// from <paramref name="last"/> when the address still names it). Its status is not asked: it would wait behind the
+    /// erase the bootloader starts after BeginUpdate. With the full retry budget.
+    /// </summary>
+    /// <exception cref="DeviceNotFoundException">Another device answers at that address.</exception>
+    internal async Task<DeviceInfo> ReadStartedBootloaderAsync(DeviceInfo last, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        LinkSlot slot = SlotOf(last);
+        DeviceInfo? known = AddressesUnchangedSince(last) ? last : null;
+        DeviceInfo info = await ReadInfoAsync(slot, last.Address, last.ChainPosition, last.PathFrameSize, _options.CommandAttempts, cancellationToken,
+            known: known, withStatus: false).ConfigureAwait(false);
+        if (info.Uid != last.Uid)
+            throw new DeviceNotFoundException(last.Uid, last.Address, $"{last.Address} is now device {info.Uid}, not {last.Uid}: the link was enumerated again.");
+        return info;
     }
 
     /// <summary>Enumerates <paramref name="slot"/> again unless that happened after <paramref name="faultTimestamp"/> (then null).</summary>
@@ -211,6 +237,7 @@ public sealed partial class DeviceNetwork
         }
         else
         {
+            slot.Readdressed();
             // A link given an address range (AddressesPerLink) holds no more devices than that: enumeration ends there.
             IReadOnlyList<ChainMember> members = _options.AddressesPerLink is { } range
                 ? await Node.EnumerateChainAsync(link, slot.FirstAddress, range, cancellationToken).ConfigureAwait(false)
@@ -248,8 +275,24 @@ public sealed partial class DeviceNetwork
         return devices;
     }
 
-    private async Task<DeviceInfo> ReadInfoAsync(LinkSlot slot, NodeAddress address, int position, int pathLimit, int attempts, CancellationToken cancellationToken, TimeSpan? timeout = null)
+    /// <summary>
+    /// Reads the device at <paramref name="address"/>: identity, versions, capabilities, and a bootloader's status. With
+    /// <paramref name="known"/> (a read of the same device whose address still names it, <see cref="AddressesUnchangedSince"/>)
+    /// the identity, which no restart changes, is taken from it instead of asked, and the status is asked only of a
+    /// bootloader: half the answers' bytes, which a restart's confirmation on a shared line waits for.
+    /// </summary>
+    /// <remarks>
+    /// <paramref name="withStatus"/> false leaves a bootloader's status unasked (<see cref="DeviceInfo.Bootloader"/> null):
+    /// the status is a bootloader command, which waits behind the bootloader's flash work (a background erase), while the
+    /// identity, versions and capabilities do not. Such a read is stamped as partial: it says where the device is
+    /// (<see cref="AddressesUnchangedSince"/>), but it is no first contact (<see cref="IsCurrent"/>).
+    /// </remarks>
+    private async Task<DeviceInfo> ReadInfoAsync(LinkSlot slot, NodeAddress address, int position, int pathLimit, int attempts, CancellationToken cancellationToken,
+        TimeSpan? timeout = null, DeviceInfo? known = null, bool withStatus = true)
     {
+        // Stamped with when it started and how the link was addressed then: a re-addressing meanwhile makes it stale.
+        long started = _options.TimeProvider.GetTimestamp();
+        long generation = slot.AddressGeneration;
         var options = new RpcCallOptions { Timeout = timeout ?? _options.CommandTimeout, MaxAttempts = attempts, Idempotent = true };
         using var device = new DeviceClient(Client, address);
         using var bootloader = new BootloaderClient(Client, address);
@@ -257,19 +300,20 @@ public sealed partial class DeviceNetwork
         // instead of four, which every restart and resume of an update waits for. The bootloader's status is asked
         // speculatively: an application answers it with an error, which is then ignored.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task<GetIdentityResponse> identityAsked = device.GetIdentityAsync(new GetIdentityRequest(), options, stop.Token);
+        Task<GetIdentityResponse>? identityAsked = known is null ? device.GetIdentityAsync(new GetIdentityRequest(), options, stop.Token) : null;
         Task<GetVersionsResponse> versionsAsked = device.GetVersionsAsync(new GetVersionsRequest(), options, stop.Token);
         Task<GetCapabilitiesResponse> capabilitiesAsked = device.GetCapabilitiesAsync(new GetCapabilitiesRequest(), options, stop.Token);
-        Task<GetStatusResponse> statusAsked = bootloader.GetStatusAsync(new GetStatusRequest(),
-            new RpcCallOptions { Timeout = options.Timeout, MaxAttempts = 1, Idempotent = true }, stop.Token);
-        _ = statusAsked.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+        Task<GetStatusResponse>? statusAsked = known is null && withStatus
+            ? bootloader.GetStatusAsync(new GetStatusRequest(), new RpcCallOptions { Timeout = options.Timeout, MaxAttempts = 1, Idempotent = true }, stop.Token)
+            : null;
+        _ = statusAsked?.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
             TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        GetIdentityResponse identity;
+        GetIdentityResponse? identity;
         GetVersionsResponse versions;
         GetCapabilitiesResponse capabilities;
         try
         {
-            identity = await identityAsked.ConfigureAwait(false);
+            identity = identityAsked is null ? null : await identityAsked.ConfigureAwait(false);
             versions = await versionsAsked.ConfigureAwait(false);
             capabilities = await capabilitiesAsked.ConfigureAwait(false);
         }
@@ -277,17 +321,17 @@ public sealed partial class DeviceNetwork
         {
             // The first failure is the answer; the other questions are not waited for.
             await stop.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAll(identityAsked, versionsAsked, capabilitiesAsked, statusAsked).ContinueWith(static _ => { }, CancellationToken.None,
+            await Task.WhenAll(new Task?[] { identityAsked, versionsAsked, capabilitiesAsked, statusAsked }.OfType<Task>()).ContinueWith(static _ => { }, CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
             throw;
         }
         BootloaderStatus? status = null;
-        if (versions.RunningImage == Csa.Rpc.Device.ImageKind.Bootloader)
+        if (versions.RunningImage == Csa.Rpc.Device.ImageKind.Bootloader && withStatus)
         {
             GetStatusResponse? answered = null;
             try
             {
-                answered = await statusAsked.ConfigureAwait(false);
+                answered = statusAsked is null ? null : await statusAsked.ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is RpcErrorException or OperationCanceledException || IsUnreachable(ex))
             {
@@ -296,16 +340,18 @@ public sealed partial class DeviceNetwork
             answered ??= await bootloader.GetStatusAsync(new GetStatusRequest(), options, cancellationToken).ConfigureAwait(false);
             status = BootloaderStatus.FromResponse(answered);
         }
-        if (identity.Uid.Length != DeviceUid.Length)
+        if (identity is not null && identity.Uid.Length != DeviceUid.Length)
             throw new RpcDecodeException($"{address} reported a {identity.Uid.Length}-byte unique id; {DeviceUid.Length} bytes expected.");
-        DeviceUid uid = DeviceUid.FromBytes(identity.Uid);
+        DeviceUid uid = identity is null ? known!.Uid : DeviceUid.FromBytes(identity.Uid);
         UpdateRules? rules = await ReadRulesAsync(device, uid, versions, options, cancellationToken).ConfigureAwait(false);
-        return new DeviceInfo(
-            address, slot.Index, slot.Spec.Name, position, DeviceUid.FromBytes(identity.Uid), identity.VendorId, identity.DeviceClass,
-            identity.ProductName, identity.HardwareRevision, identity.McuDeviceId, versions.RunningImage, versions.ActiveBootloader,
+        var info = new DeviceInfo(
+            address, slot.Index, slot.Spec.Name, position, uid, identity?.VendorId ?? known!.VendorId, identity?.DeviceClass ?? known!.DeviceClassId,
+            identity?.ProductName ?? known!.ProductName, identity?.HardwareRevision ?? known!.HardwareRevision, identity?.McuDeviceId ?? known!.McuDeviceId,
+            versions.RunningImage, versions.ActiveBootloader,
             ToVersion(versions.BootloaderVersion), ToVersion(versions.ApplicationVersion), versions.ApplicationValid, versions.SecurityCounter,
             versions.ProtocolVersion, capabilities.MaxFrameSize, Math.Min(pathLimit, (int)capabilities.MaxFrameSize),
             capabilities.ReceiveBuffers, capabilities.MaxPacketSize, capabilities.Features, status) { Rules = rules };
+        return Stamp(info, started, generation, whole: withStatus);
     }
 
     /// <summary>
@@ -368,6 +414,7 @@ public sealed partial class DeviceNetwork
         ILinkTransport transport = await slot.Spec.OpenAsync(cancellationToken).ConfigureAwait(false)
             ?? throw new DataLinkException($"The factory of link {slot.Spec.Name} returned no transport.");
         NodeLink link = Node.AddLink(transport, LinkRole.Downstream);
+        slot.Readdressed();
         slot.Link = link;
         slot.LastRediscovered = _options.TimeProvider.GetTimestamp();
         if (slot.Spec.FixedAddresses is { } fixedAddresses)

@@ -193,5 +193,13 @@ public sealed partial class DeviceNetwork : IAsyncDisposable, IDisposable
 
         /// <summary>When the link was last enumerated or reopened (TimeProvider timestamp), so concurrent finders enumerate once.</summary>
         public long LastRediscovered { get; set; } = long.MinValue;
+
+        private long _addressGeneration;
+
+        /// <summary>Counts what may have given the link's devices other addresses: enumerations, reopenings, address assignments.</summary>
+        public long AddressGeneration => Interlocked.Read(ref _addressGeneration);
+
+        /// <summary>The link's devices may have other addresses now.</summary>
+        public void Readdressed() => Interlocked.Increment(ref _addressGeneration);
     }
 }

@@ -27,7 +27,7 @@ public sealed partial class VirtualDevice
         {
             if (IsPoweredLocked)
                 return State;
-            return PowerUpLocked();
+            return await PowerUpLockedAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -86,7 +86,7 @@ public sealed partial class VirtualDevice
         {
             if (IsPoweredLocked)
                 await PowerDownLockedAsync(abrupt: false, keepAddress: false, "power cycle").ConfigureAwait(false);
-            return PowerUpLocked();
+            return await PowerUpLockedAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -155,17 +155,20 @@ public sealed partial class VirtualDevice
         DeviceLog.Resetting(_logger, Name, mode);
         if (IsPoweredLocked)
             await PowerDownLockedAsync(abrupt: false, keepAddress: true, $"reset ({mode})").ConfigureAwait(false);
-        return PowerUpLocked();
+        return await PowerUpLockedAsync().ConfigureAwait(false);
     }
 
     /// <summary>True while the device has power (running an image, or bricked). Call under the power lock.</summary>
     private bool IsPoweredLocked => State != VirtualDeviceState.Off;
 
-    private VirtualDeviceState PowerUpLocked()
+    private async Task<VirtualDeviceState> PowerUpLockedAsync()
     {
         _supplied = true;
         Flash.PowerOn();
         FirmwareStart start = _firmware.Boot();
+        // The start-up checks' CPU time on the chip (DeviceProfile.CpuTiming): nothing answers or forwards meanwhile.
+        if (start.CpuTime > TimeSpan.Zero)
+            await Task.Delay(start.CpuTime, _options.TimeProvider).ConfigureAwait(false);
         NodeAddress address = _retainedAddress ?? NodeAddress.Unassigned;
         _retainedAddress = null;
         if (start.State == VirtualDeviceState.Bricked)

@@ -39,6 +39,9 @@ public sealed partial class BootloaderService
             {
                 throw Refuse(Map(e.Reason), e.Message);
             }
+            // The chip's CPU time for the checks just made: the signature, and the key unwrap of an encrypted image.
+            await _firmware.ComputeAsync(_firmware.Profile.CpuTiming is { } cpu && manifest.Authentication == ImageAuthentication.EcdsaP256Sha256
+                ? cpu.SignatureVerification * (manifest.Encryption == ImageEncryption.None ? 1 : 2) : TimeSpan.Zero).ConfigureAwait(false);
             if (_firmware.Profile.RequireDeviceBinding && !manifest.IsDeviceBound)
                 throw Refuse(BootloaderError.NotBoundToThisDevice, "The image is not bound to any device; this product installs only images bound to the device's unique id.");
             byte[] manifestBytes = request.Manifest!;

@@ -66,6 +66,8 @@ public sealed partial class BootloaderService
                 await ProgramRunAsync(s, runStart, b, plain, offset, _firmware.RunStopping).ConfigureAwait(false);
             }
             s.Advance();
+            // The chip hashes what it wrote (read back from flash) into the payload's running SHA-256.
+            await _firmware.ComputeAsync(_firmware.Profile.CpuTiming?.Hash(data.Length) ?? TimeSpan.Zero).ConfigureAwait(false);
             await CheckpointAsync(s, _firmware.RunStopping).ConfigureAwait(false);
             _firmware.NoteUpdateCommand();
             KickEraseAhead();

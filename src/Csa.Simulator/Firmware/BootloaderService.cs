@@ -133,6 +133,7 @@ public sealed partial class BootloaderService : BootloaderServerBase
                 throw Error(BootloaderError.RangeNotAllowed, $"Bytes {request.Offset}..{(ulong)request.Offset + request.Length} of {request.Region} are neither whole {HashGranule}-byte granules nor the payload of its valid image.");
             byte[] hash = _firmware.Inspector.HashFlash(region.Address + request.Offset, request.Length)
                 ?? throw Error(BootloaderError.FlashFault, $"The range of {request.Region} holds a double word with an ECC error (an interrupted write).");
+            await _firmware.ComputeAsync(_firmware.Profile.CpuTiming?.Hash(request.Length) ?? TimeSpan.Zero).ConfigureAwait(false);
             return new GetRegionHashResponse(hash);
         }
         finally
@@ -173,13 +174,22 @@ public sealed partial class BootloaderService : BootloaderServerBase
         }
     }
 
+    /// <summary>
+    /// Called when a command has taken its place in the command gate's queue (first come, first served), so the device
+    /// can hand the RPC server its next command: the bootloader takes its commands in arrival order (the virtual
+    /// device's ArrivalOrder).
+    /// </summary>
+    internal Action? CommandQueued { get; set; }
+
     private async Task EnterAsync(CancellationToken cancellationToken)
     {
         // Counted while waiting, so the background eraser starts no erase while a command is queued (erase-ahead).
         Interlocked.Increment(ref _commandsWaiting);
         try
         {
-            await _firmware.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            Task entered = _firmware.Gate.WaitAsync(cancellationToken);
+            CommandQueued?.Invoke(); // its place in the queue is taken: the next command may come
+            await entered.ConfigureAwait(false);
         }
         finally
         {

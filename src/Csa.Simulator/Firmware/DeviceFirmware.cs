@@ -151,6 +151,27 @@ public sealed partial class DeviceFirmware
 
     internal TimeProvider Time { get; }
 
+    /// <summary>
+    /// The CPU time the last <see cref="Boot"/> took on the chip (<see cref="DeviceProfile.CpuTiming"/>; zero without one):
+    /// a signature and a payload SHA-256 for every image the start-up checks got to (both bootloader copies, checked by
+    /// the pre-bootloader, and the application, checked by the bootloader).
+    /// </summary>
+    internal TimeSpan BootCpuTime()
+    {
+        if (Profile.CpuTiming is not { } cpu)
+            return TimeSpan.Zero;
+        TimeSpan total = TimeSpan.Zero;
+        foreach (RegionKind kind in new[] { RegionKind.BootloaderA, RegionKind.BootloaderB, RegionKind.Application })
+        {
+            if (_checks[(int)kind] is { Manifest: { } manifest })
+                total += cpu.SignatureVerification + cpu.Hash(manifest.PayloadSize);
+        }
+        return total;
+    }
+
+    /// <summary>Charges <paramref name="time"/> of CPU work on the device's clock (the caller holds the command gate: nothing else runs).</summary>
+    internal Task ComputeAsync(TimeSpan time) => time > TimeSpan.Zero ? Task.Delay(time, Time, RunStopping) : Task.CompletedTask;
+
     internal MemoryMap Map { get; }
 
     internal StateJournal Journal { get; }

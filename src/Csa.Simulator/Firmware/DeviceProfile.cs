@@ -99,6 +99,13 @@ public sealed class DeviceProfile
     /// <summary>Typical flash timing (default) or the datasheets' worst case.</summary>
     public FlashTimingProfile FlashTiming { get; init; } = FlashTimingProfile.Typical;
 
+    /// <summary>
+    /// The CPU time the bootloader's cryptography takes on the chip (start-up checks, BeginUpdate's signature, hashing
+    /// while writing, GetRegionHash), charged on the device's clock; null (the default): the CPU takes no time, only the
+    /// flash is charged. <see cref="Firmware.CpuTiming.Stm32F4"/> and <see cref="Firmware.CpuTiming.Stm32L4"/> are estimates.
+    /// </summary>
+    public CpuTiming? CpuTiming { get; init; }
+
     /// <summary>An STM32F4 with 1 MB of flash.</summary>
     public static DeviceProfile Stm32F4(DeviceUid uid) => new() { MemoryMap = MemoryMap.Stm32F4_1M, Uid = uid };
 

@@ -17,6 +17,7 @@ internal sealed class ChainTurns
     private readonly Dictionary<Images.DeviceUid, (int Link, int Position)> _members;
     private readonly HashSet<Images.DeviceUid> _contacted = [];
     private readonly HashSet<Images.DeviceUid> _enterRequested = [];
+    private readonly HashSet<Images.DeviceUid> _beginSent = [];
     private readonly HashSet<Images.DeviceUid> _verified = [];
     private readonly HashSet<Images.DeviceUid> _resetRequested = [];
     private readonly HashSet<Images.DeviceUid> _left = [];
@@ -37,6 +38,31 @@ internal sealed class ChainTurns
 
     /// <summary><paramref name="uid"/> was asked to enter its bootloader (the request is on its way), or runs it already.</summary>
     public void EnterRequested(Images.DeviceUid uid) => Mark(_enterRequested, uid);
+
+    /// <summary>
+    /// Waits until every member behind <paramref name="uid"/> on its chain has sent its BeginUpdate (or left), but no longer
+    /// than <paramref name="atMost"/>: the devices deepest in the chain start their erases first. A frame reaches them
+    /// last and their writes in flight are mostly on the wire, so what their receive buffers hold covers least of an
+    /// erase once the payload streams; erasing while the others are still being offered their images costs the stream
+    /// nothing. A member that is late (it restarts slowly, it resumes after a fault) is not waited for longer than
+    /// <paramref name="atMost"/>: nobody is held up by it.
+    /// </summary>
+    public async Task BeforeBeginAsync(Images.DeviceUid uid, TimeSpan atMost, TimeProvider time, CancellationToken cancellationToken)
+    {
+        using var late = new CancellationTokenSource(atMost, time);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, late.Token);
+        try
+        {
+            await WaitAsync(uid, (other, me) => other > me, _beginSent, limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The members behind it are late: it goes on.
+        }
+    }
+
+    /// <summary><paramref name="uid"/> sent its BeginUpdate.</summary>
+    public void BeginSent(Images.DeviceUid uid) => Mark(_beginSent, uid);
 
     /// <summary><paramref name="uid"/> verified its new image: nothing is left to send to it but its restart.</summary>
     public void Verified(Images.DeviceUid uid) => Mark(_verified, uid);

@@ -72,6 +72,34 @@ internal sealed partial class MulticastTransfer
         }
     }
 
+    /// <summary>
+    /// How long a write that was sent before a GetMissingBlocks question, and is still unanswered when the question is,
+    /// may take to be answered: the device ran the two at once, and the write takes its programming time (1 KiB: 4 ms
+    /// typical, 26 ms worst case on an F4). A write that was lost costs this much before it is sent again.
+    /// </summary>
+    private static readonly TimeSpan LateAnswerGrace = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Waits until <paramref name="member"/> has acknowledged every block in <paramref name="blocks"/>, or left, or <paramref name="atMost"/> has passed.</summary>
+    private async Task AnswersAsync(Member member, int[] blocks, TimeSpan atMost)
+    {
+        long start = _time.GetTimestamp();
+        while (true)
+        {
+            Task changed;
+            lock (_lock)
+            {
+                if (!member.Active || blocks.All(block => member.Acknowledged[block]))
+                    return;
+                changed = _changed.Task;
+            }
+            TimeSpan left = atMost - _time.GetElapsedTime(start);
+            if (left <= TimeSpan.Zero)
+                return;
+            await Task.WhenAny(changed, Task.Delay(left, _time, _stop.Token)).ConfigureAwait(false);
+            _stop.Token.ThrowIfCancellationRequested();
+        }
+    }
+
     /// <summary>The blocks <paramref name="member"/> lacks (GetMissingBlocks, page by page); null when it was left behind for not answering.</summary>
     private async Task<(Member, SortedSet<int>?)> MissingBlocksAsync(Member member)
     {
@@ -97,8 +125,17 @@ internal sealed partial class MulticastTransfer
                 }
                 offset += (long)answer.BlockCount * _chunk;
             }
+            // A device may run several commands at once (up to its receive buffers, rpc-packets.md section 6), so a write
+            // sent before the question can still be running when the question is answered: a missing block whose write
+            // is still unanswered gets a moment for its answer before it counts as missing.
+            int[] late;
+            lock (_lock)
+                late = [.. member.Outstanding.Select(o => o.Block).Where(missing.Contains)];
+            if (late.Length > 0)
+                await AnswersAsync(member, late, LateAnswerGrace).ConfigureAwait(false);
             lock (_lock)
             {
+                missing.RemoveWhere(block => member.Acknowledged[block]);
                 // It took every write sent before the question: those still waited for were lost, or their answers were.
                 foreach (Sent sent in member.Outstanding)
                 {

@@ -292,7 +292,10 @@ internal sealed partial class MulticastTransfer
 
     private async Task CompleteAsync(Member member)
     {
-        await LeaveAsync(member.Device).ConfigureAwait(false);
+        await Task.Yield(); // out of CompleteLocked's lock: the progress callback runs outside any lock
+        // Its FinishUpdate does not wait for the leave: a group write that still reaches it is a write of blocks it holds
+        // (answered, and no longer waited for), or, after its commit, one it refuses; and its restart forgets every group.
+        _ = LeaveAsync(member.Device);
         member.Join.Progress(_payload.Length, 0);
         member.Done.TrySetResult(MulticastOutcome.Complete);
     }

@@ -28,6 +28,9 @@ internal sealed class StartAnnouncement : IDisposable
     /// <summary>True once the device announced a start.</summary>
     public bool Heard => _heard.Task.IsCompleted;
 
+    /// <summary>The state the device announced it started in (a bootloader waiting for or in an update, a running application); null until it did.</summary>
+    public DeviceState? State => _heard.Task.IsCompletedSuccessfully ? _heard.Task.Result : null;
+
     /// <summary>Completes when the device announces a start.</summary>
     public Task HeardAsync => _heard.Task;
 

@@ -21,12 +21,11 @@ internal sealed partial class UpdateRun
             // On a chain shared with a transfer to a group: after the devices in front of it (ChainTurns).
             if (_turns is not null)
                 await _turns.BeforeEnterAsync(_uid, _ct).ConfigureAwait(false);
-            await EnterBootloaderAsync().ConfigureAwait(false);
+            await EnterBootloaderAsync(overlapRead: MayOverlapBootloaderRead(_device)).ConfigureAwait(false);
         }
         _turns?.EnterRequested(_uid);
 
-        BootloaderStatus status = _device.Bootloader!;
-        await WriteImageAsync(UpdateTarget.Application, status.GetRegion(RegionKind.Application), image).ConfigureAwait(false);
+        await WriteImageAsync(UpdateTarget.Application, RegionKind.Application, image).ConfigureAwait(false);
 
         // The members of a transfer to a group restart together, from the end of their chain (ChainTurns); a device
         // written by itself takes no turn.

@@ -51,7 +51,7 @@ internal sealed partial class UpdateRun
                 throw Mismatch($"{copy} still runs and still needs its image, but a bootloader cannot write its own copy; " +
                     $"the pre-bootloader keeps starting {copy} ({status.GetRegion(copy).Version}) over {status.OtherCopy} ({status.GetRegion(status.OtherCopy).Version}).");
             }
-            await WriteImageAsync(UpdateTarget.OtherBootloader, region, image).ConfigureAwait(false);
+            await WriteImageAsync(UpdateTarget.OtherBootloader, region.Region, image).ConfigureAwait(false);
             _device = await _network.RefreshAsync(_device, _ct).ConfigureAwait(false);
             await SwitchToExpectedCopyAsync(_device.Bootloader!).ConfigureAwait(false);
             if (!_plan.BothCopies && _device.Bootloader is { } now && now.RunningCopy != copy)
@@ -63,7 +63,7 @@ internal sealed partial class UpdateRun
                 UpdateFailedException failure = Mismatch($"{copy} now holds {image.Manifest.Version}, but the pre-bootloader keeps starting {now.RunningCopy} ({kept.Version}): " +
                     "it starts the valid copy with the highest version (A on a tie). Install a higher version to switch.");
                 if (applicationWasValid)
-                    await ResetAsync(ResetMode.Normal).ConfigureAwait(false);
+                    (await ResetAsync(ResetMode.Normal).ConfigureAwait(false)).Dispose();
                 throw failure;
             }
         }

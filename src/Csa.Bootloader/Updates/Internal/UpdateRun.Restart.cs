@@ -19,41 +19,45 @@ internal sealed partial class UpdateRun
     /// <summary>
     /// Asks the running application to restart into the bootloader and waits until the bootloader answers. The request
     /// is sent again while the application keeps answering (a lost request, or an application that was busy), which is
-    /// harmless: the bootloader answers EnterBootloader at once.
+    /// harmless: the bootloader answers EnterBootloader at once. With <paramref name="overlapRead"/> (the application flow,
+    /// <see cref="MayOverlapBootloaderRead"/>), a bootloader that announces its start from the device's address ends the
+    /// wait at once: its read goes out then and is taken with BeginUpdate's answer (<see cref="TakeBootloaderReadAsync"/>).
     /// </summary>
-    private async Task EnterBootloaderAsync()
+    private async Task EnterBootloaderAsync(bool overlapRead = false)
     {
         Enter(UpdateStage.EnteringBootloader);
         long start = _time.GetTimestamp();
         while (true)
         {
             NodeLink? askedOver = _network.LinkOf(_device);
-            using (var started = new StartAnnouncement(_network, _device.Address))
+            using var started = new StartAnnouncement(_network, _device.Address);
+            using (DeviceClient device = _network.CreateDeviceClient(_device))
             {
-                using (DeviceClient device = _network.CreateDeviceClient(_device))
-                {
-                    Task<EnterBootloaderResponse> asked = device.EnterBootloaderAsync(new EnterBootloaderRequest(_options.EnterBootloaderWaitSeconds), CallOptions(), _ct);
-                    _turns?.EnterRequested(_uid); // on its way: the device in front of it may be asked now
-                    await AnswerOrStartAsync(asked, started, EnterBootloaderPause).ConfigureAwait(false);
-                }
-                // The application answers before it restarts: asking at once would only reach it on its way down. The
-                // bootloader's announcement ends the pause as soon as it runs.
-                await started.WaitAsync(EnterBootloaderPause + _options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
+                Task<EnterBootloaderResponse> asked = device.EnterBootloaderAsync(new EnterBootloaderRequest(_options.EnterBootloaderWaitSeconds), CallOptions(), _ct);
+                _turns?.EnterRequested(_uid); // on its way: the device in front of it may be asked now
+                await AnswerOrStartAsync(asked, started, EnterBootloaderPause).ConfigureAwait(false);
             }
+            // The application answers before it restarts: asking at once would only reach it on its way down. The
+            // bootloader's announcement ends the pause as soon as it runs.
+            await started.WaitAsync(EnterBootloaderPause + _options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
             TimeSpan left = _options.RestartTimeout - _time.GetElapsedTime(start);
             TimeSpan round = left < EnterBootloaderResendAfter * 2 ? left : EnterBootloaderResendAfter;
             try
             {
-                // A device that answers over a link opened since the request lost its port with its power: it restarted, and
-                // if its application runs the request was lost with it, so it is asked again now, not after the resend pause.
-                DeviceInfo now = await WaitForAsync(d => d.IsInBootloader || !ReferenceEquals(_network.LinkOf(d), askedOver),
-                    "the bootloader to answer after EnterBootloader", round).ConfigureAwait(false);
-                if (!now.IsInBootloader)
+                // A bootloader that announces its start (now, or while the probes wait: a chip's start-up checks take
+                // longer than the pause) ends the wait when its read may go out with BeginUpdate. A device that answers
+                // over a link opened since the request lost its port with its power: it restarted, and if its application
+                // runs the request was lost with it, so it is asked again now, not after the resend pause.
+                DeviceInfo? found = await WaitForAsync(d => d.IsInBootloader || !ReferenceEquals(_network.LinkOf(d), askedOver),
+                    "the bootloader to answer after EnterBootloader", round, started, overlapRead ? IsBootloaderState : null).ConfigureAwait(false);
+                if (found is { IsInBootloader: false })
                 {
                     if (_time.GetElapsedTime(start) >= _options.RestartTimeout)
                         throw Mismatch($"Waited {_options.RestartTimeout.TotalSeconds:0.#} s for the bootloader to answer after EnterBootloader; the device restarted into its application each time.");
                     continue;
                 }
+                if (found is null)
+                    StartBootloaderRead();
                 _enteredBootloader = true; // a refusal from now on restarts the application (it stays intact until BeginUpdate)
                 return;
             }
@@ -72,11 +76,28 @@ internal sealed partial class UpdateRun
     /// <summary>How long the application may keep answering after EnterBootloader before the request is sent again.</summary>
     private static readonly TimeSpan EnterBootloaderResendAfter = TimeSpan.FromSeconds(3);
 
-    /// <summary>Restarts the device (Reset with a short delay), tolerating an answer lost to the restart itself.</summary>
-    private async Task ResetAsync(ResetMode mode)
+    /// <summary>
+    /// Restarts the device (Reset with a short delay), tolerating an answer lost to the restart itself. Returns the
+    /// device's start announcement, still listening, for the wait that follows (the caller disposes it).
+    /// </summary>
+    private async Task<StartAnnouncement> ResetAsync(ResetMode mode)
     {
         Enter(UpdateStage.Restarting);
-        using var started = new StartAnnouncement(_network, _device.Address);
+        var started = new StartAnnouncement(_network, _device.Address);
+        try
+        {
+            await AskResetAsync(mode, started).ConfigureAwait(false);
+            return started;
+        }
+        catch
+        {
+            started.Dispose();
+            throw;
+        }
+    }
+
+    private async Task AskResetAsync(ResetMode mode, StartAnnouncement started)
+    {
         using (DeviceClient device = _network.CreateDeviceClient(_device))
         {
             // One attempt: a resend reaching the restarted device would restart it a second time.
@@ -142,10 +163,11 @@ internal sealed partial class UpdateRun
     {
         for (int start = 1; ; start++)
         {
-            await ResetAsync(mode).ConfigureAwait(false);
+            using StartAnnouncement started = await ResetAsync(mode).ConfigureAwait(false);
             Enter(UpdateStage.Confirming);
             bool mayRestartAgain = start < MaxRestartRequests;
-            DeviceInfo info = await WaitForAsync(d => done(d) || (mayRestartAgain && unchanged(d)), what).ConfigureAwait(false);
+            // The device's identity is known: the questions after its restart ask what runs (ReadInfoAsync's light read).
+            DeviceInfo info = (await WaitForAsync(d => done(d) || (mayRestartAgain && unchanged(d)), what, started: started, light: true).ConfigureAwait(false))!;
             if (done(info))
                 return info;
         }
@@ -161,8 +183,14 @@ internal sealed partial class UpdateRun
     /// Polls the device until <paramref name="condition"/> holds: at its address during
     /// <see cref="UpdateOptions.AddressRetentionGrace"/> (a reset keeps the address), then by finding it again (a
     /// power cut loses it). Throws <see cref="DeviceNotFoundException"/> after <see cref="UpdateOptions.RestartTimeout"/>.
+    /// With <paramref name="started"/>, the device's announcement that it runs again cuts short a question that is out
+    /// (one sent while it restarted is lost: a chip's start-up checks take a few hundred milliseconds, longer than the
+    /// pause before the first question) and the pause between questions: it is asked again at once. When
+    /// <paramref name="enough"/> accepts the announced state, the wait ends there and null is returned (the caller reads
+    /// the device itself).
     /// </summary>
-    private async Task<DeviceInfo> WaitForAsync(Func<DeviceInfo, bool> condition, string what, TimeSpan? timeout = null)
+    private async Task<DeviceInfo?> WaitForAsync(Func<DeviceInfo, bool> condition, string what, TimeSpan? timeout = null,
+        StartAnnouncement? started = null, Func<DeviceState?, bool>? enough = null, bool light = false)
     {
         TimeSpan limit = timeout ?? _options.RestartTimeout;
         long start = _time.GetTimestamp();
@@ -171,6 +199,8 @@ internal sealed partial class UpdateRun
         while (true)
         {
             _ct.ThrowIfCancellationRequested();
+            if (enough is not null && started is { Heard: true } && enough(started.State))
+                return null;
             TimeSpan elapsed = _time.GetElapsedTime(start);
             DeviceInfo? now;
             // A reset keeps the address; a link that closed under the device (its port went with its power) tells it was
@@ -179,7 +209,9 @@ internal sealed partial class UpdateRun
             {
                 // A short timeout: a question that reached the device on its way down is lost, and waiting the full
                 // command timeout for it would only delay the next question.
-                now = await _network.ProbeAsync(_device, _ct, _options.RestartProbeTimeout < _options.CommandTimeout ? _options.RestartProbeTimeout : _options.CommandTimeout).ConfigureAwait(false);
+                (now, bool overtaken) = await ProbeUnlessAnnouncedAsync(started, light).ConfigureAwait(false);
+                if (overtaken)
+                    continue; // it runs again now: ask at once
             }
             else
             {
@@ -208,8 +240,44 @@ internal sealed partial class UpdateRun
                     throw Mismatch($"Waited {limit.TotalSeconds:0.#} s for {what}; the device last answered {_time.GetElapsedTime(lastSeen).TotalSeconds:0.#} s ago, when {Describe(last)}.");
                 throw new DeviceNotFoundException(_uid, _device.Address, $"Device {_uid} did not answer within {limit.TotalSeconds:0.#} s while waiting for {what}.");
             }
-            await Task.Delay(_options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
+            if (started is { Heard: false })
+            {
+                using var pause = CancellationTokenSource.CreateLinkedTokenSource(_ct);
+                await Task.WhenAny(Task.Delay(_options.RestartPollInterval, _time, pause.Token), started.HeardAsync).ConfigureAwait(false);
+                await pause.CancelAsync().ConfigureAwait(false);
+                _ct.ThrowIfCancellationRequested();
+            }
+            else
+            {
+                await Task.Delay(_options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
+            }
         }
+    }
+
+    /// <summary>
+    /// Asks the device at its address with a short timeout; when <paramref name="started"/> hears the device announce its
+    /// start while the question is out, the question is dropped (it was lost in the restart, or its answer comes from
+    /// before it) and <c>Overtaken</c> says so.
+    /// </summary>
+    private async Task<(DeviceInfo? Info, bool Overtaken)> ProbeUnlessAnnouncedAsync(StartAnnouncement? started, bool light)
+    {
+        if (started is null || started.Heard)
+            return (await _network.ProbeAsync(_device, _ct, ProbeTimeout, light).ConfigureAwait(false), false);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(_ct);
+        Task<DeviceInfo?> probe = _network.ProbeAsync(_device, stop.Token, ProbeTimeout, light);
+        if (await Task.WhenAny(probe, started.HeardAsync).ConfigureAwait(false) == probe)
+            return (await probe.ConfigureAwait(false), false);
+        await stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await probe.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!_ct.IsCancellationRequested)
+        {
+            // dropped: the device runs again, and is asked again at once
+        }
+        _ct.ThrowIfCancellationRequested();
+        return (null, true);
     }
 
     private static string Describe(DeviceInfo device) => device.Bootloader is { } status

@@ -12,16 +12,19 @@ internal sealed partial class UpdateRun
     /// <summary>The bytes of a Write packet that are not data: the RPC header and the request's offset and length fields.</summary>
     private const int WritePacketOverhead = RpcPacketHeader.Size + WriteRequest.MinEncodedSize;
 
-    private async Task WriteImageAsync(UpdateTarget target, RegionInfo region, FirmwareImage image)
+    private async Task WriteImageAsync(UpdateTarget target, RegionKind region, FirmwareImage image)
     {
         ImageManifest manifest = image.Manifest;
-        _ = _device.Bootloader ?? throw Mismatch("The device left its bootloader before the image could be offered.");
+        // With the bootloader's read in flight, the device announced its bootloader and the image was checked against
+        // everything it reported before it left its application (MayOverlapBootloaderRead).
+        if (_bootloaderRead is null)
+            _ = _device.Bootloader ?? throw Mismatch("The device left its bootloader before the image could be offered.");
         _legTotal = manifest.PayloadSize;
         _legDone = 0;
         _legResumed = 0;
         Enter(UpdateStage.Checking);
-        if (_options.LocalPreCheck)
-            LocalPreCheck.Check(_device, region.Region, image, _options);
+        if (_options.LocalPreCheck && _bootloaderRead is null)
+            LocalPreCheck.Check(_device, region, image, _options);
 
         byte[] wrappedKey = [];
         if (manifest.Encryption != ImageEncryption.None)
@@ -49,25 +52,44 @@ internal sealed partial class UpdateRun
         _imagesWritten++;
     }
 
+    /// <summary>How long a member of a transfer to a group waits for the members behind it to offer their images first.</summary>
+    private static readonly TimeSpan BeginTurnWait = TimeSpan.FromSeconds(1);
+
     private TimeSpan ProbeTimeout => _options.RestartProbeTimeout < _options.CommandTimeout ? _options.RestartProbeTimeout : _options.CommandTimeout;
 
-    private async Task OfferAndWriteAsync(UpdateTarget target, RegionInfo region, FirmwareImage image, byte[] wrappedKey, CancellationToken work)
+    private async Task OfferAndWriteAsync(UpdateTarget target, RegionKind region, FirmwareImage image, byte[] wrappedKey, CancellationToken work)
     {
         ImageManifest manifest = image.Manifest;
         using BootloaderClient client = _network.CreateBootloaderClient(_device);
         Enter(UpdateStage.Erasing);
+        // The members of a transfer to a group offer their images from the end of their chain (ChainTurns).
+        bool turn = _shared is not null && _turns is not null && target == UpdateTarget.Application;
+        if (turn)
+            await _turns!.BeforeBeginAsync(_uid, BeginTurnWait, _time, work).ConfigureAwait(false);
         BeginUpdateResponse begin;
         try
         {
-            begin = await client.BeginUpdateAsync(
+            Task<BeginUpdateResponse> offered = client.BeginUpdateAsync(
                 new BeginUpdateRequest(target, image.ManifestBytes.ToArray(), image.AuthenticationBlock.ToArray(), wrappedKey),
-                FlashCallOptions(null), work).ConfigureAwait(false);
+                FlashCallOptions(null), work);
+            if (turn)
+                _turns!.BeginSent(_uid);
+            begin = await offered.ConfigureAwait(false);
         }
         catch (RpcErrorException e) when (IsRefusal(e, out BootloaderError code))
         {
+            ForgetBootloaderRead();
             throw new UpdateRejectedException(_uid, code, e.Message, e);
         }
+        catch
+        {
+            ForgetBootloaderRead();
+            throw;
+        }
         _begun = true;
+        // The bootloader's read went out before BeginUpdate (its answers are here by now): its buffers and packet size
+        // size the writes.
+        await TakeBootloaderReadAsync().ConfigureAwait(false);
         if (begin.ResumeOffset > manifest.PayloadSize)
             throw Mismatch($"The device answered resume offset {begin.ResumeOffset} for a {manifest.PayloadSize}-byte payload.");
         if (begin.WriteAlignment == 0 || begin.MaxWriteSize < begin.WriteAlignment)
@@ -105,32 +127,63 @@ internal sealed partial class UpdateRun
             if (!_multicast)
                 _turns?.Leave(_uid); // written by itself: it takes no turn, and nobody waits for it
         }
-        if (!written)
-            await TransferAsync(client, image.Payload, (int)begin.ResumeOffset, ChunkSize(begin), FlashCallOptions(begin.EraseMillisecondsMax), work).ConfigureAwait(false);
-
-        Enter(UpdateStage.Verifying);
-        await FinishAndVerifyAsync(client, region.Region, manifest, begin.EraseMillisecondsMax, work).ConfigureAwait(false);
+        if (written)
+        {
+            Enter(UpdateStage.Verifying);
+            await FinishAndVerifyAsync(client, region, manifest, begin.EraseMillisecondsMax, null, work).ConfigureAwait(false);
+            return;
+        }
+        // FinishUpdate and the region hash follow the last write at once, without waiting for the writes' answers: the
+        // device takes its commands in the order they arrive, so the finish finds every write that arrived before it.
+        var issued = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task transferred = TransferAsync(client, image.Payload, (int)begin.ResumeOffset, ChunkSize(begin), FlashCallOptions(begin.EraseMillisecondsMax), issued, work);
+        await Task.WhenAny(issued.Task, transferred).ConfigureAwait(false);
+        if (transferred.IsCompleted)
+            await transferred.ConfigureAwait(false); // it ended before every write was issued: its fault, or every block was held already
+        await FinishAndVerifyAsync(client, region, manifest, begin.EraseMillisecondsMax, transferred, work).ConfigureAwait(false);
     }
 
     /// <summary>
     /// FinishUpdate, then (with <see cref="UpdateOptions.VerifyRegionHash"/>) the region's hash. Both go out together:
     /// the device runs its commands in order, so the hash is of the committed region, and the host waits one round trip
     /// instead of two. When the finish fails, the hash's answer (a refusal, the region not being valid) is ignored.
+    /// With <paramref name="transferred"/> (the writes, every one issued but not every one answered), both go out behind
+    /// the last write; the stage becomes Verifying once every write is answered. A write that overtook its own resend
+    /// (a lost frame the RPC layer sent again after the finish) makes the finish answer Incomplete: once every write is
+    /// answered, the finish and the hash are asked once more.
     /// </summary>
-    private async Task FinishAndVerifyAsync(BootloaderClient client, RegionKind region, ImageManifest manifest, uint? eraseMillisecondsMax, CancellationToken work)
+    private async Task FinishAndVerifyAsync(BootloaderClient client, RegionKind region, ImageManifest manifest, uint? eraseMillisecondsMax, Task? transferred, CancellationToken work)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(work);
-        Task<FinishUpdateResponse> finishing = client.FinishUpdateAsync(new FinishUpdateRequest(), FlashCallOptions(eraseMillisecondsMax), stop.Token);
-        Task<GetRegionHashResponse>? hashing = _options.VerifyRegionHash
-            ? client.GetRegionHashAsync(new GetRegionHashRequest(region, 0, manifest.PayloadSize),
-                // it runs after the finish, whose commit may first erase the trailer's sector
-                FlashCallOptions(eraseMillisecondsMax), stop.Token)
-            : null;
-        hashing?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        (Task<FinishUpdateResponse> finishing, Task<GetRegionHashResponse>? hashing) = AskFinishAndHash(client, region, manifest, eraseMillisecondsMax, stop.Token);
+        if (transferred is not null)
+        {
+            try
+            {
+                await transferred.ConfigureAwait(false);
+            }
+            catch
+            {
+                // A write failed: the finish that followed it means nothing (and is not waited for).
+                await stop.CancelAsync().ConfigureAwait(false);
+                Observe(finishing);
+                throw;
+            }
+            Enter(UpdateStage.Verifying);
+        }
         FinishUpdateResponse finish;
         try
         {
-            finish = await finishing.ConfigureAwait(false);
+            try
+            {
+                finish = await finishing.ConfigureAwait(false);
+            }
+            catch (RpcErrorException e) when (transferred is not null && BootloaderInterface.TryGetError(e, out BootloaderError early) && early == BootloaderError.Incomplete)
+            {
+                // It arrived before a write the RPC layer had to send again: every write is answered now.
+                (finishing, hashing) = AskFinishAndHash(client, region, manifest, eraseMillisecondsMax, stop.Token);
+                finish = await finishing.ConfigureAwait(false);
+            }
         }
         catch (RpcErrorException e) when (IsRefusal(e, out BootloaderError code))
         {
@@ -160,9 +213,38 @@ internal sealed partial class UpdateRun
             throw Mismatch($"{region} holds a payload with SHA-256 {Convert.ToHexString(stored.Sha256)} after the commit; the manifest says {Convert.ToHexString(manifest.PayloadSha256.Span)}.");
     }
 
-    /// <summary>Writes in flight to this device in a transfer to a group: as for its own transfer, within the replay window.</summary>
-    private int SharedWindow() =>
-        Math.Max(1, Math.Min(Math.Min((int)_device.ReceiveBuffers, _options.MaxWritesInFlight ?? int.MaxValue), Rpc.RpcProtocol.ReplayWindow - 1));
+    /// <summary>Sends FinishUpdate and, with <see cref="UpdateOptions.VerifyRegionHash"/>, GetRegionHash right behind it.</summary>
+    private (Task<FinishUpdateResponse> Finishing, Task<GetRegionHashResponse>? Hashing) AskFinishAndHash(
+        BootloaderClient client, RegionKind region, ImageManifest manifest, uint? eraseMillisecondsMax, CancellationToken cancellationToken)
+    {
+        Task<FinishUpdateResponse> finishing = client.FinishUpdateAsync(new FinishUpdateRequest(), FlashCallOptions(eraseMillisecondsMax), cancellationToken);
+        Task<GetRegionHashResponse>? hashing = _options.VerifyRegionHash
+            ? client.GetRegionHashAsync(new GetRegionHashRequest(region, 0, manifest.PayloadSize),
+                // it runs after the finish, whose commit may first erase the trailer's sector
+                FlashCallOptions(eraseMillisecondsMax), cancellationToken)
+            : null;
+        if (hashing is not null)
+            Observe(hashing);
+        return (finishing, hashing);
+    }
+
+    /// <summary>A request whose answer may be left unread: its fault is observed, not thrown.</summary>
+    private static void Observe(Task task) =>
+        task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+    /// <summary>
+    /// Writes in flight to this device in a transfer to a group: its receive buffers (or <see cref="UpdateOptions.MaxWritesInFlight"/>),
+    /// plus, on a daisy chain, one for each device in front of it: every one of those stores a frame and forwards it, so
+    /// that many writes are on their way and fill no buffer of this device. Without them the window of a device deep in
+    /// a chain is mostly on the wire, and what is left of it covers less of an erase than its buffers would (docs/updates.md
+    /// section 10a). Within the replay window.
+    /// </summary>
+    private int SharedWindow()
+    {
+        int buffers = Math.Min((int)_device.ReceiveBuffers, _options.MaxWritesInFlight ?? int.MaxValue);
+        int onTheWay = _options.MaxWritesInFlight is null ? Math.Max(0, _device.ChainPosition) : 0;
+        return Math.Max(1, Math.Min(buffers + onTheWay, Rpc.RpcProtocol.ReplayWindow - 1));
+    }
 
     /// <summary>A write of a transfer to a group reached this device: it holds <paramref name="held"/> bytes now.</summary>
     private void OnSharedProgress(long held, long acknowledged)
@@ -216,10 +298,12 @@ internal sealed partial class UpdateRun
 
     /// <summary>
     /// Sends the payload from <paramref name="start"/> in writes of <paramref name="chunk"/> bytes, keeping as many in
-    /// flight as the device has receive buffers. The first failure cancels the rest and is thrown; writes are
-    /// idempotent, so whatever landed before counts at the next BeginUpdate.
+    /// flight as the device has receive buffers. <paramref name="issued"/> completes once the last write has been handed
+    /// to the RPC client (not when the first failure stopped the issuing). The first failure cancels the rest and is
+    /// thrown; writes are idempotent, so whatever landed before counts at the next BeginUpdate.
     /// </summary>
-    private async Task TransferAsync(BootloaderClient client, ReadOnlyMemory<byte> payload, int start, int chunk, RpcCallOptions options, CancellationToken work)
+    private async Task TransferAsync(BootloaderClient client, ReadOnlyMemory<byte> payload, int start, int chunk, RpcCallOptions options,
+        TaskCompletionSource issued, CancellationToken work)
     {
         int window = Math.Max(1, Math.Min((int)_device.ReceiveBuffers, _options.MaxWritesInFlight ?? int.MaxValue));
         using var slots = new SemaphoreSlim(window, window);
@@ -261,7 +345,11 @@ internal sealed partial class UpdateRun
             int length = Math.Min(chunk, payload.Length - offset);
             byte[] data = payload.Slice(offset, length).ToArray();
             int at = offset;
-            inFlight.Add(Task.Run(async () =>
+            // Called, not queued: the write takes its place in the RPC window (and on the link) before the loop goes on,
+            // so the writes, and the finish that follows the last of them, leave in payload order.
+            inFlight.Add(WriteAsync());
+
+            async Task WriteAsync()
             {
                 try
                 {
@@ -297,7 +385,12 @@ internal sealed partial class UpdateRun
                 {
                     slots.Release();
                 }
-            }));
+            }
+        }
+        lock (gate)
+        {
+            if (failure is null)
+                issued.TrySetResult();
         }
         await Task.WhenAll(inFlight).ConfigureAwait(false);
         work.ThrowIfCancellationRequested();

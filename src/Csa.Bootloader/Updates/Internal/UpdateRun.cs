@@ -102,6 +102,7 @@ internal sealed partial class UpdateRun
                 }
                 _begun = false;
                 _returned = null;
+                ForgetBootloaderRead();
                 _turns?.Contacted(_uid);
                 await AuthenticateDeviceAsync().ConfigureAwait(false);
                 UpdateResult result = _plan.Target == UpdateTarget.Application
@@ -159,11 +160,23 @@ internal sealed partial class UpdateRun
     }
 
     /// <summary>
+    /// How old the caller's read of the device may be for the update to start from it instead of reading the device again:
+    /// a caller that has just discovered its devices holds every answer the first contact would ask for.
+    /// </summary>
+    private static readonly TimeSpan FirstContactReuse = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// Reads the device at its address with the full retry budget; a device that lost its power since it was discovered
-    /// has lost its address too, and is then found by its UID.
+    /// has lost its address too, and is then found by its UID. A read this network made moments ago (discovery, at most
+    /// <see cref="FirstContactReuse"/> old, its link not re-addressed since) is taken as it is: one round trip less per
+    /// device, on a chain of N devices N reads less on the shared line. Whatever changed since shows in the answers that
+    /// follow (an application that left answers EnterBootloader from its bootloader at once; a device that lost its
+    /// address does not answer and is found again by its UID).
     /// </summary>
     private async Task<DeviceInfo> FirstContactAsync()
     {
+        if (_network.IsCurrent(_device, FirstContactReuse))
+            return _device;
         try
         {
             return await _network.RefreshAsync(_device, _ct).ConfigureAwait(false);

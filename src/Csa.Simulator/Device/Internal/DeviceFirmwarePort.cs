@@ -23,8 +23,8 @@ internal sealed class DeviceFirmwarePort(DeviceFirmware firmware) : IFirmwarePor
     {
         BootDecision decision = Firmware.Boot();
         if (decision.IsBricked)
-            return new FirmwareStart(VirtualDeviceState.Bricked, decision.ToString());
-        return new FirmwareStart(decision.StartApplication ? VirtualDeviceState.Application : VirtualDeviceState.Bootloader, decision.ToString());
+            return new FirmwareStart(VirtualDeviceState.Bricked, decision.ToString(), Firmware.BootCpuTime());
+        return new FirmwareStart(decision.StartApplication ? VirtualDeviceState.Application : VirtualDeviceState.Bootloader, decision.ToString(), Firmware.BootCpuTime());
     }
 
     public void Halt() => Firmware.Halt();

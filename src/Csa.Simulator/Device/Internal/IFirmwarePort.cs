@@ -43,4 +43,5 @@ internal interface IFirmwarePort
 /// <summary>What a start-up decided.</summary>
 /// <param name="State">Which image runs.</param>
 /// <param name="Reason">Why (for logs and the state-change event): e.g. "application valid", "bootloader requested".</param>
-internal sealed record FirmwareStart(VirtualDeviceState State, string Reason);
+/// <param name="CpuTime">How long the start-up checks take on the chip (zero unless the profile sets a CPU timing).</param>
+internal sealed record FirmwareStart(VirtualDeviceState State, string Reason, TimeSpan CpuTime = default);

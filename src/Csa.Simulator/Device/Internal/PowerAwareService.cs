@@ -8,7 +8,9 @@ namespace Csa.Simulator.Device.Internal;
 /// <see cref="PowerCutPlan"/>) takes the whole device down, as a supply collapse does: the device goes silent
 /// before the server could send an error for the failed command, and then powers off.
 /// </summary>
-internal sealed class PowerAwareService(IRpcService inner, Action onPowerLoss) : IRpcService
+/// <paramref name="taken"/>, when given, is called once a command of it has been answered (ArrivalOrder: the next
+/// command may go to the server).
+internal sealed class PowerAwareService(IRpcService inner, Action onPowerLoss, Action? taken = null) : IRpcService
 {
     public ushort InterfaceId => inner.InterfaceId;
 
@@ -28,6 +30,10 @@ internal sealed class PowerAwareService(IRpcService inner, Action onPowerLoss) :
         {
             onPowerLoss();
             throw;
+        }
+        finally
+        {
+            taken?.Invoke();
         }
     }
 }

@@ -26,6 +26,7 @@ internal sealed class PoweredRun : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly TimeSpan? _heartbeatInterval;
     private readonly bool _publishTelemetry;
+    private readonly ArrivalOrder? _arrivalOrder;
     private ITimer? _heartbeat;
     private int _heartbeatBusy;
 
@@ -70,15 +71,21 @@ internal sealed class PoweredRun : IAsyncDisposable
             Silence();
             onPowerLoss();
         };
-        _services.Add(new PowerAwareService(_deviceService, powerLost));
+        // The bootloader takes its commands in arrival order (ArrivalOrder): a bootloader command once it has its place in
+        // the command gate's queue, any other once it has been answered.
+        _arrivalOrder = state == VirtualDeviceState.Bootloader && firmware.BootloaderService is BootloaderService ? new ArrivalOrder() : null;
+        _services.Add(new PowerAwareService(_deviceService, powerLost, _arrivalOrder is { } order ? order.Taken : null));
         // Identity and authentication are the bootloader's, exported to the application too (the key never leaves it).
-        _services.Add(new PowerAwareService(firmware.ProvisioningService, powerLost));
+        _services.Add(new PowerAwareService(firmware.ProvisioningService, powerLost, _arrivalOrder is { } order2 ? order2.Taken : null));
         if (state == VirtualDeviceState.Bootloader)
         {
             _services.Add(new PowerAwareService(firmware.BootloaderService, powerLost));
             // An erase the bootloader runs in the background (erase-ahead) can lose power with no command in progress.
             if (firmware.BootloaderService is BootloaderService bootloader)
+            {
                 bootloader.BackgroundPowerLost = powerLost;
+                bootloader.CommandQueued = _arrivalOrder!.Taken;
+            }
         }
         else
         {
@@ -144,7 +151,7 @@ internal sealed class PoweredRun : IAsyncDisposable
 
     private RpcServer CreateServer()
     {
-        var socket = new AnswerWatchSocket(Node.OpenSocket(WellKnownPorts.Rpc));
+        var socket = new AnswerWatchSocket(Node.OpenSocket(WellKnownPorts.Rpc), _arrivalOrder);
         Volatile.Write(ref _socket, socket);
         var server = new RpcServer(socket, _serverOptions);
         foreach (IRpcService service in _services)
