@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using Csa.Bootloader.Images;
 
 namespace Csa.Bootloader.Updates;
 
@@ -8,6 +10,17 @@ public sealed partial class DeviceNetwork
 {
     /// <summary>When each DeviceInfo this network read was read, and its link's addressing generation then (by reference: a copy made with <c>with</c> is not a read).</summary>
     private readonly ConditionalWeakTable<DeviceInfo, ReadStamp> _reads = new();
+
+    /// <summary>When a workflow of this network last changed or restarted each device (TimeProvider timestamp).</summary>
+    private readonly ConcurrentDictionary<DeviceUid, long> _changed = new();
+
+    /// <summary>
+    /// Notes that a workflow of this network changed or restarted the device: what runs there may differ from any read
+    /// made before now, so such a read is no first contact any more (<see cref="IsCurrent"/>). A caller that updates a
+    /// device twice with the <see cref="DeviceInfo"/> it discovered before the first update must not have the second
+    /// start from what ran before the first.
+    /// </summary>
+    internal void NoteChanged(DeviceUid uid) => _changed[uid] = _options.TimeProvider.GetTimestamp();
 
     /// <summary>When a read started, the link's addressing generation then, and whether it was a whole read.</summary>
     /// <param name="Timestamp">When the read started (TimeProvider timestamp).</param>
@@ -31,6 +44,7 @@ public sealed partial class DeviceNetwork
         _reads.TryGetValue(info, out ReadStamp? stamp)
         && stamp.Whole
         && _options.TimeProvider.GetElapsedTime(stamp.Timestamp) <= maxAge
+        && !(_changed.TryGetValue(info.Uid, out long changed) && stamp.Timestamp <= changed)
         && AddressesUnchanged(info, stamp);
 
     /// <summary>

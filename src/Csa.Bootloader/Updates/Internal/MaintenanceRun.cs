@@ -94,6 +94,7 @@ internal sealed class MaintenanceRun
 
     private async Task RestartIntoBootloaderAsync(Func<DeviceClient, Task> ask)
     {
+        _network.NoteChanged(Device.Uid); // reads made before are no first contact for an update (DeviceNetwork.IsCurrent)
         long start = _time.GetTimestamp();
         while (true)
         {
@@ -235,6 +236,7 @@ internal sealed class MaintenanceRun
 
     private async Task SendResetAsync(ResetMode mode)
     {
+        _network.NoteChanged(Device.Uid); // reads made before are no first contact for an update (DeviceNetwork.IsCurrent)
         using (DeviceClient device = _network.CreateDeviceClient(Device))
         {
             try

@@ -71,6 +71,19 @@ internal sealed partial class UpdateRun
 
     public async Task<UpdateResult> RunAsync()
     {
+        try
+        {
+            return await RunAttemptsAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            // Whatever this run did to the device, reads of it made before are no first contact for the next run.
+            _network.NoteChanged(_uid);
+        }
+    }
+
+    private async Task<UpdateResult> RunAttemptsAsync()
+    {
         Exception? fault = null;
         long faultAt = 0;
         while (true)
