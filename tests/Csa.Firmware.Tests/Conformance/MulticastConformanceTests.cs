@@ -100,11 +100,16 @@ public sealed class MulticastConformanceTests(Xunit.Abstractions.ITestOutputHelp
 
         Assert.Equal(1, Volatile.Read(ref fired));
         Assert.True(cut.PowerCuts >= 1);
-        await AssertUpdatedAsync(chain, rows, image.Payload.ToArray(), [true, true, true, false], guard.Token);
+        // The cut is not waited for (the group must not be), and a C device's power cut is a process being killed: on a
+        // loaded machine the group may have written the member's whole payload before its process went. Then it came
+        // back holding all of it (multicast true), else it finished by itself (false); either way it resumed by itself.
+        await AssertUpdatedAsync(chain, rows, image.Payload.ToArray(), [true, true, true, null], guard.Token, mayLeave: true);
+        Assert.True(rows[3].Succeeded);
         Assert.True(rows[3].Result!.ResumeCount >= 1);
         Assert.True(rows[3].Result!.BytesResumed > 0, "it resumed from what it held, by itself");
         Assert.All(rows.Take(3), r => Assert.Equal(0, r.Result!.ResumeCount));
-        Assert.Contains(events.Of(4018), e => e.Contains(cut.Product.Uid.ToString(), StringComparison.Ordinal)); // left behind, not waited for
+        if (!rows[3].Result!.Multicast)
+            Assert.Contains(events.Of(4018), e => e.Contains(cut.Product.Uid.ToString(), StringComparison.Ordinal)); // left behind, not waited for
     }
 
     [Fact]
