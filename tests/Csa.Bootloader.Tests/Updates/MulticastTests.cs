@@ -6,6 +6,7 @@ using Csa.DataLink.Transports;
 using Csa.Simulator.Device;
 using Csa.Simulator.Firmware;
 using Csa.Simulator.Hosting;
+using Csa.Testing;
 
 namespace Csa.Bootloader.Tests.Updates;
 

@@ -5,6 +5,7 @@ using Csa.Crypto;
 using Csa.DataLink.Transports;
 using Csa.Rpc.Device;
 using Csa.Simulator.Flash;
+using Csa.Testing;
 using static Csa.Firmware.Tests.Conformance.ConformanceKit;
 
 namespace Csa.Firmware.Tests.Conformance;

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace Csa.Bootloader.Tests.Updates;
+namespace Csa.Testing;
 
 /// <summary>Keeps what the updater logs (event id and text), so a test can check what happened on the way, not only the end state.</summary>
 internal sealed class UpdaterEvents : ILoggerFactory, ILogger
@@ -11,6 +11,7 @@ internal sealed class UpdaterEvents : ILoggerFactory, ILogger
 
     public IReadOnlyList<(int Id, string Text)> Entries => [.. _entries];
 
+    /// <summary>The texts of the entries with <paramref name="eventId"/> (4018: a member left a group transfer; 4019: a repair round).</summary>
     public IEnumerable<string> Of(int eventId) => Entries.Where(e => e.Id == eventId).Select(e => e.Text);
 
     public override string ToString() => string.Join(Environment.NewLine, Entries.Select(e => $"{e.Id}: {e.Text}"));
