@@ -185,7 +185,7 @@ public sealed class BusLinkTransportTests
         await using BusLinkTransport l = link;
         await link.Output.WriteAsync(new byte[] { 0xEE });
         await ReadExactlyAsync(slave.Transport.Input, 1); // the link has credit now
-        i2c.InjectFault(0x42, new EmulatedBusFault(EmulatedBusFaultKind.Tear, 3));
+        i2c.InjectFault(0x42, new EmulatedBusFault(EmulatedBusFaultKind.TearToSlave, 3)); // not a poll's read that may run first
         byte[] data = Pattern(10, 6);
         await link.Output.WriteAsync(data);
         byte[] seen = await ReadExactlyAsync(slave.Transport.Input, 13);

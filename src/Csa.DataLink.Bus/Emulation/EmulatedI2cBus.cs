@@ -158,7 +158,7 @@ public sealed class EmulatedI2cBus : IDisposable
                 Pace(_clock.Occupy(Cost(0)));
                 throw NotAcknowledged(address);
             }
-            tornAfter = faults.Take(EmulatedBusFaultKind.Tear, data.Length)?.ByteIndex;
+            tornAfter = (faults.Take(EmulatedBusFaultKind.Tear, data.Length) ?? faults.Take(EmulatedBusFaultKind.TearToSlave, data.Length))?.ByteIndex;
             int clocked = tornAfter ?? data.Length;
             byte[] seen = data[..clocked].ToArray();
             if (faults.Take(EmulatedBusFaultKind.CorruptToSlave, clocked) is { } corrupt)

@@ -136,7 +136,7 @@ public sealed class EmulatedSpiBus : IDisposable
             else
             {
                 (BusSlave slave, FaultQueue faults) = entry;
-                int clocked = faults.Take(EmulatedBusFaultKind.Tear, mosi.Length)?.ByteIndex ?? mosi.Length;
+                int clocked = (faults.Take(EmulatedBusFaultKind.Tear, mosi.Length) ?? faults.Take(EmulatedBusFaultKind.TearToSlave, mosi.Length))?.ByteIndex ?? mosi.Length;
                 bool skewed = settings.Mode != slave.Options.SpiMode;
                 byte[] seen = mosi[..clocked].ToArray();
                 if (skewed)
