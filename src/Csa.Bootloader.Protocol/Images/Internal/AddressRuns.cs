@@ -57,6 +57,30 @@ internal sealed class AddressRuns
         return image;
     }
 
+    /// <summary>
+    /// The one flat image of a line-based file (Intel HEX, S-records): runs that share a byte are refused, blamed on
+    /// the later line, and so is a span beyond <paramref name="maxSpan"/>, each through the reader's own typed error.
+    /// </summary>
+    /// <param name="maxSpan">The most bytes an image may span.</param>
+    /// <param name="entryPoint">The start address the file gave, if any.</param>
+    /// <param name="overlapping">The reader's error for overlapping data: (line, message).</param>
+    /// <param name="tooLarge">The reader's error for a span that does not fit: (line, message).</param>
+    public LoadedFirmware AssembleLines(int maxSpan, uint? entryPoint, Func<int, string, Exception> overlapping, Func<int, string, Exception> tooLarge)
+    {
+        Run[] sorted = Sorted();
+        if (TryFindOverlap(sorted, out Run later, out Run earlier))
+        {
+            int laterLine = Math.Max(later.Source, earlier.Source);
+            int earlierLine = Math.Min(later.Source, earlier.Source);
+            throw overlapping(laterLine, $"the data at 0x{later.Address:X8} overlaps data already written by line {earlierLine}");
+        }
+        uint start = sorted[0].Address;
+        ulong span = End(sorted) - start;
+        if (span > (ulong)maxSpan)
+            throw tooLarge(sorted[^1].Source, $"the data spans {span} bytes from 0x{start:X8}; at most {maxSpan} fit into an image");
+        return new LoadedFirmware(Flatten(sorted, span), start, entryPoint);
+    }
+
     /// <summary>The highest end address over all runs.</summary>
     public static ulong End(Run[] sorted) => sorted.Max(r => r.End);
 }

@@ -101,7 +101,9 @@ internal static class IntelHexParser
                 "the file ends without an end-of-file record (:00000001FF)");
         if (runs.Count == 0)
             throw new IntelHexFormatException(IntelHexError.NoData, 0, "the file holds no data records");
-        return Assemble(runs, maxSpan, entryPoint);
+        return runs.AssembleLines(maxSpan, entryPoint,
+            (line, message) => new IntelHexFormatException(IntelHexError.OverlappingData, line, message),
+            (line, message) => new IntelHexFormatException(IntelHexError.SpanTooLarge, line, message));
     }
 
     private static void AddData(AddressRuns runs, bool segmentMode, uint baseAddress, ushort offset, ReadOnlySpan<byte> data, int line)
@@ -137,23 +139,5 @@ internal static class IntelHexParser
                 $"start address 0x{value:X8} contradicts 0x{existing:X8} from line {entryLine}");
         entryPoint = value;
         entryLine = line;
-    }
-
-    private static LoadedFirmware Assemble(AddressRuns runs, int maxSpan, uint? entryPoint)
-    {
-        AddressRuns.Run[] sorted = runs.Sorted();
-        if (AddressRuns.TryFindOverlap(sorted, out AddressRuns.Run later, out AddressRuns.Run earlier))
-        {
-            int laterLine = Math.Max(later.Source, earlier.Source);
-            int earlierLine = Math.Min(later.Source, earlier.Source);
-            throw new IntelHexFormatException(IntelHexError.OverlappingData, laterLine,
-                $"the data at 0x{later.Address:X8} overlaps data already written by line {earlierLine}");
-        }
-        uint start = sorted[0].Address;
-        ulong span = AddressRuns.End(sorted) - start;
-        if (span > (ulong)maxSpan)
-            throw new IntelHexFormatException(IntelHexError.SpanTooLarge, sorted[^1].Source,
-                $"the data spans {span} bytes from 0x{start:X8}; at most {maxSpan} fit into an image");
-        return new LoadedFirmware(AddressRuns.Flatten(sorted, span), start, entryPoint);
     }
 }

@@ -111,7 +111,9 @@ internal static class SRecordParser
                 "the file ends without a termination record (S7, S8 or S9)");
         if (runs.Count == 0)
             throw new SRecordFormatException(SRecordError.NoData, 0, "the file holds no data records");
-        return Assemble(runs, maxSpan, entryPoint);
+        return runs.AssembleLines(maxSpan, entryPoint,
+            (line, message) => new SRecordFormatException(SRecordError.OverlappingData, line, message),
+            (line, message) => new SRecordFormatException(SRecordError.SpanTooLarge, line, message));
     }
 
     private static void AddData(AddressRuns runs, uint address, ReadOnlySpan<byte> data, int line)
@@ -129,23 +131,5 @@ internal static class SRecordParser
         if (!data.IsEmpty)
             throw new SRecordFormatException(SRecordError.BadRecordLength, line,
                 $"an S{type} record carries no data bytes, but this one has {data.Length}");
-    }
-
-    private static LoadedFirmware Assemble(AddressRuns runs, int maxSpan, uint? entryPoint)
-    {
-        AddressRuns.Run[] sorted = runs.Sorted();
-        if (AddressRuns.TryFindOverlap(sorted, out AddressRuns.Run later, out AddressRuns.Run earlier))
-        {
-            int laterLine = Math.Max(later.Source, earlier.Source);
-            int earlierLine = Math.Min(later.Source, earlier.Source);
-            throw new SRecordFormatException(SRecordError.OverlappingData, laterLine,
-                $"the data at 0x{later.Address:X8} overlaps data already written by line {earlierLine}");
-        }
-        uint start = sorted[0].Address;
-        ulong span = AddressRuns.End(sorted) - start;
-        if (span > (ulong)maxSpan)
-            throw new SRecordFormatException(SRecordError.SpanTooLarge, sorted[^1].Source,
-                $"the data spans {span} bytes from 0x{start:X8}; at most {maxSpan} fit into an image");
-        return new LoadedFirmware(AddressRuns.Flatten(sorted, span), start, entryPoint);
     }
 }
