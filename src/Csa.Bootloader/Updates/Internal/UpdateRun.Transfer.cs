@@ -140,8 +140,9 @@ internal sealed partial class UpdateRun
             _legDone = begin.ResumeOffset;
             _bytesResumed += begin.ResumeOffset;
             _rate.Reset();
+            Report();
         }
-        Report();
+        // (With writes behind BeginUpdate nothing was resumed, and their answers, which may already be arriving, report.)
 
         bool written = earlyWrites is null && begin.ResumeOffset >= manifest.PayloadSize;
         if (_shared is { } shared)
