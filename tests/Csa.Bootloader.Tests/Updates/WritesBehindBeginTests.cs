@@ -160,6 +160,40 @@ public sealed class WritesBehindBeginTests
         DeviceKit.AssertNoFlashRuleViolated(device, applicationRuns ? "writes behind a lost BeginUpdate" : "bootloader first");
     }
 
+    [Theory]
+    [InlineData((ushort)1024, (byte)4)]
+    [InlineData((ushort)2048, (byte)6)]
+    [InlineData((ushort)4096, (byte)3)]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    public async Task The_writes_behind_BeginUpdate_are_sized_as_its_answer_sizes_them_so_no_block_is_sent_twice(ushort frame, byte buffers)
+    {
+        // The early writes are sized before BeginUpdate answers (frame, packet size, the documented alignment and largest
+        // write); when the answer agrees, they are the transfer's first writes and nothing is written again.
+        // (The profile's packets take 4096-byte writes; the host's frames limit the path to 1024 bytes unless it allows more.)
+        DeviceProfile profile = DeviceKit.Profile(44, maxFrameSize: frame, receiveBuffers: buffers);
+        await using Rig rig = await Rig.StarAsync(1, _ => DeviceKit.Device(profile), Rig.FastOptions());
+        VirtualDevice device = rig.Virtual[0];
+        FirmwareImage image = DeviceKit.App(profile, DeviceKit.V2, size: 40_000, counter: 2);
+        var offsets = new ConcurrentQueue<uint>();
+        var sent = new SentCommands();
+        rig.DropFromHost(0, f =>
+        {
+            if (BootloaderCommandOf(f) == "Write")
+                offsets.Enqueue(BitConverter.ToUInt32(f, 17)); // the Write request's offset, after the 8-byte RPC header
+            return sent.Observe(f);
+        });
+        using CancellationTokenSource guard = Rig.Guard();
+
+        UpdateResult result = await rig.Updater.UpdateApplicationAsync(rig.Devices[0], image, null, guard.Token);
+
+        Assert.Equal(DeviceKit.V2, result.VersionAfter);
+        Assert.Equal(0, result.ResumeCount);
+        Assert.True(sent.WritesAfterBegin(1) >= 1);
+        uint[] all = [.. offsets];
+        Assert.Equal(all.Length, all.Distinct().Count());
+        Assert.Equal(image.Payload.ToArray(), device.Flash.ReadRaw(profile.MemoryMap.Application.Address, image.Payload.Length));
+    }
+
     [Fact]
     [Trait("Requirement", "REQ-RECOVER")]
     [Trait("Requirement", "REQ-UPD-APP")]

@@ -193,14 +193,19 @@ internal sealed partial class UpdateRun
     /// <summary>
     /// The bytes per write before BeginUpdate has answered: what <see cref="ChunkSize"/> makes of the frame and packet size
     /// the device reported and the protocol's write alignment (16, device-model.md section 6.4), with the largest write
-    /// taken as the packet allows.
+    /// both implementations answer (the packet size less 64, at most 4096: device-model.md section 6.3). A device that
+    /// answers otherwise only costs the early writes (<see cref="EarlyWritesFit"/>).
     /// </summary>
     private int ExpectedChunkSize()
     {
-        int limit = _device.MaxPacketSize - WritePacketOverhead;
+        int largestWrite = Math.Min(ExpectedLargestWrite, _device.MaxPacketSize - ExpectedWriteReserve);
+        int limit = Math.Min(largestWrite, _device.MaxPacketSize - WritePacketOverhead);
         int wanted = _options.WriteChunkSize ?? Math.Max(ProtocolWriteAlignment, DataLinkProtocol.PayloadPerFrame(_device.PathFrameSize) - WritePacketOverhead);
         return Math.Max(ProtocolWriteAlignment, Math.Min(wanted, limit) / ProtocolWriteAlignment * ProtocolWriteAlignment);
     }
+
+    /// <summary>The largest write a Csa bootloader answers at most, and what it keeps of its packet size for the rest of a Write (device-model.md section 6.3).</summary>
+    private const int ExpectedLargestWrite = 4096, ExpectedWriteReserve = 64;
 
     /// <summary>The write alignment every Csa bootloader answers (device-model.md section 6.4): offsets and lengths are multiples of it.</summary>
     private const int ProtocolWriteAlignment = 16;
