@@ -2,6 +2,8 @@ using System.Diagnostics;
 using Csa.Bootloader.Images;
 using Csa.Bootloader.Protocol;
 using Csa.Bootloader.Updates;
+using Csa.Cli.Simulation;
+using Csa.DataLink;
 using Csa.DataLink.Transports;
 using Csa.Simulator.Device;
 using Csa.Simulator.Hosting;
@@ -12,7 +14,9 @@ namespace Csa.Benchmarks.Updates;
 /// Whole application updates of 1, 2, 4 and 8 virtual STM32F4 devices on one daisy chain of emulated 115200 baud links
 /// (typical flash timing, erase-ahead), in real time, three ways: one transfer written to a group (multicast,
 /// <see cref="FirmwareUpdater.UpdateManyAsync(IEnumerable{DeviceInfo}, FirmwareImage, int, IProgress{UpdateProgress}?, CancellationToken)"/>),
-/// one device after another, and every device at once by unicast; each as a ratio to one device in the same run.
+/// one device after another, and every device at once by unicast; each as a ratio to one device in the same run. With
+/// <c>--c</c> every member is the C device (firmware/: a csa-device process with the same product settings, its TCP
+/// links bridged to the same emulated lines, as <c>csa sim --c-device</c> wires it).
 /// </summary>
 internal static class MulticastSpeedCommand
 {
@@ -31,8 +35,10 @@ internal static class MulticastSpeedCommand
         s_eraseAhead = !args.Contains("--no-erase-ahead");
         if (Array.IndexOf(args, "--only") is int onlyAt and >= 0 && onlyAt + 1 < args.Length)
             counts = [1, int.Parse(args[onlyAt + 1], System.Globalization.CultureInfo.InvariantCulture)];
+        s_cProgram = args.Contains("--c") ? await CDeviceProgram.LocateAsync(null, Console.Error.WriteLine, CancellationToken.None) : null;
 
-        Console.WriteLine($"Application updates of {payloadSize / 1024} KiB (ECDSA-signed, plaintext) to N virtual STM32F4 on one daisy chain of emulated 115200 baud 8N1 links (1 ms latency per hop, store-and-forward), TYPICAL flash timing, erase-ahead, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        string members = s_cProgram is null ? "virtual STM32F4 (the C# device)" : $"C devices (STM32F4, {s_cProgram})";
+        Console.WriteLine($"Application updates of {payloadSize / 1024} KiB (ECDSA-signed, plaintext) to N {members} on one daisy chain of emulated 115200 baud 8N1 links (1 ms latency per hop, store-and-forward), TYPICAL flash timing, erase-ahead, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         Console.WriteLine($"device: {device.Name}: {device.Describe}; every row starts with the applications running and ends with the new one confirmed on every device");
         Console.WriteLine();
         var results = new List<Measurement>();
@@ -64,6 +70,9 @@ internal static class MulticastSpeedCommand
 
     private static bool s_eraseAhead = true;
 
+    /// <summary>The csa-device program when the members are C devices (<c>--c</c>); null for the C# device.</summary>
+    private static string? s_cProgram;
+
     private static string Ratio(Measurement m, Measurement one) => (m.Time.TotalSeconds / one.Time.TotalSeconds).ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
 
     private enum UpdateAsync
@@ -76,9 +85,11 @@ internal static class MulticastSpeedCommand
     private static async Task<Measurement> MeasureAsync(string how, int count, int payloadSize, UpdateSpeedCommand.DeviceSettings settings, UpdateAsync mode)
     {
         var channel = new EmulatedChannelOptions { BaudRate = 115_200, Latency = TimeSpan.FromMilliseconds(1) };
-        await using VirtualDeviceHost host = await VirtualDeviceHost.CreateChainAsync(count, i => UpdateSpeedCommand.Device(i, settings, s_eraseAhead),
+        await using CChain? cChain = s_cProgram is null ? null : await CChain.StartAsync(s_cProgram, count, settings, VirtualLinks.Emulated(EmulatedLinkOptions.Symmetric(channel)));
+        await using VirtualDeviceHost? host = cChain is not null ? null : await VirtualDeviceHost.CreateChainAsync(count, i => UpdateSpeedCommand.Device(i, settings, s_eraseAhead),
             VirtualLinks.Emulated(EmulatedLinkOptions.Symmetric(channel)));
-        await using DeviceNetwork network = await DeviceNetwork.ConnectAsync([NetworkLink.FromTransport(host.HostPorts[0])], new DeviceNetworkOptions
+        ILinkTransport hostPort = cChain?.HostPort ?? host!.HostPorts[0];
+        await using DeviceNetwork network = await DeviceNetwork.ConnectAsync([NetworkLink.FromTransport(hostPort)], new DeviceNetworkOptions
         {
             Retry = new() { Timeout = TimeSpan.FromSeconds(3) },
             LinkManagementTimeout = TimeSpan.FromMilliseconds(500),
@@ -95,7 +106,7 @@ internal static class MulticastSpeedCommand
             Multicast = mode == UpdateAsync.Multicast,
             LoggerFactory = StderrLog.FromEnvironment() ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
         });
-        FirmwareImage image = UpdateSpeedCommand.Build(host.Devices[0].Profile, RegionKind.Application, new FirmwareVersion(2, 0, 0, 0), payloadSize);
+        FirmwareImage image = UpdateSpeedCommand.Build(UpdateSpeedCommand.Profile(0, settings, s_eraseAhead), RegionKind.Application, new FirmwareVersion(2, 0, 0, 0), payloadSize);
         long sentBefore = network.Node.Links[0].Counters.BytesSent;
 
         var stopwatch = Stopwatch.StartNew();
@@ -121,7 +132,8 @@ internal static class MulticastSpeedCommand
         stopwatch.Stop();
         if (rows.Any(r => !r.Succeeded))
             throw new InvalidOperationException($"{how}, {count} devices: {string.Join("; ", rows.Where(r => !r.Succeeded).Select(r => r.FailureReason))}: the measurement is void.");
-        foreach (VirtualDevice device in host.Devices)
+        // A C device's payload is checked by the updater's region hash (it hashes what it wrote); a C# device's is read back.
+        foreach (VirtualDevice device in host?.Devices ?? [])
         {
             byte[] stored = device.Flash.ReadRaw(device.Profile.MemoryMap.Application.Address, payloadSize);
             if (!stored.AsSpan().SequenceEqual(image.Payload.Span))
@@ -130,5 +142,59 @@ internal static class MulticastSpeedCommand
         var m = new Measurement(how, count, stopwatch.Elapsed, network.Node.Links[0].Counters.BytesSent - sentBefore, rows.Count(r => r.Result?.Multicast == true));
         Console.Error.WriteLine($"  {how}, {count} device(s): {m.Time.TotalSeconds:F2} s, host sent {m.HostBytesSent} bytes");
         return m;
+    }
+
+    /// <summary>
+    /// A daisy chain of C devices: device i's process with the product settings of the C# device i
+    /// (<see cref="UpdateSpeedCommand.Profile"/>, factory images from <see cref="UpdateSpeedCommand.Factory"/>), cable 0 from
+    /// the host port to device 0's upstream, cable i from device i-1's downstream to device i's upstream, as
+    /// <c>csa sim</c> wires C devices (<see cref="CSimulatedDevice"/>); powered on.
+    /// </summary>
+    private sealed class CChain : IAsyncDisposable
+    {
+        private readonly List<SimulatedDevice> _devices = [];
+        private readonly List<IAsyncDisposable> _media = [];
+
+        public ILinkTransport HostPort { get; private set; } = null!;
+
+        public static async Task<CChain> StartAsync(string program, int count, UpdateSpeedCommand.DeviceSettings settings, VirtualLinkFactory cables)
+        {
+            var chain = new CChain();
+            try
+            {
+                var spec = new SimulationSpec { Devices = count, Timing = Csa.Simulator.Flash.FlashTimingProfile.Typical };
+                for (int i = 0; i < count; i++)
+                {
+                    chain._devices.Add(await CSimulatedDevice.CreateAsync(i, UpdateSpeedCommand.Profile(i, settings, s_eraseAhead), program, spec, TimeSpan.FromSeconds(1),
+                        serving: false, flashFile: null, keyStorage: null, UpdateSpeedCommand.Factory, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None));
+                }
+                for (int i = 0; i < count; i++)
+                {
+                    VirtualLink cable = cables(i);
+                    if (cable.Medium is not null)
+                        chain._media.Add(cable.Medium);
+                    if (i == 0)
+                        chain.HostPort = cable.HostEnd;
+                    else
+                        chain._devices[i - 1].AttachDownstream(cable.HostEnd);
+                    chain._devices[i].AttachUpstream(cable.DeviceEnd);
+                }
+                await Task.WhenAll(chain._devices.Select(d => d.PowerOnAsync(CancellationToken.None)));
+                return chain;
+            }
+            catch
+            {
+                await chain.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (SimulatedDevice device in _devices)
+                await device.DisposeAsync();
+            foreach (IAsyncDisposable medium in _media)
+                await medium.DisposeAsync();
+        }
     }
 }

@@ -48,6 +48,12 @@ internal static class UpdateSpeedCommand
     /// <summary>12 one-frame buffers of 1088 bytes: 13 KB of SRAM, the budget of a 32 KB part (docs/device-model.md 6.4.1).</summary>
     internal static DeviceSettings SmallRam { get; } = new("32 KB SRAM", 12, 1024);
 
+    /// <summary>The same 13 KB of receive buffers as <see cref="SmallRam"/> in larger frames: 6 buffers of 2112 bytes, 2048-byte frames.</summary>
+    internal static DeviceSettings SmallRam2K { get; } = new("32 KB SRAM, 6 x 2 KiB", 6, 2048);
+
+    /// <summary>The same 13 KB of receive buffers as <see cref="SmallRam"/> in 4 KiB frames: 3 buffers of 4160 bytes, 4096-byte frames.</summary>
+    internal static DeviceSettings SmallRam4K { get; } = new("32 KB SRAM, 3 x 4 KiB", 3, 4096);
+
     /// <summary>16 one-frame buffers of 1088 bytes (17 KB of SRAM: a 64 KB part), the RPC layer's 16 requests in flight.</summary>
     internal static DeviceSettings MidRam { get; } = new("64 KB SRAM", 16, 1024);
 
@@ -86,7 +92,9 @@ internal static class UpdateSpeedCommand
         {
             foreach (int size in sizes)
             {
-                foreach (DeviceSettings device in new[] { small, LargeRam })
+                // The 32 KB SRAM device's 13 KB of receive buffers also as 6 of 2 KiB frames and 3 of 4 KiB frames (--no-frames: without).
+                DeviceSettings[] devices = args.Contains("--no-frames") ? [small, LargeRam] : [small, SmallRam2K, SmallRam4K, LargeRam];
+                foreach (DeviceSettings device in devices)
                 {
                     scenarios.Add(new("115200 baud", 115_200, TimeSpan.FromMilliseconds(1), false, 1, null, size, device));
                     scenarios.Add(new("115200 baud, 20 ms round trip", 115_200, TimeSpan.FromMilliseconds(10), false, 1, null, size, device));
@@ -130,7 +138,7 @@ internal static class UpdateSpeedCommand
         }
 
         Console.WriteLine($"Application updates (ECDSA-signed, plaintext) to a virtual STM32F4 (1 MB map, TYPICAL flash timing: 128 KB sector erase 1 s, word program 16 us), FirmwareUpdater end to end, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-        Console.WriteLine($"devices: {small.Name}: {small.Describe}; {LargeRam.Name}: {LargeRam.Describe}; erase-ahead {(s_eraseAhead ? "on" : "off")}; the updater's default writes (one per frame); efficiency = payload / (time x baud / 10); flash-bound = flash busy time (erase + program the device charged) / whole update");
+        Console.WriteLine($"devices: {small.Name}: {small.Describe}; {SmallRam2K.Name}: {SmallRam2K.Describe}; {SmallRam4K.Name}: {SmallRam4K.Describe}; {LargeRam.Name}: {LargeRam.Describe}; erase-ahead {(s_eraseAhead ? "on" : "off")}; the updater's default writes (one per frame); efficiency = payload / (time x baud / 10); flash-bound = flash busy time (erase + program the device charged) / whole update");
         if (withC)
             Console.WriteLine($"C device: {s_cProgram}");
         Console.WriteLine();

@@ -213,6 +213,65 @@ public sealed class RejectionConformanceTests
         Assert.True(wrong.Count == 0, $"{implementation} {family}: {wrong.Count} of {offered} offers answered otherwise:\n{string.Join("\n", wrong)}");
     }
 
+    /// <summary>
+    /// The host's writes behind BeginUpdate (docs/updates.md section 3.1: a device that ran its application gets the first
+    /// window of writes before BeginUpdate has answered): when BeginUpdate is refused, the writes that follow it find no
+    /// session, each is answered NoUpdateInProgress, and the flash (the state journal and the OTP floor included) is
+    /// byte-identical to what it was before the offer. A raw client sends BeginUpdate and the writes together, without
+    /// waiting, as the updater does.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ConformanceData.Devices), MemberType = typeof(ConformanceData))]
+    [Trait("Requirement", "REQ-DOWNGRADE")]
+    [Trait("Requirement", "REQ-AUTH-FW")]
+    [Trait("Requirement", "REQ-DEVICE-BOUND")]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    [Trait("Threat", "THREAT.IMG.EXPIRED")]
+    [Trait("Threat", "THREAT.IMG.NON_AUTH")]
+    [Trait("Threat", "THREAT.UPD.UNAPPROVED")]
+    public async Task A_refused_BeginUpdate_with_writes_behind_it_keeps_none_of_them(DeviceImplementation implementation, FlashFamily family)
+    {
+        using CancellationTokenSource guard = Guard();
+        var wrong = new List<string>();
+        foreach (string name in new[] { "downgrade", "tampered-manifest", "bound-to-another-device" })
+        {
+            Case @case = s_cases[name];
+            var product = new ConformanceProduct(family, 14);
+            await using IDeviceUnderTest dut = await DevicesUnderTest.StartAsync(implementation, product, Factory(product, applicationCounter: @case.DeviceCounter));
+            await using ConformanceHost host = await ConformanceHost.ConnectAsync(dut, cancellationToken: guard.Token);
+            using (Csa.Rpc.Device.DeviceClient client = host.Network.CreateDeviceClient(host.Device))
+                await client.EnterBootloaderAsync(60, guard.Token);
+            DeviceInfo bootloader = await UpdateConformanceTests.WaitForBootloaderAsync(host, guard.Token);
+            FlashSnapshot before = dut.Snapshot();
+            using var raw = new BootloaderClient(host.Network.Client, bootloader.Address);
+            FirmwareImage image = BadImage(name, product);
+            // One write fewer than the device's receive buffers: BeginUpdate takes one.
+            int writes = Math.Max(1, (int)bootloader.ReceiveBuffers - 1);
+            int chunk = 512;
+            Task<BeginUpdateResponse> offered = raw.BeginUpdateAsync(UpdateTarget.Application, image.ManifestBytes.ToArray(), image.AuthenticationBlock.ToArray(), [], guard.Token);
+            var written = new List<Task<WriteResponse>>();
+            for (int i = 0; i < writes; i++)
+                written.Add(raw.WriteAsync((uint)(i * chunk), image.Payload.Slice(i * chunk, chunk).ToArray(), guard.Token));
+
+            Exception? refusal = await Record.ExceptionAsync(() => offered);
+            if (refusal is not Csa.Rpc.RpcErrorException e || !BootloaderInterface.TryGetError(e, out BootloaderError error) || error != @case.Device)
+                wrong.Add($"{name}: BeginUpdate answered {refusal?.Message ?? "accepted"}, expected {@case.Device}");
+            for (int i = 0; i < writes; i++)
+            {
+                Exception? answer = await Record.ExceptionAsync(() => written[i]);
+                if (answer is not Csa.Rpc.RpcErrorException w || !BootloaderInterface.TryGetError(w, out BootloaderError code) || code != BootloaderError.NoUpdateInProgress)
+                    wrong.Add($"{name}: write {i} answered {answer?.Message ?? "accepted"}, expected NoUpdateInProgress");
+            }
+            IReadOnlyList<string> changed = dut.Snapshot().DifferingRegions(before);
+            if (changed.Count != 0)
+                wrong.Add($"{name}: the refusal and the writes behind it changed {string.Join(", ", changed)}");
+            BootloaderStatus status = BootloaderStatus.FromResponse(await raw.GetStatusAsync(guard.Token));
+            if (status.Phase != UpdatePhase.Idle || status.GetRegion(RegionKind.Application).State != RegionState.Valid)
+                wrong.Add($"{name}: afterwards phase {status.Phase}, application {status.GetRegion(RegionKind.Application).State}");
+        }
+        Assert.True(wrong.Count == 0, $"{implementation} {family}:\n{string.Join("\n", wrong)}");
+    }
+
     [Theory]
     [MemberData(nameof(ConformanceData.Devices), MemberType = typeof(ConformanceData))]
     [Trait("Requirement", "REQ-TAMPER")]

@@ -12,7 +12,11 @@ internal sealed partial class UpdateRun
         FirmwareImage image = _plan.Images[0];
         // The device was just read (first contact, or found again after a fault).
         NoteVersionBefore(_device.ApplicationValid ? _device.ApplicationVersion : null);
-        if (!_device.IsInBootloader)
+        // The application ran at this attempt's contact: no update session can be in progress (the application region is
+        // valid, and a session on it would have marked it invalid), so there is nothing to resume and the first writes
+        // may follow BeginUpdate without waiting for its answer (docs/updates.md section 3.1).
+        bool fromApplication = !_device.IsInBootloader;
+        if (fromApplication)
         {
             // Everything the application can tell (identity, counter, the bootloader's rules) is checked before the
             // device leaves its application: a refused image costs it no time out of service.
@@ -25,7 +29,7 @@ internal sealed partial class UpdateRun
         }
         _turns?.EnterRequested(_uid);
 
-        await WriteImageAsync(UpdateTarget.Application, RegionKind.Application, image).ConfigureAwait(false);
+        await WriteImageAsync(UpdateTarget.Application, RegionKind.Application, image, writesBehindBegin: fromApplication).ConfigureAwait(false);
 
         // The members of a transfer to a group restart together, from the end of their chain (ChainTurns); a device
         // written by itself takes no turn.

@@ -12,7 +12,9 @@ internal sealed partial class UpdateRun
     /// <summary>The bytes of a Write packet that are not data: the RPC header and the request's offset and length fields.</summary>
     private const int WritePacketOverhead = RpcPacketHeader.Size + WriteRequest.MinEncodedSize;
 
-    private async Task WriteImageAsync(UpdateTarget target, RegionKind region, FirmwareImage image)
+    // writesBehindBegin: the device ran its application at this attempt's contact, so no update can be resumed; the first
+    // window of writes follows BeginUpdate without waiting for its answer (OfferAndWriteAsync).
+    private async Task WriteImageAsync(UpdateTarget target, RegionKind region, FirmwareImage image, bool writesBehindBegin = false)
     {
         ImageManifest manifest = image.Manifest;
         // With the bootloader's read in flight, the device announced its bootloader and the image was checked against
@@ -41,7 +43,7 @@ internal sealed partial class UpdateRun
         var watch = new DeviceReturnWatch(_network, _device, ProbeTimeout, _ct);
         try
         {
-            await OfferAndWriteAsync(target, region, image, wrappedKey, watch.Token).ConfigureAwait(false);
+            await OfferAndWriteAsync(target, region, image, wrappedKey, writesBehindBegin, watch.Token).ConfigureAwait(false);
         }
         finally
         {
@@ -57,7 +59,18 @@ internal sealed partial class UpdateRun
 
     private TimeSpan ProbeTimeout => _options.RestartProbeTimeout < _options.CommandTimeout ? _options.RestartProbeTimeout : _options.CommandTimeout;
 
-    private async Task OfferAndWriteAsync(UpdateTarget target, RegionKind region, FirmwareImage image, byte[] wrappedKey, CancellationToken work)
+    /// <summary>
+    /// BeginUpdate, the writes, FinishUpdate and the region hash. With <paramref name="writesBehindBegin"/> (a device that
+    /// ran its application at this attempt's contact, written by itself) the first window of writes goes out right behind
+    /// BeginUpdate, sized by what the device reported before (its receive buffers, packet and frame size, and the
+    /// protocol's 16-byte write alignment), without waiting for BeginUpdate's answer: the device takes its commands in
+    /// arrival order, so they find the session BeginUpdate opened. A refused BeginUpdate opens none: the device answers
+    /// those writes "no update in progress" and keeps nothing, and the call reports BeginUpdate's refusal, not theirs.
+    /// When BeginUpdate answers a resume offset other than 0 or limits the early writes do not meet (neither happens for
+    /// a device that ran its application, but the device has the last word), the early writes are let finish, their
+    /// answers ignored (writes are idempotent), and the payload is written as after any BeginUpdate.
+    /// </summary>
+    private async Task OfferAndWriteAsync(UpdateTarget target, RegionKind region, FirmwareImage image, byte[] wrappedKey, bool writesBehindBegin, CancellationToken work)
     {
         ImageManifest manifest = image.Manifest;
         using BootloaderClient client = _network.CreateBootloaderClient(_device);
@@ -66,7 +79,11 @@ internal sealed partial class UpdateRun
         bool turn = _shared is not null && _turns is not null && target == UpdateTarget.Application;
         if (turn)
             await _turns!.BeforeBeginAsync(_uid, BeginTurnWait, _time, work).ConfigureAwait(false);
+        bool early = writesBehindBegin && _shared is null;
         BeginUpdateResponse begin;
+        Task? earlyWrites = null;
+        TaskCompletionSource issued = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        int earlyChunk = early ? ExpectedChunkSize() : 0;
         try
         {
             Task<BeginUpdateResponse> offered = client.BeginUpdateAsync(
@@ -74,34 +91,60 @@ internal sealed partial class UpdateRun
                 FlashCallOptions(null), work);
             if (turn)
                 _turns!.BeginSent(_uid);
+            if (early)
+            {
+                _rate.Reset();
+                earlyWrites = TransferAsync(client, image.Payload, 0, earlyChunk, FlashCallOptions(null), issued, work, offered);
+            }
             begin = await offered.ConfigureAwait(false);
         }
         catch (RpcErrorException e) when (IsRefusal(e, out BootloaderError code))
         {
             ForgetBootloaderRead();
+            await LetFinishAsync(earlyWrites).ConfigureAwait(false);
             throw new UpdateRejectedException(_uid, code, e.Message, e);
         }
         catch
         {
             ForgetBootloaderRead();
+            await LetFinishAsync(earlyWrites).ConfigureAwait(false);
             throw;
         }
         _begun = true;
         // The bootloader's read went out before BeginUpdate (its answers are here by now): its buffers and packet size
         // size the writes.
-        await TakeBootloaderReadAsync().ConfigureAwait(false);
-        if (begin.ResumeOffset > manifest.PayloadSize)
-            throw Mismatch($"The device answered resume offset {begin.ResumeOffset} for a {manifest.PayloadSize}-byte payload.");
-        if (begin.WriteAlignment == 0 || begin.MaxWriteSize < begin.WriteAlignment)
-            throw Mismatch($"The device answered write alignment {begin.WriteAlignment} and maximum write {begin.MaxWriteSize}: no write can be made.");
+        try
+        {
+            await TakeBootloaderReadAsync().ConfigureAwait(false);
+            if (begin.ResumeOffset > manifest.PayloadSize)
+                throw Mismatch($"The device answered resume offset {begin.ResumeOffset} for a {manifest.PayloadSize}-byte payload.");
+            if (begin.WriteAlignment == 0 || begin.MaxWriteSize < begin.WriteAlignment)
+                throw Mismatch($"The device answered write alignment {begin.WriteAlignment} and maximum write {begin.MaxWriteSize}: no write can be made.");
+        }
+        catch
+        {
+            await LetFinishAsync(earlyWrites).ConfigureAwait(false);
+            throw;
+        }
+        if (earlyWrites is not null && !EarlyWritesFit(begin, earlyChunk))
+        {
+            // The early writes went out on assumptions the answer does not confirm: let them end (what landed counts,
+            // writes being idempotent) and write as after any BeginUpdate.
+            await LetFinishAsync(earlyWrites).ConfigureAwait(false);
+            earlyWrites = null;
+        }
         UpdateLog.Offered(_logger, Uid, manifest.ToString(), target.ToString(), begin.ResumeOffset, manifest.PayloadSize);
-        _legResumed = begin.ResumeOffset;
-        _legDone = begin.ResumeOffset;
-        _bytesResumed += begin.ResumeOffset;
-        _rate.Reset();
-        Report();
+        if (earlyWrites is null)
+        {
+            _legResumed = begin.ResumeOffset;
+            _legDone = begin.ResumeOffset;
+            _bytesResumed += begin.ResumeOffset;
+            _rate.Reset();
+            Report();
+        }
+        // (With writes behind BeginUpdate nothing was resumed, and their answers, which may already be arriving, report.)
 
-        bool written = begin.ResumeOffset >= manifest.PayloadSize;
+        bool written = earlyWrites is null && begin.ResumeOffset >= manifest.PayloadSize;
         if (_shared is { } shared)
         {
             // A transfer to a group carries the payload when this device can take part; otherwise (it holds the image
@@ -137,12 +180,52 @@ internal sealed partial class UpdateRun
         // device takes its commands in the order they arrive, so the finish finds every write that arrived before it. (A
         // call that waited for the RPC client's window can leave behind one admitted with it: a finish that overtook a
         // write answers Incomplete and a hash that did is asked again, FinishAndVerifyAsync.)
-        var issued = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Task transferred = TransferAsync(client, image.Payload, (int)begin.ResumeOffset, ChunkSize(begin), FlashCallOptions(begin.EraseMillisecondsMax), issued, work);
+        if (earlyWrites is null)
+            issued = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task transferred = earlyWrites
+            ?? TransferAsync(client, image.Payload, (int)begin.ResumeOffset, ChunkSize(begin), FlashCallOptions(begin.EraseMillisecondsMax), issued, work);
         await Task.WhenAny(issued.Task, transferred).ConfigureAwait(false);
         if (transferred.IsCompleted)
             await transferred.ConfigureAwait(false); // it ended before every write was issued: its fault, or every block was held already
         await FinishAndVerifyAsync(client, region, manifest, begin.EraseMillisecondsMax, transferred, work).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The bytes per write before BeginUpdate has answered: what <see cref="ChunkSize"/> makes of the frame and packet size
+    /// the device reported and the protocol's write alignment (16, device-model.md section 6.4), with the largest write
+    /// both implementations answer (the packet size less 64, at most 4096: device-model.md section 6.3). A device that
+    /// answers otherwise only costs the early writes (<see cref="EarlyWritesFit"/>).
+    /// </summary>
+    private int ExpectedChunkSize()
+    {
+        int largestWrite = Math.Min(ExpectedLargestWrite, _device.MaxPacketSize - ExpectedWriteReserve);
+        int limit = Math.Min(largestWrite, _device.MaxPacketSize - WritePacketOverhead);
+        int wanted = _options.WriteChunkSize ?? Math.Max(ProtocolWriteAlignment, DataLinkProtocol.PayloadPerFrame(_device.PathFrameSize) - WritePacketOverhead);
+        return Math.Max(ProtocolWriteAlignment, Math.Min(wanted, limit) / ProtocolWriteAlignment * ProtocolWriteAlignment);
+    }
+
+    /// <summary>The largest write a Csa bootloader answers at most, and what it keeps of its packet size for the rest of a Write (device-model.md section 6.3).</summary>
+    private const int ExpectedLargestWrite = 4096, ExpectedWriteReserve = 64;
+
+    /// <summary>The write alignment every Csa bootloader answers (device-model.md section 6.4): offsets and lengths are multiples of it.</summary>
+    private const int ProtocolWriteAlignment = 16;
+
+    /// <summary>True when BeginUpdate's answer confirms what the writes sent behind it assumed: a new transfer, and their size.</summary>
+    private bool EarlyWritesFit(BeginUpdateResponse begin, int earlyChunk) => begin.ResumeOffset == 0 && ChunkSize(begin) == earlyChunk;
+
+    /// <summary>Waits for writes whose outcome no longer matters (sent behind a BeginUpdate that failed, or on assumptions its answer did not confirm).</summary>
+    private async Task LetFinishAsync(Task? writes)
+    {
+        if (writes is null)
+            return;
+        try
+        {
+            await writes.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException && !_ct.IsCancellationRequested)
+        {
+            // Their errors ("no update in progress" after a refusal) are not the call's outcome.
+        }
     }
 
     /// <summary>
@@ -310,12 +393,17 @@ internal sealed partial class UpdateRun
     /// Sends the payload from <paramref name="start"/> in writes of <paramref name="chunk"/> bytes, keeping as many in
     /// flight as the device has receive buffers. <paramref name="issued"/> completes once the last write has been handed
     /// to the RPC client (not when the first failure stopped the issuing). The first failure cancels the rest and is
-    /// thrown; writes are idempotent, so whatever landed before counts at the next BeginUpdate.
+    /// thrown; writes are idempotent, so whatever landed before counts at the next BeginUpdate. With <paramref name="begun"/>
+    /// (BeginUpdate, not yet answered) one window of writes goes out before its answer is looked at; when it fails, or answers
+    /// what the writes did not assume (<see cref="EarlyWritesFit"/>), no more are issued, <paramref name="issued"/> stays
+    /// incomplete, and the writes still out are cancelled (a refusal) or left to end (the caller writes again).
     /// </summary>
     private async Task TransferAsync(BootloaderClient client, ReadOnlyMemory<byte> payload, int start, int chunk, RpcCallOptions options,
-        TaskCompletionSource issued, CancellationToken work)
+        TaskCompletionSource issued, CancellationToken work, Task<BeginUpdateResponse>? begun = null)
     {
         int window = Math.Max(1, Math.Min((int)_device.ReceiveBuffers, _options.MaxWritesInFlight ?? int.MaxValue));
+        int issuedEarly = 0;
+        bool abandoned = false;
         using var slots = new SemaphoreSlim(window, window);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(work);
         var inFlight = new List<Task>();
@@ -326,6 +414,42 @@ internal sealed partial class UpdateRun
 
         for (int offset = start; offset < payload.Length; offset += chunk)
         {
+            if (begun is not null)
+            {
+                // Writes behind an unanswered BeginUpdate: one window of them, whatever it answers meanwhile (a refusal
+                // opens no session, and the device keeps none of them), then its answer decides.
+                if (issuedEarly >= window)
+                {
+                    try
+                    {
+                        await begun.ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is not OutOfMemoryException)
+                    {
+                        // the caller reports BeginUpdate's failure
+                    }
+                }
+                if (issuedEarly >= window)
+                {
+                    if (!begun.IsCompletedSuccessfully)
+                    {
+                        abandoned = true;
+                        stop.Cancel(); // nothing was begun: the writes out are answered "no update in progress", unread
+                        break;
+                    }
+                    if (!EarlyWritesFit(begun.Result, chunk))
+                    {
+                        abandoned = true;
+                        break;
+                    }
+                    options = FlashCallOptions(begun.Result.EraseMillisecondsMax);
+                    begun = null;
+                }
+                else
+                {
+                    issuedEarly++;
+                }
+            }
             // The device may already hold what comes next (it answered a larger prefix: it filled a hole below blocks it
             // kept, e.g. a sector it had to erase again after a torn program): skip to the end of what it holds.
             long ahead;
@@ -355,6 +479,7 @@ internal sealed partial class UpdateRun
             int length = Math.Min(chunk, payload.Length - offset);
             byte[] data = payload.Slice(offset, length).ToArray();
             int at = offset;
+            RpcCallOptions callOptions = options;
             // Called, not queued: the write takes its place in the RPC window (and on the link) before the loop goes on,
             // so the writes, and the finish that follows the last of them, leave in payload order.
             inFlight.Add(WriteAsync());
@@ -363,7 +488,7 @@ internal sealed partial class UpdateRun
             {
                 try
                 {
-                    WriteResponse answer = await client.WriteAsync(new WriteRequest((uint)at, data), options, stop.Token).ConfigureAwait(false);
+                    WriteResponse answer = await client.WriteAsync(new WriteRequest((uint)at, data), callOptions, stop.Token).ConfigureAwait(false);
                     if (answer.Offset != (uint)at || answer.Length != length)
                         throw Mismatch($"The device acknowledged a write at {answer.Offset} of {answer.Length} bytes for one at {at} of {length}.");
                     double rate;
@@ -399,11 +524,13 @@ internal sealed partial class UpdateRun
         }
         lock (gate)
         {
-            if (failure is null)
+            if (failure is null && !abandoned)
                 issued.TrySetResult();
         }
         await Task.WhenAll(inFlight).ConfigureAwait(false);
         work.ThrowIfCancellationRequested();
+        if (abandoned)
+            return; // the caller decides what these writes were worth
         if (failure is not null)
         {
             if (failure is RpcErrorException e && IsRefusal(e, out BootloaderError code))
