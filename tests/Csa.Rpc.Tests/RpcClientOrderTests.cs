@@ -29,6 +29,18 @@ public sealed class RpcClientOrderTests
         Assert.Equal(receiveBuffers, await client.GetWindowSizeAsync(Device).WaitAsync(HangGuard));
 
         // Issued one after another from this thread; all but the first window's worth wait for a slot.
+        Task<byte[]>[] pending = Issue(client, calls);
+
+        // Answer whatever the device holds, all at once, so that several waiters are admitted together: their
+        // continuations then race on the thread pool, and only the client's hand-off keeps them in order. (Without it
+        // the 15-buffer case fails every time: one answer that frees the replay window admits many waiters, and the
+        // pool thread that admitted them runs their continuations from its local queue, last in, first out.)
+        await AnswerAllAsync(socket, pending, receiveBuffers);
+        AssertIssueOrder(socket.Commands, calls);
+    }
+
+    private static Task<byte[]>[] Issue(RpcClient client, int calls)
+    {
         var pending = new Task<byte[]>[calls];
         for (int i = 0; i < calls; i++)
         {
@@ -36,23 +48,26 @@ public sealed class RpcClientOrderTests
             BinaryPrimitives.WriteInt32LittleEndian(payload, i);
             pending[i] = client.InvokeRawAsync(Device, 0x0100, 0x0001, payload);
         }
+        return pending;
+    }
 
-        // Answer whatever the device holds, all at once, so that several waiters are admitted together: their
-        // continuations then race on the thread pool, and only the client's hand-off keeps them in order. (Without it
-        // the 15-buffer case fails every time: one answer that frees the replay window admits many waiters, and the
-        // pool thread that admitted them runs their continuations from its local queue, last in, first out.)
+    /// <summary>Answers the commands a window at a time as they reach the wire, until every call is answered.</summary>
+    private static async Task AnswerAllAsync(WireRecorder socket, Task<byte[]>[] pending, int window)
+    {
         int answered = 0;
-        while (answered < calls)
+        while (answered < pending.Length)
         {
-            int expected = Math.Min(calls, answered + receiveBuffers);
+            int expected = Math.Min(pending.Length, answered + window);
             IReadOnlyList<WireRecorder.Command> sent = await socket.WaitForCommandsAsync(expected).WaitAsync(HangGuard);
             for (int i = answered; i < expected; i++)
                 socket.Answer(sent[i]);
             answered = expected;
         }
         await Task.WhenAll(pending).WaitAsync(HangGuard);
+    }
 
-        IReadOnlyList<WireRecorder.Command> wire = socket.Commands;
+    private static void AssertIssueOrder(IReadOnlyList<WireRecorder.Command> wire, int calls)
+    {
         Assert.Equal(calls, wire.Count);
         int[] order = wire.Select(c => c.CallIndex).ToArray();
         int firstOutOfOrder = Enumerable.Range(0, calls).FirstOrDefault(i => order[i] != i, -1);
