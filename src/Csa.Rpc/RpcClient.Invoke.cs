@@ -73,11 +73,10 @@ public sealed partial class RpcClient
         var budget = new AttemptBudget(maxAttempts);
         try
         {
-            DeviceWindow window = await state.GetWindowAsync(_socket, _options.MaxRequestsInFlight, token).ConfigureAwait(false);
+            // Every request id takes its own window slot, so the replay-window bound counts it.
+            (DeviceWindow window, long ticket) = await state.EnterAsync(_socket, _options.MaxRequestsInFlight, token).ConfigureAwait(false);
             while (true)
             {
-                // Every request id takes its own window slot, so the replay-window bound counts it.
-                long ticket = await window.EnterAsync(token).ConfigureAwait(false);
                 var turn = new SendTurn(window, ticket);
                 RpcReply? reply;
                 try
@@ -92,6 +91,7 @@ public sealed partial class RpcClient
                 if (reply is { } answer)
                     return answer;
                 await Task.Delay(_options.RetryDelay, _time, token).ConfigureAwait(false);
+                ticket = await window.EnterAsync(token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && IsClosed)

@@ -39,6 +39,25 @@ public sealed class RpcClientOrderTests
         AssertIssueOrder(socket.Commands, calls);
     }
 
+    [Fact]
+    public async Task Calls_issued_before_the_devices_window_is_known_leave_in_issue_order()
+    {
+        const int calls = 100;
+        const int receiveBuffers = 4;
+        var capabilities = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var socket = new WireRecorder(new NodeCapabilities(1, 256, receiveBuffers), capabilities.Task);
+        await using var client = new RpcClient(socket, new RpcClientOptions { DefaultTimeout = Timeout.InfiniteTimeSpan });
+
+        // The first calls to a device wait for its receive buffers (one query); they enter its window in issue order.
+        // (Before, each awaited the query and then entered: in order only as long as the query's completion ran their
+        // continuations inline, one after another, which a deep stack or a scheduler change would not.)
+        Task<byte[]>[] pending = Issue(client, calls);
+        capabilities.SetResult();
+        await AnswerAllAsync(socket, pending, receiveBuffers);
+        AssertIssueOrder(socket.Commands, calls);
+        Assert.Equal(1, socket.CapabilityQueries);
+    }
+
     private static Task<byte[]>[] Issue(RpcClient client, int calls)
     {
         var pending = new Task<byte[]>[calls];
@@ -106,8 +125,10 @@ public sealed class RpcClientOrderTests
     /// The host's socket: records every command handed to it, in the order SendAsync was called, and lets the test
     /// answer each one. Completes every send at once (the packet is "on the wire" when SendAsync is called).
     /// </summary>
-    private sealed class WireRecorder(NodeCapabilities capabilities) : IPacketSocket
+    private sealed class WireRecorder(NodeCapabilities capabilities, Task? capabilitiesKnown = null) : IPacketSocket
     {
+        private int _capabilityQueries;
+
         private readonly Channel<InboundPacket> _inbound = Channel.CreateUnbounded<InboundPacket>();
         private readonly object _lock = new();
         private readonly List<Command> _commands = [];
@@ -171,8 +192,16 @@ public sealed class RpcClientOrderTests
             _inbound.Writer.TryWrite(new InboundPacket(command.Destination, LocalEndpoint, buffer.WrittenMemory.ToArray()));
         }
 
-        public Task<NodeCapabilities> GetCapabilitiesAsync(NodeAddress node, CancellationToken cancellationToken = default) =>
-            Task.FromResult(capabilities);
+        public int CapabilityQueries => Volatile.Read(ref _capabilityQueries);
+
+        /// <summary>The device's capabilities, once <c>capabilitiesKnown</c> completes (at once without one).</summary>
+        public async Task<NodeCapabilities> GetCapabilitiesAsync(NodeAddress node, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref _capabilityQueries);
+            if (capabilitiesKnown is not null)
+                await capabilitiesKnown.WaitAsync(cancellationToken);
+            return capabilities;
+        }
 
         public ValueTask DisposeAsync()
         {
