@@ -73,23 +73,25 @@ public sealed partial class RpcClient
         var budget = new AttemptBudget(maxAttempts);
         try
         {
-            DeviceWindow window = await state.GetWindowAsync(_socket, _options.MaxRequestsInFlight, token).ConfigureAwait(false);
+            // Every request id takes its own window slot, so the replay-window bound counts it.
+            (DeviceWindow window, long ticket) = await state.EnterAsync(_socket, _options.MaxRequestsInFlight, token).ConfigureAwait(false);
             while (true)
             {
-                // Every request id takes its own window slot, so the replay-window bound counts it.
-                long ticket = await window.EnterAsync(token).ConfigureAwait(false);
+                var turn = new SendTurn(window, ticket);
                 RpcReply? reply;
                 try
                 {
-                    reply = await SendAndAwaitAsync(state, packet, timeout, budget, idempotent, token).ConfigureAwait(false);
+                    reply = await SendAndAwaitAsync(state, packet, timeout, budget, idempotent, turn, token).ConfigureAwait(false);
                 }
                 finally
                 {
+                    turn.End(); // when it never got to send (cancelled while waiting for its turn, a failure)
                     window.Release(ticket);
                 }
                 if (reply is { } answer)
                     return answer;
                 await Task.Delay(_options.RetryDelay, _time, token).ConfigureAwait(false);
+                ticket = await window.EnterAsync(token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && IsClosed)
@@ -108,11 +110,15 @@ public sealed partial class RpcClient
         TimeSpan timeout,
         AttemptBudget budget,
         bool idempotent,
+        SendTurn turn,
         CancellationToken token)
     {
         var destination = new Endpoint(device.Node, _options.RemotePort);
         ushort interfaceId = packet.Header.InterfaceId;
         ushort commandId = packet.Header.MessageId;
+        // The first transmission leaves in window order (FIFO from the moment the call asked for its slot), after every
+        // call admitted before it handed its own to the link; request ids are taken in that order too.
+        await turn.WaitAsync(token).ConfigureAwait(false);
         ushort requestId = AllocateRequestId(device);
         var key = new PendingKey(device.Node.Value, requestId);
         var call = new PendingCall(interfaceId, commandId);
@@ -126,6 +132,7 @@ public sealed partial class RpcClient
                 try
                 {
                     await _socket.SendAsync(destination, packet.Stamp(requestId, resend ? RpcPacketFlags.Resend : RpcPacketFlags.None), token).ConfigureAwait(false);
+                    turn.End(); // handed to the link: the next call's first transmission may go (resends keep no order)
                 }
                 catch (DataLinkException ex) when (idempotent && budget.Remaining > 0 && !IsClosed)
                 {
@@ -197,6 +204,20 @@ public sealed partial class RpcClient
             ? $"{device} answered command 0x{commandId:X4} of interface 0x{interfaceId:X4} with {codeText}."
             : $"{device} answered command 0x{commandId:X4} of interface 0x{interfaceId:X4} with {codeText}: {message}";
         return new RpcErrorException(interfaceId, code, text);
+    }
+
+    /// <summary>One admitted request's turn to hand its first transmission to the link (<see cref="DeviceWindow.WaitTurnAsync"/>); ended once.</summary>
+    private sealed class SendTurn(DeviceWindow window, long ticket)
+    {
+        private int _ended;
+
+        public Task WaitAsync(CancellationToken cancellationToken) => window.WaitTurnAsync(ticket, cancellationToken);
+
+        public void End()
+        {
+            if (Interlocked.Exchange(ref _ended, 1) == 0)
+                window.EndTurn(ticket);
+        }
     }
 
     /// <summary>How many transmissions a call has used of the ones it may make, across its request ids.</summary>

@@ -27,7 +27,8 @@ public sealed partial class RpcServer
         Interlocked.Read(ref _eventsPublished));
 
     // The only reader of the socket. Decisions about a packet (answer from cache, ignore, reject, execute) are
-    // taken here in arrival order; execution itself runs on its own task.
+    // taken here in arrival order, and never wait for a command to run: a command is handed to its source's queue
+    // (arrival order, SourceQueues) or, for a service registered Concurrent, to a task of its own.
     private async Task ReadLoopAsync()
     {
         ChannelReader<InboundPacket> inbound = _socket.Inbound;
@@ -87,7 +88,7 @@ public sealed partial class RpcServer
                 $"The request payload is {payload.Length} bytes; this node accepts at most {_options.MaxRequestPayloadSize}.", token).ConfigureAwait(false);
             return;
         }
-        if (!_services.TryGetValue(header.InterfaceId, out IRpcService? service))
+        if (!_services.TryGetValue(header.InterfaceId, out Registration? registration))
         {
             await SendErrorAsync(packet.Source, header, RpcStatus.UnknownInterface,
                 $"This node has no interface 0x{header.InterfaceId:X4}.", token).ConfigureAwait(false);
@@ -128,7 +129,18 @@ public sealed partial class RpcServer
 
         int active = Interlocked.Increment(ref _active);
         UpdatePeak(active);
-        Task execution = Task.Run(() => ExecuteAsync(service, packet.Source, header, payload, fingerprint, token), CancellationToken.None);
+        IRpcService service = registration.Service;
+        Endpoint source = packet.Source;
+        Task? execution = registration.Execution == RpcExecution.Concurrent
+            ? Task.Run(() => ExecuteAsync(service, source, header, payload, fingerprint, token), CancellationToken.None)
+            : _queues.Enqueue(source, () => ExecuteAsync(service, source, header, payload, fingerprint, token));
+        if (execution is not null)
+            Track(execution);
+    }
+
+    // DisposeAsync waits for every task that runs commands: a source's drain, or a concurrent command.
+    private void Track(Task execution)
+    {
         _executing.TryAdd(execution, 0);
         _ = execution.ContinueWith(static (done, state) => ((RpcServer)state!)._executing.TryRemove(done, out _), this,
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -138,6 +150,13 @@ public sealed partial class RpcServer
     {
         byte[] answer;
         bool replayable = true;
+        if (token.IsCancellationRequested)
+        {
+            // Shutting down while it waited for its turn: it never starts, and the receive buffer is given back.
+            _cache.Complete(source, header.RequestId, fingerprint, answer: null);
+            FreeSlot();
+            return;
+        }
         try
         {
             var response = new ArrayBufferWriter<byte>(64);

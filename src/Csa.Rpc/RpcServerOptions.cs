@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Csa.Rpc;
 
-/// <summary>What an <see cref="RpcServer"/> does with a new command when <see cref="RpcServerOptions.MaxConcurrentRequests"/> are already executing.</summary>
+/// <summary>What an <see cref="RpcServer"/> does with a new command when it already holds <see cref="RpcServerOptions.MaxConcurrentRequests"/>.</summary>
 public enum RpcOverloadPolicy
 {
     /// <summary>
@@ -14,8 +14,8 @@ public enum RpcOverloadPolicy
     RejectBusy,
 
     /// <summary>
-    /// Stop reading until a slot frees up. Nothing is rejected, but packets queue in the socket meanwhile, and
-    /// repeated requests behind the wait are answered late.
+    /// Stop reading until a command finishes and frees its receive buffer. Nothing is rejected, but packets queue in
+    /// the socket meanwhile, and repeated requests behind the wait are answered late.
     /// </summary>
     Queue,
 }
@@ -26,7 +26,10 @@ public sealed record RpcServerOptions
     /// <summary>The defaults.</summary>
     public static RpcServerOptions Default { get; } = new();
 
-    /// <summary>How many commands execute at once: the receive buffers the node advertises.</summary>
+    /// <summary>
+    /// How many commands the server holds at once, executing or waiting for their turn: the receive buffers the node
+    /// advertises. Commands of one source run one at a time in arrival order (<see cref="RpcExecution"/>).
+    /// </summary>
     public int MaxConcurrentRequests { get; init; } = 4;
 
     /// <summary>What happens to a command beyond <see cref="MaxConcurrentRequests"/>.</summary>
@@ -106,7 +109,10 @@ public sealed record RpcServerOptions
 /// </param>
 /// <param name="BusyRejections">Commands answered <see cref="RpcStatus.Busy"/>.</param>
 /// <param name="MalformedPackets">Packets that were not valid RPC packets.</param>
-/// <param name="PeakConcurrentRequests">The most commands that executed at once.</param>
+/// <param name="PeakConcurrentRequests">
+/// The most commands held at once: executing, or taken and waiting for an earlier command of their source
+/// (each holds one of the <see cref="RpcServerOptions.MaxConcurrentRequests"/> receive buffers).
+/// </param>
 /// <param name="EventsPublished">Events sent (once per subscriber).</param>
 public sealed record RpcServerStatistics(
     long CommandsExecuted,

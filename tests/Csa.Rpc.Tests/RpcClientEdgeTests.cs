@@ -83,8 +83,9 @@ public sealed class RpcClientEdgeTests
         services[1].HoldGate = services[1].HoldTargetReached.Task;
         await using var server1 = new RpcServer(network.Bind(new Endpoint(first, WellKnownPorts.Rpc)), new RpcServerOptions { MaxConcurrentRequests = 16, OwnsSocket = true });
         await using var server2 = new RpcServer(network.Bind(new Endpoint(second, WellKnownPorts.Rpc)), new RpcServerOptions { MaxConcurrentRequests = 16, OwnsSocket = true });
-        server1.Register(services[0]);
-        server2.Register(services[1]);
+        // Hold completes only with several running at once: the services opt out of arrival order.
+        server1.Register(services[0], RpcExecution.Concurrent);
+        server2.Register(services[1], RpcExecution.Concurrent);
         server1.Start();
         server2.Start();
         await using var client = new RpcClient(network.Bind(new Endpoint(NodeAddress.Host, WellKnownPorts.Rpc)), new RpcClientOptions { OwnsSocket = true });

@@ -13,8 +13,9 @@ public sealed class RpcWindowTests
     [InlineData(7)]
     public async Task Requests_in_flight_fill_but_never_exceed_the_devices_receive_buffers(byte receiveBuffers)
     {
-        // The server would execute 64 at once: only the client's window keeps it at the advertised number.
-        await using var bed = new RpcTestBed(server: new RpcServerOptions { MaxConcurrentRequests = 64 }, receiveBuffers: receiveBuffers);
+        // The server would execute 64 at once (its service opts out of arrival order): only the client's window keeps
+        // it at the advertised number.
+        await using var bed = new RpcTestBed(server: new RpcServerOptions { MaxConcurrentRequests = 64 }, receiveBuffers: receiveBuffers, execution: RpcExecution.Concurrent);
         bed.Service.HoldTarget = receiveBuffers;
         bed.Service.HoldGate = bed.Service.HoldTargetReached.Task; // opens once the window is full
 

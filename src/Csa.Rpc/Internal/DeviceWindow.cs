@@ -4,7 +4,10 @@ namespace Csa.Rpc.Internal;
 /// The async gate in front of one device: admits at most <see cref="Capacity"/> requests at once (the device's
 /// receive buffers) and never admits a request <see cref="RpcProtocol.ReplayWindow"/> or more places after the
 /// oldest one still unanswered, so every request that may be resent still has its response in the device's cache.
-/// Waiters are admitted first come, first served.
+/// Waiters are admitted first come, first served, and leave in that order: each admitted request gets the next ticket,
+/// and its first transmission waits for its turn (<see cref="WaitTurnAsync"/>) until every request admitted before it
+/// has handed its own to the link (<see cref="EndTurn"/>). The continuations of admitted waiters run on the thread pool,
+/// in any order; the turn, not the scheduling, keeps the order on the wire.
 /// </summary>
 internal sealed class DeviceWindow
 {
@@ -13,6 +16,12 @@ internal sealed class DeviceWindow
     private readonly LinkedList<TaskCompletionSource<long>> _waiters = new();
     private readonly int _replayWindow;
     private long _nextTicket;
+
+    // The ticket whose first transmission may go now; tickets after it that ended their turn early (cancelled, or
+    // failed before sending) are skipped when it ends; waiters for a later turn by ticket.
+    private long _turn;
+    private readonly SortedSet<long> _endedEarly = new();
+    private readonly Dictionary<long, TaskCompletionSource> _turnWaiters = [];
 
     public DeviceWindow(int capacity, int replayWindow = RpcProtocol.ReplayWindow)
     {
@@ -62,6 +71,44 @@ internal sealed class DeviceWindow
                 first.Value.SetResult(Admit());
             }
         }
+    }
+
+    /// <summary>
+    /// Completes when <paramref name="ticket"/> may hand its first transmission to the link: every ticket before it
+    /// has ended its turn. The caller ends its own with <see cref="EndTurn"/> once that transmission was handed over
+    /// (or will never be), whatever happened, cancellation included.
+    /// </summary>
+    public Task WaitTurnAsync(long ticket, CancellationToken cancellationToken)
+    {
+        TaskCompletionSource waiter;
+        lock (_lock)
+        {
+            if (ticket == _turn)
+                return Task.CompletedTask;
+            waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _turnWaiters.Add(ticket, waiter);
+        }
+        return waiter.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Ends the turn of <paramref name="ticket"/> (once per ticket): the next ticket's first transmission may go.</summary>
+    public void EndTurn(long ticket)
+    {
+        TaskCompletionSource? next;
+        lock (_lock)
+        {
+            _turnWaiters.Remove(ticket);
+            if (ticket != _turn)
+            {
+                _endedEarly.Add(ticket); // its turn is skipped when it comes
+                return;
+            }
+            _turn++;
+            while (_endedEarly.Remove(_turn))
+                _turn++;
+            _turnWaiters.Remove(_turn, out next);
+        }
+        next?.TrySetResult();
     }
 
     private void Abandon(LinkedListNode<TaskCompletionSource<long>> node, CancellationToken cancellationToken)

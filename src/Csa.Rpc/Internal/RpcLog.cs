@@ -64,4 +64,7 @@ internal static partial class RpcLog
 
     [LoggerMessage(207, LogLevel.Debug, "Ignored a {Kind} packet from {Source}; a server only receives commands")]
     public static partial void ServerUnexpectedKind(ILogger logger, Endpoint source, RpcPacketKind kind);
+
+    [LoggerMessage(208, LogLevel.Error, "A command failed outside its handler (its answer could not be sent); the commands of its source queued behind it go on")]
+    public static partial void CommandFailed(ILogger logger, Exception exception);
 }

@@ -35,8 +35,9 @@ public sealed partial class BootloaderService
     }
 
     // One erase at a time, each under the command gate (the flash controller runs one operation, and on a single-bank
-    // chip the CPU does nothing else meanwhile); it only starts when no command waits for the gate, so a command never
-    // queues behind more than the one erase that was already running when it arrived.
+    // chip the CPU does nothing else meanwhile); it only starts when no command waits, for the gate or in the RPC server's
+    // receive buffers behind an earlier command of its host (CommandsReceived), so a command never queues behind more
+    // than the one erase that was already running when it arrived.
     // It ends with the power it started under: after a cut the flash may be powered on for another firmware run.
     private async Task EraseAheadAsync(UpdateSession session, CancellationToken power)
     {
@@ -48,7 +49,7 @@ public sealed partial class BootloaderService
                 try
                 {
                     if (power.IsCancellationRequested || !ReferenceEquals(Flash.Runner, _firmware) || !ReferenceEquals(_session, session) || !session.EraseAhead || session.Complete
-                        || Volatile.Read(ref _commandsWaiting) > 0)
+                        || Volatile.Read(ref _commandsWaiting) > 0 || CommandsReceived?.Invoke() == true)
                         return;
                     if (NextSectorToEraseAhead(session) is not { } sector)
                         return;

@@ -175,11 +175,11 @@ public sealed partial class BootloaderService : BootloaderServerBase
     }
 
     /// <summary>
-    /// Called when a command has taken its place in the command gate's queue (first come, first served), so the device
-    /// can hand the RPC server its next command: the bootloader takes its commands in arrival order (the virtual
-    /// device's ArrivalOrder).
+    /// True while commands the device has received wait to run (the RPC server holds them in its receive buffers, behind
+    /// an earlier command of their host: it runs each host's commands in arrival order). The background eraser starts
+    /// no erase then, as it starts none while a command waits for the gate. Set by the shell that runs the firmware.
     /// </summary>
-    internal Action? CommandQueued { get; set; }
+    internal Func<bool>? CommandsReceived { get; set; }
 
     private async Task EnterAsync(CancellationToken cancellationToken)
     {
@@ -187,9 +187,7 @@ public sealed partial class BootloaderService : BootloaderServerBase
         Interlocked.Increment(ref _commandsWaiting);
         try
         {
-            Task entered = _firmware.Gate.WaitAsync(cancellationToken);
-            CommandQueued?.Invoke(); // its place in the queue is taken: the next command may come
-            await entered.ConfigureAwait(false);
+            await _firmware.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {

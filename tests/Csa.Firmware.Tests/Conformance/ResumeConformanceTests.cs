@@ -25,17 +25,28 @@ public sealed class ResumeConformanceTests
         await using IDeviceUnderTest dut = await DevicesUnderTest.StartAsync(implementation, product, Factory(product));
         await using ConformanceHost host = await ConformanceHost.ConnectAsync(dut, cancellationToken: guard.Token);
         FirmwareImage image = Image(product, RegionKind.Application, V2, size: 200_000, counter: 2);
-        var progress = CutOnce(dut, 90_000);
+        var cut = new CutRecord();
+        var progress = CutOnce(dut, 90_000, cut);
 
         UpdateResult result = await host.Updater.UpdateApplicationAsync(host.Device, image, progress, guard.Token);
 
+        string facts = $"cut when {cut.Acknowledged} bytes were acknowledged (the cut point: at least 90000), the device's watermark " +
+            $"(the offset its BeginUpdate resumed from) {cut.Watermark}, {result.BytesResumed} bytes resumed in all ({result.ResumeCount} resume(s)), " +
+            $"{result.BytesSent} bytes sent";
         Assert.Equal(1, dut.PowerCuts);
-        Assert.True(result.ResumeCount >= 1, $"resumes {result.ResumeCount}");
-        // The device kept what it had committed up to its last checkpoint (one receive window here, 4 KiB): the resume
-        // started near the cut, not over, and the bytes sent twice are at most that and the writes in flight.
+        Assert.True(result.ResumeCount >= 1, facts);
+        // The rule (docs/device-model.md 6.4): the device persists its watermark whenever its contiguous prefix has moved
+        // one checkpoint interval (16 KiB, or one receive window when smaller: 4 KiB here) past the last one, before it
+        // answers the write that moved it, and BeginUpdate resumes from that watermark. The updater keeps at most one
+        // write per receive buffer outstanding, each within one frame, so what it saw acknowledged is the device's prefix
+        // plus at most the other writes in flight. (A program the cut tore in the sector holding the watermark costs that
+        // sector's start later, at the first write into it, and is sent again then: not a smaller resume offset.)
         long window = product.ReceiveBuffers * product.MaxFrameSize;
-        Assert.True(result.BytesResumed >= 90_000 - (2 * window), $"resumed from {result.BytesResumed}");
-        Assert.True(result.BytesSent - 200_000 <= 3 * window, $"sent {result.BytesSent} for a 200000-byte payload");
+        long interval = Math.Min(16 * 1024, window);
+        long acknowledgedPrefix = cut.Acknowledged - ((product.ReceiveBuffers - 1) * product.MaxFrameSize);
+        Assert.True(cut.Watermark > acknowledgedPrefix - interval,
+            $"the device resumed from less than its checkpoints promise (a watermark above {acknowledgedPrefix - interval}): {facts}");
+        Assert.True(result.BytesSent - 200_000 <= 3 * window, $"sent {result.BytesSent} for a 200000-byte payload: {facts}");
         DeviceInfo now = await host.ReadAsync(guard.Token);
         Assert.Equal(V2, now.ApplicationVersion);
         Assert.Equal(image.Payload.ToArray(), dut.Snapshot().Region(product.Map.Application)[..image.Payload.Length]);
@@ -98,18 +109,44 @@ public sealed class ResumeConformanceTests
         Assert.Equal((V2, Csa.Rpc.Device.BootloaderSlot.B, V1), (now.BootloaderVersion, now.ActiveBootloader, now.ApplicationVersion));
     }
 
+    /// <summary>What the host had seen acknowledged when the power was cut, and the offset the device resumed from.</summary>
+    private sealed class CutRecord
+    {
+        private long _acknowledged = -1;
+        private long _watermark = -1;
+
+        public long Acknowledged => Interlocked.Read(ref _acknowledged);
+
+        /// <summary>The first resume offset reported after the cut: what the device's BeginUpdate answered, its journal's watermark.</summary>
+        public long Watermark => Interlocked.Read(ref _watermark);
+
+        public void Cut(long acknowledged) => Interlocked.Exchange(ref _acknowledged, acknowledged);
+
+        public void Resumed(long offset)
+        {
+            if (Acknowledged >= 0)
+                Interlocked.CompareExchange(ref _watermark, offset, -1);
+        }
+    }
+
     /// <summary>
     /// Cuts the device's power once, when <paramref name="bytes"/> are acknowledged: inside the updater's progress
     /// report, which it makes in its write loop, so the cut lands while the transfer is in progress however fast the
-    /// link is (the report waits until the power is back).
+    /// link is (the report waits until the power is back). With <paramref name="record"/>, notes the bytes acknowledged
+    /// at the cut and the offset of the first resume reported after it.
     /// </summary>
-    private static ConformanceData.ProgressLog CutOnce(IDeviceUnderTest dut, long bytes)
+    private static ConformanceData.ProgressLog CutOnce(IDeviceUnderTest dut, long bytes, CutRecord? record = null)
     {
         int cut = 0;
         return new ConformanceData.ProgressLog(p =>
         {
-            if (p.Stage == UpdateStage.Transferring && p.BytesDone >= bytes && Interlocked.Exchange(ref cut, 1) == 0)
-                dut.CutPowerAsync().GetAwaiter().GetResult();
+            // The first leg starts at 0 and never reports a resumed byte: a leg that does follows the cut.
+            if (p.BytesResumed > 0)
+                record?.Resumed(p.BytesResumed);
+            if (p.Stage != UpdateStage.Transferring || p.BytesDone < bytes || Interlocked.Exchange(ref cut, 1) != 0)
+                return;
+            record?.Cut(p.BytesDone);
+            dut.CutPowerAsync().GetAwaiter().GetResult();
         });
     }
 }

@@ -12,7 +12,8 @@ public sealed class RpcTestBed : IAsyncDisposable
         RpcClientOptions? client = null,
         RpcServerOptions? server = null,
         byte receiveBuffers = 4,
-        bool startServer = true)
+        bool startServer = true,
+        RpcExecution execution = RpcExecution.InArrivalOrder)
     {
         Network = new FakePacketNetwork(network);
         Network.Advertise(Device, new NodeCapabilities(1, 256, receiveBuffers));
@@ -21,7 +22,7 @@ public sealed class RpcTestBed : IAsyncDisposable
         HostSocket = Network.Bind(new Endpoint(NodeAddress.Host, WellKnownPorts.Rpc));
         Service = new TestService();
         Server = new RpcServer(DeviceSocket, (server ?? new RpcServerOptions()) with { MaxConcurrentRequests = server?.MaxConcurrentRequests ?? receiveBuffers, OwnsSocket = true });
-        Server.Register(Service);
+        Server.Register(Service, execution);
         if (startServer)
             Server.Start();
         Client = new RpcClient(HostSocket, (client ?? new RpcClientOptions { DefaultTimeout = TimeSpan.FromSeconds(10) }) with { OwnsSocket = true });

@@ -177,9 +177,10 @@ internal sealed partial class UpdateRun
             return;
         }
         // FinishUpdate and the region hash follow the last write at once, without waiting for the writes' answers: the
-        // device takes its commands in the order they arrive, so the finish finds every write that arrived before it. (A
-        // call that waited for the RPC client's window can leave behind one admitted with it: a finish that overtook a
-        // write answers Incomplete and a hash that did is asked again, FinishAndVerifyAsync.)
+        // RPC client hands calls to the link in the order they were issued (those that waited for its window included),
+        // and the device takes its commands in the order they arrive, so the finish finds every write that arrived
+        // before it. Only a write whose first copy was lost, and that the RPC layer sent again, arrives after the
+        // finish: that finish answers Incomplete and is asked again (FinishAndVerifyAsync).
         if (earlyWrites is null)
             issued = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Task transferred = earlyWrites
@@ -234,9 +235,9 @@ internal sealed partial class UpdateRun
     /// instead of two. When the finish fails, the hash's answer (a refusal, the region not being valid) is ignored.
     /// With <paramref name="transferred"/> (the writes, every one issued but not every one answered), both go out behind
     /// the last write; the stage becomes Verifying once every write is answered. A finish that arrived before a write
-    /// (one the RPC layer had to send again, or one that left the RPC client's window after it) answers Incomplete: once
-    /// every write is answered, the finish and the hash are asked once more. A hash that does not match is asked once
-    /// more, alone, after the commit: it may have left before the last write.
+    /// (one the RPC layer had to send again: the RPC client keeps the issue order, so nothing else overtakes a write)
+    /// answers Incomplete: once every write is answered, the finish and the hash are asked once more. The hash left
+    /// behind the finish, so a hash that does not match the manifest after a confirmed commit is a mismatch.
     /// </summary>
     private async Task FinishAndVerifyAsync(BootloaderClient client, RegionKind region, ImageManifest manifest, uint? eraseMillisecondsMax, Task? transferred, CancellationToken work)
     {
@@ -296,14 +297,7 @@ internal sealed partial class UpdateRun
             stored = await client.GetRegionHashAsync(new GetRegionHashRequest(region, 0, manifest.PayloadSize), CallOptions(), work).ConfigureAwait(false);
         }
         if (!stored.Sha256.AsSpan().SequenceEqual(manifest.PayloadSha256.Span))
-        {
-            // Asked together with the finish, and with the last writes: the RPC client admits calls that waited for its
-            // window in order, but hands them to the link from the thread pool, so the question can have left before a
-            // write and hashed the region without it. Only an answer asked after the commit was confirmed counts.
-            stored = await client.GetRegionHashAsync(new GetRegionHashRequest(region, 0, manifest.PayloadSize), CallOptions(), work).ConfigureAwait(false);
-            if (!stored.Sha256.AsSpan().SequenceEqual(manifest.PayloadSha256.Span))
-                throw Mismatch($"{region} holds a payload with SHA-256 {Convert.ToHexString(stored.Sha256)} after the commit; the manifest says {Convert.ToHexString(manifest.PayloadSha256.Span)}.");
-        }
+            throw Mismatch($"{region} holds a payload with SHA-256 {Convert.ToHexString(stored.Sha256)} after the commit; the manifest says {Convert.ToHexString(manifest.PayloadSha256.Span)}.");
     }
 
     /// <summary>Sends FinishUpdate and, with <see cref="UpdateOptions.VerifyRegionHash"/>, GetRegionHash right behind it.</summary>
@@ -480,8 +474,10 @@ internal sealed partial class UpdateRun
             byte[] data = payload.Slice(offset, length).ToArray();
             int at = offset;
             RpcCallOptions callOptions = options;
-            // Called, not queued: the write takes its place in the RPC window (and on the link) before the loop goes on,
-            // so the writes, and the finish that follows the last of them, leave in payload order.
+            // Called, not queued: the write takes its place in the RPC window before the loop goes on, and the RPC client
+            // hands calls to the link in that order, so the writes, and the finish that follows the last of them, leave
+            // in payload order. (The slots above pace the loop to the device's answers, for the skip-ahead and to keep
+            // one window of payload copies: they are not what keeps the order.)
             inFlight.Add(WriteAsync());
 
             async Task WriteAsync()

@@ -10,16 +10,14 @@ namespace Csa.Simulator.Device.Internal;
 /// transmission-complete flag before it resets. Without it a short delay races the answer, which a loaded machine
 /// or a slow line then loses.
 /// </summary>
-/// With an <see cref="ArrivalOrder"/>, the server reads the bootloader's commands in the order that keeps them in
-/// arrival order.
-internal sealed class AnswerWatchSocket(IPacketSocket inner, ArrivalOrder? order = null) : IPacketSocket
+internal sealed class AnswerWatchSocket(IPacketSocket inner) : IPacketSocket
 {
     private readonly object _gate = new();
     private readonly List<Watch> _watches = [];
 
     public Endpoint LocalEndpoint => inner.LocalEndpoint;
 
-    public ChannelReader<InboundPacket> Inbound { get; } = order?.Wrap(inner.Inbound) ?? inner.Inbound;
+    public ChannelReader<InboundPacket> Inbound => inner.Inbound;
 
     /// <summary>
     /// Completes when the next answer (response or error) to command <paramref name="commandId"/> of interface

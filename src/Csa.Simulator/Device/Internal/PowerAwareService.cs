@@ -8,9 +8,7 @@ namespace Csa.Simulator.Device.Internal;
 /// <see cref="PowerCutPlan"/>) takes the whole device down, as a supply collapse does: the device goes silent
 /// before the server could send an error for the failed command, and then powers off.
 /// </summary>
-/// <paramref name="taken"/>, when given, is called once a command of it has been answered (ArrivalOrder: the next
-/// command may go to the server).
-internal sealed class PowerAwareService(IRpcService inner, Action onPowerLoss, Action? taken = null) : IRpcService
+internal sealed class PowerAwareService(IRpcService inner, Action onPowerLoss) : IRpcService
 {
     public ushort InterfaceId => inner.InterfaceId;
 
@@ -30,10 +28,6 @@ internal sealed class PowerAwareService(IRpcService inner, Action onPowerLoss, A
         {
             onPowerLoss();
             throw;
-        }
-        finally
-        {
-            taken?.Invoke();
         }
     }
 }

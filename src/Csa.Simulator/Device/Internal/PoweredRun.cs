@@ -26,7 +26,6 @@ internal sealed class PoweredRun : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly TimeSpan? _heartbeatInterval;
     private readonly bool _publishTelemetry;
-    private readonly ArrivalOrder? _arrivalOrder;
     private ITimer? _heartbeat;
     private int _heartbeatBusy;
 
@@ -71,12 +70,11 @@ internal sealed class PoweredRun : IAsyncDisposable
             Silence();
             onPowerLoss();
         };
-        // The bootloader takes its commands in arrival order (ArrivalOrder): a bootloader command once it has its place in
-        // the command gate's queue, any other once it has been answered.
-        _arrivalOrder = state == VirtualDeviceState.Bootloader && firmware.BootloaderService is BootloaderService ? new ArrivalOrder() : null;
-        _services.Add(new PowerAwareService(_deviceService, powerLost, _arrivalOrder is { } order ? order.Taken : null));
+        // The device takes each host's commands in arrival order, as a chip's command loop does: the RPC server's default
+        // (RpcExecution.InArrivalOrder), for every service registered here.
+        _services.Add(new PowerAwareService(_deviceService, powerLost));
         // Identity and authentication are the bootloader's, exported to the application too (the key never leaves it).
-        _services.Add(new PowerAwareService(firmware.ProvisioningService, powerLost, _arrivalOrder is { } order2 ? order2.Taken : null));
+        _services.Add(new PowerAwareService(firmware.ProvisioningService, powerLost));
         if (state == VirtualDeviceState.Bootloader)
         {
             _services.Add(new PowerAwareService(firmware.BootloaderService, powerLost));
@@ -84,7 +82,8 @@ internal sealed class PoweredRun : IAsyncDisposable
             if (firmware.BootloaderService is BootloaderService bootloader)
             {
                 bootloader.BackgroundPowerLost = powerLost;
-                bootloader.CommandQueued = _arrivalOrder!.Taken;
+                // The eraser yields to commands the server has received and not started (in the receive buffers).
+                bootloader.CommandsReceived = CommandsReceived;
             }
         }
         else
@@ -149,9 +148,12 @@ internal sealed class PoweredRun : IAsyncDisposable
         _ = PublishBestEffortAsync(() => _deviceService.PublishStateChangedAsync(DeviceState.Starting, ProtocolState, _stop.Token));
     }
 
+    // Read at each check: the server is replaced when the link under it is lost.
+    private bool CommandsReceived() => Volatile.Read(ref _server).WaitingCommands > 0;
+
     private RpcServer CreateServer()
     {
-        var socket = new AnswerWatchSocket(Node.OpenSocket(WellKnownPorts.Rpc), _arrivalOrder);
+        var socket = new AnswerWatchSocket(Node.OpenSocket(WellKnownPorts.Rpc));
         Volatile.Write(ref _socket, socket);
         var server = new RpcServer(socket, _serverOptions);
         foreach (IRpcService service in _services)
