@@ -104,15 +104,23 @@ internal sealed class PowerCutRig
         // The device may still write flash after the host has confirmed the new image (the new application's start-up
         // bookkeeping); a cut there takes it down after the updater returned. Give it a moment, and if it went down,
         // run the updater again, as the host would at its next contact.
-        long cutsAtReturn = device.Flash.Statistics.PowerCuts;
-        await QuiesceAsync(device, power, guard.Token);
-        if (device.Flash.Statistics.PowerCuts != cutsAtReturn)
+        // The quiet spell is a guess (a loaded machine can hold the bookkeeping back longer), so the cut is disarmed
+        // and only then is it asked whether a cut came meanwhile, before or after the quiet spell: nothing can fire while
+        // the end state is read.
+        long cutsSeen = device.Flash.Statistics.PowerCuts;
+        for (int round = 0; ; round++)
         {
+            await QuiesceAsync(device, power, guard.Token);
+            device.Flash.DisarmPowerCut();
+            await BackOnAsync(device, power, guard.Token);
+            if (device.Flash.Statistics.PowerCuts == cutsSeen)
+                break;
+            Assert.True(round < 4, $"{context}: the device went down after the updater returned {round + 1} times");
+            cutsSeen = device.Flash.Statistics.PowerCuts;
             info = (await network.DiscoverAsync(guard.Token)).Single();
             result = await UpdateAsync(updater, info, device, power, log, context, guard.Token);
-            await QuiesceAsync(device, power, guard.Token);
         }
-        device.Flash.DisarmPowerCut();
+        device.Flash.DisarmPowerCut(); // a second cut a restore armed while the device came back
         long operations = device.Flash.Statistics.OperationCount - before;
         AssertUpdated(device, context);
         if (cut is not null)
@@ -138,6 +146,17 @@ internal sealed class PowerCutRig
             await power.DrainAsync();
             if (operations == device.Flash.Statistics.OperationCount && device.State != VirtualDeviceState.Off)
                 return;
+        }
+    }
+
+    /// <summary>Waits until a device whose power was cut is on again (the restorer powers it on) and every restore is done.</summary>
+    private static async Task BackOnAsync(VirtualDevice device, PowerRestorer power, CancellationToken cancellationToken)
+    {
+        await power.DrainAsync();
+        while (device.State == VirtualDeviceState.Off || !device.Flash.IsPowered)
+        {
+            await Task.Delay(10, cancellationToken);
+            await power.DrainAsync();
         }
     }
 
