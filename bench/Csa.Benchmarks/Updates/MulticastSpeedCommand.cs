@@ -1,3 +1,4 @@
+using Csa.DataLink;
 using System.Diagnostics;
 using Csa.Bootloader.Images;
 using Csa.Bootloader.Protocol;
@@ -32,13 +33,32 @@ internal static class MulticastSpeedCommand
         if (Array.IndexOf(args, "--only") is int onlyAt and >= 0 && onlyAt + 1 < args.Length)
             counts = [1, int.Parse(args[onlyAt + 1], System.Globalization.CultureInfo.InvariantCulture)];
 
-        Console.WriteLine($"Application updates of {payloadSize / 1024} KiB (ECDSA-signed, plaintext) to N virtual STM32F4 on one daisy chain of emulated 115200 baud 8N1 links (1 ms latency per hop, store-and-forward), TYPICAL flash timing, erase-ahead, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        bool multicastOnly = args.Contains("--multicast-only");
+        ForwardingMode[] modes = UpdateSpeedCommand.ForwardingModes(args);
+        Console.WriteLine($"Application updates of {payloadSize / 1024} KiB (ECDSA-signed, plaintext) to N virtual STM32F4 on one daisy chain of emulated 115200 baud 8N1 links (1 ms latency per hop), TYPICAL flash timing, erase-ahead, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         Console.WriteLine($"device: {device.Name}: {device.Describe}; every row starts with the applications running and ends with the new one confirmed on every device");
+        var ratios = new List<string>();
+        foreach (ForwardingMode forwarding in modes)
+            ratios.AddRange(await RunSeriesAsync(forwarding, counts, payloadSize, device, multicastOnly));
+        if (modes.Length > 1)
+        {
+            Console.WriteLine();
+            foreach (string line in ratios)
+                Console.WriteLine(line);
+        }
+        return 0;
+    }
+
+    /// <summary>One table: one device, then each count three ways, every device forwarding in <paramref name="forwarding"/> mode.</summary>
+    private static async Task<List<string>> RunSeriesAsync(ForwardingMode forwarding, int[] counts, int payloadSize, UpdateSpeedCommand.DeviceSettings device, bool multicastOnly)
+    {
+        s_forwarding = forwarding;
+        Console.WriteLine();
+        Console.WriteLine($"Devices forward {UpdateSpeedCommand.Describe(forwarding)} (docs/protocol.md 6.3.1), {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC:");
         Console.WriteLine();
         var results = new List<Measurement>();
         Measurement one = await MeasureAsync("one device", 1, payloadSize, device, UpdateAsync.Sequential);
         results.Add(one);
-        bool multicastOnly = args.Contains("--multicast-only");
         foreach (int n in counts.Where(c => c > 1))
         {
             results.Add(await MeasureAsync("multicast", n, payloadSize, device, UpdateAsync.Multicast));
@@ -59,10 +79,13 @@ internal static class MulticastSpeedCommand
         Console.WriteLine();
         foreach (Measurement m in results.Where(r => r.How == "multicast"))
             Console.WriteLine($"{m.Devices} devices, multicast: {m.MulticastRows} of {m.Devices} rows took the shared transfer");
-        return 0;
+        return results.Where(r => r.How == "multicast")
+            .Select(m => $"{UpdateSpeedCommand.Describe(forwarding)}: {m.Devices} devices multicast / one device {Ratio(m, one)} ({m.Time.TotalSeconds:F2} s / {one.Time.TotalSeconds:F2} s)")
+            .ToList();
     }
 
     private static bool s_eraseAhead = true;
+    private static ForwardingMode s_forwarding = ForwardingMode.CutThrough;
 
     private static string Ratio(Measurement m, Measurement one) => (m.Time.TotalSeconds / one.Time.TotalSeconds).ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
 
@@ -76,7 +99,7 @@ internal static class MulticastSpeedCommand
     private static async Task<Measurement> MeasureAsync(string how, int count, int payloadSize, UpdateSpeedCommand.DeviceSettings settings, UpdateAsync mode)
     {
         var channel = new EmulatedChannelOptions { BaudRate = 115_200, Latency = TimeSpan.FromMilliseconds(1) };
-        await using VirtualDeviceHost host = await VirtualDeviceHost.CreateChainAsync(count, i => UpdateSpeedCommand.Device(i, settings, s_eraseAhead),
+        await using VirtualDeviceHost host = await VirtualDeviceHost.CreateChainAsync(count, i => UpdateSpeedCommand.Device(i, settings, s_eraseAhead, forwarding: s_forwarding),
             VirtualLinks.Emulated(EmulatedLinkOptions.Symmetric(channel)));
         await using DeviceNetwork network = await DeviceNetwork.ConnectAsync([NetworkLink.FromTransport(host.HostPorts[0])], new DeviceNetworkOptions
         {
