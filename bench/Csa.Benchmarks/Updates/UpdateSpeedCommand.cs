@@ -237,7 +237,13 @@ internal static class UpdateSpeedCommand
     /// </summary>
     internal static VirtualDevice Device(int index, DeviceSettings settings, bool eraseAhead = true, bool l4 = false, bool cpu = false,
         ForwardingMode forwarding = ForwardingMode.CutThrough) =>
-        Factory.CreateDevice(Profile(index, settings, eraseAhead, l4, cpu, forwarding), new VirtualDeviceOptions { HeartbeatInterval = null, PublishTelemetry = false, Name = $"bench{index}" });
+        Factory.CreateDevice(Profile(index, settings, eraseAhead, l4, cpu, forwarding), new VirtualDeviceOptions
+        {
+            HeartbeatInterval = null,
+            PublishTelemetry = false,
+            Name = $"bench{index}",
+            LoggerFactory = StderrLog.ForDevices() ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
+        });
 
     private static async Task<Measurement> MeasureAsync(Scenario scenario)
     {

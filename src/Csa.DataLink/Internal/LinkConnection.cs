@@ -410,7 +410,9 @@ internal sealed class LinkConnection : IAsyncDisposable
             return false;
         }
         _lastWrite = _timeProvider.GetTimestamp();
-        return !result.IsCanceled;
+        // A cancelled flush still committed the bytes; only a closed link stops the frame. (A transport may report one
+        // cancellation left over from before, e.g. a cable a powered-down session cancelled its flush on.)
+        return !IsClosed;
     }
 
     /// <summary>Ends the frame passed on and lets other writers in again.</summary>
