@@ -59,8 +59,9 @@ public sealed record DataLinkNodeOptions
     public ForwardingMode Forwarding { get; init; } = ForwardingMode.StoreAndForward;
 
     /// <summary>
-    /// With <see cref="ForwardingMode.CutThrough"/>: how long the bytes of a frame being passed on may stop coming before
-    /// the node ends it on the outgoing link (an invalid block and a delimiter, which the next node drops) and lets that
+    /// With <see cref="ForwardingMode.CutThrough"/>: how long the bytes of a frame being passed on may stop coming (and
+    /// then a quarter of it more, so a process that was not scheduled for a while does not abort frames) before the node
+    /// ends it on the outgoing link (an invalid block and a delimiter, which the next node drops) and lets that
     /// link carry other frames again; the frame, if it then arrives whole, is forwarded whole. The default, 100 ms, is
     /// longer than a 1 KiB frame takes at 115200 baud.
     /// </summary>

@@ -34,6 +34,7 @@ internal sealed class LinkConnection : IAsyncDisposable
     private LinkConnection? _endedCutThroughTo;
     private long _seen;
     private int _stalled;
+    private bool _stallSuspected;
     // Cut-through, as the link frames go out on: the resynchronisation delimiter written when the frame began.
     private int _cutThroughPrefix;
 
@@ -131,11 +132,26 @@ internal sealed class LinkConnection : IAsyncDisposable
                 ReadResult result = await ReadBoundedAsync(input).ConfigureAwait(false);
                 if (result.IsCanceled && Interlocked.Exchange(ref _stalled, 0) == 1 && !_stop.IsCancellationRequested)
                 {
-                    // The upstream stopped in the middle of a frame being passed on: let the outgoing link go.
-                    await AbortCutThroughAsync(FrameDropReason.Truncated).ConfigureAwait(false);
+                    if (result.Buffer.Length <= _seen && _cutTarget is not null)
+                    {
+                        if (_stallSuspected)
+                        {
+                            // Nothing came for the bound and then for a grace period more: the upstream stopped in the
+                            // middle of a frame being passed on. Let the outgoing link go.
+                            _stallSuspected = false;
+                            await AbortCutThroughAsync(FrameDropReason.Truncated).ConfigureAwait(false);
+                        }
+                        else
+                        {
+                            // Wait a little more before deciding: a process that was not scheduled for a while (a loaded
+                            // host) fires its timers before it delivers the bytes that arrived meanwhile.
+                            _stallSuspected = true;
+                        }
+                    }
                     input.AdvanceTo(result.Buffer.Start);
                     continue;
                 }
+                _stallSuspected = false;
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 long before = buffer.Length;
                 buffer = _forwarder is null
@@ -188,14 +204,16 @@ internal sealed class LinkConnection : IAsyncDisposable
     }
 
     /// <summary>
-    /// Reads the next input. While a frame is being passed on, the read is bounded: the outgoing link carries nothing
+    /// Reads the next input. While a frame is being passed on, the read is bounded (the stall timeout, then a quarter of it
+    /// once more before the frame is aborted): the outgoing link carries nothing
     /// else meanwhile, so an upstream that stalls mid-frame must not hold it for ever.
     /// </summary>
     private async ValueTask<ReadResult> ReadBoundedAsync(PipeReader input)
     {
         if (_cutTarget is null)
             return await input.ReadAsync(_stop.Token).ConfigureAwait(false);
-        using ITimer stall = _timeProvider.CreateTimer(static state => ((LinkConnection)state!).OnStalled(), this, _stallTimeout, Timeout.InfiniteTimeSpan);
+        TimeSpan bound = _stallSuspected ? _stallTimeout / 4 : _stallTimeout;
+        using ITimer stall = _timeProvider.CreateTimer(static state => ((LinkConnection)state!).OnStalled(), this, bound, Timeout.InfiniteTimeSpan);
         return await input.ReadAsync(_stop.Token).ConfigureAwait(false);
     }
 
