@@ -130,9 +130,11 @@ internal sealed class LinkConnection : IAsyncDisposable
             while (true)
             {
                 ReadResult result = await ReadBoundedAsync(input).ConfigureAwait(false);
-                if (result.IsCanceled && Interlocked.Exchange(ref _stalled, 0) == 1 && !_stop.IsCancellationRequested)
+                bool stallFired = result.IsCanceled && Interlocked.Exchange(ref _stalled, 0) == 1 && !_stop.IsCancellationRequested;
+                bool newBytes = result.Buffer.Length > _seen;
+                if (stallFired && !newBytes)
                 {
-                    if (result.Buffer.Length <= _seen && _cutTarget is not null)
+                    if (_cutTarget is not null)
                     {
                         if (_stallSuspected)
                         {
@@ -148,10 +150,11 @@ internal sealed class LinkConnection : IAsyncDisposable
                             _stallSuspected = true;
                         }
                     }
-                    input.AdvanceTo(result.Buffer.Start);
+                    input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
                     continue;
                 }
-                _stallSuspected = false;
+                if (newBytes)
+                    _stallSuspected = false;
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 long before = buffer.Length;
                 buffer = _forwarder is null
@@ -171,7 +174,7 @@ internal sealed class LinkConnection : IAsyncDisposable
                 input.AdvanceTo(buffer.Start, buffer.End);
                 if (result.IsCompleted)
                     break;
-                if (result.IsCanceled || _stop.IsCancellationRequested)
+                if ((result.IsCanceled && !stallFired) || _stop.IsCancellationRequested)
                 {
                     reason = $"{Name} was closed locally";
                     break;
