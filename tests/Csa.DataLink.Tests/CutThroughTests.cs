@@ -298,4 +298,23 @@ public class CutThroughTests
         await RawLink.WriteAsync(fresh.Upstream, TestFrames.Encode(TestFrames.Header(destination: 0x09, packetId: 6), [0x01]));
         Assert.Equal(6, (await RawLink.ReadFrameAsync(fresh.Downstream)).PacketId); // the next frame is the first one out
     }
+
+    [Fact]
+    public async Task Removing_the_outgoing_link_mid_cut_through_does_not_wait_for_the_stalled_frame()
+    {
+        var time = new FakeTimeProvider(); // the stall bound never passes: only the link's closing may end the frame
+        await using var network = new TestNetwork();
+        Bridge bridge = Bridge.Create(network, new NodeAddress(0x01), o => CutThrough(o) with { TimeProvider = time });
+        byte[] wire = TestFrames.Encode(TestFrames.Header(destination: 0x02, packetId: 11), TestFrames.Payload(700, seed: 9));
+        await RawLink.WriteAsync(bridge.Upstream, wire[..350]);
+        await BytesArriveAsync(bridge.Downstream); // the frame is being passed on, the outgoing link held for it
+
+        await bridge.Device.RemoveLinkAsync(bridge.DeviceDownstream).WaitAsync(TestNetwork.HangGuard);
+
+        // The incoming link goes on: the rest of the frame arrives whole and has nowhere to go now.
+        await RawLink.WriteAsync(bridge.Upstream, wire[350..]);
+        await Transports.TransportTestHelpers.WaitUntilAsync(() => bridge.DeviceUpstream.Counters.FramesReceived == 1, "the frame arrived");
+        Assert.True(bridge.DeviceUpstream.IsOpen);
+        Assert.Equal(0, bridge.DeviceUpstream.Counters.Resynchronisations);
+    }
 }

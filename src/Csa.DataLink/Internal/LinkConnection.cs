@@ -134,9 +134,9 @@ internal sealed class LinkConnection : IAsyncDisposable
                 bool newBytes = result.Buffer.Length > _seen;
                 if (stallFired && !newBytes)
                 {
-                    if (_cutTarget is not null)
+                    if (_cutTarget is { } target)
                     {
-                        if (_stallSuspected)
+                        if (_stallSuspected || target.IsClosed)
                         {
                             // Nothing came for the bound and then for a grace period more: the upstream stopped in the
                             // middle of a frame being passed on. Let the outgoing link go.
@@ -217,6 +217,9 @@ internal sealed class LinkConnection : IAsyncDisposable
             return await input.ReadAsync(_stop.Token).ConfigureAwait(false);
         TimeSpan bound = _stallSuspected ? _stallTimeout / 4 : _stallTimeout;
         using ITimer stall = _timeProvider.CreateTimer(static state => ((LinkConnection)state!).OnStalled(), this, bound, Timeout.InfiniteTimeSpan);
+        // The outgoing link closing (its transport failed, or it is being disposed and waits for this frame to let it
+        // go) ends the wait at once.
+        using CancellationTokenRegistration closed = _cutTarget._stop.Token.UnsafeRegister(static state => ((LinkConnection)state!).OnStalled(), this);
         return await input.ReadAsync(_stop.Token).ConfigureAwait(false);
     }
 
