@@ -208,8 +208,8 @@ internal sealed class LinkConnection : IAsyncDisposable
 
     /// <summary>
     /// Reads the next input. While a frame is being passed on, the read is bounded (the stall timeout, then a quarter of it
-    /// once more before the frame is aborted): the outgoing link carries nothing
-    /// else meanwhile, so an upstream that stalls mid-frame must not hold it for ever.
+    /// once more before the frame is aborted): the outgoing link carries nothing else meanwhile, so an upstream that
+    /// stalls mid-frame must not hold it for ever.
     /// </summary>
     private async ValueTask<ReadResult> ReadBoundedAsync(PipeReader input)
     {
