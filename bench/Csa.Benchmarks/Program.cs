@@ -8,8 +8,8 @@ using Csa.Benchmarks.Updates;
 //      dotnet run -c Release --project bench/Csa.Benchmarks -- --filter '*FrameCodec*'
 //  - end-to-end measurements over emulated links in real time, which print one table per run:
 //      dotnet run -c Release --project bench/Csa.Benchmarks -- rpc-link [--quick]
-//      dotnet run -c Release --project bench/Csa.Benchmarks -- update-speed [--quick] [--goals-only] [--no-frames]
-//      dotnet run -c Release --project bench/Csa.Benchmarks -- multicast-speed [--quick] [--size KiB] [--large-ram] [--c]
+//      dotnet run -c Release --project bench/Csa.Benchmarks -- update-speed [--quick] [--goals-only] [--no-frames] [--store-and-forward | --compare-forwarding]
+//      dotnet run -c Release --project bench/Csa.Benchmarks -- multicast-speed [--quick] [--size KiB] [--large-ram] [--c] [--store-and-forward | --compare-forwarding]
 //      dotnet run -c Release --project bench/Csa.Benchmarks -- bus-speed [--quick]
 if (args.Length > 0 && args[0] == RpcLinkThroughputCommand.Name)
     return await RpcLinkThroughputCommand.RunAsync(args[1..]);

@@ -18,6 +18,8 @@ public sealed class DataLinkCounters
     private long _bytesReceived;
     private long _bytesSent;
     private long _framesForwarded;
+    private long _framesCutThrough;
+    private long _framesPoisoned;
     private long _packetsReceived;
     private long _packetsSent;
     private long _resynchronisations;
@@ -38,6 +40,19 @@ public sealed class DataLinkCounters
 
     /// <summary>Frames passed on to another link because they were not (only) for this node.</summary>
     public long FramesForwarded => Volatile.Read(ref _framesForwarded);
+
+    /// <summary>
+    /// Of <see cref="FramesForwarded"/>, those passed on to this link while they arrived (cut-through,
+    /// <see cref="ForwardingMode.CutThrough"/>), counted on the outgoing link.
+    /// </summary>
+    public long FramesCutThrough => Volatile.Read(ref _framesCutThrough);
+
+    /// <summary>
+    /// Frames this node began to pass on to this link while they arrived and then ended invalid on purpose, so the next
+    /// node drops them: a bad CRC on arrival (sent with the CRC inverted), an upstream that stalled mid-frame, a frame
+    /// longer than this node accepts or malformed (cut short with an invalid COBS block). docs/protocol.md section 6.3.1.
+    /// </summary>
+    public long FramesPoisoned => Volatile.Read(ref _framesPoisoned);
 
     /// <summary>
     /// Whole packets that arrived for this node (reassembled) on a bound port or link management; those then
@@ -89,7 +104,7 @@ public sealed class DataLinkCounters
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture,
-            $"frames in {FramesReceived}, out {FramesSent}, forwarded {FramesForwarded}; bytes in {BytesReceived}, out {BytesSent}; packets in {PacketsReceived}, out {PacketsSent}; resyncs {Resynchronisations}");
+            $"frames in {FramesReceived}, out {FramesSent}, forwarded {FramesForwarded} (cut-through {FramesCutThrough}, poisoned {FramesPoisoned}); bytes in {BytesReceived}, out {BytesSent}; packets in {PacketsReceived}, out {PacketsSent}; resyncs {Resynchronisations}");
         foreach (FrameDropReason reason in Reasons)
         {
             long count = GetDropped(reason);
@@ -124,6 +139,19 @@ public sealed class DataLinkCounters
     {
         Interlocked.Increment(ref _framesForwarded);
         _total?.AddForwarded();
+    }
+
+    internal void AddCutThrough()
+    {
+        Interlocked.Increment(ref _framesCutThrough);
+        Interlocked.Increment(ref _framesForwarded);
+        _total?.AddCutThrough();
+    }
+
+    internal void AddPoisoned()
+    {
+        Interlocked.Increment(ref _framesPoisoned);
+        _total?.AddPoisoned();
     }
 
     internal void AddPacketReceived()

@@ -4,21 +4,95 @@ namespace Csa.DataLink;
 
 public sealed partial class DataLinkNode
 {
-    ValueTask ILinkFrameHandler.OnFrameAsync(LinkConnection connection, DecodedFrame frame)
+    ValueTask ILinkFrameHandler.OnFrameAsync(LinkConnection connection, DecodedFrame frame, LinkConnection? cutThroughTo)
     {
         NodeLink link = connection.Owner!;
         FrameHeader header = frame.Header;
         Learn(header.Source.Node, link);
 
-        NodeAddress local = LocalAddress;
         NodeAddress destination = header.Destination.Node;
-        // A frame for the unassigned address is consumed by the first unassigned node it meets: that is how
-        // enumeration reaches exactly one fresh device at a time.
-        bool consumed = destination == local || (destination == NodeAddress.Unassigned && local == NodeAddress.Unassigned);
+        bool consumed = IsConsumedHere(destination);
         // A broadcast, and a frame for a group this node joined, is delivered and forwarded too.
         if (consumed || destination == NodeAddress.Broadcast || (destination.IsGroup && IsMemberOf(destination)))
             Receive(link, header, frame.Payload.Span);
-        return consumed ? default : ForwardAsync(link, header, frame.Payload);
+        // A frame passed on while it arrived (cut-through) has gone already; it was counted on its outgoing link.
+        return consumed || cutThroughTo is not null ? default : ForwardAsync(link, header, frame.Payload);
+    }
+
+    /// <summary>
+    /// A frame for this node, or for the unassigned address while this node is unassigned: the first unassigned node a
+    /// frame for 0xFE meets consumes it, which is how enumeration reaches exactly one fresh device at a time.
+    /// </summary>
+    private bool IsConsumedHere(NodeAddress destination)
+    {
+        NodeAddress local = LocalAddress;
+        return destination == local || (destination == NodeAddress.Unassigned && local == NodeAddress.Unassigned);
+    }
+
+    /// <summary>
+    /// Cut-through (protocol.md 6.3.1): decided from the header alone, by the rules of <see cref="ForwardAsync"/>. Only
+    /// a frame that goes to exactly one link is passed on while it arrives; the rest waits for its end as before, and
+    /// nothing is counted here: a frame is judged (and a drop counted) only once its CRC is known.
+    /// </summary>
+    LinkConnection? ILinkFrameHandler.ChooseCutThroughLink(LinkConnection connection, in FrameHeader header)
+    {
+        NodeLink from = connection.Owner!;
+        if (IsConsumedHere(header.Destination.Node))
+            return null;
+        NodeLink[] links = Volatile.Read(ref _links);
+        if (!TryPlanForwarding(from, header, links, out NodeLink? route, out _))
+            return null;
+        NodeLink? only = null;
+        foreach (NodeLink link in links)
+        {
+            if (!IsForwardedTo(from, link, header.Destination.Node, route))
+                continue;
+            if (only is not null)
+                return null; // several links: stored and forwarded to each
+            only = link;
+        }
+        return only?.Connection;
+    }
+
+    /// <summary>
+    /// Rules 1-3 of protocol.md 6.3: false (and why, for unicast) if the frame goes nowhere. <paramref name="route"/>
+    /// is the destination's route, if it has one.
+    /// </summary>
+    private bool TryPlanForwarding(NodeLink from, in FrameHeader header, NodeLink[] links, out NodeLink? route, out FrameDropReason? dropped)
+    {
+        NodeAddress destination = header.Destination.Node;
+        // A group frame goes on like a broadcast: members further down the chain need it whether or not this node took it.
+        bool broadcast = destination == NodeAddress.Broadcast || destination.IsGroup;
+        route = null;
+        dropped = null;
+        if (links.Length <= 1)
+        {
+            if (!broadcast)
+                dropped = FrameDropReason.NotForThisNode;
+            return false;
+        }
+        route = destination.IsDevice || destination == NodeAddress.Host ? RouteTo(destination) : null;
+        if (route is not null && (ReferenceEquals(route, from) || !route.IsOpen))
+        {
+            dropped = ReferenceEquals(route, from) ? FrameDropReason.NotForThisNode : FrameDropReason.NoRoute;
+            return false;
+        }
+        if (header.HopLimit <= 1)
+        {
+            dropped = FrameDropReason.HopLimitExceeded;
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Rule 4 of protocol.md 6.3: whether a frame for <paramref name="destination"/> from <paramref name="from"/> goes out of <paramref name="link"/>.</summary>
+    private static bool IsForwardedTo(NodeLink from, NodeLink link, NodeAddress destination, NodeLink? route)
+    {
+        if (ReferenceEquals(link, from) || !link.IsOpen)
+            return false;
+        if (route is not null && !ReferenceEquals(link, route))
+            return false;
+        return destination != NodeAddress.Unassigned || link.Role == LinkRole.Downstream;
     }
 
     private void Receive(NodeLink link, in FrameHeader header, ReadOnlySpan<byte> payload)
@@ -83,24 +157,11 @@ public sealed partial class DataLinkNode
     {
         NodeLink[] links = Volatile.Read(ref _links);
         NodeAddress destination = header.Destination.Node;
-        // A group frame goes on like a broadcast: members further down the chain need it whether or not this node took it.
         bool broadcast = destination == NodeAddress.Broadcast || destination.IsGroup;
-        if (links.Length <= 1)
+        if (!TryPlanForwarding(from, header, links, out NodeLink? route, out FrameDropReason? dropped))
         {
-            if (!broadcast)
-                Drop(from, FrameDropReason.NotForThisNode, header.Destination);
-            return;
-        }
-
-        NodeLink? route = destination.IsDevice || destination == NodeAddress.Host ? RouteTo(destination) : null;
-        if (route is not null && (ReferenceEquals(route, from) || !route.IsOpen))
-        {
-            Drop(from, ReferenceEquals(route, from) ? FrameDropReason.NotForThisNode : FrameDropReason.NoRoute, header.Destination);
-            return;
-        }
-        if (header.HopLimit <= 1)
-        {
-            Drop(from, FrameDropReason.HopLimitExceeded, header.Destination);
+            if (dropped is { } reason)
+                Drop(from, reason, header.Destination);
             return;
         }
 
@@ -108,11 +169,7 @@ public sealed partial class DataLinkNode
         int sent = 0;
         foreach (NodeLink link in links)
         {
-            if (ReferenceEquals(link, from) || !link.IsOpen)
-                continue;
-            if (route is not null && !ReferenceEquals(link, route))
-                continue;
-            if (destination == NodeAddress.Unassigned && link.Role != LinkRole.Downstream)
+            if (!IsForwardedTo(from, link, destination, route))
                 continue;
             try
             {

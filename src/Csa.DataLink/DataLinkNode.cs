@@ -35,6 +35,8 @@ public sealed partial class DataLinkNode : IAsyncDisposable, ILinkFrameHandler
     private readonly int _maxGroups;
     private readonly TimeProvider _timeProvider;
     private readonly bool _keepSocketsWithoutLinks;
+    private readonly ForwardingMode _forwarding;
+    private readonly TimeSpan _cutThroughStallTimeout;
     private readonly ILogger _logger;
     private readonly PacketSocket?[] _sockets = new PacketSocket?[AddressCount];
     private readonly ConcurrentDictionary<byte, PendingRequest> _pending = new();
@@ -66,6 +68,8 @@ public sealed partial class DataLinkNode : IAsyncDisposable, ILinkFrameHandler
         _maxGroups = options.MaxGroups;
         _timeProvider = options.TimeProvider;
         _keepSocketsWithoutLinks = options.KeepSocketsWithoutLinks;
+        _forwarding = options.Forwarding;
+        _cutThroughStallTimeout = options.CutThroughStallTimeout;
         _logger = options.LoggerFactory.CreateLogger<DataLinkNode>();
         Capabilities = new NodeCapabilities(DataLinkProtocol.Version, (ushort)_maxFrameSize, _receiveBuffers);
     }
@@ -99,7 +103,8 @@ public sealed partial class DataLinkNode : IAsyncDisposable, ILinkFrameHandler
         ThrowIfDisposed();
 
         var counters = new DataLinkCounters(Counters);
-        var connection = new LinkConnection(transport, this, _maxFrameSize, counters, _timeProvider);
+        var connection = new LinkConnection(transport, this, _maxFrameSize, counters, _timeProvider,
+            _forwarding == ForwardingMode.CutThrough ? _cutThroughStallTimeout : null);
         var reassembler = new Reassembler(_maxPacketSize, _maxReassembliesPerSource, _reassemblyTimeout, _timeProvider,
             (reason, source, packetId, bytes) => OnReassemblyDropped(counters, reason, source, packetId, bytes));
         var link = new NodeLink(this, connection, reassembler, role);
@@ -158,6 +163,9 @@ public sealed partial class DataLinkNode : IAsyncDisposable, ILinkFrameHandler
 
     void ILinkFrameHandler.OnFrameDropped(LinkConnection link, FrameDropReason reason)
         => DataLinkLog.FrameDropped(_logger, link.Name, reason);
+
+    void ILinkFrameHandler.OnCutThroughEnded(LinkConnection from, LinkConnection to, CutThroughOutcome outcome, FrameDropReason reason)
+        => DataLinkLog.CutThroughEnded(_logger, from.Name, to.Name, outcome, reason);
 
     void ILinkFrameHandler.OnClosed(LinkConnection connection, LinkClosedException reason)
     {

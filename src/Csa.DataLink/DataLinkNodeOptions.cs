@@ -52,6 +52,21 @@ public sealed record DataLinkNodeOptions
     /// <summary>The hop limit of frames this node originates; each forwarding node lowers it by one.</summary>
     public byte HopLimit { get; init; } = DataLinkProtocol.DefaultHopLimit;
 
+    /// <summary>
+    /// How frames not (only) for this node are passed on: whole (<see cref="ForwardingMode.StoreAndForward"/>, the
+    /// default) or while they arrive (<see cref="ForwardingMode.CutThrough"/>). docs/protocol.md section 6.3.1.
+    /// </summary>
+    public ForwardingMode Forwarding { get; init; } = ForwardingMode.StoreAndForward;
+
+    /// <summary>
+    /// With <see cref="ForwardingMode.CutThrough"/>: how long the bytes of a frame being passed on may stop coming (and
+    /// then a quarter of it more, so a process that was not scheduled for a while does not abort frames) before the node
+    /// ends it on the outgoing link (an invalid block and a delimiter, which the next node drops) and lets that
+    /// link carry other frames again; the frame, if it then arrives whole, is forwarded whole. The default, 100 ms, is
+    /// longer than a 1 KiB frame takes at 115200 baud.
+    /// </summary>
+    public TimeSpan CutThroughStallTimeout { get; init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>How many received packets a socket queues for its reader before further packets are dropped.</summary>
     public int SocketReceiveCapacity { get; init; } = 256;
 
@@ -93,6 +108,10 @@ public sealed record DataLinkNodeOptions
             throw new ArgumentOutOfRangeException(nameof(HopLimit), HopLimit, "A hop limit of 0 could not even reach a neighbour's neighbour; use 1 or more.");
         if (SocketReceiveCapacity < 1)
             throw new ArgumentOutOfRangeException(nameof(SocketReceiveCapacity), SocketReceiveCapacity, "A socket must be able to queue at least one packet.");
+        if (!Enum.IsDefined(Forwarding))
+            throw new ArgumentOutOfRangeException(nameof(Forwarding), Forwarding, "Unknown forwarding mode.");
+        if (CutThroughStallTimeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(CutThroughStallTimeout), CutThroughStallTimeout, "The cut-through stall timeout must be positive.");
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
         ArgumentNullException.ThrowIfNull(LoggerFactory, nameof(LoggerFactory));
     }

@@ -60,7 +60,8 @@ internal static class DeviceKit
 
     /// <summary>A signature product on an STM32F4 (or L4) with instant flash, an identity key and downgrade prevention.</summary>
     public static DeviceProfile Profile(int index = 0, FlashFamily family = FlashFamily.Stm32F4, bool requireBinding = false,
-        bool requireEncryption = false, ushort maxFrameSize = 1024, byte receiveBuffers = 4) => new()
+        bool requireEncryption = false, ushort maxFrameSize = 1024, byte receiveBuffers = 4,
+        Csa.DataLink.ForwardingMode forwarding = Csa.DataLink.ForwardingMode.CutThrough) => new()
     {
         MemoryMap = family == FlashFamily.Stm32F4 ? MemoryMap.Stm32F4_1M : MemoryMap.Stm32L4_1M,
         Uid = UidOf(index),
@@ -73,6 +74,7 @@ internal static class DeviceKit
         FlashTiming = FlashTimingProfile.Instant,
         MaxFrameSize = maxFrameSize,
         ReceiveBuffers = receiveBuffers,
+        Forwarding = forwarding,
     };
 
     /// <summary>

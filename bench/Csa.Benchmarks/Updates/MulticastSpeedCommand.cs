@@ -37,14 +37,33 @@ internal static class MulticastSpeedCommand
             counts = [1, int.Parse(args[onlyAt + 1], System.Globalization.CultureInfo.InvariantCulture)];
         s_cProgram = args.Contains("--c") ? await CDeviceProgram.LocateAsync(null, Console.Error.WriteLine, CancellationToken.None) : null;
 
-        string members = s_cProgram is null ? "virtual STM32F4 (the C# device)" : $"C devices (STM32F4, {s_cProgram})";
-        Console.WriteLine($"Application updates of {payloadSize / 1024} KiB (ECDSA-signed, plaintext) to N {members} on one daisy chain of emulated 115200 baud 8N1 links (1 ms latency per hop, store-and-forward), TYPICAL flash timing, erase-ahead, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        bool multicastOnly = args.Contains("--multicast-only");
+        ForwardingMode[] modes = s_cProgram is null ? UpdateSpeedCommand.ForwardingModes(args) : [ForwardingMode.StoreAndForward];
+        string members = s_cProgram is null ? "virtual STM32F4 (the C# device)" : $"C devices (STM32F4, {s_cProgram}; they store and forward)";
+        Console.WriteLine($"Application updates of {payloadSize / 1024} KiB (ECDSA-signed, plaintext) to N {members} on one daisy chain of emulated 115200 baud 8N1 links (1 ms latency per hop), TYPICAL flash timing, erase-ahead, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         Console.WriteLine($"device: {device.Name}: {device.Describe}; every row starts with the applications running and ends with the new one confirmed on every device");
+        var ratios = new List<string>();
+        foreach (ForwardingMode forwarding in modes)
+            ratios.AddRange(await RunSeriesAsync(forwarding, counts, payloadSize, device, multicastOnly));
+        if (modes.Length > 1)
+        {
+            Console.WriteLine();
+            foreach (string line in ratios)
+                Console.WriteLine(line);
+        }
+        return 0;
+    }
+
+    /// <summary>One table: one device, then each count three ways, every device forwarding in <paramref name="forwarding"/> mode.</summary>
+    private static async Task<List<string>> RunSeriesAsync(ForwardingMode forwarding, int[] counts, int payloadSize, UpdateSpeedCommand.DeviceSettings device, bool multicastOnly)
+    {
+        s_forwarding = forwarding;
+        Console.WriteLine();
+        Console.WriteLine($"Devices forward {UpdateSpeedCommand.Describe(forwarding)} (docs/protocol.md 6.3.1), {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC:");
         Console.WriteLine();
         var results = new List<Measurement>();
         Measurement one = await MeasureAsync("one device", 1, payloadSize, device, UpdateAsync.Sequential);
         results.Add(one);
-        bool multicastOnly = args.Contains("--multicast-only");
         foreach (int n in counts.Where(c => c > 1))
         {
             results.Add(await MeasureAsync("multicast", n, payloadSize, device, UpdateAsync.Multicast));
@@ -65,10 +84,13 @@ internal static class MulticastSpeedCommand
         Console.WriteLine();
         foreach (Measurement m in results.Where(r => r.How == "multicast"))
             Console.WriteLine($"{m.Devices} devices, multicast: {m.MulticastRows} of {m.Devices} rows took the shared transfer");
-        return 0;
+        return results.Where(r => r.How == "multicast")
+            .Select(m => $"{UpdateSpeedCommand.Describe(forwarding)}: {m.Devices} devices multicast / one device {Ratio(m, one)} ({m.Time.TotalSeconds:F2} s / {one.Time.TotalSeconds:F2} s)")
+            .ToList();
     }
 
     private static bool s_eraseAhead = true;
+    private static ForwardingMode s_forwarding = ForwardingMode.CutThrough;
 
     /// <summary>The csa-device program when the members are C devices (<c>--c</c>); null for the C# device.</summary>
     private static string? s_cProgram;
@@ -86,7 +108,7 @@ internal static class MulticastSpeedCommand
     {
         var channel = new EmulatedChannelOptions { BaudRate = 115_200, Latency = TimeSpan.FromMilliseconds(1) };
         await using CChain? cChain = s_cProgram is null ? null : await CChain.StartAsync(s_cProgram, count, settings, VirtualLinks.Emulated(EmulatedLinkOptions.Symmetric(channel)));
-        await using VirtualDeviceHost? host = cChain is not null ? null : await VirtualDeviceHost.CreateChainAsync(count, i => UpdateSpeedCommand.Device(i, settings, s_eraseAhead),
+        await using VirtualDeviceHost? host = cChain is not null ? null : await VirtualDeviceHost.CreateChainAsync(count, i => UpdateSpeedCommand.Device(i, settings, s_eraseAhead, forwarding: s_forwarding),
             VirtualLinks.Emulated(EmulatedLinkOptions.Symmetric(channel)));
         ILinkTransport hostPort = cChain?.HostPort ?? host!.HostPorts[0];
         await using DeviceNetwork network = await DeviceNetwork.ConnectAsync([NetworkLink.FromTransport(hostPort)], new DeviceNetworkOptions

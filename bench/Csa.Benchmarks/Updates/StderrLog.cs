@@ -20,9 +20,13 @@ internal sealed class StderrLog : ILoggerFactory, ILogger
     public static ILoggerFactory? FromEnvironment() => Environment.GetEnvironmentVariable("CSA_BENCH_LOG") switch
     {
         "1" => new StderrLog(LogLevel.Information, ""),
-        "debug" => new StderrLog(LogLevel.Debug, ""),
+        "debug" or "devices" => new StderrLog(LogLevel.Debug, ""),
         _ => null,
     };
+
+    /// <summary>CSA_BENCH_LOG=devices: the virtual devices' own debug messages (their data links among them) too.</summary>
+    public static ILoggerFactory? ForDevices() =>
+        Environment.GetEnvironmentVariable("CSA_BENCH_LOG") == "devices" ? new StderrLog(LogLevel.Debug, "") : null;
 
     public ILogger CreateLogger(string categoryName) => new StderrLog(_level, categoryName[(categoryName.LastIndexOf('.') + 1)..]);
 

@@ -67,7 +67,7 @@ internal static class UpdateSpeedCommand
     /// cryptography too (DeviceProfile.CpuTiming, the F4's or the L4's estimate).
     /// </summary>
     private sealed record Scenario(string Link, int? Baud, TimeSpan Latency, bool Tcp, int ChainLength, int? Window, int PayloadSize, DeviceSettings Device, bool C = false,
-        bool L4 = false, bool Cpu = false)
+        bool L4 = false, bool Cpu = false, ForwardingMode Forwarding = ForwardingMode.CutThrough)
     {
         public string Implementation => C ? "C" : Cpu ? "C#, chip CPU time" : "C#";
 
@@ -116,15 +116,22 @@ internal static class UpdateSpeedCommand
         if (!quick && !compareOnly && !args.Contains("--goals-only"))
         {
             scenarios.Add(new("TCP loopback", null, TimeSpan.Zero, true, 1, null, compared, small));
-            scenarios.Add(new("115200 baud, last of a 4-node chain", 115_200, TimeSpan.FromMilliseconds(1), false, 4, null, compared, small));
+            // How the chain's devices pass frames on (protocol.md 6.3.1): cut-through, the virtual device's default; with
+            // --store-and-forward whole frames instead; with --compare-forwarding both, in this run.
+            foreach (ForwardingMode forwarding in ForwardingModes(args))
+                scenarios.Add(new($"115200 baud, last of a 4-node chain ({Describe(forwarding)})", 115_200, TimeSpan.FromMilliseconds(1), false, 4, null, compared, small, Forwarding: forwarding));
             scenarios.Add(new("1 Mbaud", 1_000_000, TimeSpan.FromMilliseconds(1), false, 1, 1, compared, small));
             scenarios.Add(new("115200 baud, 20 ms round trip", 115_200, TimeSpan.FromMilliseconds(10), false, 1, 1, compared, small));
             scenarios.Add(new("TCP loopback", null, TimeSpan.Zero, true, 1, 1, compared, small));
         }
-        // --only TEXT: the rows whose link, image and device description contains TEXT (e.g. "64 KiB, 32 KB SRAM, 115200 baud,").
+        // --only TEXT: the rows whose link, image and device description contains TEXT (e.g. "64 KiB, 32 KB SRAM, 115200 baud,");
+        // several alternatives separated by '|'.
         int onlyAt = Array.IndexOf(args, "--only");
         if (onlyAt >= 0 && onlyAt + 1 < args.Length)
-            scenarios.RemoveAll(s => !$"{s.Implementation}, {s.PayloadSize / 1024} KiB, {s.DeviceName}, {s.Link}, {(s.Window == 1 ? "stop-and-wait" : "pipelined")}".Contains(args[onlyAt + 1], StringComparison.Ordinal));
+        {
+            string[] wanted = args[onlyAt + 1].Split('|', StringSplitOptions.RemoveEmptyEntries);
+            scenarios.RemoveAll(s => !wanted.Any(w => $"{s.Implementation}, {s.PayloadSize / 1024} KiB, {s.DeviceName}, {s.Link}, {(s.Window == 1 ? "stop-and-wait" : "pipelined")}".Contains(w, StringComparison.Ordinal)));
+        }
         bool withC = compareOnly || (!quick && !args.Contains("--goals-only") && !args.Contains("--no-c"));
         if (compareOnly)
             scenarios.Add(new("115200 baud", 115_200, TimeSpan.FromMilliseconds(1), false, 1, null, compared, small));
@@ -160,11 +167,12 @@ internal static class UpdateSpeedCommand
         foreach (Measurement m in results)
             Console.WriteLine($"| {m.Scenario.Implementation} | {m.Scenario.Link} | {m.Scenario.PayloadSize / 1024} KiB | {m.Scenario.DeviceName} | {Window(m.Scenario)} | {string.Join(" | ", columns.Select(c => m.Stages.TryGetValue(c, out TimeSpan t) ? t.TotalSeconds.ToString("F2") : "-"))} | {m.FlashBusy.TotalSeconds:F2} s ({m.Erases}) |");
         Console.WriteLine();
-        if (results.FirstOrDefault(r => r.Scenario.ChainLength == 4) is { } chain)
+        foreach (Measurement chain in results.Where(r => r.Scenario.ChainLength == 4))
         {
-            Measurement direct = results.First(r => !r.Scenario.C && r.Scenario.Baud == 115_200 && r.Scenario.Latency == TimeSpan.FromMilliseconds(1) && r.Scenario.ChainLength == 1
-                && r.Scenario.Window is null && r.Scenario.PayloadSize == chain.Scenario.PayloadSize && r.Scenario.Device == chain.Scenario.Device);
-            Console.WriteLine($"last node of the 4-node chain / direct link (whole update): {chain.Whole.TotalSeconds / direct.Whole.TotalSeconds:F3}; transfer phase: {chain.Transfer.TotalSeconds / direct.Transfer.TotalSeconds:F3}");
+            Measurement? direct = results.FirstOrDefault(r => !r.Scenario.C && !r.Scenario.Cpu && !r.Scenario.L4 && r.Scenario.Baud == 115_200 && r.Scenario.Latency == TimeSpan.FromMilliseconds(1)
+                && r.Scenario.ChainLength == 1 && r.Scenario.Window is null && r.Scenario.PayloadSize == chain.Scenario.PayloadSize && r.Scenario.Device == chain.Scenario.Device);
+            if (direct is not null)
+                Console.WriteLine($"last node of the 4-node chain ({Describe(chain.Scenario.Forwarding)}) / direct link (whole update): {chain.Whole.TotalSeconds / direct.Whole.TotalSeconds:F3}; transfer phase: {chain.Transfer.TotalSeconds / direct.Transfer.TotalSeconds:F3}");
         }
         foreach (Measurement s in results.Where(r => r.Scenario.Window == 1))
         {
@@ -184,6 +192,14 @@ internal static class UpdateSpeedCommand
         return 0;
     }
 
+    /// <summary>The forwarding modes a run measures chains with: --store-and-forward, --compare-forwarding (both), else cut-through.</summary>
+    internal static ForwardingMode[] ForwardingModes(string[] args) =>
+        args.Contains("--compare-forwarding") ? [ForwardingMode.CutThrough, ForwardingMode.StoreAndForward]
+        : args.Contains("--store-and-forward") ? [ForwardingMode.StoreAndForward]
+        : [ForwardingMode.CutThrough];
+
+    internal static string Describe(ForwardingMode forwarding) => forwarding == ForwardingMode.CutThrough ? "cut-through" : "store-and-forward";
+
     private static string Window(Scenario s) => s.Window == 1 ? "1" : s.Device.Buffers.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Row(Measurement m)
@@ -201,7 +217,8 @@ internal static class UpdateSpeedCommand
         return $"{head} | {m.Transfer.TotalSeconds:F2} s | {m.EraseInTransfer.TotalSeconds:F2} s | {transferEff:P1} | {wholeEff:P1} | {flash}";
     }
 
-    internal static DeviceProfile Profile(int index, DeviceSettings device, bool eraseAhead = true, bool l4 = false, bool cpu = false) => new()
+    internal static DeviceProfile Profile(int index, DeviceSettings device, bool eraseAhead = true, bool l4 = false, bool cpu = false,
+        ForwardingMode forwarding = ForwardingMode.CutThrough) => new()
     {
         MemoryMap = l4 ? MemoryMap.Stm32L4_1M : MemoryMap.Stm32F4_1M,
         CpuTiming = cpu ? (l4 ? CpuTiming.Stm32L4 : CpuTiming.Stm32F4) : null,
@@ -212,6 +229,7 @@ internal static class UpdateSpeedCommand
         ReceiveBuffers = device.Buffers,
         MaxPacketSize = device.PacketSize,
         EraseAhead = eraseAhead,
+        Forwarding = forwarding,
     };
 
     private static bool s_eraseAhead = true;
@@ -225,8 +243,15 @@ internal static class UpdateSpeedCommand
     /// A factory-fresh device. Production programming is not what is measured: the factory installs with the flash clock
     /// off (synchronous calls only add to BusyTime) and the statistics count from then on.
     /// </summary>
-    internal static VirtualDevice Device(int index, DeviceSettings settings, bool eraseAhead = true, bool l4 = false, bool cpu = false) =>
-        Factory.CreateDevice(Profile(index, settings, eraseAhead, l4, cpu), new VirtualDeviceOptions { HeartbeatInterval = null, PublishTelemetry = false, Name = $"bench{index}" });
+    internal static VirtualDevice Device(int index, DeviceSettings settings, bool eraseAhead = true, bool l4 = false, bool cpu = false,
+        ForwardingMode forwarding = ForwardingMode.CutThrough) =>
+        Factory.CreateDevice(Profile(index, settings, eraseAhead, l4, cpu, forwarding), new VirtualDeviceOptions
+        {
+            HeartbeatInterval = null,
+            PublishTelemetry = false,
+            Name = $"bench{index}",
+            LoggerFactory = StderrLog.ForDevices() ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
+        });
 
     private static async Task<Measurement> MeasureAsync(Scenario scenario)
     {
@@ -248,7 +273,7 @@ internal static class UpdateSpeedCommand
         else
         {
             var channel = new EmulatedChannelOptions { BaudRate = scenario.Baud!.Value, Latency = scenario.Latency };
-            VirtualDeviceHost host = await VirtualDeviceHost.CreateChainAsync(scenario.ChainLength, i => Device(i, scenario.Device, s_eraseAhead, scenario.L4, scenario.Cpu), VirtualLinks.Emulated(EmulatedLinkOptions.Symmetric(channel)));
+            VirtualDeviceHost host = await VirtualDeviceHost.CreateChainAsync(scenario.ChainLength, i => Device(i, scenario.Device, s_eraseAhead, scenario.L4, scenario.Cpu, scenario.Forwarding), VirtualLinks.Emulated(EmulatedLinkOptions.Symmetric(channel)));
             pending.Add(host);
             target = host.Devices[^1];
             networkLink = NetworkLink.FromTransport(host.HostPorts[0]);

@@ -40,4 +40,7 @@ internal static partial class DataLinkLog
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "Left {Group} (broadcast: every group)")]
     public static partial void GroupLeft(ILogger logger, NodeAddress group);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Debug, Message = "Frame passed on from {From} to {To} while it arrived ended {Outcome} ({Reason})")]
+    public static partial void CutThroughEnded(ILogger logger, string from, string to, CutThroughOutcome outcome, FrameDropReason reason);
 }

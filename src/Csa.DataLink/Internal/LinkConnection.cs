@@ -17,6 +17,8 @@ internal sealed class LinkConnection : IAsyncDisposable
     private readonly ILinkTransport _transport;
     private readonly ILinkFrameHandler _handler;
     private readonly FrameDecoder _decoder;
+    private readonly CutThroughForwarder? _forwarder;
+    private readonly TimeSpan _stallTimeout;
     private readonly TimeProvider _timeProvider;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
@@ -26,12 +28,29 @@ internal sealed class LinkConnection : IAsyncDisposable
     private bool _wroteOnce;
     private volatile LinkClosedException? _closed;
     private int _disposed;
+    // Cut-through, as the link frames come in on: the link the current frame is being passed on to, how many bytes of
+    // the current (incomplete) run the forwarder has seen, and whether the stall timer fired.
+    private LinkConnection? _cutTarget;
+    private LinkConnection? _endedCutThroughTo;
+    private long _seen;
+    private int _stalled;
+    private bool _stallSuspected;
+    // Cut-through, as the link frames go out on: the resynchronisation delimiter written when the frame began.
+    private int _cutThroughPrefix;
 
-    public LinkConnection(ILinkTransport transport, ILinkFrameHandler handler, int maxFrameSize, DataLinkCounters counters, TimeProvider timeProvider)
+    // stallTimeout null: frames are handed over whole (store-and-forward). Otherwise frames are passed on while they
+    // arrive (cut-through), and a frame whose bytes stop coming for that long is aborted on the outgoing link.
+    public LinkConnection(ILinkTransport transport, ILinkFrameHandler handler, int maxFrameSize, DataLinkCounters counters, TimeProvider timeProvider,
+        TimeSpan? stallTimeout = null)
     {
         _transport = transport;
         _handler = handler;
         _decoder = new FrameDecoder(maxFrameSize);
+        if (stallTimeout is { } stall)
+        {
+            _forwarder = new CutThroughForwarder(maxFrameSize);
+            _stallTimeout = stall;
+        }
         _timeProvider = timeProvider;
         Counters = counters;
     }
@@ -110,24 +129,37 @@ internal sealed class LinkConnection : IAsyncDisposable
         {
             while (true)
             {
-                ReadResult result = await input.ReadAsync(_stop.Token).ConfigureAwait(false);
+                ReadResult result = await ReadBoundedAsync(input).ConfigureAwait(false);
+                bool stallFired = result.IsCanceled && Interlocked.Exchange(ref _stalled, 0) == 1 && !_stop.IsCancellationRequested;
+                bool newBytes = result.Buffer.Length > _seen;
+                if (stallFired && !newBytes)
+                {
+                    if (_cutTarget is { } target)
+                    {
+                        if (_stallSuspected || target.IsClosed)
+                        {
+                            // Nothing came for the bound and then for a grace period more: the upstream stopped in the
+                            // middle of a frame being passed on. Let the outgoing link go.
+                            _stallSuspected = false;
+                            await AbortCutThroughAsync(FrameDropReason.Truncated).ConfigureAwait(false);
+                        }
+                        else
+                        {
+                            // Wait a little more before deciding: a process that was not scheduled for a while (a loaded
+                            // host) fires its timers before it delivers the bytes that arrived meanwhile.
+                            _stallSuspected = true;
+                        }
+                    }
+                    input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                    continue;
+                }
+                if (newBytes)
+                    _stallSuspected = false;
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 long before = buffer.Length;
-                while (true)
-                {
-                    FrameParseStatus status = _decoder.TryParse(ref buffer, out DecodedFrame frame, out FrameDropReason dropped);
-                    if (status == FrameParseStatus.NeedMoreData)
-                        break;
-                    if (status == FrameParseStatus.Dropped)
-                    {
-                        Counters.AddResynchronisation();
-                        Counters.AddDropped(dropped);
-                        _handler.OnFrameDropped(this, dropped);
-                        continue;
-                    }
-                    Counters.AddFrameReceived();
-                    await _handler.OnFrameAsync(this, frame).ConfigureAwait(false);
-                }
+                buffer = _forwarder is null
+                    ? await ParseFramesAsync(buffer).ConfigureAwait(false)
+                    : await ParseRunsAsync(buffer).ConfigureAwait(false);
                 Counters.AddBytesReceived(before - buffer.Length);
                 if (result.IsCompleted && !buffer.IsEmpty)
                 {
@@ -137,11 +169,12 @@ internal sealed class LinkConnection : IAsyncDisposable
                     Counters.AddDropped(FrameDropReason.Truncated);
                     _handler.OnFrameDropped(this, FrameDropReason.Truncated);
                     buffer = buffer.Slice(buffer.End);
+                    _seen = 0;
                 }
                 input.AdvanceTo(buffer.Start, buffer.End);
                 if (result.IsCompleted)
                     break;
-                if (result.IsCanceled || _stop.IsCancellationRequested)
+                if ((result.IsCanceled && !stallFired) || _stop.IsCancellationRequested)
                 {
                     reason = $"{Name} was closed locally";
                     break;
@@ -159,6 +192,8 @@ internal sealed class LinkConnection : IAsyncDisposable
         }
         finally
         {
+            // A frame still being passed on can never be completed: end it on the outgoing link and let that link go.
+            await AbortCutThroughAsync(FrameDropReason.Truncated).ConfigureAwait(false);
             try
             {
                 await input.CompleteAsync(error).ConfigureAwait(false);
@@ -169,6 +204,253 @@ internal sealed class LinkConnection : IAsyncDisposable
             }
             Close(reason, error);
         }
+    }
+
+    /// <summary>
+    /// Reads the next input. While a frame is being passed on, the read is bounded (the stall timeout, then a quarter of it
+    /// once more before the frame is aborted): the outgoing link carries nothing else meanwhile, so an upstream that
+    /// stalls mid-frame must not hold it for ever.
+    /// </summary>
+    private async ValueTask<ReadResult> ReadBoundedAsync(PipeReader input)
+    {
+        if (_cutTarget is null)
+            return await input.ReadAsync(_stop.Token).ConfigureAwait(false);
+        TimeSpan bound = _stallSuspected ? _stallTimeout / 4 : _stallTimeout;
+        using ITimer stall = _timeProvider.CreateTimer(static state => ((LinkConnection)state!).OnStalled(), this, bound, Timeout.InfiniteTimeSpan);
+        // The outgoing link closing (its transport failed, or it is being disposed and waits for this frame to let it
+        // go) ends the wait at once.
+        using CancellationTokenRegistration closed = _cutTarget._stop.Token.UnsafeRegister(static state => ((LinkConnection)state!).OnStalled(), this);
+        return await input.ReadAsync(_stop.Token).ConfigureAwait(false);
+    }
+
+    private void OnStalled()
+    {
+        Volatile.Write(ref _stalled, 1);
+        try
+        {
+            _transport.Input.CancelPendingRead();
+        }
+        catch (Exception)
+        {
+            // The reader completed meanwhile: the read loop has ended and aborts the frame itself.
+        }
+    }
+
+    /// <summary>Store-and-forward: every complete frame in <paramref name="buffer"/> is handed over once its delimiter arrived; returns the incomplete rest.</summary>
+    private async ValueTask<ReadOnlySequence<byte>> ParseFramesAsync(ReadOnlySequence<byte> buffer)
+    {
+        while (true)
+        {
+            FrameParseStatus status = _decoder.TryParse(ref buffer, out DecodedFrame frame, out FrameDropReason dropped);
+            if (status == FrameParseStatus.NeedMoreData)
+                return buffer;
+            if (status == FrameParseStatus.Dropped)
+            {
+                ReportDropped(dropped);
+                continue;
+            }
+            Counters.AddFrameReceived();
+            await _handler.OnFrameAsync(this, frame, null).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Cut-through: goes through <paramref name="buffer"/> one run (frame) at a time. The forwarder sees each byte of a
+    /// run once, as it arrives, and passes the frame on while it comes in; the decoder takes the run whole at its
+    /// delimiter for local delivery and for what was not passed on. Returns the incomplete rest, which the forwarder
+    /// has seen already (<see cref="_seen"/>).
+    /// </summary>
+    private async ValueTask<ReadOnlySequence<byte>> ParseRunsAsync(ReadOnlySequence<byte> buffer)
+    {
+        while (true)
+        {
+            SequencePosition? delimiter = buffer.PositionOf(DataLinkProtocol.Delimiter);
+            ReadOnlySequence<byte> run = delimiter is { } end ? buffer.Slice(0, buffer.GetPosition(1, end)) : buffer;
+            if (run.Length > _seen)
+                await FeedForwarderAsync(run.Slice(_seen)).ConfigureAwait(false);
+            if (delimiter is null)
+            {
+                // No delimiter yet: the decoder keeps the run, or discards it as it comes if it is already too long.
+                FrameParseStatus pending = _decoder.TryParse(ref buffer, out _, out FrameDropReason overlong);
+                if (pending == FrameParseStatus.Dropped)
+                    ReportDropped(overlong);
+                _seen = buffer.Length;
+                return buffer;
+            }
+            buffer = buffer.Slice(run.End);
+            _seen = 0;
+            LinkConnection? cutThroughTo = _endedCutThroughTo;
+            _endedCutThroughTo = null;
+            FrameParseStatus status = _decoder.TryParse(ref run, out DecodedFrame frame, out FrameDropReason dropped);
+            if (status == FrameParseStatus.Dropped)
+            {
+                ReportDropped(dropped);
+            }
+            else if (status == FrameParseStatus.Frame)
+            {
+                Counters.AddFrameReceived();
+                await _handler.OnFrameAsync(this, frame, cutThroughTo).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private void ReportDropped(FrameDropReason reason)
+    {
+        Counters.AddResynchronisation();
+        Counters.AddDropped(reason);
+        _handler.OnFrameDropped(this, reason);
+    }
+
+    /// <summary>Gives the forwarder the bytes of the current run it has not seen, deciding at the header and ending at the delimiter.</summary>
+    private async ValueTask FeedForwarderAsync(ReadOnlySequence<byte> unseen)
+    {
+        CutThroughForwarder forwarder = _forwarder!;
+        foreach (ReadOnlyMemory<byte> segment in unseen)
+        {
+            int offset = 0;
+            while (offset < segment.Length)
+            {
+                CutThroughStep step = forwarder.Feed(segment.Span[offset..], _cutTarget?.CutThroughOutput, out int consumed);
+                offset += consumed;
+                if (step == CutThroughStep.HeaderReady)
+                    await DecideCutThroughAsync(forwarder).ConfigureAwait(false);
+                else if (step == CutThroughStep.FrameEnded)
+                    await EndCutThroughAsync(forwarder).ConfigureAwait(false);
+            }
+        }
+        if (_cutTarget is { } target && !await target.FlushCutThroughAsync(_stop.Token).ConfigureAwait(false))
+        {
+            // The outgoing link failed or closed under the frame: nothing more can go out on it.
+            forwarder.Abandon();
+            _cutTarget = null;
+            target.EndCutThrough(forwarder.BytesWritten, CutThroughOutcome.Aborted);
+        }
+    }
+
+    private async ValueTask DecideCutThroughAsync(CutThroughForwarder forwarder)
+    {
+        if (forwarder.TryGetHeader(out FrameHeader header)
+            && _handler.ChooseCutThroughLink(this, header) is { } target
+            && !ReferenceEquals(target, this)
+            && await target.BeginCutThroughAsync(_stop.Token).ConfigureAwait(false))
+        {
+            _cutTarget = target;
+            forwarder.Accept(target.CutThroughOutput);
+            return;
+        }
+        forwarder.Decline();
+    }
+
+    private async ValueTask EndCutThroughAsync(CutThroughForwarder forwarder)
+    {
+        _endedCutThroughTo = null;
+        if (_cutTarget is not { } target)
+            return; // not passed on, or aborted already (its outgoing side ended then)
+        _cutTarget = null;
+        bool flushed = await target.FlushCutThroughAsync(_stop.Token).ConfigureAwait(false);
+        CutThroughOutcome outcome = flushed ? forwarder.Outcome : CutThroughOutcome.Aborted;
+        target.EndCutThrough(forwarder.BytesWritten, outcome);
+        if (outcome == CutThroughOutcome.Forwarded)
+            _endedCutThroughTo = target;
+        else
+            _handler.OnCutThroughEnded(this, target, outcome, forwarder.AbortReason);
+    }
+
+    /// <summary>Ends a frame being passed on before its end arrived (stall, or this link closing) and lets the outgoing link go.</summary>
+    private async ValueTask AbortCutThroughAsync(FrameDropReason reason)
+    {
+        if (_forwarder is null || _cutTarget is not { } target)
+            return;
+        _cutTarget = null;
+        _forwarder.Abort(target.CutThroughOutput, reason);
+        bool flushed = await target.FlushCutThroughAsync(CancellationToken.None).ConfigureAwait(false);
+        // Even if the flush failed (the outgoing link is closing) the link is let go: nothing more can be sent on it.
+        target.EndCutThrough(flushed ? _forwarder.BytesWritten : 0, CutThroughOutcome.Aborted);
+        _handler.OnCutThroughEnded(this, target, CutThroughOutcome.Aborted, reason);
+    }
+
+    // --- This link as the outgoing side of a frame another link passes on while it arrives ----------------------
+
+    /// <summary>
+    /// Takes the link for one frame passed on cut-through: other writers wait until <see cref="EndCutThrough"/>, so no
+    /// other frame's bytes come between its bytes. False if the link is closed.
+    /// </summary>
+    internal async ValueTask<bool> BeginCutThroughAsync(CancellationToken cancellationToken)
+    {
+        if (IsClosed)
+            return false;
+        try
+        {
+            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        if (IsClosed)
+        {
+            _writeLock.Release();
+            return false;
+        }
+        PipeWriter output = _transport.Output;
+        long now = _timeProvider.GetTimestamp();
+        _cutThroughPrefix = 0;
+        if (!_wroteOnce || _timeProvider.GetElapsedTime(_lastWrite, now) >= IdleResynchronisation)
+        {
+            output.GetSpan(1)[0] = DataLinkProtocol.Delimiter;
+            output.Advance(1);
+            _cutThroughPrefix = 1;
+        }
+        _wroteOnce = true;
+        _lastWrite = now;
+        return true;
+    }
+
+    /// <summary>Where the frame being passed on is written, between <see cref="BeginCutThroughAsync"/> and <see cref="EndCutThrough"/>.</summary>
+    internal PipeWriter CutThroughOutput => _transport.Output;
+
+    /// <summary>Sends what the forwarder wrote so far; false if the link failed or closed (the frame cannot go on).</summary>
+    internal async ValueTask<bool> FlushCutThroughAsync(CancellationToken cancellationToken)
+    {
+        if (IsClosed)
+            return false;
+        FlushResult result;
+        try
+        {
+            result = await _transport.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        catch (Exception ex)
+        {
+            Close($"writing to {Name} failed: {ex.Message}", ex);
+            return false;
+        }
+        if (result.IsCompleted)
+        {
+            Close($"the peer of {Name} stopped reading", null);
+            return false;
+        }
+        _lastWrite = _timeProvider.GetTimestamp();
+        // A cancelled flush still committed the bytes; only a closed link stops the frame. (A transport may report one
+        // cancellation left over from before, e.g. a cable a powered-down session cancelled its flush on.)
+        return !IsClosed;
+    }
+
+    /// <summary>Ends the frame passed on and lets other writers in again.</summary>
+    internal void EndCutThrough(long bytesWritten, CutThroughOutcome outcome)
+    {
+        long bytes = bytesWritten + _cutThroughPrefix;
+        _cutThroughPrefix = 0;
+        if (bytesWritten > 0)
+            Counters.AddFrameSent((int)bytes);
+        if (outcome == CutThroughOutcome.Forwarded)
+            Counters.AddCutThrough();
+        else if (bytesWritten > 0)
+            Counters.AddPoisoned();
+        _writeLock.Release();
     }
 
     private LinkClosedException Close(string reason, Exception? error)

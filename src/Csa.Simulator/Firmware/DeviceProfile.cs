@@ -1,3 +1,4 @@
+using Csa.DataLink;
 using Csa.Bootloader.Images;
 using Csa.Crypto;
 using Csa.Simulator.Flash;
@@ -84,6 +85,14 @@ public sealed class DeviceProfile
     /// (it still forwards group frames) and advertises nothing, as a device without the feature does.
     /// </summary>
     public bool Multicast { get; init; } = true;
+
+    /// <summary>
+    /// How the device passes on frames for devices behind it on a daisy chain. <see cref="ForwardingMode.CutThrough"/>
+    /// (the default): while they arrive, as a chip whose UART runs on DMA can (docs/protocol.md section 6.3.1), so each
+    /// hop adds a few byte times, not a frame's time. <see cref="ForwardingMode.StoreAndForward"/>: whole frames, as the
+    /// C bootloader in firmware/ does.
+    /// </summary>
+    public ForwardingMode Forwarding { get; init; } = ForwardingMode.CutThrough;
 
     /// <summary>The largest RPC packet the device reassembles.</summary>
     public ushort MaxPacketSize { get; init; } = 4096 + 64;

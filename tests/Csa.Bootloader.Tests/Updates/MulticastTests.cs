@@ -47,6 +47,32 @@ public sealed class MulticastTests(Xunit.Abstractions.ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// Eight devices, each forwarding cut-through (the virtual device's default, protocol.md 6.3.1) or store-and-forward
+    /// (as the C device does): the group transfer and every device's own commands cross up to seven forwarders either way.
+    /// </summary>
+    [Theory]
+    [InlineData(Csa.DataLink.ForwardingMode.CutThrough)]
+    [InlineData(Csa.DataLink.ForwardingMode.StoreAndForward)]
+    [Trait("Requirement", "REQ-INST")]
+    [Trait("Requirement", "REQ-TOPO")]
+    public async Task A_chain_of_eight_takes_one_payload_whichever_way_its_devices_forward(Csa.DataLink.ForwardingMode forwarding)
+    {
+        DeviceProfile[] profiles = Enumerable.Range(80, 8).Select(i => DeviceKit.Profile(i, forwarding: forwarding)).ToArray();
+        await using Rig rig = await Rig.ChainAsync(8, i => DeviceKit.Device(profiles[i]));
+        FirmwareImage image = DeviceKit.App(profiles[0], DeviceKit.V2, size: Size, counter: 2);
+        long sentBefore = rig.Network.Node.Links[0].Counters.BytesSent;
+        using CancellationTokenSource guard = Rig.Guard();
+
+        IReadOnlyList<InstallResult> rows = await rig.Updater.UpdateManyAsync(rig.Devices, image, cancellationToken: guard.Token);
+
+        Assert.All(rig.Virtual, d => Assert.Equal(forwarding, d.Profile.Forwarding));
+        AssertAllUpdated(rig, rows, image, multicast: rig.Devices.Select(_ => true));
+        AssertProgrammedOnce(rig.Virtual, image);
+        long sent = rig.Network.Node.Links[0].Counters.BytesSent - sentBefore;
+        Assert.InRange(sent, image.Payload.Length, 2 * image.Payload.Length); // the payload crossed the chain once
+    }
+
     [Fact]
     [Trait("Requirement", "REQ-INST")]
     [Trait("Requirement", "REQ-RECOVER")]

@@ -56,6 +56,35 @@ public sealed class EmulatedLinkImpairmentTests
         return frames;
     }
 
+    /// <summary>
+    /// A cut-through forwarder writes a frame in pieces as it arrives (protocol.md 6.3.1): loss, duplication and
+    /// reordering still act on whole frames, and exactly as when each frame is written at once (the draws are made per
+    /// frame, at its first byte, whatever the writes).
+    /// </summary>
+    [Fact]
+    public async Task Impairments_stay_per_frame_when_frames_are_written_in_pieces()
+    {
+        var channel = new EmulatedChannelOptions { FrameLossProbability = 0.1, FrameDuplicationProbability = 0.1, FrameReorderProbability = 0.1 };
+        var (whole, wholeCounters) = await RunAsync(channel, seed: 77, frames: 600);
+
+        await using EmulatedLink link = EmulatedLink.CreatePair(EmulatedLinkOptions.Symmetric(channel with { BaudRate = 0 }, 77));
+        byte[] stream = Stream(600);
+        for (int at = 0; at < stream.Length; at += 3) // pieces that straddle frame boundaries
+        {
+            await WriteAsync(link.A.Output, stream.AsMemory(at, Math.Min(3, stream.Length - at)));
+        }
+
+        await link.A.Output.CompleteAsync();
+        byte[] pieces = await ReadToCompletionAsync(link.B.Input);
+
+        Assert.Equal(whole, pieces);
+        Assert.Equal(
+            (wholeCounters.FramesDropped, wholeCounters.FramesDuplicated, wholeCounters.FramesReordered),
+            (link.AToBCounters.FramesDropped, link.AToBCounters.FramesDuplicated, link.AToBCounters.FramesReordered));
+        Assert.True(wholeCounters.FramesDropped > 0 && wholeCounters.FramesDuplicated > 0 && wholeCounters.FramesReordered > 0);
+        Assert.All(SplitFrames(pieces), f => Assert.Equal(Frame(IndexOf(f)), f)); // every frame that arrives is whole
+    }
+
     [Fact]
     public async Task Without_impairments_every_byte_arrives_in_order()
     {

@@ -52,6 +52,7 @@ internal sealed class PoweredRun : IAsyncDisposable
             ReceiveBuffers = profile.ReceiveBuffers,
             MaxPacketSize = profile.MaxPacketSize,
             MaxGroups = profile.Multicast ? 4 : 0,
+            Forwarding = profile.Forwarding,
             TimeProvider = options.TimeProvider,
             LoggerFactory = options.LoggerFactory,
         });
