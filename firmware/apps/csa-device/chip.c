@@ -118,7 +118,7 @@ static csa_flashsim_options sim_options(void)
     o.geometry = product.map->geometry;
     o.overwrite = opt->strict_flash ? CSA_FLASHSIM_REJECT_ANY_REPROGRAM : CSA_FLASHSIM_AND_LIKE_SILICON;
     o.timing = opt->timing;
-    o.sleep = opt->timing != CSA_FLASHSIM_INSTANT; /* the process takes the flash's time, as the chip stalls */
+    o.sleep = opt->timing != CSA_FLASHSIM_INSTANT; /* the flash takes its time; the link runs meanwhile (flash_busy) */
     o.has_uid = opt->has_uid;
     memcpy(o.uid, opt->uid, sizeof o.uid);
     return o;

@@ -45,7 +45,8 @@ typedef struct csa_flashsim_options {
     uint8_t program_unit;               /* F4: 1, 2, 4 or 8 (PSIZE); L4: 8. 0 = the family's default (4 / 8) */
     csa_flashsim_overwrite overwrite;
     csa_flashsim_timing timing;
-    int sleep;                          /* nonzero: really sleep each operation's duration (a device process) */
+    int sleep;                          /* nonzero: really take each operation's duration (a device process):
+                                           asleep, or in the owner's busy function (csa_flashsim_on_busy) */
     int fail_beyond_endurance;          /* nonzero: an erase past 10 000 cycles fails with ENDURANCE */
     int has_uid;                        /* nonzero: uid below; else a random unique ID (from /dev/urandom) */
     uint8_t uid[CSA_FLASH_UID_SIZE];
