@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "csa/csa_port_posix.h"
@@ -13,6 +14,7 @@
 #include "csa_boot/preboot.h"
 #include "csa_service/bootloader_service.h"
 #include "csa_service/preboot_run.h"
+#include "busy_link.h"
 #include "demo_app.h"
 #include "key_storage.h"
 
@@ -38,6 +40,8 @@ static csa_node_t node;
 static csa_bl_service bootloader;
 static csa_demo_app_t application;
 static uint8_t rx[4096];
+static bool node_running; /* a stage serves the links with its ports bound; false from a reset or power cut on */
+static bool feeding_node; /* pump is inside csa_node_receive: a handler's flash operation must not re-enter it */
 
 typedef enum { STAGE_RESET, STAGE_POWER_LOST, STAGE_STOP } stage_end;
 
@@ -114,7 +118,7 @@ static csa_flashsim_options sim_options(void)
     o.geometry = product.map->geometry;
     o.overwrite = opt->strict_flash ? CSA_FLASHSIM_REJECT_ANY_REPROGRAM : CSA_FLASHSIM_AND_LIKE_SILICON;
     o.timing = opt->timing;
-    o.sleep = opt->timing != CSA_FLASHSIM_INSTANT; /* the process takes the flash's time, as the chip stalls */
+    o.sleep = opt->timing != CSA_FLASHSIM_INSTANT; /* the flash takes its time; the link runs meanwhile (flash_busy) */
     o.has_uid = opt->has_uid;
     memcpy(o.uid, opt->uid, sizeof o.uid);
     return o;
@@ -166,6 +170,8 @@ static int factory_program(csa_flashsim **out)
     return 0;
 }
 
+static void flash_busy(void *ctx, uint64_t remaining_ns);
+
 static int open_flash(void)
 {
     csa_flashsim *s = NULL;
@@ -193,6 +199,7 @@ static int open_flash(void)
     if (opt->exit_on_cut)
         csa_flashsim_on_cut(s, CSA_FLASHSIM_CUT_EXIT, CUT_EXIT_STATUS);
     csa_flashsim_reset_stats(s);
+    csa_flashsim_on_busy(s, flash_busy, NULL); /* the link keeps running while the flash is busy */
     flash = csa_flashsim_port(s);
     sim = s;
     return 0;
@@ -330,7 +337,9 @@ static int pump(csa_node_t *n, int timeout_ms)
             csa_posix_event_t ev = csa_posix_link_service(&links[l], rx, sizeof rx, &len, now);
             if (ev == CSA_POSIX_DATA) {
                 if (n != NULL && powered && csa_flashsim_powered(sim)) {
+                    feeding_node = true;
                     csa_node_receive(n, (uint8_t)l, rx, len, now);
+                    feeding_node = false;
                     fed = 1;
                 }
                 continue;
@@ -352,6 +361,31 @@ static int pump(csa_node_t *n, int timeout_ms)
     return fed;
 }
 
+/* While a flash operation's time runs (csa_flashsim_on_busy): the chip's SRAM-resident receive path keeps going
+ * (device-model.md 6.4.1, busy_link.h). Bytes are read, frames decoded, frames for other nodes forwarded, link
+ * management answered; packets for this node's ports wait in the receive buffers until the main loop hands them to
+ * their handlers (no RPC handler runs, so no other flash operation starts). A flash operation inside a handler that
+ * pump is feeding (a Write's program, milliseconds) cannot feed the same node again: it sleeps, and the bytes wait
+ * in the kernel's buffers as in a UART's DMA ring. */
+static void flash_busy(void *ctx, uint64_t remaining_ns)
+{
+    static bool servicing;
+    uint64_t ms = remaining_ns / 1000000u;
+    (void)ctx;
+    if (servicing || feeding_node || !node_running || ms == 0) {
+        struct timespec ts;
+        ts.tv_sec = (time_t)(remaining_ns / 1000000000u);
+        ts.tv_nsec = (long)(remaining_ns % 1000000000u);
+        (void)nanosleep(&ts, NULL); /* a signal ends it early: the flash looks at a cut request */
+        return;
+    }
+    servicing = true;
+    csa_busy_link_begin(&node);
+    (void)pump(&node, ms > 10u ? 10 : (int)ms);
+    csa_busy_link_end(&node);
+    servicing = false;
+}
+
 /* A fresh node for a start: RAM is new, the wires are the board's, the address is the one a reset kept (or the
  * fixed one). */
 static void node_start(uint32_t now)
@@ -362,6 +396,7 @@ static void node_start(uint32_t now)
     if (assignable && retained.has_address && csa_retained_valid(&retained))
         address = retained.address;
     (void)csa_node_init(&node, &product.limits, address, assignable, now);
+    csa_busy_link_reset(); /* the receive buffers are RAM too */
     for (l = 0; l < link_count; l++) {
         csa_node_add_link(&node, l == 0 ? CSA_LINK_UPSTREAM : CSA_LINK_DOWNSTREAM, board_write, &links[l]);
         csa_node_set_link_open(&node, (uint8_t)l, link_open[l]);
@@ -382,13 +417,15 @@ static int cut_by_signal(void)
 
 static stage_end serve_bootloader(void)
 {
+    node_running = true; /* its ports are bound: from now on the link runs during flash operations too */
     for (;;) {
         uint32_t now;
         int fed;
         csa_run r;
         if (csa_chip_stop_requested)
             return STAGE_STOP;
-        fed = pump(&node, csa_bl_service_busy(&bootloader) ? 0 : 10);
+        fed = csa_busy_link_deliver(&node) ? 1 : 0; /* what arrived during a flash operation, before anything newer */
+        fed |= pump(&node, fed || csa_bl_service_busy(&bootloader) ? 0 : 10);
         if (cut_by_signal())
             return STAGE_POWER_LOST;
         now = csa_posix_millis();
@@ -411,13 +448,14 @@ static stage_end run_application(void)
         say("error: the application's interfaces do not fit this build's configuration");
         return STAGE_STOP;
     }
+    node_running = true;
     snprintf(line, sizeof line, "application %u.%u.%u runs", v->major, v->minor, v->patch);
     say(line);
     for (;;) {
         csa_run r;
         if (csa_chip_stop_requested)
             return STAGE_STOP;
-        (void)pump(&node, 10);
+        (void)pump(&node, csa_busy_link_deliver(&node) ? 0 : 10);
         if (cut_by_signal())
             return STAGE_POWER_LOST;
         now = csa_posix_millis();
@@ -462,6 +500,7 @@ static stage_end start(void)
     uint16_t patch = 0;
     char line[160];
     uint32_t now = csa_posix_millis();
+    node_running = false; /* a reset: the node starts again below */
     /* The pre-bootloader: on this chip its region holds the marker that stands for its code. */
     fs = csa_preboot_marker_read(&flash, product.map, &present, &major, &minor, &patch);
     if (fs == CSA_FLASH_OK && present)
@@ -499,6 +538,7 @@ static void power_off(void)
     uint32_t until = csa_posix_millis() + opt->power_off_ms;
     char line[96];
     powered = false;
+    node_running = false;
     csa_retained_clear(&retained);
     snprintf(line, sizeof line, "power cut after %llu flash operations; back on in %u ms",
              (unsigned long long)csa_flashsim_get_stats(sim)->operations, (unsigned)opt->power_off_ms);

@@ -45,7 +45,8 @@ typedef struct csa_flashsim_options {
     uint8_t program_unit;               /* F4: 1, 2, 4 or 8 (PSIZE); L4: 8. 0 = the family's default (4 / 8) */
     csa_flashsim_overwrite overwrite;
     csa_flashsim_timing timing;
-    int sleep;                          /* nonzero: really sleep each operation's duration (a device process) */
+    int sleep;                          /* nonzero: really take each operation's duration (a device process):
+                                           asleep, or in the owner's busy function (csa_flashsim_on_busy) */
     int fail_beyond_endurance;          /* nonzero: an erase past 10 000 cycles fails with ENDURANCE */
     int has_uid;                        /* nonzero: uid below; else a random unique ID (from /dev/urandom) */
     uint8_t uid[CSA_FLASH_UID_SIZE];
@@ -122,6 +123,14 @@ void csa_flashsim_arm(csa_flashsim *sim, const csa_flashsim_plan *plan);
 void csa_flashsim_arm_random(csa_flashsim *sim, uint32_t seed, uint64_t operation_count);
 void csa_flashsim_disarm(csa_flashsim *sim);
 void csa_flashsim_on_cut(csa_flashsim *sim, csa_flashsim_cut_action action, int exit_code);
+
+/* What the owner does while an operation's time runs (timing with `sleep`): called again and again until the time is
+ * up, each call told the nanoseconds left; it returns within about that time (it may return early, e.g. woken by a
+ * signal). A device process services its links here, as a chip's SRAM-resident receive path keeps running while the
+ * flash stalls code fetch (device-model.md 6.4.1). It must not start another flash operation of this chip (the
+ * controller runs one at a time); the operation's data lands after the time is up. NULL (the default): sleep. */
+typedef void (*csa_flashsim_busy_fn)(void *ctx, uint64_t remaining_ns);
+void csa_flashsim_on_busy(csa_flashsim *sim, csa_flashsim_busy_fn fn, void *ctx);
 /* Operations since the plan was armed (or since creation / the last reset_operation_count). */
 uint64_t csa_flashsim_operations_since_armed(const csa_flashsim *sim);
 /* Cuts the power now, between operations. */

@@ -43,23 +43,37 @@ static void charge(csa_flashsim *s, uint64_t ns)
     s->stats.busy_ns += ns;
 }
 
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 /* With `sleep`, waits an operation's duration before its data lands (as on the chip, where the cells change while
- * the controller is busy). Returns 1.0 when the wait ran out, or the fraction of it that had passed when a cut was
- * requested meanwhile (csa_flashsim_request_cut, e.g. from a signal handler): the caller tears the operation there. */
+ * the controller is busy): in the owner's busy function (csa_flashsim_on_busy) when it has one, else asleep. Returns
+ * 1.0 when the wait ran out, or the fraction of it that had passed when a cut was requested meanwhile
+ * (csa_flashsim_request_cut, e.g. from a signal handler): the caller tears the operation there. */
 static double wait_for(csa_flashsim *s, uint64_t ns, int interruptible)
 {
-    struct timespec ts, left;
+    uint64_t start, now;
     if (!s->options.sleep || ns == 0)
         return 1.0;
-    ts.tv_sec = (time_t)(ns / 1000000000ull);
-    ts.tv_nsec = (long)(ns % 1000000000ull);
-    while (nanosleep(&ts, &left) != 0) {
+    start = monotonic_ns();
+    for (now = start; now - start < ns; now = monotonic_ns()) {
+        uint64_t left = ns - (now - start);
         if (interruptible && s->cut_requested) {
-            uint64_t remaining = (uint64_t)left.tv_sec * 1000000000ull + (uint64_t)left.tv_nsec;
-            double f = remaining >= ns ? 0.0 : (double)(ns - remaining) / (double)ns;
+            double f = (double)(now - start) / (double)ns;
             return f < 1.0 ? f : 0.999;
         }
-        ts = left;
+        if (s->busy != NULL) {
+            s->busy(s->busy_ctx, left);
+        } else {
+            struct timespec ts;
+            ts.tv_sec = (time_t)(left / 1000000000ull);
+            ts.tv_nsec = (long)(left % 1000000000ull);
+            (void)nanosleep(&ts, NULL); /* a signal ends it early: the loop looks at the cut request */
+        }
     }
     return 1.0;
 }
@@ -208,6 +222,12 @@ void csa_flashsim_on_cut(csa_flashsim *s, csa_flashsim_cut_action action, int ex
 {
     s->cut_action = action;
     s->exit_code = exit_code;
+}
+
+void csa_flashsim_on_busy(csa_flashsim *s, csa_flashsim_busy_fn fn, void *ctx)
+{
+    s->busy = fn;
+    s->busy_ctx = ctx;
 }
 
 uint64_t csa_flashsim_operations_since_armed(const csa_flashsim *s)

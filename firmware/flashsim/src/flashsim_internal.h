@@ -28,6 +28,8 @@ struct csa_flashsim {
     char *persist_path;
     csa_flashsim_stats stats;
     csa_flash_ops ops;
+    csa_flashsim_busy_fn busy;   /* csa_flashsim_on_busy: what the owner does while an operation's time runs */
+    void *busy_ctx;
 };
 
 static inline int csa_bit_get(const uint8_t *bits, uint32_t i)

@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sim_fixture.h"
@@ -243,6 +244,81 @@ static void a_cut_can_end_the_process_and_the_flash_file_survives(void)
     unlink(path);
 }
 
+/* What a device process's busy function sees (csa_flashsim_on_busy): called while the operation's time runs, the time
+ * left shrinking, the cells not yet changed; it may ask for a cut, which tears the operation where its time had got. */
+typedef struct busy_probe {
+    csa_flashsim *s;
+    uint32_t address;
+    unsigned calls;
+    unsigned cut_at_call; /* 0: never */
+    uint64_t last_remaining;
+    int remaining_grew;
+    int cells_changed_early;
+} busy_probe;
+
+static void probe_busy(void *ctx, uint64_t remaining_ns)
+{
+    busy_probe *p = (busy_probe *)ctx;
+    struct timespec ts = {0, 1000000}; /* 1 ms of "servicing the link" */
+    uint8_t b = 0;
+    p->calls++;
+    if (p->calls > 1 && remaining_ns >= p->last_remaining)
+        p->remaining_grew = 1;
+    p->last_remaining = remaining_ns;
+    (void)csa_flashsim_read_raw(p->s, p->address, &b, 1);
+    if (b != 0xFF)
+        p->cells_changed_early = 1;
+    if (p->cut_at_call != 0 && p->calls == p->cut_at_call)
+        csa_flashsim_request_cut(p->s);
+    (void)nanosleep(&ts, NULL);
+}
+
+static void the_busy_function_runs_while_the_operation_takes_its_time(void)
+{
+    csa_flashsim_options o;
+    csa_flashsim *s;
+    csa_flash f;
+    busy_probe probe;
+    uint8_t d[1024], got = 0xFF;
+    memset(&o, 0, sizeof o);
+    o.geometry = &csa_flash_stm32f4_1m;
+    o.timing = CSA_FLASHSIM_TYPICAL;
+    o.sleep = 1;
+    s = csa_flashsim_create(&o);
+    f = csa_flashsim_port(s);
+    memset(&probe, 0, sizeof probe);
+    probe.s = s;
+    probe.address = 0x08020000u;
+    csa_flashsim_on_busy(s, probe_busy, &probe);
+    memset(d, 0, sizeof d);
+    CHECK_EQ(csa_flash_program(&f, 0x08020000u, d, sizeof d), CSA_FLASH_OK); /* 256 words x 16 us: 4.1 ms */
+    CHECK(probe.calls >= 1);
+    CHECK(!probe.remaining_grew);
+    CHECK(!probe.cells_changed_early); /* the data lands when the time is up */
+    CHECK_EQ(csa_flash_read(&f, 0x08020000u, &got, 1), CSA_FLASH_OK);
+    CHECK_EQ(got, 0x00);
+    csa_flashsim_destroy(s);
+
+    /* An F4 16 KB sector erase (250 ms typical) cut from the busy function at its third call (each about 1 ms): torn,
+     * the power gone, the time charged up to the cut. */
+    memset(&o, 0, sizeof o);
+    o.geometry = &csa_flash_stm32f4_1m;
+    o.timing = CSA_FLASHSIM_TYPICAL;
+    o.sleep = 1;
+    s = csa_flashsim_create(&o);
+    f = csa_flashsim_port(s);
+    memset(&probe, 0, sizeof probe);
+    probe.s = s;
+    probe.address = 0x08000000u;
+    probe.cut_at_call = 3;
+    csa_flashsim_on_busy(s, probe_busy, &probe);
+    CHECK_EQ(csa_flash_erase(&f, 0), CSA_FLASH_POWER_LOST);
+    CHECK_EQ(probe.calls, 3u);
+    CHECK(!csa_flashsim_powered(s));
+    CHECK(csa_flashsim_get_stats(s)->busy_ns < 250000000ull); /* charged up to the cut only */
+    csa_flashsim_destroy(s);
+}
+
 int main(void)
 {
     RUN(cut_before_an_operation_does_nothing_of_it_and_stops_everything);
@@ -252,5 +328,6 @@ int main(void)
     RUN(the_same_plan_tears_the_same_way);
     RUN(a_random_plan_cuts_inside_the_range);
     RUN(a_cut_can_end_the_process_and_the_flash_file_survives);
+    RUN(the_busy_function_runs_while_the_operation_takes_its_time);
     return csa_test_done();
 }

@@ -8,8 +8,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Csa.Firmware.Tests.Conformance;
 
-/// <summary>One member of a chain: which implementation, the product it is built as, and its factory images.</summary>
-internal sealed record ChainMember(DeviceImplementation Implementation, ConformanceProduct Product, FactoryImages Factory);
+/// <summary>
+/// One member of a chain: which implementation, the product it is built as, its factory images, and for a C member more
+/// csa-device options (<c>CArguments</c>, e.g. its flash timing: later options win over the suite's).
+/// </summary>
+internal sealed record ChainMember(DeviceImplementation Implementation, ConformanceProduct Product, FactoryImages Factory, IReadOnlyList<string>? CArguments = null);
 
 /// <summary>
 /// A daisy chain of devices under test of both implementations, mixed in any order, behind one host link: the host's
@@ -74,7 +77,7 @@ internal sealed class ConformanceChain : IAsyncDisposable
                 }
                 IDeviceUnderTest dut = m.Implementation == DeviceImplementation.C
                     ? await CDeviceUnderTest.StartAsync(m.Product, m.Factory, null,
-                        listeners[i] is { } l ? ["--downstream", $"tcp:127.0.0.1:{l.LocalEndPoint.Port}"] : [])
+                        [.. listeners[i] is { } l ? ["--downstream", $"tcp:127.0.0.1:{l.LocalEndPoint.Port}"] : Array.Empty<string>(), .. m.CArguments ?? []])
                     : await VirtualDeviceUnderTest.StartAsync(m.Product, m.Factory, null);
                 chain._members.Add(dut);
             }

@@ -219,6 +219,44 @@ public sealed class MulticastConformanceTests(Xunit.Abstractions.ITestOutputHelp
     }
 
     /// <summary>
+    /// A C device whose flash is busy with an erase still forwards (device-model.md 6.4.1, firmware.md "while the flash is
+    /// busy"): its link runs on as a chip's SRAM-resident receive path does, while its own commands wait for the flash.
+    /// The front member erases ahead of an update with the F4's typical timing (1 s per 128 KB sector); a GetStatus sent
+    /// to it waits for the erase, and a GetStatus sent right behind it to the member behind it is forwarded and answered
+    /// first. A device that stopped its link for the erase (the process asleep, as before) answers its own first and
+    /// forwards the other only afterwards.
+    /// </summary>
+    [Fact]
+    [Trait("Requirement", "REQ-TOPO")]
+    [Trait("Requirement", "REQ-INST")]
+    public async Task A_C_device_forwards_to_the_device_behind_it_while_it_erases()
+    {
+        var products = Products(FlashFamily.Stm32F4, 130, 2);
+        ChainMember[] members =
+        [
+            new(C, products[0], Factory(products[0], withApplication: false), ["--flash-timing", "typical"]),
+            new(C, products[1], Factory(products[1], withApplication: false)),
+        ];
+        using CancellationTokenSource guard = Guard();
+        await using ConformanceChain chain = await ConformanceChain.StartAsync(members, ConformanceHost.Options(), cancellationToken: guard.Token);
+        using var front = new BootloaderClient(chain.Network.Client, chain.Devices[0].Address);
+        using var behind = new BootloaderClient(chain.Network.Client, chain.Devices[1].Address);
+        // 300 000 bytes: three 128 KB sectors of the F4's application region to erase ahead, about 3 s of erases in a row.
+        FirmwareImage image = Image(products[0], RegionKind.Application, V2, size: 300_000, counter: 2);
+        Assert.Equal(0u, (await front.BeginUpdateAsync(UpdateTarget.Application, image.ManifestBytes.ToArray(), image.AuthenticationBlock.ToArray(), [], guard.Token)).ResumeOffset);
+        await Task.Delay(200, guard.Token); // the eraser starts on the first idle poll after the answer: well inside its first erase
+
+        Task<GetStatusResponse> own = front.GetStatusAsync(guard.Token);
+        Task<GetStatusResponse> forwarded = behind.GetStatusAsync(guard.Token);
+        Task first = await Task.WhenAny(own, forwarded);
+
+        Assert.Same(forwarded, first); // answered from behind the front member while the front member's flash was busy
+        Assert.Equal(UpdatePhase.Receiving, BootloaderStatus.FromResponse(await own).Phase); // the front member's own command ran once the erase ended
+        await forwarded;
+        await front.AbortUpdateAsync(guard.Token);
+    }
+
+    /// <summary>
     /// GetMissingBlocks (device-model.md 6.4.2) answers the same bitmap, prefix and refusals on both implementations after
     /// the same writes, and changes nothing.
     /// </summary>
