@@ -61,8 +61,7 @@ public sealed partial class DataLinkNode
     private bool TryPlanForwarding(NodeLink from, in FrameHeader header, NodeLink[] links, out NodeLink? route, out FrameDropReason? dropped)
     {
         NodeAddress destination = header.Destination.Node;
-        // A group frame goes on like a broadcast: members further down the chain need it whether or not this node took it.
-        bool broadcast = destination == NodeAddress.Broadcast || destination.IsGroup;
+        bool broadcast = IsFlooded(destination);
         route = null;
         dropped = null;
         if (links.Length <= 1)
@@ -84,6 +83,12 @@ public sealed partial class DataLinkNode
         }
         return true;
     }
+
+    /// <summary>
+    /// A broadcast, and a group frame, which goes on like one: members further down the chain need it whether or not
+    /// this node took it. Going nowhere further is no drop for them.
+    /// </summary>
+    private static bool IsFlooded(NodeAddress destination) => destination == NodeAddress.Broadcast || destination.IsGroup;
 
     /// <summary>Rule 4 of protocol.md 6.3: whether a frame for <paramref name="destination"/> from <paramref name="from"/> goes out of <paramref name="link"/>.</summary>
     private static bool IsForwardedTo(NodeLink from, NodeLink link, NodeAddress destination, NodeLink? route)
@@ -157,7 +162,7 @@ public sealed partial class DataLinkNode
     {
         NodeLink[] links = Volatile.Read(ref _links);
         NodeAddress destination = header.Destination.Node;
-        bool broadcast = destination == NodeAddress.Broadcast || destination.IsGroup;
+        bool broadcast = IsFlooded(destination);
         if (!TryPlanForwarding(from, header, links, out NodeLink? route, out FrameDropReason? dropped))
         {
             if (dropped is { } reason)

@@ -85,16 +85,8 @@ internal sealed class LinkConnection : IAsyncDisposable
             try
             {
                 PipeWriter output = _transport.Output;
-                long now = _timeProvider.GetTimestamp();
-                if (!_wroteOnce || _timeProvider.GetElapsedTime(_lastWrite, now) >= IdleResynchronisation)
-                {
-                    output.GetSpan(1)[0] = DataLinkProtocol.Delimiter;
-                    output.Advance(1);
-                    written = 1;
-                }
+                written = BeginFrame(output);
                 written += FrameCodec.Write(output, header, payload.Span);
-                _wroteOnce = true;
-                _lastWrite = now;
                 result = await output.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -118,6 +110,26 @@ internal sealed class LinkConnection : IAsyncDisposable
         {
             _writeLock.Release();
         }
+    }
+
+    /// <summary>
+    /// Starts a frame on <paramref name="output"/> (under the write lock): the first frame on the link, and one after the
+    /// line was idle for <see cref="IdleResynchronisation"/>, is preceded by a delimiter, so a receiver that caught half
+    /// a frame resynchronises before it. Returns the bytes written (0 or 1).
+    /// </summary>
+    private int BeginFrame(PipeWriter output)
+    {
+        long now = _timeProvider.GetTimestamp();
+        int written = 0;
+        if (!_wroteOnce || _timeProvider.GetElapsedTime(_lastWrite, now) >= IdleResynchronisation)
+        {
+            output.GetSpan(1)[0] = DataLinkProtocol.Delimiter;
+            output.Advance(1);
+            written = 1;
+        }
+        _wroteOnce = true;
+        _lastWrite = now;
+        return written;
     }
 
     private async Task ReadLoopAsync()
@@ -392,17 +404,7 @@ internal sealed class LinkConnection : IAsyncDisposable
             _writeLock.Release();
             return false;
         }
-        PipeWriter output = _transport.Output;
-        long now = _timeProvider.GetTimestamp();
-        _cutThroughPrefix = 0;
-        if (!_wroteOnce || _timeProvider.GetElapsedTime(_lastWrite, now) >= IdleResynchronisation)
-        {
-            output.GetSpan(1)[0] = DataLinkProtocol.Delimiter;
-            output.Advance(1);
-            _cutThroughPrefix = 1;
-        }
-        _wroteOnce = true;
-        _lastWrite = now;
+        _cutThroughPrefix = BeginFrame(_transport.Output);
         return true;
     }
 

@@ -192,18 +192,13 @@ internal sealed partial class UpdateRun
     }
 
     /// <summary>
-    /// The bytes per write before BeginUpdate has answered: what <see cref="ChunkSize"/> makes of the frame and packet size
+    /// The bytes per write before BeginUpdate has answered: what <see cref="ChunkSize(int, int)"/> makes of the frame and packet size
     /// the device reported and the protocol's write alignment (16, device-model.md section 6.4), with the largest write
     /// both implementations answer (the packet size less 64, at most 4096: device-model.md section 6.3). A device that
     /// answers otherwise only costs the early writes (<see cref="EarlyWritesFit"/>).
     /// </summary>
-    private int ExpectedChunkSize()
-    {
-        int largestWrite = Math.Min(ExpectedLargestWrite, _device.MaxPacketSize - ExpectedWriteReserve);
-        int limit = Math.Min(largestWrite, _device.MaxPacketSize - WritePacketOverhead);
-        int wanted = _options.WriteChunkSize ?? Math.Max(ProtocolWriteAlignment, DataLinkProtocol.PayloadPerFrame(_device.PathFrameSize) - WritePacketOverhead);
-        return Math.Max(ProtocolWriteAlignment, Math.Min(wanted, limit) / ProtocolWriteAlignment * ProtocolWriteAlignment);
-    }
+    private int ExpectedChunkSize() =>
+        ChunkSize(ProtocolWriteAlignment, Math.Min(ExpectedLargestWrite, _device.MaxPacketSize - ExpectedWriteReserve));
 
     /// <summary>The largest write a Csa bootloader answers at most, and what it keeps of its packet size for the rest of a Write (device-model.md section 6.3).</summary>
     private const int ExpectedLargestWrite = 4096, ExpectedWriteReserve = 64;
@@ -374,10 +369,12 @@ internal sealed partial class UpdateRun
     /// The bytes per write: the largest multiple of the alignment that fits one frame on the path (so a lost frame
     /// costs one write) and the device's packet and write limits, unless the options say otherwise.
     /// </summary>
-    private int ChunkSize(BeginUpdateResponse begin)
+    private int ChunkSize(BeginUpdateResponse begin) => ChunkSize(begin.WriteAlignment, (int)begin.MaxWriteSize);
+
+    /// <summary>The write size for a device that writes in multiples of <paramref name="alignment"/>, at most <paramref name="maxWriteSize"/> at once.</summary>
+    private int ChunkSize(int alignment, int maxWriteSize)
     {
-        int alignment = begin.WriteAlignment;
-        int limit = Math.Min((int)begin.MaxWriteSize, _device.MaxPacketSize - WritePacketOverhead);
+        int limit = Math.Min(maxWriteSize, _device.MaxPacketSize - WritePacketOverhead);
         int wanted = _options.WriteChunkSize ?? Math.Max(alignment, DataLinkProtocol.PayloadPerFrame(_device.PathFrameSize) - WritePacketOverhead);
         int chunk = Math.Min(wanted, limit) / alignment * alignment;
         return Math.Max(alignment, chunk);
