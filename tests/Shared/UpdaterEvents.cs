@@ -24,7 +24,10 @@ internal sealed class UpdaterEvents : ILoggerFactory, ILogger
 
     public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+    /// <summary>The lowest level kept (Information unless a test wants the updater's Debug diagnostics too).</summary>
+    public LogLevel MinimumLevel { get; init; } = LogLevel.Information;
+
+    public bool IsEnabled(LogLevel logLevel) => logLevel >= MinimumLevel;
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {

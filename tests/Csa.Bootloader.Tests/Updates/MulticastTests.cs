@@ -59,7 +59,8 @@ public sealed class MulticastTests(Xunit.Abstractions.ITestOutputHelper output)
     public async Task A_chain_of_eight_takes_one_payload_whichever_way_its_devices_forward(Csa.DataLink.ForwardingMode forwarding)
     {
         DeviceProfile[] profiles = Enumerable.Range(80, 8).Select(i => DeviceKit.Profile(i, forwarding: forwarding)).ToArray();
-        await using Rig rig = await Rig.ChainAsync(8, i => DeviceKit.Device(profiles[i]));
+        var events = new UpdaterEvents { MinimumLevel = Microsoft.Extensions.Logging.LogLevel.Debug };
+        await using Rig rig = await Rig.ChainAsync(8, i => DeviceKit.Device(profiles[i]), Rig.FastOptions() with { LoggerFactory = events });
         FirmwareImage image = DeviceKit.App(profiles[0], DeviceKit.V2, size: Size, counter: 2);
         long sentBefore = rig.Network.Node.Links[0].Counters.BytesSent;
         using CancellationTokenSource guard = Rig.Guard();
@@ -70,7 +71,14 @@ public sealed class MulticastTests(Xunit.Abstractions.ITestOutputHelper output)
         AssertAllUpdated(rig, rows, image, multicast: rig.Devices.Select(_ => true));
         AssertProgrammedOnce(rig.Virtual, image);
         long sent = rig.Network.Node.Links[0].Counters.BytesSent - sentBefore;
+        output.WriteLine(events.ToString());
+        output.WriteLine($"sent {sent}");
         Assert.InRange(sent, image.Payload.Length, 2 * image.Payload.Length); // the payload crossed the chain once
+        // The window counts on a frame on each hop in front of a member; these links are instant, so frames reach the
+        // far members sooner and some answer Busy (event 4022). Each member is over-sent at most once: its window then
+        // falls back to its receive buffers, so the Busy answers stay below one per hop in front of each member.
+        int hopsInFront = Enumerable.Range(0, 8).Sum();
+        Assert.InRange(events.Of(4022).Count(), 0, hopsInFront);
     }
 
     [Fact]

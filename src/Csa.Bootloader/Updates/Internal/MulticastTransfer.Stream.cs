@@ -25,7 +25,7 @@ internal sealed partial class MulticastTransfer
             {
                 CheckTimeoutsLocked();
                 Member[] targets = only is null ? [.. Active()] : only.Active ? [only] : [];
-                if (targets.Length == 0 || targets.All(m => m.Outstanding.Count < m.Join.Window))
+                if (targets.Length == 0 || targets.All(m => m.Outstanding.Count < m.Window))
                 {
                     if (full is not null && _logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
                         UpdateLog.GroupWaited(_logger, GroupName, (long)_time.GetElapsedTime(since).TotalMilliseconds, full);
@@ -34,7 +34,7 @@ internal sealed partial class MulticastTransfer
                 if (full is null)
                 {
                     since = _time.GetTimestamp();
-                    full = string.Join(", ", targets.Where(m => m.Outstanding.Count >= m.Join.Window).Select(m => m.Address));
+                    full = string.Join(", ", targets.Where(m => m.Outstanding.Count >= m.Window).Select(m => m.Address));
                 }
                 changed = _changed.Task;
             }
@@ -43,21 +43,35 @@ internal sealed partial class MulticastTransfer
         }
     }
 
-    /// <summary>Sends each member the writes it answered Busy to, by its own address, as far as its buffers allow.</summary>
+    /// <summary>
+    /// Sends each member the writes it answered Busy to, as far as its buffers allow: by its own address, or once to the
+    /// group when several members with room answered Busy to the same write (a burst of Busy answers usually hits every
+    /// member behind the same hop).
+    /// </summary>
     private async Task SendRetriesAsync()
     {
         while (true)
         {
-            Member? member;
+            Member[] targets;
             int block;
             lock (_lock)
             {
-                member = Active().FirstOrDefault(m => m.Retry.Count > 0 && m.Outstanding.Count < m.Join.Window);
-                if (member is null)
+                Member? first = Active().FirstOrDefault(m => m.Retry.Count > 0 && m.Outstanding.Count < m.Window);
+                if (first is null)
                     return;
-                block = member.Retry.Dequeue();
+                block = first.Retry.Dequeue();
+                // Every member takes a write to the group (and takes a buffer for it), so it goes to the group only when
+                // all have room; the others waiting for this block then have it and drop it from their retries.
+                Member[] active = [.. Active()];
+                bool shared = active.All(m => m.Outstanding.Count < m.Window) && active.Count(m => m != first && m.Retry.Contains(block)) > 0;
+                if (shared)
+                {
+                    foreach (Member other in active)
+                        other.Retry.Remove(block);
+                }
+                targets = shared ? active : [first];
             }
-            await SendAsync(block, [member], toGroup: false).ConfigureAwait(false);
+            await SendAsync(block, targets, toGroup: targets.Length > 1).ConfigureAwait(false);
         }
     }
 
@@ -152,6 +166,8 @@ internal sealed partial class MulticastTransfer
                 member.Outstanding.RemoveAt(index);
                 sent.Release();
                 member.Retry.Enqueue(sent.Block);
+                member.Window = Math.Min(member.Window, member.Join.Buffers);
+                UpdateLog.GroupWriteBusy(_logger, GroupName, member.Address.ToString(), sent.Offset);
             }
             else
             {
@@ -226,6 +242,7 @@ internal sealed partial class MulticastTransfer
             member.Resends++;
             member.LastHeard = now;
             Sent oldest = member.Outstanding[0];
+            UpdateLog.GroupWriteResent(_logger, GroupName, member.Address.ToString(), oldest.Offset, (long)member.Join.Allowance.TotalMilliseconds, member.Resends + 1);
             _ = ResendAsync(oldest.Call, member);
         }
     }

@@ -9,10 +9,14 @@ namespace Csa.Bootloader.Updates.Internal;
 /// <param name="Device">The device, in its bootloader.</param>
 /// <param name="ResumeOffset">What its BeginUpdate answered: it holds the payload below this.</param>
 /// <param name="ChunkSize">The largest write it and its path take (the unicast chunk size).</param>
-/// <param name="Window">How many writes it may have in flight (its receive buffers, at most the replay window less one).</param>
+/// <param name="Window">
+/// How many writes it may have in flight to begin with: its receive buffers, plus one frame on each hop in front of it
+/// (on a chain), at most the replay window less one.
+/// </param>
+/// <param name="Buffers">How many writes its receive buffers alone hold: the window it falls back to after a Busy answer.</param>
 /// <param name="Allowance">How long one of its writes may take to be answered (command timeout plus its erase allowance).</param>
 /// <param name="Progress">Called (outside any lock) with the payload bytes it now holds and the bytes of writes it just acknowledged.</param>
-internal sealed record MulticastJoin(DeviceInfo Device, uint ResumeOffset, int ChunkSize, int Window, TimeSpan Allowance, Action<long, long> Progress);
+internal sealed record MulticastJoin(DeviceInfo Device, uint ResumeOffset, int ChunkSize, int Window, int Buffers, TimeSpan Allowance, Action<long, long> Progress);
 
 /// <summary>How a device's part in a transfer to a group ended (a device that was left behind gets an exception instead).</summary>
 internal enum MulticastOutcome
@@ -283,6 +287,14 @@ internal sealed partial class MulticastTransfer : IAsyncDisposable
 
         public List<Sent> Outstanding { get; } = [];
 
+        /// <summary>
+        /// How many writes it may have in flight now. It starts at <see cref="MulticastJoin.Window"/>, which counts on a
+        /// frame on each hop in front of it; a Busy answer shows those frames reached it faster than that (hops that
+        /// forward cut-through or links faster than its flash), and the window falls back to its receive buffers, which
+        /// it always has room for: a member is over-sent at most once.
+        /// </summary>
+        public int Window { get; set; } = join.Window;
+
         public long LastHeard { get; set; } = now;
 
         public int Resends { get; set; }
@@ -291,10 +303,35 @@ internal sealed partial class MulticastTransfer : IAsyncDisposable
 
         public bool[] Acknowledged { get; set; } = [];
 
-        /// <summary>Blocks it answered Busy to: sent again to it alone.</summary>
-        public Queue<int> Retry { get; } = new();
+        /// <summary>Blocks it answered Busy to, oldest first: sent again to it (and to others waiting for the same block).</summary>
+        public RetryQueue Retry { get; } = new();
 
         public long BytesAcknowledged { get; set; }
+    }
+
+    /// <summary>Blocks to send again, oldest first, each at most once; any of them can be taken out of turn.</summary>
+    private sealed class RetryQueue
+    {
+        private readonly List<int> _blocks = [];
+
+        public int Count => _blocks.Count;
+
+        public void Enqueue(int block)
+        {
+            if (!_blocks.Contains(block))
+                _blocks.Add(block);
+        }
+
+        public int Dequeue()
+        {
+            int block = _blocks[0];
+            _blocks.RemoveAt(0);
+            return block;
+        }
+
+        public bool Contains(int block) => _blocks.Contains(block);
+
+        public bool Remove(int block) => _blocks.Remove(block);
     }
 
     /// <summary>One Write sent (to the group or to one member) and the members whose answer it still waits for.</summary>

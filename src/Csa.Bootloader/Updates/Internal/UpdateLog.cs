@@ -52,4 +52,10 @@ internal static partial class UpdateLog
 
     [LoggerMessage(EventId = 4021, Level = LogLevel.Debug, Message = "Group {Group}: the writes waited {Milliseconds} ms for the buffers of {Devices}")]
     public static partial void GroupWaited(ILogger logger, string group, long milliseconds, string devices);
+
+    [LoggerMessage(EventId = 4022, Level = LogLevel.Debug, Message = "Group {Group}: {Device} answered Busy to the write at {Offset}; it gets it again by its own address")]
+    public static partial void GroupWriteBusy(ILogger logger, string group, string device, int offset);
+
+    [LoggerMessage(EventId = 4023, Level = LogLevel.Information, Message = "Group {Group}: {Device} has not answered the write at {Offset} within {Milliseconds} ms; resent by its own address (attempt {Attempt})")]
+    public static partial void GroupWriteResent(ILogger logger, string group, string device, int offset, long milliseconds, int attempt);
 }

@@ -153,7 +153,7 @@ internal sealed partial class UpdateRun
             {
                 try
                 {
-                    written = await shared.TransferAsync(new MulticastJoin(_device, begin.ResumeOffset, ChunkSize(begin), SharedWindow(),
+                    written = await shared.TransferAsync(new MulticastJoin(_device, begin.ResumeOffset, ChunkSize(begin), SharedWindow(), SharedBuffers(),
                         FlashCallOptions(begin.EraseMillisecondsMax).Timeout ?? _options.CommandTimeout, OnSharedProgress), work).ConfigureAwait(false) == MulticastOutcome.Complete;
                 }
                 catch
@@ -323,10 +323,13 @@ internal sealed partial class UpdateRun
     /// </summary>
     private int SharedWindow()
     {
-        int buffers = Math.Min((int)_device.ReceiveBuffers, _options.MaxWritesInFlight ?? int.MaxValue);
         int onTheWay = _options.MaxWritesInFlight is null ? Math.Max(0, _device.ChainPosition) : 0;
-        return Math.Max(1, Math.Min(buffers + onTheWay, Rpc.RpcProtocol.ReplayWindow - 1));
+        return Math.Max(1, Math.Min(SharedBuffers() + onTheWay, Rpc.RpcProtocol.ReplayWindow - 1));
     }
+
+    /// <summary>The writes of a transfer to a group that this device's receive buffers hold (its window after a Busy answer).</summary>
+    private int SharedBuffers() =>
+        Math.Max(1, Math.Min(Math.Min((int)_device.ReceiveBuffers, _options.MaxWritesInFlight ?? int.MaxValue), Rpc.RpcProtocol.ReplayWindow - 1));
 
     /// <summary>A write of a transfer to a group reached this device: it holds <paramref name="held"/> bytes now.</summary>
     private void OnSharedProgress(long held, long acknowledged)
