@@ -21,6 +21,11 @@ public sealed partial class BootloaderService
                 _firmware.Record.Phase == UpdatePhase.Receiving
                     ? "The device was reset since BeginUpdate: send BeginUpdate with the same image again to resume."
                     : "No update is in progress: send BeginUpdate first.");
+            // The session is its owner's host (device-model.md 6.3): a write from another host would land in it. Compared
+            // by node, not port: one host writes from several sockets (a group transfer has its own).
+            if (s.Owner is { } owner && owner.Node != source.Node)
+                throw Error(BootloaderError.Busy,
+                    $"Host {owner.Node} owns the update in progress ({s.Committed} of {s.PayloadSize} bytes); it must finish or abort first (AbortUpdate).");
             byte[] data = request.Data ?? [];
             uint offset = request.Offset;
             ulong end = (ulong)offset + (uint)data.Length;

@@ -28,8 +28,7 @@ internal sealed class CDeviceUnderTest : IDeviceUnderTest
         _process = process;
         _directory = directory;
         _flashFile = flashFile;
-        int port = process.TcpPort;
-        Link = NetworkLink.FromFactory($"c-{product}", async cancellationToken => await TcpTransport.ConnectAsync("127.0.0.1", port, cancellationToken: cancellationToken));
+        Link = NetworkLink.FromFactory($"c-{product}", OpenTransportAsync);
     }
 
     public DeviceImplementation Implementation => DeviceImplementation.C;
@@ -37,6 +36,9 @@ internal sealed class CDeviceUnderTest : IDeviceUnderTest
     public ConformanceProduct Product { get; }
 
     public NetworkLink Link { get; }
+
+    public async Task<Csa.DataLink.ILinkTransport> OpenTransportAsync(CancellationToken cancellationToken) =>
+        await TcpTransport.ConnectAsync("127.0.0.1", _process.TcpPort, cancellationToken: cancellationToken);
 
     public int PowerCuts => _process.CountInLog("csa-device: power cut");
 

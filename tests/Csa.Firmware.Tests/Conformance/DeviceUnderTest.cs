@@ -61,6 +61,9 @@ internal interface IDeviceUnderTest : IAsyncDisposable
     /// <summary>The host's way to the device; opening it again replaces the cable (or reconnects the socket).</summary>
     NetworkLink Link { get; }
 
+    /// <summary>Opens the device's upstream wire as <see cref="Link"/> does (replacing the cable), for a host of the test's own.</summary>
+    Task<Csa.DataLink.ILinkTransport> OpenTransportAsync(CancellationToken cancellationToken);
+
     /// <summary>Cuts the power now (tearing a flash operation in progress); it comes back after 50 ms, as after a planned cut.</summary>
     Task CutPowerAsync();
 
@@ -93,6 +96,23 @@ internal static class DevicesUnderTest
         implementation == DeviceImplementation.CSharp
             ? VirtualDeviceUnderTest.StartAsync(product, factory, cut)
             : CDeviceUnderTest.StartAsync(product, factory, cut);
+
+    /// <summary>
+    /// The device's flash operations once they stop changing: erase-ahead erases the update's sectors in the background
+    /// while the line is idle, so a test that wants to see that a command writes nothing waits for it to finish first.
+    /// </summary>
+    public static async Task<long> QuietFlashAsync(IDeviceUnderTest dut, CancellationToken cancellationToken)
+    {
+        long last = await dut.FlashOperationsAsync();
+        while (true)
+        {
+            await Task.Delay(200, cancellationToken);
+            long now = await dut.FlashOperationsAsync();
+            if (now == last)
+                return now;
+            last = now;
+        }
+    }
 
     /// <summary>
     /// A chip that runs a flash image file someone saved (a clone: another chip with the copied flash and its unique id),

@@ -290,7 +290,7 @@ public sealed class MulticastConformanceTests(Xunit.Abstractions.ITestOutputHelp
         Assert.Equal(0u, (await raw.BeginUpdateAsync(UpdateTarget.Application, image.ManifestBytes.ToArray(), image.AuthenticationBlock.ToArray(), [], guard.Token)).ResumeOffset);
         foreach ((int offset, int length) in new[] { (0, 1024), (1024, 1024), (3072, 1024), (4112, 1008), (9216, 784) })
             await raw.WriteAsync((uint)offset, payload[offset..(offset + length)], guard.Token);
-        long operations = await QuietFlashAsync(dut, guard.Token); // the background eraser is done with the region
+        long operations = await DevicesUnderTest.QuietFlashAsync(dut, guard.Token); // the background eraser is done with the region
 
         GetMissingBlocksResponse kib = await raw.GetMissingBlocksAsync(0, 1024, guard.Token);
         Assert.Equal((2048u, (ushort)10), (kib.BytesCommitted, kib.BlockCount));
@@ -341,23 +341,6 @@ public sealed class MulticastConformanceTests(Xunit.Abstractions.ITestOutputHelp
         Assert.False(after.ApplicationValid);
         Assert.Equal(StayReason.NoValidApplication, after.Bootloader!.StayReason);
         Assert.NotEqual(RegionState.Valid, after.Bootloader.GetRegion(RegionKind.Application).State);
-    }
-
-    /// <summary>
-    /// The device's flash operations once they stop changing: erase-ahead erases the update's sectors in the background
-    /// while the line is idle, so a test that wants to see that a command writes nothing waits for it to finish first.
-    /// </summary>
-    private static async Task<long> QuietFlashAsync(IDeviceUnderTest dut, CancellationToken cancellationToken)
-    {
-        long last = await dut.FlashOperationsAsync();
-        while (true)
-        {
-            await Task.Delay(200, cancellationToken);
-            long now = await dut.FlashOperationsAsync();
-            if (now == last)
-                return now;
-            last = now;
-        }
     }
 
     /// <summary>The payload of the newest state record in the device's journal, read from its flash as a programmer would.</summary>

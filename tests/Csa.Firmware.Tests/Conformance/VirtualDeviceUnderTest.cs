@@ -28,13 +28,7 @@ internal sealed class VirtualDeviceUnderTest : IDeviceUnderTest
     {
         Product = product;
         _device = device;
-        Link = NetworkLink.FromFactory($"virtual-{product}", async cancellationToken =>
-        {
-            await _device.DetachUpstreamAsync();
-            (InMemoryTransport hostEnd, InMemoryTransport deviceEnd) = InMemoryTransport.CreatePair($"conformance{Interlocked.Increment(ref _opens)}");
-            _device.AttachUpstream(deviceEnd);
-            return hostEnd;
-        });
+        Link = NetworkLink.FromFactory($"virtual-{product}", OpenTransportAsync);
         device.StateChanged += OnStateChanged;
     }
 
@@ -46,6 +40,14 @@ internal sealed class VirtualDeviceUnderTest : IDeviceUnderTest
     public ConformanceProduct Product { get; }
 
     public NetworkLink Link { get; }
+
+    public async Task<Csa.DataLink.ILinkTransport> OpenTransportAsync(CancellationToken cancellationToken)
+    {
+        await _device.DetachUpstreamAsync();
+        (InMemoryTransport hostEnd, InMemoryTransport deviceEnd) = InMemoryTransport.CreatePair($"conformance{Interlocked.Increment(ref _opens)}");
+        _device.AttachUpstream(deviceEnd);
+        return hostEnd;
+    }
 
     public int PowerCuts => (int)_device.Flash.Statistics.PowerCuts;
 
