@@ -1,19 +1,27 @@
 #!/bin/sh
 # Checks that everything a chip image runs while its flash is busy is in SRAM (docs/firmware.md, "On the chips").
 #
-#   ramfunc_reach.sh IMAGE.elf ROOT [ROOT...]
+#   ramfunc_reach.sh [--remove-on-failure] IMAGE.elf ROOT [ROOT...]
 #
 # Follows, from each ROOT (the flash wait loop's busy step and what the node calls through pointers: the holding port
 # handler, the link's write function), every direct branch (bl, b, b.w, cbz, ...) and every code address loaded from
 # a literal pool (long calls, function pointers), in `arm-none-eabi-objdump -d`; fails when a function reached is in
 # flash (below 0x20000000), or when a function reached loads any flash address from its literal pool (a constant
 # table, a string, a veneer back into flash: a read of flash that would stall while an erase runs). Prints what it
-# reached and where. OBJDUMP names another objdump.
+# reached and where. OBJDUMP names another objdump. --remove-on-failure deletes IMAGE.elf when the check fails (a
+# post-link step: the next build links it again instead of keeping an image that failed).
 set -eu
+remove=0
+if [ "${1:-}" = "--remove-on-failure" ]; then
+    remove=1
+    shift
+fi
+[ $# -gt 1 ] || { echo "usage: $0 [--remove-on-failure] IMAGE.elf ROOT [ROOT...]" >&2; exit 2; }
 elf=$1
 shift
-[ $# -gt 0 ] || { echo "usage: $0 IMAGE.elf ROOT [ROOT...]" >&2; exit 2; }
-"${OBJDUMP:-arm-none-eabi-objdump}" -d "$elf" | awk -v roots="$*" '
+listing=$("${OBJDUMP:-arm-none-eabi-objdump}" -d "$elf") || { echo "ramfunc_reach: cannot disassemble $elf" >&2; exit 2; }
+status=0
+printf '%s\n' "$listing" | awk -v roots="$*" '
 function hex(s,    i, c, v) { v = 0; s = tolower(s); sub(/^0x/, "", s)
     for (i = 1; i <= length(s); i++) { c = index("0123456789abcdef", substr(s, i, 1)); if (!c) break; v = v * 16 + c - 1 }
     return v }
@@ -49,4 +57,8 @@ END {
         }
     }
     printf "ramfunc_reach: %d functions reached from the busy step, %s\n", n, bad ? "NOT all in SRAM" : "all in SRAM"
-    exit bad }'
+    exit bad }' || status=$?
+if [ "$status" -ne 0 ] && [ "$remove" -eq 1 ]; then
+    rm -f "$elf"
+fi
+exit "$status"
