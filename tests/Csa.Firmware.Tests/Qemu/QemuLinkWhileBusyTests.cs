@@ -53,4 +53,34 @@ public sealed class QemuLinkWhileBusyTests(ITestOutputHelper output)
         output.WriteLine($"echo answered in {(await echo).TotalMilliseconds:0} ms while the chip erased; the GetStatus sent before it came after");
         await bootloader.AbortUpdateAsync(dut.Token);
     }
+
+    /// <summary>
+    /// A whole application update through the images with the link in SRAM, whose erase-ahead overlaps the transfer:
+    /// writes that arrive during an erase wait in the receive buffers and are handed to the Bootloader interface once
+    /// it ends (a Write's own program runs the busy step too, holding what arrives behind it). The new application
+    /// runs, with its bytes in flash.
+    /// </summary>
+    [Fact]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    [Trait("Requirement", "REQ-INST")]
+    public async Task An_update_whose_writes_arrive_during_erases_is_installed_whole()
+    {
+        using var guard = new CancellationTokenSource(HangGuard);
+        ChipImages chips = await ChipImages.GetAsync(FirmwareConfiguration.ArmLinkInSram);
+        await using QemuDevice dut = await QemuDevice.StartAsync(chips, DeviceUid.FromWords(0x0051_0051u, 0x5153_4634u, 0x3230_3231u),
+            output, guard.Token);
+        var v2 = new FirmwareVersion(2, 0, 0, 2);
+        FirmwareImage image = await chips.ImageAsync("demo-app-qemu", ImageKind.Application, Map.Application.Address, v2,
+            securityCounter: 2, tag: "application 2.0, link in SRAM");
+
+        UpdateResult result = await dut.Updater.UpdateApplicationAsync(dut.Device, image, null, dut.Token);
+
+        Assert.Equal(v2, result.VersionAfter);
+        DeviceInfo now = await dut.Network.FindAsync(dut.Device.Uid, dut.Token);
+        Assert.Equal((false, v2), (now.IsInBootloader, now.ApplicationVersion));
+        byte[] flash = dut.Board.ReadFlash();
+        int start = (int)(Map.Application.Address - Map.Geometry.BaseAddress);
+        Assert.Equal(image.Payload.ToArray(), flash[start..(start + image.Payload.Length)]);
+        output.WriteLine($"application update with the link in SRAM: {image.Payload.Length} bytes in {result.Duration.TotalSeconds:0.0} s");
+    }
 }
