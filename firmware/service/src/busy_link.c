@@ -16,18 +16,11 @@ static held_packet held[CSA_CONFIG_RX_BUFFERS]; /* a ring: the receive buffers D
 static unsigned head, count;
 static bound_handler bound[CSA_CONFIG_MAX_PORTS]; /* the node's handlers while the holding one stands in */
 static bool holding;
-static uint32_t held_total;
 
 void csa_busy_link_reset(void)
 {
     head = 0;
     count = 0;
-    held_total = 0;
-}
-
-uint32_t csa_busy_link_held_total(void)
-{
-    return held_total;
 }
 
 unsigned csa_busy_link_held(void)
@@ -59,7 +52,6 @@ CSA_CONFIG_LINK_RAMFUNC static void hold(void *ctx, csa_node_t *node, const csa_
     h->len = (uint16_t)p->len;
     copy_bytes(h->data, p->data, p->len);
     count++;
-    held_total++;
 }
 
 CSA_CONFIG_LINK_RAMFUNC void csa_busy_link_begin(csa_node_t *node)

@@ -40,8 +40,6 @@ void csa_busy_link_receive(csa_node_t *node, uint8_t link, const uint8_t *data, 
 bool csa_busy_link_deliver(csa_node_t *node);
 /* Packets held now. */
 unsigned csa_busy_link_held(void);
-/* Packets held since the last reset, in all (what a test reads to see that the busy step ran). */
-uint32_t csa_busy_link_held_total(void);
 
 #ifdef __cplusplus
 }
