@@ -14,7 +14,7 @@
 #include "csa_boot/preboot.h"
 #include "csa_service/bootloader_service.h"
 #include "csa_service/preboot_run.h"
-#include "busy_link.h"
+#include "csa_service/busy_link.h"
 #include "demo_app.h"
 #include "key_storage.h"
 

@@ -24,4 +24,14 @@
 #define CSA_CONFIG_CLIENT_CALLS 1u
 #define CSA_CONFIG_CLIENT_PACKET_SIZE 64u
 
+/* The data link's receive path in SRAM (CSA_CHIP_LINK_IN_SRAM, on by default: docs/firmware.md "On the chips"): the
+ * bootloader runs it from the flash driver's wait loop, so the link keeps going while an erase stalls code fetch. */
+#ifndef CSA_CHIP_LINK_IN_SRAM
+#define CSA_CHIP_LINK_IN_SRAM 0
+#endif
+#if CSA_CHIP_LINK_IN_SRAM
+#define CSA_CONFIG_LINK_RAMFUNC __attribute__((section(".ramfunc")))
+#define CSA_CONFIG_LINK_RAMDATA __attribute__((section(".data.csa_link")))
+#endif
+
 #endif /* CSA_CHIP_BOOTLOADER_CONFIG_H_ */

@@ -16,7 +16,7 @@ const char *csa_drop_reason_name(csa_drop_reason_t reason)
     return (unsigned)reason < (unsigned)CSA_DROP_REASON_COUNT ? names[reason] : "?";
 }
 
-size_t csa_frame_write(const csa_frame_header_t *header, const uint8_t *payload, size_t payload_len, uint8_t *out,
+CSA_CONFIG_LINK_RAMFUNC size_t csa_frame_write(const csa_frame_header_t *header, const uint8_t *payload, size_t payload_len, uint8_t *out,
                        size_t cap)
 {
     size_t len = CSA_FRAME_OVERHEAD + payload_len;
@@ -36,12 +36,12 @@ size_t csa_frame_write(const csa_frame_header_t *header, const uint8_t *payload,
     return len;
 }
 
-void csa_frame_reseal(uint8_t *frame, size_t len)
+CSA_CONFIG_LINK_RAMFUNC void csa_frame_reseal(uint8_t *frame, size_t len)
 {
     csa_put_u32(frame + len - CSA_FRAME_CRC_SIZE, csa_crc32(frame, len - CSA_FRAME_CRC_SIZE));
 }
 
-int csa_frame_parse(const uint8_t *frame, size_t len, csa_frame_header_t *header, size_t *payload_offset,
+CSA_CONFIG_LINK_RAMFUNC int csa_frame_parse(const uint8_t *frame, size_t len, csa_frame_header_t *header, size_t *payload_offset,
                     size_t *payload_len)
 {
     if (len < CSA_FRAME_OVERHEAD)
@@ -71,7 +71,7 @@ void csa_frame_rx_init(csa_frame_rx_t *rx, uint16_t max_frame)
     rx->max_frame = max_frame;
 }
 
-static void rx_restart(csa_frame_rx_t *rx)
+CSA_CONFIG_LINK_RAMFUNC static void rx_restart(csa_frame_rx_t *rx)
 {
     rx->length = 0;
     rx->encoded = 0;
@@ -83,7 +83,7 @@ static void rx_restart(csa_frame_rx_t *rx)
 }
 
 /* Appends one decoded byte; past M the run is oversize and its bytes are only counted. */
-static void rx_append(csa_frame_rx_t *rx, uint8_t value)
+CSA_CONFIG_LINK_RAMFUNC static void rx_append(csa_frame_rx_t *rx, uint8_t value)
 {
     if (rx->length >= rx->max_frame) {
         rx->oversize = true;
@@ -92,7 +92,7 @@ static void rx_append(csa_frame_rx_t *rx, uint8_t value)
     rx->frame[rx->length++] = value;
 }
 
-static void rx_end_run(csa_frame_rx_t *rx, csa_rx_result_t *result)
+CSA_CONFIG_LINK_RAMFUNC static void rx_end_run(csa_frame_rx_t *rx, csa_rx_result_t *result)
 {
     int reason;
     if (!rx->in_run) {
@@ -115,7 +115,7 @@ static void rx_end_run(csa_frame_rx_t *rx, csa_rx_result_t *result)
     }
 }
 
-size_t csa_frame_rx_feed(csa_frame_rx_t *rx, const uint8_t *data, size_t len, csa_rx_result_t *result)
+CSA_CONFIG_LINK_RAMFUNC size_t csa_frame_rx_feed(csa_frame_rx_t *rx, const uint8_t *data, size_t len, csa_rx_result_t *result)
 {
     /* The longest encoded run that can hold a frame of M bytes (protocol.md section 5, step 2). */
     const uint32_t max_encoded = (uint32_t)rx->max_frame + ((uint32_t)rx->max_frame + 253u) / 254u;
@@ -161,7 +161,7 @@ bool csa_frame_rx_truncate(csa_frame_rx_t *rx)
     return was;
 }
 
-void csa_frame_send_encoded(const uint8_t *frame, size_t len, void (*write)(void *ctx, const uint8_t *data, size_t n),
+CSA_CONFIG_LINK_RAMFUNC void csa_frame_send_encoded(const uint8_t *frame, size_t len, void (*write)(void *ctx, const uint8_t *data, size_t n),
                             void *ctx)
 {
     /* Block by block: a code byte, then up to 254 non-zero bytes. The chunk is flushed whenever it fills. */

@@ -8,12 +8,12 @@
 #define GROUP_JOINED 0u  /* result of a join: a member now */
 #define GROUP_REFUSED 1u /* result of a join: the node takes no (more) groups */
 
-static uint16_t bit_of(uint8_t group)
+CSA_CONFIG_LINK_RAMFUNC static uint16_t bit_of(uint8_t group)
 {
     return (uint16_t)(1u << (group - CSA_ADDR_FIRST_GROUP));
 }
 
-static unsigned members_of(uint16_t groups)
+CSA_CONFIG_LINK_RAMFUNC static unsigned members_of(uint16_t groups)
 {
     unsigned n = 0;
     for (; groups != 0u; groups &= (uint16_t)(groups - 1u))
@@ -30,7 +30,7 @@ int csa_node_set_max_groups(csa_node_t *node, uint8_t max)
     return CSA_OK;
 }
 
-int csa_node_join_group(csa_node_t *node, uint8_t group)
+CSA_CONFIG_LINK_RAMFUNC int csa_node_join_group(csa_node_t *node, uint8_t group)
 {
     if (!csa_addr_is_group(group))
         return CSA_ERR_ARGUMENT;
@@ -42,7 +42,7 @@ int csa_node_join_group(csa_node_t *node, uint8_t group)
     return CSA_OK;
 }
 
-void csa_node_leave_group(csa_node_t *node, uint8_t group)
+CSA_CONFIG_LINK_RAMFUNC void csa_node_leave_group(csa_node_t *node, uint8_t group)
 {
     if (group == CSA_ADDR_BROADCAST)
         node->groups = 0;
@@ -50,12 +50,12 @@ void csa_node_leave_group(csa_node_t *node, uint8_t group)
         node->groups = (uint16_t)(node->groups & ~bit_of(group));
 }
 
-bool csa_node_is_member(const csa_node_t *node, uint8_t group)
+CSA_CONFIG_LINK_RAMFUNC bool csa_node_is_member(const csa_node_t *node, uint8_t group)
 {
     return csa_addr_is_group(group) && (node->groups & bit_of(group)) != 0u;
 }
 
-int csa_lm_group_request(csa_node_t *node, const csa_packet_t *p, uint8_t type, uint8_t token)
+CSA_CONFIG_LINK_RAMFUNC int csa_lm_group_request(csa_node_t *node, const csa_packet_t *p, uint8_t type, uint8_t token)
 {
     uint8_t body[2];
     /* A member is asked by name: never through a broadcast, a group or the unassigned address. */
@@ -95,7 +95,7 @@ void csa_node_leave_group(csa_node_t *node, uint8_t group)
     (void)group;
 }
 
-bool csa_node_is_member(const csa_node_t *node, uint8_t group)
+CSA_CONFIG_LINK_RAMFUNC bool csa_node_is_member(const csa_node_t *node, uint8_t group)
 {
     (void)node;
     (void)group;

@@ -6,7 +6,7 @@
 #include <string.h>
 
 /* Reads a 2-byte return limit; 0 unless it is exactly two bytes and at least the protocol minimum. */
-static uint16_t read_frame_limit(const uint8_t *field, size_t len)
+CSA_CONFIG_LINK_RAMFUNC static uint16_t read_frame_limit(const uint8_t *field, size_t len)
 {
     uint16_t limit;
     if (len != 2u)
@@ -16,7 +16,7 @@ static uint16_t read_frame_limit(const uint8_t *field, size_t len)
 }
 
 /* The requester told us the largest frame it takes back: our path limit towards it (7.1). */
-static void learn_return_limit(csa_node_t *node, uint8_t requester, uint16_t limit)
+CSA_CONFIG_LINK_RAMFUNC static void learn_return_limit(csa_node_t *node, uint8_t requester, uint16_t limit)
 {
     csa_peer_t *peer;
     if (!csa_addr_is_routable(requester))
@@ -25,7 +25,7 @@ static void learn_return_limit(csa_node_t *node, uint8_t requester, uint16_t lim
     peer->path_limit = limit;
 }
 
-void csa_lm_reply(csa_node_t *node, const csa_packet_t *request, uint8_t type, uint8_t token, const uint8_t *body,
+CSA_CONFIG_LINK_RAMFUNC void csa_lm_reply(csa_node_t *node, const csa_packet_t *request, uint8_t type, uint8_t token, const uint8_t *body,
                   size_t body_len)
 {
     uint8_t message[64];
@@ -48,14 +48,14 @@ void csa_lm_reply(csa_node_t *node, const csa_packet_t *request, uint8_t type, u
     }
 }
 
-static void write_capabilities(const csa_node_t *node, uint8_t *body)
+CSA_CONFIG_LINK_RAMFUNC static void write_capabilities(const csa_node_t *node, uint8_t *body)
 {
     body[0] = (uint8_t)CSA_PROTOCOL_VERSION;
     csa_put_u16(body + 1, node->limits.max_frame_size);
     body[3] = node->limits.rx_buffers;
 }
 
-static void handle_response(csa_node_t *node, const csa_packet_t *p, uint8_t type, uint8_t token)
+CSA_CONFIG_LINK_RAMFUNC static void handle_response(csa_node_t *node, const csa_packet_t *p, uint8_t type, uint8_t token)
 {
     unsigned i;
     const uint8_t *body = p->data + 2;
@@ -79,7 +79,7 @@ static void handle_response(csa_node_t *node, const csa_packet_t *p, uint8_t typ
     csa_node_drop(node, p->link, CSA_DROP_INVALID_LINK_MANAGEMENT); /* late, duplicate or unsolicited */
 }
 
-void csa_lm_handle(csa_node_t *node, const csa_packet_t *p)
+CSA_CONFIG_LINK_RAMFUNC void csa_lm_handle(csa_node_t *node, const csa_packet_t *p)
 {
     uint8_t type, token, caps[4];
     const uint8_t *body;

@@ -92,7 +92,7 @@ int csa_node_bind(csa_node_t *node, uint8_t port, csa_port_handler_fn handler, v
     return CSA_ERR_FULL;
 }
 
-static int find_port(const csa_node_t *node, uint8_t port)
+CSA_CONFIG_LINK_RAMFUNC static int find_port(const csa_node_t *node, uint8_t port)
 {
     unsigned i;
     for (i = 0; i < CSA_CONFIG_MAX_PORTS; i++) {
@@ -102,12 +102,12 @@ static int find_port(const csa_node_t *node, uint8_t port)
     return -1;
 }
 
-csa_counters_t *csa_node_counters(csa_node_t *node, uint8_t link)
+CSA_CONFIG_LINK_RAMFUNC csa_counters_t *csa_node_counters(csa_node_t *node, uint8_t link)
 {
     return link < node->link_count ? &node->links[link].counters : &node->local;
 }
 
-void csa_node_drop(csa_node_t *node, uint8_t link, csa_drop_reason_t reason)
+CSA_CONFIG_LINK_RAMFUNC void csa_node_drop(csa_node_t *node, uint8_t link, csa_drop_reason_t reason)
 {
     csa_node_counters(node, link)->dropped[reason]++;
 }
@@ -139,7 +139,7 @@ void csa_node_totals(const csa_node_t *node, csa_counters_t *t)
 
 /* ---- sending ---- */
 
-static void counted_write(void *ctx, const uint8_t *data, size_t n)
+CSA_CONFIG_LINK_RAMFUNC static void counted_write(void *ctx, const uint8_t *data, size_t n)
 {
     csa_link_t *link = (csa_link_t *)ctx;
     link->counters.bytes_sent += (uint32_t)n;
@@ -147,10 +147,10 @@ static void counted_write(void *ctx, const uint8_t *data, size_t n)
 }
 
 /* Writes one decoded frame to a link: a leading delimiter after silence, then COBS and the delimiter. */
-static void write_frame(csa_node_t *node, csa_link_t *link, const uint8_t *frame, size_t len)
+CSA_CONFIG_LINK_RAMFUNC static void write_frame(csa_node_t *node, csa_link_t *link, const uint8_t *frame, size_t len)
 {
     if (!link->sent_before || (uint32_t)(node->now - link->last_tx_ms) >= IDLE_RESYNC_MS) {
-        static const uint8_t delimiter = 0u;
+        static CSA_CONFIG_LINK_RAMDATA const uint8_t delimiter = 0u; /* read while the flash may be busy */
         counted_write(link, &delimiter, 1u);
     }
     csa_frame_send_encoded(frame, len, counted_write, link);
@@ -159,7 +159,7 @@ static void write_frame(csa_node_t *node, csa_link_t *link, const uint8_t *frame
     link->counters.frames_sent++;
 }
 
-static int send_on_link(csa_node_t *node, csa_link_t *link, csa_frame_header_t *h, const uint8_t *packet, size_t len,
+CSA_CONFIG_LINK_RAMFUNC static int send_on_link(csa_node_t *node, csa_link_t *link, csa_frame_header_t *h, const uint8_t *packet, size_t len,
                         size_t per_frame, unsigned fragments)
 {
     unsigned i;
@@ -176,7 +176,7 @@ static int send_on_link(csa_node_t *node, csa_link_t *link, csa_frame_header_t *
     return CSA_OK;
 }
 
-static int send_packet(csa_node_t *node, uint8_t via, uint8_t src_port, uint8_t dst_node, uint8_t dst_port,
+CSA_CONFIG_LINK_RAMFUNC static int send_packet(csa_node_t *node, uint8_t via, uint8_t src_port, uint8_t dst_node, uint8_t dst_port,
                        const uint8_t *packet, size_t len)
 {
     csa_frame_header_t h;
@@ -241,7 +241,7 @@ int csa_node_send(csa_node_t *node, uint8_t src_port, uint8_t dst_node, uint8_t 
     return send_packet(node, CSA_LINK_LOCAL, src_port, dst_node, dst_port, packet, len);
 }
 
-int csa_node_send_via(csa_node_t *node, uint8_t link, uint8_t src_port, uint8_t dst_node, uint8_t dst_port,
+CSA_CONFIG_LINK_RAMFUNC int csa_node_send_via(csa_node_t *node, uint8_t link, uint8_t src_port, uint8_t dst_node, uint8_t dst_port,
                       const uint8_t *packet, size_t len)
 {
     if (link == CSA_LINK_LOCAL)
@@ -251,7 +251,7 @@ int csa_node_send_via(csa_node_t *node, uint8_t link, uint8_t src_port, uint8_t 
 
 /* ---- receiving ---- */
 
-void csa_node_deliver(csa_node_t *node, const csa_packet_t *p)
+CSA_CONFIG_LINK_RAMFUNC void csa_node_deliver(csa_node_t *node, const csa_packet_t *p)
 {
     int slot;
     if (p->dst_port == CSA_PORT_LINK_MANAGEMENT) {
@@ -271,7 +271,7 @@ void csa_node_deliver(csa_node_t *node, const csa_packet_t *p)
 
 /* A frame for this node (a broadcast, a group it joined): deliver a single-frame packet at once, reassemble the
    others. */
-static void receive_frame(csa_node_t *node, uint8_t link, const csa_frame_header_t *h, const uint8_t *payload,
+CSA_CONFIG_LINK_RAMFUNC static void receive_frame(csa_node_t *node, uint8_t link, const csa_frame_header_t *h, const uint8_t *payload,
                           size_t payload_len)
 {
     csa_packet_t p;
@@ -308,7 +308,7 @@ static void receive_frame(csa_node_t *node, uint8_t link, const csa_frame_header
 
 /* Passes a frame that is not (only) for this node on (protocol.md 6.3). The frame is changed in place. A group frame
    goes on like a broadcast: members further down the chain need it whether or not this node took it. */
-static void forward_frame(csa_node_t *node, uint8_t from, uint8_t *frame, size_t frame_len, const csa_frame_header_t *h)
+CSA_CONFIG_LINK_RAMFUNC static void forward_frame(csa_node_t *node, uint8_t from, uint8_t *frame, size_t frame_len, const csa_frame_header_t *h)
 {
     bool broadcast = h->dst_node == CSA_ADDR_BROADCAST || csa_addr_is_group(h->dst_node);
     uint8_t route = csa_addr_is_routable(h->dst_node) ? csa_node_route(node, h->dst_node) : CSA_LINK_LOCAL;
@@ -344,7 +344,7 @@ static void forward_frame(csa_node_t *node, uint8_t from, uint8_t *frame, size_t
         csa_node_drop(node, from, CSA_DROP_NO_ROUTE);
 }
 
-static void handle_frame(csa_node_t *node, uint8_t index, csa_rx_result_t *r)
+CSA_CONFIG_LINK_RAMFUNC static void handle_frame(csa_node_t *node, uint8_t index, csa_rx_result_t *r)
 {
     csa_link_t *link = &node->links[index];
     const csa_frame_header_t *h = &r->header;
@@ -358,7 +358,7 @@ static void handle_frame(csa_node_t *node, uint8_t index, csa_rx_result_t *r)
         forward_frame(node, index, link->rx.frame, r->frame_len, h);
 }
 
-void csa_node_receive(csa_node_t *node, uint8_t index, const uint8_t *data, size_t len, uint32_t now)
+CSA_CONFIG_LINK_RAMFUNC void csa_node_receive(csa_node_t *node, uint8_t index, const uint8_t *data, size_t len, uint32_t now)
 {
     csa_link_t *link;
     node->now = now;

@@ -7,14 +7,14 @@
 
 #include <string.h>
 
-void csa_reassembly_free(csa_reassembly_t *slot)
+CSA_CONFIG_LINK_RAMFUNC void csa_reassembly_free(csa_reassembly_t *slot)
 {
     slot->used = false;
     slot->length = 0;
     slot->next_index = 0;
 }
 
-static csa_reassembly_t *find(csa_node_t *node, uint8_t link, const csa_frame_header_t *h)
+CSA_CONFIG_LINK_RAMFUNC static csa_reassembly_t *find(csa_node_t *node, uint8_t link, const csa_frame_header_t *h)
 {
     unsigned i;
     for (i = 0; i < node->limits.rx_buffers; i++) {
@@ -26,14 +26,14 @@ static csa_reassembly_t *find(csa_node_t *node, uint8_t link, const csa_frame_he
     return NULL;
 }
 
-static bool older(const csa_reassembly_t *a, const csa_reassembly_t *b)
+CSA_CONFIG_LINK_RAMFUNC static bool older(const csa_reassembly_t *a, const csa_reassembly_t *b)
 {
     return b == NULL || (int32_t)(a->sequence - b->sequence) < 0;
 }
 
 /* Makes room for one more packet from this source: evicts its oldest beyond the per-source limit, then, when
    every receive buffer is taken, the oldest packet in progress of any source. Returns a free slot. */
-static csa_reassembly_t *allocate(csa_node_t *node, uint8_t link, uint8_t src_node)
+CSA_CONFIG_LINK_RAMFUNC static csa_reassembly_t *allocate(csa_node_t *node, uint8_t link, uint8_t src_node)
 {
     csa_reassembly_t *oldest_same = NULL, *oldest_any = NULL, *free_slot = NULL;
     unsigned i, same = 0;
@@ -64,7 +64,7 @@ static csa_reassembly_t *allocate(csa_node_t *node, uint8_t link, uint8_t src_no
     return oldest_any;
 }
 
-csa_reassembly_t *csa_reassembly_accept(csa_node_t *node, uint8_t link, const csa_frame_header_t *h,
+CSA_CONFIG_LINK_RAMFUNC csa_reassembly_t *csa_reassembly_accept(csa_node_t *node, uint8_t link, const csa_frame_header_t *h,
                                         const uint8_t *payload, size_t payload_len)
 {
     csa_reassembly_t *slot = find(node, link, h);

@@ -4,14 +4,14 @@
 
 #include <string.h>
 
-void csa_routes_learn(csa_node_t *node, uint8_t source, uint8_t link)
+CSA_CONFIG_LINK_RAMFUNC void csa_routes_learn(csa_node_t *node, uint8_t source, uint8_t link)
 {
     if (!csa_addr_is_routable(source) || source == node->address || link == CSA_LINK_LOCAL)
         return;
     node->routes[source] = (uint8_t)((node->routes[source] & 0xF0u) | (uint8_t)(link + 1u));
 }
 
-void csa_routes_forget_learnt(csa_node_t *node, uint8_t link)
+CSA_CONFIG_LINK_RAMFUNC void csa_routes_forget_learnt(csa_node_t *node, uint8_t link)
 {
     unsigned a;
     for (a = 0; a <= CSA_ADDR_LAST_DEVICE; a++) {
@@ -36,7 +36,7 @@ int csa_node_set_route(csa_node_t *node, uint8_t address, uint8_t link)
     return CSA_OK;
 }
 
-uint8_t csa_node_route(const csa_node_t *node, uint8_t address)
+CSA_CONFIG_LINK_RAMFUNC uint8_t csa_node_route(const csa_node_t *node, uint8_t address)
 {
     uint8_t r;
     if (!csa_addr_is_routable(address))
@@ -49,7 +49,7 @@ uint8_t csa_node_route(const csa_node_t *node, uint8_t address)
     return CSA_LINK_LOCAL;
 }
 
-csa_peer_t *csa_peer_get(csa_node_t *node, uint8_t address, bool create)
+CSA_CONFIG_LINK_RAMFUNC csa_peer_t *csa_peer_get(csa_node_t *node, uint8_t address, bool create)
 {
     csa_peer_t *oldest = NULL;
     unsigned i;
@@ -79,7 +79,7 @@ csa_peer_t *csa_peer_get(csa_node_t *node, uint8_t address, bool create)
     return oldest;
 }
 
-const csa_peer_t *csa_node_peer(const csa_node_t *node, uint8_t address)
+CSA_CONFIG_LINK_RAMFUNC const csa_peer_t *csa_node_peer(const csa_node_t *node, uint8_t address)
 {
     unsigned i;
     for (i = 0; i < CSA_CONFIG_PEERS; i++) {
@@ -89,7 +89,7 @@ const csa_peer_t *csa_node_peer(const csa_node_t *node, uint8_t address)
     return NULL;
 }
 
-uint16_t csa_node_path_frame_size(const csa_node_t *node, uint8_t address)
+CSA_CONFIG_LINK_RAMFUNC uint16_t csa_node_path_frame_size(const csa_node_t *node, uint8_t address)
 {
     uint16_t size = node->limits.max_frame_size;
     const csa_peer_t *peer;

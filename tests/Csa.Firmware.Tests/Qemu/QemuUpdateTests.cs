@@ -167,14 +167,14 @@ internal sealed class QemuDevice : IAsyncDisposable
     /// <summary>
     /// Programs and powers on a board and discovers it. What QEMU's console and the harness said goes to
     /// <paramref name="output"/> when the device is disposed, so a failed test shows whether the firmware halted,
-    /// faulted or restarted.
+    /// faulted or restarted. Without the application (<paramref name="withApplication"/> false) the bootloader stays resident.
     /// </summary>
-    public static async Task<QemuDevice> StartAsync(ChipImages chips, DeviceUid uid, ITestOutputHelper output, CancellationToken cancellationToken)
+    public static async Task<QemuDevice> StartAsync(ChipImages chips, DeviceUid uid, ITestOutputHelper output, CancellationToken cancellationToken, bool withApplication = true)
     {
         string folder = Directory.CreateTempSubdirectory("csa-qemu-").FullName;
         FirmwareImage bootloader = await chips.ImageAsync("bootloader-a-qemu", ImageKind.Bootloader, MemoryMap.Stm32F4_1M.BootloaderA.Address, new FirmwareVersion(1, 0, 0, 1));
         FirmwareImage application = await chips.ImageAsync("demo-app-qemu", ImageKind.Application, MemoryMap.Stm32F4_1M.Application.Address, new FirmwareVersion(1, 0, 0, 1));
-        chips.WriteFactoryFlash(folder, uid, bootloader, null, application);
+        chips.WriteFactoryFlash(folder, uid, bootloader, null, withApplication ? application : null);
         QemuBoard board = QemuBoard.PowerOn(folder);
         DeviceNetwork? network = null;
         try

@@ -20,7 +20,7 @@ internal sealed class ChipImages
     /// <summary>The device class of that product.</summary>
     public const uint DeviceClassId = 1;
 
-    private static readonly Lazy<Task<ChipImages>> Built = new(BuildAsync);
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<ChipImages>>> Built = new();
 
     private ChipImages(string folder)
     {
@@ -34,11 +34,15 @@ internal sealed class ChipImages
     /// <summary>The development key the chip builds trust (firmware/chips/keys).</summary>
     public EcdsaP256Signer Signer { get; }
 
-    /// <summary>The images, built once per test run.</summary>
-    public static Task<ChipImages> GetAsync() => Built.Value;
+    /// <summary>The images of <paramref name="configuration"/> (default: <see cref="FirmwareConfiguration.Arm"/>), built once per test run.</summary>
+    public static Task<ChipImages> GetAsync(FirmwareConfiguration? configuration = null)
+    {
+        FirmwareConfiguration c = configuration ?? FirmwareConfiguration.Arm;
+        return Built.GetOrAdd(c.Name, _ => new Lazy<Task<ChipImages>>(() => BuildAsync(c))).Value;
+    }
 
-    private static async Task<ChipImages> BuildAsync() =>
-        new(Path.Combine(await FirmwareBuild.GetAsync(FirmwareConfiguration.Arm), "chips"));
+    private static async Task<ChipImages> BuildAsync(FirmwareConfiguration configuration) =>
+        new(Path.Combine(await FirmwareBuild.GetAsync(configuration), "chips"));
 
     /// <summary>The raw image of a target, e.g. <c>bootloader-a-qemu</c>.</summary>
     public byte[] Binary(string target) => File.ReadAllBytes(Path.Combine(Folder, target + ".bin"));

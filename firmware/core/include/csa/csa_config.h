@@ -149,6 +149,19 @@
 #define CSA_CONFIG_PORT_CRC32 0
 #endif
 
+/* Where the data link's receive path goes (docs/firmware.md, "On the chips"): empty (the default) leaves it with
+   the rest of the code; a chip whose flash stalls code fetch while it erases (the single-bank STM32F4) defines it as
+   __attribute__((section(".ramfunc"))) so the node keeps receiving, forwarding and answering link management from
+   SRAM while the flash is busy. Every function the receive path reaches carries it (csa_node_receive and its
+   callees: frame decoding, CRC, routes, reassembly, link management, sending); CSA_CONFIG_LINK_RAMDATA places the
+   constants they read (the CRC table) in SRAM as well. Only markings: the code is the same wherever it runs. */
+#ifndef CSA_CONFIG_LINK_RAMFUNC
+#define CSA_CONFIG_LINK_RAMFUNC
+#endif
+#ifndef CSA_CONFIG_LINK_RAMDATA
+#define CSA_CONFIG_LINK_RAMDATA
+#endif
+
 /* --- Checks: a configuration the protocol does not allow does not compile. --- */
 #if CSA_CONFIG_MAX_FRAME_SIZE < 64u || CSA_CONFIG_MAX_FRAME_SIZE > 65535u
 #error "CSA_CONFIG_MAX_FRAME_SIZE must be 64..65535 (protocol.md section 4)"

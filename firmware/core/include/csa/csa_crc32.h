@@ -20,7 +20,7 @@ extern "C" {
 uint32_t csa_crc32_update(uint32_t crc, const uint8_t *data, size_t len);
 
 /** The CRC of one buffer. */
-static inline uint32_t csa_crc32(const uint8_t *data, size_t len)
+CSA_CONFIG_LINK_RAMFUNC static inline uint32_t csa_crc32(const uint8_t *data, size_t len)
 {
     return csa_crc32_update(CSA_CRC32_INIT, data, len);
 }

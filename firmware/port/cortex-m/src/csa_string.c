@@ -1,12 +1,21 @@
 /* memcpy, memmove, memset, memcmp and strlen, small: newlib-nano's Armv7-M versions are tuned for speed (about 1 KB
  * together), and the bootloader copy's 32 KB budget is worth more than their speed here (the largest copies are a
  * frame or a write, at most 1 KiB, next to flash operations of milliseconds). Built without the compiler's builtins
- * and loop-to-call conversion, or these loops would become calls to themselves. */
+ * and loop-to-call conversion, or these loops would become calls to themselves.
+ *
+ * In an image with the data link in SRAM (CSA_CHIP_LINK_IN_SRAM) memcpy, memmove and memset are there too: the link's
+ * busy step (reassembly, link-management answers, frame building) calls them while an erase stalls flash. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-void *memcpy(void *dst, const void *src, size_t n)
+#if defined(CSA_CHIP_LINK_IN_SRAM) && CSA_CHIP_LINK_IN_SRAM
+#define LINK_RAM __attribute__((section(".ramfunc")))
+#else
+#define LINK_RAM
+#endif
+
+LINK_RAM void *memcpy(void *dst, const void *src, size_t n)
 {
     uint8_t *d = (uint8_t *)dst;
     const uint8_t *s = (const uint8_t *)src;
@@ -19,7 +28,7 @@ void *memcpy(void *dst, const void *src, size_t n)
     return dst;
 }
 
-void *memmove(void *dst, const void *src, size_t n)
+LINK_RAM void *memmove(void *dst, const void *src, size_t n)
 {
     uint8_t *d = (uint8_t *)dst;
     const uint8_t *s = (const uint8_t *)src;
@@ -30,7 +39,7 @@ void *memmove(void *dst, const void *src, size_t n)
     return dst;
 }
 
-void *memset(void *dst, int c, size_t n)
+LINK_RAM void *memset(void *dst, int c, size_t n)
 {
     uint8_t *d = (uint8_t *)dst;
     while (n--)

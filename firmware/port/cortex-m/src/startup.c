@@ -5,10 +5,13 @@
 #include "csa/cm4.h"
 #include "csa/csa_startup.h"
 
-/* Runs before anything is initialised: only locals and linker symbols. */
+/* Runs before anything is initialised: only locals and linker symbols. The stores are volatile so the compiler
+ * does not turn the loops into memcpy and memset calls: in an image with the link in SRAM those live in .ramfunc,
+ * which this loop is about to copy there. */
 void Reset_Handler(void)
 {
-    uint32_t *src = &_sidata, *dst = &_sdata;
+    const uint32_t *src = &_sidata;
+    volatile uint32_t *dst = &_sdata;
     while (dst < &_edata) /* .data and .ramfunc: copied from flash */
         *dst++ = *src++;
     for (dst = &_sbss; dst < &_ebss; dst++)

@@ -48,7 +48,7 @@ void csa_board_init(void)
     csa_irq_enable();
 }
 
-uint32_t csa_board_millis(void)
+CSA_LINK_RAMFUNC uint32_t csa_board_millis(void)
 {
     return millis;
 }
@@ -75,12 +75,12 @@ void csa_board_link_open(void)
     csa_board_log("csa qemu: link open");
 }
 
-size_t csa_board_link_read(uint8_t *dst, size_t max)
+CSA_LINK_RAMFUNC size_t csa_board_link_read(uint8_t *dst, size_t max)
 {
     return csa_f4_usart_read(dst, max);
 }
 
-void csa_board_link_write(void *ctx, const uint8_t *data, size_t n)
+CSA_LINK_RAMFUNC void csa_board_link_write(void *ctx, const uint8_t *data, size_t n)
 {
     (void)ctx;
     csa_f4_usart_write(data, n);
@@ -153,7 +153,7 @@ __attribute__((noreturn)) void csa_board_fault(uint32_t ipsr)
 }
 
 /* No CRC unit in QEMU: the core's software CRC. */
-uint32_t csa_port_crc32_update(uint32_t crc, const uint8_t *data, size_t len)
+CSA_LINK_RAMFUNC uint32_t csa_port_crc32_update(uint32_t crc, const uint8_t *data, size_t len)
 {
     return csa_crc32_update_sw(crc, data, len);
 }

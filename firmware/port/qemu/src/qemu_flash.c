@@ -52,7 +52,18 @@ static void open_files(void)
     }
 }
 
-/* The flash's busy time, slept: SysTick keeps the clock and the UART interrupt the ring going meanwhile. */
+static csa_board_busy_fn busy_fn;
+static void *busy_ctx;
+
+void csa_board_flash_on_busy(csa_board_busy_fn fn, void *ctx)
+{
+    busy_fn = fn;
+    busy_ctx = ctx;
+}
+
+/* The flash's busy time, slept: SysTick keeps the clock and the UART interrupt the ring going meanwhile, and the
+ * bootloader's data-link step runs as it does in the chips' wait loops (QEMU does not stall code fetch, so this
+ * board shows what the step does, not that it runs from SRAM: the chips' images are checked for that). */
 static void charge_us(uint32_t us)
 {
 #if CSA_QEMU_FLASH_TIMING
@@ -61,8 +72,11 @@ static void charge_us(uint32_t us)
     ms = carry_us / 1000u;
     carry_us %= 1000u;
     start = csa_board_millis();
-    while (csa_board_millis() - start < ms)
+    while (csa_board_millis() - start < ms) {
+        if (busy_fn != 0)
+            busy_fn(busy_ctx);
         csa_board_idle();
+    }
 #else
     (void)us;
 #endif

@@ -45,7 +45,7 @@ void csa_board_init(void)
     csa_irq_enable();
 }
 
-uint32_t csa_board_millis(void)
+CSA_LINK_RAMFUNC uint32_t csa_board_millis(void)
 {
     return millis;
 }
@@ -99,12 +99,12 @@ void csa_board_link_open(void)
 #endif
 }
 
-size_t csa_board_link_read(uint8_t *dst, size_t max)
+CSA_LINK_RAMFUNC size_t csa_board_link_read(uint8_t *dst, size_t max)
 {
     return csa_f4_usart_read(dst, max);
 }
 
-void csa_board_link_write(void *ctx, const uint8_t *data, size_t n)
+CSA_LINK_RAMFUNC void csa_board_link_write(void *ctx, const uint8_t *data, size_t n)
 {
     (void)ctx;
     csa_f4_usart_write(data, n);

@@ -12,7 +12,7 @@ void csa_f4_crc_init(void)
     (void)F4_RCC_AHB1ENR; /* the clock is on before the first access */
 }
 
-uint32_t csa_port_crc32_update(uint32_t crc, const uint8_t *data, size_t len)
+CSA_LINK_RAMFUNC uint32_t csa_port_crc32_update(uint32_t crc, const uint8_t *data, size_t len)
 {
     size_t words = len / 4u, i;
     if (crc != CSA_CRC32_INIT || words == 0)

@@ -15,12 +15,25 @@
 
 static const csa_flash_geometry *const geometry = &csa_flash_stm32f4_1m;
 
+/* csa_board_flash_on_busy: the bootloader's data-link step, called from the wait loop (in SRAM, as it is). */
+static csa_board_busy_fn busy_fn;
+static void *busy_ctx;
+
+void csa_board_flash_on_busy(csa_board_busy_fn fn, void *ctx)
+{
+    busy_fn = fn;
+    busy_ctx = ctx;
+}
+
 /* --- SRAM-resident primitives: nothing here may fetch from flash while the controller is busy --- */
 
 CSA_RAMFUNC static uint32_t wait_ready(void)
 {
-    while (F4_FLASH_SR & F4_SR_BSY)
+    while (F4_FLASH_SR & F4_SR_BSY) {
         F4_IWDG_KR = 0xAAAAu; /* refresh the watchdog (no effect when it is not running) */
+        if (busy_fn != 0)
+            busy_fn(busy_ctx); /* the link keeps running: frames decoded, forwarded, held (device-model.md 6.4.1) */
+    }
     return F4_FLASH_SR;
 }
 

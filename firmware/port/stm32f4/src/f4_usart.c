@@ -55,7 +55,7 @@ void csa_f4_usart_open(uint32_t base, unsigned irq, uint32_t pclk_hz, uint32_t b
     csa_nvic_enable(irq, 0x40u);
 }
 
-size_t csa_f4_usart_read(uint8_t *dst, size_t max)
+CSA_LINK_RAMFUNC size_t csa_f4_usart_read(uint8_t *dst, size_t max)
 {
     size_t n = 0;
     uint32_t h = head; /* one read of the interrupt's index */
@@ -66,7 +66,7 @@ size_t csa_f4_usart_read(uint8_t *dst, size_t max)
     return n;
 }
 
-void csa_f4_usart_write(const uint8_t *data, size_t n)
+CSA_LINK_RAMFUNC void csa_f4_usart_write(const uint8_t *data, size_t n)
 {
     while (n--) {
         while (!(F4_USART_SR(usart_base) & F4_USART_SR_TXE)) {

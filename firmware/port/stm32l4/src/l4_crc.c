@@ -14,7 +14,7 @@ void csa_l4_crc_init(void)
     L4_CRC_CR = 0; /* 32-bit polynomial, no input or output reversal */
 }
 
-uint32_t csa_port_crc32_update(uint32_t crc, const uint8_t *data, size_t len)
+CSA_LINK_RAMFUNC uint32_t csa_port_crc32_update(uint32_t crc, const uint8_t *data, size_t len)
 {
     size_t i;
     L4_CRC_INIT = crc;

@@ -28,10 +28,23 @@ void NMI_Handler(void)
     csa_cm4_system_reset(); /* another NMI source (the clock security system): nothing sensible to continue with */
 }
 
+/* csa_board_flash_on_busy: the bootloader's data-link step, called from the wait loop (in SRAM, as it is). */
+static csa_board_busy_fn busy_fn;
+static void *busy_ctx;
+
+void csa_board_flash_on_busy(csa_board_busy_fn fn, void *ctx)
+{
+    busy_fn = fn;
+    busy_ctx = ctx;
+}
+
 CSA_RAMFUNC static uint32_t wait_ready(void)
 {
-    while (L4_FLASH_SR & L4_SR_BSY)
+    while (L4_FLASH_SR & L4_SR_BSY) {
         L4_IWDG_KR = 0xAAAAu;
+        if (busy_fn != 0)
+            busy_fn(busy_ctx); /* the link keeps running: an erase of the bank this code runs from stalls it */
+    }
     return L4_FLASH_SR;
 }
 

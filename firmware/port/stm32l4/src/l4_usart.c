@@ -54,7 +54,7 @@ void csa_l4_usart_open(uint32_t base, unsigned irq, uint32_t pclk_hz, uint32_t b
     csa_nvic_enable(irq, 0x40u);
 }
 
-size_t csa_l4_usart_read(uint8_t *dst, size_t max)
+CSA_LINK_RAMFUNC size_t csa_l4_usart_read(uint8_t *dst, size_t max)
 {
     size_t n = 0;
     uint32_t h = head;
@@ -65,7 +65,7 @@ size_t csa_l4_usart_read(uint8_t *dst, size_t max)
     return n;
 }
 
-void csa_l4_usart_write(const uint8_t *data, size_t n)
+CSA_LINK_RAMFUNC void csa_l4_usart_write(const uint8_t *data, size_t n)
 {
     while (n--) {
         while (!(L4_USART_ISR(usart_base) & L4_USART_ISR_TXE)) {

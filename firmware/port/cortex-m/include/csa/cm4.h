@@ -66,6 +66,17 @@ static inline void csa_nvic_enable(unsigned irq, uint8_t priority)
  * 0x08000000 -> 0x20000000 distance needs no veneer. It may only call other CSA_RAMFUNC code and inline functions. */
 #define CSA_RAMFUNC __attribute__((section(".ramfunc"), noinline, long_call))
 
+/* What the data link's busy step reaches in the port (the link's read and write, the time, the CRC hook): in SRAM in
+ * an image built with the link in SRAM (CSA_CHIP_LINK_IN_SRAM: the bootloader copies), in flash elsewhere. Unlike
+ * CSA_RAMFUNC these may be inlined and are called with ordinary branches: the linker puts one veneer per function
+ * in flash for the callers there (cheaper in flash than a long call at every call site), and
+ * tools/ramfunc_reach.sh fails the image if any such veneer, or any flash address, is reached from the busy step. */
+#if defined(CSA_CHIP_LINK_IN_SRAM) && CSA_CHIP_LINK_IN_SRAM
+#define CSA_LINK_RAMFUNC __attribute__((section(".ramfunc")))
+#else
+#define CSA_LINK_RAMFUNC
+#endif
+
 /* Starts another image at `vector_table` (its first word the initial stack pointer, its second the reset handler):
  * interrupts off, SysTick stopped, every NVIC interrupt disabled and cleared, VTOR moved to the image, MSP loaded,
  * then a jump. The image finds the core as after a reset, except for the clocks and peripherals its caller set up. */

@@ -50,6 +50,13 @@ void csa_board_link_write(void *ctx, const uint8_t *data, size_t n);
 void csa_board_link_drain(void);
 void csa_board_link_counters_get(csa_board_link_counters *out);
 
+/* What the flash driver's SRAM wait loop calls while the controller is busy (an erase, a program): the bootloader's
+ * data-link step (docs/firmware.md, "On the chips"), so frames keep being decoded, forwarded and held while code
+ * fetch from flash stalls. `fn` and everything it reaches must be in SRAM (CSA_RAMFUNC, CSA_CONFIG_LINK_RAMFUNC) and
+ * may start no flash operation; NULL: the wait loop only waits (and refreshes the watchdog). */
+typedef void (*csa_board_busy_fn)(void *ctx);
+void csa_board_flash_on_busy(csa_board_busy_fn fn, void *ctx);
+
 /* Sleeps until the next interrupt (a received byte, the next SysTick): WFI. */
 void csa_board_idle(void);
 

@@ -1,7 +1,5 @@
-/* The link while the flash is busy (busy_link.h). */
-#include "busy_link.h"
-
-#include <string.h>
+/* The link while the flash is busy (csa_service/busy_link.h). */
+#include "csa_service/busy_link.h"
 
 typedef struct {
     uint8_t src_node, src_port, dst_node, dst_port, link;
@@ -30,7 +28,14 @@ unsigned csa_busy_link_held(void)
     return count;
 }
 
-static void hold(void *ctx, csa_node_t *node, const csa_packet_t *p)
+/* A byte loop, not memcpy: the C library's copy lives in flash, and this runs while the flash may be busy. */
+CSA_CONFIG_LINK_RAMFUNC static void copy_bytes(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    while (n-- > 0u)
+        *dst++ = *src++;
+}
+
+CSA_CONFIG_LINK_RAMFUNC static void hold(void *ctx, csa_node_t *node, const csa_packet_t *p)
 {
     held_packet *h;
     (void)ctx;
@@ -45,11 +50,11 @@ static void hold(void *ctx, csa_node_t *node, const csa_packet_t *p)
     h->dst_port = p->dst_port;
     h->link = p->link;
     h->len = (uint16_t)p->len;
-    memcpy(h->data, p->data, p->len);
+    copy_bytes(h->data, p->data, p->len);
     count++;
 }
 
-void csa_busy_link_begin(csa_node_t *node)
+CSA_CONFIG_LINK_RAMFUNC void csa_busy_link_begin(csa_node_t *node)
 {
     unsigned i;
     if (holding)
@@ -65,7 +70,7 @@ void csa_busy_link_begin(csa_node_t *node)
     holding = true;
 }
 
-void csa_busy_link_end(csa_node_t *node)
+CSA_CONFIG_LINK_RAMFUNC void csa_busy_link_end(csa_node_t *node)
 {
     unsigned i;
     if (!holding)
@@ -77,6 +82,14 @@ void csa_busy_link_end(csa_node_t *node)
         }
     }
     holding = false;
+}
+
+CSA_CONFIG_LINK_RAMFUNC void csa_busy_link_receive(csa_node_t *node, uint8_t link, const uint8_t *data, size_t len,
+                                                   uint32_t now)
+{
+    csa_busy_link_begin(node);
+    csa_node_receive(node, link, data, len, now);
+    csa_busy_link_end(node);
 }
 
 bool csa_busy_link_deliver(csa_node_t *node)
