@@ -396,6 +396,9 @@ static void node_start(uint32_t now)
     if (assignable && retained.has_address && csa_retained_valid(&retained))
         address = retained.address;
     (void)csa_node_init(&node, &product.limits, address, assignable, now);
+#if CSA_CONFIG_CUT_THROUGH
+    csa_node_set_cut_through(&node, !opt->store_and_forward);
+#endif
     csa_busy_link_reset(); /* the receive buffers are RAM too */
     for (l = 0; l < link_count; l++) {
         csa_node_add_link(&node, l == 0 ? CSA_LINK_UPSTREAM : CSA_LINK_DOWNSTREAM, board_write, &links[l]);
