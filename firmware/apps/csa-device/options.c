@@ -67,7 +67,8 @@ void csa_device_usage(FILE *out)
           "process:\n"
           "  --exit-with-stdin          end when standard input reaches its end: a program that starts this one as its\n"
           "                             child (csa sim, csa demo) keeps the pipe open, so the device never outlives it\n"
-          "signals: SIGUSR1 cuts the power now; SIGUSR2 prints the flash operations and the flash busy time so far\n",
+          "signals: SIGUSR1 cuts the power now; SIGUSR2 prints the flash operations and the flash busy time so far, and\n"
+          "         what the data link forwarded (cut-through, poisoned or aborted) and dropped (bad CRC, malformed)\n",
           out);
 }
 
