@@ -156,6 +156,16 @@ static void counted_write(void *ctx, const uint8_t *data, size_t n)
     link->write(link->ctx, data, n);
 }
 
+/* The leading delimiter of protocol.md 3.2 before a frame, when the link has been silent (or never sent). */
+static void begin_burst(csa_node_t *node, csa_link_t *link)
+{
+    if (!link->sent_before || (uint32_t)(node->now - link->last_tx_ms) >= IDLE_RESYNC_MS) {
+        static const uint8_t delimiter = 0u;
+        counted_write(link, &delimiter, 1u);
+    }
+}
+
+#if CSA_CONFIG_CUT_THROUGH
 void csa_node_link_write(csa_node_t *node, uint8_t index, const uint8_t *data, size_t n)
 {
     counted_write(&node->links[index], data, n);
@@ -163,22 +173,18 @@ void csa_node_link_write(csa_node_t *node, uint8_t index, const uint8_t *data, s
 
 void csa_node_begin_burst(csa_node_t *node, uint8_t index)
 {
-    csa_link_t *link = &node->links[index];
-    if (!link->sent_before || (uint32_t)(node->now - link->last_tx_ms) >= IDLE_RESYNC_MS) {
-        static const uint8_t delimiter = 0u;
-        counted_write(link, &delimiter, 1u);
-    }
+    begin_burst(node, &node->links[index]);
 }
+#endif
 
 /* Writes one decoded frame to a link: a leading delimiter after silence, then COBS and the delimiter. A frame being
    passed on to the link (cut-through) gives way first: nothing may come between its bytes. */
 static void write_frame(csa_node_t *node, csa_link_t *link, const uint8_t *frame, size_t len)
 {
-    uint8_t index = (uint8_t)(link - node->links);
 #if CSA_CONFIG_CUT_THROUGH
-    csa_ct_yield(node, index);
+    csa_ct_yield(node, (uint8_t)(link - node->links));
 #endif
-    csa_node_begin_burst(node, index);
+    begin_burst(node, link);
     csa_frame_send_encoded(frame, len, counted_write, link);
     link->sent_before = true;
     link->last_tx_ms = node->now;

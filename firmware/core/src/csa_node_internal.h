@@ -41,12 +41,12 @@ void csa_lm_reply(csa_node_t *node, const csa_packet_t *request, uint8_t type, u
 int csa_lm_group_request(csa_node_t *node, const csa_packet_t *packet, uint8_t type, uint8_t token);
 #endif
 
+#if CSA_CONFIG_CUT_THROUGH
 /* Writes bytes to a link, counted (csa_node.c). */
 void csa_node_link_write(csa_node_t *node, uint8_t link, const uint8_t *data, size_t n);
 /* Before a frame goes out of a link after silence: the leading delimiter of protocol.md 3.2, if due. */
 void csa_node_begin_burst(csa_node_t *node, uint8_t link);
 
-#if CSA_CONFIG_CUT_THROUGH
 /* Cut-through forwarding (csa_cut_through.c, protocol.md 6.3.1). */
 /* Bytes of a run arrived on link in (no delimiter among them): decide at the header, pass closed blocks on. */
 void csa_ct_progress(csa_node_t *node, uint8_t in);
