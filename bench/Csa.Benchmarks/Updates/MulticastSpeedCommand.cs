@@ -38,8 +38,8 @@ internal static class MulticastSpeedCommand
         s_cProgram = args.Contains("--c") ? await CDeviceProgram.LocateAsync(null, Console.Error.WriteLine, CancellationToken.None) : null;
 
         bool multicastOnly = args.Contains("--multicast-only");
-        ForwardingMode[] modes = s_cProgram is null ? UpdateSpeedCommand.ForwardingModes(args) : [ForwardingMode.StoreAndForward];
-        string members = s_cProgram is null ? "virtual STM32F4 (the C# device)" : $"C devices (STM32F4, {s_cProgram}; they store and forward)";
+        ForwardingMode[] modes = UpdateSpeedCommand.ForwardingModes(args);
+        string members = s_cProgram is null ? "virtual STM32F4 (the C# device)" : $"C devices (STM32F4, {s_cProgram})";
         Console.WriteLine($"Application updates of {payloadSize / 1024} KiB (ECDSA-signed, plaintext) to N {members} on one daisy chain of emulated 115200 baud 8N1 links (1 ms latency per hop), TYPICAL flash timing, erase-ahead, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         Console.WriteLine($"device: {device.Name}: {device.Describe}; every row starts with the applications running and ends with the new one confirmed on every device");
         var ratios = new List<string>();
@@ -187,7 +187,7 @@ internal static class MulticastSpeedCommand
                 var spec = new SimulationSpec { Devices = count, Timing = Csa.Simulator.Flash.FlashTimingProfile.Typical };
                 for (int i = 0; i < count; i++)
                 {
-                    chain._devices.Add(await CSimulatedDevice.CreateAsync(i, UpdateSpeedCommand.Profile(i, settings, s_eraseAhead), program, spec, TimeSpan.FromSeconds(1),
+                    chain._devices.Add(await CSimulatedDevice.CreateAsync(i, UpdateSpeedCommand.Profile(i, settings, s_eraseAhead, forwarding: s_forwarding), program, spec, TimeSpan.FromSeconds(1),
                         serving: false, flashFile: null, keyStorage: null, UpdateSpeedCommand.Factory, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None));
                 }
                 for (int i = 0; i < count; i++)

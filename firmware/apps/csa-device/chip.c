@@ -296,6 +296,35 @@ void csa_chip_close(void)
 
 /* ---- the links ---- */
 
+/* What the data link forwarded and dropped since the program started: the nodes of earlier starts (a reset, a power
+ * cut, bootloader and application) added up, for the tests (SIGUSR2). */
+static unsigned long link_totals[5];
+static bool node_started;
+
+static void add_link_counters(unsigned long sums[5])
+{
+    csa_counters_t t;
+    if (!node_started)
+        return;
+    csa_node_totals(&node, &t);
+    sums[0] += t.frames_forwarded;
+#if CSA_CONFIG_CUT_THROUGH
+    sums[1] += t.frames_cut_through;
+    sums[2] += t.frames_poisoned;
+#endif
+    sums[3] += t.dropped[CSA_DROP_CRC_MISMATCH];
+    sums[4] += t.dropped[CSA_DROP_MALFORMED];
+}
+
+static void report_link_counters(void)
+{
+    unsigned long sums[5];
+    memcpy(sums, link_totals, sizeof sums);
+    add_link_counters(sums);
+    fprintf(stderr, "csa-device: data link forwarded=%lu cut-through=%lu poisoned=%lu crc-mismatch=%lu malformed=%lu\n",
+            sums[0], sums[1], sums[2], sums[3], sums[4]);
+}
+
 /* Waits up to timeout_ms for input, then feeds every byte that arrived to the node (or drops it while the chip is
  * off, or bricked: node NULL). Returns 1 when bytes were fed. */
 static int pump(csa_node_t *n, int timeout_ms)
@@ -328,6 +357,7 @@ static int pump(csa_node_t *n, int timeout_ms)
         fprintf(stderr, "csa-device: flash busy %llu us: %llu erases, %llu programs of %llu bytes\n",
                 (unsigned long long)(stats->busy_ns / 1000u), (unsigned long long)stats->erases,
                 (unsigned long long)stats->programs, (unsigned long long)stats->programmed_bytes);
+        report_link_counters();
         fflush(stderr);
     }
     for (l = 0; l < link_count; l++) {
@@ -395,7 +425,12 @@ static void node_start(uint32_t now)
     int l;
     if (assignable && retained.has_address && csa_retained_valid(&retained))
         address = retained.address;
+    add_link_counters(link_totals);
     (void)csa_node_init(&node, &product.limits, address, assignable, now);
+    node_started = true;
+#if CSA_CONFIG_CUT_THROUGH
+    csa_node_set_cut_through(&node, !opt->store_and_forward);
+#endif
     csa_busy_link_reset(); /* the receive buffers are RAM too */
     for (l = 0; l < link_count; l++) {
         csa_node_add_link(&node, l == 0 ? CSA_LINK_UPSTREAM : CSA_LINK_DOWNSTREAM, board_write, &links[l]);

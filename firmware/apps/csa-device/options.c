@@ -17,6 +17,8 @@ void csa_device_usage(FILE *out)
           "  --upstream LINK            the link towards the host (default stdio)\n"
           "  --downstream LINK          the link to the next device of a chain (default none)\n"
           "      LINK: stdio | pty | tcp-listen:HOST:PORT (PORT 0: any free port) | tcp:HOST:PORT | /dev/...\n"
+          "  --store-and-forward        forward frames for other devices after their end, not while they arrive\n"
+          "                             (cut-through, protocol.md 6.3.1, is the default)\n"
           "chip:\n"
           "  --family f4|l4             STM32F4 1 MB (default) or STM32L4 1 MB memory map\n"
           "  --flash FILE               the flash image file (device-model.md 1.6), saved after every flash operation;\n"
@@ -65,7 +67,8 @@ void csa_device_usage(FILE *out)
           "process:\n"
           "  --exit-with-stdin          end when standard input reaches its end: a program that starts this one as its\n"
           "                             child (csa sim, csa demo) keeps the pipe open, so the device never outlives it\n"
-          "signals: SIGUSR1 cuts the power now; SIGUSR2 prints the flash operations and the flash busy time so far\n",
+          "signals: SIGUSR1 cuts the power now; SIGUSR2 prints the flash operations and the flash busy time so far, and\n"
+          "         what the data link forwarded (cut-through, poisoned or aborted) and dropped (bad CRC, malformed)\n",
           out);
 }
 
@@ -186,6 +189,10 @@ int csa_device_parse_options(int argc, char **argv, csa_device_options *o)
         }
         if (strcmp(opt, "--exit-with-stdin") == 0) {
             o->exit_with_stdin = 1;
+            continue;
+        }
+        if (strcmp(opt, "--store-and-forward") == 0) {
+            o->store_and_forward = 1;
             continue;
         }
         if (strcmp(opt, "--no-erase-ahead") == 0) {

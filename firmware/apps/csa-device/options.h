@@ -43,6 +43,7 @@ typedef struct csa_device_options {
     uint32_t power_off_ms;
     /* --exit-with-stdin: end when standard input reaches its end (the program that started this one is gone). */
     int exit_with_stdin;
+    int store_and_forward;           /* forward frames after their delimiter only (not cut-through, protocol.md 6.3.1) */
 } csa_device_options;
 
 /* Fills *o from the command line. 0: run; 1: --help was printed; 2: a usage error was printed to stderr. */

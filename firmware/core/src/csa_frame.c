@@ -100,6 +100,7 @@ CSA_CONFIG_LINK_RAMFUNC static void rx_end_run(csa_frame_rx_t *rx, csa_rx_result
         return;
     }
     result->status = CSA_RX_DROPPED;
+    result->frame_len = rx->length;
     if (rx->oversize) {
         result->reason = CSA_DROP_OVERSIZE;
     } else if (rx->remaining != 0u) {
@@ -108,7 +109,6 @@ CSA_CONFIG_LINK_RAMFUNC static void rx_end_run(csa_frame_rx_t *rx, csa_rx_result
         reason = csa_frame_parse(rx->frame, rx->length, &result->header, &result->payload_offset, &result->payload_len);
         if (reason < 0) {
             result->status = CSA_RX_FRAME;
-            result->frame_len = rx->length;
         } else {
             result->reason = (csa_drop_reason_t)reason;
         }

@@ -31,6 +31,9 @@ int csa_node_init(csa_node_t *node, const csa_limits_t *limits, uint8_t address,
     node->max_groups = (uint8_t)CSA_CONFIG_MAX_GROUPS; /* a member of none yet: groups are RAM state */
 #endif
     node->now = now;
+#if CSA_CONFIG_CUT_THROUGH
+    node->cut_through = true;
+#endif
     /* Packet ids and tokens only need to differ from recent ones; start them somewhere other than 0. */
     node->next_packet_id = (uint16_t)(now * 40503u);
     node->next_token = (uint8_t)(now >> 3);
@@ -61,6 +64,9 @@ void csa_node_set_link_open(csa_node_t *node, uint8_t index, bool open)
         return;
     link = &node->links[index];
     if (link->open && !open) {
+#if CSA_CONFIG_CUT_THROUGH
+        csa_ct_link_closed(node, index);
+#endif
         if (csa_frame_rx_truncate(&link->rx)) {
             link->counters.resynchronisations++;
             link->counters.dropped[CSA_DROP_TRUNCATED]++;
@@ -132,6 +138,10 @@ void csa_node_totals(const csa_node_t *node, csa_counters_t *t)
         t->packets_received += c->packets_received;
         t->packets_sent += c->packets_sent;
         t->resynchronisations += c->resynchronisations;
+#if CSA_CONFIG_CUT_THROUGH
+        t->frames_cut_through += c->frames_cut_through;
+        t->frames_poisoned += c->frames_poisoned;
+#endif
         for (r = 0; r < CSA_DROP_REASON_COUNT; r++)
             t->dropped[r] += c->dropped[r];
     }
@@ -146,13 +156,35 @@ CSA_CONFIG_LINK_RAMFUNC static void counted_write(void *ctx, const uint8_t *data
     link->write(link->ctx, data, n);
 }
 
-/* Writes one decoded frame to a link: a leading delimiter after silence, then COBS and the delimiter. */
-CSA_CONFIG_LINK_RAMFUNC static void write_frame(csa_node_t *node, csa_link_t *link, const uint8_t *frame, size_t len)
+/* The leading delimiter of protocol.md 3.2 before a frame, when the link has been silent (or never sent). */
+CSA_CONFIG_LINK_RAMFUNC static void begin_burst(csa_node_t *node, csa_link_t *link)
 {
     if (!link->sent_before || (uint32_t)(node->now - link->last_tx_ms) >= IDLE_RESYNC_MS) {
         static CSA_CONFIG_LINK_RAMDATA const uint8_t delimiter = 0u; /* read while the flash may be busy */
         counted_write(link, &delimiter, 1u);
     }
+}
+
+#if CSA_CONFIG_CUT_THROUGH
+void csa_node_link_write(csa_node_t *node, uint8_t index, const uint8_t *data, size_t n)
+{
+    counted_write(&node->links[index], data, n);
+}
+
+void csa_node_begin_burst(csa_node_t *node, uint8_t index)
+{
+    begin_burst(node, &node->links[index]);
+}
+#endif
+
+/* Writes one decoded frame to a link: a leading delimiter after silence, then COBS and the delimiter. A frame being
+   passed on to the link (cut-through) gives way first: nothing may come between its bytes. */
+CSA_CONFIG_LINK_RAMFUNC static void write_frame(csa_node_t *node, csa_link_t *link, const uint8_t *frame, size_t len)
+{
+#if CSA_CONFIG_CUT_THROUGH
+    csa_ct_yield(node, (uint8_t)(link - node->links));
+#endif
+    begin_burst(node, link);
     csa_frame_send_encoded(frame, len, counted_write, link);
     link->sent_before = true;
     link->last_tx_ms = node->now;
@@ -344,7 +376,8 @@ CSA_CONFIG_LINK_RAMFUNC static void forward_frame(csa_node_t *node, uint8_t from
         csa_node_drop(node, from, CSA_DROP_NO_ROUTE);
 }
 
-CSA_CONFIG_LINK_RAMFUNC static void handle_frame(csa_node_t *node, uint8_t index, csa_rx_result_t *r)
+/* A frame that ended intact. passed: it went on while it arrived (cut-through) and is not forwarded again. */
+CSA_CONFIG_LINK_RAMFUNC static void handle_frame(csa_node_t *node, uint8_t index, csa_rx_result_t *r, bool passed)
 {
     csa_link_t *link = &node->links[index];
     const csa_frame_header_t *h = &r->header;
@@ -354,7 +387,7 @@ CSA_CONFIG_LINK_RAMFUNC static void handle_frame(csa_node_t *node, uint8_t index
     csa_routes_learn(node, h->src_node, index);
     if (consumed || h->dst_node == CSA_ADDR_BROADCAST || csa_node_is_member(node, h->dst_node))
         receive_frame(node, index, h, link->rx.frame + r->payload_offset, r->payload_len);
-    if (!consumed)
+    if (!consumed && !passed)
         forward_frame(node, index, link->rx.frame, r->frame_len, h);
 }
 
@@ -370,11 +403,20 @@ CSA_CONFIG_LINK_RAMFUNC void csa_node_receive(csa_node_t *node, uint8_t index, c
     link->counters.bytes_received += (uint32_t)len;
     while (len > 0u) {
         csa_rx_result_t r;
+        bool passed = false;
         size_t used = csa_frame_rx_feed(&link->rx, data, len, &r);
         data += used;
         len -= used;
+#if CSA_CONFIG_CUT_THROUGH
+        if (r.status == CSA_RX_NEED_MORE) {
+            link->ct.last_byte_ms = now;
+            csa_ct_progress(node, index);
+        } else {
+            passed = csa_ct_end(node, index, &r);
+        }
+#endif
         if (r.status == CSA_RX_FRAME) {
-            handle_frame(node, index, &r);
+            handle_frame(node, index, &r, passed);
         } else if (r.status == CSA_RX_DROPPED) {
             link->counters.resynchronisations++;
             link->counters.dropped[r.reason]++;
@@ -385,6 +427,9 @@ CSA_CONFIG_LINK_RAMFUNC void csa_node_receive(csa_node_t *node, uint8_t index, c
 void csa_node_poll(csa_node_t *node, uint32_t now)
 {
     node->now = now;
+#if CSA_CONFIG_CUT_THROUGH
+    csa_ct_poll(node);
+#endif
     csa_reassembly_expire(node);
     csa_lm_poll(node);
 }

@@ -41,6 +41,27 @@ void csa_lm_reply(csa_node_t *node, const csa_packet_t *request, uint8_t type, u
 int csa_lm_group_request(csa_node_t *node, const csa_packet_t *packet, uint8_t type, uint8_t token);
 #endif
 
+#if CSA_CONFIG_CUT_THROUGH
+/* Writes bytes to a link, counted (csa_node.c). */
+void csa_node_link_write(csa_node_t *node, uint8_t link, const uint8_t *data, size_t n);
+/* Before a frame goes out of a link after silence: the leading delimiter of protocol.md 3.2, if due. */
+void csa_node_begin_burst(csa_node_t *node, uint8_t link);
+
+/* Cut-through forwarding (csa_cut_through.c, protocol.md 6.3.1). */
+/* Bytes of a run arrived on link in (no delimiter among them): decide at the header, pass closed blocks on. */
+void csa_ct_progress(csa_node_t *node, uint8_t in);
+/* The run on link in ended (a frame, or a drop): finish or poison what was passed on. True when the frame was passed
+   on (it is then not forwarded again at its end). */
+bool csa_ct_end(csa_node_t *node, uint8_t in, const csa_rx_result_t *result);
+/* A frame is about to be written to link out: a frame being passed on to it gives way (aborted, forwarded whole at
+   its end), since nothing may come between its bytes. */
+void csa_ct_yield(csa_node_t *node, uint8_t out);
+/* Link index closed: a frame arriving on it is aborted downstream; one passed on to it stops where it is. */
+void csa_ct_link_closed(csa_node_t *node, uint8_t index);
+/* Stalls (rule 5): frames being passed on whose next byte is overdue are aborted. */
+void csa_ct_poll(csa_node_t *node);
+#endif
+
 /* Delivery of a whole packet to link management or a bound port. */
 void csa_node_deliver(csa_node_t *node, const csa_packet_t *packet);
 

@@ -20,4 +20,7 @@
 #define CSA_CONFIG_CLIENT_CALLS 8u
 #define CSA_CONFIG_CLIENT_PACKET_SIZE 256u
 
+/* The node's tests cover cut-through forwarding (they switch it off where they check store-and-forward). */
+#define CSA_CONFIG_CUT_THROUGH 1
+
 #endif /* CSA_TEST_CONFIG_H_ */

@@ -107,6 +107,8 @@ internal sealed class CSimulatedDevice : SimulatedDevice
             arguments.Add("--require-binding");
         if (!profile.EraseAhead)
             arguments.Add("--no-erase-ahead");
+        if (profile.Forwarding == ForwardingMode.StoreAndForward)
+            arguments.Add("--store-and-forward"); // the C device forwards cut-through by default too (protocol.md 6.3.1)
         if (profile.RequireEncryption)
             arguments.Add("--require-encryption");
         // Device identity (docs/security.md 10, firmware.md section 15): production keys, the key storage, and the key a

@@ -57,6 +57,56 @@ public sealed class MulticastConformanceTests(Xunit.Abstractions.ITestOutputHelp
         Assert.All(rows.Skip(2).Where(r => !r.Result!.Multicast), r => Assert.True(r.Result!.BytesResumed > 0, $"{r}: it left without what it had taken"));
     }
 
+    /// <summary>
+    /// C devices forward cut-through (protocol.md 6.3.1): hop 1 is a paced line, so member 1 receives every frame over
+    /// time and passes the group's frames on to member 2 while they arrive, block by block. The whole chain is updated
+    /// by one transfer, byte for byte, so what member 1 passed on was what store-and-forward would have sent.
+    /// </summary>
+    [Fact]
+    [Trait("Requirement", "REQ-INST")]
+    [Trait("Requirement", "REQ-TOPO")]
+    public async Task A_chain_of_C_devices_forwarding_cut_through_is_updated_by_multicast()
+    {
+        var paced = new EmulatedChannelOptions { BaudRate = 460_800 };
+        ChainMember[] members = Members(FlashFamily.Stm32F4, 140, C, C, C);
+        using CancellationTokenSource guard = Guard();
+        await using ConformanceChain chain = await ConformanceChain.StartAsync(members, ConformanceHost.Options(), impairedHop: 1, impairment: paced, seed: 3, cancellationToken: guard.Token);
+        FirmwareImage image = Image(members[0].Product, RegionKind.Application, V2, size: Size, counter: 2);
+
+        IReadOnlyList<InstallResult> rows = await chain.Updater.UpdateManyAsync(chain.Devices, image, cancellationToken: guard.Token);
+
+        await AssertUpdatedAsync(chain, rows, image.Payload.ToArray(), [true, true, true], guard.Token);
+        IReadOnlyDictionary<string, long> middle = await ((CDeviceUnderTest)chain.Members[1]).Process.DataLinkCountersAsync(guard.Token);
+        output.WriteLine($"member 1: {string.Join(", ", middle.Select(kv => $"{kv.Key} {kv.Value}"))}");
+        // The group's payload alone is Size / 4096 write frames at least, each passed on to member 2 while it arrived.
+        Assert.True(middle["cut-through"] >= Size / 4096, $"member 1 passed on {middle["cut-through"]} frames cut-through");
+        Assert.True(middle["cut-through"] <= middle["forwarded"]);
+    }
+
+    /// <summary>
+    /// A mixed chain where every member forwards cut-through (the C# device by default, the C device by default): the C#
+    /// member 0 and the C member 1 are joined by a paced line, member 1 passes on to the C# member 2 while frames arrive,
+    /// and member 2 to the C member 3. Every member ends updated.
+    /// </summary>
+    [Fact]
+    [Trait("Requirement", "REQ-INST")]
+    [Trait("Requirement", "REQ-TOPO")]
+    public async Task A_mixed_chain_forwarding_cut_through_is_updated_by_multicast()
+    {
+        var paced = new EmulatedChannelOptions { BaudRate = 460_800 };
+        ChainMember[] members = Members(FlashFamily.Stm32L4, 144, CSharp, C, CSharp, C);
+        using CancellationTokenSource guard = Guard();
+        await using ConformanceChain chain = await ConformanceChain.StartAsync(members, ConformanceHost.Options(), impairedHop: 1, impairment: paced, seed: 4, cancellationToken: guard.Token);
+        FirmwareImage image = Image(members[0].Product, RegionKind.Application, V2, size: Size, counter: 2);
+
+        IReadOnlyList<InstallResult> rows = await chain.Updater.UpdateManyAsync(chain.Devices, image, cancellationToken: guard.Token);
+
+        await AssertUpdatedAsync(chain, rows, image.Payload.ToArray(), [true, true, true, true], guard.Token);
+        IReadOnlyDictionary<string, long> c = await ((CDeviceUnderTest)chain.Members[1]).Process.DataLinkCountersAsync(guard.Token);
+        output.WriteLine($"member 1: {string.Join(", ", c.Select(kv => $"{kv.Key} {kv.Value}"))}");
+        Assert.True(c["cut-through"] >= Size / 4096, $"the C member passed on {c["cut-through"]} frames cut-through");
+    }
+
     [Fact]
     [Trait("Requirement", "REQ-INST")]
     [Trait("Requirement", "REQ-RECOVER")]

@@ -99,6 +99,25 @@ internal sealed class CDevice : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// What its data link forwarded and dropped since the program started (SIGUSR2, then the line it prints), by name:
+    /// <c>forwarded</c>, <c>cut-through</c> (of them passed on while they arrived, protocol.md 6.3.1), <c>poisoned</c>
+    /// (passed on and ended poisoned or aborted), <c>crc-mismatch</c>, <c>malformed</c> (runs it dropped).
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, long>> DataLinkCountersAsync(CancellationToken cancellationToken)
+    {
+        const string prefix = "csa-device: data link ";
+        int before = CountInLog(prefix);
+        Signal(SigUsr2);
+        await WaitForLogAsync(prefix, before + 1, cancellationToken);
+        string line;
+        lock (_log)
+            line = _log.ToString().Split('\n').Last(l => l.StartsWith(prefix, StringComparison.Ordinal));
+        return line[prefix.Length..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(pair => pair.Split('='))
+            .ToDictionary(kv => kv[0], kv => long.Parse(kv[1], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     /// <summary>Ends the device as SIGTERM does (it saves nothing more: its flash file is current after every operation).</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {

@@ -18,4 +18,8 @@
 #define CSA_CONFIG_RPC_SCRATCH_SIZE 16384u
 #define CSA_CONFIG_EVENT_SUBSCRIBERS 2u
 
+/* Frames for other nodes go on while they arrive (protocol.md 6.3.1), as a chip's UART bridge on DMA does; the
+   --store-and-forward option switches it off at run time. */
+#define CSA_CONFIG_CUT_THROUGH 1
+
 #endif /* CSA_DEVICE_CONFIG_H_ */

@@ -70,6 +70,23 @@
 #define CSA_CONFIG_HOP_LIMIT 64u
 #endif
 
+/* 1: frames for other nodes are passed on while they arrive (cut-through, protocol.md 6.3.1) when the header names
+   exactly one outgoing link, instead of after their delimiter (store-and-forward). The wire carries the same bytes
+   for an intact frame; a chain of N nodes then adds a few byte times per hop instead of a whole frame's time. It
+   needs no buffer beyond the receive buffer each link already has (a few bytes of state per link) and costs some
+   code: off by default, so a bootloader that has no room for it stores and forwards (docs/firmware.md). A node built
+   with it can still be switched to store-and-forward at run time (csa_node_set_cut_through). */
+#ifndef CSA_CONFIG_CUT_THROUGH
+#define CSA_CONFIG_CUT_THROUGH 0
+#endif
+
+/* Cut-through: a frame being passed on whose next byte does not come within this time is aborted on the outgoing
+   link (`02 00`, protocol.md 6.3.1 rule 5) and forwarded whole at its end if it ends intact. At least the time the
+   largest frame takes at the incoming link's rate (the SDK waits 100 ms). Checked by csa_node_poll. */
+#ifndef CSA_CONFIG_CUT_THROUGH_STALL_MS
+#define CSA_CONFIG_CUT_THROUGH_STALL_MS 100u
+#endif
+
 /* --- RPC server (rpc-packets.md sections 6 and 7) --- */
 
 /* Interfaces one server dispatches (Device, Bootloader, Provisioning, the application's own, ...). */

@@ -48,7 +48,32 @@ typedef struct {
     uint32_t packets_sent;
     uint32_t resynchronisations;
     uint32_t dropped[CSA_DROP_REASON_COUNT];
+#if CSA_CONFIG_CUT_THROUGH
+    uint32_t frames_cut_through; /**< Sent: frames passed on while they arrived, intact (also in frames_forwarded). */
+    uint32_t frames_poisoned;    /**< Sent: frames passed on that ended poisoned (bad CRC) or aborted (02 00). */
+#endif
 } csa_counters_t;
+
+#if CSA_CONFIG_CUT_THROUGH
+/** What happens to the frame a link is receiving, while it arrives (protocol.md 6.3.1). */
+typedef enum {
+    CSA_CT_UNDECIDED = 0, /**< Its 9 header bytes have not all arrived. */
+    CSA_CT_STORE,         /**< Handled at its end: for this node, flooded, stopped, or aborted and forwarded whole. */
+    CSA_CT_PASSING        /**< Being passed on to one outgoing link, which it holds until its delimiter. */
+} csa_cut_through_state_t;
+
+/** The cut-through state of one incoming link: the decoded frame itself is the link's receive buffer. */
+typedef struct {
+    uint8_t state;        /**< csa_cut_through_state_t */
+    uint8_t out;          /**< The outgoing link while passing. */
+    uint8_t hop_limit;    /**< The hop limit it goes out with (received minus 1). */
+    bool written;         /**< Bytes of it went out: an abort must end that run with 02 00. */
+    bool full_block;      /**< The last block written was a full one (254 bytes, no implied zero). */
+    uint16_t block;       /**< Where the open output block starts in the receive buffer. */
+    uint16_t scanned;     /**< Decoded bytes the encoder has looked at. */
+    uint32_t last_byte_ms; /**< When the last bytes of it arrived (stall, rule 5). */
+} csa_cut_through_t;
+#endif
 
 /** One link: a byte stream to one neighbour. */
 typedef struct {
@@ -60,6 +85,9 @@ typedef struct {
     uint32_t last_tx_ms;   /**< When the last frame went out (idle 100 ms: leading delimiter, protocol.md 3.2). */
     csa_frame_rx_t rx;
     csa_counters_t counters;
+#if CSA_CONFIG_CUT_THROUGH
+    csa_cut_through_t ct; /**< The frame arriving on this link, if it is being passed on. */
+#endif
 } csa_link_t;
 
 /** A whole packet handed to a bound port. data is valid only during the call. */
@@ -148,6 +176,9 @@ typedef struct csa_node {
     uint16_t groups;     /**< Bit i: a member of group 0xF0 + i (RAM only: a restart forgets them, protocol.md 7.6). */
     uint8_t max_groups;  /**< How many it may join at once: 0..CSA_CONFIG_MAX_GROUPS (0: it refuses every join). */
 #endif
+#if CSA_CONFIG_CUT_THROUGH
+    bool cut_through; /**< Pass frames on while they arrive (csa_node_set_cut_through; on after csa_node_init). */
+#endif
     csa_counters_t local;                       /**< Counters of packets the node sent to itself. */
     uint8_t tx_frame[CSA_CONFIG_MAX_FRAME_SIZE]; /**< The frame being sent. */
 } csa_node_t;
@@ -212,6 +243,12 @@ void csa_node_leave_group(csa_node_t *node, uint8_t group);
 
 /** True when the node delivers frames sent to group. */
 bool csa_node_is_member(const csa_node_t *node, uint8_t group);
+
+#if CSA_CONFIG_CUT_THROUGH
+/** Cut-through forwarding (protocol.md 6.3.1) on (the default) or off (store-and-forward, as a build without it).
+    A frame already being passed on finishes as it began. */
+void csa_node_set_cut_through(csa_node_t *node, bool on);
+#endif
 
 /** The node's current address (CSA_ADDR_UNASSIGNED before enumeration). */
 static inline uint8_t csa_node_address(const csa_node_t *node)
