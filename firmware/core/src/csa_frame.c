@@ -100,7 +100,9 @@ CSA_CONFIG_LINK_RAMFUNC static void rx_end_run(csa_frame_rx_t *rx, csa_rx_result
         return;
     }
     result->status = CSA_RX_DROPPED;
-    result->frame_len = rx->length;
+#if CSA_CONFIG_CUT_THROUGH
+    result->frame_len = rx->length; /* what a frame passed on had, for its end (the forwarder's abort or poison) */
+#endif
     if (rx->oversize) {
         result->reason = CSA_DROP_OVERSIZE;
     } else if (rx->remaining != 0u) {

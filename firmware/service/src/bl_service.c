@@ -153,12 +153,13 @@ static uint16_t write(void *ctx, csa_rpc_call_t *call, const bootloader_write_re
     if (refuse_while_job(svc))
         return CSA_RPC_BUSY;
     /* The session is its owner's host (device-model.md 6.3): a write from another host would land in it. Compared by
-     * node, not port: one host writes from several sockets (a group transfer has its own). */
+     * node, not port: one host writes from several sockets (a group transfer has its own). Otherwise the request, in
+     * the server's dispatch scratch, is writable and this handler's until it returns: an encrypted payload is
+     * decrypted there in place. */
     if (svc->bl.session.active && (uint8_t)(svc->bl.session.owner >> 8) != call->src_node)
-        return csa_bl_service_answer(svc, call, CSA_BL_BUSY, 0);
-    /* The request lives in the server's dispatch scratch, writable and this handler's until it returns: an
-     * encrypted payload is decrypted there in place. */
-    st = csa_bl_write(&svc->bl, request->offset, (uint8_t *)request->data, request->data_len, svc->node->now, &w);
+        st = CSA_BL_BUSY;
+    else
+        st = csa_bl_write(&svc->bl, request->offset, (uint8_t *)request->data, request->data_len, svc->node->now, &w);
     if (st != CSA_BL_OK)
         return csa_bl_service_answer(svc, call, st, 0);
     response->offset = w.offset;

@@ -121,7 +121,7 @@ typedef struct {
     csa_frame_header_t header; /**< For CSA_RX_FRAME. */
     size_t payload_offset;     /**< For CSA_RX_FRAME: the payload is rx->frame[payload_offset ...]. */
     size_t payload_len;
-    size_t frame_len;          /**< For CSA_RX_FRAME and CSA_RX_DROPPED: the decoded length (what rx->frame holds). */
+    size_t frame_len;          /**< For CSA_RX_FRAME (and CSA_RX_DROPPED with cut-through built in): the decoded length (what rx->frame holds). */
 } csa_rx_result_t;
 
 /** Prepares a receiver for frames of at most max_frame bytes (64..CSA_CONFIG_MAX_FRAME_SIZE). */
