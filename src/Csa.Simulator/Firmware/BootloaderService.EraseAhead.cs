@@ -121,9 +121,9 @@ public sealed partial class BootloaderService
     }
 
     // The diagnostic that says whether an erase cost line time: the bytes that arrived while it ran against its duration
-    // (at 115200 baud 8N1 a busy line delivers 11 520 bytes a second), and the commands waiting at its start and end (at
-    // its end the receive buffers' count means the host's whole window had arrived: the line went idle before the erase
-    // ended).
+    // (at 115200 baud 8N1 a busy line delivers 11 520 bytes a second), how far into a frame the line was when it started,
+    // and the commands waiting at its start and end (as many at its end as the receive buffers hold, with the one the gate
+    // holds back: the host's whole window had arrived, and the line went idle before the erase ended).
     private void LogErasedAhead(UpdateSession session, FlashSector sector, ReceivePathState? before, TimeSpan took)
     {
         if (!_firmware.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))

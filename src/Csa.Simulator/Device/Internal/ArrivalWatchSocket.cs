@@ -7,7 +7,7 @@ namespace Csa.Simulator.Device.Internal;
 /// <summary>
 /// The RPC port's socket, noting how many raw bytes the device's wires had delivered when each packet for this node
 /// was taken from it (the RPC server takes every packet as it arrives, queueing commands behind a running one). The
-/// difference to the node's count now is how far the line has got into the next frame: what the bootloader's eraser
+/// difference to the wires' count now is how far the line has got into the next frame: what the bootloader's eraser
 /// looks at before it starts an erase (device-model.md section 6.4.1), as a chip's receive DMA counter tells its
 /// firmware how much of the next frame is in.
 /// </summary>
