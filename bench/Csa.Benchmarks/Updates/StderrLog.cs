@@ -10,6 +10,9 @@ internal sealed class StderrLog : ILoggerFactory, ILogger
     private readonly LogLevel _level;
     private readonly string _category;
 
+    /// <summary>The time on the clock the log's lines carry.</summary>
+    public static TimeSpan Now => s_clock.Elapsed;
+
     private StderrLog(LogLevel level, string category)
     {
         _level = level;

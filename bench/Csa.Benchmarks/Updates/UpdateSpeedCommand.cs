@@ -261,6 +261,7 @@ internal static class UpdateSpeedCommand
         await using var pending = new AsyncDisposables();
         NetworkLink networkLink;
         VirtualDevice target;
+        LineMonitor? monitor = null;
         if (scenario.Tcp)
         {
             target = Device(0, scenario.Device, s_eraseAhead, scenario.L4, scenario.Cpu);
@@ -276,7 +277,9 @@ internal static class UpdateSpeedCommand
             VirtualDeviceHost host = await VirtualDeviceHost.CreateChainAsync(scenario.ChainLength, i => Device(i, scenario.Device, s_eraseAhead, scenario.L4, scenario.Cpu, scenario.Forwarding), VirtualLinks.Emulated(EmulatedLinkOptions.Symmetric(channel)));
             pending.Add(host);
             target = host.Devices[^1];
-            networkLink = NetworkLink.FromTransport(host.HostPorts[0]);
+            // CSA_BENCH_LOG: the host's line watched, to say where it stood idle (after the row).
+            monitor = StderrLog.FromEnvironment() is null ? null : new LineMonitor(host.HostPorts[0]);
+            networkLink = NetworkLink.FromTransport(monitor ?? host.HostPorts[0]);
         }
         DeviceNetwork network = await DeviceNetwork.ConnectAsync([networkLink], new DeviceNetworkOptions
         {
@@ -298,13 +301,28 @@ internal static class UpdateSpeedCommand
         FirmwareImage image = Build(target.Profile, RegionKind.Application, new FirmwareVersion(2, 0, 0, 0), payloadSize);
 
         TimeSpan eraseAtStart = TimeSpan.Zero, eraseAtEnd = TimeSpan.Zero;
+        TimeSpan started = StderrLog.Now, transferStarted = TimeSpan.Zero, transferEnded = TimeSpan.Zero;
         Timed timed = await TimeUpdateAsync(updater, info, image,
-            onTransferStart: () => eraseAtStart = EraseTime(target.Flash), onTransferEnd: () => eraseAtEnd = EraseTime(target.Flash));
+            onTransferStart: () => (eraseAtStart, transferStarted) = (EraseTime(target.Flash), StderrLog.Now),
+            onTransferEnd: () => (eraseAtEnd, transferEnded) = (EraseTime(target.Flash), StderrLog.Now));
+        if (monitor is not null && scenario.Baud is { } baud)
+            ReportLine(monitor, baud, started, StderrLog.Now, transferStarted, transferEnded);
         byte[] stored = target.Flash.ReadRaw(target.Profile.MemoryMap.Application.Address, payloadSize);
         if (!stored.AsSpan().SequenceEqual(image.Payload.Span))
             throw new InvalidOperationException("The device's application region differs from the payload: the measurement is void.");
         FlashStatistics stats = target.Flash.Statistics;
         return new Measurement(scenario, timed.Result, timed.Whole, timed.Transfer, eraseAtEnd - eraseAtStart, stats.BusyTime, stats.SectorErases, timed.Stages);
+    }
+
+    /// <summary>Where the host's line stood idle during the update (CSA_BENCH_LOG): in all, in the transfer phase, and each stretch of 5 ms or more.</summary>
+    private static void ReportLine(LineMonitor monitor, int baud, TimeSpan start, TimeSpan end, TimeSpan transferStart, TimeSpan transferEnd)
+    {
+        var whole = monitor.Report(baud, start, end, TimeSpan.FromMilliseconds(5));
+        var transfer = monitor.Report(baud, transferStart, transferEnd, TimeSpan.FromMilliseconds(5));
+        Console.Error.WriteLine($"    line host->device: whole update {(end - start).TotalSeconds:F3} s ({start.TotalSeconds:F3}-{end.TotalSeconds:F3}), {whole.Bytes} bytes = {whole.Bytes * 10.0 / baud:F3} s of line, idle {whole.Idle.TotalSeconds:F3} s; "
+            + $"transfer phase {(transferEnd - transferStart).TotalSeconds:F3} s, {transfer.Bytes} bytes = {transfer.Bytes * 10.0 / baud:F3} s of line, idle {transfer.Idle.TotalSeconds:F3} s");
+        foreach ((TimeSpan at, TimeSpan length) in whole.Gaps)
+            Console.Error.WriteLine($"    line idle from {at.TotalSeconds:F3} s for {length.TotalMilliseconds:F1} ms");
     }
 
     /// <summary>What <see cref="TimeUpdateAsync"/> measured.</summary>

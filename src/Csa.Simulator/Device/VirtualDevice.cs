@@ -43,7 +43,11 @@ public sealed partial class VirtualDevice : IAsyncDisposable
     /// <exception cref="ArgumentException">An option is invalid, or the flash file holds another geometry or another device's unique id.</exception>
     /// <exception cref="FlashImageFileException">The flash file is not a valid flash image.</exception>
     public VirtualDevice(DeviceProfile profile, VirtualDeviceOptions? options = null)
-        : this(profile, options, static (p, flash, time, keys) => new DeviceFirmwarePort(new DeviceFirmware(p, flash, time, keys)))
+        : this(profile, options, (p, flash, time, keys) => new DeviceFirmwarePort(new DeviceFirmware(p, flash, time, keys)
+        {
+            // The firmware's own messages (boot decisions, the update's steps, erase-ahead) go where the device's go.
+            Logger = (options ?? new VirtualDeviceOptions()).LoggerFactory.CreateLogger<DeviceFirmware>(),
+        }))
     {
     }
 

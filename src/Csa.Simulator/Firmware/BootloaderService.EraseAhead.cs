@@ -23,6 +23,36 @@ public sealed partial class BootloaderService
     /// </summary>
     internal Action? BackgroundPowerLost { get; set; }
 
+    /// <summary>
+    /// What the receive path holds (<see cref="ReceivePathState"/>): read when a command starts and before each background
+    /// erase, so an erase starts when the line has just begun a frame (below), and for the diagnostic log. Set by the
+    /// shell that runs the firmware; null: erases start whenever no command waits.
+    /// </summary>
+    internal Func<ReceivePathState>? ReceivePath { get; set; }
+
+    // True when the last command started as its packet arrived: less than PhaseSlack bytes of the next frame were in.
+    private volatile bool _lastCommandOnArrival = true;
+
+    // How far into a frame the line may be for the device to count as in step with it: 1/16 of the largest frame (64 bytes
+    // of a 1 KiB frame, 5.6 ms at 115200 baud), above what a command's start lags behind its packet's arrival.
+    private int PhaseSlack => Math.Max(64, _firmware.Profile.MaxFrameSize / 16);
+
+    /// <summary>Notes, as a command starts, whether it started as its packet arrived (nothing queued before it).</summary>
+    private void NoteCommandStart() =>
+        _lastCommandOnArrival = ReceivePath?.Invoke() is not { } path || path.BytesOfNextFrame <= PhaseSlack;
+
+    /// <summary>
+    /// False while an erase now would waste the host's window: the device has just worked through commands that waited
+    /// in its receive buffers (behind an erase), and the line is partway into the next frame. An erase covers the line
+    /// only with what the host has sent and the device has not answered: the frame arriving and the writes behind it.
+    /// The host sends a write for each answer, so right after a command that started as its packet arrived that is
+    /// nearly the whole window (the next frame has just begun); after a backlog it can be a window less most of a frame
+    /// (3 x 4 KiB buffers at 115200 baud: 0.72 s of line instead of 1.07 s for a 1 s erase). The eraser then waits for
+    /// the next command, which starts as it arrives, and erases right after it. docs/device-model.md section 6.4.1.
+    /// </summary>
+    private bool InStepWithLine() =>
+        _lastCommandOnArrival || ReceivePath?.Invoke() is not { } path || path.BytesOfNextFrame <= PhaseSlack;
+
     /// <summary>Starts the background eraser for the session, unless the profile turns erase-ahead off or it runs already.</summary>
     private void KickEraseAhead()
     {
@@ -51,14 +81,16 @@ public sealed partial class BootloaderService
                     if (power.IsCancellationRequested || !ReferenceEquals(Flash.Runner, _firmware) || !ReferenceEquals(_session, session) || !session.EraseAhead || session.Complete
                         || Volatile.Read(ref _commandsWaiting) > 0 || CommandsReceived?.Invoke() == true)
                         return;
-                    if (NextSectorToEraseAhead(session) is not { } sector)
-                        return;
+                    if (NextSectorToEraseAhead(session) is not { } sector || !InStepWithLine())
+                        return; // nothing to erase; or a frame is partway in after a backlog: the next command kicks the eraser again
                     EnsureNoWrittenBlock(session, sector);
+                    ReceivePathState? before = ReceivePath?.Invoke();
+                    long started = _firmware.Time.GetTimestamp();
                     // Not cancellable: the controller cannot abort an erase, and the gate stays held until it has landed.
                     await Flash.EraseSectorAsync(sector.Index, CancellationToken.None).ConfigureAwait(false);
                     session.ErasedSectors.Add(sector.Index);
                     SectorsErasedAhead++;
-                    FirmwareLog.ErasedAhead(_firmware.Logger, session.Kind.ToString(), sector.Index);
+                    LogErasedAhead(session, sector, before, _firmware.Time.GetElapsedTime(started));
                     if (_firmware.RawCheck(session.Kind).IsValid)
                         _firmware.RefreshCheck(session.Kind); // the old image just lost part of its payload (or its trailer)
                 }
@@ -85,6 +117,25 @@ public sealed partial class BootloaderService
         finally
         {
             Volatile.Write(ref _eraserActive, 0);
+        }
+    }
+
+    // The diagnostic that says whether an erase cost line time: the bytes that arrived while it ran against its duration
+    // (at 115200 baud 8N1 a busy line delivers 11 520 bytes a second), how far into a frame the line was when it started,
+    // and the commands waiting at its start and end (as many at its end as the receive buffers hold, with the one the gate
+    // holds back: the host's whole window had arrived, and the line went idle before the erase ended).
+    private void LogErasedAhead(UpdateSession session, FlashSector sector, ReceivePathState? before, TimeSpan took)
+    {
+        if (!_firmware.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
+            return;
+        if (before is { } start && ReceivePath?.Invoke() is { } end)
+        {
+            FirmwareLog.ErasedAheadWhileReceiving(_firmware.Logger, session.Kind.ToString(), sector.Index, took.TotalMilliseconds,
+                end.BytesReceived - start.BytesReceived, start.BytesOfNextFrame, start.CommandsWaiting, end.CommandsWaiting, session.Committed);
+        }
+        else
+        {
+            FirmwareLog.ErasedAhead(_firmware.Logger, session.Kind.ToString(), sector.Index);
         }
     }
 

@@ -193,6 +193,7 @@ public sealed partial class BootloaderService : BootloaderServerBase
         {
             Interlocked.Decrement(ref _commandsWaiting);
         }
+        NoteCommandStart();
         if (!_firmware.InBootloader)
         {
             _firmware.Gate.Release();

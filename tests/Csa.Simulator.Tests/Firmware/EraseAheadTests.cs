@@ -1,6 +1,7 @@
 using Csa.Bootloader.Images;
 using Csa.Bootloader.Protocol;
 using Csa.Simulator.Firmware;
+using Csa.Simulator.Firmware.Internal;
 using Csa.Simulator.Flash;
 using Csa.Simulator.Memory;
 using static Csa.Simulator.Tests.Firmware.Kit;
@@ -100,6 +101,61 @@ public sealed class EraseAheadTests
         await client.FinishUpdateAsync();
         Assert.Equal(erased, RegionErases() - erasesBefore); // no write and no commit erased anything more in the region
         Assert.Equal(V(2), firmware.Boot().ApplicationVersion);
+    }
+
+    // The receive path as the eraser reads it (docs/device-model.md 6.4.1): `into` bytes of a frame have arrived since
+    // the last packet for the device was taken.
+    private static ReceivePathState Line(long into) => new(CommandsWaiting: 0, BytesReceived: 100_000 + into, BytesAtLastPacket: 100_000);
+
+    [Theory]
+    [InlineData(false)] // the line goes on into the frame: the eraser waits for a command that starts as its packet arrives
+    [InlineData(true)] // the line goes idle (nothing more arrives): nothing is gained by waiting
+    [Trait("Requirement", "REQ-UPD-APP")]
+    public async Task After_commands_that_waited_in_the_buffers_the_eraser_starts_no_erase_while_a_frame_is_partway_in(bool lineGoesIdle)
+    {
+        DeviceProfile profile = Profile(FlashFamily.Stm32F4);
+        (DeviceFirmware firmware, SimulatedFlash flash) = await InBootloaderAsync(profile);
+        FirmwareImage image = ImageFor(profile, UpdateTarget.Application, 20_000); // sector 7, then the trailer's sector 11
+        BootloaderService bootloader = firmware.Bootloader;
+        long ahead = bootloader.SectorsErasedAhead;
+        int trailerErases = flash.GetEraseCycles(11);
+        // Each command starts with half of the next frame in (it waited in the receive buffers while the line went on).
+        ReceivePathState line = Line(profile.MaxFrameSize / 2);
+        bootloader.ReceivePath = () => line;
+
+        await BeginAsync(Client(firmware), UpdateTarget.Application, image).WaitAsync(HangGuard);
+        await EraserDoneAsync(bootloader);
+        Assert.Equal(ahead, bootloader.SectorsErasedAhead); // an erase now would cover the line with a window less half a frame
+
+        if (lineGoesIdle)
+        {
+            // The next write starts as the others did, and then the line stands idle: the eraser erases behind it (the
+            // write erased sector 7 on its first touch; the eraser erases the trailer's sector ahead).
+            int reads = 0;
+            bootloader.ReceivePath = () => Interlocked.Increment(ref reads) == 1 ? line : Line(0);
+            await Client(firmware).WriteAsync(0, image.Payload[..1024].ToArray()).WaitAsync(HangGuard);
+        }
+        else
+        {
+            await Client(firmware).WriteAsync(0, image.Payload[..1024].ToArray()).WaitAsync(HangGuard);
+            await EraserDoneAsync(bootloader);
+            Assert.Equal(ahead, bootloader.SectorsErasedAhead); // sector 7 erased by the write itself, nothing ahead
+            Assert.Equal(trailerErases, flash.GetEraseCycles(11));
+            // The next write starts as its packet arrives (the line 16 bytes into the frame behind it): the eraser
+            // erases right behind it, with the host's whole window still to arrive.
+            line = Line(16);
+            await Client(firmware).WriteAsync(1024, image.Payload[1024..2048].ToArray()).WaitAsync(HangGuard);
+        }
+        await EraserDoneAsync(bootloader);
+        Assert.Equal(ahead + 1, bootloader.SectorsErasedAhead);
+        Assert.Equal(trailerErases + 1, flash.GetEraseCycles(11));
+    }
+
+    private static async Task EraserDoneAsync(BootloaderService bootloader)
+    {
+        using var guard = new CancellationTokenSource(HangGuard);
+        while (bootloader.IsErasingAhead)
+            await Task.Delay(5, guard.Token);
     }
 
     // A factory device whose application asked for the bootloader (EnterBootloader), restarted.

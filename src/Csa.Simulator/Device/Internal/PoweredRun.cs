@@ -2,6 +2,7 @@ using Csa.DataLink;
 using Csa.Rpc;
 using Csa.Rpc.Device;
 using Csa.Simulator.Firmware;
+using Csa.Simulator.Firmware.Internal;
 using Microsoft.Extensions.Logging;
 
 namespace Csa.Simulator.Device.Internal;
@@ -18,6 +19,7 @@ internal sealed class PoweredRun : IAsyncDisposable
     private readonly List<IRpcService> _services = [];
     private RpcServer _server;
     private AnswerWatchSocket? _socket;
+    private ArrivalWatchSocket? _arrivals;
     private readonly DeviceService _deviceService;
     private readonly DemoApplication? _application;
     private readonly ILogger _logger;
@@ -85,6 +87,7 @@ internal sealed class PoweredRun : IAsyncDisposable
                 bootloader.BackgroundPowerLost = powerLost;
                 // The eraser yields to commands the server has received and not started (in the receive buffers).
                 bootloader.CommandsReceived = CommandsReceived;
+                bootloader.ReceivePath = ReceivePath;
             }
         }
         else
@@ -152,9 +155,26 @@ internal sealed class PoweredRun : IAsyncDisposable
     // Read at each check: the server is replaced when the link under it is lost.
     private bool CommandsReceived() => Volatile.Read(ref _server).WaitingCommands > 0;
 
+    private ReceivePathState ReceivePath() => new(
+        Volatile.Read(ref _server).WaitingCommands, WireBytesIn(), Volatile.Read(ref _arrivals)?.BytesAtLastPacket ?? 0);
+
+    // What the device's wires have delivered, frames still arriving included (the receive DMA's count on a chip).
+    private long WireBytesIn()
+    {
+        lock (_sessions)
+        {
+            long total = 0;
+            foreach (WireSession session in _sessions)
+                total += session.BytesIn;
+            return total;
+        }
+    }
+
     private RpcServer CreateServer()
     {
-        var socket = new AnswerWatchSocket(Node.OpenSocket(WellKnownPorts.Rpc));
+        var arrivals = new ArrivalWatchSocket(Node.OpenSocket(WellKnownPorts.Rpc), WireBytesIn);
+        Volatile.Write(ref _arrivals, arrivals);
+        var socket = new AnswerWatchSocket(arrivals);
         Volatile.Write(ref _socket, socket);
         var server = new RpcServer(socket, _serverOptions);
         foreach (IRpcService service in _services)

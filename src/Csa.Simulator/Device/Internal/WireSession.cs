@@ -18,6 +18,7 @@ internal sealed class WireSession : ILinkTransport
     private readonly SessionWriter _output;
     private bool _inboundEnded;
     private int _closed;
+    private long _bytesIn;
 
     public WireSession(DeviceWire wire, PipeWriter cableOutput, Pipe inbound)
     {
@@ -38,6 +39,12 @@ internal sealed class WireSession : ILinkTransport
     /// <summary>Completes when what the node wrote has left the device (see <see cref="DeviceWire.TransmittedAsync"/>).</summary>
     public Task TransmittedAsync(CancellationToken cancellationToken) => _wire.TransmittedAsync(cancellationToken);
 
+    /// <summary>
+    /// Bytes the wire has delivered to the device so far, as they arrive (a UART receive DMA's count): unlike the data
+    /// link's counters, this includes the part of a frame still arriving.
+    /// </summary>
+    public long BytesIn => Interlocked.Read(ref _bytesIn);
+
     /// <summary>Stops transmitting at once: what the firmware writes from now on never reaches the cable.</summary>
     public void Silence() => _output.Kill();
 
@@ -51,6 +58,7 @@ internal sealed class WireSession : ILinkTransport
                 return false;
             foreach (ReadOnlyMemory<byte> segment in bytes)
                 _inbound.Writer.Write(segment.Span);
+            Interlocked.Add(ref _bytesIn, bytes.Length);
             flush = _inbound.Writer.FlushAsync();
         }
         FlushResult result = await flush.ConfigureAwait(false);

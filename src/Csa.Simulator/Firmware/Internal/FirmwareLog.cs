@@ -37,6 +37,9 @@ internal static partial class FirmwareLog
     [LoggerMessage(EventId = 111, Level = LogLevel.Debug, Message = "Sector {Sector} of {Region} erased ahead of the writes")]
     public static partial void ErasedAhead(ILogger logger, string region, int sector);
 
+    [LoggerMessage(EventId = 114, Level = LogLevel.Debug, Message = "Sector {Sector} of {Region} erased ahead of the writes in {Milliseconds:0} ms: {Bytes} bytes arrived meanwhile; the line {Into} bytes into a frame at its start; commands waiting in the receive buffers: {WaitingAtStart} at its start, {WaitingAtEnd} at its end; payload committed to {Committed}")]
+    public static partial void ErasedAheadWhileReceiving(ILogger logger, string region, int sector, double milliseconds, long bytes, long into, int waitingAtStart, int waitingAtEnd, uint committed);
+
     [LoggerMessage(EventId = 112, Level = LogLevel.Warning, Message = "Erase-ahead in {Region} failed ({Reason}); the first write into the sector erases it")]
     public static partial void EraseAheadFailed(ILogger logger, string region, string reason);
 
