@@ -179,8 +179,9 @@ public sealed partial class VirtualDevice
             return start.State;
         }
         var control = new DeviceControl(this);
-        PoweredRun run = new(Name, Profile, _options, start.State, address, _firmware, control,
-            () => _firmware.ReadVersions().ApplicationVersion, OnFlashPowerLost);
+        PoweredRun run = null!;
+        run = new(Name, Profile, _options, start.State, address, _firmware, control,
+            () => _firmware.ReadVersions().ApplicationVersion, () => OnFlashPowerLost(run));
         try
         {
             foreach ((DeviceWire wire, LinkRole role) in PluggedWires())
@@ -200,12 +201,26 @@ public sealed partial class VirtualDevice
         return start.State;
     }
 
-    /// <summary>The flash lost power under a command (a planned cut fired): the rest of the device follows.</summary>
-    private void OnFlashPowerLost() => _ = Task.Run(async () =>
+    /// <summary>
+    /// The flash lost power under <paramref name="run"/> (a planned cut fired, seen by a command or the background
+    /// eraser): the rest of the device follows. Only that run goes down: one cut can be seen by several of its parts,
+    /// and a report that comes late (a loaded machine) must not cut the run the supply has powered on since.
+    /// </summary>
+    private void OnFlashPowerLost(PoweredRun run) => _ = Task.Run(async () =>
     {
         try
         {
-            await CutPowerAsync().ConfigureAwait(false);
+            run.Silence();
+            await _power.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                if (IsPoweredLocked && ReferenceEquals(Volatile.Read(ref _run), run))
+                    await PowerDownLockedAsync(abrupt: true, keepAddress: false, "power cut").ConfigureAwait(false);
+            }
+            finally
+            {
+                _power.Release();
+            }
         }
         catch (ObjectDisposedException)
         {
