@@ -396,7 +396,7 @@ static void node_start(uint32_t now)
     if (assignable && retained.has_address && csa_retained_valid(&retained))
         address = retained.address;
     (void)csa_node_init(&node, &product.limits, address, assignable, now);
-    csa_busy_link_reset(); /* the receive buffers are RAM too */
+    /* packets held while the flash was busy lived in the node: csa_node_init forgot them (RAM is new) */
     for (l = 0; l < link_count; l++) {
         csa_node_add_link(&node, l == 0 ? CSA_LINK_UPSTREAM : CSA_LINK_DOWNSTREAM, board_write, &links[l]);
         csa_node_set_link_open(&node, (uint8_t)l, link_open[l]);

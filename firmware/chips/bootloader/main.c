@@ -69,7 +69,6 @@ int main(void)
 
     csa_board_watchdog_start(); /* resident: a hang resets into the same decision (docs/firmware.md) */
 #if CSA_CHIP_LINK_IN_SRAM
-    csa_busy_link_reset();
     csa_board_flash_on_busy(link_while_busy, NULL);
 #endif
     for (;;) {

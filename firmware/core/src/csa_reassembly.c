@@ -147,7 +147,6 @@ unsigned csa_node_reassemblies(const csa_node_t *node)
     return n;
 }
 
-/* A byte loop, not memcpy: the C library's copy lives in flash, and a busy flash stalls its fetch. */
 CSA_CONFIG_LINK_RAMFUNC csa_reassembly_t *csa_node_hold_packet(csa_node_t *node, const csa_packet_t *p)
 {
     csa_reassembly_t *slot = NULL;
@@ -166,21 +165,30 @@ CSA_CONFIG_LINK_RAMFUNC csa_reassembly_t *csa_node_hold_packet(csa_node_t *node,
         return NULL;
     }
     if (p->data != slot->data) {
-        const uint8_t *src = p->data;
-        uint8_t *dst = slot->data;
-        size_t n = p->len;
-        while (n-- > 0u)
-            *dst++ = *src++;
+        memcpy(slot->data, p->data, p->len); /* on a chip the image's own memcpy, in SRAM (CSA_LINK_RAMFUNC) */
         slot->length = (uint32_t)p->len;
     }
     slot->used = true;
     slot->held = true;
+    slot->sequence = ++node->sequence; /* held packets are handed on in arrival order */
     slot->link = p->link;
     slot->src_node = p->src_node;
     slot->src_port = p->src_port;
     slot->dst_node = p->dst_node;
     slot->dst_port = p->dst_port;
     return slot;
+}
+
+csa_reassembly_t *csa_node_oldest_held(csa_node_t *node)
+{
+    csa_reassembly_t *oldest = NULL;
+    unsigned i;
+    for (i = 0; i < node->limits.rx_buffers; i++) {
+        csa_reassembly_t *s = &node->reassembly[i];
+        if (s->held && older(s, oldest))
+            oldest = s;
+    }
+    return oldest;
 }
 
 void csa_node_held_packet(const csa_reassembly_t *held, csa_packet_t *p)

@@ -1,4 +1,6 @@
-/* The link while the flash is busy (csa_service/busy_link.h). */
+/* The link while the flash is busy (csa_service/busy_link.h). The packets held wait in the node's own receive buffers
+ * (csa_node_hold_packet), in arrival order: holding costs no packet buffer of its own, and held packets count against
+ * the receive buffers the node advertises. */
 #include "csa_service/busy_link.h"
 
 typedef struct {
@@ -6,35 +8,14 @@ typedef struct {
     void *ctx;
 } bound_handler;
 
-/* The packets held, oldest first: each stays in the node's own receive buffer (csa_node_hold_packet), so holding
- * costs no packet buffer of its own and held packets count against the receive buffers the node advertises. */
-static csa_reassembly_t *held[CSA_CONFIG_RX_BUFFERS];
-static unsigned head, count;
 static bound_handler bound[CSA_CONFIG_MAX_PORTS]; /* the node's handlers while the holding one stands in */
 static bool holding;
 
-void csa_busy_link_reset(void)
-{
-    head = 0;
-    count = 0;
-}
-
-unsigned csa_busy_link_held(void)
-{
-    return count;
-}
-
 CSA_CONFIG_LINK_RAMFUNC static void hold(void *ctx, csa_node_t *node, const csa_packet_t *p)
 {
-    csa_reassembly_t *buffer;
     (void)ctx;
-    if (count >= CSA_CONFIG_RX_BUFFERS)
-        return; /* cannot happen: each held packet takes one of the node's receive buffers */
-    buffer = csa_node_hold_packet(node, p);
-    if (buffer == NULL)
-        return; /* every receive buffer is taken: lost, as on the chip (SocketQueueFull); the host's repair resends it */
-    held[(head + count) % CSA_CONFIG_RX_BUFFERS] = buffer;
-    count++;
+    /* NULL when every receive buffer is taken: lost, as on the chip (counted SocketQueueFull); the host resends it. */
+    (void)csa_node_hold_packet(node, p);
 }
 
 CSA_CONFIG_LINK_RAMFUNC void csa_busy_link_begin(csa_node_t *node)
@@ -78,8 +59,9 @@ CSA_CONFIG_LINK_RAMFUNC void csa_busy_link_receive(csa_node_t *node, uint8_t lin
 bool csa_busy_link_deliver(csa_node_t *node)
 {
     bool delivered = false;
-    while (count > 0) {
-        csa_reassembly_t *buffer = held[head];
+    csa_reassembly_t *buffer;
+    /* A handler's flash operation may hold more meanwhile: they come later in the order, and are delivered too. */
+    while ((buffer = csa_node_oldest_held(node)) != NULL) {
         csa_packet_t p;
         unsigned i;
         csa_node_held_packet(buffer, &p);
@@ -90,8 +72,6 @@ bool csa_busy_link_deliver(csa_node_t *node)
             }
         }
         csa_node_release_packet(buffer);
-        head = (head + 1u) % CSA_CONFIG_RX_BUFFERS;
-        count--;
         delivered = true;
     }
     return delivered;

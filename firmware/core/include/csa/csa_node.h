@@ -239,6 +239,9 @@ unsigned csa_node_reassemblies(const csa_node_t *node);
     busy (csa_service/busy_link.h): marked CSA_CONFIG_LINK_RAMFUNC. */
 csa_reassembly_t *csa_node_hold_packet(csa_node_t *node, const csa_packet_t *packet);
 
+/** The held buffer that has waited longest (packets held in arrival order), or NULL when none is held. */
+csa_reassembly_t *csa_node_oldest_held(csa_node_t *node);
+
 /** The packet a held buffer carries (data points into the buffer, valid until csa_node_release_packet). */
 void csa_node_held_packet(const csa_reassembly_t *held, csa_packet_t *packet);
 
