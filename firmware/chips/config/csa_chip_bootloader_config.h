@@ -28,7 +28,7 @@
 #define CSA_CONFIG_CLIENT_CALLS 1u
 #define CSA_CONFIG_CLIENT_PACKET_SIZE 64u
 
-/* The data link's receive path in SRAM (CSA_CHIP_LINK_IN_SRAM, on by default: docs/firmware.md "On the chips"): the
+/* The data link's receive path in SRAM (CSA_CHIP_LINK_IN_SRAM, a CMake option: docs/firmware.md "On the chips"): the
  * bootloader runs it from the flash driver's wait loop, so the link keeps going while an erase stalls code fetch. */
 #ifndef CSA_CHIP_LINK_IN_SRAM
 #define CSA_CHIP_LINK_IN_SRAM 0
