@@ -217,14 +217,15 @@ internal sealed class CHeaderEmitter
             // nanopb's max_size, as a static configuration: a firmware that accepts less than the interface allows
             // (its packets are smaller) sizes the field, and so its dispatch scratch, to what it accepts.
             string capacity = Capacity(Naming.ToCMember(f.Name));
-            _w.Line($"/* {Naming.ToCMember(f.Name)}'s capacity: the interface's maxLength ({Inv(f.Type.Length)}) unless the firmware's configuration");
-            _w.Line("   sets a smaller one (a longer value then neither encodes nor decodes). */");
+            _w.Line($"/* The capacity of {Naming.ToCMember(f.Name)}: the interface's maxLength ({Inv(f.Type.Length)}) unless the firmware's");
+            _w.Line("   configuration sets a smaller one (a longer value then neither encodes nor decodes). */");
             _w.Line($"#ifndef {capacity}");
             _w.Line($"#define {capacity} {Inv(f.Type.Length)}u");
             _w.Line("#endif");
             _w.Line($"#if {capacity} < 1 || {capacity} > {Inv(f.Type.Length)}");
             _w.Line($"#error \"{capacity} must be 1..{Inv(f.Type.Length)} (the interface's maxLength)\"");
             _w.Line("#endif");
+            _w.Line();
         }
 
         _w.Line($"/* {Comment(Or(description, snakeName))} */");
