@@ -15,6 +15,7 @@ internal sealed class CHeaderEmitter
     private readonly string _upper;
     private readonly string _sourceName;
     private readonly CodeWriter _w = new("    ");
+    private string _record = string.Empty; // the record being emitted (upper snake), for its fields' capacity macros
 
     private CHeaderEmitter(RpcInterface model, string prefix, string sourceName)
     {
@@ -43,6 +44,11 @@ internal sealed class CHeaderEmitter
         _w.Line("#include <stdint.h>");
         _w.Line("#include <stdbool.h>");
         _w.Line("#include <stddef.h>");
+        _w.Line();
+        _w.Line("/* The firmware's static configuration may set smaller capacities for variable-length fields (CSA_CFG_*). */");
+        _w.Line("#ifdef CSA_CONFIG_FILE");
+        _w.Line("#include CSA_CONFIG_FILE");
+        _w.Line("#endif");
         _w.Line();
         _w.Line("#ifdef __cplusplus");
         _w.Line("extern \"C\" {");
@@ -202,6 +208,25 @@ internal sealed class CHeaderEmitter
         string type = $"{_prefix}_{snakeName}_t";
         string fn = $"{_prefix}_{snakeName}";
         string macro = $"{_upper}_{snakeName.ToUpperInvariant()}";
+        _record = snakeName.ToUpperInvariant();
+
+        foreach (RpcField f in fields)
+        {
+            if (f.Type.Kind is not (RpcTypeKind.Bytes or RpcTypeKind.String))
+                continue;
+            // nanopb's max_size, as a static configuration: a firmware that accepts less than the interface allows
+            // (its packets are smaller) sizes the field, and so its dispatch scratch, to what it accepts.
+            string capacity = Capacity(Naming.ToCMember(f.Name));
+            _w.Line($"/* The capacity of {Naming.ToCMember(f.Name)}: the interface's maxLength ({Inv(f.Type.Length)}) unless the firmware's");
+            _w.Line("   configuration sets a smaller one (a longer value then neither encodes nor decodes). */");
+            _w.Line($"#ifndef {capacity}");
+            _w.Line($"#define {capacity} {Inv(f.Type.Length)}u");
+            _w.Line("#endif");
+            _w.Line($"#if {capacity} < 1 || {capacity} > {Inv(f.Type.Length)}");
+            _w.Line($"#error \"{capacity} must be 1..{Inv(f.Type.Length)} (the interface's maxLength)\"");
+            _w.Line("#endif");
+            _w.Line();
+        }
 
         _w.Line($"/* {Comment(Or(description, snakeName))} */");
         _w.Line($"typedef struct {fn}");
@@ -219,12 +244,12 @@ internal sealed class CHeaderEmitter
                     _w.Line($"uint8_t {member}[{Inv(f.Type.Length)}];{note}");
                     break;
                 case RpcTypeKind.Bytes:
-                    _w.Line($"uint16_t {member}_len; /* bytes used in {member}, at most {Inv(f.Type.Length)} */");
-                    _w.Line($"uint8_t {member}[{Inv(f.Type.Length)}];{note}");
+                    _w.Line($"uint16_t {member}_len; /* bytes used in {member}, at most {Capacity(member)} */");
+                    _w.Line($"uint8_t {member}[{Capacity(member)}];{note}");
                     break;
                 case RpcTypeKind.String:
-                    _w.Line($"uint16_t {member}_len; /* UTF-8 bytes in {member}, at most {Inv(f.Type.Length)}, no terminator counted */");
-                    _w.Line($"char {member}[{Inv(f.Type.Length + 1)}];{TrailingComment(Or(f.Description, f.Name) + " Decode adds a NUL terminator.")}");
+                    _w.Line($"uint16_t {member}_len; /* UTF-8 bytes in {member}, at most {Capacity(member)}, no terminator counted */");
+                    _w.Line($"char {member}[{Capacity(member)} + 1];{TrailingComment(Or(f.Description, f.Name) + " Decode adds a NUL terminator.")}");
                     break;
                 default:
                     _w.Line($"{CElementType(f.Type)} {member}{array};{note}");
@@ -282,6 +307,9 @@ internal sealed class CHeaderEmitter
         _w.Close();
         _w.Line();
     }
+
+    /// <summary>The configurable capacity of a bytes or string field of the record being emitted.</summary>
+    private string Capacity(string member) => $"CSA_CFG_{_upper}_{_record}_{member.ToUpperInvariant()}_MAX_LENGTH";
 
     private void EmitEncodeField(RpcField f)
     {
@@ -341,7 +369,7 @@ internal sealed class CHeaderEmitter
             {
                 string length = $"{value}_len";
                 string cast = type.Kind == RpcTypeKind.String ? "(uint8_t)" : string.Empty;
-                _w.Line($"if ({length} > {Inv(type.Length)}u) return -1;");
+                _w.Line($"if ({length} > {Capacity(member)}) return -1;");
                 if (type.Kind == RpcTypeKind.String)
                     _w.Line($"if (!csa_rpc_utf8_is_valid((const uint8_t *){value}, (size_t){length})) return -1;");
                 _w.Line($"if (cap - *pos < 2u + (size_t){length}) return -1;");
@@ -366,16 +394,16 @@ internal sealed class CHeaderEmitter
             _w.Line("size_t i;");
             _w.Line($"for (i = 0u; i < {Inv(f.Count)}u; i++)");
             _w.Open();
-            EmitDecodeValue(f.Type, member + "[i]");
+            EmitDecodeValue(f.Type, member + "[i]", Naming.ToCMember(f.Name));
             _w.Close();
             _w.Close();
             return;
         }
 
-        EmitDecodeValue(f.Type, member);
+        EmitDecodeValue(f.Type, member, Naming.ToCMember(f.Name));
     }
 
-    private void EmitDecodeValue(RpcType type, string value)
+    private void EmitDecodeValue(RpcType type, string value, string member)
     {
         switch (type.Kind)
         {
@@ -426,7 +454,7 @@ internal sealed class CHeaderEmitter
                 _w.Line("if (len - *pos < 2u) return -1;");
                 _w.Line($"{length} = csa_rpc_get_u16(buf + *pos);");
                 _w.Line("*pos += 2u;");
-                _w.Line($"if ({length} > {Inv(type.Length)}u || len - *pos < (size_t){length}) return -1;");
+                _w.Line($"if ({length} > {Capacity(member)} || len - *pos < (size_t){length}) return -1;");
                 if (type.Kind == RpcTypeKind.String)
                     _w.Line($"if (!csa_rpc_utf8_is_valid(buf + *pos, (size_t){length})) return -1;");
                 _w.Line("{");

@@ -91,6 +91,66 @@ public sealed class CHeaderTests
         }
     }
 
+    /// <summary>
+    /// A firmware that accepts less than the interface allows gives a field a smaller capacity in its static
+    /// configuration (nanopb's max_size; the chip bootloader sizes the Bootloader interface's Write data to its packets):
+    /// the struct shrinks, values up to the capacity round-trip, a longer one neither decodes nor encodes, and a capacity
+    /// above the interface's maxLength does not compile.
+    /// </summary>
+    [Fact]
+    public async Task A_configured_capacity_sizes_the_field_and_refuses_longer_values()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "csa-rpcgen-cap-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string fits = Hex(Wire.Encode(SamplePumpTests.SampleStart() with { Notes = new byte[] { 1, 2, 3, 4 } }));
+            string longer = Hex(Wire.Encode(SamplePumpTests.SampleStart() with { Notes = new byte[] { 1, 2, 3, 4, 5 } }));
+            File.WriteAllText(Path.Combine(dir, "sample-pump.rpc.h"), PumpHeader());
+            File.WriteAllText(Path.Combine(dir, "small.h"), "#define CSA_CFG_PUMP_START_INFUSION_REQUEST_NOTES_MAX_LENGTH 4u\n");
+            File.WriteAllText(Path.Combine(dir, "too-large.h"), "#define CSA_CFG_PUMP_START_INFUSION_REQUEST_NOTES_MAX_LENGTH 65u\n");
+            File.WriteAllText(Path.Combine(dir, "main.c"), $$"""
+                #include <stdio.h>
+                #include <string.h>
+                #include "sample-pump.rpc.h"
+
+                static const uint8_t fits[] = { {{fits}} };
+                static const uint8_t longer[] = { {{longer}} };
+
+                int main(void)
+                {
+                    pump_start_infusion_request_t m;
+                    uint8_t out[PUMP_START_INFUSION_REQUEST_MAX_SIZE];
+                    int failed = 0;
+                    if (sizeof m.notes != 4u) { printf("FAIL capacity %u\n", (unsigned)sizeof m.notes); failed = 1; }
+                    if (pump_start_infusion_request_decode(&m, fits, sizeof fits) != (int32_t)sizeof fits) { printf("FAIL decode 4\n"); failed = 1; }
+                    if (pump_start_infusion_request_encode(&m, out, sizeof out) != (int32_t)sizeof fits || memcmp(out, fits, sizeof fits) != 0) { printf("FAIL encode 4\n"); failed = 1; }
+                    if (pump_start_infusion_request_decode(&m, longer, sizeof longer) != -1) { printf("FAIL decode 5\n"); failed = 1; }
+                    (void)pump_start_infusion_request_decode(&m, fits, sizeof fits);
+                    m.notes_len = 5u;
+                    if (pump_start_infusion_request_encode(&m, out, sizeof out) != -1) { printf("FAIL encode 5\n"); failed = 1; }
+                    if (!failed) printf("ok\n");
+                    return failed;
+                }
+                """);
+
+            (int compileExit, string compileOutput) = await RunAsync("gcc", dir, "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O1",
+                "-DCSA_CONFIG_FILE=\"small.h\"", "-o", "capacity", "main.c");
+            Assert.True(compileExit == 0, "gcc failed:\n" + compileOutput);
+            (int runExit, string runOutput) = await RunAsync(Path.Combine(dir, "capacity"), dir);
+            Assert.True(runExit == 0, "C capacity check failed:\n" + runOutput);
+            Assert.Contains("ok", runOutput, StringComparison.Ordinal);
+
+            (int tooLargeExit, string tooLargeOutput) = await RunAsync("gcc", dir, "-std=c99", "-DCSA_CONFIG_FILE=\"too-large.h\"", "-c", "-o", "too-large.o", "main.c");
+            Assert.NotEqual(0, tooLargeExit);
+            Assert.Contains("CSA_CFG_PUMP_START_INFUSION_REQUEST_NOTES_MAX_LENGTH must be 1..64", tooLargeOutput, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static string BuildProgram(out int cases)
     {
         var vectors = new List<(string CType, string Bytes)>

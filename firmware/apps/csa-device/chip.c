@@ -431,7 +431,7 @@ static void node_start(uint32_t now)
 #if CSA_CONFIG_CUT_THROUGH
     csa_node_set_cut_through(&node, !opt->store_and_forward);
 #endif
-    csa_busy_link_reset(); /* the receive buffers are RAM too */
+    /* packets held while the flash was busy lived in the node: csa_node_init forgot them (RAM is new) */
     for (l = 0; l < link_count; l++) {
         csa_node_add_link(&node, l == 0 ? CSA_LINK_UPSTREAM : CSA_LINK_DOWNSTREAM, board_write, &links[l]);
         csa_node_set_link_open(&node, (uint8_t)l, link_open[l]);

@@ -3,7 +3,7 @@
  * a byte, or it stays resident and serves the Device and Bootloader interfaces on the board's UART until an update
  * or the requested stay ends in a reset.
  *
- * With the link in SRAM (CSA_CHIP_LINK_IN_SRAM, the default) the flash driver's wait loop runs link_while_busy: while
+ * With the link in SRAM (CSA_CHIP_LINK_IN_SRAM, a CMake option) the flash driver's wait loop runs link_while_busy: while
  * an erase or a program stalls code fetch from flash, frames keep being decoded from the UART ring, link management
  * keeps being answered, frames for other nodes forwarded, and packets for this node wait in the receive buffers
  * (csa_service/busy_link.h) for the main loop, which hands them to their handlers before it reads anything newer. */
@@ -12,6 +12,10 @@
 #include "csa_chip_product.h"
 #include "csa_service/bootloader_service.h"
 #include "csa_service/busy_link.h"
+
+/* The dispatch scratch the configuration gives holds the Bootloader interface's (its Write sized to the chip's
+ * packets, csa_chip_bootloader_config.h): checked here, where a mistake fails the build instead of the start. */
+typedef char csa_chip_scratch_fits[CSA_CONFIG_RPC_SCRATCH_SIZE >= BOOTLOADER_DISPATCH_SCRATCH_SIZE ? 1 : -1];
 
 static csa_product product;
 static csa_node_t node;
@@ -69,7 +73,6 @@ int main(void)
 
     csa_board_watchdog_start(); /* resident: a hang resets into the same decision (docs/firmware.md) */
 #if CSA_CHIP_LINK_IN_SRAM
-    csa_busy_link_reset();
     csa_board_flash_on_busy(link_while_busy, NULL);
 #endif
     for (;;) {

@@ -1,7 +1,6 @@
 /* The protocol stack's static configuration in the chip bootloader (docs/firmware.md section 4): the advertised
  * limits, one link (the board's UART), the response cache for one host, and the dispatch scratch the Bootloader
- * interface needs (its Write request holds up to 4096 data bytes: BOOTLOADER_DISPATCH_SCRATCH_SIZE is 4256 on the
- * Cortex-M4). RAM: docs/performance.md, "On the chips". */
+ * interface needs. RAM: docs/performance.md, "On the chips". */
 #ifndef CSA_CHIP_BOOTLOADER_CONFIG_H_
 #define CSA_CHIP_BOOTLOADER_CONFIG_H_
 
@@ -19,12 +18,17 @@
 #define CSA_CONFIG_CACHE_ANSWER_SIZE 48u /* FinishUpdate's 32-byte hash is the largest non-idempotent answer */
 #define CSA_CONFIG_CACHE_HISTORY 32u
 #define CSA_CONFIG_ERROR_MESSAGE_MAX 96u
-#define CSA_CONFIG_RPC_SCRATCH_SIZE 4256u
+/* The Bootloader interface's Write holds up to 4096 data bytes; this node's packets hold at most
+ * CSA_CHIP_MAX_PACKET_SIZE less the RPC header (8) and Write's offset and length (6): 1074 bytes, so every Write that
+ * arrives decodes and a longer one than maxWriteSize (1024) is answered by the bootloader's documented error, and the
+ * dispatch scratch (BOOTLOADER_DISPATCH_SCRATCH_SIZE, checked when the interface is added) shrinks by 3 KB. */
+#define CSA_CFG_BOOTLOADER_WRITE_REQUEST_DATA_MAX_LENGTH (CSA_CHIP_MAX_PACKET_SIZE - 14u)
+#define CSA_CONFIG_RPC_SCRATCH_SIZE 1232u
 #define CSA_CONFIG_EVENT_SUBSCRIBERS 1u
 #define CSA_CONFIG_CLIENT_CALLS 1u
 #define CSA_CONFIG_CLIENT_PACKET_SIZE 64u
 
-/* The data link's receive path in SRAM (CSA_CHIP_LINK_IN_SRAM, on by default: docs/firmware.md "On the chips"): the
+/* The data link's receive path in SRAM (CSA_CHIP_LINK_IN_SRAM, a CMake option: docs/firmware.md "On the chips"): the
  * bootloader runs it from the flash driver's wait loop, so the link keeps going while an erase stalls code fetch. */
 #ifndef CSA_CHIP_LINK_IN_SRAM
 #define CSA_CHIP_LINK_IN_SRAM 0

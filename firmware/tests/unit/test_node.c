@@ -557,6 +557,78 @@ static void reassembly_limits(void)
     CHECK_EQ(c0()->dropped[CSA_DROP_REASSEMBLY_TIMEOUT], 8);
 }
 
+/* A packet held for later delivery (csa_service/busy_link.h: while the flash is busy) keeps one of the node's receive
+   buffers: a reassembled one where it was put together, a single-frame one copied from the frame. Held packets and
+   packets in reassembly share the advertised buffers; one more is lost (SocketQueueFull); a held one never expires or
+   is evicted, and they come back oldest first. */
+static unsigned held_refused;
+
+static void keep(void *ctx, csa_node_t *node, const csa_packet_t *p)
+{
+    (void)ctx;
+    if (csa_node_hold_packet(node, p) == NULL)
+        held_refused++;
+}
+
+static void held_packets_keep_their_receive_buffers(void)
+{
+    csa_reassembly_t *b;
+    csa_packet_t p;
+    unsigned i;
+    chain(1, 0x01, false);
+    held_refused = 0;
+    CHECK_EQ(csa_node_bind(&dev[0], 0x20, keep, NULL), CSA_OK);
+    CHECK(csa_node_oldest_held(&dev[0]) == NULL);
+    fragment(0, 1, 0, false, 1000, 0x50); /* reassembled: stays in its buffer */
+    fragment(0, 1, 1, true, 24, 0x51);
+    CHECK_EQ(csa_node_reassemblies(&dev[0]), 0);
+    for (i = 0; i < 7u; i++) /* single-frame packets: copied, one buffer each */
+        fragment(0, (uint16_t)(2u + i), 0, true, 10u + i, (uint8_t)(0x60u + i));
+    CHECK_EQ(held_refused, 0);
+    fragment(0, 20, 0, true, 10, 0x70); /* all 8 buffers hold a packet */
+    CHECK_EQ(held_refused, 1);
+    fragment(0, 21, 0, false, 10, 0x71); /* a packet in several frames finds no buffer either */
+    CHECK_EQ(c0()->dropped[CSA_DROP_SOCKET_QUEUE_FULL], 2);
+    CHECK_EQ(c0()->dropped[CSA_DROP_REASSEMBLY_EVICTED], 0);
+    csa_node_poll(&dev[0], dev[0].now + 10000u); /* held packets do not time out */
+    CHECK_EQ(c0()->dropped[CSA_DROP_REASSEMBLY_TIMEOUT], 0);
+    /* Back oldest first, each whole. */
+    b = csa_node_oldest_held(&dev[0]);
+    CHECK(b != NULL);
+    csa_node_held_packet(b, &p);
+    CHECK_EQ(p.len, 1024);
+    CHECK(p.data[0] == 0x50 && p.data[999] == 0x50 && p.data[1000] == 0x51 && p.src_node == 0 && p.dst_port == 0x20);
+    CHECK_EQ(p.dst_node, 0x01);
+    csa_node_release_packet(b);
+    for (i = 0; i < 7u; i++) {
+        b = csa_node_oldest_held(&dev[0]);
+        CHECK(b != NULL);
+        csa_node_held_packet(b, &p);
+        CHECK_EQ(p.len, 10u + i);
+        CHECK(p.data[0] == 0x60u + i && p.data[p.len - 1u] == 0x60u + i);
+        csa_node_release_packet(b);
+    }
+    CHECK(csa_node_oldest_held(&dev[0]) == NULL);
+    /* The buffers are free again: a packet in several frames reassembles and is delivered as usual. */
+    CHECK_EQ(csa_node_bind(&dev[0], 0x21, record, NULL), CSA_OK);
+    delivered = 0;
+    {
+        csa_frame_header_t h = test_header(0x01, 0x21, 0x00, 0x10, 40);
+        uint8_t payload[20];
+        memset(payload, 0x7A, sizeof payload);
+        h.fragment = 0;
+        h.last = false;
+        test_host_send_frame(&down[0], &h, payload, sizeof payload);
+        h.fragment = 1;
+        h.last = true;
+        test_host_send_frame(&down[0], &h, payload, 5);
+        run(dev[0].now);
+    }
+    CHECK_EQ(delivered, 1);
+    CHECK_EQ(delivered_len, 25);
+    CHECK_EQ(csa_node_reassemblies(&dev[0]), 0);
+}
+
 static void sends_in_frames_that_fit_the_path(void)
 {
     static const uint8_t caps_request[] = {0x01, 0x05, 128, 0x00};
@@ -644,6 +716,7 @@ static const csa_test_case_t cases[] = {
     {"forwarding_rules", forwarding_rules},
     {"reassembly_in_order_and_its_drops", reassembly_in_order_and_its_drops},
     {"reassembly_limits", reassembly_limits},
+    {"held_packets_keep_their_receive_buffers", held_packets_keep_their_receive_buffers},
     {"sends_in_frames_that_fit_the_path", sends_in_frames_that_fit_the_path},
     {"leading_delimiter_after_silence", leading_delimiter_after_silence},
     {"a_closing_link_truncates_and_forgets", a_closing_link_truncates_and_forgets},

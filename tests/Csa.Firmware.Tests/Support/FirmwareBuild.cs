@@ -17,13 +17,13 @@ internal sealed record FirmwareConfiguration(string Name, string? Compiler, IRea
 
     /// <summary>
     /// The chips with the bootloader's data link in SRAM (CSA_CHIP_LINK_IN_SRAM, docs/firmware.md "On the chips"): the
-    /// bootloader copies run the link from the flash driver's wait loop. It needs more SRAM than the product's 32 KB
-    /// minimum (48 KB here: every F405/F407 and L476 has it); the flash budget is widened to 33 KB for the QEMU board's
-    /// copy only in effect (its semihosting flash driver is larger than the chips'): the F4 and L4 copies are held to
-    /// 32 KB by <c>ChipLinkInSramTests</c>.
+    /// bootloader copies run the link from the flash driver's wait loop. Every image is held to the product's 32 KB of
+    /// SRAM, as in the default build; the flash budget is widened to 33 KB for the QEMU board's copy only in effect (its
+    /// semihosting flash driver is larger than the chips'): the F4 and L4 copies are held to 32 KB by
+    /// <c>ChipLinkInSramTests</c>.
     /// </summary>
     public static readonly FirmwareConfiguration ArmLinkInSram = new("arm-none-eabi-link-in-sram", null,
-        ["-DCSA_CHIP_LINK_IN_SRAM=ON", "-DCSA_BOOTLOADER_RAM_BUDGET=49152", "-DCSA_BOOTLOADER_FLASH_BUDGET=33792"], Arm.Toolchain);
+        ["-DCSA_CHIP_LINK_IN_SRAM=ON", "-DCSA_BOOTLOADER_FLASH_BUDGET=33792"], Arm.Toolchain);
 
     /// <summary>gcc, no sanitizers: the unit tests and the csa-device program the interop tests run.</summary>
     public static readonly FirmwareConfiguration Gcc = new("gcc", "gcc", []);

@@ -8,6 +8,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The firmware's static configuration may set smaller capacities for variable-length fields (CSA_CFG_*). */
+#ifdef CSA_CONFIG_FILE
+#include CSA_CONFIG_FILE
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -183,12 +188,21 @@ static inline int all_types_inner_decode_at(all_types_inner_t *msg, const uint8_
     return 0;
 }
 
+/* The capacity of label: the interface's maxLength (8) unless the firmware's
+   configuration sets a smaller one (a longer value then neither encodes nor decodes). */
+#ifndef CSA_CFG_ALL_TYPES_OUTER_LABEL_MAX_LENGTH
+#define CSA_CFG_ALL_TYPES_OUTER_LABEL_MAX_LENGTH 8u
+#endif
+#if CSA_CFG_ALL_TYPES_OUTER_LABEL_MAX_LENGTH < 1 || CSA_CFG_ALL_TYPES_OUTER_LABEL_MAX_LENGTH > 8
+#error "CSA_CFG_ALL_TYPES_OUTER_LABEL_MAX_LENGTH must be 1..8 (the interface's maxLength)"
+#endif
+
 /* outer */
 typedef struct all_types_outer
 {
     all_types_inner_t inner;
-    uint16_t label_len; /* UTF-8 bytes in label, at most 8, no terminator counted */
-    char label[9]; /* label Decode adds a NUL terminator. */
+    uint16_t label_len; /* UTF-8 bytes in label, at most CSA_CFG_ALL_TYPES_OUTER_LABEL_MAX_LENGTH, no terminator counted */
+    char label[CSA_CFG_ALL_TYPES_OUTER_LABEL_MAX_LENGTH + 1]; /* label Decode adds a NUL terminator. */
 } all_types_outer_t;
 #define ALL_TYPES_OUTER_MIN_SIZE 10u
 #define ALL_TYPES_OUTER_MAX_SIZE 18u
@@ -196,7 +210,7 @@ typedef struct all_types_outer
 static inline int all_types_outer_encode_at(const all_types_outer_t *msg, uint8_t *buf, size_t cap, size_t *pos)
 {
     if (all_types_inner_encode_at(&msg->inner, buf, cap, pos) != 0) return -1;
-    if (msg->label_len > 8u) return -1;
+    if (msg->label_len > CSA_CFG_ALL_TYPES_OUTER_LABEL_MAX_LENGTH) return -1;
     if (!csa_rpc_utf8_is_valid((const uint8_t *)msg->label, (size_t)msg->label_len)) return -1;
     if (cap - *pos < 2u + (size_t)msg->label_len) return -1;
     csa_rpc_put_u16(buf + *pos, msg->label_len);
@@ -215,7 +229,7 @@ static inline int all_types_outer_decode_at(all_types_outer_t *msg, const uint8_
     if (len - *pos < 2u) return -1;
     msg->label_len = csa_rpc_get_u16(buf + *pos);
     *pos += 2u;
-    if (msg->label_len > 8u || len - *pos < (size_t)msg->label_len) return -1;
+    if (msg->label_len > CSA_CFG_ALL_TYPES_OUTER_LABEL_MAX_LENGTH || len - *pos < (size_t)msg->label_len) return -1;
     if (!csa_rpc_utf8_is_valid(buf + *pos, (size_t)msg->label_len)) return -1;
     {
         size_t k;
@@ -225,6 +239,24 @@ static inline int all_types_outer_decode_at(all_types_outer_t *msg, const uint8_
     *pos += (size_t)msg->label_len;
     return 0;
 }
+
+/* The capacity of var_bytes: the interface's maxLength (5) unless the firmware's
+   configuration sets a smaller one (a longer value then neither encodes nor decodes). */
+#ifndef CSA_CFG_ALL_TYPES_EVERYTHING_REQUEST_VAR_BYTES_MAX_LENGTH
+#define CSA_CFG_ALL_TYPES_EVERYTHING_REQUEST_VAR_BYTES_MAX_LENGTH 5u
+#endif
+#if CSA_CFG_ALL_TYPES_EVERYTHING_REQUEST_VAR_BYTES_MAX_LENGTH < 1 || CSA_CFG_ALL_TYPES_EVERYTHING_REQUEST_VAR_BYTES_MAX_LENGTH > 5
+#error "CSA_CFG_ALL_TYPES_EVERYTHING_REQUEST_VAR_BYTES_MAX_LENGTH must be 1..5 (the interface's maxLength)"
+#endif
+
+/* The capacity of text: the interface's maxLength (10) unless the firmware's
+   configuration sets a smaller one (a longer value then neither encodes nor decodes). */
+#ifndef CSA_CFG_ALL_TYPES_EVERYTHING_REQUEST_TEXT_MAX_LENGTH
+#define CSA_CFG_ALL_TYPES_EVERYTHING_REQUEST_TEXT_MAX_LENGTH 10u
+#endif
+#if CSA_CFG_ALL_TYPES_EVERYTHING_REQUEST_TEXT_MAX_LENGTH < 1 || CSA_CFG_ALL_TYPES_EVERYTHING_REQUEST_TEXT_MAX_LENGTH > 10
+#error "CSA_CFG_ALL_TYPES_EVERYTHING_REQUEST_TEXT_MAX_LENGTH must be 1..10 (the interface's maxLength)"
+#endif
 
 /* Request of command Everything. */
 typedef struct all_types_everything_request
@@ -242,10 +274,10 @@ typedef struct all_types_everything_request
     all_types_medium_t medium;
     all_types_large_t large;
     uint8_t fixed_bytes[3];
-    uint16_t var_bytes_len; /* bytes used in var_bytes, at most 5 */
-    uint8_t var_bytes[5];
-    uint16_t text_len; /* UTF-8 bytes in text, at most 10, no terminator counted */
-    char text[11]; /* text Decode adds a NUL terminator. */
+    uint16_t var_bytes_len; /* bytes used in var_bytes, at most CSA_CFG_ALL_TYPES_EVERYTHING_REQUEST_VAR_BYTES_MAX_LENGTH */
+    uint8_t var_bytes[CSA_CFG_ALL_TYPES_EVERYTHING_REQUEST_VAR_BYTES_MAX_LENGTH];
+    uint16_t text_len; /* UTF-8 bytes in text, at most CSA_CFG_ALL_TYPES_EVERYTHING_REQUEST_TEXT_MAX_LENGTH, no terminator counted */
+    char text[CSA_CFG_ALL_TYPES_EVERYTHING_REQUEST_TEXT_MAX_LENGTH + 1]; /* text Decode adds a NUL terminator. */
     all_types_outer_t outer;
     int16_t numbers[3];
     all_types_medium_t modes[2];
@@ -303,7 +335,7 @@ static inline int all_types_everything_request_encode_at(const all_types_everyth
         for (k = 0u; k < 3u; k++) buf[*pos + k] = msg->fixed_bytes[k];
     }
     *pos += 3u;
-    if (msg->var_bytes_len > 5u) return -1;
+    if (msg->var_bytes_len > CSA_CFG_ALL_TYPES_EVERYTHING_REQUEST_VAR_BYTES_MAX_LENGTH) return -1;
     if (cap - *pos < 2u + (size_t)msg->var_bytes_len) return -1;
     csa_rpc_put_u16(buf + *pos, msg->var_bytes_len);
     *pos += 2u;
@@ -312,7 +344,7 @@ static inline int all_types_everything_request_encode_at(const all_types_everyth
         for (k = 0u; k < (size_t)msg->var_bytes_len; k++) buf[*pos + k] = msg->var_bytes[k];
     }
     *pos += (size_t)msg->var_bytes_len;
-    if (msg->text_len > 10u) return -1;
+    if (msg->text_len > CSA_CFG_ALL_TYPES_EVERYTHING_REQUEST_TEXT_MAX_LENGTH) return -1;
     if (!csa_rpc_utf8_is_valid((const uint8_t *)msg->text, (size_t)msg->text_len)) return -1;
     if (cap - *pos < 2u + (size_t)msg->text_len) return -1;
     csa_rpc_put_u16(buf + *pos, msg->text_len);
@@ -417,7 +449,7 @@ static inline int all_types_everything_request_decode_at(all_types_everything_re
     if (len - *pos < 2u) return -1;
     msg->var_bytes_len = csa_rpc_get_u16(buf + *pos);
     *pos += 2u;
-    if (msg->var_bytes_len > 5u || len - *pos < (size_t)msg->var_bytes_len) return -1;
+    if (msg->var_bytes_len > CSA_CFG_ALL_TYPES_EVERYTHING_REQUEST_VAR_BYTES_MAX_LENGTH || len - *pos < (size_t)msg->var_bytes_len) return -1;
     {
         size_t k;
         for (k = 0u; k < (size_t)msg->var_bytes_len; k++) msg->var_bytes[k] = buf[*pos + k];
@@ -426,7 +458,7 @@ static inline int all_types_everything_request_decode_at(all_types_everything_re
     if (len - *pos < 2u) return -1;
     msg->text_len = csa_rpc_get_u16(buf + *pos);
     *pos += 2u;
-    if (msg->text_len > 10u || len - *pos < (size_t)msg->text_len) return -1;
+    if (msg->text_len > CSA_CFG_ALL_TYPES_EVERYTHING_REQUEST_TEXT_MAX_LENGTH || len - *pos < (size_t)msg->text_len) return -1;
     if (!csa_rpc_utf8_is_valid(buf + *pos, (size_t)msg->text_len)) return -1;
     {
         size_t k;
@@ -500,18 +532,27 @@ static inline int32_t all_types_everything_request_decode(all_types_everything_r
     return (int32_t)pos;
 }
 
+/* The capacity of echo: the interface's maxLength (1000) unless the firmware's
+   configuration sets a smaller one (a longer value then neither encodes nor decodes). */
+#ifndef CSA_CFG_ALL_TYPES_EVERYTHING_RESPONSE_ECHO_MAX_LENGTH
+#define CSA_CFG_ALL_TYPES_EVERYTHING_RESPONSE_ECHO_MAX_LENGTH 1000u
+#endif
+#if CSA_CFG_ALL_TYPES_EVERYTHING_RESPONSE_ECHO_MAX_LENGTH < 1 || CSA_CFG_ALL_TYPES_EVERYTHING_RESPONSE_ECHO_MAX_LENGTH > 1000
+#error "CSA_CFG_ALL_TYPES_EVERYTHING_RESPONSE_ECHO_MAX_LENGTH must be 1..1000 (the interface's maxLength)"
+#endif
+
 /* Response to command Everything. */
 typedef struct all_types_everything_response
 {
-    uint16_t echo_len; /* bytes used in echo, at most 1000 */
-    uint8_t echo[1000];
+    uint16_t echo_len; /* bytes used in echo, at most CSA_CFG_ALL_TYPES_EVERYTHING_RESPONSE_ECHO_MAX_LENGTH */
+    uint8_t echo[CSA_CFG_ALL_TYPES_EVERYTHING_RESPONSE_ECHO_MAX_LENGTH];
 } all_types_everything_response_t;
 #define ALL_TYPES_EVERYTHING_RESPONSE_MIN_SIZE 2u
 #define ALL_TYPES_EVERYTHING_RESPONSE_MAX_SIZE 1002u
 
 static inline int all_types_everything_response_encode_at(const all_types_everything_response_t *msg, uint8_t *buf, size_t cap, size_t *pos)
 {
-    if (msg->echo_len > 1000u) return -1;
+    if (msg->echo_len > CSA_CFG_ALL_TYPES_EVERYTHING_RESPONSE_ECHO_MAX_LENGTH) return -1;
     if (cap - *pos < 2u + (size_t)msg->echo_len) return -1;
     csa_rpc_put_u16(buf + *pos, msg->echo_len);
     *pos += 2u;
@@ -528,7 +569,7 @@ static inline int all_types_everything_response_decode_at(all_types_everything_r
     if (len - *pos < 2u) return -1;
     msg->echo_len = csa_rpc_get_u16(buf + *pos);
     *pos += 2u;
-    if (msg->echo_len > 1000u || len - *pos < (size_t)msg->echo_len) return -1;
+    if (msg->echo_len > CSA_CFG_ALL_TYPES_EVERYTHING_RESPONSE_ECHO_MAX_LENGTH || len - *pos < (size_t)msg->echo_len) return -1;
     {
         size_t k;
         for (k = 0u; k < (size_t)msg->echo_len; k++) msg->echo[k] = buf[*pos + k];

@@ -8,6 +8,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The firmware's static configuration may set smaller capacities for variable-length fields (CSA_CFG_*). */
+#ifdef CSA_CONFIG_FILE
+#include CSA_CONFIG_FILE
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -318,6 +323,15 @@ static inline int32_t device_get_identity_request_decode(device_get_identity_req
     return (int32_t)pos;
 }
 
+/* The capacity of product_name: the interface's maxLength (32) unless the firmware's
+   configuration sets a smaller one (a longer value then neither encodes nor decodes). */
+#ifndef CSA_CFG_DEVICE_GET_IDENTITY_RESPONSE_PRODUCT_NAME_MAX_LENGTH
+#define CSA_CFG_DEVICE_GET_IDENTITY_RESPONSE_PRODUCT_NAME_MAX_LENGTH 32u
+#endif
+#if CSA_CFG_DEVICE_GET_IDENTITY_RESPONSE_PRODUCT_NAME_MAX_LENGTH < 1 || CSA_CFG_DEVICE_GET_IDENTITY_RESPONSE_PRODUCT_NAME_MAX_LENGTH > 32
+#error "CSA_CFG_DEVICE_GET_IDENTITY_RESPONSE_PRODUCT_NAME_MAX_LENGTH must be 1..32 (the interface's maxLength)"
+#endif
+
 /* Response to command GetIdentity. */
 typedef struct device_get_identity_response
 {
@@ -326,8 +340,8 @@ typedef struct device_get_identity_response
     uint8_t uid[12]; /* The 96-bit unique id of the microcontroller, as read from its UID registers (lowest address first). */
     uint16_t mcu_device_id; /* The DEV_ID of the microcontroller's DBGMCU_IDCODE register (for example 0x413 for STM32F405/407, 0x415 for STM32L476). */
     uint16_t hardware_revision; /* The board's hardware revision. */
-    uint16_t product_name_len; /* UTF-8 bytes in product_name, at most 32, no terminator counted */
-    char product_name[33]; /* The product name. Decode adds a NUL terminator. */
+    uint16_t product_name_len; /* UTF-8 bytes in product_name, at most CSA_CFG_DEVICE_GET_IDENTITY_RESPONSE_PRODUCT_NAME_MAX_LENGTH, no terminator counted */
+    char product_name[CSA_CFG_DEVICE_GET_IDENTITY_RESPONSE_PRODUCT_NAME_MAX_LENGTH + 1]; /* The product name. Decode adds a NUL terminator. */
 } device_get_identity_response_t;
 #define DEVICE_GET_IDENTITY_RESPONSE_MIN_SIZE 26u
 #define DEVICE_GET_IDENTITY_RESPONSE_MAX_SIZE 58u
@@ -352,7 +366,7 @@ static inline int device_get_identity_response_encode_at(const device_get_identi
     if (cap - *pos < 2u) return -1;
     csa_rpc_put_u16(buf + *pos, msg->hardware_revision);
     *pos += 2u;
-    if (msg->product_name_len > 32u) return -1;
+    if (msg->product_name_len > CSA_CFG_DEVICE_GET_IDENTITY_RESPONSE_PRODUCT_NAME_MAX_LENGTH) return -1;
     if (!csa_rpc_utf8_is_valid((const uint8_t *)msg->product_name, (size_t)msg->product_name_len)) return -1;
     if (cap - *pos < 2u + (size_t)msg->product_name_len) return -1;
     csa_rpc_put_u16(buf + *pos, msg->product_name_len);
@@ -388,7 +402,7 @@ static inline int device_get_identity_response_decode_at(device_get_identity_res
     if (len - *pos < 2u) return -1;
     msg->product_name_len = csa_rpc_get_u16(buf + *pos);
     *pos += 2u;
-    if (msg->product_name_len > 32u || len - *pos < (size_t)msg->product_name_len) return -1;
+    if (msg->product_name_len > CSA_CFG_DEVICE_GET_IDENTITY_RESPONSE_PRODUCT_NAME_MAX_LENGTH || len - *pos < (size_t)msg->product_name_len) return -1;
     if (!csa_rpc_utf8_is_valid(buf + *pos, (size_t)msg->product_name_len)) return -1;
     {
         size_t k;

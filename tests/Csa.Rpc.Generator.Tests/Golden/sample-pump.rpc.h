@@ -8,6 +8,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The firmware's static configuration may set smaller capacities for variable-length fields (CSA_CFG_*). */
+#ifdef CSA_CONFIG_FILE
+#include CSA_CONFIG_FILE
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -276,23 +281,41 @@ static inline int32_t pump_get_status_response_decode(pump_get_status_response_t
     return (int32_t)pos;
 }
 
+/* The capacity of drug_name: the interface's maxLength (24) unless the firmware's
+   configuration sets a smaller one (a longer value then neither encodes nor decodes). */
+#ifndef CSA_CFG_PUMP_START_INFUSION_REQUEST_DRUG_NAME_MAX_LENGTH
+#define CSA_CFG_PUMP_START_INFUSION_REQUEST_DRUG_NAME_MAX_LENGTH 24u
+#endif
+#if CSA_CFG_PUMP_START_INFUSION_REQUEST_DRUG_NAME_MAX_LENGTH < 1 || CSA_CFG_PUMP_START_INFUSION_REQUEST_DRUG_NAME_MAX_LENGTH > 24
+#error "CSA_CFG_PUMP_START_INFUSION_REQUEST_DRUG_NAME_MAX_LENGTH must be 1..24 (the interface's maxLength)"
+#endif
+
+/* The capacity of notes: the interface's maxLength (64) unless the firmware's
+   configuration sets a smaller one (a longer value then neither encodes nor decodes). */
+#ifndef CSA_CFG_PUMP_START_INFUSION_REQUEST_NOTES_MAX_LENGTH
+#define CSA_CFG_PUMP_START_INFUSION_REQUEST_NOTES_MAX_LENGTH 64u
+#endif
+#if CSA_CFG_PUMP_START_INFUSION_REQUEST_NOTES_MAX_LENGTH < 1 || CSA_CFG_PUMP_START_INFUSION_REQUEST_NOTES_MAX_LENGTH > 64
+#error "CSA_CFG_PUMP_START_INFUSION_REQUEST_NOTES_MAX_LENGTH must be 1..64 (the interface's maxLength)"
+#endif
+
 /* Request of command StartInfusion. Starts an infusion. */
 typedef struct pump_start_infusion_request
 {
-    uint16_t drug_name_len; /* UTF-8 bytes in drug_name, at most 24, no terminator counted */
-    char drug_name[25]; /* The drug as named in the library. Decode adds a NUL terminator. */
+    uint16_t drug_name_len; /* UTF-8 bytes in drug_name, at most CSA_CFG_PUMP_START_INFUSION_REQUEST_DRUG_NAME_MAX_LENGTH, no terminator counted */
+    char drug_name[CSA_CFG_PUMP_START_INFUSION_REQUEST_DRUG_NAME_MAX_LENGTH + 1]; /* The drug as named in the library. Decode adds a NUL terminator. */
     uint8_t program_id[16]; /* The id of the approved program. */
     pump_protocol_step_t steps[3]; /* The protocol steps. */
     uint32_t volume_to_be_infused_microliters;
-    uint16_t notes_len; /* bytes used in notes, at most 64 */
-    uint8_t notes[64]; /* Opaque operator notes. */
+    uint16_t notes_len; /* bytes used in notes, at most CSA_CFG_PUMP_START_INFUSION_REQUEST_NOTES_MAX_LENGTH */
+    uint8_t notes[CSA_CFG_PUMP_START_INFUSION_REQUEST_NOTES_MAX_LENGTH]; /* Opaque operator notes. */
 } pump_start_infusion_request_t;
 #define PUMP_START_INFUSION_REQUEST_MIN_SIZE 42u
 #define PUMP_START_INFUSION_REQUEST_MAX_SIZE 130u
 
 static inline int pump_start_infusion_request_encode_at(const pump_start_infusion_request_t *msg, uint8_t *buf, size_t cap, size_t *pos)
 {
-    if (msg->drug_name_len > 24u) return -1;
+    if (msg->drug_name_len > CSA_CFG_PUMP_START_INFUSION_REQUEST_DRUG_NAME_MAX_LENGTH) return -1;
     if (!csa_rpc_utf8_is_valid((const uint8_t *)msg->drug_name, (size_t)msg->drug_name_len)) return -1;
     if (cap - *pos < 2u + (size_t)msg->drug_name_len) return -1;
     csa_rpc_put_u16(buf + *pos, msg->drug_name_len);
@@ -318,7 +341,7 @@ static inline int pump_start_infusion_request_encode_at(const pump_start_infusio
     if (cap - *pos < 4u) return -1;
     csa_rpc_put_u32(buf + *pos, msg->volume_to_be_infused_microliters);
     *pos += 4u;
-    if (msg->notes_len > 64u) return -1;
+    if (msg->notes_len > CSA_CFG_PUMP_START_INFUSION_REQUEST_NOTES_MAX_LENGTH) return -1;
     if (cap - *pos < 2u + (size_t)msg->notes_len) return -1;
     csa_rpc_put_u16(buf + *pos, msg->notes_len);
     *pos += 2u;
@@ -335,7 +358,7 @@ static inline int pump_start_infusion_request_decode_at(pump_start_infusion_requ
     if (len - *pos < 2u) return -1;
     msg->drug_name_len = csa_rpc_get_u16(buf + *pos);
     *pos += 2u;
-    if (msg->drug_name_len > 24u || len - *pos < (size_t)msg->drug_name_len) return -1;
+    if (msg->drug_name_len > CSA_CFG_PUMP_START_INFUSION_REQUEST_DRUG_NAME_MAX_LENGTH || len - *pos < (size_t)msg->drug_name_len) return -1;
     if (!csa_rpc_utf8_is_valid(buf + *pos, (size_t)msg->drug_name_len)) return -1;
     {
         size_t k;
@@ -362,7 +385,7 @@ static inline int pump_start_infusion_request_decode_at(pump_start_infusion_requ
     if (len - *pos < 2u) return -1;
     msg->notes_len = csa_rpc_get_u16(buf + *pos);
     *pos += 2u;
-    if (msg->notes_len > 64u || len - *pos < (size_t)msg->notes_len) return -1;
+    if (msg->notes_len > CSA_CFG_PUMP_START_INFUSION_REQUEST_NOTES_MAX_LENGTH || len - *pos < (size_t)msg->notes_len) return -1;
     {
         size_t k;
         for (k = 0u; k < (size_t)msg->notes_len; k++) msg->notes[k] = buf[*pos + k];

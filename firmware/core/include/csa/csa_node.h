@@ -126,12 +126,15 @@ typedef struct {
     uint32_t last_used;
 } csa_peer_t;
 
-/** A packet being reassembled; the buffer is one of the node's receive buffers. */
+/** A packet being reassembled, or a whole one held for later delivery (csa_node_hold_packet); the buffer is one of
+    the node's receive buffers. */
 typedef struct {
     bool used;
+    bool held;       /**< A whole packet kept until csa_node_release_packet: never continued, evicted or expired. */
     uint8_t link;
     uint8_t src_node;
     uint8_t src_port;
+    uint8_t dst_node; /**< Set for a held packet (this node, the broadcast or a group). */
     uint8_t dst_port;
     uint16_t packet_id;
     uint16_t next_index;
@@ -264,6 +267,23 @@ void csa_node_totals(const csa_node_t *node, csa_counters_t *totals);
 
 /** Packets being reassembled now (each holds a receive buffer). */
 unsigned csa_node_reassemblies(const csa_node_t *node);
+
+/** Keeps the packet being delivered to a port handler (packet, inside the handler) in one of the node's receive
+    buffers, to be handed on later: a reassembled packet stays where it was put together, a single-frame one (which
+    lies in the link's frame buffer) is copied into a free buffer. The buffer counts against the receive buffers the
+    node advertises until csa_node_release_packet. Returns it, or NULL when every receive buffer is taken (the packet
+    is lost: counted as SocketQueueFull on its link). For a bootloader that keeps its link running while the flash is
+    busy (csa_service/busy_link.h): marked CSA_CONFIG_LINK_RAMFUNC. */
+csa_reassembly_t *csa_node_hold_packet(csa_node_t *node, const csa_packet_t *packet);
+
+/** The held buffer that has waited longest (packets held in arrival order), or NULL when none is held. */
+csa_reassembly_t *csa_node_oldest_held(csa_node_t *node);
+
+/** The packet a held buffer carries (data points into the buffer, valid until csa_node_release_packet). */
+void csa_node_held_packet(const csa_reassembly_t *held, csa_packet_t *packet);
+
+/** Gives a held buffer back to the node. */
+void csa_node_release_packet(csa_reassembly_t *held);
 
 #ifdef __cplusplus
 }
