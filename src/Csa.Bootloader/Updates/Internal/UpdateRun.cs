@@ -239,12 +239,11 @@ internal sealed partial class UpdateRun
 
     private static bool IsTransient(Exception ex)
     {
+        // MulticastLeftException: left behind by a transfer to a group, it goes on by itself.
         if (DeviceNetwork.IsUnreachable(ex) || ex is DeviceNotFoundException or DeviceReturnedException or MulticastLeftException)
             return true;
         if (ex is not RpcErrorException error)
             return false;
-        if (ex is MulticastLeftException)
-            return true; // left behind by a transfer to a group: it goes on by itself
         if (error.Status is RpcStatus.Busy or RpcStatus.InternalError or RpcStatus.UnknownInterface)
             return true; // the device restarted into another image under us, or is busy: look again
         if (BootloaderInterface.TryGetError(error, out BootloaderError code))
