@@ -193,6 +193,34 @@ public sealed class VirtualDeviceLifecycleTests
         }
     }
 
+    /// <summary>
+    /// One cut can be seen by several parts of a run (a command and the background eraser), and each reports it. A report
+    /// that comes late, after the supply has powered the device on again, must not cut the new run (it did: a power-cut
+    /// sweep's restorer then found the device off again under its checks).
+    /// </summary>
+    [Fact]
+    [Trait("Requirement", "REQ-RECOVER")]
+    public async Task A_late_power_loss_report_from_a_run_that_is_gone_does_not_cut_the_device_powered_on_since()
+    {
+        await using VirtualDevice device = CreateDevice(withApplication: false);
+        Assert.Equal(VirtualDeviceState.Bootloader, await device.PowerOnAsync());
+        Action stale = device.Firmware.Bootloader.BackgroundPowerLost!; // the first run's report
+        await device.CutPowerAsync();
+        Assert.Equal(VirtualDeviceState.Bootloader, await device.PowerOnAsync());
+        Task off = StateWatch.NextAsync(device, VirtualDeviceState.Off);
+
+        stale();
+
+        // Nothing is to happen, so this waits a moment for it (a slow machine can only make the test miss the bug, never fail it).
+        await Task.WhenAny(off, Task.Delay(500));
+        Assert.False(off.IsCompleted, "the first run's late report cut the second run");
+        Assert.True(device.Flash.IsPowered);
+        Assert.Equal(VirtualDeviceState.Bootloader, device.State);
+        // The current run's own report still takes the device down.
+        device.Firmware.Bootloader.BackgroundPowerLost!();
+        await off.WaitAsync(HangGuard);
+    }
+
     [Fact]
     [Trait("Requirement", "REQ-RECOVER")]
     public async Task CutPowerAsync_tears_the_flash_operation_in_progress_and_answers_nothing_more()
