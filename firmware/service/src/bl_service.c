@@ -88,8 +88,11 @@ static uint8_t in_step_with_line(const csa_bl_service *svc)
     return 1;
 }
 #define NOTE_COMMAND_START(svc) ((svc)->started_on_arrival = in_step_with_line(svc))
+/* Out of step (a frame partway in after a backlog), the erase waits: the next command starts as it arrives. */
+#define ERASE_MAY_START(svc) ((svc)->started_on_arrival || in_step_with_line(svc))
 #else
 #define NOTE_COMMAND_START(svc) ((void)0)
+#define ERASE_MAY_START(svc) 1
 #endif
 
 /* A command that arrives while a deferred one waits for its turn is answered Busy (rpc-packets.md: send again);
@@ -380,7 +383,8 @@ csa_bl_status csa_bl_service_start(csa_bl_service *svc, const csa_product *produ
 
 int csa_bl_service_busy(const csa_bl_service *svc)
 {
-    return svc->job.kind != CSA_BL_JOB_NONE || svc->erase_pending;
+    /* an erase held back out of step is not work to do at once: the port may wait for the rest of the frame */
+    return svc->job.kind != CSA_BL_JOB_NONE || (svc->erase_pending && ERASE_MAY_START(svc));
 }
 
 csa_run csa_bl_service_poll(csa_bl_service *svc, uint32_t now, int idle)
@@ -395,12 +399,7 @@ csa_run csa_bl_service_poll(csa_bl_service *svc, uint32_t now, int idle)
         csa_bl_service_keep_address(svc);
         return CSA_RUN_RESET;
     }
-    if (idle && svc->erase_pending && !svc->reset_pending
-#if CSA_CONFIG_ERASE_IN_STEP
-        /* out of step (a frame partway in after a backlog): the next command starts as it arrives and kicks it */
-        && (svc->started_on_arrival || in_step_with_line(svc))
-#endif
-    ) {
+    if (idle && svc->erase_pending && !svc->reset_pending && ERASE_MAY_START(svc)) {
         int erased = 0;
         csa_bl_status st = csa_bl_erase_ahead(&svc->bl, &erased);
         if (st == CSA_BL_POWER_LOST) {
