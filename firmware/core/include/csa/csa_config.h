@@ -83,7 +83,7 @@
 /* A bootloader service starts a background (erase-ahead) erase only when it is in step with the line: right after a
    command that started with at most max(64, M/16) decoded bytes of the next frame in on every link, or when no link
    has more than that of a frame in now (device-model.md 6.4.1). 0: an erase starts whenever the main loop finds no
-   byte arrived (a chip copy with no flash to spare; one whose link stops during an erase gains nothing from it). */
+   byte arrived (the chip bootloader copies: 104 bytes of Cortex-M4 flash they do not have to spare). */
 #ifndef CSA_CONFIG_ERASE_IN_STEP
 #define CSA_CONFIG_ERASE_IN_STEP 1
 #endif
