@@ -28,6 +28,13 @@
 #define CSA_CONFIG_CLIENT_CALLS 1u
 #define CSA_CONFIG_CLIENT_PACKET_SIZE 64u
 
+/* Erase-ahead in step with the line (csa_config.h, device-model.md 6.4.1) is off in the chip copies: it costs 104
+ * bytes of flash, and the F4 copy with the link in SRAM has 64 left (32 704 of 32 768 bytes; 32 808 with it). Their
+ * eraser starts whenever the main loop finds no byte (a product with the flash to spare may define it 1). */
+#ifndef CSA_CONFIG_ERASE_IN_STEP
+#define CSA_CONFIG_ERASE_IN_STEP 0
+#endif
+
 /* The data link's receive path in SRAM (CSA_CHIP_LINK_IN_SRAM, a CMake option: docs/firmware.md "On the chips"): the
  * bootloader runs it from the flash driver's wait loop, so the link keeps going while an erase stalls code fetch. */
 #ifndef CSA_CHIP_LINK_IN_SRAM

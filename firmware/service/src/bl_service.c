@@ -70,6 +70,31 @@ static void on_phase(void *ctx, uint8_t phase, uint8_t target, uint32_t committe
     (void)bootloader_publish_update_phase_changed(&svc->server, &e); /* best effort, as every event */
 }
 
+#if CSA_CONFIG_ERASE_IN_STEP
+/* In step with the line (device-model.md 6.4.1): no link holds more than max(64, M/16) decoded bytes of a frame
+ * partway in. An erase covers the line only with what the host has sent and the device has not answered: the frame
+ * arriving and the writes behind it. Right after a command that started as its packet arrived that is the host's
+ * whole window; after a backlog (commands that waited behind an erase) it can be a window less most of a frame. */
+static uint8_t in_step_with_line(const csa_bl_service *svc)
+{
+    const csa_node_t *node = svc->node;
+    uint16_t slack = node->limits.max_frame_size / 16u;
+    uint8_t l;
+    if (slack < 64u)
+        slack = 64u;
+    for (l = 0; l < node->link_count; l++)
+        if (csa_node_bytes_arriving(node, l) > slack)
+            return 0;
+    return 1;
+}
+#define NOTE_COMMAND_START(svc) ((svc)->started_on_arrival = in_step_with_line(svc))
+/* Out of step (a frame partway in after a backlog), the erase waits: the next command starts as it arrives. */
+#define ERASE_MAY_START(svc) ((svc)->started_on_arrival || in_step_with_line(svc))
+#else
+#define NOTE_COMMAND_START(svc) ((void)0)
+#define ERASE_MAY_START(svc) 1
+#endif
+
 /* A command that arrives while a deferred one waits for its turn is answered Busy (rpc-packets.md: send again);
  * executing it first would reorder the host's commands. */
 static int refuse_while_job(csa_bl_service *svc)
@@ -135,6 +160,7 @@ static uint16_t begin_update(void *ctx, csa_rpc_call_t *call, const bootloader_b
     /* Everything is checked before anything is erased (an ECDSA verification, the key unwrap) and the Receiving record
      * is appended: done in the poll step, after the node has taken what arrived. Nothing is erased before the answer:
      * the record revokes the old image, and erase-ahead erases the payload's and then the trailer's sectors. */
+    NOTE_COMMAND_START(svc);
     svc->job.kind = CSA_BL_JOB_BEGIN;
     svc->job.call = call;
     svc->job.owner = (uint32_t)call->src_node << 8 | call->src_port;
@@ -152,6 +178,7 @@ static uint16_t write(void *ctx, csa_rpc_call_t *call, const bootloader_write_re
         return CSA_RPC_DEFERRED;
     if (refuse_while_job(svc))
         return CSA_RPC_BUSY;
+    NOTE_COMMAND_START(svc);
     /* The session is its owner's host (device-model.md 6.3): a write from another host would land in it. Compared by
      * node, not port: one host writes from several sockets (a group transfer has its own). Otherwise the request, in
      * the server's dispatch scratch, is writable and this handler's until it returns: an encrypted payload is
@@ -175,6 +202,7 @@ static uint16_t defer(csa_bl_service *svc, csa_rpc_call_t *call, csa_bl_job_kind
         return CSA_RPC_DEFERRED;
     if (refuse_while_job(svc))
         return CSA_RPC_BUSY;
+    NOTE_COMMAND_START(svc);
     svc->job.kind = kind;
     svc->job.call = call;
     return CSA_RPC_DEFERRED;
@@ -355,7 +383,8 @@ csa_bl_status csa_bl_service_start(csa_bl_service *svc, const csa_product *produ
 
 int csa_bl_service_busy(const csa_bl_service *svc)
 {
-    return svc->job.kind != CSA_BL_JOB_NONE || svc->erase_pending;
+    /* an erase held back out of step is not work to do at once: the port may wait for the rest of the frame */
+    return svc->job.kind != CSA_BL_JOB_NONE || (svc->erase_pending && ERASE_MAY_START(svc));
 }
 
 csa_run csa_bl_service_poll(csa_bl_service *svc, uint32_t now, int idle)
@@ -370,7 +399,7 @@ csa_run csa_bl_service_poll(csa_bl_service *svc, uint32_t now, int idle)
         csa_bl_service_keep_address(svc);
         return CSA_RUN_RESET;
     }
-    if (idle && svc->erase_pending && !svc->reset_pending) {
+    if (idle && svc->erase_pending && !svc->reset_pending && ERASE_MAY_START(svc)) {
         int erased = 0;
         csa_bl_status st = csa_bl_erase_ahead(&svc->bl, &erased);
         if (st == CSA_BL_POWER_LOST) {

@@ -80,6 +80,14 @@
 #define CSA_CONFIG_CUT_THROUGH 0
 #endif
 
+/* A bootloader service starts a background (erase-ahead) erase only when it is in step with the line: right after a
+   command that started with at most max(64, M/16) decoded bytes of the next frame in on every link, or when no link
+   has more than that of a frame in now (device-model.md 6.4.1). 0: an erase starts whenever the main loop finds no
+   byte arrived (the chip bootloader copies: 104 bytes of Cortex-M4 flash they do not have to spare). */
+#ifndef CSA_CONFIG_ERASE_IN_STEP
+#define CSA_CONFIG_ERASE_IN_STEP 1
+#endif
+
 /* Cut-through: a frame being passed on whose next byte does not come within this time is aborted on the outgoing
    link (`02 00`, protocol.md 6.3.1 rule 5) and forwarded whole at its end if it ends intact. At least the time the
    largest frame takes at the incoming link's rate (the SDK waits 100 ms). Checked by csa_node_poll. */

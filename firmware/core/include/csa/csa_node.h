@@ -253,6 +253,14 @@ bool csa_node_is_member(const csa_node_t *node, uint8_t group);
 void csa_node_set_cut_through(csa_node_t *node, bool on);
 #endif
 
+/** Decoded bytes of the frame arriving now on a link (0 between frames): how far the line is into it. A bootloader
+    reads it to start a long flash erase only while its receive buffers can still take the host's window (device-model.md
+    6.4.1). It counts frames passing through for other nodes too. */
+static inline uint16_t csa_node_bytes_arriving(const csa_node_t *node, uint8_t link)
+{
+    return node->links[link].rx.length;
+}
+
 /** The node's current address (CSA_ADDR_UNASSIGNED before enumeration). */
 static inline uint8_t csa_node_address(const csa_node_t *node)
 {

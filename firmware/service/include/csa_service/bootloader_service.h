@@ -19,8 +19,9 @@
  * What the poll step does, one thing per call: a deferred command (BeginUpdate, FinishUpdate, AbortUpdate: the
  * handlers answer CSA_RPC_DEFERRED and the work runs here, so the node has taken every byte that arrived before the
  * flash stalls the chip); else, when `idle`, one erase-ahead step (device-model.md 6.4.1: never while a command
- * waits); the requested stay's deadline (the request is forgotten and the chip resets into the application); the
- * Heartbeat; a reset the host asked for, once its delay passed. Writes run in their handler (a program of one write
+ * waits, and with CSA_CONFIG_ERASE_IN_STEP only in step with the line: right after a command that started as its
+ * packet arrived, or with no link more than max(64, M/16) bytes into a frame); the requested stay's deadline (the
+ * request is forgotten and the chip resets into the application); the Heartbeat; a reset the host asked for, once its delay passed. Writes run in their handler (a program of one write
  * takes milliseconds; the erase it may need is what erase-ahead does beforehand). */
 #ifndef CSA_SERVICE_BOOTLOADER_SERVICE_H_
 #define CSA_SERVICE_BOOTLOADER_SERVICE_H_
@@ -93,6 +94,9 @@ typedef struct csa_bl_service {
     uint32_t reset_at;
     uint8_t power_lost;
     uint8_t erase_pending;      /* the last erase-ahead step erased a sector: there may be more */
+#if CSA_CONFIG_ERASE_IN_STEP
+    uint8_t started_on_arrival; /* the last command started with the next frame only just begun (6.4.1) */
+#endif
     char message[112];          /* the text of the last error answer */
     csa_bl_service_stats stats;
 } csa_bl_service;
@@ -112,8 +116,8 @@ csa_bl_status csa_bl_service_start(csa_bl_service *svc, const csa_product *produ
 /* One step of the bootloader's main loop (see above). `idle`: no received byte waits to be fed to the node. */
 csa_run csa_bl_service_poll(csa_bl_service *svc, uint32_t now, int idle);
 
-/* 1 when the poll step has more work it could do at once (a deferred command, or erase-ahead in progress): the
- * port's main loop then polls again without sleeping. */
+/* 1 when the poll step has more work it could do at once (a deferred command, or erase-ahead in progress and in
+ * step with the line): the port's main loop then polls again without sleeping. */
 int csa_bl_service_busy(const csa_bl_service *svc);
 
 #ifdef __cplusplus
