@@ -59,15 +59,18 @@ public sealed partial class VirtualDevice
     /// flash operation in progress is torn (<see cref="SimulatedFlash.CutPower"/>), the commands executing are
     /// cancelled and never answered. The flash is saved as it was left. Does nothing when the device is off.
     /// </summary>
-    public async Task CutPowerAsync()
+    public Task CutPowerAsync() => CutPowerOfAsync(only: null);
+
+    /// <summary>Cuts the power as <see cref="CutPowerAsync"/> does; with <paramref name="only"/>, only while that run is the one powered.</summary>
+    private async Task CutPowerOfAsync(PoweredRun? only)
     {
         ThrowIfDisposed();
         // Silence before taking the lock: a clean power-down in progress must not get to send another byte either.
-        Volatile.Read(ref _run)?.Silence();
+        (only ?? Volatile.Read(ref _run))?.Silence();
         await _power.WaitAsync().ConfigureAwait(false);
         try
         {
-            if (IsPoweredLocked)
+            if (IsPoweredLocked && (only is null || ReferenceEquals(_run, only)))
                 await PowerDownLockedAsync(abrupt: true, keepAddress: false, "power cut").ConfigureAwait(false);
         }
         finally
@@ -210,17 +213,7 @@ public sealed partial class VirtualDevice
     {
         try
         {
-            run.Silence();
-            await _power.WaitAsync().ConfigureAwait(false);
-            try
-            {
-                if (IsPoweredLocked && ReferenceEquals(Volatile.Read(ref _run), run))
-                    await PowerDownLockedAsync(abrupt: true, keepAddress: false, "power cut").ConfigureAwait(false);
-            }
-            finally
-            {
-                _power.Release();
-            }
+            await CutPowerOfAsync(run).ConfigureAwait(false);
         }
         catch (ObjectDisposedException)
         {

@@ -63,7 +63,7 @@ internal sealed partial class MulticastTransfer
                 // Every member takes a write to the group (and takes a buffer for it), so it goes to the group only when
                 // all have room; the others waiting for this block then have it and drop it from their retries.
                 Member[] active = [.. Active()];
-                bool shared = active.All(m => m.Outstanding.Count < m.Window) && active.Count(m => m != first && m.Retry.Contains(block)) > 0;
+                bool shared = active.All(m => m.Outstanding.Count < m.Window) && active.Any(m => m != first && m.Retry.Contains(block));
                 if (shared)
                 {
                     foreach (Member other in active)
