@@ -273,23 +273,32 @@ static void probe_busy(void *ctx, uint64_t remaining_ns)
     (void)nanosleep(&ts, NULL);
 }
 
-static void the_busy_function_runs_while_the_operation_takes_its_time(void)
+/* A simulated F4 1 MB that sleeps its typical times, with a busy function watching the flash at address. */
+static csa_flashsim *sleeping_f4_watched(busy_probe *probe, uint32_t address, unsigned cut_at_call)
 {
     csa_flashsim_options o;
     csa_flashsim *s;
-    csa_flash f;
-    busy_probe probe;
-    uint8_t d[1024], got = 0xFF;
     memset(&o, 0, sizeof o);
     o.geometry = &csa_flash_stm32f4_1m;
     o.timing = CSA_FLASHSIM_TYPICAL;
     o.sleep = 1;
     s = csa_flashsim_create(&o);
+    memset(probe, 0, sizeof *probe);
+    probe->s = s;
+    probe->address = address;
+    probe->cut_at_call = cut_at_call;
+    csa_flashsim_on_busy(s, probe_busy, probe);
+    return s;
+}
+
+static void the_busy_function_runs_while_the_operation_takes_its_time(void)
+{
+    csa_flashsim *s;
+    csa_flash f;
+    busy_probe probe;
+    uint8_t d[1024], got = 0xFF;
+    s = sleeping_f4_watched(&probe, 0x08020000u, 0);
     f = csa_flashsim_port(s);
-    memset(&probe, 0, sizeof probe);
-    probe.s = s;
-    probe.address = 0x08020000u;
-    csa_flashsim_on_busy(s, probe_busy, &probe);
     memset(d, 0, sizeof d);
     CHECK_EQ(csa_flash_program(&f, 0x08020000u, d, sizeof d), CSA_FLASH_OK); /* 256 words x 16 us: 4.1 ms */
     CHECK(probe.calls >= 1);
@@ -301,17 +310,8 @@ static void the_busy_function_runs_while_the_operation_takes_its_time(void)
 
     /* An F4 16 KB sector erase (250 ms typical) cut from the busy function at its third call (each about 1 ms): torn,
      * the power gone, the time charged up to the cut. */
-    memset(&o, 0, sizeof o);
-    o.geometry = &csa_flash_stm32f4_1m;
-    o.timing = CSA_FLASHSIM_TYPICAL;
-    o.sleep = 1;
-    s = csa_flashsim_create(&o);
+    s = sleeping_f4_watched(&probe, 0x08000000u, 3);
     f = csa_flashsim_port(s);
-    memset(&probe, 0, sizeof probe);
-    probe.s = s;
-    probe.address = 0x08000000u;
-    probe.cut_at_call = 3;
-    csa_flashsim_on_busy(s, probe_busy, &probe);
     CHECK_EQ(csa_flash_erase(&f, 0), CSA_FLASH_POWER_LOST);
     CHECK_EQ(probe.calls, 3u);
     CHECK(!csa_flashsim_powered(s));
