@@ -176,13 +176,8 @@ internal sealed partial class UpdateRun
             await FinishAndVerifyAsync(client, region, manifest, begin.EraseMillisecondsMax, null, work).ConfigureAwait(false);
             return;
         }
-        // FinishUpdate and the region hash follow the last write at once, without waiting for the writes' answers: the
-        // RPC client hands calls to the link in the order they were issued (those that waited for its window included),
-        // and the device takes its commands in the order they arrive, so the finish finds every write that arrived
-        // before it. Only a write whose first copy was lost, and that the RPC layer sent again, arrives after the
-        // finish: that finish answers Incomplete and is asked again (FinishAndVerifyAsync).
-        // A resumed session may hold blocks above its contiguous prefix (writes of a transfer to a group it left, writes
-        // out of order before a link was lost): those the device reports held are not sent again (HolesAsync).
+        // A resumed session may hold blocks above its contiguous prefix (the writes of a transfer to a group it left, or
+        // writes that landed out of order before a fault): those the device reports held are not sent again (HolesAsync).
         IReadOnlyList<(int From, int To)>? holes = null;
         if (earlyWrites is null)
         {
@@ -190,6 +185,11 @@ internal sealed partial class UpdateRun
             if (MayHoldBlocksAbovePrefix(begin, manifest.PayloadSize))
                 holes = await HolesAsync(client, begin, manifest.PayloadSize, work).ConfigureAwait(false);
         }
+        // FinishUpdate and the region hash follow the last write at once, without waiting for the writes' answers: the
+        // RPC client hands calls to the link in the order they were issued (those that waited for its window included),
+        // and the device takes its commands in the order they arrive, so the finish finds every write that arrived
+        // before it. Only a write whose first copy was lost, and that the RPC layer sent again, arrives after the
+        // finish: that finish answers Incomplete and is asked again (FinishAndVerifyAsync).
         Task transferred = earlyWrites
             ?? TransferAsync(client, image.Payload, (int)begin.ResumeOffset, ChunkSize(begin), FlashCallOptions(begin.EraseMillisecondsMax), issued, work, holes: holes);
         await Task.WhenAny(issued.Task, transferred).ConfigureAwait(false);
@@ -213,8 +213,9 @@ internal sealed partial class UpdateRun
     /// The runs of the payload above the resume offset that the device still lacks, in blocks of the write size
     /// (GetMissingBlocks, page by page), merged where they touch; null when the device does not know the command (it
     /// is then written from the resume offset, as by a device without the block map). What the device holds between
-    /// the runs counts as resumed, not sent. The answer is trusted only to skip writes: FinishUpdate checks the whole
-    /// image, and a block the device claimed but lacks makes it answer Incomplete, and the call resumes again.
+    /// the runs counts as resumed, not sent. The answer is trusted only to skip writes: FinishUpdate reads the whole
+    /// payload back and checks its hash against the manifest, so a block the device claimed but its flash lacks ends in
+    /// PayloadHashMismatch, nothing committed (docs/updates.md section 5, "What the map is trusted for").
     /// </summary>
     private async Task<IReadOnlyList<(int From, int To)>?> HolesAsync(BootloaderClient client, BeginUpdateResponse begin, uint payloadSize, CancellationToken work)
     {
