@@ -135,8 +135,9 @@ public sealed class ResumeConformanceTests(Xunit.Abstractions.ITestOutputHelper 
         // GetMissingBlocks, FinishUpdate, the region hash, the restart and the reads around it): 559 bytes over the holes
         // with the C# device, 591 with the C device (7 Dec 2026). Without the question the host sent the held blocks
         // behind every hole again until a write's answer reported a larger prefix: 10 848 to 16 992 payload bytes, 11 654
-        // to 18 103 on the wire (the test below).
-        Assert.True(wire < holeBytes + 2048, facts);
+        // to 18 103 on the wire (the test below). The bound leaves room for a write or two sent again after a timeout on
+        // a loaded machine.
+        Assert.True(wire < holeBytes + 4096, facts);
         // Progress says what the device held and what was sent: the held blocks are reported resumed, never as sent.
         Assert.Contains(reports, p => p.Stage == UpdateStage.Transferring && p.BytesResumed == HoleSize - holeBytes);
         Assert.DoesNotContain(reports, p => p.BytesDone > p.BytesTotal);
