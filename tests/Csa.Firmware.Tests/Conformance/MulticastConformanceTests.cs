@@ -55,9 +55,59 @@ public sealed class MulticastConformanceTests(Xunit.Abstractions.ITestOutputHelp
         Assert.NotEmpty(events.Of(4019)); // what the far members lost came in the repair
         Assert.Contains(rows.Skip(2), r => r.Result!.Multicast); // at least one member behind the hop was repaired in the group
         // One that left resumed by unicast (a resume, counted). Its BeginUpdate resumes from its contiguous prefix, which
-        // is 0 when the hop had lost its first block, so BytesResumed may be 0 (the blocks above the hole it holds are
-        // sent again and only compared, device-model.md 6.4).
-        Assert.All(rows.Skip(2).Where(r => !r.Result!.Multicast), r => Assert.True(r.Result!.ResumeCount > 0, $"{r}: it left the group without resuming"));
+        // is 0 when the hop had lost its first block; the host then asks GetMissingBlocks (both devices advertise
+        // Multicast) and writes only the blocks it lacks, the rest counted resumed (event 4024 says how much: updates.md
+        // section 5).
+        Assert.All(rows.Skip(2).Where(r => !r.Result!.Multicast), r =>
+        {
+            Assert.True(r.Result!.ResumeCount > 0, $"{r}: it left the group without resuming");
+            Assert.Contains(events.Of(4024), e => e.Contains(r.Device.ToString(), StringComparison.Ordinal));
+        });
+    }
+
+    /// <summary>
+    /// Members that leave the group holding blocks above a hole finish by writing only what they lack (updates.md
+    /// section 5): one repair round only (<see cref="UpdateOptions.MulticastRepairRounds"/> 1), so every member that
+    /// lost a write on the lossy hop is left behind after it, with whatever it holds, and resumes by unicast. Its resume
+    /// asks GetMissingBlocks and counts what it holds as resumed (event 4024 says how much); the image commits and flash
+    /// matches, byte for byte, on the C# and the C members alike.
+    /// </summary>
+    [Fact]
+    [Trait("Requirement", "REQ-INST")]
+    [Trait("Requirement", "REQ-RECOVER")]
+    [Trait("Requirement", "REQ-TOPO")]
+    public async Task Members_left_behind_with_holes_resume_by_writing_only_the_holes()
+    {
+        var lossy = new EmulatedChannelOptions { BaudRate = 4_000_000, FrameLossProbability = 0.08 };
+        ChainMember[] members = Members(FlashFamily.Stm32L4, 150, CSharp, C, CSharp, C);
+        var events = new UpdaterEvents();
+        UpdateOptions options = ConformanceHost.Options() with { MulticastRepairRounds = 1, WriteChunkSize = 1024 };
+        using CancellationTokenSource guard = Guard();
+        await using ConformanceChain chain = await ConformanceChain.StartAsync(members, options, events, impairedHop: 1, impairment: lossy, seed: 17, cancellationToken: guard.Token);
+        FirmwareImage image = Image(members[0].Product, RegionKind.Application, V2, size: Size, counter: 2);
+
+        IReadOnlyList<InstallResult> rows = await chain.Updater.UpdateManyAsync(chain.Devices, image, cancellationToken: guard.Token);
+        output.WriteLine(events.ToString());
+
+        // Any member may leave (one round ends the transfer for every member still in it, the front one too, when its
+        // repair was sent in that round), so each row may be either; the test is about those that resumed with holes.
+        await AssertUpdatedAsync(chain, rows, image.Payload.ToArray(), [null, null, null, null], guard.Token, mayLeave: true);
+        var resumedWithHoles = new List<(long Prefix, long Held, long Missing)>();
+        foreach (InstallResult row in rows.Where(r => !r.Result!.Multicast))
+        {
+            // The first resume after it left: what it held then (a later resume after a lost write asks again).
+            string? holes = events.Of(4024).FirstOrDefault(e => e.Contains(row.Device.ToString(), StringComparison.Ordinal));
+            if (holes is null)
+                continue; // it held the whole payload when it left: BeginUpdate answered its end, nothing to ask
+            var numbers = System.Text.RegularExpressions.Regex.Match(holes, @"above its (\d+)-byte prefix it holds (\d+) bytes; (\d+) bytes");
+            Assert.True(numbers.Success, holes);
+            (long prefix, long held, long missing) = (long.Parse(numbers.Groups[1].Value), long.Parse(numbers.Groups[2].Value), long.Parse(numbers.Groups[3].Value));
+            Assert.Equal(Size, prefix + held + missing);
+            // What it held counts as resumed (progress and result), never as sent.
+            Assert.True(row.Result!.BytesResumed >= prefix + held, $"{row}: {holes}; resumed {row.Result.BytesResumed}");
+            resumedWithHoles.Add((prefix, held, missing));
+        }
+        Assert.Contains(resumedWithHoles, r => r.Held > 0); // a member left with blocks above a hole, and they were not sent again
     }
 
     /// <summary>

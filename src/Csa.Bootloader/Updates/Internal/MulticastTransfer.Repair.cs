@@ -106,25 +106,12 @@ internal sealed partial class MulticastTransfer
         // The question takes a receive buffer like a write.
         if ((await WaitForRoomAsync(member).ConfigureAwait(false)).Length == 0)
             return (member, null);
-        var missing = new SortedSet<int>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, member.Token);
         using BootloaderClient client = _network.CreateBootloaderClient(member.Device);
         var options = new RpcCallOptions { Timeout = member.Join.Allowance, MaxAttempts = _options.CommandAttempts, Idempotent = true };
         try
         {
-            for (long offset = 0; offset < _payload.Length;)
-            {
-                GetMissingBlocksResponse answer = await client.GetMissingBlocksAsync(new GetMissingBlocksRequest((uint)offset, (ushort)_chunk), options, stop.Token).ConfigureAwait(false);
-                if (answer.BlockCount == 0)
-                    break;
-                int first = (int)(offset / _chunk);
-                for (int i = 0; i < answer.BlockCount; i++)
-                {
-                    if ((answer.Missing[i / 8] & (1 << (i % 8))) != 0)
-                        missing.Add(first + i);
-                }
-                offset += (long)answer.BlockCount * _chunk;
-            }
+            SortedSet<int> missing = await MissingBlocks.ReadAsync(client, 0, _payload.Length, _chunk, options, stop.Token).ConfigureAwait(false);
             // A device may run several commands at once (up to its receive buffers, rpc-packets.md section 6), so a write
             // sent before the question can still be running when the question is answered: a missing block whose write
             // is still unanswered gets a moment for its answer before it counts as missing.

@@ -58,4 +58,7 @@ internal static partial class UpdateLog
 
     [LoggerMessage(EventId = 4023, Level = LogLevel.Information, Message = "Group {Group}: {Device} has not answered the write at {Offset} within {Milliseconds} ms; resent by its own address (attempt {Attempt})")]
     public static partial void GroupWriteResent(ILogger logger, string group, string device, int offset, long milliseconds, int attempt);
+
+    [LoggerMessage(EventId = 4024, Level = LogLevel.Information, Message = "Device {Uid}: above its {ResumeOffset}-byte prefix it holds {Held} bytes; {Missing} bytes in {Runs} run(s) are written")]
+    public static partial void HolesOnResume(ILogger logger, string uid, uint resumeOffset, long held, long missing, int runs);
 }

@@ -176,19 +176,85 @@ internal sealed partial class UpdateRun
             await FinishAndVerifyAsync(client, region, manifest, begin.EraseMillisecondsMax, null, work).ConfigureAwait(false);
             return;
         }
+        // A resumed session may hold blocks above its contiguous prefix (the writes of a transfer to a group it left, or
+        // writes that landed out of order before a fault): those the device reports held are not sent again (HolesAsync).
+        IReadOnlyList<(int From, int To)>? holes = null;
+        if (earlyWrites is null)
+        {
+            issued = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (MayHoldBlocksAbovePrefix(begin, manifest.PayloadSize))
+                holes = await HolesAsync(client, begin, manifest.PayloadSize, work).ConfigureAwait(false);
+        }
         // FinishUpdate and the region hash follow the last write at once, without waiting for the writes' answers: the
         // RPC client hands calls to the link in the order they were issued (those that waited for its window included),
         // and the device takes its commands in the order they arrive, so the finish finds every write that arrived
         // before it. Only a write whose first copy was lost, and that the RPC layer sent again, arrives after the
         // finish: that finish answers Incomplete and is asked again (FinishAndVerifyAsync).
-        if (earlyWrites is null)
-            issued = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Task transferred = earlyWrites
-            ?? TransferAsync(client, image.Payload, (int)begin.ResumeOffset, ChunkSize(begin), FlashCallOptions(begin.EraseMillisecondsMax), issued, work);
+            ?? TransferAsync(client, image.Payload, (int)begin.ResumeOffset, ChunkSize(begin), FlashCallOptions(begin.EraseMillisecondsMax), issued, work, holes: holes);
         await Task.WhenAny(issued.Task, transferred).ConfigureAwait(false);
         if (transferred.IsCompleted)
             await transferred.ConfigureAwait(false); // it ended before every write was issued: its fault, or every block was held already
         await FinishAndVerifyAsync(client, region, manifest, begin.EraseMillisecondsMax, transferred, work).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// True when the session BeginUpdate resumed may hold written blocks above its contiguous prefix, and the device can
+    /// say which (it advertises <see cref="Csa.Rpc.Device.FeatureFlags.Multicast"/>, so it answers GetMissingBlocks, device-model.md
+    /// section 6.4.2): a resume offset above 0, a resume of this call after a fault (a member that left a transfer to a
+    /// group, a link or power lost), or a device found with an update in progress. A new update in a device that ran its
+    /// application has nothing to ask about, and its writes do not wait for the question's round trip.
+    /// </summary>
+    private bool MayHoldBlocksAbovePrefix(BeginUpdateResponse begin, uint payloadSize) =>
+        begin.ResumeOffset < payloadSize && FirmwareUpdater.TakesMulticast(_device)
+        && (begin.ResumeOffset > 0 || _resumeCount > 0 || _device.Bootloader?.Phase == UpdatePhase.Receiving);
+
+    /// <summary>
+    /// The runs of the payload above the resume offset that the device still lacks, in blocks of the write size
+    /// (GetMissingBlocks, page by page), merged where they touch; null when the device does not know the command (it
+    /// is then written from the resume offset, as by a device without the block map). What the device holds between
+    /// the runs counts as resumed, not sent. The answer is trusted only to skip writes: FinishUpdate reads the whole
+    /// payload back and checks its hash against the manifest, so a block the device claimed but its flash lacks ends in
+    /// PayloadHashMismatch, nothing committed (docs/updates.md section 5, "What the map is trusted for").
+    /// </summary>
+    private async Task<IReadOnlyList<(int From, int To)>?> HolesAsync(BootloaderClient client, BeginUpdateResponse begin, uint payloadSize, CancellationToken work)
+    {
+        int chunk = ChunkSize(begin);
+        long from = begin.ResumeOffset;
+        SortedSet<int> missing;
+        try
+        {
+            // Asked right after BeginUpdate, it may wait behind the erase BeginUpdate started (erase-ahead).
+            missing = await MissingBlocks.ReadAsync(client, from, payloadSize, chunk, FlashCallOptions(begin.EraseMillisecondsMax), work).ConfigureAwait(false);
+        }
+        catch (RpcErrorException e) when (e.Status == RpcStatus.UnknownCommand)
+        {
+            return null;
+        }
+        var runs = new List<(int From, int To)>();
+        foreach (int block in missing)
+        {
+            int start = (int)(from + (long)block * chunk);
+            int end = (int)Math.Min(start + (long)chunk, payloadSize);
+            if (runs.Count > 0 && runs[^1].To == start)
+                runs[^1] = (runs[^1].From, end);
+            else
+                runs.Add((start, end));
+        }
+        long lacking = runs.Sum(r => (long)(r.To - r.From));
+        long held = payloadSize - from - lacking;
+        UpdateLog.HolesOnResume(_logger, Uid, begin.ResumeOffset, held, lacking, runs.Count);
+        if (held > 0)
+        {
+            lock (_progressLock)
+            {
+                _legDone += held;
+                _legResumed += held;
+                _bytesResumed += held;
+            }
+            Report();
+        }
+        return runs;
     }
 
     /// <summary>
@@ -391,10 +457,13 @@ internal sealed partial class UpdateRun
     /// (BeginUpdate, not yet answered) one window of writes goes out before its answer is looked at; when it fails, or answers
     /// what the writes did not assume (<see cref="EarlyWritesFit"/>), no more are issued, <paramref name="issued"/> stays
     /// incomplete, and the writes still out are cancelled (a refusal) or left to end (the caller writes again).
+    /// With <paramref name="holes"/> only those runs of the payload are written (in order, each in writes of
+    /// <paramref name="chunk"/> bytes from its start), instead of everything from <paramref name="start"/>.
     /// </summary>
     private async Task TransferAsync(BootloaderClient client, ReadOnlyMemory<byte> payload, int start, int chunk, RpcCallOptions options,
-        TaskCompletionSource issued, CancellationToken work, Task<BeginUpdateResponse>? begun = null)
+        TaskCompletionSource issued, CancellationToken work, Task<BeginUpdateResponse>? begun = null, IReadOnlyList<(int From, int To)>? holes = null)
     {
+        IReadOnlyList<(int From, int To)> runs = holes ?? [(start, payload.Length)];
         int window = Math.Max(1, Math.Min((int)_device.ReceiveBuffers, _options.MaxWritesInFlight ?? int.MaxValue));
         int issuedEarly = 0;
         bool abandoned = false;
@@ -406,8 +475,17 @@ internal sealed partial class UpdateRun
         object gate = new();
         long held = start; // the device's contiguous prefix as its answers report it
 
-        for (int offset = start; offset < payload.Length; offset += chunk)
+        int run = 0;
+        int offset = runs.Count > 0 ? runs[0].From : payload.Length;
+        while (run < runs.Count)
         {
+            int end = runs[run].To;
+            if (offset >= end)
+            {
+                if (++run < runs.Count)
+                    offset = runs[run].From;
+                continue;
+            }
             if (begun is not null)
             {
                 // Writes behind an unanswered BeginUpdate: one window of them, whatever it answers meanwhile (a refusal
@@ -451,7 +529,7 @@ internal sealed partial class UpdateRun
                 ahead = held;
             if (ahead > offset)
             {
-                int skipped = (int)Math.Min(ahead, payload.Length) - offset;
+                int skipped = (int)Math.Min(ahead, end) - offset;
                 lock (gate)
                 {
                     _legDone += skipped;
@@ -459,8 +537,8 @@ internal sealed partial class UpdateRun
                     _bytesResumed += skipped;
                 }
                 offset += skipped;
-                if (offset >= payload.Length)
-                    break;
+                if (offset >= end)
+                    continue; // the rest of this run is held: on to the next
             }
             try
             {
@@ -470,7 +548,7 @@ internal sealed partial class UpdateRun
             {
                 break; // a write failed: stop issuing
             }
-            int length = Math.Min(chunk, payload.Length - offset);
+            int length = Math.Min(chunk, end - offset);
             byte[] data = payload.Slice(offset, length).ToArray();
             int at = offset;
             RpcCallOptions callOptions = options;
@@ -479,6 +557,7 @@ internal sealed partial class UpdateRun
             // in payload order. (The slots above pace the loop to the device's answers, for the skip-ahead and to keep
             // one window of payload copies: they are not what keeps the order.)
             inFlight.Add(WriteAsync());
+            offset += length;
 
             async Task WriteAsync()
             {
