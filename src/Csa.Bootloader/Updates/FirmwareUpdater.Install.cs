@@ -11,7 +11,9 @@ public sealed partial class FirmwareUpdater
     /// <paramref name="imageForDevice"/> (an image bound to the device, or encrypted for it, made by the signing service
     /// on demand). Application images go through <see cref="UpdateApplicationAsync"/>, bootloader images through
     /// <see cref="UpdateBootloaderAsync(DeviceInfo, FirmwareImage, bool, IProgress{UpdateProgress}?, CancellationToken)"/>.
-    /// One device's failure does not stop the others.
+    /// One device's failure does not stop the others. Devices on one daisy chain restart in turn (docs/updates.md section
+    /// 10): a device forwards nothing while it restarts, so no device restarts while a command to one behind it could be
+    /// on its way; devices on a star, a bus or TCP never wait for each other.
     /// </summary>
     /// <param name="devices">The devices (as discovered).</param>
     /// <param name="imageForDevice">Makes (or looks up) the image for one device; called once per device, in parallel.</param>

@@ -23,7 +23,8 @@ public sealed partial class FirmwareUpdater
     /// for each device), on devices whose bootloader advertises <see cref="FeatureFlags.Multicast"/>, when
     /// <see cref="UpdateOptions.Multicast"/> is on and at least two devices share the payload. Everything else (bootloader
     /// images, a payload of its own, a device without the feature) is updated by itself, at most
-    /// <paramref name="maxParallel"/> at once, as <see cref="InstallAsync(IEnumerable{DeviceInfo}, Func{DeviceInfo, CancellationToken, Task{FirmwareImage}}, int, IProgress{UpdateProgress}?, CancellationToken)"/> does.
+    /// <paramref name="maxParallel"/> at once, as <see cref="InstallAsync(IEnumerable{DeviceInfo}, Func{DeviceInfo, CancellationToken, Task{FirmwareImage}}, int, IProgress{UpdateProgress}?, CancellationToken)"/> does,
+    /// restarting in turn on a daisy chain as it describes (among themselves; the members of a shared transfer take theirs among themselves).
     /// </remarks>
     /// <param name="devices">The devices (as discovered).</param>
     /// <param name="imageForDevice">The image for one device; called for every device first (the shared payloads are found from them).</param>
