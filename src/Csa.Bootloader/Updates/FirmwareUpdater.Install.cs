@@ -11,7 +11,9 @@ public sealed partial class FirmwareUpdater
     /// <paramref name="imageForDevice"/> (an image bound to the device, or encrypted for it, made by the signing service
     /// on demand). Application images go through <see cref="UpdateApplicationAsync"/>, bootloader images through
     /// <see cref="UpdateBootloaderAsync(DeviceInfo, FirmwareImage, bool, IProgress{UpdateProgress}?, CancellationToken)"/>.
-    /// One device's failure does not stop the others.
+    /// One device's failure does not stop the others. Devices on one daisy chain restart in turn (docs/updates.md section
+    /// 10): a device forwards nothing while it restarts, so no device restarts while a command to one behind it could be
+    /// on its way; devices on a star, a bus or TCP never wait for each other.
     /// </summary>
     /// <param name="devices">The devices (as discovered).</param>
     /// <param name="imageForDevice">Makes (or looks up) the image for one device; called once per device, in parallel.</param>
@@ -33,14 +35,29 @@ public sealed partial class FirmwareUpdater
 
         // The image is made inside the device's turn (a signing service asked on demand, at most maxParallel at once).
         var kinds = new ImageKind?[list.Length];
+        // Devices on one daisy chain restart in turn, so that no restart cuts off another device's commands (ChainTurns);
+        // the first maxParallel get their slots at once and start together.
+        ChainTurns turns = ChainTurns.ForUnicast(list, list.Take(maxParallel));
         return await DeviceBatch.RunAsync(list, maxParallel, Options.TimeProvider, async (turn, ct) =>
         {
             FirmwareImage image = await imageForDevice(turn.Device, ct).ConfigureAwait(false)
                 ?? throw new InvalidOperationException($"The image callback returned no image for device {turn.Device.Uid}.");
             kinds[turn.Index] = image.Manifest.Kind;
-            UpdateResult result = await new UpdateRun(this, turn.Device, PlanFor(image), ReportingTo(progress), ct).RunAsync().ConfigureAwait(false);
+            // A bootloader image restarts the device between its copies without turns (bootloader updates are rare and
+            // short): nobody waits for it.
+            bool takesTurn = image.Manifest.Kind == ImageKind.Application;
+            if (takesTurn)
+                turns.Join(turn.Device.Uid);
+            else
+                turns.Leave(turn.Device.Uid);
+            UpdateResult result = await new UpdateRun(this, turn.Device, PlanFor(image), ReportingTo(progress), ct, turns: takesTurn ? turns : null).RunAsync().ConfigureAwait(false);
             return InstallRows.Succeeded(turn.Device, result, Options.TimeProvider.GetElapsedTime(turn.Started));
-        }, (turn, error, elapsed) => InstallRows.Failed(turn.Device, kinds[turn.Index], error, elapsed, Logger), cancellationToken).ConfigureAwait(false);
+        }, (turn, error, elapsed) => InstallRows.Failed(turn.Device, kinds[turn.Index], error, elapsed, Logger), cancellationToken,
+        (turn, row) =>
+        {
+            turns.Leave(turn.Device.Uid); // done, failed or cancelled: nobody waits for it
+            return Task.FromResult(row);
+        }).ConfigureAwait(false);
     }
 
     /// <summary>Installs the same image on every device (an unbound, unencrypted image); see the overload with a callback.</summary>

@@ -88,16 +88,24 @@ internal sealed class Rig : IAsyncDisposable
         return await FinishAsync(host, [NetworkLink.FromTransport(host.HostPorts[0])], options, []);
     }
 
-    /// <summary>A daisy chain over the given cables (cable 0 from the host to the first device, cable i from device i-1 to device i).</summary>
-    public static async Task<Rig> ChainOverAsync(int count, Func<int, VirtualDevice> deviceFactory, VirtualLinkFactory cables, UpdateOptions? options = null)
+    /// <summary>
+    /// A daisy chain over the given cables (cable 0 from the host to the first device, cable i from device i-1 to device i);
+    /// the network (its RPC client among it) logs to <paramref name="networkLog"/> when given.
+    /// </summary>
+    public static async Task<Rig> ChainOverAsync(int count, Func<int, VirtualDevice> deviceFactory, VirtualLinkFactory cables, UpdateOptions? options = null,
+        Microsoft.Extensions.Logging.ILoggerFactory? networkLog = null)
     {
         VirtualDeviceHost host = await VirtualDeviceHost.CreateChainAsync(count, deviceFactory, cables);
-        return await FinishAsync(host, [NetworkLink.FromTransport(host.HostPorts[0])], options, []);
+        return await FinishAsync(host, [NetworkLink.FromTransport(host.HostPorts[0])], options, [], networkLog);
     }
 
-    private static async Task<Rig> FinishAsync(VirtualDeviceHost host, NetworkLink[] links, UpdateOptions? options, BreakableCable[] replacements)
+    private static async Task<Rig> FinishAsync(VirtualDeviceHost host, NetworkLink[] links, UpdateOptions? options, BreakableCable[] replacements,
+        Microsoft.Extensions.Logging.ILoggerFactory? networkLog = null)
     {
-        DeviceNetwork network = await DeviceNetwork.ConnectAsync(links, NetworkOptions());
+        DeviceNetworkOptions networkOptions = NetworkOptions();
+        if (networkLog is not null)
+            networkOptions = networkOptions with { LoggerFactory = networkLog };
+        DeviceNetwork network = await DeviceNetwork.ConnectAsync(links, networkOptions);
         var rig = new Rig(host, network, new FirmwareUpdater(network, options ?? FastOptions()), replacements);
         using var guard = new CancellationTokenSource(DeviceKit.HangGuard);
         rig.Devices = await network.DiscoverAsync(guard.Token);

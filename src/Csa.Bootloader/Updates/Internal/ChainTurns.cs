@@ -1,43 +1,110 @@
 namespace Csa.Bootloader.Updates.Internal;
 
 /// <summary>
-/// The order in which the members of a transfer to a group restart, so that no restart cuts another member off: a
+/// The order in which devices updated at once on a daisy chain restart, so that no restart cuts another device off: a
 /// device of a daisy chain forwards nothing while it restarts, and a frame to a device behind it is lost then (a
-/// question's command timeout, or a BeginUpdate's erase allowance, for nothing). So every member of a chain is read
-/// first; then they are asked to enter their bootloaders from the end of the chain to its start, each request right
-/// after the one behind it (every request passes the devices in front of its target before any of them restarts, so
-/// none is lost, and the devices restart within a few milliseconds of each other); and once every member has verified
-/// its new image they are asked to restart into it the same way. What a restart can still cut (an answer, a device's
-/// announcement) the updater does without: it asks again. A member that leaves the transfer (refused, failed, left
-/// behind) leaves the order too; nobody waits for it.
+/// question's command timeout, or a write's or BeginUpdate's erase allowance, for nothing). A restart cuts off only
+/// the devices behind the one that restarts; those in front do not hear of it.
+/// <para>
+/// The members of a transfer to a group (<see cref="ForGroup"/>) are all read first; then they are asked to enter their
+/// bootloaders from the end of the chain to its start, each request right after the one behind it (every request
+/// passes the devices in front of its target before any of them restarts, so none is lost, and the devices restart
+/// within a few milliseconds of each other); and once every member has verified its new image they are asked to
+/// restart into it the same way.
+/// </para>
+/// <para>
+/// Devices written each by itself (<see cref="ForUnicast"/>: a production install, an update of many devices without a
+/// shared payload) take part from when their turn starts (<see cref="Join"/>), since a batch may run fewer at once than
+/// it holds. A device asks to enter its bootloader once every device behind it has (so a batch that starts together
+/// restarts together, from the end of the chain; each asks its bootloader its first questions once the devices in front
+/// of it run theirs), and once none behind it is between its BeginUpdate and its end (a
+/// device that joined late, in front of devices already writing, waits for them); it restarts into its new image once
+/// every device behind it has verified its own and been asked to restart. It waits for nobody in front of it: its
+/// restart cuts them off from nothing, so devices with images of different sizes are not held up by each other more
+/// than their places on the chain require.
+/// </para>
+/// What a restart can still cut (an answer, a device's announcement, a probe) the updater does without: it asks again
+/// after a probe's short timeout. A member that leaves (refused, failed, left behind, done) leaves the order too;
+/// nobody waits for it. Devices not on a daisy chain (a star port, a bus, TCP) never wait.
 /// </summary>
 internal sealed class ChainTurns
 {
     private readonly object _lock = new();
+    private readonly bool _unicast;
     private readonly Dictionary<Images.DeviceUid, (int Link, int Position)> _members;
+    private readonly HashSet<Images.DeviceUid> _joined;
     private readonly HashSet<Images.DeviceUid> _contacted = [];
     private readonly HashSet<Images.DeviceUid> _enterRequested = [];
+    private readonly HashSet<Images.DeviceUid> _back = [];
     private readonly HashSet<Images.DeviceUid> _beginSent = [];
     private readonly HashSet<Images.DeviceUid> _verified = [];
     private readonly HashSet<Images.DeviceUid> _resetRequested = [];
     private readonly HashSet<Images.DeviceUid> _left = [];
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public ChainTurns(IEnumerable<DeviceInfo> members) =>
+    private ChainTurns(IEnumerable<DeviceInfo> members, IEnumerable<DeviceInfo> joined, bool unicast)
+    {
+        _unicast = unicast;
         _members = members.ToDictionary(m => m.Uid, m => (m.LinkIndex, m.ChainPosition));
+        _joined = [.. joined.Select(d => d.Uid)];
+    }
+
+    /// <summary>The members of one transfer to a group: all take part from the start and restart together.</summary>
+    public static ChainTurns ForGroup(IEnumerable<DeviceInfo> members)
+    {
+        DeviceInfo[] all = [.. members];
+        return new(all, all, unicast: false);
+    }
+
+    /// <summary>
+    /// Devices written each by itself, at once: those of <paramref name="startingTogether"/> (the ones that get a slot at
+    /// once) take part from the start, so that the first to run waits for the others behind it even before their turns
+    /// have run a line of code; every other device from its <see cref="Join"/>. Every one must <see cref="Leave"/> when
+    /// it is done, whatever happened.
+    /// </summary>
+    public static ChainTurns ForUnicast(IEnumerable<DeviceInfo> devices, IEnumerable<DeviceInfo> startingTogether) =>
+        new(devices, startingTogether, unicast: true);
+
+    /// <summary>True for devices written each by itself (<see cref="ForUnicast"/>).</summary>
+    public bool Unicast => _unicast;
+
+    /// <summary><paramref name="uid"/>'s turn started: the devices in front of it wait for it from now on.</summary>
+    public void Join(Images.DeviceUid uid) => Mark(_joined, uid);
 
     /// <summary><paramref name="uid"/> was read: its questions are no longer on the chain.</summary>
     public void Contacted(Images.DeviceUid uid) => Mark(_contacted, uid);
 
-    /// <summary>Waits until every member of the chain was read and every member behind <paramref name="uid"/> was asked to enter its bootloader (or left).</summary>
+    /// <summary>
+    /// Waits until <paramref name="uid"/> may be asked to enter its bootloader: for a group, every member of the chain was
+    /// read and every member behind it was asked to enter its bootloader (or left); for devices written each by itself,
+    /// every device behind it was asked to enter its bootloader, and none behind it is between its BeginUpdate and its end.
+    /// </summary>
     public async Task BeforeEnterAsync(Images.DeviceUid uid, CancellationToken cancellationToken)
     {
-        await WaitAsync(uid, (_, _) => true, _contacted, cancellationToken).ConfigureAwait(false);
-        await WaitAsync(uid, (other, me) => other > me, _enterRequested, cancellationToken).ConfigureAwait(false);
+        if (!_unicast)
+            await WaitAsync(uid, Anyone, m => _contacted.Contains(m), cancellationToken).ConfigureAwait(false);
+        await WaitAsync(uid, Behind, m => _enterRequested.Contains(m), cancellationToken).ConfigureAwait(false);
+        if (_unicast)
+            await WaitAsync(uid, Behind, m => !_beginSent.Contains(m), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary><paramref name="uid"/> was asked to enter its bootloader (the request is on its way), or runs it already.</summary>
     public void EnterRequested(Images.DeviceUid uid) => Mark(_enterRequested, uid);
+
+    /// <summary><paramref name="uid"/> runs its bootloader (it announced it, or answered from it): it forwards again.</summary>
+    public void Back(Images.DeviceUid uid) => Mark(_back, uid);
+
+    /// <summary>
+    /// Devices written each by itself: waits until every device in front of <paramref name="uid"/> that was asked to enter
+    /// its bootloader runs it (or left), so that <paramref name="uid"/>'s first questions to its own bootloader (it
+    /// restarted first, being further down the chain) do not meet a device in front of it restarting. For a group it
+    /// returns at once (its members ask again what a restart cut off).
+    /// </summary>
+    public async Task AfterEnterAsync(Images.DeviceUid uid, CancellationToken cancellationToken)
+    {
+        if (_unicast)
+            await WaitAsync(uid, InFront, m => !_enterRequested.Contains(m) || _back.Contains(m), cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// Waits until every member behind <paramref name="uid"/> on its chain has sent its BeginUpdate (or left), but no longer
@@ -53,7 +120,7 @@ internal sealed class ChainTurns
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, late.Token);
         try
         {
-            await WaitAsync(uid, (other, me) => other > me, _beginSent, limit.Token).ConfigureAwait(false);
+            await WaitAsync(uid, Behind, m => _beginSent.Contains(m), limit.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -67,11 +134,14 @@ internal sealed class ChainTurns
     /// <summary><paramref name="uid"/> verified its new image: nothing is left to send to it but its restart.</summary>
     public void Verified(Images.DeviceUid uid) => Mark(_verified, uid);
 
-    /// <summary>Waits until every member of the chain has verified its image and every member behind <paramref name="uid"/> was asked to restart (or left).</summary>
+    /// <summary>
+    /// Waits until <paramref name="uid"/> may restart into its new image: every member of the chain (of a group), or every
+    /// device behind it (written each by itself), has verified its image, and every one behind it was asked to restart (or left).
+    /// </summary>
     public async Task BeforeRestartAsync(Images.DeviceUid uid, CancellationToken cancellationToken)
     {
-        await WaitAsync(uid, (_, _) => true, _verified, cancellationToken).ConfigureAwait(false);
-        await WaitAsync(uid, (other, me) => other > me, _resetRequested, cancellationToken).ConfigureAwait(false);
+        await WaitAsync(uid, _unicast ? Behind : Anyone, m => _verified.Contains(m), cancellationToken).ConfigureAwait(false);
+        await WaitAsync(uid, Behind, m => _resetRequested.Contains(m), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary><paramref name="uid"/> was asked to restart into its new application.</summary>
@@ -80,7 +150,14 @@ internal sealed class ChainTurns
     /// <summary><paramref name="uid"/> no longer takes part: nobody waits for it.</summary>
     public void Leave(Images.DeviceUid uid) => Mark(_left, uid);
 
-    private async Task WaitAsync(Images.DeviceUid uid, Func<int, int, bool> concerns, HashSet<Images.DeviceUid> done, CancellationToken cancellationToken)
+    private static bool Anyone(int other, int me) => true;
+
+    private static bool Behind(int other, int me) => other > me;
+
+    private static bool InFront(int other, int me) => other < me;
+
+    /// <summary>Waits until every member on <paramref name="uid"/>'s chain that <paramref name="concerns"/> it (by position) is <paramref name="done"/>, left, or not taking part yet.</summary>
+    private async Task WaitAsync(Images.DeviceUid uid, Func<int, int, bool> concerns, Func<Images.DeviceUid, bool> done, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -90,7 +167,7 @@ internal sealed class ChainTurns
                 if (!_members.TryGetValue(uid, out (int Link, int Position) me) || me.Position < 0)
                     return; // not on a chain (a star port, a bus): nothing to wait for
                 bool clear = _members.All(m => m.Key == uid || m.Value.Link != me.Link || !concerns(m.Value.Position, me.Position)
-                    || done.Contains(m.Key) || _left.Contains(m.Key));
+                    || !_joined.Contains(m.Key) || _left.Contains(m.Key) || done(m.Key));
                 if (clear)
                     return;
                 changed = _changed.Task;

@@ -22,18 +22,20 @@ internal sealed partial class UpdateRun
             // device leaves its application: a refused image costs it no time out of service.
             if (_options.LocalPreCheck && LocalPreCheck.IsComplete(_device))
                 LocalPreCheck.Check(_device, RegionKind.Application, image, _options);
-            // On a chain shared with a transfer to a group: after the devices in front of it (ChainTurns).
+            // On a chain shared with other devices updated at once: in turn (ChainTurns).
             if (_turns is not null)
                 await _turns.BeforeEnterAsync(_uid, _ct).ConfigureAwait(false);
             await EnterBootloaderAsync(overlapRead: MayOverlapBootloaderRead(_device)).ConfigureAwait(false);
         }
         _turns?.EnterRequested(_uid);
+        _turns?.Back(_uid);
 
         await WriteImageAsync(UpdateTarget.Application, RegionKind.Application, image, writesBehindBegin: fromApplication).ConfigureAwait(false);
 
-        // The members of a transfer to a group restart together, from the end of their chain (ChainTurns); a device
-        // written by itself takes no turn.
-        if (_turns is not null && _multicast)
+        // On a chain the devices restart in turn, from the end of the chain (ChainTurns): the members of a transfer to a
+        // group together, a device of a batch written by itself once those behind it have verified theirs. A member of a
+        // group that ended up written by itself takes no turn.
+        if (_turns is not null && (_multicast || _turns.Unicast))
         {
             _turns.Verified(_uid);
             await _turns.BeforeRestartAsync(_uid, _ct).ConfigureAwait(false);

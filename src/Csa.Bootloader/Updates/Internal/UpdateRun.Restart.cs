@@ -56,9 +56,16 @@ internal sealed partial class UpdateRun
                         throw Mismatch($"Waited {_options.RestartTimeout.TotalSeconds:0.#} s for the bootloader to answer after EnterBootloader; the device restarted into its application each time.");
                     continue;
                 }
+                _enteredBootloader = true; // a refusal from now on restarts the application (it stays intact until BeginUpdate)
+                if (_turns is not null)
+                {
+                    // It runs its bootloader; on a chain, the devices in front of it that restart with it are waited for
+                    // before its first questions (a question that meets one of them restarting is lost).
+                    _turns.Back(_uid);
+                    await _turns.AfterEnterAsync(_uid, _ct).ConfigureAwait(false);
+                }
                 if (found is null)
                     StartBootloaderRead();
-                _enteredBootloader = true; // a refusal from now on restarts the application (it stays intact until BeginUpdate)
                 return;
             }
             catch (Exception ex) when (ex is UpdateFailedException or DeviceNotFoundException
