@@ -26,12 +26,16 @@ namespace Csa.Bootloader.Updates.Internal;
 /// <para>
 /// One update of many devices (<see cref="Together"/>) may hold both: the members of one or more groups and the devices
 /// written each by itself, on the same chain. They take their turns in one order, so that neither set restarts over the
-/// other's frames: every device asks to enter its bootloader only once every device behind it, of either set, has; a
-/// member offers its image (and so the group's stream starts passing the devices in front of it) only once every device
-/// of another set in front of it that takes part runs its bootloader, and asks its bootloader its first questions only
-/// once none of them is on its way there; and every device restarts into its new image only once every device behind
-/// it, of either set, was asked to. Within each set the rules above hold as they are. A device written by itself whose
-/// turn starts while a device behind it is already writing (it got its slot late) waits for it as above; the members of
+/// other's frames: a device asks to enter its bootloader only once every device behind it of its own set has asked and
+/// every device behind it of another set runs its bootloader (the sets restart one after the other, from the end of the
+/// chain: a request's answer passes the devices in front of its target, and one of another set asked right after would
+/// restart within its application's reset delay); a device asks its bootloader its first questions only once every
+/// device of another set in front of it runs its own (and a member, once the members of its group in front of it past
+/// such a device do); a member offers its image (from then on the group's stream and its commands pass the devices in
+/// front of it) only once every device of another set in front of it runs its bootloader; and every device restarts
+/// into its new image only once every device behind it, of either set, was asked to. Within each set the rules above
+/// hold as they are. A device written by itself whose turn starts while a device behind it is already writing (it got
+/// its slot late) waits for it as above; the members of
 /// a group do not wait for such a device before their transfer (it waits for them: waiting for each other would stop both).
 /// </para>
 /// What a restart can still cut (an answer, a device's announcement, a probe) the updater does without: it asks again
