@@ -24,7 +24,8 @@ public sealed partial class FirmwareUpdater
     /// <see cref="UpdateOptions.Multicast"/> is on and at least two devices share the payload. Everything else (bootloader
     /// images, a payload of its own, a device without the feature) is updated by itself, at most
     /// <paramref name="maxParallel"/> at once, as <see cref="InstallAsync(IEnumerable{DeviceInfo}, Func{DeviceInfo, CancellationToken, Task{FirmwareImage}}, int, IProgress{UpdateProgress}?, CancellationToken)"/> does,
-    /// restarting in turn on a daisy chain as it describes (among themselves; the members of a shared transfer take theirs among themselves).
+    /// restarting in turn on a daisy chain as it describes, in one order with the members of the shared transfers
+    /// (docs/updates.md section 10): no device restarts while another's frames, or a group's, pass it.
     /// </remarks>
     /// <param name="devices">The devices (as discovered).</param>
     /// <param name="imageForDevice">The image for one device; called for every device first (the shared payloads are found from them).</param>
@@ -66,6 +67,7 @@ public sealed partial class FirmwareUpdater
         var transfers = new List<MulticastTransfer>();
         try
         {
+            var groups = new List<int[]>();
             if (Options.Multicast)
             {
                 foreach (int[] members in SharedPayloads(list, images))
@@ -73,22 +75,20 @@ public sealed partial class FirmwareUpdater
                     if (Network.AcquireGroup([.. members.Select(i => list[i])]) is not { } group)
                         break; // every group address is taken: the rest go by themselves
                     var transfer = new MulticastTransfer(Network, Options, Logger, group, images[members[0]].Image!.Payload, members.Select(i => list[i].Uid));
-                    var order = ChainTurns.ForGroup(members.Select(i => list[i]));
                     transfers.Add(transfer);
+                    groups.Add(members);
                     foreach (int i in members)
-                    {
                         shared[i] = transfer;
-                        turns[i] = order;
-                    }
                 }
             }
-            // The devices written each by itself restart in turn on their chains too (ChainTurns.ForUnicast).
-            // The first maxParallel of them get their slots at once and start together.
+            // The members of the groups and the devices written each by itself restart in one order on each chain
+            // (ChainTurns.Together): neither restarts while the other's frames pass it. The first maxParallel of the
+            // devices written by themselves get their slots at once and start together with the groups.
             int[] byThemselves = [.. Enumerable.Range(0, list.Length).Where(i => shared[i] is null)];
-            ChainTurns unicast = ChainTurns.ForUnicast(byThemselves.Select(i => list[i]),
+            ChainTurns order = ChainTurns.Together(groups.Select(g => g.Select(i => list[i])), byThemselves.Select(i => list[i]),
                 byThemselves.Take(maxParallel).Where(i => images[i].Image is { Manifest.Kind: ImageKind.Application }).Select(i => list[i]));
-            foreach (int i in byThemselves)
-                turns[i] = images[i].Image is { Manifest.Kind: ImageKind.Application } ? unicast : null;
+            for (int i = 0; i < list.Length; i++)
+                turns[i] = shared[i] is not null || images[i].Image is { Manifest.Kind: ImageKind.Application } ? order : null;
             // The members of a shared transfer run together, outside the slots: a member left waiting would hold up the
             // transfer that the others wait in.
             IProgress<UpdateProgress> reporting = ReportingTo(progress);
@@ -192,7 +192,7 @@ public sealed partial class FirmwareUpdater
     {
         if (image.Error is { } error)
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
-        if (turns is { Unicast: true })
+        if (turns is not null && turns.WrittenByItself(turn.Device.Uid))
             turns.Join(turn.Device.Uid); // its turn started (it had to wait for a slot); it leaves when its row is made
         UpdateResult result = await new UpdateRun(this, turn.Device, PlanFor(image.Image!), reporting, cancellationToken, shared, turns).RunAsync().ConfigureAwait(false);
         return InstallRows.Succeeded(turn.Device, result, Options.TimeProvider.GetElapsedTime(turn.Started));

@@ -277,7 +277,8 @@ public sealed class MulticastTests(Xunit.Abstractions.ITestOutputHelper output)
     private static DeviceProfile[] Profiles(int first, int count, bool requireBinding = false, bool requireEncryption = false) =>
         Enumerable.Range(first, count).Select(i => DeviceKit.Profile(i, requireBinding: requireBinding, requireEncryption: requireEncryption)).ToArray();
 
-    private static DeviceProfile WithoutMulticast(DeviceProfile p) => new()
+    /// <summary>The profile of a device whose bootloader was built without the Multicast feature.</summary>
+    internal static DeviceProfile WithoutMulticast(DeviceProfile p) => new()
     {
         MemoryMap = p.MemoryMap,
         Uid = p.Uid,

@@ -119,6 +119,9 @@ internal sealed partial class MulticastTransfer : IAsyncDisposable
             else
             {
                 member = new Member(join, cancellationToken, _time.GetTimestamp());
+                // A member that joins while the stream runs takes the rest of it: its answers are counted from now on.
+                if (_phase == Phase.Streaming)
+                    member.Acknowledged = new bool[(_payload.Length + _chunk - 1) / _chunk];
                 _members[uid] = member;
                 _expected.Remove(uid);
                 if (_phase == Phase.Forming)

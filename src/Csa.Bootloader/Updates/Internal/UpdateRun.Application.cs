@@ -35,7 +35,7 @@ internal sealed partial class UpdateRun
         // On a chain the devices restart in turn, from the end of the chain (ChainTurns): the members of a transfer to a
         // group together, a device of a batch written by itself once those behind it have verified theirs. A member of a
         // group that ended up written by itself takes no turn.
-        if (_turns is not null && (_multicast || _turns.Unicast))
+        if (_turns is not null && (_multicast || _turns.WrittenByItself(_uid)))
         {
             _turns.Verified(_uid);
             await _turns.BeforeRestartAsync(_uid, _ct).ConfigureAwait(false);

@@ -89,7 +89,7 @@ internal sealed partial class UpdateRun
             Task<BeginUpdateResponse> offered = client.BeginUpdateAsync(
                 new BeginUpdateRequest(target, image.ManifestBytes.ToArray(), image.AuthenticationBlock.ToArray(), wrappedKey),
                 FlashCallOptions(null), work);
-            if (turn || (_turns is { Unicast: true } && target == UpdateTarget.Application))
+            if (turn || (_turns is not null && _turns.WrittenByItself(_uid) && target == UpdateTarget.Application))
                 _turns!.BeginSent(_uid);
             if (early)
             {
