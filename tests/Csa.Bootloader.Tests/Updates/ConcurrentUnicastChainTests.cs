@@ -43,8 +43,8 @@ public sealed class ConcurrentUnicastChainTests(Xunit.Abstractions.ITestOutputHe
         var events = new UpdaterEvents { MinimumLevel = Microsoft.Extensions.Logging.LogLevel.Debug };
         // Fast enough for a short test, slow enough that the other devices' writes are on the wire whenever one restarts.
         var line = new EmulatedChannelOptions { BaudRate = 1_000_000, Latency = TimeSpan.FromMilliseconds(1) };
-        UpdateOptions options = Rig.FastOptions() with { LoggerFactory = events, Multicast = false };
-        await using Rig rig = await Rig.ChainOverAsync(count, i => DeviceKit.Device(profiles[i]), VirtualLinks.Emulated(EmulatedLinkOptions.Symmetric(line)), options, events);
+        UpdateOptions options = Rig.FastOptions() with { LoggerFactory = events, Multicast = false, Retry = Rig.FastOptions().Retry with { Timeout = Rig.PatientRequestTimeout } };
+        await using Rig rig = await Rig.ChainOverAsync(count, i => DeviceKit.Device(profiles[i]), VirtualLinks.Emulated(EmulatedLinkOptions.Symmetric(line)), options, events, Rig.PatientRequestTimeout);
         FirmwareImage image = DeviceKit.App(profiles[0], DeviceKit.V2, size: 48_000, counter: 2);
         FirmwareImage large = DeviceKit.App(profiles[0], DeviceKit.V2, size: 192_000, counter: 2);
         FirmwareImage ImageOf(DeviceInfo d) => frontLast && d.ChainPosition == count - 2 ? large : image;

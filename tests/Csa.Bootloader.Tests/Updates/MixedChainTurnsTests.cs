@@ -41,8 +41,8 @@ public sealed class MixedChainTurnsTests(Xunit.Abstractions.ITestOutputHelper ou
         // As ConcurrentUnicastChainTests: fast enough for a short test, slow enough that the other devices' frames are
         // on the wire whenever one restarts.
         var line = new EmulatedChannelOptions { BaudRate = 1_000_000, Latency = TimeSpan.FromMilliseconds(1) };
-        UpdateOptions options = Rig.FastOptions() with { LoggerFactory = events };
-        await using Rig rig = await Rig.ChainOverAsync(count, i => DeviceKit.Device(profiles[i]), VirtualLinks.Emulated(EmulatedLinkOptions.Symmetric(line)), options, events);
+        UpdateOptions options = Rig.FastOptions() with { LoggerFactory = events, Retry = Rig.FastOptions().Retry with { Timeout = Rig.PatientRequestTimeout } };
+        await using Rig rig = await Rig.ChainOverAsync(count, i => DeviceKit.Device(profiles[i]), VirtualLinks.Emulated(EmulatedLinkOptions.Symmetric(line)), options, events, Rig.PatientRequestTimeout);
         Assert.False(rig.Devices[byItself].Rules!.BootloaderFeatures.HasFlag(Csa.Rpc.Device.FeatureFlags.Multicast));
         FirmwareImage image = DeviceKit.App(profiles[0], DeviceKit.V2, size: 48_000, counter: 2);
         using CancellationTokenSource guard = Rig.Guard();

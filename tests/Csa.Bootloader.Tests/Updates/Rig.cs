@@ -90,21 +90,31 @@ internal sealed class Rig : IAsyncDisposable
 
     /// <summary>
     /// A daisy chain over the given cables (cable 0 from the host to the first device, cable i from device i-1 to device i);
-    /// the network (its RPC client among it) logs to <paramref name="networkLog"/> when given.
+    /// the network (its RPC client among it) logs to <paramref name="networkLog"/> when given, and waits
+    /// <paramref name="requestTimeout"/> for an answer before it resends a request when given (else 1 s).
     /// </summary>
     public static async Task<Rig> ChainOverAsync(int count, Func<int, VirtualDevice> deviceFactory, VirtualLinkFactory cables, UpdateOptions? options = null,
-        Microsoft.Extensions.Logging.ILoggerFactory? networkLog = null)
+        Microsoft.Extensions.Logging.ILoggerFactory? networkLog = null, TimeSpan? requestTimeout = null)
     {
         VirtualDeviceHost host = await VirtualDeviceHost.CreateChainAsync(count, deviceFactory, cables);
-        return await FinishAsync(host, [NetworkLink.FromTransport(host.HostPorts[0])], options, [], networkLog);
+        return await FinishAsync(host, [NetworkLink.FromTransport(host.HostPorts[0])], options, [], networkLog, requestTimeout);
     }
 
+    /// <summary>
+    /// How long the tests that count resent requests (event 102) wait for an answer: a frame lost on the wire is never
+    /// answered and is resent however long the wait, while a test process stalled by a loaded machine (a second or more
+    /// with several test assemblies and builds on 2 cores) must not count as a loss.
+    /// </summary>
+    public static readonly TimeSpan PatientRequestTimeout = TimeSpan.FromSeconds(5);
+
     private static async Task<Rig> FinishAsync(VirtualDeviceHost host, NetworkLink[] links, UpdateOptions? options, BreakableCable[] replacements,
-        Microsoft.Extensions.Logging.ILoggerFactory? networkLog = null)
+        Microsoft.Extensions.Logging.ILoggerFactory? networkLog = null, TimeSpan? requestTimeout = null)
     {
         DeviceNetworkOptions networkOptions = NetworkOptions();
         if (networkLog is not null)
             networkOptions = networkOptions with { LoggerFactory = networkLog };
+        if (requestTimeout is { } patient)
+            networkOptions = networkOptions with { Retry = networkOptions.Retry with { Timeout = patient } };
         DeviceNetwork network = await DeviceNetwork.ConnectAsync(links, networkOptions);
         var rig = new Rig(host, network, new FirmwareUpdater(network, options ?? FastOptions()), replacements);
         using var guard = new CancellationTokenSource(DeviceKit.HangGuard);
