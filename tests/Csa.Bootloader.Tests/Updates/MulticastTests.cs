@@ -81,6 +81,39 @@ public sealed class MulticastTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.InRange(events.Of(4022).Count(), 0, hopsInFront);
     }
 
+    /// <summary>
+    /// Members that join while the stream runs (UpdateOptions.MulticastFormationTimeout zero: the transfer starts with the
+    /// first member ready) take the rest of it and get what they missed in the repair; their answers are counted from
+    /// the moment they join. A member joining a running stream once found no acknowledgement map for its answers, and
+    /// the IndexOutOfRange ended the transfer for every member.
+    /// </summary>
+    [Fact]
+    [Trait("Requirement", "REQ-INST")]
+    [Trait("Requirement", "REQ-TOPO")]
+    public async Task Members_that_join_a_running_stream_take_the_rest_and_the_repair()
+    {
+        DeviceProfile[] profiles = Profiles(72, 4);
+        var line = new EmulatedChannelOptions { BaudRate = 1_000_000, Latency = TimeSpan.FromMilliseconds(1) };
+        var events = new UpdaterEvents();
+        UpdateOptions options = Rig.FastOptions() with { LoggerFactory = events, MulticastFormationTimeout = TimeSpan.Zero };
+        await using Rig rig = await Rig.ChainOverAsync(4, i => DeviceKit.Device(profiles[i]), VirtualLinks.Emulated(EmulatedLinkOptions.Symmetric(line)), options);
+        FirmwareImage image = DeviceKit.App(profiles[0], DeviceKit.V2, size: Size, counter: 2);
+        using CancellationTokenSource guard = Rig.Guard();
+
+        IReadOnlyList<InstallResult> rows = await rig.Updater.UpdateManyAsync(rig.Devices, image, cancellationToken: guard.Token);
+        output.WriteLine(events.ToString());
+
+        foreach (InstallResult row in rows)
+            Assert.True(row.Succeeded, $"{row.Device}: {row.FailureReason}");
+        Assert.Empty(events.Of(4018)); // nobody left the group
+        int atStart = int.Parse(System.Text.RegularExpressions.Regex.Match(Assert.Single(events.Of(4017)), @": (\d+) device\(s\) take").Groups[1].Value,
+            System.Globalization.CultureInfo.InvariantCulture);
+        int inGroup = rows.Count(r => r.Result!.Multicast);
+        Assert.True(inGroup > atStart, $"{atStart} member(s) started the stream and {inGroup} finished in the group: none joined it running");
+        AssertAllUpdated(rig, rows, image, multicast: rows.Select(r => r.Result!.Multicast));
+        AssertProgrammedOnce(rig.Virtual, image);
+    }
+
     [Fact]
     [Trait("Requirement", "REQ-INST")]
     [Trait("Requirement", "REQ-RECOVER")]
