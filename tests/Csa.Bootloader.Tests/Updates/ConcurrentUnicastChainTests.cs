@@ -1,9 +1,7 @@
 using Csa.Bootloader.Images;
 using Csa.Bootloader.Updates;
-using Csa.DataLink.Transports;
 using Csa.Simulator.Device;
 using Csa.Simulator.Firmware;
-using Csa.Simulator.Hosting;
 using Csa.Testing;
 
 namespace Csa.Bootloader.Tests.Updates;
@@ -18,12 +16,6 @@ namespace Csa.Bootloader.Tests.Updates;
 /// </summary>
 public sealed class ConcurrentUnicastChainTests(Xunit.Abstractions.ITestOutputHelper output)
 {
-    /// <summary>The RPC client's event for a request sent again after its timeout (Csa.Rpc's RpcLog).</summary>
-    private const int RequestResent = 102;
-
-    /// <summary>The updater's event for an attempt that faulted and resumes (UpdateLog.Resuming).</summary>
-    private const int UpdateResuming = 4012;
-
     /// <param name="count">Devices on the chain.</param>
     /// <param name="maxParallel">At most this many at once: with fewer than <paramref name="count"/>, a device's turn starts when another's ends.</param>
     /// <param name="frontLast">The devices listed from the end of the chain, the second from the end with an image four
@@ -41,10 +33,7 @@ public sealed class ConcurrentUnicastChainTests(Xunit.Abstractions.ITestOutputHe
     {
         DeviceProfile[] profiles = Enumerable.Range(120 + count * 10 + maxParallel * 2 + (updateMany ? 1 : 0), count).Select(i => DeviceKit.Profile(i)).ToArray();
         var events = new UpdaterEvents { MinimumLevel = Microsoft.Extensions.Logging.LogLevel.Debug };
-        // Fast enough for a short test, slow enough that the other devices' writes are on the wire whenever one restarts.
-        var line = new EmulatedChannelOptions { BaudRate = 1_000_000, Latency = TimeSpan.FromMilliseconds(1) };
-        UpdateOptions options = Rig.FastOptions() with { LoggerFactory = events, Multicast = false, Retry = Rig.FastOptions().Retry with { Timeout = Rig.PatientRequestTimeout } };
-        await using Rig rig = await Rig.ChainOverAsync(count, i => DeviceKit.Device(profiles[i]), VirtualLinks.Emulated(EmulatedLinkOptions.Symmetric(line)), options, events, Rig.PatientRequestTimeout);
+        await using Rig rig = await Rig.RestartWatchedChainAsync(profiles, Rig.FastOptions() with { Multicast = false }, events);
         FirmwareImage image = DeviceKit.App(profiles[0], DeviceKit.V2, size: 48_000, counter: 2);
         FirmwareImage large = DeviceKit.App(profiles[0], DeviceKit.V2, size: 192_000, counter: 2);
         FirmwareImage ImageOf(DeviceInfo d) => frontLast && d.ChainPosition == count - 2 ? large : image;
@@ -66,9 +55,6 @@ public sealed class ConcurrentUnicastChainTests(Xunit.Abstractions.ITestOutputHe
             VirtualDevice device = rig.Virtual.Single(v => v.Profile.Uid == d.Uid);
             Assert.Equal(payload.ToArray(), device.Flash.ReadRaw(device.Profile.MemoryMap.Application.Address, payload.Length));
         });
-        // Nothing was lost to a restart: no request waited out its timeout and went again, no update resumed.
-        Assert.Empty(events.Of(RequestResent));
-        Assert.Empty(events.Of(UpdateResuming));
-        Assert.All(rows, r => Assert.Equal(0, r.Result!.ResumeCount));
+        Rig.AssertNothingLostToARestart(events, rows);
     }
 }

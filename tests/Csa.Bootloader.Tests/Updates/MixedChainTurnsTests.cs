@@ -1,9 +1,7 @@
 using Csa.Bootloader.Images;
 using Csa.Bootloader.Updates;
-using Csa.DataLink.Transports;
 using Csa.Simulator.Device;
 using Csa.Simulator.Firmware;
-using Csa.Simulator.Hosting;
 using Csa.Testing;
 
 namespace Csa.Bootloader.Tests.Updates;
@@ -18,12 +16,6 @@ namespace Csa.Bootloader.Tests.Updates;
 /// </summary>
 public sealed class MixedChainTurnsTests(Xunit.Abstractions.ITestOutputHelper output)
 {
-    /// <summary>The RPC client's event for a request sent again after its timeout (Csa.Rpc's RpcLog).</summary>
-    private const int RequestResent = 102;
-
-    /// <summary>The updater's event for an attempt that faulted and resumes (UpdateLog.Resuming).</summary>
-    private const int UpdateResuming = 4012;
-
     /// <param name="count">Devices on the chain.</param>
     /// <param name="byItself">The chain position of the device without the Multicast feature (written by itself).</param>
     /// <param name="seed">Picks the profiles (runs with different devices).</param>
@@ -38,11 +30,7 @@ public sealed class MixedChainTurnsTests(Xunit.Abstractions.ITestOutputHelper ou
         DeviceProfile[] profiles = Enumerable.Range(seed, count).Select(i => DeviceKit.Profile(i)).ToArray();
         profiles[byItself] = MulticastTests.WithoutMulticast(profiles[byItself]);
         var events = new UpdaterEvents { MinimumLevel = Microsoft.Extensions.Logging.LogLevel.Debug };
-        // As ConcurrentUnicastChainTests: fast enough for a short test, slow enough that the other devices' frames are
-        // on the wire whenever one restarts.
-        var line = new EmulatedChannelOptions { BaudRate = 1_000_000, Latency = TimeSpan.FromMilliseconds(1) };
-        UpdateOptions options = Rig.FastOptions() with { LoggerFactory = events, Retry = Rig.FastOptions().Retry with { Timeout = Rig.PatientRequestTimeout } };
-        await using Rig rig = await Rig.ChainOverAsync(count, i => DeviceKit.Device(profiles[i]), VirtualLinks.Emulated(EmulatedLinkOptions.Symmetric(line)), options, events, Rig.PatientRequestTimeout);
+        await using Rig rig = await Rig.RestartWatchedChainAsync(profiles, Rig.FastOptions(), events);
         Assert.False(rig.Devices[byItself].Rules!.BootloaderFeatures.HasFlag(Csa.Rpc.Device.FeatureFlags.Multicast));
         FirmwareImage image = DeviceKit.App(profiles[0], DeviceKit.V2, size: 48_000, counter: 2);
         using CancellationTokenSource guard = Rig.Guard();
@@ -61,9 +49,6 @@ public sealed class MixedChainTurnsTests(Xunit.Abstractions.ITestOutputHelper ou
             Assert.Equal(VirtualDeviceState.Application, device.State);
             Assert.Equal(image.Payload.ToArray(), device.Flash.ReadRaw(device.Profile.MemoryMap.Application.Address, image.Payload.Length));
         }
-        // Nothing was lost to a restart: no request waited out its timeout and went again, no update resumed.
-        Assert.Empty(events.Of(RequestResent));
-        Assert.Empty(events.Of(UpdateResuming));
-        Assert.All(rows, r => Assert.Equal(0, r.Result!.ResumeCount));
+        Rig.AssertNothingLostToARestart(events, rows);
     }
 }

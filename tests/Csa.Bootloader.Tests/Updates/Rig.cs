@@ -89,15 +89,12 @@ internal sealed class Rig : IAsyncDisposable
     }
 
     /// <summary>
-    /// A daisy chain over the given cables (cable 0 from the host to the first device, cable i from device i-1 to device i);
-    /// the network (its RPC client among it) logs to <paramref name="networkLog"/> when given, and waits
-    /// <paramref name="requestTimeout"/> for an answer before it resends a request when given (else 1 s).
+    /// A daisy chain over the given cables (cable 0 from the host to the first device, cable i from device i-1 to device i).
     /// </summary>
-    public static async Task<Rig> ChainOverAsync(int count, Func<int, VirtualDevice> deviceFactory, VirtualLinkFactory cables, UpdateOptions? options = null,
-        Microsoft.Extensions.Logging.ILoggerFactory? networkLog = null, TimeSpan? requestTimeout = null)
+    public static async Task<Rig> ChainOverAsync(int count, Func<int, VirtualDevice> deviceFactory, VirtualLinkFactory cables, UpdateOptions? options = null)
     {
         VirtualDeviceHost host = await VirtualDeviceHost.CreateChainAsync(count, deviceFactory, cables);
-        return await FinishAsync(host, [NetworkLink.FromTransport(host.HostPorts[0])], options, [], networkLog, requestTimeout);
+        return await FinishAsync(host, [NetworkLink.FromTransport(host.HostPorts[0])], options, []);
     }
 
     /// <summary>
@@ -105,7 +102,36 @@ internal sealed class Rig : IAsyncDisposable
     /// answered and is resent however long the wait, while a test process stalled by a loaded machine (a second or more
     /// with several test assemblies and builds on 2 cores) must not count as a loss.
     /// </summary>
-    public static readonly TimeSpan PatientRequestTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan PatientRequestTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>The RPC client's event for a request sent again after its timeout (Csa.Rpc's RpcLog).</summary>
+    private const int RequestResent = 102;
+
+    /// <summary>The updater's event for an attempt that faulted and resumes (UpdateLog.Resuming).</summary>
+    private const int UpdateResuming = 4012;
+
+    /// <summary>
+    /// A daisy chain of these devices over emulated 1 Mbaud lines, for the tests of restarts on a chain (docs/updates.md
+    /// section 10): fast enough for a short test, slow enough that the other devices' frames are on the wire whenever one
+    /// restarts. The updater (with <paramref name="options"/>) and the network log to <paramref name="events"/> and wait
+    /// <see cref="PatientRequestTimeout"/> for an answer, so that <see cref="AssertNothingLostToARestart"/> counts lost
+    /// frames, not a stalled test process.
+    /// </summary>
+    public static async Task<Rig> RestartWatchedChainAsync(DeviceProfile[] profiles, UpdateOptions options, UpdaterEvents events)
+    {
+        var line = new EmulatedChannelOptions { BaudRate = 1_000_000, Latency = TimeSpan.FromMilliseconds(1) };
+        VirtualDeviceHost host = await VirtualDeviceHost.CreateChainAsync(profiles.Length, i => DeviceKit.Device(profiles[i]), VirtualLinks.Emulated(EmulatedLinkOptions.Symmetric(line)));
+        options = options with { LoggerFactory = events, Retry = options.Retry with { Timeout = PatientRequestTimeout } };
+        return await FinishAsync(host, [NetworkLink.FromTransport(host.HostPorts[0])], options, [], events, PatientRequestTimeout);
+    }
+
+    /// <summary>Nothing was lost to a restart: no request waited out its timeout and went again, no update resumed.</summary>
+    public static void AssertNothingLostToARestart(UpdaterEvents events, IReadOnlyList<InstallResult> rows)
+    {
+        Assert.Empty(events.Of(RequestResent));
+        Assert.Empty(events.Of(UpdateResuming));
+        Assert.All(rows, r => Assert.Equal(0, r.Result!.ResumeCount));
+    }
 
     private static async Task<Rig> FinishAsync(VirtualDeviceHost host, NetworkLink[] links, UpdateOptions? options, BreakableCable[] replacements,
         Microsoft.Extensions.Logging.ILoggerFactory? networkLog = null, TimeSpan? requestTimeout = null)
