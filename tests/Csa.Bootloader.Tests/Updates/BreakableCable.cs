@@ -62,6 +62,7 @@ internal sealed class BreakableCable : IAsyncDisposable
     private async Task PumpFromDeviceAsync()
     {
         PipeReader input = _relayEnd.Input;
+        var fromDevice = new List<byte>();
         try
         {
             while (true)
@@ -74,8 +75,11 @@ internal sealed class BreakableCable : IAsyncDisposable
                 {
                     try
                     {
-                        foreach (ReadOnlyMemory<byte> segment in result.Buffer)
-                            await half.Output.WriteAsync(segment, _stop.Token);
+                        if (DropFromDevice is { } drop)
+                            await RelayFramesAsync(result.Buffer, fromDevice, drop, half.Output);
+                        else
+                            foreach (ReadOnlyMemory<byte> segment in result.Buffer)
+                                await half.Output.WriteAsync(segment, _stop.Token);
                     }
                     catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException or IOException)
                     {
@@ -108,7 +112,7 @@ internal sealed class BreakableCable : IAsyncDisposable
             {
                 ReadResult result = await input.ReadAsync(_stop.Token);
                 if (DropFromHost is { } drop)
-                    await RelayFramesAsync(result.Buffer, pending, drop);
+                    await RelayFramesAsync(result.Buffer, pending, drop, _relayEnd.Output);
                 else
                     foreach (ReadOnlyMemory<byte> segment in result.Buffer)
                         await _relayEnd.Output.WriteAsync(segment, _stop.Token);
@@ -123,8 +127,11 @@ internal sealed class BreakableCable : IAsyncDisposable
         }
     }
 
+    /// <summary>Like <see cref="DropFromHost"/>, for every whole frame the device sends towards the host.</summary>
+    public Func<byte[], bool>? DropFromDevice { get; set; }
+
     /// <summary>Passes on each whole frame (with its delimiter) that <paramref name="drop"/> does not take; keeps a partial one.</summary>
-    private async Task RelayFramesAsync(ReadOnlySequence<byte> bytes, List<byte> pending, Func<byte[], bool> drop)
+    private async Task RelayFramesAsync(ReadOnlySequence<byte> bytes, List<byte> pending, Func<byte[], bool> drop, PipeWriter output)
     {
         var frames = new List<byte[]>();
         foreach (byte b in bytes.ToArray())
@@ -138,7 +145,7 @@ internal sealed class BreakableCable : IAsyncDisposable
                 frames.Add(encoded);
         }
         foreach (byte[] frame in frames)
-            await _relayEnd.Output.WriteAsync(frame, _stop.Token);
+            await output.WriteAsync(frame, _stop.Token);
     }
 
     /// <summary>COBS decoding (docs/protocol.md §3.1), enough to look at a frame's header; garbage decodes to garbage.</summary>

@@ -161,6 +161,9 @@ internal sealed class Rig : IAsyncDisposable
     /// <summary>Drops the frames the host sends to device <paramref name="index"/> that <paramref name="drop"/> picks (decoded frames, docs/protocol.md §4).</summary>
     public void DropFromHost(int index, Func<byte[], bool>? drop) => _cables[index].DropFromHost = drop;
 
+    /// <summary>Drops the frames device <paramref name="index"/> sends that <paramref name="drop"/> takes (a star's cable; see <see cref="BreakableCable.DropFromDevice"/>).</summary>
+    public void DropFromDevice(int index, Func<byte[], bool>? drop) => _cables[index].DropFromDevice = drop;
+
 
     public static CancellationTokenSource Guard() => new(DeviceKit.HangGuard);
 

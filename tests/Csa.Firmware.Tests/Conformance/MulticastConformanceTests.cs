@@ -513,7 +513,7 @@ public sealed class MulticastConformanceTests(Xunit.Abstractions.ITestOutputHelp
             if (multicast[i] is { } shared)
                 Assert.Equal(shared, rows[i].Result!.Multicast);
             DeviceInfo device = Assert.Single(now, d => d.Uid == member.Product.Uid);
-            Assert.False(device.IsInBootloader);
+            Assert.False(device.IsInBootloader, $"{member.Implementation} member {i} runs its bootloader after its update ({device.Bootloader?.StayReason}):\n{member.Log}");
             Assert.Equal(V2, device.ApplicationVersion);
             Assert.Equal(payload, member.Snapshot().Region(member.Product.Map.Application)[..payload.Length]);
             (member as VirtualDeviceUnderTest)?.AssertNoFlashRuleBroken();

@@ -31,48 +31,60 @@ internal sealed partial class UpdateRun
         {
             NodeLink? askedOver = _network.LinkOf(_device);
             using var started = new StartAnnouncement(_network, _device.Address);
-            using (DeviceClient device = _network.CreateDeviceClient(_device))
-            {
-                Task<EnterBootloaderResponse> asked = device.EnterBootloaderAsync(new EnterBootloaderRequest(_options.EnterBootloaderWaitSeconds), CallOptions(), _ct);
-                _turns?.EnterRequested(_uid); // on its way: the device in front of it may be asked now
-                await AnswerOrStartAsync(asked, started, EnterBootloaderPause).ConfigureAwait(false);
-            }
-            // The application answers before it restarts: asking at once would only reach it on its way down. The
-            // bootloader's announcement ends the pause as soon as it runs.
-            await started.WaitAsync(EnterBootloaderPause + _options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
-            TimeSpan left = _options.RestartTimeout - _time.GetElapsedTime(start);
-            TimeSpan round = left < EnterBootloaderResendAfter * 2 ? left : EnterBootloaderResendAfter;
+            // Ends this round's request when the round ends. The RPC client sends a request again after its timeout, and
+            // an abandoned one (its answer lost to a restart, its start announced) would otherwise reach the device after
+            // an update shorter than that timeout: the new application would obey it and wait in its bootloader again.
+            using var request = CancellationTokenSource.CreateLinkedTokenSource(_ct);
             try
             {
-                // A bootloader that announces its start (now, or while the probes wait: a chip's start-up checks take
-                // longer than the pause) ends the wait when its read may go out with BeginUpdate. A device that answers
-                // over a link opened since the request lost its port with its power: it restarted, and if its application
-                // runs the request was lost with it, so it is asked again now, not after the resend pause.
-                DeviceInfo? found = await WaitForAsync(d => d.IsInBootloader || !ReferenceEquals(_network.LinkOf(d), askedOver),
-                    "the bootloader to answer after EnterBootloader", round, started, overlapRead ? IsBootloaderState : null).ConfigureAwait(false);
-                if (found is { IsInBootloader: false })
+                using (DeviceClient device = _network.CreateDeviceClient(_device))
                 {
-                    if (_time.GetElapsedTime(start) >= _options.RestartTimeout)
-                        throw Mismatch($"Waited {_options.RestartTimeout.TotalSeconds:0.#} s for the bootloader to answer after EnterBootloader; the device restarted into its application each time.");
-                    continue;
+                    Task<EnterBootloaderResponse> asked = device.EnterBootloaderAsync(new EnterBootloaderRequest(_options.EnterBootloaderWaitSeconds), CallOptions(), request.Token);
+                    _turns?.EnterRequested(_uid); // on its way: the device in front of it may be asked now
+                    await AnswerOrStartAsync(asked, started, EnterBootloaderPause).ConfigureAwait(false);
                 }
-                _enteredBootloader = true; // a refusal from now on restarts the application (it stays intact until BeginUpdate)
-                if (_turns is not null)
+                // The application answers before it restarts: asking at once would only reach it on its way down. The
+                // bootloader's announcement ends the pause as soon as it runs.
+                await started.WaitAsync(EnterBootloaderPause + _options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
+                TimeSpan left = _options.RestartTimeout - _time.GetElapsedTime(start);
+                TimeSpan round = left < EnterBootloaderResendAfter * 2 ? left : EnterBootloaderResendAfter;
+                try
                 {
-                    // It runs its bootloader; on a chain, the devices in front of it that restart with it are waited for
-                    // before its first questions (a question that meets one of them restarting is lost).
-                    _turns.Back(_uid);
-                    await _turns.AfterEnterAsync(_uid, _ct).ConfigureAwait(false);
+                    // A bootloader that announces its start (now, or while the probes wait: a chip's start-up checks take
+                    // longer than the pause) ends the wait when its read may go out with BeginUpdate. A device that answers
+                    // over a link opened since the request lost its port with its power: it restarted, and if its application
+                    // runs the request was lost with it, so it is asked again now, not after the resend pause.
+                    DeviceInfo? found = await WaitForAsync(d => d.IsInBootloader || !ReferenceEquals(_network.LinkOf(d), askedOver),
+                        "the bootloader to answer after EnterBootloader", round, started, overlapRead ? IsBootloaderState : null).ConfigureAwait(false);
+                    if (found is { IsInBootloader: false })
+                    {
+                        if (_time.GetElapsedTime(start) >= _options.RestartTimeout)
+                            throw Mismatch($"Waited {_options.RestartTimeout.TotalSeconds:0.#} s for the bootloader to answer after EnterBootloader; the device restarted into its application each time.");
+                        continue;
+                    }
+                    _enteredBootloader = true; // a refusal from now on restarts the application (it stays intact until BeginUpdate)
+                    await request.CancelAsync().ConfigureAwait(false); // it went: no resend may follow it, not even while turns are waited for
+                    if (_turns is not null)
+                    {
+                        // It runs its bootloader; on a chain, the devices in front of it that restart with it are waited for
+                        // before its first questions (a question that meets one of them restarting is lost).
+                        _turns.Back(_uid);
+                        await _turns.AfterEnterAsync(_uid, _ct).ConfigureAwait(false);
+                    }
+                    if (found is null)
+                        StartBootloaderRead();
+                    return;
                 }
-                if (found is null)
-                    StartBootloaderRead();
-                return;
+                catch (Exception ex) when (ex is UpdateFailedException or DeviceNotFoundException
+                    && _time.GetElapsedTime(start) < _options.RestartTimeout && !_device.IsInBootloader)
+                {
+                    // The application still answers (ask again), or the device is still restarting (asking again reaches it
+                    // once it is back; a bootloader answers at once).
+                }
             }
-            catch (Exception ex) when (ex is UpdateFailedException or DeviceNotFoundException
-                && _time.GetElapsedTime(start) < _options.RestartTimeout && !_device.IsInBootloader)
+            finally
             {
-                // The application still answers (ask again), or the device is still restarting (asking again reaches it
-                // once it is back; a bootloader answers at once).
+                await request.CancelAsync().ConfigureAwait(false);
             }
         }
     }
@@ -122,8 +134,8 @@ internal sealed partial class UpdateRun
     /// that it started again, or (both lost: on a daisy chain a device in front of it may be restarting at that moment)
     /// its restart pause and one probe timeout, end the wait; the probes that follow decide whether it went. A lost
     /// answer therefore costs a probe, not a command timeout. The request itself is not cancelled: on a busy link it may
-    /// not even have left yet (it waits behind other frames), and it must still go; it ends by its own answer or
-    /// timeout, unobserved.
+    /// not even have left yet (it waits behind other frames), and it must still go; it ends by its own answer, its
+    /// timeout, or the caller's cancellation once the device is seen restarted (EnterBootloader), unobserved.
     /// </summary>
     private async Task AnswerOrStartAsync(Task asked, StartAnnouncement started, TimeSpan restartPause)
     {
