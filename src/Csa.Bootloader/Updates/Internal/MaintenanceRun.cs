@@ -84,9 +84,17 @@ internal sealed class MaintenanceRun
         if (Device.IsInBootloader)
         {
             // A resident bootloader restarts too (Reset(Bootloader) in the bootloader is a restart that keeps it resident).
-            await SendResetAsync(ResetMode.Bootloader).ConfigureAwait(false);
-            await WaitForAsync(d => d.IsInBootloader, "the bootloader to answer after Reset(Bootloader)").ConfigureAwait(false);
-            return;
+            // It answers in its bootloader whether the Reset reached it or not, so only the Reset's answer or the start
+            // it announces says it went; without either it is asked again (a redundant restart is harmless).
+            for (int round = 1; ; round++)
+            {
+                bool went = await SendResetAsync(ResetMode.Bootloader).ConfigureAwait(false);
+                await WaitForAsync(d => d.IsInBootloader, "the bootloader to answer after Reset(Bootloader)").ConfigureAwait(false);
+                if (went)
+                    return;
+                if (round == MaxRestartRequests)
+                    throw Failed($"Reset(Bootloader) was sent {MaxRestartRequests} times, and neither its answer nor the device's start announcement came back: whether it restarted is unknown");
+            }
         }
         await RestartIntoBootloaderAsync(async client =>
             await client.ResetAsync(new ResetRequest(ResetMode.Bootloader, ResetDelayMilliseconds), CallOptions(attempts: 1), _ct).ConfigureAwait(false)).ConfigureAwait(false);
@@ -136,10 +144,20 @@ internal sealed class MaintenanceRun
     {
         for (int round = 1; ; round++)
         {
-            await SendResetAsync(ResetMode.Normal).ConfigureAwait(false);
+            bool wasInBootloader = Device.IsInBootloader;
+            bool went = await SendResetAsync(ResetMode.Normal).ConfigureAwait(false);
             bool mayAskAgain = round < MaxRestartRequests;
             DeviceInfo info = await WaitForAsync(d => !d.IsInBootloader || !IsHeldOnlyByStayRequest(d) || mayAskAgain,
                 "the device to answer after Reset(Normal)").ConfigureAwait(false);
+            // An application that runs answers the same whether the Reset reached it or not: only the Reset's answer, the
+            // start the device announces, or a change between bootloader and application says it restarted. Without any
+            // of them, the Reset is sent again.
+            if (!went && info.IsInBootloader == wasInBootloader)
+            {
+                if (mayAskAgain)
+                    continue;
+                throw Failed($"Reset(Normal) was sent {MaxRestartRequests} times, and neither its answer nor the device's start announcement came back: whether it restarted is unknown");
+            }
             if (!info.IsInBootloader || !IsHeldOnlyByStayRequest(info))
                 return info;
             if (!mayAskAgain)
@@ -234,22 +252,33 @@ internal sealed class MaintenanceRun
         && status.StayReason is StayReason.Requested or StayReason.UpdateInProgress
         && status.GetRegion(RegionKind.Application).State == RegionState.Valid;
 
-    private async Task SendResetAsync(ResetMode mode)
+    /// <summary>
+    /// Sends Reset(<paramref name="mode"/>) once and lets the restart happen. True when the device is known to have got
+    /// it: it answered, or it announced its start (Device.StateChanged from Starting) meanwhile. False when neither came
+    /// back: the Reset or only its answer was lost, which the device's state afterwards may not tell apart.
+    /// </summary>
+    private async Task<bool> SendResetAsync(ResetMode mode)
     {
         _network.NoteChanged(Device.Uid); // reads made before are no first contact for an update (DeviceNetwork.IsCurrent)
+        using var started = new StartAnnouncement(_network, Device.Address); // before the request: the start may overtake its answer
+        bool answered = false;
         using (DeviceClient device = _network.CreateDeviceClient(Device))
         {
             try
             {
                 // One attempt: a resend reaching the restarted device would restart it a second time.
                 await device.ResetAsync(new ResetRequest(mode, ResetDelayMilliseconds), CallOptions(attempts: 1), _ct).ConfigureAwait(false);
+                answered = true;
             }
             catch (Exception ex) when (DeviceNetwork.IsUnreachable(ex))
             {
-                // Lost answer: the device may have restarted; the wait that follows decides.
+                // Lost answer: the device may have restarted; its announcement or the wait that follows decides.
             }
         }
-        await Task.Delay(TimeSpan.FromMilliseconds(ResetDelayMilliseconds) + _options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
+        // The device answers before it restarts: asking at once would only reach it on its way down. Its announcement
+        // (it runs again) ends the pause early.
+        await started.WaitAsync(TimeSpan.FromMilliseconds(ResetDelayMilliseconds) + _options.RestartPollInterval, _time, _ct).ConfigureAwait(false);
+        return answered || started.Heard;
     }
 
     /// <summary>

@@ -279,7 +279,7 @@ internal sealed partial class MulticastTransfer
             ? "its update stopped waiting: the device announced a restart, or the call was cancelled"
             : reason.Message;
         UpdateLog.GroupMemberDropped(_logger, reason is OperationCanceledException ? null : reason, GroupName, member.Device.Uid.ToString(), why);
-        _ = LeaveAsync(member.Device);
+        StartLeave(member.Device);
         member.Registration.Unregister();
         if (reason is OperationCanceledException cancelled)
             member.Done.TrySetCanceled(cancelled.CancellationToken);
@@ -312,7 +312,7 @@ internal sealed partial class MulticastTransfer
         await Task.Yield(); // out of CompleteLocked's lock: the progress callback runs outside any lock
         // Its FinishUpdate does not wait for the leave: a group write that still reaches it is a write of blocks it holds
         // (answered, and no longer waited for), or, after its commit, one it refuses; and its restart forgets every group.
-        _ = LeaveAsync(member.Device);
+        StartLeave(member.Device);
         member.Join.Progress(_payload.Length, 0);
         member.Done.TrySetResult(MulticastOutcome.Complete);
     }

@@ -49,6 +49,8 @@ internal sealed partial class MulticastTransfer : IAsyncDisposable
     private readonly HashSet<DeviceUid> _expected;
     private readonly Dictionary<DeviceUid, Member> _members = [];
     private readonly HashSet<DeviceUid> _left = [];
+    private readonly List<Task> _leaves = []; // under _leavesLock; waited for before the group address is given back
+    private readonly object _leavesLock = new();
     private readonly TaskCompletionSource _formed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -137,7 +139,7 @@ internal sealed partial class MulticastTransfer : IAsyncDisposable
         }
         if (member is null)
         {
-            _ = LeaveAsync(join.Device);
+            StartLeave(join.Device);
             return MulticastOutcome.NotJoined;
         }
         member.Registration = cancellationToken.Register(static s =>
@@ -190,6 +192,12 @@ internal sealed partial class MulticastTransfer : IAsyncDisposable
         }
         if (_formationTimer is not null)
             await _formationTimer.DisposeAsync().ConfigureAwait(false);
+        // The group address is given back after this returns and the next transfer may take it: a LeaveGroup still being
+        // resent then (its answer lost) would take a device out of that transfer's group. Each ends within its budget.
+        Task[] leaves;
+        lock (_leavesLock)
+            leaves = [.. _leaves];
+        await Task.WhenAll(leaves).ConfigureAwait(false);
         _stop.Dispose();
     }
 
@@ -259,7 +267,15 @@ internal sealed partial class MulticastTransfer : IAsyncDisposable
         changed.TrySetResult();
     }
 
-    /// <summary>Leaves the group (best effort: a device that restarted has left it already).</summary>
+    /// <summary>Asks <paramref name="device"/> to leave the group without waiting for it (<see cref="DisposeAsync"/> waits).</summary>
+    private void StartLeave(DeviceInfo device)
+    {
+        Task leave = LeaveAsync(device);
+        lock (_leavesLock)
+            _leaves.Add(leave);
+    }
+
+    /// <summary>Leaves the group (best effort: a device that restarted has left it already). Never throws.</summary>
     private async Task LeaveAsync(DeviceInfo device)
     {
         try

@@ -246,15 +246,25 @@ internal sealed partial class UpdateRun
         UpdateLog.HolesOnResume(_logger, Uid, begin.ResumeOffset, held, lacking, runs.Count);
         if (held > 0)
         {
-            lock (_progressLock)
-            {
-                _legDone += held;
-                _legResumed += held;
-                _bytesResumed += held;
-            }
+            CountHeld(held);
             Report();
         }
         return runs;
+    }
+
+    /// <summary>
+    /// Counts <paramref name="bytes"/> that the device already holds, found above where the transfer resumed, as done
+    /// and resumed, not sent. The progress counters change under <see cref="_progressLock"/> only: the writes' answers,
+    /// a group's acknowledgements and these skips may all move them at once.
+    /// </summary>
+    private void CountHeld(long bytes)
+    {
+        lock (_progressLock)
+        {
+            _legDone += bytes;
+            _legResumed += bytes;
+            _bytesResumed += bytes;
+        }
     }
 
     /// <summary>
@@ -472,8 +482,7 @@ internal sealed partial class UpdateRun
         var inFlight = new List<Task>();
         Exception? failure = null;
         bool first = true;
-        object gate = new();
-        long held = start; // the device's contiguous prefix as its answers report it
+        long held = start; // the device's contiguous prefix as its answers report it (under _progressLock, with the counters)
 
         int run = 0;
         int offset = runs.Count > 0 ? runs[0].From : payload.Length;
@@ -525,17 +534,12 @@ internal sealed partial class UpdateRun
             // The device may already hold what comes next (it answered a larger prefix: it filled a hole below blocks it
             // kept, e.g. a sector it had to erase again after a torn program): skip to the end of what it holds.
             long ahead;
-            lock (gate)
+            lock (_progressLock)
                 ahead = held;
             if (ahead > offset)
             {
                 int skipped = (int)Math.Min(ahead, end) - offset;
-                lock (gate)
-                {
-                    _legDone += skipped;
-                    _legResumed += skipped;
-                    _bytesResumed += skipped;
-                }
+                CountHeld(skipped);
                 offset += skipped;
                 if (offset >= end)
                     continue; // the rest of this run is held: on to the next
@@ -568,7 +572,7 @@ internal sealed partial class UpdateRun
                         throw Mismatch($"The device acknowledged a write at {answer.Offset} of {answer.Length} bytes for one at {at} of {length}.");
                     double rate;
                     bool firstAck = false;
-                    lock (gate)
+                    lock (_progressLock)
                     {
                         held = Math.Max(held, answer.BytesCommitted);
                         _bytesSent += length;
@@ -587,7 +591,7 @@ internal sealed partial class UpdateRun
                 }
                 catch (Exception ex)
                 {
-                    lock (gate)
+                    lock (_progressLock)
                         failure ??= ex;
                     stop.Cancel();
                 }
@@ -597,7 +601,7 @@ internal sealed partial class UpdateRun
                 }
             }
         }
-        lock (gate)
+        lock (_progressLock)
         {
             if (failure is null && !abandoned)
                 issued.TrySetResult();
