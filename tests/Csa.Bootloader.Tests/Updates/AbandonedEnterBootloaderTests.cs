@@ -1,3 +1,4 @@
+using Csa.Rpc.Device;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Csa.Bootloader.Images;
@@ -30,11 +31,11 @@ public sealed class AbandonedEnterBootloaderTests
         int answersSeen = 0;
         rig.DropFromHost(0, frame =>
         {
-            if (IsEnterBootloader(frame, kind: 1))
+            if (RpcFrames.IsCommand(frame, DeviceInterface.Id, DeviceInterface.Commands.EnterBootloader))
                 requests.Enqueue(Stopwatch.GetTimestamp());
             return false;
         });
-        rig.DropFromDevice(0, frame => IsEnterBootloader(frame, kind: 2) && Interlocked.Increment(ref answersSeen) == 1); // the first answer is lost
+        rig.DropFromDevice(0, frame => RpcFrames.IsResponse(frame, DeviceInterface.Id, DeviceInterface.Commands.EnterBootloader) && Interlocked.Increment(ref answersSeen) == 1); // the first answer is lost
         FirmwareImage image = DeviceKit.App(profile, DeviceKit.V2, size: 4_000, counter: 2);
         using CancellationTokenSource guard = Rig.Guard();
 
@@ -51,12 +52,4 @@ public sealed class AbandonedEnterBootloaderTests
         Assert.Equal(VirtualDeviceState.Application, rig.Virtual[0].State);
         Assert.Equal(DeviceKit.V2, rig.Virtual[0].Firmware.Inventory[RegionKind.Application].Version);
     }
-
-    /// <summary>
-    /// A one-frame RPC packet of kind <paramref name="kind"/> (1 command, 2 response) for Device.EnterBootloader
-    /// (interface 0x0001, command 5), in the frame layout of docs/protocol.md §4 (BootloaderUpdateTests.IsResetIntoBootloader).
-    /// </summary>
-    private static bool IsEnterBootloader(byte[] frame, int kind) =>
-        frame.Length >= 9 + 8 && frame[3] == 0x01 && (frame[9] & 0x0F) == kind
-        && frame[11] == 0x01 && frame[12] == 0x00 && frame[13] == 0x05 && frame[14] == 0x00;
 }

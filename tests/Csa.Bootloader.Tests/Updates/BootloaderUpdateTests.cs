@@ -1,6 +1,7 @@
 using Csa.Bootloader.Images;
 using Csa.Bootloader.Protocol;
 using Csa.Bootloader.Updates;
+using Csa.Rpc.Device;
 using Csa.Simulator.Device;
 using Csa.Simulator.Firmware;
 using Csa.Simulator.Flash;
@@ -65,10 +66,9 @@ public sealed class BootloaderUpdateTests
         Assert.Equal(VirtualDeviceState.Application, rig.Virtual[0].State);
     }
 
-    /// <summary>A one-frame RPC command Device.Reset (interface 0x0001, command 4) with mode Bootloader (docs/protocol.md §4, §8).</summary>
+    /// <summary>Device.Reset with mode Bootloader (1).</summary>
     private static bool IsResetIntoBootloader(byte[] frame) =>
-        frame.Length >= 9 + 8 + 1 + 4 && frame[3] == 0x01 && (frame[9] & 0x0F) == 1
-        && frame[11] == 0x01 && frame[12] == 0x00 && frame[13] == 0x04 && frame[14] == 0x00 && frame[17] == 1;
+        RpcFrames.IsCommand(frame, DeviceInterface.Id, DeviceInterface.Commands.Reset) && RpcFrames.Field(frame, 0) == (byte)ResetMode.Bootloader;
 
     [Theory]
     [InlineData(false)]

@@ -46,11 +46,6 @@ public sealed class MaintenanceResetTests
             Assert.Equal(StayReason.Requested, after.Bootloader!.StayReason);
     }
 
-    /// <summary>
-    /// A one-frame RPC command Device.Reset (interface 0x0001, command 4) with <paramref name="mode"/> (docs/protocol.md §4,
-    /// the frame layout of BootloaderUpdateTests.IsResetIntoBootloader).
-    /// </summary>
     private static bool IsReset(byte[] frame, ResetMode mode) =>
-        frame.Length >= 9 + 8 + 1 && frame[3] == 0x01 && (frame[9] & 0x0F) == 1
-        && frame[11] == 0x01 && frame[12] == 0x00 && frame[13] == 0x04 && frame[14] == 0x00 && frame[17] == (byte)mode;
+        RpcFrames.IsCommand(frame, DeviceInterface.Id, DeviceInterface.Commands.Reset) && RpcFrames.Field(frame, 0) == (byte)mode;
 }

@@ -1,3 +1,4 @@
+using Csa.Rpc.Device;
 using System.Collections.Concurrent;
 using Csa.Bootloader.Images;
 using Csa.Bootloader.Protocol;
@@ -47,27 +48,18 @@ public sealed class WritesBehindBeginTests
         }
     }
 
-    /// <summary>
-    /// The command of a one-frame RPC request to the Bootloader interface (0x0002: BeginUpdate 2, Write 3, FinishUpdate 4;
-    /// docs/protocol.md §4, the frame layout of BootloaderUpdateTests.IsResetIntoBootloader), else null.
-    /// </summary>
-    private static string? BootloaderCommandOf(byte[] frame)
+    /// <summary>The command of a request to the Bootloader interface (BeginUpdate, Write, FinishUpdate), else null.</summary>
+    private static string? BootloaderCommandOf(byte[] frame) => RpcFrames.CommandOf(frame, BootloaderInterface.Id) switch
     {
-        if (frame.Length < 9 + 8 || frame[3] != 0x01 || (frame[9] & 0x0F) != 1 || frame[11] != 0x02 || frame[12] != 0x00 || frame[14] != 0x00)
-            return null;
-        return frame[13] switch
-        {
-            2 => "BeginUpdate",
-            3 => "Write",
-            4 => "FinishUpdate",
-            _ => null,
-        };
-    }
+        BootloaderInterface.Commands.BeginUpdate => "BeginUpdate",
+        BootloaderInterface.Commands.Write => "Write",
+        BootloaderInterface.Commands.FinishUpdate => "FinishUpdate",
+        _ => null,
+    };
 
-    /// <summary>Device.Reset (interface 0x0001, command 4) with mode Normal (0): the restart into the new application.</summary>
+    /// <summary>Device.Reset with mode Normal (0): the restart into the new application.</summary>
     private static bool IsResetIntoApplication(byte[] frame) =>
-        frame.Length >= 9 + 8 + 1 + 4 && frame[3] == 0x01 && (frame[9] & 0x0F) == 1
-        && frame[11] == 0x01 && frame[12] == 0x00 && frame[13] == 0x04 && frame[14] == 0x00 && frame[17] == 0;
+        RpcFrames.IsCommand(frame, DeviceInterface.Id, DeviceInterface.Commands.Reset) && RpcFrames.Field(frame, 0) == (byte)ResetMode.Normal;
 
     public static TheoryData<string> Refusals() => ["downgrade", "bad-signature", "bound-to-another-device"];
 
@@ -179,7 +171,7 @@ public sealed class WritesBehindBeginTests
         rig.DropFromHost(0, f =>
         {
             if (BootloaderCommandOf(f) == "Write")
-                offsets.Enqueue(BitConverter.ToUInt32(f, 17)); // the Write request's offset, after the 8-byte RPC header
+                offsets.Enqueue(RpcFrames.U32(f, 0)); // the Write request's offset
             return sent.Observe(f);
         });
         using CancellationTokenSource guard = Rig.Guard();
