@@ -30,6 +30,7 @@ internal sealed partial class UpdateRun
         while (true)
         {
             NodeLink? askedOver = _network.LinkOf(_device);
+            DeviceInfo before = _device; // as read before the request: its address is the one the start must come from
             using var started = new StartAnnouncement(_network, _device.Address);
             // Ends this round's request when the round ends. The RPC client sends a request again after its timeout, and
             // an abandoned one (its answer lost to a restart, its start announced) would otherwise reach the device after
@@ -51,11 +52,14 @@ internal sealed partial class UpdateRun
                 try
                 {
                     // A bootloader that announces its start (now, or while the probes wait: a chip's start-up checks take
-                    // longer than the pause) ends the wait when its read may go out with BeginUpdate. A device that answers
+                    // longer than the pause) ends the wait when its read may go out with BeginUpdate, as long as nothing
+                    // re-addressed the link since the device was asked: another run's enumeration (a device on the chain
+                    // that lost its power) could have given its address to another device, whose start is no answer. A device that answers
                     // over a link opened since the request lost its port with its power: it restarted, and if its application
                     // runs the request was lost with it, so it is asked again now, not after the resend pause.
+                    bool AnnouncedByIt(DeviceState? state) => IsBootloaderState(state) && _network.AddressesUnchangedSince(before);
                     DeviceInfo? found = await WaitForAsync(d => d.IsInBootloader || !ReferenceEquals(_network.LinkOf(d), askedOver),
-                        "the bootloader to answer after EnterBootloader", round, started, overlapRead ? IsBootloaderState : null).ConfigureAwait(false);
+                        "the bootloader to answer after EnterBootloader", round, started, overlapRead ? AnnouncedByIt : null).ConfigureAwait(false);
                     if (found is { IsInBootloader: false })
                     {
                         if (_time.GetElapsedTime(start) >= _options.RestartTimeout)
