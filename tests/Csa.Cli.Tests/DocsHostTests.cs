@@ -22,13 +22,30 @@ public sealed class DocsHostTests
     [Trait("Threat", "THREAT.IMG.TAMPER")]
     [Trait("Threat", "THREAT.IMG.NON_AUTH")]
     [Trait("Requirement", "REQ-RPC")]
-    public async Task A_host_written_from_the_docs_updates_the_simulated_device_and_gets_the_documented_refusals()
+    public Task A_host_written_from_the_docs_updates_the_simulated_device_and_gets_the_documented_refusals() =>
+        UpdateWithRefusalsAsync(["sim", "--tcp", "0", "--json"], devices: 1, device: 0);
+
+    /// <summary>The same on a chain of two whose second device runs the C firmware (firmware/, built by csa sim).</summary>
+    [Python3Fact]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    [Trait("Requirement", "REQ-TAMPER")]
+    [Trait("Requirement", "REQ-AUTH-FW")]
+    [Trait("Requirement", "REQ-TOPO")]
+    [Trait("Threat", "THREAT.MFST.MODIFICATION")]
+    [Trait("Threat", "THREAT.IMG.TAMPER")]
+    [Trait("Requirement", "REQ-RPC")]
+    public Task A_host_written_from_the_docs_updates_the_C_device_behind_a_CSharp_device_on_a_chain() =>
+        UpdateWithRefusalsAsync(["sim", "--tcp", "0", "--devices", "2", "--c-device", "1", "--json"], devices: 2, device: 1);
+
+    private static async Task UpdateWithRefusalsAsync(string[] simArgs, int devices, int device)
     {
+        string position = device.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string count = devices.ToString(System.Globalization.CultureInfo.InvariantCulture);
         using var folder = new TempFolder();
         var output = new WatchedWriter("\"signingKey\"");
         var error = new StringWriter();
         using var stop = new CancellationTokenSource();
-        Task<int> sim = CsaApp.RunAsync(["sim", "--tcp", "0", "--json"], CliConsole.FromWriters(output, error), stop.Token);
+        Task<int> sim = CsaApp.RunAsync(simArgs, CliConsole.FromWriters(output, error), stop.Token);
         try
         {
             await Task.WhenAny(output.Seen, sim);
@@ -37,7 +54,7 @@ public sealed class DocsHostTests
             string link = simDoc.GetProperty("endpoints")[0].GetProperty("uri").GetString()!;
             string signingKey = simDoc.GetProperty("signingKey").GetString()!;
 
-            JsonElement before = await ReadDeviceAsync(link);
+            JsonElement before = await ReadDeviceAsync(link, device);
             string firmware = Path.Combine(folder.Path, "app.bin");
             await File.WriteAllBytesAsync(firmware, FirmwareBytes(40_000));
             string image = Path.Combine(folder.Path, "app.csai");
@@ -52,30 +69,31 @@ public sealed class DocsHostTests
             // A manifest byte flipped (the version's minor number): refused at BeginUpdate, the application untouched.
             string tamperedManifest = Path.Combine(folder.Path, "tampered-manifest.csai");
             await File.WriteAllBytesAsync(tamperedManifest, Flip(good, 21));
-            ProcessRun refusedManifest = await RunHostAsync("update", "--link", link, "--devices", "1", tamperedManifest,
+            ProcessRun refusedManifest = await RunHostAsync("update", "--link", link, "--devices", count, "--device", position, tamperedManifest,
                 "--expect-refusal", "BadSignature");
             Assert.True(refusedManifest.ExitCode == 0, refusedManifest.ToString());
             Assert.Equal("BadSignature", JsonDocument.Parse(refusedManifest.Output).RootElement.GetProperty("refused").GetString());
-            JsonElement afterManifest = await ReadDeviceAsync(link);
+            JsonElement afterManifest = await ReadDeviceAsync(link, device);
             Assert.Equal(before.GetProperty("application").GetString(), afterManifest.GetProperty("application").GetString());
             Assert.True(afterManifest.GetProperty("applicationValid").GetBoolean());
 
             // A payload byte flipped: written, then refused at FinishUpdate by its hash.
             string tamperedPayload = Path.Combine(folder.Path, "tampered-payload.csai");
             await File.WriteAllBytesAsync(tamperedPayload, Flip(good, 96 + 12_345));
-            ProcessRun refusedPayload = await RunHostAsync("update", "--link", link, "--devices", "1", tamperedPayload,
+            ProcessRun refusedPayload = await RunHostAsync("update", "--link", link, "--devices", count, "--device", position, tamperedPayload,
                 "--expect-refusal", "PayloadHashMismatch");
             Assert.True(refusedPayload.ExitCode == 0, refusedPayload.ToString());
             Assert.Equal("PayloadHashMismatch", JsonDocument.Parse(refusedPayload.Output).RootElement.GetProperty("refused").GetString());
 
             // The good image, from the bootloader the refused payload left resident.
-            ProcessRun update = await RunHostAsync("update", "--link", link, "--devices", "1", image);
+            ProcessRun update = await RunHostAsync("update", "--link", link, "--devices", count, "--device", position, image);
             Assert.True(update.ExitCode == 0, update.ToString());
             JsonElement result = JsonDocument.Parse(update.Output).RootElement;
             Assert.Equal("7.3.1+42", result.GetProperty("after").GetString());
             Assert.Equal(40_000, result.GetProperty("bytesSent").GetInt32());
+            Assert.Equal(before.GetProperty("uid").GetString(), result.GetProperty("device").GetString());
 
-            JsonElement after = await ReadDeviceAsync(link);
+            JsonElement after = await ReadDeviceAsync(link, device);
             Assert.Equal("application", after.GetProperty("running").GetString());
             Assert.Equal("7.3.1+42", after.GetProperty("application").GetString());
             Assert.True(after.GetProperty("applicationValid").GetBoolean());
@@ -104,11 +122,11 @@ public sealed class DocsHostTests
         }
     }
 
-    private static async Task<JsonElement> ReadDeviceAsync(string link)
+    private static async Task<JsonElement> ReadDeviceAsync(string link, int position)
     {
         CliRun info = await CliRunner.RunAsync("info", "--link", link, "--json");
         Assert.True(info.ExitCode == ExitCodes.Success, info.ToString());
-        return info.Json().GetProperty("devices")[0].Clone();
+        return info.Json().GetProperty("devices").EnumerateArray().Single(d => d.GetProperty("position").GetInt32() == position).Clone();
     }
 
     private static byte[] FirmwareBytes(int length)
