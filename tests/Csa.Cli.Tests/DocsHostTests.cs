@@ -37,6 +37,15 @@ public sealed class DocsHostTests
     public Task A_host_written_from_the_docs_updates_the_C_device_behind_a_CSharp_device_on_a_chain() =>
         UpdateWithRefusalsAsync(["sim", "--tcp", "0", "--devices", "2", "--c-device", "1", "--json"], devices: 2, device: 1);
 
+    [Python3Fact]
+    [Trait("Requirement", "REQ-RPC")]
+    public async Task The_docs_only_host_encodes_and_decodes_the_golden_vectors_of_the_protocol_documents()
+    {
+        ProcessRun run = await RunHostAsync("selftest", "--docs", ImageTestSupport.RepoFile("docs"));
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Matches(@"selftest: (\d+) of \1 golden vectors hold", run.Error);
+    }
+
     private static async Task UpdateWithRefusalsAsync(string[] simArgs, int devices, int device)
     {
         string position = device.ToString(System.Globalization.CultureInfo.InvariantCulture);

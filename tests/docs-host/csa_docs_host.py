@@ -9,7 +9,7 @@ library only. Where the documentation was silent, the value used here was found 
 Usage:
   csa_docs_host.py info   --link tcp://HOST:PORT [--device N]
   csa_docs_host.py update --link tcp://HOST:PORT [--device N] IMAGE.csai [--expect-refusal NAME]
-  csa_docs_host.py probe  --link tcp://HOST:PORT [--device N]
+  csa_docs_host.py selftest [--docs DIR]     (the golden vectors of protocol.md 9 and rpc-packets.md 11)
 Exit codes: 0 success; 1 the update or a check failed; 2 usage; 3 link/device unreachable;
 6 the device refused the image (with --expect-refusal: the refusal was not the expected one).
 """
@@ -17,6 +17,7 @@ Exit codes: 0 success; 1 the update or a check failed; 2 usage; 3 link/device un
 import argparse
 import hashlib
 import json
+import os
 import queue
 import socket
 import struct
@@ -184,26 +185,31 @@ class Link:
         self.closed = True
 
     def _deliver(self, f):
-        """protocol.md 6.2: deliver frames for the host or broadcast; reassemble in index order."""
+        """protocol.md 6.2: deliver frames for the host or broadcast; reassemble per (source, ports, packet id)."""
         if f["dst"] not in (HOST, BROADCAST) or f["dst_port"] not in self.inbound:
             return
         key = (f["src"], f["src_port"], f["dst_port"], f["pid"])
-        if f["frag"] == 0:
-            if f["last"]:
-                self.inbound[f["dst_port"]].put((f["src"], f["src_port"], f["payload"]))
-                return
+        if f["frag"] == 0 and f["last"]:
+            self._complete(f, f["payload"])
+            return
+        if f["frag"] == 0:                       # a new packet (an old one in progress is discarded)
             self.reassembly[key] = (1, bytearray(f["payload"]))
             return
         expected, data = self.reassembly.get(key, (None, None))
-        if expected is None or f["frag"] != expected:
-            self.reassembly.pop(key, None) if expected is not None and f["frag"] > expected else None
+        if expected is None or f["frag"] < expected:
+            return                               # OrphanFragment / DuplicateFragment
+        if f["frag"] > expected:
+            del self.reassembly[key]             # FragmentOutOfOrder: a frame was lost, RPC resends repair it
             return
         data += f["payload"]
         if f["last"]:
             del self.reassembly[key]
-            self.inbound[f["dst_port"]].put((f["src"], f["src_port"], bytes(data)))
+            self._complete(f, bytes(data))
         else:
             self.reassembly[key] = (expected + 1, data)
+
+    def _complete(self, f, packet):
+        self.inbound[f["dst_port"]].put((f["src"], f["src_port"], packet))
 
     def close(self):
         try:
@@ -367,20 +373,21 @@ class RpcClient:
                     self.pending[key] = p
                     self.cond.notify_all()
 
-    def take_id(self):
+    def take_id(self, node):
+        """A u16 counter, random start, skipping ids still awaited from this node (rpc-packets.md 7)."""
         with self.cond:
+            while (node, self.next_id) in self.pending:
+                self.next_id = (self.next_id + 1) & 0xFFFF
             rid = self.next_id
             self.next_id = (self.next_id + 1) & 0xFFFF
-            self.pending[(None, rid)] = None
             return rid
 
     def send(self, node, interface, command, payload=b"", rid=None, resend=False):
         """Hands one command to the link; returns its request id (rpc-packets.md 2, 4)."""
         if rid is None:
-            rid = self.take_id()
+            rid = self.take_id(node)
         with self.cond:
-            self.pending.pop((None, rid), None)
-            self.pending.setdefault((node, rid), None)
+            self.pending[(node, rid)] = None
         packet = rpc_header(KIND_COMMAND, FLAG_RESEND if resend else 0, interface, command, rid) + payload
         self.link.send_packet(node, PORT_RPC, packet, self.frame_size.get(node, MIN_FRAME))
         return rid
@@ -414,15 +421,11 @@ class RpcClient:
                 text = answer["payload"][2:].decode("utf-8", "replace")
                 if code == 0xFF05 and attempt < attempts:      # Busy: neither executed nor cached
                     time.sleep(0.05)
-                    with self.cond:
-                        self.pending[(node, rid)] = None
                     self.send(node, interface, command, payload, rid=rid, resend=True)
                     continue
                 name = RPC_STATUS.get(code) or (errors or {}).get(code, "code %d" % code)
                 raise RpcError(interface, command, code, name, text)
             if attempt < attempts:
-                with self.cond:
-                    self.pending[(node, rid)] = None
                 self.send(node, interface, command, payload, rid=rid, resend=True)
         self.forget(node, rid)
         raise RpcTimeout(f"no answer from 0x{node:02X} to command {command} of interface 0x{interface:04X}")
@@ -764,10 +767,13 @@ def write_payload(session, node, payload, start, chunk, window, timeout):
         if answer is None:
             if attempt >= 3:
                 raise RpcTimeout(f"Write at offset {off}: no answer after 3 attempts")
-            with rpc.cond:
-                rpc.pending[(node, rid)] = None
             rpc.send(node, BOOTLOADER, BL_WRITE, req, rid=rid, resend=True)
             in_flight[0][3] += 1
+            resends += 1
+            continue
+        if answer["kind"] == KIND_ERROR and struct.unpack_from("<H", answer["payload"])[0] == 0xFF05:
+            time.sleep(0.05)                     # Busy: not taken, not cached; the same id again (rpc-packets.md 7)
+            rpc.send(node, BOOTLOADER, BL_WRITE, req, rid=rid, resend=True)
             resends += 1
             continue
         in_flight.pop(0)
@@ -847,19 +853,81 @@ def restart_application_after_refusal(session, node):
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Self-test against the documents' golden vectors (protocol.md 9 and 9.1, rpc-packets.md 11)
+# ---------------------------------------------------------------------------------------------------------------
+
+def _hex(text):
+    return bytes.fromhex(text.replace("(empty)", ""))
+
+
+def frame_vectors(protocol_md):
+    """The ```text blocks of protocol.md 9: 'key: value' lines, one block per vector."""
+    blocks = protocol_md.split("```text")[1:]
+    for block in blocks:
+        fields = dict(line.split(": ", 1) for line in block.split("```")[0].strip().splitlines() if ": " in line)
+        yield fields
+
+
+def check_frame_vector(v):
+    """Encode the fields and compare with 'encoded'; decode 'encoded' back (protocol.md 9)."""
+    encoded = _hex(v["encoded"])
+    if "rejected" in v:
+        return decode_frame(encoded[:-1] if encoded.endswith(b"\x00") else encoded) is None
+    dst, dst_port = (int(x, 16) for x in v["destination"].split(":"))
+    src, src_port = (int(x, 16) for x in v["source"].split(":"))
+    ours = encode_frame(dst, dst_port, src, src_port, int(v["packet-id"], 16), int(v["fragment"]),
+                        v["last-fragment"] == "yes", _hex(v["payload"]), int(v["hop-limit"]))
+    back = decode_frame(encoded[:-1])
+    return ours == encoded and back is not None and back["payload"] == _hex(v["payload"])
+
+
+def rpc_vectors(rpc_packets_md):
+    """The golden and malformed tables of rpc-packets.md 11: (name, packet bytes, expected kind or None)."""
+    for section, valid in (("golden-vectors", True), ("malformed-vectors", False)):
+        body = rpc_packets_md.split(f"<!-- {section}:begin -->")[1].split(f"<!-- {section}:end -->")[0]
+        for row in body.strip().splitlines()[2:]:
+            cells = [c.strip() for c in row.strip("|").split("|")]
+            yield cells[0], _hex(cells[1].strip("`")), cells[2] if valid else None
+
+
+def selftest(docs_dir):
+    failures, count = [], 0
+    with open(f"{docs_dir}/protocol.md", encoding="utf-8") as f:
+        for v in frame_vectors(f.read()):
+            count += 1
+            if not check_frame_vector(v):
+                failures.append(v.get("vector") or v.get("note"))
+    kinds = {"Command": 1, "Response": 2, "Error": 3, "Event": 4}
+    with open(f"{docs_dir}/rpc-packets.md", encoding="utf-8") as f:
+        for name, packet, kind in rpc_vectors(f.read()):
+            count += 1
+            parsed = parse_rpc(packet)
+            if (parsed is None) != (kind is None) or (parsed and parsed["kind"] != kinds[kind]):
+                failures.append(name)
+    log(f"selftest: {count - len(failures)} of {count} golden vectors hold" +
+        (f"; failed: {', '.join(failures)}" if failures else ""))
+    return 0 if not failures else 1
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Command line
 # ---------------------------------------------------------------------------------------------------------------
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["info", "update"])
+    parser.add_argument("command", choices=["info", "update", "selftest"])
     parser.add_argument("image", nargs="?")
-    parser.add_argument("--link", required=True, help="tcp://HOST:PORT as `csa sim --json` prints it")
+    parser.add_argument("--link", help="tcp://HOST:PORT as `csa sim --json` prints it")
+    parser.add_argument("--docs", default=None, help="the docs folder for selftest (default: ../../docs)")
     parser.add_argument("--device", type=int, default=0, help="position in the chain, 0 = nearest the host")
     parser.add_argument("--devices", type=int, default=None, help="how many devices the link holds (7.4 step 4)")
     parser.add_argument("--window", type=int, default=4, help="writes in flight (1 = stop-and-wait)")
     parser.add_argument("--expect-refusal", metavar="NAME", help="succeed only if the device refuses with NAME")
     args = parser.parse_intermixed_args(argv)
+    if args.command == "selftest":
+        return selftest(args.docs or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs"))
+    if not args.link:
+        parser.error("--link is required")
     if args.command == "update" and not args.image:
         parser.error("update needs an IMAGE")
     try:
