@@ -7,11 +7,15 @@ library only. Where the documentation was silent, the value used here was found 
 `csa sim` and is marked "DOC GAP" with the finding's number (tests/docs-host/FINDINGS.md).
 
 Usage:
-  csa_docs_host.py info   --link tcp://HOST:PORT [--device N]
-  csa_docs_host.py update --link tcp://HOST:PORT [--device N] IMAGE.csai [--expect-refusal NAME]
+  csa_docs_host.py info   --link tcp://HOST:PORT [--devices N] [--device I]
+  csa_docs_host.py update --link tcp://HOST:PORT [--devices N] [--device I] [--window W] IMAGE.csai
+                          [--expect-refusal NAME]
   csa_docs_host.py selftest [--docs DIR]     (the golden vectors of protocol.md 9 and rpc-packets.md 11)
-Exit codes: 0 success; 1 the update or a check failed; 2 usage; 3 link/device unreachable;
-6 the device refused the image (with --expect-refusal: the refusal was not the expected one).
+--devices N: the link holds at most N devices (protocol.md 7.4 step 4: no wait for a device after the last);
+--device I: the I-th device of the chain, 0 nearest the host; --window W: writes in flight (1 = stop-and-wait).
+Exit codes: 0 success; 1 the update or a check failed; 2 usage; 3 link or device unreachable; 6 the device refused
+the image, its documented error name printed. With --expect-refusal NAME: 0 when the device refused with NAME, 1
+otherwise (another refusal, or none).
 """
 
 import argparse
