@@ -169,8 +169,9 @@ public sealed class VirtualDeviceRpcTests
     [Trait("Requirement", "REQ-UPD-APP")]
     public async Task BeginUpdate_with_an_undefined_target_is_answered_BadPayload_by_the_decoder_and_erases_nothing()
     {
-        // docs/device-model.md 6.3: the UpdateTarget enum has 0 and 1; any other value does not decode (rpc-interfaces.md:
-        // an undefined enum value is a malformed payload), so the RPC layer answers BadPayload before the bootloader runs.
+        // docs/device-model.md 6.3: the UpdateTarget enum has 1 (Application) and 2 (OtherBootloader); any other value
+        // does not decode (rpc-interfaces.md: an undefined enum value is a malformed payload), so the RPC layer answers
+        // BadPayload before the bootloader runs.
         (VirtualDevice device, TestHost host, NodeAddress address) = await StartAsync(withApplication: false);
         await using (device)
         await using (host)
@@ -192,7 +193,7 @@ public sealed class VirtualDeviceRpcTests
             using var bootloader = new BootloaderClient(host.Client, address);
             Assert.Equal(UpdatePhase.Idle, (await bootloader.GetStatusAsync().WaitAsync(HangGuard)).Phase);
         }
-        Assert.Matches(@"\| undefined target \(an `UpdateTarget` value other than 0 and 1\) \| `BadPayload`", DeviceModelDocument.Value);
+        Assert.Matches(@"\| undefined target \(an `UpdateTarget` value other than 1, `Application`, and 2, `OtherBootloader`\) \| `BadPayload`", DeviceModelDocument.Value);
     }
 
     [Fact]
