@@ -92,10 +92,16 @@ public sealed partial class SimulatedFlash
 
         try
         {
-            if (start.Wait > TimeSpan.Zero)
+            // The operation ends its duration after it started (StartLocked), not after this wait begins: the caller may
+            // get here late (a loaded thread pool), and time may have moved meanwhile (a test's fake clock advanced past
+            // the end, whose timer would then never fire). Whole milliseconds only, as the wait itself (see
+            // TakeWholeMilliseconds): the microseconds a caller normally takes to get here change nothing.
+            TimeSpan late = TimeSpan.FromMilliseconds(Math.Floor(_time.GetElapsedTime(op.StartTimestamp).TotalMilliseconds));
+            TimeSpan left = start.Wait - late;
+            if (left > TimeSpan.Zero)
             {
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, start.PowerToken);
-                await Task.Delay(start.Wait, _time, linked.Token).ConfigureAwait(false);
+                await Task.Delay(left, _time, linked.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (start.PowerToken.IsCancellationRequested)
