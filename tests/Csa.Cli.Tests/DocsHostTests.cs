@@ -19,7 +19,6 @@ public sealed class DocsHostTests
     [Trait("Requirement", "REQ-AUTH-FW")]
     [Trait("Requirement", "REQ-TOPO")]
     [Trait("Threat", "THREAT.MFST.MODIFICATION")]
-    [Trait("Threat", "THREAT.IMG.TAMPER")]
     [Trait("Threat", "THREAT.IMG.NON_AUTH")]
     [Trait("Requirement", "REQ-RPC")]
     public Task A_host_written_from_the_docs_updates_the_simulated_device_and_gets_the_documented_refusals() =>
@@ -32,7 +31,7 @@ public sealed class DocsHostTests
     [Trait("Requirement", "REQ-AUTH-FW")]
     [Trait("Requirement", "REQ-TOPO")]
     [Trait("Threat", "THREAT.MFST.MODIFICATION")]
-    [Trait("Threat", "THREAT.IMG.TAMPER")]
+    [Trait("Threat", "THREAT.IMG.NON_AUTH")]
     [Trait("Requirement", "REQ-RPC")]
     public Task A_host_written_from_the_docs_updates_the_C_device_behind_a_CSharp_device_on_a_chain() =>
         UpdateWithRefusalsAsync(["sim", "--tcp", "0", "--devices", "2", "--c-device", "1", "--json"], devices: 2, device: 1);
