@@ -72,6 +72,7 @@ internal static class SimCommand
                     throw CliException.File($"--c-device: {e.Message}");
                 }
             }
+            string temporaryKeys = NewTemporaryKeyDirectory();
             var spec = new SimulationSpec
             {
                 Devices = count,
@@ -88,7 +89,7 @@ internal static class SimCommand
                 ReceiveBuffers = SimulationSpec.ParseBuffers(parse.GetValue(buffers)!) ?? throw CliException.Usage(SimulationSpec.BuffersProblem($"--buffers '{parse.GetValue(buffers)}'")),
                 Store = flashFile is not null ? SimulationStore.BesideFlashFile(flashFile)
                     : stateDir is not null ? SimulationStore.InDirectory(stateDir)
-                    : SimulationStore.KeysOnly(TemporaryKeyDirectory),
+                    : SimulationStore.KeysOnly(temporaryKeys),
                 SigningKeyPath = parse.GetValue(key),
                 TrustedKeyPaths = parse.GetValue(trust) ?? [],
                 ProductionKeyPaths = parse.GetValue(production) ?? [],
@@ -194,23 +195,33 @@ internal static class SimCommand
                 context.WriteLine(store.PersistFlash ? $"stopped; flash saved in {store.Description}" : "stopped");
             // Without --flash/--state the devices die with the process, and so does the point of their development keys:
             // remove the private keys from the temporary directory rather than leave them lying around.
-            if (flashFile is null && stateDir is null && spec.SigningKeyPath is null && Directory.Exists(TemporaryKeyDirectory))
+            if (flashFile is null && stateDir is null && spec.SigningKeyPath is null && Directory.Exists(temporaryKeys))
             {
                 try
                 {
-                    Directory.Delete(TemporaryKeyDirectory, recursive: true);
+                    Directory.Delete(temporaryKeys, recursive: true);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    context.Warn($"could not remove {TemporaryKeyDirectory}: {e.Message}");
+                    context.Warn($"could not remove {temporaryKeys}: {e.Message}");
                 }
             }
             return ExitCodes.Success;
         });
     }
 
-    /// <summary>Where a simulation without --flash or --state keeps its development keys for as long as it runs.</summary>
-    private static string TemporaryKeyDirectory => Path.Combine(Path.GetTempPath(), $"csa-sim-{Environment.ProcessId}");
+    private static int s_simulations;
+
+    /// <summary>
+    /// Where a simulation without --flash or --state keeps its development keys for as long as it runs: one directory per
+    /// simulation, so that two run by one process (an application or a test host that runs the command in-process) never
+    /// share keys, nor delete each other's when the first stops. The csa command's one simulation is TMP/csa-sim-PID.
+    /// </summary>
+    private static string NewTemporaryKeyDirectory()
+    {
+        int n = Interlocked.Increment(ref s_simulations);
+        return Path.Combine(Path.GetTempPath(), n == 1 ? $"csa-sim-{Environment.ProcessId}" : $"csa-sim-{Environment.ProcessId}-{n}");
+    }
 
     /// <summary>Power events: on standard output as text, on standard error with --json (stdout holds the one document).</summary>
     private static void Notice(CommandContext context, string text)
