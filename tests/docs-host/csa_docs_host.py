@@ -10,9 +10,14 @@ Usage:
   csa_docs_host.py info   --link tcp://HOST:PORT [--devices N] [--device I]
   csa_docs_host.py update --link tcp://HOST:PORT [--devices N] [--device I] [--window W] IMAGE.csai
                           [--expect-refusal NAME]
+  csa_docs_host.py multicast --link tcp://HOST:PORT [--devices N] [--window W] [--group 0xF0] [--chunk BYTES] IMAGE.csai
+                          (every device of the chain takes IMAGE, its payload written once to a group: updates.md 10a)
   csa_docs_host.py selftest [--docs DIR]     (the golden vectors of protocol.md 9 and rpc-packets.md 11)
 --devices N: the link holds at most N devices (protocol.md 7.4 step 4: no wait for a device after the last);
 --device I: the I-th device of the chain, 0 nearest the host; --window W: writes in flight (1 = stop-and-wait).
+multicast prints one JSON document: per device its version before and after, and payloadBytesSent (every Write's
+data bytes the host sent: stream, Busy resends and repairs) with payloadBytesRatio = payloadBytesSent / (devices x
+payload), hostWireBytesRatio the same for every encoded byte the host wrote during the transfer, and the seconds.
 Exit codes: 0 success; 1 the update or a check failed; 2 usage; 3 link or device unreachable; 6 the device refused
 the image, its documented error name printed. With --expect-refusal NAME: 0 when the device refused with NAME, 1
 otherwise (another refusal, or none).
@@ -1142,6 +1147,24 @@ def multicast_update(session, nodes, image, window, group, chunk_override=None, 
         stream.pump(until_room=False)
     for n in members:
         lm.leave_group(n, group, wait=False)
+    # a device that did not join, and a member still lacking blocks after the rounds, is written by itself
+    for n in nodes:
+        if n in stream.errors:
+            continue
+        if n not in members:
+            log(f"0x{n:02X} is written by itself")
+            writes, _ = write_payload(session, n, payload, begun[n]["resumeOffset"], chunk,
+                                      max(1, min(window, caps[n]["receiveBuffers"])), op_timeout)
+            stats["unicastWrites"] += writes
+            stats["payloadBytesSent"] += size - begun[n]["resumeOffset"]
+        elif n in pending_members:
+            holes = missing_offsets(rpc, n, size, chunk, op_timeout)
+            log(f"0x{n:02X} still lacks {len(holes)} block(s) after the repair rounds; written by itself")
+            for off in holes:
+                rpc.call(n, BOOTLOADER, BL_WRITE, write_request(off, payload[off:off + chunk]), timeout=op_timeout,
+                         errors=BOOTLOADER_ERRORS)
+                stats["unicastWrites"] += 1
+                stats["payloadBytesSent"] += len(payload[off:off + chunk])
     t_repaired = time.monotonic()
     host_bytes = session.link.bytes_out - bytes_before
     results = {}
@@ -1168,12 +1191,13 @@ def multicast_update(session, nodes, image, window, group, chunk_override=None, 
         results[n] = {"address": n, "device": before[n]["identity"]["uid"],
                       "before": before[n]["versions"]["applicationVersion"], "after": after["applicationVersion"]}
     t_end = time.monotonic()
-    members_count = len(members)
-    return {"devices": [results[n] for n in nodes], "members": members_count, "group": group,
+    # the ratios compare with writing the payload to every device by itself: devices x payload
+    count = len(nodes)
+    return {"devices": [results[n] for n in nodes], "members": len(members), "group": group,
             "payloadBytes": size, "chunk": chunk, "groupFrameSize": frame, "allowance": list(allowance.values()),
-            **stats, "payloadBytesRatio": round(stats["payloadBytesSent"] / (members_count * size), 4),
+            **stats, "payloadBytesRatio": round(stats["payloadBytesSent"] / (count * size), 4),
             "hostWireBytesDuringTransfer": host_bytes,
-            "hostWireBytesRatio": round(host_bytes / (members_count * size), 4),
+            "hostWireBytesRatio": round(host_bytes / (count * size), 4),
             "enterBootloaderSeconds": round(t_bootloader - t0, 3), "streamSeconds": round(t_streamed - t_write, 3),
             "transferSeconds": round(t_repaired - t_write, 3), "totalSeconds": round(t_end - t0, 3),
             "framesOut": session.link.frames_out, "framesIn": session.link.frames_in}
@@ -1281,8 +1305,9 @@ def main(argv=None):
             nodes = [m["address"] for m in session.members]
             result = multicast_update(session, nodes, image, args.window or 15, args.group, args.chunk)
             print(json.dumps(result, indent=2))
-            log(f"multicast to {result['members']} device(s): payload bytes sent {result['payloadBytesSent']} = "
-                f"{result['payloadBytesRatio']} x (members x payload {result['members']} x {result['payloadBytes']}); "
+            log(f"multicast: {len(result['devices'])} device(s) updated, {result['members']} of them through group "
+                f"0x{result['group']:02X}: payload bytes sent {result['payloadBytesSent']} = {result['payloadBytesRatio']}"
+                f" x (devices x payload: {len(result['devices'])} x {result['payloadBytes']}); "
                 f"host wire bytes {result['hostWireBytesDuringTransfer']} = {result['hostWireBytesRatio']} x; "
                 f"transfer {result['transferSeconds']} s, {result['totalSeconds']} s in all")
             return 0
