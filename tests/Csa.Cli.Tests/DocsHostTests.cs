@@ -36,6 +36,82 @@ public sealed class DocsHostTests
     public Task A_host_written_from_the_docs_updates_the_C_device_behind_a_CSharp_device_on_a_chain() =>
         UpdateWithRefusalsAsync(["sim", "--tcp", "0", "--devices", "2", "--c-device", "1", "--json"], devices: 2, device: 1);
 
+    /// <summary>
+    /// The docs-only host's multicast (updates.md 10a, protocol.md 7.6, rpc-packets.md 12, device-model.md 6.4.2) on a
+    /// chain of three whose middle device runs the C firmware: each device enters its bootloader and begins the update by
+    /// itself, the three join a group, the payload goes once to the group, GetMissingBlocks finds what each lacks, and
+    /// every device then runs the new application. The host's payload bytes are well below three payloads.
+    /// </summary>
+    [Python3Fact]
+    [Trait("Requirement", "REQ-INST")]
+    [Trait("Requirement", "REQ-UPD-APP")]
+    [Trait("Requirement", "REQ-TOPO")]
+    [Trait("Requirement", "REQ-RPC")]
+    public async Task A_host_written_from_the_docs_writes_one_payload_once_to_a_group_of_three_devices_one_of_them_the_C_device()
+    {
+        const int PayloadSize = 100_000;
+        const int Members = 3;
+        using var folder = new TempFolder();
+        var output = new WatchedWriter("\"signingKey\"");
+        var error = new StringWriter();
+        using var stop = new CancellationTokenSource();
+        // --state: the devices' keys in a folder of this test's own. Without it an in-process `csa sim` keeps them in
+        // csa-sim-<process id>, which every sim of the test process shares and the first to stop deletes.
+        string state = Path.Combine(folder.Path, "sim-state");
+        Task<int> sim = CsaApp.RunAsync(["sim", "--tcp", "0", "--devices", "3", "--c-device", "1", "--state", state, "--json"],
+            CliConsole.FromWriters(output, error), stop.Token);
+        try
+        {
+            await Task.WhenAny(output.Seen, sim);
+            Assert.False(sim.IsCompleted, $"csa sim ended: {output}{error}");
+            JsonElement simDoc = await ReadSimDocumentAsync(output, sim);
+            string link = simDoc.GetProperty("endpoints")[0].GetProperty("uri").GetString()!;
+            string signingKey = simDoc.GetProperty("signingKey").GetString()!;
+
+            JsonElement[] before = [await ReadDeviceAsync(link, 0), await ReadDeviceAsync(link, 1), await ReadDeviceAsync(link, 2)];
+            Assert.Equal("c", simDoc.GetProperty("devices")[1].GetProperty("firmware").GetString());
+            string firmware = Path.Combine(folder.Path, "app.bin");
+            await File.WriteAllBytesAsync(firmware, FirmwareBytes(PayloadSize));
+            string image = Path.Combine(folder.Path, "app.csai");
+            CliRun build = await CliRunner.RunAsync("image", "build", firmware, "--input-format", "bin",
+                "--load-address", before[0].GetProperty("updateRules").GetProperty("application").GetProperty("start").GetString()!,
+                "--version", "7.4.0+43", "--security-counter", before[0].GetProperty("securityCounter").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--vendor", before[0].GetProperty("vendor").GetString()!, "--device-class", before[0].GetProperty("deviceClass").GetString()!,
+                "--sign", signingKey, "-o", image);
+            Assert.True(build.ExitCode == ExitCodes.Success, build.ToString());
+
+            ProcessRun run = await RunHostAsync("multicast", "--link", link, "--devices", "3", image);
+            Assert.True(run.ExitCode == 0, run.ToString());
+            JsonElement result = JsonDocument.Parse(run.Output).RootElement;
+            Assert.Equal(Members, result.GetProperty("members").GetInt32());
+            Assert.Equal(PayloadSize, result.GetProperty("payloadBytes").GetInt32());
+            Assert.True(result.GetProperty("groupWrites").GetInt32() > 0, run.ToString());
+            // The point of multicast: the payload crossed the host's link about once, not once per member. Repairs and
+            // Busy resends add a few writes; 0.5 of three payloads leaves room for them and none for unicast to each.
+            long payloadBytesSent = result.GetProperty("payloadBytesSent").GetInt64();
+            Assert.True(payloadBytesSent >= PayloadSize, run.ToString());
+            Assert.True(payloadBytesSent < 0.5 * Members * PayloadSize, run.ToString());
+            Assert.True(result.GetProperty("payloadBytesRatio").GetDouble() < 0.5, run.ToString());
+            Assert.True(result.GetProperty("hostWireBytesRatio").GetDouble() < 0.5, run.ToString());
+
+            for (int position = 0; position < Members; position++)
+            {
+                JsonElement row = result.GetProperty("devices")[position];
+                Assert.Equal(before[position].GetProperty("uid").GetString(), row.GetProperty("device").GetString());
+                Assert.Equal("7.4.0+43", row.GetProperty("after").GetString());
+                JsonElement after = await ReadDeviceAsync(link, position);
+                Assert.Equal("application", after.GetProperty("running").GetString());
+                Assert.Equal("7.4.0+43", after.GetProperty("application").GetString());
+                Assert.True(after.GetProperty("applicationValid").GetBoolean());
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            Assert.Equal(ExitCodes.Success, await sim);
+        }
+    }
+
     [Python3Fact]
     [Trait("Requirement", "REQ-RPC")]
     public async Task The_docs_only_host_encodes_and_decodes_the_golden_vectors_of_the_protocol_documents()

@@ -10,9 +10,14 @@ Usage:
   csa_docs_host.py info   --link tcp://HOST:PORT [--devices N] [--device I]
   csa_docs_host.py update --link tcp://HOST:PORT [--devices N] [--device I] [--window W] IMAGE.csai
                           [--expect-refusal NAME]
+  csa_docs_host.py multicast --link tcp://HOST:PORT [--devices N] [--window W] [--group 0xF0] [--chunk BYTES] IMAGE.csai
+                          (every device of the chain takes IMAGE, its payload written once to a group: updates.md 10a)
   csa_docs_host.py selftest [--docs DIR]     (the golden vectors of protocol.md 9 and rpc-packets.md 11)
 --devices N: the link holds at most N devices (protocol.md 7.4 step 4: no wait for a device after the last);
 --device I: the I-th device of the chain, 0 nearest the host; --window W: writes in flight (1 = stop-and-wait).
+multicast prints one JSON document: per device its version before and after, and payloadBytesSent (every Write's
+data bytes the host sent: stream, Busy resends and repairs) with payloadBytesRatio = payloadBytesSent / (devices x
+payload), hostWireBytesRatio the same for every encoded byte the host wrote during the transfer, and the seconds.
 Exit codes: 0 success; 1 the update or a check failed; 2 usage; 3 link or device unreachable; 6 the device refused
 the image, its documented error name printed. With --expect-refusal NAME: 0 when the device refused with NAME, 1
 otherwise (another refusal, or none).
@@ -146,6 +151,7 @@ class Link:
         self.reassembly = {}
         self.frames_out = 0
         self.frames_in = 0
+        self.bytes_out = 0      # encoded bytes written to the link (delimiters included)
         self.send_lock = threading.Lock()
         self.closed = False
         # protocol.md 3.2: a transmitter sends a delimiter before its first frame
@@ -165,6 +171,7 @@ class Link:
                                          payload[i * per:(i + 1) * per]) for i in range(count))
             self.sock.sendall(wire)
             self.frames_out += count
+            self.bytes_out += len(wire)
 
     def _read_loop(self):
         buf = bytearray()
@@ -226,7 +233,7 @@ class Link:
 # Link management (protocol.md 7)
 # ---------------------------------------------------------------------------------------------------------------
 
-LM_CAPS, LM_ASSIGN, LM_FORGET = 0x01, 0x03, 0x04   # protocol.md 7.1
+LM_CAPS, LM_ASSIGN, LM_FORGET, LM_JOIN, LM_LEAVE = 0x01, 0x03, 0x04, 0x05, 0x06   # protocol.md 7.1
 
 
 class LinkManagement:
@@ -257,6 +264,23 @@ class LinkManagement:
                 return None
             if len(msg) >= 2 and msg[0] == resp_type and msg[1] == token and src == expected_src:
                 return msg[2:]
+
+    def join_group(self, node, group, attempts=3):
+        """Join group (protocol.md 7.1, 7.6): to the node itself; idempotent, so resent with the same token.
+        Returns the result (0 member now, 1 refused) or None when the node never answered (no groups)."""
+        token = self._next_token()
+        for _ in range(attempts):
+            self._request(node, LM_JOIN, token, bytes([group]))
+            body = self._await(node, 0x80 | LM_JOIN, token, self.timeout)
+            if body is not None and len(body) == 2 and body[0] == group:
+                return body[1]
+        return None
+
+    def leave_group(self, node, group, wait=True):
+        """Leave group (protocol.md 7.1, 7.6); answered also when the node was not a member."""
+        token = self._next_token()
+        self._request(node, LM_LEAVE, token, bytes([group]))
+        return self._await(node, 0x80 | LM_LEAVE, token, self.timeout) is not None if wait else None
 
     def forget_all(self):
         """Forget address to 0xFF, no response (protocol.md 7.1, 7.4 step 1)."""
@@ -395,6 +419,53 @@ class RpcClient:
         packet = rpc_header(KIND_COMMAND, FLAG_RESEND if resend else 0, interface, command, rid) + payload
         self.link.send_packet(node, PORT_RPC, packet, self.frame_size.get(node, MIN_FRAME))
         return rid
+
+    def take_group_id(self, members):
+        """rpc-packets.md 12: a group call's id must be free for every member; a counter of its own, started half
+        the id space away from the unicast counter."""
+        with self.cond:
+            if not hasattr(self, "next_group_id"):
+                self.next_group_id = (self.next_id + 0x8000) & 0xFFFF
+            while any((m, self.next_group_id) in self.pending for m in members):
+                self.next_group_id = (self.next_group_id + 1) & 0xFFFF
+            rid = self.next_group_id
+            self.next_group_id = (self.next_group_id + 1) & 0xFFFF
+            return rid
+
+    def send_group(self, group, members, frame_size, interface, command, payload=b"", rid=None, resend=False):
+        """One command to a group address (rpc-packets.md 12): carried once, answered by each member from its own
+        address under the same request id."""
+        if rid is None:
+            rid = self.take_group_id(members)
+        with self.cond:
+            for m in members:
+                self.pending[(m, rid)] = None
+        packet = rpc_header(KIND_COMMAND, FLAG_RESEND if resend else 0, interface, command, rid) + payload
+        self.link.send_packet(group, PORT_RPC, packet, frame_size)
+        return rid
+
+    def expect(self, node, rid):
+        """Registers an answer to wait for (a unicast resend of a group call's id)."""
+        with self.cond:
+            self.pending[(node, rid)] = None
+
+    def poll(self, node, rid):
+        """The answer if it came, else None (and still awaited)."""
+        with self.cond:
+            if self.pending.get((node, rid)) is not None:
+                return self.pending.pop((node, rid))
+            return None
+
+    def wait_any(self, keys, timeout):
+        """Waits until one of the (node, rid) keys has its answer or timeout; returns the keys answered."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                done = [k for k in keys if self.pending.get(k) is not None]
+                left = deadline - time.monotonic()
+                if done or left <= 0 or self.link.closed:
+                    return done
+                self.cond.wait(left)
 
     def wait(self, node, rid, timeout):
         """The answer with this (source node, request id), or None after timeout (rpc-packets.md 7)."""
@@ -857,6 +928,282 @@ def restart_application_after_refusal(session, node):
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Many devices, one transfer: multicast (updates.md 10a; protocol.md 7.6; rpc-packets.md 12; device-model.md 6.4.2)
+# ---------------------------------------------------------------------------------------------------------------
+
+GROUP_FIRST, GROUP_LAST = 0xF0, 0xFD      # protocol.md 2
+MISSING_BLOCKS_PER_PAGE = 512             # device-model.md 6.4.2
+
+
+def get_missing_blocks(rpc, node, offset, block_size, timeout):
+    """GetMissingBlocks(offset u32, blockSize u16) -> (bytesCommitted u32, blockCount u16, missing bytes[64])
+    (rpc-interfaces.md 6a). DOC GAP (FINDINGS 7): the bitmap's bit order and what blockCount counts are not
+    documented; found by experiment: block i is bit (i % 8) of byte i // 8 (least significant bit first), and
+    blockCount = min(512, ceil((payloadSize - offset) / blockSize)), the bits past it zero."""
+    r = Reader(rpc.call(node, BOOTLOADER, BL_MISSING, struct.pack("<IH", offset, block_size), timeout=timeout,
+                        errors=BOOTLOADER_ERRORS))
+    committed, count, bitmap = r.take("I"), r.take("H"), r.raw(64)
+    r.end()
+    missing = [offset + i * block_size for i in range(count) if bitmap[i // 8] >> (i % 8) & 1]
+    return committed, count, missing
+
+
+def missing_offsets(rpc, node, payload_size, block_size, timeout):
+    """Every block offset the member still lacks, page by page of 512 blocks (updates.md 5, "Writing only the holes")."""
+    offsets, offset = [], 0
+    while offset < payload_size:
+        _, count, missing = get_missing_blocks(rpc, node, offset, block_size, timeout)
+        offsets += missing
+        if count == 0:
+            break
+        offset += count * block_size
+    return offsets
+
+
+class GroupStream:
+    """Writes to a group with per-member flow control (updates.md 10a step 3; rpc-packets.md 12 "Window").
+
+    Each member answers every write from its own address. A write goes out only while every member has fewer of
+    the stream's writes unanswered than its allowance. A member answers its writes in order, so an answer to a later
+    write releases the earlier ones it has not answered (lost; the repair finds them). A member that answers Busy
+    did not take the write: it gets it again by its own address, and its allowance falls back to its receive
+    buffers. A write a member leaves unanswered past the timeout is given up for that member (the repair decides)."""
+
+    def __init__(self, session, group, members, frame_size, allowance, timeout, stats):
+        self.s, self.group, self.members, self.frame = session, group, members, frame_size
+        self.allowance = dict(allowance)
+        self.timeout = timeout
+        self.stats = stats
+        self.order = []            # [rid, offset, request, {member: sent time}] in send order
+        self.errors = {}           # member -> RpcError (left behind)
+        self.buffers = {}          # member -> receive buffers (GetCapabilities of its bootloader)
+
+    def _unanswered(self, m):
+        return sum(1 for w in self.order if m in w[3])
+
+    def _in_flight(self, m):
+        return sum(1 for w in self.order if w[3].get(m, None) is not None)
+
+    def _resend_owed(self, now):
+        """A write a member answered Busy goes again to that member alone, by its own address under the same id,
+        once it has fewer writes in flight than its receive buffers (rpc-packets.md 12: Busy means not taken)."""
+        for w in self.order:
+            for m, sent in list(w[3].items()):
+                if sent is None and self._in_flight(m) < self.buffers[m]:
+                    self.s.rpc.send(m, BOOTLOADER, BL_WRITE, w[2], rid=w[0], resend=True)
+                    w[3][m] = now
+                    self.stats["busyResends"] += 1
+                    self.stats["payloadBytesSent"] += len(w[2]) - 6
+
+    def _room(self):
+        live = [m for m in self.members if m not in self.errors]
+        return all(self._unanswered(m) < self.allowance[m] for m in live)
+
+    def send(self, offset, data, to=None):
+        """One write to the group (or to the members `to`, each by its own address)."""
+        rpc, req = self.s.rpc, write_request(offset, data)
+        live = [m for m in (to or self.members) if m not in self.errors]
+        if not live:
+            return
+        now = time.monotonic()
+        if to is None or len(live) > 1:
+            rid = rpc.send_group(self.group, live, self.frame, BOOTLOADER, BL_WRITE, req)
+            self.stats["groupWrites"] += 1
+        else:
+            rid = rpc.send(live[0], BOOTLOADER, BL_WRITE, req)
+            self.stats["unicastWrites"] += 1
+        self.stats["payloadBytesSent"] += len(data)
+        self.order.append([rid, offset, req, {m: now for m in live}])
+
+    def pump(self, until_room=True):
+        """Takes answers until there is room for another write (or, with until_room False, until none is awaited)."""
+        rpc = self.s.rpc
+        while self.order and (not until_room or not self._room()):
+            keys = [(m, w[0]) for w in self.order for m in w[3]]
+            answered = rpc.wait_any(keys, 0.05)
+            now = time.monotonic()
+            for m, rid in answered:
+                w = next(w for w in self.order if w[0] == rid and m in w[3])
+                a = rpc.poll(m, rid)
+                if a["kind"] == KIND_ERROR:
+                    code = struct.unpack_from("<H", a["payload"])[0]
+                    if code == 0xFF05:          # RPC Busy (rpc-packets.md 5): not taken, send it again later
+                        self.stats["busy"][f"0x{m:02X}"] = self.stats["busy"].get(f"0x{m:02X}", 0) + 1
+                        self.allowance[m] = self.buffers[m]     # updates.md 10a step 3: back to its buffers
+                        rpc.expect(m, rid)
+                        w[3][m] = None                          # owed: resent once the member has room
+                        continue
+                    name = RPC_STATUS.get(code) or BOOTLOADER_ERRORS.get(code, f"code {code}")
+                    self.errors[m] = RpcError(BOOTLOADER, BL_WRITE, code, name, a["payload"][2:].decode("utf-8", "replace"))
+                    log(f"member 0x{m:02X} left behind: {self.errors[m]}")
+                    for x in self.order:
+                        if m in x[3]:
+                            del x[3][m]
+                            rpc.forget(m, x[0])
+                    continue
+                # answered in order: the earlier writes this member still owes were lost (write or answer)
+                for x in self.order:
+                    if x is w:
+                        break
+                    if m in x[3] and x[3][m] is not None:
+                        del x[3][m]
+                        rpc.forget(m, x[0])
+                        self.stats["releasedUnanswered"][f"0x{m:02X}"] = \
+                            self.stats["releasedUnanswered"].get(f"0x{m:02X}", 0) + 1
+                del w[3][m]
+            self._resend_owed(now)
+            for x in self.order:
+                for m, sent in list(x[3].items()):
+                    if sent is not None and now - sent > self.timeout:
+                        del x[3][m]
+                        rpc.forget(m, x[0])
+                        self.stats["timedOut"] += 1
+            self.order = [x for x in self.order if x[3]]
+
+
+def multicast_update(session, nodes, image, window, group, chunk_override=None, store_and_forward=True):
+    """updates.md 10a: per device EnterBootloader and BeginUpdate (unicast), join a group, stream the payload once
+    to the group, repair with GetMissingBlocks, then FinishUpdate, region hash and Reset per device."""
+    rpc, lm, t0 = session.rpc, session.lm, time.monotonic()
+    before = {n: session.read(n) for n in nodes}
+    for n in nodes:
+        problem = precheck(image, before[n])
+        if problem:
+            raise ImageError(f"pre-check refused the image for 0x{n:02X}: {problem}")
+        if "Multicast" not in (before[n]["updateRules"] or {}).get("bootloaderFeatures", []):
+            raise ImageError(f"0x{n:02X}: its bootloader does not advertise Multicast (rpc-interfaces.md 6)")
+    # updates.md 10a "restarts are ordered": from the end of the chain to its start, each right after the other
+    for n in reversed(nodes):
+        if before[n]["versions"]["runningImage"] == "Application":
+            try:
+                enter_bootloader(rpc, n, 60)
+            except RpcTimeout:
+                log(f"EnterBootloader 0x{n:02X}: no answer (the restart may have cut it off); polling")
+    for n in nodes:
+        wait_for_image(session, n, "Bootloader")
+    t_bootloader = time.monotonic()
+    caps, begun = {}, {}
+    for n in nodes:
+        caps[n] = get_capabilities(rpc, n)
+        rpc.frame_size[n] = min(rpc.frame_size[n], caps[n]["maxFrameSize"])
+    for n in reversed(nodes):                    # step 1: from the chain's end, the deepest start erasing first
+        try:
+            begun[n] = begin_update(rpc, n, TARGET_APPLICATION, image["manifest"], image["authentication"], b"",
+                                    timeout=5.0)
+        except RpcError as e:
+            restart_application_after_refusal(session, n)
+            raise Refused(f"BeginUpdate 0x{n:02X}", e)
+    joined = {n: lm.join_group(n, group) for n in nodes}
+    members = [n for n in nodes if joined[n] == 0]
+    log(f"group 0x{group:02X}: members " + ", ".join(f"0x{n:02X}" for n in members) +
+        "".join(f"; 0x{n:02X} {'refused' if r == 1 else 'did not answer'}" for n, r in joined.items() if r != 0))
+    if not members:
+        raise RuntimeError("no device joined the group")
+    # protocol.md 6.1: a group's frames use the smallest path frame size of its members
+    frame = min(rpc.frame_size[n] for n in members)
+    align = max(begun[n]["writeAlignment"] for n in members)
+    # updates.md 4: PathFrameSize - 27, capped by maxWriteSize and MaxPacketSize - 14, a multiple of the alignment
+    chunk = chunk_override or min([frame - 27] + [begun[n]["maxWriteSize"] for n in members] +
+                                  [caps[n]["maxPacketSize"] - 14 for n in members])
+    chunk = chunk // align * align
+    erase_s = max(begun[n]["eraseMillisecondsMax"] for n in nodes) / 1000.0
+    op_timeout = 2 * erase_s + 1.0                        # FINDINGS 4
+    # updates.md 10a step 3: receive buffers plus the store-and-forward devices in front, at most 15
+    allowance = {n: max(1, min(window, caps[n]["receiveBuffers"] + (i if store_and_forward else 0), 15))
+                 for i, n in enumerate(nodes)}
+    payload, size = image["payload"], image["payloadSize"]
+    stats = {"groupWrites": 0, "unicastWrites": 0, "payloadBytesSent": 0, "busy": {}, "busyResends": 0,
+             "releasedUnanswered": {}, "timedOut": 0, "repairRounds": 0, "repairBlocks": 0}
+    stream = GroupStream(session, group, members, frame, allowance, op_timeout, stats)
+    stream.buffers = {n: caps[n]["receiveBuffers"] for n in nodes}
+    bytes_before = session.link.bytes_out
+    t_write = time.monotonic()
+    start = min(begun[n]["resumeOffset"] for n in members)
+    for off in range(start, size, chunk):
+        stream.pump()
+        stream.send(off, payload[off:off + chunk])
+    stream.pump(until_room=False)
+    t_streamed = time.monotonic()
+    # step 4: repair; a block two or more members lack goes to the group again, one member's by its own address
+    pending_members = [n for n in members if n not in stream.errors]
+    for round_no in range(1, 9):
+        lacks = {n: missing_offsets(rpc, n, size, chunk, op_timeout) for n in pending_members}
+        done = [n for n in pending_members if not lacks[n]]
+        for n in done:
+            lm.leave_group(n, group, wait=False)
+        pending_members = [n for n in pending_members if lacks[n]]
+        if not pending_members:
+            break
+        stats["repairRounds"] = round_no
+        by_block = {}
+        for n in pending_members:
+            for off in lacks[n]:
+                by_block.setdefault(off, []).append(n)
+        log(f"repair round {round_no}: " + ", ".join(f"0x{n:02X} lacks {len(lacks[n])}" for n in pending_members))
+        for off in sorted(by_block):
+            stream.pump()
+            stream.send(off, payload[off:off + chunk], to=by_block[off])
+            stats["repairBlocks"] += 1
+        stream.pump(until_room=False)
+    for n in members:
+        lm.leave_group(n, group, wait=False)
+    # a device that did not join, and a member still lacking blocks after the rounds, is written by itself
+    for n in nodes:
+        if n in stream.errors:
+            continue
+        if n not in members:
+            log(f"0x{n:02X} is written by itself")
+            writes, _ = write_payload(session, n, payload, begun[n]["resumeOffset"], chunk,
+                                      max(1, min(window, caps[n]["receiveBuffers"])), op_timeout)
+            stats["unicastWrites"] += writes
+            stats["payloadBytesSent"] += size - begun[n]["resumeOffset"]
+        elif n in pending_members:
+            holes = missing_offsets(rpc, n, size, chunk, op_timeout)
+            log(f"0x{n:02X} still lacks {len(holes)} block(s) after the repair rounds; written by itself")
+            for off in holes:
+                rpc.call(n, BOOTLOADER, BL_WRITE, write_request(off, payload[off:off + chunk]), timeout=op_timeout,
+                         errors=BOOTLOADER_ERRORS)
+                stats["unicastWrites"] += 1
+                stats["payloadBytesSent"] += len(payload[off:off + chunk])
+    t_repaired = time.monotonic()
+    host_bytes = session.link.bytes_out - bytes_before
+    results = {}
+    for n in nodes:
+        if n in stream.errors:
+            raise Refused(f"Write 0x{n:02X}", stream.errors[n])
+        try:
+            digest = finish_update(rpc, n, timeout=op_timeout)
+        except RpcError as e:
+            raise Refused(f"FinishUpdate 0x{n:02X}", e)
+        if digest != image["payloadSha256"]:
+            raise RuntimeError(f"0x{n:02X}: FinishUpdate answered another SHA-256 than the manifest's")
+        if get_region_hash(rpc, n, REGION_APPLICATION, 0, size, op_timeout) != image["payloadSha256"]:
+            raise RuntimeError(f"0x{n:02X}: GetRegionHash differs from the manifest's SHA-256")
+    for n in reversed(nodes):                   # restarts ordered from the chain's end (updates.md 10a)
+        try:
+            reset(rpc, n, 0, 10)
+        except RpcTimeout:
+            log(f"Reset 0x{n:02X}: no answer; polling")
+    for n in nodes:
+        after = wait_for_image(session, n, "Application")
+        if not after["applicationValid"] or after["applicationVersion"] != image["version"]:
+            raise RuntimeError(f"0x{n:02X}: after the restart the application is {after['applicationVersion']}")
+        results[n] = {"address": n, "device": before[n]["identity"]["uid"],
+                      "before": before[n]["versions"]["applicationVersion"], "after": after["applicationVersion"]}
+    t_end = time.monotonic()
+    # the ratios compare with writing the payload to every device by itself: devices x payload
+    count = len(nodes)
+    return {"devices": [results[n] for n in nodes], "members": len(members), "group": group,
+            "payloadBytes": size, "chunk": chunk, "groupFrameSize": frame, "allowance": list(allowance.values()),
+            **stats, "payloadBytesRatio": round(stats["payloadBytesSent"] / (count * size), 4),
+            "hostWireBytesDuringTransfer": host_bytes,
+            "hostWireBytesRatio": round(host_bytes / (count * size), 4),
+            "enterBootloaderSeconds": round(t_bootloader - t0, 3), "streamSeconds": round(t_streamed - t_write, 3),
+            "transferSeconds": round(t_repaired - t_write, 3), "totalSeconds": round(t_end - t0, 3),
+            "framesOut": session.link.frames_out, "framesIn": session.link.frames_in}
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Self-test against the documents' golden vectors (protocol.md 9 and 9.1, rpc-packets.md 11)
 # ---------------------------------------------------------------------------------------------------------------
 
@@ -919,21 +1266,28 @@ def selftest(docs_dir):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["info", "update", "selftest"])
+    parser.add_argument("command", choices=["info", "update", "multicast", "selftest"])
     parser.add_argument("image", nargs="?")
     parser.add_argument("--link", help="tcp://HOST:PORT as `csa sim --json` prints it")
     parser.add_argument("--docs", default=None, help="the docs folder for selftest (default: ../../docs)")
     parser.add_argument("--device", type=int, default=0, help="position in the chain, 0 = nearest the host")
     parser.add_argument("--devices", type=int, default=None, help="how many devices the link holds (7.4 step 4)")
-    parser.add_argument("--window", type=int, default=4, help="writes in flight (1 = stop-and-wait)")
+    parser.add_argument("--window", type=int, default=None,
+                        help="writes in flight (1 = stop-and-wait; update: default 4; multicast: default and cap per "
+                             "member its receive buffers plus the devices in front of it, at most 15)")
+    parser.add_argument("--group", type=lambda v: int(v, 0), default=GROUP_FIRST,
+                        help="multicast: the group address (0xF0-0xFD)")
+    parser.add_argument("--chunk", type=int, default=None, help="multicast: write size (default as updates.md 4)")
     parser.add_argument("--expect-refusal", metavar="NAME", help="succeed only if the device refuses with NAME")
     args = parser.parse_intermixed_args(argv)
     if args.command == "selftest":
         return selftest(args.docs or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs"))
     if not args.link:
         parser.error("--link is required")
-    if args.command == "update" and not args.image:
-        parser.error("update needs an IMAGE")
+    if args.command in ("update", "multicast") and not args.image:
+        parser.error(f"{args.command} needs an IMAGE")
+    if not GROUP_FIRST <= args.group <= GROUP_LAST:
+        parser.error("--group must be 0xF0-0xFD (protocol.md 2)")
     try:
         session = Session(args.link, args.devices)
     except (OSError, ValueError) as e:
@@ -947,7 +1301,17 @@ def main(argv=None):
             return 0
         image = parse_image(open(args.image, "rb").read())
         log(f"image {args.image}: application {image['version']}, {image['payloadSize']} payload bytes")
-        result = update_application(session, node, image, args.window)
+        if args.command == "multicast":
+            nodes = [m["address"] for m in session.members]
+            result = multicast_update(session, nodes, image, args.window or 15, args.group, args.chunk)
+            print(json.dumps(result, indent=2))
+            log(f"multicast: {len(result['devices'])} device(s) updated, {result['members']} of them through group "
+                f"0x{result['group']:02X}: payload bytes sent {result['payloadBytesSent']} = {result['payloadBytesRatio']}"
+                f" x (devices x payload: {len(result['devices'])} x {result['payloadBytes']}); "
+                f"host wire bytes {result['hostWireBytesDuringTransfer']} = {result['hostWireBytesRatio']} x; "
+                f"transfer {result['transferSeconds']} s, {result['totalSeconds']} s in all")
+            return 0
+        result = update_application(session, node, image, args.window or 4)
         print(json.dumps(result, indent=2))
         log(f"updated {result['device']} {result['before']} -> {result['after']}: {result['bytesSent']} bytes in "
             f"{result['transferSeconds']} s ({result['transferBytesPerSecond']} B/s), {result['totalSeconds']} s "
