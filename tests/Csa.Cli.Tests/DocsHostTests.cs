@@ -55,8 +55,8 @@ public sealed class DocsHostTests
         var output = new WatchedWriter("\"signingKey\"");
         var error = new StringWriter();
         using var stop = new CancellationTokenSource();
-        // --state: the devices' keys in a folder of this test's own. Without it an in-process `csa sim` keeps them in
-        // csa-sim-<process id>, which every sim of the test process shares and the first to stop deletes.
+        // --state: the devices' keys in a folder of this test's own (before d14d83c every in-process `csa sim` without it
+        // shared csa-sim-<process id>, and the first to stop deleted it; now each has its own, but this test keeps its own).
         string state = Path.Combine(folder.Path, "sim-state");
         Task<int> sim = CsaApp.RunAsync(["sim", "--tcp", "0", "--devices", "3", "--c-device", "1", "--state", state, "--json"],
             CliConsole.FromWriters(output, error), stop.Token);

@@ -46,8 +46,26 @@ public sealed class InterfaceReferenceTests
     {
         // BeginUpdate's answer to a new application image on an F4 device (resume at 0, 16-byte writes, 4096-byte
         // writes, 4 s worst-case erase) and the answer to its first 4096-byte write.
-        Assert.Equal(Documented("BeginUpdateResponse"), Hex(new BeginUpdateResponse(0, 16, 4096, 4000)));
-        Assert.Equal(Documented("WriteResponse"), Hex(new WriteResponse(0, 4096, 4096)));
+        Assert.Equal(Documented("rpc-interfaces.md", "BeginUpdateResponse"), Hex(new BeginUpdateResponse(0, 16, 4096, 4000)));
+        Assert.Equal(Documented("rpc-interfaces.md", "WriteResponse"), Hex(new WriteResponse(0, 4096, 4096)));
+    }
+
+    [Fact]
+    [Trait("Requirement", "REQ-INST")]
+    public void The_missing_blocks_answer_of_device_model_6_4_2_follows_its_bit_rule()
+    {
+        // A 300 000-byte payload in blocks of 992 bytes (303 blocks, the last one short), blocks 0 and 2 written: block i
+        // is bit i mod 8, least significant first, of byte i / 8; the bits from blockCount on are 0.
+        const int PayloadSize = 300_000, BlockSize = 992;
+        int blockCount = (PayloadSize + BlockSize - 1) / BlockSize;
+        byte[] missing = new byte[64];
+        for (int block = 0; block < blockCount; block++)
+        {
+            if (block is not (0 or 2))
+                missing[block / 8] |= (byte)(1 << (block % 8));
+        }
+        Assert.Equal(Documented("device-model.md", "GetMissingBlocksResponse"), Hex(new GetMissingBlocksResponse(BlockSize, (ushort)blockCount, missing)));
+        Assert.Equal("00000000E003", Hex(new GetMissingBlocksRequest(0, BlockSize))); // the request the text shows
     }
 
     private static string Hex<T>(T message) where T : IRpcMessage<T>
@@ -58,10 +76,10 @@ public sealed class InterfaceReferenceTests
         return Convert.ToHexString(buffer.WrittenSpan);
     }
 
-    /// <summary>The hex after "<paramref name="name"/>: " in docs/rpc-interfaces.md, spaces removed.</summary>
-    private static string Documented(string name)
+    /// <summary>The hex after "<paramref name="name"/>: " in docs/<paramref name="document"/>, spaces removed.</summary>
+    private static string Documented(string document, string name)
     {
-        string line = File.ReadLines(Path.Combine(Repo.Root, "docs", "rpc-interfaces.md")).Single(l => l.StartsWith(name + ": ", StringComparison.Ordinal));
+        string line = File.ReadLines(Path.Combine(Repo.Root, "docs", document)).Single(l => l.StartsWith(name + ": ", StringComparison.Ordinal));
         return line[(name.Length + 2)..].Replace(" ", "", StringComparison.Ordinal);
     }
 
