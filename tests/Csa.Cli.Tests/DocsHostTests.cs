@@ -99,10 +99,7 @@ public sealed class DocsHostTests
                 JsonElement row = result.GetProperty("devices")[position];
                 Assert.Equal(before[position].GetProperty("uid").GetString(), row.GetProperty("device").GetString());
                 Assert.Equal("7.4.0+43", row.GetProperty("after").GetString());
-                JsonElement after = await ReadDeviceAsync(link, position);
-                Assert.Equal("application", after.GetProperty("running").GetString());
-                Assert.Equal("7.4.0+43", after.GetProperty("application").GetString());
-                Assert.True(after.GetProperty("applicationValid").GetBoolean());
+                await AssertRunsAsync(link, position, "7.4.0+43");
             }
         }
         finally
@@ -177,16 +174,22 @@ public sealed class DocsHostTests
             Assert.Equal(40_000, result.GetProperty("bytesSent").GetInt32());
             Assert.Equal(before.GetProperty("uid").GetString(), result.GetProperty("device").GetString());
 
-            JsonElement after = await ReadDeviceAsync(link, device);
-            Assert.Equal("application", after.GetProperty("running").GetString());
-            Assert.Equal("7.3.1+42", after.GetProperty("application").GetString());
-            Assert.True(after.GetProperty("applicationValid").GetBoolean());
+            await AssertRunsAsync(link, device, "7.3.1+42");
         }
         finally
         {
             await stop.CancelAsync();
             Assert.Equal(ExitCodes.Success, await sim);
         }
+    }
+
+    /// <summary>What `csa info` reads from the device at <paramref name="position"/>: its application, valid, at <paramref name="version"/>, running.</summary>
+    private static async Task AssertRunsAsync(string link, int position, string version)
+    {
+        JsonElement after = await ReadDeviceAsync(link, position);
+        Assert.Equal("application", after.GetProperty("running").GetString());
+        Assert.Equal(version, after.GetProperty("application").GetString());
+        Assert.True(after.GetProperty("applicationValid").GetBoolean());
     }
 
     /// <summary>The sim's JSON document, once it is whole (it is written before the devices serve).</summary>
