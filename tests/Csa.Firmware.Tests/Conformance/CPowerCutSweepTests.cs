@@ -95,6 +95,10 @@ public sealed class CPowerCutSweepTests(ITestOutputHelper output)
             catch (Exception e)
             {
                 failures.Add($"{cut}: {e.Message.Split('\n')[0]}");
+                // The whole reason and the end of the device's log, kept in the test's output (a CI log shows the output
+                // of a failed test): a cut that does not recover must say whether a timeout or the device gave up.
+                string[] lines = e.Message.Split('\n');
+                output.WriteLine($"--- {cut} did not recover ---\n{string.Join('\n', lines.Length <= 80 ? lines : [.. lines[..20], "...", .. lines[^60..]])}");
             }
         }
         output.WriteLine($"{scenario}: {operations} flash operations uninterrupted; {cuts.Count} cut points, {cuts.Count - failures.Count} recovered");
