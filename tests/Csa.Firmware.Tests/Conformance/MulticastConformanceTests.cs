@@ -329,7 +329,14 @@ public sealed class MulticastConformanceTests(Xunit.Abstractions.ITestOutputHelp
         output.WriteLine(events.ToString());
 
         // Members 0 and 2 share the transfer; its frames pass the C device between them, which takes none of them.
-        await AssertUpdatedAsync(chain, rows, image.Payload.ToArray(), [true, false, true], guard.Token);
+        // Member 2's JoinGroup and its answer pass that C device too, while its flash is busy with its own writes: on a
+        // loaded machine (a fresh-clone CI once) the answer came only after the stream had ended, so the transfer did not
+        // count member 2 although it had taken the stream, and its resume found those blocks held and wrote only the
+        // rest (updates.md section 5, "Writing only the holes"). Either way the group's frames reached it through the
+        // C device: as a member to the end, or as blocks its resume found held.
+        await AssertUpdatedAsync(chain, rows, image.Payload.ToArray(), [true, false, null], guard.Token, mayLeave: true);
+        UpdateResult behind = rows[2].Result!;
+        Assert.True(behind.Multicast || behind.BytesResumed > 0, $"member 2 took nothing of the group's stream: {rows[2]}");
     }
 
     /// <summary>
