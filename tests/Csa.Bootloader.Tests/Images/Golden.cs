@@ -36,16 +36,7 @@ internal static partial class Golden
         return Convert.FromHexString(digits);
     }
 
-    public static string DocPath()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "docs", "image-format.md");
-            if (File.Exists(candidate))
-                return candidate;
-        }
-        throw new FileNotFoundException("docs/image-format.md not found above the test output directory.");
-    }
+    public static string DocPath() => RepositoryFiles.Doc("image-format.md");
 
     /// <summary>The text of the fenced block that follows the marker <c>&lt;!-- golden: name --&gt;</c> in the doc.</summary>
     public static string DocBlock(string name)

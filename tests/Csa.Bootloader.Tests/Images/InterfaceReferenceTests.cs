@@ -21,9 +21,9 @@ public sealed class InterfaceReferenceTests
     [Trait("Requirement", "REQ-UPD-APP")]
     public void The_documented_interface_reference_is_the_interface_file(string file)
     {
-        string json = File.ReadAllText(Path.Combine(Repo.Root, "src", "Csa.Bootloader.Protocol", "Interfaces", file));
+        string json = File.ReadAllText(Path.Combine(RepositoryFiles.Root, "src", "Csa.Bootloader.Protocol", "Interfaces", file));
         string rendered = InterfaceReference.Render(json);
-        string docPath = Path.Combine(Repo.Root, "docs", "rpc-interfaces.md");
+        string docPath = RepositoryFiles.Doc("rpc-interfaces.md");
         string doc = File.ReadAllText(docPath).ReplaceLineEndings("\n");
         string begin = $"<!-- reference of src/Csa.Bootloader.Protocol/Interfaces/{file}: written by InterfaceReferenceTests, do not edit -->\n";
         const string End = "<!-- end of reference -->";
@@ -79,23 +79,8 @@ public sealed class InterfaceReferenceTests
     /// <summary>The hex after "<paramref name="name"/>: " in docs/<paramref name="document"/>, spaces removed.</summary>
     private static string Documented(string document, string name)
     {
-        string line = File.ReadLines(Path.Combine(Repo.Root, "docs", document)).Single(l => l.StartsWith(name + ": ", StringComparison.Ordinal));
+        string line = File.ReadLines(RepositoryFiles.Doc(document)).Single(l => l.StartsWith(name + ": ", StringComparison.Ordinal));
         return line[(name.Length + 2)..].Replace(" ", "", StringComparison.Ordinal);
-    }
-
-    private static class Repo
-    {
-        public static string Root { get; } = Find();
-
-        private static string Find()
-        {
-            for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "docs", "rpc-interfaces.md")))
-                    return dir.FullName;
-            }
-            throw new InvalidOperationException("No docs/rpc-interfaces.md above " + AppContext.BaseDirectory);
-        }
     }
 }
 

@@ -16,14 +16,5 @@ internal static partial class SecurityDoc
         return Convert.FromHexString(hex);
     }
 
-    private static string Path()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = System.IO.Path.Combine(dir.FullName, "docs", "security.md");
-            if (File.Exists(candidate))
-                return candidate;
-        }
-        throw new FileNotFoundException("docs/security.md not found above the test output directory.");
-    }
+    private static string Path() => RepositoryFiles.Doc("security.md");
 }

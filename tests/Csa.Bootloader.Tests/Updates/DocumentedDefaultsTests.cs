@@ -49,13 +49,5 @@ public sealed partial class DocumentedDefaultsTests
     [GeneratedRegex(@"`DeviceNetworkOptions`:.*?`LinkManagementTimeout`\s+(?<ms>\d+) ms", RegexOptions.Singleline)]
     private static partial Regex NetworkDefaults();
 
-    private static string Read(string document)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Csa.sln")))
-                return File.ReadAllText(Path.Combine(dir.FullName, "docs", document));
-        }
-        throw new FileNotFoundException("Csa.sln not found above the test directory.");
-    }
+    private static string Read(string document) => File.ReadAllText(RepositoryFiles.Doc(document));
 }
