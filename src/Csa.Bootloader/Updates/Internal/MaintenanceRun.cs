@@ -93,7 +93,7 @@ internal sealed class MaintenanceRun
                 if (went)
                     return;
                 if (round == MaxRestartRequests)
-                    throw Failed($"Reset(Bootloader) was sent {MaxRestartRequests} times, and neither its answer nor the device's start announcement came back: whether it restarted is unknown");
+                    throw Unconfirmed(ResetMode.Bootloader);
             }
         }
         await RestartIntoBootloaderAsync(async client =>
@@ -156,7 +156,7 @@ internal sealed class MaintenanceRun
             {
                 if (mayAskAgain)
                     continue;
-                throw Failed($"Reset(Normal) was sent {MaxRestartRequests} times, and neither its answer nor the device's start announcement came back: whether it restarted is unknown");
+                throw Unconfirmed(ResetMode.Normal);
             }
             if (!info.IsInBootloader || !IsHeldOnlyByStayRequest(info))
                 return info;
@@ -251,6 +251,10 @@ internal sealed class MaintenanceRun
         device.ApplicationValid && device.Bootloader is { Phase: not UpdatePhase.Receiving } status
         && status.StayReason is StayReason.Requested or StayReason.UpdateInProgress
         && status.GetRegion(RegionKind.Application).State == RegionState.Valid;
+
+    /// <summary>Every Reset(<paramref name="mode"/>) went unconfirmed (<see cref="SendResetAsync"/> returned false each time).</summary>
+    private MaintenanceFailedException Unconfirmed(ResetMode mode) =>
+        Failed($"Reset({mode}) was sent {MaxRestartRequests} times, and neither its answer nor the device's start announcement came back: whether it restarted is unknown");
 
     /// <summary>
     /// Sends Reset(<paramref name="mode"/>) once and lets the restart happen. True when the device is known to have got

@@ -54,9 +54,10 @@ internal sealed partial class UpdateRun
                     // A bootloader that announces its start (now, or while the probes wait: a chip's start-up checks take
                     // longer than the pause) ends the wait when its read may go out with BeginUpdate, as long as nothing
                     // re-addressed the link since the device was asked: another run's enumeration (a device on the chain
-                    // that lost its power) could have given its address to another device, whose start is no answer. A device that answers
-                    // over a link opened since the request lost its port with its power: it restarted, and if its application
-                    // runs the request was lost with it, so it is asked again now, not after the resend pause.
+                    // that lost its power) could have given its address to another device, whose start is no answer. A
+                    // device that answers over a link opened since the request lost its port with its power: it restarted,
+                    // and if its application runs the request was lost with it, so it is asked again now, not after the
+                    // resend pause.
                     bool AnnouncedByIt(DeviceState? state) => IsBootloaderState(state) && _network.AddressesUnchangedSince(before);
                     DeviceInfo? found = await WaitForAsync(d => d.IsInBootloader || !ReferenceEquals(_network.LinkOf(d), askedOver),
                         "the bootloader to answer after EnterBootloader", round, started, overlapRead ? AnnouncedByIt : null).ConfigureAwait(false);
